@@ -1,0 +1,173 @@
+"""The ``tomoni`` command line.
+
+Every input problem is printed as a plain message naming file, row, column and
+fix, and the command exits with status 2; no traceback reaches the user unless
+``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from layers.errors import LayerError
+
+__all__ = ["main"]
+
+log = logging.getLogger("tomoni")
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    gap = " " * max(width - _width(text), 0)
+    return gap + text if right else text + gap
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain-text table that lines up Japanese (double-width) text."""
+    cells = [[str(c) for c in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+    lines = []
+    for n, r in enumerate(cells):
+        lines.append("  ".join(_pad(c, widths[i], right=(i == 1 and n > 0))
+                               for i, c in enumerate(r)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def check_report(summary: dict[str, Any]) -> str:
+    """The human-readable ``tomoni check`` table."""
+    from layers.region import LAYER_LABELS
+
+    head = f"地域: {summary['region']}"
+    if summary.get("fictional"):
+        head += "  【架空データ】"
+    head += f"  解析用座標系: {summary['analysis_crs']}"
+    rows = []
+    for key, entry in summary["layers"].items():
+        bbox = ",".join(f"{v:.4f}" for v in entry["bbox"]) if entry["bbox"] else "-"
+        rows.append([f"{key}（{LAYER_LABELS.get(key, key)}）", entry["rows"], entry["crs"], bbox,
+                     len(entry["warnings"])])
+    if "roads" in summary:
+        r = summary["roads"]
+        rows.append([f"roads（道路・{r['network']}）", r["nodes"], "EPSG:4326",
+                     f"ノード {r['nodes']} / リンク {r['edges']}", len(r.get("warnings", []))])
+    out = [head, "", format_table(["レイヤー", "行数", "座標系", "範囲 (経度・緯度)", "警告"], rows)]
+    warn_lines = []
+    for key, entry in summary["layers"].items():
+        warn_lines += [f"  {key}: {w}" for w in entry["warnings"]]
+        if entry.get("counts"):
+            counts = ", ".join(f"{k} {v}" for k, v in entry["counts"].items())
+            out.append(f"  {key} の内訳: {counts}")
+    warn_lines += [f"  地域設定: {w}" for w in summary.get("warnings", [])]
+    if warn_lines:
+        out += ["", "警告:", *warn_lines]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=not args.no_roads)
+    summary = region.summary()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(check_report(summary))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from layers.demo import ensure_demo
+    from layers.region import load_region
+
+    out = Path(args.out)
+    toml = ensure_demo(out, force=args.force)
+    log.info("デモ地域: %s", toml)
+    region = load_region(toml)
+    summary = region.summary()
+    if args.json:
+        print(json.dumps({"region_toml": str(toml), "check": summary}, ensure_ascii=False,
+                         indent=2))
+    else:
+        print(f"デモ地域（架空）を用意しました: {toml}\n")
+        print(check_report(summary))
+        print(f"\n次は: tomoni check {toml}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tomoni",
+        description="ともにマップ: 社協のための地域福祉・防災の地図と分析",
+    )
+    parser.add_argument("--debug", action="store_true", help="内部エラーの詳細（トレースバック）を表示")
+    parser.add_argument("-v", "--verbose", action="store_true", help="進行状況を表示")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="地域設定（TOML）のすべてのレイヤーを読み込んで検査する")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--json", action="store_true", help="結果を JSON で出力")
+    p.add_argument("--no-roads", action="store_true", help="道路ネットワークを読み込まない")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("demo", help="架空のデモ地域を作り（なければ）、今ある分析をすべて実行する")
+    p.add_argument("--out", default="tomoni-demo", help="デモ地域を書き出すフォルダ")
+    p.add_argument("--force", action="store_true", help="既にあっても作り直す")
+    p.add_argument("--json", action="store_true", help="結果を JSON で出力")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return func(args)
+    except LayerError as err:
+        print(f"エラー: {err.message}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("中断しました。", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        # never print the exception text: it may quote input values
+        print(
+            f"内部エラーが起きました（{type(exc).__name__}）。入力ファイルは変更していません。\n"
+            "  対処: --debug を付けて再実行し、表示された内容を開発者に知らせてください。",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tomoni`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    return _run(args.func, args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

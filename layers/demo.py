@@ -1,0 +1,838 @@
+"""The fictional demo region (架空), generated deterministically from a seed.
+
+``みずうみ地域（架空）``: three fictional municipalities around a lake and a
+river in the plane-rectangular zone X (Akita).  Every layer is written as a
+real file in the real format (N03-style GeoJSON, A27-style cp932 shapefiles,
+GSI shelter CSVs one of them in cp932, 居場所 CSV, hazard GeoJSON, osmnx
+GraphML walk and drive graphs) plus ``region.toml``, so the demo goes through
+the same loaders as real data.  Nothing here is real: names, codes (05901–
+05903 are not used by any municipality), roads and people are invented.
+
+The synthetic 要配慮者 register extract (``private/vulnerable_records.csv``)
+is an *input* for the anonymiser, like the extract a municipality hands over;
+it never appears in any output.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point, Polygon, box
+
+from layers.atomic import atomic_write_bytes, atomic_write_text
+from layers.crs import STORAGE_CRS, transform_xy
+
+__all__ = ["DEMO_CRS", "DEMO_NAME", "SEED", "ensure_demo", "generate_demo"]
+
+log = logging.getLogger(__name__)
+
+SEED = 20260401
+DEMO_NAME = "みずうみ地域（架空）"
+DEMO_CRS = "EPSG:6678"
+ORIGIN_LONLAT = (140.33, 39.57)  # south-west corner of the fictional region
+WIDTH, HEIGHT = 14_000.0, 11_000.0
+STEP = 75.0  # lattice spacing in metres
+PREF = "架空県"
+MUNIS = (
+    ("05901", "湖北市"),
+    ("05902", "湖南町"),
+    ("05903", "川東村"),
+)
+TOML_NAME = "region.toml"
+
+
+@dataclass(frozen=True)
+class Town:
+    name: str
+    x: float
+    y: float
+    r: float
+    muni: str
+
+
+TOWNS = (
+    Town("本町", 9000.0, 7600.0, 2200.0, "05901"),
+    Town("南台", 3300.0, 2900.0, 1450.0, "05902"),
+    Town("川口", 11200.0, 1900.0, 1300.0, "05903"),
+)
+VILLAGE_NAMES = (
+    "上野", "中村", "北沢", "西原", "大谷", "小森", "東山", "下田", "岩瀬", "田代", "松原", "高畑",
+)
+LAKE_CENTRE = (4000.0, 6600.0)
+LAKE_AXES = (1800.0, 1150.0)
+RIVER_POINTS = (
+    (5750.0, 6450.0), (6600.0, 6250.0), (7400.0, 5600.0), (8400.0, 5000.0), (9600.0, 4700.0),
+    (10800.0, 4100.0), (12000.0, 3700.0), (13200.0, 3300.0), (14100.0, 3200.0),
+)
+RIVER_HALF_WIDTH = 25.0
+NICKNAMES = ("ひだまり", "なかよし", "えがお", "ほっと", "みんなの")
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+def _origin_xy() -> tuple[float, float]:
+    x, y = transform_xy(np.array([ORIGIN_LONLAT[0]]), np.array([ORIGIN_LONLAT[1]]),
+                        STORAGE_CRS, DEMO_CRS)
+    return float(x[0]), float(y[0])
+
+
+def _to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ox_, oy_ = _origin_xy()
+    lon, lat = transform_xy(np.asarray(x) + ox_, np.asarray(y) + oy_, DEMO_CRS, STORAGE_CRS)
+    return np.round(lon, 7), np.round(lat, 7)
+
+
+def _geoms_to_lonlat(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
+    def tf(coords: np.ndarray) -> np.ndarray:
+        lon, lat = _to_lonlat(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
+
+    return [shapely.transform(g, tf) for g in geoms]
+
+
+def _lake(rng: np.random.Generator) -> Polygon:
+    t = np.linspace(0, 2 * np.pi, 72, endpoint=False)
+    wobble = 1 + 0.06 * np.sin(3 * t + 0.4) + 0.04 * np.cos(5 * t)
+    x = LAKE_CENTRE[0] + LAKE_AXES[0] * np.cos(t) * wobble
+    y = LAKE_CENTRE[1] + LAKE_AXES[1] * np.sin(t) * wobble
+    return Polygon(np.column_stack([np.round(x, 1), np.round(y, 1)]))
+
+
+def _river_line() -> LineString:
+    return LineString(RIVER_POINTS)
+
+
+def _municipalities(lake: Polygon) -> list[Polygon]:
+    """North of the lake–river line: 湖北市; south of it, west/east: 湖南町, 川東村."""
+    domain = box(0, 0, WIDTH, HEIGHT)
+    divide = [(-10.0, LAKE_CENTRE[1]), (LAKE_CENTRE[0], LAKE_CENTRE[1]), *RIVER_POINTS]
+    north_ring = [*divide, (WIDTH + 200, HEIGHT + 10), (-10.0, HEIGHT + 10)]
+    north = Polygon(north_ring).intersection(domain)
+    south = domain.difference(north)
+    west = south.intersection(box(0, 0, 7600, HEIGHT))
+    east = south.difference(box(0, 0, 7600, HEIGHT))
+    return [_largest(north), _largest(west), _largest(east)]
+
+
+def _largest(g: shapely.Geometry) -> Polygon:
+    if g.geom_type == "Polygon":
+        return shapely.set_precision(g, 0.1)
+    parts = sorted(shapely.get_parts(g), key=lambda p: -p.area)
+    return shapely.set_precision(parts[0], 0.1)
+
+
+def _hills() -> list[Polygon]:
+    return [
+        Point(12600, 9600).buffer(1800, quad_segs=8),
+        Point(900, 900).buffer(1500, quad_segs=8),
+    ]
+
+
+# ----------------------------------------------------------------------------- roads
+
+
+def _road_lattice(
+    rng: np.random.Generator, lake: Polygon, river: LineString,
+    villages: list[tuple[str, float, float]],
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, str, str, bool, bool]], list[str]]:
+    """Nodes (x, y) and undirected edges (u, v, highway, name, bridge, footway_only)."""
+    nx_, ny_ = int(WIDTH // STEP) + 1, int(HEIGHT // STEP) + 1
+    ii, jj = np.meshgrid(np.arange(nx_), np.arange(ny_), indexing="ij")
+    gx = ii * STEP
+    gy = jj * STEP
+    in_town = np.zeros_like(gx, dtype=bool)
+    town_of = np.full(gx.shape, "", dtype=object)
+    for t in TOWNS:
+        m = np.hypot(gx - t.x, gy - t.y) <= t.r
+        in_town |= m
+        town_of[m & (town_of == "")] = t.name
+    for name, vx, vy in villages:
+        m = np.hypot(gx - vx, gy - vy) <= 330
+        in_town |= m
+        town_of[m & (town_of == "")] = name
+    hills = shapely.union_all(_hills())
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    in_hill = shapely.contains(hills, pts).reshape(gx.shape)
+    rural_row = (jj % 8 == 0) & (~in_hill | (jj % 24 == 0))
+    rural_col = (ii % 8 == 0) & (~in_hill | (ii % 24 == 0))
+    trunk_col = ii == round(TOWNS[0].x / STEP)
+    trunk_row = jj == round(TOWNS[1].y / STEP)
+    secondary_row = jj % 24 == 12
+    secondary_col = ii % 24 == 12
+    water = shapely.union_all([lake, river.buffer(RIVER_HALF_WIDTH)])
+    in_water = shapely.intersects(water, pts).reshape(gx.shape)
+    keep = (in_town | rural_row | rural_col | trunk_col | trunk_row) & ~in_water
+    # node ids and jittered positions
+    idx = np.full(gx.shape, -1, dtype=np.int64)
+    kept = np.flatnonzero(keep.ravel())
+    idx.ravel()[kept] = np.arange(len(kept))
+    jitter = rng.uniform(-9.0, 9.0, size=(len(kept), 2))
+    straight = (trunk_col | trunk_row | secondary_col | secondary_row).ravel()[kept]
+    jitter[straight] *= 0.2
+    xs = gx.ravel()[kept] + jitter[:, 0]
+    ys = gy.ravel()[kept] + jitter[:, 1]
+    edges: list[tuple[int, int, str, str, bool, bool]] = []
+    street_names = _street_names()
+
+    def classify(i: int, j: int, horizontal: bool) -> tuple[str, str] | None:
+        town = town_of[i, j]
+        if horizontal:
+            if trunk_row[i, j]:
+                return "trunk", "国道999号（架空）"
+            if secondary_row[i, j] and keep[i, j]:
+                return "secondary", f"県道{100 + j // 24}号線（架空）"
+            if town:
+                return "residential", street_names.get((town, "h", j % 6), "")
+            if rural_row[i, j]:
+                return ("track" if in_hill[i, j] else "unclassified"), ""
+        else:
+            if trunk_col[i, j]:
+                return "trunk", "国道998号（架空）"
+            if secondary_col[i, j] and keep[i, j]:
+                return "secondary", f"県道{200 + i // 24}号線（架空）"
+            if town:
+                return "residential", street_names.get((town, "v", i % 6), "")
+            if rural_col[i, j]:
+                return ("track" if in_hill[i, j] else "unclassified"), ""
+        return None
+
+    segs: list[tuple[int, int, int, int, bool]] = []
+    for di, dj, horizontal in ((1, 0, True), (0, 1, False)):
+        a = keep[: nx_ - di, : ny_ - dj] & keep[di:, dj:]
+        ai, aj = np.nonzero(a)
+        for i, j in zip(ai.tolist(), aj.tolist(), strict=True):
+            segs.append((i, j, i + di, j + dj, horizontal))
+    lines = shapely.linestrings(
+        [[(gx[a, b], gy[a, b]), (gx[c, d], gy[c, d])] for a, b, c, d, _ in segs]
+    )
+    hits_lake = shapely.intersects(lake, lines)
+    hits_river = shapely.intersects(river.buffer(RIVER_HALF_WIDTH), lines)
+    for (i, j, i2, j2, horizontal), lake_hit, river_hit in zip(
+        segs, hits_lake.tolist(), hits_river.tolist(), strict=True
+    ):
+        if lake_hit:
+            continue
+        # an edge exists inside a town, or along a rural/arterial line
+        same_line = (
+            (horizontal and (rural_row[i, j] or trunk_row[i, j] or secondary_row[i, j]))
+            or (not horizontal and (rural_col[i, j] or trunk_col[i, j] or secondary_col[i, j]))
+        )
+        both_town = bool(town_of[i, j]) and town_of[i, j] == town_of[i2, j2]
+        if not (same_line or both_town):
+            continue
+        cls = classify(i, j, horizontal)
+        if cls is None:
+            continue
+        highway, name = cls
+        bridge = bool(river_hit)
+        if bridge and highway not in ("trunk", "secondary"):
+            continue
+        edges.append((int(idx[i, j]), int(idx[i2, j2]), highway, name, bridge, False))
+    # footpaths across town blocks (walk network only)
+    for t in TOWNS:
+        cand = np.argwhere((town_of[:-1, :-1] == t.name) & keep[:-1, :-1] & keep[1:, 1:])
+        pick = cand[rng.random(len(cand)) < 0.05]
+        for i, j in pick.tolist():
+            seg = LineString([(gx[i, j], gy[i, j]), (gx[i + 1, j + 1], gy[i + 1, j + 1])])
+            if seg.intersects(water):
+                continue
+            edges.append((int(idx[i, j]), int(idx[i + 1, j + 1]), "footway", "", False, True))
+    village_names = [v[0] for v in villages]
+    return xs, ys, edges, village_names
+
+
+def _street_names() -> dict[tuple[str, str, int], str]:
+    names: dict[tuple[str, str, int], str] = {}
+    for t in TOWNS:
+        names[(t.name, "h", 0)] = f"{t.name}通り"
+        names[(t.name, "v", 0)] = f"{t.name}中央通り"
+        names[(t.name, "h", 3)] = f"{t.name}駅前通り"
+    return names
+
+
+def _villages(
+    rng: np.random.Generator, lake: Polygon, river: LineString
+) -> list[tuple[str, float, float]]:
+    out: list[tuple[str, float, float]] = []
+    water = shapely.union_all([lake.buffer(400), river.buffer(300)])
+    while len(out) < len(VILLAGE_NAMES):
+        x = float(rng.uniform(600, WIDTH - 600))
+        y = float(rng.uniform(600, HEIGHT - 600))
+        p = Point(x, y)
+        if p.intersects(water):
+            continue
+        if any(math.hypot(x - t.x, y - t.y) < t.r + 700 for t in TOWNS):
+            continue
+        if any(math.hypot(x - vx, y - vy) < 1500 for _, vx, vy in out):
+            continue
+        out.append((VILLAGE_NAMES[len(out)], round(x, 1), round(y, 1)))
+    return out
+
+
+def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    r = 6_371_009.0
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dl = np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * r * np.arcsin(np.sqrt(a))
+
+
+def _build_graphs(
+    xs: np.ndarray, ys: np.ndarray, edges: list[tuple[int, int, str, str, bool, bool]]
+) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph]:
+    """osmnx-style walk and drive MultiDiGraphs (simplified)."""
+    import osmnx as ox
+
+    lon, lat = _to_lonlat(xs, ys)
+    node_ids = 7_000_000_000 + np.arange(len(xs), dtype=np.int64)
+    centre = TOWNS[0]
+    ox_, oy_ = centre.x, centre.y
+
+    def make(network: str) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph(crs="epsg:4326", created_with="tomoni-map demo (架空)")
+        used: set[int] = set()
+        for u, v, *_, foot in edges:
+            if foot and network == "drive":
+                continue
+            used.update((u, v))
+        for n in sorted(used):
+            g.add_node(int(node_ids[n]), x=float(lon[n]), y=float(lat[n]))
+        for k, (u, v, highway, name, bridge, foot) in enumerate(edges):
+            if foot and network == "drive":
+                continue
+            length = float(np.round(_haversine(lon[u], lat[u], lon[v], lat[v]), 3))
+            attrs: dict[str, object] = {
+                "osmid": int(900_000_000 + k),
+                "highway": highway,
+                "length": length,
+                "reversed": False,
+            }
+            if name:
+                attrs["name"] = name
+            if bridge:
+                attrs["bridge"] = "yes"
+            if highway == "trunk":
+                attrs["maxspeed"] = "50"
+                attrs["lanes"] = "2"
+            a, b = int(node_ids[u]), int(node_ids[v])
+            # one-way streets in the old town centre (drive only)
+            horizontal = abs(ys[u] - ys[v]) < abs(xs[u] - xs[v])
+            row = round(ys[u] / STEP)
+            central = math.hypot(xs[u] - ox_, ys[u] - oy_) < 700
+            oneway = (
+                network == "drive" and highway == "residential" and horizontal and central
+                and row % 2 == 1
+            )
+            if oneway:
+                if (row % 4 == 1 and xs[u] > xs[v]) or (row % 4 == 3 and xs[u] < xs[v]):
+                    a, b = b, a
+                g.add_edge(a, b, key=0, **{**attrs, "oneway": True})
+            else:
+                g.add_edge(a, b, key=0, **{**attrs, "oneway": False})
+                g.add_edge(b, a, key=0, **{**attrs, "oneway": False, "reversed": True})
+        g = ox.truncate.largest_component(g, strongly=network == "drive")
+        g = ox.simplify_graph(g)
+        return _stable(g)
+
+    return make("walk"), make("drive")
+
+
+def _stable(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Copy with nodes and edges in sorted order so the GraphML is byte-stable."""
+    out = nx.MultiDiGraph()
+    out.graph.update(g.graph)
+    for n in sorted(g.nodes):
+        out.add_node(n, **g.nodes[n])
+    for u, v, k in sorted(g.edges(keys=True)):
+        data = dict(g.edges[u, v, k])
+        out.add_edge(u, v, key=k, **data)
+    return out
+
+
+# ----------------------------------------------------------------------------- layers
+
+
+def _voronoi_cells(
+    seeds: np.ndarray, clip: shapely.Geometry
+) -> list[shapely.Geometry]:
+    vor = shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=clip.envelope.buffer(5000))
+    parts = shapely.get_parts(vor)
+    tree = shapely.STRtree(parts)
+    pi, ci = tree.query(shapely.points(seeds), predicate="intersects")
+    first: dict[int, int] = {}
+    for p, c in zip(pi.tolist(), ci.tolist(), strict=True):
+        first.setdefault(p, c)
+    return [shapely.set_precision(parts[first[i]].intersection(clip), 0.1)
+            for i in range(len(seeds))]
+
+
+def _sample_land(
+    rng: np.random.Generator, n: int, region: shapely.Geometry, avoid: shapely.Geometry,
+    centre: tuple[float, float] | None = None, spread: float = 0.0,
+) -> np.ndarray:
+    out: list[tuple[float, float]] = []
+    minx, miny, maxx, maxy = region.bounds
+    tries = 0
+    while len(out) < n:
+        tries += 1
+        if centre is not None:
+            x = float(rng.normal(centre[0], spread))
+            y = float(rng.normal(centre[1], spread))
+        else:
+            x = float(rng.uniform(minx, maxx))
+            y = float(rng.uniform(miny, maxy))
+        p = Point(x, y)
+        if region.contains(p) and not avoid.contains(p):
+            out.append((round(x, 1), round(y, 1)))
+        if tries > 100_000:  # pragma: no cover - guards a bad seed
+            raise RuntimeError("demo generator could not place points")
+    return np.array(out)
+
+
+def _write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    text = gdf.to_json(drop_id=True, ensure_ascii=False, to_wgs84=False)
+    atomic_write_text(path, text + "\n")
+
+
+def _write_csv(rows: Sequence[Mapping[str, object]], columns: list[str], path: Path, *,
+               encoding: str) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: r.get(c, "") for c in columns})
+    atomic_write_bytes(path, buf.getvalue().encode(encoding))
+
+
+def _write_shapefile_cp932(gdf: gpd.GeoDataFrame, path: Path, *, zipped: bool) -> None:
+    """Write an old-style 国土数値情報 shapefile: cp932 attributes, no .cpg."""
+    with tempfile.TemporaryDirectory(prefix="tomoni-shp-") as tmp:
+        shp = Path(tmp) / (path.stem + ".shp")
+        gdf.to_file(shp, driver="ESRI Shapefile", encoding="cp932", engine="pyogrio")
+        cpg = shp.with_suffix(".cpg")
+        if cpg.exists():
+            cpg.unlink()
+        parts = sorted(Path(tmp).iterdir())
+        if zipped:
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+                for p in parts:
+                    info = zipfile.ZipInfo(f"{path.stem}/{p.name}", date_time=(2023, 4, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    zf.writestr(info, p.read_bytes())
+            atomic_write_bytes(path, buf.getvalue())
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for p in parts:
+                atomic_write_bytes(path.parent / p.name, p.read_bytes())
+
+
+def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
+    """Write the fictional demo region into ``out`` and return its ``region.toml``.
+
+    The same seed gives byte-identical files on every run and machine (all
+    coordinates are rounded; no timestamps are written).  Files are written to a
+    temporary folder first and moved in place at the end.
+    """
+    import osmnx as ox
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    lake = _lake(rng)
+    river = _river_line()
+    river_area = river.buffer(RIVER_HALF_WIDTH)
+    water = shapely.union_all([lake, river_area])
+    munis = _municipalities(lake)
+    land = [m.difference(water) for m in munis]
+
+    with tempfile.TemporaryDirectory(prefix=".demo-", dir=out) as tmp_s:
+        tmp = Path(tmp_s)
+        # --- boundaries (N03 style)
+        bnd = gpd.GeoDataFrame(
+            {
+                "N03_001": [PREF] * 3,
+                "N03_002": [None] * 3,
+                "N03_003": [None, "湖南郡", "湖南郡"],
+                "N03_004": [m[1] for m in MUNIS],
+                "N03_007": [m[0] for m in MUNIS],
+            },
+            geometry=_geoms_to_lonlat(munis),
+            crs=STORAGE_CRS,
+        )
+        _write_geojson(bnd, tmp / "boundaries_n03.geojson")
+
+        # --- roads
+        villages = _villages(np.random.default_rng(seed + 1), lake, river)
+        xs, ys, edges, village_names = _road_lattice(rng, lake, river, villages)
+        walk, drive = _build_graphs(xs, ys, edges)
+        ox.save_graphml(walk, tmp / "roads_walk.graphml")
+        ox.save_graphml(drive, tmp / "roads_drive.graphml")
+
+        # --- schools and 校区 before/after consolidation
+        schools = [
+            ("05901", "湖北市立本町小学校", 8600.0, 8200.0, True),
+            ("05901", "湖北市立みなと小学校", 9400.0, 6500.0, False),
+            ("05901", "湖北市立東山小学校", 12300.0, 8200.0, False),
+            ("05902", "湖南町立南台小学校", 3300.0, 3000.0, True),
+            ("05902", "湖南町立西原小学校", 1300.0, 4700.0, False),
+            ("05903", "川東村立川口小学校", 11100.0, 2000.0, True),
+            ("05903", "川東村立上野小学校", 8600.0, 2600.0, False),
+        ]
+        before_rows, before_geoms, after_rows, after_geoms = [], [], [], []
+        for k, (code, _name) in enumerate(MUNIS):
+            sel = [s for s in schools if s[0] == code]
+            cells = _voronoi_cells(np.array([(s[2], s[3]) for s in sel]), land[k])
+            for n, (s, cell) in enumerate(zip(sel, cells, strict=True)):
+                before_rows.append({
+                    "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
+                    "A27_003": f"B1{code}{n + 1:03d}", "A27_004": s[1],
+                    "A27_005": f"{PREF}{_name}{s[1][len(_name) + 1:-3]}1-1",
+                })
+                before_geoms.append(cell)
+            kept = [s for s in sel if s[4]]
+            if code == "05901":  # 湖北市 keeps two schools: みなと merges into 本町
+                kept = [sel[0], sel[2]]
+            kcells = _voronoi_cells(np.array([(s[2], s[3]) for s in kept]), land[k])
+            for s, cell in zip(kept, kcells, strict=True):
+                after_rows.append({
+                    "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
+                    "A27_003": f"B1{code}{schools.index(s) + 1:03d}", "A27_004": s[1],
+                    "A27_005": f"{PREF}{_name}1-1",
+                })
+                after_geoms.append(cell)
+        before = gpd.GeoDataFrame(before_rows, geometry=_geoms_to_lonlat(before_geoms),
+                                  crs=STORAGE_CRS)
+        after = gpd.GeoDataFrame(after_rows, geometry=_geoms_to_lonlat(after_geoms),
+                                 crs=STORAGE_CRS)
+        _write_shapefile_cp932(before, tmp / "A27-16_059_before.zip", zipped=True)
+        _write_shapefile_cp932(after, tmp / "A27-23_059_after" / "A27-23_059.shp", zipped=False)
+
+        # --- 自治会 (about 60): denser in towns
+        jrows, jgeoms = [], []
+        serial = 0
+        for k, (code, _mname) in enumerate(MUNIS):
+            towns = [t for t in TOWNS if t.muni == code]
+            seeds_parts = []
+            for t in towns:
+                n_t = 14 if t is TOWNS[0] else 9
+                region_t = land[k].intersection(Point(t.x, t.y).buffer(t.r))
+                seeds_parts.append(_sample_land(rng, n_t, region_t, water))
+            n_rural = {"05901": 11, "05902": 9, "05903": 9}[code]
+            seeds_parts.append(_sample_land(rng, n_rural, land[k], water))
+            seeds = np.vstack(seeds_parts)
+            cells = _voronoi_cells(seeds, land[k])
+            for n, (seed_xy, cell) in enumerate(zip(seeds, cells, strict=True)):
+                serial += 1
+                town = next((t.name for t in towns
+                             if math.hypot(seed_xy[0] - t.x, seed_xy[1] - t.y) < t.r), None)
+                label = f"{town}{_kanji_number(n + 1)}区自治会" if town else (
+                    f"{village_names[serial % len(village_names)]}{_kanji_number(n + 1)}区町内会"
+                )
+                jrows.append({"自治会コード": f"J{code}-{n + 1:03d}", "自治会名": label,
+                              "市町村コード": code})
+                jgeoms.append(cell)
+        jichikai = gpd.GeoDataFrame(jrows, geometry=_geoms_to_lonlat(jgeoms), crs=STORAGE_CRS)
+        _write_geojson(jichikai, tmp / "jichikai.geojson")
+
+        # --- hazards: flood along river and lake shore, landslides in the hills
+        flood_r3 = river.buffer(220).union(lake.buffer(120)).difference(water)
+        flood_r2 = river.buffer(480).union(lake.buffer(300)).difference(water).difference(flood_r3)
+        flood_r1 = (
+            river.buffer(750).union(lake.buffer(450)).difference(water)
+            .difference(flood_r3).difference(flood_r2)
+        )
+        domain = box(0, 0, WIDTH, HEIGHT)
+        hz_rows, hz_geoms = [], []
+        for rank, g in ((3, flood_r3), (2, flood_r2), (1, flood_r1)):
+            hz_rows.append({"種別": "洪水", "ランク": rank, "名称": f"みずうみ川 浸水想定 ランク{rank}"})
+            hz_geoms.append(shapely.set_precision(g.intersection(domain), 0.1))
+        for n, (cx, cy, rx, ry) in enumerate(
+            [(12200, 9300, 500, 260), (13300, 10100, 380, 300), (11600, 10200, 300, 220),
+             (800, 1300, 420, 260), (1500, 600, 300, 240)], start=1):
+            ang = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+            ell = Polygon(np.column_stack([cx + rx * np.cos(ang), cy + ry * np.sin(ang)]))
+            hz_rows.append({"種別": "土砂災害", "ランク": 2 if n % 2 else 1,
+                            "名称": f"急傾斜地 警戒区域 {n}"})
+            hz_geoms.append(shapely.set_precision(ell, 0.1))
+        hazards = gpd.GeoDataFrame(hz_rows, geometry=_geoms_to_lonlat(hz_geoms), crs=STORAGE_CRS)
+        _write_geojson(hazards, tmp / "hazards.geojson")
+        flood_all = shapely.union_all([flood_r1, flood_r2, flood_r3])
+
+        # --- shelters (GSI layouts): ~26 emergency sites (UTF-8 BOM, merged
+        # layout) and ~16 指定避難所 (cp932, per-municipality layout)
+        site_rows, shel_rows = [], []
+        serials = {c: 0 for c, _ in MUNIS}
+        places_for_sites: list[tuple[str, str, float, float, str]] = []
+        for k, (code, mname) in enumerate(MUNIS):
+            towns = [t for t in TOWNS if t.muni == code]
+            n_sites = {"05901": 11, "05902": 8, "05903": 7}[code]
+            pts_town = _sample_land(rng, n_sites - 3, land[k], water,
+                                    centre=(towns[0].x, towns[0].y), spread=towns[0].r * 0.6)
+            pts_rural = _sample_land(rng, 3, land[k], water)
+            for n, (x, y) in enumerate(np.vstack([pts_town, pts_rural])):
+                kind = ("小学校グラウンド", "公園", "体育館", "公民館", "コミュニティセンター")[n % 5]
+                places_for_sites.append((code, mname, float(x), float(y), kind))
+        # make sure one site sits inside the flood zone (unusable in a flood)
+        fz_pt = flood_r3.representative_point()
+        places_for_sites[1] = (MUNIS[0][0], MUNIS[0][1], round(fz_pt.x, 1), round(fz_pt.y, 1),
+                               "河川公園")
+        site_lon, site_lat = _to_lonlat(np.array([p[2] for p in places_for_sites]),
+                                        np.array([p[3] for p in places_for_sites]))
+        no = 14000
+        hills = shapely.union_all(_hills())
+        for n, (code, mname, x, y, kind) in enumerate(places_for_sites):
+            serials[code] += 1
+            p = Point(x, y)
+            in_flood = flood_all.contains(p)
+            in_hill = hills.contains(p)
+            area = _area_name(x, y, villages)
+            nm = f"{area}{kind}"
+            flags = {
+                "洪水": "" if in_flood else ("1" if rng.random() < 0.8 else ""),
+                "崖崩れ、土石流及び地滑り": "" if in_hill else "1",
+                "高潮": "",
+                "地震": "1",
+                "津波": "",
+                "大規模な火事": "1" if kind in ("公園", "小学校グラウンド", "河川公園") else "",
+                "内水氾濫": "" if in_flood else ("1" if rng.random() < 0.6 else ""),
+                "火山現象": "",
+            }
+            same = "1" if kind in ("体育館", "公民館", "コミュニティセンター") else ""
+            site_rows.append({
+                "NO": no + n, "共通ID": f"E{code}{serials[code]:05d}201",
+                "都道府県名及び市町村名": f"{PREF}{mname}", "施設・場所名": nm,
+                "住所": f"{PREF}{mname}{area}{n + 1}-{(n * 7) % 20 + 1}",
+                **flags, "指定避難所との住所同一": same,
+                "緯度": f"{site_lat[n]:.6f}", "経度": f"{site_lon[n]:.6f}", "備考": "",
+            })
+        # 指定避難所: the indoor sites (same address) plus welfare shelters
+        no = 10400
+        for n, r in enumerate([r for r in site_rows if r["指定避難所との住所同一"] == "1"]):
+            code = str(r["共通ID"])[1:6]
+            shel_rows.append({
+                "NO": no + n, "共通ID": str(r["共通ID"])[:11] + "111",
+                "施設・場所名": r["施設・場所名"], "住所": r["住所"],
+                "指定緊急避難場所との住所同一": "1", "その他市町村長が必要と認める事項": "",
+                "受入対象者": "", "緯度": r["緯度"], "経度": r["経度"], "備考": "",
+                "想定収容人数": int(rng.integers(8, 40)) * 10,
+            })
+        for k, (code, mname) in enumerate(MUNIS):
+            t = next(t for t in TOWNS if t.muni == code)
+            for m in range(2 if code != "05901" else 3):
+                x, y = _sample_land(rng, 1, land[k], water, centre=(t.x, t.y), spread=600)[0]
+                lon, lat = _to_lonlat(np.array([x]), np.array([y]))
+                serials[code] += 1
+                shel_rows.append({
+                    "NO": no + len(shel_rows), "共通ID": f"E{code}{serials[code]:05d}121",
+                    "施設・場所名": f"{t.name}{('さくら', 'ひまわり', 'あおば')[m]}苑（福祉避難所）",
+                    "住所": f"{PREF}{mname}{t.name}{m + 3}-1",
+                    "指定緊急避難場所との住所同一": "", "その他市町村長が必要と認める事項": "",
+                    "受入対象者": "要配慮者（高齢者）" if m != 1 else "要介護者、障害者及びその家族",
+                    "緯度": f"{lat[0]:.6f}", "経度": f"{lon[0]:.6f}", "備考": "",
+                    "想定収容人数": int(rng.integers(2, 6)) * 10,
+                })
+        site_cols = ["NO", "共通ID", "都道府県名及び市町村名", "施設・場所名", "住所", "洪水",
+                     "崖崩れ、土石流及び地滑り", "高潮", "地震", "津波", "大規模な火事", "内水氾濫",
+                     "火山現象", "指定避難所との住所同一", "緯度", "経度", "備考"]
+        shel_cols = ["NO", "共通ID", "施設・場所名", "住所", "指定緊急避難場所との住所同一",
+                     "その他市町村長が必要と認める事項", "受入対象者", "緯度", "経度", "備考",
+                     "想定収容人数"]
+        _write_csv(site_rows, site_cols, tmp / "gsi_emergency_sites.csv", encoding="utf-8-sig")
+        _write_csv(shel_rows, shel_cols, tmp / "gsi_evacuation_shelters_cp932.csv",
+                   encoding="cp932")
+
+        # --- 居場所 (about 25): mostly in towns, so rural areas show gaps
+        kinds = ("サロン", "通いの場", "子ども食堂", "認知症カフェ", "地域食堂")
+        days = ("月・木", "火", "水・金", "毎週土", "第1・第3水", "月〜金")
+        place_rows = []
+        pid = 0
+        for k, (code, mname) in enumerate(MUNIS):
+            t = next(t for t in TOWNS if t.muni == code)
+            n_town = {"05901": 9, "05902": 6, "05903": 5}[code]
+            pts = np.vstack([
+                _sample_land(rng, n_town, land[k], water, centre=(t.x, t.y), spread=t.r * 0.5),
+                _sample_land(rng, 2 if code != "05903" else 1, land[k], water),
+            ])
+            lon, lat = _to_lonlat(pts[:, 0], pts[:, 1])
+            for n, (x, y) in enumerate(pts):
+                pid += 1
+                area = _area_name(float(x), float(y), villages)
+                kind = kinds[(pid * 3) % len(kinds)]
+                place_rows.append({
+                    "番号": f"IB{pid:03d}", "名称": f"{area}{kind}{NICKNAMES[pid % 5]}",
+                    "種別": kind, "定員": int(rng.integers(1, 5)) * 10,
+                    "開催日": days[pid % len(days)], "住所": f"{PREF}{mname}{area}{n + 2}-3",
+                    "緯度": f"{lat[n]:.6f}", "経度": f"{lon[n]:.6f}",
+                })
+        _write_csv(place_rows, ["番号", "名称", "種別", "定員", "開催日", "住所", "緯度", "経度"],
+                   tmp / "ibasho.csv", encoding="utf-8-sig")
+
+        # --- 災害VC candidates: the 湖北市 first choice sits by the river (flooded)
+        vc_pts = [
+            ("VC01", "湖北市社会福祉協議会（本町）", "05901", 1,
+             tuple(flood_r2.intersection(Point(TOWNS[0].x, TOWNS[0].y).buffer(2500))
+                   .representative_point().coords[0])),
+            ("VC02", "湖北市総合体育館", "05901", 2, (9300.0, 9000.0)),
+            ("VC03", "湖南町保健福祉センター", "05902", 1, (3200.0, 2600.0)),
+            ("VC04", "川東村農村環境改善センター", "05903", 1, (11400.0, 1700.0)),
+        ]
+        vlon, vlat = _to_lonlat(np.array([p[4][0] for p in vc_pts]),
+                                np.array([p[4][1] for p in vc_pts]))
+        _write_csv(
+            [{"番号": p[0], "名称": p[1], "市町村コード": p[2], "候補順位": p[3],
+              "緯度": f"{vlat[n]:.6f}", "経度": f"{vlon[n]:.6f}"} for n, p in enumerate(vc_pts)],
+            ["番号", "名称", "市町村コード", "候補順位", "緯度", "経度"],
+            tmp / "vc_candidates.csv", encoding="utf-8-sig",
+        )
+
+        # --- synthetic 要配慮者 register extract (input of the anonymiser only)
+        _write_records(rng, land, water, villages, tmp / "private" / "vulnerable_records.csv")
+
+        toml = _region_toml()
+        atomic_write_text(tmp / TOML_NAME, toml)
+        atomic_write_text(tmp / "README.txt", _readme())
+        _move_into(tmp, out)
+    log.info("demo region written to %s", out)
+    return out / TOML_NAME
+
+
+def _write_records(
+    rng: np.random.Generator, land: list[shapely.Geometry], water: shapely.Geometry,
+    villages: list[tuple[str, float, float]], path: Path,
+) -> None:
+    """About 3,000 synthetic people, clustered where the elderly would live."""
+    cats = ("高齢独居", "要介護", "障害", "乳幼児", "外国人", "高齢世帯")
+    cat_p = (0.34, 0.26, 0.14, 0.08, 0.04, 0.14)
+    family = ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+              "斎藤", "佐々木", "工藤", "菅原", "三浦", "阿部", "村上", "柴田")
+    given = ("花子", "太郎", "ハル", "キヨ", "トシ", "正一", "和子", "幸子", "茂", "勇", "ミツ",
+             "清", "光子", "進", "節子", "弘")
+    rows = []
+    rid = 0
+    clusters: list[tuple[int, float, float, float]] = []
+    for t in TOWNS:
+        k = next(i for i, (c, _) in enumerate(MUNIS) if c == t.muni)
+        clusters.append((k, t.x, t.y, t.r * 0.55))
+    for _name, vx, vy in villages:
+        k = next((i for i, g in enumerate(land) if g.distance(Point(vx, vy)) < 1), 0)
+        clusters.append((k, vx, vy, 260.0))
+    weights = np.array([900, 420, 360] + [110] * len(villages), dtype=float)
+    counts = np.round(weights / weights.sum() * 3000).astype(int)
+    for (k, cx, cy, spread), n in zip(clusters, counts.tolist(), strict=True):
+        pts = _sample_land(rng, n, land[k], water, centre=(cx, cy), spread=spread)
+        lon, lat = _to_lonlat(pts[:, 0], pts[:, 1])
+        cat_idx = rng.choice(len(cats), size=n, p=cat_p)
+        mob = rng.random(n) < 0.35
+        for i in range(n):
+            rid += 1
+            rows.append({
+                "整理番号": f"R{rid:05d}",
+                "氏名": f"{family[int(rng.integers(len(family)))]} {given[int(rng.integers(len(given)))]}",
+                "住所": f"{PREF}{MUNIS[k][1]}{_area_name(float(pts[i, 0]), float(pts[i, 1]), villages)}"
+                        f"{int(rng.integers(1, 40))}-{int(rng.integers(1, 30))}",
+                "区分": cats[int(cat_idx[i])],
+                "避難支援": "要" if mob[i] else "",
+                "緯度": f"{lat[i]:.6f}",
+                "経度": f"{lon[i]:.6f}",
+            })
+    _write_csv(rows, ["整理番号", "氏名", "住所", "区分", "避難支援", "緯度", "経度"], path,
+               encoding="utf-8-sig")
+
+
+def _area_name(x: float, y: float, villages: list[tuple[str, float, float]]) -> str:
+    for t in TOWNS:
+        if math.hypot(x - t.x, y - t.y) < t.r:
+            return t.name
+    best = min(villages, key=lambda v: math.hypot(x - v[1], y - v[2]))
+    return best[0]
+
+
+def _kanji_number(n: int) -> str:
+    digits = "〇一二三四五六七八九"
+    if n < 10:
+        return digits[n]
+    if n < 20:
+        return "十" + (digits[n - 10] if n > 10 else "")
+    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+
+
+def _move_into(src: Path, dst: Path) -> None:
+    for p in sorted(src.rglob("*")):
+        if p.is_dir():
+            continue
+        rel = p.relative_to(src)
+        target = dst / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(p, target)
+
+
+def _region_toml() -> str:
+    return f"""# ともにマップ デモ地域（架空）: generated by `tomoni demo`. Nothing here is real.
+[region]
+name = "{DEMO_NAME}"
+fictional = true
+crs = "{DEMO_CRS}"
+
+[layers.boundaries]
+path = "boundaries_n03.geojson"
+code = "N03_007"
+name = "N03_004"
+
+[layers.school_districts]
+path = ["A27-16_059_before.zip", "A27-23_059_after/A27-23_059.shp"]
+periods = ["before", "after"]
+
+[layers.neighbourhoods]
+path = "jichikai.geojson"
+
+[layers.places]
+path = "ibasho.csv"
+
+[layers.shelters]
+path = ["gsi_emergency_sites.csv", "gsi_evacuation_shelters_cp932.csv"]
+
+[layers.hazards]
+path = "hazards.geojson"
+
+[layers.vc_sites]
+path = "vc_candidates.csv"
+
+[roads]
+path = "roads_walk.graphml"
+network = "walk"
+drive = "roads_drive.graphml"
+"""
+
+
+def _readme() -> str:
+    return (
+        "ともにマップ デモ地域（架空） / tomoni-map demo region (fictional)\n\n"
+        "All places, names, roads, shelters and people in this folder are invented\n"
+        "by layers/demo.py (seeded). private/vulnerable_records.csv is a synthetic\n"
+        "register extract: it is an input of the anonymiser and is never shown.\n"
+    )
+
+
+def ensure_demo(out: str | Path, *, force: bool = False) -> Path:
+    """Return the demo region TOML in ``out``, generating it when missing."""
+    out = Path(out)
+    toml = out / TOML_NAME
+    if toml.exists() and not force:
+        return toml
+    return generate_demo(out)

@@ -1,0 +1,497 @@
+"""Region configuration (TOML) and loading every layer of a region.
+
+A region is a folder with a TOML file and the data files it names; paths are
+relative to the TOML file.  Minimal shape::
+
+    [region]
+    name = "湖東地域"
+    # crs = "EPSG:6678"      # optional; default chosen from the data
+
+    [layers.boundaries]
+    path = "boundaries.geojson"
+    code = "N03_007"          # optional column mapping
+    name = "N03_004"
+
+    [layers.shelters]
+    path = ["gsi_evacuation_shelters.csv", "gsi_emergency_sites.csv"]
+
+    [roads]
+    path = "roads.graphml"
+    network = "walk"
+
+See ``docs/region-config.md`` for every key.
+"""
+
+from __future__ import annotations
+
+import glob
+import inspect
+import logging
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+
+from layers.boundaries import assign_municipality, load_boundaries
+from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
+from layers.errors import LayerError
+from layers.hazards import load_hazards
+from layers.neighbourhoods import load_neighbourhoods
+from layers.places import load_places
+from layers.roads import graph_summary, load_roads
+from layers.school_districts import load_school_districts
+from layers.shelters import load_shelters
+from layers.validate import warnings_of
+from layers.vc_sites import load_vc_sites
+from layers.vulnerable import load_vulnerable
+
+__all__ = [
+    "LAYER_KEYS",
+    "LAYER_LABELS",
+    "LayerSpec",
+    "Region",
+    "RegionConfig",
+    "RoadsSpec",
+    "load_region",
+    "read_config",
+]
+
+log = logging.getLogger(__name__)
+
+LAYER_KEYS = (
+    "boundaries",
+    "school_districts",
+    "neighbourhoods",
+    "places",
+    "shelters",
+    "hazards",
+    "vc_sites",
+    "vulnerable",
+)
+
+LAYER_LABELS = {
+    "boundaries": "市町村界",
+    "school_districts": "校区",
+    "neighbourhoods": "自治会",
+    "places": "居場所",
+    "shelters": "避難所・避難場所",
+    "hazards": "災害危険区域",
+    "vc_sites": "災害VC候補地",
+    "vulnerable": "要配慮者（匿名化済み）",
+}
+
+_LOADERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
+    "boundaries": load_boundaries,
+    "school_districts": load_school_districts,
+    "neighbourhoods": load_neighbourhoods,
+    "places": load_places,
+    "shelters": load_shelters,
+    "hazards": load_hazards,
+    "vc_sites": load_vc_sites,
+    "vulnerable": load_vulnerable,
+}
+# options the region fills itself, never from the TOML
+_INTERNAL = {"boundaries", "analysis_crs", "region_areas"}
+_COMMON = {"path", "format", "crs", "encoding"}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One ``[layers.KEY]`` table of a region TOML."""
+
+    key: str
+    paths: tuple[Path, ...]
+    fmt: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RoadsSpec:
+    """The ``[roads]`` table."""
+
+    path: Path
+    network: str = "walk"
+    fmt: str | None = None
+    drive: Path | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RegionConfig:
+    """A parsed region TOML (nothing loaded yet)."""
+
+    path: Path
+    name: str
+    crs: str | None
+    fictional: bool
+    layers: dict[str, LayerSpec]
+    roads: RoadsSpec | None
+    attribution: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+
+@dataclass
+class Region:
+    """A loaded region: every layer in EPSG:4326 plus the analysis CRS."""
+
+    config: RegionConfig
+    crs: str
+    layers: dict[str, gpd.GeoDataFrame]
+    roads: nx.MultiDiGraph | None = None
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def fictional(self) -> bool:
+        return self.config.fictional
+
+    def layer(self, key: str) -> gpd.GeoDataFrame:
+        """A loaded layer, or a clear error naming the TOML when it is absent."""
+        if key not in self.layers:
+            raise LayerError(
+                f"この地域にはレイヤー {key}（{LAYER_LABELS.get(key, key)}）がありません。",
+                file=self.config.path,
+                column=f"layers.{key}",
+                fix=f"地域設定に [layers.{key}] と path を追加してください。",
+            )
+        return self.layers[key]
+
+    def attribution(self) -> list[str]:
+        """Attribution lines for the data in this region."""
+        if self.config.attribution:
+            return list(self.config.attribution)
+        lines: list[str] = []
+        if self.fictional:
+            lines.append("架空データ（ともにマップのデモ地域）")
+            return lines
+        if "shelters" in self.layers:
+            lines.append("出典：国土地理院「指定緊急避難場所・指定避難所データ」を加工")
+        if "boundaries" in self.layers:
+            lines.append("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成")
+        if "school_districts" in self.layers:
+            lines.append("「国土数値情報（小学校区データ）」（国土交通省）を加工して作成")
+        if self.roads is not None:
+            lines.append("© OpenStreetMap contributors")
+        return lines
+
+    def summary(self) -> dict[str, Any]:
+        """The ``tomoni check --json`` document."""
+        layers: dict[str, Any] = {}
+        for key in LAYER_KEYS:
+            if key not in self.layers:
+                continue
+            gdf = self.layers[key]
+            bounds = [round(float(v), 6) for v in gdf.total_bounds] if len(gdf) else []
+            entry: dict[str, Any] = {
+                "rows": len(gdf),
+                "crs": STORAGE_CRS,
+                "bbox": bounds,
+                "warnings": self.warnings.get(key, []),
+            }
+            counts = gdf.attrs.get("counts")
+            if counts:
+                entry["counts"] = dict(counts)
+            layers[key] = entry
+        out: dict[str, Any] = {
+            "region": self.name,
+            "fictional": self.fictional,
+            "analysis_crs": self.crs,
+            "layers": layers,
+        }
+        if self.roads is not None:
+            out["roads"] = graph_summary(self.roads)
+            out["roads"]["warnings"] = self.warnings.get("roads", [])
+        if self.warnings.get("region"):
+            out["warnings"] = self.warnings["region"]
+        return out
+
+
+def _line_of(text: str, pattern: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), start=1):
+        if re.match(pattern, line.strip()):
+            return i
+    return None
+
+
+def _key_line(text: str, section_line: int | None, key: str) -> int | None:
+    """Line of ``key = …`` inside the table that starts at ``section_line``."""
+    if section_line is None:
+        return None
+    lines = text.splitlines()
+    for i in range(section_line, len(lines)):
+        stripped = lines[i].strip()
+        if stripped.startswith("["):
+            break
+        if re.match(rf"{re.escape(key)}\s*=", stripped):
+            return i + 1
+    return section_line
+
+
+def _paths(value: Any, root: Path, *, toml: Path, key: str, line: int | None) -> tuple[Path, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, str) and v.strip() for v in items):
+        raise LayerError(
+            "path は文字列か文字列のリストで指定してください。",
+            file=toml, row=line, column=f"{key}.path",
+            fix='path = "shelters.csv" または path = ["a.csv", "b.csv"] と書いてください。',
+        )
+    out: list[Path] = []
+    for item in items:
+        p = Path(item).expanduser()
+        p = p if p.is_absolute() else root / p
+        if any(ch in item for ch in "*?["):
+            hits = sorted(Path(h) for h in glob.glob(str(p)))
+            if not hits:
+                raise LayerError(
+                    "パターンに一致するファイルがありません。",
+                    file=toml, row=line, column=f"{key}.path",
+                    fix="パターン（* など）とフォルダの場所を確認してください。",
+                )
+            out.extend(hits)
+        else:
+            if not p.exists():
+                raise LayerError(
+                    f"ファイルが見つかりません: {p.name}",
+                    file=toml, row=line, column=f"{key}.path",
+                    fix=f"パス {p} の綴りを確認してください。"
+                    "パスは地域設定ファイルのあるフォルダからの相対パスです。",
+                )
+            out.append(p)
+    return tuple(out)
+
+
+def read_config(path: str | Path) -> RegionConfig:
+    """Parse and check a region TOML without loading any data."""
+    toml = Path(path)
+    if not toml.exists():
+        raise LayerError(
+            "地域設定ファイルが見つかりません。",
+            file=toml,
+            fix="パスを確認してください。デモ地域は `tomoni demo --out DIR` で作れます。",
+        )
+    if toml.is_dir():
+        cand = sorted(toml.glob("*.toml"))
+        if len(cand) != 1:
+            raise LayerError(
+                "フォルダが指定されましたが、地域設定（.toml）が1つに決まりません。",
+                file=toml, fix="TOML ファイルのパスを指定してください。",
+            )
+        toml = cand[0]
+    raw_bytes = toml.read_bytes()
+    try:
+        text = raw_bytes.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LayerError(
+            "地域設定ファイルが UTF-8 ではありません。",
+            file=toml, fix="UTF-8 で保存し直してください。",
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        raise LayerError(
+            "TOML の書き方に誤りがあります。",
+            file=toml,
+            row=int(m.group(1)) if m else None,
+            fix="引用符（\"）の閉じ忘れ、= の抜け、同じ見出しの重複などを確認してください。",
+        ) from None
+    root = toml.parent
+    warnings: list[str] = []
+    region = data.get("region", {})
+    if not isinstance(region, dict):
+        raise LayerError("[region] は表（テーブル）で書いてください。", file=toml,
+                         column="region", fix='[region] の下に name = "…" を書いてください。')
+    for k in data:
+        if k not in ("region", "layers", "roads", "analysis"):
+            warnings.append(f"不明な見出し [{k}] は無視しました。")
+    name = str(region.get("name") or toml.stem)
+    crs = region.get("crs")
+    if crs is not None:
+        parsed = parse_crs(crs, file=toml)
+        assert parsed is not None
+        ensure_metric(parsed)
+        crs = f"EPSG:{parsed.to_epsg()}" if parsed.to_epsg() else parsed.to_string()
+    layers: dict[str, LayerSpec] = {}
+    tables = data.get("layers", {})
+    if not isinstance(tables, dict):
+        raise LayerError("[layers] の書き方が違います。", file=toml, column="layers",
+                         fix="[layers.shelters] のように書いてください。")
+    for key, table in tables.items():
+        line = _line_of(text, rf"\[\s*layers\.{re.escape(key)}\s*\]")
+        if key not in LAYER_KEYS:
+            raise LayerError(
+                f"不明なレイヤー名です: {key}",
+                file=toml, row=line, column=f"layers.{key}",
+                fix=f"レイヤー名は次のいずれかです: {', '.join(LAYER_KEYS)}",
+            )
+        if not isinstance(table, dict) or "path" not in table:
+            raise LayerError(
+                "レイヤーに path がありません。",
+                file=toml, row=line, column=f"layers.{key}.path",
+                fix=f'[layers.{key}] の下に path = "ファイル名" を書いてください。',
+            )
+        accepted = set(inspect.signature(_LOADERS[key]).parameters) - _INTERNAL - {"paths"}
+        options: dict[str, Any] = {}
+        for opt, value in table.items():
+            if opt in _COMMON:
+                continue
+            if opt not in accepted:
+                warnings.append(f"[layers.{key}] の不明なキー {opt} は無視しました。")
+                continue
+            options[opt] = value
+        layers[key] = LayerSpec(
+            key=key,
+            paths=_paths(table["path"], root, toml=toml, key=f"layers.{key}",
+                         line=_key_line(text, line, "path")),
+            fmt=table.get("format"),
+            crs=table.get("crs"),
+            encoding=table.get("encoding"),
+            options=options,
+            line=_key_line(text, line, "path"),
+        )
+    roads = None
+    if "roads" in data:
+        t = data["roads"]
+        line = _line_of(text, r"\[\s*roads\s*\]")
+        if not isinstance(t, dict) or "path" not in t:
+            raise LayerError(
+                "[roads] に path がありません。", file=toml, row=line, column="roads.path",
+                fix='[roads] の下に path = "roads.graphml" を書いてください。',
+            )
+        (rpath,) = _paths(t["path"], root, toml=toml, key="roads",
+                          line=_key_line(text, line, "path"))[:1]
+        drive = None
+        if t.get("drive"):
+            (drive,) = _paths(t["drive"], root, toml=toml, key="roads.drive",
+                              line=_key_line(text, line, "drive"))[:1]
+        roads = RoadsSpec(
+            path=rpath, network=str(t.get("network", "walk")), fmt=t.get("format"),
+            drive=drive, line=_key_line(text, line, "path"),
+        )
+    attribution = region.get("attribution", [])
+    if isinstance(attribution, str):
+        attribution = [attribution]
+    return RegionConfig(
+        path=toml,
+        name=name,
+        crs=crs,
+        fictional=bool(region.get("fictional", False)),
+        layers=layers,
+        roads=roads,
+        attribution=tuple(str(a) for a in attribution),
+        warnings=tuple(warnings),
+    )
+
+
+ProgressFn = Callable[[str, float], None]
+
+
+def load_region(
+    source: str | Path | RegionConfig,
+    *,
+    with_roads: bool = True,
+    progress: ProgressFn | None = None,
+) -> Region:
+    """Load every layer of a region (and its roads) into memory.
+
+    Parameters
+    ----------
+    source
+        A region TOML path or an already parsed :class:`RegionConfig`.
+    with_roads
+        Load the road graph too (it is the slowest part).
+    progress
+        Called with (message, fraction done) for progress bars.
+
+    Raises
+    ------
+    LayerError
+        For the first problem found, naming the file, row and column.
+    """
+    cfg = source if isinstance(source, RegionConfig) else read_config(source)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    warnings: dict[str, list[str]] = {}
+    if cfg.warnings:
+        warnings["region"] = list(cfg.warnings)
+    order = sorted(cfg.layers, key=lambda k: (k not in ("boundaries",), k == "vulnerable",
+                                              LAYER_KEYS.index(k)))
+    steps = len(order) + (1 if (with_roads and cfg.roads) else 0)
+    analysis_crs = cfg.crs
+    for i, key in enumerate(order):
+        spec = cfg.layers[key]
+        if progress:
+            progress(f"{LAYER_LABELS[key]}を読み込み中", i / max(steps, 1))
+        kwargs = dict(spec.options)
+        params = inspect.signature(_LOADERS[key]).parameters
+        if "boundaries" in params:
+            kwargs["boundaries"] = layers.get("boundaries")
+        if "analysis_crs" in params:
+            kwargs["analysis_crs"] = analysis_crs or (
+                analysis_crs_for(list(layers.values())) if layers else None
+            )
+        if "region_areas" in params:
+            kwargs["region_areas"] = {k: v for k, v in layers.items() if k != "vulnerable"}
+        try:
+            gdf = _LOADERS[key](
+                list(spec.paths),
+                fmt=spec.fmt,
+                crs=parse_crs(spec.crs, file=cfg.path),
+                encoding=spec.encoding,
+                **kwargs,
+            )
+        except LayerError as err:
+            raise err.with_context(
+                layer=key, config=(cfg.path, spec.line, f"layers.{key}.path")
+            ) from None
+        except TypeError as exc:
+            raise LayerError(
+                "設定値の型が違います。",
+                file=cfg.path, row=spec.line, column=f"layers.{key}",
+                fix="列名などの設定値は文字列（\"…\"）で書いてください。",
+            ) from exc
+        layers[key] = gdf
+        warnings[key] = warnings_of(gdf)
+        if key == "boundaries" and analysis_crs is None:
+            analysis_crs = analysis_crs_for([gdf])
+    if analysis_crs is None:
+        analysis_crs = analysis_crs_for(list(layers.values()))
+    if "boundaries" in layers:
+        for key in ("shelters", "places", "vc_sites"):
+            gdf = layers.get(key)
+            if gdf is None or not len(gdf):
+                continue
+            codes = assign_municipality(gdf, layers["boundaries"], crs=analysis_crs)
+            if "muni_code" in gdf.columns:
+                blank = gdf["muni_code"].astype(str) == ""
+                gdf.loc[blank, "muni_code"] = codes[blank]
+            else:
+                gdf["muni_code"] = codes
+    roads = None
+    if with_roads and cfg.roads is not None:
+        if progress:
+            progress("道路ネットワークを読み込み中", (steps - 1) / max(steps, 1))
+        try:
+            roads = load_roads(cfg.roads.path, network=cfg.roads.network, fmt=cfg.roads.fmt)
+        except LayerError as err:
+            raise err.with_context(
+                layer="roads", config=(cfg.path, cfg.roads.line, "roads.path")
+            ) from None
+        warnings["roads"] = []
+    if progress:
+        progress("読み込み完了", 1.0)
+    return Region(config=cfg, crs=analysis_crs, layers=layers, roads=roads, warnings=warnings)

@@ -1,0 +1,210 @@
+"""Road networks: osmnx GraphML, OSM XML (``.osm``, ``.osm.bz2``), OSM PBF.
+
+Every loader returns an osmnx-compatible :class:`networkx.MultiDiGraph` in
+EPSG:4326 (node ``x``/``y`` in degrees, edge ``length`` in metres,
+``highway``, ``oneway``, ``name`` where known), graph attribute ``crs``.
+
+``network="walk"`` makes every edge walkable both ways and drops roads people
+may not walk on (motorways); ``network="drive"`` drops footways, steps, paths
+and tracks and keeps one-way streets directed.
+
+The online download (:func:`download_roads`) is an optional path and is never
+used by tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from layers.crs import JAPAN_BOUNDS
+from layers.errors import LayerError
+from layers.readers import detect_format, require_file
+
+__all__ = ["NETWORKS", "download_roads", "filter_network", "graph_summary", "load_roads"]
+
+log = logging.getLogger(__name__)
+
+NETWORKS = ("walk", "drive")
+NOT_WALKABLE = {"motorway", "motorway_link", "bus_guideway", "raceway", "construction",
+                "proposed", "abandoned", "platform"}
+NOT_DRIVABLE = {"footway", "path", "pedestrian", "steps", "track", "cycleway", "bridleway",
+                "corridor", "elevator", "escalator", "construction", "proposed", "abandoned",
+                "platform", "bus_guideway", "raceway"}
+
+
+def load_roads(
+    path: Path, *, network: str = "walk", fmt: str | None = None
+) -> nx.MultiDiGraph:
+    """Load a road graph from GraphML, OSM XML or OSM PBF.
+
+    Parameters
+    ----------
+    path
+        The file.
+    network
+        ``"walk"`` or ``"drive"``.
+    fmt
+        ``"graphml"``, ``"osm"`` or ``"pbf"`` to override detection.
+    """
+    if network not in NETWORKS:
+        raise LayerError(
+            "network の指定が分かりません。",
+            column="network",
+            file=path,
+            fix='network = "walk"（徒歩）または "drive"（車）を指定してください。',
+        )
+    require_file(path)
+    kind = detect_format(path, fmt)
+    import osmnx as ox
+
+    try:
+        if kind == "graphml":
+            graph = ox.load_graphml(path)
+        elif kind == "osm":
+            graph = _from_xml(path, network)
+        elif kind == "pbf":
+            graph = _from_pbf(path, network)
+        else:
+            raise LayerError(
+                f"道路データとして扱えない形式です（{kind}）。",
+                file=path,
+                fix="osmnx の GraphML（.graphml）、OSM XML（.osm/.osm.bz2）、"
+                "OSM PBF（.osm.pbf）を指定してください。",
+            )
+    except LayerError:
+        raise
+    except Exception as exc:
+        raise LayerError(
+            f"道路データを読み込めません（形式: {kind}）。",
+            file=path,
+            fix="ファイルが壊れていないか、osmnx で保存した GraphML / OSM のファイルか確認してください。",
+        ) from exc
+    return _check(filter_network(graph, network), path)
+
+
+def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    graph = ox.graph_from_xml(path, bidirectional=(network == "walk"), simplify=True,
+                              retain_all=True)
+    return graph
+
+
+def _from_pbf(path: Path, network: str) -> nx.MultiDiGraph:
+    """osmnx reads no PBF: convert the ways with pyosmium to OSM XML first."""
+    import osmium
+
+    with tempfile.TemporaryDirectory(prefix="tomoni-pbf-") as tmp:
+        xml = Path(tmp) / "roads.osm"
+        writer = osmium.SimpleWriter(str(xml))
+        try:
+            for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
+                if isinstance(obj, osmium.osm.Way) and "highway" not in obj.tags:
+                    continue
+                writer.add(obj)
+        finally:
+            writer.close()
+        return _from_xml(xml, network)
+
+
+def filter_network(graph: nx.MultiDiGraph, network: str) -> nx.MultiDiGraph:
+    """Return a new graph with only the edges usable by ``network``.
+
+    Walk graphs get a reverse edge for every one-way edge (people walk both ways).
+    The input graph is not modified.
+    """
+    drop = NOT_WALKABLE if network == "walk" else NOT_DRIVABLE
+    out = nx.MultiDiGraph()
+    out.graph.update(graph.graph)
+    out.add_nodes_from(graph.nodes(data=True))
+    for u, v, k, data in graph.edges(keys=True, data=True):
+        hw = data.get("highway")
+        types = set(hw) if isinstance(hw, list) else {hw}
+        if types and types <= drop:
+            continue
+        out.add_edge(u, v, key=k, **data)
+    if network == "walk":
+        for u, v, k, data in list(out.edges(keys=True, data=True)):
+            if not out.has_edge(v, u):
+                rev = dict(data)
+                rev["reversed"] = not bool(data.get("reversed", False))
+                if "geometry" in rev:
+                    rev["geometry"] = rev["geometry"].reverse()
+                out.add_edge(v, u, key=k, **rev)
+        for _, _, d in out.edges(data=True):
+            d["oneway"] = False
+    out.remove_nodes_from([n for n in list(out.nodes) if out.degree(n) == 0])
+    out.graph["network"] = network
+    return out
+
+
+def _check(graph: nx.MultiDiGraph, path: Path) -> nx.MultiDiGraph:
+    if graph.number_of_nodes() == 0 or graph.number_of_edges() == 0:
+        raise LayerError(
+            "道路のない（空の）グラフです。",
+            file=path,
+            fix="範囲や道路の種類（walk/drive）を確認してください。",
+        )
+    crs = str(graph.graph.get("crs", "epsg:4326")).lower()
+    if crs not in ("epsg:4326", "epsg:6668", "wgs84"):
+        import osmnx as ox
+
+        graph = ox.project_graph(graph, to_latlong=True)
+    xs = np.fromiter((d.get("x", np.nan) for _, d in graph.nodes(data=True)), float)
+    ys = np.fromiter((d.get("y", np.nan) for _, d in graph.nodes(data=True)), float)
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        raise LayerError(
+            "座標（x/y）のないノードがあります。",
+            file=path, column="x",
+            fix="osmnx で保存した GraphML を使ってください。",
+        )
+    w, s, e, n = JAPAN_BOUNDS
+    if not ((xs >= w) & (xs <= e) & (ys >= s) & (ys <= n)).all():
+        raise LayerError(
+            "道路のノードが日本の範囲外にあります。",
+            file=path, column="x",
+            fix="緯度経度（EPSG:4326）の道路グラフを指定してください。",
+        )
+    for _, _, d in graph.edges(data=True):
+        if "length" not in d:
+            raise LayerError(
+                "長さ（length）のない道路区間があります。",
+                file=path, column="length",
+                fix="osmnx で作成・保存したグラフを使ってください。",
+            )
+        break
+    graph.graph["crs"] = "epsg:4326"
+    return graph
+
+
+def graph_summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """``{"nodes": N, "edges": M, "network": ...}`` for check tables."""
+    return {
+        "nodes": int(graph.number_of_nodes()),
+        "edges": int(graph.number_of_edges()),
+        "network": graph.graph.get("network", ""),
+    }
+
+
+def download_roads(polygon: Any, *, network: str = "walk") -> nx.MultiDiGraph:  # pragma: no cover
+    """Download roads inside ``polygon`` (EPSG:4326) with osmnx (needs internet).
+
+    An optional path: the offline loaders above are what tests and the demo use.
+    """
+    import osmnx as ox
+
+    try:
+        graph = ox.graph_from_polygon(polygon, network_type=network, retain_all=True)
+    except Exception as exc:
+        raise LayerError(
+            "道路データをダウンロードできません（インターネット接続が必要です）。",
+            fix="OSM のファイル（.osm.pbf など）を入手して [roads] path に指定してください。",
+        ) from exc
+    graph.graph["network"] = network
+    return graph

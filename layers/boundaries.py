@@ -39,8 +39,11 @@ NAME_NAMES = ("N03_004", "name", "市区町村名", "市町村名", "cityname", 
 
 def normalise_code(values: pd.Series) -> pd.Series:
     """Return 5-digit municipality codes as strings ("5201" → "05201", "052019" → "05201")."""
-    s = values.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
-    s = s.where(~s.isin(["", "nan", "None", "<NA>"]), "")
+    s = pd.Series(
+        ["" if v is None or (isinstance(v, float) and v != v) else str(v).strip() for v in values],
+        index=values.index, dtype=object,
+    ).str.replace(r"\.0$", "", regex=True)
+    s = s.where(~s.isin(["nan", "None", "<NA>"]), "")
     digits = s.str.fullmatch(r"\d+")
     five = s.where(~(digits & (s.str.len() <= 5)), s.str.zfill(5))
     return five.where(~(digits & (five.str.len() == 6)), five.str[:5])

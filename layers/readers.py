@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import unicodedata
 import zipfile
 from collections.abc import Sequence
@@ -138,10 +139,18 @@ def decode_text(raw: bytes, *, file: Path, encoding: str | None = None) -> str:
                 file=file,
                 row=_line_of_offset(raw, exc.start),
                 column=_field_at(raw, exc.start),
-                fix="その行の文字を入力し直すか、Excel で「CSV UTF-8（コンマ区切り）」として保存し直してください。",
+                fix="その行の文字を入力し直すか、Excel で「CSV UTF-8（コンマ区切り）」として"
+                "保存し直してください。",
             ) from None
     try:
-        return raw.decode("cp932")
+        text = raw.decode("cp932")
+        # Python's cp932 maps the unused single bytes 0x80, 0xA0, 0xFD–0xFF to
+        # control/private-use characters instead of failing: treat them as errors.
+        bad = re.search("[\x80\uf8f0-\uf8f3]", text)
+        if bad:
+            offset = len(text[: bad.start()].encode("cp932"))
+            raise UnicodeDecodeError("cp932", raw, offset, offset + 1, "unused byte")
+        return text
     except UnicodeDecodeError as exc:
         raise LayerError(
             "文字コードを判別できません（UTF-8 でも Shift_JIS(cp932) でもありません）。",
@@ -240,8 +249,6 @@ def read_table(
 
 
 def _line_from_parser_error(msg: str) -> int | None:
-    import re
-
     m = re.search(r"line (\d+)", msg)
     return int(m.group(1)) if m else None
 
@@ -379,25 +386,37 @@ def _points(df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> gpd.GeoDataFr
     return out
 
 
+def dbf_needs_cp932(dbf: bytes) -> bool:
+    """Whether the attribute records of a .dbf are cp932 (not UTF-8 or ASCII).
+
+    Only the record bytes are tested: the header holds binary counts and dates.
+    """
+    if len(dbf) < 32:
+        return False
+    header_len = int.from_bytes(dbf[8:10], "little")
+    records = dbf[header_len:]
+    if not any(b >= 0x80 for b in records):
+        return False
+    try:
+        records.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    try:
+        records.decode("cp932")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def _shapefile_encoding(shp: Path) -> str | None:
     """Old 国土数値情報 shapefiles are cp932 without a .cpg: detect that."""
-    cpg = shp.with_suffix(".cpg")
-    if cpg.exists():
+    if shp.with_suffix(".cpg").exists():
         return None
     dbf = shp.with_suffix(".dbf")
     if not dbf.exists():
         return None
-    raw = dbf.read_bytes()
-    try:
-        raw.decode("utf-8")
-        return None
-    except UnicodeDecodeError:
-        pass
-    try:
-        raw.decode("cp932")
-        return "cp932"
-    except UnicodeDecodeError:
-        return None
+    return "cp932" if dbf_needs_cp932(dbf.read_bytes()) else None
 
 
 def read_vector(
@@ -528,16 +547,7 @@ def _zip_needs_cp932(path: Path) -> bool:
         if not dbfs:
             return False
         raw = zf.read(dbfs[0])
-    try:
-        raw.decode("utf-8")
-        return False
-    except UnicodeDecodeError:
-        pass
-    try:
-        raw.decode("cp932")
-        return True
-    except UnicodeDecodeError:
-        return False
+    return dbf_needs_cp932(raw)
 
 
 def read_json(path: Path) -> object:

@@ -66,10 +66,8 @@ def load_roads(
     try:
         if kind == "graphml":
             graph = ox.load_graphml(path)
-        elif kind == "osm":
+        elif kind == "osm" or kind == "pbf":
             graph = _from_xml(path, network)
-        elif kind == "pbf":
-            graph = _from_pbf(path, network)
         else:
             raise LayerError(
                 f"道路データとして扱えない形式です（{kind}）。",
@@ -89,28 +87,30 @@ def load_roads(
 
 
 def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
+    """OSM XML (.osm, .osm.bz2) or PBF → graph.
+
+    The ways are filtered with pyosmium *before* osmnx builds and simplifies
+    the graph, so buildings or footways never keep a junction node alive in a
+    drive graph.  osmnx reads no PBF; pyosmium reads all three formats.
+    """
+    import osmium
     import osmnx as ox
 
-    graph = ox.graph_from_xml(path, bidirectional=(network == "walk"), simplify=True,
-                              retain_all=True)
-    return graph
-
-
-def _from_pbf(path: Path, network: str) -> nx.MultiDiGraph:
-    """osmnx reads no PBF: convert the ways with pyosmium to OSM XML first."""
-    import osmium
-
-    with tempfile.TemporaryDirectory(prefix="tomoni-pbf-") as tmp:
+    drop = NOT_WALKABLE if network == "walk" else NOT_DRIVABLE
+    with tempfile.TemporaryDirectory(prefix="tomoni-osm-") as tmp:
         xml = Path(tmp) / "roads.osm"
         writer = osmium.SimpleWriter(str(xml))
         try:
             for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-                if isinstance(obj, osmium.osm.Way) and "highway" not in obj.tags:
-                    continue
+                if isinstance(obj, osmium.osm.Way):
+                    hw = obj.tags.get("highway")
+                    if not hw or hw in drop or obj.tags.get("area") == "yes":
+                        continue
                 writer.add(obj)
         finally:
             writer.close()
-        return _from_xml(xml, network)
+        return ox.graph_from_xml(xml, bidirectional=(network == "walk"), simplify=True,
+                                 retain_all=True)
 
 
 def filter_network(graph: nx.MultiDiGraph, network: str) -> nx.MultiDiGraph:
@@ -125,8 +125,10 @@ def filter_network(graph: nx.MultiDiGraph, network: str) -> nx.MultiDiGraph:
     out.add_nodes_from(graph.nodes(data=True))
     for u, v, k, data in graph.edges(keys=True, data=True):
         hw = data.get("highway")
+        if not hw:
+            continue  # buildings, landuse … that an OSM extract also holds
         types = set(hw) if isinstance(hw, list) else {hw}
-        if types and types <= drop:
+        if types <= drop:
             continue
         out.add_edge(u, v, key=k, **data)
     if network == "walk":

@@ -128,7 +128,8 @@ def optional_int(
     """Parse an optional integer column (e.g. capacity); blanks become <NA>."""
     if col is None:
         return pd.Series(pd.array([pd.NA] * len(df), dtype="Int64"), index=df.index)
-    raw = df[col].fillna("").astype(str).map(lambda v: unicodedata.normalize("NFKC", v))
+    raw = df[col].astype(object).where(df[col].notna(), "").astype(str)
+    raw = raw.map(lambda v: unicodedata.normalize("NFKC", v))
     raw = raw.str.replace(",", "", regex=False).str.replace("人", "", regex=False)
     raw = raw.str.strip()
     num = pd.to_numeric(raw.where(raw != "", None), errors="coerce")

@@ -11,8 +11,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 POINTS_GEOJSON = json.dumps({
     "type": "FeatureCollection",
     "features": [{"type": "Feature", "properties": {"name": "a"},

@@ -1,5 +1,44 @@
-"""ともにマップ — the interactive app (Streamlit).
+"""ともにマップ — the interactive app.
 
-The map pages arrive with the maps issue; until then the main job is
-``tomoni demo`` (see README).
+Run with ``bash scripts/run.sh`` (or ``.venv/bin/streamlit run streamlit_app.py``).
+Pages only call ``geo``/``layers`` functions; see ``ui/``.
 """
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import state
+from ui.i18n import t
+
+st.set_page_config(page_title="ともにマップ", layout="wide")
+state.init()
+
+with st.sidebar:
+    st.radio(t("language"), ["ja", "en"], key="lang", horizontal=True,
+             format_func=lambda k: "日本語" if k == "ja" else "English")
+
+# No page icons: Streamlit fetches Material icon favicons from the internet, and
+# the app must make zero outside requests (tests/e2e checks it).
+pages = [
+    st.Page("ui/pages/map_page.py", title=t("page_map"), url_path="map", default=True),
+    st.Page("ui/pages/data_page.py", title=t("page_data"), url_path="data"),
+    st.Page("ui/pages/export_page.py", title=t("page_export"), url_path="export"),
+]
+nav = st.navigation(pages)
+
+source_key = repr(st.session_state.get("source"))
+if st.session_state.get("_ready") != source_key:
+    with st.status(t("loading"), expanded=False) as status:
+        state.current_region()
+        status.update(label=t("loaded"), state="complete")
+    st.session_state["_ready"] = source_key
+
+region = state.current_region()
+with st.sidebar:
+    st.markdown(f"**{t('region')}:** {region.name}")
+    if region.fictional:
+        st.markdown(f":red-background[{t('fictional')}]")
+    st.caption(" / ".join(region.attribution()))
+
+nav.run()

@@ -113,6 +113,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _parse_layers(value: str | None, available: Sequence[str]) -> list[str] | None:
+    if not value:
+        return None
+    wanted = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in wanted if v not in available]
+    if unknown:
+        raise LayerError(
+            f"地域にないレイヤーが指定されました: {', '.join(unknown)}",
+            column="--layers",
+            fix=f"次の中から選んでください: {', '.join(available)}",
+        )
+    return wanted
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from geo.export import save_map, static_map
+    from layers.region import load_region
+    from layers.shelters import HAZARDS
+
+    if args.hazard not in HAZARDS:
+        raise LayerError("災害の種類が分かりません。", column="--hazard",
+                         fix=f"次のいずれかを指定してください: {', '.join(HAZARDS)}")
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf", "html"):
+        raise LayerError("出力形式が分かりません。", file=out, column="--out",
+                         fix="拡張子を .png、.svg、.pdf、.html のいずれかにしてください。")
+    wanted = args.layers.split(",") if args.layers else []
+    region = load_region(args.region, with_roads=(not wanted) or "roads" in wanted)
+    available = [*region.layers, *(["roads"] if region.roads is not None else [])]
+    show = _parse_layers(args.layers, available)
+    title = args.title or f"{region.name}"
+    if fmt == "html":
+        from geo.assets import standalone_html
+        from geo.maps import region_map
+        from layers.atomic import atomic_write_text
+
+        m = region_map(region.layers, roads=region.roads, hazard=args.hazard,
+                       fictional=region.fictional, attribution=region.attribution(), show=show,
+                       localise_assets=False)
+        atomic_write_text(out, standalone_html(m))
+    else:
+        fig = static_map(region.layers, crs=region.crs, title=title, roads=region.roads,
+                         hazard=args.hazard, paper=args.paper, fictional=region.fictional,
+                         attribution=region.attribution(), show=show)
+        save_map(fig, out, dpi=args.dpi)
+    print(json.dumps({"out": str(out), "format": fmt, "layers": show or available,
+                      "title": title}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -133,6 +184,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="既にあっても作り直す")
     p.add_argument("--json", action="store_true", help="結果を JSON で出力")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("map", help="地図画像（PNG/SVG/PDF）またはオフラインで開ける HTML 地図を書き出す")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--out", required=True, help="出力ファイル（拡張子で形式: .png .svg .pdf .html）")
+    p.add_argument("--layers", help="描くレイヤー（カンマ区切り、例: shelters,boundaries）")
+    p.add_argument("--title", help="地図のタイトル（既定: 地域名）")
+    p.add_argument("--paper", default="A4-landscape",
+                   help="用紙: A4-landscape / A4-portrait / A3-landscape / A3-portrait")
+    p.add_argument("--dpi", type=int, default=300, help="PNG の解像度（既定 300）")
+    p.add_argument("--hazard", default="flood", help="避難所を色分けする災害（既定 flood）")
+    p.set_defaults(func=cmd_map)
     return parser
 
 

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${TOMONI_VENV:-.venv}
 
-# 1. System packages (Debian): Japanese fonts for maps and reports.
-APT_PACKAGES=(fonts-ipaexfont-gothic)
+# 1. System packages (Debian): Japanese fonts for maps and reports, Chromium for
+#    the real-browser tests and map screenshots, Node.js/npm for the map assets.
+APT_PACKAGES=(fonts-ipaexfont-gothic chromium poppler-utils)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 if command -v dpkg >/dev/null 2>&1; then
   for p in "${APT_PACKAGES[@]}"; do
@@ -36,4 +38,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# 3. Browser assets for offline maps: pinned versions from the npm registry,
+#    copied into static/vendor/ (served by Streamlit at /app/static/vendor/).
+if ! "$VENV/bin/python" -c "import sys; from geo.assets import vendor_ready; sys.exit(0 if vendor_ready() else 1)"; then
+  echo "[setup] npm: installing map assets (assets/package.json)"
+  (cd assets && npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
+  "$VENV/bin/python" -m geo.assets
+fi
+
 echo "[setup] ready: $("$VENV/bin/python" --version), $("$VENV/bin/tomoni" --help >/dev/null && echo 'tomoni ok')"

@@ -1,0 +1,334 @@
+"""Report-quality static maps: PNG (300 dpi by default), SVG and PDF.
+
+Drawn with matplotlib in the region's metric CRS (平面直角座標系), with a
+Japanese title and labels in IPAexGothic (embedded as TrueType in PDFs so the
+text stays searchable), a legend, a scale bar in metres, a north arrow, the
+attribution assembled from the layers shown and the date.  Usable without
+Streamlit, from the CLI and from reports.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib
+import networkx as nx
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.patheffects as pe
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from geo.shelter_status import STATUS_ORDER
+from geo.style import (
+    DENSITY_PALETTE,
+    HAZARD_FILL,
+    SHELTER_STATUS,
+    STYLES,
+    WELFARE_RING,
+    density_classes,
+)
+from layers.atomic import atomic_path
+from layers.crs import ensure_metric
+from layers.errors import LayerError
+from layers.shelters import HAZARD_LABELS
+
+__all__ = ["FORMATS", "PAPERS", "map_bytes", "paper_size", "save_map", "static_map"]
+
+log = logging.getLogger(__name__)
+
+PAPERS = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+FORMATS = ("png", "svg", "pdf")
+FONT_FAMILY = ["IPAexGothic", "IPAGothic", "Noto Sans CJK JP", "DejaVu Sans"]
+
+
+def _fonts() -> None:
+    """Make IPAexGothic known to matplotlib (bundled by matplotlib-fontja)."""
+    import matplotlib_fontja  # noqa: F401  (registers the bundled IPAexGothic)
+
+
+def _font_family() -> list[str]:
+    """The first installed Japanese font (IPAexGothic from apt or matplotlib-fontja)."""
+    from matplotlib import font_manager
+
+    _fonts()
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    found = [n for n in FONT_FAMILY if n in names]
+    if not found:  # pragma: no cover - setup installs fonts-ipaexfont-gothic
+        raise LayerError(
+            "日本語フォントが見つかりません。",
+            fix="bash scripts/setup.sh を実行して fonts-ipaexfont-gothic を入れてください。",
+        )
+    return found[:1]
+
+
+def _rc() -> Any:
+    return {
+        "font.family": _font_family(),
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "svg.fonttype": "path",
+        "axes.unicode_minus": False,
+    }
+
+
+def paper_size(paper: str) -> tuple[float, float]:
+    """``"A4-landscape"`` → (width, height) in inches."""
+    name, _, orient = paper.partition("-")
+    if name.upper() not in PAPERS or orient.lower() not in ("", "portrait", "landscape"):
+        raise LayerError(
+            "用紙の指定が分かりません。",
+            column="--paper",
+            fix="A4-landscape、A4-portrait、A3-landscape、A3-portrait のいずれかを指定してください。",
+        )
+    short, long_ = PAPERS[name.upper()]
+    w, h = (long_, short) if orient.lower() in ("", "landscape") else (short, long_)
+    return w / 25.4, h / 25.4
+
+
+def _nice_length(span: float) -> float:
+    target = span / 5
+    for v in (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000):
+        if v >= target:
+            return float(v)
+    return 100000.0
+
+
+def _scale_bar(ax: Any, *, lang: str) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.05
+    h = (y1 - y0) * 0.008
+    for i, color in enumerate(("black", "white")):
+        ax.add_patch(matplotlib.patches.Rectangle((bx + i * length / 2, by), length / 2, h,
+                                                  facecolor=color, edgecolor="black", lw=0.8,
+                                                  zorder=20))
+    unit = "km" if length >= 1000 else "m"
+    div = 1000 if unit == "km" else 1
+
+    def fmt(v: float) -> str:
+        return f"{v / div:g}"
+
+    for pos, val in ((0, 0.0), (length / 2, length / 2), (length, length)):
+        label = fmt(val) + (f" {unit}" if val == length else "")
+        ax.text(bx + pos, by + h * 2.2, label, ha="center", va="bottom", fontsize=8, zorder=20,
+                path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+
+
+def _north_arrow(ax: Any) -> None:
+    ax.annotate("", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
+                arrowprops={"facecolor": "black", "width": 4, "headwidth": 12, "headlength": 12},
+                zorder=20)
+    ax.text(0.95, 0.965, "N", transform=ax.transAxes, ha="center", va="bottom", fontsize=12,
+            zorder=20)
+
+
+def _roads_lines(graph: nx.MultiDiGraph, crs: str) -> gpd.GeoDataFrame:
+    from geo.maps import roads_frame
+
+    return roads_frame(graph).to_crs(crs)
+
+
+def static_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    crs: str,
+    title: str,
+    roads: nx.MultiDiGraph | None = None,
+    hazard: str = "flood",
+    paper: str = "A4-landscape",
+    fictional: bool = False,
+    attribution: Sequence[str] = (),
+    show: Sequence[str] | None = None,
+    lang: str = "ja",
+    date: _dt.date | None = None,
+) -> Figure:
+    """Draw the layers as a printable map and return the matplotlib figure.
+
+    Parameters
+    ----------
+    layers
+        Layer key → GeoDataFrame.
+    crs
+        Metric CRS to draw in (the region's analysis CRS).
+    title
+        Japanese title printed at the top.
+    show
+        Layer keys to draw (default: all given); roads only when ``"roads"`` is
+        in ``show`` or ``show`` is None.
+    """
+    from geo.maps import shelters_display
+
+    ensure_metric(crs)
+    _fonts()
+    visible = set(show) if show is not None else None
+    frames = {
+        k: v.to_crs(crs) for k, v in layers.items()
+        if v is not None and len(v) and (visible is None or k in visible)
+    }
+    if not frames:
+        raise LayerError(
+            "地図に描くレイヤーがありません。",
+            column="--layers",
+            fix="--layers に読み込まれているレイヤー名（例: shelters,boundaries）を指定してください。",
+        )
+    width, height = paper_size(paper)
+    handles: list[Any] = []
+    with plt.rc_context(_rc()):
+        fig = plt.figure(figsize=(width, height))
+        ax = fig.add_axes((0.04, 0.09, 0.70, 0.82))
+        if "vulnerable" in frames:
+            dens = frames["vulnerable"]
+            counts = dens["count"].astype(float).to_numpy()
+            bounds = density_classes(float(counts.max()) if len(counts) else 0.0)
+            cls = np.minimum(np.searchsorted(np.asarray(bounds), counts, side="left"),
+                             len(DENSITY_PALETTE) - 1)
+            colors = np.array(DENSITY_PALETTE)[cls]
+            drawn = dens[counts > 0]
+            if len(drawn):
+                drawn.plot(ax=ax, color=colors[counts > 0], edgecolor="white", linewidth=0.2,
+                           zorder=1)
+            lower = 0.0
+            for i, upper in enumerate(bounds[: len(DENSITY_PALETTE)]):
+                handles.append(Patch(facecolor=DENSITY_PALETTE[i], edgecolor="#999",
+                                     label=f"要配慮者 {int(lower) + 1}〜{int(upper)} 人"))
+                lower = upper
+        if "neighbourhoods" in frames:
+            st = STYLES["neighbourhoods"]
+            frames["neighbourhoods"].plot(ax=ax, facecolor=st.fill, edgecolor=st.stroke,
+                                          linewidth=0.4, alpha=0.6, zorder=2)
+            est = frames["neighbourhoods"].get("estimated")
+            label = st.label + ("（推定区域を含む）" if est is not None and est.any() else "")
+            handles.append(Patch(facecolor=st.fill, edgecolor=st.stroke, label=label))
+        if "hazards" in frames:
+            hz = frames["hazards"]
+            for htype in dict.fromkeys(hz["hazard"].astype(str)):
+                part = hz[hz["hazard"] == htype]
+                ranks = part["rank"].fillna(1).astype(int).clip(lower=1)
+                palette = HAZARD_FILL.get(htype, ["#cccccc"])
+                for r in sorted(ranks.unique()):
+                    color = palette[min(r, len(palette)) - 1]
+                    part[ranks == r].plot(ax=ax, color=color, alpha=0.55, linewidth=0, zorder=3)
+                    handles.append(Patch(facecolor=color, alpha=0.55,
+                                         label=f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
+        if "school_districts" in frames:
+            sd = frames["school_districts"]
+            for period in dict.fromkeys(sd["period"].astype(str)):
+                key = f"school_districts:{period}" if period in ("before", "after") else "school_districts"
+                st = STYLES[key]
+                ls: Any = "--" if st.dash else "-"
+                sd[sd["period"] == period].boundary.plot(ax=ax, color=st.stroke, linewidth=st.weight * 0.6,
+                                                         linestyle=ls, zorder=4)
+                handles.append(Line2D([], [], color=st.stroke, linestyle=ls, label=st.label))
+        if roads is not None and (visible is None or "roads" in visible):
+            rl = _roads_lines(roads, crs)
+            major = rl["highway"].isin(["motorway", "trunk", "primary", "secondary"])
+            rl[~major].plot(ax=ax, color="#b5b5b5", linewidth=0.25, zorder=5)
+            rl[major].plot(ax=ax, color="#7a7a7a", linewidth=0.9, zorder=5)
+            handles.append(Line2D([], [], color="#7a7a7a", label="道路"))
+        if "boundaries" in frames:
+            st = STYLES["boundaries"]
+            frames["boundaries"].boundary.plot(ax=ax, color=st.stroke, linewidth=1.4, zorder=6)
+            handles.append(Line2D([], [], color=st.stroke, linewidth=1.4, label=st.label))
+            for _, row in frames["boundaries"].iterrows():
+                p = row.geometry.representative_point()
+                ax.text(p.x, p.y, row["name"], fontsize=9, ha="center", va="center", zorder=21,
+                        color="#222", path_effects=[pe.withStroke(linewidth=3, foreground="white")])
+        if "places" in frames:
+            st = STYLES["places"]
+            pts = frames["places"]
+            ax.scatter(pts.geometry.x, pts.geometry.y, s=26, marker="^", color=st.fill,
+                       edgecolor=st.stroke, linewidth=0.6, zorder=8)
+            handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor=st.fill,
+                                  markeredgecolor=st.stroke, label=st.label))
+        if "shelters" in frames:
+            disp = shelters_display(frames["shelters"], frames.get("hazards"), hazard)
+            for status in STATUS_ORDER:
+                part = disp[disp["status"] == status]
+                if part.empty:
+                    continue
+                st = SHELTER_STATUS[status]
+                edge = np.where(part["welfare"].astype(bool), WELFARE_RING, st.stroke)
+                ax.scatter(part.geometry.x, part.geometry.y, s=16, color=st.fill, edgecolor=edge,
+                           linewidth=0.7, zorder=9)
+                handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=st.fill,
+                                      markeredgecolor=st.stroke,
+                                      label=st.label.replace("この災害",
+                                                             HAZARD_LABELS.get(hazard, hazard))))
+            if disp["welfare"].any():
+                handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
+                                      markeredgecolor=WELFARE_RING, markeredgewidth=1.5,
+                                      label="福祉避難所型（受入対象者あり）"))
+        if "vc_sites" in frames:
+            st = STYLES["vc_sites"]
+            pts = frames["vc_sites"]
+            ax.scatter(pts.geometry.x, pts.geometry.y, s=110, marker="*", color=st.fill,
+                       edgecolor=st.stroke, linewidth=0.8, zorder=10)
+            handles.append(Line2D([], [], marker="*", linestyle="", markersize=11,
+                                  markerfacecolor=st.fill, markeredgecolor=st.stroke, label=st.label))
+        ax.set_aspect("equal")
+        ax.margins(0.01)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():
+            side.set_color("#444")
+        _scale_bar(ax, lang=lang)
+        _north_arrow(ax)
+        fig.text(0.04, 0.95, title, fontsize=18, va="center")
+        if fictional:
+            fig.text(0.96, 0.95, "架空データ（デモ地域）", fontsize=12, color="white", ha="right",
+                     va="center", bbox={"boxstyle": "round,pad=0.4", "facecolor": "#b00020",
+                                        "edgecolor": "none"})
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.76, 0.91), frameon=True,
+                   fontsize=8.5, title="凡例", title_fontsize=10, borderaxespad=0.0)
+        day = (date or _dt.date.today()).isoformat()
+        lines = [*attribution, "架空データ" if fictional and not attribution else ""]
+        footer = " ／ ".join(x for x in lines if x)
+        fig.text(0.04, 0.045, footer, fontsize=7.5, va="center", wrap=True)
+        fig.text(0.04, 0.02, f"作成日: {day}　座標系: {crs}（平面直角座標系）　作成: ともにマップ",
+                 fontsize=7.5, va="center", color="#444")
+    return fig
+
+
+def save_map(fig: Figure, out: str | Path, *, dpi: int = 300, fmt: str | None = None) -> Path:
+    """Write ``fig`` atomically as PNG, SVG or PDF (format from the extension)."""
+    out = Path(out)
+    kind = (fmt or out.suffix.lstrip(".")).lower()
+    if kind not in FORMATS:
+        raise LayerError(
+            "地図画像の形式が分かりません。",
+            file=out,
+            column="--out",
+            fix="出力ファイルの拡張子を .png、.svg、.pdf（対話型なら .html）にしてください。",
+        )
+    with plt.rc_context(_rc()), atomic_path(out) as tmp:
+        metadata: dict[str, Any] = {"Creator": "tomoni-map"}
+        if kind == "png":
+            metadata = {"Software": "tomoni-map"}
+        fig.savefig(tmp, format=kind, dpi=dpi, metadata=metadata)
+    return out
+
+
+def map_bytes(fig: Figure, *, fmt: str = "png", dpi: int = 300) -> bytes:
+    """The figure encoded as PNG/SVG/PDF bytes (for downloads)."""
+    if fmt not in FORMATS:
+        raise LayerError("地図画像の形式が分かりません。", column="format",
+                         fix="png、svg、pdf のいずれかを選んでください。")
+    buf = io.BytesIO()
+    with plt.rc_context(_rc()), warnings.catch_warnings():
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Software": "tomoni-map"} if fmt == "png"
+                    else {"Creator": "tomoni-map"})
+    return buf.getvalue()

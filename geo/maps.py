@@ -1,0 +1,561 @@
+"""Interactive folium maps of a region: every layer styled per kind, offline.
+
+The maps use no tiles by default (a disaster team may have no internet); the
+region's own boundaries, 校区 and roads are the "basemap".  地理院タイル and OSM
+can be switched on when online.  Every script comes from the vendored copies
+(:mod:`geo.assets`).
+
+Large layers stay usable: point layers over 1,500 features switch the map to
+canvas rendering, and regular mesh layers (JIS X 0410 cells) are drawn by
+:class:`MeshCanvasLayer`, a tiled canvas layer that sends only the cells' corners
+and classes and paints each 256-px tile from a bucket index, so tens of
+thousands of cells draw and pan without freezing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.assets import localise
+from geo.shelter_status import STATUS_ORDER, shelter_status
+from geo.style import (
+    DENSITY_PALETTE,
+    HAZARD_FILL,
+    LAYER_TITLES,
+    SHELTER_STATUS,
+    STYLES,
+    WELFARE_RING,
+    density_classes,
+)
+from layers.crs import STORAGE_CRS
+from layers.shelters import HAZARD_LABELS, HAZARDS
+
+__all__ = [
+    "BASEMAPS",
+    "MeshCanvasLayer",
+    "region_map",
+]
+
+BASEMAPS: dict[str, tuple[str, str, str, int]] = {
+    # key: (label, url, attribution, max zoom)
+    "gsi_std": ("地理院タイル（標準地図）", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
+                '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>', 18),
+    "gsi_pale": ("地理院タイル（淡色地図）", "https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png",
+                 '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>', 18),
+    "gsi_photo": ("地理院タイル（写真）",
+                  "https://cyberjapandata.gsi.go.jp/xyz/seamlessphoto/{z}/{x}/{y}.jpg",
+                  '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>', 18),
+    "osm": ("OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+            19),
+}
+CANVAS_POINTS = 1500
+ROAD_MIN_ZOOM = 14
+MAX_ROAD_EDGES = 60_000
+
+
+def _label(key: str, lang: str) -> str:
+    ja, en = LAYER_TITLES.get(key, (key, key))
+    return ja if lang == "ja" else en
+
+
+def _geojson(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    keep = [c for c in columns if c in gdf.columns]
+    frame = gdf[[*keep, gdf.geometry.name]].to_crs(STORAGE_CRS)
+    data = frame.drop(columns=frame.geometry.name).astype(object)
+    data = data.where(pd.notna(data), None)
+    out = gpd.GeoDataFrame(data, geometry=frame.geometry.values, crs=STORAGE_CRS)
+    return json.loads(out.to_json(drop_id=True, ensure_ascii=False))
+
+
+def _polygons(
+    gdf: gpd.GeoDataFrame, name: str, style: dict[str, Any], *, tooltip: str | None = None,
+    popup: Sequence[tuple[str, str]] = (), show: bool = True, class_name: str = "",
+) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name, show=show)
+    fields = [f for f, _ in popup]
+    cols = list(dict.fromkeys([*([tooltip] if tooltip else []), *fields]))
+    gj = folium.GeoJson(
+        _geojson(gdf, cols),
+        style_function=lambda _f, s=dict(style, className=class_name): s,
+        highlight_function=None,
+        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False) if tooltip else None,
+        popup=folium.GeoJsonPopup(fields=fields, aliases=[a for _, a in popup])
+        if popup else None,
+        smooth_factor=1.0,
+    )
+    gj.add_to(group)
+    return group
+
+
+def _points(
+    gdf: gpd.GeoDataFrame, name: str, *, stroke: str, fill: str, radius: float, weight: float,
+    popup: Sequence[tuple[str, str]], tooltip: str = "name", show: bool = True,
+    class_name: str = "",
+) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name, show=show)
+    if gdf.empty:
+        return group
+    fields = [f for f, _ in popup]
+    folium.GeoJson(
+        _geojson(gdf, list(dict.fromkeys([tooltip, *fields]))),
+        marker=folium.CircleMarker(radius=radius, color=stroke, weight=weight, fill=True,
+                                   fill_color=fill, fill_opacity=0.95),
+        style_function=lambda _f, s={"className": class_name}: s,
+        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=[a for _, a in popup]),
+    ).add_to(group)
+    return group
+
+
+class _Html(MacroElement):
+    """A fixed HTML box on the map (legend, badge)."""
+
+    _template = Template(
+        """{% macro header(this, kwargs) %}{% endmacro %}
+        {% macro html(this, kwargs) %}{{ this.html }}{% endmacro %}
+        {% macro script(this, kwargs) %}{% endmacro %}"""
+    )
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._name = "TomoniHtml"
+        self.html = html
+
+
+class _Script(MacroElement):
+    """A piece of JS run once the map exists (``{map}`` is the map variable)."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function(map){ {{ this.code }} })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "TomoniScript"
+        self.code = code
+
+
+class MeshCanvasLayer(MacroElement):
+    """A regular-mesh choropleth painted on canvas tiles.
+
+    Parameters
+    ----------
+    south, west
+        South-west corner of each cell (degrees).
+    dlat, dlon
+        Cell size in degrees (JIS X 0410: 500 m mesh = 1/240° × 1/160°).
+    classes
+        Colour class (index into ``colors``) of each cell; negative = not drawn.
+    labels
+        Popup text of each cell.
+    """
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+(function(map){
+  var d = {{ this.payload }};
+  var n = d.s.length, B = 0.05, buckets = {};
+  for (var i = 0; i < n; i++) {
+    var k = Math.floor(d.s[i] / B) + ':' + Math.floor(d.w[i] / B);
+    (buckets[k] = buckets[k] || []).push(i);
+  }
+  var Layer = L.GridLayer.extend({
+    createTile: function(coords) {
+      var tile = L.DomUtil.create('canvas', 'leaflet-tile tomoni-mesh-tile');
+      var size = this.getTileSize(); tile.width = size.x; tile.height = size.y;
+      var ctx = tile.getContext('2d'); ctx.globalAlpha = d.opacity;
+      var nwPoint = coords.scaleBy(size);
+      var nw = map.unproject(nwPoint, coords.z), se = map.unproject(nwPoint.add(size), coords.z);
+      var s0 = Math.floor((se.lat - d.dlat) / B), s1 = Math.floor(nw.lat / B);
+      var w0 = Math.floor((nw.lng - d.dlon) / B), w1 = Math.floor(se.lng / B);
+      for (var a = s0; a <= s1; a++) for (var b = w0; b <= w1; b++) {
+        var list = buckets[a + ':' + b]; if (!list) continue;
+        for (var j = 0; j < list.length; j++) {
+          var i = list[j], c = d.c[i]; if (c < 0) continue;
+          var p0 = map.project([d.s[i] + d.dlat, d.w[i]], coords.z).subtract(nwPoint);
+          var p1 = map.project([d.s[i], d.w[i] + d.dlon], coords.z).subtract(nwPoint);
+          ctx.fillStyle = d.colors[c];
+          ctx.fillRect(Math.floor(p0.x), Math.floor(p0.y),
+                       Math.max(1, Math.ceil(p1.x - p0.x)), Math.max(1, Math.ceil(p1.y - p0.y)));
+        }
+      }
+      return tile;
+    }
+  });
+  var layer = new Layer({pane: 'overlayPane', updateWhenZooming: false, keepBuffer: 1});
+  layer.on('load', function(){ window.tomoniMeshDrawn = (window.tomoniMeshDrawn || 0) + 1; });
+  layer.on('click', function(){});
+  map.on('click', function(e) {
+    if (!map.hasLayer(layer)) return;
+    var a = Math.floor(e.latlng.lat / B), b = Math.floor(e.latlng.lng / B);
+    for (var da = -1; da <= 0; da++) for (var db = -1; db <= 0; db++) {
+      var list = buckets[(a + da) + ':' + (b + db)]; if (!list) continue;
+      for (var j = 0; j < list.length; j++) { var i = list[j];
+        if (e.latlng.lat >= d.s[i] && e.latlng.lat < d.s[i] + d.dlat &&
+            e.latlng.lng >= d.w[i] && e.latlng.lng < d.w[i] + d.dlon && d.c[i] >= 0) {
+          L.popup().setLatLng(e.latlng).setContent(d.labels[i]).openOn(map); return; }
+      }
+    }
+  });
+  {{ this.get_name() }} = layer;
+  layer.addTo(map);
+  if (window.tomoniLayers) { window.tomoniLayers[{{ this.title_json }}] = layer; }
+})({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+
+    def __init__(
+        self,
+        *,
+        south: np.ndarray,
+        west: np.ndarray,
+        dlat: float,
+        dlon: float,
+        classes: np.ndarray,
+        colors: Sequence[str],
+        labels: Sequence[str],
+        title: str,
+        opacity: float = 0.75,
+    ) -> None:
+        super().__init__()
+        self._name = "MeshCanvasLayer"
+        self.title_json = json.dumps(title, ensure_ascii=False)
+        self.payload = json.dumps(
+            {
+                "s": np.round(np.asarray(south, float), 6).tolist(),
+                "w": np.round(np.asarray(west, float), 6).tolist(),
+                "dlat": dlat, "dlon": dlon,
+                "c": np.asarray(classes, int).tolist(),
+                "colors": list(colors), "labels": list(labels), "opacity": opacity,
+            },
+            ensure_ascii=False, separators=(",", ":"),
+        )
+
+
+def _legend_html(entries: Sequence[tuple[str, str, str]], title: str, note: str = "") -> str:
+    rows = []
+    for kind, color, label in entries:
+        if kind == "point":
+            sw = (f'<span style="display:inline-block;width:12px;height:12px;border-radius:50%;'
+                  f'background:{color};border:1px solid #333;margin-right:6px"></span>')
+        elif kind == "line":
+            sw = (f'<span style="display:inline-block;width:18px;height:0;border-top:3px solid {color};'
+                  f'margin-right:6px;vertical-align:middle"></span>')
+        elif kind == "dash":
+            sw = (f'<span style="display:inline-block;width:18px;height:0;border-top:3px dashed {color};'
+                  f'margin-right:6px;vertical-align:middle"></span>')
+        else:
+            sw = (f'<span style="display:inline-block;width:14px;height:12px;background:{color};'
+                  f'border:1px solid #666;margin-right:6px"></span>')
+        rows.append(f'<div style="white-space:nowrap">{sw}{label}</div>')
+    note_html = f'<div style="margin-top:4px;color:#555;max-width:260px">{note}</div>' if note else ""
+    return (
+        '<div class="tomoni-legend" style="position:absolute;bottom:26px;right:10px;z-index:900;'
+        'background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;border-radius:4px;'
+        'font:12px/1.45 sans-serif;max-height:60%;overflow:auto">'
+        f'<div style="font-weight:bold;margin-bottom:2px">{title}</div>{"".join(rows)}{note_html}</div>'
+    )
+
+
+def _badge_html(text: str) -> str:
+    return (
+        '<div class="tomoni-badge" style="position:absolute;top:10px;left:50%;transform:translateX(-50%);'
+        'z-index:900;background:#b00020;color:#fff;padding:3px 12px;border-radius:12px;'
+        f'font:bold 13px sans-serif;box-shadow:0 1px 3px rgba(0,0,0,.4)">{text}</div>'
+    )
+
+
+def roads_frame(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """One line per road (reverse duplicates removed) with highway class and name."""
+    import osmnx as ox
+
+    edges = ox.graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True)
+    uv = edges.index.to_frame(index=False)
+    keep = (uv["u"] <= uv["v"]).to_numpy()
+    edges = edges.loc[keep]
+
+    def first(v: Any) -> str:
+        if isinstance(v, list):
+            return str(v[0]) if v else ""
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    out = gpd.GeoDataFrame(
+        {
+            "highway": [first(v) for v in edges["highway"]],
+            "name": [first(v) for v in edges.get("name", pd.Series([""] * len(edges)))],
+        },
+        geometry=edges.geometry.to_numpy(),
+        crs=edges.crs,
+    )
+    if len(out) > MAX_ROAD_EDGES:
+        out = out[out["highway"].isin(["motorway", "trunk", "primary", "secondary", "tertiary"])]
+    return out
+
+
+_ROAD_WIDTH = {"motorway": 4, "trunk": 3.5, "primary": 3, "secondary": 2.5, "tertiary": 2}
+
+
+def shelters_display(
+    shelters: gpd.GeoDataFrame, hazards: gpd.GeoDataFrame | None, hazard: str
+) -> gpd.GeoDataFrame:
+    """Shelters with status and the Japanese popup columns."""
+    status = shelter_status(shelters, hazard=hazard, hazards=hazards)
+    flags = shelters[list(HAZARDS)].to_numpy(bool)
+    names = np.array([HAZARD_LABELS[k] for k in HAZARDS])
+    designated = ["・".join(names[row]) if row.any() else "（指定なし）" for row in flags]
+    kind = shelters["kind"].map({"emergency_site": "指定緊急避難場所", "shelter": "指定避難所"})
+    out = shelters.assign(
+        status=status.to_numpy(),
+        kind_ja=kind.fillna("").to_numpy(),
+        designated=designated,
+        accepts_ja=shelters["accepts"].replace("", "—").to_numpy(),
+        capacity_ja=int_text(shelters["capacity"]),
+        status_ja=status.map(STATUS_TEXT).to_numpy(),
+    )
+    return out
+
+
+STATUS_TEXT = {
+    "usable": "使用可",
+    "in_zone": "使用不可（危険区域内）",
+    "not_designated": "使用不可（この災害に指定なし）",
+}
+
+
+def int_text(values: pd.Series, *, missing: str = "—") -> list[str]:
+    """Integers as text for popups, ``—`` where missing."""
+    return [missing if pd.isna(v) else f"{int(v):,}" for v in values]
+
+
+def region_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    roads: nx.MultiDiGraph | None = None,
+    hazard: str = "flood",
+    basemap: str = "none",
+    fictional: bool = False,
+    attribution: Sequence[str] = (),
+    show: Sequence[str] | None = None,
+    lang: str = "ja",
+    height: str = "100%",
+    localise_assets: bool = True,
+) -> folium.Map:
+    """Build the interactive map of a region's layers.
+
+    Parameters
+    ----------
+    layers
+        Layer key → GeoDataFrame (as loaded by :mod:`layers`).
+    roads
+        Road graph, drawn from zoom 14 on.
+    hazard
+        Hazard whose suitability colours the shelters and whose zones are shown.
+    basemap
+        ``"none"`` (offline, default) or a key of :data:`BASEMAPS`.
+    fictional
+        Adds the 架空 badge.
+    show
+        Layer keys switched on initially (default: all).
+    """
+    frames = {k: v for k, v in layers.items() if v is not None and len(v)}
+    bounds = None
+    for key in ("boundaries", "neighbourhoods", "shelters", "places"):
+        if key in frames:
+            b = frames[key].to_crs(STORAGE_CRS).total_bounds
+            bounds = [[float(b[1]), float(b[0])], [float(b[3]), float(b[2])]]
+            break
+    n_points = sum(len(frames[k]) for k in ("shelters", "places", "vc_sites") if k in frames)
+    m = folium.Map(
+        location=[39.7, 140.1] if bounds is None else
+        [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
+        zoom_start=11,
+        tiles=None,
+        prefer_canvas=n_points > CANVAS_POINTS,
+        control_scale=True,
+        height=height,
+    )
+    m.options["maxZoom"] = 18
+    if basemap != "none":
+        label, url, attr, maxz = BASEMAPS[basemap]
+        folium.TileLayer(url, attr=attr, name=label, max_zoom=maxz, max_native_zoom=maxz).add_to(m)
+    visible = set(show) if show is not None else None
+
+    def on(key: str) -> bool:
+        return visible is None or key in visible
+
+    legend: list[tuple[str, str, str]] = []
+    note = ""
+    if "vulnerable" in frames:
+        note = _add_density(m, frames["vulnerable"], legend, show=on("vulnerable"))
+    if "neighbourhoods" in frames:
+        nb = frames["neighbourhoods"]
+        est = nb["estimated"].astype(bool) if "estimated" in nb else pd.Series(False, index=nb.index)
+        nb = nb.assign(label=np.where(est, nb["name"] + "（推定区域）", nb["name"]))
+        st = STYLES["neighbourhoods:estimated" if est.any() else "neighbourhoods"]
+        _polygons(nb, _label("neighbourhoods", lang),
+                  {"color": st.stroke, "weight": st.weight, "fillColor": st.fill,
+                   "fillOpacity": st.fill_opacity, "dashArray": st.dash},
+                  tooltip="label", show=on("neighbourhoods"),
+                  class_name="tomoni-neighbourhood").add_to(m)
+        legend.append(("area", st.fill or st.stroke, st.label))
+    if "school_districts" in frames:
+        sd = frames["school_districts"]
+        for period in dict.fromkeys(sd["period"].astype(str)):
+            key = f"school_districts:{period}" if period in ("before", "after") else "school_districts"
+            st = STYLES[key]
+            part = sd[sd["period"].astype(str) == period].assign(
+                label=lambda d, p=period: d["name"] + f"（{p}）")
+            _polygons(part, f"{_label('school_districts', lang)}（{period}）",
+                      {"color": st.stroke, "weight": st.weight, "fill": False,
+                       "dashArray": st.dash}, tooltip="label", show=on("school_districts")).add_to(m)
+            legend.append(("dash" if st.dash else "line", st.stroke,
+                           st.label if period in ("before", "after") else f"校区（{period}）"))
+    if "hazards" in frames:
+        hz = frames["hazards"]
+        group = folium.FeatureGroup(name=_label("hazards", lang), show=on("hazards"))
+        for htype in dict.fromkeys(hz["hazard"].astype(str)):
+            part = hz[hz["hazard"] == htype]
+            ranks = part["rank"].fillna(1).astype(int).clip(lower=1)
+            palette = HAZARD_FILL.get(htype, ["#cccccc"])
+            for r in sorted(ranks.unique()):
+                color = palette[min(r, len(palette)) - 1]
+                sub = part[ranks == r].assign(
+                    label=f"{HAZARD_LABELS.get(htype, htype)} ランク{r}")
+                folium.GeoJson(
+                    _geojson(sub, ["label", "name"]),
+                    style_function=lambda _f, c=color: {"color": c, "weight": 0.5,
+                                                        "fillColor": c, "fillOpacity": 0.45},
+                    tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+                ).add_to(group)
+                legend.append(("area", color, f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
+        group.add_to(m)
+    if "boundaries" in frames:
+        st = STYLES["boundaries"]
+        _polygons(frames["boundaries"], _label("boundaries", lang),
+                  {"color": st.stroke, "weight": st.weight, "fill": False},
+                  tooltip="name", show=on("boundaries")).add_to(m)
+        legend.append(("line", st.stroke, st.label))
+    if roads is not None and on("roads"):
+        rf = roads_frame(roads)
+        group = folium.FeatureGroup(name=_label("roads", lang), show=True)
+        folium.GeoJson(
+            _geojson(rf, ["highway", "name"]),
+            style_function=lambda f: {"color": "#8a8a8a",
+                                      "weight": _ROAD_WIDTH.get(f["properties"]["highway"], 1.2),
+                                      "opacity": 0.8},
+        ).add_to(group)
+        group.add_to(m)
+        _Script(
+            f"var fg = {group.get_name()}, off = false;"
+            "map.on('overlayremove', function(e){ if (e.layer === fg) off = true; });"
+            "map.on('overlayadd', function(e){ if (e.layer === fg) off = false; });"
+            f"function upd(){{ if (map.getZoom() >= {ROAD_MIN_ZOOM} && !off) {{ if (!map.hasLayer(fg))"
+            " map.addLayer(fg); } else if (map.hasLayer(fg)) { map.removeLayer(fg); } }"
+            "map.on('zoomend', upd); upd();"
+        ).add_to(m)
+        legend.append(("line", "#8a8a8a", f"道路（ズーム{ROAD_MIN_ZOOM}以上）"))
+    if "places" in frames:
+        st = STYLES["places"]
+        pl = frames["places"].assign(capacity_ja=int_text(frames["places"]["capacity"]))
+        _points(pl, _label("places", lang), stroke=st.stroke, fill=st.fill or st.stroke,
+                radius=st.radius, weight=st.weight,
+                popup=[("name", "名称"), ("kind", "種別"), ("capacity_ja", "定員"),
+                       ("open_days", "開催日")],
+                show=on("places"), class_name="tomoni-place").add_to(m)
+        legend.append(("point", st.fill or st.stroke, st.label))
+    if "shelters" in frames:
+        disp = shelters_display(frames["shelters"], frames.get("hazards"), hazard)
+        popup = [("name", "名称"), ("kind_ja", "種別"),
+                 ("status_ja", f"{HAZARD_LABELS.get(hazard, hazard)}のとき"),
+                 ("designated", "対象とする災害"), ("address", "住所"), ("accepts_ja", "受入対象者"),
+                 ("capacity_ja", "収容人数")]
+        group = folium.FeatureGroup(name=_label("shelters", lang), show=on("shelters"))
+        for status in STATUS_ORDER:
+            part = disp[disp["status"] == status]
+            st = SHELTER_STATUS[status]
+            for welfare in (False, True):
+                sub = part[part["welfare"].astype(bool) == welfare]
+                if sub.empty:
+                    continue
+                inner = _points(sub, "", stroke=WELFARE_RING if welfare else st.stroke,
+                                fill=st.fill or st.stroke, radius=7 if welfare else 6,
+                                weight=3 if welfare else st.weight, popup=popup,
+                                class_name=f"tomoni-shelter tomoni-shelter-{status}")
+                for child in list(inner._children.values()):
+                    child.add_to(group)
+            if len(part):
+                legend.append(("point", st.fill or st.stroke,
+                               f"{st.label.replace('この災害', HAZARD_LABELS.get(hazard, hazard))}"))
+        if disp["welfare"].any():
+            legend.append(("point", WELFARE_RING, "福祉避難所型（受入対象者あり、青い縁）"))
+        group.add_to(m)
+    if "vc_sites" in frames:
+        st = STYLES["vc_sites"]
+        _points(frames["vc_sites"], _label("vc_sites", lang), stroke=st.stroke,
+                fill=st.fill or st.stroke, radius=st.radius, weight=st.weight,
+                popup=[("name", "名称"), ("muni_code", "市町村コード")],
+                show=on("vc_sites"), class_name="tomoni-vc").add_to(m)
+        legend.append(("point", st.fill or st.stroke, st.label))
+    folium.LayerControl(collapsed=True).add_to(m)
+    legend_title = "凡例" if lang == "ja" else "Legend"
+    m.add_child(_Html(_legend_html(legend, legend_title, note)))
+    if fictional:
+        m.add_child(_Html(_badge_html("架空データ（デモ地域）" if lang == "ja" else "Fictional demo data")))
+    lines = list(attribution)
+    if lines:
+        text = json.dumps(" | ".join(lines), ensure_ascii=False)
+        _Script(f"map.attributionControl.setPrefix(false); map.attributionControl.addAttribution({text});"
+                ).add_to(m)
+    if bounds is not None:
+        m.fit_bounds(bounds)
+    if localise_assets:
+        localise(m)
+    return m
+
+
+def _add_density(
+    m: folium.Map, density: gpd.GeoDataFrame, legend: list[tuple[str, str, str]], *, show: bool
+) -> str:
+    """Draw an anonymised density layer as a choropleth; return its legend note."""
+    counts = density["count"].astype(float).to_numpy()
+    bounds = density_classes(float(counts.max()) if len(counts) else 0.0)
+    classes = np.searchsorted(np.asarray(bounds), counts, side="left")
+    classes = np.where(counts > 0, np.minimum(classes, len(DENSITY_PALETTE) - 1), -1)
+    lower = 0.0
+    for i, upper in enumerate(bounds[: len(DENSITY_PALETTE)]):
+        legend.append(("area", DENSITY_PALETTE[i], f"要配慮者 {int(lower) + 1}〜{int(upper)} 人"))
+        lower = upper
+    note = str(density.attrs.get("anonymisation_note", ""))
+    title = "要配慮者（匿名化）"
+    if {"south", "west", "dlat", "dlon"} <= set(density.columns) and len(density) > 3000:
+        labels = [f"{c}: {int(v)} 人" for c, v in zip(density["unit_id"], counts, strict=True)]
+        m.add_child(MeshCanvasLayer(
+            south=density["south"].to_numpy(), west=density["west"].to_numpy(),
+            dlat=float(density["dlat"].iloc[0]), dlon=float(density["dlon"].iloc[0]),
+            classes=classes, colors=DENSITY_PALETTE, labels=labels, title=title))
+        return note
+    group = folium.FeatureGroup(name=title, show=show)
+    frame = density.assign(_c=classes, label=[f"{int(v)} 人" for v in counts])
+    for c in sorted(set(classes.tolist()) - {-1}):
+        color = DENSITY_PALETTE[c]
+        folium.GeoJson(
+            _geojson(frame[frame["_c"] == c], ["label"]),
+            style_function=lambda _f, col=color: {"color": "#ffffff", "weight": 0.3,
+                                                  "fillColor": col, "fillOpacity": 0.7},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(group)
+    group.add_to(m)
+    return note

@@ -1,0 +1,152 @@
+"""Saving a region assembled in the app as a folder (TOML + files) to reopen later.
+
+A planner's uploads, column mappings and parameters survive a closed browser:
+the folder is a normal region that ``tomoni check`` and the app's データ page
+open.  Raw 要配慮者 records are never written: only anonymised layers are.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from layers.atomic import atomic_write_bytes, atomic_write_text
+from layers.errors import LayerError
+from layers.region import LAYER_KEYS, RegionConfig
+
+__all__ = ["SavedFile", "save_region"]
+
+
+@dataclass(frozen=True)
+class SavedFile:
+    """One file to put in a saved region folder."""
+
+    layer: str
+    filename: str
+    data: bytes
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def save_region(
+    out: str | Path,
+    *,
+    name: str,
+    base: RegionConfig | None = None,
+    files: Sequence[SavedFile] = (),
+    parameters: Mapping[str, Any] | None = None,
+    fictional: bool = False,
+) -> Path:
+    """Write a region folder: copies of the base region's files, the uploads, a TOML.
+
+    Parameters
+    ----------
+    out
+        Folder to write (created; existing files with the same names are replaced).
+    base
+        The region the planner started from (its files are copied in).
+    files
+        Uploaded files, by layer.
+    parameters
+        App parameters kept under ``[analysis]`` (hazard, thresholds …).
+    """
+    out = Path(out)
+    for f in files:
+        if f.layer == "vulnerable" and not f.options.get("anonymised"):
+            raise LayerError(
+                "要配慮者の個票は保存できません（匿名化した集計だけを保存します）。",
+                file=f.filename, layer="vulnerable",
+                fix="データのページで匿名化した密度レイヤーを作ってから保存してください。",
+            )
+        if f.layer not in LAYER_KEYS:
+            raise LayerError(f"不明なレイヤー名です: {f.layer}", file=f.filename,
+                             fix=f"次のいずれか: {', '.join(LAYER_KEYS)}")
+    out.mkdir(parents=True, exist_ok=True)
+    tables: dict[str, dict[str, Any]] = {}
+    roads: dict[str, Any] | None = None
+    used: set[str] = set()
+
+    def place(src_name: str, data: bytes | None = None, src: Path | None = None) -> str:
+        base_name = Path(src_name).name
+        stem, dot, suffix = base_name.partition(".")
+        candidate, n = base_name, 1
+        while candidate in used:
+            n += 1
+            candidate = f"{stem}_{n}{dot}{suffix}"
+        used.add(candidate)
+        target = out / candidate
+        if data is not None:
+            atomic_write_bytes(target, data)
+        elif src is not None:
+            if src.is_dir():  # pragma: no cover - loaders take files
+                raise LayerError("フォルダは保存できません。", file=src)
+            with tempfile.NamedTemporaryFile(dir=out, delete=False, prefix=".copy-") as tmp:
+                shutil.copyfile(src, tmp.name)
+            Path(tmp.name).replace(target)
+            # shapefiles travel with their sidecar files
+            if src.suffix.lower() == ".shp":
+                for side in (".shx", ".dbf", ".prj", ".cpg"):
+                    s2 = src.with_suffix(side)
+                    if s2.exists():
+                        shutil.copyfile(s2, target.with_suffix(side))
+        return candidate
+
+    if base is not None:
+        for key, spec in base.layers.items():
+            if key == "vulnerable":
+                continue  # raw registers never leave; anonymised uploads come as files
+            entry: dict[str, Any] = {"path": [place(p.name, src=p) for p in spec.paths]}
+            for k in ("fmt", "crs", "encoding"):
+                v = getattr(spec, k)
+                if v:
+                    entry["format" if k == "fmt" else k] = v
+            entry.update(spec.options)
+            tables[key] = entry
+        if base.roads is not None:
+            roads = {"path": place(base.roads.path.name, src=base.roads.path),
+                     "network": base.roads.network}
+            if base.roads.drive is not None:
+                roads["drive"] = place(base.roads.drive.name, src=base.roads.drive)
+    for f in files:
+        stored = place(f.filename, data=f.data)
+        entry = tables.setdefault(f.layer, {"path": []})
+        paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
+        entry["path"] = [*paths, stored]
+        for k, v in f.options.items():
+            if k != "anonymised" and v not in (None, ""):
+                entry[k] = v
+    lines = ["# ともにマップ 地域設定（アプリから保存）", "[region]",
+             f"name = {_toml_value(name)}"]
+    if fictional:
+        lines.append("fictional = true")
+    if base is not None and base.crs:
+        lines.append(f"crs = {_toml_value(base.crs)}")
+    for key in LAYER_KEYS:
+        if key not in tables:
+            continue
+        lines += ["", f"[layers.{key}]"]
+        for k, v in tables[key].items():
+            if k == "path" and isinstance(v, list) and len(v) == 1:
+                v = v[0]
+            lines.append(f"{k} = {_toml_value(v)}")
+    if roads:
+        lines += ["", "[roads]"] + [f"{k} = {_toml_value(v)}" for k, v in roads.items()]
+    if parameters:
+        lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in parameters.items()]
+    toml = out / "region.toml"
+    atomic_write_text(toml, "\n".join(lines) + "\n")
+    return toml

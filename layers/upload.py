@@ -1,0 +1,66 @@
+"""Layers uploaded through the app: the same loaders, on bytes instead of paths.
+
+The bytes are written to a private temporary folder under their original file
+name (loaders recognise formats from extensions and headers), loaded, and the
+folder is deleted at once.  Errors name the uploaded file, never the temporary
+path.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from layers.errors import LayerError
+
+__all__ = ["UPLOAD_KEYS", "load_uploaded"]
+
+UPLOAD_KEYS = (
+    "boundaries", "school_districts", "neighbourhoods", "places", "shelters", "hazards", "vc_sites",
+)
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name).name.strip() or "upload"
+    return "".join(ch if ch not in '\\/:*?"<>|' else "_" for ch in base)
+
+
+def load_uploaded(
+    key: str,
+    filename: str,
+    data: bytes,
+    *,
+    boundaries: gpd.GeoDataFrame | None = None,
+    options: dict[str, Any] | None = None,
+) -> gpd.GeoDataFrame:
+    """Load an uploaded file into layer ``key`` (see :mod:`layers.region` for keys)."""
+    from layers.region import _LOADERS
+
+    if key not in UPLOAD_KEYS:
+        raise LayerError(
+            f"このレイヤーにはアップロードできません: {key}",
+            file=filename,
+            fix=f"次のいずれかを選んでください: {', '.join(UPLOAD_KEYS)}",
+        )
+    loader = _LOADERS[key]
+    kwargs = dict(options or {})
+    if key == "neighbourhoods":
+        kwargs["boundaries"] = boundaries
+    with tempfile.TemporaryDirectory(prefix="tomoni-upload-") as tmp:
+        path = Path(tmp) / _safe_name(filename)
+        path.write_bytes(data)
+        try:
+            gdf = loader([path], **kwargs)
+        except LayerError as err:
+            raise LayerError(
+                err.problem, file=filename, row=err.row, column=err.column, fix=err.fix,
+                layer=key,
+            ) from None
+    warnings = [w.replace(str(path), filename) for w in gdf.attrs.get("warnings", [])]
+    gdf.attrs["warnings"] = warnings
+    if "source" in gdf.columns:
+        gdf["source"] = filename
+    return gdf

@@ -1,0 +1,93 @@
+"""The app in a real Chromium: pages, offline map, click, upload, export download."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def _wait_map(page):  # type: ignore[no-untyped-def]
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=90_000)
+    frame.locator("path.tomoni-shelter").first.wait_for(timeout=60_000)
+    return frame
+
+
+def _no_exception(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def _goto_page(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+
+
+def test_every_page_opens_and_nothing_is_fetched_from_outside(app_url, page):
+    page.goto(app_url)
+    frame = _wait_map(page)
+    assert frame.locator("path.leaflet-interactive").count() > 50
+    assert frame.locator(".tomoni-legend").count() == 1
+    _no_exception(page)
+    for title in ("データ", "エクスポート", "地図"):
+        _goto_page(page, title)
+        _no_exception(page)
+    _wait_map(page)
+    assert page.failed == [], page.failed
+    assert all(u.startswith(app_url) for u in page.failed)
+
+
+def test_click_on_a_shelter_shows_its_name(app_url, page):
+    page.goto(app_url)
+    frame = _wait_map(page)
+    page.wait_for_timeout(1500)  # let fitBounds finish its animation
+    frame.locator("path.tomoni-shelter").first.click(force=True)
+    info = page.get_by_text("選択した地物:")
+    info.wait_for(timeout=30_000)
+    assert len(info.inner_text().split(":", 1)[1].strip()) > 0
+
+
+def test_upload_of_a_cp932_gsi_csv_adds_a_layer(app_url, page, shared_data):
+    csv = shared_data / "akita/shelters/gsi_emergency_sites_koto_cp932.csv"
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.locator('input[type="file"]').set_input_files(str(csv))
+    page.get_by_text(f"追加したファイル: {csv.name}").wait_for(timeout=60_000)
+    assert page.get_by_text("222 件").count() >= 1
+    _no_exception(page)
+    _goto_page(page, "地図")
+    frame = _wait_map(page)
+    page.wait_for_timeout(1000)
+    assert frame.locator("path.tomoni-shelter").count() >= 46 + 222
+
+
+def test_upload_of_a_broken_file_shows_a_plain_error(app_url, page, tmp_path):
+    bad = tmp_path / "ibasho.csv"
+    bad.write_text("名称,緯度,経度\nサロン,北緯39度,140.1\n", encoding="utf-8")
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    msg = page.get_by_text("座標が数値ではない行があります")
+    msg.wait_for(timeout=60_000)
+    text = page.locator('[data-testid="stAlert"]').first.inner_text()
+    assert "ibasho.csv" in text and "2行目" in text and "緯度" in text
+    _no_exception(page)
+
+
+def test_export_download_is_a_valid_png(app_url, page, tmp_path):
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "エクスポート")
+    page.get_by_role("button", name="地図画像を作る").click()
+    button = page.get_by_role("button", name="ダウンロード: tomoni_map.png")
+    button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    target = tmp_path / "map.png"
+    info.value.save_as(target)
+    data = target.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000

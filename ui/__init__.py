@@ -1,0 +1,1 @@
+"""The thin Streamlit UI: pages only call ``geo``/``layers`` functions."""

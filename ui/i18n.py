@@ -1,0 +1,63 @@
+"""Japanese UI text (default) with an English switch."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app_title": ("ともにマップ", "tomoni-map"),
+    "page_map": ("地図", "Map"),
+    "page_data": ("データ", "Data"),
+    "page_export": ("エクスポート", "Export"),
+    "language": ("言語 / Language", "言語 / Language"),
+    "region": ("地域", "Region"),
+    "fictional": ("架空データ（デモ地域）", "Fictional demo data"),
+    "hazard": ("災害の種類（避難所の色分け）", "Hazard (colours shelters)"),
+    "basemap": ("背景地図", "Basemap"),
+    "basemap_none": ("なし（オフライン）", "None (offline)"),
+    "layers": ("表示するレイヤー", "Layers shown"),
+    "selected": ("選択した地物", "Selected feature"),
+    "click_hint": ("地図上の避難所や居場所をクリックすると名前が表示されます。",
+                   "Click a shelter or place on the map to see its name."),
+    "source": ("データの読み込み元", "Data source"),
+    "source_demo": ("デモ地域（架空）", "Demo region (fictional)"),
+    "source_toml": ("地域設定ファイル（TOML）", "Region file (TOML)"),
+    "toml_path": ("地域設定ファイルのパス", "Path of the region TOML"),
+    "open": ("開く", "Open"),
+    "upload": ("ファイルを追加", "Add a file"),
+    "upload_layer": ("追加先のレイヤー", "Layer"),
+    "upload_help": ("国土地理院の避難所 CSV（Shift_JIS / UTF-8）、GeoJSON、zip にしたシェープファイル、"
+                    "GeoPackage、緯度・経度のある CSV",
+                    "GSI shelter CSV (Shift_JIS / UTF-8), GeoJSON, zipped shapefile, GeoPackage, "
+                    "CSV with coordinates"),
+    "uploaded": ("追加したファイル", "Added files"),
+    "summary": ("読み込み結果", "Summary"),
+    "loading": ("地域を読み込んでいます…", "Loading the region…"),
+    "loaded": ("読み込みました", "Loaded"),
+    "save_region": ("この地域をフォルダに保存", "Save this region as a folder"),
+    "save_path": ("保存先フォルダ", "Folder"),
+    "save": ("保存", "Save"),
+    "saved": ("保存しました", "Saved"),
+    "export_map": ("地図画像", "Map image"),
+    "export_layers": ("レイヤー（GeoPackage）", "Layers (GeoPackage)"),
+    "title": ("タイトル", "Title"),
+    "paper": ("用紙", "Paper"),
+    "format": ("形式", "Format"),
+    "make_image": ("地図画像を作る", "Make the map image"),
+    "download": ("ダウンロード", "Download"),
+    "remove": ("削除", "Remove"),
+    "errors": ("読み込めませんでした", "Could not load"),
+    "warnings": ("警告", "Warnings"),
+    "rows": ("行数", "Rows"),
+}
+
+
+def lang() -> str:
+    """The current UI language (``"ja"`` or ``"en"``)."""
+    return str(st.session_state.get("lang", "ja"))
+
+
+def t(key: str) -> str:
+    """The UI text for ``key`` in the current language."""
+    ja, en = TEXT.get(key, (key, key))
+    return ja if lang() == "ja" else en

@@ -1,0 +1,60 @@
+"""エクスポート: the current map as PNG/PDF/SVG or offline HTML, the layers as GeoPackage."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.assets import standalone_html
+from geo.export import map_bytes, static_map
+from geo.layer_export import geopackage_bytes
+from geo.maps import region_map
+from layers.errors import LayerError
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(t("page_export"))
+
+MIME = {"png": "image/png", "pdf": "application/pdf", "svg": "image/svg+xml"}
+
+st.subheader(t("export_map"))
+c1, c2, c3 = st.columns([4, 2, 1])
+title = c1.text_input(t("title"), value=f"{region.name}　避難所と災害危険区域", key="export_title")
+paper = c2.selectbox(t("paper"), ["A4-landscape", "A4-portrait", "A3-landscape", "A3-portrait"],
+                     key="export_paper")
+fmt = c3.selectbox(t("format"), ["png", "pdf", "svg"], key="export_fmt")
+shown = ss.get("shown_layers") or state.layer_keys()
+if st.button(t("make_image"), key="make_image"):
+    progress = st.progress(0.0, text=t("make_image"))
+    try:
+        fig = static_map(state.layers(), crs=region.crs, title=title,
+                         roads=region.roads if "roads" in shown else None,
+                         hazard=ss.get("hazard", "flood"), paper=paper,
+                         fictional=region.fictional, attribution=region.attribution(), show=shown,
+                         lang=lang())
+        progress.progress(0.6, text=t("make_image"))
+        ss["export_file"] = (f"tomoni_map.{fmt}", map_bytes(fig, fmt=fmt, dpi=300), MIME[fmt])
+        progress.progress(1.0, text=t("loaded"))
+    except LayerError as err:
+        st.error(err.message)
+if ss.get("export_file"):
+    name, data, mime = ss["export_file"]
+    st.download_button(f"{t('download')}: {name}", data=data, file_name=name, mime=mime,
+                       key="download_map")
+
+st.subheader("HTML")
+if st.button("オフラインで開ける地図（HTML）を作る", key="make_html"):
+    m = region_map(state.layers(), roads=None, hazard=ss.get("hazard", "flood"),
+                   fictional=region.fictional, attribution=region.attribution(), show=shown,
+                   lang=lang(), localise_assets=False)
+    ss["export_html"] = standalone_html(m).encode("utf-8")
+if ss.get("export_html"):
+    st.download_button(f"{t('download')}: tomoni_map.html", data=ss["export_html"],
+                       file_name="tomoni_map.html", mime="text/html", key="download_html")
+
+st.subheader(t("export_layers"))
+st.download_button(f"{t('download')}: tomoni_layers.gpkg", data=geopackage_bytes(state.layers()),
+                   file_name="tomoni_layers.gpkg", mime="application/geopackage+sqlite3",
+                   key="download_gpkg")

@@ -1,0 +1,52 @@
+"""地図: every layer of the open region on one map."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.maps import BASEMAPS, region_map
+from geo.style import LAYER_TITLES
+from layers.shelters import HAZARD_LABELS
+from ui import state
+from ui.clicks import clicked_name
+from ui.i18n import lang, t
+
+state.init()
+region = state.current_region()
+st.header(f"{t('page_map')}: {region.name}")
+
+keys = state.layer_keys()
+
+def _layer_label(key: str) -> str:
+    ja, en = LAYER_TITLES.get(key, (key, key))
+    return ja if lang() == "ja" else en
+
+
+c1, c2, c3 = st.columns([2, 2, 4])
+hazard = c1.selectbox(t("hazard"), list(HAZARD_LABELS), format_func=lambda k: HAZARD_LABELS[k],
+                      key="hazard")
+basemap = c2.selectbox(
+    t("basemap"), ["none", *BASEMAPS],
+    format_func=lambda k: t("basemap_none") if k == "none" else BASEMAPS[k][0], key="basemap")
+shown = c3.multiselect(t("layers"), keys, default=keys, format_func=_layer_label, key="shown_layers")
+
+m = region_map(
+    state.layers(),
+    roads=region.roads if "roads" in shown else None,
+    hazard=hazard,
+    basemap=basemap,
+    fictional=region.fictional,
+    attribution=region.attribution(),
+    show=shown,
+    lang=lang(),
+)
+result = st_folium(m, key="main_map", height=620, use_container_width=True,
+                   returned_objects=["last_object_clicked_tooltip"])
+name = clicked_name(result)
+if name:
+    st.session_state["selected"] = name
+if st.session_state.get("selected"):
+    st.info(f"{t('selected')}: {st.session_state['selected']}")
+else:
+    st.caption(t("click_hint"))

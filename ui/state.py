@@ -1,0 +1,125 @@
+"""Session state: which region is open, what this user uploaded.
+
+Regions read from disk are cached process-wide (``st.cache_resource``, keyed by
+path and modification time) and treated as read-only.  Uploads live only in
+this browser session's ``st.session_state``: they are never cached across
+sessions and never written to ``static/``, so one user's files are never shown
+to another.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from layers.demo import ensure_demo
+from layers.region import LAYER_KEYS, LAYER_LABELS, Region, load_region, read_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def demo_dir() -> Path:
+    """Where the demo region lives (``TOMONI_DEMO_DIR`` or ``data/demo``)."""
+    return Path(os.environ.get("TOMONI_DEMO_DIR", ROOT / "data" / "demo"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load(path: str, mtime: float) -> Region:
+    return load_region(path)
+
+
+def open_region(path: Path) -> Region:
+    """Load (or reuse) a region from disk; the result must not be mutated."""
+    if not path.is_file():
+        read_config(path)  # raises the LayerError that names the file and the fix
+    return _load(str(path.resolve()), path.stat().st_mtime)
+
+
+def demo_toml() -> Path:
+    return ensure_demo(demo_dir())
+
+
+@dataclass
+class Upload:
+    """One file a user added in this session."""
+
+    layer: str
+    filename: str
+    data: bytes
+    frame: gpd.GeoDataFrame
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def init() -> None:
+    """Initialise this session's state (called by the entrypoint on every run)."""
+    ss = st.session_state
+    ss.setdefault("lang", "ja")
+    ss.setdefault("source", {"kind": "demo"})
+    ss.setdefault("uploads", [])
+    ss.setdefault("hazard", "flood")
+    ss.setdefault("basemap", "none")
+    ss.setdefault("selected", None)
+
+
+def current_region() -> Region:
+    """The region this session has open (the demo by default)."""
+    src = st.session_state.get("source", {"kind": "demo"})
+    if src.get("kind") == "toml":
+        return open_region(Path(src["path"]))
+    return open_region(demo_toml())
+
+
+def uploads() -> list[Upload]:
+    return list(st.session_state.get("uploads", []))
+
+
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    """The region's layers with this session's uploads appended per kind."""
+    region = current_region()
+    out = dict(region.layers)
+    for up in uploads():
+        if up.layer in out:
+            combined = pd.concat([out[up.layer], up.frame.to_crs(out[up.layer].crs)],
+                                 ignore_index=True)
+            out[up.layer] = gpd.GeoDataFrame(combined, crs=out[up.layer].crs)
+        else:
+            out[up.layer] = up.frame
+    return out
+
+
+def summary_rows() -> list[dict[str, Any]]:
+    """Rows of the データ summary table (like ``tomoni check``)."""
+    region = current_region()
+    summary = region.summary()
+    rows = []
+    for key, entry in summary["layers"].items():
+        rows.append({"レイヤー": f"{LAYER_LABELS.get(key, key)}（{key}）", "出所": "地域設定",
+                     "行数": entry["rows"], "座標系": entry["crs"],
+                     "範囲": ", ".join(f"{v:.4f}" for v in entry["bbox"]),
+                     "警告": " / ".join(entry["warnings"])})
+    for up in uploads():
+        b = up.frame.total_bounds
+        rows.append({"レイヤー": f"{LAYER_LABELS.get(up.layer, up.layer)}（{up.layer}）",
+                     "出所": f"追加: {up.filename}", "行数": len(up.frame), "座標系": "EPSG:4326",
+                     "範囲": ", ".join(f"{v:.4f}" for v in b),
+                     "警告": " / ".join(up.frame.attrs.get("warnings", []))})
+    if "roads" in summary:
+        r = summary["roads"]
+        rows.append({"レイヤー": "道路（roads）", "出所": "地域設定", "行数": r["nodes"],
+                     "座標系": "EPSG:4326", "範囲": f"ノード {r['nodes']} / リンク {r['edges']}",
+                     "警告": ""})
+    return rows
+
+
+def layer_keys() -> list[str]:
+    present = set(layers())
+    keys = [k for k in LAYER_KEYS if k in present]
+    if current_region().roads is not None:
+        keys.append("roads")
+    return keys

@@ -210,9 +210,8 @@ class MeshCanvasLayer(MacroElement):
       }
     }
   });
-  {{ this.get_name() }} = layer;
   layer.addTo(map);
-  if (window.tomoniLayers) { window.tomoniLayers[{{ this.title_json }}] = layer; }
+  window.tomoniMesh = layer; window.tomoniMap = map;
 })({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
@@ -392,6 +391,7 @@ def region_map(
         label, url, attr, maxz = BASEMAPS[basemap]
         folium.TileLayer(url, attr=attr, name=label, max_zoom=maxz, max_native_zoom=maxz).add_to(m)
     visible = set(show) if show is not None else None
+    shrink = 0.6 if n_points > CANVAS_POINTS else 1.0  # many points: smaller markers
 
     def on(key: str) -> bool:
         return visible is None or key in visible
@@ -471,7 +471,7 @@ def region_map(
         st = STYLES["places"]
         pl = frames["places"].assign(capacity_ja=int_text(frames["places"]["capacity"]))
         _points(pl, _label("places", lang), stroke=st.stroke, fill=st.fill or st.stroke,
-                radius=st.radius, weight=st.weight,
+                radius=st.radius * shrink, weight=st.weight,
                 popup=[("name", "名称"), ("kind", "種別"), ("capacity_ja", "定員"),
                        ("open_days", "開催日")],
                 show=on("places"), class_name="tomoni-place").add_to(m)
@@ -491,7 +491,7 @@ def region_map(
                 if sub.empty:
                     continue
                 inner = _points(sub, "", stroke=WELFARE_RING if welfare else st.stroke,
-                                fill=st.fill or st.stroke, radius=7 if welfare else 6,
+                                fill=st.fill or st.stroke, radius=(7 if welfare else 6) * shrink,
                                 weight=3 if welfare else st.weight, popup=popup,
                                 class_name=f"tomoni-shelter tomoni-shelter-{status}")
                 for child in list(inner._children.values()):

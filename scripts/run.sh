@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# One command on a fresh machine: set everything up, then run the main job on
-# the embedded fictional demo region.
+# One command on a fresh machine: set everything up, prepare the fictional demo
+# region and start the app on it (http://localhost:8501, works with no internet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/tomoni demo --out data/demo "$@"
+.venv/bin/tomoni demo --out data/demo
+echo "[run] starting the app: open http://localhost:8501 (Ctrl+C to stop)"
+exec .venv/bin/streamlit run streamlit_app.py "$@"

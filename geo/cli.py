@@ -164,6 +164,35 @@ def cmd_map(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_anonymize(args: argparse.Namespace) -> int:
+    from geo.layer_export import write_density
+    from layers.region import load_region
+    from layers.vulnerable import load_vulnerable
+
+    boundaries = None
+    areas = None
+    if args.region:
+        region = load_region(args.region, with_roads=False)
+        boundaries = region.layers.get("boundaries")
+        areas = {k: v for k, v in region.layers.items() if k != "vulnerable"}
+    elif args.by:
+        raise LayerError("--by には --region（地域設定）が必要です。", column="--region",
+                         fix="--by neighbourhoods --region REGION.toml のように指定してください。")
+    density = load_vulnerable([Path(args.records)], kind=args.kind, mesh=args.mesh, k=args.k,
+                              by=args.by, boundaries=boundaries, region_areas=areas,
+                              encoding=args.encoding)
+    write_density(density, args.out)
+    s = density.attrs.get("summary", {})
+    print(json.dumps({
+        "records_read": s.get("records_read"), "in_region": s.get("in_region"),
+        "outside_region": s.get("outside_region"), "unlocated": s.get("unlocated"),
+        "units_published": s.get("units_published"), "units_merged": s.get("units_merged"),
+        "units_absorbed": s.get("units_absorbed"), "k": s.get("k"),
+        "geography": s.get("geography"), "out": str(args.out),
+    }, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -195,6 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dpi", type=int, default=300, help="PNG の解像度（既定 300）")
     p.add_argument("--hazard", default="flood", help="避難所を色分けする災害（既定 flood）")
     p.set_defaults(func=cmd_map)
+
+    p = sub.add_parser("anonymize", aliases=["anonymise"],
+                       help="要配慮者の名簿を、個人を特定できない密度（k人以上の単位）に集計する")
+    p.add_argument("records", help="名簿（CSV、緯度・経度の列）またはメッシュ別人数・e-Stat メッシュ統計")
+    p.add_argument("--out", required=True, help="出力（.gpkg / .geojson / .csv）")
+    p.add_argument("--mesh", type=int, default=500, choices=[1000, 500, 250],
+                   help="メッシュの大きさ（m、既定 500）")
+    p.add_argument("--k", type=int, default=5, help="公開する単位の最小人数（既定 5、3 以上）")
+    p.add_argument("--by", choices=["neighbourhoods", "school_districts", "boundaries"],
+                   help="メッシュの代わりに地域設定の区域（自治会・校区・市町村）で集計")
+    p.add_argument("--region", help="地域設定（区域外の記録を除く・--by の区域）")
+    p.add_argument("--kind", default="auto",
+                   choices=["auto", "records", "mesh_counts", "area_counts", "estat", "ksj_forecast"])
+    p.add_argument("--encoding", help="文字コード（既定: 自動判別）")
+    p.set_defaults(func=cmd_anonymize)
     return parser
 
 

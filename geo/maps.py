@@ -39,6 +39,7 @@ from geo.style import (
 )
 from layers.crs import STORAGE_CRS
 from layers.shelters import HAZARD_LABELS, HAZARDS
+from layers.vulnerable import MESH_SIZES, mesh_cells
 
 __all__ = [
     "BASEMAPS",
@@ -153,8 +154,10 @@ class MeshCanvasLayer(MacroElement):
 
     Parameters
     ----------
-    south, west
-        South-west corner of each cell (degrees).
+    rows, cols
+        Integer grid position of each cell: its south-west corner is at
+        (rows × dlat, cols × dlon).  Only integers reach the page, never a
+        coordinate.
     dlat, dlon
         Cell size in degrees (JIS X 0410: 500 m mesh = 1/240° × 1/160°).
     classes
@@ -167,8 +170,10 @@ class MeshCanvasLayer(MacroElement):
         """{% macro script(this, kwargs) %}
 (function(map){
   var d = {{ this.payload }};
-  var n = d.s.length, B = 0.05, buckets = {};
+  var n = d.r.length, B = 0.05, buckets = {};
+  d.s = new Array(n); d.w = new Array(n);
   for (var i = 0; i < n; i++) {
+    d.s[i] = d.r[i] * d.dlat; d.w[i] = d.q[i] * d.dlon;
     var k = Math.floor(d.s[i] / B) + ':' + Math.floor(d.w[i] / B);
     (buckets[k] = buckets[k] || []).push(i);
   }
@@ -219,8 +224,8 @@ class MeshCanvasLayer(MacroElement):
     def __init__(
         self,
         *,
-        south: np.ndarray,
-        west: np.ndarray,
+        rows: np.ndarray,
+        cols: np.ndarray,
         dlat: float,
         dlon: float,
         classes: np.ndarray,
@@ -234,8 +239,8 @@ class MeshCanvasLayer(MacroElement):
         self.title_json = json.dumps(title, ensure_ascii=False)
         self.payload = json.dumps(
             {
-                "s": np.round(np.asarray(south, float), 6).tolist(),
-                "w": np.round(np.asarray(west, float), 6).tolist(),
+                "r": np.asarray(rows, np.int64).tolist(),
+                "q": np.asarray(cols, np.int64).tolist(),
                 "dlat": dlat, "dlon": dlon,
                 "c": np.asarray(classes, int).tolist(),
                 "colors": list(colors), "labels": list(labels), "opacity": opacity,
@@ -540,12 +545,25 @@ def _add_density(
         lower = upper
     note = str(density.attrs.get("anonymisation_note", ""))
     title = "要配慮者（匿名化）"
-    if {"south", "west", "dlat", "dlon"} <= set(density.columns) and len(density) > 3000:
-        labels = [f"{c}: {int(v)} 人" for c, v in zip(density["unit_id"], counts, strict=True)]
+    geography = str(density["geography"].iloc[0]) if "geography" in density and len(density) else ""
+    if geography.startswith("mesh") and "members" in density:
+        # mesh densities are drawn cell by cell on canvas from integer grid
+        # positions: no coordinate of any kind reaches the page
+        level = MESH_SIZES[int(geography[4:])]
+        codes, cls, labels = [], [], []
+        for unit, members, c, v in zip(density["unit_id"], density["members"], classes, counts,
+                                       strict=True):
+            cells = [x for x in str(members).split(",") if x]
+            merged = "（合算）" if len(cells) > 1 else ""
+            for code in cells:
+                codes.append(int(code))
+                cls.append(int(c))
+                labels.append(f"{unit}{merged}: {int(v)} 人")
+        rows, cols = mesh_cells(np.asarray(codes, np.int64), level)
         m.add_child(MeshCanvasLayer(
-            south=density["south"].to_numpy(), west=density["west"].to_numpy(),
-            dlat=float(density["dlat"].iloc[0]), dlon=float(density["dlon"].iloc[0]),
-            classes=classes, colors=DENSITY_PALETTE, labels=labels, title=title))
+            rows=rows, cols=cols, dlat=1 / {3: 120, 4: 240, 5: 480}[level],
+            dlon=1 / {3: 80, 4: 160, 5: 320}[level], classes=np.asarray(cls), colors=DENSITY_PALETTE,
+            labels=labels, title=title))
         return note
     group = folium.FeatureGroup(name=title, show=show)
     frame = density.assign(_c=classes, label=[f"{int(v)} 人" for v in counts])

@@ -745,7 +745,7 @@ def _write_records(
                 "整理番号": f"R{rid:05d}",
                 "氏名": f"{family[int(rng.integers(len(family)))]} {given[int(rng.integers(len(given)))]}",
                 "住所": f"{PREF}{MUNIS[k][1]}{_area_name(float(pts[i, 0]), float(pts[i, 1]), villages)}"
-                        f"{int(rng.integers(1, 40))}-{int(rng.integers(1, 30))}",
+                        f"{int(rng.integers(1, 40))}番{int(rng.integers(1, 30))}号",
                 "区分": cats[int(cat_idx[i])],
                 "避難支援": "要" if mob[i] else "",
                 "緯度": f"{lat[i]:.6f}",
@@ -812,6 +812,14 @@ path = "hazards.geojson"
 
 [layers.vc_sites]
 path = "vc_candidates.csv"
+
+[layers.vulnerable]
+# a synthetic register extract: anonymised on load (500 m mesh, k = 5);
+# only the density is kept, never a record
+path = "private/vulnerable_records.csv"
+kind = "records"
+mesh = 500
+k = 5
 
 [roads]
 path = "roads_walk.graphml"

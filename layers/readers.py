@@ -200,7 +200,21 @@ def read_table(
     normalised where they are parsed, so full-width digits still work).
     """
     require_file(path)
-    raw = path.read_bytes()
+    return parse_table(path.read_bytes(), file=path, encoding=encoding, sep=sep,
+                       header_rows=header_rows)
+
+
+def parse_table(
+    raw: bytes,
+    *,
+    file: Path | str,
+    encoding: str | None = None,
+    sep: str | None = None,
+    header_rows: int = 1,
+) -> pd.DataFrame:
+    """:func:`read_table` on bytes already in memory (uploads, registers)."""
+    file = Path(file)
+    path = file
     if not raw.strip():
         raise LayerError(
             "ファイルが空です（見出し行もありません）。", file=path, row=1, column="見出し行",

@@ -206,6 +206,9 @@ class Region:
             counts = gdf.attrs.get("counts")
             if counts:
                 entry["counts"] = dict(counts)
+            if key == "vulnerable":
+                entry["anonymisation"] = dict(gdf.attrs.get("summary", {}))
+                entry["note"] = str(gdf.attrs.get("anonymisation_note", ""))
             layers[key] = entry
         out: dict[str, Any] = {
             "region": self.name,

@@ -127,7 +127,7 @@ def save_region(
         paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
         entry["path"] = [*paths, stored]
         for k, v in f.options.items():
-            if k != "anonymised" and v not in (None, ""):
+            if k not in ("anonymised", "region_areas") and v not in (None, ""):
                 entry[k] = v
     lines = ["# ともにマップ 地域設定（アプリから保存）", "[region]",
              f"name = {_toml_value(name)}"]

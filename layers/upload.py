@@ -20,6 +20,7 @@ __all__ = ["UPLOAD_KEYS", "load_uploaded"]
 
 UPLOAD_KEYS = (
     "boundaries", "school_districts", "neighbourhoods", "places", "shelters", "hazards", "vc_sites",
+    "vulnerable",
 )
 
 
@@ -44,6 +45,15 @@ def load_uploaded(
             f"このレイヤーにはアップロードできません: {key}",
             file=filename,
             fix=f"次のいずれかを選んでください: {', '.join(UPLOAD_KEYS)}",
+        )
+    if key == "vulnerable":
+        # a register extract: anonymised from memory, no temporary file is written
+        from layers.vulnerable import anonymise_upload
+
+        opts = dict(options or {})
+        return anonymise_upload(
+            filename, data, mesh=int(opts.get("mesh", 500)), k=int(opts.get("k", 5)),
+            by=opts.get("by"), boundaries=boundaries, region_areas=opts.get("region_areas"),
         )
     loader = _LOADERS[key]
     kwargs = dict(options or {})

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("TOMONI_SHARED_DATA", ROOT.parent / "shared" / "data"))
 REQUIRE_SHARED = os.environ.get("TOMONI_REQUIRE_SHARED_DATA") == "1"
 
@@ -49,16 +53,45 @@ def demo_region(demo_dir: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run ``tomoni ARGS`` in-process; return (exit status, stdout, stderr)."""
+def run_cli(
+    capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``tomoni ARGS`` in-process; return (exit status, stdout, stderr).
+
+    Everything the CLI prints is also appended to ``cli-output.log`` in the
+    session's temporary folder, so the final leak scan reads it.
+    """
     from geo.cli import main
+
+    log = tmp_path_factory.getbasetemp() / "cli-output.log"
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([str(a) for a in args])
         out, err = capsys.readouterr()
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"$ tomoni {' '.join(map(str, args))}\n{out}\n{err}\n")
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every log record of the session goes to a file that the leak scan reads;
+    the anonymiser's publication ledger lives in the session's temp folder."""
+    base = tmp_path_factory.getbasetemp()
+    os.environ["TOMONI_STATE_DIR"] = str(base / "state")
+    handler = logging.FileHandler(base / "session.log", encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+    handler.close()
 
 
 @pytest.fixture
@@ -73,11 +106,48 @@ def write_region(tmp_path: Path) -> Callable[[str], Path]:
     return write
 
 
+# the demo's input files (and copies of them in saved regions) are inputs, not artefacts
+DEMO_INPUTS = {
+    "boundaries_n03.geojson", "roads_walk.graphml", "roads_drive.graphml", "jichikai.geojson",
+    "hazards.geojson", "ibasho.csv", "gsi_emergency_sites.csv", "gsi_evacuation_shelters_cp932.csv",
+    "vc_candidates.csv", "A27-16_059_before.zip", "README.txt",
+}
+
+
+def _leak_scan(session: pytest.Session) -> dict[str, list[str]]:
+    """Scan every artefact the test session wrote for the demo's 要配慮者 records."""
+    from tests.leakscan import scan_paths, sensitive_from_records
+
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return {}
+    base = factory.getbasetemp()
+    registers = sorted(base.rglob("private/vulnerable_records.csv"))
+    if not registers:
+        return {}
+    sensitive = sensitive_from_records(registers[0])
+    artefacts = [
+        p for p in base.rglob("*")
+        if p.is_file() and "private" not in p.parts and p.name not in DEMO_INPUTS
+        and not p.name.startswith("A27-23_059")
+    ]
+    return scan_paths(artefacts, sensitive, rule="pairs")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI no test may skip silently: a skip turns the run red."""
+    """Privacy leak scan over every artefact; in CI no test may skip silently."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    findings = _leak_scan(session)
+    if findings:
+        if reporter:
+            reporter.write_line("PRIVACY LEAK SCAN FAILED:", red=True)
+            for path, what in findings.items():
+                reporter.write_line(f"  {path}: {'; '.join(what)}", red=True)
+        session.exitstatus = 1
+    elif reporter:
+        reporter.write_line("privacy leak scan: no 要配慮者 record in any artefact of the session")
     if not REQUIRE_SHARED:
         return
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped:
         if reporter:

@@ -75,7 +75,7 @@ def test_mesh_canvas_layer_payload():
     import numpy as np
 
     m = folium.Map(tiles=None)
-    layer = MeshCanvasLayer(south=np.array([39.0, 39.1]), west=np.array([140.0, 140.1]),
+    layer = MeshCanvasLayer(rows=np.array([9360, 9384]), cols=np.array([22400, 22416]),
                             dlat=1 / 240, dlon=1 / 160, classes=np.array([0, -1]),
                             colors=["#ff0000"], labels=["a", "b"], title="t")
     m.add_child(layer)

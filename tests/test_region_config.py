@@ -118,6 +118,9 @@ def test_muni_codes_filled_from_boundaries(demo_region):
 
 
 def test_missing_layer_access_is_a_clear_error(demo_region):
+    from layers.region import Region
+
+    empty = Region(config=demo_region.config, crs=demo_region.crs, layers={})
     with pytest.raises(LayerError) as err:
-        demo_region.layer("vulnerable")
+        empty.layer("vulnerable")
     assert err.value.column == "layers.vulnerable"

@@ -49,6 +49,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "errors": ("読み込めませんでした", "Could not load"),
     "warnings": ("警告", "Warnings"),
     "rows": ("行数", "Rows"),
+    "vulnerable_help": ("名簿（緯度・経度と区分の列がある CSV）は読み込んだその場で匿名化し、"
+                        "k 人未満の単位は隣と合算した密度だけを保持します。個人の位置・氏名・住所は"
+                        "表示も保存もしません。",
+                        "A register extract is anonymised as it is read: only densities whose every "
+                        "unit has k or more people are kept; no point, name or address is shown or saved."),
+    "unit": ("集計単位", "Unit"),
+    "unit_mesh": ("地域メッシュ", "JIS mesh"),
+    "unit_jichikai": ("自治会", "Neighbourhoods"),
+    "mesh_size": ("メッシュの大きさ", "Mesh size"),
+    "k_help": ("公開する単位の最小人数（3 以上、既定 5）", "Minimum people per published unit (≥ 3)"),
 }
 
 

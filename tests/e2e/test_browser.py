@@ -91,3 +91,30 @@ def test_export_download_is_a_valid_png(app_url, page, tmp_path):
     info.value.save_as(target)
     data = target.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+def test_register_upload_shows_only_the_anonymised_density(app_url, page, demo_dir, tmp_path):
+    register = demo_dir / "private/vulnerable_records.csv"
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー").click()
+    page.get_by_role("option", name="要配慮者（匿名化済み）（vulnerable）").click()
+    page.get_by_text("その場で匿名化").wait_for(timeout=30_000)
+    page.locator('input[type="file"]').set_input_files(str(register))
+    done = page.get_by_text("個人の位置は保持していません")
+    done.wait_for(timeout=90_000)
+    assert "k=5" in done.inner_text()
+    _no_exception(page)
+    _goto_page(page, "地図")
+    frame = _wait_map(page)
+    frame.locator(".tomoni-mesh-tile").first.wait_for(timeout=60_000)
+    assert frame.get_by_text("要配慮者").count() >= 1  # the legend explains the density
+    # keep what the browser received, for the session's leak scan
+    (tmp_path / "map_page.html").write_text(page.content(), "utf-8")
+    html = page.frame_locator(MAP_FRAME).locator("html").evaluate("e => e.outerHTML")
+    (tmp_path / "map_frame.html").write_text(html, "utf-8")
+    scripts = page.frame_locator(MAP_FRAME).locator("script").evaluate_all(
+        "els => els.map(e => e.textContent).join('\\n')")
+    (tmp_path / "map_scripts.js").write_text(scripts, "utf-8")
+    assert "氏名" not in scripts

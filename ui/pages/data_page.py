@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geo.layer_export import DENSITY_COLUMNS, geojson_text
 from layers.errors import LayerError
 from layers.region import LAYER_LABELS, read_config
 from layers.region_io import SavedFile, save_region
@@ -48,8 +49,19 @@ st.caption(f"{t('region')}: {region.name}" + (f"　【{t('fictional')}】" if re
 st.subheader(t("upload"))
 layer = st.selectbox(t("upload_layer"), list(UPLOAD_KEYS), index=UPLOAD_KEYS.index("shelters"),
                      format_func=lambda k: f"{LAYER_LABELS[k]}（{k}）", key="upload_layer")
+options: dict[str, object] = {}
+if layer == "vulnerable":
+    st.info(t("vulnerable_help"))
+    c1, c2, c3 = st.columns(3)
+    by = c1.selectbox(t("unit"), ["mesh", "neighbourhoods"], key="vul_by",
+                      format_func=lambda v: t("unit_mesh") if v == "mesh" else t("unit_jichikai"))
+    mesh = c2.selectbox(t("mesh_size"), [500, 1000, 250], key="vul_mesh",
+                        format_func=lambda v: f"{v} m", disabled=by != "mesh")
+    k = c3.number_input("k", min_value=3, value=5, step=1, key="vul_k", help=t("k_help"))
+    options = {"mesh": mesh, "k": int(k), "by": None if by == "mesh" else by,
+               "region_areas": {k2: v for k2, v in region.layers.items() if k2 != "vulnerable"}}
 files = st.file_uploader(t("upload"), accept_multiple_files=True, help=t("upload_help"),
-                         key="uploader", label_visibility="collapsed")
+                         key=f"uploader_{ss.get('_uploader_gen', 0)}", label_visibility="collapsed")
 done: set[str] = ss.setdefault("_upload_ids", set())
 errors: dict[str, str] = ss.setdefault("_upload_errors", {})
 for f in files or []:
@@ -59,17 +71,35 @@ for f in files or []:
     done.add(fid)
     data = f.getvalue()
     try:
-        frame = load_uploaded(layer, f.name, data, boundaries=region.layers.get("boundaries"))
+        frame = load_uploaded(layer, f.name, data, boundaries=region.layers.get("boundaries"),
+                              options=options)
     except LayerError as err:
         errors[f.name] = err.message
         continue
     errors.pop(f.name, None)
+    if layer == "vulnerable":
+        # keep only the anonymised density: the register's bytes are dropped and
+        # the upload widget is reset so Streamlit releases the file too
+        data = b""
+        ss["_uploader_gen"] = ss.get("_uploader_gen", 0) + 1
+        kept = {"anonymised": True, "kind": "density", "k": int(str(options["k"]))}
+        ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept)]
+        st.rerun()
     ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame)]
 for name, message in errors.items():
     st.error(f"{t('errors')}: {name}\n\n{message}")
 for i, up in enumerate(state.uploads()):
     c1, c2 = st.columns([6, 1])
-    c1.success(f"{t('uploaded')}: {up.filename} → {LAYER_LABELS[up.layer]}（{len(up.frame)} 件）")
+    if up.layer == "vulnerable":
+        s_ = up.frame.attrs.get("summary", {})
+        c1.success(
+            f"{t('uploaded')}: {up.filename} → {LAYER_LABELS[up.layer]}：{s_.get('geography', '')}、"
+            f"k={s_.get('k')}、公開 {s_.get('units_published')} 単位"
+            f"（合算 {s_.get('units_absorbed')} 単位）、"
+            f"読込 {s_.get('records_read')} 件・区域内 {s_.get('in_region')} 件・区域外 "
+            f"{s_.get('outside_region')} 件。個人の位置は保持していません。")
+    else:
+        c1.success(f"{t('uploaded')}: {up.filename} → {LAYER_LABELS[up.layer]}（{len(up.frame)} 件）")
     if c2.button(t("remove"), key=f"rm_{i}"):
         ss["uploads"] = [u for j, u in enumerate(state.uploads()) if j != i]
         st.rerun()
@@ -79,6 +109,16 @@ st.subheader(t("summary"))
 st.dataframe(pd.DataFrame(state.summary_rows()), hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- save
+
+
+def _saved(u: state.Upload) -> SavedFile:
+    if u.layer == "vulnerable":  # only the anonymised density is ever saved
+        text = geojson_text(u.frame, properties=[c for c in DENSITY_COLUMNS if c in u.frame])
+        return SavedFile("vulnerable", f"{Path(u.filename).stem}_density.geojson",
+                         text.encode("utf-8"), u.options)
+    return SavedFile(u.layer, u.filename, u.data, u.options)
+
+
 st.subheader(t("save_region"))
 default = str(Path("data") / "saved" / "region")
 target = st.text_input(t("save_path"), value=default, key="save_target")
@@ -88,7 +128,7 @@ if st.button(t("save"), key="save_region"):
             target,
             name=region.name,
             base=region.config,
-            files=[SavedFile(u.layer, u.filename, u.data, u.options) for u in state.uploads()],
+            files=[_saved(u) for u in state.uploads()],
             parameters={"hazard": ss.get("hazard", "flood")},
             fictional=region.fictional,
         )

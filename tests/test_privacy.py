@@ -1,0 +1,42 @@
+"""The leak scanner itself: it must find what it is meant to find."""
+
+from __future__ import annotations
+
+from tests.leakscan import Sensitive, scan_bytes, sensitive_from_records
+
+
+def _sensitive() -> Sensitive:
+    s = Sensitive()
+    s.add_pair("39.571234", "140.401234")
+    s.add_string("佐藤 花子")
+    s.add_string("架空県湖北市本町12番3号")
+    return s
+
+
+def test_finds_a_coordinate_pair_at_any_precision():
+    s = _sensitive()
+    assert scan_bytes(b'{"coordinates": [140.4012, 39.5712]}', s, rule="pairs")
+    assert scan_bytes(b"39.57123,140.40123", s, rule="pairs")
+    assert scan_bytes(b"lat 39.571234 lon 140.401234", s, rule="pairs")
+    assert not scan_bytes(b"140.4012 ... " + b"x" * 200 + b" 39.5712", s, rule="pairs")
+
+
+def test_strict_rule_finds_a_single_coordinate_and_doubles():
+    import struct
+
+    s = _sensitive()
+    assert scan_bytes(b"[39.5712, 1.0]", s, rule="strict")
+    assert not scan_bytes(b"[39.57, 1.0]", s, rule="strict")  # 2 decimals: not a leak
+    assert scan_bytes(b"\x00" + struct.pack("<d", 39.571234) + b"\x00", s, rule="strict")
+
+
+def test_finds_names_and_addresses_in_utf8_and_cp932():
+    s = _sensitive()
+    assert scan_bytes("氏名: 佐藤 花子".encode(), s)
+    assert scan_bytes("架空県湖北市本町12番3号".encode("cp932"), s)
+    assert not scan_bytes("佐藤さん".encode(), s)
+
+
+def test_reads_a_register(demo_dir):
+    s = sensitive_from_records(demo_dir / "private/vulnerable_records.csv")
+    assert len(s.pairs) == 3000 and len(s.strings) > 1000

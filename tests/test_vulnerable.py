@@ -1,0 +1,265 @@
+"""The anonymiser: the k-rule as properties, real input formats, no leak in any output."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from geo.layer_export import write_density
+from layers.errors import LayerError
+from layers.vulnerable import (
+    K_MIN,
+    Records,
+    anonymise_areas,
+    anonymise_mesh,
+    load_vulnerable,
+    merge_small,
+    read_records,
+    register_publication,
+)
+from tests.leakscan import Sensitive, scan_paths
+
+DLAT, DLON = 1 / 240, 1 / 160
+
+
+@st.composite
+def record_sets(draw):  # type: ignore[no-untyped-def]
+    """Clustered records placed inside 500 m cells, away from cell edges.
+
+    Keeping ≥ 5 % of a cell from its edges means a published cell corner can
+    never equal a record's coordinate at 4 decimals by coincidence, so the
+    leak check below is strict and exact.
+    """
+    n_clusters = draw(st.integers(1, 5))
+    rows, cols = [], []
+    for _ in range(n_clusters):
+        r0 = draw(st.integers(9400, 9500))  # 39.17°–39.58°
+        c0 = draw(st.integers(22360, 22440))  # 139.75°–140.25°
+        size = draw(st.integers(1, 40))
+        spread = draw(st.integers(0, 4))
+        for _ in range(size):
+            rows.append(r0 + draw(st.integers(-spread, spread)))
+            cols.append(c0 + draw(st.integers(-spread, spread)))
+    n = len(rows)
+    u = np.array(draw(st.lists(st.integers(50_000, 950_000), min_size=n, max_size=n))) / 1e6
+    v = np.array(draw(st.lists(st.integers(50_000, 950_000), min_size=n, max_size=n))) / 1e6
+    lat = np.round((np.array(rows) + u) * DLAT, 6)
+    lon = np.round((np.array(cols) + v) * DLON, 6)
+    return lat, lon
+
+
+def _records(lat: np.ndarray, lon: np.ndarray) -> Records:
+    return Records(lon=np.asarray(lon, float), lat=np.asarray(lat, float), category=None,
+                   mobility=None, n_read=len(lat), n_unlocated=0, dataset_id="test")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record_sets(), st.integers(K_MIN, 10))
+def test_every_published_count_is_zero_or_at_least_k(data, k):
+    lat, lon = data
+    out = anonymise_mesh(_records(lat, lon), size=500, k=k)
+    if len(lat) < k:
+        assert len(out) == 0  # nothing can be published
+        return
+    assert (out["count"] >= k).all()
+    assert int(out["count"].sum()) == len(lat)  # totals preserved
+    members = ",".join(out["members"]).split(",")
+    assert len(members) == len(set(members))  # every cell in exactly one published unit
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(data=record_sets())
+def test_no_output_byte_contains_an_input_coordinate(data, tmp_path_factory):
+    lat, lon = data
+    out = anonymise_mesh(_records(lat, lon), size=500, k=3)
+    folder = tmp_path_factory.mktemp("density")
+    paths = [write_density(out, folder / f"d.{ext}") for ext in ("gpkg", "geojson", "csv")]
+    sensitive = Sensitive()
+    for a, b in zip(lat, lon, strict=True):
+        sensitive.add_pair(f"{a:.6f}", f"{b:.6f}")
+    assert scan_paths(paths, sensitive, rule="strict") == {}
+
+
+def test_merge_small_chain_island_and_too_few():
+    # a chain 1-2-3 (counts 1, 6, 2) and an island 4 (count 1), k = 3
+    counts = np.array([1, 6, 2, 1])
+    neighbours = [[1], [0, 2], [1], []]
+    cent = np.array([[0, 0], [1, 0], [2, 0], [10, 0]], float)
+    group = merge_small(counts, neighbours, cent, k=3)
+    sums = pd.Series(counts).groupby(group).sum()
+    assert (sums >= 3).all() and sums.sum() == counts.sum()
+    assert group[3] == group[2] or group[3] == group[1]  # the island joined the nearest group
+    assert (merge_small(np.array([1, 1]), [[1], [0]], np.zeros((2, 2)), k=3) == -1).all()
+
+
+def test_k_below_minimum_is_refused():
+    with pytest.raises(LayerError) as err:
+        anonymise_mesh(_records(np.array([39.5]), np.array([140.1])), k=2)
+    assert err.value.column == "k"
+
+
+@pytest.mark.parametrize("size", [1000, 500, 250])
+def test_mesh_sizes(size):
+    rng = np.random.default_rng(3)
+    lat = 39.5 + rng.normal(0, 0.01, 500)
+    lon = 140.1 + rng.normal(0, 0.01, 500)
+    out = anonymise_mesh(_records(lat, lon), size=size, k=5)
+    assert (out["count"] >= 5).all() and out["count"].sum() == 500
+    assert (out["geography"] == f"mesh{size}").all()
+    assert out["unit_id"].str.len().iloc[0] == {1000: 8, 500: 9, 250: 10}[size]
+
+
+def test_records_outside_the_region_are_counted_not_kept():
+    lat = np.array([39.50] * 6 + [39.90] * 4)
+    lon = np.array([140.10] * 6 + [140.90] * 4)
+    region = box(140.0, 39.4, 140.2, 39.6)
+    out = anonymise_mesh(_records(lat, lon), k=3, region=region)
+    s = out.attrs["summary"]
+    assert s["in_region"] == 6 and s["outside_region"] == 4 and out["count"].sum() == 6
+
+
+def test_areas_on_demo_neighbourhoods(demo_region, demo_dir):
+    records = read_records(demo_dir / "private/vulnerable_records.csv")
+    nb = demo_region.layers["neighbourhoods"]
+    out = anonymise_areas(records, nb, k=5)
+    assert (out["count"] >= 5).all()
+    assert out["count"].sum() == out.attrs["summary"]["in_region"]
+    assert set(out["unit_id"]) <= set(nb["area_id"])
+
+
+def test_register_columns_are_dropped_and_repr_is_blind(demo_dir):
+    records = read_records(demo_dir / "private/vulnerable_records.csv")
+    text = repr(records) + str(records)
+    assert "Records(n_read=" in text and "." not in text.split("(", 1)[1]
+    assert not hasattr(records, "names") and records.category is not None
+
+
+def test_non_numeric_coordinate_error_names_row_not_value(tmp_path):
+    f = tmp_path / "meibo.csv"
+    f.write_text("氏名,住所,区分,緯度,経度\n秋田 太郎,秋田市1-1,高齢独居,39.7,140.1\n"
+                 "秋田 花子,秋田市2-2,要介護,北緯39度42分,140.1\n", encoding="utf-8")
+    with pytest.raises(LayerError) as err:
+        read_records(f)
+    msg = str(err.value)
+    assert err.value.row == 3 and err.value.column == "緯度"
+    for secret in ("北緯39度42分", "秋田 花子", "秋田市2-2", "要介護"):
+        assert secret not in msg
+
+
+def test_unlocated_records_are_counted(tmp_path):
+    f = tmp_path / "meibo.csv"
+    rows = ["区分,緯度,経度"] + [f"高齢独居,39.5{i:02d},140.1{i:02d}" for i in range(8)] + ["要介護,,"]
+    f.write_text("\n".join(rows) + "\n", encoding="cp932")
+    records = read_records(f)
+    assert records.n_read == 9 and records.n_unlocated == 1 and len(records.lat) == 8
+
+
+def test_one_geography_per_dataset(monkeypatch, tmp_path):
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path))
+    register_publication("abc", "mesh500", 5)
+    register_publication("abc", "mesh500", 5)  # the same again is fine
+    with pytest.raises(LayerError, match="既に別の単位"):
+        register_publication("abc", "neighbourhoods", 5)
+    ledger = (tmp_path / "publications.json").read_text("utf-8")
+    assert json.loads(ledger) == {"abc": "mesh500|k=5"}
+
+
+ESTAT = (
+    "KEY_CODE,HTKSYORI,HTKSAKI,GASSAN,T001141001,T001141019\n"
+    ",,,,人口（総数）,65歳以上人口　総数\n"
+    "574036111,0,,,120,40\n"
+    "574036112,1,,574036113,30,12\n"
+    "574036113,2,574036112,,*,*\n"
+    "574036114,0,,,-,-\n"
+)
+
+
+def test_estat_mesh_text_never_double_counts(tmp_path):
+    f = tmp_path / "tblT001141H5740.txt"
+    f.write_bytes(ESTAT.encode("cp932"))
+    out = load_vulnerable([f], kind="auto", k=3)
+    assert out["count"].sum() == 40 + 12  # the suppressed mesh is inside its 合算先
+    assert out["proxy"].str.contains("代替指標").all()
+    assert "代替指標" in out.attrs["anonymisation_note"]
+    with pytest.raises(LayerError) as err:
+        load_vulnerable([f], kind="estat", label="100歳以上")
+    assert err.value.row == 2
+
+
+def test_ksj_forecast_proxy(tmp_path):
+    f = tmp_path / "mesh500h30.csv"
+    f.write_text("MESH_ID,SHICODE,PTN_2020,PTC_2020,PTC_2050\n574036111,05201,300,90.4,120.2\n"
+                 "574036112,05201,80,20.2,25.0\n", encoding="utf-8")
+    out = load_vulnerable([f], kind="ksj_forecast", column="PTC", year=2050, k=3)
+    assert out["count"].sum() == 120 + 25 and "PTC_2050" in out["proxy"].iloc[0]
+
+
+def test_mesh_counts_with_categories(tmp_path):
+    f = tmp_path / "counts.csv"
+    f.write_text("mesh_code,高齢独居,要介護\n574036111,3,1\n574036112,1,0\n574036121,10,2\n",
+                 encoding="utf-8")
+    out = load_vulnerable([f], k=5)
+    assert out["count"].sum() == 17 and (out["count"] >= 5).all()
+
+
+def test_area_counts_need_known_names(demo_region, tmp_path):
+    nb = demo_region.layers["neighbourhoods"]
+    f = tmp_path / "area.csv"
+    names = list(nb["name"].iloc[:3])
+    f.write_text("自治会名,人数\n" + "\n".join(f"{n},{i + 1}" for i, n in enumerate(names)) + "\n",
+                 encoding="utf-8")
+    areas = {"neighbourhoods": nb}
+    out = load_vulnerable([f], kind="area_counts", by="neighbourhoods", region_areas=areas, k=3)
+    assert out["count"].sum() == 6 and (out["count"] >= 3).all()
+    f.write_text("自治会名,人数\n存在しない自治会,4\n", encoding="utf-8")
+    with pytest.raises(LayerError) as err:
+        load_vulnerable([f], kind="area_counts", by="neighbourhoods", region_areas=areas, k=3)
+    assert err.value.row == 2 and err.value.column == "自治会名"
+
+
+def test_demo_region_keeps_only_the_density(demo_region):
+    dens = demo_region.layers["vulnerable"]
+    assert (dens["count"] >= 5).all()
+    s = dens.attrs["summary"]
+    assert dens["count"].sum() == s["in_region"] == 3000
+    assert set(dens.columns) == {"unit_id", "geography", "count", "absorbed", "n_units", "members",
+                                 "proxy", "geometry"}
+    assert "k=5" in demo_region.summary()["layers"]["vulnerable"]["note"]
+
+
+def test_density_file_reopens_and_small_counts_are_refused(demo_region, tmp_path):
+    dens = demo_region.layers["vulnerable"]
+    path = write_density(dens, tmp_path / "d.geojson")
+    again = load_vulnerable([path], k=5)
+    assert again["count"].sum() == dens["count"].sum()
+    bad = gpd.GeoDataFrame({"unit_id": ["a"], "count": [2], "geography": ["mesh500"]},
+                           geometry=[box(140, 39, 140.01, 39.01)], crs="EPSG:4326")
+    bad.to_file(tmp_path / "bad.geojson")
+    with pytest.raises(LayerError) as err:
+        load_vulnerable([tmp_path / "bad.geojson"], k=5)
+    assert err.value.column == "count"
+
+
+def test_tomoni_anonymize_cli(demo_dir, tmp_path, run_cli):
+    out = tmp_path / "density.gpkg"
+    code, stdout, err = run_cli("anonymize", demo_dir / "private/vulnerable_records.csv",
+                                "--mesh", "500", "--k", "5", "--out", out)
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["records_read"] == 3000 and summary["k"] == 5
+    assert summary["units_published"] > 0 and summary["units_merged"] >= 0
+    dens = gpd.read_file(out)
+    assert (dens["count"] >= 5).all() and dens["count"].sum() == summary["in_region"]
+    # the same register on another geography is refused (differencing guard)
+    code, _, err = run_cli("anonymize", demo_dir / "private/vulnerable_records.csv", "--by",
+                           "neighbourhoods", "--region", demo_dir / "region.toml", "--out",
+                           tmp_path / "d.csv")
+    assert code == 2 and "別の単位" in err

@@ -91,3 +91,22 @@ def test_hazard_switch_recolours_shelters(app):
 )
 def test_clicked_name(result, name):
     assert clicked_name(result) == name
+
+
+def test_data_page_saves_a_region_folder_that_reopens(app, tmp_path, run_cli):
+    app.switch_page("ui/pages/data_page.py").run()
+    target = tmp_path / "saved"
+    app.text_input(key="save_target").input(str(target)).run()
+    app.button(key="save_region").click().run()
+    assert not app.exception
+    assert any("保存しました" in s.value for s in app.success)
+    toml = target / "region.toml"
+    text = toml.read_text("utf-8")
+    assert "[layers.shelters]" in text and "vulnerable_records" not in text
+    assert 'kind = "density"' in text and (target / "vulnerable_density.geojson").exists()
+    assert not (target / "private").exists()
+    code, out, err = run_cli("check", toml, "--json", "--no-roads")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["layers"]["shelters"]["rows"] == 46
+    assert doc["layers"]["vulnerable"]["anonymisation"]["published_total"] == 3000

@@ -84,7 +84,9 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
     region = current_region()
     out = dict(region.layers)
     for up in uploads():
-        if up.layer in out:
+        if up.layer == "vulnerable":
+            out["vulnerable"] = up.frame  # an uploaded register replaces the density shown
+        elif up.layer in out:
             combined = pd.concat([out[up.layer], up.frame.to_crs(out[up.layer].crs)],
                                  ignore_index=True)
             out[up.layer] = gpd.GeoDataFrame(combined, crs=out[up.layer].crs)

@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.layer_export import DENSITY_COLUMNS, geojson_text
 from layers.errors import LayerError
-from layers.region import LAYER_LABELS, read_config
+from layers.region import LAYER_LABELS, Region, read_config
 from layers.region_io import SavedFile, save_region
 from layers.upload import UPLOAD_KEYS, load_uploaded
 from ui import state
@@ -119,6 +119,18 @@ def _saved(u: state.Upload) -> SavedFile:
     return SavedFile(u.layer, u.filename, u.data, u.options)
 
 
+def _files_to_save(region: Region) -> list[SavedFile]:
+    files = [_saved(u) for u in state.uploads()]
+    has_upload = any(f.layer == "vulnerable" for f in files)
+    dens = region.layers.get("vulnerable")
+    if dens is not None and not has_upload:  # the region's register goes as its density only
+        text = geojson_text(dens, properties=[c for c in DENSITY_COLUMNS if c in dens])
+        k = int(dens.attrs.get("summary", {}).get("k", 5))
+        files.append(SavedFile("vulnerable", "vulnerable_density.geojson", text.encode("utf-8"),
+                               {"anonymised": True, "kind": "density", "k": k}))
+    return files
+
+
 st.subheader(t("save_region"))
 default = str(Path("data") / "saved" / "region")
 target = st.text_input(t("save_path"), value=default, key="save_target")
@@ -128,7 +140,7 @@ if st.button(t("save"), key="save_region"):
             target,
             name=region.name,
             base=region.config,
-            files=[_saved(u) for u in state.uploads()],
+            files=_files_to_save(region),
             parameters={"hazard": ss.get("hazard", "flood")},
             fictional=region.fictional,
         )

@@ -12,7 +12,7 @@ from pyproj import CRS
 
 from layers.errors import LayerError
 from layers.readers import read_point_file
-from layers.validate import add_warning, check_unique, pick
+from layers.validate import add_warning, check_ids, pick
 
 __all__ = ["load_named_points"]
 
@@ -58,17 +58,7 @@ def load_named_points(
                      what="名称", key="name")
         assert namec is not None
         if idc:
-            ids = gdf[idc].fillna("").astype(str).str.strip()
-            blank = (ids == "").to_numpy()
-            if blank.any():
-                i = int(np.flatnonzero(blank)[0])
-                raise LayerError(
-                    "ID が空欄の行があります。",
-                    file=path, row=int(rows[i]) if rows is not None else i + 2,
-                    column=idc, layer=layer,
-                    fix="すべての行に ID を入力してください。",
-                )
-            check_unique(ids, file=path, column=idc, layer=layer, rows=rows)
+            ids = check_ids(gdf[idc], file=path, column=idc, layer=layer, rows=rows)
         else:
             ids = pd.Series(
                 [f"{id_prefix}{counter + i + 1:04d}" for i in range(len(gdf))], index=gdf.index

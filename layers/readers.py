@@ -297,11 +297,22 @@ def find_column(
     return None
 
 
+def parse_numbers(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse a text column of numbers; only cells that fail are NFKC-normalised
+    (so full-width digits such as ３９．７ still read) — fast on a million rows."""
+    text = col.astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
+    retry = ~np.isfinite(values) & (text != "").to_numpy()
+    if retry.any():
+        fixed = text[retry].map(lambda v: unicodedata.normalize("NFKC", v).strip())
+        values[retry] = pd.to_numeric(fixed, errors="coerce").to_numpy(float)
+    return text, values
+
+
 def _numeric(
     df: pd.DataFrame, col: str, *, file: Path
 ) -> np.ndarray:
-    values = df[col].astype(str).map(lambda v: unicodedata.normalize("NFKC", v).strip())
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    values, numbers = parse_numbers(df[col])
     blank = (values == "").to_numpy()
     if blank.any():
         i = int(np.flatnonzero(blank)[0])

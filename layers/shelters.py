@@ -52,7 +52,7 @@ from layers.readers import (
     detect_format,
     read_point_file,
 )
-from layers.validate import add_warning, check_unique, optional_int, pick
+from layers.validate import add_warning, check_ids, optional_int, pick
 
 __all__ = ["COLUMNS", "HAZARDS", "HAZARD_LABELS", "load_shelters", "usable_for"]
 
@@ -207,16 +207,8 @@ def _canonical(
     accc = pick(gdf, ACCEPT_NAMES, file=path)
     samec = pick(gdf, SAME_ADDR_NAMES, file=path)
     if idc is not None:
-        ids = gdf[idc].fillna("").astype(str).str.strip()
-        blank = (ids == "").to_numpy()
-        if blank.any():
-            i = int(np.flatnonzero(blank)[0])
-            raise LayerError(
-                "ID が空欄の行があります。",
-                file=path, row=int(rows[i]) if rows is not None else i + 2, column=idc, layer=LAYER,
-                fix="共通ID を入力するか、ID 列を使わない場合は列ごと削除してください。",
-            )
-        check_unique(ids, file=path, column=idc, layer=LAYER, rows=rows)
+        ids = check_ids(gdf[idc], file=path, column=idc, layer=LAYER, rows=rows,
+                        fix_blank="共通ID を入力するか、ID 列を使わない場合は列ごと削除してください。")
     else:
         ids = pd.Series([f"{path.stem}-{i + 1}" for i in range(n)], index=gdf.index)
     muni = ids.str.extract(r"^[A-Za-z](\d{5})", expand=False).fillna("")

@@ -96,6 +96,24 @@ def check_unique(
         )
 
 
+def check_ids(
+    values: pd.Series, *, file: Path | str | None, column: str, layer: str,
+    rows: np.ndarray | None = None, fix_blank: str = "すべての行に ID を入力してください。",
+) -> pd.Series:
+    """Refuse blank and duplicate IDs; return the stripped IDs."""
+    ids = values.fillna("").astype(str).str.strip()
+    blank = (ids == "").to_numpy()
+    if blank.any():
+        i = int(np.flatnonzero(blank)[0])
+        raise LayerError(
+            "ID が空欄の行があります。",
+            file=file, row=int(rows[i]) if rows is not None else spreadsheet_row(i),
+            column=column, layer=layer, fix=fix_blank,
+        )
+    check_unique(ids, file=file, column=column, layer=layer, rows=rows)
+    return ids
+
+
 def repair_polygons(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Repair invalid polygons with ``make_valid`` and report which rows changed."""
     geoms = np.asarray(gdf.geometry.values)

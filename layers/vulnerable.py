@@ -34,7 +34,6 @@ import hashlib
 import heapq
 import json
 import os
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +55,7 @@ from layers.readers import (
     TABLE_FORMATS,
     detect_format,
     find_column,
+    parse_numbers,
     parse_table,
     read_table,
     read_vector,
@@ -164,8 +164,8 @@ def read_records(
             column=lat or lon or "緯度", layer=LAYER,
             fix="「緯度」「経度」（または lat/lon）の列を用意するか、lat = \"列名\" で指定してください。",
         )
-    lat_s, lat_v = _numbers(df[latc])
-    lon_s, lon_v = _numbers(df[lonc])
+    lat_s, lat_v = parse_numbers(df[latc])
+    lon_s, lon_v = parse_numbers(df[lonc])
     blank = ((lat_s == "") | (lon_s == "")).to_numpy()
     bad = ~blank & ~(np.isfinite(lat_v) & np.isfinite(lon_v))
     if bad.any():
@@ -193,17 +193,6 @@ def read_records(
     del df, lat_s, lon_s
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=dataset_id)
-
-
-def _numbers(col: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse a coordinate column; only cells that fail are NFKC-normalised (full-width)."""
-    text = col.astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(float, copy=True)
-    retry = ~np.isfinite(values) & (text != "").to_numpy()
-    if retry.any():
-        fixed = text[retry].map(lambda v: unicodedata.normalize("NFKC", v).strip())
-        values[retry] = pd.to_numeric(fixed, errors="coerce").to_numpy(float)
-    return text, values
 
 
 # ----------------------------------------------------------------- merging

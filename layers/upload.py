@@ -8,6 +8,7 @@ path.
 
 from __future__ import annotations
 
+import inspect
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def load_uploaded(
             by=opts.get("by"), boundaries=boundaries, region_areas=opts.get("region_areas"),
         )
     loader = _LOADERS[key]
-    kwargs = dict(options or {})
+    accepted = set(inspect.signature(loader).parameters)
+    kwargs = {k: v for k, v in (options or {}).items() if k in accepted and v not in (None, "")}
     if key == "neighbourhoods":
         kwargs["boundaries"] = boundaries
     with tempfile.TemporaryDirectory(prefix="tomoni-upload-") as tmp:

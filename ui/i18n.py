@@ -55,6 +55,14 @@ TEXT: dict[str, tuple[str, str]] = {
                         "A register extract is anonymised as it is read: only densities whose every "
                         "unit has k or more people are kept; no point, name or address is shown or saved."),
     "unit": ("集計単位", "Unit"),
+    "mapping": ("列の対応（自動で見つからないとき）", "Column mapping (when not found automatically)"),
+    "mapping_help": ("空欄なら「名称」「緯度」「経度」などの見出しを自動で探します。"
+                     "保存した地域設定にも残ります。",
+                     "Leave blank to detect 名称/緯度/経度 etc.; kept in a saved region."),
+    "col_name": ("名称の列", "Name column"),
+    "col_lat": ("緯度の列", "Latitude column"),
+    "col_lon": ("経度の列", "Longitude column"),
+    "col_id": ("ID の列", "ID column"),
     "unit_mesh": ("地域メッシュ", "JIS mesh"),
     "unit_jichikai": ("自治会", "Neighbourhoods"),
     "mesh_size": ("メッシュの大きさ", "Mesh size"),

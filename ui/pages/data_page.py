@@ -60,6 +60,15 @@ if layer == "vulnerable":
     k = c3.number_input("k", min_value=3, value=5, step=1, key="vul_k", help=t("k_help"))
     options = {"mesh": mesh, "k": int(k), "by": None if by == "mesh" else by,
                "region_areas": {k2: v for k2, v in region.layers.items() if k2 != "vulnerable"}}
+else:
+    with st.expander(t("mapping")):
+        st.caption(t("mapping_help"))
+        m1, m2, m3, m4 = st.columns(4)
+        options = {"name": m1.text_input(t("col_name"), key="map_name"),
+                   "lat": m2.text_input(t("col_lat"), key="map_lat"),
+                   "lon": m3.text_input(t("col_lon"), key="map_lon"),
+                   "id": m4.text_input(t("col_id"), key="map_id")}
+        options = {k: v.strip() for k, v in options.items() if isinstance(v, str) and v.strip()}
 files = st.file_uploader(t("upload"), accept_multiple_files=True, help=t("upload_help"),
                          key=f"uploader_{ss.get('_uploader_gen', 0)}", label_visibility="collapsed")
 done: set[str] = ss.setdefault("_upload_ids", set())
@@ -85,7 +94,7 @@ for f in files or []:
         kept = {"anonymised": True, "kind": "density", "k": int(str(options["k"]))}
         ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept)]
         st.rerun()
-    ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame)]
+    ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, dict(options))]
 for name, message in errors.items():
     st.error(f"{t('errors')}: {name}\n\n{message}")
 for i, up in enumerate(state.uploads()):

@@ -269,8 +269,9 @@ def _legend_html(entries: Sequence[tuple[str, str, str]], title: str, note: str 
     return (
         '<div class="tomoni-legend" style="position:absolute;bottom:26px;right:10px;z-index:900;'
         'background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;border-radius:4px;'
-        'font:12px/1.45 sans-serif;max-height:60%;overflow:auto">'
-        f'<div style="font-weight:bold;margin-bottom:2px">{title}</div>{"".join(rows)}{note_html}</div>'
+        'font:11.5px/1.4 sans-serif;max-height:45%;overflow:auto">'
+        f'<details open><summary style="font-weight:bold;cursor:pointer">{title}</summary>'
+        f'{"".join(rows)}{note_html}</details></div>'
     )
 
 

@@ -1,0 +1,390 @@
+"""Road-network engine: compact CSR arrays searched with compiled code.
+
+A road graph from :mod:`layers.roads` becomes a :class:`Network`: node
+coordinates in the metric analysis CRS and a directed adjacency in CSR form
+(lengths in metres).  It is cached on disk keyed by the source file's hash, the
+network type and the CRS, so a large graph reloads in well under a second.
+
+Searches never loop over nodes in Python:
+
+* :func:`nearest_facility` — distance to, and identity of, the nearest facility
+  for every node (``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` from
+  one virtual node per facility);
+* :func:`catchments` — the nodes within a distance of each facility (a
+  numba-compiled bounded Dijkstra that touches only what it reaches);
+* :func:`od_matrix` — origin–destination distances.
+
+Points (mesh-cell centroids, facilities) are snapped to the nearest road
+segment (:func:`snap`); the straight access distance is added and reported per
+point, and points farther than ``max_access`` are flagged, not silently snapped.
+Distances are walked *to* facilities: on directed (drive) graphs the search runs
+on the reversed graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import shapely
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from layers.atomic import atomic_path
+from layers.crs import STORAGE_CRS, ensure_metric, transform_xy
+from layers.roads import load_roads
+
+__all__ = [
+    "SPEEDS_M_PER_MIN",
+    "Network",
+    "Snap",
+    "catchments",
+    "from_graph",
+    "load_network",
+    "nearest_facility",
+    "od_matrix",
+    "point_distances",
+    "snap",
+]
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
+"""Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
+elderly people (3 km/h)."""
+DRIVE_KMH = {"motorway": 80, "trunk": 50, "primary": 40, "secondary": 40, "tertiary": 30,
+             "residential": 20, "unclassified": 20, "track": 10}
+"""Drive speeds (km/h) by road class, for travel times of drive graphs."""
+
+
+@dataclass(frozen=True)
+class Network:
+    """A road graph as arrays (metric CRS, lengths in metres).
+
+    ``indptr``/``indices``/``weights`` are the CSR adjacency (row = from node);
+    ``seg_a``/``seg_b``/``seg_len``/``seg_fwd``/``seg_bwd`` are the undirected
+    road segments used for snapping (``fwd`` when a→b may be travelled).
+    """
+
+    node_ids: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    weights: np.ndarray
+    seg_a: np.ndarray
+    seg_b: np.ndarray
+    seg_len: np.ndarray
+    seg_fwd: np.ndarray
+    seg_bwd: np.ndarray
+    crs: str
+    directed: bool
+
+    @property
+    def n(self) -> int:
+        return len(self.node_ids)
+
+    def matrix(self, *, reverse: bool = False) -> csr_array:
+        m = csr_array((self.weights, self.indices, self.indptr), shape=(self.n, self.n))
+        return csr_array(m.T) if reverse else m
+
+
+def from_graph(graph: nx.MultiDiGraph, *, crs: str) -> Network:
+    """Convert an osmnx-style graph (EPSG:4326) into a :class:`Network` in ``crs``."""
+    ensure_metric(crs)
+    ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
+    lon = np.fromiter((graph.nodes[n]["x"] for n in ids), float, count=len(ids))
+    lat = np.fromiter((graph.nodes[n]["y"] for n in ids), float, count=len(ids))
+    x, y = transform_xy(lon, lat, STORAGE_CRS, crs)
+    order = np.argsort(ids)
+    ids, x, y = ids[order], x[order], y[order]
+    m = graph.number_of_edges()
+    u = np.empty(m, np.int64)
+    v = np.empty(m, np.int64)
+    w = np.empty(m, float)
+    for i, (a, b, d) in enumerate(graph.edges(data="length")):
+        u[i], v[i], w[i] = a, b, d
+    ui = np.searchsorted(ids, u)
+    vi = np.searchsorted(ids, v)
+    return _from_arrays(ids, x, y, ui, vi, w, crs=crs,
+                        directed=graph.graph.get("network") != "walk")
+
+
+def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, vi: np.ndarray,
+                 w: np.ndarray, *, crs: str, directed: bool) -> Network:
+    keep = ui != vi  # self-loops never shorten a path
+    ui, vi, w = ui[keep], vi[keep], w[keep]
+    # parallel edges: keep the shortest per direction
+    key = ui * len(ids) + vi
+    order = np.lexsort((w, key))
+    key, ui, vi, w = key[order], ui[order], vi[order], w[order]
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+    ui, vi, w = ui[first], vi[first], w[first]
+    counts = np.bincount(ui, minlength=len(ids))
+    indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    # segments: undirected pairs with travel directions
+    a, b = np.minimum(ui, vi), np.maximum(ui, vi)
+    pair = a * len(ids) + b
+    uniq, inv = np.unique(pair, return_inverse=True)
+    seg_len = np.full(len(uniq), np.inf)
+    np.minimum.at(seg_len, inv, w)
+    fwd = np.zeros(len(uniq), bool)
+    bwd = np.zeros(len(uniq), bool)
+    fwd[inv[ui < vi]] = True
+    bwd[inv[ui > vi]] = True
+    return Network(
+        node_ids=ids, x=np.asarray(x, float), y=np.asarray(y, float), indptr=indptr,
+        indices=vi.astype(np.int64), weights=w.astype(float),
+        seg_a=(uniq // len(ids)).astype(np.int64), seg_b=(uniq % len(ids)).astype(np.int64),
+        seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
+    )
+
+
+# ------------------------------------------------------------------ cache
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("TOMONI_CACHE_DIR")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tomoni"
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:24]
+
+
+def load_network(path: Path, *, network: str = "walk", crs: str,
+                 cache_dir: Path | None = None) -> Network:
+    """Load a road file as a :class:`Network`, through the on-disk cache.
+
+    The cache key is the file's SHA-256, the network type, the CRS and the
+    cache format version; a changed file is rebuilt, never served stale.
+    """
+    key = f"{_file_hash(path)}-{network}-{crs.replace(':', '')}-v{CACHE_VERSION}"
+    folder = cache_dir or _cache_dir()
+    cached = folder / f"network-{key}.npz"
+    if cached.exists():
+        try:
+            return _read_npz(cached)
+        except (OSError, ValueError, KeyError):
+            log.warning("network cache unreadable, rebuilding: %s", cached.name)
+    net = from_graph(load_roads(path, network=network), crs=crs)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {**_arrays(net), "meta": np.array([net.crs, str(int(net.directed))])}
+    with atomic_path(cached) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    return net
+
+
+def _arrays(net: Network) -> dict[str, np.ndarray]:
+    return {k: getattr(net, k) for k in ("node_ids", "x", "y", "indptr", "indices", "weights",
+                                         "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_bwd")}
+
+
+def _read_npz(path: Path) -> Network:
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+        crs, directed = (str(v) for v in z["meta"])
+    return Network(**arrays, crs=crs, directed=directed == "1")
+
+
+# ------------------------------------------------------------------ snapping
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points snapped to road segments.
+
+    ``segment`` index, ``offset`` (metres from the segment's ``a`` end, scaled to
+    the road length), ``access`` (straight distance from the point to the road)
+    and ``flagged`` (access beyond the threshold: the point is reported, and
+    treated as unreachable).
+    """
+
+    segment: np.ndarray
+    offset: np.ndarray
+    access: np.ndarray
+    flagged: np.ndarray
+
+
+def snap(net: Network, x: np.ndarray, y: np.ndarray, *, max_access: float = 500.0) -> Snap:
+    """Snap metric points to their nearest road segment (one bulk STRtree query)."""
+    lines = shapely.linestrings(
+        np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
+                  np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))
+    tree = shapely.STRtree(lines)
+    pts = shapely.points(np.asarray(x, float), np.asarray(y, float))
+    (pi, si), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    seg = np.full(len(pts), -1, np.int64)
+    acc = np.full(len(pts), np.inf)
+    seg[pi], acc[pi] = si, dist
+    frac = np.zeros(len(pts))
+    ok = seg >= 0
+    geom_len = shapely.length(lines[seg[ok]])
+    along = shapely.line_locate_point(lines[seg[ok]], pts[ok])
+    frac[ok] = np.where(geom_len > 0, along / np.where(geom_len > 0, geom_len, 1), 0.0)
+    offset = np.zeros(len(pts))
+    offset[ok] = frac[ok] * net.seg_len[seg[ok]]
+    return Snap(segment=seg, offset=offset, access=acc, flagged=~ok | (acc > max_access))
+
+
+# ------------------------------------------------------------------ searches
+
+
+def _augmented(net: Network, fac: Snap) -> tuple[csr_array, np.ndarray]:
+    """The reversed graph plus one virtual node per facility, linked to the ends
+    of its segment from which the facility can be reached."""
+    rev = net.matrix(reverse=True).tocoo()
+    n, f = net.n, len(fac.segment)
+    good = ~fac.flagged
+    rows, cols, vals = [rev.row], [rev.col], [rev.data]
+    idx = np.flatnonzero(good)
+    seg = fac.segment[idx]
+    a, b = net.seg_a[seg], net.seg_b[seg]
+    # reach the facility from a by travelling a→b (fwd), from b via b→a (bwd)
+    fa = net.seg_fwd[seg]
+    fb = net.seg_bwd[seg]
+    cost_a = fac.offset[idx] + fac.access[idx]
+    cost_b = net.seg_len[seg] - fac.offset[idx] + fac.access[idx]
+    rows += [n + idx[fa], n + idx[fb]]
+    cols += [a[fa], b[fb]]
+    vals += [np.maximum(cost_a[fa], 1e-9), np.maximum(cost_b[fb], 1e-9)]
+    m = csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                  shape=(n + f, n + f))
+    return m, n + idx
+
+
+def nearest_facility(net: Network, facilities: Snap) -> tuple[np.ndarray, np.ndarray]:
+    """Distance (m) from every node to its nearest facility, and that facility's index.
+
+    Unreachable nodes get ``inf`` and facility ``-1``.
+    """
+    m, sources = _augmented(net, facilities)
+    if len(sources) == 0:
+        return np.full(net.n, np.inf), np.full(net.n, -1)
+    dist, _, src = dijkstra(m, directed=True, indices=sources, min_only=True,
+                            return_predecessors=True)
+    fac = np.where(np.isfinite(dist), src - net.n, -1)
+    return dist[: net.n], fac[: net.n]
+
+
+def point_distances(
+    net: Network, points: Snap, node_dist: np.ndarray, node_fac: np.ndarray,
+    facilities: Snap,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Network distance from each snapped point to its nearest facility (+ identity).
+
+    Both access distances are included; a facility on the point's own segment is
+    reached directly along it.  Flagged points get ``inf`` and ``-1``.
+    """
+    seg = np.where(points.segment >= 0, points.segment, 0)
+    a, b = net.seg_a[seg], net.seg_b[seg]
+    t, length = points.offset, net.seg_len[seg]
+    via_a = np.where(net.seg_bwd[seg], t + node_dist[a], np.inf)
+    via_b = np.where(net.seg_fwd[seg], length - t + node_dist[b], np.inf)
+    best = np.minimum(via_a, via_b) + points.access
+    ident = np.where(via_a <= via_b, node_fac[a], node_fac[b])
+    # a facility on the same segment
+    ok = ~facilities.flagged
+    if ok.any():
+        f_idx = np.flatnonzero(ok)
+        order = np.argsort(facilities.segment[f_idx])
+        f_seg = facilities.segment[f_idx][order]
+        f_idx = f_idx[order]
+        lo = np.searchsorted(f_seg, points.segment, "left")
+        hi = np.searchsorted(f_seg, points.segment, "right")
+        for i in np.flatnonzero(hi > lo):  # only points sharing a segment with a facility
+            for j in f_idx[lo[i]:hi[i]]:
+                tf = facilities.offset[j]
+                allowed = net.seg_fwd[seg[i]] if tf >= t[i] else net.seg_bwd[seg[i]]
+                if allowed:
+                    d = abs(tf - t[i]) + points.access[i] + facilities.access[j]
+                    if d < best[i]:
+                        best[i], ident[i] = d, j
+    best = np.where(points.flagged, np.inf, best)
+    ident = np.where(np.isfinite(best), ident, -1)
+    return best, ident
+
+
+def od_matrix(net: Network, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+    """Network distances (m) between node indices: shape (origins, destinations)."""
+    d = dijkstra(net.matrix(), directed=True, indices=np.asarray(origins, np.int64))
+    return np.atleast_2d(d)[:, np.asarray(destinations, np.int64)]
+
+
+def catchments(net: Network, sources: np.ndarray, limit: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes within ``limit`` metres of each source node (travelling *from* nodes to it).
+
+    Returns flat arrays (source position, node index, distance).  Compiled with
+    numba: each search touches only the nodes it reaches.
+    """
+    rev = net.matrix(reverse=True)
+    return _bounded(rev.indptr.astype(np.int64), rev.indices.astype(np.int64),
+                    rev.data.astype(np.float64), np.asarray(sources, np.int64), float(limit))
+
+
+def _bounded(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray,
+             limit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _compiled()(indptr, indices, weights, sources, limit)  # type: ignore[no-any-return]
+
+
+_KERNEL: Any = None
+
+
+def _compiled() -> Any:
+    global _KERNEL
+    if _KERNEL is None:
+        import heapq
+
+        import numba
+
+        @numba.njit(cache=True)
+        def kernel(indptr, indices, weights, sources, limit):  # type: ignore[no-untyped-def]
+            n = len(indptr) - 1
+            dist = np.full(n, np.inf)
+            out_s = []
+            out_n = []
+            out_d = []
+            touched = np.empty(n, np.int64)
+            for s_pos in range(len(sources)):
+                s = sources[s_pos]
+                nt = 0
+                heap = [(0.0, s)]
+                dist[s] = 0.0
+                touched[nt] = s
+                nt += 1
+                while len(heap) > 0:
+                    d, u = heapq.heappop(heap)
+                    if d > dist[u]:
+                        continue
+                    out_s.append(s_pos)
+                    out_n.append(u)
+                    out_d.append(d)
+                    for k in range(indptr[u], indptr[u + 1]):
+                        v = indices[k]
+                        nd = d + weights[k]
+                        if nd <= limit and nd < dist[v]:
+                            if dist[v] == np.inf:
+                                touched[nt] = v
+                                nt += 1
+                            dist[v] = nd
+                            heapq.heappush(heap, (nd, v))
+                for i in range(nt):
+                    dist[touched[i]] = np.inf
+            return np.array(out_s), np.array(out_n), np.array(out_d)
+
+        _KERNEL = kernel
+    return _KERNEL

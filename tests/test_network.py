@@ -1,0 +1,129 @@
+"""The network engine against networkx: same distances, one-ways, unreachable, cache."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo.network import (
+    _from_arrays,
+    catchments,
+    from_graph,
+    load_network,
+    nearest_facility,
+    od_matrix,
+    point_distances,
+    snap,
+)
+
+
+@st.composite
+def random_graphs(draw):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(2, 40))
+    m = draw(st.integers(1, 120))
+    u = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    v = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    w = draw(st.lists(st.floats(0.5, 500.0), min_size=m, max_size=m))
+    k = draw(st.integers(1, min(5, n)))
+    sources = draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k, unique=True))
+    return n, np.array(u), np.array(v), np.array(w), np.array(sources)
+
+
+def _net(n, u, v, w):  # type: ignore[no-untyped-def]
+    ids = np.arange(n, dtype=np.int64)
+    xy = np.arange(n, dtype=float) * 10
+    return _from_arrays(ids, xy, xy, u, v, w, crs="EPSG:6678", directed=True)
+
+
+def _nx(n, u, v, w):  # type: ignore[no-untyped-def]
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    for a, b, c in zip(u.tolist(), v.tolist(), w.tolist(), strict=True):
+        if a != b and (not g.has_edge(a, b) or g[a][b]["length"] > c):
+            g.add_edge(a, b, length=c)
+    return g
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs())
+def test_od_and_catchments_equal_networkx(data):
+    n, u, v, w, sources = data
+    net, g = _net(n, u, v, w), _nx(n, u, v, w)
+    od = od_matrix(net, sources, np.arange(n))
+    for i, s in enumerate(sources.tolist()):
+        ref = nx.single_source_dijkstra_path_length(g, s, weight="length")
+        for t in range(n):
+            assert od[i, t] == pytest.approx(ref.get(t, np.inf), abs=1e-6)
+    src, node, dist = catchments(net, sources, 300.0)
+    rev = g.reverse()
+    for i, s in enumerate(sources.tolist()):
+        ref = nx.single_source_dijkstra_path_length(rev, s, cutoff=300.0, weight="length")
+        got = {int(a): float(b) for a, b in zip(node[src == i], dist[src == i], strict=True)}
+        assert got.keys() == ref.keys()
+        for key, val in ref.items():
+            assert got[key] == pytest.approx(val, abs=1e-6)
+
+
+def test_nearest_facility_respects_one_way_streets_and_reports_unreachable():
+    # 0 →(one-way) 1 ↔ 2 ; 3 isolated.  Facility at node 0.
+    net = _net(4, np.array([0, 1, 2]), np.array([1, 2, 1]), np.array([100.0, 50.0, 50.0]))
+    fac = snap(net, np.array([0.0]), np.array([0.0]))
+    dist, ident = nearest_facility(net, fac)
+    assert dist[0] == pytest.approx(0.0, abs=1e-6)
+    # people at 1 cannot walk against the one-way street to 0
+    assert np.isinf(dist[1]) and np.isinf(dist[2]) and np.isinf(dist[3])
+    assert (ident[1:] == -1).all()
+
+
+def test_points_far_from_roads_are_flagged_not_snapped():
+    net = _net(2, np.array([0, 1]), np.array([1, 0]), np.array([10.0, 10.0]))
+    s = snap(net, np.array([5.0, 5.0]), np.array([5.0, 5000.0]), max_access=300)
+    assert not s.flagged[0] and s.flagged[1]
+    assert s.access[1] > 4000  # reported
+
+
+def test_point_distances_use_access_and_same_segment(demo_region):
+    net = from_graph(demo_region.roads, crs=demo_region.crs)
+    places = demo_region.layers["places"].to_crs(demo_region.crs)
+    fac = snap(net, places.geometry.x.to_numpy(), places.geometry.y.to_numpy())
+    node_d, node_f = nearest_facility(net, fac)
+    # a point right next to a facility is at (almost) its access distances
+    px, py = places.geometry.x.to_numpy()[:1] + 3, places.geometry.y.to_numpy()[:1]
+    pts = snap(net, px, py)
+    d, ident = point_distances(net, pts, node_d, node_f, fac)
+    assert d[0] <= fac.access[0] + pts.access[0] + 10
+    assert ident[0] >= 0
+
+
+def test_demo_graph_against_networkx(demo_region):
+    g = demo_region.roads
+    net = from_graph(g, crs=demo_region.crs)
+    rng = np.random.default_rng(4)
+    src = rng.choice(net.n, 15, replace=False)
+    fac = snap(net, net.x[src], net.y[src])
+    dist, _ = nearest_facility(net, fac)
+    h = nx.DiGraph()
+    for a, b, length in g.edges(data="length"):
+        if not h.has_edge(a, b) or h[a][b]["length"] > length:
+            h.add_edge(a, b, length=length)
+    ref = nx.multi_source_dijkstra_path_length(h.reverse(), [int(net.node_ids[i]) for i in src],
+                                               weight="length")
+    expected = np.array([ref.get(int(i), np.inf) for i in net.node_ids])
+    assert np.allclose(dist, expected, atol=1e-6)
+
+
+def test_cache_is_keyed_by_file_content(demo_dir, tmp_path):
+    import shutil
+
+    road = tmp_path / "roads.graphml"
+    shutil.copy(demo_dir / "roads_walk.graphml", road)
+    a = load_network(road, network="walk", crs="EPSG:6678", cache_dir=tmp_path / "c")
+    assert len(list((tmp_path / "c").glob("network-*.npz"))) == 1
+    b = load_network(road, network="walk", crs="EPSG:6678", cache_dir=tmp_path / "c")
+    assert np.array_equal(a.weights, b.weights) and a.n == b.n
+    shutil.copy(demo_dir / "roads_drive.graphml", road)  # a changed file is rebuilt
+    c = load_network(road, network="drive", crs="EPSG:6678", cache_dir=tmp_path / "c")
+    assert len(list((tmp_path / "c").glob("network-*.npz"))) == 2 and c.directed

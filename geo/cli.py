@@ -193,6 +193,41 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from geo.coverage import by_area, coverage, gaps
+    from geo.layer_export import geojson_text, write_geopackage
+    from geo.network import load_network
+    from layers.atomic import atomic_write_text
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    density = region.layer("vulnerable")
+    facilities = region.layer(args.facilities)
+    net = None
+    if region.config.roads is not None and not args.straight_line:
+        net = load_network(region.config.roads.path, network=region.config.roads.network,
+                           crs=region.crs)
+    result = coverage(density, facilities, crs=region.crs, network=net,
+                      max_distance=args.max_distance, facility_layer=args.facilities)
+    areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
+             if k in region.layers}
+    table = by_area(result, areas)
+    gap = gaps(result, density)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    units = result.units.drop(columns=["members"]).to_crs("EPSG:4326")
+    write_geopackage({"coverage_units": units}, out / "coverage_units.gpkg")
+    atomic_write_text(out / "coverage_by_area.csv", table.to_csv(index=False), encoding="utf-8-sig")
+    atomic_write_text(out / "gaps.geojson", geojson_text(
+        gap, properties=["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m",
+                         "method"]))
+    summary = {**result.summary(), "gaps": len(gap)}
+    for note in result.notes:
+        log.warning(note)
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -239,6 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["auto", "records", "mesh_counts", "area_counts", "estat", "ksj_forecast"])
     p.add_argument("--encoding", help="文字コード（既定: 自動判別）")
     p.set_defaults(func=cmd_anonymize)
+
+    p = sub.add_parser("coverage", help="要配慮者の単位ごとに、最寄りの施設までの道のりと空白地帯を求める")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--facilities", default="places", choices=["places", "shelters", "vc_sites"],
+                   help="施設のレイヤー（既定 places＝居場所）")
+    p.add_argument("--max-distance", type=float, default=500.0, help="徒歩圏のしきい値 m（既定 500）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.add_argument("--straight-line", action="store_true",
+                   help="道路を使わず直線距離×迂回率で推定する")
+    p.set_defaults(func=cmd_coverage)
     return parser
 
 

@@ -1,0 +1,246 @@
+"""小地域ネットワーク coverage: who can reach a 居場所 (or any facility) on foot.
+
+For each published 要配慮者 unit (mesh cell or area of the anonymised density)
+the network distance to the nearest facility of a chosen layer is computed; a
+unit is covered within the threshold (default :data:`DEFAULT_MAX_DISTANCE` =
+500 m for 居場所).  Without roads the distance is the straight line × a
+circuity factor, labelled ``推定（直線距離×迂回率）``.
+
+Units merged by the anonymiser are one published unit each (their people are
+counted once, at the unit's representative point): no double counting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
+from geo.network import Network, nearest_facility, point_distances, snap
+from layers.crs import STORAGE_CRS
+from layers.errors import LayerError
+
+__all__ = [
+    "DEFAULT_CIRCUITY",
+    "DEFAULT_MAX_DISTANCE",
+    "ESTIMATE_LABEL",
+    "CoverageResult",
+    "by_area",
+    "circuity_of",
+    "coverage",
+    "gaps",
+]
+
+DEFAULT_MAX_DISTANCE = 500.0
+"""Metres: a common planning radius for an elderly person's walk to a サロン."""
+DEFAULT_CIRCUITY = 1.3
+"""Network / straight-line distance when no roads are given (typical of Japanese
+towns; computed from the graph when one exists, see :func:`circuity_of`)."""
+ESTIMATE_LABEL = "推定（直線距離×迂回率）"
+FACILITY_ID = {"places": "place_id", "shelters": "shelter_id", "vc_sites": "site_id"}
+
+
+@dataclass
+class CoverageResult:
+    """Per-unit coverage and the parameters that produced it."""
+
+    units: gpd.GeoDataFrame
+    max_distance: float
+    method: str
+    facilities: str
+    circuity: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        total = int(self.units["count"].sum())
+        covered = int(self.units.loc[self.units["covered"], "count"].sum())
+        return {"total": total, "covered": covered,
+                "rate": round(covered / total, 4) if total else 0.0,
+                "method": self.method, "max_distance": self.max_distance,
+                "facilities": self.facilities}
+
+
+def demand_units(density: gpd.GeoDataFrame, *, crs: str) -> gpd.GeoDataFrame:
+    """One demand point per published unit (its representative point, metric CRS)."""
+    if "count" not in density:
+        raise LayerError("要配慮者レイヤーに count 列がありません。", layer="vulnerable",
+                         column="count", fix="匿名化済みの密度レイヤーを指定してください。")
+    metric = density.to_crs(crs)
+    pts = metric.geometry.representative_point()
+    return gpd.GeoDataFrame(
+        {"unit_id": density["unit_id"].astype(str).to_numpy(),
+         "count": density["count"].astype(np.int64).to_numpy(),
+         "members": density["members"].astype(str).to_numpy() if "members" in density else "",
+         "geography": density["geography"].astype(str).to_numpy() if "geography" in density else ""},
+        geometry=pts.to_numpy(), crs=crs,
+    )
+
+
+def circuity_of(net: Network, *, samples: int = 400, seed: int = 0) -> float:
+    """Median network / straight-line distance over random node pairs 300 m–3 km apart."""
+    from scipy.sparse.csgraph import dijkstra
+
+    rng = np.random.default_rng(seed)
+    src = rng.choice(net.n, min(samples // 20 or 1, net.n), replace=False)
+    d = dijkstra(net.matrix(), directed=True, indices=src, limit=3000.0)
+    ratios = []
+    for i, s in enumerate(src):
+        straight = np.hypot(net.x - net.x[s], net.y - net.y[s])
+        ok = np.isfinite(d[i]) & (straight > 300)
+        if ok.any():
+            ratios.append(d[i][ok] / straight[ok])
+    if not ratios:
+        return DEFAULT_CIRCUITY
+    return float(np.clip(np.median(np.concatenate(ratios)), 1.0, 3.0))
+
+
+def coverage(
+    density: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    crs: str,
+    network: Network | None = None,
+    max_distance: float = DEFAULT_MAX_DISTANCE,
+    facility_layer: str = "places",
+    circuity: float | None = None,
+    max_access: float = 500.0,
+) -> CoverageResult:
+    """Network distance from every unit to its nearest facility; covered within the threshold.
+
+    Returns
+    -------
+    CoverageResult
+        ``units`` has ``unit_id``, ``count``, ``facility_id``, ``distance_m``
+        (NaN when unreachable), ``reachable``, ``covered``, ``access_m``,
+        ``method`` (``network`` or ``estimate``).
+    """
+    if max_distance <= 0:
+        raise LayerError("距離のしきい値は正の数にしてください。", column="--max-distance",
+                         fix="例: --max-distance 500")
+    if facilities is None or not len(facilities):
+        raise LayerError(f"施設のレイヤー {facility_layer} が空です。", column="--facilities",
+                         fix="地域設定に施設のレイヤー（places など）を追加してください。")
+    units = demand_units(density, crs=crs)
+    fac = facilities.to_crs(crs)
+    id_col = FACILITY_ID.get(facility_layer) or next(
+        (c for c in ("id", "place_id", "shelter_id", "site_id") if c in fac), None)
+    fac_ids = fac[id_col].astype(str).to_numpy() if id_col else np.arange(len(fac)).astype(str)
+    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
+    fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
+    notes: list[str] = []
+    if network is not None:
+        fsnap = snap(network, fx, fy, max_access=max_access)
+        if fsnap.flagged.any():
+            notes.append(f"道路から {max_access:.0f} m 以上離れた施設 {int(fsnap.flagged.sum())} 件は"
+                         "到達できないものとして扱いました。")
+        node_d, node_f = nearest_facility(network, fsnap)
+        usnap = snap(network, ux, uy, max_access=max_access)
+        dist, which = point_distances(network, usnap, node_d, node_f, fsnap)
+        access = usnap.access
+        method, factor = "network", None
+    else:
+        factor = float(circuity or DEFAULT_CIRCUITY)
+        tree = shapely.STRtree(shapely.points(fx, fy))
+        idx, straight = tree.query_nearest(shapely.points(ux, uy), return_distance=True,
+                                           all_matches=False)
+        which = np.full(len(units), -1)
+        which[idx[0]] = idx[1]
+        dist = np.full(len(units), np.inf)
+        dist[idx[0]] = straight * factor
+        access = np.zeros(len(units))
+        method = "estimate"
+        notes.append(f"道路データがないため {ESTIMATE_LABEL}（迂回率 {factor:.2f}）で計算しました。")
+    reachable = np.isfinite(dist)
+    out = units.assign(
+        facility_id=np.where(which >= 0, fac_ids[np.maximum(which, 0)], ""),
+        distance_m=np.where(reachable, np.round(dist, 1), np.nan),
+        reachable=reachable,
+        covered=reachable & (dist <= max_distance),
+        access_m=np.where(np.isfinite(access), np.round(access, 1), np.nan),
+        method=method if method == "network" else ESTIMATE_LABEL,
+    )
+    return CoverageResult(units=out, max_distance=float(max_distance), method=method,
+                          facilities=facility_layer, circuity=factor, notes=notes)
+
+
+def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Total, covered, uncovered and rate per area of each given layer.
+
+    Each unit counts in the area containing its representative point (the
+    nearest area when it falls on a gap between polygons).
+    """
+    rows = []
+    units = result.units
+    for layer, gdf in areas.items():
+        if gdf is None or not len(gdf):
+            continue
+        frame = gdf
+        if layer == "school_districts" and "period" in gdf:
+            last = list(dict.fromkeys(gdf["period"].astype(str)))[-1]
+            frame = gdf[gdf["period"].astype(str) == last]
+        name_col = "name"
+        id_col = {"boundaries": "code", "school_districts": "district_id",
+                  "neighbourhoods": "area_id"}.get(layer, "name")
+        polys = frame.to_crs(units.crs)
+        joined = gpd.sjoin_nearest(units[["count", "covered", "geometry"]],
+                                   polys[[id_col, name_col, "geometry"]], how="left",
+                                   max_distance=1000.0)
+        joined = joined[~joined.index.duplicated(keep="first")]
+        joined["covered_n"] = np.where(joined["covered"], joined["count"], 0)
+        g = joined.groupby([id_col, name_col], dropna=True).agg(
+            total=("count", "sum"), covered=("covered_n", "sum")).reset_index()
+        for _, r in g.iterrows():
+            total, cov = int(r["total"]), int(r["covered"])
+            rows.append({"area_layer": layer, "area_id": str(r[id_col]), "area_name": str(r[name_col]),
+                         "total": total, "covered": cov, "uncovered": total - cov,
+                         "rate": round(cov / total, 4) if total else 0.0})
+    return pd.DataFrame(rows, columns=["area_layer", "area_id", "area_name", "total", "covered",
+                                       "uncovered", "rate"])
+
+
+def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Adjacent uncovered units grouped into gap areas, ranked by uncovered people.
+
+    Adjacency is polygon contact of the published units (mesh cells and merged
+    groups touch their neighbours).  Each gap lists its nearest facility and
+    the shortest distance to it from any of its units.
+    """
+    units = result.units
+    bad = ~units["covered"].to_numpy()
+    cols = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m", "method",
+            "geometry"]
+    if not bad.any():
+        return gpd.GeoDataFrame(pd.DataFrame(columns=cols[:-1]), geometry=[], crs=STORAGE_CRS)
+    geoms = np.asarray(density.to_crs(units.crs).geometry.values)[bad]
+    sub = units.loc[bad].reset_index(drop=True)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(shapely.buffer(geoms, 1.0), predicate="intersects")
+    adj = coo_array((np.ones(len(a)), (a, b)), shape=(len(geoms), len(geoms)))
+    _, label = connected_components(adj, directed=False)
+    rows = []
+    out_geoms = []
+    for g in np.unique(label):
+        idx = np.flatnonzero(label == g)
+        part = sub.iloc[idx]
+        dist = part["distance_m"].to_numpy(float)
+        best = int(np.nanargmin(dist)) if np.isfinite(dist).any() else -1
+        rows.append({
+            "uncovered": int(part["count"].sum()),
+            "units": len(idx),
+            "nearest_facility": str(part["facility_id"].iloc[best]) if best >= 0 else "",
+            "distance_m": float(dist[best]) if best >= 0 else np.nan,
+            "method": str(part["method"].iloc[0]),
+        })
+        out_geoms.append(shapely.union_all(geoms[idx]))
+    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=out_geoms, crs=units.crs)
+    out = out.sort_values(["uncovered", "units"], ascending=[False, False]).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out.insert(0, "gap_id", [f"G{i:03d}" for i in range(1, len(out) + 1)])
+    return out.to_crs(STORAGE_CRS)[cols]

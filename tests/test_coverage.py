@@ -1,0 +1,120 @@
+"""Coverage of 要配慮者 units by facilities: network distances, aggregates, gaps, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+
+from geo.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
+from geo.network import from_graph, snap
+
+
+@pytest.fixture(scope="module")
+def demo_net(demo_region):
+    return from_graph(demo_region.roads, crs=demo_region.crs)
+
+
+@pytest.fixture(scope="module")
+def demo_coverage(demo_region, demo_net):
+    return coverage(demo_region.layers["vulnerable"], demo_region.layers["places"],
+                    crs=demo_region.crs, network=demo_net, max_distance=500)
+
+
+def _independent(net, units, places, crs):  # type: ignore[no-untyped-def]
+    """Distances by networkx on a graph with the units and facilities inserted."""
+    g = nx.DiGraph()
+    for a in range(net.n):
+        for k in range(net.indptr[a], net.indptr[a + 1]):
+            g.add_edge(int(a), int(net.indices[k]), w=float(net.weights[k]))
+    fx, fy = places.geometry.x.to_numpy(), places.geometry.y.to_numpy()
+    fs = snap(net, fx, fy)
+    for j in range(len(fx)):
+        s, t = fs.segment[j], fs.offset[j]
+        a, b, length = net.seg_a[s], net.seg_b[s], net.seg_len[s]
+        node = ("F", j)
+        if net.seg_fwd[s]:
+            g.add_edge(int(a), node, w=t + fs.access[j])
+        if net.seg_bwd[s]:
+            g.add_edge(int(b), node, w=length - t + fs.access[j])
+        g.add_edge(node, "SINK", w=0.0)
+    us = snap(net, units.geometry.x.to_numpy(), units.geometry.y.to_numpy())
+    out = []
+    for i in range(len(units)):
+        s, t = us.segment[i], us.offset[i]
+        a, b, length = net.seg_a[s], net.seg_b[s], net.seg_len[s]
+        g.add_node("U")
+        if net.seg_bwd[s]:
+            g.add_edge("U", int(a), w=t)
+        if net.seg_fwd[s]:
+            g.add_edge("U", int(b), w=length - t)
+        for j in range(len(fx)):
+            if fs.segment[j] == s:
+                ok = net.seg_fwd[s] if fs.offset[j] >= t else net.seg_bwd[s]
+                if ok:
+                    g.add_edge("U", ("F", j), w=abs(fs.offset[j] - t) + fs.access[j])
+        try:
+            d = nx.shortest_path_length(g, "U", "SINK", weight="w") + us.access[i]
+        except nx.NetworkXNoPath:
+            d = np.inf
+        g.remove_node("U")
+        out.append(d)
+    return np.array(out)
+
+
+def test_distances_match_an_independent_networkx_computation(demo_region, demo_net,
+                                                               demo_coverage):
+    units = demo_coverage.units
+    sample = units.iloc[:: max(1, len(units) // 25)]
+    places = demo_region.layers["places"].to_crs(demo_region.crs)
+    expected = _independent(demo_net, sample, places, demo_region.crs)
+    got = sample["distance_m"].to_numpy(float)
+    assert np.allclose(got, np.round(expected, 1), atol=0.11)
+
+
+def test_totals_aggregates_and_gaps_are_consistent(demo_region, demo_coverage):
+    s = demo_coverage.summary()
+    assert s["total"] == 3000 and 0 < s["covered"] < 3000 and s["method"] == "network"
+    table = by_area(demo_coverage, {k: demo_region.layers[k] for k in
+                                    ("neighbourhoods", "school_districts", "boundaries")})
+    for _, part in table.groupby("area_layer"):
+        assert part["total"].sum() == 3000  # every unit counted once per layer
+        assert part["covered"].sum() == s["covered"]
+    gap = gaps(demo_coverage, demo_region.layers["vulnerable"])
+    assert gap["uncovered"].sum() == s["total"] - s["covered"]
+    assert list(gap["rank"]) == list(range(1, len(gap) + 1))
+    assert gap["uncovered"].is_monotonic_decreasing
+
+
+def test_straight_line_fallback_is_labelled(demo_region):
+    res = coverage(demo_region.layers["vulnerable"], demo_region.layers["places"],
+                   crs=demo_region.crs, network=None)
+    assert (res.units["method"] == ESTIMATE_LABEL).all()
+    assert res.circuity == pytest.approx(1.3) and any(ESTIMATE_LABEL in n for n in res.notes)
+
+
+def test_network_never_shorter_than_straight_line(demo_region, demo_coverage):
+    units = demo_coverage.units
+    places = demo_region.layers["places"].to_crs(demo_region.crs)
+    straight = units.geometry.apply(lambda p: places.distance(p).min()).to_numpy()
+    d = units["distance_m"].to_numpy(float)
+    ok = np.isfinite(d)
+    assert (d[ok] >= straight[ok] - 0.2).all()
+
+
+def test_tomoni_coverage_cli(demo_dir, tmp_path, run_cli):
+    code, out, err = run_cli("coverage", demo_dir / "region.toml", "--facilities", "places",
+                             "--max-distance", "500", "--out", tmp_path / "cov")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert set(summary) >= {"total", "covered", "rate", "gaps", "method"}
+    assert summary["method"] == "network" and summary["total"] == 3000
+    units = gpd.read_file(tmp_path / "cov/coverage_units.gpkg")
+    assert {"unit_id", "count", "facility_id", "distance_m", "covered", "method"} <= set(units.columns)
+    csv = (tmp_path / "cov/coverage_by_area.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 with BOM
+    gj = json.loads((tmp_path / "cov/gaps.geojson").read_text("utf-8"))
+    assert len(gj["features"]) == summary["gaps"]

@@ -243,13 +243,24 @@ def snap(net: Network, x: np.ndarray, y: np.ndarray, *, max_access: float = 500.
 # ------------------------------------------------------------------ searches
 
 
+def _reverse_csr(net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays of the reversed graph (a walk graph is its own reverse)."""
+    if not net.directed:
+        return net.indptr, net.indices, net.weights
+    rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
+    order = np.argsort(net.indices, kind="stable")
+    counts = np.bincount(net.indices, minlength=net.n)
+    indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    return indptr, rows[order].astype(np.int64), net.weights[order]
+
+
 def _augmented(net: Network, fac: Snap) -> tuple[csr_array, np.ndarray]:
-    """The reversed graph plus one virtual node per facility, linked to the ends
-    of its segment from which the facility can be reached."""
-    rev = net.matrix(reverse=True).tocoo()
+    """The reversed graph plus one virtual node per facility (rows appended to the
+    CSR arrays, no conversion), linked to the ends of its segment from which the
+    facility can be reached."""
+    r_indptr, r_indices, r_weights = _reverse_csr(net)
     n, f = net.n, len(fac.segment)
     good = ~fac.flagged
-    rows, cols, vals = [rev.row], [rev.col], [rev.data]
     idx = np.flatnonzero(good)
     seg = fac.segment[idx]
     a, b = net.seg_a[seg], net.seg_b[seg]
@@ -258,10 +269,13 @@ def _augmented(net: Network, fac: Snap) -> tuple[csr_array, np.ndarray]:
     fb = net.seg_bwd[seg]
     cost_a = fac.offset[idx] + fac.access[idx]
     cost_b = net.seg_len[seg] - fac.offset[idx] + fac.access[idx]
-    rows += [n + idx[fa], n + idx[fb]]
-    cols += [a[fa], b[fb]]
-    vals += [np.maximum(cost_a[fa], 1e-9), np.maximum(cost_b[fb], 1e-9)]
-    m = csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+    rows = np.concatenate([idx[fa], idx[fb]])
+    cols = np.concatenate([a[fa], b[fb]])
+    vals = np.concatenate([np.maximum(cost_a[fa], 1e-9), np.maximum(cost_b[fb], 1e-9)])
+    order = np.argsort(rows, kind="stable")
+    counts = np.bincount(rows, minlength=f)
+    indptr = np.r_[r_indptr, r_indptr[-1] + np.cumsum(counts)].astype(np.int64)
+    m = csr_array((np.r_[r_weights, vals[order]], np.r_[r_indices, cols[order]], indptr),
                   shape=(n + f, n + f))
     return m, n + idx
 
@@ -269,7 +283,10 @@ def _augmented(net: Network, fac: Snap) -> tuple[csr_array, np.ndarray]:
 def nearest_facility(net: Network, facilities: Snap) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) from every node to its nearest facility, and that facility's index.
 
-    Unreachable nodes get ``inf`` and facility ``-1``.
+    One ``scipy.sparse.csgraph.dijkstra`` with ``min_only=True`` from a virtual
+    node per facility on the reversed graph (a numba binary-heap version was
+    measured slower at 1M nodes: 0.56 s vs 0.46 s).  Unreachable nodes get
+    ``inf`` and facility ``-1``.
     """
     m, sources = _augmented(net, facilities)
     if len(sources) == 0:

@@ -203,11 +203,16 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     region = load_region(args.region, with_roads=False)
     density = region.layer("vulnerable")
     facilities = region.layer(args.facilities)
+    from geo.coverage import circuity_of
+
     net = None
-    if region.config.roads is not None and not args.straight_line:
+    circuity = None
+    if region.config.roads is not None:
         net = load_network(region.config.roads.path, network=region.config.roads.network,
                            crs=region.crs)
-    result = coverage(density, facilities, crs=region.crs, network=net,
+        if args.straight_line:  # the estimate, with the circuity measured on these roads
+            circuity, net = circuity_of(net), None
+    result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
                       max_distance=args.max_distance, facility_layer=args.facilities)
     areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
              if k in region.layers}

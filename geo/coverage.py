@@ -23,7 +23,7 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from geo.network import Network, nearest_facility, point_distances, snap
+from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility, point_distances, snap
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 
@@ -164,6 +164,8 @@ def coverage(
         reachable=reachable,
         covered=reachable & (dist <= max_distance),
         access_m=np.where(np.isfinite(access), np.round(access, 1), np.nan),
+        walk_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["walk"], 1), np.nan),
+        elderly_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["elderly"], 1), np.nan),
         method=method if method == "network" else ESTIMATE_LABEL,
     )
     return CoverageResult(units=out, max_distance=float(max_distance), method=method,

@@ -578,3 +578,72 @@ def _add_density(
         ).add_to(group)
     group.add_to(m)
     return note
+
+
+COVERAGE_PALETTE = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"]
+
+
+def coverage_classes(distance: np.ndarray, max_distance: float) -> tuple[np.ndarray, list[str]]:
+    """Colour class of each unit's distance: four bands up to the threshold, beyond, unreachable."""
+    bounds = [max_distance * f for f in (0.25, 0.5, 0.75, 1.0)]
+    d = np.asarray(distance, float)
+    cls = np.searchsorted(np.asarray(bounds), d, side="left")
+    cls = np.where(np.isfinite(d), np.minimum(cls, 4), 5)
+    labels = [f"〜{int(bounds[0])} m", f"〜{int(bounds[1])} m", f"〜{int(bounds[2])} m",
+              f"〜{int(bounds[3])} m（徒歩圏内）", f"{int(bounds[3])} m 超（空白）", "到達できない"]
+    return cls, labels
+
+
+def add_coverage(
+    m: folium.Map,
+    units: gpd.GeoDataFrame,
+    density: gpd.GeoDataFrame,
+    gaps: gpd.GeoDataFrame,
+    *,
+    max_distance: float,
+) -> None:
+    """Draw coverage on a map: units coloured by network distance, gap outlines numbered."""
+    cls, labels = coverage_classes(units["distance_m"].to_numpy(float), max_distance)
+    geography = str(density["geography"].iloc[0]) if len(density) else ""
+    if geography.startswith("mesh") and "members" in density:
+        level = MESH_SIZES[int(geography[4:])]
+        codes, cell_cls, cell_labels = [], [], []
+        for members, c, unit, dist in zip(density["members"], cls, units["unit_id"],
+                                          units["distance_m"], strict=True):
+            for code in str(members).split(","):
+                if code:
+                    codes.append(int(code))
+                    cell_cls.append(int(c))
+                    cell_labels.append(f"{unit}: {'到達不可' if pd.isna(dist) else f'{dist:.0f} m'}")
+        rows, cols = mesh_cells(np.asarray(codes, np.int64), level)
+        m.add_child(MeshCanvasLayer(
+            rows=rows, cols=cols, dlat=1 / {3: 120, 4: 240, 5: 480}[level],
+            dlon=1 / {3: 80, 4: 160, 5: 320}[level], classes=np.asarray(cell_cls),
+            colors=COVERAGE_PALETTE, labels=cell_labels, title="到達距離"))
+    else:
+        group = folium.FeatureGroup(name="到達距離")
+        frame = density.assign(_c=cls, label=[
+            f"{u}: {'到達不可' if pd.isna(d) else f'{d:.0f} m'}"
+            for u, d in zip(units["unit_id"], units["distance_m"], strict=True)])
+        for c in sorted(set(cls.tolist())):
+            folium.GeoJson(
+                _geojson(frame[frame["_c"] == c], ["label"]),
+                style_function=lambda _f, col=COVERAGE_PALETTE[c]: {
+                    "color": "#ffffff", "weight": 0.3, "fillColor": col, "fillOpacity": 0.7},
+                tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+            ).add_to(group)
+        group.add_to(m)
+    if len(gaps):
+        g = gaps.assign(label=[f"空白 {r}: {u} 人" for r, u in zip(gaps["rank"], gaps["uncovered"],
+                                                                  strict=True)])
+        folium.GeoJson(
+            _geojson(g, ["label", "gap_id"]),
+            name="空白地帯",
+            style_function=lambda _f: {"color": "#000000", "weight": 2.5, "fill": False,
+                                       "dashArray": "4 3", "className": "tomoni-gap"},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(m)
+    entries = [("area", COVERAGE_PALETTE[i], text) for i, text in enumerate(labels)]
+    entries.append(("dash", "#000000", "空白地帯（順位）"))
+    m.add_child(_Html(_legend_html(entries, "居場所までの道のり").replace(
+        "bottom:26px;right:10px", "top:60px;left:10px")))

@@ -110,3 +110,15 @@ def test_data_page_saves_a_region_folder_that_reopens(app, tmp_path, run_cli):
     doc = json.loads(out)
     assert doc["layers"]["shelters"]["rows"] == 46
     assert doc["layers"]["vulnerable"]["anonymisation"]["published_total"] == 3000
+
+
+def test_coverage_page(app):
+    app.switch_page("ui/pages/coverage_page.py").run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert "カバー率" in labels
+    assert app.dataframe[0].value["uncovered"].sum() > 0  # the gap list
+    app.slider(key="cov_threshold").set_value(1500).run()
+    assert not app.exception
+    rate = next(m.value for m in app.metric if m.label == "カバー率")
+    assert float(rate.rstrip(" %")) > 15.0

@@ -118,3 +118,31 @@ def test_tomoni_coverage_cli(demo_dir, tmp_path, run_cli):
     assert csv.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 with BOM
     gj = json.loads((tmp_path / "cov/gaps.geojson").read_text("utf-8"))
     assert len(gj["features"]) == summary["gaps"]
+
+
+def test_real_tachikawa_graph_with_real_shelters(shared_data):
+    """The real OSM drive graph of 立川市 walked both ways, its real GSI shelters as
+    facilities, 町丁目 points as units: equal to networkx with the same insertions."""
+    import json as _json
+    from pathlib import Path
+
+    from layers.roads import load_roads
+    from layers.shelters import load_shelters
+
+    d = Path(shared_data) / "tachikawa"
+    g = load_roads(d / "roads_drive_osm_2021.graphml", network="walk")
+    net = from_graph(g, crs="EPSG:6677")
+    shelters = load_shelters([d / "gsi_emergency_sites_132021.geojson"]).to_crs("EPSG:6677")
+    pts = _json.loads((d / "machiaza_points.json").read_text("utf-8"))
+    units = gpd.GeoDataFrame(
+        {"unit_id": [p["town"] for p in pts], "count": 5, "members": "", "geography": "町丁目"},
+        geometry=gpd.points_from_xy([float(p["lng"]) for p in pts], [float(p["lat"]) for p in pts]),
+        crs="EPSG:4326",
+    )
+    res = coverage(units, shelters.to_crs("EPSG:4326"), crs="EPSG:6677", network=net,
+                   max_distance=800, facility_layer="shelters")
+    assert res.units["reachable"].mean() > 0.9  # a few 町丁目 points lie beyond the graph
+    sample = res.units.iloc[::8]
+    expected = _independent(net, sample, shelters, "EPSG:6677")
+    assert np.allclose(sample["distance_m"].to_numpy(float), np.round(expected, 1), atol=0.11)
+    assert 0.3 < res.summary()["rate"] <= 1.0

@@ -1,0 +1,84 @@
+"""カバー率: who can walk to a 居場所 (or another facility), and where the gaps are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.coverage import by_area, coverage, gaps
+from geo.maps import add_coverage, region_map
+from geo.network import SPEEDS_M_PER_MIN, from_graph
+from layers.errors import LayerError
+from layers.region import LAYER_LABELS
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(f"{t('page_coverage')}: {region.name}")
+layers = state.layers()
+if "vulnerable" not in layers:
+    st.warning(t("need_vulnerable"))
+    st.stop()
+
+c1, c2, c3 = st.columns([2, 3, 2])
+choices = [k for k in ("places", "shelters", "vc_sites") if k in layers]
+fac_layer = c1.selectbox(t("facility_layer"), choices, format_func=lambda k: LAYER_LABELS[k],
+                         key="cov_facilities")
+max_d = c2.slider(t("threshold"), 100, 2000, 500, step=50, key="cov_threshold")
+profile = c3.radio(t("profile"), ["walk", "elderly"], horizontal=True, key="cov_profile",
+                   format_func=lambda p: t(f"profile_{p}"))
+st.caption(t("threshold_minutes").format(minutes=max_d / SPEEDS_M_PER_MIN[profile]))
+
+key = (repr(ss.get("source")), fac_layer, max_d, len(state.uploads()))
+if ss.get("_coverage_key") != key:
+    with st.status(t("computing"), expanded=False) as status:
+        try:
+            net = from_graph(region.roads, crs=region.crs) if region.roads is not None else None
+            result = coverage(layers["vulnerable"], layers[fac_layer], crs=region.crs, network=net,
+                              max_distance=float(max_d), facility_layer=fac_layer)
+        except LayerError as err:
+            st.error(err.message)
+            st.stop()
+        areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
+                 if k in layers}
+        ss["_coverage"] = (result, by_area(result, areas), gaps(result, layers["vulnerable"]))
+        ss["_coverage_key"] = key
+        status.update(label=t("loaded"), state="complete")
+result, table, gap = ss["_coverage"]
+s = result.summary()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(t("total"), f"{s['total']:,} 人")
+m2.metric(t("covered"), f"{s['covered']:,} 人")
+m3.metric(t("rate"), f"{s['rate'] * 100:.1f} %")
+m4.metric(t("gaps"), f"{len(gap)}")
+for note in result.notes:
+    st.caption(note)
+
+left, right = st.columns([3, 2])
+with right:
+    st.subheader(t("gap_list"))
+    options = ["—", *gap["gap_id"].tolist()]
+    chosen = st.selectbox(t("gap_focus"), options, key="cov_gap",
+                          format_func=lambda g: g if g == "—" else
+                          f"{g}：{int(gap.loc[gap['gap_id'] == g, 'uncovered'].iloc[0])} 人")
+    st.dataframe(gap.drop(columns="geometry"), hide_index=True, width="stretch")
+with left:
+    shown = {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}
+    m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang())
+    add_coverage(m, result.units, layers["vulnerable"], gap, max_distance=float(max_d))
+    center = zoom = None
+    if chosen != "—":
+        c = gap.loc[gap["gap_id"] == chosen].geometry.iloc[0].centroid
+        center, zoom = (c.y, c.x), 14
+    st_folium(m, key="coverage_map", height=560, use_container_width=True, center=center,
+              zoom=zoom, returned_objects=[])
+
+st.subheader(t("by_area"))
+st.dataframe(table, hide_index=True, width="stretch")
+st.download_button(f"{t('download')}: coverage_by_area.csv",
+                   data=table.to_csv(index=False).encode("utf-8-sig"),
+                   file_name="coverage_by_area.csv", mime="text/csv", key="cov_csv")

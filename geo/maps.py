@@ -357,6 +357,7 @@ def region_map(
     lang: str = "ja",
     height: str = "100%",
     localise_assets: bool = True,
+    layer_control: bool = True,
 ) -> folium.Map:
     """Build the interactive map of a region's layers.
 
@@ -374,6 +375,9 @@ def region_map(
         Adds the 架空 badge.
     show
         Layer keys switched on initially (default: all).
+    layer_control
+        Add the layer switcher (pass False when more layers are added later,
+        then add it last: Leaflet's control must see every layer it lists).
     """
     frames = {k: v for k, v in layers.items() if v is not None and len(v)}
     bounds = None
@@ -515,7 +519,8 @@ def region_map(
                 popup=[("name", "名称"), ("muni_code", "市町村コード")],
                 show=on("vc_sites"), class_name="tomoni-vc").add_to(m)
         legend.append(("point", st.fill or st.stroke, st.label))
-    folium.LayerControl(collapsed=True).add_to(m)
+    if layer_control:
+        folium.LayerControl(collapsed=True).add_to(m)
     legend_title = "凡例" if lang == "ja" else "Legend"
     m.add_child(_Html(_legend_html(legend, legend_title, note)))
     if fictional:
@@ -645,5 +650,6 @@ def add_coverage(
         ).add_to(m)
     entries = [("area", COVERAGE_PALETTE[i], text) for i, text in enumerate(labels)]
     entries.append(("dash", "#000000", "空白地帯（順位）"))
+    folium.LayerControl(collapsed=True).add_to(m)
     m.add_child(_Html(_legend_html(entries, "居場所までの道のり").replace(
         "bottom:26px;right:10px", "top:60px;left:10px")))

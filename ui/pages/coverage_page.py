@@ -68,7 +68,8 @@ with right:
     st.dataframe(gap.drop(columns="geometry"), hide_index=True, width="stretch")
 with left:
     shown = {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}
-    m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang())
+    m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
+                   layer_control=False)
     add_coverage(m, result.units, layers["vulnerable"], gap, max_distance=float(max_d))
     center = zoom = None
     if chosen != "—":

@@ -23,7 +23,13 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility, point_distances, snap
+from geo.network import (
+    SPEEDS_M_PER_MIN,
+    Network,
+    distances_from_points,
+    nearest_facility,
+    snap,
+)
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 
@@ -141,9 +147,8 @@ def coverage(
             notes.append(f"道路から {max_access:.0f} m 以上離れた施設 {int(fsnap.flagged.sum())} 件は"
                          "到達できないものとして扱いました。")
         node_d, node_f = nearest_facility(network, fsnap)
-        usnap = snap(network, ux, uy, max_access=max_access)
-        dist, which = point_distances(network, usnap, node_d, node_f, fsnap)
-        access = usnap.access
+        dist, which, access = distances_from_points(network, ux, uy, node_d, node_f, fsnap,
+                                                    max_access=max_access)
         method, factor = "network", None
     else:
         factor = float(circuity or DEFAULT_CIRCUITY)

@@ -405,3 +405,194 @@ def _compiled() -> Any:
 
         _KERNEL = kernel
     return _KERNEL
+
+
+def k_nearest(net: Network, facilities: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest facilities of every node: distances and indices, shape (n, k).
+
+    A compiled label-setting search from all facilities at once in which every
+    node keeps up to ``k`` labels from distinct facilities.  Missing entries are
+    ``inf`` / ``-1``.
+    """
+    idx = np.flatnonzero(~facilities.flagged)
+    seg = facilities.segment[idx]
+    fa, fb = net.seg_fwd[seg], net.seg_bwd[seg]
+    nodes = np.concatenate([net.seg_a[seg][fa], net.seg_b[seg][fb]]).astype(np.int64)
+    costs = np.concatenate([(facilities.offset[idx] + facilities.access[idx])[fa],
+                            (net.seg_len[seg] - facilities.offset[idx] + facilities.access[idx])[fb]])
+    which = np.concatenate([idx[fa], idx[fb]]).astype(np.int64)
+    indptr, indices, weights = _reverse_csr(net)
+    return _knearest_kernel()(indptr.astype(np.int64), indices.astype(np.int64),
+                              weights.astype(np.float64), nodes, costs.astype(np.float64), which,
+                              int(k))  # type: ignore[no-any-return]
+
+
+_KNN: Any = None
+
+
+def _knearest_kernel() -> Any:
+    global _KNN
+    if _KNN is None:
+        import heapq
+
+        import numba
+
+        @numba.njit(cache=True)
+        def kernel(indptr, indices, weights, nodes, costs, which, k):  # type: ignore[no-untyped-def]
+            n = len(indptr) - 1
+            dist = np.full((n, k), np.inf)
+            fac = np.full((n, k), -1, np.int64)
+            count = np.zeros(n, np.int64)
+            heap = [(0.0, np.int64(0), np.int64(0))]
+            heap.pop()
+            for i in range(len(nodes)):
+                heapq.heappush(heap, (costs[i], nodes[i], which[i]))
+            while len(heap) > 0:
+                d, u, f = heapq.heappop(heap)
+                if count[u] >= k:
+                    continue
+                seen = False
+                for j in range(count[u]):
+                    if fac[u, j] == f:
+                        seen = True
+                        break
+                if seen:
+                    continue
+                dist[u, count[u]] = d
+                fac[u, count[u]] = f
+                count[u] += 1
+                for e in range(indptr[u], indptr[u + 1]):
+                    v = indices[e]
+                    if count[v] < k:
+                        heapq.heappush(heap, (d + weights[e], v, f))
+            return dist, fac
+
+        _KNN = kernel
+    return _KNN
+
+
+def isochrone(net: Network, facility: Snap, limit: float, *, access: float = 100.0,
+              quad_segs: int = 8) -> shapely.Geometry:
+    """The area within ``limit`` metres of one facility, built from reachable road pieces.
+
+    A point P belongs when some road segment S within ``access`` metres of it
+    gives ``dist(P, S) + D_S(t) <= limit`` (``t`` the position of P's projection
+    on S, ``D_S`` the network distance from there to the facility).  Each
+    segment contributes a strip whose half-width ``min(access, limit - D_S(t))``
+    is exact between breakpoints, plus discs at its ends; polygons are inscribed
+    in the true shape, so the isochrone never contains a place farther than
+    ``limit`` — and never covers unreachable land as a convex hull would.
+    """
+    if len(facility.segment) != 1:
+        raise ValueError("isochrone() takes one snapped facility")
+    d_node, _ = nearest_facility(net, facility)
+    fs, ft, fa = int(facility.segment[0]), float(facility.offset[0]), float(facility.access[0])
+    a, b, length = net.seg_a, net.seg_b, net.seg_len
+    reach = (d_node[a] < limit) | (d_node[b] < limit) | (np.arange(len(a)) == fs)
+    pieces: list[shapely.Geometry] = []
+    for s in np.flatnonzero(reach):
+        ax, ay, bx, by = net.x[a[s]], net.y[a[s]], net.x[b[s]], net.y[b[s]]
+        seg_len = float(length[s])
+        geo_len = float(np.hypot(bx - ax, by - ay)) or 1e-9
+
+        def d_at(t: float, s: int = int(s), seg_len: float = seg_len) -> float:
+            best = np.inf
+            if net.seg_bwd[s]:
+                best = min(best, t + d_node[a[s]])
+            if net.seg_fwd[s]:
+                best = min(best, seg_len - t + d_node[b[s]])
+            if s == fs and (net.seg_fwd[s] if ft >= t else net.seg_bwd[s]):
+                best = min(best, abs(ft - t) + fa)
+            return float(best)
+
+        cuts = {0.0, seg_len}
+        if s == fs:
+            cuts.add(min(max(ft, 0.0), seg_len))
+        if net.seg_bwd[s] and net.seg_fwd[s]:
+            cuts.add(min(max((seg_len + d_node[b[s]] - d_node[a[s]]) / 2, 0.0), seg_len))
+        ts = sorted(cuts)
+        # refine so that the width crossing access / zero is sampled exactly enough
+        fine = np.unique(np.concatenate([np.asarray(ts), np.linspace(0, seg_len, 9)]))
+        widths = np.array([min(access, limit - d_at(float(t))) for t in fine])
+        ux, uy = (bx - ax) / geo_len, (by - ay) / geo_len
+        px, py = -uy, ux
+        for t0, t1, w0, w1 in zip(fine[:-1], fine[1:], widths[:-1], widths[1:], strict=True):
+            if w0 <= 0 and w1 <= 0:
+                continue
+            if w0 <= 0 or w1 <= 0:  # trim to where the width reaches zero
+                tz = t0 + (t1 - t0) * (w0 / (w0 - w1)) if w0 != w1 else t0
+                t0, w0, t1, w1 = (tz, 0.0, t1, w1) if w0 <= 0 else (t0, w0, tz, 0.0)
+            g0, g1 = t0 / seg_len * geo_len, t1 / seg_len * geo_len
+            x0, y0 = ax + ux * g0, ay + uy * g0
+            x1, y1 = ax + ux * g1, ay + uy * g1
+            pieces.append(shapely.Polygon([
+                (x0 + px * w0, y0 + py * w0), (x1 + px * w1, y1 + py * w1),
+                (x1 - px * w1, y1 - py * w1), (x0 - px * w0, y0 - py * w0)]))
+        for t, (x, y) in ((0.0, (ax, ay)), (seg_len, (bx, by))):
+            w = min(access, limit - d_at(t))
+            if w > 0:
+                pieces.append(shapely.Point(x, y).buffer(w, quad_segs=quad_segs))
+    if not pieces:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.make_valid(np.array(pieces, dtype=object)))
+
+
+def distances_from_points(
+    net: Network, x: np.ndarray, y: np.ndarray, node_dist: np.ndarray, node_fac: np.ndarray,
+    facilities: Snap, *, max_access: float = 500.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network distance from points to their nearest facility, over every road within reach.
+
+    A point may join any road segment within ``max_access`` metres (straight),
+    not only the closest one: the best total (access + along the road + network)
+    wins, as a person would choose.  This is the same rule :func:`isochrone`
+    draws, so an isochrone never contains a point farther than its limit.
+
+    Returns (distance, facility index, access used); points with no road within
+    ``max_access`` get ``inf``, ``-1`` and their distance to the nearest road.
+    """
+    lines = _segment_lines(net)
+    pts = shapely.points(np.asarray(x, float), np.asarray(y, float))
+    tree = shapely.STRtree(lines)
+    pi, si = tree.query(pts, predicate="dwithin", distance=max_access)
+    acc = shapely.distance(pts[pi], lines[si])
+    geo_len = shapely.length(lines[si])
+    t = np.where(geo_len > 0, shapely.line_locate_point(lines[si], pts[pi]) / np.where(
+        geo_len > 0, geo_len, 1), 0.0) * net.seg_len[si]
+    a, b, length = net.seg_a[si], net.seg_b[si], net.seg_len[si]
+    via_a = np.where(net.seg_bwd[si], t + node_dist[a], np.inf)
+    via_b = np.where(net.seg_fwd[si], length - t + node_dist[b], np.inf)
+    cost = np.minimum(via_a, via_b) + acc
+    ident = np.where(via_a <= via_b, node_fac[a], node_fac[b])
+    ok = ~facilities.flagged
+    fseg: dict[int, list[int]] = {int(s): [] for s in facilities.segment[ok]}
+    for jj in np.flatnonzero(ok):
+        fseg[int(facilities.segment[jj])].append(int(jj))
+    for k in np.flatnonzero(np.isin(si, list(fseg))):  # pairs on a facility's own segment
+        s = int(si[k])
+        for j in fseg[s]:
+            tf = facilities.offset[j]
+            if net.seg_fwd[s] if tf >= t[k] else net.seg_bwd[s]:
+                c = abs(tf - t[k]) + acc[k] + facilities.access[j]
+                if c < cost[k]:
+                    cost[k], ident[k] = c, j
+    n = len(pts)
+    best = np.full(n, np.inf)
+    which = np.full(n, -1, np.int64)
+    used = np.full(n, np.inf)
+    order = np.lexsort((cost, pi))
+    first = np.r_[True, pi[order][1:] != pi[order][:-1]] if len(order) else np.zeros(0, bool)
+    sel = order[first]
+    best[pi[sel]], which[pi[sel]], used[pi[sel]] = cost[sel], ident[sel], acc[sel]
+    which = np.where(np.isfinite(best), which, -1)
+    missing = ~np.isfinite(used)
+    if missing.any():
+        (_, _near), dist = tree.query_nearest(pts[missing], return_distance=True, all_matches=False)
+        used[np.flatnonzero(missing)] = dist
+    return best, which, used
+
+
+def _segment_lines(net: Network) -> np.ndarray:
+    return shapely.linestrings(
+        np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
+                  np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))

@@ -127,3 +127,51 @@ def test_cache_is_keyed_by_file_content(demo_dir, tmp_path):
     shutil.copy(demo_dir / "roads_drive.graphml", road)  # a changed file is rebuilt
     c = load_network(road, network="drive", crs="EPSG:6678", cache_dir=tmp_path / "c")
     assert len(list((tmp_path / "c").glob("network-*.npz"))) == 2 and c.directed
+
+
+def test_k_nearest_equals_networkx():
+    from geo.network import k_nearest
+
+    rng = np.random.default_rng(5)
+    n = 60
+    u = rng.integers(0, n, 200)
+    v = rng.integers(0, n, 200)
+    w = rng.uniform(1, 100, 200)
+    uu, vv, ww = np.r_[u, v], np.r_[v, u], np.r_[w, w]
+    xy = rng.uniform(0, 5000, (n, 2))  # scattered, so a node's nearest road is its own
+    net = _from_arrays(np.arange(n, dtype=np.int64), xy[:, 0], xy[:, 1], uu, vv, ww,
+                       crs="EPSG:6678", directed=False)
+    src = np.array([3, 17, 40, 52])
+    fac = snap(net, net.x[src], net.y[src])
+    fac = fac.__class__(segment=fac.segment, offset=np.where(net.seg_a[fac.segment] == src, 0.0,
+                                                              net.seg_len[fac.segment]),
+                        access=np.zeros(4), flagged=np.zeros(4, bool))
+    dist, _ident = k_nearest(net, fac, 2)
+    g = _nx(n, uu, vv, ww)
+    per = [nx.single_source_dijkstra_path_length(g, int(s), weight="length") for s in src]
+    for node in range(n):
+        ref = sorted(p.get(node, np.inf) for p in per)[:2]
+        assert np.allclose(np.sort(dist[node]), ref, atol=1e-6)
+
+
+def test_isochrone_never_contains_a_farther_point(demo_region):
+    import shapely
+
+    from geo.network import distances_from_points, isochrone
+
+    net = from_graph(demo_region.roads, crs=demo_region.crs)
+    places = demo_region.layers["places"].to_crs(demo_region.crs)
+    one = snap(net, places.geometry.x.to_numpy()[:1], places.geometry.y.to_numpy()[:1])
+    iso = isochrone(net, one, 800.0, access=100.0)
+    assert iso.geom_type in ("Polygon", "MultiPolygon") and iso.area > 0
+    # reach along roads is smaller than the 800 m straight-line disc
+    assert iso.area < np.pi * 800.0**2
+    rng = np.random.default_rng(0)
+    x0, y0, x1, y1 = iso.bounds
+    xs, ys = rng.uniform(x0 - 300, x1 + 300, 5000), rng.uniform(y0 - 300, y1 + 300, 5000)
+    inside = shapely.contains_xy(iso, xs, ys)
+    node_d, node_f = nearest_facility(net, one)
+    d, _, _ = distances_from_points(net, xs, ys, node_d, node_f, one, max_access=100.0)
+    assert inside.sum() > 100
+    assert (d[inside] <= 800.0 + 1e-6).all()
+    assert ((d <= 790) & ~inside).sum() <= 0.02 * (d <= 800).sum()  # polygons are inscribed

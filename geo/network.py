@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ DRIVE_KMH = {"motorway": 80, "trunk": 50, "primary": 40, "secondary": 40, "terti
 """Drive speeds (km/h) by road class, for travel times of drive graphs."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Network:
     """A road graph as arrays (metric CRS, lengths in metres).
 
@@ -221,10 +222,7 @@ class Snap:
 
 def snap(net: Network, x: np.ndarray, y: np.ndarray, *, max_access: float = 500.0) -> Snap:
     """Snap metric points to their nearest road segment (one bulk STRtree query)."""
-    lines = shapely.linestrings(
-        np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
-                  np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))
-    tree = shapely.STRtree(lines)
+    lines, tree = _segment_tree(net)
     pts = shapely.points(np.asarray(x, float), np.asarray(y, float))
     (pi, si), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
     seg = np.full(len(pts), -1, np.int64)
@@ -471,7 +469,7 @@ def _knearest_kernel() -> Any:
     return _KNN
 
 
-def isochrone(net: Network, facility: Snap, limit: float, *, access: float = 100.0,
+def isochrone(net: Network, facility: Snap, limit: float, *, access: float = 150.0,
               quad_segs: int = 8) -> shapely.Geometry:
     """The area within ``limit`` metres of one facility, built from reachable road pieces.
 
@@ -539,26 +537,35 @@ def isochrone(net: Network, facility: Snap, limit: float, *, access: float = 100
 
 def distances_from_points(
     net: Network, x: np.ndarray, y: np.ndarray, node_dist: np.ndarray, node_fac: np.ndarray,
-    facilities: Snap, *, max_access: float = 500.0,
+    facilities: Snap, *, max_access: float = 500.0, join_radius: float = 150.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Network distance from points to their nearest facility, over every road within reach.
+    """Network distance from points to their nearest facility.
 
-    A point may join any road segment within ``max_access`` metres (straight),
-    not only the closest one: the best total (access + along the road + network)
-    wins, as a person would choose.  This is the same rule :func:`isochrone`
-    draws, so an isochrone never contains a point farther than its limit.
+    A point may join any road segment within ``join_radius`` metres (straight),
+    not only the closest: the best total (access + along the road + network)
+    wins, as a person would choose.  A point with no road that close joins its
+    nearest road if it lies within ``max_access``; farther points are
+    unreachable (``inf``, ``-1``) and their distance to the road is reported.
+    :func:`isochrone` draws with the same rule (``access = join_radius``), so an
+    isochrone never contains a point farther than its limit.
 
-    Returns (distance, facility index, access used); points with no road within
-    ``max_access`` get ``inf``, ``-1`` and their distance to the nearest road.
+    Returns (distance, facility index, access used).
     """
-    lines = _segment_lines(net)
-    pts = shapely.points(np.asarray(x, float), np.asarray(y, float))
-    tree = shapely.STRtree(lines)
-    pi, si = tree.query(pts, predicate="dwithin", distance=max_access)
-    acc = shapely.distance(pts[pi], lines[si])
-    geo_len = shapely.length(lines[si])
-    t = np.where(geo_len > 0, shapely.line_locate_point(lines[si], pts[pi]) / np.where(
-        geo_len > 0, geo_len, 1), 0.0) * net.seg_len[si]
+    _lines, tree = _segment_tree(net)
+    px, py = np.asarray(x, float), np.asarray(y, float)
+    pts = shapely.points(px, py)
+    pi, si = tree.query(pts, predicate="dwithin", distance=join_radius)
+    (ni, ns), nd = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    lonely = np.setdiff1d(ni[nd <= max_access], pi)  # no road within the join radius
+    keep = np.isin(ni, lonely)
+    pi, si = np.r_[pi, ni[keep]], np.r_[si, ns[keep]]
+    # point–segment geometry in numpy (segments are straight between nodes)
+    ax, ay = net.x[net.seg_a[si]], net.y[net.seg_a[si]]
+    dx, dy = net.x[net.seg_b[si]] - ax, net.y[net.seg_b[si]] - ay
+    len2 = dx * dx + dy * dy
+    frac = np.clip(((px[pi] - ax) * dx + (py[pi] - ay) * dy) / np.where(len2 > 0, len2, 1), 0, 1)
+    acc = np.hypot(px[pi] - (ax + frac * dx), py[pi] - (ay + frac * dy))
+    t = frac * net.seg_len[si]
     a, b, length = net.seg_a[si], net.seg_b[si], net.seg_len[si]
     via_a = np.where(net.seg_bwd[si], t + node_dist[a], np.inf)
     via_b = np.where(net.seg_fwd[si], length - t + node_dist[b], np.inf)
@@ -580,19 +587,30 @@ def distances_from_points(
     best = np.full(n, np.inf)
     which = np.full(n, -1, np.int64)
     used = np.full(n, np.inf)
+    used[ni] = nd
     order = np.lexsort((cost, pi))
     first = np.r_[True, pi[order][1:] != pi[order][:-1]] if len(order) else np.zeros(0, bool)
     sel = order[first]
     best[pi[sel]], which[pi[sel]], used[pi[sel]] = cost[sel], ident[sel], acc[sel]
     which = np.where(np.isfinite(best), which, -1)
-    missing = ~np.isfinite(used)
-    if missing.any():
-        (_, _near), dist = tree.query_nearest(pts[missing], return_distance=True, all_matches=False)
-        used[np.flatnonzero(missing)] = dist
     return best, which, used
 
 
+_TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
+    weakref.WeakKeyDictionary())
+
+
 def _segment_lines(net: Network) -> np.ndarray:
-    return shapely.linestrings(
-        np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
-                  np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))
+    return _segment_tree(net)[0]
+
+
+def _segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
+    """Road segments as lines and their STRtree, built once per network."""
+    hit = _TREES.get(net)
+    if hit is None:
+        lines = shapely.linestrings(
+            np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
+                      np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))
+        hit = (lines, shapely.STRtree(lines))
+        _TREES[net] = hit
+    return hit

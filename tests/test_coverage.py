@@ -46,12 +46,17 @@ def _independent(net, units, places, crs):  # type: ignore[no-untyped-def]
     out = []
     for p in units.geometry:
         g.add_node("U")
-        for s in range(len(net.seg_a)):  # every road within 500 m may be joined
+        lines = [LineString([(net.x[net.seg_a[s]], net.y[net.seg_a[s]]),
+                             (net.x[net.seg_b[s]], net.y[net.seg_b[s]])])
+                 for s in range(len(net.seg_a))]
+        accs = np.array([line.distance(p) for line in lines])
+        # the rule: any road within 150 m may be joined, else the nearest within 500 m
+        cands = np.flatnonzero(accs <= 150.0)
+        if len(cands) == 0 and accs.min() <= 500.0:
+            cands = [int(np.argmin(accs))]
+        for s in cands:
             a, b, length = net.seg_a[s], net.seg_b[s], net.seg_len[s]
-            line = LineString([(net.x[a], net.y[a]), (net.x[b], net.y[b])])
-            acc = line.distance(p)
-            if acc > 500:
-                continue
+            line, acc = lines[s], accs[s]
             t = (line.project(p) / line.length if line.length else 0.0) * length
             node = ("J", s)
             g.add_edge("U", node, w=acc)

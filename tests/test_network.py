@@ -162,7 +162,7 @@ def test_isochrone_never_contains_a_farther_point(demo_region):
     net = from_graph(demo_region.roads, crs=demo_region.crs)
     places = demo_region.layers["places"].to_crs(demo_region.crs)
     one = snap(net, places.geometry.x.to_numpy()[:1], places.geometry.y.to_numpy()[:1])
-    iso = isochrone(net, one, 800.0, access=100.0)
+    iso = isochrone(net, one, 800.0)
     assert iso.geom_type in ("Polygon", "MultiPolygon") and iso.area > 0
     # reach along roads is smaller than the 800 m straight-line disc
     assert iso.area < np.pi * 800.0**2
@@ -171,7 +171,7 @@ def test_isochrone_never_contains_a_farther_point(demo_region):
     xs, ys = rng.uniform(x0 - 300, x1 + 300, 5000), rng.uniform(y0 - 300, y1 + 300, 5000)
     inside = shapely.contains_xy(iso, xs, ys)
     node_d, node_f = nearest_facility(net, one)
-    d, _, _ = distances_from_points(net, xs, ys, node_d, node_f, one, max_access=100.0)
+    d, _, _ = distances_from_points(net, xs, ys, node_d, node_f, one)
     assert inside.sum() > 100
     assert (d[inside] <= 800.0 + 1e-6).all()
     assert ((d <= 790) & ~inside).sum() <= 0.02 * (d <= 800).sum()  # polygons are inscribed

@@ -238,7 +238,7 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = np.asarray(density.to_crs(units.crs).geometry.values)[bad]
     sub = units.loc[bad].reset_index(drop=True)
     tree = shapely.STRtree(geoms)
-    a, b = tree.query(shapely.buffer(geoms, 1.0), predicate="intersects")
+    a, b = tree.query(geoms, predicate="dwithin", distance=1.0)
     adj = coo_array((np.ones(len(a)), (a, b)), shape=(len(geoms), len(geoms)))
     _, label = connected_components(adj, directed=False)
     rows = []

@@ -23,6 +23,8 @@ with st.sidebar:
 pages = [
     st.Page("ui/pages/map_page.py", title=t("page_map"), url_path="map", default=True),
     st.Page("ui/pages/coverage_page.py", title=t("page_coverage"), url_path="coverage"),
+    st.Page("ui/pages/consolidation_page.py", title=t("page_consolidation"),
+            url_path="consolidation"),
     st.Page("ui/pages/data_page.py", title=t("page_data"), url_path="data"),
     st.Page("ui/pages/export_page.py", title=t("page_export"), url_path="export"),
 ]

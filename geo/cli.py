@@ -233,6 +233,36 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_consolidation(args: argparse.Namespace) -> int:
+    from geo.consolidation import consolidation
+    from geo.layer_export import write_geopackage
+    from geo.network import load_network
+    from layers.atomic import atomic_write_text
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    net = None
+    if region.config.roads is not None:
+        net = load_network(region.config.roads.path, network=region.config.roads.network,
+                           crs=region.crs)
+    result = consolidation(region.layer("vulnerable"), region.layer("school_districts"),
+                           before=args.before, after=args.after, crs=region.crs, network=net,
+                           neighbourhoods=region.layers.get("neighbourhoods"),
+                           threshold=args.threshold)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    units = result.units.drop(columns=["members"]).to_crs("EPSG:4326")
+    write_geopackage({"consolidation_units": units}, out / "consolidation_units.gpkg")
+    atomic_write_text(out / "consolidation_by_area.csv", result.by_area.to_csv(index=False),
+                      encoding="utf-8-sig")
+    atomic_write_text(out / "pushed_areas.csv", result.pushed.to_csv(index=False),
+                      encoding="utf-8-sig")
+    for note in result.notes:
+        log.warning(note)
+    print(json.dumps(result.summary(), ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -289,6 +319,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--straight-line", action="store_true",
                    help="道路を使わず直線距離×迂回率で推定する")
     p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("consolidation", help="校区の再編前後で、要配慮者の単位から学校までの道のりを比べる")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--before", required=True, help="再編前の時点（校区レイヤーの periods、例 before）")
+    p.add_argument("--after", required=True, help="再編後の時点（例 after）")
+    p.add_argument("--threshold", type=float, default=4000.0,
+                   help="通学距離のしきい値 m（既定 4000、小学校の目安）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.set_defaults(func=cmd_consolidation)
     return parser
 
 

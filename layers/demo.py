@@ -499,10 +499,12 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
             sel = [s for s in schools if s[0] == code]
             cells = _voronoi_cells(np.array([(s[2], s[3]) for s in sel]), land[k])
             for n, (s, cell) in enumerate(zip(sel, cells, strict=True)):
+                slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
                 before_rows.append({
                     "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
                     "A27_003": f"B1{code}{n + 1:03d}", "A27_004": s[1],
                     "A27_005": f"{PREF}{_name}{s[1][len(_name) + 1:-3]}1-1",
+                    "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
                 })
                 before_geoms.append(cell)
             kept = [s for s in sel if s[4]]
@@ -510,10 +512,12 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
                 kept = [sel[0], sel[2]]
             kcells = _voronoi_cells(np.array([(s[2], s[3]) for s in kept]), land[k])
             for s, cell in zip(kept, kcells, strict=True):
+                slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
                 after_rows.append({
                     "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
                     "A27_003": f"B1{code}{schools.index(s) + 1:03d}", "A27_004": s[1],
                     "A27_005": f"{PREF}{_name}1-1",
+                    "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
                 })
                 after_geoms.append(cell)
         before = gpd.GeoDataFrame(before_rows, geometry=_geoms_to_lonlat(before_geoms),

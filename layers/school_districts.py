@@ -14,6 +14,8 @@ column        type   meaning
 district_id   str    ``{period}:{school_code or name}``
 name          str    school name (A27_004 / A32_004 / 名称 / name)
 school_code   str    A27_003 / 学校コード, "" when absent
+school_lon,   float  the school's location when the file has 学校経度/学校緯度
+school_lat           (NaN otherwise: analyses then use the district's centre)
 muni_code     str    A27_001 行政区域コード, "" when absent
 level         str    ``elementary`` (A27) / ``junior_high`` (A32) / ""
 period        str    ``before`` / ``after`` / ``current`` …
@@ -41,12 +43,15 @@ __all__ = ["COLUMNS", "load_school_districts", "periods_of"]
 
 LAYER = "school_districts"
 COLUMNS = [
-    "district_id", "name", "school_code", "muni_code", "level", "period", "source", "geometry",
+    "district_id", "name", "school_code", "muni_code", "level", "period", "school_lon",
+    "school_lat", "source", "geometry",
 ]
 NAME_NAMES = ("A27_004", "A32_004", "名称", "学校名", "name", "school", "校区名")
 CODE_NAMES = ("A27_003", "A32_003", "学校コード", "school_code")
 MUNI_NAMES = ("A27_001", "A32_001", "行政区域コード", "muni_code")
 PERIOD_NAMES = ("period", "時点", "区分")
+SCHOOL_LAT_NAMES = ("学校緯度", "school_lat")
+SCHOOL_LON_NAMES = ("学校経度", "school_lon")
 
 
 def load_school_districts(
@@ -92,6 +97,10 @@ def load_school_districts(
             period = gdf[periodc].fillna("").astype(str).replace("", "current").to_numpy()
         else:
             period = np.full(n, periods[k] if periods else "current", dtype=object)
+        latc = pick(gdf, SCHOOL_LAT_NAMES, file=path)
+        lonc = pick(gdf, SCHOOL_LON_NAMES, file=path)
+        school_lat = pd.to_numeric(gdf[latc], errors="coerce").to_numpy() if latc else np.nan
+        school_lon = pd.to_numeric(gdf[lonc], errors="coerce").to_numpy() if lonc else np.nan
         level = "elementary" if namec.startswith("A27") else (
             "junior_high" if namec.startswith("A32") else ""
         )
@@ -103,6 +112,8 @@ def load_school_districts(
                     "muni_code": normalise_code(gdf[munic]).to_numpy() if munic else "",
                     "level": level,
                     "period": period,
+                    "school_lon": school_lon,
+                    "school_lat": school_lat,
                     "source": path.name,
                 },
                 geometry=gdf.geometry.to_numpy(),
@@ -128,7 +139,8 @@ def _dissolve(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         {
             "district_id": first.index.to_numpy(),
             **{c: first[c].to_numpy() for c in
-               ["name", "school_code", "muni_code", "level", "period", "source"]},
+               ["name", "school_code", "muni_code", "level", "period", "school_lon", "school_lat",
+                "source"]},
         },
         geometry=geoms,
         crs=gdf.crs,

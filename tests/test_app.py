@@ -122,3 +122,11 @@ def test_coverage_page(app):
     assert not app.exception
     rate = next(m.value for m in app.metric if m.label == "カバー率")
     assert float(rate.rstrip(" %")) > 15.0
+
+
+def test_consolidation_page(app):
+    app.switch_page("ui/pages/consolidation_page.py").run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert "再編でしきい値を超える人" in labels
+    assert app.dataframe[1].value["people"].sum() == 3000

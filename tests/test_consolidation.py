@@ -1,0 +1,55 @@
+"""校区の広域化: distances to school before and after a consolidation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from geo.consolidation import consolidation
+from geo.network import from_graph
+from layers.errors import LayerError
+
+
+@pytest.fixture(scope="module")
+def result(demo_region):
+    net = from_graph(demo_region.roads, crs=demo_region.crs)
+    return consolidation(demo_region.layers["vulnerable"], demo_region.layers["school_districts"],
+                         before="before", after="after", crs=demo_region.crs, network=net,
+                         neighbourhoods=demo_region.layers["neighbourhoods"])
+
+
+def test_closing_schools_lengthens_the_way(result):
+    u = result.units
+    assert (u["district_before"] != "").all() and (u["district_after"] != "").all()
+    # schools that stay open keep their pupils' distance; closed ones lengthen it
+    kept = u["district_before"] == u["district_after"]
+    assert np.allclose(u.loc[kept, "change_m"], 0.0, atol=0.2)
+    assert (u.loc[~kept, "change_m"] > -1.0).mean() > 0.9
+    s = result.summary()
+    assert s["people"] == 3000 and s["mean_change_m"] > 0 and s["method"] == "network"
+    assert s["people_pushed_past_threshold"] == int(u.loc[u["pushed"], "count"].sum())
+
+
+def test_per_area_table_and_pushed_list(result):
+    t = result.by_area
+    assert t["people"].sum() == 3000
+    assert set(result.pushed["area_id"]) <= set(t.loc[t["people_pushed"] > 0, "area_id"])
+
+
+def test_unknown_period_is_a_clear_error(demo_region):
+    with pytest.raises(LayerError) as err:
+        consolidation(demo_region.layers["vulnerable"], demo_region.layers["school_districts"],
+                      before="2010", after="after", crs=demo_region.crs)
+    assert "before" in (err.value.fix or "")
+
+
+def test_tomoni_consolidation_cli(demo_dir, tmp_path, run_cli):
+    code, out, err = run_cli("consolidation", demo_dir / "region.toml", "--before", "before",
+                             "--after", "after", "--out", tmp_path / "c")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["people"] == 3000 and s["threshold_m"] == 4000.0
+    for name in ("consolidation_units.gpkg", "consolidation_by_area.csv", "pushed_areas.csv"):
+        assert (tmp_path / "c" / name).exists()

@@ -1,0 +1,65 @@
+"""校区再編: the way to school before and after a consolidation, per 自治会."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.consolidation import consolidation
+from geo.maps import region_map
+from geo.network import from_graph
+from layers.errors import LayerError
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(f"{t('page_consolidation')}: {region.name}")
+layers = state.layers()
+if "school_districts" not in layers or "vulnerable" not in layers:
+    st.warning(t("need_districts"))
+    st.stop()
+periods = list(dict.fromkeys(layers["school_districts"]["period"].astype(str)))
+if len(periods) < 2:
+    st.warning(t("need_periods"))
+    st.stop()
+c1, c2, c3 = st.columns(3)
+before = c1.selectbox(t("before"), periods, index=0, key="cons_before")
+after = c2.selectbox(t("after"), periods, index=len(periods) - 1, key="cons_after")
+threshold = c3.number_input(t("school_threshold"), 500, 10000, 4000, step=500, key="cons_threshold")
+key = (repr(ss.get("source")), before, after, threshold)
+if ss.get("_cons_key") != key:
+    with st.status(t("computing"), expanded=False) as status:
+        try:
+            net = from_graph(region.roads, crs=region.crs) if region.roads is not None else None
+            ss["_cons"] = consolidation(layers["vulnerable"], layers["school_districts"],
+                                        before=before, after=after, crs=region.crs, network=net,
+                                        neighbourhoods=layers.get("neighbourhoods"),
+                                        threshold=float(threshold))
+        except LayerError as err:
+            st.error(err.message)
+            st.stop()
+        ss["_cons_key"] = key
+        status.update(label=t("loaded"), state="complete")
+res = ss["_cons"]
+s = res.summary()
+m1, m2, m3 = st.columns(3)
+m1.metric(t("mean_change"), f"{s['mean_change_m'] or 0:+,.0f} m")
+m2.metric(t("past_after"), f"{s['people_past_threshold_after']:,} 人")
+m3.metric(t("pushed"), f"{s['people_pushed_past_threshold']:,} 人")
+for note in res.notes:
+    st.caption(note)
+shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", "school_districts") if k in layers}
+st_folium(region_map(shown, fictional=region.fictional, attribution=region.attribution(),
+                     lang=lang()), key="cons_map", height=480, use_container_width=True,
+          returned_objects=[])
+st.subheader(t("pushed_areas"))
+st.dataframe(res.pushed, hide_index=True, width="stretch")
+st.subheader(t("by_area"))
+st.dataframe(res.by_area, hide_index=True, width="stretch")
+st.download_button(f"{t('download')}: consolidation_by_area.csv",
+                   data=res.by_area.to_csv(index=False).encode("utf-8-sig"),
+                   file_name="consolidation_by_area.csv", mime="text/csv", key="cons_csv")

@@ -56,7 +56,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
@@ -87,6 +87,8 @@ class Network:
     seg_bwd: np.ndarray
     crs: str
     directed: bool
+    seconds: np.ndarray | None = None
+    """Drive travel time (s) per CSR entry, from :data:`DRIVE_KMH` by road class."""
 
     @property
     def n(self) -> int:
@@ -110,24 +112,30 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str) -> Network:
     u = np.empty(m, np.int64)
     v = np.empty(m, np.int64)
     w = np.empty(m, float)
-    for i, (a, b, d) in enumerate(graph.edges(data="length")):
-        u[i], v[i], w[i] = a, b, d
+    kmh = np.empty(m, float)
+    for i, (a, b, d) in enumerate(graph.edges(data=True)):
+        u[i], v[i], w[i] = a, b, d["length"]
+        hw = d.get("highway")
+        hw = hw[0] if isinstance(hw, list) and hw else hw
+        kmh[i] = DRIVE_KMH.get(str(hw).replace("_link", ""), 20)
     ui = np.searchsorted(ids, u)
     vi = np.searchsorted(ids, v)
     return _from_arrays(ids, x, y, ui, vi, w, crs=crs,
-                        directed=graph.graph.get("network") != "walk")
+                        directed=graph.graph.get("network") != "walk", seconds=w / (kmh / 3.6))
 
 
 def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, vi: np.ndarray,
-                 w: np.ndarray, *, crs: str, directed: bool) -> Network:
+                 w: np.ndarray, *, crs: str, directed: bool,
+                 seconds: np.ndarray | None = None) -> Network:
+    sec = np.asarray(seconds, float) if seconds is not None else w / (SPEEDS_M_PER_MIN["walk"] / 60)
     keep = ui != vi  # self-loops never shorten a path
-    ui, vi, w = ui[keep], vi[keep], w[keep]
+    ui, vi, w, sec = ui[keep], vi[keep], w[keep], sec[keep]
     # parallel edges: keep the shortest per direction
     key = ui * len(ids) + vi
     order = np.lexsort((w, key))
-    key, ui, vi, w = key[order], ui[order], vi[order], w[order]
+    key, ui, vi, w, sec = key[order], ui[order], vi[order], w[order], sec[order]
     first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    ui, vi, w = ui[first], vi[first], w[first]
+    ui, vi, w, sec = ui[first], vi[first], w[first], sec[first]
     counts = np.bincount(ui, minlength=len(ids))
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     # segments: undirected pairs with travel directions
@@ -145,6 +153,7 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
         indices=vi.astype(np.int64), weights=w.astype(float),
         seg_a=(uniq // len(ids)).astype(np.int64), seg_b=(uniq % len(ids)).astype(np.int64),
         seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
+        seconds=sec.astype(float),
     )
 
 
@@ -191,7 +200,8 @@ def load_network(path: Path, *, network: str = "walk", crs: str,
 
 def _arrays(net: Network) -> dict[str, np.ndarray]:
     return {k: getattr(net, k) for k in ("node_ids", "x", "y", "indptr", "indices", "weights",
-                                         "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_bwd")}
+                                         "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_bwd",
+                                         "seconds")}
 
 
 def _read_npz(path: Path) -> Network:
@@ -333,10 +343,27 @@ def point_distances(
     return best, ident
 
 
-def od_matrix(net: Network, origins: np.ndarray, destinations: np.ndarray) -> np.ndarray:
-    """Network distances (m) between node indices: shape (origins, destinations)."""
-    d = dijkstra(net.matrix(), directed=True, indices=np.asarray(origins, np.int64))
-    return np.atleast_2d(d)[:, np.asarray(destinations, np.int64)]
+def od_matrix(net: Network, origins: np.ndarray, destinations: np.ndarray, *,
+              weight: str = "length") -> np.ndarray:
+    """Origin–destination matrix between node indices, shape (origins, destinations).
+
+    ``weight="length"`` gives metres; ``"drive_time"`` seconds at the road-class
+    speeds of :data:`DRIVE_KMH`; ``"walk_time"``/``"elderly_time"`` seconds at
+    :data:`SPEEDS_M_PER_MIN`.
+    """
+    if weight == "drive_time":
+        if net.seconds is None:
+            raise ValueError("this network has no drive times")
+        m = csr_array((net.seconds, net.indices, net.indptr), shape=(net.n, net.n))
+    else:
+        m = net.matrix()
+    d = np.atleast_2d(dijkstra(m, directed=True, indices=np.asarray(origins, np.int64)))
+    d = d[:, np.asarray(destinations, np.int64)]
+    if weight in ("walk_time", "elderly_time"):
+        d = d / (SPEEDS_M_PER_MIN[weight.split("_")[0]] / 60)
+    elif weight not in ("length", "drive_time"):
+        raise ValueError(f"unknown weight {weight!r}")
+    return d
 
 
 def catchments(net: Network, sources: np.ndarray, limit: float

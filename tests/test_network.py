@@ -175,3 +175,20 @@ def test_isochrone_never_contains_a_farther_point(demo_region):
     assert inside.sum() > 100
     assert (d[inside] <= 800.0 + 1e-6).all()
     assert ((d <= 790) & ~inside).sum() <= 0.02 * (d <= 800).sum()  # polygons are inscribed
+
+
+def test_travel_times_per_profile(demo_dir):
+    from layers.roads import load_roads
+
+    drive = from_graph(load_roads(demo_dir / "roads_drive.graphml", network="drive"),
+                       crs="EPSG:6678")
+    o, d = np.array([0]), np.arange(0, drive.n, 97)
+    metres = od_matrix(drive, o, d)
+    secs = od_matrix(drive, o, d, weight="drive_time")
+    ok = np.isfinite(metres) & (metres > 0)
+    speed_kmh = metres[ok] / secs[ok] * 3.6
+    assert (speed_kmh >= 9.9).all() and (speed_kmh <= 80.1).all()
+    walk = od_matrix(drive, o, d, weight="walk_time")
+    elderly = od_matrix(drive, o, d, weight="elderly_time")
+    assert np.allclose(walk[ok] * 80 / 60, metres[ok]) and np.allclose(elderly[ok] * 50 / 60,
+                                                                        metres[ok])

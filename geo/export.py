@@ -153,6 +153,8 @@ def static_map(
     show: Sequence[str] | None = None,
     lang: str = "ja",
     date: _dt.date | None = None,
+    choropleth: tuple[gpd.GeoDataFrame, Sequence[str], Sequence[tuple[str, str]]] | None = None,
+    outlines: tuple[gpd.GeoDataFrame, str] | None = None,
 ) -> Figure:
     """Draw the layers as a printable map and return the matplotlib figure.
 
@@ -167,6 +169,11 @@ def static_map(
     show
         Layer keys to draw (default: all given); roads only when ``"roads"`` is
         in ``show`` or ``show`` is None.
+    choropleth
+        An analysis result to draw under the layers: (polygons, one colour per
+        polygon, legend entries as (colour, label)).
+    outlines
+        Polygons to outline on top (e.g. coverage gaps) and their legend label.
     """
     from geo.maps import shelters_display
 
@@ -177,7 +184,7 @@ def static_map(
         k: v.to_crs(crs) for k, v in layers.items()
         if v is not None and len(v) and (visible is None or k in visible)
     }
-    if not frames:
+    if not frames and choropleth is None:
         raise LayerError(
             "地図に描くレイヤーがありません。",
             column="--layers",
@@ -188,6 +195,11 @@ def static_map(
     with plt.rc_context(_rc()):
         fig = plt.figure(figsize=(width, height))
         ax = fig.add_axes((0.04, 0.09, 0.70, 0.82))
+        if choropleth is not None:
+            polys, colors, entries = choropleth
+            polys.to_crs(crs).plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.2,
+                                   zorder=1)
+            handles += [Patch(facecolor=c, edgecolor="#999", label=lab) for c, lab in entries]
         if "vulnerable" in frames:
             dens = frames["vulnerable"]
             counts = dens["count"].astype(float).to_numpy()
@@ -277,6 +289,10 @@ def static_map(
                        edgecolor=st.stroke, linewidth=0.8, zorder=10)
             handles.append(Line2D([], [], marker="*", linestyle="", markersize=11,
                                   markerfacecolor=st.fill, markeredgecolor=st.stroke, label=st.label))
+        if outlines is not None and len(outlines[0]):
+            outlines[0].to_crs(crs).boundary.plot(ax=ax, color="black", linewidth=1.4,
+                                                  linestyle="--", zorder=12)
+            handles.append(Line2D([], [], color="black", linestyle="--", label=outlines[1]))
         ax.set_aspect("equal")
         ax.margins(0.01)
         ax.set_xlabel("")

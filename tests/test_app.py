@@ -130,3 +130,10 @@ def test_consolidation_page(app):
     labels = [m.label for m in app.metric]
     assert "再編でしきい値を超える人" in labels
     assert app.dataframe[1].value["people"].sum() == 3000
+
+
+def test_coverage_page_exports_a_png(app):
+    app.switch_page("ui/pages/coverage_page.py").run()
+    app.button(key="cov_make_png").click().run()
+    assert not app.exception
+    assert app.session_state["cov_png"][:4] == b"\x89PNG"

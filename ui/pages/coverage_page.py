@@ -8,7 +8,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.coverage import by_area, coverage, gaps
-from geo.maps import add_coverage, region_map
+from geo.export import map_bytes, static_map
+from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.network import SPEEDS_M_PER_MIN, from_graph
 from layers.errors import LayerError
 from layers.region import LAYER_LABELS
@@ -77,6 +78,20 @@ with left:
         center, zoom = (c.y, c.x), 14
     st_folium(m, key="coverage_map", height=560, use_container_width=True, center=center,
               zoom=zoom, returned_objects=[])
+
+if st.button(t("make_image"), key="cov_make_png"):
+    cls, labels = coverage_classes(result.units["distance_m"].to_numpy(float), float(max_d))
+    fig = static_map(
+        {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}, crs=region.crs,
+        title=f"{region.name}　{LAYER_LABELS[fac_layer]}までの道のり（{max_d} m）",
+        fictional=region.fictional, attribution=region.attribution(),
+        choropleth=(layers["vulnerable"], [COVERAGE_PALETTE[c] for c in cls],
+                    list(zip(COVERAGE_PALETTE, labels, strict=True))),
+        outlines=(gap, "空白地帯"))
+    ss["cov_png"] = map_bytes(fig, fmt="png", dpi=200)
+if ss.get("cov_png"):
+    st.download_button(f"{t('download')}: coverage_map.png", data=ss["cov_png"],
+                       file_name="coverage_map.png", mime="image/png", key="cov_png_dl")
 
 st.subheader(t("by_area"))
 st.dataframe(table, hide_index=True, width="stretch")

@@ -195,3 +195,28 @@ network = "walk"
     assert 0.3 < s["rate"] <= 1.0
     for name in ("coverage_units.gpkg", "coverage_by_area.csv", "gaps.geojson"):
         assert (tmp_path / "cov" / name).exists()
+
+
+def test_unreachable_units_are_reported_not_zero_or_inf():
+    from shapely.geometry import box
+
+    from geo.network import _from_arrays
+
+    # two separate streets: facility on the first, a unit on the second
+    ids = np.arange(4, dtype=np.int64)
+    x = np.array([0.0, 400.0, 0.0, 400.0])
+    y = np.array([0.0, 0.0, 3000.0, 3000.0])
+    net = _from_arrays(ids, x, y, np.array([0, 1, 2, 3]), np.array([1, 0, 3, 2]),
+                       np.array([400.0, 400.0, 400.0, 400.0]), crs="EPSG:6678", directed=False)
+    cells = gpd.GeoDataFrame({"unit_id": ["a", "b"], "count": [5, 7], "geography": "test",
+                              "members": ""},
+                             geometry=[box(150, -50, 250, 50), box(150, 2950, 250, 3050)],
+                             crs="EPSG:6678").to_crs("EPSG:4326")
+    fac = gpd.GeoDataFrame({"place_id": ["F"]}, geometry=gpd.points_from_xy([50.0], [0.0]),
+                           crs="EPSG:6678").to_crs("EPSG:4326")
+    res = coverage(cells, fac, crs="EPSG:6678", network=net, max_distance=500)
+    u = res.units.set_index("unit_id")
+    assert u.loc["a", "reachable"] and u.loc["a", "covered"]
+    assert not u.loc["b", "reachable"] and not u.loc["b", "covered"]
+    assert np.isnan(u.loc["b", "distance_m"]) and u.loc["b", "facility_id"] == ""
+    assert res.summary()["covered"] == 5

@@ -537,6 +537,27 @@ def region_map(
     return m
 
 
+def _mesh_layer(density: gpd.GeoDataFrame, classes: np.ndarray, labels: Sequence[str],
+                colors: Sequence[str], title: str) -> MeshCanvasLayer:
+    """A canvas layer drawing every member cell of each published mesh unit.
+
+    ``classes`` and ``labels`` are per unit (row of ``density``); a merged unit
+    paints all its cells with its class.
+    """
+    level = MESH_SIZES[int(str(density["geography"].iloc[0])[4:])]
+    codes, cls, texts = [], [], []
+    for members, c, text in zip(density["members"], classes, labels, strict=True):
+        for code in str(members).split(","):
+            if code:
+                codes.append(int(code))
+                cls.append(int(c))
+                texts.append(text)
+    rows, cols = mesh_cells(np.asarray(codes, np.int64), level)
+    return MeshCanvasLayer(rows=rows, cols=cols, dlat=1 / {3: 120, 4: 240, 5: 480}[level],
+                           dlon=1 / {3: 80, 4: 160, 5: 320}[level], classes=np.asarray(cls),
+                           colors=colors, labels=texts, title=title)
+
+
 def _add_density(
     m: folium.Map, density: gpd.GeoDataFrame, legend: list[tuple[str, str, str]], *, show: bool
 ) -> str:
@@ -555,21 +576,10 @@ def _add_density(
     if geography.startswith("mesh") and "members" in density:
         # mesh densities are drawn cell by cell on canvas from integer grid
         # positions: no coordinate of any kind reaches the page
-        level = MESH_SIZES[int(geography[4:])]
-        codes, cls, labels = [], [], []
-        for unit, members, c, v in zip(density["unit_id"], density["members"], classes, counts,
-                                       strict=True):
-            cells = [x for x in str(members).split(",") if x]
-            merged = "（合算）" if len(cells) > 1 else ""
-            for code in cells:
-                codes.append(int(code))
-                cls.append(int(c))
-                labels.append(f"{unit}{merged}: {int(v)} 人")
-        rows, cols = mesh_cells(np.asarray(codes, np.int64), level)
-        m.add_child(MeshCanvasLayer(
-            rows=rows, cols=cols, dlat=1 / {3: 120, 4: 240, 5: 480}[level],
-            dlon=1 / {3: 80, 4: 160, 5: 320}[level], classes=np.asarray(cls), colors=DENSITY_PALETTE,
-            labels=labels, title=title))
+        labels = [f"{unit}{'（合算）' if ',' in str(members) else ''}: {int(v)} 人"
+                  for unit, members, v in zip(density["unit_id"], density["members"], counts,
+                                              strict=True)]
+        m.add_child(_mesh_layer(density, classes, labels, DENSITY_PALETTE, title))
         return note
     group = folium.FeatureGroup(name=title, show=show)
     frame = density.assign(_c=classes, label=[f"{int(v)} 人" for v in counts])
@@ -611,20 +621,9 @@ def add_coverage(
     cls, labels = coverage_classes(units["distance_m"].to_numpy(float), max_distance)
     geography = str(density["geography"].iloc[0]) if len(density) else ""
     if geography.startswith("mesh") and "members" in density:
-        level = MESH_SIZES[int(geography[4:])]
-        codes, cell_cls, cell_labels = [], [], []
-        for members, c, unit, dist in zip(density["members"], cls, units["unit_id"],
-                                          units["distance_m"], strict=True):
-            for code in str(members).split(","):
-                if code:
-                    codes.append(int(code))
-                    cell_cls.append(int(c))
-                    cell_labels.append(f"{unit}: {'到達不可' if pd.isna(dist) else f'{dist:.0f} m'}")
-        rows, cols = mesh_cells(np.asarray(codes, np.int64), level)
-        m.add_child(MeshCanvasLayer(
-            rows=rows, cols=cols, dlat=1 / {3: 120, 4: 240, 5: 480}[level],
-            dlon=1 / {3: 80, 4: 160, 5: 320}[level], classes=np.asarray(cell_cls),
-            colors=COVERAGE_PALETTE, labels=cell_labels, title="到達距離"))
+        labels_u = [f"{unit}: {'到達不可' if pd.isna(dist) else f'{dist:.0f} m'}"
+                    for unit, dist in zip(units["unit_id"], units["distance_m"], strict=True)]
+        m.add_child(_mesh_layer(density, cls, labels_u, COVERAGE_PALETTE, "到達距離"))
     else:
         group = folium.FeatureGroup(name="到達距離")
         frame = density.assign(_c=cls, label=[

@@ -103,14 +103,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
     log.info("デモ地域: %s", toml)
     region = load_region(toml)
     summary = region.summary()
+    analyses = _demo_analyses(region, out / "results")
     if args.json:
-        print(json.dumps({"region_toml": str(toml), "check": summary}, ensure_ascii=False,
-                         indent=2))
+        print(json.dumps({"region_toml": str(toml), "check": summary, "analyses": analyses},
+                         ensure_ascii=False, indent=2))
     else:
         print(f"デモ地域（架空）を用意しました: {toml}\n")
         print(check_report(summary))
-        print(f"\n次は: tomoni check {toml}")
+        print("\n分析:")
+        for name, result in analyses.items():
+            print(f"  {name}: {json.dumps(result, ensure_ascii=False)}")
+        print(f"\n結果: {out / 'results'}　次は: tomoni check {toml}")
     return EXIT_OK
+
+
+def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
+    """Every analysis that exists, on the demo region (the same code as the commands)."""
+    from geo.consolidation import consolidation
+    from geo.coverage import by_area, coverage, gaps
+    from geo.export import save_map, static_map
+    from geo.layer_export import geojson_text, write_geopackage
+    from geo.network import load_network
+    from layers.atomic import atomic_write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    net = None
+    if region.config.roads is not None:
+        net = load_network(region.config.roads.path, network=region.config.roads.network,
+                           crs=region.crs)
+    dens = region.layers["vulnerable"]
+    cov = coverage(dens, region.layers["places"], crs=region.crs, network=net)
+    areas: dict[str, Any] = {k: region.layers[k] for k in
+                             ("neighbourhoods", "school_districts", "boundaries")}
+    gap = gaps(cov, dens)
+    write_geopackage({"coverage_units": cov.units.drop(columns=["members"]).to_crs("EPSG:4326")},
+                     out / "coverage_units.gpkg")
+    atomic_write_text(out / "coverage_by_area.csv", by_area(cov, areas).to_csv(index=False),
+                      encoding="utf-8-sig")
+    atomic_write_text(out / "gaps.geojson", geojson_text(
+        gap, properties=["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m",
+                         "method"]))
+    cons = consolidation(dens, region.layers["school_districts"], before="before", after="after",
+                         crs=region.crs, network=net, neighbourhoods=region.layers["neighbourhoods"])
+    atomic_write_text(out / "consolidation_by_area.csv", cons.by_area.to_csv(index=False),
+                      encoding="utf-8-sig")
+    fig = static_map(region.layers, crs=region.crs, title=f"{region.name}　避難所と洪水浸水想定",
+                     roads=region.roads, fictional=True, attribution=region.attribution())
+    save_map(fig, out / "map.png", dpi=150)
+    return {
+        "anonymisation": {k: v for k, v in dens.attrs.get("summary", {}).items()
+                          if k != "categories"},
+        "coverage": {**cov.summary(), "gaps": len(gap)},
+        "consolidation": cons.summary(),
+        "map": str(out / "map.png"),
+    }
 
 
 def _parse_layers(value: str | None, available: Sequence[str]) -> list[str] | None:

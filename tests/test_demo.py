@@ -83,5 +83,13 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     doc = json.loads(out)
     assert doc["check"]["fictional"] is True
     assert doc["check"]["roads"]["nodes"] >= 5000
+    # every analysis that exists runs on the demo
+    assert doc["analyses"]["coverage"]["total"] == 3000
+    assert doc["analyses"]["consolidation"]["people"] == 3000
+    assert doc["analyses"]["anonymisation"]["k"] == 5
+    for name in ("coverage_units.gpkg", "coverage_by_area.csv", "gaps.geojson",
+                 "consolidation_by_area.csv", "map.png"):
+        assert (tmp_path / "d" / "results" / name).exists()
     code2, out2, _ = run_cli("demo", "--out", tmp_path / "d", "--json")  # reuses the folder
     assert code2 == 0 and json.loads(out2)["check"] == doc["check"]
+    assert json.loads(out2)["analyses"] == doc["analyses"]

@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import street_grid  # noqa: E402
+from bench_network import naive_graph, street_grid  # noqa: E402
 
 from geo.coverage import by_area, coverage, gaps  # noqa: E402
 from geo.network import _arrays, _read_npz  # noqa: E402
@@ -81,10 +81,7 @@ def main() -> int:
           f"(rate {s['rate']:.3f}, {len(gap):,} gaps, {len(table)} area rows)")
     if not args.skip_naive:
         t = time.perf_counter()
-        g = nx.MultiDiGraph()
-        g.add_nodes_from(range(net.n))
-        g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True), weight="length")
-        g.add_weighted_edges_from(zip(v.tolist(), u.tolist(), w.tolist(), strict=True), weight="length")
+        g = naive_graph(net.n, u, v, w)
         build = time.perf_counter() - t
         t = time.perf_counter()
         d = nx.multi_source_dijkstra_path_length(g, fac_nodes.tolist(), weight="length")

@@ -53,6 +53,15 @@ def street_grid(n_nodes: int, seed: int = 0):  # type: ignore[no-untyped-def]
     return net, (u, v, w)
 
 
+def naive_graph(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> nx.MultiDiGraph:
+    """The graph an osmnx user searches: a MultiDiGraph with both directions of every street."""
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True), weight="length")
+    g.add_weighted_edges_from(zip(v.tolist(), u.tolist(), w.tolist(), strict=True), weight="length")
+    return g
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="20000,200000")
@@ -82,11 +91,7 @@ def main() -> int:
             _read_npz(path)
             load = time.perf_counter() - t
         t = time.perf_counter()
-        # the osmnx way: a MultiDiGraph with both directions of every street
-        g = nx.MultiDiGraph()
-        g.add_nodes_from(range(net.n))
-        g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True), weight="length")
-        g.add_weighted_edges_from(zip(v.tolist(), u.tolist(), w.tolist(), strict=True), weight="length")
+        g = naive_graph(net.n, u, v, w)
         build = time.perf_counter() - t
         t = time.perf_counter()
         ref = nx.multi_source_dijkstra_path_length(g, fac_nodes.tolist(), weight="length")

@@ -120,29 +120,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     """Every analysis that exists, on the demo region (the same code as the commands)."""
     from geo.consolidation import consolidation
-    from geo.coverage import by_area, coverage, gaps
+    from geo.coverage import by_area, coverage, gaps, write_outputs
     from geo.export import save_map, static_map
-    from geo.layer_export import geojson_text, write_geopackage
-    from geo.network import load_network
+    from geo.network import region_network
     from layers.atomic import atomic_write_text
 
-    out.mkdir(parents=True, exist_ok=True)
-    net = None
-    if region.config.roads is not None:
-        net = load_network(region.config.roads.path, network=region.config.roads.network,
-                           crs=region.crs)
+    net = region_network(region)
     dens = region.layers["vulnerable"]
     cov = coverage(dens, region.layers["places"], crs=region.crs, network=net)
     areas: dict[str, Any] = {k: region.layers[k] for k in
                              ("neighbourhoods", "school_districts", "boundaries")}
     gap = gaps(cov, dens)
-    write_geopackage({"coverage_units": cov.units.drop(columns=["members"]).to_crs("EPSG:4326")},
-                     out / "coverage_units.gpkg")
-    atomic_write_text(out / "coverage_by_area.csv", by_area(cov, areas).to_csv(index=False),
-                      encoding="utf-8-sig")
-    atomic_write_text(out / "gaps.geojson", geojson_text(
-        gap, properties=["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m",
-                         "method"]))
+    write_outputs(cov, by_area(cov, areas), gap, out)
     cons = consolidation(dens, region.layers["school_districts"], before="before", after="after",
                          crs=region.crs, network=net, neighbourhoods=region.layers["neighbourhoods"])
     atomic_write_text(out / "consolidation_by_area.csv", cons.by_area.to_csv(index=False),
@@ -240,38 +229,24 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from geo.coverage import by_area, coverage, gaps
-    from geo.layer_export import geojson_text, write_geopackage
-    from geo.network import load_network
-    from layers.atomic import atomic_write_text
+    from geo.coverage import by_area, circuity_of, coverage, gaps, write_outputs
+    from geo.network import region_network
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
     density = region.layer("vulnerable")
     facilities = region.layer(args.facilities)
-    from geo.coverage import circuity_of
-
-    net = None
+    net = region_network(region)
     circuity = None
-    if region.config.roads is not None:
-        net = load_network(region.config.roads.path, network=region.config.roads.network,
-                           crs=region.crs)
-        if args.straight_line:  # the estimate, with the circuity measured on these roads
-            circuity, net = circuity_of(net), None
+    if net is not None and args.straight_line:  # the estimate, circuity measured on these roads
+        circuity, net = circuity_of(net), None
     result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
                       max_distance=args.max_distance, facility_layer=args.facilities)
     areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
              if k in region.layers}
     table = by_area(result, areas)
     gap = gaps(result, density)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    units = result.units.drop(columns=["members"]).to_crs("EPSG:4326")
-    write_geopackage({"coverage_units": units}, out / "coverage_units.gpkg")
-    atomic_write_text(out / "coverage_by_area.csv", table.to_csv(index=False), encoding="utf-8-sig")
-    atomic_write_text(out / "gaps.geojson", geojson_text(
-        gap, properties=["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m",
-                         "method"]))
+    write_outputs(result, table, gap, Path(args.out))
     summary = {**result.summary(), "gaps": len(gap)}
     for note in result.notes:
         log.warning(note)
@@ -282,15 +257,12 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 def cmd_consolidation(args: argparse.Namespace) -> int:
     from geo.consolidation import consolidation
     from geo.layer_export import write_geopackage
-    from geo.network import load_network
+    from geo.network import region_network
     from layers.atomic import atomic_write_text
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    net = None
-    if region.config.roads is not None:
-        net = load_network(region.config.roads.path, network=region.config.roads.network,
-                           crs=region.crs)
+    net = region_network(region)
     result = consolidation(region.layer("vulnerable"), region.layer("school_districts"),
                            before=args.before, after=args.after, crs=region.crs, network=net,
                            neighbourhoods=region.layers.get("neighbourhoods"),

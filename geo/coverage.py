@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -30,6 +31,7 @@ from geo.network import (
     nearest_facility,
     snap,
 )
+from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 
@@ -42,6 +44,7 @@ __all__ = [
     "circuity_of",
     "coverage",
     "gaps",
+    "write_outputs",
 ]
 
 DEFAULT_MAX_DISTANCE = 500.0
@@ -261,3 +264,19 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out.insert(0, "gap_id", [f"G{i:03d}" for i in range(1, len(out) + 1)])
     return out.to_crs(STORAGE_CRS)[cols]
+
+
+GAP_PROPERTIES = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m", "method"]
+
+
+def write_outputs(result: CoverageResult, table: pd.DataFrame, gap: gpd.GeoDataFrame,
+                  out: Path) -> None:
+    """``coverage_units.gpkg``, ``coverage_by_area.csv`` (UTF-8 with BOM) and
+    ``gaps.geojson`` in ``out``, each written atomically."""
+    from geo.layer_export import geojson_text, write_geopackage
+
+    out.mkdir(parents=True, exist_ok=True)
+    units = result.units.drop(columns=["members"]).to_crs(STORAGE_CRS)
+    write_geopackage({"coverage_units": units}, out / "coverage_units.gpkg")
+    atomic_write_text(out / "coverage_by_area.csv", table.to_csv(index=False), encoding="utf-8-sig")
+    atomic_write_text(out / "gaps.geojson", geojson_text(gap, properties=GAP_PROPERTIES))

@@ -51,6 +51,7 @@ __all__ = [
     "nearest_facility",
     "od_matrix",
     "point_distances",
+    "region_network",
     "snap",
 ]
 
@@ -196,6 +197,14 @@ def load_network(path: Path, *, network: str = "walk", crs: str,
     with atomic_path(cached) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
     return net
+
+
+def region_network(region: Any) -> Network | None:
+    """The (cached) network of a loaded :class:`layers.region.Region`, or None without roads."""
+    roads = region.config.roads
+    if roads is None:
+        return None
+    return load_network(roads.path, network=roads.network, crs=region.crs)
 
 
 def _arrays(net: Network) -> dict[str, np.ndarray]:

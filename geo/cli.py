@@ -16,6 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from layers.errors import LayerError
 
 __all__ = ["main"]
@@ -281,6 +284,194 @@ def cmd_consolidation(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lonlat(value: str, option: str) -> tuple[float, float]:
+    """``"140.10,39.72"`` → (lon, lat), with a clear error for the usual mistakes."""
+    parts = [p.strip() for p in str(value).replace("、", ",").split(",")]
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise LayerError(f"{option} の形式が違います（経度,緯度 の 2 つの数）。", column=option,
+                         fix=f"例: {option} 140.1023,39.7186（経度が先）") from None
+    if 20 <= lon <= 46 and 122 <= lat <= 154:
+        raise LayerError(f"{option} の経度と緯度が逆のようです。", column=option,
+                         fix=f"経度を先に書いてください。例: {option} 140.1023,39.7186")
+    if not (122 <= lon <= 154 and 20 <= lat <= 46):
+        raise LayerError(f"{option} が日本の範囲外です。", column=option,
+                         fix="経度 122〜154、緯度 20〜46 の範囲で指定してください。")
+    return lon, lat
+
+
+def _point_arg(region: Any, value: str, option: str) -> tuple[tuple[float, float], str]:
+    """A point option: ``LON,LAT`` or the id of a VC candidate / shelter / 居場所 (metric xy, label)."""
+    from layers.crs import STORAGE_CRS, transform_xy
+
+    for key, col in (("vc_sites", "site_id"), ("shelters", "shelter_id"), ("places", "place_id")):
+        layer = region.layers.get(key)
+        if layer is not None and col in layer and (layer[col].astype(str) == value).any():
+            row = layer[layer[col].astype(str) == value].to_crs(region.crs).iloc[0]
+            return (float(row.geometry.x), float(row.geometry.y)), str(row.get("name", value))
+    lon, lat = _lonlat(value, option)
+    x, y = transform_xy(np.array([lon]), np.array([lat]), STORAGE_CRS, region.crs)
+    bounds = region.layer("boundaries").to_crs(region.crs).total_bounds
+    margin = 5000.0
+    inside_x = bounds[0] - margin <= x[0] <= bounds[2] + margin
+    if not (inside_x and bounds[1] - margin <= y[0] <= bounds[3] + margin):
+        raise LayerError(f"{option} の地点が地域の外です。", column=option,
+                         fix="地域（市町村界）の中の経度,緯度 を指定してください。")
+    return (float(x[0]), float(y[0])), f"{lon:.4f},{lat:.4f}"
+
+
+def cmd_shelters(args: argparse.Namespace) -> int:
+    from geo.scenario import region_scenario
+    from geo.shelter_load import shelter_load, write_outputs
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    density = region.layer("vulnerable")
+    shelters = region.layer("shelters")
+    scen = region_scenario(region, args.hazard, shallow_factor=args.shallow_factor)
+    result = shelter_load(density, shelters, scen, crs=region.crs, catchment=args.catchment)
+    write_outputs(result, scen, Path(args.out))
+    for note in result.notes:
+        log.warning(note)
+    print(json.dumps({**scen.summary(), **result.summary(), "notes": result.notes,
+                      "out": str(args.out)}, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    from geo.route_sheet import route_sheet
+    from geo.routing import compare, route, routes_from, write_route_outputs
+    from geo.scenario import region_scenario
+    from layers.atomic import atomic_write_text
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    if region.config.roads is None:
+        raise LayerError("ルートには道路データが必要です。", file=region.config.path, column="roads",
+                         fix="地域設定に [roads] path = \"道路ファイル\" を追加してください。")
+    start, start_label = _point_arg(region, args.from_, "--from")
+    scen = region_scenario(region, args.hazard or "earthquake", drive=args.profile == "drive",
+                           shallow_factor=args.shallow_factor)
+    base = scen.base
+    if base is None:  # pragma: no cover - roads checked above
+        raise LayerError("道路データを読み込めませんでした。", column="roads",
+                         fix="tomoni check で確認してください。")
+    out = Path(args.out)
+    if args.to_all:
+        layer = region.layer(args.to_all).to_crs(region.crs)
+        if args.to_all == "shelters" and args.hazard and scen.shelter_status is not None:
+            layer = layer[scen.shelter_status.to_numpy() == "usable"]
+        ends = np.column_stack([layer.geometry.x, layer.geometry.y])
+        normal_all = routes_from(base, start, ends, profile=args.profile)
+        hazard_all = routes_from(scen.network or base, start, ends, profile=args.profile,
+                                 base=base) if args.hazard else normal_all
+        id_col = next(c for c in ("shelter_id", "place_id", "site_id", "gap_id") if c in layer)
+        rows = []
+        for tid, name, n_r, h_r in zip(layer[id_col].astype(str), layer.get("name", layer[id_col]),
+                                       normal_all, hazard_all, strict=True):
+            c = compare(n_r, h_r, scen.closed)
+            rows.append({"to_id": tid, "to_name": name, "normal_length_m": c["normal"]["length_m"],
+                         "normal_time_s": c["normal"]["time_s"],
+                         **({"hazard_length_m": c["hazard"]["length_m"],
+                             "hazard_time_s": c["hazard"]["time_s"],
+                             "detour_ratio": c["hazard"]["detour_ratio"],
+                             "closed_edges_avoided": c["hazard"]["closed_edges_avoided"],
+                             "reason": c["hazard"].get("reason", "")} if args.hazard else {})})
+        table = pd.DataFrame(rows)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "routes.csv", table.to_csv(index=False), encoding="utf-8-sig")
+        named = {f"normal-{t}": r for t, r in zip(table["to_id"], normal_all, strict=True)}
+        if args.hazard:
+            named |= {f"hazard-{t}": r for t, r in zip(table["to_id"], hazard_all, strict=True)}
+        write_route_outputs(named, out, stem="routes")
+        found = table["normal_length_m"].notna()
+        summary: dict[str, Any] = {"from": start_label, "to_all": args.to_all, "routes": len(table),
+                                   "found_normal": int(found.sum())}
+        if args.hazard:
+            summary["found_hazard"] = int(table["hazard_length_m"].notna().sum())
+        print(json.dumps(summary, ensure_ascii=False))
+        return EXIT_OK
+    if not args.to:
+        raise LayerError("目的地がありません。", column="--to",
+                         fix="--to 経度,緯度（または施設のID）か、--to-all shelters を指定してください。")
+    end, end_label = _point_arg(region, args.to, "--to")
+    normal = route(base, start, end, profile=args.profile)
+    routes = {"normal": normal}
+    result: dict[str, Any] = {"normal": normal.summary()}
+    if args.hazard:
+        hz = route(scen.network or base, start, end, profile=args.profile, base=base)
+        routes["hazard"] = hz
+        result = compare(normal, hz, scen.closed)
+        result["hazard"]["hazard"] = scen.hazard
+    write_route_outputs(routes, out)
+    title = f"ルート: {start_label} → {end_label}"
+    route_sheet(routes, out / "route_sheet.pdf", net=base, title=title, comparison=result,
+                zones=scen.zones if args.hazard else None,
+                closed=scen.closed if args.hazard else None, fictional=region.fictional,
+                attribution=region.attribution())
+    print(json.dumps(result, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_vc_plan(args: argparse.Namespace) -> int:
+    from geo.scenario import region_scenario
+    from geo.vc_plan import vc_plan, write_outputs
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    scen = region_scenario(region, args.hazard, drive=True, shallow_factor=args.shallow_factor)
+    result = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
+                     boundaries=region.layer("boundaries"), shelters=region.layers.get("shelters"),
+                     network=scen.network, normal_network=scen.base, p=args.p)
+    write_outputs(result, Path(args.out))
+    for note in result.notes:
+        log.warning(note)
+    print(json.dumps({**result.summary(), "closed_segments": int(scen.closed.sum()),
+                      "out": str(args.out)}, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_crossborder(args: argparse.Namespace) -> int:
+    from geo.crossborder import area_demand, crossborder, write_outputs
+    from geo.scenario import region_scenario
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    scen = region_scenario(region, args.hazard or "earthquake")
+    net = None if args.straight_line else scen.network if args.hazard else scen.base
+    density = region.layers.get("vulnerable")
+    if density is None:
+        areas = region.layers.get("neighbourhoods")
+        if areas is None:
+            raise LayerError("要配慮者の密度も自治会・町字の区域もありません。", file=region.config.path,
+                             column="layers.vulnerable",
+                             fix="[layers.vulnerable] か [layers.neighbourhoods] を追加してください。")
+        density = area_demand(areas)
+    facilities: dict[str, Any] = {}
+    shelters = region.layers.get("shelters")
+    if shelters is not None:
+        facilities["shelters"] = shelters[scen.shelter_status.to_numpy() == "usable"] \
+            if args.hazard and scen.shelter_status is not None else shelters
+    if "places" in region.layers:
+        facilities["places"] = region.layers["places"]
+    if not facilities:
+        raise LayerError("避難所も居場所もありません。", file=region.config.path, column="layers.shelters",
+                         fix="[layers.shelters] か [layers.places] を追加してください。")
+    vc = region.layers.get("vc_sites")
+    if vc is not None and args.hazard and len(scen.zones):
+        inside = vc.sindex.query(scen.zones.to_crs(vc.crs).geometry.to_numpy(), predicate="contains")[1]
+        vc = vc.drop(vc.index[np.unique(inside)])
+    result = crossborder(density, facilities, region.layer("boundaries"), crs=region.crs,
+                         network=net, vc_sites=vc)
+    write_outputs(result, Path(args.out))
+    for note in result.notes:
+        log.warning(note)
+    print(json.dumps({**result.summary(), "hazard": args.hazard, "notes": result.notes,
+                      "out": str(args.out)}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -346,6 +537,45 @@ def build_parser() -> argparse.ArgumentParser:
                    help="通学距離のしきい値 m（既定 4000、小学校の目安）")
     p.add_argument("--out", required=True, help="出力フォルダ")
     p.set_defaults(func=cmd_consolidation)
+
+    p = sub.add_parser("shelters", help="災害ごとに使える避難所へ要配慮者を割り当て、収容人数と比べる")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--hazard", required=True,
+                   help="災害の種類（flood / landslide / tsunami … または 洪水 など）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.add_argument("--catchment", type=float, default=2000.0, help="2SFCA の圏域 m（既定 2000）")
+    p.add_argument("--shallow-factor", type=float,
+                   help="浸水深ランク1の道路を通行止めにせず、距離をこの倍数で数える（例 2）")
+    p.set_defaults(func=cmd_shelters)
+
+    p = sub.add_parser("route",
+                       help="2 地点間のルート（通常時と災害時を比べる）、または 1 地点から全避難所へ")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--from", dest="from_", required=True, help="出発地: 経度,緯度 または施設のID（例 VC01）")
+    p.add_argument("--to", help="目的地: 経度,緯度 または施設のID")
+    p.add_argument("--to-all", choices=["shelters", "places", "vc_sites"],
+                   help="出発地からこのレイヤーのすべての地点へのルート")
+    p.add_argument("--hazard", help="災害の種類（指定すると通行止めを避けたルートも求める）")
+    p.add_argument("--profile", default="walk", choices=["walk", "elderly", "drive"],
+                   help="移動の手段（既定 walk。drive は地域設定の車道ネットワーク）")
+    p.add_argument("--shallow-factor", type=float, help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.set_defaults(func=cmd_route)
+
+    p = sub.add_parser("vc-plan", help="災害VCの候補地を順位付けし、市町村ごとの開設場所と担当区域を決める")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--hazard", required=True, help="災害の種類")
+    p.add_argument("--p", type=int, help="p-median で選ぶ候補地の数（既定: 市町村の数）")
+    p.add_argument("--shallow-factor", type=float, help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.set_defaults(func=cmd_vc_plan)
+
+    p = sub.add_parser("crossborder", help="市町村境を越えた方が近い要配慮者と、広域連携の相手を求める")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--hazard", help="災害の種類（指定するとその災害で使える避難所・道路で計算）")
+    p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.set_defaults(func=cmd_crossborder)
     return parser
 
 

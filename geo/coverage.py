@@ -29,6 +29,7 @@ from geo.network import (
     Network,
     distances_from_points,
     nearest_facility,
+    point_od,
     snap,
 )
 from layers.atomic import atomic_write_text
@@ -44,6 +45,7 @@ __all__ = [
     "circuity_of",
     "coverage",
     "gaps",
+    "travel_od",
     "write_outputs",
 ]
 
@@ -108,6 +110,22 @@ def circuity_of(net: Network, *, samples: int = 400, seed: int = 0) -> float:
     if not ratios:
         return DEFAULT_CIRCUITY
     return float(np.clip(np.median(np.concatenate(ratios)), 1.0, 3.0))
+
+
+def travel_od(origins: np.ndarray, destinations: np.ndarray, *, network: Network | None,
+              circuity: float | None = None) -> tuple[np.ndarray, str]:
+    """Distance matrix (m) between metric points, shape (O, D), and its method label.
+
+    Along the roads when ``network`` is given (:func:`geo.network.point_od`),
+    else straight line × circuity, labelled :data:`ESTIMATE_LABEL`.
+    """
+    o = np.atleast_2d(np.asarray(origins, float)).reshape(-1, 2)
+    d = np.atleast_2d(np.asarray(destinations, float)).reshape(-1, 2)
+    if network is not None:
+        return point_od(network, o, d), "network"
+    factor = float(circuity or DEFAULT_CIRCUITY)
+    diff = o[:, None, :] - d[None, :, :]
+    return np.hypot(diff[..., 0], diff[..., 1]) * factor, ESTIMATE_LABEL
 
 
 def coverage(

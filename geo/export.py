@@ -155,6 +155,8 @@ def static_map(
     date: _dt.date | None = None,
     choropleth: tuple[gpd.GeoDataFrame, Sequence[str], Sequence[tuple[str, str]]] | None = None,
     outlines: tuple[gpd.GeoDataFrame, str] | None = None,
+    overlays: Sequence[tuple[gpd.GeoDataFrame, Mapping[str, Any], str | None]] = (),
+    extent: tuple[float, float, float, float] | None = None,
 ) -> Figure:
     """Draw the layers as a printable map and return the matplotlib figure.
 
@@ -174,6 +176,11 @@ def static_map(
         polygon, legend entries as (colour, label)).
     outlines
         Polygons to outline on top (e.g. coverage gaps) and their legend label.
+    overlays
+        Lines or points drawn on top of everything: (frame, matplotlib style,
+        legend label or None) — routes, flows, closed roads.
+    extent
+        (xmin, ymin, xmax, ymax) in ``crs`` to zoom to (default: all layers).
     """
     from geo.maps import shelters_display
 
@@ -184,7 +191,7 @@ def static_map(
         k: v.to_crs(crs) for k, v in layers.items()
         if v is not None and len(v) and (visible is None or k in visible)
     }
-    if not frames and choropleth is None:
+    if not frames and choropleth is None and not overlays:
         raise LayerError(
             "地図に描くレイヤーがありません。",
             column="--layers",
@@ -194,7 +201,8 @@ def static_map(
     handles: list[Any] = []
     with plt.rc_context(_rc()):
         fig = plt.figure(figsize=(width, height))
-        ax = fig.add_axes((0.04, 0.09, 0.70, 0.82))
+        portrait = height > width
+        ax = fig.add_axes((0.05, 0.27, 0.90, 0.64) if portrait else (0.04, 0.09, 0.70, 0.82))
         if choropleth is not None:
             polys, colors, entries = choropleth
             polys.to_crs(crs).plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.2,
@@ -293,8 +301,27 @@ def static_map(
             outlines[0].to_crs(crs).boundary.plot(ax=ax, color="black", linewidth=1.4,
                                                   linestyle="--", zorder=12)
             handles.append(Line2D([], [], color="black", linestyle="--", label=outlines[1]))
+        for frame, style, ov_label in overlays:
+            if frame is None or not len(frame):
+                continue
+            g = frame.to_crs(crs)
+            if g.geom_type.isin(["Point", "MultiPoint"]).all():
+                ax.scatter(g.geometry.x, g.geometry.y, zorder=15, **style)
+                if ov_label:
+                    handles.append(Line2D([], [], marker=style.get("marker", "o"), linestyle="",
+                                          color=style.get("color"), label=ov_label))
+            else:
+                g.plot(ax=ax, zorder=14, **style)
+                if ov_label:
+                    handles.append(Line2D([], [], color=style.get("color"),
+                                          linestyle=style.get("linestyle", "-"),
+                                          linewidth=style.get("linewidth", 1.5), label=ov_label))
         ax.set_aspect("equal")
         ax.margins(0.01)
+        if extent is not None:
+            x0, y0, x1, y1 = extent
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_xticks([])
@@ -308,8 +335,10 @@ def static_map(
             fig.text(0.96, 0.95, "架空データ（デモ地域）", fontsize=12, color="white", ha="right",
                      va="center", bbox={"boxstyle": "round,pad=0.4", "facecolor": "#b00020",
                                         "edgecolor": "none"})
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.76, 0.91), frameon=True,
-                   fontsize=8.5, title="凡例", title_fontsize=10, borderaxespad=0.0)
+        fig.legend(handles=handles, loc="upper left",
+                   bbox_to_anchor=(0.05, 0.25) if portrait else (0.76, 0.91), frameon=True,
+                   ncol=2 if portrait else 1, fontsize=8.5, title="凡例", title_fontsize=10,
+                   borderaxespad=0.0)
         day = (date or _dt.date.today()).isoformat()
         lines = [*attribution, "架空データ" if fictional and not attribution else ""]
         footer = " ／ ".join(x for x in lines if x)

@@ -80,11 +80,15 @@ def _geometry_text(geom: Any) -> str:
             rings = [p.exterior, *p.interiors]
             polys.append("[" + ",".join(_ring_text(r.coords) for r in rings) + "]")
         return '{"type":"MultiPolygon","coordinates":[' + ",".join(polys) + "]}"
+    if geom.geom_type == "LineString":
+        return '{"type":"LineString","coordinates":' + _ring_text(geom.coords) + "}"
+    if geom.geom_type == "Point":
+        return f'{{"type":"Point","coordinates":[{geom.x:.9f},{geom.y:.9f}]}}'
     raise ValueError(f"unsupported geometry {geom.geom_type}")  # pragma: no cover
 
 
 def geojson_text(gdf: gpd.GeoDataFrame, *, properties: Sequence[str]) -> str:
-    """A polygon layer as GeoJSON (EPSG:4326) with fixed-precision coordinates."""
+    """A polygon, line or point layer as GeoJSON (EPSG:4326) with fixed-precision coordinates."""
     frame = gdf.to_crs("EPSG:4326")
     feats = []
     for row, geom in zip(frame[list(properties)].to_dict("records"), frame.geometry, strict=True):

@@ -33,6 +33,7 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
@@ -50,14 +51,17 @@ __all__ = [
     "load_network",
     "nearest_facility",
     "od_matrix",
+    "pairs_within",
     "point_distances",
+    "point_od",
     "region_network",
+    "segment_lines",
     "snap",
 ]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
@@ -90,6 +94,10 @@ class Network:
     directed: bool
     seconds: np.ndarray | None = None
     """Drive travel time (s) per CSR entry, from :data:`DRIVE_KMH` by road class."""
+    name_idx: np.ndarray | None = None
+    """Road name of each CSR entry as an index into ``names`` (-1: no name)."""
+    names: np.ndarray | None = None
+    """The distinct road names (``str`` array)."""
 
     @property
     def n(self) -> int:
@@ -114,29 +122,39 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str) -> Network:
     v = np.empty(m, np.int64)
     w = np.empty(m, float)
     kmh = np.empty(m, float)
+    name_of: dict[str, int] = {}
+    nidx = np.full(m, -1, np.int64)
     for i, (a, b, d) in enumerate(graph.edges(data=True)):
         u[i], v[i], w[i] = a, b, d["length"]
         hw = d.get("highway")
         hw = hw[0] if isinstance(hw, list) and hw else hw
         kmh[i] = DRIVE_KMH.get(str(hw).replace("_link", ""), 20)
+        name = d.get("name")
+        name = name[0] if isinstance(name, list) and name else name
+        if isinstance(name, str) and name.strip():
+            nidx[i] = name_of.setdefault(name.strip(), len(name_of))
     ui = np.searchsorted(ids, u)
     vi = np.searchsorted(ids, v)
+    names = np.array(list(name_of), dtype=str) if name_of else np.zeros(0, dtype="<U1")
     return _from_arrays(ids, x, y, ui, vi, w, crs=crs,
-                        directed=graph.graph.get("network") != "walk", seconds=w / (kmh / 3.6))
+                        directed=graph.graph.get("network") != "walk", seconds=w / (kmh / 3.6),
+                        name_idx=nidx, names=names)
 
 
 def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, vi: np.ndarray,
                  w: np.ndarray, *, crs: str, directed: bool,
-                 seconds: np.ndarray | None = None) -> Network:
+                 seconds: np.ndarray | None = None, name_idx: np.ndarray | None = None,
+                 names: np.ndarray | None = None) -> Network:
     sec = np.asarray(seconds, float) if seconds is not None else w / (SPEEDS_M_PER_MIN["walk"] / 60)
+    nid = np.asarray(name_idx, np.int64) if name_idx is not None else np.full(len(w), -1, np.int64)
     keep = ui != vi  # self-loops never shorten a path
-    ui, vi, w, sec = ui[keep], vi[keep], w[keep], sec[keep]
+    ui, vi, w, sec, nid = ui[keep], vi[keep], w[keep], sec[keep], nid[keep]
     # parallel edges: keep the shortest per direction
     key = ui * len(ids) + vi
     order = np.lexsort((w, key))
-    key, ui, vi, w, sec = key[order], ui[order], vi[order], w[order], sec[order]
+    key, ui, vi, w, sec, nid = key[order], ui[order], vi[order], w[order], sec[order], nid[order]
     first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    ui, vi, w, sec = ui[first], vi[first], w[first], sec[first]
+    ui, vi, w, sec, nid = ui[first], vi[first], w[first], sec[first], nid[first]
     counts = np.bincount(ui, minlength=len(ids))
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     # segments: undirected pairs with travel directions
@@ -154,7 +172,8 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
         indices=vi.astype(np.int64), weights=w.astype(float),
         seg_a=(uniq // len(ids)).astype(np.int64), seg_b=(uniq % len(ids)).astype(np.int64),
         seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
-        seconds=sec.astype(float),
+        seconds=sec.astype(float), name_idx=nid,
+        names=np.asarray(names, dtype=str) if names is not None else np.zeros(0, dtype="<U1"),
     )
 
 
@@ -210,7 +229,7 @@ def region_network(region: Any) -> Network | None:
 def _arrays(net: Network) -> dict[str, np.ndarray]:
     return {k: getattr(net, k) for k in ("node_ids", "x", "y", "indptr", "indices", "weights",
                                          "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_bwd",
-                                         "seconds")}
+                                         "seconds", "name_idx", "names")}
 
 
 def _read_npz(path: Path) -> Network:
@@ -385,6 +404,47 @@ def catchments(net: Network, sources: np.ndarray, limit: float
     rev = net.matrix(reverse=True)
     return _bounded(rev.indptr.astype(np.int64), rev.indices.astype(np.int64),
                     rev.data.astype(np.float64), np.asarray(sources, np.int64), float(limit))
+
+
+def pairs_within(net: Network, x: np.ndarray, y: np.ndarray, facilities: Snap, limit: float, *,
+                 max_access: float = 500.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, facility) pair within ``limit`` metres along the roads.
+
+    Bounded searches from the facilities (:func:`catchments`, compiled) joined to
+    the points' nearest road segment by node — one merge and one group-by, no
+    dense matrix.  Returns flat arrays (point index, facility index, metres).
+    Points farther than ``max_access`` from any road have no pair.
+    """
+    idx = np.flatnonzero(~facilities.flagged)
+    seg = facilities.segment[idx]
+    fa, fb = net.seg_fwd[seg], net.seg_bwd[seg]
+    nodes = np.concatenate([net.seg_a[seg][fa], net.seg_b[seg][fb]]).astype(np.int64)
+    fcost = np.concatenate([(facilities.offset[idx] + facilities.access[idx])[fa],
+                            (net.seg_len[seg] - facilities.offset[idx] + facilities.access[idx])[fb]])
+    which = np.concatenate([idx[fa], idx[fb]])
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if not len(nodes):
+        return empty
+    src, node, d = catchments(net, nodes, limit)
+    fac_side = pd.DataFrame({"f": which[src], "node": node, "d": d + fcost[src]})
+    pts = snap(net, x, y, max_access=max_access)
+    ok = np.flatnonzero(~pts.flagged)
+    ps = pts.segment[ok]
+    pa = net.seg_bwd[ps]  # leave the point towards a (travelling b→a)
+    pb = net.seg_fwd[ps]
+    pt_side = pd.DataFrame({
+        "p": np.concatenate([ok[pa], ok[pb]]),
+        "node": np.concatenate([net.seg_a[ps][pa], net.seg_b[ps][pb]]),
+        "c": np.concatenate([(pts.offset[ok] + pts.access[ok])[pa],
+                             (net.seg_len[ps] - pts.offset[ok] + pts.access[ok])[pb]])})
+    joined = pt_side.merge(fac_side, on="node")
+    if joined.empty:
+        return empty
+    joined["t"] = joined["c"] + joined["d"]
+    best = joined.groupby(["p", "f"], sort=True)["t"].min().reset_index()
+    best = best[best["t"] <= limit]
+    return (best["p"].to_numpy(np.int64), best["f"].to_numpy(np.int64),
+            best["t"].to_numpy(float))
 
 
 def _bounded(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray,
@@ -632,11 +692,36 @@ def distances_from_points(
     return best, which, used
 
 
+def point_od(net: Network, origins: np.ndarray, destinations: np.ndarray, *,
+             max_access: float = 500.0) -> np.ndarray:
+    """Road distance (m) from each origin point to each destination point, shape (O, D).
+
+    Metric coordinates, shape (k, 2) each.  One search per destination (on the
+    reversed graph, so one-way streets are travelled the right way), with the
+    same joining rule as :func:`distances_from_points`; ``inf`` when there is no
+    road connection.  Meant for tens to hundreds of destinations.
+    """
+    o = np.atleast_2d(np.asarray(origins, float))
+    d = np.atleast_2d(np.asarray(destinations, float))
+    out = np.full((len(o), len(d)), np.inf)
+    snaps = snap(net, d[:, 0], d[:, 1], max_access=max_access)
+    for j in range(len(d)):
+        one = Snap(segment=snaps.segment[j:j + 1], offset=snaps.offset[j:j + 1],
+                   access=snaps.access[j:j + 1], flagged=snaps.flagged[j:j + 1])
+        if one.flagged[0]:
+            continue
+        node_d, node_f = nearest_facility(net, one)
+        out[:, j] = distances_from_points(net, o[:, 0], o[:, 1], node_d, node_f, one,
+                                          max_access=max_access)[0]
+    return out
+
+
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
     weakref.WeakKeyDictionary())
 
 
-def _segment_lines(net: Network) -> np.ndarray:
+def segment_lines(net: Network) -> np.ndarray:
+    """The road segments as straight shapely lines in the network's CRS (cached)."""
     return _segment_tree(net)[0]
 
 

@@ -29,7 +29,8 @@ from layers.errors import LayerError
 from layers.readers import POLYGONAL, read_vector, require_geometry, require_rows
 from layers.validate import add_warning, pick, repair_polygons
 
-__all__ = ["COLUMNS", "assign_municipality", "load_boundaries", "normalise_code"]
+__all__ = ["COLUMNS", "NEIGHBOUR_GAP", "assign_municipality", "load_boundaries", "neighbours",
+           "normalise_code"]
 
 LAYER = "boundaries"
 COLUMNS = ["code", "name", "pref", "geometry"]
@@ -168,3 +169,21 @@ def assign_municipality(
     joined = joined[~joined.index.duplicated(keep="first")]
     codes = joined["code"].fillna("").astype(str).to_numpy()
     return pd.Series(codes, index=points.index)
+
+
+NEIGHBOUR_GAP = 500.0
+"""Metres: municipalities whose boundaries come this close are neighbours (simplified
+N03 outlines do not always touch)."""
+
+
+def neighbours(boundaries: gpd.GeoDataFrame, *, crs: str, gap: float = NEIGHBOUR_GAP
+               ) -> dict[str, set[str]]:
+    """The neighbouring municipality codes of each municipality (one bulk spatial query)."""
+    b = boundaries.to_crs(crs)
+    codes = b["code"].astype(str).to_numpy()
+    left, right = b.sindex.query(b.geometry.buffer(gap).to_numpy(), predicate="intersects")
+    out: dict[str, set[str]] = {c: set() for c in codes}
+    for i, j in zip(left, right, strict=True):
+        if codes[i] != codes[j]:
+            out[codes[i]].add(codes[j])
+    return out

@@ -592,10 +592,11 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
             for n, (x, y) in enumerate(np.vstack([pts_town, pts_rural])):
                 kind = ("小学校グラウンド", "公園", "体育館", "公民館", "コミュニティセンター")[n % 5]
                 places_for_sites.append((code, mname, float(x), float(y), kind))
-        # make sure one site sits inside the flood zone (unusable in a flood)
+        # make sure one site sits inside the flood zone: designated for floods (its upper
+        # floor) yet in the zone, so unusable in a flood scenario
         fz_pt = flood_r3.representative_point()
         places_for_sites[1] = (MUNIS[0][0], MUNIS[0][1], round(fz_pt.x, 1), round(fz_pt.y, 1),
-                               "河川公園")
+                               "水防センター")
         site_lon, site_lat = _to_lonlat(np.array([p[2] for p in places_for_sites]),
                                         np.array([p[3] for p in places_for_sites]))
         no = 14000
@@ -608,7 +609,8 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
             area = _area_name(x, y, villages)
             nm = f"{area}{kind}"
             flags = {
-                "洪水": "" if in_flood else ("1" if rng.random() < 0.8 else ""),
+                "洪水": ("1" if kind == "水防センター" else "") if in_flood
+                else ("1" if rng.random() < 0.8 else ""),
                 "崖崩れ、土石流及び地滑り": "" if in_hill else "1",
                 "高潮": "",
                 "地震": "1",

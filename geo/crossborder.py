@@ -1,0 +1,272 @@
+"""広域連携: where the nearest help lies across a municipal border.
+
+For every demand unit (published 要配慮者 unit, or — when a region has no
+density — one point per 町字/自治会 area counted as 1, labelled 代替指標) and every
+facility layer (usable shelters of a scenario, 居場所 …):
+
+* the nearest facility overall and the nearest in the unit's own municipality
+  (along the roads, else straight line × circuity, labelled 推定);
+* the unit is **better served across the border** when the overall nearest lies
+  in another municipality and is strictly nearer than the own one.
+
+Per municipality pair (from → to, per layer): units, people and the mean saving
+in metres.  A VC-to-VC travel matrix between municipalities (each municipality's
+first VC candidate, or its representative point, marked 推定, when it has none).
+Suggested partner pairs for mutual-support agreements: for each municipality
+the neighbour with the largest two-way flow of people, else the nearest
+neighbour by VC-to-VC travel.  Works on any set of municipalities in one run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units, travel_od
+from geo.network import Network, distances_from_points, nearest_facility, snap
+from layers.boundaries import NEIGHBOUR_GAP, assign_municipality, neighbours
+from layers.crs import STORAGE_CRS
+
+__all__ = ["CrossBorder", "area_demand", "crossborder", "write_outputs"]
+
+log = logging.getLogger(__name__)
+
+DRIVE_KMH_ESTIMATE = 30.0
+"""Average speed (km/h) for the VC-to-VC minutes when there is no drive network."""
+PROXY_LABEL = "代替指標（町字・地区の数）"
+
+
+@dataclass
+class CrossBorder:
+    """Per-unit results, pair flows, the VC matrix and the partner suggestions."""
+
+    units: gpd.GeoDataFrame
+    pairs: pd.DataFrame
+    vc_matrix: pd.DataFrame
+    partners: pd.DataFrame
+    flows: gpd.GeoDataFrame
+    method: str
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        cross = self.units[self.units["cross"]]
+        return {
+            "method": self.method,
+            "municipalities": int(self.vc_matrix.shape[0]),
+            "units": int(self.units["unit_id"].nunique()),
+            "cross_units": int(cross["unit_id"].nunique()),
+            "cross_people": {k: int(v) for k, v in cross.groupby("layer")["count"].sum().items()},
+            "pairs": len(self.pairs),
+            "partners": [f"{a}-{b}" for a, b in zip(self.partners["muni_a"], self.partners["muni_b"],
+                                                     strict=True)],
+        }
+
+
+def area_demand(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A stand-in density: one unit per area (自治会・町字) counted as 1 (代替指標)."""
+    ids = areas["area_id"] if "area_id" in areas else pd.Series(range(len(areas))).astype(str)
+    out = gpd.GeoDataFrame({"unit_id": ids.astype(str).to_numpy(), "count": 1,
+                            "geography": PROXY_LABEL},
+                           geometry=areas.geometry.to_numpy(), crs=areas.crs)
+    out.attrs["proxy"] = True
+    return out
+
+
+def _nearest(units_xy: np.ndarray, fac_xy: np.ndarray, *, network: Network | None,
+             circuity: float) -> tuple[np.ndarray, np.ndarray]:
+    """Distance and index of the nearest facility for each unit."""
+    n = len(units_xy)
+    if not len(fac_xy):
+        return np.full(n, np.inf), np.full(n, -1)
+    if network is not None:
+        fs = snap(network, fac_xy[:, 0], fac_xy[:, 1])
+        nd, nf = nearest_facility(network, fs)
+        d, f, _ = distances_from_points(network, units_xy[:, 0], units_xy[:, 1], nd, nf, fs)
+        return d, f
+    tree = shapely.STRtree(shapely.points(fac_xy[:, 0], fac_xy[:, 1]))
+    (ui, fi), dist = tree.query_nearest(shapely.points(units_xy[:, 0], units_xy[:, 1]),
+                                        return_distance=True, all_matches=False)
+    d = np.full(n, np.inf)
+    f = np.full(n, -1)
+    d[ui], f[ui] = dist * circuity, fi
+    return d, f
+
+
+def crossborder(
+    density: gpd.GeoDataFrame,
+    facilities: Mapping[str, gpd.GeoDataFrame],
+    boundaries: gpd.GeoDataFrame,
+    *,
+    crs: str,
+    network: Network | None = None,
+    vc_sites: gpd.GeoDataFrame | None = None,
+    circuity: float | None = None,
+) -> CrossBorder:
+    """Cross-border service analysis over all municipalities of ``boundaries``.
+
+    ``facilities`` maps a layer label (``"shelters"``, ``"places"`` …) to its
+    points (pass only the usable shelters of a scenario).  ``density`` is a
+    published density or :func:`area_demand`.
+    """
+    circ = float(circuity or DEFAULT_CIRCUITY)
+    method = "network" if network is not None else ESTIMATE_LABEL
+    notes: list[str] = []
+    if density.attrs.get("proxy"):
+        notes.append(f"要配慮者の密度がないため、{PROXY_LABEL}で数えました。")
+    units = demand_units(density, crs=crs)
+    uxy = np.column_stack([units.geometry.x, units.geometry.y])
+    umuni = assign_municipality(units, boundaries, crs=crs).to_numpy()
+    counts = units["count"].to_numpy(np.int64)
+    frames = []
+    for layer, fac in facilities.items():
+        if fac is None or not len(fac):
+            continue
+        fm = fac.to_crs(crs)
+        fxy = np.column_stack([fm.geometry.x, fm.geometry.y])
+        fmuni = assign_municipality(fm, boundaries, crs=crs).to_numpy()
+        fid = (fm[next((c for c in ("shelter_id", "place_id", "site_id", "id") if c in fm), fm.columns[0])]
+               .astype(str).to_numpy())
+        d_all, f_all = _nearest(uxy, fxy, network=network, circuity=circ)
+        d_own = np.full(len(units), np.inf)
+        for code in np.unique(umuni):
+            mask_u = umuni == code
+            mask_f = fmuni == code
+            if not mask_f.any() or not mask_u.any():
+                continue
+            d, _f = _nearest(uxy[mask_u], fxy[mask_f], network=network, circuity=circ)
+            d_own[mask_u] = d
+        ok = f_all >= 0
+        near_muni = np.where(ok, fmuni[np.maximum(f_all, 0)], "")
+        cross = ok & np.isfinite(d_all) & (near_muni != umuni) & (d_all < d_own)
+        frames.append(pd.DataFrame({
+            "unit_id": units["unit_id"].to_numpy(), "count": counts, "muni_code": umuni,
+            "layer": layer, "nearest_id": np.where(ok, fid[np.maximum(f_all, 0)], ""),
+            "nearest_muni": near_muni,
+            "nearest_m": np.where(np.isfinite(d_all), np.round(d_all, 1), np.nan),
+            "own_m": np.where(np.isfinite(d_own), np.round(d_own, 1), np.nan),
+            "saving_m": np.where(cross, np.round(np.where(np.isfinite(d_own), d_own, np.nan) - d_all, 1),
+                                 np.nan),
+            "cross": cross,
+        }))
+    long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["unit_id", "count", "muni_code", "layer", "nearest_id", "nearest_muni", "nearest_m",
+                 "own_m", "saving_m", "cross"])
+    geom = dict(zip(units["unit_id"], units.geometry.to_crs(STORAGE_CRS), strict=True))
+    unit_table = gpd.GeoDataFrame(long, geometry=[geom[u] for u in long["unit_id"]], crs=STORAGE_CRS)
+
+    cross_rows = long[long["cross"].astype(bool)]
+    pairs = (cross_rows.groupby(["layer", "muni_code", "nearest_muni"])
+             .agg(units=("unit_id", "count"), people=("count", "sum"), mean_saving_m=("saving_m", "mean"))
+             .reset_index().rename(columns={"muni_code": "from_muni", "nearest_muni": "to_muni"}))
+    pairs["mean_saving_m"] = pairs["mean_saving_m"].round(1)
+    pairs = pairs.sort_values("people", ascending=False, kind="stable").reset_index(drop=True)
+
+    # VC point per municipality
+    b = boundaries.to_crs(crs).reset_index(drop=True)
+    codes = b["code"].astype(str).to_numpy()
+    names = b["name"].astype(str).to_numpy()
+    vc_xy = np.column_stack([b.geometry.representative_point().x, b.geometry.representative_point().y])
+    vc_label = np.array(["市町村の代表点（推定）"] * len(b), dtype=object)
+    if vc_sites is not None and len(vc_sites):
+        v = vc_sites.to_crs(crs)
+        vmuni = v["muni_code"].astype(str).to_numpy() if "muni_code" in v else \
+            assign_municipality(v, boundaries, crs=crs).to_numpy()
+        order = np.argsort(pd.to_numeric(v.get("priority", pd.Series(0, index=v.index)),
+                                         errors="coerce").fillna(99).to_numpy(), kind="stable")
+        for k in order[::-1]:
+            hit = np.flatnonzero(codes == vmuni[k])
+            if len(hit):
+                vc_xy[hit[0]] = (v.geometry.x.iloc[k], v.geometry.y.iloc[k])
+                vc_label[hit[0]] = str(v["name"].iloc[k])
+    od, _m = travel_od(vc_xy, vc_xy, network=network, circuity=circ)
+    od = np.minimum(od, od.T)  # one figure per pair (one-way streets differ slightly)
+    np.fill_diagonal(od, 0.0)
+    vc_matrix = pd.DataFrame(np.round(od / 1000, 2), index=codes, columns=codes)
+
+    # partners
+    neigh = neighbours(boundaries, crs=crs)
+    flow: dict[tuple[str, str], int] = {}
+    grouped = cross_rows.groupby(["muni_code", "nearest_muni"])["count"].sum()
+    for (a, c), people in zip(grouped.index.tolist(), grouped.to_numpy(), strict=True):
+        key = (min(str(a), str(c)), max(str(a), str(c)))
+        flow[key] = flow.get(key, 0) + int(people)
+    chosen: dict[tuple[str, str], str] = {}
+    idx = {c: i for i, c in enumerate(codes)}
+    for code in codes:
+        cand = sorted(neigh.get(code, set()) & set(codes))
+        if not cand:
+            continue
+        with_flow = [(flow.get((min(code, c), max(code, c)), 0), c) for c in cand]
+        best_flow = max(with_flow)
+        if best_flow[0] > 0:
+            other, reason = best_flow[1], f"越境して近い要配慮者 {best_flow[0]} 人"
+        else:
+            other = min(cand, key=lambda c: od[idx[code], idx[c]])
+            reason = "隣接・VC間の移動が最短"
+        key = (min(code, other), max(code, other))
+        chosen.setdefault(key, reason)
+    partner_rows = []
+    for (a, c), reason in chosen.items():
+        km = od[idx[a], idx[c]] / 1000
+        partner_rows.append({"muni_a": a, "name_a": names[idx[a]], "muni_b": c, "name_b": names[idx[c]],
+                             "people_across": flow.get((a, c), 0),
+                             "vc_distance_km": round(float(km), 2) if np.isfinite(km) else np.nan,
+                             "vc_minutes_estimate": round(float(km) / DRIVE_KMH_ESTIMATE * 60, 1)
+                             if np.isfinite(km) else np.nan,
+                             "reason": reason})
+    partners = pd.DataFrame(partner_rows, columns=["muni_a", "name_a", "muni_b", "name_b",
+                                                   "people_across", "vc_distance_km",
+                                                   "vc_minutes_estimate", "reason"])
+    partners = partners.sort_values(["people_across", "vc_distance_km"], ascending=[False, True],
+                                    kind="stable").reset_index(drop=True)
+
+    # flow lines between municipality representative points
+    rep = b.geometry.representative_point()
+    centre = dict(zip(codes, rep.to_numpy(), strict=True))
+    lines, props = [], []
+    for _, r in pairs.iterrows():
+        if r["from_muni"] in centre and r["to_muni"] in centre:
+            lines.append(shapely.LineString([centre[r["from_muni"]], centre[r["to_muni"]]]))
+            props.append(r.to_dict())
+    flows = gpd.GeoDataFrame(pd.DataFrame(props, columns=pairs.columns), geometry=lines, crs=crs) \
+        .to_crs(STORAGE_CRS)
+    vc_points = pd.DataFrame({"muni_code": codes, "vc": vc_label})
+    vc_matrix.attrs["vc_points"] = vc_points
+    if (vc_label == "市町村の代表点（推定）").any():
+        notes.append("災害VCの候補地がない市町村は、市町村の代表点（推定）で VC 間の距離を測りました。")
+    log.info("cross-border: %d municipalities, %d pairs (neighbour gap %s m)", len(codes), len(pairs),
+             NEIGHBOUR_GAP)
+    return CrossBorder(units=unit_table, pairs=pairs, vc_matrix=vc_matrix, partners=partners,
+                       flows=flows, method=method, notes=notes)
+
+
+def write_outputs(result: CrossBorder, out: Any) -> list[Any]:
+    """``crossborder.gpkg`` (flows, units), ``crossborder_pairs.csv``, ``partners.csv``,
+    ``vc_matrix.csv`` (km; UTF-8 with BOM) and ``flows.geojson`` — all atomic."""
+    from pathlib import Path
+
+    from geo.layer_export import geojson_text, write_geopackage
+    from layers.atomic import atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    gpkg = out / "crossborder.gpkg"
+    write_geopackage({"flows": result.flows, "crossborder_units": result.units}, gpkg)
+    paths = [gpkg]
+    for name, frame, index in (("crossborder_pairs.csv", result.pairs, False),
+                               ("partners.csv", result.partners, False),
+                               ("vc_matrix.csv", result.vc_matrix, True)):
+        atomic_write_text(out / name, frame.to_csv(index=index), encoding="utf-8-sig")
+        paths.append(out / name)
+    atomic_write_text(out / "flows.geojson",
+                      geojson_text(result.flows, properties=[c for c in result.flows.columns
+                                                             if c != "geometry"]))
+    paths.append(out / "flows.geojson")
+    return paths

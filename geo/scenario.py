@@ -1,0 +1,209 @@
+"""Hazard scenarios: the road network and the shelters as they are during a disaster.
+
+A scenario is a hazard type (``flood``, ``landslide``, ``tsunami``, ``earthquake`` …,
+the keys of :data:`layers.shelters.HAZARDS`) plus the hazard polygons in force
+(the zones of that type in the region's ``[layers.hazards]``).  In a scenario:
+
+* a shelter is **usable** when the GSI data designate it for the hazard and it
+  lies outside every zone (:func:`geo.shelter_status.shelter_status`);
+* a road segment touching a zone is **closed**: the scenario network has no edge
+  there, so every search of :mod:`geo.network` (nearest facility, catchments,
+  k nearest, OD matrices, isochrones, routes) avoids it.  With
+  ``shallow_factor`` (e.g. 2.0), segments touching only rank-1 zones (A31
+  浸水深ランク1, under 0.5 m) stay open but count ``shallow_factor`` times their
+  length — walking through shallow water at half speed; deeper or unranked
+  zones always close the road.
+
+The scenario network shares the node coordinates, segment geometry and segment
+index of the normal network (only edges and travel directions change), so
+results of both are directly comparable segment by segment.  The normal network
+is never modified.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.network import _TREES, Network, _segment_tree
+from geo.shelter_status import shelter_status
+from layers.errors import LayerError
+from layers.hazards import hazard_key
+from layers.shelters import HAZARD_LABELS, HAZARDS
+
+__all__ = ["Scenario", "close_roads", "closed_roads_frame", "edge_segments", "make_scenario",
+           "parse_hazard", "region_scenario"]
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_RANK = 99
+"""Rank given to zones without one: treated as deep (closes roads)."""
+
+
+def parse_hazard(value: str) -> str:
+    """Canonical hazard key for a user's word, or a :class:`LayerError` naming the choices."""
+    key = hazard_key(value)
+    if key is None:
+        raise LayerError(
+            "災害の種類が分かりません。", column="--hazard",
+            fix=f"次のいずれかを指定してください: {', '.join(HAZARDS)}（洪水・土砂災害・津波 なども可）")
+    return key
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """One hazard in force: closed roads, usable shelters.
+
+    ``closed``/``slowed`` are boolean masks over the *normal* network's segments;
+    ``network`` is the scenario network (None without roads); ``base`` the normal
+    one; ``shelter_status`` the status of each shelter (aligned to the shelters
+    layer index) when shelters were given.
+    """
+
+    hazard: str
+    zones: gpd.GeoDataFrame
+    base: Network | None
+    network: Network | None
+    closed: np.ndarray
+    slowed: np.ndarray
+    shallow_factor: float | None
+    shelter_status: pd.Series | None
+
+    @property
+    def label(self) -> str:
+        return HAZARD_LABELS.get(self.hazard, self.hazard)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hazard": self.hazard, "label": self.label, "zones": len(self.zones),
+                               "closed_segments": int(self.closed.sum()),
+                               "slowed_segments": int(self.slowed.sum())}
+        if self.shelter_status is not None:
+            counts = self.shelter_status.value_counts()
+            out["shelters"] = {k: int(counts.get(k, 0)) for k in ("usable", "in_zone", "not_designated")}
+        return out
+
+
+def edge_segments(net: Network) -> np.ndarray:
+    """The segment index of every CSR entry of ``net`` (vectorised key lookup)."""
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    a, b = np.minimum(rows, net.indices), np.maximum(rows, net.indices)
+    seg_key = net.seg_a * net.n + net.seg_b  # sorted: segments come from np.unique
+    return np.searchsorted(seg_key, a * net.n + b)
+
+
+def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float | None = None
+                ) -> tuple[Network, np.ndarray, np.ndarray]:
+    """The scenario network: segments touching a zone closed (or slowed, see module doc).
+
+    Returns ``(network, closed, slowed)`` with boolean masks over the segments of
+    ``net``.  ``net`` itself is not modified.
+    """
+    nseg = len(net.seg_a)
+    closed = np.zeros(nseg, bool)
+    slowed = np.zeros(nseg, bool)
+    if shallow_factor is not None and shallow_factor < 1:
+        raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="shallow_factor",
+                         fix="例: 2（半分の速さで歩く）")
+    if len(zones):
+        _lines, tree = _segment_tree(net)
+        geoms = zones.to_crs(net.crs).geometry.to_numpy()
+        zi, si = tree.query(geoms, predicate="intersects")
+        ranks = zones["rank"].astype("Float64").fillna(UNKNOWN_RANK).to_numpy(float) \
+            if "rank" in zones else np.full(len(zones), float(UNKNOWN_RANK))
+        worst = np.zeros(nseg)
+        np.maximum.at(worst, si, ranks[zi])
+        hit = np.zeros(nseg, bool)
+        hit[si] = True
+        if shallow_factor is not None:
+            slowed = hit & (worst <= 1)
+        closed = hit & ~slowed
+    if not closed.any() and not slowed.any():
+        return net, closed, slowed
+    entry_seg = edge_segments(net)
+    keep = ~closed[entry_seg]
+    factor = np.where(slowed[entry_seg], float(shallow_factor or 1.0), 1.0)
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    counts = np.bincount(rows[keep], minlength=net.n)
+    scen = dataclasses.replace(
+        net,
+        indptr=np.r_[0, np.cumsum(counts)].astype(np.int64),
+        indices=net.indices[keep],
+        weights=(net.weights * factor)[keep],
+        seconds=(net.seconds * factor)[keep] if net.seconds is not None else None,
+        name_idx=net.name_idx[keep] if net.name_idx is not None else None,
+        seg_len=np.where(slowed, net.seg_len * float(shallow_factor or 1.0), net.seg_len),
+        seg_fwd=net.seg_fwd & ~closed,
+        seg_bwd=net.seg_bwd & ~closed,
+    )
+    _TREES[scen] = _segment_tree(net)  # same geometry: share the spatial index
+    return scen, closed, slowed
+
+
+def make_scenario(
+    hazard: str,
+    *,
+    hazards: gpd.GeoDataFrame | None,
+    network: Network | None = None,
+    shelters: gpd.GeoDataFrame | None = None,
+    shallow_factor: float | None = None,
+) -> Scenario:
+    """Build the scenario of ``hazard`` from the region's hazard layer.
+
+    Zones of other hazard types are ignored.  Without zones of this type the
+    roads stay open and only the GSI designation decides which shelters are
+    usable (logged).
+    """
+    key = parse_hazard(hazard)
+    if hazards is not None and len(hazards):
+        zones = hazards.loc[hazards["hazard"] == key]
+    else:
+        zones = gpd.GeoDataFrame({"hazard": [], "rank": []}, geometry=[], crs="EPSG:4326")
+    if not len(zones):
+        log.info("no %s zones in the hazard layer: roads stay open", key)
+    if network is not None:
+        scen, closed, slowed = close_roads(network, zones, shallow_factor=shallow_factor)
+    else:
+        scen, closed, slowed = None, np.zeros(0, bool), np.zeros(0, bool)
+    status = shelter_status(shelters, hazard=key, hazards=zones) if shelters is not None else None
+    return Scenario(hazard=key, zones=zones, base=network, network=scen, closed=closed,
+                    slowed=slowed, shallow_factor=shallow_factor, shelter_status=status)
+
+
+def region_scenario(region: Any, hazard: str, *, drive: bool = False,
+                    shallow_factor: float | None = None) -> Scenario:
+    """The scenario of ``hazard`` for a loaded :class:`layers.region.Region`.
+
+    ``drive=True`` uses the region's drive network (``[roads] drive``) when it has
+    one, else its main network.  Without roads the scenario has no network and
+    analyses fall back to the straight-line estimate.
+    """
+    from geo.network import load_network, region_network
+
+    net = None
+    roads = region.config.roads
+    if drive and roads is not None and roads.drive is not None:
+        net = load_network(roads.drive, network="drive", crs=region.crs)
+    else:
+        net = region_network(region)
+    return make_scenario(hazard, hazards=region.layers.get("hazards"), network=net,
+                         shelters=region.layers.get("shelters"), shallow_factor=shallow_factor)
+
+
+def closed_roads_frame(scenario: Scenario) -> gpd.GeoDataFrame:
+    """The closed (and slowed) road segments of a scenario as lines (EPSG:4326)."""
+    from geo.network import segment_lines
+    from layers.crs import STORAGE_CRS
+
+    if scenario.base is None:
+        return gpd.GeoDataFrame({"state": []}, geometry=[], crs=STORAGE_CRS)
+    lines = segment_lines(scenario.base)
+    hit = scenario.closed | scenario.slowed
+    state = np.where(scenario.closed[hit], "closed", "slowed")
+    return gpd.GeoDataFrame({"state": state, "length_m": np.round(scenario.base.seg_len[hit], 1)},
+                            geometry=lines[hit], crs=scenario.base.crs).to_crs(STORAGE_CRS)

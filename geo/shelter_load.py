@@ -1,0 +1,277 @@
+"""Shelters and demand in a hazard scenario: who goes where, and does it fit.
+
+Every published 要配慮者 unit (never a person) is assigned to its nearest
+**usable** shelter of the scenario (:mod:`geo.scenario`) along the scenario
+network at the elderly walking profile.  Per shelter the assigned demand is
+compared with its capacity when the file gives one (``想定収容人数`` …); without a
+capacity only the demand is shown and the table says so.
+
+Welfare-type shelters (指定避難所 with ``受入対象者``, 福祉避難所) are second-stage
+shelters opened for people moved from the first ones: they count as available
+when they lie outside the scenario's zones, whatever their GSI hazard flags.
+Their demand is *estimated*: each unit's count × the region-wide share of the
+categories that need them (:data:`WELFARE_CATEGORIES`, published totals of the
+anonymiser); without category totals it is not estimated and the notes say so.
+
+A two-step floating catchment area (2SFCA) index per unit: every usable
+shelter's capacity is divided by the demand within ``catchment`` metres of it,
+and a unit sums these ratios over the shelters within reach — places per
+要配慮者 (≥ 1: enough places nearby).  Shelters without capacity take the median
+capacity of the others; with no capacities at all every shelter counts 1 and
+the index is relative.
+
+Units with no reachable usable shelter are listed first in every table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, coverage, demand_units
+from geo.network import pairs_within, snap
+from geo.scenario import Scenario
+from layers.crs import STORAGE_CRS
+from layers.errors import LayerError
+
+__all__ = ["DEFAULT_CATCHMENT", "WELFARE_CATEGORIES", "ShelterLoad", "shelter_load", "write_outputs"]
+
+DEFAULT_CATCHMENT = 2000.0
+"""Metres: the 2SFCA catchment and the distance beyond which a unit is "far" from
+its shelter (about 40 minutes at the elderly walking speed)."""
+WELFARE_CATEGORIES = ("要介護", "障害")
+"""Register categories counted as needing a welfare-type shelter."""
+NO_CAPACITY = "収容人数の記載なし（需要のみ表示）"
+
+
+@dataclass
+class ShelterLoad:
+    """Per-unit assignment and per-shelter load of one scenario."""
+
+    hazard: str
+    units: gpd.GeoDataFrame
+    shelters: gpd.GeoDataFrame
+    method: str
+    notes: list[str] = field(default_factory=list)
+    welfare_share: float | None = None
+
+    def summary(self) -> dict[str, Any]:
+        u, s = self.units, self.shelters
+        total = int(u["count"].sum())
+        assigned = int(u.loc[u["reachable"], "count"].sum())
+        usable = s["status"] == "usable"
+        out: dict[str, Any] = {
+            "hazard": self.hazard, "method": self.method,
+            "demand_total": total, "demand_assigned": assigned,
+            "demand_unreachable": total - assigned,
+            "units_unreachable": int((~u["reachable"]).sum()),
+            "shelters_usable": int(usable.sum()),
+            "shelters_unusable": int((~usable).sum()),
+            "overloaded": int(s["overloaded"].sum()),
+            "capacity_known": int(s.loc[usable, "capacity"].notna().sum()),
+        }
+        w = s[s["welfare"]]
+        if len(w):
+            out["welfare_shelters_available"] = int(w["welfare_available"].sum())
+            cap = w.loc[w["welfare_available"], "capacity"].dropna()
+            out["welfare_capacity"] = int(cap.sum()) if len(cap) else None
+            out["welfare_demand_estimate"] = (round(float(u["welfare_demand"].sum()), 1)
+                                              if self.welfare_share is not None else None)
+        return out
+
+
+def _welfare_share(density: gpd.GeoDataFrame) -> float | None:
+    cats = density.attrs.get("summary", {}).get("categories") or {}
+    counts = {k: v for k, v in cats.items() if isinstance(v, int | float)}
+    total = density.attrs.get("summary", {}).get("published_total") or sum(counts.values())
+    if not counts or not total:
+        return None
+    return float(sum(counts.get(c, 0) for c in WELFARE_CATEGORIES)) / float(total)
+
+
+def _supply(capacity: pd.Series) -> tuple[np.ndarray, str | None]:
+    cap = capacity.astype("Float64")
+    known = cap.dropna()
+    if len(known) == len(cap):
+        return cap.to_numpy(float), None
+    if len(known):
+        fill = float(known.median())
+        return cap.fillna(fill).to_numpy(float), (
+            f"収容人数のない避難所 {int(cap.isna().sum())} か所は、他の避難所の中央値 {fill:.0f} 人として"
+            "2SFCA を計算しました。")
+    return np.ones(len(cap)), ("収容人数の記載がないため、2SFCA は避難所 1 か所 = 1 として"
+                               "相対値で計算しました。")
+
+
+def _pairs(units: gpd.GeoDataFrame, shel: gpd.GeoDataFrame, scenario: Scenario, limit: float,
+           circuity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
+    sx, sy = shel.geometry.x.to_numpy(), shel.geometry.y.to_numpy()
+    if scenario.network is not None:
+        fs = snap(scenario.network, sx, sy)
+        return pairs_within(scenario.network, ux, uy, fs, limit)
+    tree = shapely.STRtree(shapely.points(sx, sy))
+    pi, fi = tree.query(shapely.points(ux, uy), predicate="dwithin", distance=limit / circuity)
+    d = np.hypot(ux[pi] - sx[fi], uy[pi] - sy[fi]) * circuity
+    return pi, fi, d
+
+
+def shelter_load(
+    density: gpd.GeoDataFrame,
+    shelters: gpd.GeoDataFrame,
+    scenario: Scenario,
+    *,
+    crs: str,
+    catchment: float = DEFAULT_CATCHMENT,
+    circuity: float | None = None,
+) -> ShelterLoad:
+    """Assign every 要配慮者 unit to its nearest usable shelter and load the shelters.
+
+    Parameters
+    ----------
+    density
+        The anonymised density (published units only).
+    shelters
+        The shelters layer; ``scenario.shelter_status`` must be aligned to it.
+    scenario
+        From :func:`geo.scenario.make_scenario` (its network is used; without
+        roads, straight line × ``circuity``, labelled as an estimate).
+    crs
+        The metric analysis CRS.
+    catchment
+        2SFCA catchment in metres.
+
+    Returns
+    -------
+    ShelterLoad
+        ``units``: ``unit_id``, ``count``, ``shelter_id``, ``distance_m``,
+        ``reachable``, ``far`` (beyond ``catchment``), ``elderly_min``,
+        ``welfare_shelter_id``, ``welfare_demand``, ``access_2sfca``, sorted with
+        unreachable units first.  ``shelters``: ``shelter_id``, ``name``,
+        ``status``, ``capacity``, ``demand``, ``load_ratio``, ``overloaded``,
+        ``capacity_note``, ``welfare``, ``welfare_available``, ``welfare_demand``.
+    """
+    if catchment <= 0:
+        raise LayerError("2SFCA の圏域（m）は正の数にしてください。", column="catchment",
+                         fix="例: 2000")
+    if scenario.shelter_status is None or len(scenario.shelter_status) != len(shelters):
+        raise ValueError("the scenario was built without these shelters")
+    status = scenario.shelter_status.to_numpy()
+    usable = status == "usable"
+    notes: list[str] = []
+    shel = shelters.reset_index(drop=True).assign(status=status)
+    units = demand_units(density, crs=crs)
+    circ = float(circuity or DEFAULT_CIRCUITY)
+    method = "network" if scenario.network is not None else ESTIMATE_LABEL
+    if not usable.any():
+        notes.append(f"{scenario.label}で使える避難所がありません。すべての単位が到達不能です。")
+        assigned = units.assign(facility_id="", distance_m=np.nan, reachable=False,
+                                elderly_min=np.nan)
+    else:
+        cov = coverage(density, shel[usable], crs=crs, network=scenario.network,
+                       max_distance=catchment, facility_layer="shelters", circuity=circ)
+        notes += cov.notes
+        assigned = cov.units
+    out = units[["unit_id", "count", "geometry"]].assign(
+        shelter_id=assigned["facility_id"].to_numpy(),
+        distance_m=assigned["distance_m"].to_numpy(),
+        reachable=assigned["reachable"].to_numpy(bool),
+        elderly_min=assigned["elderly_min"].to_numpy())
+    out["far"] = out["reachable"] & (out["distance_m"] > catchment)
+
+    # welfare-type shelters: available outside the zones, demand estimated by share
+    share = _welfare_share(density)
+    zones_hit = status == "in_zone"
+    if len(scenario.zones):
+        pts = shel.geometry.to_crs(STORAGE_CRS).to_numpy()
+        hit = scenario.zones.geometry.to_crs(STORAGE_CRS).sindex.query(pts, predicate="within")[0]
+        zones_hit = np.zeros(len(shel), bool)
+        zones_hit[np.unique(hit)] = True
+    welfare = shel["welfare"].astype(bool).to_numpy()
+    welfare_ok = welfare & ~zones_hit
+    out["welfare_demand"] = np.round(out["count"] * share, 2) if share is not None else np.nan
+    out["welfare_shelter_id"] = ""
+    if share is None:
+        notes.append("要配慮者の区分別の人数がないため、福祉避難所の需要は推定していません。")
+    if welfare_ok.any():
+        wcov = coverage(density, shel[welfare_ok], crs=crs, network=scenario.network,
+                        max_distance=catchment, facility_layer="shelters", circuity=circ)
+        out["welfare_shelter_id"] = wcov.units["facility_id"].to_numpy()
+    elif welfare.any():
+        notes.append(f"{scenario.label}で使える福祉避難所がありません。")
+
+    # per shelter load
+    load = out[out["reachable"]].groupby("shelter_id")["count"].sum()
+    wload = out[out["welfare_shelter_id"] != ""].groupby("welfare_shelter_id")["welfare_demand"].sum()
+    sid = shel["shelter_id"].astype(str)
+    cap = shel["capacity"].astype("Float64")
+    demand = sid.map(load).fillna(0).astype(int).where(usable, 0)
+    ratio = (demand / cap).where((cap > 0) & pd.Series(usable, index=cap.index))
+    table = gpd.GeoDataFrame({
+        "shelter_id": sid, "name": shel["name"], "muni_code": shel.get("muni_code", ""),
+        "kind": shel["kind"], "status": status, "capacity": shel["capacity"].astype("Int64"),
+        "demand": demand,
+        "load_ratio": ratio.round(2).astype("Float64"),
+        "overloaded": (ratio > 1).fillna(False).astype(bool).to_numpy() & usable,
+        "capacity_note": np.where(cap.isna().to_numpy(), NO_CAPACITY, ""),
+        "welfare": welfare, "welfare_available": welfare_ok,
+        "welfare_demand": sid.map(wload).fillna(0.0).round(1).where(welfare_ok, 0.0),
+    }, geometry=shel.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
+    if usable.any() and cap[usable].isna().all():
+        notes.append("使える避難所に収容人数の記載がないため、割り当て人数のみを示します。")
+
+    # 2SFCA over usable shelters
+    supply, note = _supply(cap[usable])
+    if note and usable.any():
+        notes.append(note)
+    acc = np.zeros(len(out))
+    if usable.any():
+        shel_m = shel[usable].to_crs(crs)
+        pi, fi, _d = _pairs(units, shel_m, scenario, catchment, circ)
+        counts = units["count"].to_numpy(float)
+        pop = np.bincount(fi, weights=counts[pi], minlength=len(shel_m))
+        ratio_j = np.where(pop > 0, supply / np.where(pop > 0, pop, 1), 0.0)
+        acc = np.bincount(pi, weights=ratio_j[fi], minlength=len(out)).astype(float)
+    out["access_2sfca"] = np.round(acc, 3)
+    out = out.sort_values(["reachable", "distance_m"], ascending=[True, False],
+                          na_position="first", kind="stable")
+    out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=crs)
+    table = table.assign(_u=table["status"] == "usable").sort_values(
+        ["overloaded", "_u", "load_ratio", "demand"], ascending=[False, False, False, False],
+        kind="stable", na_position="last").drop(columns="_u").reset_index(drop=True)
+    return ShelterLoad(hazard=scenario.hazard, units=out, shelters=table, method=method,
+                       notes=notes, welfare_share=share)
+
+
+def write_outputs(result: ShelterLoad, scenario: Scenario, out: Any) -> list[Any]:
+    """``shelters_{hazard}.gpkg`` (shelter_load, demand_units, closed_roads),
+    ``shelter_load.csv``, ``demand_units.csv`` (unreachable first),
+    ``overloaded.csv`` and ``closed_roads.geojson`` — CSV in UTF-8 with BOM, all atomic."""
+    from pathlib import Path
+
+    from geo.layer_export import geojson_text, write_geopackage
+    from geo.scenario import closed_roads_frame
+    from layers.atomic import atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    units = result.units.to_crs(STORAGE_CRS)
+    closed = closed_roads_frame(scenario)
+    gpkg = out / f"shelters_{result.hazard}.gpkg"
+    write_geopackage({"shelter_load": result.shelters, "demand_units": units,
+                      "closed_roads": closed}, gpkg)
+    paths = [gpkg]
+    for name, frame in (("shelter_load.csv", result.shelters),
+                        ("demand_units.csv", units),
+                        ("overloaded.csv", result.shelters[result.shelters["overloaded"]])):
+        atomic_write_text(out / name, pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False),
+                          encoding="utf-8-sig")
+        paths.append(out / name)
+    atomic_write_text(out / "closed_roads.geojson", geojson_text(closed, properties=["state", "length_m"]))
+    paths.append(out / "closed_roads.geojson")
+    return paths

@@ -1,0 +1,330 @@
+"""災害ボランティアセンター (VC) plan: which candidate site to open, and who it serves.
+
+Candidates are the region's ``vc_sites``; in a scenario a candidate inside a
+zone of the hazard is unusable.  Travel is measured along the scenario network
+(closed roads avoided) — the drive network when the region has one, since VC
+teams travel by car — else straight line × circuity (labelled 推定).
+
+* **Ranking** per candidate: the demand-weighted travel to the 要配慮者 of its own
+  municipality (person·km, the 1-median objective), the same over the whole
+  region, and the worst-case reach (farthest unit and farthest usable shelter of
+  its municipality).  Candidates that leave people unreachable rank last.
+* **Plan** per municipality: its best site in normal times; if that site is
+  unusable in the scenario, the next usable site of the municipality, else a
+  **backup** from a neighbouring municipality (boundaries within 500 m) — the
+  usable candidate with the least travel to this municipality's demand — with the
+  route from it to the municipality's demand centre.
+* **p-median**: the ``p`` usable sites minimising total person·km over the
+  region (exact enumeration when the combinations are few, else greedy plus
+  one-swap interchange; the method is reported).
+* **Dispatch zones**: every unit and usable shelter to its nearest open VC.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.coverage import DEFAULT_CIRCUITY, demand_units, travel_od
+from geo.routing import Route, route
+from geo.scenario import Scenario
+from layers.boundaries import assign_municipality, neighbours
+from layers.crs import STORAGE_CRS
+from layers.errors import LayerError
+
+__all__ = ["VCPlan", "p_median", "vc_plan", "write_outputs"]
+
+log = logging.getLogger(__name__)
+
+MAX_ENUMERATION = 20000
+
+
+@dataclass
+class VCPlan:
+    """Candidates ranked, the plan per municipality, p-median, dispatch zones, routes."""
+
+    hazard: str
+    candidates: gpd.GeoDataFrame
+    plan: pd.DataFrame
+    units: gpd.GeoDataFrame
+    shelters: gpd.GeoDataFrame
+    median: dict[str, Any]
+    routes: dict[str, Route] = field(default_factory=dict)
+    method: str = "network"
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        c = self.candidates
+        return {
+            "hazard": self.hazard, "method": self.method,
+            "candidates": len(c), "usable": int((c["status"] == "usable").sum()),
+            "open": sorted(set(self.plan["open_site"]) - {""}),
+            "backups": int((self.plan["decision"] == "backup_neighbour").sum()),
+            "p_median": {k: self.median[k] for k in ("p", "sites", "person_km", "method")},
+            "people_unreachable": int(self.units.loc[self.units["vc_id"] == "", "count"].sum()),
+        }
+
+
+def p_median(cost: np.ndarray, weights: np.ndarray, p: int) -> tuple[list[int], float, str]:
+    """Choose ``p`` rows of ``cost`` (candidates × demand) minimising Σ weight × min cost.
+
+    Unreachable pairs (``inf``) cost twice the largest finite cost.  Exact by
+    enumeration up to :data:`MAX_ENUMERATION` combinations; otherwise greedy then
+    one-swap interchange until no swap improves.
+    """
+    c = np.asarray(cost, float)
+    finite = c[np.isfinite(c)]
+    big = 2 * float(finite.max()) if len(finite) else 1.0
+    c = np.where(np.isfinite(c), c, big)
+    w = np.asarray(weights, float)
+    n = c.shape[0]
+    p = max(1, min(p, n))
+
+    def total(sel: Sequence[int]) -> float:
+        return float(np.dot(c[list(sel)].min(axis=0), w))
+
+    if math.comb(n, p) <= MAX_ENUMERATION:
+        best = min(itertools.combinations(range(n), p), key=total)
+        return list(best), total(best), "exact"
+    chosen: list[int] = []
+    for _ in range(p):
+        rest = [i for i in range(n) if i not in chosen]
+        chosen.append(min(rest, key=lambda i: total([*chosen, i])))
+    improved = True
+    while improved:
+        improved = False
+        for k in range(p):
+            for i in range(n):
+                if i in chosen:
+                    continue
+                trial = [*chosen[:k], i, *chosen[k + 1:]]
+                if total(trial) < total(chosen) - 1e-9:
+                    chosen, improved = trial, True
+    return chosen, total(chosen), "greedy_interchange"
+
+
+def vc_plan(
+    density: gpd.GeoDataFrame,
+    vc_sites: gpd.GeoDataFrame,
+    scenario: Scenario,
+    *,
+    crs: str,
+    boundaries: gpd.GeoDataFrame,
+    shelters: gpd.GeoDataFrame | None = None,
+    network: Any = None,
+    normal_network: Any = None,
+    p: int | None = None,
+    circuity: float | None = None,
+) -> VCPlan:
+    """Rank VC candidates, plan one site per municipality, solve p-median, draw dispatch zones.
+
+    ``network``/``normal_network`` are the scenario and normal networks to travel
+    on (e.g. the drive network closed by :func:`geo.scenario.close_roads`); both
+    None means straight line × ``circuity``.  ``shelters`` are the shelters layer
+    with ``scenario.shelter_status`` aligned (only usable ones are dispatched).
+    """
+    if vc_sites is None or not len(vc_sites):
+        raise LayerError("災害VCの候補地（vc_sites）がありません。", layer="vc_sites",
+                         fix="地域設定に [layers.vc_sites] を追加してください。")
+    notes: list[str] = []
+    cand = vc_sites.reset_index(drop=True).to_crs(crs)
+    units = demand_units(density, crs=crs)
+    ux = np.column_stack([units.geometry.x, units.geometry.y])
+    cx = np.column_stack([cand.geometry.x, cand.geometry.y])
+    unit_muni = assign_municipality(units, boundaries, crs=crs).to_numpy()
+    codes = cand["muni_code"].astype(str).to_numpy() if "muni_code" in cand else np.full(len(cand), "")
+    spatial = assign_municipality(cand, boundaries, crs=crs).to_numpy()
+    cand_muni = np.where(np.isin(codes, boundaries["code"].astype(str)), codes, spatial)
+    in_zone = np.zeros(len(cand), bool)
+    if len(scenario.zones):
+        hit = scenario.zones.to_crs(crs).sindex.query(cand.geometry.to_numpy(), predicate="within")[0]
+        in_zone[np.unique(hit)] = True
+    usable = ~in_zone
+    circ = float(circuity or DEFAULT_CIRCUITY)
+    d_scen, method = travel_od(cx, ux, network=network, circuity=circ)  # VC → unit, (C, U)
+    d_norm, _ = travel_od(cx, ux, network=normal_network, circuity=circ) if network is not None \
+        else (d_scen, method)
+    counts = units["count"].to_numpy(float)
+
+    shel = None
+    d_shel = np.zeros((len(cand), 0))
+    if shelters is not None and scenario.shelter_status is not None:
+        ok = scenario.shelter_status.to_numpy() == "usable"
+        shel = shelters.reset_index(drop=True)[ok].to_crs(crs)
+        sx = np.column_stack([shel.geometry.x, shel.geometry.y])
+        d_shel, _ = travel_od(cx, sx, network=network, circuity=circ)
+        shel_muni = assign_municipality(shel, boundaries, crs=crs).to_numpy()
+
+    rows = []
+    for i in range(len(cand)):
+        own = unit_muni == cand_muni[i]
+        d = d_scen[i]
+        reach = np.isfinite(d)
+        unreach = float(counts[own & ~reach].sum())
+        worst_shel = np.nan
+        if shel is not None and len(shel):
+            m = (shel_muni == cand_muni[i]) & np.isfinite(d_shel[i])
+            worst_shel = float(d_shel[i][m].max()) if m.any() else np.nan
+        own_reach = own & reach
+        rows.append({
+            "site_id": str(cand.at[i, "site_id"]), "name": cand.at[i, "name"],
+            "muni_code": cand_muni[i],
+            "priority": cand.at[i, "priority"] if "priority" in cand else pd.NA,
+            "status": "usable" if usable[i] else "in_zone",
+            "person_km_muni": round(float(np.sum(np.where(own_reach, d, 0) * counts) / 1000), 2),
+            "person_km_all": round(float(np.sum(np.where(reach, d, 0) * counts) / 1000), 2),
+            "mean_m_muni": round(float(np.average(d[own_reach], weights=counts[own_reach])), 1)
+            if own_reach.any() else np.nan,
+            "worst_unit_m": round(float(d[own_reach].max()), 1) if own_reach.any() else np.nan,
+            "worst_shelter_m": round(worst_shel, 1) if np.isfinite(worst_shel) else np.nan,
+            "people_unreachable_muni": int(unreach),
+        })
+    table = pd.DataFrame(rows)
+    table["_u"] = ~usable
+    table = table.sort_values(["muni_code", "_u", "people_unreachable_muni", "person_km_muni"],
+                              kind="stable")
+    table["rank_in_muni"] = table.groupby("muni_code").cumcount() + 1
+    table = table.drop(columns="_u").sort_index()
+    candidates = gpd.GeoDataFrame(table, geometry=cand.geometry.to_crs(STORAGE_CRS).to_numpy(),
+                                  crs=STORAGE_CRS)
+
+    # the plan, municipality by municipality
+    neigh = neighbours(boundaries, crs=crs)
+    plan_rows = []
+    routes: dict[str, Route] = {}
+    muni_names = dict(zip(boundaries["code"].astype(str), boundaries["name"].astype(str), strict=False))
+    for code in boundaries["code"].astype(str):
+        own = unit_muni == code
+        if not own.any():
+            continue
+        mine = np.flatnonzero(cand_muni == code)
+        cost_norm = np.array([np.sum(np.where(np.isfinite(d_norm[i]) & own, d_norm[i], 0) * counts)
+                              + 1e12 * np.sum(~np.isfinite(d_norm[i]) & own) for i in mine])
+        normal_best = int(mine[np.argmin(cost_norm)]) if len(mine) else -1
+        row: dict[str, Any] = {"muni_code": code, "muni_name": muni_names.get(code, ""),
+                               "people": int(counts[own].sum()),
+                               "normal_site": str(cand.at[normal_best, "site_id"])
+                               if normal_best >= 0 else ""}
+
+        def best_of(idx: np.ndarray, own: np.ndarray = own) -> int:
+            idx = idx[usable[idx]]
+            if not len(idx):
+                return -1
+            c = [(np.sum(~np.isfinite(d_scen[i]) & own),
+                  np.sum(np.where(np.isfinite(d_scen[i]) & own, d_scen[i], 0) * counts)) for i in idx]
+            return int(idx[min(range(len(idx)), key=lambda k: c[k])])
+
+        if normal_best >= 0 and usable[normal_best]:
+            chosen, decision = normal_best, "as_normal"
+        elif (alt := best_of(mine)) >= 0:
+            chosen, decision = alt, "next_in_municipality"
+        else:
+            pool = np.flatnonzero(np.isin(cand_muni, list(neigh.get(code, set()))))
+            chosen = best_of(pool)
+            if chosen < 0:
+                chosen = best_of(np.arange(len(cand)))
+            decision = "backup_neighbour" if chosen >= 0 else "none"
+        row["decision"] = decision
+        row["open_site"] = str(cand.at[chosen, "site_id"]) if chosen >= 0 else ""
+        row["open_site_name"] = cand.at[chosen, "name"] if chosen >= 0 else ""
+        row["open_site_muni"] = cand_muni[chosen] if chosen >= 0 else ""
+        if chosen >= 0:
+            d = d_scen[chosen]
+            fin = np.isfinite(d) & own
+            row["person_km"] = round(float(np.sum(np.where(fin, d, 0) * counts) / 1000), 2)
+            row["worst_unit_m"] = round(float(d[fin].max()), 1) if fin.any() else np.nan
+            row["people_unreachable"] = int(counts[own & ~np.isfinite(d)].sum())
+        if decision == "backup_neighbour" and network is not None:
+            centre = np.average(ux[own], axis=0, weights=counts[own])
+            profile = "drive" if getattr(network, "directed", False) else "walk"
+            r = route(network, tuple(cx[chosen]), tuple(centre), profile=profile,
+                      base=normal_network)
+            routes[f"backup-{code}"] = r
+            row["route_length_m"] = round(r.length_m, 1) if r.found and r.length_m else np.nan
+        plan_rows.append(row)
+    plan = pd.DataFrame(plan_rows)
+    if (plan["decision"] == "backup_neighbour").any():
+        notes.append("最適な候補地が使えない市町村に、隣接市町村の候補地を代替として示しました。")
+
+    # p-median over usable sites
+    use_idx = np.flatnonzero(usable)
+    p_eff = p or max(1, int(plan["muni_code"].nunique()))
+    if len(use_idx):
+        sel, obj, how = p_median(d_scen[use_idx], counts, min(p_eff, len(use_idx)))
+        median = {"p": len(sel), "sites": [str(cand.at[int(use_idx[k]), "site_id"]) for k in sel],
+                  "person_km": round(obj / 1000, 2), "method": how}
+    else:
+        median = {"p": 0, "sites": [], "person_km": None, "method": "none"}
+        notes.append("使える災害VCの候補地がありません。")
+
+    # dispatch zones
+    open_ids = [s for s in dict.fromkeys(plan["open_site"]) if s]
+    open_idx = np.array([int(np.flatnonzero(cand["site_id"].astype(str) == s)[0]) for s in open_ids],
+                        np.int64)
+    vc_unit = np.full(len(units), "", dtype=object)
+    dist_unit = np.full(len(units), np.nan)
+    if len(open_idx):
+        sub = d_scen[open_idx]
+        k = np.argmin(sub, axis=0)
+        best = sub[k, np.arange(len(units))]
+        ok = np.isfinite(best)
+        vc_unit[ok] = np.array(open_ids, dtype=object)[k[ok]]
+        dist_unit[ok] = np.round(best[ok], 1)
+    units_out = gpd.GeoDataFrame(
+        {"unit_id": units["unit_id"], "count": units["count"], "muni_code": unit_muni,
+         "vc_id": vc_unit, "vc_distance_m": dist_unit},
+        geometry=units.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
+    if shel is not None and len(shel) and len(open_idx):
+        sub = d_shel[open_idx]
+        k = np.argmin(sub, axis=0)
+        best = sub[k, np.arange(sub.shape[1])]
+        ok = np.isfinite(best)
+        shel_out = gpd.GeoDataFrame(
+            {"shelter_id": shel["shelter_id"].astype(str).to_numpy(), "name": shel["name"].to_numpy(),
+             "muni_code": shel_muni,
+             "vc_id": np.where(ok, np.array(open_ids, dtype=object)[k], ""),
+             "vc_distance_m": np.where(ok, np.round(best, 1), np.nan)},
+            geometry=shel.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
+    else:
+        shel_out = gpd.GeoDataFrame({"shelter_id": [], "vc_id": []}, geometry=[], crs=STORAGE_CRS)
+    return VCPlan(hazard=scenario.hazard, candidates=candidates, plan=plan, units=units_out,
+                  shelters=shel_out, median=median, routes=routes, method=method, notes=notes)
+
+
+def write_outputs(result: VCPlan, out: Any) -> list[Any]:
+    """``vc_plan_{hazard}.gpkg`` (vc_candidates, dispatch_units, dispatch_shelters, backup_routes),
+    ``vc_candidates.csv``, ``vc_plan.csv``, ``dispatch_shelters.csv`` (UTF-8 with BOM) and,
+    when a backup is proposed, ``backup_routes.geojson``/``.gpx`` — all atomic."""
+    from pathlib import Path
+
+    from geo.layer_export import write_geopackage
+    from geo.route_sheet import route_frames
+    from geo.routing import write_route_outputs
+    from layers.atomic import atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = route_frames(result.routes, crs=next((r.crs for r in result.routes.values()), STORAGE_CRS))
+    routes = (gpd.GeoDataFrame(pd.concat([f.to_crs(STORAGE_CRS) for f in frames.values()],
+                                         ignore_index=True), crs=STORAGE_CRS)
+              if frames else gpd.GeoDataFrame({"route": []}, geometry=[], crs=STORAGE_CRS))
+    gpkg = out / f"vc_plan_{result.hazard}.gpkg"
+    write_geopackage({"vc_candidates": result.candidates, "dispatch_units": result.units,
+                      "dispatch_shelters": result.shelters, "backup_routes": routes}, gpkg)
+    paths = [gpkg]
+    for name, frame in (("vc_candidates.csv", result.candidates), ("vc_plan.csv", result.plan),
+                        ("dispatch_shelters.csv", result.shelters)):
+        table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        atomic_write_text(out / name, table.to_csv(index=False), encoding="utf-8-sig")
+        paths.append(out / name)
+    if result.routes:
+        paths += write_route_outputs(result.routes, out, stem="backup_routes")
+    return paths

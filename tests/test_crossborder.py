@@ -1,0 +1,97 @@
+"""広域連携: units better served across a municipal border, VC matrix, partner pairs."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from geo.crossborder import area_demand, crossborder
+from geo.network import from_graph
+
+
+@pytest.fixture(scope="module")
+def demo_cross(demo_region):  # type: ignore[no-untyped-def]
+    net = from_graph(demo_region.roads, crs=demo_region.crs)
+    layers = demo_region.layers
+    return crossborder(layers["vulnerable"], {"shelters": layers["shelters"], "places": layers["places"]},
+                       layers["boundaries"], crs=demo_region.crs, network=net,
+                       vc_sites=layers["vc_sites"])
+
+
+def test_cross_units_are_strictly_nearer_across_the_border(demo_cross):
+    u = demo_cross.units
+    cross = u[u["cross"]]
+    assert len(cross) > 0
+    assert (cross["nearest_muni"] != cross["muni_code"]).all()
+    own = cross["own_m"].fillna(np.inf)
+    assert (cross["nearest_m"] < own).all()
+    assert np.allclose(cross["saving_m"].dropna(), (own - cross["nearest_m"])[own < np.inf], atol=0.11)
+    not_cross = u[~u["cross"] & u["own_m"].notna()]
+    assert (not_cross["own_m"] <= not_cross["nearest_m"] + 0.11).all() | \
+        (not_cross["nearest_muni"] == not_cross["muni_code"]).all()
+
+
+def test_pair_totals_equal_cross_people(demo_cross):
+    u = demo_cross.units
+    for layer, people in u[u["cross"]].groupby("layer")["count"].sum().items():
+        assert int(demo_cross.pairs.loc[demo_cross.pairs["layer"] == layer, "people"].sum()) == people
+
+
+def test_vc_matrix_and_partners(demo_cross):
+    m = demo_cross.vc_matrix
+    assert list(m.index) == list(m.columns) == ["05901", "05902", "05903"]
+    assert np.allclose(np.diag(m.to_numpy()), 0) and np.allclose(m.to_numpy(), m.to_numpy().T)
+    p = demo_cross.partners
+    assert len(p) >= 1 and (p["muni_a"] < p["muni_b"]).all()
+    assert set(p["muni_a"]) | set(p["muni_b"]) == {"05901", "05902", "05903"}
+
+
+def test_cli_crossborder_on_the_demo(demo_dir, tmp_path, run_cli):
+    code, out, err = run_cli("crossborder", demo_dir / "region.toml", "--hazard", "flood",
+                             "--out", tmp_path)
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["municipalities"] == 3 and s["method"] == "network" and s["partners"]
+    for name in ("crossborder.gpkg", "crossborder_pairs.csv", "partners.csv", "vc_matrix.csv",
+                 "flows.geojson"):
+        assert (tmp_path / name).exists()
+    assert (tmp_path / "partners.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    flows = gpd.read_file(tmp_path / "flows.geojson")
+    assert (flows.geom_type == "LineString").all()
+
+
+def test_all_25_akita_municipalities_in_straight_line_mode(shared_data, tmp_path, run_cli):
+    """Real N03 + 3,347 real GSI points + 町字 stand-in areas, the whole prefecture in one run."""
+    d = shared_data / "akita"
+    machiaza = sorted((d / "machiaza").glob("*.json"))
+    toml = tmp_path / "akita.toml"
+    toml.write_text(f"""[region]
+name = "秋田県"
+[layers.boundaries]
+path = "{d}/boundaries/n03_akita_2021_simplified.geojson"
+code = "N03_007"
+name = "N03_004"
+[layers.shelters]
+path = ["{d}/shelters/gsi_emergency_sites_akita.csv", "{d}/shelters/gsi_evacuation_shelters_akita.csv"]
+[layers.neighbourhoods]
+path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
+""", encoding="utf-8")
+    code, out, err = run_cli("crossborder", toml, "--straight-line", "--out", tmp_path / "cb")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["municipalities"] == 25
+    assert s["method"] == "推定（直線距離×迂回率）"
+    assert s["units"] > 7000 and s["cross_units"] > 0
+    partners = (tmp_path / "cb" / "partners.csv").read_text("utf-8-sig")
+    assert "05" in partners
+    m = (tmp_path / "cb" / "vc_matrix.csv").read_text("utf-8-sig").splitlines()
+    assert len(m) == 26  # header + 25 municipalities
+    assert any("代替指標" in n for n in s["notes"])  # counted by area, and said so
+
+
+def test_area_demand_is_labelled_a_proxy(demo_region):
+    dens = area_demand(demo_region.layers["neighbourhoods"])
+    assert dens.attrs["proxy"] and (dens["count"] == 1).all()

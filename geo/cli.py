@@ -139,6 +139,7 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
                          crs=region.crs, network=net, neighbourhoods=region.layers["neighbourhoods"])
     atomic_write_text(out / "consolidation_by_area.csv", cons.by_area.to_csv(index=False),
                       encoding="utf-8-sig")
+    disaster = _demo_disaster(region, out)
     fig = static_map(region.layers, crs=region.crs, title=f"{region.name}　避難所と洪水浸水想定",
                      roads=region.roads, fictional=True, attribution=region.attribution())
     save_map(fig, out / "map.png", dpi=150)
@@ -147,8 +148,46 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
                           if k != "categories"},
         "coverage": {**cov.summary(), "gaps": len(gap)},
         "consolidation": cons.summary(),
+        **disaster,
         "map": str(out / "map.png"),
     }
+
+
+def _demo_disaster(region: Any, out: Path) -> dict[str, Any]:
+    """The flood scenario of the demo: shelters, the VC plan, 広域連携 and one route sheet."""
+    from geo import crossborder as cb
+    from geo import shelter_load as sl
+    from geo import vc_plan as vp
+    from geo.route_sheet import route_sheet
+    from geo.routing import compare, route, write_route_outputs
+    from geo.scenario import region_scenario
+
+    lay = region.layers
+    flood = region_scenario(region, "flood")
+    load = sl.shelter_load(lay["vulnerable"], lay["shelters"], flood, crs=region.crs)
+    sl.write_outputs(load, flood, out / "shelters_flood")
+    by_car = region_scenario(region, "flood", drive=True)
+    plan = vp.vc_plan(lay["vulnerable"], lay["vc_sites"], by_car, crs=region.crs,
+                      boundaries=lay["boundaries"], shelters=lay["shelters"], network=by_car.network,
+                      normal_network=by_car.base)
+    vp.write_outputs(plan, out / "vc_plan_flood")
+    usable = lay["shelters"][flood.shelter_status.to_numpy() == "usable"]
+    cross = cb.crossborder(lay["vulnerable"], {"shelters": usable, "places": lay["places"]},
+                           lay["boundaries"], crs=region.crs, network=flood.network,
+                           vc_sites=lay["vc_sites"])
+    cb.write_outputs(cross, out / "crossborder_flood")
+    sites = lay["vc_sites"].set_index("site_id").to_crs(region.crs).geometry
+    a, b = (sites["VC02"].x, sites["VC02"].y), (sites["VC03"].x, sites["VC03"].y)
+    assert flood.base is not None and flood.network is not None
+    routes = {"normal": route(flood.base, a, b),
+              "hazard": route(flood.network, a, b, base=flood.base)}
+    comparison = compare(routes["normal"], routes["hazard"], flood.closed)
+    write_route_outputs(routes, out / "route_vc02_vc03")
+    route_sheet(routes, out / "route_vc02_vc03" / "route_sheet.pdf", net=flood.base,
+                title="ルート: 湖北市総合体育館 → 湖南町保健福祉センター", comparison=comparison,
+                zones=flood.zones, closed=flood.closed, fictional=True, attribution=region.attribution())
+    return {"shelters_flood": load.summary(), "vc_plan_flood": plan.summary(),
+            "crossborder_flood": cross.summary(), "route_vc02_vc03": comparison}
 
 
 def _parse_layers(value: str | None, available: Sequence[str]) -> list[str] | None:

@@ -53,6 +53,8 @@ class CrossBorder:
     partners: pd.DataFrame
     flows: gpd.GeoDataFrame
     method: str
+    vc_points: pd.DataFrame
+    """The point standing for each municipality's VC (a candidate's name, or 推定)."""
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
@@ -237,14 +239,13 @@ def crossborder(
             props.append(r.to_dict())
     flows = gpd.GeoDataFrame(pd.DataFrame(props, columns=pairs.columns), geometry=lines, crs=crs) \
         .to_crs(STORAGE_CRS)
-    vc_points = pd.DataFrame({"muni_code": codes, "vc": vc_label})
-    vc_matrix.attrs["vc_points"] = vc_points
+    vc_points = pd.DataFrame({"muni_code": codes, "name": names, "vc": vc_label})
     if (vc_label == "市町村の代表点（推定）").any():
         notes.append("災害VCの候補地がない市町村は、市町村の代表点（推定）で VC 間の距離を測りました。")
     log.info("cross-border: %d municipalities, %d pairs (neighbour gap %s m)", len(codes), len(pairs),
              NEIGHBOUR_GAP)
     return CrossBorder(units=unit_table, pairs=pairs, vc_matrix=vc_matrix, partners=partners,
-                       flows=flows, method=method, notes=notes)
+                       flows=flows, method=method, vc_points=vc_points, notes=notes)
 
 
 def write_outputs(result: CrossBorder, out: Any) -> list[Any]:

@@ -44,6 +44,10 @@ from layers.vulnerable import MESH_SIZES, mesh_cells
 __all__ = [
     "BASEMAPS",
     "MeshCanvasLayer",
+    "add_coverage",
+    "add_legend",
+    "add_lines",
+    "add_marks",
     "region_map",
 ]
 
@@ -650,5 +654,57 @@ def add_coverage(
     entries = [("area", COVERAGE_PALETTE[i], text) for i, text in enumerate(labels)]
     entries.append(("dash", "#000000", "空白地帯（順位）"))
     folium.LayerControl(collapsed=True).add_to(m)
-    m.add_child(_Html(_legend_html(entries, "居場所までの道のり").replace(
-        "bottom:26px;right:10px", "top:60px;left:10px")))
+    add_legend(m, entries, "居場所までの道のり")
+
+
+def add_lines(
+    m: folium.Map,
+    lines: gpd.GeoDataFrame,
+    *,
+    name: str,
+    color: str,
+    weight: float | Sequence[float] = 3.0,
+    dash: str | None = None,
+    tooltip: str | None = None,
+    class_name: str = "",
+) -> None:
+    """Draw lines (routes, closed roads, cross-border flows) as one toggleable layer.
+
+    ``weight`` may be one value or one per line (flows scaled by people);
+    ``tooltip`` names a text column shown on hover.
+    """
+    if lines is None or not len(lines):
+        return
+    frame = lines.to_crs(STORAGE_CRS)
+    weights = np.broadcast_to(np.asarray(weight, float), (len(frame),))
+    group = folium.FeatureGroup(name=name)
+    for w in sorted(set(weights.tolist())):
+        part = frame[weights == w]
+        folium.GeoJson(
+            _geojson(part, [tooltip] if tooltip else []),
+            style_function=lambda _f, w=w: {"color": color, "weight": w, "opacity": 0.9,
+                                            "dashArray": dash, "className": class_name},
+            tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False) if tooltip else None,
+        ).add_to(group)
+    group.add_to(m)
+
+
+def add_marks(m: folium.Map, points: gpd.GeoDataFrame, *, name: str, color: str, label: str,
+              radius: float | Sequence[float] = 8.0) -> None:
+    """Circle marks with a tooltip (start/goal of a route, loaded shelters sized by demand)."""
+    if points is None or not len(points):
+        return
+    frame = points.to_crs(STORAGE_CRS)
+    radii = np.broadcast_to(np.asarray(radius, float), (len(frame),))
+    group = folium.FeatureGroup(name=name)
+    for (_, row), r in zip(frame.iterrows(), radii, strict=True):
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=float(r), color="#222",
+                            weight=1, fill=True, fill_color=color, fill_opacity=0.85,
+                            tooltip=str(row[label])).add_to(group)
+    group.add_to(m)
+
+
+def add_legend(m: folium.Map, entries: Sequence[tuple[str, str, str]], title: str) -> None:
+    """A legend box (entries: ("line"|"point"|"area", colour, label)) at the top left."""
+    m.add_child(_Html(_legend_html(entries, title).replace("bottom:26px;right:10px",
+                                                           "top:60px;left:10px")))

@@ -262,7 +262,7 @@ def snap(net: Network, x: np.ndarray, y: np.ndarray, *, max_access: float = 500.
     """Snap metric points to their nearest road segment (one bulk STRtree query)."""
     lines, tree = _segment_tree(net)
     pts = shapely.points(np.asarray(x, float), np.asarray(y, float))
-    (pi, si), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    pi, si, dist = _nearest_query(tree, np.asarray(x, float), np.asarray(y, float))
     seg = np.full(len(pts), -1, np.int64)
     acc = np.full(len(pts), np.inf)
     seg[pi], acc[pi] = si, dist
@@ -649,9 +649,9 @@ def distances_from_points(
     """
     _lines, tree = _segment_tree(net)
     px, py = np.asarray(x, float), np.asarray(y, float)
-    pts = shapely.points(px, py)
-    pi, si = tree.query(pts, predicate="dwithin", distance=join_radius)
-    (ni, ns), nd = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    n = len(px)
+    pi, si = _within_query(tree, px, py, join_radius)
+    ni, ns, nd = _nearest_query(tree, px, py)
     lonely = np.setdiff1d(ni[nd <= max_access], pi)  # no road within the join radius
     keep = np.isin(ni, lonely)
     pi, si = np.r_[pi, ni[keep]], np.r_[si, ns[keep]]
@@ -679,7 +679,6 @@ def distances_from_points(
                 c = abs(tf - t[k]) + acc[k] + facilities.access[j]
                 if c < cost[k]:
                     cost[k], ident[k] = c, j
-    n = len(pts)
     best = np.full(n, np.inf)
     which = np.full(n, -1, np.int64)
     used = np.full(n, np.inf)
@@ -714,6 +713,46 @@ def point_od(net: Network, origins: np.ndarray, destinations: np.ndarray, *,
         out[:, j] = distances_from_points(net, o[:, 0], o[:, 1], node_d, node_f, one,
                                           max_access=max_access)[0]
     return out
+
+
+_QUERIES: weakref.WeakKeyDictionary[shapely.STRtree, dict[tuple[str, bytes, float], Any]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _points_key(kind: str, x: np.ndarray, y: np.ndarray, param: float) -> tuple[str, bytes, float]:
+    h = hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16)
+    h.update(np.ascontiguousarray(y).tobytes())
+    return kind, h.digest(), float(param)
+
+
+def _remember(tree: shapely.STRtree, key: tuple[str, bytes, float], compute: Any) -> Any:
+    """Spatial queries of the same points against the same road geometry are computed once:
+    a scenario network shares its segment tree with the normal network, so switching the
+    hazard never repeats them (a few entries per tree)."""
+    store = _QUERIES.setdefault(tree, {})
+    if key not in store:
+        if len(store) >= 8:
+            store.pop(next(iter(store)))
+        store[key] = compute()
+    return store[key]
+
+
+def _nearest_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        (pi, si), d = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        return pi, si, d
+
+    return _remember(tree, _points_key("nearest", x, y, 0.0), run)  # type: ignore[no-any-return]
+
+
+def _within_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray, radius: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        pi, si = tree.query(shapely.points(x, y), predicate="dwithin", distance=radius)
+        return pi, si
+
+    return _remember(tree, _points_key("within", x, y, radius), run)  # type: ignore[no-any-return]
 
 
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (

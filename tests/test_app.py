@@ -137,3 +137,57 @@ def test_coverage_page_exports_a_png(app):
     app.button(key="cov_make_png").click().run()
     assert not app.exception
     assert app.session_state["cov_png"][:4] == b"\x89PNG"
+
+
+def test_shelters_page_shows_the_cli_numbers(app, demo_dir, tmp_path, run_cli):
+    app.switch_page("ui/pages/shelters_page.py").run()
+    assert not app.exception
+    app.selectbox(key="sh_hazard").set_value("flood").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    code, out, _err = run_cli("shelters", demo_dir / "region.toml", "--hazard", "flood",
+                              "--out", tmp_path)
+    assert code == 0
+    cli = json.loads(out)
+    assert metrics["避難先に行けない要配慮者"] == f"{cli['demand_unreachable']:,} 人"
+    assert metrics["避難先のある要配慮者"] == f"{cli['demand_assigned']:,} 人"
+    assert metrics["収容人数を超える避難所"] == str(cli["overloaded"])
+    assert metrics["通行止めの道路"] == f"{cli['closed_segments']:,}"
+    assert "tomoni-closed" in _component_args(app)["script"]
+
+
+def test_vc_route_page_draws_normal_and_hazard_routes(app, demo_dir, tmp_path, run_cli):
+    app.switch_page("ui/pages/vc_route_page.py").run()
+    assert not app.exception
+    app.selectbox(key="vc_hazard").set_value("flood").run()
+    start = next(o for o in app.selectbox(key="vc_from").options if "VC02" in o)
+    end = next(o for o in app.selectbox(key="vc_to").options if "VC03" in o)
+    app.selectbox(key="vc_from").set_value(start).run()
+    app.selectbox(key="vc_to").set_value(end).run()
+    assert not app.exception
+    script = _component_args(app)["script"]
+    assert "tomoni-route-normal" in script and "tomoni-route-hazard" in script
+    table = next(d.value for d in app.dataframe if "迂回率" in d.value.columns)
+    _code, out, _err = run_cli("route", demo_dir / "region.toml", "--from", "VC02", "--to", "VC03",
+                              "--hazard", "flood", "--out", tmp_path)
+    cli = json.loads(out)
+    assert table["距離 m"].iloc[0] == cli["normal"]["length_m"]
+    assert table["距離 m"].iloc[1] == cli["hazard"]["length_m"]
+    plan = app.dataframe[0].value
+    assert "VC01" not in plan["open_site"].tolist()
+    app.button(key="vc_sheet_make").click().run()
+    assert not app.exception
+    assert app.session_state["vc_sheet"][1][:4] == b"%PDF"
+
+
+def test_crossborder_page(app, demo_dir, tmp_path, run_cli):
+    app.switch_page("ui/pages/crossborder_page.py").run()
+    assert not app.exception
+    _code, out, _err = run_cli("crossborder", demo_dir / "region.toml", "--out", tmp_path)
+    cli = json.loads(out)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["市町村境を越えた方が近い要配慮者"] == f"{sum(cli['cross_people'].values()):,} 人"
+    assert "tomoni-flow" in _component_args(app)["script"]
+    partners = app.dataframe[0].value
+    assert [f"{a}-{b}" for a, b in zip(partners["muni_a"], partners["muni_b"], strict=True)] == \
+        cli["partners"]

@@ -264,7 +264,7 @@ def test_p_median_exact_equals_brute_force():
     rng = np.random.default_rng(3)
     cost = rng.uniform(100, 5000, size=(7, 40))
     w = rng.integers(1, 20, size=40)
-    sel, obj, how = p_median(cost, w, 3)
+    _sel, obj, how = p_median(cost, w, 3)
     import itertools
 
     brute = min(float(np.dot(cost[list(c)].min(axis=0), w)) for c in itertools.combinations(range(7), 3))
@@ -281,7 +281,7 @@ def test_p_median_interchange_on_a_larger_instance_is_close_to_optimal():
     old = vp.MAX_ENUMERATION
     try:
         vp.MAX_ENUMERATION = 1
-        sel, obj, how = p_median(cost, w, 3)
+        _sel, obj, how = p_median(cost, w, 3)
     finally:
         vp.MAX_ENUMERATION = old
     assert how == "greedy_interchange" and obj <= exact * 1.05

@@ -18,6 +18,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.network import Network, load_network, region_network
+from geo.scenario import Scenario, make_scenario
 from layers.demo import ensure_demo
 from layers.region import LAYER_KEYS, LAYER_LABELS, Region, load_region, read_config
 
@@ -73,6 +75,42 @@ def current_region() -> Region:
     if src.get("kind") == "toml":
         return open_region(Path(src["path"]))
     return open_region(demo_toml())
+
+
+def _source_toml() -> Path:
+    src = st.session_state.get("source", {"kind": "demo"})
+    return Path(src["path"]) if src.get("kind") == "toml" else demo_toml()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _network(path: str, mtime: float, drive: bool) -> Network | None:
+    region = open_region(Path(path))
+    roads = region.config.roads
+    if roads is None:
+        return None
+    if drive and roads.drive is not None:
+        return load_network(roads.drive, network="drive", crs=region.crs)
+    return region_network(region)
+
+
+def network(*, drive: bool = False) -> Network | None:
+    """The region's road network as arrays (shared, read-only; None without roads)."""
+    path = _source_toml().resolve()
+    return _network(str(path), path.stat().st_mtime, drive)
+
+
+def scenario(hazard: str, *, drive: bool = False) -> Scenario:
+    """This session's scenario of ``hazard`` (its shelters include the session's uploads)."""
+    ss = st.session_state
+    key = (repr(ss.get("source")), hazard, drive, len(uploads()))
+    cache = ss.setdefault("_scenarios", {})
+    if key not in cache:
+        lay = layers()
+        if len(cache) > 6:
+            cache.clear()
+        cache[key] = make_scenario(hazard, hazards=lay.get("hazards"), network=network(drive=drive),
+                                   shelters=lay.get("shelters"))
+    return cache[key]  # type: ignore[no-any-return]
 
 
 def uploads() -> list[Upload]:

@@ -118,3 +118,48 @@ def test_register_upload_shows_only_the_anonymised_density(app_url, page, demo_d
         "els => els.map(e => e.textContent).join('\\n')")
     (tmp_path / "map_scripts.js").write_text(scripts, "utf-8")
     assert "氏名" not in scripts
+
+
+def test_disaster_pages_in_the_browser(app_url, page):
+    """避難所と要配慮者, 災害VC・ルート (a click sets the goal; both routes drawn), 広域連携."""
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "避難所と要配慮者")
+    frame = _wait_map(page)
+    frame.locator("path.tomoni-closed").first.wait_for(state="attached", timeout=60_000)
+    page.get_by_text("避難先に行けない単位（最優先）").wait_for(timeout=30_000)
+    _no_exception(page)
+
+    _goto_page(page, "災害VC・ルート")
+    frame = _wait_map(page)
+    page.get_by_text("災害VCの候補地と開設計画").wait_for(timeout=60_000)
+    # from VC02; the goal: "地図をクリックした地点", then a click on the map near 本町体育館
+    page.locator('[data-testid="stSelectbox"]').nth(1).click()
+    page.get_by_role("option", name="湖北市総合体育館（VC02）").click()
+    page.wait_for_timeout(1000)
+    page.locator('[data-testid="stSelectbox"]').nth(2).click()
+    page.get_by_role("option", name="地図をクリックした地点").click()
+    page.wait_for_timeout(1000)
+    page.locator('[data-testid="stRadio"]').last.get_by_text("目的地").click()
+    page.wait_for_timeout(2500)
+    _wait_map(page)
+    leaflet = page.locator(MAP_FRAME).element_handle().content_frame()
+    x, y = leaflet.evaluate(
+        "() => { const k = Object.keys(window).find(k => k.startsWith('map_'));"
+        " const p = window[k].latLngToContainerPoint([39.639438, 140.426342]); return [p.x, p.y]; }")
+    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    box = page.locator(MAP_FRAME).bounding_box()
+    page.mouse.click(box["x"] + x - 14, box["y"] + y + 6)  # beside the marker: a map click
+    page.wait_for_timeout(3000)  # the click reruns the page once
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator("path.tomoni-route-normal").first.wait_for(state="attached", timeout=90_000)
+    frame.locator("path.tomoni-route-hazard").first.wait_for(state="attached", timeout=30_000)
+    _no_exception(page)
+
+    _goto_page(page, "広域連携")
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path.tomoni-flow").first.wait_for(state="attached", timeout=90_000)
+    page.get_by_text("相互応援協定の相手の候補").first.wait_for(timeout=30_000)
+    _no_exception(page)
+    assert page.failed == [], page.failed

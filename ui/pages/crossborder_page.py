@@ -1,0 +1,90 @@
+"""広域連携: people better served across a municipal border, and partner municipalities."""
+
+from __future__ import annotations
+
+import folium
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.crossborder import area_demand, crossborder
+from geo.maps import add_legend, add_lines, region_map
+from layers.errors import LayerError
+from layers.shelters import HAZARD_LABELS
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(f"{t('page_cross')}: {region.name}")
+layers = state.layers()
+if "boundaries" not in layers or not ({"shelters", "places"} & set(layers)):
+    st.warning(t("need_shelters"))
+    st.stop()
+
+hazard = st.selectbox(t("scenario_hazard"), ["", *HAZARD_LABELS], key="cb_hazard",
+                      format_func=lambda k: HAZARD_LABELS.get(k, t("no_hazard")))
+key = (repr(ss.get("source")), hazard, len(state.uploads()))
+if ss.get("_cb_key") != key:
+    with st.status(t("computing"), expanded=False) as status:
+        try:
+            scen = state.scenario(hazard or "earthquake")
+            density = layers.get("vulnerable")
+            if density is None and "neighbourhoods" in layers:
+                density = area_demand(layers["neighbourhoods"])
+            if density is None:
+                st.warning(t("need_vulnerable"))
+                st.stop()
+            fac = {}
+            if "shelters" in layers:
+                usable = scen.shelter_status.to_numpy() == "usable" if hazard and \
+                    scen.shelter_status is not None else np.ones(len(layers["shelters"]), bool)
+                fac["shelters"] = layers["shelters"][usable]
+            if "places" in layers:
+                fac["places"] = layers["places"]
+            ss["_cb"] = crossborder(density, fac, layers["boundaries"], crs=region.crs,
+                                    network=scen.network if hazard else scen.base,
+                                    vc_sites=layers.get("vc_sites"))
+        except LayerError as err:
+            st.error(err.message)
+            st.stop()
+        ss["_cb_key"] = key
+        status.update(label=t("loaded"), state="complete")
+res = ss["_cb"]
+s = res.summary()
+m1, m2, m3 = st.columns(3)
+m1.metric(t("cross_flows"), f"{sum(s['cross_people'].values()):,} 人")
+m2.metric("市町村の組", f"{s['pairs']}")
+m3.metric(t("partners"), f"{len(s['partners'])}")
+for note in res.notes:
+    st.caption(note)
+
+layer_pick = st.radio(t("cross_layer"), sorted(res.pairs["layer"].unique()) or ["shelters"],
+                      horizontal=True, key="cb_layer",
+                      format_func=lambda k: {"shelters": "避難所", "places": "居場所"}.get(k, k))
+flows = res.flows[res.flows["layer"] == layer_pick] if len(res.flows) else res.flows
+shown = {k: layers[k] for k in ("boundaries",) if k in layers}
+m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
+               layer_control=False)
+if len(flows):
+    people = flows["people"].to_numpy(float)
+    widths = np.round(2 + 10 * np.sqrt(people / people.max()), 0)
+    lines = flows.assign(label=[f"{a} → {b}: {int(p)} 人" for a, b, p in
+                                zip(flows["from_muni"], flows["to_muni"], flows["people"], strict=True)])
+    add_lines(m, lines, name=t("cross_flows"), color="#8e24aa", weight=widths, tooltip="label",
+              class_name="tomoni-flow")
+    add_legend(m, [("line", "#8e24aa", t("cross_flows"))], t("page_cross"))
+folium.LayerControl(collapsed=True).add_to(m)
+st_folium(m, key="cross_map", height=520, use_container_width=True, returned_objects=[])
+
+st.subheader(t("partners"))
+st.dataframe(res.partners, hide_index=True, width="stretch")
+st.subheader(t("cross_flows"))
+st.dataframe(res.pairs, hide_index=True, width="stretch")
+st.subheader(t("vc_matrix"))
+st.dataframe(res.vc_matrix, width="stretch")
+st.download_button(f"{t('download')}: partners.csv",
+                   data=pd.DataFrame(res.partners).to_csv(index=False).encode("utf-8-sig"),
+                   file_name="partners.csv", mime="text/csv", key="cb_csv")

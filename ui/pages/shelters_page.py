@@ -1,0 +1,94 @@
+"""避難所と要配慮者: per hazard, which shelters can be used and whether they can hold everyone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.maps import add_legend, add_lines, region_map
+from geo.scenario import closed_roads_frame
+from geo.shelter_load import shelter_load
+from layers.errors import LayerError
+from layers.shelters import HAZARD_LABELS
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(f"{t('page_shelters')}: {region.name}")
+layers = state.layers()
+if "shelters" not in layers:
+    st.warning(t("need_shelters"))
+    st.stop()
+if "vulnerable" not in layers:
+    st.warning(t("need_vulnerable"))
+    st.stop()
+
+hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
+                      format_func=lambda k: HAZARD_LABELS[k])
+key = (repr(ss.get("source")), hazard, len(state.uploads()))
+if ss.get("_sh_key") != key:
+    with st.status(t("computing"), expanded=False) as status:
+        try:
+            scen = state.scenario(hazard)
+            ss["_sh"] = (scen, shelter_load(layers["vulnerable"], layers["shelters"], scen,
+                                            crs=region.crs))
+        except LayerError as err:
+            st.error(err.message)
+            st.stop()
+        ss["_sh_key"] = key
+        status.update(label=t("loaded"), state="complete")
+scen, res = ss["_sh"]
+s = {**scen.summary(), **res.summary()}
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric(t("usable_shelters"), f"{s['shelters_usable']} / {s['shelters_usable'] + s['shelters_unusable']}")
+m2.metric(t("closed_roads"), f"{s['closed_segments']:,}")
+m3.metric(t("assigned"), f"{s['demand_assigned']:,} 人")
+m4.metric(t("unreachable"), f"{s['demand_unreachable']:,} 人")
+m5.metric(t("overloaded"), f"{s['overloaded']}")
+for note in res.notes:
+    st.caption(note)
+
+left, right = st.columns([3, 2])
+with left:
+    shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", "hazards", "shelters", "vulnerable")
+                             if k in layers}
+    m = region_map(shown, hazard=hazard, fictional=region.fictional,
+                   attribution=region.attribution(), lang=lang(), layer_control=False,
+                   show=["boundaries", "hazards", "shelters"])
+    closed = closed_roads_frame(scen)
+    add_lines(m, closed, name=t("closed_roads"), color="#5a1e00", weight=2.5, class_name="tomoni-closed")
+    add_legend(m, [("line", "#5a1e00", t("closed_roads"))], HAZARD_LABELS[hazard])
+    folium.LayerControl(collapsed=True).add_to(m)
+    st_folium(m, key="shelters_map", height=560, use_container_width=True, returned_objects=[])
+with right:
+    st.subheader(t("unreachable_list"))
+    unreach = res.units[~res.units["reachable"]]
+    st.dataframe(pd.DataFrame(unreach.drop(columns="geometry"))[["unit_id", "count"]],
+                 hide_index=True, width="stretch", height=180)
+    st.subheader(t("overloaded_list"))
+    over = res.shelters[res.shelters["overloaded"]]
+    st.dataframe(pd.DataFrame(over.drop(columns="geometry"))[
+        ["name", "capacity", "demand", "load_ratio"]], hide_index=True, width="stretch", height=180)
+
+st.subheader(t("capacity_bars"))
+usable = res.shelters[(res.shelters["status"] == "usable") & (res.shelters["demand"] > 0)]
+bars = pd.DataFrame({"割り当て人数": usable["demand"].to_numpy(),
+                     "収容人数": usable["capacity"].astype("Float64").fillna(0).to_numpy(float)},
+                    index=usable["name"].to_numpy()).head(30)
+st.bar_chart(bars, stack=False, horizontal=True, height=max(220, 22 * len(bars)))
+st.subheader(t("welfare"))
+wel = res.shelters[res.shelters["welfare"]]
+st.dataframe(pd.DataFrame(wel.drop(columns="geometry"))[
+    ["name", "capacity", "welfare_available", "welfare_demand"]], hide_index=True, width="stretch")
+st.subheader(t("shelter_table"))
+table = pd.DataFrame(res.shelters.drop(columns="geometry"))
+st.dataframe(table, hide_index=True, width="stretch")
+st.download_button(f"{t('download')}: shelter_load_{hazard}.csv",
+                   data=table.to_csv(index=False).encode("utf-8-sig"),
+                   file_name=f"shelter_load_{hazard}.csv", mime="text/csv", key="sh_csv")

@@ -1,0 +1,164 @@
+"""災害VC・ルート: where to open the VC, and normal vs hazard routes drawn together."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.maps import add_legend, add_lines, add_marks, region_map
+from geo.route_sheet import ROUTE_STYLES, route_frames, route_sheet
+from geo.routing import compare, route, to_geojson, to_gpx
+from geo.vc_plan import vc_plan
+from layers.crs import STORAGE_CRS, transform_xy
+from layers.errors import LayerError
+from layers.shelters import HAZARD_LABELS
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(f"{t('page_vc')}: {region.name}")
+layers = state.layers()
+if state.network() is None:
+    st.warning(t("need_roads"))
+    st.stop()
+
+c1, c2 = st.columns(2)
+hazard = c1.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="vc_hazard",
+                      format_func=lambda k: HAZARD_LABELS[k])
+profile = c2.radio(t("travel_profile"), ["walk", "elderly", "drive"], horizontal=True,
+                   key="vc_profile", format_func=lambda p: t(f"profile_{p}"))
+drive = profile == "drive" and region.config.roads is not None and region.config.roads.drive is not None
+try:
+    scen = state.scenario(hazard, drive=drive)
+except LayerError as err:
+    st.error(err.message)
+    st.stop()
+net = scen.base
+assert net is not None
+
+# ---- VC plan
+if "vc_sites" in layers and "vulnerable" in layers:
+    st.subheader(t("vc_plan"))
+    key = (repr(ss.get("source")), hazard, len(state.uploads()))
+    if ss.get("_vc_key") != key:
+        with st.status(t("computing"), expanded=False) as status:
+            try:
+                plan_scen = state.scenario(hazard, drive=True)
+                ss["_vc"] = vc_plan(layers["vulnerable"], layers["vc_sites"], plan_scen, crs=region.crs,
+                                    boundaries=layers["boundaries"], shelters=layers.get("shelters"),
+                                    network=plan_scen.network, normal_network=plan_scen.base)
+            except LayerError as err:
+                st.error(err.message)
+                st.stop()
+            ss["_vc_key"] = key
+            status.update(label=t("loaded"), state="complete")
+    plan = ss["_vc"]
+    st.dataframe(plan.plan, hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(plan.candidates.drop(columns="geometry")), hide_index=True,
+                 width="stretch")
+    for note in plan.notes:
+        st.caption(note)
+
+# ---- route: choose from the named points or click on the map
+st.subheader(t("route"))
+choices: dict[str, tuple[float, float]] = {}
+for layer_key, id_col in (("vc_sites", "site_id"), ("shelters", "shelter_id"), ("places", "place_id")):
+    if layer_key in layers:
+        frame = layers[layer_key].to_crs(region.crs)
+        for pid, name, geom in zip(frame[id_col].astype(str), frame["name"], frame.geometry, strict=True):
+            choices[f"{name}（{pid}）"] = (float(geom.x), float(geom.y))
+click = ss.get("vc_click")
+options = [t("click_point"), *choices]
+names = list(choices)
+r1, r2, r3 = st.columns(3)
+start_name = r1.selectbox(t("route_from"), options, index=1 if names else 0, key="vc_from")
+end_name = r2.selectbox(t("route_to"), options, index=min(2, len(options) - 1), key="vc_to")
+r3.radio(t("click_sets"), ["from", "to"], key="vc_click_target", horizontal=True,
+         format_func=lambda k: t("route_from") if k == "from" else t("route_to"))
+
+
+def _point(name: str, which: str) -> tuple[float, float] | None:
+    if name != t("click_point"):
+        return choices[name]
+    xy = ss.get(f"vc_click_{which}")
+    return None if xy is None else (float(xy[0]), float(xy[1]))
+
+
+start, end = _point(start_name, "from"), _point(end_name, "to")
+routes: dict[str, Any] = {}
+result: dict[str, Any] = {}
+if start is not None and end is not None:
+    normal = route(net, start, end, profile=profile)
+    hz = route(scen.network or net, start, end, profile=profile, base=net)
+    routes = {"normal": normal, "hazard": hz}
+    result = compare(normal, hz, scen.closed)
+    rows = []
+    for k, label in (("normal", t("normal")), ("hazard", t("hazard_route"))):
+        c = result[k]
+        rows.append({"": label, "距離 m": c["length_m"],
+                     "時間 分": None if c["time_s"] is None else round(c["time_s"] / 60, 1),
+                     "迂回率": c.get("detour_ratio") if k == "hazard" else None,
+                     "回避した通行止め": c.get("closed_edges_avoided") if k == "hazard" else None,
+                     "理由": c.get("reason", "")})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+else:
+    st.caption(t("no_click"))
+
+shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", "hazards", "shelters", "vc_sites")
+                         if k in layers}
+m = region_map(shown, hazard=hazard, fictional=region.fictional, attribution=region.attribution(),
+               lang=lang(), layer_control=False)
+frames = route_frames(routes, crs=region.crs)
+legend = []
+for k in ("normal", "hazard"):
+    if k in frames:
+        style, label = ROUTE_STYLES[k]
+        add_lines(m, frames[k], name=label, color=str(style["color"]), weight=5 if k == "normal" else 3,
+                  dash="8 6" if k == "hazard" else None, class_name=f"tomoni-route-{k}")
+        legend.append(("line" if k == "normal" else "dash", str(style["color"]), label))
+if start is not None and end is not None:
+    import geopandas as gpd
+    import shapely
+
+    ends = gpd.GeoDataFrame({"label": [t("route_from"), t("route_to")]},
+                            geometry=shapely.points(np.array([start, end])), crs=region.crs)
+    add_marks(m, ends, name=t("route"), color="#ffbf00", label="label")
+if legend:
+    add_legend(m, legend, t("route"))
+folium.LayerControl(collapsed=True).add_to(m)
+out = st_folium(m, key="vc_map", height=560, use_container_width=True,
+                returned_objects=["last_clicked"])
+if out and out.get("last_clicked"):
+    lat, lon = out["last_clicked"]["lat"], out["last_clicked"]["lng"]
+    x, y = transform_xy(np.array([lon]), np.array([lat]), STORAGE_CRS, region.crs)
+    target = ss.get("vc_click_target", "from")
+    if ss.get(f"vc_click_{target}") != (float(x[0]), float(y[0])):
+        ss[f"vc_click_{target}"] = (float(x[0]), float(y[0]))
+        st.rerun()
+
+if routes and any(r.found for r in routes.values()):
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("GeoJSON", data=to_geojson(routes).encode("utf-8"), file_name="route.geojson",
+                       mime="application/geo+json", key="vc_geojson")
+    d2.download_button("GPX", data=to_gpx(routes).encode("utf-8"), file_name="route.gpx",
+                       mime="application/gpx+xml", key="vc_gpx")
+    if d3.button(t("route_sheet"), key="vc_sheet_make"):
+        with tempfile.TemporaryDirectory(prefix="tomoni-sheet-") as tmp:
+            path = route_sheet(routes, Path(tmp) / "route_sheet.pdf", net=net,
+                               title=f"ルート: {start_name} → {end_name}", comparison=result,
+                               zones=scen.zones, closed=scen.closed, fictional=region.fictional,
+                               attribution=region.attribution())
+            ss["vc_sheet"] = ((start, end, hazard, profile), path.read_bytes())
+    sheet = ss.get("vc_sheet")
+    if sheet and sheet[0] == (start, end, hazard, profile):
+        d3.download_button(f"{t('download')}: route_sheet.pdf", data=sheet[1],
+                           file_name="route_sheet.pdf", mime="application/pdf", key="vc_sheet_dl")

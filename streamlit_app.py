@@ -25,6 +25,7 @@ pages = [
     st.Page("ui/pages/coverage_page.py", title=t("page_coverage"), url_path="coverage"),
     st.Page("ui/pages/consolidation_page.py", title=t("page_consolidation"),
             url_path="consolidation"),
+    st.Page("ui/pages/siting_page.py", title=t("page_siting"), url_path="siting"),
     st.Page("ui/pages/shelters_page.py", title=t("page_shelters"), url_path="shelters"),
     st.Page("ui/pages/vc_route_page.py", title=t("page_vc"), url_path="vc"),
     st.Page("ui/pages/crossborder_page.py", title=t("page_cross"), url_path="crossborder"),

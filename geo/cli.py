@@ -513,6 +513,40 @@ def cmd_crossborder(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from geo.network import region_network
+    from geo.siting import outside_zones, recommend, region_candidates, write_outputs
+    from layers.hazards import hazard_key
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    net = None if args.straight_line else region_network(region)
+    existing = region.layer(args.facilities)
+    cands = region_candidates(region, args.candidates, facilities=args.facilities,
+                              max_distance=args.max_distance, network=net)
+    if args.outside_hazard:
+        key = hazard_key(args.outside_hazard)
+        if key is None:
+            raise LayerError("災害の種類が分かりません。", column="--outside-hazard",
+                             fix="flood / landslide / tsunami …（洪水・土砂災害 なども可）")
+        zones = region.layers.get("hazards")
+        if zones is not None:
+            cands = outside_zones(cands, zones[zones["hazard"] == key])
+    areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts",
+                                                          "boundaries") if k in region.layers}
+    result = recommend(region.layer("vulnerable"), existing, cands, crs=region.crs, network=net,
+                       p=args.p, max_distance=args.max_distance, capacity=args.capacity,
+                       target=args.target, areas=areas, curve_to=args.curve_to,
+                       time_limit=args.time_limit)
+    write_outputs(result, Path(args.out))
+    for note in result.notes:
+        log.warning(note)
+    print(json.dumps({**result.summary(), "candidates": len(cands),
+                      "curve": result.curve["covered_after"].tolist(), "notes": result.notes,
+                      "out": str(args.out)}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -617,6 +651,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
     p.add_argument("--out", required=True, help="出力フォルダ")
     p.set_defaults(func=cmd_crossborder)
+
+    p = sub.add_parser("recommend", help="新しい居場所をどこに開くとよいか（最大被覆問題、既存の場所は残す）")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--facilities", default="places", choices=["places", "shelters", "vc_sites"],
+                   help="今ある施設のレイヤー（既定 places＝居場所）")
+    p.add_argument("--candidates", required=True,
+                   help="候補地: ファイル（CSV/GeoJSON…）か places / shelters / vc_sites / "
+                   "closed_schools（再編で閉じる学校）/ gap_nodes（空白地帯の道路ノード）/ gap_units")
+    p.add_argument("--p", type=int, default=3, help="新しく開く数（既定 3）")
+    p.add_argument("--max-distance", type=float, default=500.0, help="徒歩圏のしきい値 m（既定 500）")
+    p.add_argument("--capacity", help="候補地の容量の列（指定すると容量つきのモデル）")
+    p.add_argument("--target", type=float,
+                   help="目標カバー率（0〜1）。指定すると、届くまでに必要な最少の数を求める")
+    p.add_argument("--outside-hazard", help="この災害の区域の外の候補地だけを使う（例 flood）")
+    p.add_argument("--curve-to", type=int, help="効果の曲線を何か所まで求めるか（既定 --p）")
+    p.add_argument("--time-limit", type=float, default=30.0, help="最適化の時間の上限 秒（既定 30）")
+    p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.set_defaults(func=cmd_recommend)
     return parser
 
 

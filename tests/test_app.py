@@ -191,3 +191,19 @@ def test_crossborder_page(app, demo_dir, tmp_path, run_cli):
     partners = app.dataframe[0].value
     assert [f"{a}-{b}" for a, b in zip(partners["muni_a"], partners["muni_b"], strict=True)] == \
         cli["partners"]
+
+
+def test_siting_page_recommends_sites_like_the_cli(app, demo_dir, tmp_path, run_cli):
+    app.switch_page("ui/pages/siting_page.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    code, out, _err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "gap_nodes",
+                              "--p", "3", "--out", tmp_path)
+    cli = json.loads(out)
+    assert metrics["開いた後の徒歩圏"] == f"{cli['covered_after']:,} 人"
+    assert metrics["今の徒歩圏"] == f"{cli['covered_before']:,} 人"
+    sites = app.dataframe[0].value
+    assert sites["candidate_id"].tolist() == cli["sites"]
+    app.button(key="site_make_png").click().run()
+    assert not app.exception
+    assert app.session_state["site_png"][:4] == b"\x89PNG"

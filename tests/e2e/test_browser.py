@@ -163,3 +163,16 @@ def test_disaster_pages_in_the_browser(app_url, page):
     page.get_by_text("相互応援協定の相手の候補").first.wait_for(timeout=30_000)
     _no_exception(page)
     assert page.failed == [], page.failed
+
+
+def test_siting_page_in_the_browser(app_url, page):
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "新しい居場所の提案")
+    page.get_by_text("開いた後の徒歩圏").first.wait_for(timeout=90_000)
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.get_by_text("提案する場所").first.wait_for(state="attached", timeout=30_000)
+    assert frame.locator("path.leaflet-interactive").count() >= 3
+    _no_exception(page)
+    assert page.failed == [], page.failed

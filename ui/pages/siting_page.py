@@ -1,0 +1,119 @@
+"""新しい居場所の提案: where the next サロン should open (MCLP with the existing ones kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.export import map_bytes, static_map
+from geo.layer_export import geopackage_bytes
+from geo.maps import add_legend, add_marks, region_map
+from geo.siting import outside_zones, recommend, region_candidates
+from layers.errors import LayerError
+from layers.region import LAYER_LABELS
+from layers.shelters import HAZARD_LABELS
+from ui import state
+from ui.i18n import lang, t
+
+state.init()
+ss = st.session_state
+region = state.current_region()
+st.header(f"{t('page_siting')}: {region.name}")
+layers = state.layers()
+if "vulnerable" not in layers:
+    st.warning(t("need_vulnerable"))
+    st.stop()
+
+SOURCES = {"gap_nodes": "空白地帯の道路ノード", "gap_units": "空白地帯の中心",
+           "closed_schools": "閉校になる学校",
+           "shelters": LAYER_LABELS["shelters"], "vc_sites": LAYER_LABELS["vc_sites"],
+           "places": LAYER_LABELS["places"]}
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+existing_key = c1.selectbox(t("existing_sites"), [k for k in ("places", "shelters") if k in layers],
+                            format_func=lambda k: LAYER_LABELS[k], key="site_existing")
+source = c1.selectbox(t("candidates"), list(SOURCES), format_func=lambda k: SOURCES[k], key="site_source")
+p = int(c2.number_input(t("new_sites"), 1, 20, 3, key="site_p"))
+max_d = int(c3.number_input(t("threshold"), 100, 2000, 500, step=50, key="site_threshold"))
+hazard = c4.selectbox(t("outside_hazard"), ["", *HAZARD_LABELS], key="site_hazard",
+                      format_func=lambda k: HAZARD_LABELS.get(k, t("no_filter")))
+cap_cols = ["", "capacity"] if source in ("shelters", "places") else [""]
+capacity = c4.selectbox(t("capacity_col"), cap_cols, key="site_capacity",
+                        format_func=lambda k: k or t("no_capacity"))
+
+key = (repr(ss.get("source")), existing_key, source, p, max_d, hazard, capacity, len(state.uploads()))
+if ss.get("_site_key") != key:
+    with st.status(t("computing"), expanded=False) as status:
+        try:
+            net = state.network()
+            cands = region_candidates(region, source, facilities=existing_key, max_distance=max_d,
+                                      network=net, layers=layers)
+            if hazard and "hazards" in layers:
+                zones = layers["hazards"]
+                cands = outside_zones(cands, zones[zones["hazard"] == hazard])
+            areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts")
+                                     if k in layers}
+            ss["_site"] = (recommend(layers["vulnerable"], layers[existing_key], cands, crs=region.crs,
+                                     network=net, p=p, max_distance=max_d, capacity=capacity or None,
+                                     areas=areas, curve_to=max(p, 5), time_limit=20.0), cands)
+        except LayerError as err:
+            st.error(err.message)
+            st.stop()
+        ss["_site_key"] = key
+        status.update(label=t("loaded"), state="complete")
+rec, cands = ss["_site"]
+s = rec.summary()
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(t("covered_before"), f"{s['covered_before']:,} 人")
+m2.metric(t("covered_after"), f"{s['covered_after']:,} 人",
+          delta=f"+{s['covered_after'] - s['covered_before']:,} 人")
+m3.metric(t("candidates"), f"{len(cands):,}")
+m4.metric(t("opt_gap"), f"{s['gap'] * 100:.2f} %")
+for note in rec.notes:
+    st.caption(note)
+
+left, right = st.columns([3, 2])
+with left:
+    shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", existing_key) if k in layers}
+    m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
+                   layer_control=False)
+    sites = rec.sites.assign(label=[f"{r}. {n}（+{pp} 人）" for r, n, pp in
+                                    zip(rec.sites["rank"], rec.sites["name"],
+                                        rec.sites["newly_covered_people"], strict=True)])
+    add_marks(m, sites, name=t("recommended"), color="#e6007e", label="label", radius=11)
+    add_legend(m, [("point", "#e6007e", t("recommended"))], t("page_siting"))
+    folium.LayerControl(collapsed=True).add_to(m)
+    st_folium(m, key="siting_map", height=520, use_container_width=True, returned_objects=[])
+with right:
+    st.subheader(t("recommended"))
+    st.dataframe(pd.DataFrame(rec.sites.drop(columns="geometry")), hide_index=True, width="stretch")
+    st.subheader(t("gain_curve"))
+    st.line_chart(rec.curve.set_index("p")[["covered_after"]], height=220)
+    st.dataframe(rec.curve, hide_index=True, width="stretch")
+
+st.subheader(t("before_after"))
+st.dataframe(rec.before_after, hide_index=True, width="stretch")
+d1, d2, d3 = st.columns(3)
+d1.download_button(f"{t('download')}: recommended_sites.csv",
+                   data=pd.DataFrame(rec.sites.drop(columns="geometry")).to_csv(index=False)
+                   .encode("utf-8-sig"), file_name="recommended_sites.csv", mime="text/csv",
+                   key="site_csv")
+d2.download_button(f"{t('download')}: recommendation.gpkg",
+                   data=geopackage_bytes({"recommended_sites": rec.sites}),
+                   file_name="recommendation.gpkg", mime="application/geopackage+sqlite3",
+                   key="site_gpkg")
+if d3.button(t("make_image"), key="site_make_png"):
+    fig = static_map({k: layers[k] for k in ("boundaries", existing_key) if k in layers},
+                     crs=region.crs, title=f"{region.name}　新しい居場所の提案（{p} か所）",
+                     fictional=region.fictional, attribution=region.attribution(),
+                     overlays=[(gpd.GeoDataFrame(rec.sites, crs=rec.sites.crs),
+                                {"color": "#e6007e", "s": 140, "marker": "*", "edgecolor": "black"},
+                                "提案する場所")])
+    ss["site_png"] = map_bytes(fig, fmt="png", dpi=200)
+if ss.get("site_png"):
+    d3.download_button(f"{t('download')}: recommendation.png", data=ss["site_png"],
+                       file_name="recommendation.png", mime="image/png", key="site_png_dl")

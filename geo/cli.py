@@ -122,74 +122,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     """Every analysis that exists, on the demo region (the same code as the commands)."""
-    from geo.consolidation import consolidation
-    from geo.coverage import by_area, coverage, gaps, write_outputs
-    from geo.export import save_map, static_map
-    from geo.network import region_network
-    from layers.atomic import atomic_write_text
-
-    net = region_network(region)
-    dens = region.layers["vulnerable"]
-    cov = coverage(dens, region.layers["places"], crs=region.crs, network=net)
-    areas: dict[str, Any] = {k: region.layers[k] for k in
-                             ("neighbourhoods", "school_districts", "boundaries")}
-    gap = gaps(cov, dens)
-    write_outputs(cov, by_area(cov, areas), gap, out)
-    cons = consolidation(dens, region.layers["school_districts"], before="before", after="after",
-                         crs=region.crs, network=net, neighbourhoods=region.layers["neighbourhoods"])
-    atomic_write_text(out / "consolidation_by_area.csv", cons.by_area.to_csv(index=False),
-                      encoding="utf-8-sig")
-    disaster = _demo_disaster(region, out)
-    fig = static_map(region.layers, crs=region.crs, title=f"{region.name}　避難所と洪水浸水想定",
-                     roads=region.roads, fictional=True, attribution=region.attribution())
-    save_map(fig, out / "map.png", dpi=150)
-    return {
-        "anonymisation": {k: v for k, v in dens.attrs.get("summary", {}).items()
-                          if k != "categories"},
-        "coverage": {**cov.summary(), "gaps": len(gap)},
-        "consolidation": cons.summary(),
-        **disaster,
-        "map": str(out / "map.png"),
-    }
-
-
-def _demo_disaster(region: Any, out: Path) -> dict[str, Any]:
-    """The flood scenario of the demo: shelters, the VC plan, 広域連携 and one route sheet."""
     from geo import crossborder as cb
     from geo import shelter_load as sl
     from geo import vc_plan as vp
+    from geo.consolidation import consolidation
+    from geo.coverage import write_outputs
+    from geo.export import save_map, static_map
+    from geo.network import region_network
+    from geo.region_results import analyse_region
+    from geo.report import write_report
     from geo.route_sheet import route_sheet
-    from geo.routing import compare, route, write_route_outputs
-    from geo.scenario import region_scenario
+    from geo.routing import write_route_outputs
+    from layers.atomic import atomic_write_text
 
-    lay = region.layers
-    flood = region_scenario(region, "flood")
-    load = sl.shelter_load(lay["vulnerable"], lay["shelters"], flood, crs=region.crs)
-    sl.write_outputs(load, flood, out / "shelters_flood")
-    by_car = region_scenario(region, "flood", drive=True)
-    plan = vp.vc_plan(lay["vulnerable"], lay["vc_sites"], by_car, crs=region.crs,
-                      boundaries=lay["boundaries"], shelters=lay["shelters"], network=by_car.network,
-                      normal_network=by_car.base)
-    vp.write_outputs(plan, out / "vc_plan_flood")
-    status = flood.shelter_status
-    usable = lay["shelters"] if status is None else lay["shelters"][status.to_numpy() == "usable"]
-    cross = cb.crossborder(lay["vulnerable"], {"shelters": usable, "places": lay["places"]},
-                           lay["boundaries"], crs=region.crs, network=flood.network,
-                           vc_sites=lay["vc_sites"])
-    cb.write_outputs(cross, out / "crossborder_flood")
-    sites = lay["vc_sites"].set_index("site_id").to_crs(region.crs).geometry
-    a, b = (sites["VC02"].x, sites["VC02"].y), (sites["VC03"].x, sites["VC03"].y)
-    if flood.base is None:  # pragma: no cover - the demo always has roads
-        return {"shelters_flood": load.summary()}
-    routes = {"normal": route(flood.base, a, b),
-              "hazard": route(flood.network or flood.base, a, b, base=flood.base)}
-    comparison = compare(routes["normal"], routes["hazard"], flood.closed)
-    write_route_outputs(routes, out / "route_vc02_vc03")
-    route_sheet(routes, out / "route_vc02_vc03" / "route_sheet.pdf", net=flood.base,
-                title="ルート: 湖北市総合体育館 → 湖南町保健福祉センター", comparison=comparison,
-                zones=flood.zones, closed=flood.closed, fictional=True, attribution=region.attribution())
-    return {"shelters_flood": load.summary(), "vc_plan_flood": plan.summary(),
-            "crossborder_flood": cross.summary(), "route_vc02_vc03": comparison}
+    res = analyse_region(region, hazard="flood", recommend_p=3)
+    dens = region.layers["vulnerable"]
+    summary: dict[str, Any] = {
+        "anonymisation": {k: v for k, v in dens.attrs.get("summary", {}).items() if k != "categories"}}
+    if res.coverage is not None and res.coverage_table is not None and res.gaps is not None:
+        write_outputs(res.coverage, res.coverage_table, res.gaps, out)
+        summary["coverage"] = {**res.coverage.summary(), "gaps": len(res.gaps)}
+    cons = consolidation(dens, region.layers["school_districts"], before="before", after="after",
+                         crs=region.crs, network=region_network(region),
+                         neighbourhoods=region.layers["neighbourhoods"])
+    atomic_write_text(out / "consolidation_by_area.csv", cons.by_area.to_csv(index=False),
+                      encoding="utf-8-sig")
+    summary["consolidation"] = cons.summary()
+    if res.shelters is not None and res.scenario is not None:
+        sl.write_outputs(res.shelters, res.scenario, out / "shelters_flood")
+        summary["shelters_flood"] = res.shelters.summary()
+    if res.vc is not None:
+        vp.write_outputs(res.vc, out / "vc_plan_flood")
+        summary["vc_plan_flood"] = res.vc.summary()
+    if res.cross is not None:
+        cb.write_outputs(res.cross, out / "crossborder_flood")
+        summary["crossborder_flood"] = res.cross.summary()
+    if res.recommendation is not None:
+        summary["recommend"] = res.recommendation.summary()
+    if res.routes:
+        key = max(res.routes, key=lambda k: res.route_summaries[k]["hazard"]["closed_edges_avoided"])
+        routes = res.routes[key]
+        write_route_outputs(routes, out / "route_main")
+        scen = res.route_scenario
+        if scen is not None and scen.base is not None:
+            route_sheet(routes, out / "route_main" / "route_sheet.pdf", net=scen.base,
+                        title=f"ルート: {key}", comparison=res.route_summaries[key], zones=scen.zones,
+                        closed=scen.closed, fictional=True, attribution=region.attribution())
+        summary["route_main"] = res.route_summaries[key]
+    fig = static_map(region.layers, crs=region.crs, title=f"{region.name}　避難所と洪水浸水想定",
+                     roads=region.roads, fictional=True, attribution=region.attribution())
+    save_map(fig, out / "map.png", dpi=150)
+    write_report(res, out / "report", formats=("pdf", "html"))
+    summary["map"] = str(out / "map.png")
+    summary["report"] = str(out / "report" / "report.pdf")
+    return summary
 
 
 def _parse_layers(value: str | None, available: Sequence[str]) -> list[str] | None:
@@ -547,6 +533,39 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from geo.region_results import analyse_region
+    from geo.report import write_report
+    from geo.scenario import parse_hazard
+    from layers.region import load_region
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    if not formats or set(formats) - {"pdf", "html"}:
+        raise LayerError("--format が分かりません。", column="--format", fix="pdf,html / pdf / html")
+    hazard = parse_hazard(args.hazard)
+    region = load_region(args.region)
+    res = analyse_region(region, hazard=hazard, recommend_p=args.recommend)
+    paths = write_report(res, Path(args.out), formats=formats, sheets=args.sheets)
+    print(json.dumps({"region": region.name, "hazard": hazard, "files": [str(p) for p in paths],
+                      "notes": res.notes}, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from geo.data_export import export_all
+    from geo.region_results import analyse_region
+    from geo.scenario import parse_hazard
+    from layers.region import load_region
+
+    hazard = parse_hazard(args.hazard)
+    region = load_region(args.region, with_roads=False)
+    res = analyse_region(region, hazard=hazard, recommend_p=args.recommend)
+    paths = export_all(res, Path(args.out), cp932=args.cp932, parquet=args.parquet)
+    print(json.dumps({"region": region.name, "hazard": hazard, "files": len(paths),
+                      "geopackage": str(Path(args.out) / "tomoni_export.gpkg")}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -670,6 +689,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
     p.add_argument("--out", required=True, help="出力フォルダ")
     p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("report", help="地域の分析レポート（A4 の PDF と HTML）と自治会・校区別シートを作る")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.add_argument("--format", default="pdf,html", help="pdf,html（既定）/ pdf / html")
+    p.add_argument("--hazard", default="flood", help="避難所と災害VCの章の災害（既定 flood）")
+    p.add_argument("--sheets", choices=["neighbourhoods", "school_districts"],
+                   help="1 区域 1 ページのシートも作る（自治会・校区）")
+    p.add_argument("--recommend", type=int, help="新しい居場所の提案を p か所分入れる")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("export", help="入力（匿名化済みのみ）と結果のすべてのレイヤー・表を書き出す")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    p.add_argument("--hazard", default="flood", help="災害シナリオ（既定 flood）")
+    p.add_argument("--cp932", action="store_true", help="古い Excel 向けに Shift_JIS の CSV も書く")
+    p.add_argument("--parquet", action="store_true", help="GeoParquet も書く（分析者向け）")
+    p.add_argument("--recommend", type=int, help="新しい居場所の提案も p か所分入れる")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

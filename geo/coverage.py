@@ -35,6 +35,7 @@ from geo.network import (
 from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
+from layers.school_districts import current_period
 
 __all__ = [
     "DEFAULT_CIRCUITY",
@@ -211,8 +212,7 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
             continue
         frame = gdf
         if layer == "school_districts" and "period" in gdf:
-            last = list(dict.fromkeys(gdf["period"].astype(str)))[-1]
-            frame = gdf[gdf["period"].astype(str) == last]
+            frame = gdf[gdf["period"].astype(str) == current_period(gdf)]
         name_col = "name"
         id_col = {"boundaries": "code", "school_districts": "district_id",
                   "neighbourhoods": "area_id"}.get(layer, "name")

@@ -51,6 +51,7 @@ from geo.coverage import (
 from geo.network import Network, pairs_within, snap
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
+from layers.school_districts import current_period, periods_of
 
 __all__ = [
     "CANDIDATE_SOURCES",
@@ -616,12 +617,11 @@ def region_candidates(region: Any, which: str, *, facilities: str = "places",
         if sd is None:
             raise LayerError("閉校の候補には校区レイヤー（再編前・後）が必要です。", column="--candidates",
                              fix="地域設定に [layers.school_districts] と periods を追加してください。")
-        periods = list(dict.fromkeys(sd["period"].astype(str)))
-        if {"before", "after"} <= set(periods):
-            periods = ["before", "after"]
-        elif getattr(region.config, "layers", None) and "school_districts" in region.config.layers:
-            periods = list(region.config.layers["school_districts"].options.get("periods", periods))
-        return closed_schools(sd, before=periods[0], after=periods[-1])
+        after = current_period(sd)
+        before = next((p for p in periods_of(sd) if p != after), after)
+        if "before" in periods_of(sd):
+            before = "before"
+        return closed_schools(sd, before=before, after=after)
     if which in ("gap_nodes", "gap_units"):
         if "vulnerable" not in lay or facilities not in lay:
             raise LayerError("空白地帯から候補を作るには要配慮者と施設のレイヤーが必要です。",

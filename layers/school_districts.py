@@ -39,7 +39,7 @@ from layers.boundaries import normalise_code
 from layers.errors import LayerError
 from layers.validate import add_warning, pick, read_polygon_file
 
-__all__ = ["COLUMNS", "load_school_districts", "periods_of"]
+__all__ = ["COLUMNS", "current_period", "load_school_districts", "periods_of"]
 
 LAYER = "school_districts"
 COLUMNS = [
@@ -155,3 +155,10 @@ def _multi(g: shapely.Geometry) -> shapely.Geometry:
 def periods_of(districts: gpd.GeoDataFrame) -> list[str]:
     """The periods present in a 校区 layer, in file order."""
     return list(dict.fromkeys(districts["period"].astype(str)))
+
+
+def current_period(districts: gpd.GeoDataFrame) -> str:
+    """The period that describes today's (or the planned) districts: ``after`` when the
+    layer has it, else the last period listed."""
+    periods = periods_of(districts)
+    return "after" if "after" in periods else periods[-1]

@@ -8,8 +8,9 @@ PY=${PYTHON:-python3}
 VENV=${TOMONI_VENV:-.venv}
 
 # 1. System packages (Debian): Japanese fonts for maps and reports, Chromium for
-#    the real-browser tests and map screenshots, Node.js/npm for the map assets.
-APT_PACKAGES=(fonts-ipaexfont-gothic chromium poppler-utils)
+#    the real-browser tests and map screenshots, Pango for the PDF reports (WeasyPrint),
+#    Node.js/npm for the map assets.
+APT_PACKAGES=(fonts-ipaexfont-gothic chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 missing=()
 if command -v dpkg >/dev/null 2>&1; then

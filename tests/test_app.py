@@ -197,7 +197,7 @@ def test_siting_page_recommends_sites_like_the_cli(app, demo_dir, tmp_path, run_
     app.switch_page("ui/pages/siting_page.py").run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
-    code, out, _err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "gap_nodes",
+    _code, out, _err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "gap_nodes",
                               "--p", "3", "--out", tmp_path)
     cli = json.loads(out)
     assert metrics["開いた後の徒歩圏"] == f"{cli['covered_after']:,} 人"
@@ -207,3 +207,16 @@ def test_siting_page_recommends_sites_like_the_cli(app, demo_dir, tmp_path, run_
     app.button(key="site_make_png").click().run()
     assert not app.exception
     assert app.session_state["site_png"][:4] == b"\x89PNG"
+
+
+def test_export_page_builds_the_report(app):
+    import io
+
+    from pypdf import PdfReader
+
+    app.switch_page("ui/pages/export_page.py").run()
+    app.button(key="make_report").click().run(timeout=300)
+    assert not app.exception
+    files = dict(app.session_state["report_files"])
+    assert set(files) == {"report.pdf", "report.html"}
+    assert files["report.pdf"][:4] == b"%PDF" and len(PdfReader(io.BytesIO(files["report.pdf"])).pages) >= 8

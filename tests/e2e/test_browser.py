@@ -91,6 +91,16 @@ def test_export_download_is_a_valid_png(app_url, page, tmp_path):
     info.value.save_as(target)
     data = target.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+    # the region report, built with a progress bar and offered for download
+    page.get_by_role("button", name="レポートを作る").click()
+    button = page.get_by_role("button", name="ダウンロード: report.pdf")
+    button.wait_for(timeout=240_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    report = tmp_path / "report.pdf"
+    info.value.save_as(report)
+    assert report.read_bytes()[:5] == b"%PDF-"
+    _no_exception(page)
 
 
 def test_register_upload_shows_only_the_anonymised_density(app_url, page, demo_dir, tmp_path):

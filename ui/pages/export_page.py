@@ -1,6 +1,11 @@
-"""エクスポート: the current map as PNG/PDF/SVG or offline HTML, the layers as GeoPackage."""
+"""エクスポート: the current map as PNG/PDF/SVG or offline HTML, the layers as GeoPackage,
+and the region report (PDF/HTML, per-area sheets) built with a progress bar."""
 
 from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
@@ -8,7 +13,11 @@ from geo.assets import standalone_html
 from geo.export import map_bytes, static_map
 from geo.layer_export import geopackage_bytes
 from geo.maps import region_map
+from geo.region_results import analyse_region
+from geo.report import write_report
 from layers.errors import LayerError
+from layers.region import LAYER_LABELS
+from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.i18n import lang, t
 
@@ -58,3 +67,33 @@ st.subheader(t("export_layers"))
 st.download_button(f"{t('download')}: tomoni_layers.gpkg", data=geopackage_bytes(state.layers()),
                    file_name="tomoni_layers.gpkg", mime="application/geopackage+sqlite3",
                    key="download_gpkg")
+
+st.subheader(t("report"))
+r1, r2, r3 = st.columns([2, 2, 2])
+rep_hazard = r1.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="report_hazard",
+                          format_func=lambda k: HAZARD_LABELS[k])
+rep_p = int(r2.number_input(t("report_recommend"), 0, 10, 0, key="report_p"))
+rep_sheets = r3.selectbox(t("report_sheets"), ["", "neighbourhoods", "school_districts"],
+                          key="report_sheets",
+                          format_func=lambda k: LAYER_LABELS.get(k, t("no_sheets")) if k else t("no_sheets"))
+if st.button(t("make_report"), key="make_report"):
+    bar = st.progress(0.0, text=t("make_report"))
+
+    def step(fraction: float, label: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=label)
+
+    try:
+        session_region = dataclasses.replace(region, layers=state.layers())
+        results = analyse_region(session_region, hazard=rep_hazard, recommend_p=rep_p or None,
+                                 progress=lambda f, s: step(f * 0.6, s))
+        with tempfile.TemporaryDirectory(prefix="tomoni-report-") as tmp:
+            files = write_report(results, Path(tmp), formats=("pdf", "html"), sheets=rep_sheets or None,
+                                 progress=lambda f, s: step(0.6 + f * 0.4, s))
+            ss["report_files"] = [(p.name, p.read_bytes()) for p in files]
+        step(1.0, t("loaded"))
+    except LayerError as err:
+        st.error(err.message)
+for i, (name, data) in enumerate(ss.get("report_files", [])):
+    mime = "application/pdf" if name.endswith(".pdf") else "text/html"
+    st.download_button(f"{t('download')}: {name}", data=data, file_name=name, mime=mime,
+                       key=f"download_report_{i}")

@@ -1,0 +1,179 @@
+"""Every analysis of a region in one call: what reports, data exports and ``tomoni demo`` use.
+
+Runs what the region's layers allow — coverage and gaps (居場所), the hazard
+scenario with shelter load, the 災害VC plan with its main routes, 広域連携, and
+(when asked) recommended new sites — on the same functions as the single
+commands, so the figures are identical.  Layers a region lacks are skipped and
+said so in ``notes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.coverage import CoverageResult, by_area, coverage, gaps
+from geo.crossborder import CrossBorder, area_demand, crossborder
+from geo.network import region_network
+from geo.routing import Route, compare, route
+from geo.scenario import Scenario, closed_roads_frame, region_scenario
+from geo.shelter_load import ShelterLoad, shelter_load
+from geo.siting import Recommendation, recommend, region_candidates
+from geo.vc_plan import VCPlan, vc_plan
+from layers.crs import STORAGE_CRS
+
+__all__ = ["RegionResults", "analyse_region"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class RegionResults:
+    """The results of every analysis that could run on a region."""
+
+    region: Any
+    hazard: str
+    coverage: CoverageResult | None = None
+    coverage_table: pd.DataFrame | None = None
+    gaps: gpd.GeoDataFrame | None = None
+    scenario: Scenario | None = None
+    shelters: ShelterLoad | None = None
+    vc: VCPlan | None = None
+    cross: CrossBorder | None = None
+    recommendation: Recommendation | None = None
+    route_scenario: Scenario | None = None
+    """The scenario the VC plan and its main routes travel in (the drive network when there is one)."""
+    routes: dict[str, dict[str, Route]] = field(default_factory=dict)
+    route_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def result_layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Every result layer (EPSG:4326), keyed by the table name used in exports."""
+        out: dict[str, gpd.GeoDataFrame] = {}
+        if self.coverage is not None:
+            out["coverage_units"] = self.coverage.units.drop(columns=["members"], errors="ignore") \
+                .to_crs(STORAGE_CRS)
+        if self.gaps is not None:
+            out["coverage_gaps"] = self.gaps.to_crs(STORAGE_CRS)
+        if self.shelters is not None and self.scenario is not None:
+            out[f"shelter_load_{self.hazard}"] = self.shelters.shelters
+            out[f"demand_units_{self.hazard}"] = self.shelters.units.to_crs(STORAGE_CRS)
+            out[f"closed_roads_{self.hazard}"] = closed_roads_frame(self.scenario)
+        if self.vc is not None:
+            out[f"vc_candidates_{self.hazard}"] = self.vc.candidates
+            out[f"vc_dispatch_units_{self.hazard}"] = self.vc.units
+            out[f"vc_dispatch_shelters_{self.hazard}"] = self.vc.shelters
+        if self.cross is not None:
+            out["crossborder_flows"] = self.cross.flows
+        if self.recommendation is not None:
+            out["recommended_sites"] = self.recommendation.sites
+        return out
+
+    def result_tables(self) -> dict[str, pd.DataFrame]:
+        """The tables without geometry (for CSV), keyed by file stem."""
+        out: dict[str, pd.DataFrame] = {}
+        if self.coverage_table is not None:
+            out["coverage_by_area"] = self.coverage_table
+        if self.shelters is not None:
+            out[f"shelter_load_{self.hazard}"] = pd.DataFrame(self.shelters.shelters.drop(columns="geometry"))
+        if self.vc is not None:
+            out[f"vc_plan_{self.hazard}"] = self.vc.plan
+            out[f"vc_candidates_{self.hazard}"] = pd.DataFrame(self.vc.candidates.drop(columns="geometry"))
+        if self.cross is not None:
+            out["crossborder_pairs"] = self.cross.pairs
+            out["crossborder_partners"] = self.cross.partners
+            out["vc_matrix_km"] = self.cross.vc_matrix.reset_index(names="muni_code")
+        if self.recommendation is not None:
+            out["recommended_sites"] = pd.DataFrame(self.recommendation.sites.drop(columns="geometry"))
+            out["gain_curve"] = self.recommendation.curve
+            out["coverage_before_after"] = self.recommendation.before_after
+        return out
+
+
+def _noop(_f: float, _s: str) -> None:
+    return None
+
+
+def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | None = None,
+                   candidates: str = "gap_nodes", progress: Progress | None = None) -> RegionResults:
+    """Run every analysis the region's layers allow (see the module docstring)."""
+    step = progress or _noop
+    lay = region.layers
+    res = RegionResults(region=region, hazard=hazard)
+    net = region_network(region)
+    areas: dict[str, Any] = {k: lay[k] for k in ("neighbourhoods", "school_districts", "boundaries")
+                             if k in lay}
+    dens = lay.get("vulnerable")
+    step(0.1, "カバー率と空白地帯")
+    if dens is not None and "places" in lay:
+        res.coverage = coverage(dens, lay["places"], crs=region.crs, network=net)
+        res.coverage_table = by_area(res.coverage, areas)
+        res.gaps = gaps(res.coverage, dens)
+    else:
+        res.notes.append("要配慮者または居場所のレイヤーがないため、カバー率は計算していません。")
+    step(0.3, "災害シナリオと避難所")
+    if "shelters" in lay:
+        res.scenario = region_scenario(region, hazard)
+        if dens is not None:
+            res.shelters = shelter_load(dens, lay["shelters"], res.scenario, crs=region.crs)
+    step(0.5, "災害VCの計画とルート")
+    if dens is not None and "vc_sites" in lay and "boundaries" in lay:
+        by_car = region_scenario(region, hazard, drive=True)
+        res.vc = vc_plan(dens, lay["vc_sites"], by_car, crs=region.crs, boundaries=lay["boundaries"],
+                         shelters=lay.get("shelters"), network=by_car.network,
+                         normal_network=by_car.base)
+        res.route_scenario = by_car
+        _main_routes(res, by_car)
+    step(0.7, "広域連携")
+    if "boundaries" in lay and ({"shelters", "places"} & set(lay)):
+        demand = dens if dens is not None else (area_demand(lay["neighbourhoods"])
+                                               if "neighbourhoods" in lay else None)
+        if demand is not None:
+            fac: dict[str, Any] = {}
+            if "shelters" in lay and res.scenario is not None and res.scenario.shelter_status is not None:
+                fac["shelters"] = lay["shelters"][res.scenario.shelter_status.to_numpy() == "usable"]
+            if "places" in lay:
+                fac["places"] = lay["places"]
+            res.cross = crossborder(demand, fac, lay["boundaries"], crs=region.crs,
+                                    network=res.scenario.network if res.scenario else net,
+                                    vc_sites=lay.get("vc_sites"))
+    if recommend_p and dens is not None and "places" in lay:
+        step(0.85, "新しい居場所の提案")
+        cands = region_candidates(region, candidates, network=net)
+        res.recommendation = recommend(dens, lay["places"], cands, crs=region.crs, network=net,
+                                       p=recommend_p, areas={k: v for k, v in areas.items()
+                                                             if k != "boundaries"})
+    step(1.0, "完了")
+    return res
+
+
+def _main_routes(res: RegionResults, scen: Scenario) -> None:
+    """For each open VC: normal vs scenario route to the most loaded shelter it dispatches to."""
+    if res.vc is None or scen.base is None or res.shelters is None:
+        return
+    load = res.shelters.shelters.set_index("shelter_id")["demand"]
+    disp = res.vc.shelters
+    if not len(disp):
+        return
+    crs = scen.base.crs
+    sites = res.vc.candidates.set_index("site_id").to_crs(crs).geometry
+    shel = disp.set_index("shelter_id").to_crs(crs).geometry
+    profile = "drive" if scen.base.directed and scen.base.seconds is not None else "walk"
+    for vc_id in [v for v in dict.fromkeys(disp["vc_id"]) if v]:
+        mine = disp[disp["vc_id"] == vc_id]
+        target = mine.assign(d=mine["shelter_id"].map(load).fillna(0)).sort_values("d").iloc[-1]
+        a = (sites[vc_id].x, sites[vc_id].y)
+        b = (shel[target["shelter_id"]].x, shel[target["shelter_id"]].y)
+        normal = route(scen.base, a, b, profile=profile)
+        hazard = route(scen.network or scen.base, a, b, profile=profile, base=scen.base)
+        key = f"{vc_id}→{target['shelter_id']}"
+        res.routes[key] = {"normal": normal, "hazard": hazard}
+        res.route_summaries[key] = {"vc": vc_id, "to": str(target["name"]),
+                                    **compare(normal, hazard, scen.closed)}

@@ -1,0 +1,458 @@
+"""The region report (PDF and HTML) and the per-area sheets, in Japanese, A4.
+
+One HTML document (figures as embedded PNG, tables as HTML) is written as a
+self-contained ``report.html`` and laid out by WeasyPrint (Pango, embedded
+IPAexGothic) into ``report.pdf``: cover with the region, date, data sources and
+their dates (架空 badge for the demo), summary figures, maps (layers, 要配慮者
+density with its anonymisation note, coverage and gaps, shelters in the hazard
+scenario, the VC plan and main routes, cross-border flows, recommended sites when
+computed), tables per 自治会/校区/市町村, and a method page.  Page numbers,
+table headers repeated on every page, the attribution under every map and in
+the page footer.
+
+Per-area sheets (``sheets_{layer}.pdf``): one page per 自治会 or 校区 with its
+map and figures, for handing to 民生委員 and 自治会 leaders.
+
+Only published (anonymised) units and their sums per area appear: an area's
+figure is a sum of whole published units, each of k or more people.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shapely
+from jinja2 import Template
+
+from geo.coverage import ESTIMATE_LABEL
+from geo.export import map_bytes, static_map
+from geo.maps import COVERAGE_PALETTE, coverage_classes
+from geo.network import SPEEDS_M_PER_MIN
+from geo.region_results import RegionResults
+from geo.route_sheet import ROUTE_STYLES, route_frames
+from geo.scenario import closed_roads_frame
+from layers.atomic import atomic_path, atomic_write_text
+from layers.region import LAYER_LABELS
+from layers.school_districts import current_period
+from layers.shelters import HAZARD_LABELS
+
+__all__ = ["COLUMN_LABELS", "area_sheets_html", "report_html", "write_pdf", "write_report"]
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
+FIG_DPI = 150
+
+COLUMN_LABELS = {
+    "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
+    "covered": "徒歩圏内", "uncovered": "圏外", "rate": "カバー率", "gap_id": "空白地帯",
+    "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設",
+    "nearest_m": "最寄りまで(m)", "shelter_id": "避難所ID", "name": "名称", "status": "状態",
+    "capacity": "収容人数", "demand": "割り当て人数", "load_ratio": "負荷率", "overloaded": "超過",
+    "muni_code": "市町村コード", "muni_name": "市町村", "decision": "判断", "open_site": "開設する候補地",
+    "open_site_name": "候補地名", "person_km": "人・km", "worst_unit_m": "最遠の単位(m)",
+    "people_unreachable": "到達できない人", "muni_a": "市町村A", "name_a": "名称A", "muni_b": "市町村B",
+    "name_b": "名称B", "people_across": "越境して近い人", "vc_distance_km": "VC間(km)",
+    "vc_minutes_estimate": "VC間(分・目安)", "reason": "理由", "candidate_id": "候補ID",
+    "newly_covered_people": "新たに徒歩圏", "newly_covered_units": "単位数", "source": "出所",
+    "from_muni": "から", "to_muni": "へ", "layer": "施設", "units": "単位数", "mean_saving_m": "短縮(m)",
+}
+STATUS_JA = {"usable": "使用可", "in_zone": "危険区域内", "not_designated": "指定なし"}
+DECISION_JA = {"as_normal": "通常どおり", "next_in_municipality": "同じ市町村の次の候補",
+               "backup_neighbour": "隣接市町村の代替", "none": "候補なし"}
+
+
+def _esc(v: Any) -> str:
+    return html.escape(str(v))
+
+
+def _img(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _fig_html(png: bytes, caption: str, attribution: Sequence[str]) -> str:
+    attr = " ／ ".join(attribution)
+    return (f'<figure><img src="{_img(png)}" alt="{_esc(caption)}"><figcaption>{_esc(caption)}'
+            f"　出典: {_esc(attr)}</figcaption></figure>")
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
+        return "—"
+    if isinstance(v, bool | np.bool_):
+        return "○" if v else ""
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        return f"{f:,.2f}" if abs(f) < 10 else f"{f:,.0f}"
+    if isinstance(v, int | np.integer):
+        return f"{v:,}"
+    return str(v)
+
+
+def table_html(df: pd.DataFrame, *, columns: Sequence[str] | None = None, limit: int | None = None,
+               note: str = "") -> str:
+    """A DataFrame as an HTML table with Japanese headers (repeated on every PDF page)."""
+    if df is None or df.empty:
+        return '<p class="note">（該当なし）</p>'
+    cols = [c for c in (columns or df.columns) if c in df.columns]
+    shown = df[cols] if limit is None else df[cols].head(limit)
+    head = "".join(f"<th>{_esc(COLUMN_LABELS.get(c, c))}</th>" for c in cols)
+    rows = []
+    for rec in shown.itertuples(index=False):
+        cells = []
+        for v in rec:
+            if isinstance(v, str):
+                v = STATUS_JA.get(v, DECISION_JA.get(v, v))
+            num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
+            cells.append(f'<td class="{"n" if num else ""}">{_esc(_fmt(v))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = ""
+    if limit is not None and len(df) > limit:
+        more = f'<p class="note">上位 {limit} 件を表示（全 {len(df):,} 件はデータ出力の CSV を参照）。</p>'
+    extra = f'<p class="note">{_esc(note)}</p>' if note else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}{extra}"
+
+
+def _boxes(items: Sequence[tuple[str, str]]) -> str:
+    return '<div class="figures">' + "".join(
+        f'<div class="figure-box"><div class="v">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
+        for k, v in items) + "</div>"
+
+
+# ------------------------------------------------------------------ maps
+
+
+def _png(fig: Any) -> bytes:
+    data = map_bytes(fig, fmt="png", dpi=FIG_DPI)
+    plt.close(fig)
+    return data
+
+
+def _maps(res: RegionResults, lay: Mapping[str, gpd.GeoDataFrame]) -> list[tuple[str, bytes, str]]:
+    """(section key, PNG, caption) for every map the results allow."""
+    region = res.region
+    common = {"crs": region.crs, "fictional": region.fictional, "attribution": region.attribution(),
+              "paper": "A4-landscape"}
+    hz = HAZARD_LABELS.get(res.hazard, res.hazard)
+    out = []
+    base = {k: v for k, v in lay.items() if k != "vulnerable"}
+    out.append(("overview", _png(static_map(base, title=f"{region.name}　レイヤーの一覧",
+                                            hazard=res.hazard, **common)), "地域のレイヤー（避難所の色は"
+                f"{hz}のときの使用可否）"))
+    if "vulnerable" in lay:
+        note = lay["vulnerable"].attrs.get("anonymisation_note", "")
+        shown = {k: lay[k] for k in ("boundaries", "vulnerable") if k in lay}
+        out.append(("density", _png(static_map(shown, title=f"{region.name}　要配慮者の分布（匿名化済み）",
+                                               **common)),
+                    f"要配慮者の密度。{note}"))
+    if res.coverage is not None and res.gaps is not None and "vulnerable" in lay:
+        cls, labels = coverage_classes(res.coverage.units["distance_m"].to_numpy(float),
+                                       res.coverage.max_distance)
+        fig = static_map({k: lay[k] for k in ("boundaries", "places") if k in lay},
+                         title=f"{region.name}　居場所までの道のりと空白地帯",
+                         choropleth=(lay["vulnerable"], [COVERAGE_PALETTE[c] for c in cls],
+                                     list(zip(COVERAGE_PALETTE, labels, strict=True))),
+                         outlines=(res.gaps, "空白地帯"), **common)
+        method = "道路沿いの距離" if res.coverage.method == "network" else ESTIMATE_LABEL
+        out.append(("coverage", _png(fig), f"居場所までの道のり（{method}、徒歩圏 "
+                                           f"{res.coverage.max_distance:.0f} m）と空白地帯（破線）"))
+    if res.scenario is not None:
+        zones = res.scenario.zones
+        closed = closed_roads_frame(res.scenario)
+        fig = static_map({"boundaries": lay["boundaries"], "hazards": zones, "shelters": lay["shelters"]}
+                         if "boundaries" in lay else {"hazards": zones, "shelters": lay["shelters"]},
+                         title=f"{region.name}　{hz}のときの避難所と通行止め", hazard=res.hazard,
+                         overlays=[(closed[closed["state"] == "closed"],
+                                    {"color": "#5a1e00", "linewidth": 0.8}, "通行止めの道路")], **common)
+        out.append(("shelters", _png(fig), f"{hz}の想定区域、避難所の使用可否、区域内の通行止めの道路"))
+    if res.vc is not None:
+        overlays: list[tuple[gpd.GeoDataFrame, Mapping[str, Any], str | None]] = []
+        for i, routes in enumerate(res.routes.values()):
+            frames = route_frames(routes, crs=region.crs)
+            for k, frame in frames.items():
+                style, label = ROUTE_STYLES[k]
+                overlays.append((frame, style, label if i == 0 else None))
+        opened = res.vc.candidates[res.vc.candidates["site_id"].isin(res.vc.plan["open_site"])]
+        overlays.append((opened, {"color": "#e6007e", "s": 160, "marker": "*", "edgecolor": "black"},
+                         "開設する災害VC"))
+        fig = static_map({k: lay[k] for k in ("boundaries", "hazards", "vc_sites") if k in lay},
+                         title=f"{region.name}　災害VCの開設計画と主なルート（{hz}）", hazard=res.hazard,
+                         overlays=overlays, **common)
+        out.append(("vc", _png(fig), "開設する災害VC（★）と、各VCから最も負荷の大きい避難所への"
+                                     "通常時（青）・災害時（赤破線）のルート"))
+    if res.cross is not None and len(res.cross.flows):
+        flows = res.cross.flows
+        peak = float(flows["people"].max())
+        overlays = [(flows.iloc[[i]], {"color": "#8e24aa", "linewidth": 1 + 6 * float(p) / peak},
+                     "越境して近い要配慮者の流れ" if i == 0 else None)
+                    for i, p in enumerate(flows["people"])]
+        fig = static_map({"boundaries": lay["boundaries"]}, title=f"{region.name}　広域連携（越境の流れ）",
+                         overlays=overlays, **common)
+        out.append(("cross", _png(fig), "市町村境を越えた方が近い要配慮者の流れ（線の太さ＝人数）"))
+    if res.recommendation is not None:
+        sites = res.recommendation.sites
+        fig = static_map({k: lay[k] for k in ("boundaries", "places") if k in lay},
+                         title=f"{region.name}　新しい居場所の提案", overlays=[
+                             (sites, {"color": "#e6007e", "s": 160, "marker": "*", "edgecolor": "black"},
+                              "提案する場所")], **common)
+        out.append(("recommend", _png(fig), "新しい居場所の提案（★、既存の居場所は残す）"))
+    return out
+
+
+# ------------------------------------------------------------------ document
+
+
+def _sources(region: Any) -> pd.DataFrame:
+    rows = []
+    for key, spec in region.config.layers.items():
+        for path in spec.paths:
+            p = Path(path)
+            date = _dt.date.fromtimestamp(p.stat().st_mtime).isoformat() if p.exists() else "—"
+            name = p.name if key != "vulnerable" else "（名簿：匿名化して密度のみ使用）"
+            rows.append({"レイヤー": LAYER_LABELS.get(key, key), "ファイル": name, "日付": date,
+                         "件数": len(region.layers[key]) if key in region.layers else 0})
+    roads = region.config.roads
+    if roads is not None:
+        p = Path(roads.path)
+        rows.append({"レイヤー": "道路", "ファイル": p.name,
+                     "日付": _dt.date.fromtimestamp(p.stat().st_mtime).isoformat() if p.exists() else "—",
+                     "件数": ""})
+    return pd.DataFrame(rows)
+
+
+def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    dens = res.region.layers.get("vulnerable")
+    if dens is not None:
+        items.append(("要配慮者（匿名化後の合計）", f"{int(dens['count'].sum()):,} 人"))
+    if res.coverage is not None:
+        s = res.coverage.summary()
+        items += [("居場所の徒歩圏のカバー率", f"{s['rate'] * 100:.1f} %"),
+                  ("空白地帯", f"{len(res.gaps) if res.gaps is not None else 0} か所")]
+    if res.shelters is not None and res.scenario is not None:
+        s = {**res.scenario.summary(), **res.shelters.summary()}
+        hz = HAZARD_LABELS.get(res.hazard, res.hazard)
+        items += [(f"{hz}で使える避難所", f"{s['shelters_usable']} か所"),
+                  (f"{hz}で避難先に行けない人", f"{s['demand_unreachable']:,} 人"),
+                  ("収容人数を超える避難所", f"{s['overloaded']} か所")]
+    if res.vc is not None:
+        items.append(("開設する災害VC", "、".join(res.vc.summary()["open"])))
+    if res.cross is not None:
+        items.append(("越境して近い要配慮者", f"{sum(res.cross.summary()['cross_people'].values()):,} 人"))
+    if res.recommendation is not None:
+        r = res.recommendation
+        items.append((f"新しい居場所 {r.p} か所で", f"+{r.covered_after - r.covered_before:,} 人"))
+    return items
+
+
+def _method(res: RegionResults) -> str:
+    dens = res.region.layers.get("vulnerable")
+    summ = dens.attrs.get("summary", {}) if dens is not None else {}
+    lines = [
+        "距離は道路沿いの距離（道路データがない場合は直線距離×迂回率で推定し、"
+        f"「{ESTIMATE_LABEL}」と表示）。地点は 150 m 以内の道路のうち合計が最短のもの、"
+        "なければ 500 m 以内の最寄りの道路につなぎ、それより遠い地点は到達不可とします。",
+        f"歩く速さ: 一般 {SPEEDS_M_PER_MIN['walk']:.0f} m/分、高齢者 {SPEEDS_M_PER_MIN['elderly']:.0f} m/分。"
+        "車は道路の種類ごとの速さ（幹線 50 km/h、生活道路 20 km/h など）。",
+        f"居場所の徒歩圏: {res.coverage.max_distance:.0f} m。" if res.coverage is not None else "",
+        f"要配慮者の匿名化: {summ.get('geography', '')}、k = {summ.get('k', '')}。k 人未満の単位は"
+        "隣接する単位に合算し、個人の位置・氏名・住所は使いません。表の人数は公開単位の合計です。"
+        if summ else "要配慮者の密度はありません。",
+        f"災害シナリオ（{HAZARD_LABELS.get(res.hazard, res.hazard)}）: "
+        "国土地理院のデータでこの災害に指定され、"
+        "かつ想定区域の外にある避難所だけを使用可とし、区域にかかる道路は通行止めとします。"
+        "福祉避難所は区域の外にあれば使用可とし、その需要は要介護・障害の全体の割合からの推定です。",
+        "災害VC: 候補地ごとに市町村内の要配慮者までの道のり×人数の合計（人・km）で順位を付け、"
+        "最適な候補地が使えない場合は同じ市町村の次の候補、なければ隣接市町村の候補を代替とします。",
+        "広域連携: 最寄りの使用可能な避難所・居場所が他の市町村にあり、自分の市町村の最寄りより"
+        "近い要配慮者を数えます。",
+    ]
+    return "".join(f"<p>{_esc(x)}</p>" for x in lines if x)
+
+
+def report_html(res: RegionResults, *, date: _dt.date | None = None,
+                progress: Callable[[float, str], None] | None = None) -> str:
+    """The whole report as one self-contained HTML document."""
+    region = res.region
+    lay = {k: v for k, v in region.layers.items()}
+    day = (date or _dt.date.today()).isoformat()
+    attribution = region.attribution()
+    maps = _maps(res, lay)
+    if progress:
+        progress(0.8, "表を作っています")
+    figs = {k: _fig_html(png, cap, attribution) for k, png, cap in maps}
+    badge = '<p><span class="badge">架空データ（デモ地域）</span></p>' if region.fictional else ""
+    parts = [
+        '<section class="cover">',
+        f"<h1>{_esc(region.name)}<br>地域福祉・防災 分析レポート</h1>{badge}",
+        f"<p>作成日: {_esc(day)}　作成: ともにマップ　解析用座標系: {_esc(region.crs)}</p>",
+        "<h3>使用したデータ</h3>", table_html(_sources(region)),
+        "<h3>出典</h3>", "".join(f"<p class='note'>{_esc(a)}</p>" for a in attribution),
+        "<h3>概要</h3>", _boxes(_summary_boxes(res)),
+        "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.notes),
+        "</section>",
+        "<section><h2>1. 地域のレイヤーと要配慮者の分布</h2>", figs.get("overview", ""),
+        figs.get("density", ""), "</section>",
+    ]
+    if res.coverage is not None:
+        tab = res.coverage_table if res.coverage_table is not None else pd.DataFrame()
+        parts += ["<section><h2>2. 居場所のカバー率と空白地帯</h2>", figs.get("coverage", ""),
+                  "<h3>空白地帯（人数の多い順）</h3>",
+                  table_html(pd.DataFrame(res.gaps.drop(columns="geometry")) if res.gaps is not None
+                             else pd.DataFrame(), limit=20)]
+        for layer, title in (("boundaries", "市町村ごと"), ("school_districts", "校区ごと"),
+                             ("neighbourhoods", "自治会ごと")):
+            part = tab[tab["area_layer"] == layer] if len(tab) else tab
+            if len(part):
+                parts += [f"<h3>{title}のカバー率</h3>",
+                          table_html(part, columns=["area_id", "area_name", "total", "covered",
+                                                    "uncovered", "rate"])]
+        parts.append("</section>")
+    if res.shelters is not None:
+        hz = HAZARD_LABELS.get(res.hazard, res.hazard)
+        sh = pd.DataFrame(res.shelters.shelters.drop(columns="geometry"))
+        parts += [f"<section><h2>3. {hz}のときの避難所と要配慮者</h2>", figs.get("shelters", ""),
+                  "<h3>避難所ごとの負荷（超過を先に）</h3>",
+                  table_html(sh, columns=["name", "status", "capacity", "demand", "load_ratio", "overloaded"],
+                             note="収容人数の記載がない避難所は割り当て人数のみ。"),
+                  "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.shelters.notes), "</section>"]
+    if res.vc is not None:
+        rs = pd.DataFrame([{"ルート": f"{v['vc']} → {v['to']}", "距離(通常) m": v["normal"]["length_m"],
+                            "距離(災害時) m": v["hazard"]["length_m"],
+                            "迂回率": v["hazard"].get("detour_ratio"),
+                            "回避した通行止め": v["hazard"].get("closed_edges_avoided")}
+                           for v in res.route_summaries.values()])
+        parts += ["<section><h2>4. 災害ボランティアセンターの計画と主なルート</h2>", figs.get("vc", ""),
+                  "<h3>市町村ごとの開設計画</h3>",
+                  table_html(res.vc.plan, columns=["muni_name", "people", "decision", "open_site",
+                                                    "open_site_name", "person_km", "worst_unit_m",
+                                                    "people_unreachable"]),
+                  "<h3>主なルート（通常時と災害時）</h3>", table_html(rs), "</section>"]
+    if res.cross is not None:
+        parts += ["<section><h2>5. 広域連携</h2>", figs.get("cross", ""),
+                  "<h3>相互応援協定の相手の候補</h3>", table_html(res.cross.partners),
+                  "<h3>越境して近い要配慮者（市町村の組）</h3>", table_html(res.cross.pairs, limit=30),
+                  "</section>"]
+    if res.recommendation is not None:
+        r = res.recommendation
+        parts += ["<section><h2>6. 新しい居場所の提案</h2>", figs.get("recommend", ""),
+                  table_html(pd.DataFrame(r.sites.drop(columns="geometry")),
+                             columns=["rank", "candidate_id", "name", "newly_covered_people",
+                                      "newly_covered_units"]),
+                  "<h3>開く数と効果</h3>", table_html(r.curve), "</section>"]
+    parts += ["<section><h2>方法</h2>", _method(res), "</section>"]
+    return _page(f"{region.name} 分析レポート", "".join(parts), attribution)
+
+
+def _page(title: str, body: str, attribution: Sequence[str]) -> str:
+    footer = " ／ ".join(attribution)[:160].replace('"', "'").replace("\\", "")
+    template = Template(TEMPLATE.read_text("utf-8"), autoescape=False)
+    return template.render(title=_esc(title), body=body, footer=footer)
+
+
+# ------------------------------------------------------------------ per-area sheets
+
+
+def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
+                     progress: Callable[[float, str], None] | None = None) -> str:
+    """One page per 自治会 (or 校区) with its map and figures."""
+    region = res.region
+    lay = region.layers
+    if layer not in lay:
+        from layers.errors import LayerError
+
+        raise LayerError(f"この地域には {LAYER_LABELS.get(layer, layer)} のレイヤーがありません。",
+                         column="--sheets", fix="neighbourhoods か school_districts を指定してください。")
+    areas = lay[layer]
+    if layer == "school_districts" and "period" in areas:
+        areas = areas[areas["period"].astype(str) == current_period(areas)]
+    id_col = {"neighbourhoods": "area_id", "school_districts": "district_id"}[layer]
+    table = res.coverage_table
+    figures = table[table["area_layer"] == layer].set_index("area_id") if table is not None and len(table) \
+        else pd.DataFrame()
+    metric = areas.to_crs(region.crs)
+    shel = lay.get("shelters")
+    shel_m = shel.to_crs(region.crs) if shel is not None else None
+    places_m = lay["places"].to_crs(region.crs) if "places" in lay else None
+    pages = []
+    attribution = region.attribution()
+    for n, (aid, name, geom) in enumerate(zip(areas[id_col].astype(str), areas["name"].astype(str),
+                                             metric.geometry, strict=True)):
+        if progress and n % 10 == 0:
+            progress(n / max(len(areas), 1), f"{name}")
+        x0, y0, x1, y1 = geom.bounds
+        pad = max(x1 - x0, y1 - y0) * 0.25 + 200
+        extent = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        outline = gpd.GeoDataFrame(geometry=[geom], crs=region.crs)
+        shown = {k: lay[k] for k in ("vulnerable", "places", "shelters") if k in lay}
+        fig = static_map(shown, crs=region.crs, title=f"{name}", paper="A4-portrait", hazard=res.hazard,
+                         fictional=region.fictional, attribution=attribution, extent=extent,
+                         overlays=[(outline.boundary.to_frame("geometry"),
+                                    {"color": "#d62728", "linewidth": 2.2}, "この区域")])
+        png = map_bytes(fig, fmt="png", dpi=110)
+        plt.close(fig)
+        items: list[tuple[str, str]] = []
+        if aid in figures.index:
+            f = figures.loc[aid]
+            items += [("要配慮者（公開単位の合計）", f"{int(f['total']):,} 人"),
+                      ("居場所の徒歩圏内", f"{int(f['covered']):,} 人"),
+                      ("カバー率", f"{float(f['rate']) * 100:.0f} %")]
+        inside = shapely.contains(geom, shapely.points(shel_m.geometry.x, shel_m.geometry.y)) \
+            if shel_m is not None else np.zeros(0, bool)
+        if shel_m is not None:
+            items.append(("区域内の避難所", f"{int(inside.sum())} か所"))
+        if places_m is not None:
+            near = places_m.distance(geom).to_numpy()
+            items.append(("最寄りの居場所まで（直線）", f"{near.min():,.0f} m" if len(near) else "—"))
+        names = ", ".join(shel_m[inside]["name"].astype(str).head(6)) if shel_m is not None else ""
+        if shel_m is not None and inside.sum() > 6:
+            names += f" ほか {int(inside.sum()) - 6} か所"
+        pages.append(f'<div class="sheet"><h2>{_esc(name)}（{_esc(aid)}）</h2>{_boxes(items)}'
+                     f'<figure><img src="{_img(png)}" style="max-height:165mm"><figcaption>'
+                     f'{_esc(name)}の範囲（赤線）、要配慮者の密度（匿名化済み）、居場所、避難所　出典: '
+                     f'{_esc(" ／ ".join(attribution))}</figcaption></figure>'
+                     + (f'<p class="note">区域内の避難所: {_esc(names)}</p>' if names else "")
+                     + "</div>")
+    return _page(f"{region.name} {LAYER_LABELS.get(layer, layer)}別シート", "".join(pages), attribution)
+
+
+# ------------------------------------------------------------------ writing
+
+
+def write_pdf(html_text: str, out: Path) -> Path:
+    """Lay out the HTML with WeasyPrint into a PDF, atomically."""
+    from weasyprint import HTML
+
+    with atomic_path(out) as tmp:
+        HTML(string=html_text, base_url=str(out.parent)).write_pdf(tmp)
+    return out
+
+
+def write_report(res: RegionResults, out: Path, *, formats: Sequence[str] = ("pdf", "html"),
+                 sheets: str | None = None, date: _dt.date | None = None,
+                 progress: Callable[[float, str], None] | None = None) -> list[Path]:
+    """``report.pdf``/``report.html`` (and ``sheets_{layer}.pdf``) in ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = report_html(res, date=date, progress=progress)
+    paths = []
+    if "html" in formats:
+        paths.append(atomic_write_text(out / "report.html", text))
+    if "pdf" in formats:
+        if progress:
+            progress(0.9, "PDF をレイアウトしています")
+        paths.append(write_pdf(text, out / "report.pdf"))
+    if sheets:
+        sheet_html = area_sheets_html(res, layer=sheets, progress=progress)
+        paths.append(write_pdf(sheet_html, out / f"sheets_{sheets}.pdf"))
+    return paths

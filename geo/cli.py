@@ -566,6 +566,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from geo.batch import read_batch, run_batch, specs_for
+
+    cfg = read_batch(args.regions)
+    specs = specs_for(cfg)
+    if args.workers < 1:
+        raise LayerError("--workers は 1 以上にしてください。", column="--workers", fix="例: --workers 2")
+    result = run_batch(specs, Path(args.out), scheduler=args.scheduler, workers=args.workers)
+    for key, msg in result.failed.items():
+        log.warning("市町村 %s の計算に失敗しました: %s", key, msg)
+    print(json.dumps({"batch": cfg.name, **result.summary()}, ensure_ascii=False))
+    return EXIT_OK if not result.failed else EXIT_INPUT
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -708,6 +722,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parquet", action="store_true", help="GeoParquet も書く（分析者向け）")
     p.add_argument("--recommend", type=int, help="新しい居場所の提案も p か所分入れる")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("batch", help="多くの市町村をまとめて計算する（市町村ごとに分割、Dask で並列）")
+    p.add_argument("regions", help="バッチ設定（REGIONS.toml）")
+    p.add_argument("--out", required=True, help="出力フォルダ（再実行すると終わった市町村は飛ばす）")
+    p.add_argument("--scheduler",
+                   help="既存の Dask スケジューラ（例 tcp://10.0.0.5:8786）。既定: この機械で起動")
+    p.add_argument("--workers", type=int, default=2, help="この機械で起動するワーカーの数（既定 2）")
+    p.set_defaults(func=cmd_batch)
     return parser
 
 

@@ -1,0 +1,163 @@
+"""Batch throughput on Dask for a synthetic nationwide-like workload.
+
+50 partitions (municipalities) of 50k–200k-node street graphs, each with demand
+units (one per 25 nodes), 居場所 (one per 400 nodes), shelters (one per 300
+nodes, GSI flags random) and a flood band closing roads.  Each partition computes
+coverage and the nearest usable shelter per unit, exactly as `tomoni batch`
+does (the same `run_batch`: partition files, merge, status).
+
+Measured here: throughput with 1 and 2 local workers; the merged result compared
+with a single-process run of the same partitions (identical); peak memory per
+100k graph nodes (resident-set growth of a worker while it holds one partition).
+
+    .venv/bin/python benchmarks/bench_batch.py [--partitions 50 --min-nodes 50000 --max-nodes 200000]
+
+On a multi-machine cluster, start `dask scheduler` on one machine and
+`dask worker tcp://SCHEDULER:8786 --nthreads 1 --nworkers 2` on each of the others
+(each with this project installed), then run the same batch against it:
+
+    .venv/bin/python benchmarks/bench_batch.py --scheduler tcp://SCHEDULER:8786
+    .venv/bin/tomoni batch REGIONS.toml --out DIR --scheduler tcp://SCHEDULER:8786
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from geo.batch import read_units, run_batch  # noqa: E402
+
+CRS = "EPSG:6678"
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    key: str
+    seed: int
+    nodes: int
+
+
+def synthetic_partition(spec: SyntheticSpec) -> dict[str, Any]:
+    """Build one municipality's graph and layers from its seed and compute its units."""
+    import geopandas as gpd
+    import psutil
+    import shapely
+
+    from geo.coverage import coverage
+    from geo.network import _from_arrays
+    from geo.scenario import make_scenario
+    from layers.shelters import HAZARDS
+
+    proc = psutil.Process()
+    base = proc.memory_info().rss
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(spec.seed)
+    side = int(np.sqrt(spec.nodes))
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    ox, oy = spec.seed * 40_000.0, 0.0  # municipalities side by side
+    x = ox + ii.ravel() * 90.0 + rng.uniform(-15, 15, side * side)
+    y = oy + jj.ravel() * 90.0 + rng.uniform(-15, 15, side * side)
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
+    v = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
+    keep = rng.random(len(u)) > 0.08
+    u, v = u[keep], v[keep]
+    w = np.hypot(x[u] - x[v], y[u] - y[v]) * rng.uniform(1.0, 1.15, len(u))
+    net = _from_arrays(np.arange(side * side, dtype=np.int64), x, y, np.r_[u, v], np.r_[v, u], np.r_[w, w],
+                       crs=CRS, directed=False)
+    n_units = max(side * side // 25, 10)
+    ux = rng.uniform(x.min(), x.max(), n_units)
+    uy = rng.uniform(y.min(), y.max(), n_units)
+    cell = 120.0
+    dens = gpd.GeoDataFrame({"unit_id": [f"{spec.key}-{i:06d}" for i in range(n_units)],
+                             "count": rng.integers(5, 40, n_units), "geography": "synthetic",
+                             "members": ""},
+                            geometry=shapely.box(ux, uy, ux + cell, uy + cell), crs=CRS)
+    nodes = rng.choice(net.n, side * side // 400 + side * side // 300, replace=False)
+    n_pl = side * side // 400
+    places = gpd.GeoDataFrame({"place_id": [f"P{i}" for i in range(n_pl)]},
+                              geometry=gpd.points_from_xy(x[nodes[:n_pl]], y[nodes[:n_pl]]), crs=CRS)
+    sn = nodes[n_pl:]
+    shelters = gpd.GeoDataFrame(
+        {"shelter_id": [f"{spec.key}-S{i}" for i in range(len(sn))], "name": "", "kind": "emergency_site",
+         **{h: rng.random(len(sn)) < 0.8 for h in HAZARDS}, "welfare": False, "capacity": 100},
+        geometry=gpd.points_from_xy(x[sn], y[sn]), crs=CRS)
+    river = shapely.LineString(np.column_stack([np.linspace(x.min(), x.max(), 30),
+                                                y.mean() + np.cumsum(rng.normal(0, 200, 30))]))
+    zones = gpd.GeoDataFrame({"hazard": ["flood"], "rank": [2]}, geometry=[river.buffer(300)], crs=CRS)
+    scen = make_scenario("flood", hazards=zones, network=net, shelters=shelters)
+    usable = shelters[scen.shelter_status.to_numpy() == "usable"]
+    cov = coverage(dens, places, crs=CRS, network=net, max_distance=500)
+    shel = coverage(dens, usable, crs=CRS, network=scen.network, max_distance=2000,
+                    facility_layer="shelters")
+    peak = proc.memory_info().rss
+    centres = dens.geometry.representative_point()
+    rows = pd.DataFrame({
+        "unit_id": dens["unit_id"], "muni_code": spec.key, "count": dens["count"],
+        "place_id": cov.units["facility_id"], "place_m": cov.units["distance_m"],
+        "covered": cov.units["covered"], "shelter_id": shel.units["facility_id"],
+        "shelter_m": shel.units["distance_m"], "shelter_reachable": shel.units["reachable"],
+        "nearest_muni": spec.key, "own_m": shel.units["distance_m"], "cross": False,
+        "x": centres.x.to_numpy(), "y": centres.y.to_numpy()})
+    return {"key": spec.key, "rows": rows, "nodes": net.n, "seconds": time.perf_counter() - t0,
+            "rss_growth_mb": (peak - base) / 2**20}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--partitions", type=int, default=50)
+    ap.add_argument("--min-nodes", type=int, default=50_000)
+    ap.add_argument("--max-nodes", type=int, default=200_000)
+    ap.add_argument("--scheduler", help="an existing Dask scheduler instead of local workers")
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    specs = [SyntheticSpec(key=f"{i + 1:05d}", seed=i + 1,
+                           nodes=int(rng.integers(args.min_nodes, args.max_nodes + 1)))
+             for i in range(args.partitions)]
+    total_nodes = sum(s.nodes for s in specs)
+    print(f"{len(specs)} partitions, {total_nodes:,} graph nodes in all")
+    runs = [(None, 1), (None, 2)] if not args.scheduler else [(args.scheduler, 0)]
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="tomoni-batch-bench-") as tmp:
+        for scheduler, workers in runs:
+            out = Path(tmp) / f"w{workers}"
+            t = time.perf_counter()
+            res = run_batch(specs, out, scheduler=scheduler, workers=workers or 2,
+                            runner=synthetic_partition, crs=CRS)
+            wall = time.perf_counter() - t
+            growth = [f["rss_growth_mb"] / f["nodes"] * 100_000 for f in res.facts.values()]
+            label = scheduler or f"{workers} local worker(s)"
+            print(f"{label}: {wall:.1f} s, {len(specs) / wall * 60:.1f} partitions/min, "
+                  f"{total_nodes / wall / 1e6:.2f} M nodes/s; peak memory per 100k nodes "
+                  f"median {np.median(growth):.0f} MB (max {np.max(growth):.0f} MB); failed {res.failed}")
+            results[label] = read_units(out).sort_values("unit_id").reset_index(drop=True)
+        t = time.perf_counter()
+        single = pd.concat([synthetic_partition(s)["rows"] for s in specs], ignore_index=True)
+        print(f"single process, no Dask: {time.perf_counter() - t:.1f} s")
+        single = single.sort_values("unit_id").reset_index(drop=True)
+        for label, units in results.items():
+            same = (len(units) == len(single)
+                    and (units["unit_id"].to_numpy() == single["unit_id"].to_numpy()).all()
+                    and np.allclose(units["place_m"].astype(float).fillna(-1), single["place_m"].fillna(-1))
+                    and np.allclose(units["shelter_m"].astype(float).fillna(-1),
+                                    single["shelter_m"].fillna(-1))
+                    and (units["shelter_id"].to_numpy() == single["shelter_id"].to_numpy()).all())
+            print(f"{label}: result identical to the single-process run: {same}")
+            if not same:
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,498 @@
+"""Batch runs over many municipalities on Dask: one partition per municipality.
+
+A batch (``REGIONS.toml``) names a region TOML holding the layers of all its
+municipalities (a prefecture, or more) and, optionally, which municipalities to
+run.  Each municipality is one **partition**: its own 要配慮者 units plus
+everything within a border **buffer** of it — facilities, hazard zones and the
+road sub-network whose both ends lie inside.  Each partition computes, per unit,
+coverage of 居場所, the nearest usable shelter of the hazard scenario, and the
+cross-border comparison (nearest overall vs nearest in the own municipality).
+
+Exactness: a path of length *D* from a unit stays within *D* of it, so a result
+whose distances are all at most the buffer equals the one-run result over the
+whole region.  Units that are not verified that way (a distance beyond the
+buffer, or no result) make the partition run again with twice the buffer, up
+to the whole region; the buffer used is reported.  Straight-line mode (no roads)
+follows the same rule with straight distances.
+
+Runs on ``dask.distributed``: a local cluster by default (processes, one thread
+each), or an existing scheduler (``--scheduler tcp://host:8786``).  Outputs are
+written atomically per partition (``partitions/muni=CODE/units.parquet``,
+GeoParquet); a rerun skips finished partitions; a partition that raises is
+retried once, then reported in ``batch_status.json`` without stopping the
+others; a worker that dies is replaced and its partition rescheduled by Dask.
+The merged tables (per municipality, per shelter, per municipality pair) are
+built from the partition files.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from geo.coverage import coverage, demand_units
+from geo.crossborder import area_demand
+from geo.network import (
+    Network,
+    Snap,
+    _from_arrays,
+    _reverse_csr,
+    distances_from_points,
+    region_network,
+)
+from geo.scenario import make_scenario
+from layers.atomic import atomic_path, atomic_write_text
+from layers.boundaries import assign_municipality
+from layers.crs import STORAGE_CRS
+from layers.errors import LayerError
+
+__all__ = ["BatchConfig", "PartitionSpec", "partition_units", "read_batch", "run_batch",
+           "subnetwork", "whole_region_units"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BUFFER = 5000.0
+"""Metres around a municipality taken into its partition at first."""
+UNIT_COLUMNS = ["unit_id", "muni_code", "count", "place_id", "place_m", "covered",
+                "shelter_id", "shelter_m", "shelter_reachable", "nearest_muni", "own_m", "cross"]
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    """One partition: the region file, the municipality and the options."""
+
+    key: str
+    region: str
+    muni: str
+    hazard: str = "flood"
+    buffer_m: float = DEFAULT_BUFFER
+    straight_line: bool = False
+    max_distance: float = 500.0
+
+
+@dataclass
+class BatchConfig:
+    """A parsed ``REGIONS.toml``."""
+
+    path: Path
+    name: str
+    region: Path
+    municipalities: list[str] | None
+    hazard: str = "flood"
+    buffer_m: float = DEFAULT_BUFFER
+    straight_line: bool = False
+    max_distance: float = 500.0
+
+
+def read_batch(path: str | Path) -> BatchConfig:
+    """Read a ``REGIONS.toml``::
+
+        [batch]
+        name = "秋田県"
+        region = "akita.toml"          # the region TOML with every municipality's layers
+        municipalities = ["05201", "05202"]   # optional: default all of the boundaries
+        hazard = "flood"               # optional
+        buffer_m = 5000                # optional
+        straight_line = false          # optional: no roads even when the region has them
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LayerError("バッチの設定ファイルが見つかりません。", file=path,
+                         fix="REGIONS.toml のパスを確かめてください。")
+    try:
+        doc = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        line = getattr(err, "lineno", None)
+        raise LayerError("バッチの設定ファイルを TOML として読めません。", file=path,
+                         row=line,
+                         fix="[batch] の書き方を確かめてください（docs/region-config.md）。") from None
+    b = doc.get("batch")
+    if not isinstance(b, dict) or "region" not in b:
+        raise LayerError("[batch] に region がありません。", file=path, column="batch.region",
+                         fix='[batch] に region = "地域設定.toml" を書いてください。')
+    region = (path.parent / str(b["region"])).resolve()
+    if not region.is_file():
+        raise LayerError("[batch] の region のファイルが見つかりません。", file=path, column="batch.region",
+                         fix="地域設定ファイルのパスを、この REGIONS.toml からの相対パスで書いてください。")
+    munis = b.get("municipalities")
+    if munis is not None and (not isinstance(munis, list)
+                              or not all(isinstance(m, str | int) for m in munis)):
+        raise LayerError("municipalities は市町村コードの一覧にしてください。", file=path,
+                         column="batch.municipalities", fix='例: municipalities = ["05201", "05202"]')
+    buffer_m = float(b.get("buffer_m", DEFAULT_BUFFER))
+    if buffer_m <= 0:
+        raise LayerError("buffer_m は正の数にしてください。", file=path, column="batch.buffer_m",
+                         fix="例: buffer_m = 5000")
+    return BatchConfig(path=path, name=str(b.get("name", path.stem)), region=region,
+                       municipalities=[str(m).zfill(5) for m in munis] if munis else None,
+                       hazard=str(b.get("hazard", "flood")), buffer_m=buffer_m,
+                       straight_line=bool(b.get("straight_line", False)),
+                       max_distance=float(b.get("max_distance", 500.0)))
+
+
+# ------------------------------------------------------------------ the partition computation
+
+
+@functools.lru_cache(maxsize=2)
+def _region(path: str) -> Any:
+    """The region, loaded once per worker process (read-only afterwards)."""
+    from layers.region import load_region
+
+    return load_region(path, with_roads=False)
+
+
+@functools.lru_cache(maxsize=2)
+def _network(path: str) -> Network | None:
+    return region_network(_region(path))
+
+
+def subnetwork(net: Network, area: shapely.Geometry) -> tuple[Network, np.ndarray]:
+    """The nodes of ``net`` inside ``area`` (metric) and the edges with both ends inside.
+
+    Also returns the **leak** mask: the kept nodes that lose an edge (to or from a
+    node outside) — every path that leaves the sub-network passes one of them.
+    """
+    inside = shapely.contains_xy(area, net.x, net.y)
+    keep_nodes = np.flatnonzero(inside)
+    new_index = np.full(net.n, -1, np.int64)
+    new_index[keep_nodes] = np.arange(len(keep_nodes))
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    ok = inside[rows] & inside[net.indices]
+    cut = inside[rows] != inside[net.indices]
+    leak = np.zeros(len(keep_nodes), bool)
+    ends = np.concatenate([rows[cut], net.indices[cut]])
+    leak[new_index[ends[inside[ends]]]] = True
+    sub = _from_arrays(net.node_ids[keep_nodes], net.x[keep_nodes], net.y[keep_nodes],
+                       new_index[rows[ok]], new_index[net.indices[ok]], net.weights[ok], crs=net.crs,
+                       directed=net.directed,
+                       seconds=net.seconds[ok] if net.seconds is not None else None,
+                       name_idx=net.name_idx[ok] if net.name_idx is not None else None,
+                       names=net.names)
+    return sub, leak
+
+
+def leak_distance(net: Network, leak: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Road distance from each point to the nearest leak node (``inf`` when none is reachable):
+    no result shorter than this can change when the rest of the network is added."""
+    if not leak.any():
+        return np.full(len(x), np.inf)
+    indptr, indices, weights = _reverse_csr(net)
+    m = csr_array((weights, indices, indptr), shape=(net.n, net.n))
+    node_d = dijkstra(m, directed=True, indices=np.flatnonzero(leak), min_only=True)
+    none = Snap(segment=np.zeros(0, np.int64), offset=np.zeros(0), access=np.zeros(0),
+                flagged=np.zeros(0, bool))
+    return distances_from_points(net, x, y, node_d, np.zeros(net.n, np.int64), none)[0]
+
+
+def _demand(region: Any) -> gpd.GeoDataFrame:
+    lay = region.layers
+    if "vulnerable" in lay:
+        return lay["vulnerable"]
+    if "neighbourhoods" in lay:
+        return area_demand(lay["neighbourhoods"])
+    raise LayerError("要配慮者の密度も自治会・町字の区域もありません。", file=region.config.path,
+                     column="layers.vulnerable",
+                     fix="[layers.vulnerable] か [layers.neighbourhoods] を追加してください。")
+
+
+def _nearest(units: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None, *, crs: str, net: Network | None,
+             max_distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """(facility id, metres) of the nearest facility of each unit (NaN when none)."""
+    if fac is None or not len(fac):
+        return np.full(len(units), "", dtype=object), np.full(len(units), np.nan)
+    res = coverage(units, fac, crs=crs, network=net, max_distance=max_distance,
+                   facility_layer="places" if "place_id" in fac else "shelters")
+    return res.units["facility_id"].to_numpy(object), res.units["distance_m"].to_numpy(float)
+
+
+def partition_units(region: Any, net: Network | None, *, muni: str | None, area: shapely.Geometry | None,
+                    hazard: str, max_distance: float, leak: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-unit results of ``muni``'s units with the layers and roads inside ``area``
+    (metric CRS); ``muni=None`` and ``area=None`` give the whole region (the reference).
+
+    With a sub-network, ``leak`` marks its nodes that lost edges; the rows then carry
+    ``leak_m``/``leak_hazard_m`` (see :func:`leak_distance`) to verify the results."""
+    lay = region.layers
+    crs = region.crs
+    dens = _demand(region)
+    units = demand_units(dens, crs=crs)
+    umuni = assign_municipality(units, lay["boundaries"], crs=crs).to_numpy()
+    mine = np.ones(len(units), bool) if muni is None else umuni == muni
+    dens_m = dens.iloc[np.flatnonzero(mine)]
+
+    # facilities just outside the area can still sit on a road inside it: take them too
+    wide = area.buffer(1000.0) if area is not None else None
+
+    def clip(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+        if frame is None or wide is None:
+            return frame
+        m = frame.to_crs(crs)
+        return frame[m.intersects(wide).to_numpy()]
+
+    places = clip(lay.get("places"))
+    shelters = clip(lay.get("shelters"))
+    hazards = clip(lay.get("hazards"))
+    scen = make_scenario(hazard, hazards=hazards, network=net, shelters=shelters) \
+        if shelters is not None else None
+    usable = shelters[scen.shelter_status.to_numpy() == "usable"] \
+        if shelters is not None and scen is not None and scen.shelter_status is not None else None
+    s_net = scen.network if scen is not None else net
+    place_id, place_m = _nearest(dens_m, places, crs=crs, net=net, max_distance=max_distance)
+    shel_id, shel_m = _nearest(dens_m, usable, crs=crs, net=s_net, max_distance=max_distance)
+    # cross-border: nearest usable shelter overall vs in the unit's own municipality
+    fac_muni = {}
+    own_m = np.full(len(dens_m), np.nan)
+    if usable is not None and len(usable):
+        smuni = assign_municipality(usable, lay["boundaries"], crs=crs).to_numpy()
+        fac_muni = dict(zip(usable["shelter_id"].astype(str), smuni, strict=True))
+        um = umuni[mine]
+        for code in np.unique(um):
+            sel = um == code
+            own = usable[smuni == code]
+            if len(own):
+                own_m[sel] = _nearest(dens_m.iloc[np.flatnonzero(sel)], own, crs=crs, net=s_net,
+                                      max_distance=max_distance)[1]
+    nearest_muni = np.array([fac_muni.get(str(s), "") for s in shel_id], dtype=object)
+    cross = (nearest_muni != umuni[mine]) & (nearest_muni != "") & \
+        (np.nan_to_num(shel_m, nan=np.inf) < np.nan_to_num(own_m, nan=np.inf))
+    ux, uy = units.geometry.x.to_numpy()[mine], units.geometry.y.to_numpy()[mine]
+    leak_n = np.full(len(ux), np.inf)
+    leak_h = np.full(len(ux), np.inf)
+    if net is not None and leak is not None:
+        leak_n = leak_distance(net, leak, ux, uy)
+        leak_h = leak_distance(s_net, leak, ux, uy) if s_net is not None and s_net is not net else leak_n
+    elif net is None and area is not None:  # straight line: the area's margin bounds every result
+        margin = shapely.distance(area.boundary, shapely.points(ux, uy))
+        leak_n = leak_h = np.asarray(margin, float)
+    own_exists = np.array([bool(fac_muni) and code in set(fac_muni.values()) for code in umuni[mine]])
+    return pd.DataFrame({
+        "unit_id": units["unit_id"].to_numpy()[mine], "muni_code": umuni[mine],
+        "count": units["count"].to_numpy()[mine],
+        "place_id": place_id, "place_m": place_m,
+        "covered": np.nan_to_num(place_m, nan=np.inf) <= max_distance,
+        "shelter_id": shel_id, "shelter_m": shel_m, "shelter_reachable": ~np.isnan(shel_m),
+        "nearest_muni": nearest_muni, "own_m": own_m, "cross": cross,
+        "own_exists": own_exists, "leak_m": leak_n, "leak_hazard_m": leak_h, "x": ux, "y": uy,
+    })
+
+
+def whole_region_units(region_toml: str | Path, *, hazard: str = "flood", straight_line: bool = False,
+                       max_distance: float = 500.0) -> pd.DataFrame:
+    """The reference: the same per-unit results from one run over the whole region."""
+    region = _region(str(Path(region_toml).resolve()))
+    net = None if straight_line else _network(str(Path(region_toml).resolve()))
+    return partition_units(region, net, muni=None, area=None, hazard=hazard, max_distance=max_distance)
+
+
+def _verified(df: pd.DataFrame) -> bool:
+    """Every result is at most the distance to the nearest leak (or has none and can leak
+    nowhere): adding the rest of the region cannot change it."""
+
+    def ok(dist: pd.Series, leak: pd.Series, *, empty_ok: np.ndarray | None = None) -> np.ndarray:
+        d = dist.to_numpy(float)
+        lk = leak.to_numpy(float)
+        good = np.where(np.isnan(d), np.isinf(lk), d <= lk + 1e-6)
+        return good | empty_ok if empty_ok is not None else good
+
+    return bool((ok(df["place_m"], df["leak_m"])
+                 & ok(df["shelter_m"], df["leak_hazard_m"])
+                 & ok(df["own_m"], df["leak_hazard_m"], empty_ok=~df["own_exists"].to_numpy(bool))).all())
+
+
+def run_partition(spec: PartitionSpec) -> dict[str, Any]:
+    """Compute one partition with a growing buffer until verified; returns its rows and facts."""
+    t0 = time.perf_counter()
+    region = _region(spec.region)
+    full = None if spec.straight_line else _network(spec.region)
+    b = region.layers["boundaries"].to_crs(region.crs)
+    hit = b[b["code"].astype(str) == spec.muni]
+    if hit.empty:
+        raise LayerError(f"市町村コード {spec.muni} が市町村界にありません。", column="batch.municipalities",
+                         fix="地域設定の市町村界にあるコードを指定してください。")
+    poly = hit.geometry.union_all()
+    extent = max(float(np.ptp(b.total_bounds[[0, 2]])), float(np.ptp(b.total_bounds[[1, 3]])))
+    buffer_m = max(spec.buffer_m, 1000.0)
+    while True:
+        area = poly.buffer(buffer_m)
+        net, leak = subnetwork(full, area) if full is not None else (None, None)
+        df = partition_units(region, net, muni=spec.muni, area=area, hazard=spec.hazard,
+                             max_distance=spec.max_distance, leak=leak)
+        whole = buffer_m >= 2 * extent
+        if whole or _verified(df):
+            break
+        log.info("partition %s: not verified with a %.0f m buffer, doubling", spec.key, buffer_m)
+        buffer_m *= 2
+    import psutil
+
+    return {"key": spec.key, "muni": spec.muni, "rows": df, "buffer_m": buffer_m,
+            "nodes": 0 if net is None else net.n, "seconds": time.perf_counter() - t0,
+            "rss_mb": psutil.Process().memory_info().rss / 2**20, "verified": _verified(df)}
+
+
+# ------------------------------------------------------------------ running and merging
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did."""
+
+    out: Path
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {"out": str(self.out), "partitions": len(self.done) + len(self.skipped) + len(self.failed),
+                "computed": len(self.done), "skipped": len(self.skipped), "failed": self.failed,
+                "seconds": round(self.seconds, 1)}
+
+
+def _part_path(out: Path, key: str) -> Path:
+    return out / "partitions" / f"muni={key}" / "units.parquet"
+
+
+def _write_part(out: Path, result: dict[str, Any], crs: str) -> None:
+    df = result["rows"]
+    g = gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]),
+                         crs=crs).to_crs(STORAGE_CRS)
+    target = _part_path(out, result["key"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        g.to_parquet(tmp, index=False)
+
+
+def _client(scheduler: str | None, workers: int) -> Any:
+    from dask.distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO chatter is not ours
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="20s")
+        except OSError:
+            raise LayerError("Dask のスケジューラに接続できません。", column="--scheduler",
+                             fix="アドレス（例 tcp://10.0.0.5:8786）と、スケジューラが起動しているかを"
+                             "確かめてください。") from None
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, scheduler_kwargs={"dashboard": False},
+                           silence_logs=logging.WARNING)
+    return Client(cluster)
+
+
+def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = None, workers: int = 2,
+              runner: Callable[[Any], dict[str, Any]] = run_partition, crs: str = "EPSG:6678",
+              client: Any = None) -> BatchResult:
+    """Run every partition not yet written on Dask; merge; write ``batch_status.json``.
+
+    ``runner`` computes one spec (default :func:`run_partition`); it must return a
+    dict with ``key`` and ``rows`` (a DataFrame with ``x``/``y`` in ``crs``).
+    """
+    from dask.distributed import as_completed
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    res = BatchResult(out=out)
+    todo = []
+    for spec in specs:
+        if _part_path(out, spec.key).exists():
+            res.skipped.append(spec.key)
+        else:
+            todo.append(spec)
+    own = client is None and bool(todo)
+    cl = _client(scheduler, workers) if own else client
+    try:
+        if todo:
+            futures = {cl.submit(runner, spec, pure=False, retries=1, key=f"partition-{spec.key}"): spec
+                       for spec in todo}
+            for fut in as_completed(futures):
+                spec = futures[fut]
+                try:
+                    result = fut.result()
+                except Exception as exc:  # one partition must not stop the others
+                    msg = exc.message if isinstance(exc, LayerError) else type(exc).__name__
+                    res.failed[spec.key] = msg
+                    log.warning("partition %s failed: %s", spec.key, msg)
+                    continue
+                _write_part(out, result, crs)
+                res.done.append(spec.key)
+                res.facts[spec.key] = {k: v for k, v in result.items() if k != "rows"}
+    finally:
+        if own:
+            cluster = cl.cluster
+            cl.close()
+            if cluster is not None:
+                cluster.close()
+    res.seconds = time.perf_counter() - t0
+    merge(out)
+    status = {**res.summary(), "facts": res.facts, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    atomic_write_text(out / "batch_status.json", json.dumps(status, ensure_ascii=False, indent=1,
+                                                             default=float))
+    return res
+
+
+def read_units(out: str | Path) -> gpd.GeoDataFrame:
+    """Every partition's unit rows as one frame."""
+    parts = sorted(Path(out).glob("partitions/muni=*/units.parquet"))
+    if not parts:
+        return gpd.GeoDataFrame({c: [] for c in UNIT_COLUMNS}, geometry=[], crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(pd.concat([gpd.read_parquet(p) for p in parts], ignore_index=True),
+                            crs=STORAGE_CRS)
+
+
+def merge(out: str | Path) -> dict[str, pd.DataFrame]:
+    """The merged tables from the partition files (UTF-8 with BOM CSV, atomic)."""
+    out = Path(out)
+    u = read_units(out)
+    if not len(u):
+        return {}
+    u = u.assign(covered_n=np.where(u["covered"], u["count"], 0),
+                 unreachable_n=np.where(u["shelter_reachable"], 0, u["count"]),
+                 cross_n=np.where(u["cross"], u["count"], 0))
+    by_muni = u.groupby("muni_code").agg(
+        units=("unit_id", "count"), people=("count", "sum"), covered=("covered_n", "sum"),
+        no_shelter=("unreachable_n", "sum"), cross_border=("cross_n", "sum")).reset_index()
+    by_muni["rate"] = (by_muni["covered"] / by_muni["people"]).round(4)
+    load = u[u["shelter_reachable"]].groupby("shelter_id")["count"].sum().reset_index(name="demand")
+    pairs = u[u["cross"]].groupby(["muni_code", "nearest_muni"])["count"].sum() \
+        .reset_index(name="people").rename(columns={"muni_code": "from_muni", "nearest_muni": "to_muni"})
+    tables = {"summary_by_municipality": by_muni, "shelter_load": load, "crossborder_pairs": pairs}
+    for name, t in tables.items():
+        atomic_write_text(out / f"{name}.csv", t.to_csv(index=False), encoding="utf-8-sig")
+    return tables
+
+
+def specs_for(cfg: BatchConfig) -> list[PartitionSpec]:
+    """One spec per municipality of the batch (all of the region's boundaries by default)."""
+    region = _region(str(cfg.region))
+    codes = region.layers["boundaries"]["code"].astype(str).tolist()
+    if cfg.municipalities:
+        unknown = sorted(set(cfg.municipalities) - set(codes))
+        if unknown:
+            raise LayerError(f"市町村界にないコードがあります: {', '.join(unknown)}", file=cfg.path,
+                             column="batch.municipalities",
+                             fix="地域設定の市町村界にあるコードにしてください。")
+        codes = [c for c in codes if c in cfg.municipalities]
+    return [PartitionSpec(key=c, region=str(cfg.region), muni=c, hazard=cfg.hazard, buffer_m=cfg.buffer_m,
+                          straight_line=cfg.straight_line or region.config.roads is None,
+                          max_distance=cfg.max_distance) for c in codes]
+
+
+def spec_dict(spec: PartitionSpec) -> dict[str, Any]:
+    return asdict(spec)
+

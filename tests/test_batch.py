@@ -1,0 +1,156 @@
+"""Batch runs on Dask: partitions equal one whole-region run; failures, dead workers, reruns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.batch import (
+    PartitionSpec,
+    read_batch,
+    read_units,
+    run_batch,
+    run_partition,
+    specs_for,
+    whole_region_units,
+)
+from layers.errors import LayerError
+
+COLUMNS = ["place_id", "place_m", "covered", "shelter_id", "shelter_m", "shelter_reachable",
+           "nearest_muni", "own_m", "cross"]
+
+
+def _same(whole: pd.DataFrame, parts: pd.DataFrame) -> None:
+    w = whole.set_index("unit_id").sort_index()
+    p = parts.set_index("unit_id").loc[w.index]
+    assert len(p) == len(w)
+    for c in COLUMNS:
+        a, b = w[c].to_numpy(), p[c].to_numpy()
+        if a.dtype.kind == "f":
+            assert np.allclose(np.nan_to_num(a, nan=-1.0), np.nan_to_num(b.astype(float), nan=-1.0),
+                               atol=1e-6), c
+        else:
+            assert (a == b).all(), c
+
+
+@pytest.fixture
+def demo_batch(demo_dir, tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    toml = tmp_path / "regions.toml"
+    toml.write_text(f"""[batch]
+name = "みずうみ地域（架空）"
+region = "{demo_dir / 'region.toml'}"
+hazard = "flood"
+buffer_m = 1500
+""", encoding="utf-8")
+    return toml
+
+
+def test_three_partitions_equal_the_whole_region_run(demo_batch, tmp_path):
+    cfg = read_batch(demo_batch)
+    specs = specs_for(cfg)
+    assert [s.muni for s in specs] == ["05901", "05902", "05903"]
+    res = run_batch(specs, tmp_path / "out", workers=2)
+    assert sorted(res.done) == ["05901", "05902", "05903"] and not res.failed
+    whole = whole_region_units(cfg.region, hazard="flood")
+    _same(whole, read_units(tmp_path / "out"))
+    # the merged tables add up to the whole run
+    merged = pd.read_csv(tmp_path / "out" / "summary_by_municipality.csv", encoding="utf-8-sig",
+                         dtype={"muni_code": str})
+    assert int(merged["people"].sum()) == int(whole["count"].sum())
+    assert int(merged["cross_border"].sum()) == int(whole.loc[whole["cross"], "count"].sum())
+    status = json.loads((tmp_path / "out" / "batch_status.json").read_text("utf-8"))
+    assert all(f["verified"] for f in status["facts"].values())
+    assert (tmp_path / "out" / "partitions" / "muni=05901" / "units.parquet").exists()
+
+
+def test_a_partition_that_raises_is_reported_and_the_others_finish(demo_batch, tmp_path):
+    cfg = read_batch(demo_batch)
+    specs = [*specs_for(cfg)[:2], PartitionSpec(key="09999", region=str(cfg.region), muni="09999")]
+    res = run_batch(specs, tmp_path / "out", workers=2)
+    assert sorted(res.done) == ["05901", "05902"]
+    assert list(res.failed) == ["09999"] and "09999" in res.failed["09999"]
+    status = json.loads((tmp_path / "out" / "batch_status.json").read_text("utf-8"))
+    assert status["failed"] == res.failed
+
+
+def test_a_killed_worker_is_replaced_and_its_partition_rerun(demo_batch, tmp_path):
+    cfg = read_batch(demo_batch)
+    marker = tmp_path / "killed-once"
+
+    def dies_once(spec):  # type: ignore[no-untyped-def]  # pickled by value for the workers
+        import os
+        from pathlib import Path as P
+
+        if spec.muni == "05902" and not P(marker).exists():
+            P(marker).write_text("x")
+            os._exit(1)  # the worker process dies mid-task
+        return run_partition(spec)
+
+    res = run_batch(specs_for(cfg), tmp_path / "out", workers=2, runner=dies_once)
+    assert marker.exists()
+    assert sorted(res.done) == ["05901", "05902", "05903"] and not res.failed
+
+
+def test_rerun_computes_only_what_is_missing(demo_batch, tmp_path):
+    cfg = read_batch(demo_batch)
+    out = tmp_path / "out"
+    first = run_batch(specs_for(cfg), out, workers=1)
+    assert len(first.done) == 3
+    (out / "partitions" / "muni=05903" / "units.parquet").unlink()
+    before = (out / "partitions" / "muni=05901" / "units.parquet").stat().st_mtime_ns
+    second = run_batch(specs_for(cfg), out, workers=1)
+    assert second.done == ["05903"] and sorted(second.skipped) == ["05901", "05902"]
+    assert (out / "partitions" / "muni=05901" / "units.parquet").stat().st_mtime_ns == before
+    third = run_batch(specs_for(cfg), out, workers=1)
+    assert third.done == [] and len(third.skipped) == 3
+
+
+def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
+    code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "out", "--workers", "1")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["partitions"] == 3 and s["computed"] == 3 and s["failed"] == {}
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[batch]\nname = 'x'\n", encoding="utf-8")
+    code, out, err = run_cli("batch", bad, "--out", tmp_path / "o2")
+    assert code == 2 and "batch.region" in err and out == ""
+    bad.write_text(f"[batch]\nregion = \"{read_batch(demo_batch).region}\"\nmunicipalities = [\"01100\"]\n",
+                   encoding="utf-8")
+    code, out, err = run_cli("batch", bad, "--out", tmp_path / "o3")
+    assert code == 2 and "01100" in err
+    with pytest.raises(LayerError):
+        read_batch(tmp_path / "missing.toml")
+
+
+def test_all_25_akita_municipalities_as_one_batch(shared_data, tmp_path, run_cli):
+    """Real N03 + GSI shelters + 町字 areas, straight-line mode (no Akita roads): 25 partitions."""
+    d = shared_data / "akita"
+    machiaza = sorted((d / "machiaza").glob("*.json"))
+    region = tmp_path / "akita.toml"
+    region.write_text(f"""[region]
+name = "秋田県"
+[layers.boundaries]
+path = "{d}/boundaries/n03_akita_2021_simplified.geojson"
+code = "N03_007"
+name = "N03_004"
+[layers.shelters]
+path = ["{d}/shelters/gsi_emergency_sites_akita.csv", "{d}/shelters/gsi_evacuation_shelters_akita.csv"]
+[layers.neighbourhoods]
+path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
+""", encoding="utf-8")
+    batch = tmp_path / "regions.toml"
+    batch.write_text('[batch]\nname = "秋田県"\nregion = "akita.toml"\nhazard = "earthquake"\n'
+                     "buffer_m = 10000\n", encoding="utf-8")
+    code, out, err = run_cli("batch", batch, "--out", tmp_path / "out", "--workers", "2")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["partitions"] == 25 and s["computed"] == 25
+    merged = pd.read_csv(tmp_path / "out" / "summary_by_municipality.csv", encoding="utf-8-sig",
+                         dtype={"muni_code": str})
+    assert len(merged) == 25 and int(merged["units"].sum()) > 7000
+    whole = whole_region_units(region, hazard="earthquake", straight_line=True)
+    _same(whole, read_units(tmp_path / "out"))

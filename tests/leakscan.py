@@ -99,6 +99,21 @@ def _pdf_text(path: Path) -> str:
         return ""
 
 
+def _parquet_plain(path: Path) -> bytes:
+    """A (compressed) Parquet file's values, decoded: every column as text, geometry as WKB."""
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+    except Exception:
+        return b""
+    parts = []
+    for name in table.column_names:
+        for value in table.column(name).to_pylist():
+            parts.append(value if isinstance(value, bytes) else repr(value).encode())
+    return b"\n".join(parts)
+
+
 def _has_double(data: bytes, sensitive: Sensitive) -> bool:
     """Any of the coordinates' 8-byte doubles at any byte offset (vectorised)."""
     import numpy as np
@@ -186,6 +201,8 @@ def scan_paths(paths: Iterable[Path], sensitive: Sensitive, *, rule: str = "stri
         if not path.is_file():
             continue
         data = path.read_bytes()
+        if path.suffix.lower() == ".parquet":
+            data += _parquet_plain(path)
         findings = scan_bytes(data, sensitive, rule=rule,
                               pdf_text=_pdf_text(path) if path.suffix.lower() == ".pdf" else "")
         if findings:

@@ -40,3 +40,19 @@ def test_finds_names_and_addresses_in_utf8_and_cp932():
 def test_reads_a_register(demo_dir):
     s = sensitive_from_records(demo_dir / "private/vulnerable_records.csv")
     assert len(s.pairs) == 3000 and len(s.strings) > 1000
+
+
+def test_finds_a_coordinate_inside_a_compressed_geoparquet(tmp_path):
+    import geopandas as gpd
+
+    from tests.leakscan import scan_paths
+
+    s = _sensitive()
+    many = gpd.GeoDataFrame({"v": range(2000)},
+                            geometry=gpd.points_from_xy([140.401234] * 2000, [39.571234] * 2000),
+                            crs="EPSG:4326")
+    many.to_parquet(tmp_path / "leak.parquet", compression="zstd")
+    assert scan_paths([tmp_path / "leak.parquet"], s, rule="pairs")
+    safe = many.assign(geometry=gpd.points_from_xy([140.5] * 2000, [39.5] * 2000))
+    safe.to_parquet(tmp_path / "safe.parquet", compression="zstd")
+    assert not scan_paths([tmp_path / "safe.parquet"], s, rule="pairs")

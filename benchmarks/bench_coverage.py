@@ -27,7 +27,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import naive_graph, street_grid  # noqa: E402
+from bench_network import grid_units, naive_graph, street_grid  # noqa: E402
 
 from geo.coverage import by_area, coverage, gaps  # noqa: E402
 from geo.network import _arrays, _read_npz  # noqa: E402
@@ -49,16 +49,8 @@ def main() -> int:
         net = _read_npz(cache)
         load = time.perf_counter() - t
     x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
-    side = int(np.ceil(np.sqrt(args.units)))
-    cell = min((x1 - x0), (y1 - y0)) / side
-    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    cx = (x0 + ii.ravel() * cell)[: args.units]
-    cy = (y0 + jj.ravel() * cell)[: args.units]
-    counts = rng.integers(5, 60, args.units)
-    density = gpd.GeoDataFrame(
-        {"unit_id": [f"U{i:06d}" for i in range(args.units)], "count": counts,
-         "geography": "synthetic", "members": ""},
-        geometry=shapely.box(cx, cy, cx + cell, cy + cell), crs="EPSG:6678").to_crs("EPSG:4326")
+    density, ux, uy = grid_units(net, args.units, rng)
+    counts = density["count"].to_numpy()
     fac_nodes = rng.choice(np.flatnonzero(np.diff(net.indptr) > 0), args.facilities, replace=False)
     facilities = gpd.GeoDataFrame({"place_id": [f"F{i}" for i in range(args.facilities)]},
                                   geometry=gpd.points_from_xy(net.x[fac_nodes], net.y[fac_nodes]),
@@ -86,7 +78,6 @@ def main() -> int:
         t = time.perf_counter()
         d = nx.multi_source_dijkstra_path_length(g, fac_nodes.tolist(), weight="length")
         dist = np.array([d.get(i, np.inf) for i in range(net.n)])
-        ux, uy = cx + cell / 2, cy + cell / 2
         _, near = cKDTree(np.column_stack([net.x, net.y])).query(np.column_stack([ux, uy]))
         covered = dist[near] <= 500
         naive = time.perf_counter() - t

@@ -53,6 +53,25 @@ def street_grid(n_nodes: int, seed: int = 0):  # type: ignore[no-untyped-def]
     return net, (u, v, w)
 
 
+def grid_units(net, n_units: int, rng, crs: str = "EPSG:6678"):  # type: ignore[no-untyped-def]
+    """``n_units`` square demand units tiling the graph's extent (GeoDataFrame in EPSG:4326),
+    with their centre coordinates and cell size."""
+    import geopandas as gpd
+    import shapely
+
+    x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
+    side = int(np.ceil(np.sqrt(n_units)))
+    cell = min(x1 - x0, y1 - y0) / side
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    cx = (x0 + ii.ravel() * cell)[:n_units]
+    cy = (y0 + jj.ravel() * cell)[:n_units]
+    density = gpd.GeoDataFrame(
+        {"unit_id": [f"U{i:06d}" for i in range(n_units)], "count": rng.integers(5, 60, n_units),
+         "geography": "synthetic", "members": ""},
+        geometry=shapely.box(cx, cy, cx + cell, cy + cell), crs=crs).to_crs("EPSG:4326")
+    return density, cx + cell / 2, cy + cell / 2
+
+
 def naive_graph(n: int, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> nx.MultiDiGraph:
     """The graph an osmnx user searches: a MultiDiGraph with both directions of every street."""
     g = nx.MultiDiGraph()

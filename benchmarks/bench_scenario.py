@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import naive_graph, street_grid  # noqa: E402
+from bench_network import grid_units, naive_graph, street_grid  # noqa: E402
 
 from geo.network import segment_lines  # noqa: E402
 from geo.scenario import make_scenario  # noqa: E402
@@ -69,16 +69,8 @@ def main() -> int:
     rng = np.random.default_rng(7)
     net, (u, v, w) = street_grid(args.nodes)
     x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
-    side = int(np.ceil(np.sqrt(args.units)))
-    cell = min(x1 - x0, y1 - y0) / side
-    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    cx = (x0 + ii.ravel() * cell)[: args.units]
-    cy = (y0 + jj.ravel() * cell)[: args.units]
-    counts = rng.integers(5, 60, args.units)
-    density = gpd.GeoDataFrame(
-        {"unit_id": [f"U{i:06d}" for i in range(args.units)], "count": counts,
-         "geography": "synthetic", "members": ""},
-        geometry=shapely.box(cx, cy, cx + cell, cy + cell), crs=CRS).to_crs("EPSG:4326")
+    density, ux, uy = grid_units(net, args.units, rng, CRS)
+    counts = density["count"].to_numpy()
     density.attrs["summary"] = {"categories": {"要介護": 30, "障害": 20, "高齢独居": 50},
                                 "published_total": 100}
     s_nodes = rng.choice(np.flatnonzero(np.diff(net.indptr) > 0), args.shelters, replace=False)
@@ -131,8 +123,7 @@ def main() -> int:
         ok = shelters["flood"].to_numpy() & ~np.isin(np.arange(args.shelters), inside)
         _d, paths = nx.multi_source_dijkstra(h, s_nodes[ok].tolist(), weight="length")
         src = {n: p[0] for n, p in paths.items()}
-        _, near = cKDTree(np.column_stack([net.x, net.y])).query(np.column_stack([cx + cell / 2,
-                                                                                 cy + cell / 2]))
+        _, near = cKDTree(np.column_stack([net.x, net.y])).query(np.column_stack([ux, uy]))
         assigned = pd.Series([src.get(int(n), -1) for n in near])
         load = pd.Series(counts).groupby(assigned).sum()
         naive = time.perf_counter() - t

@@ -26,13 +26,12 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import shapely
 from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import naive_graph, street_grid  # noqa: E402
+from bench_network import grid_units, naive_graph, street_grid  # noqa: E402
 
 from geo.siting import recommend  # noqa: E402
 
@@ -41,16 +40,7 @@ CRS = "EPSG:6678"
 
 def _instance(net, n_units: int, n_cand: int, n_existing: int, seed: int):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(seed)
-    x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
-    side = int(np.ceil(np.sqrt(n_units)))
-    cell = min(x1 - x0, y1 - y0) / side
-    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    cx = (x0 + ii.ravel() * cell)[:n_units]
-    cy = (y0 + jj.ravel() * cell)[:n_units]
-    density = gpd.GeoDataFrame(
-        {"unit_id": [f"U{i:06d}" for i in range(n_units)], "count": rng.integers(5, 60, n_units),
-         "geography": "synthetic", "members": ""},
-        geometry=shapely.box(cx, cy, cx + cell, cy + cell), crs=CRS).to_crs("EPSG:4326")
+    density, ux, uy = grid_units(net, n_units, rng, CRS)
     nodes = rng.choice(np.flatnonzero(np.diff(net.indptr) > 0), n_cand + n_existing, replace=False)
     existing = gpd.GeoDataFrame({"place_id": [f"P{i}" for i in range(n_existing)]},
                                 geometry=gpd.points_from_xy(net.x[nodes[:n_existing]],
@@ -59,8 +49,7 @@ def _instance(net, n_units: int, n_cand: int, n_existing: int, seed: int):  # ty
                               "name": [f"候補{i}" for i in range(n_cand)]},
                              geometry=gpd.points_from_xy(net.x[nodes[n_existing:]],
                                                          net.y[nodes[n_existing:]]), crs=CRS)
-    return density, existing.to_crs("EPSG:4326"), cands.to_crs("EPSG:4326"), nodes, (cx + cell / 2,
-                                                                                    cy + cell / 2)
+    return density, existing.to_crs("EPSG:4326"), cands.to_crs("EPSG:4326"), nodes, (ux, uy)
 
 
 def main() -> int:

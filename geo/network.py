@@ -296,18 +296,10 @@ def _augmented(net: Network, fac: Snap) -> tuple[csr_array, np.ndarray]:
     facility can be reached."""
     r_indptr, r_indices, r_weights = _reverse_csr(net)
     n, f = net.n, len(fac.segment)
-    good = ~fac.flagged
-    idx = np.flatnonzero(good)
-    seg = fac.segment[idx]
-    a, b = net.seg_a[seg], net.seg_b[seg]
+    idx = np.flatnonzero(~fac.flagged)
     # reach the facility from a by travelling a→b (fwd), from b via b→a (bwd)
-    fa = net.seg_fwd[seg]
-    fb = net.seg_bwd[seg]
-    cost_a = fac.offset[idx] + fac.access[idx]
-    cost_b = net.seg_len[seg] - fac.offset[idx] + fac.access[idx]
-    rows = np.concatenate([idx[fa], idx[fb]])
-    cols = np.concatenate([a[fa], b[fb]])
-    vals = np.concatenate([np.maximum(cost_a[fa], 1e-9), np.maximum(cost_b[fb], 1e-9)])
+    cols, costs, rows = _entry_nodes(net, fac)
+    vals = np.maximum(costs, 1e-9)
     order = np.argsort(rows, kind="stable")
     counts = np.bincount(rows, minlength=f)
     indptr = np.r_[r_indptr, r_indptr[-1] + np.cumsum(counts)].astype(np.int64)
@@ -406,6 +398,18 @@ def catchments(net: Network, sources: np.ndarray, limit: float
                     rev.data.astype(np.float64), np.asarray(sources, np.int64), float(limit))
 
 
+def _entry_nodes(net: Network, facilities: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The segment ends from which each usable facility is reached: (node, cost to the
+    facility along its segment + access, facility index), one row per allowed end."""
+    idx = np.flatnonzero(~facilities.flagged)
+    seg = facilities.segment[idx]
+    fa, fb = net.seg_fwd[seg], net.seg_bwd[seg]
+    nodes = np.concatenate([net.seg_a[seg][fa], net.seg_b[seg][fb]]).astype(np.int64)
+    costs = np.concatenate([(facilities.offset[idx] + facilities.access[idx])[fa],
+                            (net.seg_len[seg] - facilities.offset[idx] + facilities.access[idx])[fb]])
+    return nodes, costs.astype(np.float64), np.concatenate([idx[fa], idx[fb]]).astype(np.int64)
+
+
 def pairs_within(net: Network, x: np.ndarray, y: np.ndarray, facilities: Snap, limit: float, *,
                  max_access: float = 500.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (point, facility) pair within ``limit`` metres along the roads.
@@ -415,13 +419,7 @@ def pairs_within(net: Network, x: np.ndarray, y: np.ndarray, facilities: Snap, l
     dense matrix.  Returns flat arrays (point index, facility index, metres).
     Points farther than ``max_access`` from any road have no pair.
     """
-    idx = np.flatnonzero(~facilities.flagged)
-    seg = facilities.segment[idx]
-    fa, fb = net.seg_fwd[seg], net.seg_bwd[seg]
-    nodes = np.concatenate([net.seg_a[seg][fa], net.seg_b[seg][fb]]).astype(np.int64)
-    fcost = np.concatenate([(facilities.offset[idx] + facilities.access[idx])[fa],
-                            (net.seg_len[seg] - facilities.offset[idx] + facilities.access[idx])[fb]])
-    which = np.concatenate([idx[fa], idx[fb]])
+    nodes, fcost, which = _entry_nodes(net, facilities)
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if not len(nodes):
         return empty
@@ -508,13 +506,7 @@ def k_nearest(net: Network, facilities: Snap, k: int) -> tuple[np.ndarray, np.nd
     node keeps up to ``k`` labels from distinct facilities.  Missing entries are
     ``inf`` / ``-1``.
     """
-    idx = np.flatnonzero(~facilities.flagged)
-    seg = facilities.segment[idx]
-    fa, fb = net.seg_fwd[seg], net.seg_bwd[seg]
-    nodes = np.concatenate([net.seg_a[seg][fa], net.seg_b[seg][fb]]).astype(np.int64)
-    costs = np.concatenate([(facilities.offset[idx] + facilities.access[idx])[fa],
-                            (net.seg_len[seg] - facilities.offset[idx] + facilities.access[idx])[fb]])
-    which = np.concatenate([idx[fa], idx[fb]]).astype(np.int64)
+    nodes, costs, which = _entry_nodes(net, facilities)
     indptr, indices, weights = _reverse_csr(net)
     return _knearest_kernel()(indptr.astype(np.int64), indices.astype(np.int64),
                               weights.astype(np.float64), nodes, costs.astype(np.float64), which,

@@ -106,6 +106,29 @@ def write_region(tmp_path: Path) -> Callable[[str], Path]:
     return write
 
 
+@pytest.fixture
+def akita_region(shared_data: Path, tmp_path: Path) -> Path:
+    """A region TOML over all 25 Akita municipalities: real N03 boundaries, the 3,347 real
+    GSI shelter points and the 町字 points as stand-in areas (no roads: straight-line mode)."""
+    import json
+
+    d = shared_data / "akita"
+    machiaza = sorted((d / "machiaza").glob("*.json"))
+    toml = tmp_path / "akita.toml"
+    toml.write_text(f"""[region]
+name = "秋田県"
+[layers.boundaries]
+path = "{d}/boundaries/n03_akita_2021_simplified.geojson"
+code = "N03_007"
+name = "N03_004"
+[layers.shelters]
+path = ["{d}/shelters/gsi_emergency_sites_akita.csv", "{d}/shelters/gsi_evacuation_shelters_akita.csv"]
+[layers.neighbourhoods]
+path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
+""", encoding="utf-8")
+    return toml
+
+
 # the demo's input files (and copies of them in saved regions) are inputs, not artefacts
 DEMO_INPUTS = {
     "boundaries_n03.geojson", "roads_walk.graphml", "roads_drive.graphml", "jichikai.geojson",

@@ -126,22 +126,9 @@ def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
         read_batch(tmp_path / "missing.toml")
 
 
-def test_all_25_akita_municipalities_as_one_batch(shared_data, tmp_path, run_cli):
+def test_all_25_akita_municipalities_as_one_batch(akita_region, tmp_path, run_cli):
     """Real N03 + GSI shelters + 町字 areas, straight-line mode (no Akita roads): 25 partitions."""
-    d = shared_data / "akita"
-    machiaza = sorted((d / "machiaza").glob("*.json"))
-    region = tmp_path / "akita.toml"
-    region.write_text(f"""[region]
-name = "秋田県"
-[layers.boundaries]
-path = "{d}/boundaries/n03_akita_2021_simplified.geojson"
-code = "N03_007"
-name = "N03_004"
-[layers.shelters]
-path = ["{d}/shelters/gsi_emergency_sites_akita.csv", "{d}/shelters/gsi_evacuation_shelters_akita.csv"]
-[layers.neighbourhoods]
-path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
-""", encoding="utf-8")
+    region = akita_region
     batch = tmp_path / "regions.toml"
     batch.write_text('[batch]\nname = "秋田県"\nregion = "akita.toml"\nhazard = "earthquake"\n'
                      "buffer_m = 10000\n", encoding="utf-8")

@@ -63,22 +63,9 @@ def test_cli_crossborder_on_the_demo(demo_dir, tmp_path, run_cli):
     assert (flows.geom_type == "LineString").all()
 
 
-def test_all_25_akita_municipalities_in_straight_line_mode(shared_data, tmp_path, run_cli):
+def test_all_25_akita_municipalities_in_straight_line_mode(akita_region, tmp_path, run_cli):
     """Real N03 + 3,347 real GSI points + 町字 stand-in areas, the whole prefecture in one run."""
-    d = shared_data / "akita"
-    machiaza = sorted((d / "machiaza").glob("*.json"))
-    toml = tmp_path / "akita.toml"
-    toml.write_text(f"""[region]
-name = "秋田県"
-[layers.boundaries]
-path = "{d}/boundaries/n03_akita_2021_simplified.geojson"
-code = "N03_007"
-name = "N03_004"
-[layers.shelters]
-path = ["{d}/shelters/gsi_emergency_sites_akita.csv", "{d}/shelters/gsi_evacuation_shelters_akita.csv"]
-[layers.neighbourhoods]
-path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
-""", encoding="utf-8")
+    toml = akita_region
     code, out, err = run_cli("crossborder", toml, "--straight-line", "--out", tmp_path / "cb")
     assert code == 0, err
     s = json.loads(out)

@@ -390,7 +390,7 @@ def _client(scheduler: str | None, workers: int) -> Any:
                              "確かめてください。") from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, scheduler_kwargs={"dashboard": False},
-                           silence_logs=logging.WARNING)
+                           silence_logs=logging.CRITICAL)  # task errors come back through the futures
     return Client(cluster)
 
 

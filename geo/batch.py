@@ -286,7 +286,11 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
         "covered": np.nan_to_num(place_m, nan=np.inf) <= max_distance,
         "shelter_id": shel_id, "shelter_m": shel_m, "shelter_reachable": ~np.isnan(shel_m),
         "nearest_muni": nearest_muni, "own_m": own_m, "cross": cross,
-        "own_exists": own_exists, "leak_m": leak_n, "leak_hazard_m": leak_h, "x": ux, "y": uy,
+        "own_exists": own_exists, "leak_m": leak_n, "leak_hazard_m": leak_h,
+        # a layer the region lacks has no result anywhere: nothing to verify
+        "places_any": bool(lay.get("places") is not None and len(lay["places"])),
+        "shelters_any": bool(lay.get("shelters") is not None and len(lay["shelters"])),
+        "x": ux, "y": uy,
     })
 
 
@@ -308,8 +312,8 @@ def _verified(df: pd.DataFrame) -> bool:
         good = np.where(np.isnan(d), np.isinf(lk), d <= lk + 1e-6)
         return good | empty_ok if empty_ok is not None else good
 
-    return bool((ok(df["place_m"], df["leak_m"])
-                 & ok(df["shelter_m"], df["leak_hazard_m"])
+    return bool((ok(df["place_m"], df["leak_m"], empty_ok=~df["places_any"].to_numpy(bool))
+                 & ok(df["shelter_m"], df["leak_hazard_m"], empty_ok=~df["shelters_any"].to_numpy(bool))
                  & ok(df["own_m"], df["leak_hazard_m"], empty_ok=~df["own_exists"].to_numpy(bool))).all())
 
 

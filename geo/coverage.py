@@ -176,11 +176,15 @@ def coverage(
         factor = float(circuity or DEFAULT_CIRCUITY)
         tree = shapely.STRtree(shapely.points(fx, fy))
         idx, straight = tree.query_nearest(shapely.points(ux, uy), return_distance=True,
-                                           all_matches=False)
+                                           all_matches=True)
+        # equidistant facilities (a site and a shelter at one address): the first listed wins,
+        # so that any subset of the facilities that keeps it gives the same answer
+        order = np.lexsort((idx[1], idx[0]))
+        first = order[np.r_[True, idx[0][order][1:] != idx[0][order][:-1]]] if len(order) else order
         which = np.full(len(units), -1)
-        which[idx[0]] = idx[1]
+        which[idx[0][first]] = idx[1][first]
         dist = np.full(len(units), np.inf)
-        dist[idx[0]] = straight * factor
+        dist[idx[0][first]] = straight[first] * factor
         access = np.zeros(len(units))
         method = "estimate"
         notes.append(f"道路データがないため {ESTIMATE_LABEL}（迂回率 {factor:.2f}）で計算しました。")

@@ -387,7 +387,7 @@ def _client(scheduler: str | None, workers: int) -> Any:
     logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO chatter is not ours
     if scheduler:
         try:
-            return Client(scheduler, timeout="20s")
+            return Client(scheduler, timeout="10s")
         except OSError:
             raise LayerError("Dask のスケジューラに接続できません。", column="--scheduler",
                              fix="アドレス（例 tcp://10.0.0.5:8786）と、スケジューラが起動しているかを"

@@ -129,6 +129,9 @@ def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
     assert code == 2 and "01100" in err
     with pytest.raises(LayerError):
         read_batch(tmp_path / "missing.toml")
+    code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "o4", "--scheduler",
+                             "tcp://127.0.0.1:9")
+    assert code == 2 and "--scheduler" in err and "Traceback" not in err
 
 
 def test_all_25_akita_municipalities_as_one_batch(akita_region, tmp_path, run_cli):

@@ -36,6 +36,7 @@ from jinja2 import Template
 
 from geo.coverage import ESTIMATE_LABEL
 from geo.export import map_bytes, static_map
+from geo.labels import COLUMN_LABELS, DECISION_JA, STATUS_JA
 from geo.maps import COVERAGE_PALETTE, coverage_classes
 from geo.network import SPEEDS_M_PER_MIN
 from geo.region_results import RegionResults
@@ -52,25 +53,6 @@ log = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html.j2"
 FIG_DPI = 150
-
-COLUMN_LABELS = {
-    "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
-    "covered": "徒歩圏内", "uncovered": "圏外", "rate": "カバー率", "gap_id": "空白地帯",
-    "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設",
-    "nearest_m": "最寄りまで(m)", "shelter_id": "避難所ID", "name": "名称", "status": "状態",
-    "capacity": "収容人数", "demand": "割り当て人数", "load_ratio": "負荷率", "overloaded": "超過",
-    "muni_code": "市町村コード", "muni_name": "市町村", "decision": "判断", "open_site": "開設する候補地",
-    "open_site_name": "候補地名", "person_km": "人・km", "worst_unit_m": "最遠の単位(m)",
-    "people_unreachable": "到達できない人", "muni_a": "市町村A", "name_a": "名称A", "muni_b": "市町村B",
-    "name_b": "名称B", "people_across": "越境して近い人", "vc_distance_km": "VC間(km)",
-    "vc_minutes_estimate": "VC間(分・目安)", "reason": "理由", "candidate_id": "候補ID",
-    "newly_covered_people": "新たに徒歩圏", "newly_covered_units": "単位数", "source": "出所",
-    "from_muni": "から", "to_muni": "へ", "layer": "施設", "units": "単位数", "mean_saving_m": "短縮(m)",
-}
-STATUS_JA = {"usable": "使用可", "in_zone": "危険区域内", "not_designated": "指定なし"}
-DECISION_JA = {"as_normal": "通常どおり", "next_in_municipality": "同じ市町村の次の候補",
-               "backup_neighbour": "隣接市町村の代替", "none": "候補なし"}
-
 
 def _esc(v: Any) -> str:
     return html.escape(str(v))

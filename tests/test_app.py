@@ -174,7 +174,7 @@ def test_vc_route_page_draws_normal_and_hazard_routes(app, demo_dir, tmp_path, r
     assert table["距離 m"].iloc[0] == cli["normal"]["length_m"]
     assert table["距離 m"].iloc[1] == cli["hazard"]["length_m"]
     plan = app.dataframe[0].value
-    assert "VC01" not in plan["open_site"].tolist()
+    assert "VC01" not in plan["開設する候補地"].tolist()
     app.button(key="vc_sheet_make").click().run()
     assert not app.exception
     assert app.session_state["vc_sheet"][1][:4] == b"%PDF"
@@ -189,7 +189,7 @@ def test_crossborder_page(app, demo_dir, tmp_path, run_cli):
     assert metrics["市町村境を越えた方が近い要配慮者"] == f"{sum(cli['cross_people'].values()):,} 人"
     assert "tomoni-flow" in _component_args(app)["script"]
     partners = app.dataframe[0].value
-    assert [f"{a}-{b}" for a, b in zip(partners["muni_a"], partners["muni_b"], strict=True)] == \
+    assert [f"{a}-{b}" for a, b in zip(partners["市町村A"], partners["市町村B"], strict=True)] == \
         cli["partners"]
 
 
@@ -203,7 +203,7 @@ def test_siting_page_recommends_sites_like_the_cli(app, demo_dir, tmp_path, run_
     assert metrics["開いた後の徒歩圏"] == f"{cli['covered_after']:,} 人"
     assert metrics["今の徒歩圏"] == f"{cli['covered_before']:,} 人"
     sites = app.dataframe[0].value
-    assert sites["candidate_id"].tolist() == cli["sites"]
+    assert sites["候補ID"].tolist() == cli["sites"]
     app.button(key="site_make_png").click().run()
     assert not app.exception
     assert app.session_state["site_png"][:4] == b"\x89PNG"

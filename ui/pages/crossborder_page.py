@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.crossborder import area_demand, crossborder
+from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
@@ -80,9 +81,9 @@ folium.LayerControl(collapsed=True).add_to(m)
 st_folium(m, key="cross_map", height=520, use_container_width=True, returned_objects=[])
 
 st.subheader(t("partners"))
-st.dataframe(res.partners, hide_index=True, width="stretch")
+st.dataframe(japanese_table(res.partners), hide_index=True, width="stretch")
 st.subheader(t("cross_flows"))
-st.dataframe(res.pairs, hide_index=True, width="stretch")
+st.dataframe(japanese_table(res.pairs), hide_index=True, width="stretch")
 st.subheader(t("vc_matrix"))
 st.dataframe(res.vc_matrix, width="stretch")
 st.download_button(f"{t('download')}: partners.csv",

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from geo.scenario import closed_roads_frame
 from geo.shelter_load import shelter_load
@@ -69,12 +70,12 @@ with left:
 with right:
     st.subheader(t("unreachable_list"))
     unreach = res.units[~res.units["reachable"]]
-    st.dataframe(pd.DataFrame(unreach.drop(columns="geometry"))[["unit_id", "count"]],
+    st.dataframe(japanese_table(pd.DataFrame(unreach.drop(columns="geometry"))[["unit_id", "count"]]),
                  hide_index=True, width="stretch", height=180)
     st.subheader(t("overloaded_list"))
     over = res.shelters[res.shelters["overloaded"]]
-    st.dataframe(pd.DataFrame(over.drop(columns="geometry"))[
-        ["name", "capacity", "demand", "load_ratio"]], hide_index=True, width="stretch", height=180)
+    st.dataframe(japanese_table(pd.DataFrame(over.drop(columns="geometry"))[
+        ["name", "capacity", "demand", "load_ratio"]]), hide_index=True, width="stretch", height=180)
 
 st.subheader(t("capacity_bars"))
 usable = res.shelters[(res.shelters["status"] == "usable") & (res.shelters["demand"] > 0)]
@@ -84,11 +85,11 @@ bars = pd.DataFrame({"割り当て人数": usable["demand"].to_numpy(),
 st.bar_chart(bars, stack=False, horizontal=True, height=max(220, 22 * len(bars)))
 st.subheader(t("welfare"))
 wel = res.shelters[res.shelters["welfare"]]
-st.dataframe(pd.DataFrame(wel.drop(columns="geometry"))[
-    ["name", "capacity", "welfare_available", "welfare_demand"]], hide_index=True, width="stretch")
+st.dataframe(japanese_table(pd.DataFrame(wel.drop(columns="geometry"))[
+    ["name", "capacity", "welfare_available", "welfare_demand"]]), hide_index=True, width="stretch")
 st.subheader(t("shelter_table"))
 table = pd.DataFrame(res.shelters.drop(columns="geometry"))
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(japanese_table(table), hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: shelter_load_{hazard}.csv",
                    data=table.to_csv(index=False).encode("utf-8-sig"),
                    file_name=f"shelter_load_{hazard}.csv", mime="text/csv", key="sh_csv")

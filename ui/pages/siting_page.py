@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.export import map_bytes, static_map
+from geo.labels import japanese_table
 from geo.layer_export import geopackage_bytes
 from geo.maps import add_legend, add_marks, region_map
 from geo.siting import outside_zones, recommend, region_candidates
@@ -90,13 +91,14 @@ with left:
     st_folium(m, key="siting_map", height=520, use_container_width=True, returned_objects=[])
 with right:
     st.subheader(t("recommended"))
-    st.dataframe(pd.DataFrame(rec.sites.drop(columns="geometry")), hide_index=True, width="stretch")
+    st.dataframe(japanese_table(pd.DataFrame(rec.sites.drop(columns="geometry"))), hide_index=True,
+                 width="stretch")
     st.subheader(t("gain_curve"))
     st.line_chart(rec.curve.set_index("p")[["covered_after"]], height=220)
-    st.dataframe(rec.curve, hide_index=True, width="stretch")
+    st.dataframe(japanese_table(rec.curve), hide_index=True, width="stretch")
 
 st.subheader(t("before_after"))
-st.dataframe(rec.before_after, hide_index=True, width="stretch")
+st.dataframe(japanese_table(rec.before_after), hide_index=True, width="stretch")
 d1, d2, d3 = st.columns(3)
 d1.download_button(f"{t('download')}: recommended_sites.csv",
                    data=pd.DataFrame(rec.sites.drop(columns="geometry")).to_csv(index=False)

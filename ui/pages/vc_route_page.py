@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, add_marks, region_map
 from geo.route_sheet import ROUTE_STYLES, route_frames, route_sheet
 from geo.routing import compare, route, to_geojson, to_gpx
@@ -62,8 +63,8 @@ if "vc_sites" in layers and "vulnerable" in layers:
             ss["_vc_key"] = key
             status.update(label=t("loaded"), state="complete")
     plan = ss["_vc"]
-    st.dataframe(plan.plan, hide_index=True, width="stretch")
-    st.dataframe(pd.DataFrame(plan.candidates.drop(columns="geometry")), hide_index=True,
+    st.dataframe(japanese_table(plan.plan), hide_index=True, width="stretch")
+    st.dataframe(japanese_table(pd.DataFrame(plan.candidates.drop(columns="geometry"))), hide_index=True,
                  width="stretch")
     for note in plan.notes:
         st.caption(note)

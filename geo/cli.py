@@ -386,7 +386,20 @@ def cmd_route(args: argparse.Namespace) -> int:
                          fix="tomoni check で確認してください。")
     out = Path(args.out)
     if args.to_all:
-        layer = region.layer(args.to_all).to_crs(region.crs)
+        if args.to_all == "gaps":  # the coverage gaps of 居場所: route to each gap's centre
+            import geopandas as gpd
+
+            from geo.coverage import coverage, gaps
+
+            cov = coverage(region.layer("vulnerable"), region.layer("places"), crs=region.crs,
+                           network=base)
+            gap = gaps(cov, region.layer("vulnerable")).to_crs(region.crs)
+            names = [f"空白地帯 {g}（{int(u)} 人）" for g, u in zip(gap["gap_id"], gap["uncovered"],
+                                                                 strict=True)]
+            layer = gpd.GeoDataFrame({"gap_id": gap["gap_id"], "name": names},
+                                     geometry=gap.geometry.representative_point(), crs=region.crs)
+        else:
+            layer = region.layer(args.to_all).to_crs(region.crs)
         if args.to_all == "shelters" and args.hazard and scen.shelter_status is not None:
             layer = layer[scen.shelter_status.to_numpy() == "usable"]
         ends = np.column_stack([layer.geometry.x, layer.geometry.y])
@@ -661,8 +674,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--from", dest="from_", required=True, help="出発地: 経度,緯度 または施設のID（例 VC01）")
     p.add_argument("--to", help="目的地: 経度,緯度 または施設のID")
-    p.add_argument("--to-all", choices=["shelters", "places", "vc_sites"],
-                   help="出発地からこのレイヤーのすべての地点へのルート")
+    p.add_argument("--to-all", choices=["shelters", "places", "vc_sites", "gaps"],
+                   help="出発地からこのレイヤーのすべての地点（gaps: 居場所の空白地帯の中心）へのルート")
     p.add_argument("--hazard", help="災害の種類（指定すると通行止めを避けたルートも求める）")
     p.add_argument("--profile", default="walk", choices=["walk", "elderly", "drive"],
                    help="移動の手段（既定 walk。drive は地域設定の車道ネットワーク）")

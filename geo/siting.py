@@ -82,6 +82,8 @@ class Solution:
     method: str
     bound: float | None = None
     seconds: float = 0.0
+    greedy_objective: float | None = None
+    """The greedy answer (warm start), to compare with the bound."""
 
 
 @dataclass
@@ -100,11 +102,14 @@ class Recommendation:
     gap: float
     method: str
     notes: list[str] = field(default_factory=list)
+    greedy_gap: float | None = None
+    """How far the greedy answer (the warm start and fallback) is from the solver's bound."""
 
     def summary(self) -> dict[str, Any]:
         return {"p": self.p, "model": self.model, "total": self.total,
                 "covered_before": self.covered_before, "covered_after": self.covered_after,
                 "gap": round(self.gap, 5), "method": self.method,
+                "greedy_gap": None if self.greedy_gap is None else round(self.greedy_gap, 5),
                 "sites": self.sites["candidate_id"].tolist()}
 
 
@@ -367,7 +372,7 @@ def solve_mclp(
     if values is None or not len(values):
         log.warning("HiGHS gave no solution (%s): greedy answer kept", h.modelStatusToString(status))
         return Solution(chosen=warm, objective=greedy_obj, gap=float("nan"), method="greedy",
-                        seconds=time.perf_counter() - t0)
+                        seconds=time.perf_counter() - t0, greedy_objective=greedy_obj)
     chosen = [int(j) for j in np.flatnonzero(values[:n_j] > 0.5)]
     obj = _objective(a, w, chosen, capacity) if capacity is None else float(info.objective_function_value)
     bound = float(info.mip_dual_bound)
@@ -375,7 +380,7 @@ def solve_mclp(
         chosen, obj = warm, greedy_obj
     gap = max(0.0, (bound - obj) / bound) if bound > 0 and np.isfinite(bound) else 0.0
     return Solution(chosen=chosen, objective=obj, gap=gap, method="milp", bound=bound,
-                    seconds=time.perf_counter() - t0)
+                    seconds=time.perf_counter() - t0, greedy_objective=greedy_obj)
 
 
 def solve_min_sites(a: csr_array, w: np.ndarray, target: float, *, time_limit: float = 30.0
@@ -573,7 +578,13 @@ def recommend(
     return Recommendation(sites=sites.reset_index(drop=True), units=unit_out, curve=curve,
                           before_after=table, model=model, p=p_eff, covered_before=covered_before,
                           covered_after=covered_after, total=total, gap=sol.gap, method=sol.method,
-                          notes=notes)
+                          notes=notes, greedy_gap=_greedy_gap(sol))
+
+
+def _greedy_gap(sol: Solution) -> float | None:
+    if sol.greedy_objective is None or sol.bound is None or not np.isfinite(sol.bound) or sol.bound <= 0:
+        return None
+    return max(0.0, (sol.bound - sol.greedy_objective) / sol.bound)
 
 
 def write_outputs(result: Recommendation, out: Any) -> list[Any]:

@@ -378,6 +378,11 @@ def test_route_to_every_shelter_from_a_vc(demo_dir, tmp_path, run_cli):
     assert s["routes"] == s["found_normal"] > 0
     table = (tmp_path / "routes.csv").read_text("utf-8-sig")
     assert "detour_ratio" in table and "closed_edges_avoided" in table
+    code, out, err = run_cli("route", demo_dir / "region.toml", "--from", "VC02", "--to-all", "gaps",
+                             "--hazard", "flood", "--out", tmp_path / "gaps")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["to_all"] == "gaps" and s["routes"] == s["found_normal"] > 0
 
 
 @pytest.mark.parametrize(("args", "column"), [

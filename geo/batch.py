@@ -27,6 +27,7 @@ built from the partition files.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -60,8 +61,8 @@ from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 
-__all__ = ["BatchConfig", "PartitionSpec", "partition_units", "read_batch", "run_batch",
-           "subnetwork", "whole_region_units"]
+__all__ = ["BatchConfig", "PartitionSpec", "partition_units", "prepare_inputs", "read_batch",
+           "run_batch", "subnetwork", "whole_region_units"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,9 @@ class PartitionSpec:
     buffer_m: float = DEFAULT_BUFFER
     straight_line: bool = False
     max_distance: float = 500.0
+    network_file: str = ""
+    """The partition's own road sub-network (cut by the driver, :func:`prepare_inputs`): a
+    worker then holds one partition's graph, not the region's."""
 
 
 @dataclass
@@ -317,22 +321,83 @@ def _verified(df: pd.DataFrame) -> bool:
                  & ok(df["own_m"], df["leak_hazard_m"], empty_ok=~df["own_exists"].to_numpy(bool))).all())
 
 
+def _muni_area(region: Any, muni: str) -> tuple[shapely.Geometry, float]:
+    """The municipality's polygon (metric) and the region's extent in metres."""
+    b = region.layers["boundaries"].to_crs(region.crs)
+    hit = b[b["code"].astype(str) == muni]
+    if hit.empty:
+        raise LayerError(f"市町村コード {muni} が市町村界にありません。", column="batch.municipalities",
+                         fix="地域設定の市町村界にあるコードを指定してください。")
+    extent = max(float(np.ptp(b.total_bounds[[0, 2]])), float(np.ptp(b.total_bounds[[1, 3]])))
+    return hit.geometry.union_all(), extent
+
+
+def _save_cut(net: Network, leak: np.ndarray, target: Path) -> None:
+    from geo.network import _arrays
+
+    arrays: dict[str, Any] = {**_arrays(net), "leak": leak,
+                              "meta": np.array([net.crs, str(int(net.directed))])}
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _load_cut(path: str) -> tuple[Network, np.ndarray]:
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k not in ("meta", "leak")}
+        leak = z["leak"]
+        crs, directed = (str(v) for v in z["meta"])
+    return Network(**arrays, crs=crs, directed=directed == "1"), leak
+
+
+def prepare_inputs(specs: Sequence[PartitionSpec], out: Path) -> list[PartitionSpec]:
+    """Cut each partition's road sub-network once, in this (driver) process, and save it
+    (``inputs/muni=CODE.npz``), so that a worker loads only its own partition's graph."""
+    ready = []
+    for spec in specs:
+        if spec.straight_line or spec.network_file or _part_path(out, spec.key).exists():
+            ready.append(spec)
+            continue
+        target = out / "inputs" / f"muni={spec.key}.npz"
+        if not target.exists():
+            full = _network(spec.region)
+            if full is None:
+                ready.append(spec)
+                continue
+            try:
+                poly, _extent = _muni_area(_region(spec.region), spec.muni)
+            except LayerError:
+                ready.append(spec)  # reported by the worker like any failing partition
+                continue
+            net, leak = subnetwork(full, poly.buffer(max(spec.buffer_m, 1000.0)))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _save_cut(net, leak, target)
+        ready.append(dataclasses.replace(spec, network_file=str(target)))
+    return ready
+
+
 def run_partition(spec: PartitionSpec) -> dict[str, Any]:
-    """Compute one partition with a growing buffer until verified; returns its rows and facts."""
+    """Compute one partition with a growing buffer until verified; returns its rows and facts.
+
+    With a prepared sub-network the first try uses only it; a partition whose results reach
+    beyond it falls back to cutting from the region's graph with a doubled buffer.
+    """
+    import psutil
+
     t0 = time.perf_counter()
     region = _region(spec.region)
-    full = None if spec.straight_line else _network(spec.region)
-    b = region.layers["boundaries"].to_crs(region.crs)
-    hit = b[b["code"].astype(str) == spec.muni]
-    if hit.empty:
-        raise LayerError(f"市町村コード {spec.muni} が市町村界にありません。", column="batch.municipalities",
-                         fix="地域設定の市町村界にあるコードを指定してください。")
-    poly = hit.geometry.union_all()
-    extent = max(float(np.ptp(b.total_bounds[[0, 2]])), float(np.ptp(b.total_bounds[[1, 3]])))
+    poly, extent = _muni_area(region, spec.muni)
     buffer_m = max(spec.buffer_m, 1000.0)
+    source = "prepared"
     while True:
         area = poly.buffer(buffer_m)
-        net, leak = subnetwork(full, area) if full is not None else (None, None)
+        if spec.straight_line:
+            net, leak = None, None
+        elif spec.network_file and buffer_m == max(spec.buffer_m, 1000.0):
+            net, leak = _load_cut(spec.network_file)
+        else:
+            source = "region graph"
+            full = _network(spec.region)
+            net, leak = subnetwork(full, area) if full is not None else (None, None)
         df = partition_units(region, net, muni=spec.muni, area=area, hazard=spec.hazard,
                              max_distance=spec.max_distance, leak=leak)
         whole = buffer_m >= 2 * extent
@@ -340,11 +405,10 @@ def run_partition(spec: PartitionSpec) -> dict[str, Any]:
             break
         log.info("partition %s: not verified with a %.0f m buffer, doubling", spec.key, buffer_m)
         buffer_m *= 2
-    import psutil
-
     return {"key": spec.key, "muni": spec.muni, "rows": df, "buffer_m": buffer_m,
             "nodes": 0 if net is None else net.n, "seconds": time.perf_counter() - t0,
-            "rss_mb": psutil.Process().memory_info().rss / 2**20, "verified": _verified(df)}
+            "rss_mb": psutil.Process().memory_info().rss / 2**20, "verified": _verified(df),
+            "graph": "none" if spec.straight_line else source}
 
 
 # ------------------------------------------------------------------ running and merging
@@ -412,6 +476,8 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     res = BatchResult(out=out)
+    if runner is run_partition:
+        specs = prepare_inputs(specs, out)
     todo = []
     for spec in specs:
         if _part_path(out, spec.key).exists():

@@ -154,3 +154,15 @@ def test_all_25_akita_municipalities_as_one_batch(akita_region, tmp_path, run_cl
     where = {str(i): f"{g.x:.6f},{g.y:.6f}" for i, g in zip(shelters["shelter_id"], shelters.geometry,
                                                               strict=True)}
     _same(whole, read_units(tmp_path / "out"), where)
+
+
+def test_workers_use_their_own_partition_graph_when_the_buffer_suffices(demo_dir, tmp_path):
+    toml = tmp_path / "regions.toml"
+    toml.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\nbuffer_m = 20000\n', encoding="utf-8")
+    specs = specs_for(read_batch(toml))
+    res = run_batch(specs, tmp_path / "out", workers=1)
+    assert all(f["graph"] == "prepared" for f in res.facts.values()), res.facts
+    assert sorted(p.name for p in (tmp_path / "out" / "inputs").iterdir()) == [
+        "muni=05901.npz", "muni=05902.npz", "muni=05903.npz"]
+    whole = whole_region_units(demo_dir / "region.toml", hazard="flood")
+    _same(whole, read_units(tmp_path / "out"))

@@ -129,6 +129,45 @@ path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
     return toml
 
 
+@pytest.fixture
+def tachikawa_region(shared_data: Path, tmp_path: Path) -> Callable[..., tuple[Path, int]]:
+    """``make(extra="")``: a region TOML of 立川市 from the real OSM graph, GSI GeoJSON shelters
+    and N03, with 要配慮者 counts per 250 m mesh placed at the 町丁目 points (8–12 each); ``extra``
+    TOML is appended (e.g. a hazards layer).  Returns the TOML and the total count."""
+    import json
+
+    import jismesh.utils as ju
+    import numpy as np
+
+    def make(extra: str = "") -> tuple[Path, int]:
+        d = shared_data / "tachikawa"
+        pts = json.loads((d / "machiaza_points.json").read_text("utf-8"))
+        lat = np.array([float(p["lat"]) for p in pts])
+        lon = np.array([float(p["lng"]) for p in pts])
+        codes = np.asarray(ju.to_meshcode(lat, lon, 4))
+        counts = [8 + i % 5 for i in range(len(codes))]
+        (tmp_path / "mesh_counts.csv").write_text(
+            "mesh_code,count\n" + "\n".join(f"{c},{n}" for c, n in zip(codes, counts, strict=True)),
+            encoding="utf-8")
+        toml = tmp_path / "tachikawa.toml"
+        toml.write_text(f"""[region]
+name = "立川市"
+[layers.boundaries]
+path = "{d}/boundary_n03.geojson"
+[layers.shelters]
+path = ["{d}/gsi_emergency_sites_132021.geojson", "{d}/gsi_evacuation_shelters_132021.geojson"]
+[layers.vulnerable]
+path = "mesh_counts.csv"
+kind = "mesh_counts"
+[roads]
+path = "{d}/roads_drive_osm_2021.graphml"
+network = "walk"
+{extra}""", encoding="utf-8")
+        return toml, sum(counts)
+
+    return make
+
+
 # the demo's input files (and copies of them in saved regions) are inputs, not artefacts
 DEMO_INPUTS = {
     "boundaries_n03.geojson", "roads_walk.graphml", "roads_drive.graphml", "jichikai.geojson",

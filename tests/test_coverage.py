@@ -162,36 +162,14 @@ def test_real_tachikawa_graph_with_real_shelters(shared_data):
     assert 0.3 < res.summary()["rate"] <= 1.0
 
 
-def test_tomoni_coverage_on_a_tachikawa_region(shared_data, tmp_path, run_cli):
+def test_tomoni_coverage_on_a_tachikawa_region(tachikawa_region, tmp_path, run_cli):
     """A region from the real Tachikawa graph + GSI shelters and 要配慮者 counts per mesh."""
-    import jismesh.utils as ju
-
-    d = shared_data / "tachikawa"
-    pts = json.loads((d / "machiaza_points.json").read_text("utf-8"))
-    lat = np.array([float(p["lat"]) for p in pts])
-    lon = np.array([float(p["lng"]) for p in pts])
-    codes = np.asarray(ju.to_meshcode(lat, lon, 4))
-    counts = "mesh_code,count\n" + "\n".join(f"{c},{8 + i % 5}" for i, c in enumerate(codes))
-    (tmp_path / "mesh_counts.csv").write_text(counts, encoding="utf-8")
-    toml = tmp_path / "tachikawa.toml"
-    toml.write_text(f"""[region]
-name = "立川市"
-[layers.boundaries]
-path = "{d}/boundary_n03.geojson"
-[layers.shelters]
-path = ["{d}/gsi_emergency_sites_132021.geojson", "{d}/gsi_evacuation_shelters_132021.geojson"]
-[layers.vulnerable]
-path = "mesh_counts.csv"
-kind = "mesh_counts"
-[roads]
-path = "{d}/roads_drive_osm_2021.graphml"
-network = "walk"
-""", encoding="utf-8")
+    toml, total = tachikawa_region()
     code, out, err = run_cli("coverage", toml, "--facilities", "shelters", "--max-distance", "800",
                              "--out", tmp_path / "cov")
     assert code == 0, err
     s = json.loads(out)
-    assert s["method"] == "network" and s["total"] == sum(8 + i % 5 for i in range(len(codes)))
+    assert s["method"] == "network" and s["total"] == total
     assert 0.3 < s["rate"] <= 1.0
     for name in ("coverage_units.gpkg", "coverage_by_area.csv", "gaps.geojson"):
         assert (tmp_path / "cov" / name).exists()

@@ -448,39 +448,17 @@ def flood_crossed(scen, r):  # type: ignore[no-untyped-def]
     return bool(scen.closed[r.segments].any())
 
 
-def test_cli_on_a_real_tachikawa_region_with_a_flood_polygon(shared_data, tmp_path, run_cli):
+def test_cli_on_a_real_tachikawa_region_with_a_flood_polygon(tachikawa_region, shared_data, tmp_path,
+                                                            run_cli):
     """The commands as a user runs them on real files: OSM graph, GSI GeoJSON, N03, mesh counts,
     and a flood zone drawn as a GeoJSON polygon with hazard = "flood"."""
-    import jismesh.utils as ju
-
-    d = shared_data / "tachikawa"
-    pts = json.loads((d / "machiaza_points.json").read_text("utf-8"))
-    lat = np.array([float(p["lat"]) for p in pts])
-    lon = np.array([float(p["lng"]) for p in pts])
-    codes = np.asarray(ju.to_meshcode(lat, lon, 4))
-    (tmp_path / "mesh.csv").write_text(
-        "mesh_code,count\n" + "\n".join(f"{c},{8 + i % 5}" for i, c in enumerate(codes)), "utf-8")
-    cx, cy = float(np.median(lon)), float(np.median(lat))
+    pts = json.loads((shared_data / "tachikawa" / "machiaza_points.json").read_text("utf-8"))
+    cx = float(np.median([float(p["lng"]) for p in pts]))
+    cy = float(np.median([float(p["lat"]) for p in pts]))
     band = shapely.box(cx - 0.01, cy - 0.0015, cx + 0.01, cy + 0.0015)
     gpd.GeoDataFrame({"名称": ["テスト浸水域"]}, geometry=[band], crs="EPSG:4326").to_file(
         tmp_path / "flood.geojson", driver="GeoJSON")
-    toml = tmp_path / "tachikawa.toml"
-    toml.write_text(f"""[region]
-name = "立川市"
-[layers.boundaries]
-path = "{d}/boundary_n03.geojson"
-[layers.shelters]
-path = ["{d}/gsi_emergency_sites_132021.geojson", "{d}/gsi_evacuation_shelters_132021.geojson"]
-[layers.hazards]
-path = "flood.geojson"
-hazard = "flood"
-[layers.vulnerable]
-path = "mesh.csv"
-kind = "mesh_counts"
-[roads]
-path = "{d}/roads_drive_osm_2021.graphml"
-network = "walk"
-""", encoding="utf-8")
+    toml, _total = tachikawa_region('[layers.hazards]\npath = "flood.geojson"\nhazard = "flood"\n')
     code, out, err = run_cli("shelters", toml, "--hazard", "flood", "--out", tmp_path / "sh")
     assert code == 0, err
     s = json.loads(out)

@@ -60,6 +60,7 @@ from layers.atomic import atomic_path, atomic_write_text
 from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
+from layers.hazards import hazard_key
 
 __all__ = ["BatchConfig", "PartitionSpec", "partition_units", "prepare_inputs", "read_batch",
            "run_batch", "subnetwork", "whole_region_units"]
@@ -137,15 +138,25 @@ def read_batch(path: str | Path) -> BatchConfig:
                               or not all(isinstance(m, str | int) for m in munis)):
         raise LayerError("municipalities は市町村コードの一覧にしてください。", file=path,
                          column="batch.municipalities", fix='例: municipalities = ["05201", "05202"]')
-    buffer_m = float(b.get("buffer_m", DEFAULT_BUFFER))
-    if buffer_m <= 0:
-        raise LayerError("buffer_m は正の数にしてください。", file=path, column="batch.buffer_m",
-                         fix="例: buffer_m = 5000")
+    def positive(key: str, default: float) -> float:
+        value = b.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise LayerError(f"{key} は正の数にしてください。", file=path, column=f"batch.{key}",
+                             fix=f"例: {key} = {default:g}")
+        return float(value)
+
+    hazard = hazard_key(str(b.get("hazard", "flood")))
+    if hazard is None:
+        raise LayerError("hazard の災害の種類が分かりません。", file=path, column="batch.hazard",
+                         fix="flood / landslide / tsunami / earthquake …（洪水 などの日本語も可）")
+    if not isinstance(b.get("straight_line", False), bool):
+        raise LayerError("straight_line は true か false にしてください。", file=path,
+                         column="batch.straight_line", fix="例: straight_line = true")
     return BatchConfig(path=path, name=str(b.get("name", path.stem)), region=region,
                        municipalities=[str(m).zfill(5) for m in munis] if munis else None,
-                       hazard=str(b.get("hazard", "flood")), buffer_m=buffer_m,
+                       hazard=hazard, buffer_m=positive("buffer_m", DEFAULT_BUFFER),
                        straight_line=bool(b.get("straight_line", False)),
-                       max_distance=float(b.get("max_distance", 500.0)))
+                       max_distance=positive("max_distance", 500.0))
 
 
 # ------------------------------------------------------------------ the partition computation

@@ -459,6 +459,8 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
     from geo.vc_plan import vc_plan, write_outputs
     from layers.region import load_region
 
+    if args.p is not None and args.p < 1:
+        raise LayerError("--p は 1 以上にしてください。", column="--p", fix="例: --p 3")
     region = load_region(args.region, with_roads=False)
     scen = region_scenario(region, args.hazard, drive=True, shallow_factor=args.shallow_factor)
     result = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
@@ -546,6 +548,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_recommend(value: int | None) -> None:
+    if value is not None and value < 1:
+        raise LayerError("--recommend は 1 以上にしてください（省くときは付けない）。", column="--recommend",
+                         fix="例: --recommend 3")
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from geo.region_results import analyse_region
     from geo.report import write_report
@@ -556,6 +564,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not formats or set(formats) - {"pdf", "html"}:
         raise LayerError("--format が分かりません。", column="--format", fix="pdf,html / pdf / html")
     hazard = parse_hazard(args.hazard)
+    _check_recommend(args.recommend)
     region = load_region(args.region)
     res = analyse_region(region, hazard=hazard, recommend_p=args.recommend)
     paths = write_report(res, Path(args.out), formats=formats, sheets=args.sheets)
@@ -571,6 +580,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from layers.region import load_region
 
     hazard = parse_hazard(args.hazard)
+    _check_recommend(args.recommend)
     region = load_region(args.region, with_roads=False)
     res = analyse_region(region, hazard=hazard, recommend_p=args.recommend)
     paths = export_all(res, Path(args.out), cp932=args.cp932, parquet=args.parquet)

@@ -108,7 +108,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
     closed = np.zeros(nseg, bool)
     slowed = np.zeros(nseg, bool)
     if shallow_factor is not None and shallow_factor < 1:
-        raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="shallow_factor",
+        raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="--shallow-factor",
                          fix="例: 2（半分の速さで歩く）")
     if len(zones):
         _lines, tree = _segment_tree(net)

@@ -129,6 +129,17 @@ def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
     assert code == 2 and "01100" in err
     with pytest.raises(LayerError):
         read_batch(tmp_path / "missing.toml")
+    region = read_batch(demo_batch).region
+    for body, column in ((f'region = "{region}"\nbuffer_m = "far"\n', "batch.buffer_m"),
+                         (f'region = "{region}"\nbuffer_m = -1\n', "batch.buffer_m"),
+                         (f'region = "{region}"\nmax_distance = 0\n', "batch.max_distance"),
+                         (f'region = "{region}"\nhazard = "隕石"\n', "batch.hazard"),
+                         (f'region = "{region}"\nstraight_line = "yes"\n', "batch.straight_line"),
+                         ('region = "nowhere.toml"\n', "batch.region"),
+                         ("region = [\n", "")):
+        bad.write_text("[batch]\n" + body, encoding="utf-8")
+        code, out, err = run_cli("batch", bad, "--out", tmp_path / "o5")
+        assert code == 2 and out == "" and column in err and "Traceback" not in err, (body, err)
     code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "o4", "--scheduler",
                              "tcp://127.0.0.1:9")
     assert code == 2 and "--scheduler" in err and "Traceback" not in err

@@ -476,3 +476,19 @@ def test_cli_on_a_real_tachikawa_region_with_a_flood_polygon(tachikawa_region, s
     code, out, err = run_cli("crossborder", toml, "--hazard", "flood", "--out", tmp_path / "cb")
     assert code == 0, err
     assert json.loads(out)["municipalities"] == 1
+
+
+@pytest.mark.parametrize(("command", "args", "column"), [
+    ("shelters", ["--hazard", "flood", "--catchment", "-5"], "--catchment"),
+    ("shelters", ["--hazard", "flood", "--shallow-factor", "0.5"], "--shallow-factor"),
+    ("shelters", ["--hazard", "隕石"], "--hazard"),
+    ("vc-plan", ["--hazard", "flood", "--p", "0"], "--p"),
+    ("crossborder", ["--hazard", "隕石"], "--hazard"),
+    ("report", ["--recommend", "0"], "--recommend"),
+    ("export", ["--hazard", "隕石"], "--hazard"),
+])
+def test_disaster_commands_bad_options_are_clear_errors(demo_dir, tmp_path, run_cli, command, args,
+                                                        column):
+    code, out, err = run_cli(command, demo_dir / "region.toml", *args, "--out", tmp_path / "o")
+    assert code == 2 and out == "" and column in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.tmp*"))

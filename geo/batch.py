@@ -46,7 +46,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from geo.coverage import coverage, demand_units
-from geo.crossborder import area_demand
+from geo.crossborder import demand_or_proxy
 from geo.network import (
     Network,
     Snap,
@@ -213,17 +213,6 @@ def leak_distance(net: Network, leak: np.ndarray, x: np.ndarray, y: np.ndarray) 
     return distances_from_points(net, x, y, node_d, np.zeros(net.n, np.int64), none)[0]
 
 
-def _demand(region: Any) -> gpd.GeoDataFrame:
-    lay = region.layers
-    if "vulnerable" in lay:
-        return lay["vulnerable"]
-    if "neighbourhoods" in lay:
-        return area_demand(lay["neighbourhoods"])
-    raise LayerError("要配慮者の密度も自治会・町字の区域もありません。", file=region.config.path,
-                     column="layers.vulnerable",
-                     fix="[layers.vulnerable] か [layers.neighbourhoods] を追加してください。")
-
-
 def _nearest(units: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None, *, crs: str, net: Network | None,
              max_distance: float) -> tuple[np.ndarray, np.ndarray]:
     """(facility id, metres) of the nearest facility of each unit (NaN when none)."""
@@ -243,7 +232,7 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
     ``leak_m``/``leak_hazard_m`` (see :func:`leak_distance`) to verify the results."""
     lay = region.layers
     crs = region.crs
-    dens = _demand(region)
+    dens = demand_or_proxy(lay, source=region.config.path)
     units = demand_units(dens, crs=crs)
     umuni = assign_municipality(units, lay["boundaries"], crs=crs).to_numpy()
     mine = np.ones(len(units), bool) if muni is None else umuni == muni

@@ -475,35 +475,15 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_crossborder(args: argparse.Namespace) -> int:
-    from geo.crossborder import area_demand, crossborder, write_outputs
+    from geo.crossborder import crossborder, crossborder_inputs, write_outputs
     from geo.scenario import region_scenario
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
     scen = region_scenario(region, args.hazard or "earthquake")
     net = None if args.straight_line else scen.network if args.hazard else scen.base
-    density = region.layers.get("vulnerable")
-    if density is None:
-        areas = region.layers.get("neighbourhoods")
-        if areas is None:
-            raise LayerError("要配慮者の密度も自治会・町字の区域もありません。", file=region.config.path,
-                             column="layers.vulnerable",
-                             fix="[layers.vulnerable] か [layers.neighbourhoods] を追加してください。")
-        density = area_demand(areas)
-    facilities: dict[str, Any] = {}
-    shelters = region.layers.get("shelters")
-    if shelters is not None:
-        facilities["shelters"] = shelters[scen.shelter_status.to_numpy() == "usable"] \
-            if args.hazard and scen.shelter_status is not None else shelters
-    if "places" in region.layers:
-        facilities["places"] = region.layers["places"]
-    if not facilities:
-        raise LayerError("避難所も居場所もありません。", file=region.config.path, column="layers.shelters",
-                         fix="[layers.shelters] か [layers.places] を追加してください。")
-    vc = region.layers.get("vc_sites")
-    if vc is not None and args.hazard and len(scen.zones):
-        inside = vc.sindex.query(scen.zones.to_crs(vc.crs).geometry.to_numpy(), predicate="contains")[1]
-        vc = vc.drop(vc.index[np.unique(inside)])
+    density, facilities, vc = crossborder_inputs(region.layers, scen if args.hazard else None,
+                                                 source=region.config.path)
     result = crossborder(density, facilities, region.layer("boundaries"), crs=region.crs,
                          network=net, vc_sites=vc)
     write_outputs(result, Path(args.out))

@@ -29,6 +29,7 @@ from geo.network import (
     Network,
     distances_from_points,
     nearest_facility,
+    pairs_within,
     point_od,
     snap,
 )
@@ -46,6 +47,8 @@ __all__ = [
     "circuity_of",
     "coverage",
     "gaps",
+    "nearest_points",
+    "pairs_near",
     "travel_od",
     "write_outputs",
 ]
@@ -129,6 +132,51 @@ def travel_od(origins: np.ndarray, destinations: np.ndarray, *, network: Network
     return np.hypot(diff[..., 0], diff[..., 1]) * factor, ESTIMATE_LABEL
 
 
+def nearest_points(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray, *,
+                   network: Network | None, circuity: float | None = None,
+                   max_access: float = 500.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Distance to, and index of, the nearest facility for each metric point.
+
+    Along the roads when ``network`` is given (the joining rule of
+    :func:`geo.network.distances_from_points`), else straight line × circuity, where
+    of equidistant facilities (a site and a shelter at one address) the first listed
+    wins, so that any subset keeping it gives the same answer.  Returns (metres, index
+    or -1, access metres, facilities too far from any road).
+    """
+    n = len(ux)
+    if not len(fx):
+        return np.full(n, np.inf), np.full(n, -1), np.full(n, np.inf), 0
+    if network is not None:
+        fsnap = snap(network, fx, fy, max_access=max_access)
+        node_d, node_f = nearest_facility(network, fsnap)
+        dist, which, access = distances_from_points(network, ux, uy, node_d, node_f, fsnap,
+                                                    max_access=max_access)
+        return dist, which, access, int(fsnap.flagged.sum())
+    factor = float(circuity or DEFAULT_CIRCUITY)
+    tree = shapely.STRtree(shapely.points(fx, fy))
+    idx, straight = tree.query_nearest(shapely.points(ux, uy), return_distance=True, all_matches=True)
+    order = np.lexsort((idx[1], idx[0]))
+    first = order[np.r_[True, idx[0][order][1:] != idx[0][order][:-1]]] if len(order) else order
+    which = np.full(n, -1)
+    which[idx[0][first]] = idx[1][first]
+    dist = np.full(n, np.inf)
+    dist[idx[0][first]] = straight[first] * factor
+    return dist, which, np.zeros(n), 0
+
+
+def pairs_near(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray, *,
+               network: Network | None, limit: float, circuity: float | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (point, facility, metres) pair within ``limit``: along the roads
+    (:func:`geo.network.pairs_within`), else straight line × circuity."""
+    if network is not None:
+        return pairs_within(network, ux, uy, snap(network, fx, fy), limit)
+    f = float(circuity or DEFAULT_CIRCUITY)
+    tree = shapely.STRtree(shapely.points(fx, fy))
+    pi, fi = tree.query(shapely.points(ux, uy), predicate="dwithin", distance=limit / f)
+    return pi, fi, np.hypot(ux[pi] - fx[fi], uy[pi] - fy[fi]) * f
+
+
 def coverage(
     density: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -163,29 +211,15 @@ def coverage(
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
     notes: list[str] = []
+    dist, which, access, far = nearest_points(ux, uy, fx, fy, network=network, circuity=circuity,
+                                              max_access=max_access)
     if network is not None:
-        fsnap = snap(network, fx, fy, max_access=max_access)
-        if fsnap.flagged.any():
-            notes.append(f"道路から {max_access:.0f} m 以上離れた施設 {int(fsnap.flagged.sum())} 件は"
+        if far:
+            notes.append(f"道路から {max_access:.0f} m 以上離れた施設 {far} 件は"
                          "到達できないものとして扱いました。")
-        node_d, node_f = nearest_facility(network, fsnap)
-        dist, which, access = distances_from_points(network, ux, uy, node_d, node_f, fsnap,
-                                                    max_access=max_access)
         method, factor = "network", None
     else:
         factor = float(circuity or DEFAULT_CIRCUITY)
-        tree = shapely.STRtree(shapely.points(fx, fy))
-        idx, straight = tree.query_nearest(shapely.points(ux, uy), return_distance=True,
-                                           all_matches=True)
-        # equidistant facilities (a site and a shelter at one address): the first listed wins,
-        # so that any subset of the facilities that keeps it gives the same answer
-        order = np.lexsort((idx[1], idx[0]))
-        first = order[np.r_[True, idx[0][order][1:] != idx[0][order][:-1]]] if len(order) else order
-        which = np.full(len(units), -1)
-        which[idx[0][first]] = idx[1][first]
-        dist = np.full(len(units), np.inf)
-        dist[idx[0][first]] = straight[first] * factor
-        access = np.zeros(len(units))
         method = "estimate"
         notes.append(f"道路データがないため {ESTIMATE_LABEL}（迂回率 {factor:.2f}）で計算しました。")
     reachable = np.isfinite(dist)

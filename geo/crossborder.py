@@ -29,12 +29,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units, travel_od
-from geo.network import Network, distances_from_points, nearest_facility, snap
+from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units, nearest_points, travel_od
+from geo.network import Network
 from layers.boundaries import NEIGHBOUR_GAP, assign_municipality, neighbours
 from layers.crs import STORAGE_CRS
+from layers.errors import LayerError
+from layers.hazards import in_zones
 
-__all__ = ["CrossBorder", "area_demand", "crossborder", "write_outputs"]
+__all__ = ["CrossBorder", "area_demand", "crossborder", "crossborder_inputs", "demand_or_proxy",
+           "write_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -81,23 +84,47 @@ def area_demand(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def demand_or_proxy(layers: Mapping[str, gpd.GeoDataFrame], *, source: Any = None) -> gpd.GeoDataFrame:
+    """The 要配慮者 density, else one unit per 自治会/町字 area (:func:`area_demand`)."""
+    if layers.get("vulnerable") is not None:
+        return layers["vulnerable"]
+    if layers.get("neighbourhoods") is not None:
+        return area_demand(layers["neighbourhoods"])
+    raise LayerError("要配慮者の密度も自治会・町字の区域もありません。", file=source,
+                     column="layers.vulnerable",
+                     fix="[layers.vulnerable] か [layers.neighbourhoods] を追加してください。")
+
+
+def crossborder_inputs(layers: Mapping[str, gpd.GeoDataFrame], scenario: Any = None, *,
+                       source: Any = None
+                       ) -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame | None]:
+    """Demand, facilities and VC sites of a region for :func:`crossborder`.
+
+    With a hazard ``scenario`` only its usable shelters count and VC sites inside its
+    zones are left out; without one (normal times) all shelters and sites count.
+    """
+    demand = demand_or_proxy(layers, source=source)
+    facilities: dict[str, gpd.GeoDataFrame] = {}
+    shelters = layers.get("shelters")
+    if shelters is not None:
+        status = getattr(scenario, "shelter_status", None)
+        facilities["shelters"] = shelters if status is None else shelters[status.to_numpy() == "usable"]
+    if layers.get("places") is not None:
+        facilities["places"] = layers["places"]
+    if not facilities:
+        raise LayerError("避難所も居場所もありません。", file=source, column="layers.shelters",
+                         fix="[layers.shelters] か [layers.places] を追加してください。")
+    vc = layers.get("vc_sites")
+    if vc is not None and scenario is not None:
+        vc = vc[~in_zones(vc, scenario.zones)]
+    return demand, facilities, vc
+
+
 def _nearest(units_xy: np.ndarray, fac_xy: np.ndarray, *, network: Network | None,
              circuity: float) -> tuple[np.ndarray, np.ndarray]:
     """Distance and index of the nearest facility for each unit."""
-    n = len(units_xy)
-    if not len(fac_xy):
-        return np.full(n, np.inf), np.full(n, -1)
-    if network is not None:
-        fs = snap(network, fac_xy[:, 0], fac_xy[:, 1])
-        nd, nf = nearest_facility(network, fs)
-        d, f, _ = distances_from_points(network, units_xy[:, 0], units_xy[:, 1], nd, nf, fs)
-        return d, f
-    tree = shapely.STRtree(shapely.points(fac_xy[:, 0], fac_xy[:, 1]))
-    (ui, fi), dist = tree.query_nearest(shapely.points(units_xy[:, 0], units_xy[:, 1]),
-                                        return_distance=True, all_matches=False)
-    d = np.full(n, np.inf)
-    f = np.full(n, -1)
-    d[ui], f[ui] = dist * circuity, fi
+    d, f, _access, _far = nearest_points(units_xy[:, 0], units_xy[:, 1], fac_xy[:, 0], fac_xy[:, 1],
+                                         network=network, circuity=circuity)
     return d, f
 
 

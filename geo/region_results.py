@@ -18,7 +18,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.coverage import CoverageResult, by_area, coverage, gaps
-from geo.crossborder import CrossBorder, area_demand, crossborder
+from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
 from geo.network import region_network
 from geo.routing import Route, compare, route
 from geo.scenario import Scenario, closed_roads_frame, region_scenario
@@ -132,18 +132,11 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
         res.route_scenario = by_car
         _main_routes(res, by_car)
     step(0.7, "広域連携")
-    if "boundaries" in lay and ({"shelters", "places"} & set(lay)):
-        demand = dens if dens is not None else (area_demand(lay["neighbourhoods"])
-                                               if "neighbourhoods" in lay else None)
-        if demand is not None:
-            fac: dict[str, Any] = {}
-            if "shelters" in lay and res.scenario is not None and res.scenario.shelter_status is not None:
-                fac["shelters"] = lay["shelters"][res.scenario.shelter_status.to_numpy() == "usable"]
-            if "places" in lay:
-                fac["places"] = lay["places"]
-            res.cross = crossborder(demand, fac, lay["boundaries"], crs=region.crs,
-                                    network=res.scenario.network if res.scenario else net,
-                                    vc_sites=lay.get("vc_sites"))
+    if "boundaries" in lay and ({"shelters", "places"} & set(lay)) and \
+            ({"vulnerable", "neighbourhoods"} & set(lay)):
+        demand, fac, vc = crossborder_inputs(lay, res.scenario)
+        res.cross = crossborder(demand, fac, lay["boundaries"], crs=region.crs,
+                                network=res.scenario.network if res.scenario else net, vc_sites=vc)
     if recommend_p and dens is not None and "places" in lay:
         step(0.85, "新しい居場所の提案")
         cands = region_candidates(region, candidates, network=net)

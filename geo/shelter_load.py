@@ -31,13 +31,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, coverage, demand_units
-from geo.network import pairs_within, snap
+from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, coverage, demand_units, pairs_near
 from geo.scenario import Scenario
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
+from layers.hazards import in_zones
 
 __all__ = ["DEFAULT_CATCHMENT", "WELFARE_CATEGORIES", "ShelterLoad", "shelter_load", "write_outputs"]
 
@@ -110,15 +109,9 @@ def _supply(capacity: pd.Series) -> tuple[np.ndarray, str | None]:
 
 def _pairs(units: gpd.GeoDataFrame, shel: gpd.GeoDataFrame, scenario: Scenario, limit: float,
            circuity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
-    sx, sy = shel.geometry.x.to_numpy(), shel.geometry.y.to_numpy()
-    if scenario.network is not None:
-        fs = snap(scenario.network, sx, sy)
-        return pairs_within(scenario.network, ux, uy, fs, limit)
-    tree = shapely.STRtree(shapely.points(sx, sy))
-    pi, fi = tree.query(shapely.points(ux, uy), predicate="dwithin", distance=limit / circuity)
-    d = np.hypot(ux[pi] - sx[fi], uy[pi] - sy[fi]) * circuity
-    return pi, fi, d
+    return pairs_near(units.geometry.x.to_numpy(), units.geometry.y.to_numpy(),
+                      shel.geometry.x.to_numpy(), shel.geometry.y.to_numpy(),
+                      network=scenario.network, limit=limit, circuity=circuity)
 
 
 def shelter_load(
@@ -186,12 +179,7 @@ def shelter_load(
 
     # welfare-type shelters: available outside the zones, demand estimated by share
     share = _welfare_share(density)
-    zones_hit = status == "in_zone"
-    if len(scenario.zones):
-        pts = shel.geometry.to_crs(STORAGE_CRS).to_numpy()
-        hit = scenario.zones.geometry.to_crs(STORAGE_CRS).sindex.query(pts, predicate="within")[0]
-        zones_hit = np.zeros(len(shel), bool)
-        zones_hit[np.unique(hit)] = True
+    zones_hit = in_zones(shel, scenario.zones)
     welfare = shel["welfare"].astype(bool).to_numpy()
     welfare_ok = welfare & ~zones_hit
     out["welfare_demand"] = np.round(out["count"] * share, 2) if share is not None else np.nan

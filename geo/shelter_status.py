@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers.crs import STORAGE_CRS
-from layers.shelters import HAZARDS, usable_for
+from layers.hazards import in_zones
+from layers.shelters import usable_for
 
 __all__ = ["STATUS_ORDER", "shelter_status"]
 
@@ -27,12 +27,7 @@ def shelter_status(
     no GSI designation for the hazard.  One bulk spatial query, no row loop.
     """
     flagged = usable_for(shelters, hazard).to_numpy()
-    inside = np.zeros(len(shelters), dtype=bool)
-    if hazards is not None and len(hazards) and hazard in HAZARDS:
-        zones = hazards.loc[hazards["hazard"] == hazard]
-        if len(zones):
-            pts = shelters.geometry.to_crs(STORAGE_CRS).to_numpy()
-            tree_hits = zones.geometry.to_crs(STORAGE_CRS).sindex.query(pts, predicate="within")
-            inside[np.unique(tree_hits[0])] = True
+    zones = hazards.loc[hazards["hazard"] == hazard] if hazards is not None and len(hazards) else None
+    inside = in_zones(shelters, zones)
     status = np.where(flagged & ~inside, "usable", np.where(flagged, "in_zone", "not_designated"))
     return pd.Series(status, index=shelters.index, dtype=object)

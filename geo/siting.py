@@ -41,16 +41,17 @@ import shapely
 from scipy.sparse import csc_array, csr_array
 
 from geo.coverage import (
-    DEFAULT_CIRCUITY,
     DEFAULT_MAX_DISTANCE,
     CoverageResult,
     by_area,
     coverage,
     demand_units,
+    pairs_near,
 )
-from geo.network import Network, pairs_within, snap
+from geo.network import Network
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
+from layers.hazards import in_zones
 from layers.school_districts import current_period, periods_of
 
 __all__ = [
@@ -179,10 +180,7 @@ def gap_candidates(result: CoverageResult, *, network: Network | None, kind: str
 
 def outside_zones(candidates: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The candidates outside every given hazard zone."""
-    if zones is None or not len(zones):
-        return candidates
-    hit = zones.to_crs(candidates.crs).sindex.query(candidates.geometry.to_numpy(), predicate="within")[0]
-    return candidates.drop(candidates.index[np.unique(hit)])
+    return candidates[~in_zones(candidates, zones)]
 
 
 # ------------------------------------------------------------------ coverage sets
@@ -193,14 +191,9 @@ def coverage_pairs(units: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, crs
                    circuity: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sparse (unit, candidate, metres) pairs within ``max_distance`` (network, else estimate)."""
     c = candidates.to_crs(crs)
-    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
-    cx, cy = c.geometry.x.to_numpy(), c.geometry.y.to_numpy()
-    if network is not None:
-        return pairs_within(network, ux, uy, snap(network, cx, cy), max_distance)
-    f = float(circuity or DEFAULT_CIRCUITY)
-    tree = shapely.STRtree(shapely.points(cx, cy))
-    ui, ci = tree.query(shapely.points(ux, uy), predicate="dwithin", distance=max_distance / f)
-    return ui, ci, np.hypot(ux[ui] - cx[ci], uy[ui] - cy[ci]) * f
+    return pairs_near(units.geometry.x.to_numpy(), units.geometry.y.to_numpy(),
+                      c.geometry.x.to_numpy(), c.geometry.y.to_numpy(), network=network,
+                      limit=max_distance, circuity=circuity)
 
 
 # ------------------------------------------------------------------ solvers

@@ -39,6 +39,7 @@ from geo.scenario import Scenario
 from layers.boundaries import assign_municipality, neighbours
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
+from layers.hazards import in_zones
 
 __all__ = ["VCPlan", "p_median", "vc_plan", "write_outputs"]
 
@@ -143,11 +144,7 @@ def vc_plan(
     codes = cand["muni_code"].astype(str).to_numpy() if "muni_code" in cand else np.full(len(cand), "")
     spatial = assign_municipality(cand, boundaries, crs=crs).to_numpy()
     cand_muni = np.where(np.isin(codes, boundaries["code"].astype(str)), codes, spatial)
-    in_zone = np.zeros(len(cand), bool)
-    if len(scenario.zones):
-        hit = scenario.zones.to_crs(crs).sindex.query(cand.geometry.to_numpy(), predicate="within")[0]
-        in_zone[np.unique(hit)] = True
-    usable = ~in_zone
+    usable = ~in_zones(cand, scenario.zones)
     circ = float(circuity or DEFAULT_CIRCUITY)
     d_scen, method = travel_od(cx, ux, network=network, circuity=circ)  # VC → unit, (C, U)
     d_norm, _ = travel_od(cx, ux, network=normal_network, circuity=circ) if network is not None \

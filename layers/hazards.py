@@ -36,7 +36,7 @@ from layers.errors import LayerError
 from layers.shelters import HAZARDS
 from layers.validate import add_warning, optional_int, pick, read_polygon_file
 
-__all__ = ["COLUMNS", "hazard_key", "load_hazards"]
+__all__ = ["COLUMNS", "hazard_key", "in_zones", "load_hazards"]
 
 LAYER = "hazards"
 COLUMNS = ["zone_id", "hazard", "rank", "name", "source", "geometry"]
@@ -154,3 +154,14 @@ def load_hazards(
     for m in warnings:
         add_warning(out, m)
     return out
+
+
+def in_zones(points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None) -> np.ndarray:
+    """Whether each point lies inside any of ``zones`` (one bulk spatial query), aligned to
+    ``points``; all False without zones."""
+    inside = np.zeros(len(points), dtype=bool)
+    if zones is None or not len(zones) or not len(points):
+        return inside
+    hit = zones.geometry.to_crs(points.crs).sindex.query(points.geometry.to_numpy(), predicate="within")[0]
+    inside[np.unique(hit)] = True
+    return inside

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.crossborder import area_demand, crossborder
+from geo.crossborder import crossborder, crossborder_inputs
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from layers.errors import LayerError
@@ -32,22 +32,9 @@ if ss.get("_cb_key") != key:
     with st.status(t("computing"), expanded=False) as status:
         try:
             scen = state.scenario(hazard or "earthquake")
-            density = layers.get("vulnerable")
-            if density is None and "neighbourhoods" in layers:
-                density = area_demand(layers["neighbourhoods"])
-            if density is None:
-                st.warning(t("need_vulnerable"))
-                st.stop()
-            fac = {}
-            if "shelters" in layers:
-                usable = scen.shelter_status.to_numpy() == "usable" if hazard and \
-                    scen.shelter_status is not None else np.ones(len(layers["shelters"]), bool)
-                fac["shelters"] = layers["shelters"][usable]
-            if "places" in layers:
-                fac["places"] = layers["places"]
+            density, fac, vc = crossborder_inputs(layers, scen if hazard else None)
             ss["_cb"] = crossborder(density, fac, layers["boundaries"], crs=region.crs,
-                                    network=scen.network if hazard else scen.base,
-                                    vc_sites=layers.get("vc_sites"))
+                                    network=scen.network if hazard else scen.base, vc_sites=vc)
         except LayerError as err:
             st.error(err.message)
             st.stop()

@@ -11,6 +11,7 @@ with a single-process run of the same partitions (identical); peak memory per
 100k graph nodes (resident-set growth of a worker while it holds one partition).
 
     .venv/bin/python benchmarks/bench_batch.py [--partitions 50 --min-nodes 50000 --max-nodes 200000]
+    .venv/bin/python benchmarks/bench_batch.py --akita   # the 25 real municipalities of Akita
 
 On a multi-machine cluster, start `dask scheduler` on one machine and
 `dask worker tcp://SCHEDULER:8786 --nthreads 1 --nworkers 2` on each of the others
@@ -23,6 +24,7 @@ On a multi-machine cluster, start `dask scheduler` on one machine and
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -36,7 +38,14 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bench_network  # noqa: E402
+import cloudpickle  # noqa: E402
+from bench_network import street_grid  # noqa: E402
+
 from geo.batch import read_units, run_batch  # noqa: E402
+
+# the workers do not have benchmarks/ on their path: send the grid builder by value
+cloudpickle.register_pickle_by_value(bench_network)
 
 CRS = "EPSG:6678"
 
@@ -55,27 +64,17 @@ def synthetic_partition(spec: SyntheticSpec) -> dict[str, Any]:
     import shapely
 
     from geo.coverage import coverage
-    from geo.network import _from_arrays
     from geo.scenario import make_scenario
     from layers.shelters import HAZARDS
 
     proc = psutil.Process()
     base = proc.memory_info().rss
     t0 = time.perf_counter()
-    rng = np.random.default_rng(spec.seed)
-    side = int(np.sqrt(spec.nodes))
-    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    ox, oy = spec.seed * 40_000.0, 0.0  # municipalities side by side
-    x = ox + ii.ravel() * 90.0 + rng.uniform(-15, 15, side * side)
-    y = oy + jj.ravel() * 90.0 + rng.uniform(-15, 15, side * side)
-    idx = np.arange(side * side).reshape(side, side)
-    u = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
-    v = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
-    keep = rng.random(len(u)) > 0.08
-    u, v = u[keep], v[keep]
-    w = np.hypot(x[u] - x[v], y[u] - y[v]) * rng.uniform(1.0, 1.15, len(u))
-    net = _from_arrays(np.arange(side * side, dtype=np.int64), x, y, np.r_[u, v], np.r_[v, u], np.r_[w, w],
-                       crs=CRS, directed=False)
+    grid, _edges = street_grid(spec.nodes, seed=spec.seed)
+    net = dataclasses.replace(grid, x=grid.x + spec.seed * 40_000.0)  # municipalities side by side
+    x, y = net.x, net.y
+    side = int(np.sqrt(net.n))
+    rng = np.random.default_rng(spec.seed + 10_000)
     n_units = max(side * side // 25, 10)
     ux = rng.uniform(x.min(), x.max(), n_units)
     uy = rng.uniform(y.min(), y.max(), n_units)
@@ -114,13 +113,58 @@ def synthetic_partition(spec: SyntheticSpec) -> dict[str, Any]:
             "rss_growth_mb": (peak - base) / 2**20}
 
 
+def akita(workers: int) -> int:
+    """All 25 Akita municipalities from ../shared/data as one `tomoni batch` (straight line),
+    against one whole-prefecture run in one process."""
+    import json
+    import os
+
+    from geo.batch import read_batch, specs_for, whole_region_units
+
+    shared = Path(os.environ.get("TOMONI_SHARED_DATA") or ROOT.parent / "shared" / "data") / "akita"
+    with tempfile.TemporaryDirectory(prefix="tomoni-akita-") as tmp:
+        region = Path(tmp) / "akita.toml"
+        machiaza = sorted((shared / "machiaza").glob("*.json"))
+        region.write_text(f"""[region]
+name = "秋田県"
+[layers.boundaries]
+path = "{shared}/boundaries/n03_akita_2021_simplified.geojson"
+code = "N03_007"
+name = "N03_004"
+[layers.shelters]
+path = ["{shared}/shelters/gsi_emergency_sites_akita.csv",
+        "{shared}/shelters/gsi_evacuation_shelters_akita.csv"]
+[layers.neighbourhoods]
+path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
+""", encoding="utf-8")
+        batch = Path(tmp) / "regions.toml"
+        batch.write_text('[batch]\nregion = "akita.toml"\nhazard = "earthquake"\n', encoding="utf-8")
+        specs = specs_for(read_batch(batch))  # loads the region once here (as the CLI does)
+        t = time.perf_counter()
+        res = run_batch(specs, Path(tmp) / "out", workers=workers)
+        wall = time.perf_counter() - t
+        t = time.perf_counter()
+        whole = whole_region_units(region, hazard="earthquake", straight_line=True)
+        one = time.perf_counter() - t
+        parts = read_units(Path(tmp) / "out").set_index("unit_id").loc[whole["unit_id"]]
+        same = np.allclose(parts["shelter_m"].astype(float).fillna(-1), whole["shelter_m"].fillna(-1))
+        print(f"Akita, {len(specs)} municipalities, {len(whole):,} units: tomoni batch with {workers} "
+              f"workers {wall:.1f} s (failed {res.failed}); one whole-prefecture run in one process "
+              f"{one:.1f} s; ratio {one / wall:.2f}x; distances identical: {same}")
+        return 0 if same and not res.failed else 1
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--partitions", type=int, default=50)
     ap.add_argument("--min-nodes", type=int, default=50_000)
     ap.add_argument("--max-nodes", type=int, default=200_000)
     ap.add_argument("--scheduler", help="an existing Dask scheduler instead of local workers")
+    ap.add_argument("--akita", action="store_true",
+                    help="run all 25 Akita municipalities from ../shared/data instead")
     args = ap.parse_args()
+    if args.akita:
+        return akita(2)
     rng = np.random.default_rng(0)
     specs = [SyntheticSpec(key=f"{i + 1:05d}", seed=i + 1,
                            nodes=int(rng.integers(args.min_nodes, args.max_nodes + 1)))
@@ -129,6 +173,7 @@ def main() -> int:
     print(f"{len(specs)} partitions, {total_nodes:,} graph nodes in all")
     runs = [(None, 1), (None, 2)] if not args.scheduler else [(args.scheduler, 0)]
     results = {}
+    walls: list[float] = []
     with tempfile.TemporaryDirectory(prefix="tomoni-batch-bench-") as tmp:
         for scheduler, workers in runs:
             out = Path(tmp) / f"w{workers}"
@@ -142,10 +187,17 @@ def main() -> int:
                   f"{total_nodes / wall / 1e6:.2f} M nodes/s; peak memory per 100k nodes "
                   f"median {np.median(growth):.0f} MB (max {np.max(growth):.0f} MB); failed {res.failed}")
             results[label] = read_units(out).sort_values("unit_id").reset_index(drop=True)
+            walls.append(wall)
         t = time.perf_counter()
         single = pd.concat([synthetic_partition(s)["rows"] for s in specs], ignore_index=True)
-        print(f"single process, no Dask: {time.perf_counter() - t:.1f} s")
+        single_s = time.perf_counter() - t
+        print(f"single process, no Dask: {single_s:.1f} s")
         single = single.sort_values("unit_id").reset_index(drop=True)
+        timings = dict(zip(results, walls, strict=True))
+        if len(timings) == 2:
+            one, two = timings.values()
+            print(f"ratio: 2 workers vs 1 worker {one / two:.2f}x; vs the single process "
+                  f"{single_s / two:.2f}x")
         for label, units in results.items():
             same = (len(units) == len(single)
                     and (units["unit_id"].to_numpy() == single["unit_id"].to_numpy()).all()

@@ -10,9 +10,10 @@ to another.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -21,9 +22,12 @@ import streamlit as st
 from geo.network import Network, load_network, region_network
 from geo.scenario import Scenario, make_scenario
 from layers.demo import ensure_demo
+from layers.errors import LayerError
 from layers.region import LAYER_KEYS, LAYER_LABELS, Region, load_region, read_config
+from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def demo_dir() -> Path:
@@ -111,6 +115,22 @@ def scenario(hazard: str, *, drive: bool = False) -> Scenario:
         cache[key] = make_scenario(hazard, hazards=lay.get("hazards"), network=network(drive=drive),
                                    shelters=lay.get("shelters"))
     return cache[key]  # type: ignore[no-any-return]
+
+
+def computed(name: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``key`` in this session, under a status line; an input problem
+    is shown as its plain message and the page stops."""
+    ss = st.session_state
+    if ss.get(f"_{name}_key") != key:
+        with st.status(t("computing"), expanded=False) as status:
+            try:
+                ss[f"_{name}"] = compute()
+            except LayerError as err:
+                st.error(err.message)
+                st.stop()
+            ss[f"_{name}_key"] = key
+            status.update(label=t("loaded"), state="complete")
+    return ss[f"_{name}"]  # type: ignore[no-any-return]
 
 
 def uploads() -> list[Upload]:

@@ -78,28 +78,27 @@ def test_upload_of_a_broken_file_shows_a_plain_error(app_url, page, tmp_path):
     _no_exception(page)
 
 
+def _make_and_download(page, make: str, name: str, folder, *, timeout: int) -> bytes:  # type: ignore[no-untyped-def]
+    """Press the button that builds a file, then its download button; the file's bytes."""
+    page.get_by_role("button", name=make).click()
+    button = page.get_by_role("button", name=f"ダウンロード: {name}")
+    button.wait_for(timeout=timeout)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    target = folder / name
+    info.value.save_as(target)
+    return target.read_bytes()
+
+
 def test_export_download_is_a_valid_png(app_url, page, tmp_path):
     page.goto(app_url)
     _wait_map(page)
     _goto_page(page, "エクスポート")
-    page.get_by_role("button", name="地図画像を作る").click()
-    button = page.get_by_role("button", name="ダウンロード: tomoni_map.png")
-    button.wait_for(timeout=120_000)
-    with page.expect_download(timeout=60_000) as info:
-        button.click()
-    target = tmp_path / "map.png"
-    info.value.save_as(target)
-    data = target.read_bytes()
+    data = _make_and_download(page, "地図画像を作る", "tomoni_map.png", tmp_path, timeout=120_000)
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
     # the region report, built with a progress bar and offered for download
-    page.get_by_role("button", name="レポートを作る").click()
-    button = page.get_by_role("button", name="ダウンロード: report.pdf")
-    button.wait_for(timeout=240_000)
-    with page.expect_download(timeout=60_000) as info:
-        button.click()
-    report = tmp_path / "report.pdf"
-    info.value.save_as(report)
-    assert report.read_bytes()[:5] == b"%PDF-"
+    report = _make_and_download(page, "レポートを作る", "report.pdf", tmp_path, timeout=240_000)
+    assert report[:5] == b"%PDF-"
     _no_exception(page)
 
 

@@ -9,8 +9,6 @@ from streamlit_folium import st_folium
 
 from geo.consolidation import consolidation
 from geo.maps import region_map
-from geo.network import from_graph
-from layers.errors import LayerError
 from ui import state
 from ui.i18n import lang, t
 
@@ -31,20 +29,9 @@ before = c1.selectbox(t("before"), periods, index=0, key="cons_before")
 after = c2.selectbox(t("after"), periods, index=len(periods) - 1, key="cons_after")
 threshold = c3.number_input(t("school_threshold"), 500, 10000, 4000, step=500, key="cons_threshold")
 key = (repr(ss.get("source")), before, after, threshold)
-if ss.get("_cons_key") != key:
-    with st.status(t("computing"), expanded=False) as status:
-        try:
-            net = from_graph(region.roads, crs=region.crs) if region.roads is not None else None
-            ss["_cons"] = consolidation(layers["vulnerable"], layers["school_districts"],
-                                        before=before, after=after, crs=region.crs, network=net,
-                                        neighbourhoods=layers.get("neighbourhoods"),
-                                        threshold=float(threshold))
-        except LayerError as err:
-            st.error(err.message)
-            st.stop()
-        ss["_cons_key"] = key
-        status.update(label=t("loaded"), state="complete")
-res = ss["_cons"]
+res = state.computed("cons", key, lambda: consolidation(
+    layers["vulnerable"], layers["school_districts"], before=before, after=after, crs=region.crs,
+    network=state.network(), neighbourhoods=layers.get("neighbourhoods"), threshold=float(threshold)))
 s = res.summary()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("mean_change"), f"{s['mean_change_m'] or 0:+,.0f} m")

@@ -10,8 +10,7 @@ from streamlit_folium import st_folium
 from geo.coverage import by_area, coverage, gaps
 from geo.export import map_bytes, static_map
 from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
-from geo.network import SPEEDS_M_PER_MIN, from_graph
-from layers.errors import LayerError
+from geo.network import SPEEDS_M_PER_MIN
 from layers.region import LAYER_LABELS
 from ui import state
 from ui.i18n import lang, t
@@ -35,21 +34,17 @@ profile = c3.radio(t("profile"), ["walk", "elderly"], horizontal=True, key="cov_
 st.caption(t("threshold_minutes").format(minutes=max_d / SPEEDS_M_PER_MIN[profile]))
 
 key = (repr(ss.get("source")), fac_layer, max_d, len(state.uploads()))
-if ss.get("_coverage_key") != key:
-    with st.status(t("computing"), expanded=False) as status:
-        try:
-            net = from_graph(region.roads, crs=region.crs) if region.roads is not None else None
-            result = coverage(layers["vulnerable"], layers[fac_layer], crs=region.crs, network=net,
-                              max_distance=float(max_d), facility_layer=fac_layer)
-        except LayerError as err:
-            st.error(err.message)
-            st.stop()
-        areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
-                 if k in layers}
-        ss["_coverage"] = (result, by_area(result, areas), gaps(result, layers["vulnerable"]))
-        ss["_coverage_key"] = key
-        status.update(label=t("loaded"), state="complete")
-result, table, gap = ss["_coverage"]
+
+
+def _coverage() -> tuple[Any, Any, Any]:
+    result = coverage(layers["vulnerable"], layers[fac_layer], crs=region.crs, network=state.network(),
+                      max_distance=float(max_d), facility_layer=fac_layer)
+    areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
+                             if k in layers}
+    return result, by_area(result, areas), gaps(result, layers["vulnerable"])
+
+
+result, table, gap = state.computed("coverage", key, _coverage)
 s = result.summary()
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("total"), f"{s['total']:,} 人")

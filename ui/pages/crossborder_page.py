@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import folium
 import numpy as np
 import pandas as pd
@@ -11,7 +13,6 @@ from streamlit_folium import st_folium
 from geo.crossborder import crossborder, crossborder_inputs
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
-from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.i18n import lang, t
@@ -28,19 +29,16 @@ if "boundaries" not in layers or not ({"shelters", "places"} & set(layers)):
 hazard = st.selectbox(t("scenario_hazard"), ["", *HAZARD_LABELS], key="cb_hazard",
                       format_func=lambda k: HAZARD_LABELS.get(k, t("no_hazard")))
 key = (repr(ss.get("source")), hazard, len(state.uploads()))
-if ss.get("_cb_key") != key:
-    with st.status(t("computing"), expanded=False) as status:
-        try:
-            scen = state.scenario(hazard or "earthquake")
-            density, fac, vc = crossborder_inputs(layers, scen if hazard else None)
-            ss["_cb"] = crossborder(density, fac, layers["boundaries"], crs=region.crs,
-                                    network=scen.network if hazard else scen.base, vc_sites=vc)
-        except LayerError as err:
-            st.error(err.message)
-            st.stop()
-        ss["_cb_key"] = key
-        status.update(label=t("loaded"), state="complete")
-res = ss["_cb"]
+
+
+def _cross() -> Any:
+    scen = state.scenario(hazard or "earthquake")
+    density, fac, vc = crossborder_inputs(layers, scen if hazard else None)
+    return crossborder(density, fac, layers["boundaries"], crs=region.crs,
+                       network=scen.network if hazard else scen.base, vc_sites=vc)
+
+
+res = state.computed("cb", key, _cross)
 s = res.summary()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("cross_flows"), f"{sum(s['cross_people'].values()):,} 人")

@@ -13,7 +13,6 @@ from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from geo.scenario import closed_roads_frame
 from geo.shelter_load import shelter_load
-from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.i18n import lang, t
@@ -33,18 +32,14 @@ if "vulnerable" not in layers:
 hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
                       format_func=lambda k: HAZARD_LABELS[k])
 key = (repr(ss.get("source")), hazard, len(state.uploads()))
-if ss.get("_sh_key") != key:
-    with st.status(t("computing"), expanded=False) as status:
-        try:
-            scen = state.scenario(hazard)
-            ss["_sh"] = (scen, shelter_load(layers["vulnerable"], layers["shelters"], scen,
-                                            crs=region.crs))
-        except LayerError as err:
-            st.error(err.message)
-            st.stop()
-        ss["_sh_key"] = key
-        status.update(label=t("loaded"), state="complete")
-scen, res = ss["_sh"]
+
+
+def _load() -> tuple[Any, Any]:
+    scen = state.scenario(hazard)
+    return scen, shelter_load(layers["vulnerable"], layers["shelters"], scen, crs=region.crs)
+
+
+scen, res = state.computed("sh", key, _load)
 s = {**scen.summary(), **res.summary()}
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric(t("usable_shelters"), f"{s['shelters_usable']} / {s['shelters_usable'] + s['shelters_unusable']}")

@@ -15,7 +15,6 @@ from geo.labels import japanese_table
 from geo.layer_export import geopackage_bytes
 from geo.maps import add_legend, add_marks, region_map
 from geo.siting import outside_zones, recommend, region_candidates
-from layers.errors import LayerError
 from layers.region import LAYER_LABELS
 from layers.shelters import HAZARD_LABELS
 from ui import state
@@ -47,26 +46,22 @@ capacity = c4.selectbox(t("capacity_col"), cap_cols, key="site_capacity",
                         format_func=lambda k: k or t("no_capacity"))
 
 key = (repr(ss.get("source")), existing_key, source, p, max_d, hazard, capacity, len(state.uploads()))
-if ss.get("_site_key") != key:
-    with st.status(t("computing"), expanded=False) as status:
-        try:
-            net = state.network()
-            cands = region_candidates(region, source, facilities=existing_key, max_distance=max_d,
-                                      network=net, layers=layers)
-            if hazard and "hazards" in layers:
-                zones = layers["hazards"]
-                cands = outside_zones(cands, zones[zones["hazard"] == hazard])
-            areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts")
-                                     if k in layers}
-            ss["_site"] = (recommend(layers["vulnerable"], layers[existing_key], cands, crs=region.crs,
-                                     network=net, p=p, max_distance=max_d, capacity=capacity or None,
-                                     areas=areas, curve_to=max(p, 5), time_limit=20.0), cands)
-        except LayerError as err:
-            st.error(err.message)
-            st.stop()
-        ss["_site_key"] = key
-        status.update(label=t("loaded"), state="complete")
-rec, cands = ss["_site"]
+
+
+def _recommend() -> tuple[Any, Any]:
+    net = state.network()
+    cands = region_candidates(region, source, facilities=existing_key, max_distance=max_d,
+                              network=net, layers=layers)
+    if hazard and "hazards" in layers:
+        zones = layers["hazards"]
+        cands = outside_zones(cands, zones[zones["hazard"] == hazard])
+    areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts") if k in layers}
+    return recommend(layers["vulnerable"], layers[existing_key], cands, crs=region.crs, network=net, p=p,
+                     max_distance=max_d, capacity=capacity or None, areas=areas, curve_to=max(p, 5),
+                     time_limit=20.0), cands
+
+
+rec, cands = state.computed("site", key, _recommend)
 s = rec.summary()
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(t("covered_before"), f"{s['covered_before']:,} 人")

@@ -50,19 +50,14 @@ assert net is not None
 if "vc_sites" in layers and "vulnerable" in layers:
     st.subheader(t("vc_plan"))
     key = (repr(ss.get("source")), hazard, len(state.uploads()))
-    if ss.get("_vc_key") != key:
-        with st.status(t("computing"), expanded=False) as status:
-            try:
-                plan_scen = state.scenario(hazard, drive=True)
-                ss["_vc"] = vc_plan(layers["vulnerable"], layers["vc_sites"], plan_scen, crs=region.crs,
-                                    boundaries=layers["boundaries"], shelters=layers.get("shelters"),
-                                    network=plan_scen.network, normal_network=plan_scen.base)
-            except LayerError as err:
-                st.error(err.message)
-                st.stop()
-            ss["_vc_key"] = key
-            status.update(label=t("loaded"), state="complete")
-    plan = ss["_vc"]
+
+    def _plan() -> Any:
+        plan_scen = state.scenario(hazard, drive=True)
+        return vc_plan(layers["vulnerable"], layers["vc_sites"], plan_scen, crs=region.crs,
+                       boundaries=layers["boundaries"], shelters=layers.get("shelters"),
+                       network=plan_scen.network, normal_network=plan_scen.base)
+
+    plan = state.computed("vc", key, _plan)
     st.dataframe(japanese_table(plan.plan), hide_index=True, width="stretch")
     st.dataframe(japanese_table(pd.DataFrame(plan.candidates.drop(columns="geometry"))), hide_index=True,
                  width="stretch")

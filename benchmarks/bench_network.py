@@ -32,7 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.network import _arrays, _from_arrays, _read_npz, catchments, nearest_facility, snap  # noqa: E402
+from geo.access import snap  # noqa: E402
+from geo.network import _arrays, _from_arrays, _read_npz, catchments, nearest_facility  # noqa: E402
 
 
 def street_grid(n_nodes: int, seed: int = 0):  # type: ignore[no-untyped-def]

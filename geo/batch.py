@@ -45,17 +45,11 @@ import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
+from geo.access import distances_from_points
 from geo.coverage import coverage, demand_units
 from geo.crossborder import demand_or_proxy
-from geo.network import (
-    Network,
-    Snap,
-    _from_arrays,
-    _reverse_csr,
-    distances_from_points,
-    region_network,
-)
-from geo.scenario import make_scenario
+from geo.network import Network, Snap, _from_arrays, _reverse_csr, region_network
+from geo.scenario import edge_segments, make_scenario
 from layers.atomic import atomic_path, atomic_write_text
 from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS
@@ -196,7 +190,10 @@ def subnetwork(net: Network, area: shapely.Geometry) -> tuple[Network, np.ndarra
                        directed=net.directed,
                        seconds=net.seconds[ok] if net.seconds is not None else None,
                        name_idx=net.name_idx[ok] if net.name_idx is not None else None,
-                       names=net.names)
+                       names=net.names,
+                       walkable=net.seg_join[edge_segments(net)][ok] if net.seg_join is not None else None,
+                       barriers=(net.barrier_wkb, net.barrier_off)
+                       if net.barrier_wkb is not None and net.barrier_off is not None else None)
     return sub, leak
 
 

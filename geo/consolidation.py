@@ -17,8 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.access import distances_from_points, snap
 from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units
-from geo.network import Network, distances_from_points, nearest_facility, snap
+from geo.network import Network, nearest_facility
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 

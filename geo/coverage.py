@@ -24,15 +24,8 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from geo.network import (
-    SPEEDS_M_PER_MIN,
-    Network,
-    distances_from_points,
-    nearest_facility,
-    pairs_within,
-    point_od,
-    snap,
-)
+from geo.access import distances_from_points, pairs_within, point_od, snap
+from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility
 from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError

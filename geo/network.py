@@ -14,18 +14,18 @@ Searches never loop over nodes in Python:
   numba-compiled bounded Dijkstra that touches only what it reaches);
 * :func:`od_matrix` — origin–destination distances.
 
-Points (mesh-cell centroids, facilities) are snapped to the nearest road
-segment (:func:`snap`); the straight access distance is added and reported per
-point, and points farther than ``max_access`` are flagged, not silently snapped.
-Distances are walked *to* facilities: on directed (drive) graphs the search runs
-on the reversed graph.
+How points (mesh-cell centroids, facilities) join the roads — the access rule
+and the barriers it respects — is :mod:`geo.access`.  Distances are walked *to*
+facilities: on directed (drive) graphs the search runs on the reversed graph.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
+import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,34 +40,42 @@ from scipy.sparse.csgraph import dijkstra
 
 from layers.atomic import atomic_path
 from layers.crs import STORAGE_CRS, ensure_metric, transform_xy
-from layers.roads import load_roads
+from layers.roads import load_roads_and_barriers
 
 __all__ = [
     "SPEEDS_M_PER_MIN",
     "Network",
     "Snap",
+    "barrier_geometries",
+    "barrier_index",
     "catchments",
     "from_graph",
+    "k_nearest",
     "load_network",
     "nearest_facility",
+    "nearest_query",
     "od_matrix",
-    "pairs_within",
-    "point_distances",
-    "point_od",
     "region_network",
     "segment_lines",
-    "snap",
+    "segment_tree",
+    "share_road_index",
+    "with_barriers",
+    "within_query",
 ]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
 DRIVE_KMH = {"motorway": 80, "trunk": 50, "primary": 40, "secondary": 40, "tertiary": 30,
              "residential": 20, "unclassified": 20, "track": 10}
 """Drive speeds (km/h) by road class, for travel times of drive graphs."""
+AT_END = 1e-6
+"""Metres along a segment within which a point stands at its end node."""
+NO_FOOT = {"motorway", "motorway_link"}
+"""Road classes a person never joins on foot (with ``foot=no`` roads)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,7 +84,11 @@ class Network:
 
     ``indptr``/``indices``/``weights`` are the CSR adjacency (row = from node);
     ``seg_a``/``seg_b``/``seg_len``/``seg_fwd``/``seg_bwd`` are the undirected
-    road segments used for snapping (``fwd`` when a→b may be travelled).
+    road segments used for snapping (``fwd`` when a→b may be travelled).  Curved
+    roads are split at every vertex of their geometry, so each segment is straight.
+    ``seg_join`` marks the segments a person may join on foot (not motorways or
+    ``foot=no`` roads); ``barrier_wkb``/``barrier_off`` hold the barriers to
+    walking access (:mod:`layers.barriers`) as packed WKB in the metric CRS.
     """
 
     node_ids: np.ndarray
@@ -98,63 +110,177 @@ class Network:
     """Road name of each CSR entry as an index into ``names`` (-1: no name)."""
     names: np.ndarray | None = None
     """The distinct road names (``str`` array)."""
+    seg_join: np.ndarray | None = None
+    """Whether a person may join each segment on foot (None: every segment)."""
+    barrier_wkb: np.ndarray | None = None
+    """Barriers (metric CRS) as concatenated WKB bytes (``uint8``)."""
+    barrier_off: np.ndarray | None = None
+    """Offsets of each barrier in ``barrier_wkb`` (length = barriers + 1)."""
 
     @property
     def n(self) -> int:
         return len(self.node_ids)
+
+    @property
+    def n_barriers(self) -> int:
+        return 0 if self.barrier_off is None else max(len(self.barrier_off) - 1, 0)
 
     def matrix(self, *, reverse: bool = False) -> csr_array:
         m = csr_array((self.weights, self.indices, self.indptr), shape=(self.n, self.n))
         return csr_array(m.T) if reverse else m
 
 
-def from_graph(graph: nx.MultiDiGraph, *, crs: str) -> Network:
-    """Convert an osmnx-style graph (EPSG:4326) into a :class:`Network` in ``crs``."""
+def _edge_table(graph: nx.MultiDiGraph) -> pd.DataFrame:
+    """One row per edge: ends, length, speed, name, whether people may walk on it, geometry."""
+    rows = []
+    for a, b, d in graph.edges(data=True):
+        hw = d.get("highway")
+        hw = hw[0] if isinstance(hw, list) and hw else hw
+        name = d.get("name")
+        name = name[0] if isinstance(name, list) and name else name
+        foot = d.get("foot")
+        foot = foot[0] if isinstance(foot, list) and foot else foot
+        rows.append((a, b, float(d["length"]), DRIVE_KMH.get(str(hw).replace("_link", ""), 20),
+                     name.strip() if isinstance(name, str) and name.strip() else None,
+                     str(hw) not in NO_FOOT and str(foot).lower() != "no", d.get("geometry")))
+    return pd.DataFrame(rows, columns=["u", "v", "length", "kmh", "name", "walk", "geometry"])
+
+
+def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Network:
+    """Convert an osmnx-style graph (EPSG:4326) into a :class:`Network` in ``crs``.
+
+    Edges with a ``geometry`` are split at each vertex (new nodes shared by both
+    directions of a road), so that a point joins the road where it really runs and
+    routes follow its curves; each piece gets the edge's length in proportion.
+    ``barriers`` (a frame of :mod:`layers.barriers`, EPSG:4326) is stored with it.
+    """
     ensure_metric(crs)
     ids = np.fromiter(graph.nodes, dtype=np.int64, count=graph.number_of_nodes())
     lon = np.fromiter((graph.nodes[n]["x"] for n in ids), float, count=len(ids))
     lat = np.fromiter((graph.nodes[n]["y"] for n in ids), float, count=len(ids))
-    x, y = transform_xy(lon, lat, STORAGE_CRS, crs)
-    order = np.argsort(ids)
-    ids, x, y = ids[order], x[order], y[order]
-    m = graph.number_of_edges()
-    u = np.empty(m, np.int64)
-    v = np.empty(m, np.int64)
-    w = np.empty(m, float)
-    kmh = np.empty(m, float)
-    name_of: dict[str, int] = {}
-    nidx = np.full(m, -1, np.int64)
-    for i, (a, b, d) in enumerate(graph.edges(data=True)):
-        u[i], v[i], w[i] = a, b, d["length"]
-        hw = d.get("highway")
-        hw = hw[0] if isinstance(hw, list) and hw else hw
-        kmh[i] = DRIVE_KMH.get(str(hw).replace("_link", ""), 20)
-        name = d.get("name")
-        name = name[0] if isinstance(name, list) and name else name
-        if isinstance(name, str) and name.strip():
-            nidx[i] = name_of.setdefault(name.strip(), len(name_of))
-    ui = np.searchsorted(ids, u)
-    vi = np.searchsorted(ids, v)
-    names = np.array(list(name_of), dtype=str) if name_of else np.zeros(0, dtype="<U1")
-    return _from_arrays(ids, x, y, ui, vi, w, crs=crs,
+    edges = _edge_table(graph)
+    pos = pd.Series(np.arange(len(ids)), index=ids)
+    ui = pos.loc[edges["u"].to_numpy()].to_numpy() if len(edges) else np.zeros(0, np.int64)
+    vi = pos.loc[edges["v"].to_numpy()].to_numpy() if len(edges) else np.zeros(0, np.int64)
+    # every edge as a vertex chain: its geometry, or its two end nodes
+    chain = np.array([g if isinstance(g, shapely.LineString) and len(g.coords) > 2 else None
+                      for g in edges["geometry"]], dtype=object)
+    has = np.array([g is not None for g in chain], bool)
+    counts = np.full(len(edges), 2, np.int64)
+    inner_xy = np.zeros((0, 2))
+    inner_edge = np.zeros(0, np.int64)
+    if has.any():
+        coords, which = shapely.get_coordinates(chain[has], return_index=True)
+        ncoord = np.bincount(which, minlength=int(has.sum()))
+        counts[has] = ncoord
+        first = np.r_[0, np.cumsum(ncoord)[:-1]]
+        k = np.arange(len(coords)) - first[which]
+        inner = (k > 0) & (k < ncoord[which] - 1)
+        inner_xy = coords[inner]
+        inner_edge = np.flatnonzero(has)[which[inner]]
+    # interior vertices become nodes, one per road and place (both directions share it)
+    pa = np.minimum(ui, vi)[inner_edge]
+    pb = np.maximum(ui, vi)[inner_edge]
+    key = pd.MultiIndex.from_arrays([pa, pb, np.round(inner_xy[:, 0] * 1e7).astype(np.int64),
+                                     np.round(inner_xy[:, 1] * 1e7).astype(np.int64)])
+    code, uniq = pd.factorize(key)
+    n_new = len(uniq)
+    new_xy = np.zeros((n_new, 2))
+    new_xy[code] = inner_xy
+    all_lon, all_lat = np.r_[lon, new_xy[:, 0]], np.r_[lat, new_xy[:, 1]]
+    x, y = transform_xy(all_lon, all_lat, STORAGE_CRS, crs)
+    base = int(ids.max()) + 1 if len(ids) else 0
+    all_ids = np.r_[ids, base + np.arange(n_new, dtype=np.int64)]
+    # vertex sequence of every edge: u, interior…, v (as node positions)
+    start = np.r_[0, np.cumsum(counts)[:-1]]
+    seq = np.empty(int(counts.sum()), np.int64)
+    seq[start] = ui
+    seq[start + counts - 1] = vi
+    inner_pos = np.ones(len(seq), bool)
+    inner_pos[start] = False
+    inner_pos[start + counts - 1] = False
+    seq[inner_pos] = len(ids) + code
+    edge_of = np.repeat(np.arange(len(edges)), counts)
+    piece = np.flatnonzero(np.r_[edge_of[1:] == edge_of[:-1], False])  # vertex k → k+1
+    pe = edge_of[piece]
+    pu, pv = seq[piece], seq[piece + 1]
+    geo = np.hypot(x[pv] - x[pu], y[pv] - y[pu])
+    geo_total = np.bincount(pe, weights=geo, minlength=len(edges))
+    length = edges["length"].to_numpy(float)
+    share = np.where(geo_total[pe] > 0, geo / np.where(geo_total[pe] > 0, geo_total[pe], 1),
+                     1.0 / (counts[pe] - 1))
+    w = length[pe] * share
+    kmh = edges["kmh"].to_numpy(float)[pe]
+    names_col = edges["name"]
+    ncode, nuniq = pd.factorize(names_col)
+    names = np.array(list(nuniq), dtype=str) if len(nuniq) else np.zeros(0, dtype="<U1")
+    order = np.argsort(all_ids)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return _from_arrays(all_ids[order], x[order], y[order], rank[pu], rank[pv], w, crs=crs,
                         directed=graph.graph.get("network") != "walk", seconds=w / (kmh / 3.6),
-                        name_idx=nidx, names=names)
+                        name_idx=np.asarray(ncode, np.int64)[pe], names=names,
+                        walkable=edges["walk"].to_numpy(bool)[pe],
+                        barriers=_pack_barriers(barriers, crs))
+
+
+def _pack_barriers(barriers: Any, crs: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Barrier geometries (a GeoDataFrame/GeoSeries in any CRS, or None) as packed WKB."""
+    if barriers is None or not len(barriers):
+        return None
+    geoms = barriers.to_crs(crs).geometry.to_numpy() if hasattr(barriers, "to_crs") else barriers
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    blobs = [bytes(b) for b in shapely.to_wkb(geoms)]
+    sizes = np.fromiter((len(b) for b in blobs), np.int64, count=len(blobs))
+    return (np.frombuffer(b"".join(blobs), np.uint8).copy(),
+            np.r_[0, np.cumsum(sizes)].astype(np.int64))
+
+
+def barrier_geometries(net: Network) -> np.ndarray:
+    """The network's barriers as shapely geometries in its metric CRS (may be empty)."""
+    if net.barrier_wkb is None or net.barrier_off is None or net.n_barriers == 0:
+        return np.zeros(0, dtype=object)
+    raw = net.barrier_wkb.tobytes()
+    off = net.barrier_off
+    return shapely.from_wkb(np.array([raw[off[i]:off[i + 1]] for i in range(len(off) - 1)],
+                                     dtype=object))
+
+
+def with_barriers(net: Network, barriers: Any) -> Network:
+    """``net`` with more barriers (a :mod:`layers.barriers` frame); the spatial index of
+    its roads is shared, ``net`` itself is unchanged."""
+    extra = _pack_barriers(barriers, net.crs)
+    if extra is None:
+        return net
+    geoms = np.r_[barrier_geometries(net), barrier_geometries(_bare(net, extra))]
+    wkb, off = _pack_barriers(geoms, net.crs) or extra
+    out = dataclasses.replace(net, barrier_wkb=wkb, barrier_off=off)
+    share_road_index(net, out)
+    return out
+
+
+def _bare(net: Network, packed: tuple[np.ndarray, np.ndarray]) -> Network:
+    return dataclasses.replace(net, barrier_wkb=packed[0], barrier_off=packed[1])
 
 
 def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, vi: np.ndarray,
                  w: np.ndarray, *, crs: str, directed: bool,
                  seconds: np.ndarray | None = None, name_idx: np.ndarray | None = None,
-                 names: np.ndarray | None = None) -> Network:
+                 names: np.ndarray | None = None, walkable: np.ndarray | None = None,
+                 barriers: tuple[np.ndarray, np.ndarray] | None = None) -> Network:
     sec = np.asarray(seconds, float) if seconds is not None else w / (SPEEDS_M_PER_MIN["walk"] / 60)
     nid = np.asarray(name_idx, np.int64) if name_idx is not None else np.full(len(w), -1, np.int64)
+    walk = np.asarray(walkable, bool) if walkable is not None else np.ones(len(w), bool)
     keep = ui != vi  # self-loops never shorten a path
-    ui, vi, w, sec, nid = ui[keep], vi[keep], w[keep], sec[keep], nid[keep]
+    ui, vi, w, sec, nid, walk = ui[keep], vi[keep], w[keep], sec[keep], nid[keep], walk[keep]
     # parallel edges: keep the shortest per direction
     key = ui * len(ids) + vi
     order = np.lexsort((w, key))
-    key, ui, vi, w, sec, nid = key[order], ui[order], vi[order], w[order], sec[order], nid[order]
+    key, ui, vi, w, sec, nid, walk = (key[order], ui[order], vi[order], w[order], sec[order],
+                                      nid[order], walk[order])
     first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    ui, vi, w, sec, nid = ui[first], vi[first], w[first], sec[first], nid[first]
+    ui, vi, w, sec, nid, walk = ui[first], vi[first], w[first], sec[first], nid[first], walk[first]
     counts = np.bincount(ui, minlength=len(ids))
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     # segments: undirected pairs with travel directions
@@ -167,6 +293,8 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
     bwd = np.zeros(len(uniq), bool)
     fwd[inv[ui < vi]] = True
     bwd[inv[ui > vi]] = True
+    join = np.zeros(len(uniq), bool)
+    join[inv[walk]] = True
     return Network(
         node_ids=ids, x=np.asarray(x, float), y=np.asarray(y, float), indptr=indptr,
         indices=vi.astype(np.int64), weights=w.astype(float),
@@ -174,6 +302,9 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
         seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
         seconds=sec.astype(float), name_idx=nid,
         names=np.asarray(names, dtype=str) if names is not None else np.zeros(0, dtype="<U1"),
+        seg_join=join,
+        barrier_wkb=barriers[0] if barriers is not None else None,
+        barrier_off=barriers[1] if barriers is not None else None,
     )
 
 
@@ -197,7 +328,8 @@ def _file_hash(path: Path) -> str:
 
 def load_network(path: Path, *, network: str = "walk", crs: str,
                  cache_dir: Path | None = None) -> Network:
-    """Load a road file as a :class:`Network`, through the on-disk cache.
+    """Load a road file as a :class:`Network` (with the barriers it holds), through the
+    on-disk cache.
 
     The cache key is the file's SHA-256, the network type, the CRS and the
     cache format version; a changed file is rebuilt, never served stale.
@@ -210,7 +342,8 @@ def load_network(path: Path, *, network: str = "walk", crs: str,
             return _read_npz(cached)
         except (OSError, ValueError, KeyError):
             log.warning("network cache unreadable, rebuilding: %s", cached.name)
-    net = from_graph(load_roads(path, network=network), crs=crs)
+    graph, barriers = load_roads_and_barriers(path, network=network)
+    net = from_graph(graph, crs=crs, barriers=barriers)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {**_arrays(net), "meta": np.array([net.crs, str(int(net.directed))])}
     with atomic_path(cached) as tmp, open(tmp, "wb") as f:
@@ -219,17 +352,23 @@ def load_network(path: Path, *, network: str = "walk", crs: str,
 
 
 def region_network(region: Any) -> Network | None:
-    """The (cached) network of a loaded :class:`layers.region.Region`, or None without roads."""
+    """The (cached) network of a loaded :class:`layers.region.Region`, with the barriers of
+    its road file and of its ``[layers.barriers]``; None without roads."""
     roads = region.config.roads
     if roads is None:
         return None
-    return load_network(roads.path, network=roads.network, crs=region.crs)
+    net = load_network(roads.path, network=roads.network, crs=region.crs)
+    extra = region.layers.get("barriers")
+    return with_barriers(net, extra) if extra is not None and len(extra) else net
+
+
+_FIELDS = ("node_ids", "x", "y", "indptr", "indices", "weights", "seg_a", "seg_b", "seg_len",
+           "seg_fwd", "seg_bwd", "seconds", "name_idx", "names", "seg_join", "barrier_wkb",
+           "barrier_off")
 
 
 def _arrays(net: Network) -> dict[str, np.ndarray]:
-    return {k: getattr(net, k) for k in ("node_ids", "x", "y", "indptr", "indices", "weights",
-                                         "seg_a", "seg_b", "seg_len", "seg_fwd", "seg_bwd",
-                                         "seconds", "name_idx", "names")}
+    return {k: getattr(net, k) for k in _FIELDS if getattr(net, k) is not None}
 
 
 def _read_npz(path: Path) -> Network:
@@ -256,24 +395,6 @@ class Snap:
     offset: np.ndarray
     access: np.ndarray
     flagged: np.ndarray
-
-
-def snap(net: Network, x: np.ndarray, y: np.ndarray, *, max_access: float = 500.0) -> Snap:
-    """Snap metric points to their nearest road segment (one bulk STRtree query)."""
-    lines, tree = _segment_tree(net)
-    pts = shapely.points(np.asarray(x, float), np.asarray(y, float))
-    pi, si, dist = _nearest_query(tree, np.asarray(x, float), np.asarray(y, float))
-    seg = np.full(len(pts), -1, np.int64)
-    acc = np.full(len(pts), np.inf)
-    seg[pi], acc[pi] = si, dist
-    frac = np.zeros(len(pts))
-    ok = seg >= 0
-    geom_len = shapely.length(lines[seg[ok]])
-    along = shapely.line_locate_point(lines[seg[ok]], pts[ok])
-    frac[ok] = np.where(geom_len > 0, along / np.where(geom_len > 0, geom_len, 1), 0.0)
-    offset = np.zeros(len(pts))
-    offset[ok] = frac[ok] * net.seg_len[seg[ok]]
-    return Snap(segment=seg, offset=offset, access=acc, flagged=~ok | (acc > max_access))
 
 
 # ------------------------------------------------------------------ searches
@@ -325,44 +446,6 @@ def nearest_facility(net: Network, facilities: Snap) -> tuple[np.ndarray, np.nda
     return dist[: net.n], fac[: net.n]
 
 
-def point_distances(
-    net: Network, points: Snap, node_dist: np.ndarray, node_fac: np.ndarray,
-    facilities: Snap,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Network distance from each snapped point to its nearest facility (+ identity).
-
-    Both access distances are included; a facility on the point's own segment is
-    reached directly along it.  Flagged points get ``inf`` and ``-1``.
-    """
-    seg = np.where(points.segment >= 0, points.segment, 0)
-    a, b = net.seg_a[seg], net.seg_b[seg]
-    t, length = points.offset, net.seg_len[seg]
-    via_a = np.where(net.seg_bwd[seg], t + node_dist[a], np.inf)
-    via_b = np.where(net.seg_fwd[seg], length - t + node_dist[b], np.inf)
-    best = np.minimum(via_a, via_b) + points.access
-    ident = np.where(via_a <= via_b, node_fac[a], node_fac[b])
-    # a facility on the same segment
-    ok = ~facilities.flagged
-    if ok.any():
-        f_idx = np.flatnonzero(ok)
-        order = np.argsort(facilities.segment[f_idx])
-        f_seg = facilities.segment[f_idx][order]
-        f_idx = f_idx[order]
-        lo = np.searchsorted(f_seg, points.segment, "left")
-        hi = np.searchsorted(f_seg, points.segment, "right")
-        for i in np.flatnonzero(hi > lo):  # only points sharing a segment with a facility
-            for j in f_idx[lo[i]:hi[i]]:
-                tf = facilities.offset[j]
-                allowed = net.seg_fwd[seg[i]] if tf >= t[i] else net.seg_bwd[seg[i]]
-                if allowed:
-                    d = abs(tf - t[i]) + points.access[i] + facilities.access[j]
-                    if d < best[i]:
-                        best[i], ident[i] = d, j
-    best = np.where(points.flagged, np.inf, best)
-    ident = np.where(np.isfinite(best), ident, -1)
-    return best, ident
-
-
 def od_matrix(net: Network, origins: np.ndarray, destinations: np.ndarray, *,
               weight: str = "length") -> np.ndarray:
     """Origin–destination matrix between node indices, shape (origins, destinations).
@@ -400,49 +483,17 @@ def catchments(net: Network, sources: np.ndarray, limit: float
 
 def _entry_nodes(net: Network, facilities: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The segment ends from which each usable facility is reached: (node, cost to the
-    facility along its segment + access, facility index), one row per allowed end."""
+    facility along its segment + access, facility index), one row per allowed end.  A
+    facility that stands at an end is reached there whatever the one-way direction."""
     idx = np.flatnonzero(~facilities.flagged)
     seg = facilities.segment[idx]
-    fa, fb = net.seg_fwd[seg], net.seg_bwd[seg]
+    at_a = facilities.offset[idx] <= AT_END
+    at_b = net.seg_len[seg] - facilities.offset[idx] <= AT_END
+    fa, fb = net.seg_fwd[seg] | at_a, net.seg_bwd[seg] | at_b
     nodes = np.concatenate([net.seg_a[seg][fa], net.seg_b[seg][fb]]).astype(np.int64)
     costs = np.concatenate([(facilities.offset[idx] + facilities.access[idx])[fa],
                             (net.seg_len[seg] - facilities.offset[idx] + facilities.access[idx])[fb]])
     return nodes, costs.astype(np.float64), np.concatenate([idx[fa], idx[fb]]).astype(np.int64)
-
-
-def pairs_within(net: Network, x: np.ndarray, y: np.ndarray, facilities: Snap, limit: float, *,
-                 max_access: float = 500.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every (point, facility) pair within ``limit`` metres along the roads.
-
-    Bounded searches from the facilities (:func:`catchments`, compiled) joined to
-    the points' nearest road segment by node — one merge and one group-by, no
-    dense matrix.  Returns flat arrays (point index, facility index, metres).
-    Points farther than ``max_access`` from any road have no pair.
-    """
-    nodes, fcost, which = _entry_nodes(net, facilities)
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    if not len(nodes):
-        return empty
-    src, node, d = catchments(net, nodes, limit)
-    fac_side = pd.DataFrame({"f": which[src], "node": node, "d": d + fcost[src]})
-    pts = snap(net, x, y, max_access=max_access)
-    ok = np.flatnonzero(~pts.flagged)
-    ps = pts.segment[ok]
-    pa = net.seg_bwd[ps]  # leave the point towards a (travelling b→a)
-    pb = net.seg_fwd[ps]
-    pt_side = pd.DataFrame({
-        "p": np.concatenate([ok[pa], ok[pb]]),
-        "node": np.concatenate([net.seg_a[ps][pa], net.seg_b[ps][pb]]),
-        "c": np.concatenate([(pts.offset[ok] + pts.access[ok])[pa],
-                             (net.seg_len[ps] - pts.offset[ok] + pts.access[ok])[pb]])})
-    joined = pt_side.merge(fac_side, on="node")
-    if joined.empty:
-        return empty
-    joined["t"] = joined["c"] + joined["d"]
-    best = joined.groupby(["p", "f"], sort=True)["t"].min().reset_index()
-    best = best[best["t"] <= limit]
-    return (best["p"].to_numpy(np.int64), best["f"].to_numpy(np.int64),
-            best["t"].to_numpy(float))
 
 
 def _bounded(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sources: np.ndarray,
@@ -557,156 +608,8 @@ def _knearest_kernel() -> Any:
     return _KNN
 
 
-def isochrone(net: Network, facility: Snap, limit: float, *, access: float = 150.0,
-              quad_segs: int = 8) -> shapely.Geometry:
-    """The area within ``limit`` metres of one facility, built from reachable road pieces.
-
-    A point P belongs when some road segment S within ``access`` metres of it
-    gives ``dist(P, S) + D_S(t) <= limit`` (``t`` the position of P's projection
-    on S, ``D_S`` the network distance from there to the facility).  Each
-    segment contributes a strip whose half-width ``min(access, limit - D_S(t))``
-    is exact between breakpoints, plus discs at its ends; polygons are inscribed
-    in the true shape, so the isochrone never contains a place farther than
-    ``limit`` — and never covers unreachable land as a convex hull would.
-    """
-    if len(facility.segment) != 1:
-        raise ValueError("isochrone() takes one snapped facility")
-    d_node, _ = nearest_facility(net, facility)
-    fs, ft, fa = int(facility.segment[0]), float(facility.offset[0]), float(facility.access[0])
-    a, b, length = net.seg_a, net.seg_b, net.seg_len
-    reach = (d_node[a] < limit) | (d_node[b] < limit) | (np.arange(len(a)) == fs)
-    pieces: list[shapely.Geometry] = []
-    for s in np.flatnonzero(reach):
-        ax, ay, bx, by = net.x[a[s]], net.y[a[s]], net.x[b[s]], net.y[b[s]]
-        seg_len = float(length[s])
-        geo_len = float(np.hypot(bx - ax, by - ay)) or 1e-9
-
-        def d_at(t: float, s: int = int(s), seg_len: float = seg_len) -> float:
-            best = np.inf
-            if net.seg_bwd[s]:
-                best = min(best, t + d_node[a[s]])
-            if net.seg_fwd[s]:
-                best = min(best, seg_len - t + d_node[b[s]])
-            if s == fs and (net.seg_fwd[s] if ft >= t else net.seg_bwd[s]):
-                best = min(best, abs(ft - t) + fa)
-            return float(best)
-
-        cuts = {0.0, seg_len}
-        if s == fs:
-            cuts.add(min(max(ft, 0.0), seg_len))
-        if net.seg_bwd[s] and net.seg_fwd[s]:
-            cuts.add(min(max((seg_len + d_node[b[s]] - d_node[a[s]]) / 2, 0.0), seg_len))
-        ts = sorted(cuts)
-        # refine so that the width crossing access / zero is sampled exactly enough
-        fine = np.unique(np.concatenate([np.asarray(ts), np.linspace(0, seg_len, 9)]))
-        widths = np.array([min(access, limit - d_at(float(t))) for t in fine])
-        ux, uy = (bx - ax) / geo_len, (by - ay) / geo_len
-        px, py = -uy, ux
-        for t0, t1, w0, w1 in zip(fine[:-1], fine[1:], widths[:-1], widths[1:], strict=True):
-            if w0 <= 0 and w1 <= 0:
-                continue
-            if w0 <= 0 or w1 <= 0:  # trim to where the width reaches zero
-                tz = t0 + (t1 - t0) * (w0 / (w0 - w1)) if w0 != w1 else t0
-                t0, w0, t1, w1 = (tz, 0.0, t1, w1) if w0 <= 0 else (t0, w0, tz, 0.0)
-            g0, g1 = t0 / seg_len * geo_len, t1 / seg_len * geo_len
-            x0, y0 = ax + ux * g0, ay + uy * g0
-            x1, y1 = ax + ux * g1, ay + uy * g1
-            pieces.append(shapely.Polygon([
-                (x0 + px * w0, y0 + py * w0), (x1 + px * w1, y1 + py * w1),
-                (x1 - px * w1, y1 - py * w1), (x0 - px * w0, y0 - py * w0)]))
-        for t, (x, y) in ((0.0, (ax, ay)), (seg_len, (bx, by))):
-            w = min(access, limit - d_at(t))
-            if w > 0:
-                pieces.append(shapely.Point(x, y).buffer(w, quad_segs=quad_segs))
-    if not pieces:
-        return shapely.Polygon()
-    return shapely.union_all(shapely.make_valid(np.array(pieces, dtype=object)))
-
-
-def distances_from_points(
-    net: Network, x: np.ndarray, y: np.ndarray, node_dist: np.ndarray, node_fac: np.ndarray,
-    facilities: Snap, *, max_access: float = 500.0, join_radius: float = 150.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Network distance from points to their nearest facility.
-
-    A point may join any road segment within ``join_radius`` metres (straight),
-    not only the closest: the best total (access + along the road + network)
-    wins, as a person would choose.  A point with no road that close joins its
-    nearest road if it lies within ``max_access``; farther points are
-    unreachable (``inf``, ``-1``) and their distance to the road is reported.
-    :func:`isochrone` draws with the same rule (``access = join_radius``), so an
-    isochrone never contains a point farther than its limit.
-
-    Returns (distance, facility index, access used).
-    """
-    _lines, tree = _segment_tree(net)
-    px, py = np.asarray(x, float), np.asarray(y, float)
-    n = len(px)
-    pi, si = _within_query(tree, px, py, join_radius)
-    ni, ns, nd = _nearest_query(tree, px, py)
-    lonely = np.setdiff1d(ni[nd <= max_access], pi)  # no road within the join radius
-    keep = np.isin(ni, lonely)
-    pi, si = np.r_[pi, ni[keep]], np.r_[si, ns[keep]]
-    # point–segment geometry in numpy (segments are straight between nodes)
-    ax, ay = net.x[net.seg_a[si]], net.y[net.seg_a[si]]
-    dx, dy = net.x[net.seg_b[si]] - ax, net.y[net.seg_b[si]] - ay
-    len2 = dx * dx + dy * dy
-    frac = np.clip(((px[pi] - ax) * dx + (py[pi] - ay) * dy) / np.where(len2 > 0, len2, 1), 0, 1)
-    acc = np.hypot(px[pi] - (ax + frac * dx), py[pi] - (ay + frac * dy))
-    t = frac * net.seg_len[si]
-    a, b, length = net.seg_a[si], net.seg_b[si], net.seg_len[si]
-    via_a = np.where(net.seg_bwd[si], t + node_dist[a], np.inf)
-    via_b = np.where(net.seg_fwd[si], length - t + node_dist[b], np.inf)
-    cost = np.minimum(via_a, via_b) + acc
-    ident = np.where(via_a <= via_b, node_fac[a], node_fac[b])
-    ok = ~facilities.flagged
-    fseg: dict[int, list[int]] = {int(s): [] for s in facilities.segment[ok]}
-    for jj in np.flatnonzero(ok):
-        fseg[int(facilities.segment[jj])].append(int(jj))
-    for k in np.flatnonzero(np.isin(si, list(fseg))):  # pairs on a facility's own segment
-        s = int(si[k])
-        for j in fseg[s]:
-            tf = facilities.offset[j]
-            if net.seg_fwd[s] if tf >= t[k] else net.seg_bwd[s]:
-                c = abs(tf - t[k]) + acc[k] + facilities.access[j]
-                if c < cost[k]:
-                    cost[k], ident[k] = c, j
-    best = np.full(n, np.inf)
-    which = np.full(n, -1, np.int64)
-    used = np.full(n, np.inf)
-    used[ni] = nd
-    order = np.lexsort((cost, pi))
-    first = np.r_[True, pi[order][1:] != pi[order][:-1]] if len(order) else np.zeros(0, bool)
-    sel = order[first]
-    best[pi[sel]], which[pi[sel]], used[pi[sel]] = cost[sel], ident[sel], acc[sel]
-    which = np.where(np.isfinite(best), which, -1)
-    return best, which, used
-
-
-def point_od(net: Network, origins: np.ndarray, destinations: np.ndarray, *,
-             max_access: float = 500.0) -> np.ndarray:
-    """Road distance (m) from each origin point to each destination point, shape (O, D).
-
-    Metric coordinates, shape (k, 2) each.  One search per destination (on the
-    reversed graph, so one-way streets are travelled the right way), with the
-    same joining rule as :func:`distances_from_points`; ``inf`` when there is no
-    road connection.  Meant for tens to hundreds of destinations.
-    """
-    o = np.atleast_2d(np.asarray(origins, float))
-    d = np.atleast_2d(np.asarray(destinations, float))
-    out = np.full((len(o), len(d)), np.inf)
-    snaps = snap(net, d[:, 0], d[:, 1], max_access=max_access)
-    for j in range(len(d)):
-        one = Snap(segment=snaps.segment[j:j + 1], offset=snaps.offset[j:j + 1],
-                   access=snaps.access[j:j + 1], flagged=snaps.flagged[j:j + 1])
-        if one.flagged[0]:
-            continue
-        node_d, node_f = nearest_facility(net, one)
-        out[:, j] = distances_from_points(net, o[:, 0], o[:, 1], node_d, node_f, one,
-                                          max_access=max_access)[0]
-    return out
-
-
+_LOCK = threading.RLock()
+"""Guards the index caches below: Streamlit serves sessions from threads."""
 _QUERIES: weakref.WeakKeyDictionary[shapely.STRtree, dict[tuple[str, bytes, float], Any]] = (
     weakref.WeakKeyDictionary())
 
@@ -721,16 +624,21 @@ def _remember(tree: shapely.STRtree, key: tuple[str, bytes, float], compute: Any
     """Spatial queries of the same points against the same road geometry are computed once:
     a scenario network shares its segment tree with the normal network, so switching the
     hazard never repeats them (a few entries per tree)."""
-    store = _QUERIES.setdefault(tree, {})
-    if key not in store:
+    with _LOCK:
+        store = _QUERIES.setdefault(tree, {})
+        if key in store:
+            return store[key]
+    value = compute()
+    with _LOCK:
         if len(store) >= 8:
             store.pop(next(iter(store)))
-        store[key] = compute()
-    return store[key]
+        store[key] = value
+    return value
 
 
-def _nearest_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(point index, segment index, distance) of every point's nearest road segment (cached)."""
     def run() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         (pi, si), d = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
         return pi, si, d
@@ -738,8 +646,9 @@ def _nearest_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
     return _remember(tree, _points_key("nearest", x, y, 0.0), run)  # type: ignore[no-any-return]
 
 
-def _within_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray, radius: float
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def within_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray, radius: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(point index, segment index) of every road segment within ``radius`` (cached)."""
     def run() -> tuple[np.ndarray, np.ndarray]:
         pi, si = tree.query(shapely.points(x, y), predicate="dwithin", distance=radius)
         return pi, si
@@ -749,20 +658,49 @@ def _within_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray, radius: f
 
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
     weakref.WeakKeyDictionary())
+_BARRIER_TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, np.ndarray, shapely.STRtree]] = (
+    weakref.WeakKeyDictionary())
 
 
 def segment_lines(net: Network) -> np.ndarray:
     """The road segments as straight shapely lines in the network's CRS (cached)."""
-    return _segment_tree(net)[0]
+    return segment_tree(net)[0]
 
 
-def _segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
+def segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
     """Road segments as lines and their STRtree, built once per network."""
-    hit = _TREES.get(net)
+    with _LOCK:
+        hit = _TREES.get(net)
     if hit is None:
         lines = shapely.linestrings(
             np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
                       np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))
         hit = (lines, shapely.STRtree(lines))
-        _TREES[net] = hit
+        with _LOCK:
+            hit = _TREES.setdefault(net, hit)
     return hit
+
+
+def barrier_index(net: Network) -> tuple[np.ndarray, np.ndarray, shapely.STRtree] | None:
+    """The barriers (geometries, whether each is an area, STRtree), or None without any."""
+    if net.n_barriers == 0:
+        return None
+    with _LOCK:
+        hit = _BARRIER_TREES.get(net)
+    if hit is None:
+        geoms = barrier_geometries(net)
+        area = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
+        hit = (geoms, area, shapely.STRtree(geoms))
+        with _LOCK:
+            hit = _BARRIER_TREES.setdefault(net, hit)
+    return hit
+
+
+def share_road_index(src: Network, dst: Network) -> None:
+    """Let ``dst`` (same nodes and segments as ``src``, e.g. a hazard scenario) use the
+    spatial index of ``src``'s roads instead of building its own."""
+    tree = segment_tree(src)
+    with _LOCK:
+        _TREES[dst] = tree
+        if dst.barrier_wkb is src.barrier_wkb and src in _BARRIER_TREES:
+            _BARRIER_TREES[dst] = _BARRIER_TREES[src]

@@ -35,7 +35,8 @@ import pandas as pd
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import SPEEDS_M_PER_MIN, Network, snap
+from geo.access import snap
+from geo.network import SPEEDS_M_PER_MIN, Network
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
 

@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.network import _TREES, Network, _segment_tree
+from geo.network import Network, segment_tree, share_road_index
 from geo.shelter_status import shelter_status
 from layers.errors import LayerError
 from layers.hazards import hazard_key
@@ -111,7 +111,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
         raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="--shallow-factor",
                          fix="例: 2（半分の速さで歩く）")
     if len(zones):
-        _lines, tree = _segment_tree(net)
+        _lines, tree = segment_tree(net)
         geoms = zones.to_crs(net.crs).geometry.to_numpy()
         zi, si = tree.query(geoms, predicate="intersects")
         ranks = zones["rank"].astype("Float64").fillna(UNKNOWN_RANK).to_numpy(float) \
@@ -141,7 +141,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
         seg_fwd=net.seg_fwd & ~closed,
         seg_bwd=net.seg_bwd & ~closed,
     )
-    _TREES[scen] = _segment_tree(net)  # same geometry: share the spatial index
+    share_road_index(net, scen)  # same geometry: share the spatial index
     return scen, closed, slowed
 
 

@@ -78,6 +78,9 @@ RIVER_POINTS = (
     (10800.0, 4100.0), (12000.0, 3700.0), (13200.0, 3300.0), (14100.0, 3200.0),
 )
 RIVER_HALF_WIDTH = 25.0
+RAILWAY_POINTS = ((6000.0, 8900.0), (8000.0, 8200.0), (10000.0, 7700.0), (12000.0, 7400.0),
+                  (14000.0, 7200.0))
+"""みずうみ鉄道（架空）: level crossings only where a road crosses it; a barrier on foot."""
 NICKNAMES = ("ひだまり", "なかよし", "えがお", "ほっと", "みんなの")
 
 
@@ -578,6 +581,13 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
         _write_geojson(hazards, tmp / "hazards.geojson")
         flood_all = shapely.union_all([flood_r1, flood_r2, flood_r3])
 
+        # --- barriers to walking access: the lake, the river, the railway
+        barriers = gpd.GeoDataFrame(
+            {"種別": ["水面", "河川", "鉄道"], "名称": ["みずうみ", "みずうみ川", "みずうみ鉄道（架空）"]},
+            geometry=_geoms_to_lonlat([lake, river_area, LineString(RAILWAY_POINTS)]),
+            crs=STORAGE_CRS)
+        _write_geojson(barriers, tmp / "barriers.geojson")
+
         # --- shelters (GSI layouts): ~26 emergency sites (UTF-8 BOM, merged
         # layout) and ~16 指定避難所 (cp932, per-municipality layout)
         site_rows, shel_rows = [], []
@@ -818,6 +828,10 @@ path = "hazards.geojson"
 
 [layers.vc_sites]
 path = "vc_candidates.csv"
+
+[layers.barriers]
+# the lake, the river and the railway: no access walk crosses them
+path = "barriers.geojson"
 
 [layers.vulnerable]
 # a synthetic register extract: anonymised on load (500 m mesh, k = 5);

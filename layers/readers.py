@@ -643,7 +643,8 @@ def require_geometry(
     wrong = ~np.isin(types, sorted(kinds))
     if wrong.any():
         i = int(np.flatnonzero(wrong)[0])
-        want = "ポイント（点）" if kinds == _POINT else "ポリゴン（面）"
+        want = ("ポイント（点）" if kinds == _POINT else "ポリゴン（面）" if kinds == _POLYGONAL
+                else "ライン（線）またはポリゴン（面）")
         raise LayerError(
             f"ジオメトリの種類が違います（{want}が必要ですが {types[i]} があります）。",
             file=file,
@@ -657,6 +658,7 @@ def require_geometry(
 
 POLYGONAL = _POLYGONAL
 POINT = _POINT
+LINEAR_OR_POLYGONAL = {"LineString", "MultiLineString", *_POLYGONAL}
 
 
 def user_rows(df: pd.DataFrame) -> np.ndarray:

@@ -37,6 +37,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 
+from layers.barriers import load_barriers
 from layers.boundaries import assign_municipality, load_boundaries
 from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
 from layers.errors import LayerError
@@ -72,6 +73,7 @@ LAYER_KEYS = (
     "hazards",
     "vc_sites",
     "vulnerable",
+    "barriers",
 )
 
 LAYER_LABELS = {
@@ -83,6 +85,7 @@ LAYER_LABELS = {
     "hazards": "災害危険区域",
     "vc_sites": "災害VC候補地",
     "vulnerable": "要配慮者（匿名化済み）",
+    "barriers": "歩行の障壁（川・鉄道など）",
 }
 
 _LOADERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
@@ -94,6 +97,7 @@ _LOADERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
     "hazards": load_hazards,
     "vc_sites": load_vc_sites,
     "vulnerable": load_vulnerable,
+    "barriers": load_barriers,
 }
 # options the region fills itself, never from the TOML
 _INTERNAL = {"boundaries", "analysis_crs", "region_areas"}

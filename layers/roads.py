@@ -19,14 +19,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 
+from layers.barriers import graph_barriers, osm_barriers
 from layers.crs import JAPAN_BOUNDS
 from layers.errors import LayerError
 from layers.readers import detect_format, require_file
 
-__all__ = ["NETWORKS", "download_roads", "filter_network", "graph_summary", "load_roads"]
+__all__ = ["NETWORKS", "download_roads", "filter_network", "graph_summary", "load_roads",
+           "load_roads_and_barriers"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,18 @@ def load_roads(
     fmt
         ``"graphml"``, ``"osm"`` or ``"pbf"`` to override detection.
     """
+    return load_roads_and_barriers(path, network=network, fmt=fmt)[0]
+
+
+def load_roads_and_barriers(
+    path: Path, *, network: str = "walk", fmt: str | None = None
+) -> tuple[nx.MultiDiGraph, gpd.GeoDataFrame]:
+    """The road graph of a file and the barriers to walking access it holds.
+
+    Barriers (:mod:`layers.barriers`): from OSM XML/PBF the rivers, water areas,
+    railways and motorways; from GraphML the motorways and ``foot=no`` roads of
+    the graph (before a walk graph drops them).
+    """
     if network not in NETWORKS:
         raise LayerError(
             "network の指定が分かりません。",
@@ -65,9 +80,12 @@ def load_roads(
 
     try:
         if kind == "graphml":
-            graph = ox.load_graphml(path)
+            raw = ox.load_graphml(path)
+            barriers = graph_barriers(raw, source=path.name)
+            graph = raw
         elif kind == "osm" or kind == "pbf":
             graph = _from_xml(path, network)
+            barriers = osm_barriers(path)
         else:
             raise LayerError(
                 f"道路データとして扱えない形式です（{kind}）。",
@@ -83,7 +101,7 @@ def load_roads(
             file=path,
             fix="ファイルが壊れていないか、osmnx で保存した GraphML / OSM のファイルか確認してください。",
         ) from exc
-    return _check(filter_network(graph, network), path)
+    return _check(filter_network(graph, network), path), barriers
 
 
 def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
@@ -105,6 +123,8 @@ def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
                 if isinstance(obj, osmium.osm.Way):
                     hw = obj.tags.get("highway")
                     if not hw or hw in drop or obj.tags.get("area") == "yes":
+                        continue
+                    if network == "walk" and obj.tags.get("foot") == "no":
                         continue
                 writer.add(obj)
         finally:
@@ -130,6 +150,8 @@ def filter_network(graph: nx.MultiDiGraph, network: str) -> nx.MultiDiGraph:
         types = set(hw) if isinstance(hw, list) else {hw}
         if types <= drop:
             continue
+        if network == "walk" and str(data.get("foot", "")).lower() == "no":
+            continue  # a road pedestrians may not use (a barrier, see layers.barriers)
         out.add_edge(u, v, key=k, **data)
     if network == "walk":
         for u, v, k, data in list(out.edges(keys=True, data=True)):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
 
 from geo.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
-from geo.network import from_graph, snap
+from geo.network import from_graph
+from tests import reference_access as ref
 
 
 @pytest.fixture(scope="module")
@@ -24,59 +24,10 @@ def demo_coverage(demo_region, demo_net):
                     crs=demo_region.crs, network=demo_net, max_distance=500)
 
 
-def _independent(net, units, places, crs):  # type: ignore[no-untyped-def]
-    """Distances by networkx on a graph with the units and facilities inserted."""
-    g = nx.DiGraph()
-    for a in range(net.n):
-        for k in range(net.indptr[a], net.indptr[a + 1]):
-            g.add_edge(int(a), int(net.indices[k]), w=float(net.weights[k]))
-    fx, fy = places.geometry.x.to_numpy(), places.geometry.y.to_numpy()
-    fs = snap(net, fx, fy)
-    for j in range(len(fx)):
-        s, t = fs.segment[j], fs.offset[j]
-        a, b, length = net.seg_a[s], net.seg_b[s], net.seg_len[s]
-        node = ("F", j)
-        if net.seg_fwd[s]:
-            g.add_edge(int(a), node, w=t + fs.access[j])
-        if net.seg_bwd[s]:
-            g.add_edge(int(b), node, w=length - t + fs.access[j])
-        g.add_edge(node, "SINK", w=0.0)
-    from shapely.geometry import LineString
-
-    out = []
-    for p in units.geometry:
-        g.add_node("U")
-        lines = [LineString([(net.x[net.seg_a[s]], net.y[net.seg_a[s]]),
-                             (net.x[net.seg_b[s]], net.y[net.seg_b[s]])])
-                 for s in range(len(net.seg_a))]
-        accs = np.array([line.distance(p) for line in lines])
-        # the rule: any road within 150 m may be joined, else the nearest within 500 m
-        cands = np.flatnonzero(accs <= 150.0)
-        if len(cands) == 0 and accs.min() <= 500.0:
-            cands = [int(np.argmin(accs))]
-        for s in cands:
-            a, b, length = net.seg_a[s], net.seg_b[s], net.seg_len[s]
-            line, acc = lines[s], accs[s]
-            t = (line.project(p) / line.length if line.length else 0.0) * length
-            node = ("J", s)
-            g.add_edge("U", node, w=acc)
-            if net.seg_bwd[s]:
-                g.add_edge(node, int(a), w=t)
-            if net.seg_fwd[s]:
-                g.add_edge(node, int(b), w=length - t)
-            for j in range(len(fx)):
-                if fs.segment[j] == s:
-                    ok = net.seg_fwd[s] if fs.offset[j] >= t else net.seg_bwd[s]
-                    if ok:
-                        g.add_edge(node, ("F", j), w=abs(fs.offset[j] - t) + fs.access[j])
-        try:
-            d = nx.shortest_path_length(g, "U", "SINK", weight="w")
-        except nx.NetworkXNoPath:
-            d = np.inf
-        g.remove_nodes_from([n for n in list(g.nodes) if n == "U" or (isinstance(n, tuple)
-                                                                      and n[0] == "J")])
-        out.append(d)
-    return np.array(out)
+def _independent(graph, units, places, crs):  # type: ignore[no-untyped-def]
+    """Distances by the independent reference (shapely nearest road + networkx paths)."""
+    return ref.distances(graph, crs, np.column_stack([units.geometry.x, units.geometry.y]),
+                         np.column_stack([places.geometry.x, places.geometry.y]))
 
 
 def test_distances_match_an_independent_networkx_computation(demo_region, demo_net,
@@ -84,7 +35,7 @@ def test_distances_match_an_independent_networkx_computation(demo_region, demo_n
     units = demo_coverage.units
     sample = units.iloc[:: max(1, len(units) // 12)]
     places = demo_region.layers["places"].to_crs(demo_region.crs)
-    expected = _independent(demo_net, sample, places, demo_region.crs)
+    expected = _independent(demo_region.roads, sample, places, demo_region.crs)
     got = sample["distance_m"].to_numpy(float)
     assert np.allclose(got, np.round(expected, 1), atol=0.11)
 
@@ -136,7 +87,7 @@ def test_tomoni_coverage_cli(demo_dir, tmp_path, run_cli):
 
 def test_real_tachikawa_graph_with_real_shelters(shared_data):
     """The real OSM drive graph of 立川市 walked both ways, its real GSI shelters as
-    facilities, 町丁目 points as units: equal to networkx with the same insertions."""
+    facilities, 町丁目 points as units: equal to the independent reference."""
     import json as _json
     from pathlib import Path
 
@@ -157,7 +108,7 @@ def test_real_tachikawa_graph_with_real_shelters(shared_data):
                    max_distance=800, facility_layer="shelters")
     assert res.units["reachable"].mean() > 0.9  # a few 町丁目 points lie beyond the graph
     sample = res.units.iloc[::16]
-    expected = _independent(net, sample, shelters, "EPSG:6677")
+    expected = _independent(g, sample, shelters, "EPSG:6677")
     assert np.allclose(sample["distance_m"].to_numpy(float), np.round(expected, 1), atol=0.11)
     assert 0.3 < res.summary()["rate"] <= 1.0
 

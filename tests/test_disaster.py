@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.network import from_graph, nearest_facility, snap
+from geo.access import snap
+from geo.network import from_graph, nearest_facility
 from geo.routing import compare, route, routes_from, to_gpx
 from geo.scenario import close_roads, edge_segments, make_scenario
 from geo.shelter_load import shelter_load

@@ -271,7 +271,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if net is not None and args.straight_line:  # the estimate, circuity measured on these roads
         circuity, net = circuity_of(net), None
     result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
-                      max_distance=args.max_distance, facility_layer=args.facilities)
+                      max_distance=args.max_distance, facility_layer=args.facilities,
+                      access=args.access, join_radius=args.join_radius)
     areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
              if k in region.layers}
     table = by_area(result, areas)
@@ -339,12 +340,12 @@ def _point_arg(region: Any, value: str, option: str) -> tuple[tuple[float, float
             return (float(row.geometry.x), float(row.geometry.y)), str(row.get("name", value))
     lon, lat = _lonlat(value, option)
     x, y = transform_xy(np.array([lon]), np.array([lat]), STORAGE_CRS, region.crs)
-    bounds = region.layer("boundaries").to_crs(region.crs).total_bounds
+    bounds = region.extent()
     margin = 5000.0
     inside_x = bounds[0] - margin <= x[0] <= bounds[2] + margin
     if not (inside_x and bounds[1] - margin <= y[0] <= bounds[3] + margin):
         raise LayerError(f"{option} の地点が地域の外です。", column=option,
-                         fix="地域（市町村界）の中の経度,緯度 を指定してください。")
+                         fix="地域（地域設定のデータの範囲）の中の経度,緯度 を指定してください。")
     return (float(x[0]), float(y[0])), f"{lon:.4f},{lat:.4f}"
 
 
@@ -464,13 +465,13 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
     region = load_region(args.region, with_roads=False)
     scen = region_scenario(region, args.hazard, drive=True, shallow_factor=args.shallow_factor)
     result = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
-                     boundaries=region.layer("boundaries"), shelters=region.layers.get("shelters"),
+                     boundaries=region.layers.get("boundaries"), shelters=region.layers.get("shelters"),
                      network=scen.network, normal_network=scen.base, p=args.p)
     write_outputs(result, Path(args.out))
     for note in result.notes:
         log.warning(note)
     print(json.dumps({**result.summary(), "closed_segments": int(scen.closed.sum()),
-                      "out": str(args.out)}, ensure_ascii=False))
+                      "notes": result.notes, "out": str(args.out)}, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -638,6 +639,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="出力フォルダ")
     p.add_argument("--straight-line", action="store_true",
                    help="道路を使わず直線距離×迂回率で推定する")
+    p.add_argument("--access", default="nearest", choices=["nearest", "multi"],
+                   help="道路への出方: nearest＝いちばん近い道路（既定）、multi＝半径内のどの道路からでも")
+    p.add_argument("--join-radius", type=float, default=150.0,
+                   help="--access multi の半径 m（既定 150）")
     p.set_defaults(func=cmd_coverage)
 
     p = sub.add_parser("consolidation", help="校区の再編前後で、要配慮者の単位から学校までの道のりを比べる")

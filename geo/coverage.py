@@ -24,7 +24,15 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from geo.access import distances_from_points, pairs_within, point_od, snap
+from geo.access import (
+    ACCESS_RULES,
+    DEFAULT_JOIN_RADIUS,
+    DEFAULT_MAX_ACCESS,
+    distances_from_points,
+    pairs_within,
+    point_od,
+    snap,
+)
 from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility
 from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS
@@ -65,14 +73,21 @@ class CoverageResult:
     facilities: str
     circuity: float | None = None
     notes: list[str] = field(default_factory=list)
+    access: str = "nearest"
+    join_radius: float | None = None
 
     def summary(self) -> dict[str, Any]:
         total = int(self.units["count"].sum())
         covered = int(self.units.loc[self.units["covered"], "count"].sum())
-        return {"total": total, "covered": covered,
-                "rate": round(covered / total, 4) if total else 0.0,
-                "method": self.method, "max_distance": self.max_distance,
-                "facilities": self.facilities}
+        out: dict[str, Any] = {"total": total, "covered": covered,
+                               "rate": round(covered / total, 4) if total else 0.0,
+                               "method": self.method, "max_distance": self.max_distance,
+                               "facilities": self.facilities}
+        if self.method == "network":
+            out["access"] = self.access
+            if self.join_radius is not None:
+                out["join_radius"] = self.join_radius
+        return out
 
 
 def demand_units(density: gpd.GeoDataFrame, *, crs: str) -> gpd.GeoDataFrame:
@@ -127,11 +142,13 @@ def travel_od(origins: np.ndarray, destinations: np.ndarray, *, network: Network
 
 def nearest_points(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray, *,
                    network: Network | None, circuity: float | None = None,
-                   max_access: float = 500.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+                   max_access: float = DEFAULT_MAX_ACCESS, access: str = "nearest",
+                   join_radius: float = DEFAULT_JOIN_RADIUS
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Distance to, and index of, the nearest facility for each metric point.
 
-    Along the roads when ``network`` is given (the joining rule of
-    :func:`geo.network.distances_from_points`), else straight line × circuity, where
+    Along the roads when ``network`` is given (the access rule of
+    :func:`geo.access.distances_from_points`), else straight line × circuity, where
     of equidistant facilities (a site and a shelter at one address) the first listed
     wins, so that any subset keeping it gives the same answer.  Returns (metres, index
     or -1, access metres, facilities too far from any road).
@@ -142,9 +159,10 @@ def nearest_points(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarra
     if network is not None:
         fsnap = snap(network, fx, fy, max_access=max_access)
         node_d, node_f = nearest_facility(network, fsnap)
-        dist, which, access = distances_from_points(network, ux, uy, node_d, node_f, fsnap,
-                                                    max_access=max_access)
-        return dist, which, access, int(fsnap.flagged.sum())
+        dist, which, used = distances_from_points(network, ux, uy, node_d, node_f, fsnap,
+                                                  max_access=max_access, access=access,
+                                                  join_radius=join_radius)
+        return dist, which, used, int(fsnap.flagged.sum())
     factor = float(circuity or DEFAULT_CIRCUITY)
     tree = shapely.STRtree(shapely.points(fx, fy))
     idx, straight = tree.query_nearest(shapely.points(ux, uy), return_distance=True, all_matches=True)
@@ -158,12 +176,14 @@ def nearest_points(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarra
 
 
 def pairs_near(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray, *,
-               network: Network | None, limit: float, circuity: float | None = None
+               network: Network | None, limit: float, circuity: float | None = None,
+               access: str = "nearest", join_radius: float = DEFAULT_JOIN_RADIUS
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (point, facility, metres) pair within ``limit``: along the roads
-    (:func:`geo.network.pairs_within`), else straight line × circuity."""
+    (:func:`geo.access.pairs_within`, with the access rule), else straight line × circuity."""
     if network is not None:
-        return pairs_within(network, ux, uy, snap(network, fx, fy), limit)
+        return pairs_within(network, ux, uy, snap(network, fx, fy), limit, access=access,
+                            join_radius=join_radius)
     f = float(circuity or DEFAULT_CIRCUITY)
     tree = shapely.STRtree(shapely.points(fx, fy))
     pi, fi = tree.query(shapely.points(ux, uy), predicate="dwithin", distance=limit / f)
@@ -179,9 +199,15 @@ def coverage(
     max_distance: float = DEFAULT_MAX_DISTANCE,
     facility_layer: str = "places",
     circuity: float | None = None,
-    max_access: float = 500.0,
+    max_access: float = DEFAULT_MAX_ACCESS,
+    access: str = "nearest",
+    join_radius: float = DEFAULT_JOIN_RADIUS,
 ) -> CoverageResult:
     """Network distance from every unit to its nearest facility; covered within the threshold.
+
+    ``access`` is the access rule of :mod:`geo.access`: ``"nearest"`` (default, each
+    unit joins its nearest road on its side of any barrier) or ``"multi"`` (any road
+    within ``join_radius``).  ``access_m`` is the straight walk to the road used.
 
     Returns
     -------
@@ -204,8 +230,15 @@ def coverage(
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
     notes: list[str] = []
-    dist, which, access, far = nearest_points(ux, uy, fx, fy, network=network, circuity=circuity,
-                                              max_access=max_access)
+    if access not in ACCESS_RULES:
+        raise LayerError("道路への出方（access）が分かりません。", column="access",
+                         fix=f"次のいずれか: {', '.join(ACCESS_RULES)}")
+    if not (np.isfinite(join_radius) and join_radius > 0):
+        raise LayerError("道路に出る半径（join_radius）は正の数にしてください。", column="join_radius",
+                         fix="例: 150")
+    dist, which, used, far = nearest_points(ux, uy, fx, fy, network=network, circuity=circuity,
+                                            max_access=max_access, access=access,
+                                            join_radius=join_radius)
     if network is not None:
         if far:
             notes.append(f"道路から {max_access:.0f} m 以上離れた施設 {far} 件は"
@@ -221,13 +254,17 @@ def coverage(
         distance_m=np.where(reachable, np.round(dist, 1), np.nan),
         reachable=reachable,
         covered=reachable & (dist <= max_distance),
-        access_m=np.where(np.isfinite(access), np.round(access, 1), np.nan),
+        access_m=np.where(np.isfinite(used), np.round(used, 1), np.nan),
         walk_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["walk"], 1), np.nan),
         elderly_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["elderly"], 1), np.nan),
         method=method if method == "network" else ESTIMATE_LABEL,
     )
+    if network is not None and network.n_barriers:
+        notes.append(f"川・水面・鉄道など {network.n_barriers} 件の障壁を越えずに"
+                     "道路へ出る前提で計算しました。")
     return CoverageResult(units=out, max_distance=float(max_distance), method=method,
-                          facilities=facility_layer, circuity=factor, notes=notes)
+                          facilities=facility_layer, circuity=factor, notes=notes, access=access,
+                          join_radius=join_radius if access == "multi" else None)
 
 
 def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:

@@ -124,14 +124,16 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
         if dens is not None:
             res.shelters = shelter_load(dens, lay["shelters"], res.scenario, crs=region.crs)
     step(0.5, "災害VCの計画とルート")
-    if dens is not None and "vc_sites" in lay and "boundaries" in lay:
+    if dens is not None and "vc_sites" in lay:
         by_car = region_scenario(region, hazard, drive=True)
-        res.vc = vc_plan(dens, lay["vc_sites"], by_car, crs=region.crs, boundaries=lay["boundaries"],
+        res.vc = vc_plan(dens, lay["vc_sites"], by_car, crs=region.crs, boundaries=lay.get("boundaries"),
                          shelters=lay.get("shelters"), network=by_car.network,
                          normal_network=by_car.base)
         res.route_scenario = by_car
         _main_routes(res, by_car)
     step(0.7, "広域連携")
+    if "boundaries" not in lay:
+        res.notes.append("市町村界（boundaries）がないため、広域連携は計算していません。")
     if "boundaries" in lay and ({"shelters", "places"} & set(lay)) and \
             ({"vulnerable", "neighbourhoods"} & set(lay)):
         demand, fac, vc = crossborder_inputs(lay, res.scenario)

@@ -36,7 +36,7 @@ import pandas as pd
 from geo.coverage import DEFAULT_CIRCUITY, demand_units, travel_od
 from geo.routing import Route, route
 from geo.scenario import Scenario
-from layers.boundaries import assign_municipality, neighbours
+from layers.boundaries import assign_municipality, neighbours, one_area
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 from layers.hazards import in_zones
@@ -118,7 +118,7 @@ def vc_plan(
     scenario: Scenario,
     *,
     crs: str,
-    boundaries: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame | None,
     shelters: gpd.GeoDataFrame | None = None,
     network: Any = None,
     normal_network: Any = None,
@@ -131,11 +131,16 @@ def vc_plan(
     on (e.g. the drive network closed by :func:`geo.scenario.close_roads`); both
     None means straight line × ``circuity``.  ``shelters`` are the shelters layer
     with ``scenario.shelter_status`` aligned (only usable ones are dispatched).
+    Without ``boundaries`` the region is planned as one area (said in the notes).
     """
     if vc_sites is None or not len(vc_sites):
         raise LayerError("災害VCの候補地（vc_sites）がありません。", layer="vc_sites",
                          fix="地域設定に [layers.vc_sites] を追加してください。")
     notes: list[str] = []
+    if boundaries is None or not len(boundaries):
+        boundaries = one_area([density, vc_sites, shelters], name="地域全体")
+        notes.append("市町村界（boundaries）がないため、地域全体を一つの区域として計画しました"
+                     "（隣の市町村からの応援は求めていません）。")
     cand = vc_sites.reset_index(drop=True).to_crs(crs)
     units = demand_units(density, crs=crs)
     ux = np.column_stack([units.geometry.x, units.geometry.y])

@@ -25,12 +25,21 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from layers.crs import STORAGE_CRS, analysis_crs_for
 from layers.errors import LayerError
 from layers.readers import POLYGONAL, read_vector, require_geometry, require_rows
 from layers.validate import add_warning, pick, repair_polygons
 
-__all__ = ["COLUMNS", "NEIGHBOUR_GAP", "assign_municipality", "load_boundaries", "neighbours",
-           "normalise_code"]
+__all__ = [
+    "COLUMNS",
+    "NEIGHBOUR_GAP",
+    "WHOLE_REGION",
+    "assign_municipality",
+    "load_boundaries",
+    "neighbours",
+    "normalise_code",
+    "one_area",
+]
 
 LAYER = "boundaries"
 COLUMNS = ["code", "name", "pref", "geometry"]
@@ -169,6 +178,25 @@ def assign_municipality(
     joined = joined[~joined.index.duplicated(keep="first")]
     codes = joined["code"].fillna("").astype(str).to_numpy()
     return pd.Series(codes, index=points.index)
+
+
+WHOLE_REGION = "region"
+"""The ``code`` of the single area that stands for a region without municipality boundaries."""
+
+
+def one_area(frames: Sequence[gpd.GeoDataFrame | None], *, name: str) -> gpd.GeoDataFrame:
+    """The whole region as one area (boundaries schema), for analyses that plan per
+    municipality when a region has no boundaries: the hull of every feature given,
+    widened by 2 km.  Its code is :data:`WHOLE_REGION`."""
+    geoms = [g.to_crs(STORAGE_CRS).geometry.union_all() for g in frames if g is not None and len(g)]
+    if not geoms:
+        raise LayerError("地域の範囲を決めるデータがありません。", layer="boundaries",
+                         fix="地域設定に [layers.boundaries]（市町村界）を追加してください。")
+    hull = gpd.GeoSeries([shapely.union_all(geoms).convex_hull], crs=STORAGE_CRS)
+    metric = hull.to_crs(analysis_crs_for([gpd.GeoDataFrame(geometry=hull)]))
+    area = metric.buffer(2000.0).to_crs(STORAGE_CRS)
+    return gpd.GeoDataFrame({"code": [WHOLE_REGION], "name": [name], "pref": [""]},
+                            geometry=area.to_numpy(), crs=STORAGE_CRS)
 
 
 NEIGHBOUR_GAP = 500.0

@@ -36,6 +36,7 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 
 from layers.barriers import load_barriers
 from layers.boundaries import assign_municipality, load_boundaries
@@ -174,6 +175,17 @@ class Region:
                 fix=f"地域設定に [layers.{key}] と path を追加してください。",
             )
         return self.layers[key]
+
+    def extent(self) -> np.ndarray:
+        """Bounds (minx, miny, maxx, maxy) of every layer in the analysis CRS: the
+        municipality boundaries when there are some, else all the data."""
+        keys = ["boundaries"] if "boundaries" in self.layers else list(self.layers)
+        bounds = np.array([self.layers[k].to_crs(self.crs).total_bounds for k in keys
+                           if len(self.layers[k])])
+        if not len(bounds):
+            raise LayerError("地域にデータがありません。", file=self.config.path,
+                             fix="地域設定に [layers.…] を追加してください。")
+        return np.array([bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()])
 
     def attribution(self) -> list[str]:
         """Attribution lines for the data in this region."""

@@ -54,7 +54,7 @@ if "vc_sites" in layers and "vulnerable" in layers:
     def _plan() -> Any:
         plan_scen = state.scenario(hazard, drive=True)
         return vc_plan(layers["vulnerable"], layers["vc_sites"], plan_scen, crs=region.crs,
-                       boundaries=layers["boundaries"], shelters=layers.get("shelters"),
+                       boundaries=layers.get("boundaries"), shelters=layers.get("shelters"),
                        network=plan_scen.network, normal_network=plan_scen.base)
 
     plan = state.computed("vc", key, _plan)

@@ -75,6 +75,8 @@ class CoverageResult:
     notes: list[str] = field(default_factory=list)
     access: str = "nearest"
     join_radius: float | None = None
+    barriers: int = 0
+    """How many barriers (rivers, railways …) the access walks respected."""
 
     def summary(self) -> dict[str, Any]:
         total = int(self.units["count"].sum())
@@ -87,6 +89,7 @@ class CoverageResult:
             out["access"] = self.access
             if self.join_radius is not None:
                 out["join_radius"] = self.join_radius
+            out["barriers"] = self.barriers
         return out
 
 
@@ -264,7 +267,8 @@ def coverage(
                      "道路へ出る前提で計算しました。")
     return CoverageResult(units=out, max_distance=float(max_distance), method=method,
                           facilities=facility_layer, circuity=factor, notes=notes, access=access,
-                          join_radius=join_radius if access == "multi" else None)
+                          join_radius=join_radius if access == "multi" else None,
+                          barriers=network.n_barriers if network is not None else 0)
 
 
 def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:

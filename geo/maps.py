@@ -69,6 +69,10 @@ ROAD_MIN_ZOOM = 14
 MAX_ROAD_EDGES = 60_000
 
 
+BARRIER_COLOUR = "#2b6c8f"
+"""Barriers to walking access (rivers, railways …) are drawn as dashed blue-grey lines."""
+
+
 def _label(key: str, lang: str) -> str:
     ja, en = LAYER_TITLES.get(key, (key, key))
     return ja if lang == "ja" else en
@@ -456,6 +460,16 @@ def region_map(
                 ).add_to(group)
                 legend.append(("area", color, f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
         group.add_to(m)
+    if "barriers" in frames:
+        bar = frames["barriers"]
+        outline = bar.assign(geometry=bar.geometry.boundary.where(
+            bar.geom_type.isin(["Polygon", "MultiPolygon"]), bar.geometry))
+        folium.GeoJson(
+            _geojson(outline, []), name=_label("barriers", lang), show=on("barriers"),
+            style_function=lambda _f: {"color": BARRIER_COLOUR, "weight": 2.5, "opacity": 0.8,
+                                       "dashArray": "6 3"},
+        ).add_to(m)
+        legend.append(("dash", BARRIER_COLOUR, _label("barriers", lang)))
     if "boundaries" in frames:
         st = STYLES["boundaries"]
         _polygons(frames["boundaries"], _label("boundaries", lang),
@@ -613,6 +627,15 @@ def coverage_classes(distance: np.ndarray, max_distance: float) -> tuple[np.ndar
     return cls, labels
 
 
+def _unit_label(unit: object, distance: float, access: float) -> str:
+    """``unit: 620 m（道路まで 35 m）``; unreachable units say how far the road is."""
+    if pd.isna(distance):
+        far = "" if pd.isna(access) else f"（道路まで {access:.0f} m）"
+        return f"{unit}: 到達不可{far}"
+    walk = "" if pd.isna(access) else f"（うち道路まで {access:.0f} m）"
+    return f"{unit}: {distance:.0f} m{walk}"
+
+
 def add_coverage(
     m: folium.Map,
     units: gpd.GeoDataFrame,
@@ -624,15 +647,14 @@ def add_coverage(
     """Draw coverage on a map: units coloured by network distance, gap outlines numbered."""
     cls, labels = coverage_classes(units["distance_m"].to_numpy(float), max_distance)
     geography = str(density["geography"].iloc[0]) if len(density) else ""
+    labels_u = [_unit_label(u, d, a) for u, d, a in zip(
+        units["unit_id"], units["distance_m"],
+        units["access_m"] if "access_m" in units else [np.nan] * len(units), strict=True)]
     if geography.startswith("mesh") and "members" in density:
-        labels_u = [f"{unit}: {'到達不可' if pd.isna(dist) else f'{dist:.0f} m'}"
-                    for unit, dist in zip(units["unit_id"], units["distance_m"], strict=True)]
         m.add_child(_mesh_layer(density, cls, labels_u, COVERAGE_PALETTE, "到達距離"))
     else:
         group = folium.FeatureGroup(name="到達距離")
-        frame = density.assign(_c=cls, label=[
-            f"{u}: {'到達不可' if pd.isna(d) else f'{d:.0f} m'}"
-            for u, d in zip(units["unit_id"], units["distance_m"], strict=True)])
+        frame = density.assign(_c=cls, label=labels_u)
         for c in sorted(set(cls.tolist())):
             folium.GeoJson(
                 _geojson(frame[frame["_c"] == c], ["label"]),

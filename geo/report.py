@@ -237,13 +237,27 @@ def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
     return items
 
 
+def _access_note(res: RegionResults) -> str:
+    """How this report's distances joined the roads: the rule and the barriers used."""
+    cov = res.coverage
+    if cov is None or cov.method != "network":
+        return ""
+    rule = (f"半径 {cov.join_radius or 0:.0f} m 以内のどの道路からでも出られる方式（multi）"
+            if cov.access == "multi" else "いちばん近い道路に出る方式（既定）")
+    barriers = f"、障壁 {cov.barriers} 件" if cov.barriers else "、障壁データなし"
+    return f"この報告書: {rule}{barriers}。"
+
+
 def _method(res: RegionResults) -> str:
     dens = res.region.layers.get("vulnerable")
     summ = dens.attrs.get("summary", {}) if dens is not None else {}
     lines = [
         "距離は道路沿いの距離（道路データがない場合は直線距離×迂回率で推定し、"
-        f"「{ESTIMATE_LABEL}」と表示）。地点は 150 m 以内の道路のうち合計が最短のもの、"
-        "なければ 500 m 以内の最寄りの道路につなぎ、それより遠い地点は到達不可とします。",
+        f"「{ESTIMATE_LABEL}」と表示）。各地点はいちばん近い道路まで直線で歩き（道路に出る距離）、"
+        "そこから道路沿いに進むものとします。川・水面・鉄道・高速道路など歩いて渡れない障壁を"
+        "越える道路にはつながず、同じ側でいちばん近い道路を使います。歩行者が通れない道路"
+        "（高速道路など）にはつなぎません。500 m 以内に道路がない地点は到達不可とします。"
+        + _access_note(res),
         f"歩く速さ: 一般 {SPEEDS_M_PER_MIN['walk']:.0f} m/分、高齢者 {SPEEDS_M_PER_MIN['elderly']:.0f} m/分。"
         "車は道路の種類ごとの速さ（幹線 50 km/h、生活道路 20 km/h など）。",
         f"居場所の徒歩圏: {res.coverage.max_distance:.0f} m。" if res.coverage is not None else "",

@@ -69,7 +69,7 @@ HAZARD_FILL: dict[str, list[str]] = {
 }
 
 LAYER_ORDER = (
-    "vulnerable", "neighbourhoods", "school_districts", "hazards", "boundaries", "roads",
+    "vulnerable", "neighbourhoods", "school_districts", "hazards", "barriers", "boundaries", "roads",
     "places", "shelters", "vc_sites",
 )
 LAYER_TITLES = {
@@ -81,6 +81,7 @@ LAYER_TITLES = {
     "hazards": ("災害危険区域", "Hazard zones"),
     "vc_sites": ("災害VC候補地", "VC candidates"),
     "roads": ("道路", "Roads"),
+    "barriers": ("歩行の障壁（川・鉄道など）", "Barriers to walking (rivers, railways)"),
     "vulnerable": ("要配慮者（匿名化）", "People needing care (anonymised)"),
 }
 

@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.access import distances_from_points
 from geo.coverage import coverage, demand_units
 from geo.crossborder import demand_or_proxy
+from geo.csv_safe import csv_text
 from geo.network import Network, Snap, _from_arrays, _reverse_csr, region_network
 from geo.scenario import edge_segments, make_scenario
 from layers.atomic import atomic_path, atomic_write_text
@@ -540,7 +541,7 @@ def merge(out: str | Path) -> dict[str, pd.DataFrame]:
         .reset_index(name="people").rename(columns={"muni_code": "from_muni", "nearest_muni": "to_muni"})
     tables = {"summary_by_municipality": by_muni, "shelter_load": load, "crossborder_pairs": pairs}
     for name, t in tables.items():
-        atomic_write_text(out / f"{name}.csv", t.to_csv(index=False), encoding="utf-8-sig")
+        atomic_write_text(out / f"{name}.csv", csv_text(t), encoding="utf-8-sig")
     return tables
 
 

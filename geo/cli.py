@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.csv_safe import csv_text
 from layers.errors import LayerError
 
 __all__ = ["main"]
@@ -145,7 +146,7 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     cons = consolidation(dens, region.layers["school_districts"], before="before", after="after",
                          crs=region.crs, network=region_network(region),
                          neighbourhoods=region.layers["neighbourhoods"])
-    atomic_write_text(out / "consolidation_by_area.csv", cons.by_area.to_csv(index=False),
+    atomic_write_text(out / "consolidation_by_area.csv", csv_text(cons.by_area),
                       encoding="utf-8-sig")
     summary["consolidation"] = cons.summary()
     if res.shelters is not None and res.scenario is not None:
@@ -302,9 +303,9 @@ def cmd_consolidation(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     units = result.units.drop(columns=["members"]).to_crs("EPSG:4326")
     write_geopackage({"consolidation_units": units}, out / "consolidation_units.gpkg")
-    atomic_write_text(out / "consolidation_by_area.csv", result.by_area.to_csv(index=False),
+    atomic_write_text(out / "consolidation_by_area.csv", csv_text(result.by_area),
                       encoding="utf-8-sig")
-    atomic_write_text(out / "pushed_areas.csv", result.pushed.to_csv(index=False),
+    atomic_write_text(out / "pushed_areas.csv", csv_text(result.pushed),
                       encoding="utf-8-sig")
     for note in result.notes:
         log.warning(note)
@@ -421,7 +422,7 @@ def cmd_route(args: argparse.Namespace) -> int:
                              "reason": c["hazard"].get("reason", "")} if args.hazard else {})})
         table = pd.DataFrame(rows)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "routes.csv", table.to_csv(index=False), encoding="utf-8-sig")
+        atomic_write_text(out / "routes.csv", csv_text(table), encoding="utf-8-sig")
         named = {f"normal-{t}": r for t, r in zip(table["to_id"], normal_all, strict=True)}
         if args.hazard:
             named |= {f"hazard-{t}": r for t, r in zip(table["to_id"], hazard_all, strict=True)}

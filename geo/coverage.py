@@ -33,6 +33,7 @@ from geo.access import (
     point_od,
     snap,
 )
+from geo.csv_safe import csv_text
 from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility
 from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS
@@ -368,5 +369,5 @@ def write_outputs(result: CoverageResult, table: pd.DataFrame, gap: gpd.GeoDataF
     out.mkdir(parents=True, exist_ok=True)
     units = result.units.drop(columns=["members"]).to_crs(STORAGE_CRS)
     write_geopackage({"coverage_units": units}, out / "coverage_units.gpkg")
-    atomic_write_text(out / "coverage_by_area.csv", table.to_csv(index=False), encoding="utf-8-sig")
+    atomic_write_text(out / "coverage_by_area.csv", csv_text(table), encoding="utf-8-sig")
     atomic_write_text(out / "gaps.geojson", geojson_text(gap, properties=GAP_PROPERTIES))

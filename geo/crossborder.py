@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units, nearest_points, travel_od
+from geo.csv_safe import csv_text
 from geo.network import Network
 from layers.boundaries import NEIGHBOUR_GAP, assign_municipality, neighbours
 from layers.crs import STORAGE_CRS
@@ -291,7 +292,7 @@ def write_outputs(result: CrossBorder, out: Any) -> list[Any]:
     for name, frame, index in (("crossborder_pairs.csv", result.pairs, False),
                                ("partners.csv", result.partners, False),
                                ("vc_matrix.csv", result.vc_matrix, True)):
-        atomic_write_text(out / name, frame.to_csv(index=index), encoding="utf-8-sig")
+        atomic_write_text(out / name, csv_text(frame, index=index), encoding="utf-8-sig")
         paths.append(out / name)
     atomic_write_text(out / "flows.geojson",
                       geojson_text(result.flows, properties=[c for c in result.flows.columns

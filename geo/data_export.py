@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo.csv_safe import csv_text
 from geo.layer_export import write_geopackage
 from geo.region_results import RegionResults
 from layers.atomic import atomic_path, atomic_write_bytes, atomic_write_text
@@ -59,7 +60,7 @@ def export_all(res: RegionResults, out: Path, *, cp932: bool = False, parquet: b
     tables = {**{k: pd.DataFrame(v.drop(columns="geometry")) for k, v in layers.items()},
               **res.result_tables()}
     for name, table in tables.items():
-        text = table.to_csv(index=False)
+        text = csv_text(table)
         paths.append(atomic_write_text(out / "csv" / f"{name}.csv", text, encoding="utf-8-sig"))
         if cp932:
             data, bad = _cp932(text)

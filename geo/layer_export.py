@@ -12,6 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.csv_safe import csv_text
 from layers.atomic import atomic_path, atomic_write_text
 from layers.errors import LayerError
 
@@ -116,7 +117,7 @@ def write_density(density: gpd.GeoDataFrame, out: str | Path) -> Path:
         atomic_write_text(out, geojson_text(density, properties=cols))
         return out
     if ext == ".csv":
-        atomic_write_text(out, pd.DataFrame(density[cols]).to_csv(index=False), encoding="utf-8-sig")
+        atomic_write_text(out, csv_text(pd.DataFrame(density[cols])), encoding="utf-8-sig")
         return out
     raise LayerError("出力形式が分かりません。", file=out, column="--out",
                      fix="拡張子を .gpkg、.geojson、.csv のいずれかにしてください。")

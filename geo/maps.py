@@ -14,6 +14,7 @@ thousands of cells draw and pan without freezing.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -78,11 +79,24 @@ def _label(key: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
+def _text(value: object) -> str:
+    """Text as it may enter a page: every ``<``, ``>``, ``&`` and quote escaped.
+
+    Leaflet and folium put tooltips, popups, layer names and legends into the page
+    as HTML, so a place named ``<img src=x onerror=…>`` would run script; escaped,
+    it is shown as the text it is.
+    """
+    return html.escape(str(value), quote=True)
+
+
 def _geojson(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """Features with the given property columns; every text property is escaped
+    (:func:`_text`) because tooltips and popups show properties as HTML."""
     keep = [c for c in columns if c in gdf.columns]
     frame = gdf[[*keep, gdf.geometry.name]].to_crs(STORAGE_CRS)
     data = frame.drop(columns=frame.geometry.name).astype(object)
     data = data.where(pd.notna(data), None)
+    data = data.map(lambda v: _text(v) if isinstance(v, str) else v)
     out = gpd.GeoDataFrame(data, geometry=frame.geometry.values, crs=STORAGE_CRS)
     return json.loads(out.to_json(drop_id=True, ensure_ascii=False))
 
@@ -91,7 +105,7 @@ def _polygons(
     gdf: gpd.GeoDataFrame, name: str, style: dict[str, Any], *, tooltip: str | None = None,
     popup: Sequence[tuple[str, str]] = (), show: bool = True, class_name: str = "",
 ) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name, show=show)
+    group = folium.FeatureGroup(name=_text(name), show=show)
     fields = [f for f, _ in popup]
     cols = list(dict.fromkeys([*([tooltip] if tooltip else []), *fields]))
     gj = folium.GeoJson(
@@ -112,7 +126,7 @@ def _points(
     popup: Sequence[tuple[str, str]], tooltip: str = "name", show: bool = True,
     class_name: str = "",
 ) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name, show=show)
+    group = folium.FeatureGroup(name=_text(name), show=show)
     if gdf.empty:
         return group
     fields = [f for f, _ in popup]
@@ -244,14 +258,14 @@ class MeshCanvasLayer(MacroElement):
     ) -> None:
         super().__init__()
         self._name = "MeshCanvasLayer"
-        self.title_json = json.dumps(title, ensure_ascii=False)
+        self.title_json = json.dumps(_text(title), ensure_ascii=False)
         self.payload = json.dumps(
             {
                 "r": np.asarray(rows, np.int64).tolist(),
                 "q": np.asarray(cols, np.int64).tolist(),
                 "dlat": dlat, "dlon": dlon,
                 "c": np.asarray(classes, int).tolist(),
-                "colors": list(colors), "labels": list(labels), "opacity": opacity,
+                "colors": list(colors), "labels": [_text(t) for t in labels], "opacity": opacity,
             },
             ensure_ascii=False, separators=(",", ":"),
         )
@@ -272,13 +286,14 @@ def _legend_html(entries: Sequence[tuple[str, str, str]], title: str, note: str 
         else:
             sw = (f'<span style="display:inline-block;width:14px;height:12px;background:{color};'
                   f'border:1px solid #666;margin-right:6px"></span>')
-        rows.append(f'<div style="white-space:nowrap">{sw}{label}</div>')
-    note_html = f'<div style="margin-top:4px;color:#555;max-width:260px">{note}</div>' if note else ""
+        rows.append(f'<div style="white-space:nowrap">{sw}{_text(label)}</div>')
+    note_html = (f'<div style="margin-top:4px;color:#555;max-width:260px">{_text(note)}</div>'
+                 if note else "")
     return (
         '<div class="tomoni-legend" style="position:absolute;bottom:26px;right:10px;z-index:900;'
         'background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;border-radius:4px;'
         'font:11.5px/1.4 sans-serif;max-height:45%;overflow:auto">'
-        f'<details open><summary style="font-weight:bold;cursor:pointer">{title}</summary>'
+        f'<details open><summary style="font-weight:bold;cursor:pointer">{_text(title)}</summary>'
         f'{"".join(rows)}{note_html}</details></div>'
     )
 
@@ -287,7 +302,7 @@ def _badge_html(text: str) -> str:
     return (
         '<div class="tomoni-badge" style="position:absolute;top:10px;left:50%;transform:translateX(-50%);'
         'z-index:900;background:#b00020;color:#fff;padding:3px 12px;border-radius:12px;'
-        f'font:bold 13px sans-serif;box-shadow:0 1px 3px rgba(0,0,0,.4)">{text}</div>'
+        f'font:bold 13px sans-serif;box-shadow:0 1px 3px rgba(0,0,0,.4)">{_text(text)}</div>'
     )
 
 
@@ -545,7 +560,7 @@ def region_map(
         m.add_child(_Html(_badge_html("架空データ（デモ地域）" if lang == "ja" else "Fictional demo data")))
     lines = list(attribution)
     if lines:
-        text = json.dumps(" | ".join(lines), ensure_ascii=False)
+        text = json.dumps(_text(" | ".join(lines)), ensure_ascii=False)
         _Script(f"map.attributionControl.setPrefix(false); map.attributionControl.addAttribution({text});"
                 ).add_to(m)
     if bounds is not None:
@@ -699,7 +714,7 @@ def add_lines(
         return
     frame = lines.to_crs(STORAGE_CRS)
     weights = np.broadcast_to(np.asarray(weight, float), (len(frame),))
-    group = folium.FeatureGroup(name=name)
+    group = folium.FeatureGroup(name=_text(name))
     for w in sorted(set(weights.tolist())):
         part = frame[weights == w]
         folium.GeoJson(
@@ -718,11 +733,11 @@ def add_marks(m: folium.Map, points: gpd.GeoDataFrame, *, name: str, color: str,
         return
     frame = points.to_crs(STORAGE_CRS)
     radii = np.broadcast_to(np.asarray(radius, float), (len(frame),))
-    group = folium.FeatureGroup(name=name)
+    group = folium.FeatureGroup(name=_text(name))
     for (_, row), r in zip(frame.iterrows(), radii, strict=True):
         folium.CircleMarker([row.geometry.y, row.geometry.x], radius=float(r), color="#222",
                             weight=1, fill=True, fill_color=color, fill_opacity=0.85,
-                            tooltip=str(row[label])).add_to(group)
+                            tooltip=_text(row[label])).add_to(group)
     group.add_to(m)
 
 

@@ -36,6 +36,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from geo.access import snap
+from geo.csv_safe import csv_text
 from geo.network import SPEEDS_M_PER_MIN, Network
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
@@ -366,5 +367,5 @@ def write_route_outputs(routes: Mapping[str, Route], out: Path, *, stem: str = "
     paths = [out / f"{stem}.geojson", out / f"{stem}.gpx", out / f"{stem}_steps.csv"]
     atomic_write_text(paths[0], to_geojson(routes))
     atomic_write_text(paths[1], to_gpx(routes))
-    atomic_write_text(paths[2], steps_table(routes).to_csv(index=False), encoding="utf-8-sig")
+    atomic_write_text(paths[2], csv_text(steps_table(routes)), encoding="utf-8-sig")
     return paths

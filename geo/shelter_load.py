@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, coverage, demand_units, pairs_near
+from geo.csv_safe import csv_text
 from geo.scenario import Scenario
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
@@ -257,7 +258,7 @@ def write_outputs(result: ShelterLoad, scenario: Scenario, out: Any) -> list[Any
     for name, frame in (("shelter_load.csv", result.shelters),
                         ("demand_units.csv", units),
                         ("overloaded.csv", result.shelters[result.shelters["overloaded"]])):
-        atomic_write_text(out / name, pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False),
+        atomic_write_text(out / name, csv_text(pd.DataFrame(frame.drop(columns="geometry"))),
                           encoding="utf-8-sig")
         paths.append(out / name)
     atomic_write_text(out / "closed_roads.geojson", geojson_text(closed, properties=["state", "length_m"]))

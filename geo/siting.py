@@ -48,6 +48,7 @@ from geo.coverage import (
     demand_units,
     pairs_near,
 )
+from geo.csv_safe import csv_text
 from geo.network import Network
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
@@ -596,7 +597,7 @@ def write_outputs(result: Recommendation, out: Any) -> list[Any]:
     for name, frame in (("recommended_sites.csv", pd.DataFrame(result.sites.drop(columns="geometry"))),
                         ("gain_curve.csv", result.curve),
                         ("coverage_before_after.csv", result.before_after)):
-        atomic_write_text(out / name, frame.to_csv(index=False), encoding="utf-8-sig")
+        atomic_write_text(out / name, csv_text(frame), encoding="utf-8-sig")
         paths.append(out / name)
     return paths
 

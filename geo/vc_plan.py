@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from geo.coverage import DEFAULT_CIRCUITY, demand_units, travel_od
+from geo.csv_safe import csv_text
 from geo.routing import Route, route
 from geo.scenario import Scenario
 from layers.boundaries import assign_municipality, neighbours, one_area
@@ -325,7 +326,7 @@ def write_outputs(result: VCPlan, out: Any) -> list[Any]:
     for name, frame in (("vc_candidates.csv", result.candidates), ("vc_plan.csv", result.plan),
                         ("dispatch_shelters.csv", result.shelters)):
         table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-        atomic_write_text(out / name, table.to_csv(index=False), encoding="utf-8-sig")
+        atomic_write_text(out / name, csv_text(table), encoding="utf-8-sig")
         paths.append(out / name)
     if result.routes:
         paths += write_route_outputs(result.routes, out, stem="backup_routes")

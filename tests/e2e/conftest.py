@@ -6,6 +6,7 @@ it the tests skip with a reason on a developer machine and fail in CI.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,11 +43,10 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def app_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``streamlit run streamlit_app.py`` on a free loopback port, on the demo region."""
+@contextlib.contextmanager
+def serve_app(demo_dir: Path, log: Path) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free loopback port, on the region in ``demo_dir``."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = {**os.environ, "TOMONI_DEMO_DIR": str(demo_dir)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -75,6 +75,13 @@ def app_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on the demo region."""
+    with serve_app(demo_dir, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.consolidation import consolidation
+from geo.csv_safe import csv_text
 from geo.maps import region_map
 from ui import state
 from ui.i18n import lang, t
@@ -48,5 +49,5 @@ st.dataframe(res.pushed, hide_index=True, width="stretch")
 st.subheader(t("by_area"))
 st.dataframe(res.by_area, hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: consolidation_by_area.csv",
-                   data=res.by_area.to_csv(index=False).encode("utf-8-sig"),
+                   data=csv_text(res.by_area).encode("utf-8-sig"),
                    file_name="consolidation_by_area.csv", mime="text/csv", key="cons_csv")

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.coverage import by_area, coverage, gaps
+from geo.csv_safe import csv_text
 from geo.export import map_bytes, static_map
 from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.network import SPEEDS_M_PER_MIN
@@ -91,5 +92,5 @@ if ss.get("cov_png"):
 st.subheader(t("by_area"))
 st.dataframe(table, hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: coverage_by_area.csv",
-                   data=table.to_csv(index=False).encode("utf-8-sig"),
+                   data=csv_text(table).encode("utf-8-sig"),
                    file_name="coverage_by_area.csv", mime="text/csv", key="cov_csv")

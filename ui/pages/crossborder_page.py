@@ -6,11 +6,11 @@ from typing import Any
 
 import folium
 import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.crossborder import crossborder, crossborder_inputs
+from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from layers.shelters import HAZARD_LABELS
@@ -72,5 +72,5 @@ st.dataframe(japanese_table(res.pairs), hide_index=True, width="stretch")
 st.subheader(t("vc_matrix"))
 st.dataframe(res.vc_matrix, width="stretch")
 st.download_button(f"{t('download')}: partners.csv",
-                   data=pd.DataFrame(res.partners).to_csv(index=False).encode("utf-8-sig"),
+                   data=csv_text(res.partners).encode("utf-8-sig"),
                    file_name="partners.csv", mime="text/csv", key="cb_csv")

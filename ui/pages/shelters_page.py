@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from geo.scenario import closed_roads_frame
@@ -86,5 +87,5 @@ st.subheader(t("shelter_table"))
 table = pd.DataFrame(res.shelters.drop(columns="geometry"))
 st.dataframe(japanese_table(table), hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: shelter_load_{hazard}.csv",
-                   data=table.to_csv(index=False).encode("utf-8-sig"),
+                   data=csv_text(table).encode("utf-8-sig"),
                    file_name=f"shelter_load_{hazard}.csv", mime="text/csv", key="sh_csv")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.csv_safe import csv_text
 from geo.export import map_bytes, static_map
 from geo.labels import japanese_table
 from geo.layer_export import geopackage_bytes
@@ -96,7 +97,7 @@ st.subheader(t("before_after"))
 st.dataframe(japanese_table(rec.before_after), hide_index=True, width="stretch")
 d1, d2, d3 = st.columns(3)
 d1.download_button(f"{t('download')}: recommended_sites.csv",
-                   data=pd.DataFrame(rec.sites.drop(columns="geometry")).to_csv(index=False)
+                   data=csv_text(rec.sites.drop(columns="geometry"))
                    .encode("utf-8-sig"), file_name="recommended_sites.csv", mime="text/csv",
                    key="site_csv")
 d2.download_button(f"{t('download')}: recommendation.gpkg",

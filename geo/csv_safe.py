@@ -1,0 +1,45 @@
+"""CSV text that a spreadsheet opens as data, never as a formula.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+read by Excel and LibreOffice as a formula (``=HYPERLINK(…)``, ``@SUM(…)``): a
+place named ``=cmd|' /C calc'!A0`` would run something on the planner's PC.
+Following the OWASP rule, such text cells get a leading apostrophe (shown as
+text, not stored in the value a spreadsheet computes with).  Numbers stay
+numbers: numeric columns are untouched, and so is text that is just a signed
+number (``-3``, ``+1.5``).  Every CSV the project writes goes through
+:func:`csv_text`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+__all__ = ["FORMULA_START", "csv_text", "neutralise"]
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise(value: object) -> object:
+    """The cell as a spreadsheet should show it: text starting a formula gets a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
+    if out.index.dtype == object:
+        out.index = out.index.map(neutralise)
+    return out
+
+
+def csv_text(frame: pd.DataFrame, *, index: bool = False) -> str:
+    """``frame.to_csv`` with every formula-starting text cell neutralised."""
+    return _safe(pd.DataFrame(frame)).to_csv(index=index)

@@ -64,12 +64,13 @@ def grid_units(net, n_units: int, rng, crs: str = "EPSG:6678"):  # type: ignore[
     side = int(np.ceil(np.sqrt(n_units)))
     cell = min(x1 - x0, y1 - y0) / side
     ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    cx = (x0 + ii.ravel() * cell)[:n_units]
-    cy = (y0 + jj.ravel() * cell)[:n_units]
+    ii, jj = ii.ravel()[:n_units], jj.ravel()[:n_units]
+    edge = np.arange(side + 1) * cell  # neighbours share their corners exactly, as mesh cells do
+    cx, cy = x0 + edge[ii], y0 + edge[jj]
     density = gpd.GeoDataFrame(
         {"unit_id": [f"U{i:06d}" for i in range(n_units)], "count": rng.integers(5, 60, n_units),
          "geography": "synthetic", "members": ""},
-        geometry=shapely.box(cx, cy, cx + cell, cy + cell), crs=crs).to_crs("EPSG:4326")
+        geometry=shapely.box(cx, cy, x0 + edge[ii + 1], y0 + edge[jj + 1]), crs=crs).to_crs("EPSG:4326")
     return density, cx + cell / 2, cy + cell / 2
 
 

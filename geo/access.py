@@ -70,6 +70,8 @@ DEFAULT_MAX_ACCESS = 500.0
 """Metres: a point farther than this from every road it may join is unreachable."""
 DEFAULT_JOIN_RADIUS = 150.0
 """Metres: the radius of the ``multi`` rule."""
+TOUCH = 1e-6
+"""Metres within which an access walk's end only touches a barrier."""
 
 
 @dataclass(frozen=True)
@@ -110,20 +112,24 @@ def crossing(net: Network, px: np.ndarray, py: np.ndarray, qx: np.ndarray, qy: n
              ) -> np.ndarray:
     """Whether each straight walk P→Q crosses a barrier of ``net`` (one bulk query).
 
-    Touching a barrier at an end is not crossing; an area that contains P does not
-    block (P leaves it).
+    Touching a barrier only at P or at Q is not crossing (a road along a river bank
+    is joined from the bank); an area that contains P does not block (P leaves it).
     """
     out = np.zeros(len(px), bool)
     index = barrier_index(net)
     if index is None or not len(px):
         return out
-    geoms, area, tree = index
     links = shapely.linestrings(np.stack([np.column_stack([px, py]), np.column_stack([qx, qy])],
                                          axis=1))
-    li, bi = tree.query(links, predicate="crosses")
-    if len(li):
-        inside = area[bi] & shapely.contains_xy(geoms[bi], px[li], py[li])
-        out[li[~inside]] = True
+    li, bi = index.tree.query(links, predicate="intersects")
+    if not len(li):
+        return out
+    piece = index.pieces[bi]
+    at_end = (shapely.distance(shapely.points(px[li], py[li]), piece) <= TOUCH) | \
+        (shapely.distance(shapely.points(qx[li], qy[li]), piece) <= TOUCH)
+    owner = index.owner[bi]
+    inside = index.area[owner] & shapely.contains_xy(index.geoms[owner], px[li], py[li])
+    out[li[~at_end & ~inside]] = True
     return out
 
 

@@ -103,11 +103,10 @@ def _own_side(net: Network, area: shapely.Geometry, line: shapely.Geometry) -> s
     index = barrier_index(net)
     if index is None or area.is_empty:
         return area
-    geoms, _is_area, tree = index
-    near = tree.query(area, predicate="intersects")
+    near = np.unique(index.owner[index.tree.query(area, predicate="intersects")])
     if not len(near):
         return area
-    cut = shapely.union_all(shapely.buffer(geoms[near], 0.05))
+    cut = shapely.union_all(shapely.buffer(index.geoms[near], 0.05))
     parts = shapely.get_parts(shapely.difference(area, cut))
     keep = parts[shapely.dwithin(parts, line, 0.2)] if len(parts) else parts
     return shapely.union_all(keep) if len(keep) else shapely.Polygon()

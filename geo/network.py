@@ -658,8 +658,7 @@ def within_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray, radius: fl
 
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
     weakref.WeakKeyDictionary())
-_BARRIER_TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, np.ndarray, shapely.STRtree]] = (
-    weakref.WeakKeyDictionary())
+_BARRIER_TREES: weakref.WeakKeyDictionary[Network, BarrierIndex] = weakref.WeakKeyDictionary()
 
 
 def segment_lines(net: Network) -> np.ndarray:
@@ -681,8 +680,25 @@ def segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
     return hit
 
 
-def barrier_index(net: Network) -> tuple[np.ndarray, np.ndarray, shapely.STRtree] | None:
-    """The barriers (geometries, whether each is an area, STRtree), or None without any."""
+@dataclass(frozen=True)
+class BarrierIndex:
+    """Barriers cut into straight pieces for fast crossing tests.
+
+    ``pieces`` are 2-point lines (every edge of every barrier line and area
+    boundary), ``owner`` the barrier each came from, ``geoms`` the barriers
+    themselves and ``area`` whether each is a polygon; ``tree`` indexes the pieces
+    (tight boxes: a long river does not make every walk a candidate).
+    """
+
+    geoms: np.ndarray
+    area: np.ndarray
+    pieces: np.ndarray
+    owner: np.ndarray
+    tree: shapely.STRtree
+
+
+def barrier_index(net: Network) -> BarrierIndex | None:
+    """The network's barriers indexed piece by piece, or None without any."""
     if net.n_barriers == 0:
         return None
     with _LOCK:
@@ -690,7 +706,14 @@ def barrier_index(net: Network) -> tuple[np.ndarray, np.ndarray, shapely.STRtree
     if hit is None:
         geoms = barrier_geometries(net)
         area = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
-        hit = (geoms, area, shapely.STRtree(geoms))
+        lines = np.where(area, shapely.boundary(geoms), geoms)
+        parts, part_of = shapely.get_parts(lines, return_index=True)
+        coords, which = shapely.get_coordinates(parts, return_index=True)
+        nxt = np.r_[which[1:] == which[:-1], False]
+        start = np.flatnonzero(nxt)
+        pieces = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
+        hit = BarrierIndex(geoms=geoms, area=area, pieces=pieces, owner=part_of[which[start]],
+                           tree=shapely.STRtree(pieces))
         with _LOCK:
             hit = _BARRIER_TREES.setdefault(net, hit)
     return hit

@@ -81,10 +81,8 @@ def test_shallow_factor_slows_rank_one_and_closes_deeper(demo_region, demo_net):
 
 
 def test_every_network_search_works_on_the_scenario_graph(demo_region, demo_net, flood):
-    from geo.network import catchments, k_nearest, od_matrix
-
     from geo.access import joinable
-    from geo.network import Snap
+    from geo.network import Snap, catchments, k_nearest, od_matrix
 
     pts = demo_region.layers["places"].to_crs(demo_net.crs)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()

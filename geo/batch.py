@@ -31,6 +31,7 @@ import dataclasses
 import functools
 import json
 import logging
+import math
 import time
 import tomllib
 from collections.abc import Callable, Sequence
@@ -56,6 +57,7 @@ from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 from layers.hazards import hazard_key
+from layers.readers import require_file
 
 __all__ = ["BatchConfig", "PartitionSpec", "partition_units", "prepare_inputs", "read_batch",
            "run_batch", "subnetwork", "whole_region_units"]
@@ -113,6 +115,7 @@ def read_batch(path: str | Path) -> BatchConfig:
     if not path.is_file():
         raise LayerError("バッチの設定ファイルが見つかりません。", file=path,
                          fix="REGIONS.toml のパスを確かめてください。")
+    require_file(path)
     try:
         doc = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -135,7 +138,8 @@ def read_batch(path: str | Path) -> BatchConfig:
                          column="batch.municipalities", fix='例: municipalities = ["05201", "05202"]')
     def positive(key: str, default: float) -> float:
         value = b.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                or value <= 0:
             raise LayerError(f"{key} は正の数にしてください。", file=path, column=f"batch.{key}",
                              fix=f"例: {key} = {default:g}")
         return float(value)

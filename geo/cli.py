@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.cli_args import guard_output, number, region_inputs
 from geo.csv_safe import csv_text
 from layers.errors import LayerError
 
@@ -585,6 +586,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_OK if not result.failed else EXIT_INPUT
 
 
+def _force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="出力先が既にあれば置き換える（書き終わってから）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tomoni",
@@ -609,11 +614,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("map", help="地図画像（PNG/SVG/PDF）またはオフラインで開ける HTML 地図を書き出す")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力ファイル（拡張子で形式: .png .svg .pdf .html）")
+    _force(p)
     p.add_argument("--layers", help="描くレイヤー（カンマ区切り、例: shelters,boundaries）")
     p.add_argument("--title", help="地図のタイトル（既定: 地域名）")
     p.add_argument("--paper", default="A4-landscape",
                    help="用紙: A4-landscape / A4-portrait / A3-landscape / A3-portrait")
-    p.add_argument("--dpi", type=int, default=300, help="PNG の解像度（既定 300）")
+    p.add_argument("--dpi", type=number(72, 1200, integer=True), default=300,
+                   help="PNG の解像度（72〜1200、既定 300）")
     p.add_argument("--hazard", default="flood", help="避難所を色分けする災害（既定 flood）")
     p.set_defaults(func=cmd_map)
 
@@ -621,9 +628,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="要配慮者の名簿を、個人を特定できない密度（k人以上の単位）に集計する")
     p.add_argument("records", help="名簿（CSV、緯度・経度の列）またはメッシュ別人数・e-Stat メッシュ統計")
     p.add_argument("--out", required=True, help="出力（.gpkg / .geojson / .csv）")
+    _force(p)
     p.add_argument("--mesh", type=int, default=500, choices=[1000, 500, 250],
                    help="メッシュの大きさ（m、既定 500）")
-    p.add_argument("--k", type=int, default=5, help="公開する単位の最小人数（既定 5、3 以上）")
+    p.add_argument("--k", type=number(3, 1000, integer=True), default=5,
+                   help="公開する単位の最小人数（既定 5、3 以上）")
     p.add_argument("--by", choices=["neighbourhoods", "school_districts", "boundaries"],
                    help="メッシュの代わりに地域設定の区域（自治会・校区・市町村）で集計")
     p.add_argument("--region", help="地域設定（区域外の記録を除く・--by の区域）")
@@ -636,13 +645,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--facilities", default="places", choices=["places", "shelters", "vc_sites"],
                    help="施設のレイヤー（既定 places＝居場所）")
-    p.add_argument("--max-distance", type=float, default=500.0, help="徒歩圏のしきい値 m（既定 500）")
+    p.add_argument("--max-distance", type=number(0, 100_000, above=True), default=500.0,
+                   help="徒歩圏のしきい値 m（既定 500）")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.add_argument("--straight-line", action="store_true",
                    help="道路を使わず直線距離×迂回率で推定する")
     p.add_argument("--access", default="nearest", choices=["nearest", "multi"],
                    help="道路への出方: nearest＝いちばん近い道路（既定）、multi＝半径内のどの道路からでも")
-    p.add_argument("--join-radius", type=float, default=150.0,
+    p.add_argument("--join-radius", type=number(0, 5_000, above=True), default=150.0,
                    help="--access multi の半径 m（既定 150）")
     p.set_defaults(func=cmd_coverage)
 
@@ -650,9 +661,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--before", required=True, help="再編前の時点（校区レイヤーの periods、例 before）")
     p.add_argument("--after", required=True, help="再編後の時点（例 after）")
-    p.add_argument("--threshold", type=float, default=4000.0,
+    p.add_argument("--threshold", type=number(0, 100_000, above=True), default=4000.0,
                    help="通学距離のしきい値 m（既定 4000、小学校の目安）")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.set_defaults(func=cmd_consolidation)
 
     p = sub.add_parser("shelters", help="災害ごとに使える避難所へ要配慮者を割り当て、収容人数と比べる")
@@ -660,8 +672,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hazard", required=True,
                    help="災害の種類（flood / landslide / tsunami … または 洪水 など）")
     p.add_argument("--out", required=True, help="出力フォルダ")
-    p.add_argument("--catchment", type=float, default=2000.0, help="2SFCA の圏域 m（既定 2000）")
-    p.add_argument("--shallow-factor", type=float,
+    _force(p)
+    p.add_argument("--catchment", type=number(0, 100_000, above=True), default=2000.0,
+                   help="2SFCA の圏域 m（既定 2000）")
+    p.add_argument("--shallow-factor", type=number(1, 100),
                    help="浸水深ランク1の道路を通行止めにせず、距離をこの倍数で数える（例 2）")
     p.set_defaults(func=cmd_shelters)
 
@@ -675,16 +689,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hazard", help="災害の種類（指定すると通行止めを避けたルートも求める）")
     p.add_argument("--profile", default="walk", choices=["walk", "elderly", "drive"],
                    help="移動の手段（既定 walk。drive は地域設定の車道ネットワーク）")
-    p.add_argument("--shallow-factor", type=float, help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
+    p.add_argument("--shallow-factor", type=number(1, 100),
+                   help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.set_defaults(func=cmd_route)
 
     p = sub.add_parser("vc-plan", help="災害VCの候補地を順位付けし、市町村ごとの開設場所と担当区域を決める")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--hazard", required=True, help="災害の種類")
-    p.add_argument("--p", type=int, help="p-median で選ぶ候補地の数（既定: 市町村の数）")
-    p.add_argument("--shallow-factor", type=float, help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
+    p.add_argument("--p", type=number(1, 1000, integer=True),
+                   help="p-median で選ぶ候補地の数（既定: 市町村の数）")
+    p.add_argument("--shallow-factor", type=number(1, 100),
+                   help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.set_defaults(func=cmd_vc_plan)
 
     p = sub.add_parser("crossborder", help="市町村境を越えた方が近い要配慮者と、広域連携の相手を求める")
@@ -692,6 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hazard", help="災害の種類（指定するとその災害で使える避難所・道路で計算）")
     p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.set_defaults(func=cmd_crossborder)
 
     p = sub.add_parser("recommend", help="新しい居場所をどこに開くとよいか（最大被覆問題、既存の場所は残す）")
@@ -701,35 +721,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", required=True,
                    help="候補地: ファイル（CSV/GeoJSON…）か places / shelters / vc_sites / "
                    "closed_schools（再編で閉じる学校）/ gap_nodes（空白地帯の道路ノード）/ gap_units")
-    p.add_argument("--p", type=int, default=3, help="新しく開く数（既定 3）")
-    p.add_argument("--max-distance", type=float, default=500.0, help="徒歩圏のしきい値 m（既定 500）")
+    p.add_argument("--p", type=number(1, 10_000, integer=True), default=3, help="新しく開く数（既定 3）")
+    p.add_argument("--max-distance", type=number(0, 100_000, above=True), default=500.0,
+                   help="徒歩圏のしきい値 m（既定 500）")
     p.add_argument("--capacity", help="候補地の容量の列（指定すると容量つきのモデル）")
-    p.add_argument("--target", type=float,
+    p.add_argument("--target", type=number(0, 1, above=True),
                    help="目標カバー率（0〜1）。指定すると、届くまでに必要な最少の数を求める")
     p.add_argument("--outside-hazard", help="この災害の区域の外の候補地だけを使う（例 flood）")
-    p.add_argument("--curve-to", type=int, help="効果の曲線を何か所まで求めるか（既定 --p）")
-    p.add_argument("--time-limit", type=float, default=30.0, help="最適化の時間の上限 秒（既定 30）")
+    p.add_argument("--curve-to", type=number(1, 10_000, integer=True),
+                   help="効果の曲線を何か所まで求めるか（既定 --p）")
+    p.add_argument("--time-limit", type=number(0, 3600, above=True), default=30.0,
+                   help="最適化の時間の上限 秒（既定 30）")
     p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser("report", help="地域の分析レポート（A4 の PDF と HTML）と自治会・校区別シートを作る")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.add_argument("--format", default="pdf,html", help="pdf,html（既定）/ pdf / html")
     p.add_argument("--hazard", default="flood", help="避難所と災害VCの章の災害（既定 flood）")
     p.add_argument("--sheets", choices=["neighbourhoods", "school_districts"],
                    help="1 区域 1 ページのシートも作る（自治会・校区）")
-    p.add_argument("--recommend", type=int, help="新しい居場所の提案を p か所分入れる")
+    p.add_argument("--recommend", type=number(1, 1000, integer=True),
+                   help="新しい居場所の提案を p か所分入れる")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("export", help="入力（匿名化済みのみ）と結果のすべてのレイヤー・表を書き出す")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
     p.add_argument("--hazard", default="flood", help="災害シナリオ（既定 flood）")
     p.add_argument("--cp932", action="store_true", help="古い Excel 向けに Shift_JIS の CSV も書く")
     p.add_argument("--parquet", action="store_true", help="GeoParquet も書く（分析者向け）")
-    p.add_argument("--recommend", type=int, help="新しい居場所の提案も p か所分入れる")
+    p.add_argument("--recommend", type=number(1, 1000, integer=True),
+                   help="新しい居場所の提案も p か所分入れる")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("batch", help="多くの市町村をまとめて計算する（市町村ごとに分割、Dask で並列）")
@@ -737,20 +765,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="出力フォルダ（再実行すると終わった市町村は飛ばす）")
     p.add_argument("--scheduler",
                    help="既存の Dask スケジューラ（例 tcp://10.0.0.5:8786）。既定: この機械で起動")
-    p.add_argument("--workers", type=int, default=2, help="この機械で起動するワーカーの数（既定 2）")
+    p.add_argument("--workers", type=number(1, 64, integer=True), default=2,
+                   help="この機械で起動するワーカーの数（既定 2）")
     p.set_defaults(func=cmd_batch)
     return parser
 
 
+def _guard(args: argparse.Namespace) -> None:
+    """Refuse an output that would overwrite an input or an existing output (see geo.cli_args)."""
+    if getattr(args, "force", None) is None or args.command == "demo":
+        return
+    inputs: list[Path] = []
+    for name in ("region", "regions"):
+        if getattr(args, name, None):
+            inputs += region_inputs(getattr(args, name)) if name == "region" else [Path(args.regions)]
+    if getattr(args, "records", None):
+        inputs.append(Path(args.records))
+    guard_output(args.out, inputs, force=args.force)
+
+
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
+        _guard(args)
         return func(args)
     except LayerError as err:
         print(f"エラー: {err.message}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("中断しました。", file=sys.stderr)
+        print("中断しました。書きかけの出力は残していません。", file=sys.stderr)
         return 130
+    except PermissionError as err:
+        print(f"エラー: 書き込む権限がありません: {err.filename or ''}\n"
+              "  対処: 書き込めるフォルダを --out に指定してください。", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:
         if args.debug:
             raise

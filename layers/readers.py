@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Sequence
@@ -72,8 +74,19 @@ X_NAMES = ("x", "X", "x座標", "X座標")
 Y_NAMES = ("y", "Y", "y座標", "Y座標")
 
 
+MAX_FILE_BYTES = int(os.environ.get("TOMONI_MAX_FILE_MB", "4096")) * 1024 * 1024
+"""Largest input file read (4 GiB by default, ``TOMONI_MAX_FILE_MB``)."""
+MAX_UNZIPPED_BYTES = int(os.environ.get("TOMONI_MAX_UNZIPPED_MB", "2048")) * 1024 * 1024
+"""Largest total a zip may expand to (2 GiB by default, ``TOMONI_MAX_UNZIPPED_MB``)."""
+MAX_ZIP_RATIO = 200
+"""A zip whose contents are this many times larger than itself is refused (a zip bomb)."""
+MAX_COLUMNS = 2000
+MAX_ROWS = 20_000_000
+
+
 def require_file(path: Path) -> None:
-    """Refuse a missing path with a clear message."""
+    """Refuse a missing path, a folder, anything but a regular file (a device such as
+    ``/dev/zero``, a named pipe) and a file over :data:`MAX_FILE_BYTES`, with a clear message."""
     if not path.exists():
         raise LayerError(
             "ファイルが見つかりません。",
@@ -85,6 +98,19 @@ def require_file(path: Path) -> None:
             "ファイルではなくフォルダが指定されています。",
             file=path,
             fix="フォルダの中のファイル名まで指定してください（複数なら path = [\"a.csv\", \"b.csv\"]）。",
+        )
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise LayerError(
+            "通常のファイルではありません（デバイスや名前付きパイプなどは読めません）。",
+            file=path,
+            fix="データの入ったファイル（CSV、GeoJSON、zip など）を指定してください。",
+        )
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise LayerError(
+            f"ファイルが大きすぎます（{path.stat().st_size / 2**20:,.0f} MB、"
+            f"上限 {MAX_FILE_BYTES / 2**20:,.0f} MB）。",
+            file=path,
+            fix="範囲（市町村など）を絞ったファイルにするか、TOMONI_MAX_FILE_MB で上限を変えてください。",
         )
 
 
@@ -220,6 +246,11 @@ def parse_table(
             "ファイルが空です（見出し行もありません）。", file=path, row=1, column="見出し行",
             fix="見出し行とデータ行のあるファイルを指定してください。",
         )
+    if raw.count(b"\n") > MAX_ROWS:
+        raise LayerError(
+            f"行が多すぎます（上限 {MAX_ROWS:,} 行）。", file=path,
+            fix="市町村ごとなど、ファイルを分けてください。",
+        )
     text = decode_text(raw, file=path, encoding=encoding)
     if sep is None:
         first = text.splitlines()[0] if text else ""
@@ -242,6 +273,11 @@ def parse_table(
             row=line,
             fix="その行の区切り文字（カンマ）や引用符を確認してください。",
         ) from None
+    if len(df.columns) > MAX_COLUMNS:
+        raise LayerError(
+            f"列が多すぎます（{len(df.columns):,} 列、上限 {MAX_COLUMNS:,} 列）。", file=path, row=1,
+            fix="必要な列だけを残したファイルにしてください。",
+        )
     df.columns = [unicodedata.normalize("NFKC", str(c)).strip() for c in df.columns]
     labels: list[str] = []
     if header_rows == 2:
@@ -520,7 +556,17 @@ def _is_plain_json_list(path: Path) -> bool:
 def _zip_target(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = zf.namelist()
+            infos = zf.infolist()
+            names = [i.filename for i in infos]
+            unzipped = sum(i.file_size for i in infos)
+            packed = max(path.stat().st_size, 1)
+            if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_ZIP_RATIO * max(packed, 1 << 20):
+                raise LayerError(
+                    f"zip を展開すると大きすぎます（{unzipped / 2**20:,.0f} MB）。",
+                    file=path,
+                    fix="中身を確かめてください。正しいデータなら展開したファイルを直接指定するか、"
+                    "TOMONI_MAX_UNZIPPED_MB で上限を変えてください。",
+                )
             bad = zf.testzip()
     except (zipfile.BadZipFile, OSError) as exc:
         raise LayerError(
@@ -538,6 +584,14 @@ def _zip_target(path: Path) -> str:
     others = sorted(
         n for n in names if n.lower().endswith((".geojson", ".gpkg")) and not n.startswith("__")
     )
+    if len(shps) + len(others) > 1:
+        listed = "、".join(Path(n).name for n in [*shps, *others][:5])
+        raise LayerError(
+            f"zip の中に地理データが {len(shps) + len(others)} つあります（{listed}）。"
+            "どれを読むか決められません。",
+            file=path,
+            fix="1つのデータだけを入れた zip にするか、展開して読みたい .shp を直接指定してください。",
+        )
     if shps:
         shp = shps[0]
         stem = shp[:-4]
@@ -571,7 +625,8 @@ def _zip_needs_cp932(path: Path) -> bool:
         dbfs = [n for n in names if n.lower() == (stem + ".dbf").lower()]
         if not dbfs:
             return False
-        raw = zf.read(dbfs[0])
+        with zf.open(dbfs[0]) as f:
+            raw = f.read(1 << 20)  # the header and the first records tell the encoding
     return dbf_needs_cp932(raw)
 
 

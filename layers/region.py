@@ -27,6 +27,7 @@ from __future__ import annotations
 import glob
 import inspect
 import logging
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -45,6 +46,7 @@ from layers.errors import LayerError
 from layers.hazards import load_hazards
 from layers.neighbourhoods import load_neighbourhoods
 from layers.places import load_places
+from layers.readers import require_file
 from layers.roads import graph_summary, load_roads
 from layers.school_districts import load_school_districts
 from layers.shelters import load_shelters
@@ -311,6 +313,7 @@ def read_config(path: str | Path) -> RegionConfig:
                 file=toml, fix="TOML ファイルのパスを指定してください。",
             )
         toml = cand[0]
+    require_file(toml)  # a regular file of sane size (never a device or a pipe)
     raw_bytes = toml.read_bytes()
     try:
         text = raw_bytes.decode("utf-8-sig")
@@ -338,6 +341,17 @@ def read_config(path: str | Path) -> RegionConfig:
     for k in data:
         if k not in ("region", "layers", "roads", "analysis"):
             warnings.append(f"不明な見出し [{k}] は無視しました。")
+    for opt, want, example in (("name", str, 'name = "湖東地域"'), ("fictional", bool, "fictional = false"),
+                               ("crs", str, 'crs = "EPSG:6678"')):
+        if opt in region and not isinstance(region[opt], want):
+            raise LayerError(f"[region] の {opt} の値の種類が違います。", file=toml,
+                             row=_line_of(text, rf"^\s*{opt}\s*="), column=f"region.{opt}",
+                             fix=f"例: {example}")
+    attribution_raw = region.get("attribution", [])
+    if not (isinstance(attribution_raw, str) or (isinstance(attribution_raw, list)
+                                                 and all(isinstance(a, str) for a in attribution_raw))):
+        raise LayerError("[region] の attribution は文字列か文字列の一覧にしてください。", file=toml,
+                         column="region.attribution", fix='例: attribution = ["出典：…"]')
     name = str(region.get("name") or toml.stem)
     crs = region.get("crs")
     if crs is not None:
@@ -372,6 +386,8 @@ def read_config(path: str | Path) -> RegionConfig:
             if opt not in accepted:
                 warnings.append(f"[layers.{key}] の不明なキー {opt} は無視しました。")
                 continue
+            _check_option(key, opt, value, inspect.signature(_LOADERS[key]).parameters[opt],
+                          toml=toml, line=_key_line(text, line, opt))
             options[opt] = value
         layers[key] = LayerSpec(
             key=key,
@@ -415,6 +431,32 @@ def read_config(path: str | Path) -> RegionConfig:
         attribution=tuple(str(a) for a in attribution),
         warnings=tuple(warnings),
     )
+
+
+def _check_option(key: str, opt: str, value: Any, param: inspect.Parameter, *, toml: Path,
+                  line: int | None) -> None:
+    """A ``[layers.KEY]`` option must have the type its loader takes (``k = "five"``,
+    ``k = 5.5``, ``mesh = nan`` are errors, not silently converted)."""
+    ann = str(param.annotation)
+    default = param.default
+    ok = True
+    if ann.startswith("bool") or isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif ann.startswith("int") and "str" not in ann and "float" not in ann:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif ann.startswith("float") and "str" not in ann:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    elif ann.startswith("str") and "Sequence" not in ann and "list" not in ann:
+        ok = isinstance(value, str)
+    elif "Sequence[str]" in ann or "list[str]" in ann:
+        ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    if not ok:
+        want = ("true / false" if "bool" in ann else "整数" if ann.startswith("int") else
+                "数" if ann.startswith("float") else "文字列（\"…\"）")
+        raise LayerError(f"[layers.{key}] の {opt} の値の種類が違います（{want}にしてください）。",
+                         file=toml, row=line, column=f"layers.{key}.{opt}",
+                         fix=f"例: {opt} = {default!r}" if default not in (None, inspect.Parameter.empty)
+                         else f"{opt} の値を確かめてください。")
 
 
 ProgressFn = Callable[[str, float], None]

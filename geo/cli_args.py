@@ -1,0 +1,87 @@
+"""What the ``tomoni`` command accepts: checked numbers and safe output paths.
+
+* Numeric options are parsed by :func:`number`: a value that is not a finite
+  number in its range (``--dpi 0``, ``--max-distance nan``, ``--p 1000000``) is an
+  argparse error — exit 2 with the option named, before anything runs.
+* :func:`guard_output` refuses an output path that is one of the run's inputs,
+  lies inside one, or holds one (``tomoni anonymize REG.csv --out REG.csv``,
+  ``--out`` naming a region's layer file or folder), and an output that already
+  exists unless ``--force`` is given; outputs are then written atomically, so an
+  existing one is only ever replaced by a complete new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from layers.errors import LayerError
+
+__all__ = ["guard_output", "number", "region_inputs"]
+
+
+def number(low: float | None = None, high: float | None = None, *, integer: bool = False,
+           above: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number within [low, high] (``above``: strictly > low)."""
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{'整数' if integer else '数'}を指定してください（{text!r} は使えません）") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError("有限の数を指定してください（nan や inf は使えません）")
+        too_low = low is not None and (value <= low if above else value < low)
+        if too_low or (high is not None and value > high):
+            lo = "" if low is None else (f"{low:g} より大きく" if above else f"{low:g} 以上")
+            hi = "" if high is None else f"{high:g} 以下"
+            raise argparse.ArgumentTypeError(f"{lo}{'、' if lo and hi else ''}{hi}の値にしてください")
+        return value
+    parse.__name__ = "整数" if integer else "数"
+    return parse
+
+
+def region_inputs(region_toml: str | Path) -> list[Path]:
+    """The files a region reads: its TOML, every layer file and the road files."""
+    from layers.region import read_config
+
+    config = read_config(region_toml)
+    paths = [config.path]
+    for spec in config.layers.values():
+        paths.extend(spec.paths)
+    if config.roads is not None:
+        paths.append(config.roads.path)
+        if config.roads.drive is not None:
+            paths.append(config.roads.drive)
+    return paths
+
+
+def _within(child: Path, parent: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def guard_output(out: str | Path, inputs: Iterable[str | Path], *, force: bool,
+                 option: str = "--out") -> Path:
+    """Check an output path against the run's inputs and what already exists (see module doc)."""
+    target = Path(out).expanduser().resolve()
+    for raw in inputs:
+        src = Path(raw).expanduser().resolve()
+        if _within(target, src):
+            raise LayerError("出力先が入力と同じか、入力の中にあります。入力を上書きしてしまいます。",
+                             file=raw, column=option,
+                             fix="別の出力先（新しいフォルダやファイル名）を指定してください。")
+        if src.is_file() and _within(src, target) and src != target:
+            raise LayerError("出力フォルダの中に入力ファイルがあります。入力を上書きするおそれがあります。",
+                             file=raw, column=option,
+                             fix="入力のないフォルダ（例: 結果用の新しいフォルダ）を指定してください。")
+    exists = target.is_file() or (target.is_dir() and any(target.iterdir()))
+    if exists and not force:
+        raise LayerError("出力先が既にあります。", file=target, column=option,
+                         fix="置き換えてよければ --force を付けてください（書き終わってから置き換えます）。"
+                         "または別の出力先を指定してください。")
+    if target.exists() and not (target.is_file() or target.is_dir()):
+        raise LayerError("出力先が通常のファイルやフォルダではありません。", file=target, column=option,
+                         fix="通常のファイル名かフォルダを指定してください。")
+    return target

@@ -455,7 +455,7 @@ def _client(scheduler: str | None, workers: int) -> Any:
         try:
             return Client(scheduler, timeout="10s")
         except OSError:
-            raise LayerError("Dask のスケジューラに接続できません。", column="--scheduler",
+            raise LayerError("Dask のスケジューラに接続できません。", column="scheduler",
                              fix="アドレス（例 tcp://10.0.0.5:8786）と、スケジューラが起動しているかを"
                              "確かめてください。") from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

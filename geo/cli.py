@@ -250,7 +250,10 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
                               encoding=args.encoding)
     write_density(density, args.out)
     s = density.attrs.get("summary", {})
+    if s.get("coordinates_swapped"):
+        log.warning("名簿の緯度と経度の列が逆だったため、入れ替えて読みました。")
     print(json.dumps({
+        **({"coordinates_swapped": True} if s.get("coordinates_swapped") else {}),
         "records_read": s.get("records_read"), "in_region": s.get("in_region"),
         "outside_region": s.get("outside_region"), "unlocated": s.get("unlocated"),
         "units_published": s.get("units_published"), "units_merged": s.get("units_merged"),
@@ -784,12 +787,23 @@ def _guard(args: argparse.Namespace) -> None:
     guard_output(args.out, inputs, force=args.force)
 
 
+def _as_options(err: LayerError, args: argparse.Namespace) -> LayerError:
+    """Engine errors name parameters (``max_distance``); on the command line they are options."""
+    if not err.column or err.file is not None:
+        return err
+    names = [c.strip() for c in err.column.split("/")]
+    if not all(hasattr(args, n) for n in names):
+        return err
+    err.column = " / ".join("--" + n.replace("_", "-") for n in names)
+    return err
+
+
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         _guard(args)
         return func(args)
     except LayerError as err:
-        print(f"エラー: {err.message}", file=sys.stderr)
+        print(f"エラー: {_as_options(err, args).message}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("中断しました。書きかけの出力は残していません。", file=sys.stderr)

@@ -95,7 +95,7 @@ def consolidation(
         if p not in periods:
             raise LayerError(
                 f"校区レイヤーに時点「{p}」がありません。", layer="school_districts",
-                column="--before / --after",
+                column="before / after",
                 fix=f"次のいずれかを指定してください: {', '.join(periods)}（地域設定の periods）",
             )
     units = demand_units(density, crs=crs)

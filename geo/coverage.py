@@ -221,10 +221,10 @@ def coverage(
         ``method`` (``network`` or ``estimate``).
     """
     if max_distance <= 0:
-        raise LayerError("距離のしきい値は正の数にしてください。", column="--max-distance",
+        raise LayerError("距離のしきい値は正の数にしてください。", column="max_distance",
                          fix="例: --max-distance 500")
     if facilities is None or not len(facilities):
-        raise LayerError(f"施設のレイヤー {facility_layer} が空です。", column="--facilities",
+        raise LayerError(f"施設のレイヤー {facility_layer} が空です。", column="facilities",
                          fix="地域設定に施設のレイヤー（places など）を追加してください。")
     units = demand_units(density, crs=crs)
     fac = facilities.to_crs(crs)

@@ -88,7 +88,7 @@ def paper_size(paper: str) -> tuple[float, float]:
     if name.upper() not in PAPERS or orient.lower() not in ("", "portrait", "landscape"):
         raise LayerError(
             "用紙の指定が分かりません。",
-            column="--paper",
+            column="paper",
             fix="A4-landscape、A4-portrait、A3-landscape、A3-portrait のいずれかを指定してください。",
         )
     short, long_ = PAPERS[name.upper()]
@@ -194,7 +194,7 @@ def static_map(
     if not frames and choropleth is None and not overlays:
         raise LayerError(
             "地図に描くレイヤーがありません。",
-            column="--layers",
+            column="layers",
             fix="--layers に読み込まれているレイヤー名（例: shelters,boundaries）を指定してください。",
         )
     width, height = paper_size(paper)
@@ -356,7 +356,7 @@ def save_map(fig: Figure, out: str | Path, *, dpi: int = 300, fmt: str | None = 
         raise LayerError(
             "地図画像の形式が分かりません。",
             file=out,
-            column="--out",
+            column="out",
             fix="出力ファイルの拡張子を .png、.svg、.pdf（対話型なら .html）にしてください。",
         )
     with plt.rc_context(_rc()), atomic_path(out) as tmp:

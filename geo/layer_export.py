@@ -119,5 +119,5 @@ def write_density(density: gpd.GeoDataFrame, out: str | Path) -> Path:
     if ext == ".csv":
         atomic_write_text(out, csv_text(pd.DataFrame(density[cols])), encoding="utf-8-sig")
         return out
-    raise LayerError("出力形式が分かりません。", file=out, column="--out",
+    raise LayerError("出力形式が分かりません。", file=out, column="out",
                      fix="拡張子を .gpkg、.geojson、.csv のいずれかにしてください。")

@@ -111,6 +111,10 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
     areas: dict[str, Any] = {k: lay[k] for k in ("neighbourhoods", "school_districts", "boundaries")
                              if k in lay}
     dens = lay.get("vulnerable")
+    if dens is not None and not len(dens):
+        dens = None  # fewer than k people in the whole region: nothing was published
+        res.notes.append("要配慮者の公開できる単位がない（地域全体で k 人未満）ため、"
+                         "要配慮者を使う分析はしていません。")
     step(0.1, "カバー率と空白地帯")
     if dens is not None and "places" in lay:
         res.coverage = coverage(dens, lay["places"], crs=region.crs, network=net)

@@ -368,7 +368,7 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
         from layers.errors import LayerError
 
         raise LayerError(f"この地域には {LAYER_LABELS.get(layer, layer)} のレイヤーがありません。",
-                         column="--sheets", fix="neighbourhoods か school_districts を指定してください。")
+                         column="sheets", fix="neighbourhoods か school_districts を指定してください。")
     areas = lay[layer]
     if layer == "school_districts" and "period" in areas:
         areas = areas[areas["period"].astype(str) == current_period(areas)]

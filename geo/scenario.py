@@ -51,7 +51,7 @@ def parse_hazard(value: str) -> str:
     key = hazard_key(value)
     if key is None:
         raise LayerError(
-            "災害の種類が分かりません。", column="--hazard",
+            "災害の種類が分かりません。", column="hazard",
             fix=f"次のいずれかを指定してください: {', '.join(HAZARDS)}（洪水・土砂災害・津波 なども可）")
     return key
 
@@ -108,7 +108,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
     closed = np.zeros(nseg, bool)
     slowed = np.zeros(nseg, bool)
     if shallow_factor is not None and shallow_factor < 1:
-        raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="--shallow-factor",
+        raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="shallow_factor",
                          fix="例: 2（半分の速さで歩く）")
     if len(zones):
         _lines, tree = segment_tree(net)

@@ -151,7 +151,7 @@ def shelter_load(
         ``capacity_note``, ``welfare``, ``welfare_available``, ``welfare_demand``.
     """
     if catchment <= 0:
-        raise LayerError("2SFCA の圏域（m）は正の数にしてください。", column="--catchment",
+        raise LayerError("2SFCA の圏域（m）は正の数にしてください。", column="catchment",
                          fix="例: 2000")
     if scenario.shelter_status is None or len(scenario.shelter_status) != len(shelters):
         raise ValueError("the scenario was built without these shelters")

@@ -390,7 +390,7 @@ def solve_min_sites(a: csr_array, w: np.ndarray, target: float, *, time_limit: f
         return Solution(chosen=[], objective=0.0, gap=0.0, method="trivial")
     reach = float(w[np.asarray(a.sum(axis=1)).ravel() > 0].sum())
     if reach + 1e-9 < target:
-        raise LayerError("候補地をすべて開いても目標のカバー率に届きません。", column="--target",
+        raise LayerError("候補地をすべて開いても目標のカバー率に届きません。", column="target",
                          fix=f"目標を下げるか候補地を増やしてください"
                          f"（最大で {reach:.0f} 人を新たにカバー）。")
     coo = a.tocoo()
@@ -450,14 +450,17 @@ def recommend(
     (default ``p``) sets how far the marginal gain curve goes.
     """
     if p < 1 and target is None:
-        raise LayerError("p（新しく開く数）は 1 以上にしてください。", column="--p", fix="例: --p 3")
+        raise LayerError("p（新しく開く数）は 1 以上にしてください。", column="p", fix="例: 3")
     if candidates is None or not len(candidates):
-        raise LayerError("候補地がありません。", column="--candidates",
+        raise LayerError("候補地がありません。", column="candidates",
                          fix="候補地のファイルかレイヤー（places, shelters, closed_schools, gap_nodes など）"
                          "を指定してください。")
-    if max_distance <= 0:
-        raise LayerError("距離のしきい値は正の数にしてください。", column="--max-distance",
-                         fix="例: --max-distance 500")
+    if not (np.isfinite(max_distance) and max_distance > 0):
+        raise LayerError("距離のしきい値は正の数にしてください。", column="max_distance",
+                         fix="例: 500")
+    if target is None and p > len(candidates):
+        raise LayerError(f"新しく開く数 p（{p}）が候補地の数（{len(candidates)}）より多いです。",
+                         column="p", fix=f"p を {len(candidates)} 以下にするか、候補地を増やしてください。")
     notes: list[str] = []
     cands = candidates.reset_index(drop=True)
     if "candidate_id" not in cands:
@@ -467,7 +470,7 @@ def recommend(
     cap = None
     if capacity is not None:
         if capacity not in cands:
-            raise LayerError(f"候補地に容量の列「{capacity}」がありません。", column="--capacity",
+            raise LayerError(f"候補地に容量の列「{capacity}」がありません。", column="capacity",
                              fix=f"候補地の列から選んでください: {', '.join(map(str, cands.columns[:12]))}")
         cap_s = pd.to_numeric(cands[capacity], errors="coerce")
         if cap_s.isna().any():
@@ -502,7 +505,7 @@ def recommend(
     covered_before = int(w_all[covered0].sum())
     if target is not None:
         if not 0 < target <= 1:
-            raise LayerError("目標のカバー率は 0 より大きく 1 以下にしてください。", column="--target",
+            raise LayerError("目標のカバー率は 0 より大きく 1 以下にしてください。", column="target",
                              fix="例: --target 0.8（80 %）")
         need = max(0.0, target * total - covered_before)
         sol = solve_min_sites(a, w, need, time_limit=time_limit)
@@ -614,13 +617,13 @@ def region_candidates(region: Any, which: str, *, facilities: str = "places",
     lay = dict(layers if layers is not None else region.layers)
     if which in ("places", "shelters", "vc_sites"):
         if which not in lay:
-            raise LayerError(f"この地域には候補地のレイヤー {which} がありません。", column="--candidates",
+            raise LayerError(f"この地域には候補地のレイヤー {which} がありません。", column="candidates",
                              fix="地域設定にそのレイヤーを追加するか、候補地のファイルを指定してください。")
         return lay[which].assign(source=which)
     if which == "closed_schools":
         sd = lay.get("school_districts")
         if sd is None:
-            raise LayerError("閉校の候補には校区レイヤー（再編前・後）が必要です。", column="--candidates",
+            raise LayerError("閉校の候補には校区レイヤー（再編前・後）が必要です。", column="candidates",
                              fix="地域設定に [layers.school_districts] と periods を追加してください。")
         after = current_period(sd)
         before = next((p for p in periods_of(sd) if p != after), after)
@@ -630,14 +633,14 @@ def region_candidates(region: Any, which: str, *, facilities: str = "places",
     if which in ("gap_nodes", "gap_units"):
         if "vulnerable" not in lay or facilities not in lay:
             raise LayerError("空白地帯から候補を作るには要配慮者と施設のレイヤーが必要です。",
-                             column="--candidates",
+                             column="candidates",
                              fix="[layers.vulnerable] と施設のレイヤーを追加してください。")
         cov = coverage(lay["vulnerable"], lay[facilities], crs=region.crs, network=network,
                        max_distance=max_distance)
         return gap_candidates(cov, network=network, kind=which)
     path = Path(which)
     if not path.exists():
-        raise LayerError("候補地のファイルが見つかりません。", file=path, column="--candidates",
+        raise LayerError("候補地のファイルが見つかりません。", file=path, column="candidates",
                          fix=f"ファイルのパスか、{', '.join(CANDIDATE_SOURCES)} の"
                          "いずれかを指定してください。")
     return load_places([path]).assign(source=path.name)

@@ -134,6 +134,11 @@ def vc_plan(
     with ``scenario.shelter_status`` aligned (only usable ones are dispatched).
     Without ``boundaries`` the region is planned as one area (said in the notes).
     """
+    if density is None or not len(density):
+        raise LayerError("要配慮者の公開できる単位がありません"
+                         "（地域全体で k 人未満のため、何も公開していません）。",
+                         layer="vulnerable",
+                         fix="名簿の範囲を広げるか、要配慮者の密度のある地域で計画してください。")
     if vc_sites is None or not len(vc_sites):
         raise LayerError("災害VCの候補地（vc_sites）がありません。", layer="vc_sites",
                          fix="地域設定に [layers.vc_sites] を追加してください。")

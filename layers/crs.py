@@ -201,9 +201,38 @@ def normalise_crs(
             file=file,
             fix='地域設定（TOML）のこのレイヤーに crs = "EPSG:6668" のように座標系を書いてください。',
         )
+    _check_coordinates(gdf, file=file)
     if CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True):
         return gdf.set_crs(STORAGE_CRS, allow_override=True)
     return gdf.to_crs(STORAGE_CRS)
+
+
+def _check_coordinates(gdf: gpd.GeoDataFrame, *, file: str | Path | None) -> None:
+    """Refuse a coordinate that is not a number (NaN, inf) and, in a geographic CRS, one
+    that cannot be a longitude/latitude (metric coordinates in a GeoJSON without a CRS are
+    read as degrees: never silently)."""
+    import shapely
+
+    coords, row = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
+    if not len(coords):
+        return
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        raise LayerError(
+            f"座標が数値でない点があります（{int(bad.sum())} 点）。",
+            file=file, row=int(row[np.flatnonzero(bad)[0]]) + 2, column="geometry",
+            fix="その地物の形を描き直すか、削除してください。",
+        )
+    if CRS.from_user_input(gdf.crs).is_geographic:
+        out = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+        if out.any():
+            raise LayerError(
+                "座標が経度・緯度の範囲にありません（平面直角座標などのメートル単位の座標が、"
+                "座標系の指定なしで書かれているようです）。",
+                file=file, row=int(row[np.flatnonzero(out)[0]]) + 2, column="geometry",
+                fix='地域設定（TOML）のこのレイヤーに crs = "EPSG:6678" のように'
+                "正しい座標系を書いてください。",
+            )
 
 
 def check_in_japan(

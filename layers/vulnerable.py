@@ -87,6 +87,7 @@ MESH_SIZES = {1000: 3, 500: 4, 250: 5}
 _DLAT = {3: 1 / 120, 4: 1 / 240, 5: 1 / 480}
 _DLON = {3: 1 / 80, 4: 1 / 160, 5: 1 / 320}
 CATEGORY_NAMES = ("区分", "要配慮区分", "種別", "category", "カテゴリ", "分類")
+ID_NAMES = ("整理番号", "番号", "受付番号", "管理番号", "ID", "id", "record_id")
 MOBILITY_NAMES = ("避難支援", "要支援", "支援要否", "mobility", "移動支援")
 COLUMNS = ["unit_id", "geography", "count", "absorbed", "n_units", "members", "proxy", "geometry"]
 
@@ -109,6 +110,9 @@ class Records:
     n_read: int
     n_unlocated: int
     dataset_id: str
+    swapped: bool = False
+    """緯度 and 経度 were given the wrong way round in the file and were swapped (said in the
+    summary)."""
 
     def __repr__(self) -> str:
         return f"Records(n_read={self.n_read}, located={len(self.lon)})"
@@ -177,7 +181,19 @@ def read_records(
             fix="度単位の10進数で入力してください（値はこのメッセージに表示しません）。",
         )
     keep = ~blank
-    lon_v, lat_v, _ = swap_if_needed(lon_v[keep], lat_v[keep])
+    idc = find_column(df, ID_NAMES)
+    if idc is not None:
+        ids = df[idc].astype(str).str.strip()
+        dup = (ids != "") & ids.duplicated(keep=False)
+        if dup.any():
+            first = np.flatnonzero(dup.to_numpy())
+            raise LayerError(
+                f"番号が重複している行があります（{int(dup.sum())} 行、例: "
+                f"{table_row(df, int(first[0]))} 行目と {table_row(df, int(first[1]))} 行目）。"
+                "同じ人を二度数えてしまいます。",
+                file=path, row=table_row(df, int(first[0])), column=idc, layer=LAYER,
+                fix="重複した行を削除するか、番号を付け直してください（値はこのメッセージに表示しません）。")
+    lon_v, lat_v, swapped = swap_if_needed(lon_v[keep], lat_v[keep])
     if crs is not None:
         lon_v, lat_v = transform_xy(lon_v, lat_v, crs, STORAGE_CRS)
     catc = find_column(df, CATEGORY_NAMES, mapped=category)
@@ -192,7 +208,7 @@ def read_records(
         mob = flag.isin(["1", "要", "有", "あり", "true", "yes", "○", "〇"]).to_numpy()[keep]
     del df, lat_s, lon_s
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
-                   n_unlocated=int(blank.sum()), dataset_id=dataset_id)
+                   n_unlocated=int(blank.sum()), dataset_id=dataset_id, swapped=swapped)
 
 
 # ----------------------------------------------------------------- merging
@@ -441,23 +457,33 @@ def _inside(records: Records, region: shapely.Geometry | None) -> np.ndarray:
     return ok
 
 
+def _people(n: int, k: int) -> int | str:
+    """A count of people for a summary: between 1 and k-1 it is never shown (``5未満``)."""
+    return f"{k}未満" if 0 < n < k else int(n)
+
+
 def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k: int,
                geography: str) -> None:
     merged = int((out["n_units"] > 1).sum()) if len(out) else 0
     absorbed = int(sum(len(a.split(",")) for a in out["absorbed"] if a)) if len(out) else 0
     published = int(out["count"].sum()) if len(out) else 0
-    summary = {
-        "records_read": records.n_read,
-        "unlocated": records.n_unlocated,
-        "in_region": int(inside.sum()),
-        "outside_region": int((~inside).sum()),
-        "published_total": published,
+    def people(n: int) -> int | str:
+        return _people(n, k)
+
+    summary: dict[str, Any] = {
+        "records_read": people(records.n_read),
+        "unlocated": people(records.n_unlocated),
+        "in_region": people(int(inside.sum())),
+        "outside_region": people(int((~inside).sum())),
+        "published_total": people(published),
         "units_published": len(out),
         "units_merged": merged,
         "units_absorbed": absorbed,
         "k": k,
         "geography": geography,
     }
+    if records.swapped:
+        summary["coordinates_swapped"] = True
     if records.category is not None:
         cats, n = np.unique(records.category[inside], return_counts=True)
         summary["categories"] = {str(c): (int(v) if v >= k else f"{k}未満")
@@ -466,6 +492,8 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
     out.attrs["dataset_id"] = records.dataset_id
     note = (f"{geography}単位、k={k}：{k}人未満の単位は隣接する単位に合算（秘匿・合算 {absorbed} 単位）。"
             f"個人の位置は表示していません。")
+    if records.swapped:
+        note += "名簿の緯度と経度の列が逆だったため、入れ替えて読みました。"
     if published < int(inside.sum()):
         note += f"区域内の合計が{k}人未満のため公開していません。"
     out.attrs["anonymisation_note"] = note
@@ -567,9 +595,11 @@ def read_estat_mesh(path: Path, *, label: str = "65歳以上") -> tuple[np.ndarr
     counts = pd.to_numeric(vals, errors="coerce")
     codes = pd.to_numeric(df.loc[keep, "KEY_CODE"], errors="coerce")
     ok = counts.notna() & codes.notna()
+    sub = df.loc[keep].loc[ok.to_numpy()]
+    values = people_counts(counts[ok].astype(str), file=path, column=str(col), rows=sub)
     codes_a = codes[ok].astype(np.int64).to_numpy()
     level = _level_of(codes_a, path)
-    return codes_a, counts[ok].round().astype(np.int64).to_numpy(), level
+    return codes_a, values, level
 
 
 def _level_of(codes: np.ndarray, path: Path) -> int:
@@ -586,6 +616,30 @@ def _level_of(codes: np.ndarray, path: Path) -> int:
     return int(levels[0])
 
 
+MAX_COUNT = 1_000_000
+"""People in one published unit at the most: a larger count is a typing error (or an attack)."""
+
+
+def people_counts(values: pd.Series, *, file: Path, column: str, rows: pd.DataFrame,
+                  whole: bool = True) -> np.ndarray:
+    """Counts of people as non-negative integers (blank = 0), or an error naming the row.
+
+    Negative, non-finite, fractional (``whole``) or absurdly large values
+    (> :data:`MAX_COUNT`) are refused, never rounded or wrapped around.
+    """
+    v = pd.to_numeric(values.replace("", "0"), errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(v) | (v < 0) | (v > MAX_COUNT)
+    if whole:
+        bad |= np.isfinite(v) & (v != np.round(v))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise LayerError(
+            f"人数が 0 以上 {MAX_COUNT:,} 以下の整数ではない行があります（{int(bad.sum())} 行）。",
+            file=file, row=table_row(rows, i), column=column, layer=LAYER,
+            fix="人数は 0 以上の整数で入力してください（値はこのメッセージに表示しません）。")
+    return np.round(v).astype(np.int64)
+
+
 def read_mesh_counts(path: Path, *, encoding: str | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """CSV with ``mesh_code`` and ``count`` (or one count column per category, summed)."""
     df = read_table(path, encoding=encoding)
@@ -598,12 +652,7 @@ def read_mesh_counts(path: Path, *, encoding: str | None = None) -> tuple[np.nda
     cols = [countc] if countc else value_cols
     total = np.zeros(len(df), np.int64)
     for c in cols:
-        v = pd.to_numeric(df[c].replace("", "0"), errors="coerce")
-        if v.isna().any():
-            i = int(np.flatnonzero(v.isna().to_numpy())[0])
-            raise LayerError("人数が数値ではない行があります。", file=path, row=table_row(df, i),
-                             column=c, layer=LAYER, fix="0 以上の整数を入力してください。")
-        total += v.round().astype(np.int64).to_numpy()
+        total += people_counts(df[c], file=path, column=c, rows=df)
     codes = pd.to_numeric(df[codec], errors="coerce")
     if codes.isna().any():
         i = int(np.flatnonzero(codes.isna().to_numpy())[0])
@@ -633,7 +682,9 @@ def read_ksj_forecast(path: Path, *, column: str = "PTC", year: int | None = Non
                          layer=LAYER, fix="column = \"PTC\"（65歳以上）、\"PTD\"（75歳以上）、"
                          "\"PTE\"（80歳以上）と year を確認してください。")
     col = sorted(cands)[0]
-    vals = pd.to_numeric(df[col], errors="coerce").fillna(0).round().astype(np.int64).to_numpy()
+    # forecasts are estimates with decimals: rounded to whole people, but never negative or absurd
+    vals = people_counts(df[col].astype(str).replace("nan", ""), file=path, column=str(col), rows=df,
+                         whole=False)
     codes = pd.to_numeric(df[codec], errors="coerce").fillna(0).astype(np.int64).to_numpy()
     ok = codes > 0
     return codes[ok], vals[ok], _level_of(codes[ok], path), str(col)
@@ -667,7 +718,7 @@ def register_publication(dataset_id: str, geography: str, k: int) -> None:
         raise LayerError(
             "この名簿は既に別の単位（" + seen.split("|")[0] + "）で公開されています。"
             "別の単位でも公開すると、重ね合わせて少人数の集団を特定できるおそれがあるため公開できません。",
-            column="--mesh / --by", layer=LAYER,
+            column="mesh / by", layer=LAYER,
             fix="前回と同じ単位・同じ k を使ってください（1つの名簿は1つの単位で公開します）。",
         )
     ledger[dataset_id] = key
@@ -766,7 +817,8 @@ def load_vulnerable(
         size = {3: 1000, 4: 500, 5: 250}[level]
         fake = Records(np.zeros(0), np.zeros(0), None, None, int(counts.sum()), 0, "")
         _summarise(out, fake, np.zeros(0, bool), k=k, geography=f"{size} m メッシュ")
-        out.attrs["summary"].update(records_read=int(counts.sum()), in_region=int(counts.sum()))
+        out.attrs["summary"].update(records_read=_people(int(counts.sum()), k),
+                                    in_region=_people(int(counts.sum()), k))
         if proxy:
             out.attrs["anonymisation_note"] = proxy + "。" + out.attrs["anonymisation_note"]
     elif kind == "density":
@@ -826,21 +878,19 @@ def _area_counts(path: Path, areas: gpd.GeoDataFrame, *, k: int, by: str, area: 
             for i, v in enumerate(areas[col].astype(str)):
                 lookup.setdefault(v.strip(), i)
     counts = np.zeros(len(areas), np.int64)
-    for i, (key, val) in enumerate(zip(df[keyc].astype(str), df[countc], strict=True)):
+    values = people_counts(df[countc], file=path, column=countc, rows=df)
+    for i, (key, val) in enumerate(zip(df[keyc].astype(str), values, strict=True)):
         j = lookup.get(key.strip())
         if j is None:
             raise LayerError("地域設定の区域にない名前（コード）があります。", file=path,
                              row=table_row(df, i), column=keyc, layer=LAYER,
                              fix=f"{by} レイヤーの名称か ID と同じ表記にしてください。")
-        v = pd.to_numeric(pd.Series([val]), errors="coerce").iloc[0]
-        if pd.isna(v) or v < 0:
-            raise LayerError("人数が0以上の数値ではありません。", file=path, row=table_row(df, i),
-                             column=countc, layer=LAYER, fix="0 以上の整数を入力してください。")
-        counts[j] += round(float(v))
+        counts[j] += int(val)
     out = anonymise_area_counts(areas, counts, k=k, geography=by)
     fake = Records(np.zeros(0), np.zeros(0), None, None, int(counts.sum()), 0, "")
     _summarise(out, fake, np.zeros(0, bool), k=k, geography=_GEO_LABEL.get(by, by))
-    out.attrs["summary"].update(records_read=int(counts.sum()), in_region=int(counts.sum()))
+    out.attrs["summary"].update(records_read=_people(int(counts.sum()), k),
+                                    in_region=_people(int(counts.sum()), k))
     return out
 
 

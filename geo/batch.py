@@ -27,6 +27,7 @@ built from the partition files.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -34,7 +35,7 @@ import logging
 import math
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -464,6 +465,19 @@ def _client(scheduler: str | None, workers: int) -> Any:
     return Client(cluster)
 
 
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    names = ("distributed", "tornado", "asyncio")
+    old = {n: logging.getLogger(n).level for n in names}
+    for n in names:
+        logging.getLogger(n).setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for n, level in old.items():
+            logging.getLogger(n).setLevel(level)
+
+
 def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = None, workers: int = 2,
               runner: Callable[[Any], dict[str, Any]] = run_partition, crs: str = "EPSG:6678",
               client: Any = None) -> BatchResult:
@@ -479,7 +493,13 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     out.mkdir(parents=True, exist_ok=True)
     res = BatchResult(out=out)
     if runner is run_partition:
-        specs = prepare_inputs(specs, out)
+        before = set((out / "inputs").glob("*.npz"))
+        try:
+            specs = prepare_inputs(specs, out)
+        except KeyboardInterrupt:  # leave no sub-network cut by this interrupted start
+            for f in set((out / "inputs").glob("*.npz")) - before:
+                f.unlink(missing_ok=True)
+            raise
     todo = []
     for spec in specs:
         if _part_path(out, spec.key).exists():
@@ -506,10 +526,11 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
                 res.facts[spec.key] = {k: v for k, v in result.items() if k != "rows"}
     finally:
         if own:
-            cluster = cl.cluster
-            cl.close()
-            if cluster is not None:
-                cluster.close()
+            with _quiet_dask():  # an interrupted shutdown prints no Dask traceback
+                cluster = cl.cluster
+                cl.close()
+                if cluster is not None:
+                    cluster.close()
     res.seconds = time.perf_counter() - t0
     merge(out)
     status = {**res.summary(), "facts": res.facts, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -36,7 +36,7 @@ from geo.access import (
 from geo.csv_safe import csv_text
 from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility
 from layers.atomic import atomic_write_text
-from layers.crs import STORAGE_CRS
+from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
 from layers.school_districts import current_period
 
@@ -94,13 +94,43 @@ class CoverageResult:
         return out
 
 
+def _mesh_centres(density: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Centres of the anchor cells of mesh units (NaN for other units)."""
+    from layers.mesh import DLAT, DLON, MESH_SIZES, mesh_cells
+
+    lon = np.full(len(density), np.nan)
+    lat = np.full(len(density), np.nan)
+    geo = density["geography"].astype(str) if "geography" in density else pd.Series("", density.index)
+    ids = density["unit_id"].astype(str)
+    ok = (geo.str.startswith("mesh") & ids.str.fullmatch(r"\d{8,10}")).to_numpy()
+    if ok.any():
+        level = MESH_SIZES.get(int(str(geo[ok].iloc[0])[4:]), 0)
+        if level:
+            row, col = mesh_cells(ids[ok].astype(np.int64).to_numpy(), level)
+            lat[ok], lon[ok] = (row + 0.5) * DLAT[level], (col + 0.5) * DLON[level]
+    return lon, lat
+
+
 def demand_units(density: gpd.GeoDataFrame, *, crs: str) -> gpd.GeoDataFrame:
-    """One demand point per published unit (its representative point, metric CRS)."""
+    """One demand point per published unit (metric CRS): its anchor — the cell or area
+    holding at least k people (the centre of the mesh cell ``unit_id``, or
+    ``point_lon``/``point_lat`` of an area unit) — else its shape's representative point."""
     if "count" not in density:
         raise LayerError("要配慮者レイヤーに count 列がありません。", layer="vulnerable",
                          column="count", fix="匿名化済みの密度レイヤーを指定してください。")
     metric = density.to_crs(crs)
     pts = metric.geometry.representative_point()
+    lon, lat = _mesh_centres(density)
+    if "point_lon" in density and "point_lat" in density:
+        plon = pd.to_numeric(density["point_lon"], errors="coerce").to_numpy(float)
+        plat = pd.to_numeric(density["point_lat"], errors="coerce").to_numpy(float)
+        given = np.isfinite(plon) & np.isfinite(plat)
+        lon, lat = np.where(given, plon, lon), np.where(given, plat, lat)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if ok.any():
+        x, y = transform_xy(lon[ok], lat[ok], STORAGE_CRS, crs)
+        pts = pts.copy()
+        pts[ok] = shapely.points(x, y)
     return gpd.GeoDataFrame(
         {"unit_id": density["unit_id"].astype(str).to_numpy(),
          "count": density["count"].astype(np.int64).to_numpy(),

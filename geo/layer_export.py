@@ -100,7 +100,7 @@ def geojson_text(gdf: gpd.GeoDataFrame, *, properties: Sequence[str]) -> str:
     return '{"type":"FeatureCollection","features":[\n' + ",\n".join(feats) + "\n]}\n"
 
 
-DENSITY_COLUMNS = ["unit_id", "geography", "count", "absorbed", "n_units", "members", "proxy"]
+DENSITY_COLUMNS = ["unit_id", "geography", "count", "n_units", "members", "proxy", "point_lon", "point_lat"]
 
 
 def write_density(density: gpd.GeoDataFrame, out: str | Path) -> Path:

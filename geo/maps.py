@@ -39,8 +39,8 @@ from geo.style import (
     density_classes,
 )
 from layers.crs import STORAGE_CRS
+from layers.mesh import MESH_SIZES, mesh_cells
 from layers.shelters import HAZARD_LABELS, HAZARDS
-from layers.vulnerable import MESH_SIZES, mesh_cells
 
 __all__ = [
     "BASEMAPS",

@@ -42,7 +42,7 @@ from geo.network import SPEEDS_M_PER_MIN
 from geo.region_results import RegionResults
 from geo.route_sheet import ROUTE_STYLES, route_frames
 from geo.scenario import closed_roads_frame
-from layers.atomic import atomic_path, atomic_write_text
+from layers.atomic import atomic_path, atomic_paths
 from layers.region import LAYER_LABELS
 from layers.school_districts import current_period
 from layers.shelters import HAZARD_LABELS
@@ -427,11 +427,15 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
 
 def write_pdf(html_text: str, out: Path) -> Path:
     """Lay out the HTML with WeasyPrint into a PDF, atomically."""
+    with atomic_path(out) as tmp:
+        _pdf(html_text, tmp, base=out.parent)
+    return out
+
+
+def _pdf(html_text: str, path: Path, *, base: Path) -> None:
     from weasyprint import HTML
 
-    with atomic_path(out) as tmp:
-        HTML(string=html_text, base_url=str(out.parent)).write_pdf(tmp)
-    return out
+    HTML(string=html_text, base_url=str(base)).write_pdf(path)
 
 
 def write_report(res: RegionResults, out: Path, *, formats: Sequence[str] = ("pdf", "html"),
@@ -441,14 +445,18 @@ def write_report(res: RegionResults, out: Path, *, formats: Sequence[str] = ("pd
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     text = report_html(res, date=date, progress=progress)
-    paths = []
+    parts: list[tuple[Path, Callable[[Path], object]]] = []
     if "html" in formats:
-        paths.append(atomic_write_text(out / "report.html", text))
+        parts.append((out / "report.html", lambda p: p.write_text(text, encoding="utf-8")))
     if "pdf" in formats:
-        if progress:
-            progress(0.9, "PDF をレイアウトしています")
-        paths.append(write_pdf(text, out / "report.pdf"))
+        parts.append((out / "report.pdf", lambda p: _pdf(text, p, base=out)))
     if sheets:
         sheet_html = area_sheets_html(res, layer=sheets, progress=progress)
-        paths.append(write_pdf(sheet_html, out / f"sheets_{sheets}.pdf"))
-    return paths
+        parts.append((out / f"sheets_{sheets}.pdf", lambda p: _pdf(sheet_html, p, base=out)))
+    if progress:
+        progress(0.9, "PDF をレイアウトしています")
+    # all files or none: an interrupted run never leaves report.html without report.pdf
+    with atomic_paths([target for target, _ in parts]) as tmps:
+        for tmp, (_, write) in zip(tmps, parts, strict=True):
+            write(tmp)
+    return [target for target, _ in parts]

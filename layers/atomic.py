@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_paths", "atomic_write_bytes", "atomic_write_text"]
 
 
 @contextlib.contextmanager
@@ -48,3 +48,12 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> Path:
 def atomic_write_text(target: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``target`` atomically."""
     return atomic_write_bytes(target, text.encode(encoding))
+
+
+@contextlib.contextmanager
+def atomic_paths(targets: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """Temporary paths for several outputs that belong together (a report's HTML and PDF):
+    none is renamed into place unless every one was written, so an error or Ctrl-C
+    half-way leaves no output without its partner."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(t)) for t in targets]

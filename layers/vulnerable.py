@@ -15,14 +15,14 @@ Inputs (``kind``):
   ``PTC``/``PTD``/``PTE`` columns, 65+/75+/80+, suffixed by year).  A proxy.
 
 The rule (see ``docs/privacy.md``): every published unit has count 0 or ≥ k
-(default :data:`K_DEFAULT` = 5, never below :data:`K_MIN` = 3).  A unit below k
-is merged (合算) into its neighbouring unit with the most people — repeatedly,
-smallest first — and the merge is recorded (``absorbed``: which units the
-published unit absorbed), so totals are preserved and no subtraction reveals a
-suppressed count.  If the whole region holds fewer than k people nothing is
-published.  Records outside the region are counted, not kept.  One dataset is
-published on one geography only (:func:`register_publication`): publishing the
-same records as 500 m mesh *and* 自治会 would let a reader difference the two.
+(default :data:`K_DEFAULT` = 5, never below :data:`K_MIN` = 3).  Units below k
+(and empty ones) belong to the territory of the nearest unit with at least k
+people (合算, :mod:`layers.territories`): totals are preserved, no subtraction
+reveals a suppressed count, and no published shape shows which small units hold
+people.  If the whole region holds fewer than k people nothing is published.
+Records outside the region are counted, not kept.  One dataset is published on
+one geography only (:func:`register_publication`): publishing the same records as
+500 m mesh *and* 自治会 would let a reader difference the two.
 
 Nothing in this module logs, raises or returns a record value: errors name the
 row and column only; :class:`Records` has no useful ``repr``.
@@ -31,7 +31,6 @@ row and column only; :class:`Records` has no useful ``repr``.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -44,11 +43,22 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy.spatial import cKDTree
 
 from layers.atomic import atomic_write_text
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, analysis_crs_for, swap_if_needed, transform_xy
 from layers.errors import LayerError
+from layers.mesh import (
+    DLAT,
+    DLON,
+    MESH_SIZES,
+    SIZE_OF_LEVEL,
+    cell_boxes,
+    cell_codes,
+    cells_covering,
+    mesh_cells,
+    mesh_codes,
+    twice,
+)
 from layers.readers import (
     LAT_NAMES,
     LON_NAMES,
@@ -62,6 +72,7 @@ from layers.readers import (
     require_file,
     table_row,
 )
+from layers.territories import COLUMNS, publish, territories
 
 __all__ = [
     "K_DEFAULT",
@@ -72,7 +83,6 @@ __all__ = [
     "anonymise_mesh",
     "anonymise_upload",
     "load_vulnerable",
-    "merge_small",
     "mesh_cells",
     "read_density",
     "read_records",
@@ -82,14 +92,10 @@ __all__ = [
 LAYER = "vulnerable"
 K_DEFAULT = 5
 K_MIN = 3
-MESH_SIZES = {1000: 3, 500: 4, 250: 5}
 """Mesh size in metres → JIS X 0410 level (3次 1 km, 4次 500 m, 5次 250 m)."""
-_DLAT = {3: 1 / 120, 4: 1 / 240, 5: 1 / 480}
-_DLON = {3: 1 / 80, 4: 1 / 160, 5: 1 / 320}
 CATEGORY_NAMES = ("区分", "要配慮区分", "種別", "category", "カテゴリ", "分類")
 ID_NAMES = ("整理番号", "番号", "受付番号", "管理番号", "ID", "id", "record_id")
 MOBILITY_NAMES = ("避難支援", "要支援", "支援要否", "mobility", "移動支援")
-COLUMNS = ["unit_id", "geography", "count", "absorbed", "n_units", "members", "proxy", "geometry"]
 
 
 # ----------------------------------------------------------------- records
@@ -211,135 +217,6 @@ def read_records(
                    n_unlocated=int(blank.sum()), dataset_id=dataset_id, swapped=swapped)
 
 
-# ----------------------------------------------------------------- merging
-
-
-def merge_small(
-    counts: np.ndarray,
-    neighbours: Sequence[Sequence[int]],
-    centroids: np.ndarray,
-    *,
-    k: int,
-) -> np.ndarray:
-    """Merge units with 0 < count < k into neighbours until every group has 0 or ≥ k.
-
-    Parameters
-    ----------
-    counts
-        People per unit.
-    neighbours
-        For each unit, the indices of adjacent units.
-    centroids
-        (n, 2) metric coordinates, to find the nearest group when a small group
-        has no populated neighbour.
-    k
-        The threshold.
-
-    Returns
-    -------
-    numpy.ndarray
-        For each unit, the index of the unit that represents its group (the
-        合算先).  ``-1`` for every unit when the total is below k (nothing can
-        be published).  Deterministic: smallest group first, ties by index; a
-        group joins its populated neighbour with the most people.
-    """
-    n = len(counts)
-    parent = np.arange(n)
-    total = counts.astype(np.int64).copy()
-    members: dict[int, list[int]] = {i: [i] for i in range(n)}
-    if n == 0:
-        return parent
-    if int(counts.sum()) < k:
-        return np.full(n, -1)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
-    populated = np.flatnonzero(counts > 0)
-    tree = cKDTree(centroids[populated]) if len(populated) else None
-
-    def _nearest_other(i: int) -> int:
-        assert tree is not None
-        q = 8
-        while True:
-            q = min(q, len(populated))
-            _dist, idx = tree.query(centroids[i], k=q)
-            for j in np.atleast_1d(idx):
-                g = find(int(populated[int(j)]))
-                if g != i and total[g] > 0:
-                    return g
-            if q == len(populated):  # pragma: no cover - total >= k guarantees another group
-                raise RuntimeError("no other populated group")
-            q *= 4
-
-    heap = [(int(total[i]), i) for i in range(n) if 0 < total[i] < k]
-    heapq.heapify(heap)
-    while heap:
-        c, i = heapq.heappop(heap)
-        if find(i) != i or total[i] != c or not (0 < c < k):
-            continue  # stale entry
-        cand: dict[int, int] = {}
-        for m in members[i]:
-            for nb in neighbours[m]:
-                g = find(int(nb))
-                if g != i and total[g] > 0:
-                    cand[g] = int(total[g])
-        # a populated neighbour with the most people; an island joins the nearest group
-        target = min(cand, key=lambda g: (-cand[g], g)) if cand else _nearest_other(i)
-        # the larger group represents the merged one (合算先)
-        keep, gone = (target, i) if total[target] >= total[i] else (i, target)
-        parent[gone] = keep
-        total[keep] += total[gone]
-        members[keep].extend(members.pop(gone))
-        total[gone] = 0
-        if 0 < total[keep] < k:
-            heapq.heappush(heap, (int(total[keep]), keep))
-    return np.array([find(i) for i in range(n)])
-
-
-def _publish(
-    unit_ids: np.ndarray,
-    counts: np.ndarray,
-    group: np.ndarray,
-    geometries: np.ndarray,
-    *,
-    geography: str,
-    proxy: str,
-) -> gpd.GeoDataFrame:
-    """One row per published group (count ≥ k); members unioned."""
-    rows = []
-    geoms = []
-    if len(group) and group[0] == -1:
-        return gpd.GeoDataFrame(pd.DataFrame(columns=COLUMNS[:-1]), geometry=[], crs=STORAGE_CRS)
-    order = np.argsort(group, kind="stable")
-    g_sorted = group[order]
-    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-    ends = np.r_[starts[1:], len(order)]
-    for s, e in zip(starts, ends, strict=True):
-        idx = order[s:e]
-        head = int(g_sorted[s])
-        c = int(counts[idx].sum())
-        if c == 0:
-            continue
-        absorbed = sorted(str(unit_ids[j]) for j in idx if j != head and counts[j] > 0)
-        rows.append({
-            "unit_id": str(unit_ids[head]),
-            "geography": geography,
-            "count": c,
-            "absorbed": ",".join(absorbed),
-            "n_units": len(idx),
-            "members": ",".join(str(unit_ids[j]) for j in sorted(idx)),
-            "proxy": proxy,
-        })
-        geoms.append(shapely.union_all(geometries[idx]) if len(idx) > 1 else geometries[idx[0]])
-    out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=COLUMNS[:-1]), geometry=geoms, crs=STORAGE_CRS)
-    out["count"] = out["count"].astype(np.int64)
-    return out.sort_values("unit_id", kind="stable").reset_index(drop=True)
-
-
 # ----------------------------------------------------------------- mesh
 
 
@@ -352,61 +229,6 @@ def _mesh_level(size: int) -> int:
     return MESH_SIZES[size]
 
 
-def _twice(a: np.ndarray) -> tuple[np.ndarray, int]:
-    """jismesh calls the removed ``np.asscalar`` on size-1 input: never give it one."""
-    a = np.atleast_1d(np.asarray(a))
-    return (np.concatenate([a, a]), 1) if a.size == 1 else (a, a.size)
-
-
-def mesh_cells(codes: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer (row, col) of mesh cells: row = south / dlat, col = west / dlon."""
-    import jismesh.utils as ju
-
-    c, n = _twice(np.asarray(codes, dtype=np.int64))
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    south, west = ju.to_meshpoint(c, 0, 0)
-    south, west = np.asarray(south)[:n], np.asarray(west)[:n]
-    row = np.rint(np.asarray(south) / _DLAT[level]).astype(np.int64)
-    col = np.rint(np.asarray(west) / _DLON[level]).astype(np.int64)
-    return row, col
-
-
-def _mesh_codes(lat: np.ndarray, lon: np.ndarray, level: int) -> np.ndarray:
-    import jismesh.utils as ju
-
-    la, n = _twice(lat)
-    lo, _ = _twice(lon)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    return np.asarray(ju.to_meshcode(la, lo, level), dtype=np.int64)[:n]
-
-
-def _grid_neighbours(row: np.ndarray, col: np.ndarray) -> list[list[int]]:
-    """8-neighbourhood on the mesh grid (vectorised lookup through a sorted key)."""
-    key = row * 1_000_000 + col
-    order = np.argsort(key)
-    sk = key[order]
-    out: list[list[int]] = [[] for _ in range(len(row))]
-    for dr in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            if dr == 0 and dc == 0:
-                continue
-            q = (row + dr) * 1_000_000 + (col + dc)
-            pos = np.searchsorted(sk, q)
-            pos = np.minimum(pos, len(sk) - 1)
-            hit = sk[pos] == q
-            for i in np.flatnonzero(hit):
-                out[i].append(int(order[pos[i]]))
-    return out
-
-
-def _cell_boxes(row: np.ndarray, col: np.ndarray, level: int) -> np.ndarray:
-    dlat, dlon = _DLAT[level], _DLON[level]
-    s, w = row * dlat, col * dlon
-    return shapely.box(w, s, w + dlon, s + dlat)
-
-
 def anonymise_counts_mesh(
     codes: np.ndarray,
     counts: np.ndarray,
@@ -414,8 +236,14 @@ def anonymise_counts_mesh(
     level: int,
     k: int = K_DEFAULT,
     proxy: str = "",
+    region: shapely.Geometry | None = None,
 ) -> gpd.GeoDataFrame:
-    """Apply the k-rule to counts per mesh code (codes of one level)."""
+    """Apply the k-rule to counts per mesh code (codes of one level).
+
+    Territories (:mod:`layers.territories`) are made of the grid cells of the
+    region (``region`` in lon/lat); without one, of the cells around the anchors
+    (:data:`MARGIN_CELLS` beyond their extent) — never an extent set by a small count.
+    """
     k = _check_k(k)
     codes = np.asarray(codes, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.int64)
@@ -423,13 +251,68 @@ def anonymise_counts_mesh(
         codes, inv = np.unique(codes, return_inverse=True)
         counts = np.bincount(inv.ravel(), weights=counts).astype(np.int64)
     row, col = mesh_cells(codes, level) if len(codes) else (np.zeros(0, int), np.zeros(0, int))
-    centroids = np.column_stack([col * _DLON[level] * 90_000.0, row * _DLAT[level] * 111_000.0])
-    group = merge_small(counts, _grid_neighbours(row, col), centroids, k=k)
-    size = {3: 1000, 4: 500, 5: 250}[level]
-    out = _publish(codes.astype(str), counts, group, _cell_boxes(row, col, level),
-                   geography=f"mesh{size}", proxy=proxy)
+    u_row, u_col = _universe(row, col, counts, level=level, k=k, region=region)
+    key = u_row * 10_000_000 + u_col
+    occupied = row * 10_000_000 + col
+    pos = np.searchsorted(key, occupied)
+    inside = (pos < len(key)) & (key[np.minimum(pos, len(key) - 1)] == occupied)
+    # the region's cells (empty or not), then occupied cells outside it (counted, not drawn)
+    all_row = np.r_[u_row, row[~inside]]
+    all_col = np.r_[u_col, col[~inside]]
+    all_counts = np.zeros(len(all_row), np.int64)
+    all_counts[pos[inside]] = counts[inside]
+    all_counts[len(u_row):] = counts[~inside]
+    drawn = np.r_[np.ones(len(u_row), bool), np.zeros(int((~inside).sum()), bool)]
+    centres = np.column_stack([(all_col + 0.5) * DLON[level] * 90_000.0,
+                               (all_row + 0.5) * DLAT[level] * 111_000.0])
+    group = territories(all_counts, centres, k=k)
+    size = SIZE_OF_LEVEL[level]
+    out = publish(cell_codes(all_row, all_col, level).astype(str), all_counts, group,
+                  cell_boxes(all_row, all_col, level), None, geography=f"mesh{size}", proxy=proxy,
+                  drawn=drawn, whole_id=f"mesh{size}-all")
     out.attrs["level"] = level
+    out.attrs["merged"] = _merge_facts(all_counts, group, k)
     return out
+
+
+MARGIN_CELLS = 4
+"""Without a region, territories reach this many cells beyond the anchors' extent."""
+
+
+def _universe(row: np.ndarray, col: np.ndarray, counts: np.ndarray, *, level: int, k: int,
+              region: shapely.Geometry | None) -> tuple[np.ndarray, np.ndarray]:
+    """The grid cells territories are made of (sorted by row, col)."""
+    if region is not None and not region.is_empty:
+        try:
+            u_row, u_col = cells_covering(region, level)
+        except ValueError:
+            raise LayerError("地域が大きすぎて、このメッシュでは分けられません。", column="mesh", layer=LAYER,
+                             fix="より大きいメッシュ（1000 m）か、自治会・校区などの区域で集計してください。"
+                             ) from None
+    else:
+        anchor = counts >= k
+        src_r, src_c = (row[anchor], col[anchor]) if anchor.any() else (row // 80 * 80, col // 80 * 80)
+        if not len(src_r):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if not anchor.any():  # no anchor: the whole 1次メッシュ (about 80 km) blocks of the records
+            r0, r1 = int(src_r.min()), int(src_r.max()) + 79
+            c0, c1 = int(src_c.min()), int(src_c.max()) + 79
+        else:
+            r0, r1 = int(src_r.min()) - MARGIN_CELLS, int(src_r.max()) + MARGIN_CELLS
+            c0, c1 = int(src_c.min()) - MARGIN_CELLS, int(src_c.max()) + MARGIN_CELLS
+        rr, cc = np.meshgrid(np.arange(r0, r1 + 1), np.arange(c0, c1 + 1), indexing="ij")
+        u_row, u_col = rr.ravel(), cc.ravel()
+    order = np.lexsort((u_col, u_row))
+    return u_row[order].astype(np.int64), u_col[order].astype(np.int64)
+
+
+def _merge_facts(counts: np.ndarray, group: np.ndarray, k: int) -> tuple[int, int]:
+    """(published units that took in small units, small units taken in) for the summary."""
+    if not len(group) or group[0] == -1:
+        return 0, 0
+    small = (counts > 0) & (counts < k)
+    taken = int(small.sum())
+    return len(np.unique(group[small])), taken
 
 
 def anonymise_mesh(
@@ -443,8 +326,8 @@ def anonymise_mesh(
     level = _mesh_level(size)
     k = _check_k(k)
     inside = _inside(records, region)
-    codes = _mesh_codes(records.lat[inside], records.lon[inside], level)
-    out = anonymise_counts_mesh(codes, np.ones(len(codes), np.int64), level=level, k=k)
+    codes = mesh_codes(records.lat[inside], records.lon[inside], level)
+    out = anonymise_counts_mesh(codes, np.ones(len(codes), np.int64), level=level, k=k, region=region)
     _summarise(out, records, inside, k=k, geography=f"{size} m メッシュ")
     return out
 
@@ -464,9 +347,9 @@ def _people(n: int, k: int) -> int | str:
 
 def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k: int,
                geography: str) -> None:
-    merged = int((out["n_units"] > 1).sum()) if len(out) else 0
-    absorbed = int(sum(len(a.split(",")) for a in out["absorbed"] if a)) if len(out) else 0
+    merged, absorbed = out.attrs.get("merged", (0, 0))
     published = int(out["count"].sum()) if len(out) else 0
+
     def people(n: int) -> int | str:
         return _people(n, k)
 
@@ -490,8 +373,9 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
                                  for c, v in zip(cats, n, strict=True)}
     out.attrs["summary"] = summary
     out.attrs["dataset_id"] = records.dataset_id
-    note = (f"{geography}単位、k={k}：{k}人未満の単位は隣接する単位に合算（秘匿・合算 {absorbed} 単位）。"
-            f"個人の位置は表示していません。")
+    note = (f"{geography}単位、k={k}：{k}人未満の単位は、いちばん近い {k}人以上の単位の区域に合算"
+            f"（秘匿・合算 {absorbed} 単位）。区域の形は{k}人以上の単位の位置だけで決まり、"
+            "個人の位置は表示していません。")
     if records.swapped:
         note += "名簿の緯度と経度の列が逆だったため、入れ替えて読みました。"
     if published < int(inside.sum()):
@@ -500,17 +384,6 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
 
 
 # ----------------------------------------------------------------- areas
-
-
-def _area_neighbours(geoms: np.ndarray) -> list[list[int]]:
-    """Polygons that touch or overlap (one bulk STRtree query)."""
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="intersects")
-    out: list[list[int]] = [[] for _ in range(len(geoms))]
-    for i, j in zip(a.tolist(), b.tolist(), strict=True):
-        if i != j:
-            out[i].append(j)
-    return out
 
 
 def anonymise_area_counts(
@@ -522,18 +395,21 @@ def anonymise_area_counts(
     id_column: str | None = None,
     proxy: str = "",
 ) -> gpd.GeoDataFrame:
-    """Apply the k-rule to counts per area polygon (aligned with ``areas``)."""
+    """Apply the k-rule to counts per area polygon (aligned with ``areas``): territories of
+    the areas with at least k people (:mod:`layers.territories`), empty areas included."""
     k = _check_k(k)
     crs = analysis_crs_for([areas])
-    metric = areas.geometry.to_crs(crs)
-    geoms = np.asarray(metric.buffer(1.0).values)  # 1 m: touching despite tiny gaps
-    cent = shapely.get_coordinates(metric.representative_point().values)
-    group = merge_small(np.asarray(counts, np.int64), _area_neighbours(geoms), cent, k=k)
+    rep = areas.geometry.to_crs(crs).representative_point()
+    centres = shapely.get_coordinates(rep.values)
+    counts = np.asarray(counts, np.int64)
+    group = territories(counts, centres, k=k)
     idc = id_column or next((c for c in ("area_id", "district_id", "code") if c in areas), None)
     ids = areas[idc].astype(str).to_numpy() if idc else np.arange(len(areas)).astype(str)
-    return _publish(ids, np.asarray(counts, np.int64), group,
-                    np.asarray(areas.geometry.to_crs(STORAGE_CRS).values), geography=geography,
-                    proxy=proxy)
+    points = shapely.get_coordinates(rep.to_crs(STORAGE_CRS).values)
+    out = publish(ids, counts, group, np.asarray(areas.geometry.to_crs(STORAGE_CRS).values), points,
+                  geography=geography, proxy=proxy, whole_id=f"{geography}-all")
+    out.attrs["merged"] = _merge_facts(counts, group, k)
+    return out
 
 
 def anonymise_areas(
@@ -607,7 +483,7 @@ def _level_of(codes: np.ndarray, path: Path) -> int:
 
     if len(codes) == 0:
         raise LayerError("メッシュコードの行がありません。", file=path, row=2, layer=LAYER)
-    c, n = _twice(codes)
+    c, n = twice(codes)
     levels = np.unique(np.asarray(ju.to_meshlevel(c))[:n])
     if len(levels) != 1 or int(levels[0]) not in (3, 4, 5):
         raise LayerError("1 km・500 m・250 m のいずれか一つのメッシュにそろっていません。", file=path,
@@ -914,13 +790,13 @@ def read_density(path: Path, *, k: int = K_DEFAULT) -> gpd.GeoDataFrame:
                          fix="名簿から tomoni anonymize で作り直してください。")
     for col in COLUMNS[:-1]:
         if col not in gdf.columns:
-            gdf[col] = "" if col != "n_units" else 1
+            gdf[col] = 1 if col == "n_units" else np.nan if col.startswith("point_") else ""
     gdf["count"] = counts
     out = gpd.GeoDataFrame(gdf[COLUMNS[:-1]], geometry=gdf.geometry.values, crs=STORAGE_CRS)
     out.attrs["summary"] = {"units_published": len(out), "published_total": int(counts.sum()),
                             "k": k, "geography": str(out["geography"].iloc[0]) if len(out) else ""}
-    out.attrs["anonymisation_note"] = (f"匿名化済みの密度（k={k}：{k}人未満の単位は隣接単位に合算済み）。"
-                                       "個人の位置は含みません。")
+    out.attrs["anonymisation_note"] = (f"匿名化済みの密度（k={k}：{k}人未満の単位は"
+                                       "近くの単位の区域に合算済み）。個人の位置は含みません。")
     return out
 
 

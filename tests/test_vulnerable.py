@@ -14,13 +14,13 @@ from shapely.geometry import box
 
 from geo.layer_export import write_density
 from layers.errors import LayerError
+from layers.territories import territories
 from layers.vulnerable import (
     K_MIN,
     Records,
     anonymise_areas,
     anonymise_mesh,
     load_vulnerable,
-    merge_small,
     read_records,
     register_publication,
 )
@@ -88,16 +88,49 @@ def test_no_output_byte_contains_an_input_coordinate(data, tmp_path_factory):
     assert scan_paths(paths, sensitive, rule="strict") == {}
 
 
-def test_merge_small_chain_island_and_too_few():
-    # a chain 1-2-3 (counts 1, 6, 2) and an island 4 (count 1), k = 3
-    counts = np.array([1, 6, 2, 1])
-    neighbours = [[1], [0, 2], [1], []]
-    cent = np.array([[0, 0], [1, 0], [2, 0], [10, 0]], float)
-    group = merge_small(counts, neighbours, cent, k=3)
+def test_territories_join_the_nearest_anchor_and_empty_units_too():
+    # counts 1, 6, 0, 2, 7 on a line, k = 3: anchors are units 1 and 4
+    counts = np.array([1, 6, 0, 2, 7])
+    cent = np.array([[0, 0], [1, 0], [2, 0], [3.6, 0], [4, 0]], float)
+    group = territories(counts, cent, k=3)
+    assert group.tolist() == [1, 1, 1, 4, 4]
     sums = pd.Series(counts).groupby(group).sum()
     assert (sums >= 3).all() and sums.sum() == counts.sum()
-    assert group[3] == group[2] or group[3] == group[1]  # the island joined the nearest group
-    assert (merge_small(np.array([1, 1]), [[1], [0]], np.zeros((2, 2)), k=3) == -1).all()
+    # no anchor but enough people: one unit for all; too few: nothing
+    assert set(territories(np.array([2, 2, 0]), np.zeros((3, 2)), k=3).tolist()) == {3}
+    assert (territories(np.array([1, 1]), np.zeros((2, 2)), k=3) == -1).all()
+
+
+def _shapes(out):  # type: ignore[no-untyped-def]
+    return sorted(g.normalize().wkb_hex for g in out.geometry)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(record_sets(), st.data())
+def test_shapes_never_show_where_small_counts_are(data, draw):
+    """Adding people to cells that stay below k — anywhere in the region, even far from
+    everyone — changes counts but never a published shape or unit id."""
+    lat, lon = data
+    region = box(139.70, 39.10, 140.30, 39.62)
+    base = anonymise_mesh(_records(lat, lon), size=500, k=5, region=region)
+    if not len(base):
+        return
+    cells = pd.Series(list(zip(np.floor(lat / DLAT), np.floor(lon / DLON), strict=True))).value_counts()
+    n = draw.draw(st.integers(1, 6))
+    extra_lat, extra_lon = [], []
+    for _ in range(n):  # a lone person in an empty cell, or one more in a small cell
+        r = draw.draw(st.integers(9385, 9505))
+        c = draw.draw(st.integers(22353, 22446))
+        if cells.get((r, c), 0) + extra_lat.count(r) >= 3:
+            continue
+        extra_lat.append(round((r + 0.5) * DLAT, 6))
+        extra_lon.append(round((c + 0.5) * DLON, 6))
+    more = anonymise_mesh(_records(np.r_[lat, extra_lat], np.r_[lon, extra_lon]), size=500, k=5,
+                          region=region)
+    assert _shapes(more) == _shapes(base)
+    assert list(more["unit_id"]) == list(base["unit_id"])
+    assert more["count"].sum() == base["count"].sum() + len(extra_lat)
+    assert "absorbed" not in more.columns
 
 
 def test_k_below_minimum_is_refused():
@@ -230,8 +263,8 @@ def test_demo_region_keeps_only_the_density(demo_region):
     assert (dens["count"] >= 5).all()
     s = dens.attrs["summary"]
     assert dens["count"].sum() == s["in_region"] == 3000
-    assert set(dens.columns) == {"unit_id", "geography", "count", "absorbed", "n_units", "members",
-                                 "proxy", "geometry"}
+    assert set(dens.columns) == {"unit_id", "geography", "count", "n_units", "members",
+                                 "proxy", "point_lon", "point_lat", "geometry"}
     assert "k=5" in demo_region.summary()["layers"]["vulnerable"]["note"]
 
 

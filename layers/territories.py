@@ -1,0 +1,111 @@
+"""The publication rule: which units are published together, and as what shape.
+
+A unit (mesh cell, 自治会, 校区 …) holding at least k people is an **anchor**.
+Every other unit of the region — those with 1 to k−1 people *and the empty ones*
+— belongs to the **territory** of its nearest anchor (centre to centre, ties to
+the first anchor).  One row is published per territory: the anchor's id, the sum
+of its people (≥ k), and the outline of all its units.
+
+Why territories: a shape made of the *occupied* cells of a merged group shows
+which cells hold 1–4 people (one person living alone 1.5 km from everyone else
+appears as an isolated square).  A territory's outline depends only on where the
+anchors are — units that any count-per-cell publication shows anyway — and on
+the region's grid, never on where the small counts lie: moving, adding or
+removing people in non-anchor units changes counts, never a shape.  No list of
+occupied small units is published (``members`` lists every unit of the
+territory, empty or not, so that maps can paint it).
+
+If no unit reaches k but the region holds at least k people, the whole region is
+one unit; below k nothing is published.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from layers.crs import STORAGE_CRS
+
+__all__ = ["COLUMNS", "publish", "territories"]
+
+COLUMNS = ["unit_id", "geography", "count", "n_units", "members", "proxy", "point_lon", "point_lat",
+           "geometry"]
+"""Published columns.  ``point_lon``/``point_lat`` is the demand point of an area unit
+(its anchor area's representative point), used by the distance analyses instead of
+the outline's centre; mesh units leave it empty (their anchor cell's centre follows
+from ``unit_id``, the anchor's mesh code)."""
+
+
+def territories(counts: np.ndarray, centres: np.ndarray, *, k: int) -> np.ndarray:
+    """For each unit, the index of the anchor whose territory it is in.
+
+    ``centres`` are (n, 2) metric coordinates.  All units share index ``n`` (no
+    anchor, but ≥ k people in all) or ``-1`` (fewer than k people: nothing is
+    published).
+    """
+    counts = np.asarray(counts, np.int64)
+    n = len(counts)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if int(counts.sum()) < k:
+        return np.full(n, -1, np.int64)
+    anchors = np.flatnonzero(counts >= k)
+    if not len(anchors):
+        return np.full(n, n, np.int64)
+    _d, near = cKDTree(np.asarray(centres, float)[anchors]).query(np.asarray(centres, float), k=1)
+    group = anchors[np.asarray(near, np.int64)]
+    group[anchors] = anchors
+    return group
+
+
+def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometries: np.ndarray,
+            points: np.ndarray | None, *, geography: str, proxy: str, drawn: np.ndarray | None = None,
+            whole_id: str = "all") -> gpd.GeoDataFrame:
+    """One row per territory with people (see the module doc).
+
+    ``geometries`` are the units' shapes (EPSG:4326) and ``points`` their (lon, lat)
+    demand points or None; ``drawn`` marks the units that belong to the outline (units outside the
+    region are counted in their territory but not drawn).
+    """
+    drawn = np.ones(len(group), bool) if drawn is None else np.asarray(drawn, bool)
+    rows, geoms = [], []
+    if not len(group) or group[0] == -1:
+        return gpd.GeoDataFrame(pd.DataFrame(columns=COLUMNS[:-1]), geometry=[], crs=STORAGE_CRS)
+    order = np.argsort(group, kind="stable")
+    g_sorted = group[order]
+    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
+    for s, e in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+        idx = np.sort(order[s:e])
+        c = int(counts[idx].sum())
+        if c == 0:
+            continue
+        head = int(g_sorted[s])
+        whole = head >= len(group)  # no anchor: the whole region is one unit
+        shown = idx[drawn[idx]]
+        point = points[head] if points is not None and not whole else (np.nan, np.nan)
+        rows.append({
+            "unit_id": whole_id if whole else str(unit_ids[head]),
+            "geography": geography,
+            "count": c,
+            "n_units": len(shown),
+            "members": ",".join(str(unit_ids[j]) for j in shown),
+            "proxy": proxy,
+            "point_lon": round(float(point[0]), 6),
+            "point_lat": round(float(point[1]), 6),
+        })
+        geoms.append(_outline(geometries[shown]))
+    out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=COLUMNS[:-1]), geometry=geoms, crs=STORAGE_CRS)
+    out["count"] = out["count"].astype(np.int64)
+    return out.sort_values("unit_id", kind="stable").reset_index(drop=True)
+
+
+def _outline(geoms: np.ndarray) -> shapely.Geometry:
+    if len(geoms) == 1:
+        return geoms[0]
+    try:
+        return shapely.coverage_union_all(geoms)  # cells and areas that share edges exactly
+    except shapely.errors.GEOSException:
+        return shapely.union_all(geoms)

@@ -20,9 +20,10 @@ The rule (see ``docs/privacy.md``): every published unit has count 0 or ≥ k
 people (合算, :mod:`layers.territories`): totals are preserved, no subtraction
 reveals a suppressed count, and no published shape shows which small units hold
 people.  If the whole region holds fewer than k people nothing is published.
-Records outside the region are counted, not kept.  One dataset is published on
-one geography only (:func:`register_publication`): publishing the same records as
-500 m mesh *and* 自治会 would let a reader difference the two.
+Records outside the region are counted, not kept.  One register is published on
+one geography only, and never so that two releases differ by 1 … k-1 people in a
+unit (:mod:`layers.ledger`): publishing the same records as 500 m mesh *and* 自治会,
+or this month's register beside last month's, would let a reader difference them.
 
 Nothing in this module logs, raises or returns a record value: errors name the
 row and column only; :class:`Records` has no useful ``repr``.
@@ -30,9 +31,6 @@ row and column only; :class:`Records` has no useful ``repr``.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +42,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from layers.atomic import atomic_write_text
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, analysis_crs_for, swap_if_needed, transform_xy
 from layers.errors import LayerError
+from layers.ledger import content_id, record_release
 from layers.mesh import (
     DLAT,
     DLON,
@@ -158,7 +156,6 @@ def read_records(
     else:
         require_file(path)
         raw = path.read_bytes()
-    dataset_id = hashlib.sha256(raw).hexdigest()[:32]
     df = parse_table(raw, file=path, encoding=encoding)
     del raw
     n_read = len(df)
@@ -214,7 +211,7 @@ def read_records(
         mob = flag.isin(["1", "要", "有", "あり", "true", "yes", "○", "〇"]).to_numpy()[keep]
     del df, lat_s, lon_s
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
-                   n_unlocated=int(blank.sum()), dataset_id=dataset_id, swapped=swapped)
+                   n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat), swapped=swapped)
 
 
 # ----------------------------------------------------------------- mesh
@@ -569,37 +566,14 @@ def read_ksj_forecast(path: Path, *, column: str = "PTC", year: int | None = Non
 # ----------------------------------------------------------------- publication ledger
 
 
-def _state_dir() -> Path:
-    base = os.environ.get("TOMONI_STATE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(xdg) / "tomoni"
-
-
-def register_publication(dataset_id: str, geography: str, k: int) -> None:
-    """Record that a dataset was published on a geography; refuse a second one.
-
-    The ledger (``$TOMONI_STATE_DIR/publications.json``) holds only a hash of the
-    input file and the geography: no record, name or coordinate.
-    """
-    path = _state_dir() / "publications.json"
-    try:
-        ledger = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    except (OSError, json.JSONDecodeError):
-        ledger = {}
-    key = f"{geography}|k={k}"
-    seen = ledger.get(dataset_id)
-    if seen and seen != key:
-        raise LayerError(
-            "この名簿は既に別の単位（" + seen.split("|")[0] + "）で公開されています。"
-            "別の単位でも公開すると、重ね合わせて少人数の集団を特定できるおそれがあるため公開できません。",
-            column="mesh / by", layer=LAYER,
-            fix="前回と同じ単位・同じ k を使ってください（1つの名簿は1つの単位で公開します）。",
-        )
-    ledger[dataset_id] = key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(ledger, ensure_ascii=False, indent=1))
+def register_publication(dataset_id: str, geography: str, k: int,
+                         density: gpd.GeoDataFrame | None = None) -> None:
+    """Check a release of a register against the publication ledger and record it
+    (:func:`layers.ledger.record_release`): one register, one geography; no unit whose
+    count differs from an earlier release by 1 … k-1."""
+    counts = dict(zip(density["unit_id"].astype(str), density["count"].astype(int), strict=True)) \
+        if density is not None else {}
+    record_release(dataset_id, geography, k, counts, layer=LAYER)
 
 
 # ----------------------------------------------------------------- the layer loader
@@ -676,7 +650,7 @@ def load_vulnerable(
         else:
             out = anonymise_mesh(records, size=int(mesh), k=k, region=region)
         geography = str(by) if areas is not None else f"mesh{int(mesh)}"
-        register_publication(records.dataset_id, geography, k)
+        register_publication(records.dataset_id, geography, k, out)
         del records
     elif kind in ("mesh_counts", "estat", "ksj_forecast"):
         proxy = ""
@@ -823,10 +797,10 @@ def anonymise_upload(
                              layer=LAYER,
                              fix="メッシュで集計するか、その区域のレイヤーを読み込んでください。")
         out = anonymise_areas(records, areas, k=k, geography=by)
-        register_publication(records.dataset_id, by, k)
+        register_publication(records.dataset_id, by, k, out)
     else:
         out = anonymise_mesh(records, size=int(mesh), k=k, region=region)
-        register_publication(records.dataset_id, f"mesh{int(mesh)}", k)
+        register_publication(records.dataset_id, f"mesh{int(mesh)}", k, out)
     del records
     return out
 

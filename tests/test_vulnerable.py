@@ -14,6 +14,7 @@ from shapely.geometry import box
 
 from geo.layer_export import write_density
 from layers.errors import LayerError
+from layers.ledger import content_id
 from layers.territories import territories
 from layers.vulnerable import (
     K_MIN,
@@ -201,8 +202,61 @@ def test_one_geography_per_dataset(monkeypatch, tmp_path):
     register_publication("abc", "mesh500", 5)  # the same again is fine
     with pytest.raises(LayerError, match="既に別の単位"):
         register_publication("abc", "neighbourhoods", 5)
-    ledger = (tmp_path / "publications.json").read_text("utf-8")
-    assert json.loads(ledger) == {"abc": "mesh500|k=5"}
+    with pytest.raises(LayerError, match="既に別の単位"):
+        register_publication("abc", "mesh500", 6)
+    doc = json.loads((tmp_path / "publications.json").read_text("utf-8"))
+    assert doc["releases"] == [{"content": "abc", "geography": "mesh500", "k": 5, "counts": {}}]
+
+
+def _written(lines: list[str], path, *, crlf=False, bom=False, blank=0, encoding="utf-8"):  # type: ignore[no-untyped-def]
+    text = ("\r\n" if crlf else "\n").join(lines) + "\n" * (1 + blank)
+    path.write_bytes(("\ufeff" if bom else "").encode("utf-8") + text.encode(encoding))
+    return path
+
+
+def test_the_register_is_known_by_its_content(demo_dir, tmp_path):
+    """Line endings, trailing blank lines, row order, BOM and encoding do not make another
+    register: the ledger's key is the same."""
+    lines = (demo_dir / "private/vulnerable_records.csv").read_text("utf-8-sig").splitlines()
+    head, rows = lines[0], lines[1:400]
+    a = read_records(_written([head, *rows], tmp_path / "a.csv"))
+    b = read_records(_written([head, *rows[::-1]], tmp_path / "b.csv", crlf=True, bom=True, blank=3))
+    c = read_records(_written([head, *rows], tmp_path / "c.csv", encoding="cp932"))
+    d = read_records(_written([head, *rows[1:]], tmp_path / "d.csv"))
+    assert a.dataset_id == b.dataset_id == c.dataset_id != d.dataset_id
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(data=record_sets(), extra=st.integers(1, 12), k=st.integers(K_MIN, 6))
+def test_no_pair_of_releases_differs_by_fewer_than_k(data, extra, k, tmp_path_factory, monkeypatch):
+    """An attacker holding two releases — a register and the same register with a few people
+    added — subtracts them unit by unit: every release the ledger lets out differs from every
+    earlier one by 0 or at least k in every unit."""
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path_factory.mktemp("ledger")))
+    lat, lon = data
+    rng = np.random.default_rng(len(lat) + extra)
+    pick = rng.integers(0, len(lat), extra)
+    versions = [(lat, lon), (np.r_[lat, lat[pick]], np.r_[lon, lon[pick]]),
+                (lat[extra:], lon[extra:])]
+    released = []
+    for la, lo in versions:
+        if not len(la):
+            continue
+        rec = _records(la, lo)
+        rec = Records(lon=rec.lon, lat=rec.lat, category=None, mobility=None, n_read=rec.n_read,
+                      n_unlocated=0, dataset_id=content_id(rec.lat, rec.lon, None))
+        out = anonymise_mesh(rec, size=500, k=k)
+        try:
+            register_publication(rec.dataset_id, "mesh500", k, out)
+        except LayerError as err:
+            assert "差" in err.problem or "別の単位" in err.problem
+            continue
+        released.append(dict(zip(out["unit_id"], out["count"], strict=True)))
+    for i, a in enumerate(released):
+        for b in released[:i]:
+            for u in set(a) | set(b):
+                assert abs(a.get(u, 0) - b.get(u, 0)) == 0 or abs(a.get(u, 0) - b.get(u, 0)) >= k
 
 
 ESTAT = (
@@ -281,7 +335,10 @@ def test_density_file_reopens_and_small_counts_are_refused(demo_region, tmp_path
     assert err.value.column == "count"
 
 
-def test_tomoni_anonymize_cli(demo_dir, tmp_path, run_cli):
+def test_tomoni_anonymize_cli(demo_dir, tmp_path, run_cli, monkeypatch):
+    # its own ledger: without --region the territories differ from the demo region's release,
+    # which the session ledger would (rightly) refuse to let out beside it
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path / "state"))
     out = tmp_path / "density.gpkg"
     code, stdout, err = run_cli("anonymize", demo_dir / "private/vulnerable_records.csv",
                                 "--mesh", "500", "--k", "5", "--out", out)

@@ -1,0 +1,118 @@
+"""The publication ledger: what was published from which register, so that no two
+releases can be differenced down to fewer than k people.
+
+Two releases of related registers — the same register on two geographies, or last
+month's register and this month's with one person added — can be subtracted unit by
+unit: a difference of 1 shows where one person lives.  Before a register's density
+is released, :func:`record_release` checks it against every earlier release:
+
+* **one register, one geography**: a register (identified by its *content*, see
+  :func:`content_id`) once published on one geography (mesh size or area layer)
+  and k is never published on another;
+* **differences pass the k-rule**: against every earlier release on the same
+  geography and k that shares a unit, each unit's difference (new count − old
+  count, a unit missing from one release counting 0) must be 0 or at least k in
+  size.  A release that fails is refused, with what to do.
+
+What the ledger stores (``$TOMONI_STATE_DIR/publications.json``, default
+``~/.local/state/tomoni``; JSON): per release, the content id (a SHA-256 prefix
+of the register's normalised records — no record, name, address or coordinate),
+the geography, k, and the published counts per unit id — that is, the release
+itself, which is public.  Writes hold a file lock, so concurrent sessions of the
+app and the CLI never lose a release.  The last :data:`MAX_RELEASES` are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from layers.atomic import atomic_write_text
+from layers.errors import LayerError
+
+__all__ = ["MAX_RELEASES", "content_id", "ledger_path", "record_release"]
+
+MAX_RELEASES = 500
+VERSION = 2
+
+
+def ledger_path() -> Path:
+    """``$TOMONI_STATE_DIR/publications.json`` (``$XDG_STATE_HOME/tomoni`` by default)."""
+    base = os.environ.get("TOMONI_STATE_DIR")
+    if base:
+        return Path(base) / "publications.json"
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "tomoni" / "publications.json"
+
+
+def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) -> str:
+    """The register's identity by content: its located records as (lat, lon, category)
+    rounded to 6 decimals and sorted — the same whatever the encoding, line endings,
+    trailing blank lines, row order or extra columns of the file."""
+    lat6 = np.round(np.asarray(lat, float), 6)
+    lon6 = np.round(np.asarray(lon, float), 6)
+    cats = np.asarray(category, dtype=str) if category is not None else np.full(len(lat6), "")
+    order = np.lexsort((cats, lon6, lat6))
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(lat6[order]).tobytes())
+    h.update(np.ascontiguousarray(lon6[order]).tobytes())
+    h.update("\x1f".join(cats[order].tolist()).encode("utf-8"))
+    return h.hexdigest()[:32]
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[list[dict[str, Any]]]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            try:
+                doc = json.loads(path.read_text("utf-8")) if path.exists() else {}
+            except (OSError, json.JSONDecodeError):
+                doc = {}
+            releases = doc.get("releases", []) if isinstance(doc, dict) and doc.get("version") == VERSION \
+                else []
+            yield releases
+            atomic_write_text(path, json.dumps({"version": VERSION, "releases": releases[-MAX_RELEASES:]},
+                                               ensure_ascii=False))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def record_release(content: str, geography: str, k: int, counts: Mapping[str, int], *,
+                   layer: str = "vulnerable") -> None:
+    """Check a release against the ledger (see the module doc) and record it, or refuse."""
+    new = {str(u): int(c) for u, c in counts.items()}
+    with _locked(ledger_path()) as releases:
+        for old in releases:
+            if old.get("content") == content and (old.get("geography"), old.get("k")) != (geography, k):
+                raise LayerError(
+                    f"この名簿は既に別の単位（{old.get('geography')}、k={old.get('k')}）で公開されています。"
+                    "別の単位でも公開すると、重ね合わせて少人数の集団を特定できるおそれがあるため公開できません。",
+                    column="mesh / by", layer=layer,
+                    fix="前回と同じ単位・同じ k を使ってください（1つの名簿は1つの単位で公開します）。")
+            if (old.get("geography"), old.get("k")) != (geography, k):
+                continue
+            before = {str(u): int(c) for u, c in old.get("counts", {}).items()}
+            if not set(before) & set(new) or before == new:
+                continue
+            diffs = [new.get(u, 0) - before.get(u, 0) for u in set(before) | set(new)]
+            small = sum(1 for d in diffs if 0 < abs(d) < k)
+            if small:
+                raise LayerError(
+                    f"前回公開した密度との差が {k} 人未満の単位が {small} つあります。"
+                    "2つを差し引くと少人数の変化（どこで誰かが増えた・減ったか）が分かるため公開できません。",
+                    column="mesh / by", layer=layer,
+                    fix="前回と同じ名簿・同じ地域で公開するか、差がどの単位でも 0 か k 人以上になるまで"
+                    "更新をまとめてから公開してください。")
+        if not any(r.get("content") == content and r.get("geography") == geography and r.get("k") == k
+                   and r.get("counts") == new for r in releases):
+            releases.append({"content": content, "geography": geography, "k": int(k), "counts": new})

@@ -9,10 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state
+from ui.auth import require_login
 from ui.i18n import t
 
 st.set_page_config(page_title="ともにマップ", layout="wide")
 state.init()
+require_login()  # a shared deployment: nothing runs before the user logs in
 
 with st.sidebar:
     st.radio(t("language"), ["ja", "en"], key="lang", horizontal=True,

@@ -589,6 +589,51 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_OK if not result.failed else EXIT_INPUT
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the app: on this machine only unless an address is given, and then only with
+    a login and a data folder."""
+    import ipaddress
+    import os
+    import subprocess
+
+    from layers.users import read_users
+
+    loopback = args.address in ("localhost", "::1") or (
+        args.address.replace(".", "").isdigit() and ipaddress.ip_address(args.address).is_loopback)
+    if not loopback and not (args.users and args.data_root):
+        raise LayerError("ほかの機械に公開するには、ログインとデータフォルダの指定が必要です。",
+                         column="address",
+                         fix="--users users.toml（tomoni user-add で作る）と --data-root フォルダ"
+                         " を付けてください。")
+    env = dict(os.environ)
+    if args.users:
+        read_users(args.users)  # a clear error now, not at the first login
+        env["TOMONI_USERS_FILE"] = str(Path(args.users).resolve())
+    if args.data_root:
+        root = Path(args.data_root).resolve()
+        if not root.is_dir():
+            raise LayerError("データフォルダがありません。", file=args.data_root, column="data_root",
+                             fix="既にあるフォルダを指定してください。")
+        env["TOMONI_DATA_ROOT"] = str(root)
+    app = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), f"--server.address={args.address}",
+           f"--server.port={args.port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
+    log.info("starting the app on http://%s:%s", args.address, args.port)
+    print(f"ともにマップ: http://{args.address}:{args.port}（Ctrl+C で終了）", file=sys.stderr)
+    return subprocess.call(cmd, env=env, cwd=app.parent)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    import getpass
+
+    from layers.users import add_user
+
+    password = getpass.getpass("パスワード: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    add_user(args.users, args.name, password)
+    print(json.dumps({"users": str(args.users), "added": args.name}, ensure_ascii=False))
+    return EXIT_OK
+
+
 def _force(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="出力先が既にあれば置き換える（書き終わってから）")
 
@@ -762,6 +807,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recommend", type=number(1, 1000, integer=True),
                    help="新しい居場所の提案も p か所分入れる")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("serve", help="アプリを起動する（既定: この機械だけ。ほかの機械にはログインを付けて）")
+    p.add_argument("--address", default="127.0.0.1",
+                   help="待ち受けるアドレス（既定 127.0.0.1＝この機械だけ）")
+    p.add_argument("--port", type=number(1024, 65535, integer=True), default=8501,
+                   help="ポート（既定 8501）")
+    p.add_argument("--users", help="利用者ファイル（tomoni user-add で作る）。指定するとログインが必要")
+    p.add_argument("--data-root", help="アプリが開く・保存するフォルダ（既定: data/）")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("user-add", help="共有で使うアプリの利用者を追加する（パスワードはハッシュで保存）")
+    p.add_argument("users", help="利用者ファイル（users.toml）")
+    p.add_argument("name", help="利用者名")
+    p.set_defaults(func=cmd_user_add)
 
     p = sub.add_parser("batch", help="多くの市町村をまとめて計算する（市町村ごとに分割、Dask で並列）")
     p.add_argument("regions", help="バッチ設定（REGIONS.toml）")

@@ -47,15 +47,7 @@ def region_inputs(region_toml: str | Path) -> list[Path]:
     """The files a region reads: its TOML, every layer file and the road files."""
     from layers.region import read_config
 
-    config = read_config(region_toml)
-    paths = [config.path]
-    for spec in config.layers.values():
-        paths.extend(spec.paths)
-    if config.roads is not None:
-        paths.append(config.roads.path)
-        if config.roads.drive is not None:
-            paths.append(config.roads.drive)
-    return paths
+    return read_config(region_toml).input_files()
 
 
 def _within(child: Path, parent: Path) -> bool:

@@ -148,6 +148,17 @@ class RegionConfig:
     def root(self) -> Path:
         return self.path.parent
 
+    def input_files(self) -> list[Path]:
+        """Every file this region reads: the TOML, each layer's files, the road files."""
+        paths = [self.path]
+        for spec in self.layers.values():
+            paths.extend(spec.paths)
+        if self.roads is not None:
+            paths.append(self.roads.path)
+            if self.roads.drive is not None:
+                paths.append(self.roads.drive)
+        return paths
+
 
 @dataclass
 class Region:

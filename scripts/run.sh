@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/tomoni demo --out data/demo
 echo "[run] starting the app: open http://localhost:8501 (Ctrl+C to stop)"
-exec .venv/bin/streamlit run streamlit_app.py "$@"
+exec .venv/bin/tomoni serve "$@"  # this machine only (127.0.0.1); see README for a shared deployment

@@ -14,8 +14,9 @@ APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 @pytest.fixture
-def app(demo_dir, monkeypatch):
+def app(demo_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("TOMONI_DEMO_DIR", str(demo_dir))
+    monkeypatch.setenv("TOMONI_DATA_ROOT", str(tmp_path))  # the folder the app may open and save in
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception, at.exception

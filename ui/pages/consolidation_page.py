@@ -11,6 +11,7 @@ from geo.consolidation import consolidation
 from geo.csv_safe import csv_text
 from geo.maps import region_map
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -50,4 +51,5 @@ st.subheader(t("by_area"))
 st.dataframe(res.by_area, hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: consolidation_by_area.csv",
                    data=csv_text(res.by_area).encode("utf-8-sig"),
-                   file_name="consolidation_by_area.csv", mime="text/csv", key="cons_csv")
+                   file_name="consolidation_by_area.csv",
+                   **logged("consolidation_by_area.csv"), mime="text/csv", key="cons_csv")

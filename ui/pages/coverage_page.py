@@ -14,6 +14,7 @@ from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_ma
 from geo.network import SPEEDS_M_PER_MIN
 from layers.region import LAYER_LABELS
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -87,10 +88,12 @@ if st.button(t("make_image"), key="cov_make_png"):
     ss["cov_png"] = map_bytes(fig, fmt="png", dpi=200)
 if ss.get("cov_png"):
     st.download_button(f"{t('download')}: coverage_map.png", data=ss["cov_png"],
-                       file_name="coverage_map.png", mime="image/png", key="cov_png_dl")
+                       file_name="coverage_map.png",
+                       **logged("coverage_map.png"), mime="image/png", key="cov_png_dl")
 
 st.subheader(t("by_area"))
 st.dataframe(table, hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: coverage_by_area.csv",
                    data=csv_text(table).encode("utf-8-sig"),
-                   file_name="coverage_by_area.csv", mime="text/csv", key="cov_csv")
+                   file_name="coverage_by_area.csv",
+                   **logged("coverage_by_area.csv"), mime="text/csv", key="cov_csv")

@@ -15,6 +15,7 @@ from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -73,4 +74,4 @@ st.subheader(t("vc_matrix"))
 st.dataframe(res.vc_matrix, width="stretch")
 st.download_button(f"{t('download')}: partners.csv",
                    data=csv_text(res.partners).encode("utf-8-sig"),
-                   file_name="partners.csv", mime="text/csv", key="cb_csv")
+                   file_name="partners.csv", **logged("partners.csv"), mime="text/csv", key="cb_csv")

@@ -8,11 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from geo.layer_export import DENSITY_COLUMNS, geojson_text
+from layers.data_root import data_root, inside_data_root, region_files_inside
 from layers.errors import LayerError
 from layers.region import LAYER_LABELS, Region, read_config
 from layers.region_io import SavedFile, save_region
 from layers.upload import UPLOAD_KEYS, load_uploaded
 from ui import state
+from ui.audit import audit
 from ui.i18n import t
 
 state.init()
@@ -28,14 +30,17 @@ if kind == "demo" and ss["source"].get("kind") != "demo":
     ss["source"] = {"kind": "demo"}
     st.rerun()
 if kind == "toml":
+    st.caption(t("data_root_hint").format(root=data_root()))
     path = st.text_input(t("toml_path"), value=ss["source"].get("path", ""),
-                         placeholder="data/my_region/region.toml")
+                         placeholder="my_region/region.toml")
     if st.button(t("open"), key="open_toml") and path:
         try:
+            toml = inside_data_root(path, what="地域設定ファイル")
+            region_files_inside(read_config(toml).input_files())  # every file it reads, too
             with st.status(t("loading"), expanded=False) as status:
-                state.open_region(Path(path).expanduser())
+                state.open_region(toml)
                 status.update(label=t("loaded"), state="complete")
-            ss["source"] = {"kind": "toml", "path": str(Path(path).expanduser())}
+            ss["source"] = {"kind": "toml", "path": str(toml)}
             st.rerun()
         except LayerError as err:
             st.error(err.message)
@@ -141,12 +146,22 @@ def _files_to_save(region: Region) -> list[SavedFile]:
 
 
 st.subheader(t("save_region"))
-default = str(Path("data") / "saved" / "region")
-target = st.text_input(t("save_path"), value=default, key="save_target")
-if st.button(t("save"), key="save_region"):
+st.caption(t("data_root_hint").format(root=data_root()))
+target = st.text_input(t("save_path"), value=str(Path("saved") / "region"), key="save_target")
+replace_ok = True
+folder: Path | None = None
+try:
+    folder = inside_data_root(target, what="保存先フォルダ")
+    if folder.is_dir() and any(folder.iterdir()):
+        st.warning(t("replace_folder"))
+        replace_ok = st.checkbox(t("replace_yes"), key="save_replace")
+except LayerError as err:
+    st.error(err.message)
+clicked = st.button(t("save"), key="save_region", disabled=folder is None or not replace_ok)
+if clicked and folder is not None:
     try:
         toml = save_region(
-            target,
+            folder,
             name=region.name,
             base=region.config,
             files=_files_to_save(region),
@@ -154,6 +169,7 @@ if st.button(t("save"), key="save_region"):
             fictional=region.fictional,
         )
         read_config(toml)  # the saved folder must reopen
+        audit("save_region", region=region.name)
         st.success(f"{t('saved')}: {toml}")
     except LayerError as err:
         st.error(err.message)

@@ -19,6 +19,7 @@ from layers.errors import LayerError
 from layers.region import LAYER_LABELS
 from layers.shelters import HAZARD_LABELS
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -50,7 +51,7 @@ if st.button(t("make_image"), key="make_image"):
         st.error(err.message)
 if ss.get("export_file"):
     name, data, mime = ss["export_file"]
-    st.download_button(f"{t('download')}: {name}", data=data, file_name=name, mime=mime,
+    st.download_button(f"{t('download')}: {name}", data=data, file_name=name, **logged(name), mime=mime,
                        key="download_map")
 
 st.subheader("HTML")
@@ -61,11 +62,13 @@ if st.button("オフラインで開ける地図（HTML）を作る", key="make_h
     ss["export_html"] = standalone_html(m).encode("utf-8")
 if ss.get("export_html"):
     st.download_button(f"{t('download')}: tomoni_map.html", data=ss["export_html"],
-                       file_name="tomoni_map.html", mime="text/html", key="download_html")
+                       file_name="tomoni_map.html",
+                       **logged("tomoni_map.html"), mime="text/html", key="download_html")
 
 st.subheader(t("export_layers"))
 st.download_button(f"{t('download')}: tomoni_layers.gpkg", data=geopackage_bytes(state.layers()),
-                   file_name="tomoni_layers.gpkg", mime="application/geopackage+sqlite3",
+                   file_name="tomoni_layers.gpkg",
+                   **logged("tomoni_layers.gpkg"), mime="application/geopackage+sqlite3",
                    key="download_gpkg")
 
 st.subheader(t("report"))
@@ -95,5 +98,5 @@ if st.button(t("make_report"), key="make_report"):
         st.error(err.message)
 for i, (name, data) in enumerate(ss.get("report_files", [])):
     mime = "application/pdf" if name.endswith(".pdf") else "text/html"
-    st.download_button(f"{t('download')}: {name}", data=data, file_name=name, mime=mime,
+    st.download_button(f"{t('download')}: {name}", data=data, file_name=name, **logged(name), mime=mime,
                        key=f"download_report_{i}")

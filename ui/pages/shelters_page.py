@@ -16,6 +16,7 @@ from geo.scenario import closed_roads_frame
 from geo.shelter_load import shelter_load
 from layers.shelters import HAZARD_LABELS
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -88,4 +89,5 @@ table = pd.DataFrame(res.shelters.drop(columns="geometry"))
 st.dataframe(japanese_table(table), hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: shelter_load_{hazard}.csv",
                    data=csv_text(table).encode("utf-8-sig"),
-                   file_name=f"shelter_load_{hazard}.csv", mime="text/csv", key="sh_csv")
+                   file_name=f"shelter_load_{hazard}.csv",
+                   **logged(f"shelter_load_{hazard}.csv"), mime="text/csv", key="sh_csv")

@@ -19,6 +19,7 @@ from geo.siting import outside_zones, recommend, region_candidates
 from layers.region import LAYER_LABELS
 from layers.shelters import HAZARD_LABELS
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -98,11 +99,13 @@ st.dataframe(japanese_table(rec.before_after), hide_index=True, width="stretch")
 d1, d2, d3 = st.columns(3)
 d1.download_button(f"{t('download')}: recommended_sites.csv",
                    data=csv_text(rec.sites.drop(columns="geometry"))
-                   .encode("utf-8-sig"), file_name="recommended_sites.csv", mime="text/csv",
+                   .encode("utf-8-sig"), file_name="recommended_sites.csv",
+                   **logged("recommended_sites.csv"), mime="text/csv",
                    key="site_csv")
 d2.download_button(f"{t('download')}: recommendation.gpkg",
                    data=geopackage_bytes({"recommended_sites": rec.sites}),
-                   file_name="recommendation.gpkg", mime="application/geopackage+sqlite3",
+                   file_name="recommendation.gpkg",
+                   **logged("recommendation.gpkg"), mime="application/geopackage+sqlite3",
                    key="site_gpkg")
 if d3.button(t("make_image"), key="site_make_png"):
     fig = static_map({k: layers[k] for k in ("boundaries", existing_key) if k in layers},
@@ -114,4 +117,5 @@ if d3.button(t("make_image"), key="site_make_png"):
     ss["site_png"] = map_bytes(fig, fmt="png", dpi=200)
 if ss.get("site_png"):
     d3.download_button(f"{t('download')}: recommendation.png", data=ss["site_png"],
-                       file_name="recommendation.png", mime="image/png", key="site_png_dl")
+                       file_name="recommendation.png",
+                       **logged("recommendation.png"), mime="image/png", key="site_png_dl")

@@ -21,6 +21,7 @@ from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
 from ui import state
+from ui.audit import logged
 from ui.i18n import lang, t
 
 state.init()
@@ -144,8 +145,10 @@ if out and out.get("last_clicked"):
 if routes and any(r.found for r in routes.values()):
     d1, d2, d3 = st.columns(3)
     d1.download_button("GeoJSON", data=to_geojson(routes).encode("utf-8"), file_name="route.geojson",
+    **logged("route.geojson"),
                        mime="application/geo+json", key="vc_geojson")
     d2.download_button("GPX", data=to_gpx(routes).encode("utf-8"), file_name="route.gpx",
+    **logged("route.gpx"),
                        mime="application/gpx+xml", key="vc_gpx")
     if d3.button(t("route_sheet"), key="vc_sheet_make"):
         with tempfile.TemporaryDirectory(prefix="tomoni-sheet-") as tmp:
@@ -157,4 +160,5 @@ if routes and any(r.found for r in routes.values()):
     sheet = ss.get("vc_sheet")
     if sheet and sheet[0] == (start, end, hazard, profile):
         d3.download_button(f"{t('download')}: route_sheet.pdf", data=sheet[1],
-                           file_name="route_sheet.pdf", mime="application/pdf", key="vc_sheet_dl")
+                           file_name="route_sheet.pdf",
+                           **logged("route_sheet.pdf"), mime="application/pdf", key="vc_sheet_dl")

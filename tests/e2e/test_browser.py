@@ -185,3 +185,47 @@ def test_siting_page_in_the_browser(app_url, page):
     assert frame.locator("path.leaflet-interactive").count() >= 3
     _no_exception(page)
     assert page.failed == [], page.failed
+
+
+def test_two_browsers_never_see_each_others_uploads(app_url, browser, shared_data):
+    """Two people on the same server at once: what one adds stays in their own session."""
+    csv = shared_data / "akita/shelters/gsi_emergency_sites_koto_cp932.csv"
+    a_ctx, b_ctx = browser.new_context(), browser.new_context()
+    try:
+        a, b = a_ctx.new_page(), b_ctx.new_page()
+        for pg in (a, b):
+            pg.goto(app_url)
+            _wait_map(pg)
+            _goto_page(pg, "データ")
+        a.locator('input[type="file"]').set_input_files(str(csv))
+        a.get_by_text(f"追加したファイル: {csv.name}").wait_for(timeout=60_000)
+        b.reload()
+        b.get_by_role("heading", name="データ").first.wait_for(timeout=60_000)
+        b.wait_for_timeout(1500)
+        assert b.get_by_text(csv.name).count() == 0
+        _goto_page(b, "地図")
+        frame = _wait_map(b)
+        b.wait_for_timeout(1000)
+        assert frame.locator("path.tomoni-shelter").count() == 46  # the demo's own, not A's 222 more
+    finally:
+        a_ctx.close()
+        b_ctx.close()
+
+
+def test_downloads_are_audited_without_content(app_url, page, tmp_path):
+    import json
+    import os
+    from pathlib import Path
+
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "エクスポート")
+    with page.expect_download(timeout=120_000) as dl:
+        page.get_by_role("button", name="ダウンロード: tomoni_layers.gpkg").click()
+    dl.value.save_as(tmp_path / "layers.gpkg")
+    log = Path(os.environ["TOMONI_STATE_DIR"]) / "audit.log"
+    page.wait_for_timeout(1000)
+    lines = [json.loads(x) for x in log.read_text("utf-8").splitlines()]
+    mine = [x for x in lines if x.get("file") == "tomoni_layers.gpkg"]
+    assert mine and mine[-1]["action"] == "download" and mine[-1]["user"] == "local"
+    assert all(set(x) <= {"time", "user", "action", "region", "file"} for x in lines)

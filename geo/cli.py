@@ -867,8 +867,8 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
     except KeyboardInterrupt:
         print("中断しました。書きかけの出力は残していません。", file=sys.stderr)
         return 130
-    except PermissionError as err:
-        print(f"エラー: 書き込む権限がありません: {err.filename or ''}\n"
+    except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as err:
+        print(f"エラー: 出力先に書き込めません（{type(err).__name__}）: {Path(err.filename or '').name}\n"
               "  対処: 書き込めるフォルダを --out に指定してください。", file=sys.stderr)
         return EXIT_INPUT
     except Exception as exc:

@@ -107,7 +107,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
     nseg = len(net.seg_a)
     closed = np.zeros(nseg, bool)
     slowed = np.zeros(nseg, bool)
-    if shallow_factor is not None and shallow_factor < 1:
+    if shallow_factor is not None and not (np.isfinite(shallow_factor) and shallow_factor >= 1):
         raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="shallow_factor",
                          fix="例: 2（半分の速さで歩く）")
     if len(zones):

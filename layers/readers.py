@@ -74,10 +74,24 @@ X_NAMES = ("x", "X", "x座標", "X座標")
 Y_NAMES = ("y", "Y", "y座標", "Y座標")
 
 
-MAX_FILE_BYTES = int(os.environ.get("TOMONI_MAX_FILE_MB", "4096")) * 1024 * 1024
-"""Largest input file read (4 GiB by default, ``TOMONI_MAX_FILE_MB``)."""
-MAX_UNZIPPED_BYTES = int(os.environ.get("TOMONI_MAX_UNZIPPED_MB", "2048")) * 1024 * 1024
-"""Largest total a zip may expand to (2 GiB by default, ``TOMONI_MAX_UNZIPPED_MB``)."""
+def _limit_mb(name: str, default: int) -> int:
+    """A size limit in bytes from the environment (read at each use)."""
+    try:
+        return max(int(os.environ.get(name, default)), 1) * 1024 * 1024
+    except ValueError:
+        return default * 1024 * 1024
+
+
+def max_file_bytes() -> int:
+    """Largest input file read (4 GiB by default, ``TOMONI_MAX_FILE_MB``)."""
+    return _limit_mb("TOMONI_MAX_FILE_MB", 4096)
+
+
+def max_unzipped_bytes() -> int:
+    """Largest total a zip may expand to (2 GiB by default, ``TOMONI_MAX_UNZIPPED_MB``)."""
+    return _limit_mb("TOMONI_MAX_UNZIPPED_MB", 2048)
+
+
 MAX_ZIP_RATIO = 200
 """A zip whose contents are this many times larger than itself is refused (a zip bomb)."""
 MAX_COLUMNS = 2000
@@ -86,7 +100,7 @@ MAX_ROWS = 20_000_000
 
 def require_file(path: Path) -> None:
     """Refuse a missing path, a folder, anything but a regular file (a device such as
-    ``/dev/zero``, a named pipe) and a file over :data:`MAX_FILE_BYTES`, with a clear message."""
+    ``/dev/zero``, a named pipe) and a file over :func:`max_file_bytes`, with a clear message."""
     if not path.exists():
         raise LayerError(
             "ファイルが見つかりません。",
@@ -105,10 +119,10 @@ def require_file(path: Path) -> None:
             file=path,
             fix="データの入ったファイル（CSV、GeoJSON、zip など）を指定してください。",
         )
-    if path.stat().st_size > MAX_FILE_BYTES:
+    if path.stat().st_size > max_file_bytes():
         raise LayerError(
             f"ファイルが大きすぎます（{path.stat().st_size / 2**20:,.0f} MB、"
-            f"上限 {MAX_FILE_BYTES / 2**20:,.0f} MB）。",
+            f"上限 {max_file_bytes() / 2**20:,.0f} MB）。",
             file=path,
             fix="範囲（市町村など）を絞ったファイルにするか、TOMONI_MAX_FILE_MB で上限を変えてください。",
         )
@@ -560,7 +574,7 @@ def _zip_target(path: Path) -> str:
             names = [i.filename for i in infos]
             unzipped = sum(i.file_size for i in infos)
             packed = max(path.stat().st_size, 1)
-            if unzipped > MAX_UNZIPPED_BYTES or unzipped > MAX_ZIP_RATIO * max(packed, 1 << 20):
+            if unzipped > max_unzipped_bytes() or unzipped > MAX_ZIP_RATIO * max(packed, 1 << 20):
                 raise LayerError(
                     f"zip を展開すると大きすぎます（{unzipped / 2**20:,.0f} MB）。",
                     file=path,

@@ -352,6 +352,9 @@ def read_config(path: str | Path) -> RegionConfig:
     for k in data:
         if k not in ("region", "layers", "roads", "analysis"):
             warnings.append(f"不明な見出し [{k}] は無視しました。")
+    for k in region:
+        if k not in ("name", "crs", "fictional", "attribution"):
+            warnings.append(f"[region] の不明なキー {k} は無視しました。")
     for opt, want, example in (("name", str, 'name = "湖東地域"'), ("fictional", bool, "fictional = false"),
                                ("crs", str, 'crs = "EPSG:6678"')):
         if opt in region and not isinstance(region[opt], want):
@@ -432,6 +435,8 @@ def read_config(path: str | Path) -> RegionConfig:
     attribution = region.get("attribution", [])
     if isinstance(attribution, str):
         attribution = [attribution]
+    for w in warnings:  # said on every command, not only by tomoni check
+        log.warning("%s: %s", toml.name, w)
     return RegionConfig(
         path=toml,
         name=name,

@@ -1,0 +1,296 @@
+"""Hostile and careless input, case by case: a plain error (exit 2, no traceback) or a correct
+result; no input modified; no partial output; nothing read without bound."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from geo.cli import main
+
+ERROR_WORDS = ("Traceback", "KeyError", "GEOSException", "MemoryError", "Exception")
+
+
+def _plain_failure(code: int, err: str) -> None:
+    assert code == 2, err
+    assert err.startswith("エラー") or "error:" in err
+    assert not any(w in err for w in ERROR_WORDS), err
+
+
+def _digest(*paths: Path) -> list[str]:
+    return [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
+
+
+def _argparse_exit(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as e:
+        main([str(a) for a in args])
+    assert e.value.code == 2
+    return capsys.readouterr().err
+
+
+@pytest.fixture
+def register(demo_dir: Path, tmp_path: Path) -> Path:
+    reg = tmp_path / "meibo.csv"
+    reg.write_bytes((demo_dir / "private/vulnerable_records.csv").read_bytes())
+    return reg
+
+
+@pytest.fixture
+def own_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path / "state"))
+
+
+def _region(tmp_path: Path, body: str, name: str = "r.toml") -> Path:
+    path = tmp_path / name
+    path.write_text('[region]\nname = "試験"\n' + body, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ nothing overwritten
+
+
+def test_the_register_is_never_overwritten_by_its_density(register, run_cli, own_ledger):
+    before = _digest(register)
+    code, _, err = run_cli("anonymize", register, "--out", register)
+    _plain_failure(code, err)
+    assert _digest(register) == before
+
+
+def test_an_output_naming_a_layer_file_or_its_folder_is_refused(demo_dir, run_cli):
+    layer = demo_dir / "ibasho.csv"
+    before = _digest(layer)
+    for out in (layer, demo_dir):
+        code, _, err = run_cli("coverage", demo_dir / "region.toml", "--out", out)
+        _plain_failure(code, err)
+    assert _digest(layer) == before
+
+
+def test_an_existing_output_is_replaced_only_with_force(register, tmp_path, run_cli, own_ledger):
+    out = tmp_path / "density.csv"
+    assert run_cli("anonymize", register, "--out", out)[0] == 0
+    first = out.read_bytes()
+    code, _, err = run_cli("anonymize", register, "--out", out)
+    _plain_failure(code, err)
+    assert "--force" in err and out.read_bytes() == first
+    assert run_cli("anonymize", register, "--out", out, "--force")[0] == 0
+
+
+def test_an_output_under_a_file_is_a_plain_error(register, tmp_path, run_cli, own_ledger):
+    code, _, err = run_cli("anonymize", register, "--out", register.parent / "meibo.csv" / "x.csv")
+    _plain_failure(code, err)
+
+
+# ------------------------------------------------------------------ bounded resources
+
+
+def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setenv("TOMONI_MAX_UNZIPPED_MB", "5")
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a.shp", b"\0" * 100)
+        z.writestr("a.shx", b"\0" * 100)
+        z.writestr("a.dbf", b"\0" * (20 << 20))
+    code, _, err = run_cli("check", _region(tmp_path, '[layers.boundaries]\npath = "bomb.zip"\n'))
+    _plain_failure(code, err)
+    assert "大きすぎ" in err
+
+
+def test_devices_and_pipes_are_not_read(tmp_path, run_cli):
+    os.mkfifo(tmp_path / "pipe.csv")
+    for path in ("/dev/zero", "pipe.csv"):
+        code, _, err = run_cli("check", _region(tmp_path, f'[layers.places]\npath = "{path}"\n'))
+        _plain_failure(code, err)
+        assert "通常のファイルではありません" in err
+
+
+def test_a_zip_with_two_datasets_is_refused(tmp_path, run_cli):
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as z:
+        for stem in ("a", "b"):
+            for ext in (".shp", ".shx", ".dbf"):
+                z.writestr(stem + ext, b"\0" * 10)
+    code, _, err = run_cli("check", _region(tmp_path, '[layers.boundaries]\npath = "two.zip"\n'))
+    _plain_failure(code, err)
+    assert "a.shp" in err and "b.shp" in err
+
+
+@pytest.mark.parametrize("args", [
+    ["map", "R", "--out", "m.png", "--dpi", "0"],
+    ["map", "R", "--out", "m.png", "--dpi", "100000"],
+    ["coverage", "R", "--out", "c", "--max-distance", "nan"],
+    ["coverage", "R", "--out", "c", "--max-distance", "-5"],
+    ["shelters", "R", "--hazard", "flood", "--out", "s", "--shallow-factor", "nan"],
+    ["anonymize", "R", "--out", "d.csv", "--k", "2"],
+    ["recommend", "R", "--candidates", "places", "--p", "0", "--out", "x"],
+    ["recommend", "R", "--candidates", "places", "--target", "1.5", "--out", "x"],
+])
+def test_numeric_options_are_checked_before_anything_runs(args, demo_dir, tmp_path, capsys):
+    args = [str(demo_dir / "region.toml") if a == "R" else str(tmp_path / a) if a in ("m.png", "c", "s",
+                                                                                       "d.csv", "x") else a
+            for a in args]
+    err = _argparse_exit(args, capsys)
+    assert "argument --" in err and "Traceback" not in err
+
+
+def test_more_sites_than_candidates_is_refused(demo_dir, tmp_path, run_cli):
+    code, _, err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "places", "--p",
+                           "1000", "--out", tmp_path / "rec")
+    _plain_failure(code, err)
+    assert not (tmp_path / "rec").exists()
+
+
+# ------------------------------------------------------------------ values of the wrong kind
+
+
+@pytest.mark.parametrize("old, new", [
+    ("k = 5\n", 'k = "five"\n'), ("k = 5\n", "k = 5.5\n"), ("mesh = 500\n", 'mesh = "500"\n')])
+def test_toml_values_of_the_wrong_type_are_errors(old, new, demo_dir, run_cli):
+    text = (demo_dir / "region.toml").read_text("utf-8")
+    assert old in text
+    toml = demo_dir / f"bad_{abs(hash(new))}.toml"
+    toml.write_text(text.replace(old, new), encoding="utf-8")
+    try:
+        code, _, err = run_cli("check", toml, "--no-roads")
+        _plain_failure(code, err)
+        assert f"layers.vulnerable.{old.split()[0]}" in err
+    finally:
+        toml.unlink()
+
+
+def test_region_name_must_be_text_and_unknown_keys_are_said(tmp_path, run_cli, caplog):
+    code, _, err = run_cli("check", _region(tmp_path, "", "a.toml").with_name("a.toml"))
+    bad = tmp_path / "n.toml"
+    bad.write_text("[region]\nname = 5\n", encoding="utf-8")
+    code, _, err = run_cli("check", bad)
+    _plain_failure(code, err)
+    assert "region.name" in err
+    odd = tmp_path / "o.toml"
+    odd.write_text('[region]\nname = "x"\nlayers = [1, 2]\ncrs = "EPSG:6678"\n', encoding="utf-8")
+    run_cli("check", odd)
+    assert "不明なキー layers" in caplog.text
+
+
+def test_batch_buffer_must_be_a_finite_number(demo_dir, tmp_path, run_cli):
+    cfg = tmp_path / "REGIONS.toml"
+    cfg.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\nbuffer_m = nan\n', encoding="utf-8")
+    code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b")
+    _plain_failure(code, err)
+    assert "buffer_m" in err
+
+
+def test_nan_and_metric_coordinates_are_errors(tmp_path, run_cli):
+    (tmp_path / "nan.geojson").write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+        '{"type":"Polygon","coordinates":[[[140.1,39.7],[140.2,39.7],[140.2,NaN],[140.1,39.7]]]}}]}',
+        encoding="utf-8")
+    (tmp_path / "metric.geojson").write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":'
+        '{"type":"Polygon","coordinates":[[[-30000,-60000],[-29000,-60000],[-29000,-59000],'
+        '[-30000,-60000]]]}}]}', encoding="utf-8")
+    for name, words in (("nan", "数値でない"), ("metric", "経度・緯度の範囲")):
+        toml = _region(tmp_path, f'[layers.hazards]\npath = "{name}.geojson"\nhazard = "flood"\n',
+                       f"{name}.toml")
+        code, _, err = run_cli("check", toml)
+        _plain_failure(code, err)
+        assert words in err and "2行目" in err
+
+
+# ------------------------------------------------------------------ registers and counts
+
+
+@pytest.mark.parametrize("value", ["-3", "1e308", "2.7", "inf"])
+def test_counts_must_be_whole_people(value, tmp_path, run_cli, own_ledger):
+    f = tmp_path / "counts.csv"
+    f.write_text(f"mesh_code,count\n574036111,12\n574036112,{value}\n", encoding="utf-8")
+    code, _, err = run_cli("anonymize", f, "--kind", "mesh_counts", "--out", tmp_path / "d.csv")
+    _plain_failure(code, err)
+    assert "3行目" in err and value not in err.split("counts.csv", 1)[1]
+
+
+def test_duplicate_register_numbers_are_refused_by_row(register, tmp_path, run_cli, own_ledger):
+    rows = list(csv.reader(register.read_text("utf-8-sig").splitlines()))
+    rows[5][0] = rows[2][0]
+    dup = tmp_path / "dup.csv"
+    with open(dup, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, _, err = run_cli("anonymize", dup, "--out", tmp_path / "d.csv")
+    _plain_failure(code, err)
+    assert "3 行目" in err and "6 行目" in err and rows[2][0] not in err
+
+
+def test_swapped_coordinates_are_said(register, tmp_path, run_cli, own_ledger, caplog):
+    rows = list(csv.reader(register.read_text("utf-8-sig").splitlines()))
+    for r in rows[1:]:
+        r[5], r[6] = r[6], r[5]
+    swapped = tmp_path / "swapped.csv"
+    with open(swapped, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, out, _ = run_cli("anonymize", swapped, "--out", tmp_path / "d.csv")
+    assert code == 0 and json.loads(out)["coordinates_swapped"] is True
+    assert "入れ替えて" in caplog.text
+
+
+def test_a_register_below_k_shows_no_small_number(register, tmp_path, run_cli, own_ledger):
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("\n".join(register.read_text("utf-8-sig").splitlines()[:5]) + "\n", encoding="utf-8")
+    code, out, _ = run_cli("anonymize", tiny, "--out", tmp_path / "d.csv")
+    summary = json.loads(out)
+    assert code == 0 and summary["units_published"] == 0
+    assert summary["records_read"] == "5未満" and summary["in_region"] == "5未満"
+
+
+def test_a_region_whose_register_publishes_nothing(demo_dir, tmp_path, run_cli, own_ledger):
+    rows = (demo_dir / "private/vulnerable_records.csv").read_text("utf-8-sig").splitlines()[:5]
+    (demo_dir / "private" / "tiny_test.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    toml = demo_dir / "tiny_test.toml"
+    toml.write_text((demo_dir / "region.toml").read_text("utf-8").replace(
+        "private/vulnerable_records.csv", "private/tiny_test.csv"), encoding="utf-8")
+    try:
+        code, _, err = run_cli("vc-plan", toml, "--hazard", "flood", "--out", tmp_path / "vc")
+        _plain_failure(code, err)
+        code, out, err = run_cli("export", toml, "--out", tmp_path / "export")
+        assert code == 0, err
+        code, out, err = run_cli("report", toml, "--format", "html", "--out", tmp_path / "rep")
+        assert code == 0, err
+        assert any("k 人未満" in n for n in json.loads(out)["notes"])
+    finally:
+        toml.unlink()
+        (demo_dir / "private" / "tiny_test.csv").unlink()
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+
+def test_ctrl_c_during_a_report_leaves_no_half_report(demo_dir, tmp_path, run_cli, monkeypatch):
+    import geo.report
+
+    def interrupted(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(geo.report, "_pdf", interrupted)
+    out = tmp_path / "rep"
+    code, _, err = run_cli("report", demo_dir / "region.toml", "--out", out)
+    assert code == 130 and "中断" in err and "Traceback" not in err
+    assert not (out / "report.html").exists() and not list(out.glob("*.pdf"))
+
+
+def test_ctrl_c_during_batch_start_leaves_no_cut_network(demo_dir, tmp_path, run_cli, monkeypatch):
+    import geo.batch
+
+    def interrupted(specs, out):  # type: ignore[no-untyped-def]
+        (out / "inputs").mkdir(parents=True, exist_ok=True)
+        (out / "inputs" / "muni=05901.npz").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(geo.batch, "prepare_inputs", interrupted)
+    cfg = tmp_path / "REGIONS.toml"
+    cfg.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\n', encoding="utf-8")
+    code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b")
+    assert code == 130 and "Traceback" not in err
+    assert not list((tmp_path / "b").glob("inputs/*.npz"))

@@ -848,7 +848,7 @@ def _guard(args: argparse.Namespace) -> None:
 
 def _as_options(err: LayerError, args: argparse.Namespace) -> LayerError:
     """Engine errors name parameters (``max_distance``); on the command line they are options."""
-    if not err.column or err.file is not None:
+    if not err.column or err.row is not None:  # a row's column is a file's, not an option
         return err
     names = [c.strip() for c in err.column.split("/")]
     if not all(hasattr(args, n) for n in names):

@@ -66,7 +66,10 @@ def run_cli(
     log = tmp_path_factory.getbasetemp() / "cli-output.log"
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:  # argparse refuses an option before anything runs
+            code = int(exc.code or 0)
         out, err = capsys.readouterr()
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"$ tomoni {' '.join(map(str, args))}\n{out}\n{err}\n")

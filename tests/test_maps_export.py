@@ -138,7 +138,7 @@ def test_svg_is_written(demo_figure, tmp_path):
 def test_unknown_output_format(demo_figure, tmp_path):
     with pytest.raises(LayerError) as err:
         save_map(demo_figure, tmp_path / "map.bmp")
-    assert err.value.column == "--out"
+    assert err.value.column == "out"  # the CLI shows it as --out
     assert not (tmp_path / "map.bmp").exists()
 
 

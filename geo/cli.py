@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.cli_args import guard_output, number, region_inputs
+from geo.cli_args import guard_output, number, region_inputs, staged_folder
 from geo.csv_safe import csv_text
 from layers.errors import LayerError
 
@@ -857,9 +857,46 @@ def _as_options(err: LayerError, args: argparse.Namespace) -> LayerError:
     return err
 
 
+FOLDER_OUTPUTS = {"coverage", "consolidation", "shelters", "route", "vc-plan", "crossborder",
+                  "recommend", "report", "export"}
+"""Commands whose --out is a folder of several files: written together or not at all."""
+
+
+def _staged_run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a folder-output command into a staged folder; what it prints names the final one."""
+    import contextlib
+    import io
+
+    final = str(Path(args.out).expanduser().resolve())
+    shown = str(args.out)
+    buffer = io.StringIO()
+    with staged_folder(args.out) as tmp:
+        args.out = str(tmp)
+        with contextlib.redirect_stdout(buffer):
+            code = func(args)
+        if code != EXIT_OK:
+            raise _Failed(code, buffer.getvalue().replace(str(tmp), shown))
+    sys.stdout.write(buffer.getvalue().replace(str(tmp), final if Path(shown).is_absolute() else shown))
+    return code
+
+
+class _Failed(Exception):
+    """A staged command that ended without success: nothing is put in place."""
+
+    def __init__(self, code: int, printed: str) -> None:
+        super().__init__(code)
+        self.code, self.printed = code, printed
+
+
 def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         _guard(args)
+        if args.command in FOLDER_OUTPUTS:
+            try:
+                return _staged_run(func, args)
+            except _Failed as failed:
+                sys.stdout.write(failed.printed)
+                return failed.code
         return func(args)
     except LayerError as err:
         print(f"エラー: {_as_options(err, args).message}", file=sys.stderr)

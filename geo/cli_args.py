@@ -13,13 +13,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
-from collections.abc import Callable, Iterable
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from layers.errors import LayerError
 
-__all__ = ["guard_output", "number", "region_inputs"]
+__all__ = ["guard_output", "number", "region_inputs", "staged_folder"]
 
 
 def number(low: float | None = None, high: float | None = None, *, integer: bool = False,
@@ -77,3 +81,28 @@ def guard_output(out: str | Path, inputs: Iterable[str | Path], *, force: bool,
         raise LayerError("出力先が通常のファイルやフォルダではありません。", file=target, column=option,
                          fix="通常のファイル名かフォルダを指定してください。")
     return target
+
+
+@contextlib.contextmanager
+def staged_folder(out: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` for a command's outputs, put in place only when
+    the command has written all of them (an existing ``out`` — allowed by ``--force`` —
+    is replaced then); an error or Ctrl-C removes it and leaves ``out`` as it was."""
+    target = Path(out).expanduser().resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o777 & ~mask)  # a normal folder, not mkdtemp's private one
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -82,7 +82,7 @@ def test_tomoni_report_cli(demo_dir, tmp_path, run_cli):
     names = sorted(p.rsplit("/", 1)[-1] for p in s["files"])
     assert names == ["report.pdf", "sheets_neighbourhoods.pdf"]
     assert len(PdfReader(tmp_path / "sheets_neighbourhoods.pdf").pages) == 61
-    code, _out, err = run_cli("report", demo_dir / "region.toml", "--out", tmp_path, "--format", "docx")
+    code, _out, err = run_cli("report", demo_dir / "region.toml", "--out", tmp_path / "b", "--format", "docx")
     assert code == 2 and "--format" in err
 
 

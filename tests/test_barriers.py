@@ -10,6 +10,7 @@ from geo.network import load_network
 from layers.barriers import load_barriers
 from layers.errors import LayerError
 from layers.roads import load_roads_and_barriers
+from tests.osm_files import to_pbf, write_osm
 
 # Two streets 秋田市 style, with a river between them (and a bridge over it), a railway,
 # a culverted stream, a pond (a closed way) and an expressway.
@@ -48,9 +49,7 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 
 @pytest.fixture
 def osm_file(tmp_path):
-    path = tmp_path / "town.osm"
-    path.write_text(OSM_XML, encoding="utf-8")
-    return path
+    return write_osm(OSM_XML, tmp_path / "town.osm")
 
 
 def test_osm_file_gives_its_rivers_railways_water_and_motorways(osm_file):
@@ -63,13 +62,7 @@ def test_osm_file_gives_its_rivers_railways_water_and_motorways(osm_file):
 
 
 def test_osm_pbf_reads_the_same_barriers(osm_file, tmp_path):
-    import osmium
-
-    pbf = tmp_path / "town.osm.pbf"
-    writer = osmium.SimpleWriter(str(pbf))
-    for obj in osmium.FileProcessor(str(osm_file)):
-        writer.add(obj)
-    writer.close()
+    pbf = to_pbf(osm_file, tmp_path / "town.osm.pbf")
     _, barriers = load_roads_and_barriers(pbf, network="walk")
     assert sorted(barriers["kind"]) == ["motorway", "railway", "river", "water"]
 

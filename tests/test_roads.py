@@ -9,6 +9,7 @@ import pytest
 
 from layers.errors import LayerError
 from layers.roads import graph_summary, load_roads
+from tests.osm_files import to_pbf, write_osm
 
 # A tiny street block near 秋田駅 written by hand: a one-way residential street,
 # a footway and a two-way secondary road.
@@ -31,9 +32,7 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 
 @pytest.fixture
 def osm_file(tmp_path):
-    path = tmp_path / "block.osm"
-    path.write_text(OSM_XML, encoding="utf-8")
-    return path
+    return write_osm(OSM_XML, tmp_path / "block.osm")
 
 
 def test_osm_xml_walk_is_bidirectional_with_footways(osm_file):
@@ -62,13 +61,7 @@ def test_osm_bz2(osm_file, tmp_path):
 
 
 def test_osm_pbf(osm_file, tmp_path):
-    import osmium
-
-    pbf = tmp_path / "block.osm.pbf"
-    writer = osmium.SimpleWriter(str(pbf))
-    for obj in osmium.FileProcessor(str(osm_file)):
-        writer.add(obj)
-    writer.close()
+    pbf = to_pbf(osm_file, tmp_path / "block.osm.pbf")
     g = load_roads(pbf, network="drive")
     assert g.number_of_edges() == load_roads(osm_file, network="drive").number_of_edges()
 

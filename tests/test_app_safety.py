@@ -108,6 +108,11 @@ def test_login_is_required_when_users_are_configured(demo_dir, monkeypatch, tmp_
 
 
 def test_serve_binds_to_this_machine_unless_a_login_and_data_folder_are_given(run_cli, tmp_path):
+    from geo.cli import build_parser
+
+    assert build_parser().parse_args(["serve"]).address == "127.0.0.1"
+    config = (Path(APP).parent / ".streamlit" / "config.toml").read_text("utf-8")
+    assert 'address = "127.0.0.1"' in config  # `streamlit run` alone binds there too
     code, _, err = run_cli("serve", "--address", "0.0.0.0")
     assert code == 2 and "ログイン" in err
     code, _, err = run_cli("serve", "--address", "192.168.0.10", "--users", tmp_path / "none.toml",

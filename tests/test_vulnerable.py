@@ -353,3 +353,17 @@ def test_tomoni_anonymize_cli(demo_dir, tmp_path, run_cli, monkeypatch):
                            "neighbourhoods", "--region", demo_dir / "region.toml", "--out",
                            tmp_path / "d.csv")
     assert code == 2 and "別の単位" in err
+
+
+def test_the_same_register_on_another_region_cannot_be_differenced(demo_dir, tmp_path, monkeypatch):
+    """Publishing one register clipped to two regions would show the people near the border:
+    the second release differs by a few people in some unit and is refused."""
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path))
+    rec = read_records(demo_dir / "private/vulnerable_records.csv")
+    whole = box(140.30, 39.55, 140.52, 39.69)
+    part = box(140.30, 39.55, 140.43, 39.69)
+    first = anonymise_mesh(rec, size=500, k=5, region=whole)
+    register_publication(rec.dataset_id, "mesh500", 5, first)
+    second = anonymise_mesh(rec, size=500, k=5, region=part)
+    with pytest.raises(LayerError, match="差"):
+        register_publication(rec.dataset_id, "mesh500", 5, second)

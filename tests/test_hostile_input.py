@@ -36,7 +36,10 @@ def _argparse_exit(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.fixture
 def register(demo_dir: Path, tmp_path: Path) -> Path:
-    reg = tmp_path / "meibo.csv"
+    """A copy of the demo register, in a ``private`` folder like every register input (the
+    session's leak scan reads every other file the tests write)."""
+    (tmp_path / "private").mkdir()
+    reg = tmp_path / "private" / "meibo.csv"
     reg.write_bytes((demo_dir / "private/vulnerable_records.csv").read_bytes())
     return reg
 
@@ -216,7 +219,7 @@ def test_counts_must_be_whole_people(value, tmp_path, run_cli, own_ledger):
 def test_duplicate_register_numbers_are_refused_by_row(register, tmp_path, run_cli, own_ledger):
     rows = list(csv.reader(register.read_text("utf-8-sig").splitlines()))
     rows[5][0] = rows[2][0]
-    dup = tmp_path / "dup.csv"
+    dup = register.parent / "dup.csv"
     with open(dup, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
     code, _, err = run_cli("anonymize", dup, "--out", tmp_path / "d.csv")
@@ -228,7 +231,7 @@ def test_swapped_coordinates_are_said(register, tmp_path, run_cli, own_ledger, c
     rows = list(csv.reader(register.read_text("utf-8-sig").splitlines()))
     for r in rows[1:]:
         r[5], r[6] = r[6], r[5]
-    swapped = tmp_path / "swapped.csv"
+    swapped = register.parent / "swapped.csv"
     with open(swapped, "w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows(rows)
     code, out, _ = run_cli("anonymize", swapped, "--out", tmp_path / "d.csv")
@@ -237,7 +240,7 @@ def test_swapped_coordinates_are_said(register, tmp_path, run_cli, own_ledger, c
 
 
 def test_a_register_below_k_shows_no_small_number(register, tmp_path, run_cli, own_ledger):
-    tiny = tmp_path / "tiny.csv"
+    tiny = register.parent / "tiny.csv"
     tiny.write_text("\n".join(register.read_text("utf-8-sig").splitlines()[:5]) + "\n", encoding="utf-8")
     code, out, _ = run_cli("anonymize", tiny, "--out", tmp_path / "d.csv")
     summary = json.loads(out)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from layers.ledger import ledger_scope
 from ui import state
 from ui.auth import require_login
 from ui.i18n import t
@@ -15,6 +16,7 @@ from ui.i18n import t
 st.set_page_config(page_title="ともにマップ", layout="wide")
 state.init()
 require_login()  # a shared deployment: nothing runs before the user logs in
+ledger_scope(st.session_state.get("user"))  # this user's releases are checked against their own
 
 with st.sidebar:
     st.radio(t("language"), ["ja", "en"], key="lang", horizontal=True,

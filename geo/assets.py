@@ -228,12 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="source", default=str(NODE_MODULES))
     parser.add_argument("--to", dest="target", default=str(VENDOR_DIR))
     args = parser.parse_args(argv)
+    from geo.cli_args import say
+
     try:
         copied = install_vendor(Path(args.source), Path(args.target))
     except LayerError as err:
-        print(f"エラー: {err.message}", file=sys.stderr)
+        say(f"エラー: {err.message}", err=True)
         return 2
-    print(f"[setup] vendored {len(copied)} browser assets into {args.target}")
+    say(f"[setup] vendored {len(copied)} browser assets into {args.target}")
     return 0
 
 

@@ -56,7 +56,7 @@ from geo.scenario import edge_segments, make_scenario
 from layers.atomic import atomic_path, atomic_write_text
 from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 from layers.hazards import hazard_key
 from layers.readers import require_file
 
@@ -456,7 +456,7 @@ def _client(scheduler: str | None, workers: int) -> Any:
         try:
             return Client(scheduler, timeout="10s")
         except OSError:
-            raise LayerError("Dask のスケジューラに接続できません。", column="scheduler",
+            raise ParameterError("Dask のスケジューラに接続できません。", parameter="scheduler",
                              fix="アドレス（例 tcp://10.0.0.5:8786）と、スケジューラが起動しているかを"
                              "確かめてください。") from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

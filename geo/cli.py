@@ -16,12 +16,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from geo.cli_args import guard_output, number, region_inputs, staged_folder
+from geo.cli_args import guard_output, number, region_inputs, say, staged_folder
 from geo.csv_safe import csv_text
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 
 __all__ = ["main"]
 
@@ -93,9 +90,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     region = load_region(args.region, with_roads=not args.no_roads)
     summary = region.summary()
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        say(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(check_report(summary))
+        say(check_report(summary))
     return EXIT_OK
 
 
@@ -110,15 +107,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = region.summary()
     analyses = _demo_analyses(region, out / "results")
     if args.json:
-        print(json.dumps({"region_toml": str(toml), "check": summary, "analyses": analyses},
+        say(json.dumps({"region_toml": str(toml), "check": summary, "analyses": analyses},
                          ensure_ascii=False, indent=2))
     else:
-        print(f"デモ地域（架空）を用意しました: {toml}\n")
-        print(check_report(summary))
-        print("\n分析:")
+        say(f"デモ地域（架空）を用意しました: {toml}\n")
+        say(check_report(summary))
+        say("\n分析:")
         for name, result in analyses.items():
-            print(f"  {name}: {json.dumps(result, ensure_ascii=False)}")
-        print(f"\n結果: {out / 'results'}　次は: tomoni check {toml}")
+            say(f"  {name}: {json.dumps(result, ensure_ascii=False)}")
+        say(f"\n結果: {out / 'results'}　次は: tomoni check {toml}")
     return EXIT_OK
 
 
@@ -127,10 +124,9 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     from geo import crossborder as cb
     from geo import shelter_load as sl
     from geo import vc_plan as vp
-    from geo.consolidation import consolidation
+    from geo.analyses import analyse_consolidation
     from geo.coverage import write_outputs
-    from geo.export import save_map, static_map
-    from geo.network import region_network
+    from geo.printed_map import save_map, static_map
     from geo.region_results import analyse_region
     from geo.report import write_report
     from geo.route_sheet import route_sheet
@@ -143,24 +139,22 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
         "anonymisation": {k: v for k, v in dens.attrs.get("summary", {}).items() if k != "categories"}}
     if res.coverage is not None and res.coverage_table is not None and res.gaps is not None:
         write_outputs(res.coverage, res.coverage_table, res.gaps, out)
-        summary["coverage"] = {**res.coverage.summary(), "gaps": len(res.gaps)}
-    cons = consolidation(dens, region.layers["school_districts"], before="before", after="after",
-                         crs=region.crs, network=region_network(region),
-                         neighbourhoods=region.layers["neighbourhoods"])
+        summary["coverage"] = {**res.coverage.summary().as_dict(), "gaps": len(res.gaps)}
+    cons = analyse_consolidation(region)
     atomic_write_text(out / "consolidation_by_area.csv", csv_text(cons.by_area),
                       encoding="utf-8-sig")
-    summary["consolidation"] = cons.summary()
+    summary["consolidation"] = cons.summary().as_dict()
     if res.shelters is not None and res.scenario is not None:
         sl.write_outputs(res.shelters, res.scenario, out / "shelters_flood")
-        summary["shelters_flood"] = res.shelters.summary()
+        summary["shelters_flood"] = res.shelters.summary().as_dict()
     if res.vc is not None:
         vp.write_outputs(res.vc, out / "vc_plan_flood")
-        summary["vc_plan_flood"] = res.vc.summary()
+        summary["vc_plan_flood"] = res.vc.summary().as_dict()
     if res.cross is not None:
         cb.write_outputs(res.cross, out / "crossborder_flood")
-        summary["crossborder_flood"] = res.cross.summary()
+        summary["crossborder_flood"] = res.cross.summary().as_dict()
     if res.recommendation is not None:
-        summary["recommend"] = res.recommendation.summary()
+        summary["recommend"] = res.recommendation.summary().as_dict()
     if res.routes:
         key = max(res.routes, key=lambda k: res.route_summaries[k]["hazard"]["closed_edges_avoided"])
         routes = res.routes[key]
@@ -195,7 +189,7 @@ def _parse_layers(value: str | None, available: Sequence[str]) -> list[str] | No
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from geo.export import save_map, static_map
+    from geo.printed_map import save_map, static_map
     from layers.region import load_region
     from layers.shelters import HAZARDS
 
@@ -226,7 +220,7 @@ def cmd_map(args: argparse.Namespace) -> int:
                          hazard=args.hazard, paper=args.paper, fictional=region.fictional,
                          attribution=region.attribution(), show=show)
         save_map(fig, out, dpi=args.dpi)
-    print(json.dumps({"out": str(out), "format": fmt, "layers": show or available,
+    say(json.dumps({"out": str(out), "format": fmt, "layers": show or available,
                       "title": title}, ensure_ascii=False))
     return EXIT_OK
 
@@ -252,7 +246,7 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     s = density.attrs.get("summary", {})
     if s.get("coordinates_swapped"):
         log.warning("名簿の緯度と経度の列が逆だったため、入れ替えて読みました。")
-    print(json.dumps({
+    say(json.dumps({
         **({"coordinates_swapped": True} if s.get("coordinates_swapped") else {}),
         "records_read": s.get("records_read"), "in_region": s.get("in_region"),
         "outside_region": s.get("outside_region"), "unlocated": s.get("unlocated"),
@@ -264,273 +258,126 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from geo.coverage import by_area, circuity_of, coverage, gaps, write_outputs
-    from geo.network import region_network
+    from geo.analyses import CoverageOptions, analyse_coverage
+    from geo.coverage import write_outputs
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    density = region.layer("vulnerable")
-    facilities = region.layer(args.facilities)
-    net = region_network(region)
-    circuity = None
-    if net is not None and args.straight_line:  # the estimate, circuity measured on these roads
-        circuity, net = circuity_of(net), None
-    result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
-                      max_distance=args.max_distance, facility_layer=args.facilities,
-                      access=args.access, join_radius=args.join_radius)
-    areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
-             if k in region.layers}
-    table = by_area(result, areas)
-    gap = gaps(result, density)
-    write_outputs(result, table, gap, Path(args.out))
-    summary = {**result.summary(), "gaps": len(gap)}
-    for note in result.notes:
-        log.warning(note)
-    print(json.dumps(summary, ensure_ascii=False))
+    run = analyse_coverage(region, CoverageOptions(
+        facilities=args.facilities, max_distance=args.max_distance, straight_line=args.straight_line,
+        access=args.access, join_radius=args.join_radius))
+    write_outputs(run.result, run.by_area, run.gaps, Path(args.out))
+    _report(run.summary(), warn=run.notes)
     return EXIT_OK
+
+
+def _report(summary: Any, *, warn: Sequence[str] = (), **extra: Any) -> None:
+    """Log ``warn`` and print the summary (a :class:`geo.summary.Summary` or a dict) as JSON."""
+    for note in warn:
+        log.warning(note)
+    data = summary.as_dict() if hasattr(summary, "as_dict") else dict(summary)
+    say(json.dumps({**data, **extra}, ensure_ascii=False, default=str))
 
 
 def cmd_consolidation(args: argparse.Namespace) -> int:
-    from geo.consolidation import consolidation
-    from geo.layer_export import write_geopackage
-    from geo.network import region_network
-    from layers.atomic import atomic_write_text
+    from geo.analyses import ConsolidationOptions, analyse_consolidation
+    from geo.consolidation import write_outputs
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    net = region_network(region)
-    result = consolidation(region.layer("vulnerable"), region.layer("school_districts"),
-                           before=args.before, after=args.after, crs=region.crs, network=net,
-                           neighbourhoods=region.layers.get("neighbourhoods"),
-                           threshold=args.threshold)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    units = result.units.drop(columns=["members"]).to_crs("EPSG:4326")
-    write_geopackage({"consolidation_units": units}, out / "consolidation_units.gpkg")
-    atomic_write_text(out / "consolidation_by_area.csv", csv_text(result.by_area),
-                      encoding="utf-8-sig")
-    atomic_write_text(out / "pushed_areas.csv", csv_text(result.pushed),
-                      encoding="utf-8-sig")
-    for note in result.notes:
-        log.warning(note)
-    print(json.dumps(result.summary(), ensure_ascii=False))
+    result = analyse_consolidation(region, ConsolidationOptions(
+        before=args.before, after=args.after, threshold=args.threshold))
+    write_outputs(result, Path(args.out))
+    _report(result.summary(), warn=result.notes)
     return EXIT_OK
 
 
-def _lonlat(value: str, option: str) -> tuple[float, float]:
-    """``"140.10,39.72"`` → (lon, lat), with a clear error for the usual mistakes."""
-    parts = [p.strip() for p in str(value).replace("、", ",").split(",")]
-    try:
-        lon, lat = (float(p) for p in parts)
-    except ValueError:
-        raise LayerError(f"{option} の形式が違います（経度,緯度 の 2 つの数）。", column=option,
-                         fix=f"例: {option} 140.1023,39.7186（経度が先）") from None
-    if 20 <= lon <= 46 and 122 <= lat <= 154:
-        raise LayerError(f"{option} の経度と緯度が逆のようです。", column=option,
-                         fix=f"経度を先に書いてください。例: {option} 140.1023,39.7186")
-    if not (122 <= lon <= 154 and 20 <= lat <= 46):
-        raise LayerError(f"{option} が日本の範囲外です。", column=option,
-                         fix="経度 122〜154、緯度 20〜46 の範囲で指定してください。")
-    return lon, lat
-
-
-def _point_arg(region: Any, value: str, option: str) -> tuple[tuple[float, float], str]:
-    """A point option: ``LON,LAT`` or the id of a VC candidate / shelter / 居場所 (metric xy, label)."""
-    from layers.crs import STORAGE_CRS, transform_xy
-
-    for key, col in (("vc_sites", "site_id"), ("shelters", "shelter_id"), ("places", "place_id")):
-        layer = region.layers.get(key)
-        if layer is not None and col in layer and (layer[col].astype(str) == value).any():
-            row = layer[layer[col].astype(str) == value].to_crs(region.crs).iloc[0]
-            return (float(row.geometry.x), float(row.geometry.y)), str(row.get("name", value))
-    lon, lat = _lonlat(value, option)
-    x, y = transform_xy(np.array([lon]), np.array([lat]), STORAGE_CRS, region.crs)
-    bounds = region.extent()
-    margin = 5000.0
-    inside_x = bounds[0] - margin <= x[0] <= bounds[2] + margin
-    if not (inside_x and bounds[1] - margin <= y[0] <= bounds[3] + margin):
-        raise LayerError(f"{option} の地点が地域の外です。", column=option,
-                         fix="地域（地域設定のデータの範囲）の中の経度,緯度 を指定してください。")
-    return (float(x[0]), float(y[0])), f"{lon:.4f},{lat:.4f}"
-
-
 def cmd_shelters(args: argparse.Namespace) -> int:
-    from geo.scenario import region_scenario
-    from geo.shelter_load import shelter_load, write_outputs
+    from geo.analyses import ShelterOptions, analyse_shelters
+    from geo.shelter_load import write_outputs
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    density = region.layer("vulnerable")
-    shelters = region.layer("shelters")
-    scen = region_scenario(region, args.hazard, shallow_factor=args.shallow_factor)
-    result = shelter_load(density, shelters, scen, crs=region.crs, catchment=args.catchment)
-    write_outputs(result, scen, Path(args.out))
-    for note in result.notes:
-        log.warning(note)
-    print(json.dumps({**scen.summary(), **result.summary(), "notes": result.notes,
-                      "out": str(args.out)}, ensure_ascii=False))
+    run = analyse_shelters(region, ShelterOptions(hazard=args.hazard, catchment=args.catchment,
+                                                  shallow_factor=args.shallow_factor))
+    write_outputs(run.load, run.scenario, Path(args.out))
+    _report(run.summary(), warn=run.notes, **{"notes": run.notes, "out": str(args.out)})
     return EXIT_OK
 
 
 def cmd_route(args: argparse.Namespace) -> int:
+    from geo.analyses import RouteOptions, analyse_route, analyse_routes_to_all, region_point
     from geo.route_sheet import route_sheet
-    from geo.routing import compare, route, routes_from, write_route_outputs
-    from geo.scenario import region_scenario
+    from geo.routing import write_route_outputs
     from layers.atomic import atomic_write_text
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    if region.config.roads is None:
-        raise LayerError("ルートには道路データが必要です。", file=region.config.path, column="roads",
-                         fix="地域設定に [roads] path = \"道路ファイル\" を追加してください。")
-    start, start_label = _point_arg(region, args.from_, "--from")
-    scen = region_scenario(region, args.hazard or "earthquake", drive=args.profile == "drive",
-                           shallow_factor=args.shallow_factor)
-    base = scen.base
-    if base is None:  # pragma: no cover - roads checked above
-        raise LayerError("道路データを読み込めませんでした。", column="roads",
-                         fix="tomoni check で確認してください。")
+    opt = RouteOptions(hazard=args.hazard, profile=args.profile, shallow_factor=args.shallow_factor)
+    start, start_label = region_point(region, args.from_, "from_")
     out = Path(args.out)
     if args.to_all:
-        if args.to_all == "gaps":  # the coverage gaps of 居場所: route to each gap's centre
-            import geopandas as gpd
-
-            from geo.coverage import coverage, gaps
-
-            cov = coverage(region.layer("vulnerable"), region.layer("places"), crs=region.crs,
-                           network=base)
-            gap = gaps(cov, region.layer("vulnerable")).to_crs(region.crs)
-            names = [f"空白地帯 {g}（{int(u)} 人）" for g, u in zip(gap["gap_id"], gap["uncovered"],
-                                                                 strict=True)]
-            layer = gpd.GeoDataFrame({"gap_id": gap["gap_id"], "name": names},
-                                     geometry=gap.geometry.representative_point(), crs=region.crs)
-        else:
-            layer = region.layer(args.to_all).to_crs(region.crs)
-        if args.to_all == "shelters" and args.hazard and scen.shelter_status is not None:
-            layer = layer[scen.shelter_status.to_numpy() == "usable"]
-        ends = np.column_stack([layer.geometry.x, layer.geometry.y])
-        normal_all = routes_from(base, start, ends, profile=args.profile)
-        hazard_all = routes_from(scen.network or base, start, ends, profile=args.profile,
-                                 base=base) if args.hazard else normal_all
-        id_col = next(c for c in ("shelter_id", "place_id", "site_id", "gap_id") if c in layer)
-        rows = []
-        for tid, name, n_r, h_r in zip(layer[id_col].astype(str), layer.get("name", layer[id_col]),
-                                       normal_all, hazard_all, strict=True):
-            c = compare(n_r, h_r, scen.closed)
-            rows.append({"to_id": tid, "to_name": name, "normal_length_m": c["normal"]["length_m"],
-                         "normal_time_s": c["normal"]["time_s"],
-                         **({"hazard_length_m": c["hazard"]["length_m"],
-                             "hazard_time_s": c["hazard"]["time_s"],
-                             "detour_ratio": c["hazard"]["detour_ratio"],
-                             "closed_edges_avoided": c["hazard"]["closed_edges_avoided"],
-                             "reason": c["hazard"].get("reason", "")} if args.hazard else {})})
-        table = pd.DataFrame(rows)
+        many = analyse_routes_to_all(region, start, args.to_all, opt)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "routes.csv", csv_text(table), encoding="utf-8-sig")
-        named = {f"normal-{t}": r for t, r in zip(table["to_id"], normal_all, strict=True)}
-        if args.hazard:
-            named |= {f"hazard-{t}": r for t, r in zip(table["to_id"], hazard_all, strict=True)}
-        write_route_outputs(named, out, stem="routes")
-        found = table["normal_length_m"].notna()
-        summary: dict[str, Any] = {"from": start_label, "to_all": args.to_all, "routes": len(table),
-                                   "found_normal": int(found.sum())}
-        if args.hazard:
-            summary["found_hazard"] = int(table["hazard_length_m"].notna().sum())
-        print(json.dumps(summary, ensure_ascii=False))
+        atomic_write_text(out / "routes.csv", csv_text(many.table), encoding="utf-8-sig")
+        write_route_outputs(many.routes, out, stem="routes")
+        _report(many.summary(), **{"from": start_label})
         return EXIT_OK
     if not args.to:
-        raise LayerError("目的地がありません。", column="--to",
-                         fix="--to 経度,緯度（または施設のID）か、--to-all shelters を指定してください。")
-    end, end_label = _point_arg(region, args.to, "--to")
-    normal = route(base, start, end, profile=args.profile)
-    routes = {"normal": normal}
-    result: dict[str, Any] = {"normal": normal.summary()}
-    if args.hazard:
-        hz = route(scen.network or base, start, end, profile=args.profile, base=base)
-        routes["hazard"] = hz
-        result = compare(normal, hz, scen.closed)
-        result["hazard"]["hazard"] = scen.hazard
-    write_route_outputs(routes, out)
-    title = f"ルート: {start_label} → {end_label}"
-    route_sheet(routes, out / "route_sheet.pdf", net=base, title=title, comparison=result,
-                zones=scen.zones if args.hazard else None,
-                closed=scen.closed if args.hazard else None, fictional=region.fictional,
-                attribution=region.attribution())
-    print(json.dumps(result, ensure_ascii=False))
+        raise ParameterError("目的地がありません。", parameter="to",
+                             fix="--to 経度,緯度（または施設のID）か、--to-all shelters を指定してください。")
+    end, end_label = region_point(region, args.to, "to")
+    run = analyse_route(region, start, end, opt)
+    write_route_outputs(run.routes, out)
+    scen = run.scenario
+    route_sheet(run.routes, out / "route_sheet.pdf", net=run.network,
+                title=f"ルート: {start_label} → {end_label}", comparison=run.comparison,
+                zones=scen.zones if scen else None, closed=scen.closed if scen else None,
+                fictional=region.fictional, attribution=region.attribution())
+    _report(run.summary())
     return EXIT_OK
 
 
 def cmd_vc_plan(args: argparse.Namespace) -> int:
-    from geo.scenario import region_scenario
-    from geo.vc_plan import vc_plan, write_outputs
+    from geo.analyses import VCPlanOptions, analyse_vc_plan
+    from geo.vc_plan import write_outputs
     from layers.region import load_region
 
-    if args.p is not None and args.p < 1:
-        raise LayerError("--p は 1 以上にしてください。", column="--p", fix="例: --p 3")
     region = load_region(args.region, with_roads=False)
-    scen = region_scenario(region, args.hazard, drive=True, shallow_factor=args.shallow_factor)
-    result = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
-                     boundaries=region.layers.get("boundaries"), shelters=region.layers.get("shelters"),
-                     network=scen.network, normal_network=scen.base, p=args.p)
-    write_outputs(result, Path(args.out))
-    for note in result.notes:
-        log.warning(note)
-    print(json.dumps({**result.summary(), "closed_segments": int(scen.closed.sum()),
-                      "notes": result.notes, "out": str(args.out)}, ensure_ascii=False))
+    run = analyse_vc_plan(region, VCPlanOptions(hazard=args.hazard, p=args.p,
+                                                shallow_factor=args.shallow_factor))
+    write_outputs(run.plan, Path(args.out))
+    _report(run.summary(), warn=run.notes, **{"notes": run.notes, "out": str(args.out)})
     return EXIT_OK
 
 
 def cmd_crossborder(args: argparse.Namespace) -> int:
-    from geo.crossborder import crossborder, crossborder_inputs, write_outputs
-    from geo.scenario import region_scenario
+    from geo.analyses import CrossBorderOptions, analyse_crossborder
+    from geo.crossborder import write_outputs
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    scen = region_scenario(region, args.hazard or "earthquake")
-    net = None if args.straight_line else scen.network if args.hazard else scen.base
-    density, facilities, vc = crossborder_inputs(region.layers, scen if args.hazard else None,
-                                                 source=region.config.path)
-    result = crossborder(density, facilities, region.layer("boundaries"), crs=region.crs,
-                         network=net, vc_sites=vc)
+    result = analyse_crossborder(region, CrossBorderOptions(hazard=args.hazard,
+                                                            straight_line=args.straight_line))
     write_outputs(result, Path(args.out))
-    for note in result.notes:
-        log.warning(note)
-    print(json.dumps({**result.summary(), "hazard": args.hazard, "notes": result.notes,
-                      "out": str(args.out)}, ensure_ascii=False))
+    _report(result.summary(), warn=result.notes,
+           **{"hazard": args.hazard, "notes": result.notes, "out": str(args.out)})
     return EXIT_OK
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from geo.network import region_network
-    from geo.siting import outside_zones, recommend, region_candidates, write_outputs
-    from layers.hazards import hazard_key
+    from geo.analyses import SitingOptions, analyse_siting
+    from geo.siting import write_outputs
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    net = None if args.straight_line else region_network(region)
-    existing = region.layer(args.facilities)
-    cands = region_candidates(region, args.candidates, facilities=args.facilities,
-                              max_distance=args.max_distance, network=net)
-    if args.outside_hazard:
-        key = hazard_key(args.outside_hazard)
-        if key is None:
-            raise LayerError("災害の種類が分かりません。", column="--outside-hazard",
-                             fix="flood / landslide / tsunami …（洪水・土砂災害 なども可）")
-        zones = region.layers.get("hazards")
-        if zones is not None:
-            cands = outside_zones(cands, zones[zones["hazard"] == key])
-    areas: dict[str, Any] = {k: region.layers[k] for k in ("neighbourhoods", "school_districts",
-                                                          "boundaries") if k in region.layers}
-    result = recommend(region.layer("vulnerable"), existing, cands, crs=region.crs, network=net,
-                       p=args.p, max_distance=args.max_distance, capacity=args.capacity,
-                       target=args.target, areas=areas, curve_to=args.curve_to,
-                       time_limit=args.time_limit)
-    write_outputs(result, Path(args.out))
-    for note in result.notes:
-        log.warning(note)
-    print(json.dumps({**result.summary(), "candidates": len(cands),
-                      "curve": result.curve["covered_after"].tolist(), "notes": result.notes,
-                      "out": str(args.out)}, ensure_ascii=False))
+    run = analyse_siting(region, SitingOptions(
+        candidates=args.candidates, facilities=args.facilities, p=args.p,
+        max_distance=args.max_distance, capacity=args.capacity, target=args.target,
+        outside_hazard=args.outside_hazard, curve_to=args.curve_to, time_limit=args.time_limit,
+        straight_line=args.straight_line))
+    write_outputs(run.recommendation, Path(args.out))
+    _report(run.summary(), warn=run.notes, **{"notes": run.notes, "out": str(args.out)})
     return EXIT_OK
 
 
@@ -554,7 +401,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     region = load_region(args.region)
     res = analyse_region(region, hazard=hazard, recommend_p=args.recommend)
     paths = write_report(res, Path(args.out), formats=formats, sheets=args.sheets)
-    print(json.dumps({"region": region.name, "hazard": hazard, "files": [str(p) for p in paths],
+    say(json.dumps({"region": region.name, "hazard": hazard, "files": [str(p) for p in paths],
                       "notes": res.notes}, ensure_ascii=False))
     return EXIT_OK
 
@@ -570,7 +417,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     region = load_region(args.region, with_roads=False)
     res = analyse_region(region, hazard=hazard, recommend_p=args.recommend)
     paths = export_all(res, Path(args.out), cp932=args.cp932, parquet=args.parquet)
-    print(json.dumps({"region": region.name, "hazard": hazard, "files": len(paths),
+    say(json.dumps({"region": region.name, "hazard": hazard, "files": len(paths),
                       "geopackage": str(Path(args.out) / "tomoni_export.gpkg")}, ensure_ascii=False))
     return EXIT_OK
 
@@ -585,7 +432,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     result = run_batch(specs, Path(args.out), scheduler=args.scheduler, workers=args.workers)
     for key, msg in result.failed.items():
         log.warning("市町村 %s の計算に失敗しました: %s", key, msg)
-    print(json.dumps({"batch": cfg.name, **result.summary()}, ensure_ascii=False))
+    say(json.dumps({"batch": cfg.name, **result.summary()}, ensure_ascii=False))
     return EXIT_OK if not result.failed else EXIT_INPUT
 
 
@@ -619,7 +466,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), f"--server.address={args.address}",
            f"--server.port={args.port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
     log.info("starting the app on http://%s:%s", args.address, args.port)
-    print(f"ともにマップ: http://{args.address}:{args.port}（Ctrl+C で終了）", file=sys.stderr)
+    say(f"ともにマップ: http://{args.address}:{args.port}（Ctrl+C で終了）", err=True)
     return subprocess.call(cmd, env=env, cwd=app.parent)
 
 
@@ -630,7 +477,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     password = getpass.getpass("パスワード: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     add_user(args.users, args.name, password)
-    print(json.dumps({"users": str(args.users), "added": args.name}, ensure_ascii=False))
+    say(json.dumps({"users": str(args.users), "added": args.name}, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -848,13 +695,19 @@ def _guard(args: argparse.Namespace) -> None:
 
 def _as_options(err: LayerError, args: argparse.Namespace) -> LayerError:
     """Engine errors name parameters (``max_distance``); on the command line they are options."""
-    if not err.column or err.row is not None:  # a row's column is a file's, not an option
-        return err
-    names = [c.strip() for c in err.column.split("/")]
-    if not all(hasattr(args, n) for n in names):
-        return err
-    err.column = " / ".join("--" + n.replace("_", "-") for n in names)
+    if isinstance(err, ParameterError):
+        flags = {n: "--" + n.replace("_", "-") for n in err.names if hasattr(args, n)}
+        return err.labelled(flags | OPTION_NAMES.get(args.command, {}))
     return err
+
+
+OPTION_NAMES: dict[str, dict[str, str]] = {
+    "recommend": {"hazard": "--outside-hazard"},
+    "route": {"from_": "--from"},
+    "report": {"p": "--recommend"},
+    "export": {"p": "--recommend"},
+}
+"""Where a command's option is not the parameter's name with dashes."""
 
 
 FOLDER_OUTPUTS = {"coverage", "consolidation", "shelters", "route", "vc-plan", "crossborder",
@@ -899,23 +752,23 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
                 return failed.code
         return func(args)
     except LayerError as err:
-        print(f"エラー: {_as_options(err, args).message}", file=sys.stderr)
+        say(f"エラー: {_as_options(err, args).message}", err=True)
         return EXIT_INPUT
     except KeyboardInterrupt:
-        print("中断しました。書きかけの出力は残していません。", file=sys.stderr)
+        say("中断しました。書きかけの出力は残していません。", err=True)
         return 130
     except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as err:
-        print(f"エラー: 出力先に書き込めません（{type(err).__name__}）: {Path(err.filename or '').name}\n"
-              "  対処: 書き込めるフォルダを --out に指定してください。", file=sys.stderr)
+        say(f"エラー: 出力先に書き込めません（{type(err).__name__}）: {Path(err.filename or '').name}\n"
+              "  対処: 書き込めるフォルダを --out に指定してください。", err=True)
         return EXIT_INPUT
     except Exception as exc:
         if args.debug:
             raise
         # never print the exception text: it may quote input values
-        print(
+        say(
             f"内部エラーが起きました（{type(exc).__name__}）。入力ファイルは変更していません。\n"
             "  対処: --debug を付けて再実行し、表示された内容を開発者に知らせてください。",
-            file=sys.stderr,
+            err=True,
         )
         return EXIT_INTERNAL
 

@@ -17,13 +17,14 @@ import contextlib
 import math
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from layers.errors import LayerError
 
-__all__ = ["guard_output", "number", "region_inputs", "staged_folder"]
+__all__ = ["guard_output", "number", "region_inputs", "say", "staged_folder"]
 
 
 def number(low: float | None = None, high: float | None = None, *, integer: bool = False,
@@ -106,3 +107,11 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def say(text: str = "", *, err: bool = False) -> None:
+    """Write one line for the person at the terminal: results on stdout, problems on
+    stderr (the command line's only output; library code logs instead)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n")
+    stream.flush()

@@ -11,6 +11,7 @@ district's representative point, labelled 推定).  Results per unit and per
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -20,10 +21,12 @@ import pandas as pd
 from geo.access import distances_from_points, snap
 from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units
 from geo.network import Network, nearest_facility
+from geo.summary import Summary
 from layers.crs import STORAGE_CRS
-from layers.errors import LayerError
+from layers.errors import ParameterError
 
-__all__ = ["DEFAULT_THRESHOLD", "ConsolidationResult", "consolidation"]
+__all__ = ["DEFAULT_THRESHOLD", "ConsolidationResult", "ConsolidationSummary", "consolidation",
+           "write_outputs"]
 
 DEFAULT_THRESHOLD = 4000.0
 
@@ -39,21 +42,31 @@ class ConsolidationResult:
     method: str
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ConsolidationSummary:
         u = self.units
         w = u["count"].to_numpy(float)
         change = u["change_m"].to_numpy(float)
         ok = np.isfinite(change)
-        return {
-            "units": len(u),
-            "people": int(w.sum()),
-            "mean_change_m": round(float(np.average(change[ok], weights=w[ok])), 1) if ok.any() else None,
-            "people_past_threshold_after": int(w[u["past_after"].to_numpy()].sum()),
-            "people_pushed_past_threshold": int(w[u["pushed"].to_numpy()].sum()),
-            "areas_pushed": len(self.pushed),
-            "threshold_m": self.threshold,
-            "method": self.method,
-        }
+        return ConsolidationSummary(
+            units=len(u), people=int(w.sum()),
+            mean_change_m=round(float(np.average(change[ok], weights=w[ok])), 1) if ok.any() else None,
+            people_past_threshold_after=int(w[u["past_after"].to_numpy()].sum()),
+            people_pushed_past_threshold=int(w[u["pushed"].to_numpy()].sum()),
+            areas_pushed=len(self.pushed), threshold_m=self.threshold, method=self.method)
+
+
+@dataclass(frozen=True)
+class ConsolidationSummary(Summary):
+    """Before → after: ``mean_change_m`` > 0 means the way to school got longer."""
+
+    units: int
+    people: int
+    mean_change_m: float | None
+    people_past_threshold_after: int
+    people_pushed_past_threshold: int
+    areas_pushed: int
+    threshold_m: float
+    method: str
 
 
 def _schools(districts: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -93,9 +106,9 @@ def consolidation(
     periods = list(dict.fromkeys(districts["period"].astype(str)))
     for p in (before, after):
         if p not in periods:
-            raise LayerError(
+            raise ParameterError(
                 f"校区レイヤーに時点「{p}」がありません。", layer="school_districts",
-                column="before / after",
+                parameter="before / after",
                 fix=f"次のいずれかを指定してください: {', '.join(periods)}（地域設定の periods）",
             )
     units = demand_units(density, crs=crs)
@@ -151,3 +164,19 @@ def consolidation(
             "people_pushed", ascending=False).reset_index(drop=True)
     return ConsolidationResult(units=res, by_area=table, pushed=pushed, threshold=float(threshold),
                                method=method, notes=notes)
+
+
+def write_outputs(result: ConsolidationResult, out: Path) -> list[Path]:
+    """Write the per-unit GeoPackage and the per-area and pushed-area CSVs (UTF-8 with BOM)."""
+    from geo.csv_safe import csv_text
+    from geo.layer_export import write_geopackage
+    from layers.atomic import atomic_write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    units = result.units.drop(columns=["members"], errors="ignore").to_crs(STORAGE_CRS)
+    paths = [out / "consolidation_units.gpkg", out / "consolidation_by_area.csv",
+             out / "pushed_areas.csv"]
+    write_geopackage({"consolidation_units": units}, paths[0])
+    atomic_write_text(paths[1], csv_text(result.by_area), encoding="utf-8-sig")
+    atomic_write_text(paths[2], csv_text(result.pushed), encoding="utf-8-sig")
+    return paths

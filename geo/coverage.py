@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,9 +34,11 @@ from geo.access import (
 )
 from geo.csv_safe import csv_text
 from geo.network import SPEEDS_M_PER_MIN, Network, nearest_facility
+from geo.summary import Summary, optional
 from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
+from layers.layer_facts import LAYERS, id_column
 from layers.school_districts import current_period
 
 __all__ = [
@@ -61,7 +62,9 @@ DEFAULT_CIRCUITY = 1.3
 """Network / straight-line distance when no roads are given (typical of Japanese
 towns; computed from the graph when one exists, see :func:`circuity_of`)."""
 ESTIMATE_LABEL = "推定（直線距離×迂回率）"
-FACILITY_ID = {"places": "place_id", "shelters": "shelter_id", "vc_sites": "site_id"}
+
+AREA_SNAP_M = 1000.0
+"""A unit outside every area (a lake shore, a coast) is counted in the nearest area within this."""
 
 
 @dataclass
@@ -79,19 +82,31 @@ class CoverageResult:
     barriers: int = 0
     """How many barriers (rivers, railways …) the access walks respected."""
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> CoverageSummary:
         total = int(self.units["count"].sum())
         covered = int(self.units.loc[self.units["covered"], "count"].sum())
-        out: dict[str, Any] = {"total": total, "covered": covered,
-                               "rate": round(covered / total, 4) if total else 0.0,
-                               "method": self.method, "max_distance": self.max_distance,
-                               "facilities": self.facilities}
-        if self.method == "network":
-            out["access"] = self.access
-            if self.join_radius is not None:
-                out["join_radius"] = self.join_radius
-            out["barriers"] = self.barriers
-        return out
+        network = self.method == "network"
+        return CoverageSummary(
+            total=total, covered=covered, rate=round(covered / total, 4) if total else 0.0,
+            method=self.method, max_distance=self.max_distance, facilities=self.facilities,
+            access=self.access if network else None,
+            join_radius=self.join_radius if network else None,
+            barriers=self.barriers if network else None)
+
+
+@dataclass(frozen=True)
+class CoverageSummary(Summary):
+    """The figures of a coverage run (``rate`` is a share, 0–1)."""
+
+    total: int
+    covered: int
+    rate: float
+    method: str
+    max_distance: float
+    facilities: str
+    access: str | None = optional()
+    join_radius: float | None = optional()
+    barriers: int | None = optional()
 
 
 def _mesh_centres(density: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -251,24 +266,23 @@ def coverage(
         ``method`` (``network`` or ``estimate``).
     """
     if max_distance <= 0:
-        raise LayerError("距離のしきい値は正の数にしてください。", column="max_distance",
+        raise ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance",
                          fix="例: --max-distance 500")
     if facilities is None or not len(facilities):
-        raise LayerError(f"施設のレイヤー {facility_layer} が空です。", column="facilities",
+        raise ParameterError(f"施設のレイヤー {facility_layer} が空です。", parameter="facilities",
                          fix="地域設定に施設のレイヤー（places など）を追加してください。")
     units = demand_units(density, crs=crs)
     fac = facilities.to_crs(crs)
-    id_col = FACILITY_ID.get(facility_layer) or next(
-        (c for c in ("id", "place_id", "shelter_id", "site_id") if c in fac), None)
+    id_col = id_column(fac, facility_layer)
     fac_ids = fac[id_col].astype(str).to_numpy() if id_col else np.arange(len(fac)).astype(str)
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
     notes: list[str] = []
     if access not in ACCESS_RULES:
-        raise LayerError("道路への出方（access）が分かりません。", column="access",
+        raise ParameterError("道路への出方（access）が分かりません。", parameter="access",
                          fix=f"次のいずれか: {', '.join(ACCESS_RULES)}")
     if not (np.isfinite(join_radius) and join_radius > 0):
-        raise LayerError("道路に出る半径（join_radius）は正の数にしてください。", column="join_radius",
+        raise ParameterError("道路に出る半径（join_radius）は正の数にしてください。", parameter="join_radius",
                          fix="例: 150")
     dist, which, used, far = nearest_points(ux, uy, fx, fy, network=network, circuity=circuity,
                                             max_access=max_access, access=access,
@@ -317,12 +331,11 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
         if layer == "school_districts" and "period" in gdf:
             frame = gdf[gdf["period"].astype(str) == current_period(gdf)]
         name_col = "name"
-        id_col = {"boundaries": "code", "school_districts": "district_id",
-                  "neighbourhoods": "area_id"}.get(layer, "name")
+        id_col = LAYERS[layer].id_column if layer in LAYERS else "name"
         polys = frame.to_crs(units.crs)
         joined = gpd.sjoin_nearest(units[["count", "covered", "geometry"]],
                                    polys[[id_col, name_col, "geometry"]], how="left",
-                                   max_distance=1000.0)
+                                   max_distance=AREA_SNAP_M)
         joined = joined[~joined.index.duplicated(keep="first")]
         joined["covered_n"] = np.where(joined["covered"], joined["count"], 0)
         g = joined.groupby([id_col, name_col], dropna=True).agg(

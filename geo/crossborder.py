@@ -32,10 +32,12 @@ import shapely
 from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, demand_units, nearest_points, travel_od
 from geo.csv_safe import csv_text
 from geo.network import Network
+from geo.summary import Summary
 from layers.boundaries import NEIGHBOUR_GAP, assign_municipality, neighbours
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 from layers.hazards import in_zones
+from layers.layer_facts import id_column
 
 __all__ = ["CrossBorder", "area_demand", "crossborder", "crossborder_inputs", "demand_or_proxy",
            "write_outputs"]
@@ -61,18 +63,36 @@ class CrossBorder:
     """The point standing for each municipality's VC (a candidate's name, or 推定)."""
     notes: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, Any]:
+    proxy: bool = False
+    """True when ``count`` is the stand-in (areas counted as 1), not people."""
+
+    def summary(self) -> CrossBorderSummary:
         cross = self.units[self.units["cross"]]
-        return {
-            "method": self.method,
-            "municipalities": int(self.vc_matrix.shape[0]),
-            "units": int(self.units["unit_id"].nunique()),
-            "cross_units": int(cross["unit_id"].nunique()),
-            "cross_people": {k: int(v) for k, v in cross.groupby("layer")["count"].sum().items()},
-            "pairs": len(self.pairs),
-            "partners": [f"{a}-{b}" for a, b in zip(self.partners["muni_a"], self.partners["muni_b"],
-                                                     strict=True)],
-        }
+        return CrossBorderSummary(
+            method=self.method, municipalities=int(self.vc_matrix.shape[0]),
+            units=int(self.units["unit_id"].nunique()), cross_units=int(cross["unit_id"].nunique()),
+            cross_people={k: int(v) for k, v in cross.groupby("layer")["count"].sum().items()},
+            pairs=len(self.pairs),
+            partners=[f"{a}-{b}" for a, b in zip(self.partners["muni_a"], self.partners["muni_b"],
+                                                  strict=True)],
+            proxy=self.proxy)
+
+
+@dataclass(frozen=True)
+class CrossBorderSummary(Summary):
+    """Units better served across a border, per facility layer.
+
+    ``cross_people`` counts people, or areas when ``proxy`` is true (no density).
+    """
+
+    method: str
+    municipalities: int
+    units: int
+    cross_units: int
+    cross_people: dict[str, int]
+    pairs: int
+    partners: list[str]
+    proxy: bool = False
 
 
 def area_demand(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -151,40 +171,10 @@ def crossborder(
     if density.attrs.get("proxy"):
         notes.append(f"要配慮者の密度がないため、{PROXY_LABEL}で数えました。")
     units = demand_units(density, crs=crs)
-    uxy = np.column_stack([units.geometry.x, units.geometry.y])
     umuni = assign_municipality(units, boundaries, crs=crs).to_numpy()
-    counts = units["count"].to_numpy(np.int64)
-    frames = []
-    for layer, fac in facilities.items():
-        if fac is None or not len(fac):
-            continue
-        fm = fac.to_crs(crs)
-        fxy = np.column_stack([fm.geometry.x, fm.geometry.y])
-        fmuni = assign_municipality(fm, boundaries, crs=crs).to_numpy()
-        fid = (fm[next((c for c in ("shelter_id", "place_id", "site_id", "id") if c in fm), fm.columns[0])]
-               .astype(str).to_numpy())
-        d_all, f_all = _nearest(uxy, fxy, network=network, circuity=circ)
-        d_own = np.full(len(units), np.inf)
-        for code in np.unique(umuni):
-            mask_u = umuni == code
-            mask_f = fmuni == code
-            if not mask_f.any() or not mask_u.any():
-                continue
-            d, _f = _nearest(uxy[mask_u], fxy[mask_f], network=network, circuity=circ)
-            d_own[mask_u] = d
-        ok = f_all >= 0
-        near_muni = np.where(ok, fmuni[np.maximum(f_all, 0)], "")
-        cross = ok & np.isfinite(d_all) & (near_muni != umuni) & (d_all < d_own)
-        frames.append(pd.DataFrame({
-            "unit_id": units["unit_id"].to_numpy(), "count": counts, "muni_code": umuni,
-            "layer": layer, "nearest_id": np.where(ok, fid[np.maximum(f_all, 0)], ""),
-            "nearest_muni": near_muni,
-            "nearest_m": np.where(np.isfinite(d_all), np.round(d_all, 1), np.nan),
-            "own_m": np.where(np.isfinite(d_own), np.round(d_own, 1), np.nan),
-            "saving_m": np.where(cross, np.round(np.where(np.isfinite(d_own), d_own, np.nan) - d_all, 1),
-                                 np.nan),
-            "cross": cross,
-        }))
+    frames = [_nearest_per_layer(units, umuni, layer, fac, boundaries, crs=crs, network=network,
+                                 circuity=circ)
+              for layer, fac in facilities.items() if fac is not None and len(fac)]
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["unit_id", "count", "muni_code", "layer", "nearest_id", "nearest_muni", "nearest_m",
                  "own_m", "saving_m", "cross"])
@@ -198,12 +188,73 @@ def crossborder(
     pairs["mean_saving_m"] = pairs["mean_saving_m"].round(1)
     pairs = pairs.sort_values("people", ascending=False, kind="stable").reset_index(drop=True)
 
-    # VC point per municipality
     b = boundaries.to_crs(crs).reset_index(drop=True)
     codes = b["code"].astype(str).to_numpy()
     names = b["name"].astype(str).to_numpy()
+    vc_xy, vc_label = _vc_points(b, vc_sites, boundaries, crs=crs)
+    od, _m = travel_od(vc_xy, vc_xy, network=network, circuity=circ)
+    od = np.minimum(od, od.T)  # one figure per pair (one-way streets differ slightly)
+    np.fill_diagonal(od, 0.0)
+    vc_matrix = pd.DataFrame(np.round(od / 1000, 2), index=codes, columns=codes)
+    partners = _partners(cross_rows, neighbours(boundaries, crs=crs), codes, names, od)
+    flows = _flow_lines(pairs, b, codes, crs=crs)
+    vc_points = pd.DataFrame({"muni_code": codes, "name": names, "vc": vc_label})
+    if (vc_label == ESTIMATED_VC).any():
+        notes.append("災害VCの候補地がない市町村は、市町村の代表点（推定）で VC 間の距離を測りました。")
+    log.info("cross-border: %d municipalities, %d pairs (neighbour gap %s m)", len(codes), len(pairs),
+             NEIGHBOUR_GAP)
+    return CrossBorder(units=unit_table, pairs=pairs, vc_matrix=vc_matrix, partners=partners,
+                       flows=flows, method=method, vc_points=vc_points, notes=notes,
+                       proxy=bool(density.attrs.get("proxy")))
+
+
+ESTIMATED_VC = "市町村の代表点（推定）"
+"""The label of a municipality's VC point when it has no VC candidate."""
+
+
+def _nearest_per_layer(units: gpd.GeoDataFrame, umuni: np.ndarray, layer: str, fac: gpd.GeoDataFrame,
+                       boundaries: gpd.GeoDataFrame, *, crs: str, network: Network | None,
+                       circuity: float) -> pd.DataFrame:
+    """Per unit: the nearest facility of ``layer`` anywhere and the nearest in its own
+    municipality; ``cross`` when the nearest lies across the border and is nearer."""
+    uxy = np.column_stack([units.geometry.x, units.geometry.y])
+    counts = units["count"].to_numpy(np.int64)
+    circ = circuity
+    fm = fac.to_crs(crs)
+    fxy = np.column_stack([fm.geometry.x, fm.geometry.y])
+    fmuni = assign_municipality(fm, boundaries, crs=crs).to_numpy()
+    fid = fm[id_column(fm, layer) or fm.columns[0]].astype(str).to_numpy()
+    d_all, f_all = _nearest(uxy, fxy, network=network, circuity=circ)
+    d_own = np.full(len(units), np.inf)
+    for code in np.unique(umuni):
+        mask_u = umuni == code
+        mask_f = fmuni == code
+        if not mask_f.any() or not mask_u.any():
+            continue
+        d, _f = _nearest(uxy[mask_u], fxy[mask_f], network=network, circuity=circ)
+        d_own[mask_u] = d
+    ok = f_all >= 0
+    near_muni = np.where(ok, fmuni[np.maximum(f_all, 0)], "")
+    cross = ok & np.isfinite(d_all) & (near_muni != umuni) & (d_all < d_own)
+    return pd.DataFrame({
+        "unit_id": units["unit_id"].to_numpy(), "count": counts, "muni_code": umuni,
+        "layer": layer, "nearest_id": np.where(ok, fid[np.maximum(f_all, 0)], ""),
+        "nearest_muni": near_muni,
+        "nearest_m": np.where(np.isfinite(d_all), np.round(d_all, 1), np.nan),
+        "own_m": np.where(np.isfinite(d_own), np.round(d_own, 1), np.nan),
+        "saving_m": np.where(cross, np.round(np.where(np.isfinite(d_own), d_own, np.nan) - d_all, 1),
+                             np.nan),
+        "cross": cross,
+    })
+
+
+def _vc_points(b: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame | None, boundaries: gpd.GeoDataFrame,
+               *, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """The point standing for each municipality's VC: its best-priority candidate, else the
+    municipality's representative point (推定)."""
+    codes = b["code"].astype(str).to_numpy()
     vc_xy = np.column_stack([b.geometry.representative_point().x, b.geometry.representative_point().y])
-    vc_label = np.array(["市町村の代表点（推定）"] * len(b), dtype=object)
+    vc_label = np.array([ESTIMATED_VC] * len(b), dtype=object)
     if vc_sites is not None and len(vc_sites):
         v = vc_sites.to_crs(crs)
         vmuni = v["muni_code"].astype(str).to_numpy() if "muni_code" in v else \
@@ -215,13 +266,13 @@ def crossborder(
             if len(hit):
                 vc_xy[hit[0]] = (v.geometry.x.iloc[k], v.geometry.y.iloc[k])
                 vc_label[hit[0]] = str(v["name"].iloc[k])
-    od, _m = travel_od(vc_xy, vc_xy, network=network, circuity=circ)
-    od = np.minimum(od, od.T)  # one figure per pair (one-way streets differ slightly)
-    np.fill_diagonal(od, 0.0)
-    vc_matrix = pd.DataFrame(np.round(od / 1000, 2), index=codes, columns=codes)
+    return vc_xy, vc_label
 
-    # partners
-    neigh = neighbours(boundaries, crs=crs)
+
+def _partners(cross_rows: pd.DataFrame, neigh: dict[str, set[str]], codes: np.ndarray,
+              names: np.ndarray, od: np.ndarray) -> pd.DataFrame:
+    """One suggested partner per municipality: the neighbour most people cross to, else the
+    neighbour whose VC is nearest."""
     flow: dict[tuple[str, str], int] = {}
     grouped = cross_rows.groupby(["muni_code", "nearest_muni"])["count"].sum()
     for (a, c), people in zip(grouped.index.tolist(), grouped.to_numpy(), strict=True):
@@ -256,8 +307,12 @@ def crossborder(
                                                    "vc_minutes_estimate", "reason"])
     partners = partners.sort_values(["people_across", "vc_distance_km"], ascending=[False, True],
                                     kind="stable").reset_index(drop=True)
+    return partners
 
-    # flow lines between municipality representative points
+
+def _flow_lines(pairs: pd.DataFrame, b: gpd.GeoDataFrame, codes: np.ndarray, *, crs: str
+                ) -> gpd.GeoDataFrame:
+    """Flow lines between the municipalities' representative points (EPSG:4326)."""
     rep = b.geometry.representative_point()
     centre = dict(zip(codes, rep.to_numpy(), strict=True))
     lines, props = [], []
@@ -265,15 +320,8 @@ def crossborder(
         if r["from_muni"] in centre and r["to_muni"] in centre:
             lines.append(shapely.LineString([centre[r["from_muni"]], centre[r["to_muni"]]]))
             props.append(r.to_dict())
-    flows = gpd.GeoDataFrame(pd.DataFrame(props, columns=pairs.columns), geometry=lines, crs=crs) \
+    return gpd.GeoDataFrame(pd.DataFrame(props, columns=pairs.columns), geometry=lines, crs=crs) \
         .to_crs(STORAGE_CRS)
-    vc_points = pd.DataFrame({"muni_code": codes, "name": names, "vc": vc_label})
-    if (vc_label == "市町村の代表点（推定）").any():
-        notes.append("災害VCの候補地がない市町村は、市町村の代表点（推定）で VC 間の距離を測りました。")
-    log.info("cross-border: %d municipalities, %d pairs (neighbour gap %s m)", len(codes), len(pairs),
-             NEIGHBOUR_GAP)
-    return CrossBorder(units=unit_table, pairs=pairs, vc_matrix=vc_matrix, partners=partners,
-                       flows=flows, method=method, vc_points=vc_points, notes=notes)
 
 
 def write_outputs(result: CrossBorder, out: Any) -> list[Any]:

@@ -334,8 +334,22 @@ def load_network(path: Path, *, network: str = "walk", crs: str,
     The cache key is the file's SHA-256, the network type, the CRS and the
     cache format version; a changed file is rebuilt, never served stale.
     """
-    key = f"{_file_hash(path)}-{network}-{crs.replace(':', '')}-v{CACHE_VERSION}"
     folder = cache_dir or _cache_dir()
+    stat = Path(path).stat()
+    memo_key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, network, crs, str(folder))
+    with _LOCK:
+        hit = _LOADED.get(memo_key)
+    if hit is not None:
+        return hit
+    net = _load_network(Path(path), network=network, crs=crs, folder=folder)
+    with _LOCK:
+        while len(_LOADED) >= MAX_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+        return _LOADED.setdefault(memo_key, net)
+
+
+def _load_network(path: Path, *, network: str, crs: str, folder: Path) -> Network:
+    key = f"{_file_hash(path)}-{network}-{crs.replace(':', '')}-v{CACHE_VERSION}"
     cached = folder / f"network-{key}.npz"
     if cached.exists():
         try:
@@ -359,7 +373,28 @@ def region_network(region: Any) -> Network | None:
         return None
     net = load_network(roads.path, network=roads.network, crs=region.crs)
     extra = region.layers.get("barriers")
-    return with_barriers(net, extra) if extra is not None and len(extra) else net
+    if extra is None or not len(extra):
+        return net
+    key = hashlib.sha256(b"".join(shapely.to_wkb(extra.geometry.to_numpy()))).hexdigest()
+    with _LOCK:
+        hit = _WITH_BARRIERS.setdefault(net, {}).get(key)
+    if hit is None:
+        hit = with_barriers(net, extra)
+        with _LOCK:
+            hit = _WITH_BARRIERS[net].setdefault(key, hit)
+    return hit
+
+
+MAX_LOADED = 6
+"""Networks kept in memory (per road file, type and CRS): the app's sessions share them."""
+_LOADED: dict[tuple[str, int, int, str, str, str], Network] = {}
+_WITH_BARRIERS: weakref.WeakKeyDictionary[Network, dict[str, Network]] = weakref.WeakKeyDictionary()
+
+
+def forget_loaded() -> None:
+    """Drop the networks kept in memory (the next load reads the on-disk cache)."""
+    with _LOCK:
+        _LOADED.clear()
 
 
 _FIELDS = ("node_ids", "x", "y", "indptr", "indices", "weights", "seg_a", "seg_b", "seg_len",

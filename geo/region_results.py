@@ -17,14 +17,24 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo.coverage import CoverageResult, by_area, coverage, gaps
-from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
-from geo.network import region_network
+from geo.analyses import (
+    CrossBorderOptions,
+    ShelterOptions,
+    SitingOptions,
+    VCPlanOptions,
+    analyse_coverage,
+    analyse_crossborder,
+    analyse_shelters,
+    analyse_siting,
+    analyse_vc_plan,
+)
+from geo.coverage import CoverageResult
+from geo.crossborder import CrossBorder
 from geo.routing import Route, compare, route
 from geo.scenario import Scenario, closed_roads_frame, region_scenario
-from geo.shelter_load import ShelterLoad, shelter_load
-from geo.siting import Recommendation, recommend, region_candidates
-from geo.vc_plan import VCPlan, vc_plan
+from geo.shelter_load import ShelterLoad
+from geo.siting import Recommendation
+from geo.vc_plan import VCPlan
 from layers.crs import STORAGE_CRS
 
 __all__ = ["RegionResults", "analyse_region"]
@@ -103,13 +113,11 @@ def _noop(_f: float, _s: str) -> None:
 
 def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | None = None,
                    candidates: str = "gap_nodes", progress: Progress | None = None) -> RegionResults:
-    """Run every analysis the region's layers allow (see the module docstring)."""
+    """Run every analysis the region's layers allow (see the module docstring), through the
+    same entries (:mod:`geo.analyses`) as the single commands and the app pages."""
     step = progress or _noop
     lay = region.layers
     res = RegionResults(region=region, hazard=hazard)
-    net = region_network(region)
-    areas: dict[str, Any] = {k: lay[k] for k in ("neighbourhoods", "school_districts", "boundaries")
-                             if k in lay}
     dens = lay.get("vulnerable")
     if dens is not None and not len(dens):
         dens = None  # fewer than k people in the whole region: nothing was published
@@ -117,38 +125,32 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
                          "要配慮者を使う分析はしていません。")
     step(0.1, "カバー率と空白地帯")
     if dens is not None and "places" in lay:
-        res.coverage = coverage(dens, lay["places"], crs=region.crs, network=net)
-        res.coverage_table = by_area(res.coverage, areas)
-        res.gaps = gaps(res.coverage, dens)
+        cov = analyse_coverage(region)
+        res.coverage, res.coverage_table, res.gaps = cov.result, cov.by_area, cov.gaps
     else:
         res.notes.append("要配慮者または居場所のレイヤーがないため、カバー率は計算していません。")
     step(0.3, "災害シナリオと避難所")
     if "shelters" in lay:
         res.scenario = region_scenario(region, hazard)
         if dens is not None:
-            res.shelters = shelter_load(dens, lay["shelters"], res.scenario, crs=region.crs)
+            res.shelters = analyse_shelters(region, ShelterOptions(hazard=hazard),
+                                            scenario=res.scenario).load
     step(0.5, "災害VCの計画とルート")
     if dens is not None and "vc_sites" in lay:
-        by_car = region_scenario(region, hazard, drive=True)
-        res.vc = vc_plan(dens, lay["vc_sites"], by_car, crs=region.crs, boundaries=lay.get("boundaries"),
-                         shelters=lay.get("shelters"), network=by_car.network,
-                         normal_network=by_car.base)
-        res.route_scenario = by_car
-        _main_routes(res, by_car)
+        run = analyse_vc_plan(region, VCPlanOptions(hazard=hazard))
+        res.vc, res.route_scenario = run.plan, run.scenario
+        _main_routes(res, run.scenario)
     step(0.7, "広域連携")
     if "boundaries" not in lay:
         res.notes.append("市町村界（boundaries）がないため、広域連携は計算していません。")
     if "boundaries" in lay and ({"shelters", "places"} & set(lay)) and \
             ({"vulnerable", "neighbourhoods"} & set(lay)):
-        demand, fac, vc = crossborder_inputs(lay, res.scenario)
-        res.cross = crossborder(demand, fac, lay["boundaries"], crs=region.crs,
-                                network=res.scenario.network if res.scenario else net, vc_sites=vc)
+        res.cross = analyse_crossborder(region, CrossBorderOptions(hazard=hazard if res.scenario else None),
+                                        scenario=res.scenario)
     if recommend_p and dens is not None and "places" in lay:
         step(0.85, "新しい居場所の提案")
-        cands = region_candidates(region, candidates, network=net)
-        res.recommendation = recommend(dens, lay["places"], cands, crs=region.crs, network=net,
-                                       p=recommend_p, areas={k: v for k, v in areas.items()
-                                                             if k != "boundaries"})
+        res.recommendation = analyse_siting(region, SitingOptions(candidates=candidates,
+                                                                  p=recommend_p)).recommendation
     step(1.0, "完了")
     return res
 

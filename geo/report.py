@@ -35,10 +35,10 @@ import shapely
 from jinja2 import Template
 
 from geo.coverage import ESTIMATE_LABEL
-from geo.export import map_bytes, static_map
 from geo.labels import COLUMN_LABELS, DECISION_JA, STATUS_JA
 from geo.maps import COVERAGE_PALETTE, coverage_classes
 from geo.network import SPEEDS_M_PER_MIN
+from geo.printed_map import map_bytes, static_map
 from geo.region_results import RegionResults
 from geo.route_sheet import ROUTE_STYLES, route_frames
 from geo.scenario import closed_roads_frame
@@ -218,19 +218,24 @@ def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
     if dens is not None:
         items.append(("要配慮者（匿名化後の合計）", f"{int(dens['count'].sum()):,} 人"))
     if res.coverage is not None:
-        s = res.coverage.summary()
-        items += [("居場所の徒歩圏のカバー率", f"{s['rate'] * 100:.1f} %"),
+        cov = res.coverage.summary()
+        items += [("居場所の徒歩圏のカバー率", f"{cov.rate * 100:.1f} %"),
                   ("空白地帯", f"{len(res.gaps) if res.gaps is not None else 0} か所")]
     if res.shelters is not None and res.scenario is not None:
-        s = {**res.scenario.summary(), **res.shelters.summary()}
+        load = res.shelters.summary()
         hz = HAZARD_LABELS.get(res.hazard, res.hazard)
-        items += [(f"{hz}で使える避難所", f"{s['shelters_usable']} か所"),
-                  (f"{hz}で避難先に行けない人", f"{s['demand_unreachable']:,} 人"),
-                  ("収容人数を超える避難所", f"{s['overloaded']} か所")]
+        items += [(f"{hz}で使える避難所", f"{load.shelters_usable} か所"),
+                  (f"{hz}で避難先に行けない人", f"{load.demand_unreachable:,} 人"),
+                  ("収容人数を超える避難所", f"{load.overloaded} か所")]
     if res.vc is not None:
-        items.append(("開設する災害VC", "、".join(res.vc.summary()["open"])))
+        items.append(("開設する災害VC", "、".join(res.vc.summary().open)))
     if res.cross is not None:
-        items.append(("越境して近い要配慮者", f"{sum(res.cross.summary()['cross_people'].values()):,} 人"))
+        cb = res.cross.summary()
+        crossing = sum(cb.cross_people.values())
+        if cb.proxy:  # areas standing in for people: never call them people
+            items.append(("越境して近い地区（代替指標）", f"{crossing:,} 地区"))
+        else:
+            items.append(("越境して近い要配慮者", f"{crossing:,} 人"))
     if res.recommendation is not None:
         r = res.recommendation
         items.append((f"新しい居場所 {r.p} か所で", f"+{r.covered_after - r.covered_before:,} 人"))
@@ -365,10 +370,10 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
     region = res.region
     lay = region.layers
     if layer not in lay:
-        from layers.errors import LayerError
+        from layers.errors import ParameterError
 
-        raise LayerError(f"この地域には {LAYER_LABELS.get(layer, layer)} のレイヤーがありません。",
-                         column="sheets", fix="neighbourhoods か school_districts を指定してください。")
+        raise ParameterError(f"この地域には {LAYER_LABELS.get(layer, layer)} のレイヤーがありません。",
+                         parameter="sheets", fix="neighbourhoods か school_districts を指定してください。")
     areas = lay[layer]
     if layer == "school_districts" and "period" in areas:
         areas = areas[areas["period"].astype(str) == current_period(areas)]

@@ -19,8 +19,8 @@ import numpy as np
 import shapely
 from matplotlib.backends.backend_pdf import PdfPages
 
-from geo.export import _rc, static_map
 from geo.network import Network, segment_lines
+from geo.printed_map import _rc, static_map
 from geo.routing import Route, steps_table
 from layers.atomic import atomic_path
 

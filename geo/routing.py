@@ -39,7 +39,7 @@ from geo.access import snap
 from geo.csv_safe import csv_text
 from geo.network import SPEEDS_M_PER_MIN, Network
 from layers.crs import STORAGE_CRS, transform_xy
-from layers.errors import LayerError
+from layers.errors import ParameterError
 
 __all__ = ["PROFILES", "Route", "compare", "route", "routes_from", "steps_table", "to_geojson",
            "to_gpx", "write_route_outputs"]
@@ -110,7 +110,7 @@ def _seg_of(net: Network, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def _weights(net: Network, profile: str) -> np.ndarray:
     if profile == "drive":
         if net.seconds is None or not net.directed:
-            raise LayerError("車のルートには車道のネットワークが必要です。", column="profile",
+            raise ParameterError("車のルートには車道のネットワークが必要です。", parameter="profile",
                              fix='地域設定の [roads] に drive = "道路ファイル" を書いてください。')
         return net.seconds
     return net.weights
@@ -134,7 +134,7 @@ def routes_from(net: Network, start: tuple[float, float], ends: np.ndarray, *,
     lengths are measured on it); it defaults to ``net``.
     """
     if profile not in PROFILES:
-        raise LayerError("移動の手段が分かりません。", column="profile",
+        raise ParameterError("移動の手段が分かりません。", parameter="profile",
                          fix=f"{', '.join(PROFILES)} のいずれかを指定してください。")
     base = base or net
     w = _weights(net, profile)

@@ -33,7 +33,8 @@ import pandas as pd
 
 from geo.network import Network, segment_tree, share_road_index
 from geo.shelter_status import shelter_status
-from layers.errors import LayerError
+from geo.summary import Summary, optional
+from layers.errors import ParameterError
 from layers.hazards import hazard_key
 from layers.shelters import HAZARD_LABELS, HAZARDS
 
@@ -50,8 +51,8 @@ def parse_hazard(value: str) -> str:
     """Canonical hazard key for a user's word, or a :class:`LayerError` naming the choices."""
     key = hazard_key(value)
     if key is None:
-        raise LayerError(
-            "災害の種類が分かりません。", column="hazard",
+        raise ParameterError(
+            "災害の種類が分かりません。", parameter="hazard",
             fix=f"次のいずれかを指定してください: {', '.join(HAZARDS)}（洪水・土砂災害・津波 なども可）")
     return key
 
@@ -79,14 +80,26 @@ class Scenario:
     def label(self) -> str:
         return HAZARD_LABELS.get(self.hazard, self.hazard)
 
-    def summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"hazard": self.hazard, "label": self.label, "zones": len(self.zones),
-                               "closed_segments": int(self.closed.sum()),
-                               "slowed_segments": int(self.slowed.sum())}
+    def summary(self) -> ScenarioSummary:
+        shelters = None
         if self.shelter_status is not None:
             counts = self.shelter_status.value_counts()
-            out["shelters"] = {k: int(counts.get(k, 0)) for k in ("usable", "in_zone", "not_designated")}
-        return out
+            shelters = {k: int(counts.get(k, 0)) for k in ("usable", "in_zone", "not_designated")}
+        return ScenarioSummary(hazard=self.hazard, label=self.label, zones=len(self.zones),
+                               closed_segments=int(self.closed.sum()),
+                               slowed_segments=int(self.slowed.sum()), shelters=shelters)
+
+
+@dataclass(frozen=True)
+class ScenarioSummary(Summary):
+    """What a hazard closes: zones, closed and slowed road segments, shelters by status."""
+
+    hazard: str
+    label: str
+    zones: int
+    closed_segments: int
+    slowed_segments: int
+    shelters: dict[str, int] | None = optional()
 
 
 def edge_segments(net: Network) -> np.ndarray:
@@ -108,7 +121,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
     closed = np.zeros(nseg, bool)
     slowed = np.zeros(nseg, bool)
     if shallow_factor is not None and not (np.isfinite(shallow_factor) and shallow_factor >= 1):
-        raise LayerError("浅い浸水区間の係数は 1 以上にしてください。", column="shallow_factor",
+        raise ParameterError("浅い浸水区間の係数は 1 以上にしてください。", parameter="shallow_factor",
                          fix="例: 2（半分の速さで歩く）")
     if len(zones):
         _lines, tree = segment_tree(net)
@@ -175,6 +188,17 @@ def make_scenario(
                     slowed=slowed, shallow_factor=shallow_factor, shelter_status=status)
 
 
+def scenario_network(region: Any, *, drive: bool = False) -> Network | None:
+    """The normal network a scenario of ``region`` starts from: its drive network
+    (``[roads] drive``) when ``drive`` and it has one, else its main network."""
+    from geo.network import load_network, region_network
+
+    roads = region.config.roads
+    if drive and roads is not None and roads.drive is not None:
+        return load_network(roads.drive, network="drive", crs=region.crs)
+    return region_network(region)
+
+
 def region_scenario(region: Any, hazard: str, *, drive: bool = False,
                     shallow_factor: float | None = None) -> Scenario:
     """The scenario of ``hazard`` for a loaded :class:`layers.region.Region`.
@@ -183,15 +207,8 @@ def region_scenario(region: Any, hazard: str, *, drive: bool = False,
     one, else its main network.  Without roads the scenario has no network and
     analyses fall back to the straight-line estimate.
     """
-    from geo.network import load_network, region_network
-
-    net = None
-    roads = region.config.roads
-    if drive and roads is not None and roads.drive is not None:
-        net = load_network(roads.drive, network="drive", crs=region.crs)
-    else:
-        net = region_network(region)
-    return make_scenario(hazard, hazards=region.layers.get("hazards"), network=net,
+    return make_scenario(hazard, hazards=region.layers.get("hazards"),
+                         network=scenario_network(region, drive=drive),
                          shelters=region.layers.get("shelters"), shallow_factor=shallow_factor)
 
 

@@ -35,8 +35,9 @@ import pandas as pd
 from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL, coverage, demand_units, pairs_near
 from geo.csv_safe import csv_text
 from geo.scenario import Scenario
+from geo.summary import Summary, optional
 from layers.crs import STORAGE_CRS
-from layers.errors import LayerError
+from layers.errors import ParameterError
 from layers.hazards import in_zones
 
 __all__ = ["DEFAULT_CATCHMENT", "WELFARE_CATEGORIES", "ShelterLoad", "shelter_load", "write_outputs"]
@@ -60,29 +61,44 @@ class ShelterLoad:
     notes: list[str] = field(default_factory=list)
     welfare_share: float | None = None
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ShelterSummary:
         u, s = self.units, self.shelters
         total = int(u["count"].sum())
         assigned = int(u.loc[u["reachable"], "count"].sum())
         usable = s["status"] == "usable"
-        out: dict[str, Any] = {
-            "hazard": self.hazard, "method": self.method,
-            "demand_total": total, "demand_assigned": assigned,
-            "demand_unreachable": total - assigned,
-            "units_unreachable": int((~u["reachable"]).sum()),
-            "shelters_usable": int(usable.sum()),
-            "shelters_unusable": int((~usable).sum()),
-            "overloaded": int(s["overloaded"].sum()),
-            "capacity_known": int(s.loc[usable, "capacity"].notna().sum()),
-        }
         w = s[s["welfare"]]
-        if len(w):
-            out["welfare_shelters_available"] = int(w["welfare_available"].sum())
-            cap = w.loc[w["welfare_available"], "capacity"].dropna()
-            out["welfare_capacity"] = int(cap.sum()) if len(cap) else None
-            out["welfare_demand_estimate"] = (round(float(u["welfare_demand"].sum()), 1)
-                                              if self.welfare_share is not None else None)
-        return out
+        cap = w.loc[w["welfare_available"], "capacity"].dropna()
+        return ShelterSummary(
+            hazard=self.hazard, method=self.method, demand_total=total, demand_assigned=assigned,
+            demand_unreachable=total - assigned, units_unreachable=int((~u["reachable"]).sum()),
+            shelters_usable=int(usable.sum()), shelters_unusable=int((~usable).sum()),
+            overloaded=int(s["overloaded"].sum()),
+            capacity_known=int(s.loc[usable, "capacity"].notna().sum()),
+            welfare_shelters=len(w),
+            welfare_shelters_available=int(w["welfare_available"].sum()) if len(w) else None,
+            welfare_capacity=int(cap.sum()) if len(cap) else None,
+            welfare_demand_estimate=(round(float(u["welfare_demand"].sum()), 1)
+                                     if len(w) and self.welfare_share is not None else None))
+
+
+@dataclass(frozen=True)
+class ShelterSummary(Summary):
+    """People assigned to usable shelters in one scenario, and the shelters' load."""
+
+    hazard: str
+    method: str
+    demand_total: int
+    demand_assigned: int
+    demand_unreachable: int
+    units_unreachable: int
+    shelters_usable: int
+    shelters_unusable: int
+    overloaded: int
+    capacity_known: int
+    welfare_shelters: int = 0
+    welfare_shelters_available: int | None = optional()
+    welfare_capacity: int | None = optional()
+    welfare_demand_estimate: float | None = optional()
 
 
 def _welfare_share(density: gpd.GeoDataFrame) -> float | None:
@@ -151,8 +167,8 @@ def shelter_load(
         ``capacity_note``, ``welfare``, ``welfare_available``, ``welfare_demand``.
     """
     if catchment <= 0:
-        raise LayerError("2SFCA の圏域（m）は正の数にしてください。", column="catchment",
-                         fix="例: 2000")
+        raise ParameterError("2SFCA の圏域（m）は正の数にしてください。", parameter="catchment",
+                             fix="例: 2000")
     if scenario.shelter_status is None or len(scenario.shelter_status) != len(shelters):
         raise ValueError("the scenario was built without these shelters")
     status = scenario.shelter_status.to_numpy()
@@ -177,8 +193,30 @@ def shelter_load(
         reachable=assigned["reachable"].to_numpy(bool),
         elderly_min=assigned["elderly_min"].to_numpy())
     out["far"] = out["reachable"] & (out["distance_m"] > catchment)
+    share, welfare, welfare_ok = _welfare(out, density, shel, scenario, crs=crs, catchment=catchment,
+                                          circuity=circ, notes=notes)
+    table = _shelter_table(out, shel, status, welfare, welfare_ok)
+    cap = shel["capacity"].astype("Float64")
+    if usable.any() and cap[usable].isna().all():
+        notes.append("使える避難所に収容人数の記載がないため、割り当て人数のみを示します。")
+    out["access_2sfca"] = _access_2sfca(units, shel, usable, cap, scenario, catchment=catchment,
+                                        circuity=circ, crs=crs, notes=notes)
+    out = out.sort_values(["reachable", "distance_m"], ascending=[True, False],
+                          na_position="first", kind="stable")
+    out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=crs)
+    table = table.assign(_u=table["status"] == "usable").sort_values(
+        ["overloaded", "_u", "load_ratio", "demand"], ascending=[False, False, False, False],
+        kind="stable", na_position="last").drop(columns="_u").reset_index(drop=True)
+    return ShelterLoad(hazard=scenario.hazard, units=out, shelters=table, method=method,
+                       notes=notes, welfare_share=share)
 
-    # welfare-type shelters: available outside the zones, demand estimated by share
+
+def _welfare(out: gpd.GeoDataFrame, density: gpd.GeoDataFrame, shel: gpd.GeoDataFrame,
+             scenario: Scenario, *, crs: str, catchment: float, circuity: float, notes: list[str]
+             ) -> tuple[float | None, np.ndarray, np.ndarray]:
+    """Welfare-type shelters: available outside the zones, demand estimated by share (sets
+    ``welfare_demand`` and ``welfare_shelter_id`` of ``out``)."""
+    circ = circuity
     share = _welfare_share(density)
     zones_hit = in_zones(shel, scenario.zones)
     welfare = shel["welfare"].astype(bool).to_numpy()
@@ -194,14 +232,20 @@ def shelter_load(
     elif welfare.any():
         notes.append(f"{scenario.label}で使える福祉避難所がありません。")
 
-    # per shelter load
+    return share, welfare, welfare_ok
+
+
+def _shelter_table(out: gpd.GeoDataFrame, shel: gpd.GeoDataFrame, status: np.ndarray,
+                   welfare: np.ndarray, welfare_ok: np.ndarray) -> gpd.GeoDataFrame:
+    """Per shelter: demand assigned, load against capacity, welfare demand."""
+    usable = status == "usable"
     load = out[out["reachable"]].groupby("shelter_id")["count"].sum()
     wload = out[out["welfare_shelter_id"] != ""].groupby("welfare_shelter_id")["welfare_demand"].sum()
     sid = shel["shelter_id"].astype(str)
     cap = shel["capacity"].astype("Float64")
     demand = sid.map(load).fillna(0).astype(int).where(usable, 0)
     ratio = (demand / cap).where((cap > 0) & pd.Series(usable, index=cap.index))
-    table = gpd.GeoDataFrame({
+    return gpd.GeoDataFrame({
         "shelter_id": sid, "name": shel["name"], "muni_code": shel.get("muni_code", ""),
         "kind": shel["kind"], "status": status, "capacity": shel["capacity"].astype("Int64"),
         "demand": demand,
@@ -211,30 +255,25 @@ def shelter_load(
         "welfare": welfare, "welfare_available": welfare_ok,
         "welfare_demand": sid.map(wload).fillna(0.0).round(1).where(welfare_ok, 0.0),
     }, geometry=shel.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
-    if usable.any() and cap[usable].isna().all():
-        notes.append("使える避難所に収容人数の記載がないため、割り当て人数のみを示します。")
 
-    # 2SFCA over usable shelters
+
+def _access_2sfca(units: gpd.GeoDataFrame, shel: gpd.GeoDataFrame, usable: np.ndarray, cap: pd.Series,
+                  scenario: Scenario, *, catchment: float, circuity: float, crs: str,
+                  notes: list[str]) -> np.ndarray:
+    """Two-step floating catchment access of each unit over the usable shelters."""
+    circ = circuity
     supply, note = _supply(cap[usable])
     if note and usable.any():
         notes.append(note)
-    acc = np.zeros(len(out))
+    acc = np.zeros(len(units))
     if usable.any():
         shel_m = shel[usable].to_crs(crs)
         pi, fi, _d = _pairs(units, shel_m, scenario, catchment, circ)
         counts = units["count"].to_numpy(float)
         pop = np.bincount(fi, weights=counts[pi], minlength=len(shel_m))
         ratio_j = np.where(pop > 0, supply / np.where(pop > 0, pop, 1), 0.0)
-        acc = np.bincount(pi, weights=ratio_j[fi], minlength=len(out)).astype(float)
-    out["access_2sfca"] = np.round(acc, 3)
-    out = out.sort_values(["reachable", "distance_m"], ascending=[True, False],
-                          na_position="first", kind="stable")
-    out = gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=crs)
-    table = table.assign(_u=table["status"] == "usable").sort_values(
-        ["overloaded", "_u", "load_ratio", "demand"], ascending=[False, False, False, False],
-        kind="stable", na_position="last").drop(columns="_u").reset_index(drop=True)
-    return ShelterLoad(hazard=scenario.hazard, units=out, shelters=table, method=method,
-                       notes=notes, welfare_share=share)
+        acc = np.bincount(pi, weights=ratio_j[fi], minlength=len(units)).astype(float)
+    return np.round(acc, 3)
 
 
 def write_outputs(result: ShelterLoad, scenario: Scenario, out: Any) -> list[Any]:

@@ -50,9 +50,11 @@ from geo.coverage import (
 )
 from geo.csv_safe import csv_text
 from geo.network import Network
+from geo.summary import Summary
 from layers.crs import STORAGE_CRS
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
+from layers.layer_facts import id_column
 from layers.school_districts import current_period, periods_of
 
 __all__ = [
@@ -70,6 +72,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_TIME_LIMIT = 30.0
+"""Seconds the solver may take (the CLI, the app and reports alike)."""
 
 CANDIDATE_SOURCES = ("places", "shelters", "vc_sites", "closed_schools", "gap_nodes", "gap_units")
 
@@ -107,12 +112,27 @@ class Recommendation:
     greedy_gap: float | None = None
     """How far the greedy answer (the warm start and fallback) is from the solver's bound."""
 
-    def summary(self) -> dict[str, Any]:
-        return {"p": self.p, "model": self.model, "total": self.total,
-                "covered_before": self.covered_before, "covered_after": self.covered_after,
-                "gap": round(self.gap, 5), "method": self.method,
-                "greedy_gap": None if self.greedy_gap is None else round(self.greedy_gap, 5),
-                "sites": self.sites["candidate_id"].tolist()}
+    def summary(self) -> SitingSummary:
+        return SitingSummary(
+            p=self.p, model=self.model, total=self.total, covered_before=self.covered_before,
+            covered_after=self.covered_after, gap=round(self.gap, 5), method=self.method,
+            greedy_gap=None if self.greedy_gap is None else round(self.greedy_gap, 5),
+            sites=self.sites["candidate_id"].tolist())
+
+
+@dataclass(frozen=True)
+class SitingSummary(Summary):
+    """People covered before and after opening the recommended sites (``gap``: optimality gap)."""
+
+    p: int
+    model: str
+    total: int
+    covered_before: int
+    covered_after: int
+    gap: float
+    method: str
+    greedy_gap: float | None
+    sites: list[str]
 
 
 # ------------------------------------------------------------------ candidates
@@ -279,35 +299,11 @@ def _greedy_remaining(a: csr_array, w: np.ndarray, chosen: list[int], capacity: 
     return float(remaining.sum())
 
 
-def solve_mclp(
-    a: csr_array,
-    w: np.ndarray,
-    p: int,
-    *,
-    capacity: np.ndarray | None = None,
-    time_limit: float = 30.0,
-    mip_gap: float = 0.01,
-    warm: list[int] | None = None,
-) -> Solution:
-    """Maximal covering (optionally capacitated) as a MILP solved by HiGHS.
-
-    Columns: ``x_j`` binary per candidate, and ``y_i`` ∈ [0, 1] per unit
-    (uncapacitated: ``y_i ≤ Σ_{j covers i} x_j``) or ``z_ij`` ∈ [0, 1] per pair
-    (capacitated: ``Σ_j z_ij ≤ 1``, ``Σ_i w_i z_ij ≤ cap_j x_j``, ``z_ij ≤ x_j``);
-    ``Σ x_j ≤ p``; maximise covered people.  Warm-started from ``warm`` (the
-    greedy answer by default); if HiGHS cannot run, the greedy answer is
-    returned with its gap to the LP bound when available.
-    """
+def _mclp_model(a: csr_array, w: np.ndarray, p: int, capacity: np.ndarray | None) -> Any:
+    """The MCLP (or capacitated MCLP) as a HiGHS model (see :func:`solve_mclp`)."""
     import highspy
 
-    t0 = time.perf_counter()
-    a = csr_array(a)
     n_i, n_j = a.shape
-    w = np.asarray(w, float)
-    warm = warm if warm is not None else greedy_mclp(a, w, p, capacity=capacity)
-    greedy_obj = _objective(a, w, warm, capacity)
-    if n_j == 0 or a.nnz == 0 or p <= 0:
-        return Solution(chosen=[], objective=0.0, gap=0.0, method="trivial")
     coo = a.tocoo()
     rows_i, cols_j = coo.row.astype(np.int64), coo.col.astype(np.int64)
     if capacity is None:
@@ -349,6 +345,40 @@ def solve_mclp(
     lp.sense_ = highspy.ObjSense.kMaximize
     lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_j
                        + [highspy.HighsVarType.kContinuous] * (n_col - n_j))
+    return lp
+
+
+def solve_mclp(
+    a: csr_array,
+    w: np.ndarray,
+    p: int,
+    *,
+    capacity: np.ndarray | None = None,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    mip_gap: float = 0.01,
+    warm: list[int] | None = None,
+) -> Solution:
+    """Maximal covering (optionally capacitated) as a MILP solved by HiGHS.
+
+    Columns: ``x_j`` binary per candidate, and ``y_i`` ∈ [0, 1] per unit
+    (uncapacitated: ``y_i ≤ Σ_{j covers i} x_j``) or ``z_ij`` ∈ [0, 1] per pair
+    (capacitated: ``Σ_j z_ij ≤ 1``, ``Σ_i w_i z_ij ≤ cap_j x_j``, ``z_ij ≤ x_j``);
+    ``Σ x_j ≤ p``; maximise covered people.  Warm-started from ``warm`` (the
+    greedy answer by default); if HiGHS cannot run, the greedy answer is
+    returned with its gap to the LP bound when available.
+    """
+    import highspy
+
+    t0 = time.perf_counter()
+    a = csr_array(a)
+    n_j = a.shape[1]
+    w = np.asarray(w, float)
+    warm = warm if warm is not None else greedy_mclp(a, w, p, capacity=capacity)
+    greedy_obj = _objective(a, w, warm, capacity)
+    if n_j == 0 or a.nnz == 0 or p <= 0:
+        return Solution(chosen=[], objective=0.0, gap=0.0, method="trivial")
+    lp = _mclp_model(a, w, p, capacity)
+    n_col = lp.num_col_
     h = _highs(time_limit, mip_gap)
     h.passModel(lp)
     sol = highspy.HighsSolution()
@@ -377,7 +407,7 @@ def solve_mclp(
                     seconds=time.perf_counter() - t0, greedy_objective=greedy_obj)
 
 
-def solve_min_sites(a: csr_array, w: np.ndarray, target: float, *, time_limit: float = 30.0
+def solve_min_sites(a: csr_array, w: np.ndarray, target: float, *, time_limit: float = DEFAULT_TIME_LIMIT
                     ) -> Solution:
     """Fewest sites covering at least ``target`` people (LSCP-style), MILP with HiGHS."""
     import highspy
@@ -390,7 +420,7 @@ def solve_min_sites(a: csr_array, w: np.ndarray, target: float, *, time_limit: f
         return Solution(chosen=[], objective=0.0, gap=0.0, method="trivial")
     reach = float(w[np.asarray(a.sum(axis=1)).ravel() > 0].sum())
     if reach + 1e-9 < target:
-        raise LayerError("候補地をすべて開いても目標のカバー率に届きません。", column="target",
+        raise ParameterError("候補地をすべて開いても目標のカバー率に届きません。", parameter="target",
                          fix=f"目標を下げるか候補地を増やしてください"
                          f"（最大で {reach:.0f} 人を新たにカバー）。")
     coo = a.tocoo()
@@ -440,7 +470,7 @@ def recommend(
     target: float | None = None,
     areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     curve_to: int | None = None,
-    time_limit: float = 30.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     circuity: float | None = None,
 ) -> Recommendation:
     """Recommend new sites: MCLP (default), capacitated MCLP (``capacity`` = a column of
@@ -449,46 +479,16 @@ def recommend(
     ``existing`` are the sites kept open (e.g. the 居場所 layer).  ``curve_to``
     (default ``p``) sets how far the marginal gain curve goes.
     """
-    if p < 1 and target is None:
-        raise LayerError("p（新しく開く数）は 1 以上にしてください。", column="p", fix="例: 3")
-    if candidates is None or not len(candidates):
-        raise LayerError("候補地がありません。", column="candidates",
-                         fix="候補地のファイルかレイヤー（places, shelters, closed_schools, gap_nodes など）"
-                         "を指定してください。")
-    if not (np.isfinite(max_distance) and max_distance > 0):
-        raise LayerError("距離のしきい値は正の数にしてください。", column="max_distance",
-                         fix="例: 500")
-    if target is None and p > len(candidates):
-        raise LayerError(f"新しく開く数 p（{p}）が候補地の数（{len(candidates)}）より多いです。",
-                         column="p", fix=f"p を {len(candidates)} 以下にするか、候補地を増やしてください。")
+    _check_options(candidates, p=p, max_distance=max_distance, target=target)
     notes: list[str] = []
     cands = candidates.reset_index(drop=True)
     if "candidate_id" not in cands:
-        id_col = next((c for c in ("place_id", "shelter_id", "site_id", "id") if c in cands), None)
+        id_col = id_column(cands)
         cands = cands.assign(candidate_id=cands[id_col].astype(str) if id_col else
                              [f"C{i:04d}" for i in range(len(cands))])
-    cap = None
-    if capacity is not None:
-        if capacity not in cands:
-            raise LayerError(f"候補地に容量の列「{capacity}」がありません。", column="capacity",
-                             fix=f"候補地の列から選んでください: {', '.join(map(str, cands.columns[:12]))}")
-        cap_s = pd.to_numeric(cands[capacity], errors="coerce")
-        if cap_s.isna().any():
-            notes.append(f"容量のない候補地 {int(cap_s.isna().sum())} か所は容量 0"
-                         "（開いても受け入れなし）として扱いました。")
-        cap = cap_s.fillna(0).clip(lower=0).to_numpy(float)
-    if existing is not None and len(existing):
-        before = coverage(density, existing, crs=crs, network=network, max_distance=max_distance,
-                          circuity=circuity)
-        covered0 = before.units["covered"].to_numpy(bool)
-        units = before.units
-    else:
-        units = demand_units(density, crs=crs)
-        units = units.assign(covered=False, distance_m=np.nan, reachable=False, facility_id="")
-        before = CoverageResult(units=units, max_distance=float(max_distance),
-                                method="network" if network is not None else "estimate",
-                                facilities="none")
-        covered0 = np.zeros(len(units), bool)
+    cap = _capacities(cands, capacity, notes)
+    before, units, covered0 = _covered_now(density, existing, crs=crs, network=network,
+                                           max_distance=max_distance, circuity=circuity)
     w_all = units["count"].to_numpy(float)
     ui, ci, dist = coverage_pairs(units, cands, crs=crs, network=network, max_distance=max_distance,
                                   circuity=circuity)
@@ -504,32 +504,16 @@ def recommend(
     total = int(w_all.sum())
     covered_before = int(w_all[covered0].sum())
     if target is not None:
-        if not 0 < target <= 1:
-            raise LayerError("目標のカバー率は 0 より大きく 1 以下にしてください。", column="target",
-                             fix="例: --target 0.8（80 %）")
-        need = max(0.0, target * total - covered_before)
-        sol = solve_min_sites(a, w, need, time_limit=time_limit)
+        sol = solve_min_sites(a, w, max(0.0, target * total - covered_before), time_limit=time_limit)
         model = "min_sites"
     else:
         sol = solve_mclp(a, w, p, capacity=cap, time_limit=time_limit)
         model = "capacitated_mclp" if cap is not None else "mclp"
     chosen = sol.chosen
     p_eff = len(chosen) if target is not None else p
-
-    # the curve p = 1 … P
-    curve_rows = []
-    top = max(curve_to or p_eff, 1)
-    for k in range(1, top + 1):
-        if k == p_eff and target is None:
-            s_k = sol
-        else:
-            s_k = solve_mclp(a, w, k, capacity=cap, time_limit=max(1.0, time_limit / top))
-        curve_rows.append({"p": k, "covered_after": covered_before + round(s_k.objective),
-                           "newly_covered": round(s_k.objective), "gap": round(s_k.gap, 5),
-                           "method": s_k.method})
-    curve = pd.DataFrame(curve_rows)
-    curve["marginal"] = curve["newly_covered"].diff().fillna(curve["newly_covered"]).astype(int)
-
+    curve = _gain_curve(a, w, cap, sol if target is None else None, p_eff=p_eff,
+                        top=max(curve_to or p_eff, 1), covered_before=covered_before,
+                        time_limit=time_limit)
     # which units each chosen site newly covers (nearest chosen site among those covering)
     sel = np.isin(ci, chosen)
     pair = pd.DataFrame({"u": ui[sel], "c": ci[sel], "d": dist[sel]}).sort_values(["u", "d"])
@@ -538,7 +522,91 @@ def recommend(
     new_site[first["u"].to_numpy()] = cands["candidate_id"].to_numpy()[first["c"].to_numpy()]
     # with capacities only as many people as the capacities admit are newly covered
     covered_new = round(sol.objective) if cap is not None else int(w_all[first["u"].to_numpy()].sum())
-    covered_after = covered_before + covered_new
+    sites = _site_table(cands, chosen, first, w_all, cap)
+    after_cov = covered0 | (new_site != "")
+    unit_out = gpd.GeoDataFrame({
+        "unit_id": units["unit_id"].to_numpy(), "count": units["count"].to_numpy(),
+        "covered_before": covered0, "covered_after": after_cov, "new_site": new_site},
+        geometry=units.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
+    table = _before_after(before, units, after_cov, areas, max_distance) if areas else pd.DataFrame()
+    if target is None and len(chosen) < p:
+        notes.append(f"{p} か所のうち {len(chosen)} か所で、残りの候補地は新たにカバーする人がいません。")
+    if sol.method == "greedy":
+        notes.append("最適化ソルバーが解を返さなかったため、貪欲法の解を示します。")
+    return Recommendation(sites=sites, units=unit_out, curve=curve,
+                          before_after=table, model=model, p=p_eff, covered_before=covered_before,
+                          covered_after=covered_before + covered_new, total=total, gap=sol.gap,
+                          method=sol.method, notes=notes, greedy_gap=_greedy_gap(sol))
+
+
+def _check_options(candidates: gpd.GeoDataFrame | None, *, p: int, max_distance: float,
+                   target: float | None) -> None:
+    if p < 1 and target is None:
+        raise ParameterError("p（新しく開く数）は 1 以上にしてください。", parameter="p", fix="例: 3")
+    if candidates is None or not len(candidates):
+        raise ParameterError("候補地がありません。", parameter="candidates",
+                             fix="候補地のファイルかレイヤー（places, shelters, closed_schools, "
+                             "gap_nodes など）を指定してください。")
+    if not (np.isfinite(max_distance) and max_distance > 0):
+        raise ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance",
+                             fix="例: 500")
+    if target is None and p > len(candidates):
+        raise ParameterError(f"新しく開く数 p（{p}）が候補地の数（{len(candidates)}）より多いです。",
+                             parameter="p",
+                             fix=f"p を {len(candidates)} 以下にするか、候補地を増やしてください。")
+    if target is not None and not 0 < target <= 1:
+        raise ParameterError("目標のカバー率は 0 より大きく 1 以下にしてください。", parameter="target",
+                             fix="例: 0.8（80 %）")
+
+
+def _capacities(cands: gpd.GeoDataFrame, capacity: str | None, notes: list[str]) -> np.ndarray | None:
+    """The candidates' capacities (a missing one counts 0), or None for the plain MCLP."""
+    if capacity is None:
+        return None
+    if capacity not in cands:
+        raise ParameterError(f"候補地に容量の列「{capacity}」がありません。", parameter="capacity",
+                             fix=f"候補地の列から選んでください: {', '.join(map(str, cands.columns[:12]))}")
+    cap_s = pd.to_numeric(cands[capacity], errors="coerce")
+    if cap_s.isna().any():
+        notes.append(f"容量のない候補地 {int(cap_s.isna().sum())} か所は容量 0"
+                     "（開いても受け入れなし）として扱いました。")
+    return np.asarray(cap_s.fillna(0).clip(lower=0).to_numpy(float))
+
+
+def _covered_now(density: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, *, crs: str,
+                 network: Network | None, max_distance: float, circuity: float | None
+                 ) -> tuple[CoverageResult, gpd.GeoDataFrame, np.ndarray]:
+    """Coverage by the sites kept open: (result, units, covered mask)."""
+    if existing is not None and len(existing):
+        before = coverage(density, existing, crs=crs, network=network, max_distance=max_distance,
+                          circuity=circuity)
+        return before, before.units, before.units["covered"].to_numpy(bool)
+    units = demand_units(density, crs=crs)
+    units = units.assign(covered=False, distance_m=np.nan, reachable=False, facility_id="")
+    before = CoverageResult(units=units, max_distance=float(max_distance),
+                            method="network" if network is not None else "estimate",
+                            facilities="none")
+    return before, units, np.zeros(len(units), bool)
+
+
+def _gain_curve(a: csr_array, w: np.ndarray, cap: np.ndarray | None, sol: Solution | None, *,
+                p_eff: int, top: int, covered_before: int, time_limit: float) -> pd.DataFrame:
+    """People covered with p = 1 … ``top`` new sites (``sol`` is reused at ``p_eff``)."""
+    rows = []
+    for k in range(1, top + 1):
+        s_k = sol if k == p_eff and sol is not None else \
+            solve_mclp(a, w, k, capacity=cap, time_limit=max(1.0, time_limit / top))
+        rows.append({"p": k, "covered_after": covered_before + round(s_k.objective),
+                     "newly_covered": round(s_k.objective), "gap": round(s_k.gap, 5),
+                     "method": s_k.method})
+    curve = pd.DataFrame(rows)
+    curve["marginal"] = curve["newly_covered"].diff().fillna(curve["newly_covered"]).astype(int)
+    return curve
+
+
+def _site_table(cands: gpd.GeoDataFrame, chosen: list[int], first: pd.DataFrame, w_all: np.ndarray,
+                cap: np.ndarray | None) -> gpd.GeoDataFrame:
+    """The chosen sites, most newly covered people first."""
     per_site = first.assign(w=w_all[first["u"].to_numpy()]).groupby("c").agg(
         units=("u", "count"), people=("w", "sum"))
     c_m = cands.iloc[chosen]
@@ -553,29 +621,19 @@ def recommend(
     }, geometry=c_m.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
     sites = sites.sort_values("newly_covered_people", ascending=False, kind="stable")
     sites["rank"] = np.arange(1, len(sites) + 1)
-    after_cov = covered0 | (new_site != "")
-    unit_out = gpd.GeoDataFrame({
-        "unit_id": units["unit_id"].to_numpy(), "count": units["count"].to_numpy(),
-        "covered_before": covered0, "covered_after": after_cov, "new_site": new_site},
-        geometry=units.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
-    table = pd.DataFrame()
-    if areas:
-        after = CoverageResult(units=units.assign(covered=after_cov), max_distance=float(max_distance),
-                               method=before.method, facilities="after")
-        tb = by_area(before, areas)
-        ta = by_area(after, areas)
-        table = tb.merge(ta[["area_layer", "area_id", "covered", "rate"]],
-                         on=["area_layer", "area_id"], suffixes=("_before", "_after"))
-        table = table.drop(columns="uncovered").assign(
-            gain=table["covered_after"] - table["covered_before"])
-    if target is None and len(chosen) < p:
-        notes.append(f"{p} か所のうち {len(chosen)} か所で、残りの候補地は新たにカバーする人がいません。")
-    if sol.method == "greedy":
-        notes.append("最適化ソルバーが解を返さなかったため、貪欲法の解を示します。")
-    return Recommendation(sites=sites.reset_index(drop=True), units=unit_out, curve=curve,
-                          before_after=table, model=model, p=p_eff, covered_before=covered_before,
-                          covered_after=covered_after, total=total, gap=sol.gap, method=sol.method,
-                          notes=notes, greedy_gap=_greedy_gap(sol))
+    return sites.reset_index(drop=True)
+
+
+def _before_after(before: CoverageResult, units: gpd.GeoDataFrame, after_cov: np.ndarray,
+                  areas: Mapping[str, gpd.GeoDataFrame], max_distance: float) -> pd.DataFrame:
+    """Coverage per area before and after opening the sites."""
+    after = CoverageResult(units=units.assign(covered=after_cov), max_distance=float(max_distance),
+                           method=before.method, facilities="after")
+    tb = by_area(before, areas)
+    ta = by_area(after, areas)
+    table = tb.merge(ta[["area_layer", "area_id", "covered", "rate"]],
+                     on=["area_layer", "area_id"], suffixes=("_before", "_after"))
+    return table.drop(columns="uncovered").assign(gain=table["covered_after"] - table["covered_before"])
 
 
 def _greedy_gap(sol: Solution) -> float | None:
@@ -617,13 +675,15 @@ def region_candidates(region: Any, which: str, *, facilities: str = "places",
     lay = dict(layers if layers is not None else region.layers)
     if which in ("places", "shelters", "vc_sites"):
         if which not in lay:
-            raise LayerError(f"この地域には候補地のレイヤー {which} がありません。", column="candidates",
+            raise ParameterError(f"この地域には候補地のレイヤー {which} がありません。",
+                                 parameter="candidates",
                              fix="地域設定にそのレイヤーを追加するか、候補地のファイルを指定してください。")
         return lay[which].assign(source=which)
     if which == "closed_schools":
         sd = lay.get("school_districts")
         if sd is None:
-            raise LayerError("閉校の候補には校区レイヤー（再編前・後）が必要です。", column="candidates",
+            raise ParameterError("閉校の候補には校区レイヤー（再編前・後）が必要です。",
+                                 parameter="candidates",
                              fix="地域設定に [layers.school_districts] と periods を追加してください。")
         after = current_period(sd)
         before = next((p for p in periods_of(sd) if p != after), after)
@@ -632,15 +692,15 @@ def region_candidates(region: Any, which: str, *, facilities: str = "places",
         return closed_schools(sd, before=before, after=after)
     if which in ("gap_nodes", "gap_units"):
         if "vulnerable" not in lay or facilities not in lay:
-            raise LayerError("空白地帯から候補を作るには要配慮者と施設のレイヤーが必要です。",
-                             column="candidates",
+            raise ParameterError("空白地帯から候補を作るには要配慮者と施設のレイヤーが必要です。",
+                             parameter="candidates",
                              fix="[layers.vulnerable] と施設のレイヤーを追加してください。")
         cov = coverage(lay["vulnerable"], lay[facilities], crs=region.crs, network=network,
                        max_distance=max_distance)
         return gap_candidates(cov, network=network, kind=which)
     path = Path(which)
     if not path.exists():
-        raise LayerError("候補地のファイルが見つかりません。", file=path, column="candidates",
+        raise ParameterError("候補地のファイルが見つかりません。", file=path, parameter="candidates",
                          fix=f"ファイルのパスか、{', '.join(CANDIDATE_SOURCES)} の"
                          "いずれかを指定してください。")
     return load_places([path]).assign(source=path.name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.layer_facts import LAYERS
+
 __all__ = [
     "HAZARD_FILL",
     "LAYER_ORDER",
@@ -72,18 +74,8 @@ LAYER_ORDER = (
     "vulnerable", "neighbourhoods", "school_districts", "hazards", "barriers", "boundaries", "roads",
     "places", "shelters", "vc_sites",
 )
-LAYER_TITLES = {
-    "boundaries": ("市町村界", "Municipalities"),
-    "school_districts": ("校区", "School districts"),
-    "neighbourhoods": ("自治会", "Neighbourhoods"),
-    "places": ("居場所", "Community places"),
-    "shelters": ("避難所・避難場所", "Shelters"),
-    "hazards": ("災害危険区域", "Hazard zones"),
-    "vc_sites": ("災害VC候補地", "VC candidates"),
-    "roads": ("道路", "Roads"),
-    "barriers": ("歩行の障壁（川・鉄道など）", "Barriers to walking (rivers, railways)"),
-    "vulnerable": ("要配慮者（匿名化）", "People needing care (anonymised)"),
-}
+LAYER_TITLES = {**{k: (f.label, f.label_en) for k, f in LAYERS.items()}, "roads": ("道路", "Roads")}
+"""Map legend and layer-switcher titles (Japanese, English), from the layer fact table."""
 
 DENSITY_PALETTE = ["#feebe2", "#fbb4b9", "#f768a1", "#c51b8a", "#7a0177"]
 

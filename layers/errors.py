@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["LayerError", "spreadsheet_row"]
+__all__ = ["LayerError", "ParameterError", "spreadsheet_row"]
 
 
 def spreadsheet_row(index: int, *, header_rows: int = 1) -> int:
@@ -125,3 +125,62 @@ def _rebuild(
 ) -> LayerError:
     return LayerError(problem, file=file, row=row, column=column, fix=fix, layer=layer,
                       config=config)
+
+
+class ParameterError(LayerError):
+    """A problem with an analysis parameter (not with a file): it names the parameter.
+
+    Engine code knows parameters by their Python names (``max_distance``); how a
+    person calls one depends on where they set it.  The command line shows the
+    option (``--max-distance``), an app page the widget's label.  Set
+    :attr:`label` (or call :meth:`labelled`) before showing the message.
+
+    Parameters
+    ----------
+    problem
+        What is wrong, in Japanese.
+    parameter
+        The parameter's name in the entry function (``max_distance``), or several
+        joined by ``" / "`` when the problem is their combination.
+    fix
+        What the user should do (without naming an option or a widget).
+    """
+
+    def __init__(self, problem: str, *, parameter: str, fix: str | None = None,
+                 layer: str | None = None, file: str | Path | None = None) -> None:
+        self.parameter = parameter
+        self.label: str | None = None
+        super().__init__(problem, fix=fix, layer=layer, file=file, column=parameter)
+
+    @property
+    def names(self) -> list[str]:
+        """The parameter names this error is about."""
+        return [n.strip() for n in self.parameter.split("/") if n.strip()]
+
+    @property
+    def location(self) -> str:
+        where = f"設定「{self.label or self.parameter}」"
+        return f"{where} ファイル {self.file}" if self.file else where
+
+    def labelled(self, labels: dict[str, str] | None = None, *, option: bool = False) -> ParameterError:
+        """Name the parameters as a person set them: ``labels[name]`` (a widget's label) or,
+        with ``option=True``, as command-line options (``--max-distance``)."""
+        shown = []
+        for name in self.names:
+            if labels and name in labels:
+                shown.append(labels[name])
+            elif option:
+                shown.append("--" + name.replace("_", "-"))
+            else:
+                shown.append(name)
+        self.label = " / ".join(shown)
+        self.args = (self.message,)
+        return self
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (_rebuild_parameter, (self.problem, self.parameter, self.fix, self.layer, self.file))
+
+
+def _rebuild_parameter(problem: str, parameter: str, fix: str | None, layer: str | None,
+                       file: str | None) -> ParameterError:
+    return ParameterError(problem, parameter=parameter, fix=fix, layer=layer, file=file)

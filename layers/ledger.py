@@ -18,13 +18,23 @@ What the ledger stores (``$TOMONI_STATE_DIR/publications.json``, default
 ``~/.local/state/tomoni``; JSON): per release, the content id (a SHA-256 prefix
 of the register's normalised records — no record, name, address or coordinate),
 the geography, k, and the published counts per unit id — that is, the release
-itself, which is public.  Writes hold a file lock, so concurrent sessions of the
-app and the CLI never lose a release.  The last :data:`MAX_RELEASES` are kept.
+itself, which is public — and the *scope* it was released in.  Writes hold a file
+lock, so concurrent sessions of the app and the CLI never lose a release.  The
+last :data:`MAX_RELEASES` are kept.
+
+Scopes: each release is checked against the earlier releases of its own scope.
+The command line and a single-user app use the scope ``local``; a shared app
+(``tomoni serve --users``) runs each logged-in user's session in that user's scope
+(:func:`ledger_scope`, stored as a hash of the user name), so one user's uploads
+never block or reveal anything to another's.  Releases given to the same people
+should share a scope: a council that hands every user's outputs to one audience
+runs its deployment with ``TOMONI_LEDGER_SCOPE=shared`` (one scope for all).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import hashlib
 import json
@@ -36,12 +46,22 @@ from typing import Any
 import numpy as np
 
 from layers.atomic import atomic_write_text
-from layers.errors import LayerError
+from layers.errors import ParameterError
 
-__all__ = ["MAX_RELEASES", "content_id", "ledger_path", "record_release"]
+__all__ = ["MAX_RELEASES", "content_id", "ledger_path", "ledger_scope", "record_release"]
 
 MAX_RELEASES = 500
 VERSION = 2
+_SCOPE: contextvars.ContextVar[str] = contextvars.ContextVar("tomoni_ledger_scope", default="local")
+
+
+def ledger_scope(user: str | None) -> None:
+    """Put the current thread's releases (an app session's) in ``user``'s scope
+    (``None``: ``local``); ``TOMONI_LEDGER_SCOPE=shared`` puts every user in one scope."""
+    if user is None or os.environ.get("TOMONI_LEDGER_SCOPE") == "shared":
+        _SCOPE.set("local")
+    else:
+        _SCOPE.set("user:" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:16])
 
 
 def ledger_path() -> Path:
@@ -91,13 +111,16 @@ def record_release(content: str, geography: str, k: int, counts: Mapping[str, in
                    layer: str = "vulnerable") -> None:
     """Check a release against the ledger (see the module doc) and record it, or refuse."""
     new = {str(u): int(c) for u, c in counts.items()}
+    scope = _SCOPE.get()
     with _locked(ledger_path()) as releases:
         for old in releases:
+            if old.get("scope", "local") != scope:
+                continue
             if old.get("content") == content and (old.get("geography"), old.get("k")) != (geography, k):
-                raise LayerError(
+                raise ParameterError(
                     f"この名簿は既に別の単位（{old.get('geography')}、k={old.get('k')}）で公開されています。"
                     "別の単位でも公開すると、重ね合わせて少人数の集団を特定できるおそれがあるため公開できません。",
-                    column="mesh / by", layer=layer,
+                    parameter="mesh / by", layer=layer,
                     fix="前回と同じ単位・同じ k を使ってください（1つの名簿は1つの単位で公開します）。")
             if (old.get("geography"), old.get("k")) != (geography, k):
                 continue
@@ -107,12 +130,13 @@ def record_release(content: str, geography: str, k: int, counts: Mapping[str, in
             diffs = [new.get(u, 0) - before.get(u, 0) for u in set(before) | set(new)]
             small = sum(1 for d in diffs if 0 < abs(d) < k)
             if small:
-                raise LayerError(
+                raise ParameterError(
                     f"前回公開した密度との差が {k} 人未満の単位が {small} つあります。"
                     "2つを差し引くと少人数の変化（どこで誰かが増えた・減ったか）が分かるため公開できません。",
-                    column="mesh / by", layer=layer,
+                    parameter="mesh / by", layer=layer,
                     fix="前回と同じ名簿・同じ地域で公開するか、差がどの単位でも 0 か k 人以上になるまで"
                     "更新をまとめてから公開してください。")
         if not any(r.get("content") == content and r.get("geography") == geography and r.get("k") == k
-                   and r.get("counts") == new for r in releases):
-            releases.append({"content": content, "geography": geography, "k": int(k), "counts": new})
+                   and r.get("counts") == new and r.get("scope", "local") == scope for r in releases):
+            releases.append({"content": content, "geography": geography, "k": int(k), "counts": new}
+                            | ({"scope": scope} if scope != "local" else {}))

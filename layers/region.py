@@ -39,20 +39,13 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 
-from layers.barriers import load_barriers
-from layers.boundaries import assign_municipality, load_boundaries
+from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
 from layers.errors import LayerError
-from layers.hazards import load_hazards
-from layers.neighbourhoods import load_neighbourhoods
-from layers.places import load_places
+from layers.layer_facts import LAYER_KEYS, LAYER_LABELS, LAYERS
 from layers.readers import require_file
 from layers.roads import graph_summary, load_roads
-from layers.school_districts import load_school_districts
-from layers.shelters import load_shelters
 from layers.validate import warnings_of
-from layers.vc_sites import load_vc_sites
-from layers.vulnerable import load_vulnerable
 
 __all__ = [
     "LAYER_KEYS",
@@ -67,41 +60,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LAYER_KEYS = (
-    "boundaries",
-    "school_districts",
-    "neighbourhoods",
-    "places",
-    "shelters",
-    "hazards",
-    "vc_sites",
-    "vulnerable",
-    "barriers",
-)
-
-LAYER_LABELS = {
-    "boundaries": "市町村界",
-    "school_districts": "校区",
-    "neighbourhoods": "自治会",
-    "places": "居場所",
-    "shelters": "避難所・避難場所",
-    "hazards": "災害危険区域",
-    "vc_sites": "災害VC候補地",
-    "vulnerable": "要配慮者（匿名化済み）",
-    "barriers": "歩行の障壁（川・鉄道など）",
-}
-
-_LOADERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
-    "boundaries": load_boundaries,
-    "school_districts": load_school_districts,
-    "neighbourhoods": load_neighbourhoods,
-    "places": load_places,
-    "shelters": load_shelters,
-    "hazards": load_hazards,
-    "vc_sites": load_vc_sites,
-    "vulnerable": load_vulnerable,
-    "barriers": load_barriers,
-}
+_LOADERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {k: f.loader for k, f in LAYERS.items()}
 # options the region fills itself, never from the TOML
 _INTERNAL = {"boundaries", "analysis_crs", "region_areas"}
 _COMMON = {"path", "format", "crs", "encoding"}

@@ -26,6 +26,7 @@ geometry      MultiPolygon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from layers.boundaries import normalise_code
 from layers.errors import LayerError
 from layers.validate import add_warning, pick, read_polygon_file
 
-__all__ = ["COLUMNS", "current_period", "load_school_districts", "periods_of"]
+__all__ = ["COLUMNS", "before_after", "current_period", "load_school_districts", "periods_of"]
 
 LAYER = "school_districts"
 COLUMNS = [
@@ -162,3 +163,31 @@ def current_period(districts: gpd.GeoDataFrame) -> str:
     layer has it, else the last period listed."""
     periods = periods_of(districts)
     return "after" if "after" in periods else periods[-1]
+
+
+_BEFORE_WORDS = ("before", "前", "旧", "現行", "current")
+_AFTER_WORDS = ("after", "後", "新", "計画", "plan")
+
+
+def before_after(districts: gpd.GeoDataFrame) -> tuple[str, str]:
+    """The (before, after) periods a consolidation compares by default.
+
+    ``before``/``after`` (or 再編前/再編後, 旧/新 …) when the layer names them so;
+    years (``2016``, ``2023年度``) in time order; else the first and the last period
+    in file order.  A layer with one period gives it twice.
+    """
+    periods = periods_of(districts)
+    if len(periods) < 2:
+        return periods[0], periods[0]
+
+    def marked(words: tuple[str, ...]) -> list[str]:
+        return [p for p in periods if any(w in p.lower() for w in words)]
+
+    before, after = marked(_BEFORE_WORDS), marked(_AFTER_WORDS)
+    if len(before) == 1 and len(after) == 1 and before != after:
+        return before[0], after[0]
+    years = [re.search(r"(\d{4})", p) for p in periods]
+    if all(years):
+        ordered = sorted(periods, key=lambda p: int(re.search(r"(\d{4})", p).group(1)))  # type: ignore[union-attr]
+        return ordered[0], ordered[-1]
+    return periods[0], periods[-1]

@@ -43,7 +43,7 @@ import shapely
 from pyproj import CRS
 
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, analysis_crs_for, swap_if_needed, transform_xy
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 from layers.ledger import content_id, record_release
 from layers.mesh import (
     DLAT,
@@ -126,9 +126,9 @@ class Records:
 
 def _check_k(k: int) -> int:
     if not isinstance(k, int | np.integer) or int(k) < K_MIN:
-        raise LayerError(
+        raise ParameterError(
             f"k は {K_MIN} 以上の整数にしてください。",
-            column="k", layer=LAYER,
+            parameter="k", layer=LAYER,
             fix=f"既定値は {K_DEFAULT} です（{K_DEFAULT} 人未満の単位は隣と合算されます）。",
         )
     return int(k)
@@ -219,8 +219,8 @@ def read_records(
 
 def _mesh_level(size: int) -> int:
     if size not in MESH_SIZES:
-        raise LayerError(
-            "メッシュの大きさが分かりません。", column="mesh", layer=LAYER,
+        raise ParameterError(
+            "メッシュの大きさが分かりません。", parameter="mesh", layer=LAYER,
             fix="1000（1 km）、500（500 m、既定）、250（250 m）のいずれかを指定してください。",
         )
     return MESH_SIZES[size]
@@ -283,7 +283,8 @@ def _universe(row: np.ndarray, col: np.ndarray, counts: np.ndarray, *, level: in
         try:
             u_row, u_col = cells_covering(region, level)
         except ValueError:
-            raise LayerError("地域が大きすぎて、このメッシュでは分けられません。", column="mesh", layer=LAYER,
+            raise ParameterError("地域が大きすぎて、このメッシュでは分けられません。",
+                                 parameter="mesh", layer=LAYER,
                              fix="より大きいメッシュ（1000 m）か、自治会・校区などの区域で集計してください。"
                              ) from None
     else:
@@ -633,8 +634,8 @@ def load_vulnerable(
         if boundaries is not None:
             layers.setdefault("boundaries", boundaries)
         if by not in ("neighbourhoods", "school_districts", "boundaries") or by not in layers:
-            raise LayerError(
-                f"集計先のレイヤー {by} がありません。", column="by", layer=LAYER,
+            raise ParameterError(
+                f"集計先のレイヤー {by} がありません。", parameter="by", layer=LAYER,
                 fix="by = \"neighbourhoods\"（自治会）、\"school_districts\"、\"boundaries\" のうち、"
                 "地域設定にあるものを指定してください。",
             )
@@ -681,7 +682,7 @@ def load_vulnerable(
                              "指定してください。")
         out = _area_counts(path, areas, k=k, by=str(by), area=area, encoding=encoding)
     else:  # pragma: no cover - _detect_kind validates
-        raise LayerError("kind が分かりません。", column="kind", layer=LAYER)
+        raise ParameterError("kind が分かりません。", parameter="kind", layer=LAYER)
     return out
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from geo.access import snap
-from geo.network import load_network
+from geo.network import forget_loaded, load_network
 from layers.barriers import load_barriers
 from layers.errors import LayerError
 from layers.roads import load_roads_and_barriers
@@ -69,6 +69,7 @@ def test_osm_pbf_reads_the_same_barriers(osm_file, tmp_path):
 
 def test_network_from_an_osm_file_keeps_its_barriers_in_the_cache(osm_file, tmp_path):
     first = load_network(osm_file, network="walk", crs="EPSG:6678", cache_dir=tmp_path / "c")
+    forget_loaded()  # the second load reads the on-disk cache
     again = load_network(osm_file, network="walk", crs="EPSG:6678", cache_dir=tmp_path / "c")
     assert first.n_barriers == again.n_barriers == 4
     # a point 55 m south of the river joins street 1–2 (222 m) on its own bank, not

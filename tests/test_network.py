@@ -12,6 +12,7 @@ from geo.access import point_distances, snap
 from geo.network import (
     _from_arrays,
     catchments,
+    forget_loaded,
     from_graph,
     load_network,
     nearest_facility,
@@ -123,6 +124,7 @@ def test_cache_is_keyed_by_file_content(demo_dir, tmp_path):
     shutil.copy(demo_dir / "roads_walk.graphml", road)
     a = load_network(road, network="walk", crs="EPSG:6678", cache_dir=tmp_path / "c")
     assert len(list((tmp_path / "c").glob("network-*.npz"))) == 1
+    forget_loaded()
     b = load_network(road, network="walk", crs="EPSG:6678", cache_dir=tmp_path / "c")
     assert np.array_equal(a.weights, b.weights) and a.n == b.n
     shutil.copy(demo_dir / "roads_drive.graphml", road)  # a changed file is rebuilt

@@ -160,6 +160,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "unit_jichikai": ("自治会", "Neighbourhoods"),
     "mesh_size": ("メッシュの大きさ", "Mesh size"),
     "k_help": ("公開する単位の最小人数（3 以上、既定 5）", "Minimum people per published unit (≥ 3)"),
+    "unit_areas": ("地区（代替指標）", "areas (stand-in)"),
+    "muni_pairs": ("市町村の組", "Municipality pairs"),
 }
 
 

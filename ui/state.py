@@ -9,6 +9,7 @@ to another.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.network import Network, load_network, region_network
-from geo.scenario import Scenario, make_scenario
+from geo.network import Network
+from geo.scenario import Scenario, region_scenario, scenario_network
 from layers.demo import ensure_demo
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 from layers.region import LAYER_KEYS, LAYER_LABELS, Region, load_region, read_config
 from ui.i18n import t
 
@@ -86,45 +87,56 @@ def _source_toml() -> Path:
     return Path(src["path"]) if src.get("kind") == "toml" else demo_toml()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _network(path: str, mtime: float, drive: bool) -> Network | None:
-    region = open_region(Path(path))
-    roads = region.config.roads
-    if roads is None:
-        return None
-    if drive and roads.drive is not None:
-        return load_network(roads.drive, network="drive", crs=region.crs)
-    return region_network(region)
-
-
 def network(*, drive: bool = False) -> Network | None:
-    """The region's road network as arrays (shared, read-only; None without roads)."""
-    path = _source_toml().resolve()
-    return _network(str(path), path.stat().st_mtime, drive)
+    """The region's road network as arrays (shared across sessions, read-only; None without
+    roads): the drive network when asked and the region has one."""
+    return scenario_network(session_region(), drive=drive)
+
+
+def data_key() -> tuple[Any, ...]:
+    """What this session's data are: the region opened and the uploads added (part of
+    every computed result's key, so a result never outlives the data it was made from)."""
+    ups = tuple((u.layer, u.filename, id(u.frame)) for u in uploads())
+    return (repr(st.session_state.get("source")), ups)
+
+
+def session_region() -> Region:
+    """The open region with this session's uploads in its layers: what every analysis
+    entry (:mod:`geo.analyses`) is given."""
+    ss = st.session_state
+    key = data_key()
+    cached = ss.get("_session_region")
+    if cached is None or cached[0] != key:
+        cached = (key, dataclasses.replace(current_region(), layers=layers()))
+        ss["_session_region"] = cached
+    return cached[1]  # type: ignore[no-any-return]
 
 
 def scenario(hazard: str, *, drive: bool = False) -> Scenario:
     """This session's scenario of ``hazard`` (its shelters include the session's uploads)."""
     ss = st.session_state
-    key = (repr(ss.get("source")), hazard, drive, len(uploads()))
+    key = (data_key(), hazard, drive)
     cache = ss.setdefault("_scenarios", {})
     if key not in cache:
-        lay = layers()
         if len(cache) > 6:
             cache.clear()
-        cache[key] = make_scenario(hazard, hazards=lay.get("hazards"), network=network(drive=drive),
-                                   shelters=lay.get("shelters"))
+        cache[key] = region_scenario(session_region(), hazard, drive=drive)
     return cache[key]  # type: ignore[no-any-return]
 
 
-def computed(name: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+def computed(name: str, key: tuple[Any, ...], compute: Callable[[], T], *,
+             labels: dict[str, str] | None = None) -> T:
     """``compute()`` once per ``key`` in this session, under a status line; an input problem
-    is shown as its plain message and the page stops."""
+    is shown as its plain message and the page stops.  ``labels`` maps the entry's parameter
+    names to the widgets' labels, so a parameter error names the widget a person set."""
     ss = st.session_state
     if ss.get(f"_{name}_key") != key:
         with st.status(t("computing"), expanded=False) as status:
             try:
                 ss[f"_{name}"] = compute()
+            except ParameterError as err:
+                st.error(err.labelled(labels or {}).message)
+                st.stop()
             except LayerError as err:
                 st.error(err.message)
                 st.stop()

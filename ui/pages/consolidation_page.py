@@ -7,9 +7,10 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.consolidation import consolidation
+from geo.analyses import ConsolidationOptions, analyse_consolidation
 from geo.csv_safe import csv_text
 from geo.maps import region_map
+from layers.school_districts import before_after
 from ui import state
 from ui.audit import logged
 from ui.i18n import lang, t
@@ -26,19 +27,21 @@ periods = list(dict.fromkeys(layers["school_districts"]["period"].astype(str)))
 if len(periods) < 2:
     st.warning(t("need_periods"))
     st.stop()
+first, last = before_after(layers["school_districts"])
 c1, c2, c3 = st.columns(3)
-before = c1.selectbox(t("before"), periods, index=0, key="cons_before")
-after = c2.selectbox(t("after"), periods, index=len(periods) - 1, key="cons_after")
+before = c1.selectbox(t("before"), periods, index=periods.index(first), key="cons_before")
+after = c2.selectbox(t("after"), periods, index=periods.index(last), key="cons_after")
 threshold = c3.number_input(t("school_threshold"), 500, 10000, 4000, step=500, key="cons_threshold")
-key = (repr(ss.get("source")), before, after, threshold)
-res = state.computed("cons", key, lambda: consolidation(
-    layers["vulnerable"], layers["school_districts"], before=before, after=after, crs=region.crs,
-    network=state.network(), neighbourhoods=layers.get("neighbourhoods"), threshold=float(threshold)))
+key = (state.data_key(), before, after, threshold)
+res = state.computed("cons", key, lambda: analyse_consolidation(
+    state.session_region(), ConsolidationOptions(before=before, after=after, threshold=float(threshold))),
+    labels={"before / after": f"{t('before')} / {t('after')}", "before": t("before"),
+            "after": t("after"), "threshold": t("school_threshold")})
 s = res.summary()
 m1, m2, m3 = st.columns(3)
-m1.metric(t("mean_change"), f"{s['mean_change_m'] or 0:+,.0f} m")
-m2.metric(t("past_after"), f"{s['people_past_threshold_after']:,} 人")
-m3.metric(t("pushed"), f"{s['people_pushed_past_threshold']:,} 人")
+m1.metric(t("mean_change"), f"{s.mean_change_m or 0:+,.0f} m")
+m2.metric(t("past_after"), f"{s.people_past_threshold_after:,} 人")
+m3.metric(t("pushed"), f"{s.people_pushed_past_threshold:,} 人")
 for note in res.notes:
     st.caption(note)
 shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", "school_districts") if k in layers}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.coverage import by_area, coverage, gaps
+from geo.analyses import CoverageOptions, analyse_coverage
 from geo.csv_safe import csv_text
-from geo.export import map_bytes, static_map
+from geo.printed_map import map_bytes, static_map
 from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.network import SPEEDS_M_PER_MIN
 from layers.region import LAYER_LABELS
@@ -35,23 +33,16 @@ profile = c3.radio(t("profile"), ["walk", "elderly"], horizontal=True, key="cov_
                    format_func=lambda p: t(f"profile_{p}"))
 st.caption(t("threshold_minutes").format(minutes=max_d / SPEEDS_M_PER_MIN[profile]))
 
-key = (repr(ss.get("source")), fac_layer, max_d, len(state.uploads()))
-
-
-def _coverage() -> tuple[Any, Any, Any]:
-    result = coverage(layers["vulnerable"], layers[fac_layer], crs=region.crs, network=state.network(),
-                      max_distance=float(max_d), facility_layer=fac_layer)
-    areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts", "boundaries")
-                             if k in layers}
-    return result, by_area(result, areas), gaps(result, layers["vulnerable"])
-
-
-result, table, gap = state.computed("coverage", key, _coverage)
+key = (state.data_key(), fac_layer, max_d)
+run = state.computed("coverage", key, lambda: analyse_coverage(
+    state.session_region(), CoverageOptions(facilities=fac_layer, max_distance=float(max_d))),
+    labels={"facilities": t("facility_layer"), "max_distance": t("threshold")})
+result, table, gap = run.result, run.by_area, run.gaps
 s = result.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("total"), f"{s['total']:,} 人")
-m2.metric(t("covered"), f"{s['covered']:,} 人")
-m3.metric(t("rate"), f"{s['rate'] * 100:.1f} %")
+m1.metric(t("total"), f"{s.total:,} 人")
+m2.metric(t("covered"), f"{s.covered:,} 人")
+m3.metric(t("rate"), f"{s.rate * 100:.1f} %")
 m4.metric(t("gaps"), f"{len(gap)}")
 for note in result.notes:
     st.caption(note)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import folium
 import numpy as np
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.crossborder import crossborder, crossborder_inputs
+from geo.analyses import CrossBorderOptions, analyse_crossborder
 from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
@@ -29,22 +27,16 @@ if "boundaries" not in layers or not ({"shelters", "places"} & set(layers)):
 
 hazard = st.selectbox(t("scenario_hazard"), ["", *HAZARD_LABELS], key="cb_hazard",
                       format_func=lambda k: HAZARD_LABELS.get(k, t("no_hazard")))
-key = (repr(ss.get("source")), hazard, len(state.uploads()))
-
-
-def _cross() -> Any:
-    scen = state.scenario(hazard or "earthquake")
-    density, fac, vc = crossborder_inputs(layers, scen if hazard else None)
-    return crossborder(density, fac, layers["boundaries"], crs=region.crs,
-                       network=scen.network if hazard else scen.base, vc_sites=vc)
-
-
-res = state.computed("cb", key, _cross)
+key = (state.data_key(), hazard)
+res = state.computed("cb", key, lambda: analyse_crossborder(
+    state.session_region(), CrossBorderOptions(hazard=hazard or None),
+    scenario=state.scenario(hazard) if hazard else None), labels={"hazard": t("scenario_hazard")})
 s = res.summary()
 m1, m2, m3 = st.columns(3)
-m1.metric(t("cross_flows"), f"{sum(s['cross_people'].values()):,} 人")
-m2.metric("市町村の組", f"{s['pairs']}")
-m3.metric(t("partners"), f"{len(s['partners'])}")
+crossing = sum(s.cross_people.values())
+m1.metric(t("cross_flows"), f"{crossing:,} {t('unit_areas') if s.proxy else '人'}")
+m2.metric(t("muni_pairs"), f"{s.pairs}")
+m3.metric(t("partners"), f"{len(s.partners)}")
 for note in res.notes:
     st.caption(note)
 

@@ -3,14 +3,13 @@ and the region report (PDF/HTML, per-area sheets) built with a progress bar."""
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 from geo.assets import standalone_html
-from geo.export import map_bytes, static_map
+from geo.printed_map import map_bytes, static_map
 from geo.layer_export import geopackage_bytes
 from geo.maps import region_map
 from geo.region_results import analyse_region
@@ -86,8 +85,7 @@ if st.button(t("make_report"), key="make_report"):
         bar.progress(min(max(fraction, 0.0), 1.0), text=label)
 
     try:
-        session_region = dataclasses.replace(region, layers=state.layers())
-        results = analyse_region(session_region, hazard=rep_hazard, recommend_p=rep_p or None,
+        results = analyse_region(state.session_region(), hazard=rep_hazard, recommend_p=rep_p or None,
                                  progress=lambda f, s: step(f * 0.6, s))
         with tempfile.TemporaryDirectory(prefix="tomoni-report-") as tmp:
             files = write_report(results, Path(tmp), formats=("pdf", "html"), sheets=rep_sheets or None,

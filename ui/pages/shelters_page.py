@@ -9,11 +9,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.analyses import ShelterOptions, analyse_shelters
 from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
 from geo.scenario import closed_roads_frame
-from geo.shelter_load import shelter_load
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
@@ -33,22 +33,18 @@ if "vulnerable" not in layers:
 
 hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
                       format_func=lambda k: HAZARD_LABELS[k])
-key = (repr(ss.get("source")), hazard, len(state.uploads()))
-
-
-def _load() -> tuple[Any, Any]:
-    scen = state.scenario(hazard)
-    return scen, shelter_load(layers["vulnerable"], layers["shelters"], scen, crs=region.crs)
-
-
-scen, res = state.computed("sh", key, _load)
-s = {**scen.summary(), **res.summary()}
+key = (state.data_key(), hazard)
+run = state.computed("sh", key, lambda: analyse_shelters(
+    state.session_region(), ShelterOptions(hazard=hazard), scenario=state.scenario(hazard)),
+    labels={"hazard": t("scenario_hazard")})
+scen, res = run.scenario, run.load
+sc, s = scen.summary(), res.summary()
 m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric(t("usable_shelters"), f"{s['shelters_usable']} / {s['shelters_usable'] + s['shelters_unusable']}")
-m2.metric(t("closed_roads"), f"{s['closed_segments']:,}")
-m3.metric(t("assigned"), f"{s['demand_assigned']:,} 人")
-m4.metric(t("unreachable"), f"{s['demand_unreachable']:,} 人")
-m5.metric(t("overloaded"), f"{s['overloaded']}")
+m1.metric(t("usable_shelters"), f"{s.shelters_usable} / {s.shelters_usable + s.shelters_unusable}")
+m2.metric(t("closed_roads"), f"{sc.closed_segments:,}")
+m3.metric(t("assigned"), f"{s.demand_assigned:,} 人")
+m4.metric(t("unreachable"), f"{s.demand_unreachable:,} 人")
+m5.metric(t("overloaded"), f"{s.overloaded}")
 for note in res.notes:
     st.caption(note)
 
@@ -78,7 +74,8 @@ st.subheader(t("capacity_bars"))
 usable = res.shelters[(res.shelters["status"] == "usable") & (res.shelters["demand"] > 0)]
 bars = pd.DataFrame({"割り当て人数": usable["demand"].to_numpy(),
                      "収容人数": usable["capacity"].astype("Float64").fillna(0).to_numpy(float)},
-                    index=usable["name"].to_numpy()).head(30)
+                    index=[f"{n}（{i}）" for n, i in zip(usable["name"], usable["shelter_id"],
+                                                        strict=True)]).head(30)
 st.bar_chart(bars, stack=False, horizontal=True, height=max(220, 22 * len(bars)))
 st.subheader(t("welfare"))
 wel = res.shelters[res.shelters["welfare"]]

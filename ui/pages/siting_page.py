@@ -10,12 +10,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.analyses import SitingOptions, analyse_siting
 from geo.csv_safe import csv_text
-from geo.export import map_bytes, static_map
+from geo.printed_map import map_bytes, static_map
 from geo.labels import japanese_table
 from geo.layer_export import geopackage_bytes
 from geo.maps import add_legend, add_marks, region_map
-from geo.siting import outside_zones, recommend, region_candidates
 from layers.region import LAYER_LABELS
 from layers.shelters import HAZARD_LABELS
 from ui import state
@@ -47,30 +47,20 @@ cap_cols = ["", "capacity"] if source in ("shelters", "places") else [""]
 capacity = c4.selectbox(t("capacity_col"), cap_cols, key="site_capacity",
                         format_func=lambda k: k or t("no_capacity"))
 
-key = (repr(ss.get("source")), existing_key, source, p, max_d, hazard, capacity, len(state.uploads()))
-
-
-def _recommend() -> tuple[Any, Any]:
-    net = state.network()
-    cands = region_candidates(region, source, facilities=existing_key, max_distance=max_d,
-                              network=net, layers=layers)
-    if hazard and "hazards" in layers:
-        zones = layers["hazards"]
-        cands = outside_zones(cands, zones[zones["hazard"] == hazard])
-    areas: dict[str, Any] = {k: layers[k] for k in ("neighbourhoods", "school_districts") if k in layers}
-    return recommend(layers["vulnerable"], layers[existing_key], cands, crs=region.crs, network=net, p=p,
-                     max_distance=max_d, capacity=capacity or None, areas=areas, curve_to=max(p, 5),
-                     time_limit=20.0), cands
-
-
-rec, cands = state.computed("site", key, _recommend)
+key = (state.data_key(), existing_key, source, p, max_d, hazard, capacity)
+run = state.computed("site", key, lambda: analyse_siting(state.session_region(), SitingOptions(
+    candidates=source, facilities=existing_key, p=p, max_distance=max_d, capacity=capacity or None,
+    outside_hazard=hazard or None, curve_to=max(p, 5))),
+    labels={"candidates": t("candidates"), "facilities": t("existing_sites"), "p": t("new_sites"),
+            "max_distance": t("threshold"), "capacity": t("capacity_col"),
+            "hazard": t("outside_hazard")})
+rec, cands = run.recommendation, run.candidates
 s = rec.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("covered_before"), f"{s['covered_before']:,} 人")
-m2.metric(t("covered_after"), f"{s['covered_after']:,} 人",
-          delta=f"+{s['covered_after'] - s['covered_before']:,} 人")
+m1.metric(t("covered_before"), f"{s.covered_before:,} 人")
+m2.metric(t("covered_after"), f"{s.covered_after:,} 人", delta=f"+{s.covered_after - s.covered_before:,} 人")
 m3.metric(t("candidates"), f"{len(cands):,}")
-m4.metric(t("opt_gap"), f"{s['gap'] * 100:.2f} %")
+m4.metric(t("opt_gap"), f"{s.gap * 100:.2f} %")
 for note in rec.notes:
     st.caption(note)
 

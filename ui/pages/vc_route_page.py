@@ -12,11 +12,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.analyses import RouteOptions, VCPlanOptions, analyse_route, analyse_vc_plan
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, add_marks, region_map
 from geo.route_sheet import ROUTE_STYLES, route_frames, route_sheet
-from geo.routing import compare, route, to_geojson, to_gpx
-from geo.vc_plan import vc_plan
+from geo.routing import to_geojson, to_gpx
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
@@ -45,20 +45,17 @@ except LayerError as err:
     st.error(err.message)
     st.stop()
 net = scen.base
-assert net is not None
+if net is None:  # pragma: no cover - roads checked above
+    st.warning(t("need_roads"))
+    st.stop()
 
 # ---- VC plan
 if "vc_sites" in layers and "vulnerable" in layers:
     st.subheader(t("vc_plan"))
-    key = (repr(ss.get("source")), hazard, len(state.uploads()))
-
-    def _plan() -> Any:
-        plan_scen = state.scenario(hazard, drive=True)
-        return vc_plan(layers["vulnerable"], layers["vc_sites"], plan_scen, crs=region.crs,
-                       boundaries=layers.get("boundaries"), shelters=layers.get("shelters"),
-                       network=plan_scen.network, normal_network=plan_scen.base)
-
-    plan = state.computed("vc", key, _plan)
+    key = (state.data_key(), hazard)
+    plan = state.computed("vc", key, lambda: analyse_vc_plan(
+        state.session_region(), VCPlanOptions(hazard=hazard), scenario=state.scenario(hazard, drive=True)),
+        labels={"hazard": t("scenario_hazard")}).plan
     st.dataframe(japanese_table(plan.plan), hide_index=True, width="stretch")
     st.dataframe(japanese_table(pd.DataFrame(plan.candidates.drop(columns="geometry"))), hide_index=True,
                  width="stretch")
@@ -94,10 +91,9 @@ start, end = _point(start_name, "from"), _point(end_name, "to")
 routes: dict[str, Any] = {}
 result: dict[str, Any] = {}
 if start is not None and end is not None:
-    normal = route(net, start, end, profile=profile)
-    hz = route(scen.network or net, start, end, profile=profile, base=net)
-    routes = {"normal": normal, "hazard": hz}
-    result = compare(normal, hz, scen.closed)
+    run = analyse_route(state.session_region(), start, end, RouteOptions(hazard=hazard, profile=profile),
+                        scenario=scen)
+    routes, result = run.routes, run.comparison
     rows = []
     for k, label in (("normal", t("normal")), ("hazard", t("hazard_route"))):
         c = result[k]

@@ -40,7 +40,7 @@ from geo.style import (
 )
 from layers.atomic import atomic_path
 from layers.crs import ensure_metric
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 from layers.shelters import HAZARD_LABELS
 
 __all__ = ["FORMATS", "PAPERS", "map_bytes", "paper_size", "save_map", "static_map"]
@@ -86,9 +86,9 @@ def paper_size(paper: str) -> tuple[float, float]:
     """``"A4-landscape"`` → (width, height) in inches."""
     name, _, orient = paper.partition("-")
     if name.upper() not in PAPERS or orient.lower() not in ("", "portrait", "landscape"):
-        raise LayerError(
+        raise ParameterError(
             "用紙の指定が分かりません。",
-            column="paper",
+            parameter="paper",
             fix="A4-landscape、A4-portrait、A3-landscape、A3-portrait のいずれかを指定してください。",
         )
     short, long_ = PAPERS[name.upper()]
@@ -192,9 +192,9 @@ def static_map(
         if v is not None and len(v) and (visible is None or k in visible)
     }
     if not frames and choropleth is None and not overlays:
-        raise LayerError(
+        raise ParameterError(
             "地図に描くレイヤーがありません。",
-            column="layers",
+            parameter="layers",
             fix="--layers に読み込まれているレイヤー名（例: shelters,boundaries）を指定してください。",
         )
     width, height = paper_size(paper)
@@ -370,7 +370,7 @@ def save_map(fig: Figure, out: str | Path, *, dpi: int = 300, fmt: str | None = 
 def map_bytes(fig: Figure, *, fmt: str = "png", dpi: int = 300) -> bytes:
     """The figure encoded as PNG/SVG/PDF bytes (for downloads)."""
     if fmt not in FORMATS:
-        raise LayerError("地図画像の形式が分かりません。", column="format",
+        raise ParameterError("地図画像の形式が分かりません。", parameter="format",
                          fix="png、svg、pdf のいずれかを選んでください。")
     buf = io.BytesIO()
     with plt.rc_context(_rc()), warnings.catch_warnings():

@@ -1,0 +1,518 @@
+"""One entry per analysis: what the CLI, the app pages and the region report all call.
+
+Each entry takes a loaded region (:class:`layers.region.Region`, whose ``layers``
+may include a session's uploads) and typed options, and returns a typed result
+whose ``summary()`` is a :class:`geo.summary.Summary`.  The command line only
+parses arguments into the options, calls the entry, prints the summary and writes
+the outputs; an app page only collects widget values into the same options, calls
+the same entry and shows the result.  So the CLI and the app cannot disagree.
+
+Entries:
+
+=========================  ==========================================================
+:func:`analyse_coverage`   walking distance to the nearest facility, per area, gaps
+:func:`analyse_consolidation`  the way to school before and after a 校区 merger
+:func:`analyse_shelters`   usable shelters in a hazard and their load
+:func:`analyse_route`      one route, normal vs hazard
+:func:`analyse_routes_to_all`  from one point to every facility (or gap) of a layer
+:func:`analyse_vc_plan`    where to open the 災害VC and what it serves
+:func:`analyse_crossborder`  people better served across a municipal border
+:func:`analyse_siting`     where new 居場所 should open
+=========================  ==========================================================
+
+The whole-region run used by reports and exports
+(:func:`geo.region_results.analyse_region`) composes these entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.consolidation import DEFAULT_THRESHOLD, ConsolidationResult, consolidation
+from geo.coverage import CoverageResult, CoverageSummary, by_area, circuity_of, coverage, gaps
+from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
+from geo.network import Network, region_network
+from geo.routing import Route, compare, route, routes_from
+from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
+from geo.shelter_load import DEFAULT_CATCHMENT, ShelterLoad, shelter_load
+from geo.siting import (
+    DEFAULT_MAX_DISTANCE,
+    DEFAULT_TIME_LIMIT,
+    Recommendation,
+    outside_zones,
+    recommend,
+    region_candidates,
+)
+from geo.summary import Summary
+from geo.vc_plan import VCPlan, vc_plan
+from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, transform_xy
+from layers.errors import ParameterError
+from layers.layer_facts import FACILITY_KEYS, id_column
+from layers.school_districts import before_after
+
+__all__ = [
+    "AREA_KEYS",
+    "ConsolidationOptions",
+    "CoverageOptions",
+    "CoverageRun",
+    "CrossBorderOptions",
+    "RouteOptions",
+    "RouteRun",
+    "RoutesToAll",
+    "ShelterOptions",
+    "ShelterRun",
+    "SitingOptions",
+    "SitingRun",
+    "VCPlanOptions",
+    "VCPlanRun",
+    "analyse_consolidation",
+    "analyse_coverage",
+    "analyse_crossborder",
+    "analyse_route",
+    "analyse_routes_to_all",
+    "analyse_shelters",
+    "analyse_siting",
+    "analyse_vc_plan",
+    "region_areas",
+    "region_point",
+]
+
+AREA_KEYS = ("neighbourhoods", "school_districts", "boundaries")
+"""The area layers every per-area table is broken down by (when the region has them)."""
+POINT_MARGIN_M = 5000.0
+"""How far outside the region's data a route end may lie."""
+
+
+def region_areas(region: Any) -> dict[str, gpd.GeoDataFrame]:
+    """The region's area layers (自治会, 校区, 市町村) for per-area tables."""
+    return {k: region.layers[k] for k in AREA_KEYS if k in region.layers}
+
+
+def _network(region: Any, straight_line: bool = False) -> Network | None:
+    return None if straight_line else region_network(region)
+
+
+# ------------------------------------------------------------------ coverage
+
+
+@dataclass(frozen=True)
+class CoverageOptions:
+    """Options of :func:`analyse_coverage` (names as in the engine)."""
+
+    facilities: str = "places"
+    max_distance: float = DEFAULT_MAX_DISTANCE
+    straight_line: bool = False
+    """Estimate by straight line × circuity measured on the region's roads."""
+    access: str = "nearest"
+    join_radius: float = 150.0
+
+
+@dataclass(frozen=True)
+class CoverageRunSummary(CoverageSummary):
+    """The coverage figures plus the number of gaps."""
+
+    gaps: int = 0
+
+
+@dataclass
+class CoverageRun:
+    """Coverage per unit, the per-area table and the gaps."""
+
+    result: CoverageResult
+    by_area: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+
+    @property
+    def notes(self) -> list[str]:
+        return self.result.notes
+
+    def summary(self) -> CoverageRunSummary:
+        return CoverageRunSummary(**self.result.summary().as_dict(), gaps=len(self.gaps))
+
+
+def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> CoverageRun:
+    """Walking distance from every 要配慮者 unit to its nearest facility, per area, and gaps."""
+    opt = options or CoverageOptions()
+    density = region.layer("vulnerable")
+    facilities = region.layer(opt.facilities)
+    net = region_network(region)
+    circuity = None
+    if net is not None and opt.straight_line:  # the estimate, circuity measured on these roads
+        circuity, net = circuity_of(net), None
+    result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
+                      max_distance=opt.max_distance, facility_layer=opt.facilities,
+                      access=opt.access, join_radius=opt.join_radius)
+    return CoverageRun(result=result, by_area=by_area(result, region_areas(region)),
+                       gaps=gaps(result, density))
+
+
+# ------------------------------------------------------------------ consolidation
+
+
+@dataclass(frozen=True)
+class ConsolidationOptions:
+    """Options of :func:`analyse_consolidation`; periods default to the layer's
+    before/after (:func:`layers.school_districts.before_after`)."""
+
+    before: str | None = None
+    after: str | None = None
+    threshold: float = DEFAULT_THRESHOLD
+
+
+def analyse_consolidation(region: Any, options: ConsolidationOptions | None = None
+                          ) -> ConsolidationResult:
+    """The way to school before and after a consolidation, per 要配慮者 unit and per 自治会."""
+    opt = options or ConsolidationOptions()
+    districts = region.layer("school_districts")
+    default_before, default_after = before_after(districts)
+    return consolidation(region.layer("vulnerable"), districts, before=opt.before or default_before,
+                         after=opt.after or default_after, crs=region.crs,
+                         network=region_network(region),
+                         neighbourhoods=region.layers.get("neighbourhoods"), threshold=opt.threshold)
+
+
+# ------------------------------------------------------------------ shelters
+
+
+@dataclass(frozen=True)
+class ShelterOptions:
+    """Options of :func:`analyse_shelters`."""
+
+    hazard: str = "flood"
+    catchment: float = DEFAULT_CATCHMENT
+    shallow_factor: float | None = None
+
+
+@dataclass
+class ShelterRun:
+    """The scenario (closed roads, shelter status) and the load it puts on shelters."""
+
+    scenario: Scenario
+    load: ShelterLoad
+
+    @property
+    def notes(self) -> list[str]:
+        return self.load.notes
+
+    def summary(self) -> dict[str, Any]:
+        """The scenario's and the load's figures together (the ``tomoni shelters`` JSON)."""
+        return {**self.scenario.summary().as_dict(), **self.load.summary().as_dict()}
+
+
+def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
+                     scenario: Scenario | None = None) -> ShelterRun:
+    """Which shelters a hazard leaves usable, who reaches which, and their load.
+
+    ``scenario`` reuses a scenario already built for ``options.hazard``."""
+    opt = options or ShelterOptions()
+    scen = scenario or region_scenario(region, opt.hazard, shallow_factor=opt.shallow_factor)
+    load = shelter_load(region.layer("vulnerable"), region.layer("shelters"), scen, crs=region.crs,
+                        catchment=opt.catchment)
+    return ShelterRun(scenario=scen, load=load)
+
+
+# ------------------------------------------------------------------ routes
+
+
+@dataclass(frozen=True)
+class RouteOptions:
+    """Options of :func:`analyse_route` and :func:`analyse_routes_to_all`.
+
+    ``hazard=None`` compares nothing: the normal route only (roads all open)."""
+
+    hazard: str | None = None
+    profile: str = "walk"
+    shallow_factor: float | None = None
+
+
+@dataclass
+class RouteRun:
+    """Normal (and hazard) route between two points, and their comparison."""
+
+    routes: dict[str, Route]
+    comparison: dict[str, Any]
+    scenario: Scenario | None
+    network: Network
+
+    def summary(self) -> dict[str, Any]:
+        return self.comparison
+
+
+def _route_networks(region: Any, opt: RouteOptions, scenario: Scenario | None = None
+                    ) -> tuple[Network, Scenario | None]:
+    drive = opt.profile == "drive"
+    if opt.hazard:
+        scen = scenario or region_scenario(region, opt.hazard, drive=drive,
+                                           shallow_factor=opt.shallow_factor)
+        base = scen.base
+    else:
+        scen, base = None, scenario_network(region, drive=drive)
+    if base is None:
+        raise ParameterError("ルートには道路データが必要です。", parameter="roads",
+                             fix="地域設定に [roads] path = \"道路ファイル\" を追加してください。")
+    return base, scen
+
+
+def analyse_route(region: Any, start: tuple[float, float], end: tuple[float, float],
+                  options: RouteOptions | None = None, *, scenario: Scenario | None = None
+                  ) -> RouteRun:
+    """The route between two metric points (region CRS), and with a hazard the route
+    that avoids its closed roads, compared (``scenario`` reuses one already built)."""
+    opt = options or RouteOptions()
+    base, scen = _route_networks(region, opt, scenario)
+    normal = route(base, start, end, profile=opt.profile)
+    routes = {"normal": normal}
+    result: dict[str, Any] = {"normal": normal.summary()}
+    if scen is not None:
+        hz = route(scen.network or base, start, end, profile=opt.profile, base=base)
+        routes["hazard"] = hz
+        result = compare(normal, hz, scen.closed)
+        result["hazard"]["hazard"] = scen.hazard
+    return RouteRun(routes=routes, comparison=result, scenario=scen, network=base)
+
+
+@dataclass(frozen=True)
+class RoutesToAllSummary(Summary):
+    """How many of the routes from one point were found."""
+
+    to_all: str
+    routes: int
+    found_normal: int
+    found_hazard: int | None = field(default=None, metadata={"omit_none": True})
+
+
+@dataclass
+class RoutesToAll:
+    """One row per destination (``table``) and the routes, keyed ``normal-ID`` / ``hazard-ID``."""
+
+    table: pd.DataFrame
+    routes: dict[str, Route]
+    to_all: str
+    hazard: bool
+
+    def summary(self) -> RoutesToAllSummary:
+        return RoutesToAllSummary(
+            to_all=self.to_all, routes=len(self.table),
+            found_normal=int(self.table["normal_length_m"].notna().sum()),
+            found_hazard=int(self.table["hazard_length_m"].notna().sum()) if self.hazard else None)
+
+
+def _destinations(region: Any, to_all: str, network: Network) -> tuple[gpd.GeoDataFrame, str]:
+    """The points to route to, in the region CRS, and their id column."""
+    if to_all == "gaps":  # the coverage gaps of 居場所: route to each gap's centre
+        cov = coverage(region.layer("vulnerable"), region.layer("places"), crs=region.crs,
+                       network=network)
+        gap = gaps(cov, region.layer("vulnerable")).to_crs(region.crs)
+        names = [f"空白地帯 {g}（{int(u)} 人）" for g, u in zip(gap["gap_id"], gap["uncovered"],
+                                                             strict=True)]
+        layer = gpd.GeoDataFrame({"gap_id": gap["gap_id"], "name": names},
+                                 geometry=gap.geometry.representative_point(), crs=region.crs)
+        return layer, "gap_id"
+    if to_all not in FACILITY_KEYS:
+        raise ParameterError("行き先のレイヤーが分かりません。", parameter="to_all",
+                             fix=f"{' / '.join((*FACILITY_KEYS, 'gaps'))} のいずれかにしてください。")
+    layer = region.layer(to_all).to_crs(region.crs)
+    return layer, str(id_column(layer, to_all))
+
+
+def analyse_routes_to_all(region: Any, start: tuple[float, float], to_all: str,
+                          options: RouteOptions | None = None) -> RoutesToAll:
+    """Routes from one metric point to every point of a layer (``shelters`` — only the
+    usable ones in a hazard —, ``places``, ``vc_sites``) or to each 居場所 gap's centre."""
+    opt = options or RouteOptions()
+    base, scen = _route_networks(region, opt)
+    layer, id_col = _destinations(region, to_all, base)
+    if to_all == "shelters" and scen is not None and scen.shelter_status is not None:
+        layer = layer[scen.shelter_status.to_numpy() == "usable"]
+    ends = np.column_stack([layer.geometry.x, layer.geometry.y])
+    normal_all = routes_from(base, start, ends, profile=opt.profile)
+    hazard_all = routes_from(scen.network or base, start, ends, profile=opt.profile, base=base) \
+        if scen is not None else normal_all
+    rows = []
+    ids = layer[id_col].astype(str)
+    names = layer.get("name", ids)
+    for tid, name, n_r, h_r in zip(ids, names, normal_all, hazard_all, strict=True):
+        c = compare(n_r, h_r, scen.closed if scen is not None else np.zeros(0, bool))
+        row = {"to_id": tid, "to_name": name, "normal_length_m": c["normal"]["length_m"],
+               "normal_time_s": c["normal"]["time_s"]}
+        if scen is not None:
+            row |= {"hazard_length_m": c["hazard"]["length_m"], "hazard_time_s": c["hazard"]["time_s"],
+                    "detour_ratio": c["hazard"]["detour_ratio"],
+                    "closed_edges_avoided": c["hazard"]["closed_edges_avoided"],
+                    "reason": c["hazard"].get("reason", "")}
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=None if rows else ["to_id", "to_name", "normal_length_m",
+                                                          "normal_time_s"])
+    named = {f"normal-{t}": r for t, r in zip(table["to_id"], normal_all, strict=True)}
+    if scen is not None:
+        named |= {f"hazard-{t}": r for t, r in zip(table["to_id"], hazard_all, strict=True)}
+    return RoutesToAll(table=table, routes=named, to_all=to_all, hazard=scen is not None)
+
+
+def region_point(region: Any, value: str, parameter: str) -> tuple[tuple[float, float], str]:
+    """A route end as a person gives it: the id of a VC candidate / shelter / 居場所, or
+    ``"LON,LAT"``; returns the metric point (region CRS) and a label."""
+    for key in ("vc_sites", "shelters", "places"):
+        layer = region.layers.get(key)
+        col = id_column(layer, key) if layer is not None else None
+        if layer is not None and col is not None and (layer[col].astype(str) == value).any():
+            row = layer[layer[col].astype(str) == value].to_crs(region.crs).iloc[0]
+            return (float(row.geometry.x), float(row.geometry.y)), str(row.get("name", value))
+    lon, lat = parse_lonlat(value, parameter)
+    x, y = transform_xy(np.array([lon]), np.array([lat]), STORAGE_CRS, region.crs)
+    b = region.extent()
+    m = POINT_MARGIN_M
+    if not (b[0] - m <= x[0] <= b[2] + m and b[1] - m <= y[0] <= b[3] + m):
+        raise ParameterError("地点が地域の外です。", parameter=parameter,
+                             fix="地域（地域設定のデータの範囲）の中の 経度,緯度 を指定してください。")
+    return (float(x[0]), float(y[0])), f"{lon:.4f},{lat:.4f}"
+
+
+def parse_lonlat(value: str, parameter: str) -> tuple[float, float]:
+    """``"140.10,39.72"`` → (lon, lat), with a clear error for the usual mistakes."""
+    parts = [p.strip() for p in str(value).replace("、", ",").split(",")]
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise ParameterError("地点の形式が違います（経度,緯度 の 2 つの数、または施設のID）。",
+                             parameter=parameter, fix="例: 140.1023,39.7186（経度が先）") from None
+    w, s, e, n = JAPAN_BOUNDS
+    if s <= lon <= n and w <= lat <= e:
+        raise ParameterError("地点の経度と緯度が逆のようです。", parameter=parameter,
+                             fix="経度を先に書いてください。例: 140.1023,39.7186")
+    if not (w <= lon <= e and s <= lat <= n):
+        raise ParameterError("地点が日本の範囲外です。", parameter=parameter,
+                             fix=f"経度 {w:g}〜{e:g}、緯度 {s:g}〜{n:g} の範囲で指定してください。")
+    return lon, lat
+
+
+# ------------------------------------------------------------------ 災害VC
+
+
+@dataclass(frozen=True)
+class VCPlanOptions:
+    """Options of :func:`analyse_vc_plan` (``p=None``: one per municipality)."""
+
+    hazard: str = "flood"
+    p: int | None = None
+    shallow_factor: float | None = None
+
+
+@dataclass
+class VCPlanRun:
+    """The VC plan and the drive scenario it was planned in."""
+
+    plan: VCPlan
+    scenario: Scenario
+
+    @property
+    def notes(self) -> list[str]:
+        return self.plan.notes
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.plan.summary().as_dict(), "closed_segments": int(self.scenario.closed.sum())}
+
+
+def analyse_vc_plan(region: Any, options: VCPlanOptions | None = None, *,
+                    scenario: Scenario | None = None) -> VCPlanRun:
+    """Rank the VC candidates in a hazard (by car where the region has a drive network) and
+    choose where to open, per municipality and by p-median."""
+    opt = options or VCPlanOptions()
+    if opt.p is not None and opt.p < 1:
+        raise ParameterError("p は 1 以上にしてください。", parameter="p", fix="例: 3")
+    scen = scenario or region_scenario(region, opt.hazard, drive=True, shallow_factor=opt.shallow_factor)
+    plan = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
+                   boundaries=region.layers.get("boundaries"), shelters=region.layers.get("shelters"),
+                   network=scen.network, normal_network=scen.base, p=opt.p)
+    return VCPlanRun(plan=plan, scenario=scen)
+
+
+# ------------------------------------------------------------------ 広域連携
+
+
+@dataclass(frozen=True)
+class CrossBorderOptions:
+    """Options of :func:`analyse_crossborder` (``hazard=None``: normal times)."""
+
+    hazard: str | None = None
+    straight_line: bool = False
+
+
+def analyse_crossborder(region: Any, options: CrossBorderOptions | None = None, *,
+                        scenario: Scenario | None = None) -> CrossBorder:
+    """People better served by a neighbouring municipality's shelters/居場所, and partners.
+
+    In a hazard only its usable shelters count and the roads it closes are avoided."""
+    opt = options or CrossBorderOptions()
+    scen = None
+    if opt.hazard:
+        scen = scenario or region_scenario(region, parse_hazard(opt.hazard))
+        net = scen.network
+    else:
+        net = region_network(region)
+    if opt.straight_line:
+        net = None
+    density, facilities, vc = crossborder_inputs(region.layers, scen, source=region.config.path)
+    return crossborder(density, facilities, region.layer("boundaries"), crs=region.crs, network=net,
+                       vc_sites=vc)
+
+
+# ------------------------------------------------------------------ siting
+
+
+@dataclass(frozen=True)
+class SitingOptions:
+    """Options of :func:`analyse_siting`."""
+
+    candidates: str = "gap_nodes"
+    """A layer key, ``closed_schools``, ``gap_nodes``, ``gap_units`` or a point file's path."""
+    facilities: str = "places"
+    p: int = 3
+    max_distance: float = DEFAULT_MAX_DISTANCE
+    capacity: str | None = None
+    target: float | None = None
+    outside_hazard: str | None = None
+    curve_to: int | None = None
+    time_limit: float = DEFAULT_TIME_LIMIT
+    straight_line: bool = False
+
+
+@dataclass
+class SitingRun:
+    """The recommendation and the candidates it chose from."""
+
+    recommendation: Recommendation
+    candidates: gpd.GeoDataFrame
+
+    @property
+    def notes(self) -> list[str]:
+        return self.recommendation.notes
+
+    def summary(self) -> dict[str, Any]:
+        rec = self.recommendation
+        return {**rec.summary().as_dict(), "candidates": len(self.candidates),
+                "curve": rec.curve["covered_after"].tolist()}
+
+
+def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingRun:
+    """Where new facilities should open (maximal covering, the existing ones kept)."""
+    opt = options or SitingOptions()
+    net = _network(region, opt.straight_line)
+    cands = region_candidates(region, opt.candidates, facilities=opt.facilities,
+                              max_distance=opt.max_distance, network=net)
+    if opt.outside_hazard:
+        key = parse_hazard(opt.outside_hazard)
+        zones = region.layers.get("hazards")
+        if zones is not None:
+            cands = outside_zones(cands, zones[zones["hazard"] == key])
+    rec = recommend(region.layer("vulnerable"), region.layer(opt.facilities), cands, crs=region.crs,
+                    network=net, p=opt.p, max_distance=opt.max_distance, capacity=opt.capacity,
+                    target=opt.target, areas=region_areas(region), curve_to=opt.curve_to,
+                    time_limit=opt.time_limit)
+    return SitingRun(recommendation=rec, candidates=cands)
+

@@ -1,0 +1,96 @@
+"""One table of facts about every layer kind: key, labels, id column, geometry, loader.
+
+Everything that needs a layer's Japanese label, its id column or its loader reads
+it here (the region loader, the CLI, the app pages, reports, exports), so a new
+layer kind is added in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import geopandas as gpd
+
+from layers.barriers import load_barriers
+from layers.boundaries import load_boundaries
+from layers.hazards import load_hazards
+from layers.neighbourhoods import load_neighbourhoods
+from layers.places import load_places
+from layers.school_districts import load_school_districts
+from layers.shelters import load_shelters
+from layers.vc_sites import load_vc_sites
+from layers.vulnerable import load_vulnerable
+
+__all__ = ["FACILITY_KEYS", "LAYERS", "LAYER_KEYS", "LAYER_LABELS", "LayerFact", "id_column",
+           "label_of"]
+
+
+@dataclass(frozen=True)
+class LayerFact:
+    """What a layer kind is.
+
+    Attributes
+    ----------
+    key
+        The key in a region TOML (``[layers.KEY]``) and in ``Region.layers``.
+    label
+        The Japanese name a person reads.
+    label_en
+        The English name (the app's English switch).
+    id_column
+        The column that identifies a feature (``None`` when features have no id).
+    geometry
+        ``"point"``, ``"line"`` or ``"polygon"`` (polygons may be multipart).
+    loader
+        The function that reads the layer's files into the canonical schema.
+    """
+
+    key: str
+    label: str
+    label_en: str
+    id_column: str | None
+    geometry: str
+    loader: Callable[..., gpd.GeoDataFrame]
+
+
+LAYERS: dict[str, LayerFact] = {f.key: f for f in (
+    LayerFact("boundaries", "市町村界", "Municipal boundaries", "code", "polygon", load_boundaries),
+    LayerFact("school_districts", "校区", "School districts", "district_id", "polygon",
+              load_school_districts),
+    LayerFact("neighbourhoods", "自治会", "Neighbourhood associations", "area_id", "polygon",
+              load_neighbourhoods),
+    LayerFact("places", "居場所", "Community places", "place_id", "point", load_places),
+    LayerFact("shelters", "避難所・避難場所", "Shelters", "shelter_id", "point", load_shelters),
+    LayerFact("hazards", "災害危険区域", "Hazard zones", "zone_id", "polygon", load_hazards),
+    LayerFact("vc_sites", "災害VC候補地", "Disaster VC sites", "site_id", "point", load_vc_sites),
+    LayerFact("vulnerable", "要配慮者（匿名化済み）", "People needing care (anonymised)", "unit_id",
+              "polygon", load_vulnerable),
+    LayerFact("barriers", "歩行の障壁（川・鉄道など）", "Walking barriers (rivers, railways)",
+              "barrier_id", "line", load_barriers),
+)}
+"""Every layer kind, in the order maps draw and tables list them."""
+
+LAYER_KEYS = tuple(LAYERS)
+LAYER_LABELS = {k: f.label for k, f in LAYERS.items()}
+FACILITY_KEYS = ("places", "shelters", "vc_sites")
+"""Point layers an analysis can use as facilities (and as named route ends)."""
+
+
+def label_of(key: str, *, lang: str = "ja") -> str:
+    """The label of a layer key (the key itself when unknown)."""
+    fact = LAYERS.get(key)
+    if fact is None:
+        return key
+    return fact.label_en if lang == "en" else fact.label
+
+
+def id_column(frame: gpd.GeoDataFrame, key: str | None = None) -> str | None:
+    """The id column of a layer: the fact's when ``key`` is known and present, else the
+    first facility id column the frame has (``None`` when it has none)."""
+    if key in LAYERS and LAYERS[key].id_column in frame:
+        return LAYERS[key].id_column
+    for fact in LAYERS.values():
+        if fact.id_column is not None and fact.id_column in frame and fact.geometry == "point":
+            return fact.id_column
+    return "id" if "id" in frame else None

@@ -11,16 +11,16 @@ import streamlit as st
 from layers.ledger import ledger_scope
 from ui import state
 from ui.auth import require_login
-from ui.i18n import t
+from ui.i18n import TEXT, t
 
-st.set_page_config(page_title="ともにマップ", layout="wide")
+st.set_page_config(page_title=TEXT["app_name"][0], layout="wide")
 state.init()
 require_login()  # a shared deployment: nothing runs before the user logs in
 ledger_scope(st.session_state.get("user"))  # this user's releases are checked against their own
 
 with st.sidebar:
     st.radio(t("language"), ["ja", "en"], key="lang", horizontal=True,
-             format_func=lambda k: "日本語" if k == "ja" else "English")
+             format_func=lambda k: TEXT["lang_ja"][0] if k == "ja" else "English")
 
 # No page icons: Streamlit fetches Material icon favicons from the internet, and
 # the app must make zero outside requests (tests/e2e checks it).

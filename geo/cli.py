@@ -494,18 +494,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="進行状況を表示")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_check(sub)
+    _add_demo(sub)
+    _add_map(sub)
+    _add_anonymize(sub)
+    _add_coverage(sub)
+    _add_consolidation(sub)
+    _add_shelters(sub)
+    _add_route(sub)
+    _add_vc_plan(sub)
+    _add_crossborder(sub)
+    _add_recommend(sub)
+    _add_report(sub)
+    _add_export(sub)
+    _add_serve(sub)
+    _add_user_add(sub)
+    _add_batch(sub)
+    return parser
+
+
+def _add_check(sub: Any) -> None:
+    """``tomoni check``."""
     p = sub.add_parser("check", help="地域設定（TOML）のすべてのレイヤーを読み込んで検査する")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--json", action="store_true", help="結果を JSON で出力")
     p.add_argument("--no-roads", action="store_true", help="道路ネットワークを読み込まない")
     p.set_defaults(func=cmd_check)
 
+
+def _add_demo(sub: Any) -> None:
+    """``tomoni demo``."""
     p = sub.add_parser("demo", help="架空のデモ地域を作り（なければ）、今ある分析をすべて実行する")
     p.add_argument("--out", default="tomoni-demo", help="デモ地域を書き出すフォルダ")
     p.add_argument("--force", action="store_true", help="既にあっても作り直す")
     p.add_argument("--json", action="store_true", help="結果を JSON で出力")
     p.set_defaults(func=cmd_demo)
 
+
+def _add_map(sub: Any) -> None:
+    """``tomoni map``."""
     p = sub.add_parser("map", help="地図画像（PNG/SVG/PDF）またはオフラインで開ける HTML 地図を書き出す")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力ファイル（拡張子で形式: .png .svg .pdf .html）")
@@ -519,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hazard", default="flood", help="避難所を色分けする災害（既定 flood）")
     p.set_defaults(func=cmd_map)
 
+
+def _add_anonymize(sub: Any) -> None:
+    """``tomoni anonymize``."""
     p = sub.add_parser("anonymize", aliases=["anonymise"],
                        help="要配慮者の名簿を、個人を特定できない密度（k人以上の単位）に集計する")
     p.add_argument("records", help="名簿（CSV、緯度・経度の列）またはメッシュ別人数・e-Stat メッシュ統計")
@@ -536,6 +566,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="文字コード（既定: 自動判別）")
     p.set_defaults(func=cmd_anonymize)
 
+
+def _add_coverage(sub: Any) -> None:
+    """``tomoni coverage``."""
     p = sub.add_parser("coverage", help="要配慮者の単位ごとに、最寄りの施設までの道のりと空白地帯を求める")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--facilities", default="places", choices=["places", "shelters", "vc_sites"],
@@ -552,6 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--access multi の半径 m（既定 150）")
     p.set_defaults(func=cmd_coverage)
 
+
+def _add_consolidation(sub: Any) -> None:
+    """``tomoni consolidation``."""
     p = sub.add_parser("consolidation", help="校区の再編前後で、要配慮者の単位から学校までの道のりを比べる")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--before", required=True, help="再編前の時点（校区レイヤーの periods、例 before）")
@@ -562,6 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     _force(p)
     p.set_defaults(func=cmd_consolidation)
 
+
+def _add_shelters(sub: Any) -> None:
+    """``tomoni shelters``."""
     p = sub.add_parser("shelters", help="災害ごとに使える避難所へ要配慮者を割り当て、収容人数と比べる")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--hazard", required=True,
@@ -574,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="浸水深ランク1の道路を通行止めにせず、距離をこの倍数で数える（例 2）")
     p.set_defaults(func=cmd_shelters)
 
+
+def _add_route(sub: Any) -> None:
+    """``tomoni route``."""
     p = sub.add_parser("route",
                        help="2 地点間のルート（通常時と災害時を比べる）、または 1 地点から全避難所へ")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
@@ -590,6 +632,9 @@ def build_parser() -> argparse.ArgumentParser:
     _force(p)
     p.set_defaults(func=cmd_route)
 
+
+def _add_vc_plan(sub: Any) -> None:
+    """``tomoni vc-plan``."""
     p = sub.add_parser("vc-plan", help="災害VCの候補地を順位付けし、市町村ごとの開設場所と担当区域を決める")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--hazard", required=True, help="災害の種類")
@@ -601,6 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
     _force(p)
     p.set_defaults(func=cmd_vc_plan)
 
+
+def _add_crossborder(sub: Any) -> None:
+    """``tomoni crossborder``."""
     p = sub.add_parser("crossborder", help="市町村境を越えた方が近い要配慮者と、広域連携の相手を求める")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--hazard", help="災害の種類（指定するとその災害で使える避難所・道路で計算）")
@@ -609,6 +657,9 @@ def build_parser() -> argparse.ArgumentParser:
     _force(p)
     p.set_defaults(func=cmd_crossborder)
 
+
+def _add_recommend(sub: Any) -> None:
+    """``tomoni recommend``."""
     p = sub.add_parser("recommend", help="新しい居場所をどこに開くとよいか（最大被覆問題、既存の場所は残す）")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--facilities", default="places", choices=["places", "shelters", "vc_sites"],
@@ -632,6 +683,9 @@ def build_parser() -> argparse.ArgumentParser:
     _force(p)
     p.set_defaults(func=cmd_recommend)
 
+
+def _add_report(sub: Any) -> None:
+    """``tomoni report``."""
     p = sub.add_parser("report", help="地域の分析レポート（A4 の PDF と HTML）と自治会・校区別シートを作る")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力フォルダ")
@@ -644,6 +698,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="新しい居場所の提案を p か所分入れる")
     p.set_defaults(func=cmd_report)
 
+
+def _add_export(sub: Any) -> None:
+    """``tomoni export``."""
     p = sub.add_parser("export", help="入力（匿名化済みのみ）と結果のすべてのレイヤー・表を書き出す")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力フォルダ")
@@ -655,6 +712,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="新しい居場所の提案も p か所分入れる")
     p.set_defaults(func=cmd_export)
 
+
+def _add_serve(sub: Any) -> None:
+    """``tomoni serve``."""
     p = sub.add_parser("serve", help="アプリを起動する（既定: この機械だけ。ほかの機械にはログインを付けて）")
     p.add_argument("--address", default="127.0.0.1",
                    help="待ち受けるアドレス（既定 127.0.0.1＝この機械だけ）")
@@ -664,11 +724,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-root", help="アプリが開く・保存するフォルダ（既定: data/）")
     p.set_defaults(func=cmd_serve)
 
+
+def _add_user_add(sub: Any) -> None:
+    """``tomoni user-add``."""
     p = sub.add_parser("user-add", help="共有で使うアプリの利用者を追加する（パスワードはハッシュで保存）")
     p.add_argument("users", help="利用者ファイル（users.toml）")
     p.add_argument("name", help="利用者名")
     p.set_defaults(func=cmd_user_add)
 
+
+def _add_batch(sub: Any) -> None:
+    """``tomoni batch``."""
     p = sub.add_parser("batch", help="多くの市町村をまとめて計算する（市町村ごとに分割、Dask で並列）")
     p.add_argument("regions", help="バッチ設定（REGIONS.toml）")
     p.add_argument("--out", required=True, help="出力フォルダ（再実行すると終わった市町村は飛ばす）")
@@ -677,7 +743,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=number(1, 64, integer=True), default=2,
                    help="この機械で起動するワーカーの数（既定 2）")
     p.set_defaults(func=cmd_batch)
-    return parser
 
 
 def _guard(args: argparse.Namespace) -> None:

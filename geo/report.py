@@ -43,7 +43,7 @@ from geo.region_results import RegionResults
 from geo.route_sheet import ROUTE_STYLES, route_frames
 from geo.scenario import closed_roads_frame
 from layers.atomic import atomic_path, atomic_paths
-from layers.region import LAYER_LABELS
+from layers.layer_facts import LAYER_LABELS, LAYERS
 from layers.school_districts import current_period
 from layers.shelters import HAZARD_LABELS
 
@@ -377,7 +377,7 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
     areas = lay[layer]
     if layer == "school_districts" and "period" in areas:
         areas = areas[areas["period"].astype(str) == current_period(areas)]
-    id_col = {"neighbourhoods": "area_id", "school_districts": "district_id"}[layer]
+    id_col = str(LAYERS[layer].id_column)
     table = res.coverage_table
     figures = table[table["area_layer"] == layer].set_index("area_id") if table is not None and len(table) \
         else pd.DataFrame()

@@ -221,3 +221,78 @@ def test_export_page_builds_the_report(app):
     files = dict(app.session_state["report_files"])
     assert set(files) == {"report.pdf", "report.html"}
     assert files["report.pdf"][:4] == b"%PDF" and len(PdfReader(io.BytesIO(files["report.pdf"])).pages) >= 8
+
+
+def test_consolidation_page_opens_before_then_after_like_the_cli(app, demo_dir, tmp_path, run_cli):
+    """再編前 is the 'before' period and 再編後 the 'after' one, whatever order the layer lists
+    them in: the page's first figures are the CLI's, sign included."""
+    app.switch_page("ui/pages/consolidation_page.py").run()
+    assert not app.exception
+    assert app.selectbox(key="cons_before").value == "before"
+    assert app.selectbox(key="cons_after").value == "after"
+    code, out, _err = run_cli("consolidation", demo_dir / "region.toml", "--before", "before",
+                              "--after", "after", "--out", tmp_path)
+    assert code == 0
+    cli = json.loads(out)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["学校までの道のりの平均の変化"] == f"{cli['mean_change_m']:+,.0f} m"
+    assert cli["mean_change_m"] > 0  # the merger lengthens the way to school
+    assert metrics["再編でしきい値を超える人"] == f"{cli['people_pushed_past_threshold']:,} 人"
+
+
+def test_shelter_bars_keep_shelters_with_the_same_name_apart(app):
+    app.switch_page("ui/pages/shelters_page.py").run()
+    assert not app.exception
+    run = app.session_state["_sh"]
+    usable = run.load.shelters
+    drawn = usable[(usable["status"] == "usable") & (usable["demand"] > 0)]
+    charts = app.get("vega_lite_chart") or app.get("arrow_vega_lite_chart")
+    assert charts, "no capacity chart on the page"
+    raw = b"".join(c.proto.SerializeToString() for c in charts)
+    shown = drawn.head(30)
+    assert len(set(shown["name"])) < len(shown)  # the demo has shelters sharing a name
+    assert all(str(sid).encode("utf-8") in raw for sid in shown["shelter_id"])
+
+
+def test_a_parameter_error_names_the_widget_not_an_option(app, monkeypatch):
+    """An engine error about a parameter names what the planner set on the page."""
+    from geo import analyses
+
+    def refuse(*_a, **_k):  # the engine refusing the threshold, as it would a bad one
+        raise analyses.ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance")
+
+    monkeypatch.setattr(analyses, "analyse_coverage", refuse)
+    app.switch_page("ui/pages/coverage_page.py").run()
+    errors = " ".join(e.value for e in app.error)
+    assert "設定「徒歩圏のしきい値" in errors or "しきい値" in errors
+    assert "--" not in errors and "max_distance" not in errors
+
+
+PAGES = ["map_page", "coverage_page", "consolidation_page", "siting_page", "shelters_page",
+         "vc_route_page", "crossborder_page", "data_page", "export_page"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_english_switch_translates_every_page(demo_dir, monkeypatch, tmp_path, page):
+    """Headings, figures' labels and controls read in English (data values — place names,
+    engine notes — stay as they are)."""
+    import re
+
+    from layers.region import read_config
+
+    monkeypatch.setenv("TOMONI_DEMO_DIR", str(demo_dir))
+    monkeypatch.setenv("TOMONI_DATA_ROOT", str(tmp_path))
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"  # as if switched before (AppTest keeps old option labels)
+    at.run()
+    at.switch_page(f"ui/pages/{page}.py").run()
+    assert not at.exception, at.exception
+    region = read_config(demo_dir / "region.toml").name
+    texts = [h.value.replace(region, "") for h in [*at.header, *at.subheader]]
+    texts += [m.label for m in at.metric]
+    texts += [w.label for w in [*at.selectbox, *at.slider, *at.radio, *at.number_input,
+                                *at.button, *at.text_input]]
+    texts = [x for x in texts if x != "言語 / Language"]  # the switch itself reads in both
+    assert texts and not [x for x in texts if japanese.search(x)], \
+        [x for x in texts if japanese.search(x)]

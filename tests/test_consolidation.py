@@ -53,3 +53,20 @@ def test_tomoni_consolidation_cli(demo_dir, tmp_path, run_cli):
     assert s["people"] == 3000 and s["threshold_m"] == 4000.0
     for name in ("consolidation_units.gpkg", "consolidation_by_area.csv", "pushed_areas.csv"):
         assert (tmp_path / "c" / name).exists()
+
+
+@pytest.mark.parametrize(("periods", "expected"), [
+    (["after", "before"], ("before", "after")),
+    (["再編後", "再編前"], ("再編前", "再編後")),
+    (["2023年度", "2016年度"], ("2016年度", "2023年度")),
+    (["A案", "B案"], ("A案", "B案")),
+])
+def test_default_periods_are_before_then_after(periods, expected):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from layers.school_districts import before_after
+
+    frame = gpd.GeoDataFrame({"period": periods}, geometry=[box(0, 0, 1, 1)] * len(periods),
+                             crs="EPSG:4326")
+    assert before_after(frame) == expected

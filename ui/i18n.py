@@ -162,12 +162,99 @@ TEXT: dict[str, tuple[str, str]] = {
     "k_help": ("公開する単位の最小人数（3 以上、既定 5）", "Minimum people per published unit (≥ 3)"),
     "unit_areas": ("地区（代替指標）", "areas (stand-in)"),
     "muni_pairs": ("市町村の組", "Municipality pairs"),
+    "unit_people": ("人", "people"),
+    "unit_sites": ("か所", "sites"),
+    "app_name": ("ともにマップ", "tomoni-map"),
+    "lang_ja": ("日本語", "日本語"),
+    "route_to_label": ("までの道のり", "walking distance to"),
+    "gap_outline": ("空白地帯", "Coverage gaps"),
+    "region_file": ("地域設定ファイル", "region file"),
+    "cannot_open": ("ファイルを開けません", "Cannot open the file"),
+    "save_folder": ("保存先フォルダ", "folder to save in"),
+    "export_title_default": ("避難所と災害危険区域", "Shelters and hazard zones"),
+    "make_html": ("オフラインで開ける地図（HTML）を作る", "Make a map that opens offline (HTML)"),
+    "bar_assigned": ("割り当て人数", "Assigned people"),
+    "bar_capacity": ("収容人数", "Capacity"),
+    "cand_gap_nodes": ("空白地帯の道路ノード", "Road nodes in gaps"),
+    "cand_gap_units": ("空白地帯の中心", "Centres of gaps"),
+    "cand_closed_schools": ("閉校になる学校", "Schools that close"),
+    "siting_title": ("新しい居場所の提案", "Recommended new places"),
+    "proposed_site": ("提案する場所", "Proposed site"),
+    "col_distance_m": ("距離 m", "Distance (m)"),
+    "col_time_min": ("時間 分", "Time (min)"),
+    "col_detour": ("迂回率", "Detour ratio"),
+    "col_closed_avoided": ("回避した通行止め", "Closures avoided"),
+    "col_reason": ("理由", "Reason"),
+    "route_title": ("ルート", "Route"),
+    "col_layer": ("レイヤー", "Layer"),
+    "col_origin": ("出所", "Source"),
+    "col_rows": ("行数", "Rows"),
+    "col_crs": ("座標系", "CRS"),
+    "col_extent": ("範囲", "Extent"),
+    "col_warnings": ("警告", "Warnings"),
+    "origin_config": ("地域設定", "Region file"),
+    "origin_upload": ("追加", "Added"),
+    "roads_row": ("道路（roads）", "Roads (roads)"),
+    "nodes_links": ("ノード {nodes} / リンク {edges}", "{nodes} nodes / {edges} links"),
+    "upload_density_line": ("{geo}、k={k}、公開 {units} 単位（合算 {merged} 単位）、読込 {read} 件・"
+                            "区域内 {inside} 件・区域外 {outside} 件。個人の位置は保持していません。",
+                            "{geo}, k={k}: {units} units published ({merged} merged); {read} read, "
+                            "{inside} inside and {outside} outside the region. No individual location "
+                            "is kept."),
+    "upload_rows": ("{n} 件", "{n} rows"),
+    "upload_empty": ("地物が 1 件もありません（何も追加していません）。列の対応や範囲を確かめてください。",
+                     "No features were added. Check the column mapping and the area."),
 }
 
 
 def lang() -> str:
     """The current UI language (``"ja"`` or ``"en"``)."""
     return str(st.session_state.get("lang", "ja"))
+
+
+HAZARDS_EN = {"flood": "Flood", "landslide": "Landslide", "storm_surge": "Storm surge",
+              "earthquake": "Earthquake", "tsunami": "Tsunami", "fire": "Large fire",
+              "inland_flood": "Inland flooding", "volcano": "Volcano"}
+
+
+class Tr:
+    """The UI text of one language, as plain functions: what widgets' ``format_func`` use
+    (Streamlit may call those outside the page's run, where the session is not at hand)."""
+
+    def __init__(self, language: str) -> None:
+        self.lang = language
+
+    @classmethod
+    def current(cls) -> Tr:
+        return cls(lang())
+
+    def __call__(self, key: str) -> str:
+        ja, en = TEXT.get(key, (key, key))
+        return ja if self.lang == "ja" else en
+
+    def hazard(self, key: str) -> str:
+        from layers.shelters import HAZARD_LABELS
+
+        return HAZARDS_EN.get(key, key) if self.lang == "en" else HAZARD_LABELS.get(key, key)
+
+    def layer(self, key: str) -> str:
+        from layers.layer_facts import label_of
+
+        return label_of(key, lang=self.lang)
+
+
+def t_hazard(key: str) -> str:
+    """A hazard type's label in the current language."""
+    from layers.shelters import HAZARD_LABELS
+
+    return HAZARDS_EN.get(key, key) if lang() == "en" else HAZARD_LABELS.get(key, key)
+
+
+def t_layer(key: str) -> str:
+    """A layer's label in the current language (from the layer fact table)."""
+    from layers.layer_facts import label_of
+
+    return label_of(key, lang=lang())
 
 
 def t(key: str) -> str:

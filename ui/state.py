@@ -24,8 +24,8 @@ from geo.network import Network
 from geo.scenario import Scenario, region_scenario, scenario_network
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
-from layers.region import LAYER_KEYS, LAYER_LABELS, Region, load_region, read_config
-from ui.i18n import t
+from layers.region import LAYER_KEYS, Region, load_region, read_config
+from ui.i18n import t, t_layer
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -170,22 +170,23 @@ def summary_rows() -> list[dict[str, Any]]:
     region = current_region()
     summary = region.summary()
     rows = []
+    cols = [t(k) for k in ("col_layer", "col_origin", "col_rows", "col_crs", "col_extent", "col_warnings")]
+
+    def row(*values: Any) -> dict[str, Any]:
+        return dict(zip(cols, values, strict=True))
+
     for key, entry in summary["layers"].items():
-        rows.append({"レイヤー": f"{LAYER_LABELS.get(key, key)}（{key}）", "出所": "地域設定",
-                     "行数": entry["rows"], "座標系": entry["crs"],
-                     "範囲": ", ".join(f"{v:.4f}" for v in entry["bbox"]),
-                     "警告": " / ".join(entry["warnings"])})
+        rows.append(row(f"{t_layer(key)}（{key}）", t("origin_config"), entry["rows"], entry["crs"],
+                        ", ".join(f"{v:.4f}" for v in entry["bbox"]), " / ".join(entry["warnings"])))
     for up in uploads():
         b = up.frame.total_bounds
-        rows.append({"レイヤー": f"{LAYER_LABELS.get(up.layer, up.layer)}（{up.layer}）",
-                     "出所": f"追加: {up.filename}", "行数": len(up.frame), "座標系": "EPSG:4326",
-                     "範囲": ", ".join(f"{v:.4f}" for v in b),
-                     "警告": " / ".join(up.frame.attrs.get("warnings", []))})
+        rows.append(row(f"{t_layer(up.layer)}（{up.layer}）", f"{t('origin_upload')}: {up.filename}",
+                        len(up.frame), "EPSG:4326", ", ".join(f"{v:.4f}" for v in b),
+                        " / ".join(up.frame.attrs.get("warnings", []))))
     if "roads" in summary:
         r = summary["roads"]
-        rows.append({"レイヤー": "道路（roads）", "出所": "地域設定", "行数": r["nodes"],
-                     "座標系": "EPSG:4326", "範囲": f"ノード {r['nodes']} / リンク {r['edges']}",
-                     "警告": ""})
+        rows.append(row(t("roads_row"), t("origin_config"), r["nodes"], "EPSG:4326",
+                        t("nodes_links").format(nodes=r["nodes"], edges=r["edges"]), ""))
     return rows
 
 

@@ -40,8 +40,8 @@ res = state.computed("cons", key, lambda: analyse_consolidation(
 s = res.summary()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("mean_change"), f"{s.mean_change_m or 0:+,.0f} m")
-m2.metric(t("past_after"), f"{s.people_past_threshold_after:,} 人")
-m3.metric(t("pushed"), f"{s.people_pushed_past_threshold:,} 人")
+m2.metric(t("past_after"), f"{s.people_past_threshold_after:,} {t('unit_people')}")
+m3.metric(t("pushed"), f"{s.people_pushed_past_threshold:,} {t('unit_people')}")
 for note in res.notes:
     st.caption(note)
 shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", "school_districts") if k in layers}

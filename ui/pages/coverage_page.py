@@ -7,15 +7,15 @@ from streamlit_folium import st_folium
 
 from geo.analyses import CoverageOptions, analyse_coverage
 from geo.csv_safe import csv_text
-from geo.printed_map import map_bytes, static_map
 from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.network import SPEEDS_M_PER_MIN
-from layers.region import LAYER_LABELS
+from geo.printed_map import map_bytes, static_map
 from ui import state
 from ui.audit import logged
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t, t_layer
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 region = state.current_region()
 st.header(f"{t('page_coverage')}: {region.name}")
@@ -26,11 +26,11 @@ if "vulnerable" not in layers:
 
 c1, c2, c3 = st.columns([2, 3, 2])
 choices = [k for k in ("places", "shelters", "vc_sites") if k in layers]
-fac_layer = c1.selectbox(t("facility_layer"), choices, format_func=lambda k: LAYER_LABELS[k],
+fac_layer = c1.selectbox(t("facility_layer"), choices, format_func=tr.layer,
                          key="cov_facilities")
 max_d = c2.slider(t("threshold"), 100, 2000, 500, step=50, key="cov_threshold")
 profile = c3.radio(t("profile"), ["walk", "elderly"], horizontal=True, key="cov_profile",
-                   format_func=lambda p: t(f"profile_{p}"))
+                   format_func=lambda p: tr(f"profile_{p}"))
 st.caption(t("threshold_minutes").format(minutes=max_d / SPEEDS_M_PER_MIN[profile]))
 
 key = (state.data_key(), fac_layer, max_d)
@@ -40,8 +40,8 @@ run = state.computed("coverage", key, lambda: analyse_coverage(
 result, table, gap = run.result, run.by_area, run.gaps
 s = result.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("total"), f"{s.total:,} 人")
-m2.metric(t("covered"), f"{s.covered:,} 人")
+m1.metric(t("total"), f"{s.total:,} {t('unit_people')}")
+m2.metric(t("covered"), f"{s.covered:,} {t('unit_people')}")
 m3.metric(t("rate"), f"{s.rate * 100:.1f} %")
 m4.metric(t("gaps"), f"{len(gap)}")
 for note in result.notes:
@@ -53,7 +53,7 @@ with right:
     options = ["—", *gap["gap_id"].tolist()]
     chosen = st.selectbox(t("gap_focus"), options, key="cov_gap",
                           format_func=lambda g: g if g == "—" else
-                          f"{g}：{int(gap.loc[gap['gap_id'] == g, 'uncovered'].iloc[0])} 人")
+                          f"{g}: {int(gap.loc[gap['gap_id'] == g, 'uncovered'].iloc[0])} {tr('unit_people')}")
     st.dataframe(gap.drop(columns="geometry"), hide_index=True, width="stretch")
 with left:
     shown = {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}
@@ -71,11 +71,11 @@ if st.button(t("make_image"), key="cov_make_png"):
     cls, labels = coverage_classes(result.units["distance_m"].to_numpy(float), float(max_d))
     fig = static_map(
         {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}, crs=region.crs,
-        title=f"{region.name}　{LAYER_LABELS[fac_layer]}までの道のり（{max_d} m）",
+        title=f"{region.name}　{t_layer(fac_layer)} {t('route_to_label')}（{max_d} m）",
         fictional=region.fictional, attribution=region.attribution(),
         choropleth=(layers["vulnerable"], [COVERAGE_PALETTE[c] for c in cls],
                     list(zip(COVERAGE_PALETTE, labels, strict=True))),
-        outlines=(gap, "空白地帯"))
+        outlines=(gap, t("gap_outline")))
     ss["cov_png"] = map_bytes(fig, fmt="png", dpi=200)
 if ss.get("cov_png"):
     st.download_button(f"{t('download')}: coverage_map.png", data=ss["cov_png"],

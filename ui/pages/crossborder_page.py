@@ -14,9 +14,10 @@ from geo.maps import add_legend, add_lines, region_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 region = state.current_region()
 st.header(f"{t('page_cross')}: {region.name}")
@@ -26,7 +27,7 @@ if "boundaries" not in layers or not ({"shelters", "places"} & set(layers)):
     st.stop()
 
 hazard = st.selectbox(t("scenario_hazard"), ["", *HAZARD_LABELS], key="cb_hazard",
-                      format_func=lambda k: HAZARD_LABELS.get(k, t("no_hazard")))
+                      format_func=lambda k: tr.hazard(k) if k else tr("no_hazard"))
 key = (state.data_key(), hazard)
 res = state.computed("cb", key, lambda: analyse_crossborder(
     state.session_region(), CrossBorderOptions(hazard=hazard or None),
@@ -34,7 +35,7 @@ res = state.computed("cb", key, lambda: analyse_crossborder(
 s = res.summary()
 m1, m2, m3 = st.columns(3)
 crossing = sum(s.cross_people.values())
-m1.metric(t("cross_flows"), f"{crossing:,} {t('unit_areas') if s.proxy else '人'}")
+m1.metric(t("cross_flows"), f"{crossing:,} {t('unit_areas') if s.proxy else t('unit_people')}")
 m2.metric(t("muni_pairs"), f"{s.pairs}")
 m3.metric(t("partners"), f"{len(s.partners)}")
 for note in res.notes:
@@ -42,7 +43,7 @@ for note in res.notes:
 
 layer_pick = st.radio(t("cross_layer"), sorted(res.pairs["layer"].unique()) or ["shelters"],
                       horizontal=True, key="cb_layer",
-                      format_func=lambda k: {"shelters": "避難所", "places": "居場所"}.get(k, k))
+                      format_func=tr.layer)
 flows = res.flows[res.flows["layer"] == layer_pick] if len(res.flows) else res.flows
 shown = {k: layers[k] for k in ("boundaries",) if k in layers}
 m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
@@ -50,7 +51,7 @@ m = region_map(shown, fictional=region.fictional, attribution=region.attribution
 if len(flows):
     people = flows["people"].to_numpy(float)
     widths = np.round(2 + 10 * np.sqrt(people / people.max()), 0)
-    lines = flows.assign(label=[f"{a} → {b}: {int(p)} 人" for a, b, p in
+    lines = flows.assign(label=[f"{a} → {b}: {int(p)} {t('unit_people')}" for a, b, p in
                                 zip(flows["from_muni"], flows["to_muni"], flows["people"], strict=True)])
     add_lines(m, lines, name=t("cross_flows"), color="#8e24aa", weight=widths, tooltip="label",
               class_name="tomoni-flow")

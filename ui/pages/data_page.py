@@ -10,14 +10,15 @@ import streamlit as st
 from geo.layer_export import DENSITY_COLUMNS, geojson_text
 from layers.data_root import data_root, inside_data_root, region_files_inside
 from layers.errors import LayerError
-from layers.region import LAYER_LABELS, Region, read_config
+from layers.region import Region, read_config
 from layers.region_io import SavedFile, save_region
 from layers.upload import UPLOAD_KEYS, load_uploaded
 from ui import state
 from ui.audit import audit
-from ui.i18n import t
+from ui.i18n import Tr, t, t_layer
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 st.header(t("page_data"))
 
@@ -25,7 +26,7 @@ st.header(t("page_data"))
 st.subheader(t("source"))
 kind = st.radio(t("source"), ["demo", "toml"], horizontal=True, label_visibility="collapsed",
                 index=0 if ss["source"].get("kind") == "demo" else 1,
-                format_func=lambda k: t("source_demo") if k == "demo" else t("source_toml"))
+                format_func=lambda k: tr("source_demo") if k == "demo" else tr("source_toml"))
 if kind == "demo" and ss["source"].get("kind") != "demo":
     ss["source"] = {"kind": "demo"}
     st.rerun()
@@ -35,7 +36,7 @@ if kind == "toml":
                          placeholder="my_region/region.toml")
     if st.button(t("open"), key="open_toml") and path:
         try:
-            toml = inside_data_root(path, what="地域設定ファイル")
+            toml = inside_data_root(path, what=t("region_file"))
             region_files_inside(read_config(toml).input_files())  # every file it reads, too
             with st.status(t("loading"), expanded=False) as status:
                 state.open_region(toml)
@@ -45,7 +46,7 @@ if kind == "toml":
         except LayerError as err:
             st.error(err.message)
         except OSError:
-            st.error(f"ファイルを開けません: {Path(path).name}")
+            st.error(f"{t('cannot_open')}: {Path(path).name}")
 
 region = state.current_region()
 st.caption(f"{t('region')}: {region.name}" + (f"　【{t('fictional')}】" if region.fictional else ""))
@@ -53,13 +54,13 @@ st.caption(f"{t('region')}: {region.name}" + (f"　【{t('fictional')}】" if re
 # ---------------------------------------------------------------- uploads
 st.subheader(t("upload"))
 layer = st.selectbox(t("upload_layer"), list(UPLOAD_KEYS), index=UPLOAD_KEYS.index("shelters"),
-                     format_func=lambda k: f"{LAYER_LABELS[k]}（{k}）", key="upload_layer")
+                     format_func=lambda k: f"{tr.layer(k)}（{k}）", key="upload_layer")
 options: dict[str, object] = {}
 if layer == "vulnerable":
     st.info(t("vulnerable_help"))
     c1, c2, c3 = st.columns(3)
     by = c1.selectbox(t("unit"), ["mesh", "neighbourhoods"], key="vul_by",
-                      format_func=lambda v: t("unit_mesh") if v == "mesh" else t("unit_jichikai"))
+                      format_func=lambda v: tr("unit_mesh") if v == "mesh" else tr("unit_jichikai"))
     mesh = c2.selectbox(t("mesh_size"), [500, 1000, 250], key="vul_mesh",
                         format_func=lambda v: f"{v} m", disabled=by != "mesh")
     k = c3.number_input("k", min_value=3, value=5, step=1, key="vul_k", help=t("k_help"))
@@ -106,14 +107,16 @@ for i, up in enumerate(state.uploads()):
     c1, c2 = st.columns([6, 1])
     if up.layer == "vulnerable":
         s_ = up.frame.attrs.get("summary", {})
-        c1.success(
-            f"{t('uploaded')}: {up.filename} → {LAYER_LABELS[up.layer]}：{s_.get('geography', '')}、"
-            f"k={s_.get('k')}、公開 {s_.get('units_published')} 単位"
-            f"（合算 {s_.get('units_absorbed')} 単位）、"
-            f"読込 {s_.get('records_read')} 件・区域内 {s_.get('in_region')} 件・区域外 "
-            f"{s_.get('outside_region')} 件。個人の位置は保持していません。")
+        line = t("upload_density_line").format(
+            geo=s_.get("geography", ""), k=s_.get("k"), units=s_.get("units_published"),
+            merged=s_.get("units_absorbed"), read=s_.get("records_read"), inside=s_.get("in_region"),
+            outside=s_.get("outside_region"))
+        c1.success(f"{t('uploaded')}: {up.filename} → {t_layer(up.layer)}: {line}")
+    elif not len(up.frame):  # nothing added is not a success
+        c1.warning(f"{up.filename} → {t_layer(up.layer)}: {t('upload_empty')}")
     else:
-        c1.success(f"{t('uploaded')}: {up.filename} → {LAYER_LABELS[up.layer]}（{len(up.frame)} 件）")
+        c1.success(f"{t('uploaded')}: {up.filename} → {t_layer(up.layer)}"
+                   f"（{t('upload_rows').format(n=len(up.frame))}）")
     if c2.button(t("remove"), key=f"rm_{i}"):
         ss["uploads"] = [u for j, u in enumerate(state.uploads()) if j != i]
         st.rerun()
@@ -151,7 +154,7 @@ target = st.text_input(t("save_path"), value=str(Path("saved") / "region"), key=
 replace_ok = True
 folder: Path | None = None
 try:
-    folder = inside_data_root(target, what="保存先フォルダ")
+    folder = inside_data_root(target, what=t("save_folder"))
     if folder.is_dir() and any(folder.iterdir()):
         st.warning(t("replace_folder"))
         replace_ok = st.checkbox(t("replace_yes"), key="save_replace")

@@ -9,19 +9,19 @@ from pathlib import Path
 import streamlit as st
 
 from geo.assets import standalone_html
-from geo.printed_map import map_bytes, static_map
 from geo.layer_export import geopackage_bytes
 from geo.maps import region_map
+from geo.printed_map import map_bytes, static_map
 from geo.region_results import analyse_region
 from geo.report import write_report
 from layers.errors import LayerError
-from layers.region import LAYER_LABELS
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 region = state.current_region()
 st.header(t("page_export"))
@@ -30,7 +30,7 @@ MIME = {"png": "image/png", "pdf": "application/pdf", "svg": "image/svg+xml"}
 
 st.subheader(t("export_map"))
 c1, c2, c3 = st.columns([4, 2, 1])
-title = c1.text_input(t("title"), value=f"{region.name}　避難所と災害危険区域", key="export_title")
+title = c1.text_input(t("title"), value=f"{region.name}　{t('export_title_default')}", key="export_title")
 paper = c2.selectbox(t("paper"), ["A4-landscape", "A4-portrait", "A3-landscape", "A3-portrait"],
                      key="export_paper")
 fmt = c3.selectbox(t("format"), ["png", "pdf", "svg"], key="export_fmt")
@@ -54,7 +54,7 @@ if ss.get("export_file"):
                        key="download_map")
 
 st.subheader("HTML")
-if st.button("オフラインで開ける地図（HTML）を作る", key="make_html"):
+if st.button(t("make_html"), key="make_html"):
     m = region_map(state.layers(), roads=None, hazard=ss.get("hazard", "flood"),
                    fictional=region.fictional, attribution=region.attribution(), show=shown,
                    lang=lang(), localise_assets=False)
@@ -73,11 +73,11 @@ st.download_button(f"{t('download')}: tomoni_layers.gpkg", data=geopackage_bytes
 st.subheader(t("report"))
 r1, r2, r3 = st.columns([2, 2, 2])
 rep_hazard = r1.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="report_hazard",
-                          format_func=lambda k: HAZARD_LABELS[k])
+                          format_func=tr.hazard)
 rep_p = int(r2.number_input(t("report_recommend"), 0, 10, 0, key="report_p"))
 rep_sheets = r3.selectbox(t("report_sheets"), ["", "neighbourhoods", "school_districts"],
                           key="report_sheets",
-                          format_func=lambda k: LAYER_LABELS.get(k, t("no_sheets")) if k else t("no_sheets"))
+                          format_func=lambda k: tr.layer(k) if k else tr("no_sheets"))
 if st.button(t("make_report"), key="make_report"):
     bar = st.progress(0.0, text=t("make_report"))
 

@@ -10,25 +10,26 @@ from geo.style import LAYER_TITLES
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.clicks import clicked_name
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 region = state.current_region()
 st.header(f"{t('page_map')}: {region.name}")
 
 keys = state.layer_keys()
 
-def _layer_label(key: str) -> str:
+def _layer_label(key: str, language: str = lang()) -> str:
     ja, en = LAYER_TITLES.get(key, (key, key))
-    return ja if lang() == "ja" else en
+    return ja if language == "ja" else en
 
 
 c1, c2, c3 = st.columns([2, 2, 4])
-hazard = c1.selectbox(t("hazard"), list(HAZARD_LABELS), format_func=lambda k: HAZARD_LABELS[k],
+hazard = c1.selectbox(t("hazard"), list(HAZARD_LABELS), format_func=tr.hazard,
                       key="hazard")
 basemap = c2.selectbox(
     t("basemap"), ["none", *BASEMAPS],
-    format_func=lambda k: t("basemap_none") if k == "none" else BASEMAPS[k][0], key="basemap")
+    format_func=lambda k: tr("basemap_none") if k == "none" else BASEMAPS[k][0], key="basemap")
 shown = c3.multiselect(t("layers"), keys, default=keys, format_func=_layer_label, key="shown_layers")
 
 m = region_map(

@@ -17,9 +17,10 @@ from geo.scenario import closed_roads_frame
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t, t_hazard
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 region = state.current_region()
 st.header(f"{t('page_shelters')}: {region.name}")
@@ -32,7 +33,7 @@ if "vulnerable" not in layers:
     st.stop()
 
 hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
-                      format_func=lambda k: HAZARD_LABELS[k])
+                      format_func=tr.hazard)
 key = (state.data_key(), hazard)
 run = state.computed("sh", key, lambda: analyse_shelters(
     state.session_region(), ShelterOptions(hazard=hazard), scenario=state.scenario(hazard)),
@@ -42,8 +43,8 @@ sc, s = scen.summary(), res.summary()
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric(t("usable_shelters"), f"{s.shelters_usable} / {s.shelters_usable + s.shelters_unusable}")
 m2.metric(t("closed_roads"), f"{sc.closed_segments:,}")
-m3.metric(t("assigned"), f"{s.demand_assigned:,} 人")
-m4.metric(t("unreachable"), f"{s.demand_unreachable:,} 人")
+m3.metric(t("assigned"), f"{s.demand_assigned:,} {t('unit_people')}")
+m4.metric(t("unreachable"), f"{s.demand_unreachable:,} {t('unit_people')}")
 m5.metric(t("overloaded"), f"{s.overloaded}")
 for note in res.notes:
     st.caption(note)
@@ -57,7 +58,7 @@ with left:
                    show=["boundaries", "hazards", "shelters"])
     closed = closed_roads_frame(scen)
     add_lines(m, closed, name=t("closed_roads"), color="#5a1e00", weight=2.5, class_name="tomoni-closed")
-    add_legend(m, [("line", "#5a1e00", t("closed_roads"))], HAZARD_LABELS[hazard])
+    add_legend(m, [("line", "#5a1e00", t("closed_roads"))], t_hazard(hazard))
     folium.LayerControl(collapsed=True).add_to(m)
     st_folium(m, key="shelters_map", height=560, use_container_width=True, returned_objects=[])
 with right:
@@ -72,8 +73,8 @@ with right:
 
 st.subheader(t("capacity_bars"))
 usable = res.shelters[(res.shelters["status"] == "usable") & (res.shelters["demand"] > 0)]
-bars = pd.DataFrame({"割り当て人数": usable["demand"].to_numpy(),
-                     "収容人数": usable["capacity"].astype("Float64").fillna(0).to_numpy(float)},
+bars = pd.DataFrame({t("bar_assigned"): usable["demand"].to_numpy(),
+                     t("bar_capacity"): usable["capacity"].astype("Float64").fillna(0).to_numpy(float)},
                     index=[f"{n}（{i}）" for n, i in zip(usable["name"], usable["shelter_id"],
                                                         strict=True)]).head(30)
 st.bar_chart(bars, stack=False, horizontal=True, height=max(220, 22 * len(bars)))

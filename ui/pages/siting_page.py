@@ -12,17 +12,17 @@ from streamlit_folium import st_folium
 
 from geo.analyses import SitingOptions, analyse_siting
 from geo.csv_safe import csv_text
-from geo.printed_map import map_bytes, static_map
 from geo.labels import japanese_table
 from geo.layer_export import geopackage_bytes
 from geo.maps import add_legend, add_marks, region_map
-from layers.region import LAYER_LABELS
+from geo.printed_map import map_bytes, static_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t, t_layer
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 region = state.current_region()
 st.header(f"{t('page_siting')}: {region.name}")
@@ -31,21 +31,21 @@ if "vulnerable" not in layers:
     st.warning(t("need_vulnerable"))
     st.stop()
 
-SOURCES = {"gap_nodes": "空白地帯の道路ノード", "gap_units": "空白地帯の中心",
-           "closed_schools": "閉校になる学校",
-           "shelters": LAYER_LABELS["shelters"], "vc_sites": LAYER_LABELS["vc_sites"],
-           "places": LAYER_LABELS["places"]}
+SOURCES = {"gap_nodes": t("cand_gap_nodes"), "gap_units": t("cand_gap_units"),
+           "closed_schools": t("cand_closed_schools"),
+           "shelters": t_layer("shelters"), "vc_sites": t_layer("vc_sites"),
+           "places": t_layer("places")}
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 existing_key = c1.selectbox(t("existing_sites"), [k for k in ("places", "shelters") if k in layers],
-                            format_func=lambda k: LAYER_LABELS[k], key="site_existing")
+                            format_func=lambda k: tr.layer(k), key="site_existing")
 source = c1.selectbox(t("candidates"), list(SOURCES), format_func=lambda k: SOURCES[k], key="site_source")
 p = int(c2.number_input(t("new_sites"), 1, 20, 3, key="site_p"))
 max_d = int(c3.number_input(t("threshold"), 100, 2000, 500, step=50, key="site_threshold"))
 hazard = c4.selectbox(t("outside_hazard"), ["", *HAZARD_LABELS], key="site_hazard",
-                      format_func=lambda k: HAZARD_LABELS.get(k, t("no_filter")))
+                      format_func=lambda k: tr.hazard(k) if k else tr("no_filter"))
 cap_cols = ["", "capacity"] if source in ("shelters", "places") else [""]
 capacity = c4.selectbox(t("capacity_col"), cap_cols, key="site_capacity",
-                        format_func=lambda k: k or t("no_capacity"))
+                        format_func=lambda k: k or tr("no_capacity"))
 
 key = (state.data_key(), existing_key, source, p, max_d, hazard, capacity)
 run = state.computed("site", key, lambda: analyse_siting(state.session_region(), SitingOptions(
@@ -57,8 +57,9 @@ run = state.computed("site", key, lambda: analyse_siting(state.session_region(),
 rec, cands = run.recommendation, run.candidates
 s = rec.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("covered_before"), f"{s.covered_before:,} 人")
-m2.metric(t("covered_after"), f"{s.covered_after:,} 人", delta=f"+{s.covered_after - s.covered_before:,} 人")
+m1.metric(t("covered_before"), f"{s.covered_before:,} {t('unit_people')}")
+m2.metric(t("covered_after"), f"{s.covered_after:,} {t('unit_people')}",
+          delta=f"+{s.covered_after - s.covered_before:,} {t('unit_people')}")
 m3.metric(t("candidates"), f"{len(cands):,}")
 m4.metric(t("opt_gap"), f"{s.gap * 100:.2f} %")
 for note in rec.notes:
@@ -69,7 +70,7 @@ with left:
     shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", existing_key) if k in layers}
     m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
                    layer_control=False)
-    sites = rec.sites.assign(label=[f"{r}. {n}（+{pp} 人）" for r, n, pp in
+    sites = rec.sites.assign(label=[f"{r}. {n}（+{pp} {t('unit_people')}）" for r, n, pp in
                                     zip(rec.sites["rank"], rec.sites["name"],
                                         rec.sites["newly_covered_people"], strict=True)])
     add_marks(m, sites, name=t("recommended"), color="#e6007e", label="label", radius=11)
@@ -99,11 +100,11 @@ d2.download_button(f"{t('download')}: recommendation.gpkg",
                    key="site_gpkg")
 if d3.button(t("make_image"), key="site_make_png"):
     fig = static_map({k: layers[k] for k in ("boundaries", existing_key) if k in layers},
-                     crs=region.crs, title=f"{region.name}　新しい居場所の提案（{p} か所）",
+                     crs=region.crs, title=f"{region.name}　{t('siting_title')}（{p} {t('unit_sites')}）",
                      fictional=region.fictional, attribution=region.attribution(),
                      overlays=[(gpd.GeoDataFrame(rec.sites, crs=rec.sites.crs),
                                 {"color": "#e6007e", "s": 140, "marker": "*", "edgecolor": "black"},
-                                "提案する場所")])
+                                t("proposed_site"))])
     ss["site_png"] = map_bytes(fig, fmt="png", dpi=200)
 if ss.get("site_png"):
     d3.download_button(f"{t('download')}: recommendation.png", data=ss["site_png"],

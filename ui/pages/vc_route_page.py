@@ -22,9 +22,10 @@ from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
-from ui.i18n import lang, t
+from ui.i18n import Tr, lang, t
 
 state.init()
+tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
 region = state.current_region()
 st.header(f"{t('page_vc')}: {region.name}")
@@ -35,9 +36,9 @@ if state.network() is None:
 
 c1, c2 = st.columns(2)
 hazard = c1.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="vc_hazard",
-                      format_func=lambda k: HAZARD_LABELS[k])
+                      format_func=tr.hazard)
 profile = c2.radio(t("travel_profile"), ["walk", "elderly", "drive"], horizontal=True,
-                   key="vc_profile", format_func=lambda p: t(f"profile_{p}"))
+                   key="vc_profile", format_func=lambda p: tr(f"profile_{p}"))
 drive = profile == "drive" and region.config.roads is not None and region.config.roads.drive is not None
 try:
     scen = state.scenario(hazard, drive=drive)
@@ -77,7 +78,7 @@ r1, r2, r3 = st.columns(3)
 start_name = r1.selectbox(t("route_from"), options, index=1 if names else 0, key="vc_from")
 end_name = r2.selectbox(t("route_to"), options, index=min(2, len(options) - 1), key="vc_to")
 r3.radio(t("click_sets"), ["from", "to"], key="vc_click_target", horizontal=True,
-         format_func=lambda k: t("route_from") if k == "from" else t("route_to"))
+         format_func=lambda k: tr("route_from") if k == "from" else tr("route_to"))
 
 
 def _point(name: str, which: str) -> tuple[float, float] | None:
@@ -97,11 +98,11 @@ if start is not None and end is not None:
     rows = []
     for k, label in (("normal", t("normal")), ("hazard", t("hazard_route"))):
         c = result[k]
-        rows.append({"": label, "距離 m": c["length_m"],
-                     "時間 分": None if c["time_s"] is None else round(c["time_s"] / 60, 1),
-                     "迂回率": c.get("detour_ratio") if k == "hazard" else None,
-                     "回避した通行止め": c.get("closed_edges_avoided") if k == "hazard" else None,
-                     "理由": c.get("reason", "")})
+        rows.append({"": label, t("col_distance_m"): c["length_m"],
+                     t("col_time_min"): None if c["time_s"] is None else round(c["time_s"] / 60, 1),
+                     t("col_detour"): c.get("detour_ratio") if k == "hazard" else None,
+                     t("col_closed_avoided"): c.get("closed_edges_avoided") if k == "hazard" else None,
+                     t("col_reason"): c.get("reason", "")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 else:
     st.caption(t("no_click"))
@@ -149,7 +150,7 @@ if routes and any(r.found for r in routes.values()):
     if d3.button(t("route_sheet"), key="vc_sheet_make"):
         with tempfile.TemporaryDirectory(prefix="tomoni-sheet-") as tmp:
             path = route_sheet(routes, Path(tmp) / "route_sheet.pdf", net=net,
-                               title=f"ルート: {start_name} → {end_name}", comparison=result,
+                               title=f"{t('route_title')}: {start_name} → {end_name}", comparison=result,
                                zones=scen.zones, closed=scen.closed, fictional=region.fictional,
                                attribution=region.attribution())
             ss["vc_sheet"] = ((start, end, hazard, profile), path.read_bytes())

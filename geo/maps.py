@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
@@ -31,12 +32,13 @@ from geo.assets import localise
 from geo.shelter_status import STATUS_ORDER, shelter_status
 from geo.style import (
     DENSITY_PALETTE,
-    HAZARD_FILL,
+    LAYER_ORDER,
     LAYER_TITLES,
     SHELTER_STATUS,
     STYLES,
     WELFARE_RING,
     density_classes,
+    hazard_classes,
 )
 from layers.crs import STORAGE_CRS
 from layers.mesh import MESH_SIZES, mesh_cells
@@ -423,137 +425,30 @@ def region_map(
     if basemap != "none":
         label, url, attr, maxz = BASEMAPS[basemap]
         folium.TileLayer(url, attr=attr, name=label, max_zoom=maxz, max_native_zoom=maxz).add_to(m)
-    visible = set(show) if show is not None else None
-    shrink = 0.6 if n_points > CANVAS_POINTS else 1.0  # many points: smaller markers
-
-    def on(key: str) -> bool:
-        return visible is None or key in visible
-
-    legend: list[tuple[str, str, str]] = []
+    c = _MapContext(lang=lang, hazard=hazard, shrink=0.6 if n_points > CANVAS_POINTS else 1.0,
+                    visible=set(show) if show is not None else None, hazards=frames.get("hazards"))
     note = ""
-    if "vulnerable" in frames:
-        note = _add_density(m, frames["vulnerable"], legend, show=on("vulnerable"))
-    if "neighbourhoods" in frames:
-        nb = frames["neighbourhoods"]
-        est = nb["estimated"].astype(bool) if "estimated" in nb else pd.Series(False, index=nb.index)
-        nb = nb.assign(label=np.where(est, nb["name"] + "（推定区域）", nb["name"]))
-        st = STYLES["neighbourhoods:estimated" if est.any() else "neighbourhoods"]
-        _polygons(nb, _label("neighbourhoods", lang),
-                  {"color": st.stroke, "weight": st.weight, "fillColor": st.fill,
-                   "fillOpacity": st.fill_opacity, "dashArray": st.dash},
-                  tooltip="label", show=on("neighbourhoods"),
-                  class_name="tomoni-neighbourhood").add_to(m)
-        legend.append(("area", st.fill or st.stroke, st.label))
-    if "school_districts" in frames:
-        sd = frames["school_districts"]
-        for period in dict.fromkeys(sd["period"].astype(str)):
-            key = f"school_districts:{period}" if period in ("before", "after") else "school_districts"
-            st = STYLES[key]
-            part = sd[sd["period"].astype(str) == period].assign(
-                label=lambda d, p=period: d["name"] + f"（{p}）")
-            _polygons(part, f"{_label('school_districts', lang)}（{period}）",
-                      {"color": st.stroke, "weight": st.weight, "fill": False,
-                       "dashArray": st.dash}, tooltip="label", show=on("school_districts")).add_to(m)
-            legend.append(("dash" if st.dash else "line", st.stroke,
-                           st.label if period in ("before", "after") else f"校区（{period}）"))
-    if "hazards" in frames:
-        hz = frames["hazards"]
-        group = folium.FeatureGroup(name=_label("hazards", lang), show=on("hazards"))
-        for htype in dict.fromkeys(hz["hazard"].astype(str)):
-            part = hz[hz["hazard"] == htype]
-            ranks = part["rank"].fillna(1).astype(int).clip(lower=1)
-            palette = HAZARD_FILL.get(htype, ["#cccccc"])
-            for r in sorted(ranks.unique()):
-                color = palette[min(r, len(palette)) - 1]
-                sub = part[ranks == r].assign(
-                    label=f"{HAZARD_LABELS.get(htype, htype)} ランク{r}")
-                folium.GeoJson(
-                    _geojson(sub, ["label", "name"]),
-                    style_function=lambda _f, c=color: {"color": c, "weight": 0.5,
-                                                        "fillColor": c, "fillOpacity": 0.45},
-                    tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-                ).add_to(group)
-                legend.append(("area", color, f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
-        group.add_to(m)
-    if "barriers" in frames:
-        bar = frames["barriers"]
-        outline = bar.assign(geometry=bar.geometry.boundary.where(
-            bar.geom_type.isin(["Polygon", "MultiPolygon"]), bar.geometry))
-        folium.GeoJson(
-            _geojson(outline, []), name=_label("barriers", lang), show=on("barriers"),
-            style_function=lambda _f: {"color": BARRIER_COLOUR, "weight": 2.5, "opacity": 0.8,
-                                       "dashArray": "6 3"},
-        ).add_to(m)
-        legend.append(("dash", BARRIER_COLOUR, _label("barriers", lang)))
-    if "boundaries" in frames:
-        st = STYLES["boundaries"]
-        _polygons(frames["boundaries"], _label("boundaries", lang),
-                  {"color": st.stroke, "weight": st.weight, "fill": False},
-                  tooltip="name", show=on("boundaries")).add_to(m)
-        legend.append(("line", st.stroke, st.label))
-    if roads is not None and on("roads"):
-        rf = roads_frame(roads)
-        group = folium.FeatureGroup(name=_label("roads", lang), show=True)
-        folium.GeoJson(
-            _geojson(rf, ["highway", "name"]),
-            style_function=lambda f: {"color": "#8a8a8a",
-                                      "weight": _ROAD_WIDTH.get(f["properties"]["highway"], 1.2),
-                                      "opacity": 0.8},
-        ).add_to(group)
-        group.add_to(m)
-        _Script(
-            f"var fg = {group.get_name()}, off = false;"
-            "map.on('overlayremove', function(e){ if (e.layer === fg) off = true; });"
-            "map.on('overlayadd', function(e){ if (e.layer === fg) off = false; });"
-            f"function upd(){{ if (map.getZoom() >= {ROAD_MIN_ZOOM} && !off) {{ if (!map.hasLayer(fg))"
-            " map.addLayer(fg); } else if (map.hasLayer(fg)) { map.removeLayer(fg); } }"
-            "map.on('zoomend', upd); upd();"
-        ).add_to(m)
-        legend.append(("line", "#8a8a8a", f"道路（ズーム{ROAD_MIN_ZOOM}以上）"))
-    if "places" in frames:
-        st = STYLES["places"]
-        pl = frames["places"].assign(capacity_ja=int_text(frames["places"]["capacity"]))
-        _points(pl, _label("places", lang), stroke=st.stroke, fill=st.fill or st.stroke,
-                radius=st.radius * shrink, weight=st.weight,
-                popup=[("name", "名称"), ("kind", "種別"), ("capacity_ja", "定員"),
-                       ("open_days", "開催日")],
-                show=on("places"), class_name="tomoni-place").add_to(m)
-        legend.append(("point", st.fill or st.stroke, st.label))
-    if "shelters" in frames:
-        disp = shelters_display(frames["shelters"], frames.get("hazards"), hazard)
-        popup = [("name", "名称"), ("kind_ja", "種別"),
-                 ("status_ja", f"{HAZARD_LABELS.get(hazard, hazard)}のとき"),
-                 ("designated", "対象とする災害"), ("address", "住所"), ("accepts_ja", "受入対象者"),
-                 ("capacity_ja", "収容人数")]
-        group = folium.FeatureGroup(name=_label("shelters", lang), show=on("shelters"))
-        for status in STATUS_ORDER:
-            part = disp[disp["status"] == status]
-            st = SHELTER_STATUS[status]
-            for welfare in (False, True):
-                sub = part[part["welfare"].astype(bool) == welfare]
-                if sub.empty:
-                    continue
-                inner = _points(sub, "", stroke=WELFARE_RING if welfare else st.stroke,
-                                fill=st.fill or st.stroke, radius=(7 if welfare else 6) * shrink,
-                                weight=3 if welfare else st.weight, popup=popup,
-                                class_name=f"tomoni-shelter tomoni-shelter-{status}")
-                for child in list(inner._children.values()):
-                    child.add_to(group)
-            if len(part):
-                legend.append(("point", st.fill or st.stroke,
-                               f"{st.label.replace('この災害', HAZARD_LABELS.get(hazard, hazard))}"))
-        if disp["welfare"].any():
-            legend.append(("point", WELFARE_RING, "福祉避難所型（受入対象者あり、青い縁）"))
-        group.add_to(m)
-    if "vc_sites" in frames:
-        st = STYLES["vc_sites"]
-        _points(frames["vc_sites"], _label("vc_sites", lang), stroke=st.stroke,
-                fill=st.fill or st.stroke, radius=st.radius, weight=st.weight,
-                popup=[("name", "名称"), ("muni_code", "市町村コード")],
-                show=on("vc_sites"), class_name="tomoni-vc").add_to(m)
-        legend.append(("point", st.fill or st.stroke, st.label))
+    for key in LAYER_ORDER:  # bottom to top
+        if key == "roads":
+            if roads is not None and c.on("roads"):
+                _draw_roads(m, roads, c)
+        elif key in frames:
+            drawn = _DRAWERS[key](m, frames[key], c)
+            note = drawn or note
+    legend = c.legend
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)
+    _furnish(m, legend, note, lang=lang, fictional=fictional, attribution=attribution)
+    if bounds is not None:
+        m.fit_bounds(bounds)
+    if localise_assets:
+        localise(m)
+    return m
+
+
+def _furnish(m: folium.Map, legend: list[tuple[str, str, str]], note: str, *, lang: str,
+             fictional: bool, attribution: Sequence[str]) -> None:
+    """The legend, the 架空 badge and the attribution line (escaped)."""
     legend_title = "凡例" if lang == "ja" else "Legend"
     m.add_child(_Html(_legend_html(legend, legend_title, note)))
     if fictional:
@@ -563,11 +458,179 @@ def region_map(
         text = json.dumps(_text(" | ".join(lines)), ensure_ascii=False)
         _Script(f"map.attributionControl.setPrefix(false); map.attributionControl.addAttribution({text});"
                 ).add_to(m)
-    if bounds is not None:
-        m.fit_bounds(bounds)
-    if localise_assets:
-        localise(m)
-    return m
+
+
+@dataclass
+class _MapContext:
+    """What every layer drawer of :func:`region_map` needs besides its own frame."""
+
+    lang: str
+    hazard: str
+    shrink: float
+    """Marker size factor (many points: smaller markers)."""
+    visible: set[str] | None
+    hazards: gpd.GeoDataFrame | None
+    legend: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def on(self, key: str) -> bool:
+        return self.visible is None or key in self.visible
+
+
+def _draw_vulnerable(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> str:
+    """Draw the vulnerable layer on the interactive map (its legend entries into ``c``)."""
+    return _add_density(m, frame, c.legend, show=c.on("vulnerable"))
+
+
+def _draw_neighbourhoods(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the neighbourhoods layer on the interactive map (its legend entries into ``c``)."""
+    nb = frame
+    est = nb["estimated"].astype(bool) if "estimated" in nb else pd.Series(False, index=nb.index)
+    nb = nb.assign(label=np.where(est, nb["name"] + "（推定区域）", nb["name"]))
+    st = STYLES["neighbourhoods:estimated" if est.any() else "neighbourhoods"]
+    _polygons(nb, _label("neighbourhoods", c.lang),
+              {"color": st.stroke, "weight": st.weight, "fillColor": st.fill,
+               "fillOpacity": st.fill_opacity, "dashArray": st.dash},
+              tooltip="label", show=c.on("neighbourhoods"),
+              class_name="tomoni-neighbourhood").add_to(m)
+    c.legend.append(("area", st.fill or st.stroke, st.label))
+
+
+def _draw_school_districts(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the school_districts layer on the interactive map (its legend entries into ``c``)."""
+    sd = frame
+    for period in dict.fromkeys(sd["period"].astype(str)):
+        key = f"school_districts:{period}" if period in ("before", "after") else "school_districts"
+        st = STYLES[key]
+        part = sd[sd["period"].astype(str) == period].assign(
+            label=lambda d, p=period: d["name"] + f"（{p}）")
+        _polygons(part, f"{_label('school_districts', c.lang)}（{period}）",
+                  {"color": st.stroke, "weight": st.weight, "fill": False,
+                   "dashArray": st.dash}, tooltip="label", show=c.on("school_districts")).add_to(m)
+        c.legend.append(("dash" if st.dash else "line", st.stroke,
+                       st.label if period in ("before", "after") else f"校区（{period}）"))
+
+
+def _draw_hazards(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the hazards layer on the interactive map (its legend entries into ``c``)."""
+    group = folium.FeatureGroup(name=_label("hazards", c.lang), show=c.on("hazards"))
+    for htype, r, color, part in hazard_classes(frame):
+        sub = part.assign(label=f"{HAZARD_LABELS.get(htype, htype)} ランク{r}")
+        folium.GeoJson(
+            _geojson(sub, ["label", "name"]),
+            style_function=lambda _f, c=color: {"color": c, "weight": 0.5,
+                                                "fillColor": c, "fillOpacity": 0.45},
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        ).add_to(group)
+        c.legend.append(("area", color, f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
+    group.add_to(m)
+
+
+def _draw_barriers(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the barriers layer on the interactive map (its legend entries into ``c``)."""
+    bar = frame
+    outline = bar.assign(geometry=bar.geometry.boundary.where(
+        bar.geom_type.isin(["Polygon", "MultiPolygon"]), bar.geometry))
+    folium.GeoJson(
+        _geojson(outline, []), name=_label("barriers", c.lang), show=c.on("barriers"),
+        style_function=lambda _f: {"color": BARRIER_COLOUR, "weight": 2.5, "opacity": 0.8,
+                                   "dashArray": "6 3"},
+    ).add_to(m)
+    c.legend.append(("dash", BARRIER_COLOUR, _label("barriers", c.lang)))
+
+
+def _draw_boundaries(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the boundaries layer on the interactive map (its legend entries into ``c``)."""
+    st = STYLES["boundaries"]
+    _polygons(frame, _label("boundaries", c.lang),
+              {"color": st.stroke, "weight": st.weight, "fill": False},
+              tooltip="name", show=c.on("boundaries")).add_to(m)
+    c.legend.append(("line", st.stroke, st.label))
+
+
+def _draw_roads(m: folium.Map, frame: nx.MultiDiGraph, c: _MapContext) -> None:
+    """Draw the roads layer on the interactive map (its legend entries into ``c``)."""
+    rf = roads_frame(frame)
+    group = folium.FeatureGroup(name=_label("roads", c.lang), show=True)
+    folium.GeoJson(
+        _geojson(rf, ["highway", "name"]),
+        style_function=lambda f: {"color": "#8a8a8a",
+                                  "weight": _ROAD_WIDTH.get(f["properties"]["highway"], 1.2),
+                                  "opacity": 0.8},
+    ).add_to(group)
+    group.add_to(m)
+    _Script(
+        f"var fg = {group.get_name()}, off = false;"
+        "map.on('overlayremove', function(e){ if (e.layer === fg) off = true; });"
+        "map.on('overlayadd', function(e){ if (e.layer === fg) off = false; });"
+        f"function upd(){{ if (map.getZoom() >= {ROAD_MIN_ZOOM} && !off) {{ if (!map.hasLayer(fg))"
+        " map.addLayer(fg); } else if (map.hasLayer(fg)) { map.removeLayer(fg); } }"
+        "map.on('zoomend', upd); upd();"
+    ).add_to(m)
+    c.legend.append(("line", "#8a8a8a", f"道路（ズーム{ROAD_MIN_ZOOM}以上）"))
+
+
+def _draw_places(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the places layer on the interactive map (its legend entries into ``c``)."""
+    st = STYLES["places"]
+    pl = frame.assign(capacity_ja=int_text(frame["capacity"]))
+    _points(pl, _label("places", c.lang), stroke=st.stroke, fill=st.fill or st.stroke,
+            radius=st.radius * c.shrink, weight=st.weight,
+            popup=[("name", "名称"), ("kind", "種別"), ("capacity_ja", "定員"),
+                   ("open_days", "開催日")],
+            show=c.on("places"), class_name="tomoni-place").add_to(m)
+    c.legend.append(("point", st.fill or st.stroke, st.label))
+
+
+def _draw_shelters(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the shelters layer on the interactive map (its legend entries into ``c``)."""
+    disp = shelters_display(frame, c.hazards, c.hazard)
+    popup = [("name", "名称"), ("kind_ja", "種別"),
+             ("status_ja", f"{HAZARD_LABELS.get(c.hazard, c.hazard)}のとき"),
+             ("designated", "対象とする災害"), ("address", "住所"), ("accepts_ja", "受入対象者"),
+             ("capacity_ja", "収容人数")]
+    group = folium.FeatureGroup(name=_label("shelters", c.lang), show=c.on("shelters"))
+    for status in STATUS_ORDER:
+        part = disp[disp["status"] == status]
+        st = SHELTER_STATUS[status]
+        for welfare in (False, True):
+            sub = part[part["welfare"].astype(bool) == welfare]
+            if sub.empty:
+                continue
+            inner = _points(sub, "", stroke=WELFARE_RING if welfare else st.stroke,
+                            fill=st.fill or st.stroke, radius=(7 if welfare else 6) * c.shrink,
+                            weight=3 if welfare else st.weight, popup=popup,
+                            class_name=f"tomoni-shelter tomoni-shelter-{status}")
+            for child in list(inner._children.values()):
+                child.add_to(group)
+        if len(part):
+            c.legend.append(("point", st.fill or st.stroke,
+                           f"{st.label.replace('この災害', HAZARD_LABELS.get(c.hazard, c.hazard))}"))
+    if disp["welfare"].any():
+        c.legend.append(("point", WELFARE_RING, "福祉避難所型（受入対象者あり、青い縁）"))
+    group.add_to(m)
+
+
+def _draw_vc_sites(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
+    """Draw the vc_sites layer on the interactive map (its legend entries into ``c``)."""
+    st = STYLES["vc_sites"]
+    _points(frame, _label("vc_sites", c.lang), stroke=st.stroke,
+            fill=st.fill or st.stroke, radius=st.radius, weight=st.weight,
+            popup=[("name", "名称"), ("muni_code", "市町村コード")],
+            show=c.on("vc_sites"), class_name="tomoni-vc").add_to(m)
+    c.legend.append(("point", st.fill or st.stroke, st.label))
+
+
+_DRAWERS: dict[str, Callable[..., str | None]] = {
+    "vulnerable": _draw_vulnerable,
+    "neighbourhoods": _draw_neighbourhoods,
+    "school_districts": _draw_school_districts,
+    "hazards": _draw_hazards,
+    "barriers": _draw_barriers,
+    "boundaries": _draw_boundaries,
+    "places": _draw_places,
+    "shelters": _draw_shelters,
+    "vc_sites": _draw_vc_sites,
+}
 
 
 def _mesh_layer(density: gpd.GeoDataFrame, classes: np.ndarray, labels: Sequence[str],

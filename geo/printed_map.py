@@ -13,7 +13,8 @@ import datetime as _dt
 import io
 import logging
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,11 @@ from matplotlib.patches import Patch
 from geo.shelter_status import STATUS_ORDER
 from geo.style import (
     DENSITY_PALETTE,
-    HAZARD_FILL,
     SHELTER_STATUS,
     STYLES,
     WELFARE_RING,
     density_classes,
+    hazard_classes,
 )
 from layers.atomic import atomic_path
 from layers.crs import ensure_metric
@@ -182,7 +183,6 @@ def static_map(
     extent
         (xmin, ymin, xmax, ymax) in ``crs`` to zoom to (default: all layers).
     """
-    from geo.maps import shelters_display
 
     ensure_metric(crs)
     _fonts()
@@ -198,154 +198,229 @@ def static_map(
             fix="--layers に読み込まれているレイヤー名（例: shelters,boundaries）を指定してください。",
         )
     width, height = paper_size(paper)
-    handles: list[Any] = []
     with plt.rc_context(_rc()):
         fig = plt.figure(figsize=(width, height))
         portrait = height > width
         ax = fig.add_axes((0.05, 0.27, 0.90, 0.64) if portrait else (0.04, 0.09, 0.70, 0.82))
+        c = _Paper(ax=ax, crs=crs, hazard=hazard, hazards=frames.get("hazards"))
         if choropleth is not None:
-            polys, colors, entries = choropleth
-            polys.to_crs(crs).plot(ax=ax, color=list(colors), edgecolor="white", linewidth=0.2,
-                                   zorder=1)
-            handles += [Patch(facecolor=c, edgecolor="#999", label=lab) for c, lab in entries]
-        if "vulnerable" in frames:
-            dens = frames["vulnerable"]
-            counts = dens["count"].astype(float).to_numpy()
-            bounds = density_classes(float(counts.max()) if len(counts) else 0.0)
-            cls = np.minimum(np.searchsorted(np.asarray(bounds), counts, side="left"),
-                             len(DENSITY_PALETTE) - 1)
-            colors = np.array(DENSITY_PALETTE)[cls]
-            drawn = dens[counts > 0]
-            if len(drawn):
-                drawn.plot(ax=ax, color=colors[counts > 0], edgecolor="white", linewidth=0.2,
-                           zorder=1)
-            lower = 0.0
-            for i, upper in enumerate(bounds[: len(DENSITY_PALETTE)]):
-                handles.append(Patch(facecolor=DENSITY_PALETTE[i], edgecolor="#999",
-                                     label=f"要配慮者 {int(lower) + 1}〜{int(upper)} 人"))
-                lower = upper
-        if "neighbourhoods" in frames:
-            st = STYLES["neighbourhoods"]
-            frames["neighbourhoods"].plot(ax=ax, facecolor=st.fill, edgecolor=st.stroke,
-                                          linewidth=0.4, alpha=0.6, zorder=2)
-            est = frames["neighbourhoods"].get("estimated")
-            label = st.label + ("（推定区域を含む）" if est is not None and est.any() else "")
-            handles.append(Patch(facecolor=st.fill, edgecolor=st.stroke, label=label))
-        if "hazards" in frames:
-            hz = frames["hazards"]
-            for htype in dict.fromkeys(hz["hazard"].astype(str)):
-                part = hz[hz["hazard"] == htype]
-                ranks = part["rank"].fillna(1).astype(int).clip(lower=1)
-                palette = HAZARD_FILL.get(htype, ["#cccccc"])
-                for r in sorted(ranks.unique()):
-                    color = palette[min(r, len(palette)) - 1]
-                    part[ranks == r].plot(ax=ax, color=color, alpha=0.55, linewidth=0, zorder=3)
-                    handles.append(Patch(facecolor=color, alpha=0.55,
-                                         label=f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
-        if "school_districts" in frames:
-            sd = frames["school_districts"]
-            for period in dict.fromkeys(sd["period"].astype(str)):
-                key = f"school_districts:{period}" if period in ("before", "after") else "school_districts"
-                st = STYLES[key]
-                ls: Any = "--" if st.dash else "-"
-                sd[sd["period"] == period].boundary.plot(ax=ax, color=st.stroke, linewidth=st.weight * 0.6,
-                                                         linestyle=ls, zorder=4)
-                handles.append(Line2D([], [], color=st.stroke, linestyle=ls, label=st.label))
-        if roads is not None and (visible is None or "roads" in visible):
-            rl = _roads_lines(roads, crs)
-            major = rl["highway"].isin(["motorway", "trunk", "primary", "secondary"])
-            rl[~major].plot(ax=ax, color="#b5b5b5", linewidth=0.25, zorder=5)
-            rl[major].plot(ax=ax, color="#7a7a7a", linewidth=0.9, zorder=5)
-            handles.append(Line2D([], [], color="#7a7a7a", label="道路"))
-        if "boundaries" in frames:
-            st = STYLES["boundaries"]
-            frames["boundaries"].boundary.plot(ax=ax, color=st.stroke, linewidth=1.4, zorder=6)
-            handles.append(Line2D([], [], color=st.stroke, linewidth=1.4, label=st.label))
-            for _, row in frames["boundaries"].iterrows():
-                p = row.geometry.representative_point()
-                ax.text(p.x, p.y, row["name"], fontsize=9, ha="center", va="center", zorder=21,
-                        color="#222", path_effects=[pe.withStroke(linewidth=3, foreground="white")])
-        if "places" in frames:
-            st = STYLES["places"]
-            pts = frames["places"]
-            ax.scatter(pts.geometry.x, pts.geometry.y, s=26, marker="^", color=st.fill,
-                       edgecolor=st.stroke, linewidth=0.6, zorder=8)
-            handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor=st.fill,
-                                  markeredgecolor=st.stroke, label=st.label))
-        if "shelters" in frames:
-            disp = shelters_display(frames["shelters"], frames.get("hazards"), hazard)
-            for status in STATUS_ORDER:
-                part = disp[disp["status"] == status]
-                if part.empty:
-                    continue
-                st = SHELTER_STATUS[status]
-                edge = np.where(part["welfare"].astype(bool), WELFARE_RING, st.stroke)
-                ax.scatter(part.geometry.x, part.geometry.y, s=16, color=st.fill, edgecolor=edge,
-                           linewidth=0.7, zorder=9)
-                handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=st.fill,
-                                      markeredgecolor=st.stroke,
-                                      label=st.label.replace("この災害",
-                                                             HAZARD_LABELS.get(hazard, hazard))))
-            if disp["welfare"].any():
-                handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-                                      markeredgecolor=WELFARE_RING, markeredgewidth=1.5,
-                                      label="福祉避難所型（受入対象者あり）"))
-        if "vc_sites" in frames:
-            st = STYLES["vc_sites"]
-            pts = frames["vc_sites"]
-            ax.scatter(pts.geometry.x, pts.geometry.y, s=110, marker="*", color=st.fill,
-                       edgecolor=st.stroke, linewidth=0.8, zorder=10)
-            handles.append(Line2D([], [], marker="*", linestyle="", markersize=11,
-                                  markerfacecolor=st.fill, markeredgecolor=st.stroke, label=st.label))
-        if outlines is not None and len(outlines[0]):
-            outlines[0].to_crs(crs).boundary.plot(ax=ax, color="black", linewidth=1.4,
-                                                  linestyle="--", zorder=12)
-            handles.append(Line2D([], [], color="black", linestyle="--", label=outlines[1]))
-        for frame, style, ov_label in overlays:
-            if frame is None or not len(frame):
-                continue
-            g = frame.to_crs(crs)
-            if g.geom_type.isin(["Point", "MultiPoint"]).all():
-                ax.scatter(g.geometry.x, g.geometry.y, zorder=15, **style)
-                if ov_label:
-                    handles.append(Line2D([], [], marker=style.get("marker", "o"), linestyle="",
-                                          color=style.get("color"), label=ov_label))
-            else:
-                g.plot(ax=ax, zorder=14, **style)
-                if ov_label:
-                    handles.append(Line2D([], [], color=style.get("color"),
-                                          linestyle=style.get("linestyle", "-"),
-                                          linewidth=style.get("linewidth", 1.5), label=ov_label))
-        ax.set_aspect("equal")
-        ax.margins(0.01)
-        if extent is not None:
-            x0, y0, x1, y1 = extent
-            ax.set_xlim(x0, x1)
-            ax.set_ylim(y0, y1)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        for side in ax.spines.values():
-            side.set_color("#444")
-        _scale_bar(ax, lang=lang)
-        _north_arrow(ax)
-        fig.text(0.04, 0.95, title, fontsize=18, va="center")
-        if fictional:
-            fig.text(0.96, 0.95, "架空データ（デモ地域）", fontsize=12, color="white", ha="right",
-                     va="center", bbox={"boxstyle": "round,pad=0.4", "facecolor": "#b00020",
-                                        "edgecolor": "none"})
-        fig.legend(handles=handles, loc="upper left",
-                   bbox_to_anchor=(0.05, 0.25) if portrait else (0.76, 0.91), frameon=True,
-                   ncol=2 if portrait else 1, fontsize=8.5, title="凡例", title_fontsize=10,
-                   borderaxespad=0.0)
-        day = (date or _dt.date.today()).isoformat()
-        lines = [*attribution, "架空データ" if fictional and not attribution else ""]
-        footer = " ／ ".join(x for x in lines if x)
-        fig.text(0.04, 0.045, footer, fontsize=7.5, va="center", wrap=True)
-        fig.text(0.04, 0.02, f"作成日: {day}　座標系: {crs}（平面直角座標系）　作成: ともにマップ",
-                 fontsize=7.5, va="center", color="#444")
+            _print_choropleth(c, choropleth)
+        for key in PRINT_ORDER:
+            if key == "roads":
+                if roads is not None and (visible is None or "roads" in visible):
+                    _print_roads(c, roads)
+            elif key in frames:
+                _PRINTERS[key](c, frames[key])
+        _print_overlays(c, outlines, overlays)
+        _decorate(fig, ax, c.handles, title=title, portrait=portrait, lang=lang, fictional=fictional,
+                  attribution=attribution, date=date, crs=crs, extent=extent)
     return fig
+
+
+@dataclass
+class _Paper:
+    """What every layer printer of :func:`static_map` needs besides its own frame."""
+
+    ax: Any
+    crs: str
+    hazard: str
+    hazards: gpd.GeoDataFrame | None
+    handles: list[Any] = field(default_factory=list)
+
+
+def _print_choropleth(c: _Paper, frame: Any) -> None:
+    """An analysis result under the layers: (polygons, colours, legend entries)."""
+    polys, colors, entries = frame
+    polys.to_crs(c.crs).plot(ax=c.ax, color=list(colors), edgecolor="white", linewidth=0.2,
+                           zorder=1)
+    c.handles += [Patch(facecolor=c, edgecolor="#999", label=lab) for c, lab in entries]
+
+
+def _print_vulnerable(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the vulnerable layer on the printed map (its legend entries into ``c``)."""
+    dens = frame
+    counts = dens["count"].astype(float).to_numpy()
+    bounds = density_classes(float(counts.max()) if len(counts) else 0.0)
+    cls = np.minimum(np.searchsorted(np.asarray(bounds), counts, side="left"),
+                     len(DENSITY_PALETTE) - 1)
+    colors = np.array(DENSITY_PALETTE)[cls]
+    drawn = dens[counts > 0]
+    if len(drawn):
+        drawn.plot(ax=c.ax, color=colors[counts > 0], edgecolor="white", linewidth=0.2,
+                   zorder=1)
+    lower = 0.0
+    for i, upper in enumerate(bounds[: len(DENSITY_PALETTE)]):
+        c.handles.append(Patch(facecolor=DENSITY_PALETTE[i], edgecolor="#999",
+                             label=f"要配慮者 {int(lower) + 1}〜{int(upper)} 人"))
+        lower = upper
+
+
+def _print_neighbourhoods(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the neighbourhoods layer on the printed map (its legend entries into ``c``)."""
+    st = STYLES["neighbourhoods"]
+    frame.plot(ax=c.ax, facecolor=st.fill, edgecolor=st.stroke,
+                                  linewidth=0.4, alpha=0.6, zorder=2)
+    est = frame.get("estimated")
+    label = st.label + ("（推定区域を含む）" if est is not None and est.any() else "")
+    c.handles.append(Patch(facecolor=st.fill, edgecolor=st.stroke, label=label))
+
+
+def _print_hazards(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the hazards layer on the printed map (its legend entries into ``c``)."""
+    for htype, r, color, part in hazard_classes(frame):
+        part.plot(ax=c.ax, color=color, alpha=0.55, linewidth=0, zorder=3)
+        c.handles.append(Patch(facecolor=color, alpha=0.55,
+                               label=f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
+
+
+def _print_school_districts(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the school_districts layer on the printed map (its legend entries into ``c``)."""
+    sd = frame
+    for period in dict.fromkeys(sd["period"].astype(str)):
+        key = f"school_districts:{period}" if period in ("before", "after") else "school_districts"
+        st = STYLES[key]
+        ls: Any = "--" if st.dash else "-"
+        sd[sd["period"] == period].boundary.plot(ax=c.ax, color=st.stroke, linewidth=st.weight * 0.6,
+                                                 linestyle=ls, zorder=4)
+        c.handles.append(Line2D([], [], color=st.stroke, linestyle=ls, label=st.label))
+
+
+def _print_roads(c: _Paper, frame: nx.MultiDiGraph) -> None:
+    """Roads: the major ones darker."""
+    rl = _roads_lines(frame, c.crs)
+    major = rl["highway"].isin(["motorway", "trunk", "primary", "secondary"])
+    rl[~major].plot(ax=c.ax, color="#b5b5b5", linewidth=0.25, zorder=5)
+    rl[major].plot(ax=c.ax, color="#7a7a7a", linewidth=0.9, zorder=5)
+    c.handles.append(Line2D([], [], color="#7a7a7a", label="道路"))
+
+
+def _print_boundaries(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the boundaries layer on the printed map (its legend entries into ``c``)."""
+    st = STYLES["boundaries"]
+    frame.boundary.plot(ax=c.ax, color=st.stroke, linewidth=1.4, zorder=6)
+    c.handles.append(Line2D([], [], color=st.stroke, linewidth=1.4, label=st.label))
+    for _, row in frame.iterrows():
+        p = row.geometry.representative_point()
+        c.ax.text(p.x, p.y, row["name"], fontsize=9, ha="center", va="center", zorder=21,
+                color="#222", path_effects=[pe.withStroke(linewidth=3, foreground="white")])
+
+
+def _print_places(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the places layer on the printed map (its legend entries into ``c``)."""
+    st = STYLES["places"]
+    pts = frame
+    c.ax.scatter(pts.geometry.x, pts.geometry.y, s=26, marker="^", color=st.fill,
+               edgecolor=st.stroke, linewidth=0.6, zorder=8)
+    c.handles.append(Line2D([], [], marker="^", linestyle="", markerfacecolor=st.fill,
+                          markeredgecolor=st.stroke, label=st.label))
+
+
+def _print_shelters(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the shelters layer on the printed map (its legend entries into ``c``)."""
+    from geo.maps import shelters_display
+
+    disp = shelters_display(frame, c.hazards, c.hazard)
+    for status in STATUS_ORDER:
+        part = disp[disp["status"] == status]
+        if part.empty:
+            continue
+        st = SHELTER_STATUS[status]
+        edge = np.where(part["welfare"].astype(bool), WELFARE_RING, st.stroke)
+        c.ax.scatter(part.geometry.x, part.geometry.y, s=16, color=st.fill, edgecolor=edge,
+                   linewidth=0.7, zorder=9)
+        c.handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=st.fill,
+                              markeredgecolor=st.stroke,
+                              label=st.label.replace("この災害",
+                                                     HAZARD_LABELS.get(c.hazard, c.hazard))))
+    if disp["welfare"].any():
+        c.handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
+                              markeredgecolor=WELFARE_RING, markeredgewidth=1.5,
+                              label="福祉避難所型（受入対象者あり）"))
+
+
+def _print_vc_sites(c: _Paper, frame: gpd.GeoDataFrame) -> None:
+    """Draw the vc_sites layer on the printed map (its legend entries into ``c``)."""
+    st = STYLES["vc_sites"]
+    pts = frame
+    c.ax.scatter(pts.geometry.x, pts.geometry.y, s=110, marker="*", color=st.fill,
+               edgecolor=st.stroke, linewidth=0.8, zorder=10)
+    c.handles.append(Line2D([], [], marker="*", linestyle="", markersize=11,
+                          markerfacecolor=st.fill, markeredgecolor=st.stroke, label=st.label))
+
+
+def _print_overlays(c: _Paper, outlines: tuple[gpd.GeoDataFrame, str] | None,
+                    overlays: Sequence[tuple[gpd.GeoDataFrame, Mapping[str, Any], str | None]]) -> None:
+    """Outlines (e.g. coverage gaps) and lines or points on top of everything."""
+    ax, crs, handles = c.ax, c.crs, c.handles
+    if outlines is not None and len(outlines[0]):
+        outlines[0].to_crs(crs).boundary.plot(ax=ax, color="black", linewidth=1.4,
+                                              linestyle="--", zorder=12)
+        handles.append(Line2D([], [], color="black", linestyle="--", label=outlines[1]))
+    for frame, style, ov_label in overlays:
+        if frame is None or not len(frame):
+            continue
+        g = frame.to_crs(crs)
+        if g.geom_type.isin(["Point", "MultiPoint"]).all():
+            ax.scatter(g.geometry.x, g.geometry.y, zorder=15, **style)
+            if ov_label:
+                handles.append(Line2D([], [], marker=style.get("marker", "o"), linestyle="",
+                                      color=style.get("color"), label=ov_label))
+        else:
+            g.plot(ax=ax, zorder=14, **style)
+            if ov_label:
+                handles.append(Line2D([], [], color=style.get("color"),
+                                      linestyle=style.get("linestyle", "-"),
+                                      linewidth=style.get("linewidth", 1.5), label=ov_label))
+
+
+def _decorate(fig: Figure, ax: Any, handles: list[Any], *, title: str, portrait: bool, lang: str,
+              fictional: bool, attribution: Sequence[str], date: _dt.date | None, crs: str,
+              extent: tuple[float, float, float, float] | None) -> None:
+    """Frame, scale bar, north arrow, title, badge, legend and footer."""
+    ax.set_aspect("equal")
+    ax.margins(0.01)
+    if extent is not None:
+        x0, y0, x1, y1 = extent
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_color("#444")
+    _scale_bar(ax, lang=lang)
+    _north_arrow(ax)
+    fig.text(0.04, 0.95, title, fontsize=18, va="center")
+    if fictional:
+        fig.text(0.96, 0.95, "架空データ（デモ地域）", fontsize=12, color="white", ha="right",
+                 va="center", bbox={"boxstyle": "round,pad=0.4", "facecolor": "#b00020",
+                                    "edgecolor": "none"})
+    fig.legend(handles=handles, loc="upper left",
+               bbox_to_anchor=(0.05, 0.25) if portrait else (0.76, 0.91), frameon=True,
+               ncol=2 if portrait else 1, fontsize=8.5, title="凡例", title_fontsize=10,
+               borderaxespad=0.0)
+    day = (date or _dt.date.today()).isoformat()
+    lines = [*attribution, "架空データ" if fictional and not attribution else ""]
+    footer = " ／ ".join(x for x in lines if x)
+    fig.text(0.04, 0.045, footer, fontsize=7.5, va="center", wrap=True)
+    fig.text(0.04, 0.02, f"作成日: {day}　座標系: {crs}（平面直角座標系）　作成: ともにマップ",
+             fontsize=7.5, va="center", color="#444")
+
+
+_PRINTERS: dict[str, Callable[[_Paper, gpd.GeoDataFrame], None]] = {
+    "vulnerable": _print_vulnerable,
+    "neighbourhoods": _print_neighbourhoods,
+    "hazards": _print_hazards,
+    "school_districts": _print_school_districts,
+    "boundaries": _print_boundaries,
+    "places": _print_places,
+    "shelters": _print_shelters,
+    "vc_sites": _print_vc_sites,
+}
+PRINT_ORDER = ("vulnerable", "neighbourhoods", "hazards", "school_districts", "roads", "boundaries",
+               "places", "shelters", "vc_sites")
+"""The order layers are printed in (bottom to top)."""
 
 
 def save_map(fig: Figure, out: str | Path, *, dpi: int = 300, fmt: str | None = None) -> Path:

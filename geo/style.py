@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from layers.layer_facts import LAYERS
 
@@ -88,3 +90,14 @@ def density_classes(max_value: float, *, k: int = 5) -> list[float]:
     magnitude = 10 ** max(len(str(int(step))) - 1, 0)
     step = max(round(step / magnitude) * magnitude, 1)
     return [step * (i + 1) for i in range(k - 1)] + [float(max_value)]
+
+
+def hazard_classes(zones: Any) -> Iterator[tuple[str, int, str, Any]]:
+    """(hazard type, rank, colour, zones of that type and rank) in drawing order — what the
+    interactive and the printed map both draw for the hazard layer."""
+    for htype in dict.fromkeys(zones["hazard"].astype(str)):
+        part = zones[zones["hazard"] == htype]
+        ranks = part["rank"].fillna(1).astype(int).clip(lower=1)
+        palette = HAZARD_FILL.get(htype, ["#cccccc"])
+        for r in sorted(ranks.unique()):
+            yield htype, int(r), palette[min(r, len(palette)) - 1], part[ranks == r]

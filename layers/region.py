@@ -42,7 +42,7 @@ import numpy as np
 from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
 from layers.errors import LayerError
-from layers.layer_facts import LAYER_KEYS, LAYER_LABELS, LAYERS
+from layers.layer_facts import FACILITY_KEYS, LAYER_KEYS, LAYER_LABELS, LAYERS
 from layers.readers import require_file
 from layers.roads import graph_summary, load_roads
 from layers.validate import warnings_of
@@ -268,6 +268,34 @@ def _paths(value: Any, root: Path, *, toml: Path, key: str, line: int | None) ->
 
 def read_config(path: str | Path) -> RegionConfig:
     """Parse and check a region TOML without loading any data."""
+    toml = _locate_toml(path)
+    text, data = _parse_toml(toml)
+    warnings: list[str] = []
+    for k in data:
+        if k not in ("region", "layers", "roads", "analysis"):
+            warnings.append(f"不明な見出し [{k}] は無視しました。")
+    region, name, crs = _region_table(data, text, toml, warnings)
+    layers = _layer_specs(data, text, toml, warnings)
+    roads = _roads_spec(data, text, toml)
+    attribution = region.get("attribution", [])
+    if isinstance(attribution, str):
+        attribution = [attribution]
+    for w in warnings:  # said on every command, not only by tomoni check
+        log.warning("%s: %s", toml.name, w)
+    return RegionConfig(
+        path=toml,
+        name=name,
+        crs=crs,
+        fictional=bool(region.get("fictional", False)),
+        layers=layers,
+        roads=roads,
+        attribution=tuple(str(a) for a in attribution),
+        warnings=tuple(warnings),
+    )
+
+
+def _locate_toml(path: str | Path) -> Path:
+    """The TOML file (a folder holding exactly one is accepted), checked to be a regular file."""
     toml = Path(path)
     if not toml.exists():
         raise LayerError(
@@ -284,6 +312,11 @@ def read_config(path: str | Path) -> RegionConfig:
             )
         toml = cand[0]
     require_file(toml)  # a regular file of sane size (never a device or a pipe)
+    return toml
+
+
+def _parse_toml(toml: Path) -> tuple[str, dict[str, Any]]:
+    """The TOML's text and its parsed tables (UTF-8 only; a syntax error names its line)."""
     raw_bytes = toml.read_bytes()
     try:
         text = raw_bytes.decode("utf-8-sig")
@@ -302,15 +335,16 @@ def read_config(path: str | Path) -> RegionConfig:
             row=int(m.group(1)) if m else None,
             fix="引用符（\"）の閉じ忘れ、= の抜け、同じ見出しの重複などを確認してください。",
         ) from None
-    root = toml.parent
-    warnings: list[str] = []
+    return text, data
+
+
+def _region_table(data: dict[str, Any], text: str, toml: Path, warnings: list[str]
+                  ) -> tuple[dict[str, Any], str, str | None]:
+    """The ``[region]`` table checked: (table, name, analysis CRS or None)."""
     region = data.get("region", {})
     if not isinstance(region, dict):
         raise LayerError("[region] は表（テーブル）で書いてください。", file=toml,
                          column="region", fix='[region] の下に name = "…" を書いてください。')
-    for k in data:
-        if k not in ("region", "layers", "roads", "analysis"):
-            warnings.append(f"不明な見出し [{k}] は無視しました。")
     for k in region:
         if k not in ("name", "crs", "fictional", "attribution"):
             warnings.append(f"[region] の不明なキー {k} は無視しました。")
@@ -329,9 +363,18 @@ def read_config(path: str | Path) -> RegionConfig:
     crs = region.get("crs")
     if crs is not None:
         parsed = parse_crs(crs, file=toml)
-        assert parsed is not None
+        if parsed is None:  # pragma: no cover - parse_crs raises on anything unreadable
+            raise LayerError("座標系が読めません。", file=toml, column="region.crs",
+                             fix='例: crs = "EPSG:6678"')
         ensure_metric(parsed)
         crs = f"EPSG:{parsed.to_epsg()}" if parsed.to_epsg() else parsed.to_string()
+    return region, name, crs
+
+
+def _layer_specs(data: dict[str, Any], text: str, toml: Path, warnings: list[str]
+                 ) -> dict[str, LayerSpec]:
+    """Every ``[layers.KEY]`` table checked against its loader's options."""
+    root = toml.parent
     layers: dict[str, LayerSpec] = {}
     tables = data.get("layers", {})
     if not isinstance(tables, dict):
@@ -372,6 +415,12 @@ def read_config(path: str | Path) -> RegionConfig:
             options=options,
             line=_key_line(text, line, "path"),
         )
+    return layers
+
+
+def _roads_spec(data: dict[str, Any], text: str, toml: Path) -> RoadsSpec | None:
+    """The ``[roads]`` table, if any."""
+    root = toml.parent
     roads = None
     if "roads" in data:
         t = data["roads"]
@@ -391,21 +440,7 @@ def read_config(path: str | Path) -> RegionConfig:
             path=rpath, network=str(t.get("network", "walk")), fmt=t.get("format"),
             drive=drive, line=_key_line(text, line, "path"),
         )
-    attribution = region.get("attribution", [])
-    if isinstance(attribution, str):
-        attribution = [attribution]
-    for w in warnings:  # said on every command, not only by tomoni check
-        log.warning("%s: %s", toml.name, w)
-    return RegionConfig(
-        path=toml,
-        name=name,
-        crs=crs,
-        fictional=bool(region.get("fictional", False)),
-        layers=layers,
-        roads=roads,
-        attribution=tuple(str(a) for a in attribution),
-        warnings=tuple(warnings),
-    )
+    return roads
 
 
 def _check_option(key: str, opt: str, value: Any, param: inspect.Parameter, *, toml: Path,
@@ -435,6 +470,54 @@ def _check_option(key: str, opt: str, value: Any, param: inspect.Parameter, *, t
 
 
 ProgressFn = Callable[[str, float], None]
+
+
+def _load_layer(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame],
+                analysis_crs: str | None) -> gpd.GeoDataFrame:
+    """Read one layer with its loader, giving it what it needs from the layers read before."""
+    spec = cfg.layers[key]
+    kwargs = dict(spec.options)
+    params = inspect.signature(_LOADERS[key]).parameters
+    if "boundaries" in params:
+        kwargs["boundaries"] = layers.get("boundaries")
+    if "analysis_crs" in params:
+        kwargs["analysis_crs"] = analysis_crs or (
+            analysis_crs_for(list(layers.values())) if layers else None
+        )
+    if "region_areas" in params:
+        kwargs["region_areas"] = {k: v for k, v in layers.items() if k != "vulnerable"}
+    try:
+        return _LOADERS[key](
+            list(spec.paths),
+            fmt=spec.fmt,
+            crs=parse_crs(spec.crs, file=cfg.path),
+            encoding=spec.encoding,
+            **kwargs,
+        )
+    except LayerError as err:
+        raise err.with_context(
+            layer=key, config=(cfg.path, spec.line, f"layers.{key}.path")
+        ) from None
+    except TypeError as exc:
+        raise LayerError(
+            "設定値の型が違います。",
+            file=cfg.path, row=spec.line, column=f"layers.{key}",
+            fix="列名などの設定値は文字列（\"…\"）で書いてください。",
+        ) from exc
+
+
+def _fill_municipalities(layers: dict[str, gpd.GeoDataFrame], crs: str) -> None:
+    """Point layers without a municipality code get the code of the boundary they lie in."""
+    for key in FACILITY_KEYS:
+        gdf = layers.get(key)
+        if gdf is None or not len(gdf):
+            continue
+        codes = assign_municipality(gdf, layers["boundaries"], crs=crs)
+        if "muni_code" in gdf.columns:
+            blank = gdf["muni_code"].astype(str) == ""
+            gdf.loc[blank, "muni_code"] = codes[blank]
+        else:
+            gdf["muni_code"] = codes
 
 
 def load_region(
@@ -469,37 +552,9 @@ def load_region(
     steps = len(order) + (1 if (with_roads and cfg.roads) else 0)
     analysis_crs = cfg.crs
     for i, key in enumerate(order):
-        spec = cfg.layers[key]
         if progress:
             progress(f"{LAYER_LABELS[key]}を読み込み中", i / max(steps, 1))
-        kwargs = dict(spec.options)
-        params = inspect.signature(_LOADERS[key]).parameters
-        if "boundaries" in params:
-            kwargs["boundaries"] = layers.get("boundaries")
-        if "analysis_crs" in params:
-            kwargs["analysis_crs"] = analysis_crs or (
-                analysis_crs_for(list(layers.values())) if layers else None
-            )
-        if "region_areas" in params:
-            kwargs["region_areas"] = {k: v for k, v in layers.items() if k != "vulnerable"}
-        try:
-            gdf = _LOADERS[key](
-                list(spec.paths),
-                fmt=spec.fmt,
-                crs=parse_crs(spec.crs, file=cfg.path),
-                encoding=spec.encoding,
-                **kwargs,
-            )
-        except LayerError as err:
-            raise err.with_context(
-                layer=key, config=(cfg.path, spec.line, f"layers.{key}.path")
-            ) from None
-        except TypeError as exc:
-            raise LayerError(
-                "設定値の型が違います。",
-                file=cfg.path, row=spec.line, column=f"layers.{key}",
-                fix="列名などの設定値は文字列（\"…\"）で書いてください。",
-            ) from exc
+        gdf = _load_layer(cfg, key, layers, analysis_crs)
         layers[key] = gdf
         warnings[key] = warnings_of(gdf)
         if key == "boundaries" and analysis_crs is None:
@@ -507,16 +562,7 @@ def load_region(
     if analysis_crs is None:
         analysis_crs = analysis_crs_for(list(layers.values()))
     if "boundaries" in layers:
-        for key in ("shelters", "places", "vc_sites"):
-            gdf = layers.get(key)
-            if gdf is None or not len(gdf):
-                continue
-            codes = assign_municipality(gdf, layers["boundaries"], crs=analysis_crs)
-            if "muni_code" in gdf.columns:
-                blank = gdf["muni_code"].astype(str) == ""
-                gdf.loc[blank, "muni_code"] = codes[blank]
-            else:
-                gdf["muni_code"] = codes
+        _fill_municipalities(layers, analysis_crs)
     roads = None
     if with_roads and cfg.roads is not None:
         if progress:

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from geo.assets import STATIC_URL, localise, standalone_html, vendor_ready
-from geo.printed_map import map_bytes, paper_size, save_map, static_map
 from geo.maps import MeshCanvasLayer, region_map
+from geo.printed_map import map_bytes, paper_size, save_map, static_map
 from geo.shelter_status import shelter_status
 from layers.errors import LayerError
 

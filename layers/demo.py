@@ -23,8 +23,9 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -148,11 +149,24 @@ def _hills() -> list[Polygon]:
 # ----------------------------------------------------------------------------- roads
 
 
-def _road_lattice(
-    rng: np.random.Generator, lake: Polygon, river: LineString,
-    villages: list[tuple[str, float, float]],
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, str, str, bool, bool]], list[str]]:
-    """Nodes (x, y) and undirected edges (u, v, highway, name, bridge, footway_only)."""
+@dataclass
+class _Grid:
+    """The demo's road lattice before jitter: which grid points are kept and what they are."""
+
+    gx: np.ndarray
+    gy: np.ndarray
+    keep: np.ndarray
+    town_of: np.ndarray
+    in_hill: np.ndarray
+    rural_row: np.ndarray
+    rural_col: np.ndarray
+    trunk_row: np.ndarray
+    trunk_col: np.ndarray
+    secondary_row: np.ndarray
+    secondary_col: np.ndarray
+
+
+def _grid(lake: Polygon, river: LineString, villages: list[tuple[str, float, float]]) -> _Grid:
     nx_, ny_ = int(WIDTH // STEP) + 1, int(HEIGHT // STEP) + 1
     ii, jj = np.meshgrid(np.arange(nx_), np.arange(ny_), indexing="ij")
     gx = ii * STEP
@@ -174,56 +188,71 @@ def _road_lattice(
     rural_col = (ii % 8 == 0) & (~in_hill | (ii % 24 == 0))
     trunk_col = ii == round(TOWNS[0].x / STEP)
     trunk_row = jj == round(TOWNS[1].y / STEP)
-    secondary_row = jj % 24 == 12
-    secondary_col = ii % 24 == 12
     water = shapely.union_all([lake, river.buffer(RIVER_HALF_WIDTH)])
     in_water = shapely.intersects(water, pts).reshape(gx.shape)
     keep = (in_town | rural_row | rural_col | trunk_col | trunk_row) & ~in_water
+    return _Grid(gx=gx, gy=gy, keep=keep, town_of=town_of, in_hill=in_hill, rural_row=rural_row,
+                 rural_col=rural_col, trunk_row=trunk_row, trunk_col=trunk_col,
+                 secondary_row=jj % 24 == 12, secondary_col=ii % 24 == 12)
+
+
+def _road_lattice(
+    rng: np.random.Generator, lake: Polygon, river: LineString,
+    villages: list[tuple[str, float, float]],
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, str, str, bool, bool]], list[str]]:
+    """Nodes (x, y) and undirected edges (u, v, highway, name, bridge, footway_only)."""
+    g = _grid(lake, river, villages)
     # node ids and jittered positions
-    idx = np.full(gx.shape, -1, dtype=np.int64)
-    kept = np.flatnonzero(keep.ravel())
+    idx = np.full(g.gx.shape, -1, dtype=np.int64)
+    kept = np.flatnonzero(g.keep.ravel())
     idx.ravel()[kept] = np.arange(len(kept))
     jitter = rng.uniform(-9.0, 9.0, size=(len(kept), 2))
-    straight = (trunk_col | trunk_row | secondary_col | secondary_row).ravel()[kept]
+    straight = (g.trunk_col | g.trunk_row | g.secondary_col | g.secondary_row).ravel()[kept]
     jitter[straight] *= 0.2
-    xs = gx.ravel()[kept] + jitter[:, 0]
-    ys = gy.ravel()[kept] + jitter[:, 1]
-    edges: list[tuple[int, int, str, str, bool, bool]] = []
+    xs = g.gx.ravel()[kept] + jitter[:, 0]
+    ys = g.gy.ravel()[kept] + jitter[:, 1]
+    edges = _grid_edges(g, idx, lake, river)
+    water = shapely.union_all([lake, river.buffer(RIVER_HALF_WIDTH)])
+    edges += _footpaths(g, idx, rng, water)
+    return xs, ys, edges, [v[0] for v in villages]
+
+
+def _classify(g: _Grid, names: dict[tuple[str, str, int], str], i: int, j: int, horizontal: bool
+              ) -> tuple[str, str] | None:
+    """(highway, name) of the grid edge leaving (i, j), or None when there is no road."""
+    town = g.town_of[i, j]
+    trunk, secondary, rural = ((g.trunk_row, g.secondary_row, g.rural_row) if horizontal
+                               else (g.trunk_col, g.secondary_col, g.rural_col))
+    along = j if horizontal else i
+    if trunk[i, j]:
+        return "trunk", "国道999号（架空）" if horizontal else "国道998号（架空）"
+    if secondary[i, j] and g.keep[i, j]:
+        return "secondary", f"県道{(100 if horizontal else 200) + along // 24}号線（架空）"
+    if town:
+        return "residential", names.get((town, "h" if horizontal else "v", along % 6), "")
+    if rural[i, j]:
+        return ("track" if g.in_hill[i, j] else "unclassified"), ""
+    return None
+
+
+def _grid_edges(g: _Grid, idx: np.ndarray, lake: Polygon, river: LineString
+                ) -> list[tuple[int, int, str, str, bool, bool]]:
+    """The lattice's streets: inside towns and along rural/arterial lines; only trunk and
+    secondary roads bridge the river; nothing crosses the lake."""
+    nx_, ny_ = g.gx.shape
     street_names = _street_names()
-
-    def classify(i: int, j: int, horizontal: bool) -> tuple[str, str] | None:
-        town = town_of[i, j]
-        if horizontal:
-            if trunk_row[i, j]:
-                return "trunk", "国道999号（架空）"
-            if secondary_row[i, j] and keep[i, j]:
-                return "secondary", f"県道{100 + j // 24}号線（架空）"
-            if town:
-                return "residential", street_names.get((town, "h", j % 6), "")
-            if rural_row[i, j]:
-                return ("track" if in_hill[i, j] else "unclassified"), ""
-        else:
-            if trunk_col[i, j]:
-                return "trunk", "国道998号（架空）"
-            if secondary_col[i, j] and keep[i, j]:
-                return "secondary", f"県道{200 + i // 24}号線（架空）"
-            if town:
-                return "residential", street_names.get((town, "v", i % 6), "")
-            if rural_col[i, j]:
-                return ("track" if in_hill[i, j] else "unclassified"), ""
-        return None
-
     segs: list[tuple[int, int, int, int, bool]] = []
     for di, dj, horizontal in ((1, 0, True), (0, 1, False)):
-        a = keep[: nx_ - di, : ny_ - dj] & keep[di:, dj:]
+        a = g.keep[: nx_ - di, : ny_ - dj] & g.keep[di:, dj:]
         ai, aj = np.nonzero(a)
         for i, j in zip(ai.tolist(), aj.tolist(), strict=True):
             segs.append((i, j, i + di, j + dj, horizontal))
     lines = shapely.linestrings(
-        [[(gx[a, b], gy[a, b]), (gx[c, d], gy[c, d])] for a, b, c, d, _ in segs]
+        [[(g.gx[a, b], g.gy[a, b]), (g.gx[c, d], g.gy[c, d])] for a, b, c, d, _ in segs]
     )
     hits_lake = shapely.intersects(lake, lines)
     hits_river = shapely.intersects(river.buffer(RIVER_HALF_WIDTH), lines)
+    edges: list[tuple[int, int, str, str, bool, bool]] = []
     for (i, j, i2, j2, horizontal), lake_hit, river_hit in zip(
         segs, hits_lake.tolist(), hits_river.tolist(), strict=True
     ):
@@ -231,13 +260,13 @@ def _road_lattice(
             continue
         # an edge exists inside a town, or along a rural/arterial line
         same_line = (
-            (horizontal and (rural_row[i, j] or trunk_row[i, j] or secondary_row[i, j]))
-            or (not horizontal and (rural_col[i, j] or trunk_col[i, j] or secondary_col[i, j]))
+            (horizontal and (g.rural_row[i, j] or g.trunk_row[i, j] or g.secondary_row[i, j]))
+            or (not horizontal and (g.rural_col[i, j] or g.trunk_col[i, j] or g.secondary_col[i, j]))
         )
-        both_town = bool(town_of[i, j]) and town_of[i, j] == town_of[i2, j2]
+        both_town = bool(g.town_of[i, j]) and g.town_of[i, j] == g.town_of[i2, j2]
         if not (same_line or both_town):
             continue
-        cls = classify(i, j, horizontal)
+        cls = _classify(g, street_names, i, j, horizontal)
         if cls is None:
             continue
         highway, name = cls
@@ -245,17 +274,22 @@ def _road_lattice(
         if bridge and highway not in ("trunk", "secondary"):
             continue
         edges.append((int(idx[i, j]), int(idx[i2, j2]), highway, name, bridge, False))
-    # footpaths across town blocks (walk network only)
+    return edges
+
+
+def _footpaths(g: _Grid, idx: np.ndarray, rng: np.random.Generator, water: shapely.Geometry
+               ) -> list[tuple[int, int, str, str, bool, bool]]:
+    """Footpaths across town blocks (walk network only)."""
+    edges: list[tuple[int, int, str, str, bool, bool]] = []
     for t in TOWNS:
-        cand = np.argwhere((town_of[:-1, :-1] == t.name) & keep[:-1, :-1] & keep[1:, 1:])
+        cand = np.argwhere((g.town_of[:-1, :-1] == t.name) & g.keep[:-1, :-1] & g.keep[1:, 1:])
         pick = cand[rng.random(len(cand)) < 0.05]
         for i, j in pick.tolist():
-            seg = LineString([(gx[i, j], gy[i, j]), (gx[i + 1, j + 1], gy[i + 1, j + 1])])
+            seg = LineString([(g.gx[i, j], g.gy[i, j]), (g.gx[i + 1, j + 1], g.gy[i + 1, j + 1])])
             if seg.intersects(water):
                 continue
             edges.append((int(idx[i, j]), int(idx[i + 1, j + 1]), "footway", "", False, True))
-    village_names = [v[0] for v in villages]
-    return xs, ys, edges, village_names
+    return edges
 
 
 def _street_names() -> dict[tuple[str, str, int], str]:
@@ -450,282 +484,339 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
 
     The same seed gives byte-identical files on every run and machine (all
     coordinates are rounded; no timestamps are written).  Files are written to a
-    temporary folder first and moved in place at the end.
+    temporary folder first and moved in place at the end.  One stage per layer, in
+    this order (the random numbers are drawn in it, so the order is part of the output).
     """
-    import osmnx as ox
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    w = _world(seed)
+    with tempfile.TemporaryDirectory(prefix=".demo-", dir=out) as tmp_s:
+        tmp = Path(tmp_s)
+        for stage in (_demo_boundaries, _demo_roads, _demo_school_districts, _demo_jichikai,
+                      _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites):
+            stage(w, tmp)
+        # --- synthetic 要配慮者 register extract (input of the anonymiser only)
+        _write_records(w.rng, w.land, w.water, w.villages, tmp / "private" / "vulnerable_records.csv")
+        atomic_write_text(tmp / TOML_NAME, _region_toml())
+        atomic_write_text(tmp / "README.txt", _readme())
+        _move_into(tmp, out)
+    log.info("demo region written to %s", out)
+    return out / TOML_NAME
+
+
+@dataclass
+class _World:
+    """The demo's geography, shared by the stages (``rng`` is drawn from in stage order)."""
+
+    seed: int
+    rng: np.random.Generator
+    lake: shapely.Geometry
+    river: shapely.Geometry
+    river_area: shapely.Geometry
+    water: shapely.Geometry
+    munis: list[shapely.Geometry]
+    land: list[shapely.Geometry]
+    villages: list[tuple[str, float, float]] = field(default_factory=list)
+    village_names: list[str] = field(default_factory=list)
+    flood_r1: shapely.Geometry = None
+    flood_r2: shapely.Geometry = None
+    flood_r3: shapely.Geometry = None
+    flood_all: shapely.Geometry = None
+
+
+def _world(seed: int) -> _World:
     rng = np.random.default_rng(seed)
     lake = _lake(rng)
     river = _river_line()
     river_area = river.buffer(RIVER_HALF_WIDTH)
     water = shapely.union_all([lake, river_area])
     munis = _municipalities(lake)
-    land = [m.difference(water) for m in munis]
+    return _World(seed=seed, rng=rng, lake=lake, river=river, river_area=river_area, water=water,
+                  munis=munis, land=[m.difference(water) for m in munis])
 
-    with tempfile.TemporaryDirectory(prefix=".demo-", dir=out) as tmp_s:
-        tmp = Path(tmp_s)
-        # --- boundaries (N03 style)
-        bnd = gpd.GeoDataFrame(
-            {
-                "N03_001": [PREF] * 3,
-                "N03_002": [None] * 3,
-                "N03_003": [None, "湖南郡", "湖南郡"],
-                "N03_004": [m[1] for m in MUNIS],
-                "N03_007": [m[0] for m in MUNIS],
-            },
-            geometry=_geoms_to_lonlat(munis),
-            crs=STORAGE_CRS,
-        )
-        _write_geojson(bnd, tmp / "boundaries_n03.geojson")
 
-        # --- roads
-        villages = _villages(np.random.default_rng(seed + 1), lake, river)
-        xs, ys, edges, village_names = _road_lattice(rng, lake, river, villages)
-        walk, drive = _build_graphs(xs, ys, edges)
-        ox.save_graphml(walk, tmp / "roads_walk.graphml")
-        ox.save_graphml(drive, tmp / "roads_drive.graphml")
+def _demo_boundaries(w: _World, tmp: Path) -> None:
+    """Municipal boundaries in the N03 layout (GeoJSON)."""
+    bnd = gpd.GeoDataFrame(
+        {
+            "N03_001": [PREF] * 3,
+            "N03_002": [None] * 3,
+            "N03_003": [None, "湖南郡", "湖南郡"],
+            "N03_004": [m[1] for m in MUNIS],
+            "N03_007": [m[0] for m in MUNIS],
+        },
+        geometry=_geoms_to_lonlat(w.munis),
+        crs=STORAGE_CRS,
+    )
+    _write_geojson(bnd, tmp / "boundaries_n03.geojson")
 
-        # --- schools and 校区 before/after consolidation
-        schools = [
-            ("05901", "湖北市立本町小学校", 8600.0, 8200.0, True),
-            ("05901", "湖北市立みなと小学校", 9400.0, 6500.0, False),
-            ("05901", "湖北市立東山小学校", 12300.0, 8200.0, False),
-            ("05902", "湖南町立南台小学校", 3300.0, 3000.0, True),
-            ("05902", "湖南町立西原小学校", 1300.0, 4700.0, False),
-            ("05903", "川東村立川口小学校", 11100.0, 2000.0, True),
-            ("05903", "川東村立上野小学校", 8600.0, 2600.0, False),
-        ]
-        before_rows, before_geoms, after_rows, after_geoms = [], [], [], []
-        for k, (code, _name) in enumerate(MUNIS):
-            sel = [s for s in schools if s[0] == code]
-            cells = _voronoi_cells(np.array([(s[2], s[3]) for s in sel]), land[k])
-            for n, (s, cell) in enumerate(zip(sel, cells, strict=True)):
-                slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
-                before_rows.append({
-                    "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
-                    "A27_003": f"B1{code}{n + 1:03d}", "A27_004": s[1],
-                    "A27_005": f"{PREF}{_name}{s[1][len(_name) + 1:-3]}1-1",
-                    "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
-                })
-                before_geoms.append(cell)
-            kept = [s for s in sel if s[4]]
-            if code == "05901":  # 湖北市 keeps two schools: みなと merges into 本町
-                kept = [sel[0], sel[2]]
-            kcells = _voronoi_cells(np.array([(s[2], s[3]) for s in kept]), land[k])
-            for s, cell in zip(kept, kcells, strict=True):
-                slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
-                after_rows.append({
-                    "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
-                    "A27_003": f"B1{code}{schools.index(s) + 1:03d}", "A27_004": s[1],
-                    "A27_005": f"{PREF}{_name}1-1",
-                    "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
-                })
-                after_geoms.append(cell)
-        before = gpd.GeoDataFrame(before_rows, geometry=_geoms_to_lonlat(before_geoms),
-                                  crs=STORAGE_CRS)
-        after = gpd.GeoDataFrame(after_rows, geometry=_geoms_to_lonlat(after_geoms),
-                                 crs=STORAGE_CRS)
-        _write_shapefile_cp932(before, tmp / "A27-16_059_before.zip", zipped=True)
-        _write_shapefile_cp932(after, tmp / "A27-23_059_after" / "A27-23_059.shp", zipped=False)
 
-        # --- 自治会 (about 60): denser in towns
-        jrows, jgeoms = [], []
-        serial = 0
-        for k, (code, _mname) in enumerate(MUNIS):
-            towns = [t for t in TOWNS if t.muni == code]
-            seeds_parts = []
-            for t in towns:
-                n_t = 14 if t is TOWNS[0] else 9
-                region_t = land[k].intersection(Point(t.x, t.y).buffer(t.r))
-                seeds_parts.append(_sample_land(rng, n_t, region_t, water))
-            n_rural = {"05901": 11, "05902": 9, "05903": 9}[code]
-            seeds_parts.append(_sample_land(rng, n_rural, land[k], water))
-            seeds = np.vstack(seeds_parts)
-            cells = _voronoi_cells(seeds, land[k])
-            for n, (seed_xy, cell) in enumerate(zip(seeds, cells, strict=True)):
-                serial += 1
-                town = next((t.name for t in towns
-                             if math.hypot(seed_xy[0] - t.x, seed_xy[1] - t.y) < t.r), None)
-                label = f"{town}{_kanji_number(n + 1)}区自治会" if town else (
-                    f"{village_names[serial % len(village_names)]}{_kanji_number(n + 1)}区町内会"
-                )
-                jrows.append({"自治会コード": f"J{code}-{n + 1:03d}", "自治会名": label,
-                              "市町村コード": code})
-                jgeoms.append(cell)
-        jichikai = gpd.GeoDataFrame(jrows, geometry=_geoms_to_lonlat(jgeoms), crs=STORAGE_CRS)
-        _write_geojson(jichikai, tmp / "jichikai.geojson")
+def _demo_roads(w: _World, tmp: Path) -> None:
+    """The walk and drive road graphs (GraphML, as osmnx saves them)."""
+    import osmnx as ox
 
-        # --- hazards: flood along river and lake shore, landslides in the hills
-        flood_r3 = river.buffer(220).union(lake.buffer(120)).difference(water)
-        flood_r2 = river.buffer(480).union(lake.buffer(300)).difference(water).difference(flood_r3)
-        flood_r1 = (
-            river.buffer(750).union(lake.buffer(450)).difference(water)
-            .difference(flood_r3).difference(flood_r2)
-        )
-        domain = box(0, 0, WIDTH, HEIGHT)
-        hz_rows, hz_geoms = [], []
-        for rank, g in ((3, flood_r3), (2, flood_r2), (1, flood_r1)):
-            hz_rows.append({"種別": "洪水", "ランク": rank, "名称": f"みずうみ川 浸水想定 ランク{rank}"})
-            hz_geoms.append(shapely.set_precision(g.intersection(domain), 0.1))
-        for n, (cx, cy, rx, ry) in enumerate(
-            [(12200, 9300, 500, 260), (13300, 10100, 380, 300), (11600, 10200, 300, 220),
-             (800, 1300, 420, 260), (1500, 600, 300, 240)], start=1):
-            ang = np.linspace(0, 2 * np.pi, 36, endpoint=False)
-            ell = Polygon(np.column_stack([cx + rx * np.cos(ang), cy + ry * np.sin(ang)]))
-            hz_rows.append({"種別": "土砂災害", "ランク": 2 if n % 2 else 1,
-                            "名称": f"急傾斜地 警戒区域 {n}"})
-            hz_geoms.append(shapely.set_precision(ell, 0.1))
-        hazards = gpd.GeoDataFrame(hz_rows, geometry=_geoms_to_lonlat(hz_geoms), crs=STORAGE_CRS)
-        _write_geojson(hazards, tmp / "hazards.geojson")
-        flood_all = shapely.union_all([flood_r1, flood_r2, flood_r3])
+    w.villages = _villages(np.random.default_rng(w.seed + 1), w.lake, w.river)
+    xs, ys, edges, w.village_names = _road_lattice(w.rng, w.lake, w.river, w.villages)
+    walk, drive = _build_graphs(xs, ys, edges)
+    ox.save_graphml(walk, tmp / "roads_walk.graphml")
+    ox.save_graphml(drive, tmp / "roads_drive.graphml")
 
-        # --- barriers to walking access: the lake, the river, the railway
-        barriers = gpd.GeoDataFrame(
-            {"種別": ["水面", "河川", "鉄道"], "名称": ["みずうみ", "みずうみ川", "みずうみ鉄道（架空）"]},
-            geometry=_geoms_to_lonlat([lake, river_area, LineString(RAILWAY_POINTS)]),
-            crs=STORAGE_CRS)
-        _write_geojson(barriers, tmp / "barriers.geojson")
 
-        # --- shelters (GSI layouts): ~26 emergency sites (UTF-8 BOM, merged
-        # layout) and ~16 指定避難所 (cp932, per-municipality layout)
-        site_rows, shel_rows = [], []
-        serials = {c: 0 for c, _ in MUNIS}
-        places_for_sites: list[tuple[str, str, float, float, str]] = []
-        for k, (code, mname) in enumerate(MUNIS):
-            towns = [t for t in TOWNS if t.muni == code]
-            n_sites = {"05901": 11, "05902": 8, "05903": 7}[code]
-            pts_town = _sample_land(rng, n_sites - 3, land[k], water,
-                                    centre=(towns[0].x, towns[0].y), spread=towns[0].r * 0.6)
-            pts_rural = _sample_land(rng, 3, land[k], water)
-            for n, (x, y) in enumerate(np.vstack([pts_town, pts_rural])):
-                kind = ("小学校グラウンド", "公園", "体育館", "公民館", "コミュニティセンター")[n % 5]
-                places_for_sites.append((code, mname, float(x), float(y), kind))
-        # make sure one site sits inside the flood zone: designated for floods (its upper
-        # floor) yet in the zone, so unusable in a flood scenario
-        fz_pt = flood_r3.representative_point()
-        places_for_sites[1] = (MUNIS[0][0], MUNIS[0][1], round(fz_pt.x, 1), round(fz_pt.y, 1),
-                               "水防センター")
-        site_lon, site_lat = _to_lonlat(np.array([p[2] for p in places_for_sites]),
-                                        np.array([p[3] for p in places_for_sites]))
-        no = 14000
-        hills = shapely.union_all(_hills())
-        for n, (code, mname, x, y, kind) in enumerate(places_for_sites):
+def _demo_school_districts(w: _World, tmp: Path) -> None:
+    """Schools and 校区 before/after the consolidation (KSJ A27 shapefiles, cp932)."""
+    schools = [
+        ("05901", "湖北市立本町小学校", 8600.0, 8200.0, True),
+        ("05901", "湖北市立みなと小学校", 9400.0, 6500.0, False),
+        ("05901", "湖北市立東山小学校", 12300.0, 8200.0, False),
+        ("05902", "湖南町立南台小学校", 3300.0, 3000.0, True),
+        ("05902", "湖南町立西原小学校", 1300.0, 4700.0, False),
+        ("05903", "川東村立川口小学校", 11100.0, 2000.0, True),
+        ("05903", "川東村立上野小学校", 8600.0, 2600.0, False),
+    ]
+    before_rows, before_geoms, after_rows, after_geoms = [], [], [], []
+    for k, (code, _name) in enumerate(MUNIS):
+        sel = [s for s in schools if s[0] == code]
+        cells = _voronoi_cells(np.array([(s[2], s[3]) for s in sel]), w.land[k])
+        for n, (s, cell) in enumerate(zip(sel, cells, strict=True)):
+            slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
+            before_rows.append({
+                "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
+                "A27_003": f"B1{code}{n + 1:03d}", "A27_004": s[1],
+                "A27_005": f"{PREF}{_name}{s[1][len(_name) + 1:-3]}1-1",
+                "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
+            })
+            before_geoms.append(cell)
+        kept = [s for s in sel if s[4]]
+        if code == "05901":  # 湖北市 keeps two schools: みなと merges into 本町
+            kept = [sel[0], sel[2]]
+        kcells = _voronoi_cells(np.array([(s[2], s[3]) for s in kept]), w.land[k])
+        for s, cell in zip(kept, kcells, strict=True):
+            slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
+            after_rows.append({
+                "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
+                "A27_003": f"B1{code}{schools.index(s) + 1:03d}", "A27_004": s[1],
+                "A27_005": f"{PREF}{_name}1-1",
+                "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
+            })
+            after_geoms.append(cell)
+    before = gpd.GeoDataFrame(before_rows, geometry=_geoms_to_lonlat(before_geoms),
+                              crs=STORAGE_CRS)
+    after = gpd.GeoDataFrame(after_rows, geometry=_geoms_to_lonlat(after_geoms),
+                             crs=STORAGE_CRS)
+    _write_shapefile_cp932(before, tmp / "A27-16_059_before.zip", zipped=True)
+    _write_shapefile_cp932(after, tmp / "A27-23_059_after" / "A27-23_059.shp", zipped=False)
+
+
+def _demo_jichikai(w: _World, tmp: Path) -> None:
+    """About 60 自治会 areas, denser in the towns."""
+    jrows, jgeoms = [], []
+    serial = 0
+    for k, (code, _mname) in enumerate(MUNIS):
+        towns = [t for t in TOWNS if t.muni == code]
+        seeds_parts = []
+        for t in towns:
+            n_t = 14 if t is TOWNS[0] else 9
+            region_t = w.land[k].intersection(Point(t.x, t.y).buffer(t.r))
+            seeds_parts.append(_sample_land(w.rng, n_t, region_t, w.water))
+        n_rural = {"05901": 11, "05902": 9, "05903": 9}[code]
+        seeds_parts.append(_sample_land(w.rng, n_rural, w.land[k], w.water))
+        seeds = np.vstack(seeds_parts)
+        cells = _voronoi_cells(seeds, w.land[k])
+        for n, (seed_xy, cell) in enumerate(zip(seeds, cells, strict=True)):
+            serial += 1
+            town = next((t.name for t in towns
+                         if math.hypot(seed_xy[0] - t.x, seed_xy[1] - t.y) < t.r), None)
+            label = f"{town}{_kanji_number(n + 1)}区自治会" if town else (
+                f"{w.village_names[serial % len(w.village_names)]}{_kanji_number(n + 1)}区町内会"
+            )
+            jrows.append({"自治会コード": f"J{code}-{n + 1:03d}", "自治会名": label,
+                          "市町村コード": code})
+            jgeoms.append(cell)
+    jichikai = gpd.GeoDataFrame(jrows, geometry=_geoms_to_lonlat(jgeoms), crs=STORAGE_CRS)
+    _write_geojson(jichikai, tmp / "jichikai.geojson")
+
+
+def _demo_hazards(w: _World, tmp: Path) -> None:
+    """Flood zones along the river and lake shore, landslide zones in the hills."""
+    w.flood_r3 = w.river.buffer(220).union(w.lake.buffer(120)).difference(w.water)
+    w.flood_r2 = w.river.buffer(480).union(w.lake.buffer(300)).difference(w.water).difference(w.flood_r3)
+    w.flood_r1 = (
+        w.river.buffer(750).union(w.lake.buffer(450)).difference(w.water)
+        .difference(w.flood_r3).difference(w.flood_r2)
+    )
+    domain = box(0, 0, WIDTH, HEIGHT)
+    hz_rows, hz_geoms = [], []
+    for rank, g in ((3, w.flood_r3), (2, w.flood_r2), (1, w.flood_r1)):
+        hz_rows.append({"種別": "洪水", "ランク": rank, "名称": f"みずうみ川 浸水想定 ランク{rank}"})
+        hz_geoms.append(shapely.set_precision(g.intersection(domain), 0.1))
+    for n, (cx, cy, rx, ry) in enumerate(
+        [(12200, 9300, 500, 260), (13300, 10100, 380, 300), (11600, 10200, 300, 220),
+         (800, 1300, 420, 260), (1500, 600, 300, 240)], start=1):
+        ang = np.linspace(0, 2 * np.pi, 36, endpoint=False)
+        ell = Polygon(np.column_stack([cx + rx * np.cos(ang), cy + ry * np.sin(ang)]))
+        hz_rows.append({"種別": "土砂災害", "ランク": 2 if n % 2 else 1,
+                        "名称": f"急傾斜地 警戒区域 {n}"})
+        hz_geoms.append(shapely.set_precision(ell, 0.1))
+    hazards = gpd.GeoDataFrame(hz_rows, geometry=_geoms_to_lonlat(hz_geoms), crs=STORAGE_CRS)
+    _write_geojson(hazards, tmp / "hazards.geojson")
+    w.flood_all = shapely.union_all([w.flood_r1, w.flood_r2, w.flood_r3])
+
+
+def _demo_barriers(w: _World, tmp: Path) -> None:
+    """Barriers to walking access: the lake, the river, the railway."""
+    barriers = gpd.GeoDataFrame(
+        {"種別": ["水面", "河川", "鉄道"], "名称": ["みずうみ", "みずうみ川", "みずうみ鉄道（架空）"]},
+        geometry=_geoms_to_lonlat([w.lake, w.river_area, LineString(RAILWAY_POINTS)]),
+        crs=STORAGE_CRS)
+    _write_geojson(barriers, tmp / "barriers.geojson")
+
+
+def _demo_shelters(w: _World, tmp: Path) -> None:
+    """About 26 emergency sites (UTF-8 BOM, merged layout) and about 16 指定避難所 (cp932,
+    per-municipality layout) in the GSI layouts."""
+    serials = {c: 0 for c, _ in MUNIS}
+    site_rows = _emergency_sites(w, serials)
+    shel_rows = _designated_shelters(w, site_rows, serials)
+    site_cols = ["NO", "共通ID", "都道府県名及び市町村名", "施設・場所名", "住所", "洪水",
+                 "崖崩れ、土石流及び地滑り", "高潮", "地震", "津波", "大規模な火事", "内水氾濫",
+                 "火山現象", "指定避難所との住所同一", "緯度", "経度", "備考"]
+    shel_cols = ["NO", "共通ID", "施設・場所名", "住所", "指定緊急避難場所との住所同一",
+                 "その他市町村長が必要と認める事項", "受入対象者", "緯度", "経度", "備考",
+                 "想定収容人数"]
+    _write_csv(site_rows, site_cols, tmp / "gsi_emergency_sites.csv", encoding="utf-8-sig")
+    _write_csv(shel_rows, shel_cols, tmp / "gsi_evacuation_shelters_cp932.csv",
+               encoding="cp932")
+
+
+def _emergency_sites(w: _World, serials: dict[str, int]) -> list[dict[str, Any]]:
+    """指定緊急避難場所 rows: designated per hazard; one sits in the flood zone."""
+    site_rows = []
+    places_for_sites: list[tuple[str, str, float, float, str]] = []
+    for k, (code, mname) in enumerate(MUNIS):
+        towns = [t for t in TOWNS if t.muni == code]
+        n_sites = {"05901": 11, "05902": 8, "05903": 7}[code]
+        pts_town = _sample_land(w.rng, n_sites - 3, w.land[k], w.water,
+                                centre=(towns[0].x, towns[0].y), spread=towns[0].r * 0.6)
+        pts_rural = _sample_land(w.rng, 3, w.land[k], w.water)
+        for n, (x, y) in enumerate(np.vstack([pts_town, pts_rural])):
+            kind = ("小学校グラウンド", "公園", "体育館", "公民館", "コミュニティセンター")[n % 5]
+            places_for_sites.append((code, mname, float(x), float(y), kind))
+    # make sure one site sits inside the flood zone: designated for floods (its upper
+    # floor) yet in the zone, so unusable in a flood scenario
+    fz_pt = w.flood_r3.representative_point()
+    places_for_sites[1] = (MUNIS[0][0], MUNIS[0][1], round(fz_pt.x, 1), round(fz_pt.y, 1),
+                           "水防センター")
+    site_lon, site_lat = _to_lonlat(np.array([p[2] for p in places_for_sites]),
+                                    np.array([p[3] for p in places_for_sites]))
+    no = 14000
+    hills = shapely.union_all(_hills())
+    for n, (code, mname, x, y, kind) in enumerate(places_for_sites):
+        serials[code] += 1
+        p = Point(x, y)
+        in_flood = w.flood_all.contains(p)
+        in_hill = hills.contains(p)
+        area = _area_name(x, y, w.villages)
+        nm = f"{area}{kind}"
+        flags = {
+            "洪水": ("1" if kind == "水防センター" else "") if in_flood
+            else ("1" if w.rng.random() < 0.8 else ""),
+            "崖崩れ、土石流及び地滑り": "" if in_hill else "1",
+            "高潮": "",
+            "地震": "1",
+            "津波": "",
+            "大規模な火事": "1" if kind in ("公園", "小学校グラウンド", "河川公園") else "",
+            "内水氾濫": "" if in_flood else ("1" if w.rng.random() < 0.6 else ""),
+            "火山現象": "",
+        }
+        same = "1" if kind in ("体育館", "公民館", "コミュニティセンター") else ""
+        site_rows.append({
+            "NO": no + n, "共通ID": f"E{code}{serials[code]:05d}201",
+            "都道府県名及び市町村名": f"{PREF}{mname}", "施設・場所名": nm,
+            "住所": f"{PREF}{mname}{area}{n + 1}-{(n * 7) % 20 + 1}",
+            **flags, "指定避難所との住所同一": same,
+            "緯度": f"{site_lat[n]:.6f}", "経度": f"{site_lon[n]:.6f}", "備考": "",
+        })
+    return site_rows
+
+
+def _designated_shelters(w: _World, site_rows: list[dict[str, Any]], serials: dict[str, int]
+                         ) -> list[dict[str, Any]]:
+    """指定避難所 rows: the indoor sites (same address) plus welfare shelters."""
+    shel_rows: list[dict[str, Any]] = []
+    no = 10400
+    for n, r in enumerate([r for r in site_rows if r["指定避難所との住所同一"] == "1"]):
+        code = str(r["共通ID"])[1:6]
+        shel_rows.append({
+            "NO": no + n, "共通ID": str(r["共通ID"])[:11] + "111",
+            "施設・場所名": r["施設・場所名"], "住所": r["住所"],
+            "指定緊急避難場所との住所同一": "1", "その他市町村長が必要と認める事項": "",
+            "受入対象者": "", "緯度": r["緯度"], "経度": r["経度"], "備考": "",
+            "想定収容人数": int(w.rng.integers(8, 40)) * 10,
+        })
+    for k, (code, mname) in enumerate(MUNIS):
+        t = next(t for t in TOWNS if t.muni == code)
+        for m in range(2 if code != "05901" else 3):
+            x, y = _sample_land(w.rng, 1, w.land[k], w.water, centre=(t.x, t.y), spread=600)[0]
+            lon, lat = _to_lonlat(np.array([x]), np.array([y]))
             serials[code] += 1
-            p = Point(x, y)
-            in_flood = flood_all.contains(p)
-            in_hill = hills.contains(p)
-            area = _area_name(x, y, villages)
-            nm = f"{area}{kind}"
-            flags = {
-                "洪水": ("1" if kind == "水防センター" else "") if in_flood
-                else ("1" if rng.random() < 0.8 else ""),
-                "崖崩れ、土石流及び地滑り": "" if in_hill else "1",
-                "高潮": "",
-                "地震": "1",
-                "津波": "",
-                "大規模な火事": "1" if kind in ("公園", "小学校グラウンド", "河川公園") else "",
-                "内水氾濫": "" if in_flood else ("1" if rng.random() < 0.6 else ""),
-                "火山現象": "",
-            }
-            same = "1" if kind in ("体育館", "公民館", "コミュニティセンター") else ""
-            site_rows.append({
-                "NO": no + n, "共通ID": f"E{code}{serials[code]:05d}201",
-                "都道府県名及び市町村名": f"{PREF}{mname}", "施設・場所名": nm,
-                "住所": f"{PREF}{mname}{area}{n + 1}-{(n * 7) % 20 + 1}",
-                **flags, "指定避難所との住所同一": same,
-                "緯度": f"{site_lat[n]:.6f}", "経度": f"{site_lon[n]:.6f}", "備考": "",
-            })
-        # 指定避難所: the indoor sites (same address) plus welfare shelters
-        no = 10400
-        for n, r in enumerate([r for r in site_rows if r["指定避難所との住所同一"] == "1"]):
-            code = str(r["共通ID"])[1:6]
             shel_rows.append({
-                "NO": no + n, "共通ID": str(r["共通ID"])[:11] + "111",
-                "施設・場所名": r["施設・場所名"], "住所": r["住所"],
-                "指定緊急避難場所との住所同一": "1", "その他市町村長が必要と認める事項": "",
-                "受入対象者": "", "緯度": r["緯度"], "経度": r["経度"], "備考": "",
-                "想定収容人数": int(rng.integers(8, 40)) * 10,
+                "NO": no + len(shel_rows), "共通ID": f"E{code}{serials[code]:05d}121",
+                "施設・場所名": f"{t.name}{('さくら', 'ひまわり', 'あおば')[m]}苑（福祉避難所）",
+                "住所": f"{PREF}{mname}{t.name}{m + 3}-1",
+                "指定緊急避難場所との住所同一": "", "その他市町村長が必要と認める事項": "",
+                "受入対象者": "要配慮者（高齢者）" if m != 1 else "要介護者、障害者及びその家族",
+                "緯度": f"{lat[0]:.6f}", "経度": f"{lon[0]:.6f}", "備考": "",
+                "想定収容人数": int(w.rng.integers(2, 6)) * 10,
             })
-        for k, (code, mname) in enumerate(MUNIS):
-            t = next(t for t in TOWNS if t.muni == code)
-            for m in range(2 if code != "05901" else 3):
-                x, y = _sample_land(rng, 1, land[k], water, centre=(t.x, t.y), spread=600)[0]
-                lon, lat = _to_lonlat(np.array([x]), np.array([y]))
-                serials[code] += 1
-                shel_rows.append({
-                    "NO": no + len(shel_rows), "共通ID": f"E{code}{serials[code]:05d}121",
-                    "施設・場所名": f"{t.name}{('さくら', 'ひまわり', 'あおば')[m]}苑（福祉避難所）",
-                    "住所": f"{PREF}{mname}{t.name}{m + 3}-1",
-                    "指定緊急避難場所との住所同一": "", "その他市町村長が必要と認める事項": "",
-                    "受入対象者": "要配慮者（高齢者）" if m != 1 else "要介護者、障害者及びその家族",
-                    "緯度": f"{lat[0]:.6f}", "経度": f"{lon[0]:.6f}", "備考": "",
-                    "想定収容人数": int(rng.integers(2, 6)) * 10,
-                })
-        site_cols = ["NO", "共通ID", "都道府県名及び市町村名", "施設・場所名", "住所", "洪水",
-                     "崖崩れ、土石流及び地滑り", "高潮", "地震", "津波", "大規模な火事", "内水氾濫",
-                     "火山現象", "指定避難所との住所同一", "緯度", "経度", "備考"]
-        shel_cols = ["NO", "共通ID", "施設・場所名", "住所", "指定緊急避難場所との住所同一",
-                     "その他市町村長が必要と認める事項", "受入対象者", "緯度", "経度", "備考",
-                     "想定収容人数"]
-        _write_csv(site_rows, site_cols, tmp / "gsi_emergency_sites.csv", encoding="utf-8-sig")
-        _write_csv(shel_rows, shel_cols, tmp / "gsi_evacuation_shelters_cp932.csv",
-                   encoding="cp932")
+    return shel_rows
 
-        # --- 居場所 (about 25): mostly in towns, so rural areas show gaps
-        kinds = ("サロン", "通いの場", "子ども食堂", "認知症カフェ", "地域食堂")
-        days = ("月・木", "火", "水・金", "毎週土", "第1・第3水", "月〜金")
-        place_rows = []
-        pid = 0
-        for k, (code, mname) in enumerate(MUNIS):
-            t = next(t for t in TOWNS if t.muni == code)
-            n_town = {"05901": 9, "05902": 6, "05903": 5}[code]
-            pts = np.vstack([
-                _sample_land(rng, n_town, land[k], water, centre=(t.x, t.y), spread=t.r * 0.5),
-                _sample_land(rng, 2 if code != "05903" else 1, land[k], water),
-            ])
-            lon, lat = _to_lonlat(pts[:, 0], pts[:, 1])
-            for n, (x, y) in enumerate(pts):
-                pid += 1
-                area = _area_name(float(x), float(y), villages)
-                kind = kinds[(pid * 3) % len(kinds)]
-                place_rows.append({
-                    "番号": f"IB{pid:03d}", "名称": f"{area}{kind}{NICKNAMES[pid % 5]}",
-                    "種別": kind, "定員": int(rng.integers(1, 5)) * 10,
-                    "開催日": days[pid % len(days)], "住所": f"{PREF}{mname}{area}{n + 2}-3",
-                    "緯度": f"{lat[n]:.6f}", "経度": f"{lon[n]:.6f}",
-                })
-        _write_csv(place_rows, ["番号", "名称", "種別", "定員", "開催日", "住所", "緯度", "経度"],
-                   tmp / "ibasho.csv", encoding="utf-8-sig")
 
-        # --- 災害VC candidates: the 湖北市 first choice sits by the river (flooded)
-        vc_pts = [
-            ("VC01", "湖北市社会福祉協議会（本町）", "05901", 1,
-             tuple(flood_r2.intersection(Point(TOWNS[0].x, TOWNS[0].y).buffer(2500))
-                   .representative_point().coords[0])),
-            ("VC02", "湖北市総合体育館", "05901", 2, (9300.0, 9000.0)),
-            ("VC03", "湖南町保健福祉センター", "05902", 1, (3200.0, 2600.0)),
-            ("VC04", "川東村農村環境改善センター", "05903", 1, (11400.0, 1700.0)),
-        ]
-        vlon, vlat = _to_lonlat(np.array([p[4][0] for p in vc_pts]),
-                                np.array([p[4][1] for p in vc_pts]))
-        _write_csv(
-            [{"番号": p[0], "名称": p[1], "市町村コード": p[2], "候補順位": p[3],
-              "緯度": f"{vlat[n]:.6f}", "経度": f"{vlon[n]:.6f}"} for n, p in enumerate(vc_pts)],
-            ["番号", "名称", "市町村コード", "候補順位", "緯度", "経度"],
-            tmp / "vc_candidates.csv", encoding="utf-8-sig",
-        )
+def _demo_places(w: _World, tmp: Path) -> None:
+    """About 25 居場所, mostly in the towns so that rural areas show gaps."""
+    kinds = ("サロン", "通いの場", "子ども食堂", "認知症カフェ", "地域食堂")
+    days = ("月・木", "火", "水・金", "毎週土", "第1・第3水", "月〜金")
+    place_rows = []
+    pid = 0
+    for k, (code, mname) in enumerate(MUNIS):
+        t = next(t for t in TOWNS if t.muni == code)
+        n_town = {"05901": 9, "05902": 6, "05903": 5}[code]
+        pts = np.vstack([
+            _sample_land(w.rng, n_town, w.land[k], w.water, centre=(t.x, t.y), spread=t.r * 0.5),
+            _sample_land(w.rng, 2 if code != "05903" else 1, w.land[k], w.water),
+        ])
+        lon, lat = _to_lonlat(pts[:, 0], pts[:, 1])
+        for n, (x, y) in enumerate(pts):
+            pid += 1
+            area = _area_name(float(x), float(y), w.villages)
+            kind = kinds[(pid * 3) % len(kinds)]
+            place_rows.append({
+                "番号": f"IB{pid:03d}", "名称": f"{area}{kind}{NICKNAMES[pid % 5]}",
+                "種別": kind, "定員": int(w.rng.integers(1, 5)) * 10,
+                "開催日": days[pid % len(days)], "住所": f"{PREF}{mname}{area}{n + 2}-3",
+                "緯度": f"{lat[n]:.6f}", "経度": f"{lon[n]:.6f}",
+            })
+    _write_csv(place_rows, ["番号", "名称", "種別", "定員", "開催日", "住所", "緯度", "経度"],
+               tmp / "ibasho.csv", encoding="utf-8-sig")
 
-        # --- synthetic 要配慮者 register extract (input of the anonymiser only)
-        _write_records(rng, land, water, villages, tmp / "private" / "vulnerable_records.csv")
 
-        toml = _region_toml()
-        atomic_write_text(tmp / TOML_NAME, toml)
-        atomic_write_text(tmp / "README.txt", _readme())
-        _move_into(tmp, out)
-    log.info("demo region written to %s", out)
-    return out / TOML_NAME
+def _demo_vc_sites(w: _World, tmp: Path) -> None:
+    """災害VC candidates: the 湖北市 first choice sits by the river (flooded)."""
+    vc_pts = [
+        ("VC01", "湖北市社会福祉協議会（本町）", "05901", 1,
+         tuple(w.flood_r2.intersection(Point(TOWNS[0].x, TOWNS[0].y).buffer(2500))
+               .representative_point().coords[0])),
+        ("VC02", "湖北市総合体育館", "05901", 2, (9300.0, 9000.0)),
+        ("VC03", "湖南町保健福祉センター", "05902", 1, (3200.0, 2600.0)),
+        ("VC04", "川東村農村環境改善センター", "05903", 1, (11400.0, 1700.0)),
+    ]
+    vlon, vlat = _to_lonlat(np.array([p[4][0] for p in vc_pts]),
+                            np.array([p[4][1] for p in vc_pts]))
+    _write_csv(
+        [{"番号": p[0], "名称": p[1], "市町村コード": p[2], "候補順位": p[3],
+          "緯度": f"{vlat[n]:.6f}", "経度": f"{vlon[n]:.6f}"} for n, p in enumerate(vc_pts)],
+        ["番号", "名称", "市町村コード", "候補順位", "緯度", "経度"],
+        tmp / "vc_candidates.csv", encoding="utf-8-sig",
+    )
 
 
 def _write_records(

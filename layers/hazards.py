@@ -67,6 +67,42 @@ def hazard_key(value: str) -> str | None:
     return _ALIASES.get(v) or _ALIASES.get(v.lower())
 
 
+def _hazard_types(gdf: gpd.GeoDataFrame, path: Path, *, default: str | None, type_column: str | None,
+                  rows: np.ndarray) -> np.ndarray:
+    """The canonical hazard type of each row: from the type column, else ``hazard`` in the
+    TOML, else recognised from the 国土数値情報 dataset's column names."""
+    tc = pick(gdf, TYPE_NAMES, mapped=type_column, file=path, what="災害種別",
+              key="type_column")
+    if tc is not None:
+        raw = gdf[tc].fillna("").astype(str)
+        keys = raw.map(lambda v: hazard_key(v) or "")
+        if default:
+            keys = keys.where(keys != "", default)
+        bad = (keys == "").to_numpy()
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise LayerError(
+                "災害の種類が分からない行があります。",
+                file=path, row=int(rows[i]), column=tc, layer=LAYER,
+                fix=f"{', '.join(HAZARDS)}（または 洪水・土砂災害・津波 など）を入力してください。",
+            )
+        types = keys.to_numpy()
+    else:
+        guess = default or next(
+            (v for k, v in _DATASET.items() if any(str(c).startswith(k) for c in gdf.columns)),
+            None,
+        )
+        if guess is None:
+            raise LayerError(
+                "災害の種類が分かりません（種別の列も hazard の指定もありません）。",
+                file=path, column="hazard", layer=LAYER,
+                fix='地域設定の [layers.hazards] に hazard = "flood" のように書くか、'
+                "種別の列（hazard）をファイルに入れてください。",
+            )
+        types = np.full(len(gdf), guess, dtype=object)
+    return np.asarray(types)
+
+
 def load_hazards(
     paths: Sequence[Path],
     *,
@@ -94,35 +130,7 @@ def load_hazards(
         gdf, w = read_polygon_file(path, layer=LAYER, fmt=fmt, crs=crs, encoding=encoding)
         warnings += w
         rows = np.arange(len(gdf)) + 2
-        tc = pick(gdf, TYPE_NAMES, mapped=type_column, file=path, what="災害種別",
-                  key="type_column")
-        if tc is not None:
-            raw = gdf[tc].fillna("").astype(str)
-            keys = raw.map(lambda v: hazard_key(v) or "")
-            if default:
-                keys = keys.where(keys != "", default)
-            bad = (keys == "").to_numpy()
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise LayerError(
-                    "災害の種類が分からない行があります。",
-                    file=path, row=int(rows[i]), column=tc, layer=LAYER,
-                    fix=f"{', '.join(HAZARDS)}（または 洪水・土砂災害・津波 など）を入力してください。",
-                )
-            types = keys.to_numpy()
-        else:
-            guess = default or next(
-                (v for k, v in _DATASET.items() if any(str(c).startswith(k) for c in gdf.columns)),
-                None,
-            )
-            if guess is None:
-                raise LayerError(
-                    "災害の種類が分かりません（種別の列も hazard の指定もありません）。",
-                    file=path, column="hazard", layer=LAYER,
-                    fix='地域設定の [layers.hazards] に hazard = "flood" のように書くか、'
-                    "種別の列（hazard）をファイルに入れてください。",
-                )
-            types = np.full(len(gdf), guess, dtype=object)
+        types = _hazard_types(gdf, path, default=default, type_column=type_column, rows=rows)
         rc = pick(gdf, RANK_NAMES, mapped=rank, file=path, what="ランク", key="rank")
         ranks = optional_int(gdf, rc, file=path, layer=LAYER, rows=rows)
         nc = pick(gdf, NAME_NAMES, file=path)

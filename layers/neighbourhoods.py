@@ -55,6 +55,47 @@ ID_NAMES = ("area_id", "id", "ID", "コード", "自治会コード")
 MUNI_NAMES = ("市町村コード", "muni_code", "N03_007")
 
 
+def _place_points(gdf: gpd.GeoDataFrame, path: Path, *, name: str | None) -> gpd.GeoDataFrame:
+    """町丁・字 representative points (the seeds of estimated areas)."""
+    namec = pick(gdf, NAME_NAMES, mapped=name, file=path, required=True, what="町丁・字名", key="name")
+    names = gdf[str(namec)].fillna("").astype(str)
+    if "koaza" in gdf.columns:
+        names = names + gdf["koaza"].fillna("").astype(str)
+    return gpd.GeoDataFrame({"name": names.to_numpy(), "source": path.name},
+                            geometry=gdf.geometry.to_numpy(), crs=STORAGE_CRS)
+
+
+def _area_polygons(gdf: gpd.GeoDataFrame, path: Path, *, name: str | None, id: str | None
+                   ) -> gpd.GeoDataFrame:
+    """自治会 polygons in the canonical columns (ids checked unique within the file)."""
+    namec = pick(gdf, NAME_NAMES, mapped=name, file=path, required=True, what="自治会名", key="name")
+    idc = pick(gdf, ID_NAMES, mapped=id, file=path, what="ID", key="id")
+    munic = pick(gdf, MUNI_NAMES, file=path)
+    if idc:
+        check_unique(gdf[idc], file=path, column=idc, layer=LAYER)
+    return gpd.GeoDataFrame(
+        {
+            "area_id": gdf[idc].astype(str).to_numpy() if idc else "",
+            "name": gdf[str(namec)].fillna("").astype(str).to_numpy(),
+            "muni_code": normalise_code(gdf[munic]).to_numpy() if munic else "",
+            "estimated": False,
+            "source": path.name,
+        },
+        geometry=[_multi(g) for g in gdf.geometry.to_numpy()],
+        crs=STORAGE_CRS,
+    )
+
+
+def _fill_municipality(out: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame,
+                       analysis_crs: str | None) -> None:
+    """Areas without a municipality code get the one their representative point lies in."""
+    blank = out["muni_code"] == ""
+    reps = out.loc[blank].geometry.representative_point()
+    crs_m = analysis_crs or analysis_crs_for([boundaries])
+    out.loc[blank, "muni_code"] = assign_municipality(
+        gpd.GeoDataFrame(geometry=reps, crs=STORAGE_CRS), boundaries, crs=crs_m).to_numpy()
+
+
 def load_neighbourhoods(
     paths: Sequence[Path],
     *,
@@ -85,39 +126,9 @@ def load_neighbourhoods(
         kind, gdf, w = _read_any(path, fmt=fmt, crs=crs, encoding=encoding)
         warnings += w
         if kind == "points":
-            namec = pick(gdf, NAME_NAMES, mapped=name, file=path, required=True,
-                         what="町丁・字名", key="name")
-            assert namec is not None
-            names = gdf[namec].fillna("").astype(str)
-            if "koaza" in gdf.columns:
-                names = names + gdf["koaza"].fillna("").astype(str)
-            points.append(
-                gpd.GeoDataFrame(
-                    {"name": names.to_numpy(), "source": path.name},
-                    geometry=gdf.geometry.to_numpy(), crs=STORAGE_CRS,
-                )
-            )
-            continue
-        namec = pick(gdf, NAME_NAMES, mapped=name, file=path, required=True,
-                     what="自治会名", key="name")
-        assert namec is not None
-        idc = pick(gdf, ID_NAMES, mapped=id, file=path, what="ID", key="id")
-        munic = pick(gdf, MUNI_NAMES, file=path)
-        if idc:
-            check_unique(gdf[idc], file=path, column=idc, layer=LAYER)
-        polys.append(
-            gpd.GeoDataFrame(
-                {
-                    "area_id": gdf[idc].astype(str).to_numpy() if idc else "",
-                    "name": gdf[namec].fillna("").astype(str).to_numpy(),
-                    "muni_code": normalise_code(gdf[munic]).to_numpy() if munic else "",
-                    "estimated": False,
-                    "source": path.name,
-                },
-                geometry=[_multi(g) for g in gdf.geometry.to_numpy()],
-                crs=STORAGE_CRS,
-            )
-        )
+            points.append(_place_points(gdf, path, name=name))
+        else:
+            polys.append(_area_polygons(gdf, path, name=name, id=id))
     frames = list(polys)
     if points:
         pts = gpd.GeoDataFrame(pd.concat(points, ignore_index=True), crs=STORAGE_CRS)
@@ -136,12 +147,7 @@ def load_neighbourhoods(
             fix="ファイルをまたいで ID を一意にしてください。",
         )
     if boundaries is not None and (out["muni_code"] == "").any():
-        blank = out["muni_code"] == ""
-        reps = out.loc[blank].geometry.representative_point()
-        crs_m = analysis_crs or analysis_crs_for([boundaries])
-        out.loc[blank, "muni_code"] = assign_municipality(
-            gpd.GeoDataFrame(geometry=reps, crs=STORAGE_CRS), boundaries, crs=crs_m
-        ).to_numpy()
+        _fill_municipality(out, boundaries, analysis_crs)
     out = out[COLUMNS]
     out.attrs = {"warnings": warnings}
     if out["estimated"].any():

@@ -42,6 +42,100 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _check_files(files: Sequence[SavedFile]) -> None:
+    for f in files:
+        if f.layer == "vulnerable" and not f.options.get("anonymised"):
+            raise LayerError(
+                "要配慮者の個票は保存できません（匿名化した集計だけを保存します）。",
+                file=f.filename, layer="vulnerable",
+                fix="データのページで匿名化した密度レイヤーを作ってから保存してください。",
+            )
+        if f.layer not in LAYER_KEYS:
+            raise LayerError(f"不明なレイヤー名です: {f.layer}", file=f.filename,
+                             fix=f"次のいずれか: {', '.join(LAYER_KEYS)}")
+
+
+class _Placer:
+    """Copies files into the region folder under names not used yet (atomically)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.used: set[str] = set()
+
+    def place(self, src_name: str, data: bytes | None = None, src: Path | None = None) -> str:
+        base_name = Path(src_name).name
+        stem, dot, suffix = base_name.partition(".")
+        candidate, n = base_name, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{stem}_{n}{dot}{suffix}"
+        self.used.add(candidate)
+        target = self.out / candidate
+        if data is not None:
+            atomic_write_bytes(target, data)
+        elif src is not None:
+            if src.is_dir():  # pragma: no cover - loaders take files
+                raise LayerError("フォルダは保存できません。", file=src)
+            with tempfile.NamedTemporaryFile(dir=self.out, delete=False, prefix=".copy-") as tmp:
+                shutil.copyfile(src, tmp.name)
+            Path(tmp.name).replace(target)
+            # shapefiles travel with their sidecar files
+            if src.suffix.lower() == ".shp":
+                for side in (".shx", ".dbf", ".prj", ".cpg"):
+                    s2 = src.with_suffix(side)
+                    if s2.exists():
+                        shutil.copyfile(s2, target.with_suffix(side))
+        return candidate
+
+
+def _base_tables(base: RegionConfig | None, placer: _Placer
+                 ) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
+    """The base region's layer tables and roads, its files copied in (never a raw register)."""
+    tables: dict[str, dict[str, Any]] = {}
+    roads: dict[str, Any] | None = None
+    if base is None:
+        return tables, roads
+    for key, spec in base.layers.items():
+        if key == "vulnerable":
+            continue  # raw registers never leave; anonymised uploads come as files
+        entry: dict[str, Any] = {"path": [placer.place(p.name, src=p) for p in spec.paths]}
+        for k in ("fmt", "crs", "encoding"):
+            v = getattr(spec, k)
+            if v:
+                entry["format" if k == "fmt" else k] = v
+        entry.update(spec.options)
+        tables[key] = entry
+    if base.roads is not None:
+        roads = {"path": placer.place(base.roads.path.name, src=base.roads.path),
+                 "network": base.roads.network}
+        if base.roads.drive is not None:
+            roads["drive"] = placer.place(base.roads.drive.name, src=base.roads.drive)
+    return tables, roads
+
+
+def _toml_lines(name: str, *, fictional: bool, crs: str | None, tables: dict[str, dict[str, Any]],
+                roads: dict[str, Any] | None, parameters: Mapping[str, Any] | None) -> list[str]:
+    lines = ["# ともにマップ 地域設定（アプリから保存）", "[region]",
+             f"name = {_toml_value(name)}"]
+    if fictional:
+        lines.append("fictional = true")
+    if crs:
+        lines.append(f"crs = {_toml_value(crs)}")
+    for key in LAYER_KEYS:
+        if key not in tables:
+            continue
+        lines += ["", f"[layers.{key}]"]
+        for k, v in tables[key].items():
+            if k == "path" and isinstance(v, list) and len(v) == 1:
+                v = v[0]
+            lines.append(f"{k} = {_toml_value(v)}")
+    if roads:
+        lines += ["", "[roads]"] + [f"{k} = {_toml_value(v)}" for k, v in roads.items()]
+    if parameters:
+        lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in parameters.items()]
+    return lines
+
+
 def save_region(
     out: str | Path,
     *,
@@ -65,88 +159,20 @@ def save_region(
         App parameters kept under ``[analysis]`` (hazard, thresholds …).
     """
     out = Path(out)
-    for f in files:
-        if f.layer == "vulnerable" and not f.options.get("anonymised"):
-            raise LayerError(
-                "要配慮者の個票は保存できません（匿名化した集計だけを保存します）。",
-                file=f.filename, layer="vulnerable",
-                fix="データのページで匿名化した密度レイヤーを作ってから保存してください。",
-            )
-        if f.layer not in LAYER_KEYS:
-            raise LayerError(f"不明なレイヤー名です: {f.layer}", file=f.filename,
-                             fix=f"次のいずれか: {', '.join(LAYER_KEYS)}")
+    _check_files(files)
     out.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, dict[str, Any]] = {}
-    roads: dict[str, Any] | None = None
-    used: set[str] = set()
-
-    def place(src_name: str, data: bytes | None = None, src: Path | None = None) -> str:
-        base_name = Path(src_name).name
-        stem, dot, suffix = base_name.partition(".")
-        candidate, n = base_name, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{stem}_{n}{dot}{suffix}"
-        used.add(candidate)
-        target = out / candidate
-        if data is not None:
-            atomic_write_bytes(target, data)
-        elif src is not None:
-            if src.is_dir():  # pragma: no cover - loaders take files
-                raise LayerError("フォルダは保存できません。", file=src)
-            with tempfile.NamedTemporaryFile(dir=out, delete=False, prefix=".copy-") as tmp:
-                shutil.copyfile(src, tmp.name)
-            Path(tmp.name).replace(target)
-            # shapefiles travel with their sidecar files
-            if src.suffix.lower() == ".shp":
-                for side in (".shx", ".dbf", ".prj", ".cpg"):
-                    s2 = src.with_suffix(side)
-                    if s2.exists():
-                        shutil.copyfile(s2, target.with_suffix(side))
-        return candidate
-
-    if base is not None:
-        for key, spec in base.layers.items():
-            if key == "vulnerable":
-                continue  # raw registers never leave; anonymised uploads come as files
-            entry: dict[str, Any] = {"path": [place(p.name, src=p) for p in spec.paths]}
-            for k in ("fmt", "crs", "encoding"):
-                v = getattr(spec, k)
-                if v:
-                    entry["format" if k == "fmt" else k] = v
-            entry.update(spec.options)
-            tables[key] = entry
-        if base.roads is not None:
-            roads = {"path": place(base.roads.path.name, src=base.roads.path),
-                     "network": base.roads.network}
-            if base.roads.drive is not None:
-                roads["drive"] = place(base.roads.drive.name, src=base.roads.drive)
+    placer = _Placer(out)
+    tables, roads = _base_tables(base, placer)
     for f in files:
-        stored = place(f.filename, data=f.data)
+        stored = placer.place(f.filename, data=f.data)
         entry = tables.setdefault(f.layer, {"path": []})
         paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
         entry["path"] = [*paths, stored]
         for k, v in f.options.items():
             if k not in ("anonymised", "region_areas") and v not in (None, ""):
                 entry[k] = v
-    lines = ["# ともにマップ 地域設定（アプリから保存）", "[region]",
-             f"name = {_toml_value(name)}"]
-    if fictional:
-        lines.append("fictional = true")
-    if base is not None and base.crs:
-        lines.append(f"crs = {_toml_value(base.crs)}")
-    for key in LAYER_KEYS:
-        if key not in tables:
-            continue
-        lines += ["", f"[layers.{key}]"]
-        for k, v in tables[key].items():
-            if k == "path" and isinstance(v, list) and len(v) == 1:
-                v = v[0]
-            lines.append(f"{k} = {_toml_value(v)}")
-    if roads:
-        lines += ["", "[roads]"] + [f"{k} = {_toml_value(v)}" for k, v in roads.items()]
-    if parameters:
-        lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in parameters.items()]
+    lines = _toml_lines(name, fictional=fictional, crs=base.crs if base is not None else None,
+                        tables=tables, roads=roads, parameters=parameters)
     toml = out / "region.toml"
     atomic_write_text(toml, "\n".join(lines) + "\n")
     return toml

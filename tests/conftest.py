@@ -17,6 +17,10 @@ SHARED = Path(os.environ.get("TOMONI_SHARED_DATA", ROOT.parent / "shared" / "dat
 REQUIRE_SHARED = os.environ.get("TOMONI_REQUIRE_SHARED_DATA") == "1"
 
 
+pytest_plugins = ["tests.scenario_fixtures"]
+"""Purpose-named fixture modules shared by several test modules."""
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data``: real Akita and Tachikawa files (never copied into the repo).

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,12 @@ NOT_DRIVABLE = {"footway", "path", "pedestrian", "steps", "track", "cycleway", "
                 "corridor", "elevator", "escalator", "construction", "proposed", "abandoned",
                 "platform", "bus_guideway", "raceway"}
 
+
+GRAPHML_LOCK = threading.Lock()
+"""One GraphML parse at a time in this process.  osmnx converts edge attributes with
+``ast.literal_eval``, and CPython 3.11's compiler is not thread-safe ("AST constructor
+recursion depth mismatch" when two threads parse at once — cpython gh-106905): two app
+sessions opening regions together would fail.  tests/test_concurrency.py caught it."""
 
 def load_roads(
     path: Path, *, network: str = "walk", fmt: str | None = None
@@ -80,7 +87,8 @@ def load_roads_and_barriers(
 
     try:
         if kind == "graphml":
-            raw = ox.load_graphml(path)
+            with GRAPHML_LOCK:  # osmnx parses attributes with ast.literal_eval: see GRAPHML_LOCK
+                raw = ox.load_graphml(path)
             barriers = graph_barriers(raw, source=path.name)
             graph = raw
         elif kind == "osm" or kind == "pbf":

@@ -10,14 +10,11 @@ import streamlit as st
 
 from layers.ledger import ledger_scope
 from ui import state
-from ui.auth import require_login
+from ui.auth import logged_in, require_login
 from ui.i18n import TEXT, t
 
 st.set_page_config(page_title=TEXT["app_name"][0], layout="wide")
 state.init()
-require_login()  # a shared deployment: nothing runs before the user logs in
-ledger_scope(st.session_state.get("user"))  # this user's releases are checked against their own
-
 with st.sidebar:
     st.radio(t("language"), ["ja", "en"], key="lang", horizontal=True,
              format_func=lambda k: TEXT["lang_ja"][0] if k == "ja" else "English")
@@ -36,7 +33,10 @@ pages = [
     st.Page("ui/pages/data_page.py", title=t("page_data"), url_path="data"),
     st.Page("ui/pages/export_page.py", title=t("page_export"), url_path="export"),
 ]
-nav = st.navigation(pages)
+# the pages are known before the login, so a typed page URL (/coverage) is found after it
+nav = st.navigation(pages, position="sidebar" if logged_in() else "hidden")
+require_login()  # a shared deployment: nothing runs before the user logs in
+ledger_scope(st.session_state.get("user"))  # this user's releases are checked against their own
 
 source_key = repr(st.session_state.get("source"))
 if st.session_state.get("_ready") != source_key:

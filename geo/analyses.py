@@ -78,6 +78,7 @@ __all__ = [
     "analyse_shelters",
     "analyse_siting",
     "analyse_vc_plan",
+    "describe_sites",
     "region_areas",
     "region_point",
 ]
@@ -514,5 +515,28 @@ def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingR
                     network=net, p=opt.p, max_distance=opt.max_distance, capacity=opt.capacity,
                     target=opt.target, areas=region_areas(region), curve_to=opt.curve_to,
                     time_limit=opt.time_limit)
+    rec.sites = describe_sites(rec.sites, region)
     return SitingRun(recommendation=rec, candidates=cands)
+
+
+def describe_sites(sites: gpd.GeoDataFrame, region: Any) -> gpd.GeoDataFrame:
+    """Recommended sites a person can find: ``near`` (the 自治会/校区 area and municipality
+    they lie in, else the nearest), ``lon``/``lat``; a road point is named after its area."""
+    if not len(sites):
+        return sites.assign(near="", lon=np.nan, lat=np.nan)
+    pts = sites.to_crs(STORAGE_CRS)
+    near = pd.Series("", index=sites.index, dtype=object)
+    for key in ("boundaries", "neighbourhoods"):  # municipality first, then the 自治会 within it
+        areas = region.layers.get(key)
+        if areas is None or not len(areas) or "name" not in areas:
+            continue
+        hit = gpd.sjoin_nearest(pts[["geometry"]].to_crs(region.crs),
+                                areas[["name", "geometry"]].to_crs(region.crs), how="left")
+        names = hit[~hit.index.duplicated()]["name"].reindex(sites.index).fillna("").astype(str)
+        near = (near + " " + names).str.strip()
+    out = sites.assign(near=near.to_numpy(), lon=pts.geometry.x.round(6).to_numpy(),
+                       lat=pts.geometry.y.round(6).to_numpy())
+    road = out["name"].astype(str).str.startswith("道路ノード")
+    out.loc[road, "name"] = [f"{n}付近の道路沿い" if n else "道路沿いの地点" for n in out.loc[road, "near"]]
+    return out
 

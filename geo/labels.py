@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
-__all__ = ["COLUMN_LABELS", "DECISION_JA", "STATUS_JA", "japanese_table"]
+__all__ = ["COLUMN_LABELS", "DECISION_JA", "METHOD_JA", "STATUS_JA", "display_values", "japanese_table",
+           "percent"]
 
 COLUMN_LABELS = {
     "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
@@ -28,17 +31,62 @@ COLUMN_LABELS = {
     "covered_after": "開いた後の徒歩圏", "covered_before": "今の徒歩圏", "newly_covered": "新たに徒歩圏",
     "gap": "ギャップ", "method": "方法", "marginal": "1 か所増やした効果", "gain": "増えた人",
     "rate_before": "今のカバー率", "rate_after": "後のカバー率", "capacity_col": "容量",
+    "distance_m": "道のり(m)", "mean_change_m": "平均の変化(m)", "max_after_m": "再編後の最遠(m)",
+    "people_pushed": "しきい値を超える人", "facility_id": "最寄りの施設", "elderly_min": "高齢者の徒歩(分)",
+    "reachable": "到達できる", "far": "遠い", "lon": "経度", "lat": "緯度", "near": "場所（近くの区域）",
+    "to_id": "行き先ID", "to_name": "行き先", "normal_length_m": "通常時(m)", "normal_time_s": "通常時(秒)",
+    "hazard_length_m": "災害時(m)", "hazard_time_s": "災害時(秒)", "detour_ratio": "迂回率",
+    "closed_edges_avoided": "避けた通行止め", "vc_id": "担当VC", "vc_distance_m": "VCまで(m)",
+    "welfare_shelter_id": "福祉避難所", "access_2sfca": "アクセス指標(2SFCA)", "geography": "単位",
 }
+METHOD_JA = {"network": "道路の道のり", "milp": "最適化（MILP）", "greedy": "貪欲法", "trivial": "—",
+             "mclp": "最大被覆", "capacitated_mclp": "容量つき最大被覆", "min_sites": "必要最少の箇所数",
+             "exact": "全組合せ", "interchange": "交換法"}
+SOURCE_JA = {"gap_nodes": "空白地帯の道路", "gap_units": "空白地帯の中心", "closed_schools": "閉校になる学校"}
+RATE_COLUMNS = ("rate", "rate_before", "rate_after", "load_ratio")
+"""Shares (0–1) shown as percentages."""
+CODE_COLUMNS = ("muni_code", "from_muni", "to_muni", "open_site_muni")
+"""Columns holding municipality codes (shown as names when the names are known)."""
 STATUS_JA = {"usable": "使用可", "in_zone": "危険区域内", "not_designated": "指定なし"}
 DECISION_JA = {"as_normal": "通常どおり", "next_in_municipality": "同じ市町村の次の候補",
                "backup_neighbour": "隣接市町村の代替", "none": "候補なし"}
 
 
-def japanese_table(df: pd.DataFrame) -> pd.DataFrame:
-    """The table with Japanese column names and status/decision codes in words (for display)."""
-    out = df.copy()
+def percent(value: object) -> str:
+    """A share (0–1) as people read it: ``0.0949`` → ``9.5 %`` (blank when missing)."""
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    return "" if v != v else f"{v * 100:.1f} %"
+
+
+def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The table's values as a person reads them (columns keep their names): codes and enums
+    in words, shares as percentages, layer keys as layer names, municipality codes as names
+    (``municipalities`` maps code → name), and nothing shown as ``None``/``nan``."""
+    from layers.layer_facts import label_of
+
+    out = pd.DataFrame(df.drop(columns="geometry", errors="ignore")).copy()
+    words = {**STATUS_JA, **DECISION_JA}
     for col in out.columns:
+        if col in RATE_COLUMNS:
+            out[col] = out[col].map(percent)
+        elif col in ("area_layer", "layer"):
+            out[col] = out[col].map(lambda v: label_of(str(v)) if isinstance(v, str) else v)
+        elif col == "method":
+            out[col] = out[col].map(lambda v: METHOD_JA.get(v, v))
+        elif col == "source":
+            out[col] = out[col].map(lambda v: SOURCE_JA.get(v, v))
+        elif col in CODE_COLUMNS and municipalities:
+            out[col] = out[col].map(lambda v: municipalities.get(str(v), v) if v else v)
+        elif out[col].dtype == object:
+            out[col] = out[col].map(lambda v: words.get(v, v) if isinstance(v, str) else v)
         if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: STATUS_JA.get(v, DECISION_JA.get(v, v))
-                                    if isinstance(v, str) else v)
-    return out.rename(columns=COLUMN_LABELS)
+            out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else v)
+    return out
+
+
+def japanese_table(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`display_values` with Japanese column names (for the app's tables and downloads)."""
+    return display_values(df, municipalities=municipalities).rename(columns=COLUMN_LABELS)

@@ -26,6 +26,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from branca.element import MacroElement
+from folium.map import Layer
 from jinja2 import Template
 
 from geo.assets import localise
@@ -173,7 +174,7 @@ class _Script(MacroElement):
         self.code = code
 
 
-class MeshCanvasLayer(MacroElement):
+class MeshCanvasLayer(Layer):
     """A regular-mesh choropleth painted on canvas tiles.
 
     Parameters
@@ -192,7 +193,7 @@ class MeshCanvasLayer(MacroElement):
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-(function(map){
+var {{ this.get_name() }} = (function(map){
   var d = {{ this.payload }};
   var n = d.r.length, B = 0.05, buckets = {};
   d.s = new Array(n); d.w = new Array(n);
@@ -239,8 +240,9 @@ class MeshCanvasLayer(MacroElement):
       }
     }
   });
-  layer.addTo(map);
+  {% if this.show %}layer.addTo(map);{% endif %}
   window.tomoniMesh = layer; window.tomoniMap = map;
+  return layer;
 })({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
@@ -257,8 +259,9 @@ class MeshCanvasLayer(MacroElement):
         labels: Sequence[str],
         title: str,
         opacity: float = 0.75,
+        show: bool = True,
     ) -> None:
-        super().__init__()
+        super().__init__(name=title, overlay=True, control=True, show=show)
         self._name = "MeshCanvasLayer"
         self.title_json = json.dumps(_text(title), ensure_ascii=False)
         self.payload = json.dumps(
@@ -288,13 +291,14 @@ def _legend_html(entries: Sequence[tuple[str, str, str]], title: str, note: str 
         else:
             sw = (f'<span style="display:inline-block;width:14px;height:12px;background:{color};'
                   f'border:1px solid #666;margin-right:6px"></span>')
-        rows.append(f'<div style="white-space:nowrap">{sw}{_text(label)}</div>')
+        rows.append(f'<div style="white-space:nowrap;overflow:hidden;text-overflow:ellipsis">'
+                    f'{sw}{_text(label)}</div>')
     note_html = (f'<div style="margin-top:4px;color:#555;max-width:260px">{_text(note)}</div>'
                  if note else "")
     return (
         '<div class="tomoni-legend" style="position:absolute;bottom:26px;right:10px;z-index:900;'
         'background:rgba(255,255,255,0.92);padding:6px 9px;border:1px solid #999;border-radius:4px;'
-        'font:11.5px/1.4 sans-serif;max-height:45%;overflow:auto">'
+        'font:11.5px/1.4 sans-serif;max-height:35%;max-width:38%;overflow:auto">'
         f'<details open><summary style="font-weight:bold;cursor:pointer">{_text(title)}</summary>'
         f'{"".join(rows)}{note_html}</details></div>'
     )
@@ -418,13 +422,16 @@ def region_map(
         zoom_start=11,
         tiles=None,
         prefer_canvas=n_points > CANVAS_POINTS,
-        control_scale=True,
+        control_scale=False,  # Leaflet's default adds miles: a metric-only scale is added below
         height=height,
     )
     m.options["maxZoom"] = 18
+    _Script("L.control.scale({metric: true, imperial: false, maxWidth: 160}).addTo(map);").add_to(m)
     if basemap != "none":
         label, url, attr, maxz = BASEMAPS[basemap]
-        folium.TileLayer(url, attr=attr, name=label, max_zoom=maxz, max_native_zoom=maxz).add_to(m)
+        tiles = folium.TileLayer(url, attr=attr, name=label, max_zoom=maxz, max_native_zoom=maxz)
+        tiles.add_to(m)
+        _offline_notice(m, tiles, lang)
     c = _MapContext(lang=lang, hazard=hazard, shrink=0.6 if n_points > CANVAS_POINTS else 1.0,
                     visible=set(show) if show is not None else None, hazards=frames.get("hazards"))
     note = ""
@@ -444,6 +451,25 @@ def region_map(
     if localise_assets:
         localise(m)
     return m
+
+
+OFFLINE_NOTICE = {"ja": "背景地図を読み込めません（オフラインか、地図の配信元に届きません）。"
+                        "背景なしで表示しています。",
+                  "en": "The basemap cannot be loaded (offline, or its server is unreachable); "
+                        "the map is shown without it."}
+
+
+def _offline_notice(m: folium.Map, tiles: folium.TileLayer, lang: str) -> None:
+    """A visible notice when the tile basemap fails (instead of failing silently)."""
+    text = json.dumps(_text(OFFLINE_NOTICE["en" if lang == "en" else "ja"]), ensure_ascii=False)
+    _Script(
+        f"var shown = false; {tiles.get_name()}.on('tileerror', function(){{ if (shown) return;"
+        " shown = true; var c = L.control({position: 'bottomleft'});"
+        " c.onAdd = function(){ var d = L.DomUtil.create('div', 'tomoni-offline');"
+        " d.style.cssText = 'background:#fff3cd;border:1px solid #d39e00;padding:4px 8px;"
+        "font-size:12px;max-width:320px';"
+        f" d.textContent = {text}; return d; }}; c.addTo(map); }});"
+    ).add_to(m)
 
 
 def _furnish(m: folium.Map, legend: list[tuple[str, str, str]], note: str, *, lang: str,
@@ -634,7 +660,7 @@ _DRAWERS: dict[str, Callable[..., str | None]] = {
 
 
 def _mesh_layer(density: gpd.GeoDataFrame, classes: np.ndarray, labels: Sequence[str],
-                colors: Sequence[str], title: str) -> MeshCanvasLayer:
+                colors: Sequence[str], title: str, *, show: bool = True) -> MeshCanvasLayer:
     """A canvas layer drawing every member cell of each published mesh unit.
 
     ``classes`` and ``labels`` are per unit (row of ``density``); a merged unit
@@ -651,7 +677,7 @@ def _mesh_layer(density: gpd.GeoDataFrame, classes: np.ndarray, labels: Sequence
     rows, cols = mesh_cells(np.asarray(codes, np.int64), level)
     return MeshCanvasLayer(rows=rows, cols=cols, dlat=1 / {3: 120, 4: 240, 5: 480}[level],
                            dlon=1 / {3: 80, 4: 160, 5: 320}[level], classes=np.asarray(cls),
-                           colors=colors, labels=texts, title=title)
+                           colors=colors, labels=texts, title=title, show=show)
 
 
 def _add_density(
@@ -675,7 +701,7 @@ def _add_density(
         labels = [f"{unit}{'（合算）' if ',' in str(members) else ''}: {int(v)} 人"
                   for unit, members, v in zip(density["unit_id"], density["members"], counts,
                                               strict=True)]
-        m.add_child(_mesh_layer(density, classes, labels, DENSITY_PALETTE, title))
+        m.add_child(_mesh_layer(density, classes, labels, DENSITY_PALETTE, title, show=show))
         return note
     group = folium.FeatureGroup(name=title, show=show)
     frame = density.assign(_c=classes, label=[f"{int(v)} 人" for v in counts])
@@ -757,6 +783,27 @@ def add_coverage(
     add_legend(m, entries, "居場所までの道のり")
 
 
+def arrowheads(lines: gpd.GeoDataFrame, *, at: float = 0.75, size: float = 0.12) -> gpd.GeoDataFrame:
+    """A chevron on each straight line (EPSG:4326) at ``at`` of its length, pointing to its
+    end; ``size`` is the wings' length as a share of the line's (longitude scaled by
+    cos(latitude) so the chevron keeps its shape)."""
+    import shapely
+
+    coords = [np.asarray(g.coords)[[0, -1]] for g in lines.geometry]
+    heads = []
+    for (x0, y0), (x1, y1) in coords:
+        k = np.cos(np.radians((y0 + y1) / 2)) or 1.0
+        dx, dy = (x1 - x0) * k, y1 - y0
+        px, py = x0 + at * (x1 - x0), y0 + at * (y1 - y0)
+        wings = []
+        for turn in (np.radians(155), np.radians(-155)):
+            wx = (dx * np.cos(turn) - dy * np.sin(turn)) * size
+            wy = (dx * np.sin(turn) + dy * np.cos(turn)) * size
+            wings.append((px + wx / k, py + wy))
+        heads.append(shapely.LineString([wings[0], (px, py), wings[1]]))
+    return gpd.GeoDataFrame(pd.DataFrame(lines.drop(columns="geometry")), geometry=heads, crs=STORAGE_CRS)
+
+
 def add_lines(
     m: folium.Map,
     lines: gpd.GeoDataFrame,
@@ -767,16 +814,22 @@ def add_lines(
     dash: str | None = None,
     tooltip: str | None = None,
     class_name: str = "",
+    arrows: bool = False,
 ) -> None:
     """Draw lines (routes, closed roads, cross-border flows) as one toggleable layer.
 
     ``weight`` may be one value or one per line (flows scaled by people);
-    ``tooltip`` names a text column shown on hover.
+    ``tooltip`` names a text column shown on hover; ``arrows`` adds an arrowhead at
+    three quarters of each line, pointing to its end (the direction of a flow).
     """
     if lines is None or not len(lines):
         return
     frame = lines.to_crs(STORAGE_CRS)
     weights = np.broadcast_to(np.asarray(weight, float), (len(frame),))
+    if arrows:
+        heads = arrowheads(frame)
+        frame = gpd.GeoDataFrame(pd.concat([frame, heads], ignore_index=True), crs=STORAGE_CRS)
+        weights = np.r_[weights, weights]
     group = folium.FeatureGroup(name=_text(name))
     for w in sorted(set(weights.tolist())):
         part = frame[weights == w]

@@ -35,7 +35,7 @@ import shapely
 from jinja2 import Template
 
 from geo.coverage import ESTIMATE_LABEL
-from geo.labels import COLUMN_LABELS, DECISION_JA, STATUS_JA
+from geo.labels import COLUMN_LABELS, display_values
 from geo.maps import COVERAGE_PALETTE, coverage_classes
 from geo.network import SPEEDS_M_PER_MIN
 from geo.printed_map import map_bytes, static_map
@@ -43,6 +43,7 @@ from geo.region_results import RegionResults
 from geo.route_sheet import ROUTE_STYLES, route_frames
 from geo.scenario import closed_roads_frame
 from layers.atomic import atomic_path, atomic_paths
+from layers.boundaries import municipality_names
 from layers.layer_facts import LAYER_LABELS, LAYERS
 from layers.school_districts import current_period
 from layers.shelters import HAZARD_LABELS
@@ -82,19 +83,19 @@ def _fmt(v: Any) -> str:
 
 
 def table_html(df: pd.DataFrame, *, columns: Sequence[str] | None = None, limit: int | None = None,
-               note: str = "") -> str:
-    """A DataFrame as an HTML table with Japanese headers (repeated on every PDF page)."""
+               note: str = "", municipalities: Mapping[str, str] | None = None) -> str:
+    """A DataFrame as an HTML table with Japanese headers (repeated on every PDF page) and
+    values in words (:func:`geo.labels.display_values`)."""
     if df is None or df.empty:
         return '<p class="note">（該当なし）</p>'
     cols = [c for c in (columns or df.columns) if c in df.columns]
-    shown = df[cols] if limit is None else df[cols].head(limit)
+    shown = display_values(df[cols] if limit is None else df[cols].head(limit),
+                           municipalities=municipalities)
     head = "".join(f"<th>{_esc(COLUMN_LABELS.get(c, c))}</th>" for c in cols)
     rows = []
     for rec in shown.itertuples(index=False):
         cells = []
         for v in rec:
-            if isinstance(v, str):
-                v = STATUS_JA.get(v, DECISION_JA.get(v, v))
             num = isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
             cells.append(f'<td class="{"n" if num else ""}">{_esc(_fmt(v))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -292,6 +293,7 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
     if progress:
         progress(0.8, "表を作っています")
     figs = {k: _fig_html(png, cap, attribution) for k, png, cap in maps}
+    munis = municipality_names(lay.get("boundaries"))
     badge = '<p><span class="badge">架空データ（デモ地域）</span></p>' if region.fictional else ""
     parts = [
         '<section class="cover">',
@@ -341,8 +343,9 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                   "<h3>主なルート（通常時と災害時）</h3>", table_html(rs), "</section>"]
     if res.cross is not None:
         parts += ["<section><h2>5. 広域連携</h2>", figs.get("cross", ""),
-                  "<h3>相互応援協定の相手の候補</h3>", table_html(res.cross.partners),
-                  "<h3>越境して近い要配慮者（市町村の組）</h3>", table_html(res.cross.pairs, limit=30),
+                  "<h3>相互応援協定の相手の候補</h3>", table_html(res.cross.partners, municipalities=munis),
+                  "<h3>越境して近い要配慮者（市町村の組）</h3>",
+                  table_html(res.cross.pairs, limit=30, municipalities=munis),
                   "</section>"]
     if res.recommendation is not None:
         r = res.recommendation

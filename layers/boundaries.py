@@ -215,3 +215,10 @@ def neighbours(boundaries: gpd.GeoDataFrame, *, crs: str, gap: float = NEIGHBOUR
         if codes[i] != codes[j]:
             out[codes[i]].add(codes[j])
     return out
+
+
+def municipality_names(boundaries: gpd.GeoDataFrame | None) -> dict[str, str]:
+    """Municipality code → name (empty without boundaries): what tables show instead of codes."""
+    if boundaries is None or not len(boundaries):
+        return {}
+    return dict(zip(boundaries["code"].astype(str), boundaries["name"].astype(str), strict=False))

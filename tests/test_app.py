@@ -118,7 +118,7 @@ def test_coverage_page(app):
     assert not app.exception
     labels = [m.label for m in app.metric]
     assert "カバー率" in labels
-    assert app.dataframe[0].value["uncovered"].sum() > 0  # the gap list
+    assert app.dataframe[0].value["圏外"].sum() > 0  # the gap list
     app.slider(key="cov_threshold").set_value(1500).run()
     assert not app.exception
     rate = next(m.value for m in app.metric if m.label == "カバー率")
@@ -130,7 +130,7 @@ def test_consolidation_page(app):
     assert not app.exception
     labels = [m.label for m in app.metric]
     assert "再編でしきい値を超える人" in labels
-    assert app.dataframe[1].value["people"].sum() == 3000
+    assert app.dataframe[1].value["人数"].sum() == 3000
 
 
 def test_coverage_page_exports_a_png(app):
@@ -296,3 +296,25 @@ def test_the_english_switch_translates_every_page(demo_dir, monkeypatch, tmp_pat
     texts = [x for x in texts if x != "言語 / Language"]  # the switch itself reads in both
     assert texts and not [x for x in texts if japanese.search(x)], \
         [x for x in texts if japanese.search(x)]
+
+
+def test_layer_choice_survives_navigation_and_reaches_the_export(app):
+    shown = app.multiselect(key="shown_layers")
+    assert "vulnerable" in shown.value
+    shown.unselect("vulnerable").run()
+    assert not app.exception
+    app.switch_page("ui/pages/coverage_page.py").run()
+    app.switch_page("ui/pages/map_page.py").run()
+    assert "vulnerable" not in app.multiselect(key="shown_layers").value  # kept, not reset
+    app.switch_page("ui/pages/export_page.py").run()
+    assert not app.exception
+    assert "vulnerable" not in app.session_state["layers_shown"]
+    app.selectbox(key="export_fmt").set_value("png").run()
+    app.button(key="make_image").click().run()
+    assert not app.exception and app.session_state["export_file"][1][:4] == b"\x89PNG"
+
+
+def test_paper_sizes_read_in_japanese(app):
+    app.switch_page("ui/pages/export_page.py").run()
+    paper = app.selectbox(key="export_paper")
+    assert paper.options[0] == "A4 横" and not any("landscape" in o for o in paper.options)

@@ -15,13 +15,18 @@ from layers.errors import LayerError
 from layers.users import read_users, verify
 from ui.i18n import t
 
-__all__ = ["require_login"]
+__all__ = ["logged_in", "require_login"]
+
+
+def logged_in() -> bool:
+    """True when this session may use the app (no login needed, or logged in)."""
+    return not os.environ.get("TOMONI_USERS_FILE") or bool(st.session_state.get("user"))
 
 
 def require_login() -> None:
     """Stop the page with a login form until this session has logged in."""
     users_file = os.environ.get("TOMONI_USERS_FILE")
-    if not users_file or st.session_state.get("user"):
+    if not users_file or logged_in():
         return
     st.header(t("login_title"))
     with st.form("login"):

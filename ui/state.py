@@ -190,6 +190,14 @@ def summary_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def shown_layers() -> list[str]:
+    """The layers this user chose to show on the map (all by default); kept across pages, so
+    the export draws what the map showed."""
+    keys = layer_keys()
+    chosen = st.session_state.get("layers_shown")
+    return keys if chosen is None else [k for k in chosen if k in keys]
+
+
 def layer_keys() -> list[str]:
     present = set(layers())
     keys = [k for k in LAYER_KEYS if k in present]

@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 
 from geo.analyses import ConsolidationOptions, analyse_consolidation
 from geo.csv_safe import csv_text
+from geo.labels import japanese_table
 from geo.maps import region_map
 from layers.school_districts import before_after
 from ui import state
@@ -49,10 +50,10 @@ st_folium(region_map(shown, fictional=region.fictional, attribution=region.attri
                      lang=lang()), key="cons_map", height=480, use_container_width=True,
           returned_objects=[])
 st.subheader(t("pushed_areas"))
-st.dataframe(res.pushed, hide_index=True, width="stretch")
+st.dataframe(japanese_table(res.pushed), hide_index=True, width="stretch")
 st.subheader(t("by_area"))
-st.dataframe(res.by_area, hide_index=True, width="stretch")
+st.dataframe(japanese_table(res.by_area), hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: consolidation_by_area.csv",
-                   data=csv_text(res.by_area).encode("utf-8-sig"),
+                   data=csv_text(japanese_table(res.by_area)).encode("utf-8-sig"),
                    file_name="consolidation_by_area.csv",
                    **logged("consolidation_by_area.csv"), mime="text/csv", key="cons_csv")

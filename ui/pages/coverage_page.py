@@ -7,6 +7,7 @@ from streamlit_folium import st_folium
 
 from geo.analyses import CoverageOptions, analyse_coverage
 from geo.csv_safe import csv_text
+from geo.labels import japanese_table
 from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.network import SPEEDS_M_PER_MIN
 from geo.printed_map import map_bytes, static_map
@@ -54,7 +55,7 @@ with right:
     chosen = st.selectbox(t("gap_focus"), options, key="cov_gap",
                           format_func=lambda g: g if g == "—" else
                           f"{g}: {int(gap.loc[gap['gap_id'] == g, 'uncovered'].iloc[0])} {tr('unit_people')}")
-    st.dataframe(gap.drop(columns="geometry"), hide_index=True, width="stretch")
+    st.dataframe(japanese_table(gap), hide_index=True, width="stretch")
 with left:
     shown = {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}
     m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
@@ -83,8 +84,8 @@ if ss.get("cov_png"):
                        **logged("coverage_map.png"), mime="image/png", key="cov_png_dl")
 
 st.subheader(t("by_area"))
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(japanese_table(table), hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: coverage_by_area.csv",
-                   data=csv_text(table).encode("utf-8-sig"),
+                   data=csv_text(japanese_table(table)).encode("utf-8-sig"),
                    file_name="coverage_by_area.csv",
                    **logged("coverage_by_area.csv"), mime="text/csv", key="cov_csv")

@@ -11,6 +11,7 @@ from geo.analyses import CrossBorderOptions, analyse_crossborder
 from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
+from layers.boundaries import municipality_names
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
@@ -54,17 +55,18 @@ if len(flows):
     lines = flows.assign(label=[f"{a} → {b}: {int(p)} {t('unit_people')}" for a, b, p in
                                 zip(flows["from_muni"], flows["to_muni"], flows["people"], strict=True)])
     add_lines(m, lines, name=t("cross_flows"), color="#8e24aa", weight=widths, tooltip="label",
-              class_name="tomoni-flow")
+              class_name="tomoni-flow", arrows=True)  # width: people; arrowhead: towards the nearer side
     add_legend(m, [("line", "#8e24aa", t("cross_flows"))], t("page_cross"))
 folium.LayerControl(collapsed=True).add_to(m)
 st_folium(m, key="cross_map", height=520, use_container_width=True, returned_objects=[])
 
 st.subheader(t("partners"))
-st.dataframe(japanese_table(res.partners), hide_index=True, width="stretch")
+munis = municipality_names(layers.get("boundaries"))
+st.dataframe(japanese_table(res.partners, municipalities=munis), hide_index=True, width="stretch")
 st.subheader(t("cross_flows"))
-st.dataframe(japanese_table(res.pairs), hide_index=True, width="stretch")
+st.dataframe(japanese_table(res.pairs, municipalities=munis), hide_index=True, width="stretch")
 st.subheader(t("vc_matrix"))
-st.dataframe(res.vc_matrix, width="stretch")
+st.dataframe(res.vc_matrix.rename(index=munis, columns=munis), width="stretch")
 st.download_button(f"{t('download')}: partners.csv",
-                   data=csv_text(res.partners).encode("utf-8-sig"),
+                   data=csv_text(japanese_table(res.partners, municipalities=munis)).encode("utf-8-sig"),
                    file_name="partners.csv", **logged("partners.csv"), mime="text/csv", key="cb_csv")

@@ -79,11 +79,14 @@ files = st.file_uploader(t("upload"), accept_multiple_files=True, help=t("upload
                          key=f"uploader_{ss.get('_uploader_gen', 0)}", label_visibility="collapsed")
 done: set[str] = ss.setdefault("_upload_ids", set())
 errors: dict[str, str] = ss.setdefault("_upload_errors", {})
-for f in files or []:
-    fid = f"{layer}:{f.file_id}"
-    if fid in done:
-        continue
-    done.add(fid)
+# a file is imported once, into the layer chosen when it was added: changing the target
+# layer later does not import the files still in the box again
+new_files = [f for f in files or [] if f.file_id not in done]
+in_box = {f.name for f in files or []}
+for name in [n for n in errors if n not in in_box or new_files]:
+    errors.pop(name)  # a new batch answers the old messages; a file taken out takes its message
+for f in new_files:
+    done.add(f.file_id)
     data = f.getvalue()
     try:
         frame = load_uploaded(layer, f.name, data, boundaries=region.layers.get("boundaries"),

@@ -32,9 +32,9 @@ st.subheader(t("export_map"))
 c1, c2, c3 = st.columns([4, 2, 1])
 title = c1.text_input(t("title"), value=f"{region.name}　{t('export_title_default')}", key="export_title")
 paper = c2.selectbox(t("paper"), ["A4-landscape", "A4-portrait", "A3-landscape", "A3-portrait"],
-                     key="export_paper")
+                     format_func=lambda k: tr(f"paper_{k}"), key="export_paper")
 fmt = c3.selectbox(t("format"), ["png", "pdf", "svg"], key="export_fmt")
-shown = ss.get("shown_layers") or state.layer_keys()
+shown = state.shown_layers()  # what the map page shows
 if st.button(t("make_image"), key="make_image"):
     progress = st.progress(0.0, text=t("make_image"))
     try:

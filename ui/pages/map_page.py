@@ -30,7 +30,9 @@ hazard = c1.selectbox(t("hazard"), list(HAZARD_LABELS), format_func=tr.hazard,
 basemap = c2.selectbox(
     t("basemap"), ["none", *BASEMAPS],
     format_func=lambda k: tr("basemap_none") if k == "none" else BASEMAPS[k][0], key="basemap")
-shown = c3.multiselect(t("layers"), keys, default=keys, format_func=_layer_label, key="shown_layers")
+shown = c3.multiselect(t("layers"), keys, default=state.shown_layers(), format_func=_layer_label,
+                       key="shown_layers")
+st.session_state["layers_shown"] = shown  # outlives this widget: other pages and the export read it
 
 m = region_map(
     state.layers(),

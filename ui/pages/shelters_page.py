@@ -86,6 +86,6 @@ st.subheader(t("shelter_table"))
 table = pd.DataFrame(res.shelters.drop(columns="geometry"))
 st.dataframe(japanese_table(table), hide_index=True, width="stretch")
 st.download_button(f"{t('download')}: shelter_load_{hazard}.csv",
-                   data=csv_text(table).encode("utf-8-sig"),
+                   data=csv_text(japanese_table(table)).encode("utf-8-sig"),
                    file_name=f"shelter_load_{hazard}.csv",
                    **logged(f"shelter_load_{hazard}.csv"), mime="text/csv", key="sh_csv")

@@ -67,7 +67,9 @@ for note in rec.notes:
 
 left, right = st.columns([3, 2])
 with left:
-    shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", existing_key) if k in layers}
+    # the density behind the sites explains the choice: they open where people are uncovered
+    shown: dict[str, Any] = {k: layers[k] for k in ("vulnerable", "boundaries", existing_key)
+                             if k in layers}
     m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
                    layer_control=False)
     sites = rec.sites.assign(label=[f"{r}. {n}（+{pp} {t('unit_people')}）" for r, n, pp in
@@ -89,7 +91,7 @@ st.subheader(t("before_after"))
 st.dataframe(japanese_table(rec.before_after), hide_index=True, width="stretch")
 d1, d2, d3 = st.columns(3)
 d1.download_button(f"{t('download')}: recommended_sites.csv",
-                   data=csv_text(rec.sites.drop(columns="geometry"))
+                   data=csv_text(japanese_table(rec.sites))
                    .encode("utf-8-sig"), file_name="recommended_sites.csv",
                    **logged("recommended_sites.csv"), mime="text/csv",
                    key="site_csv")
@@ -99,7 +101,7 @@ d2.download_button(f"{t('download')}: recommendation.gpkg",
                    **logged("recommendation.gpkg"), mime="application/geopackage+sqlite3",
                    key="site_gpkg")
 if d3.button(t("make_image"), key="site_make_png"):
-    fig = static_map({k: layers[k] for k in ("boundaries", existing_key) if k in layers},
+    fig = static_map({k: layers[k] for k in ("vulnerable", "boundaries", existing_key) if k in layers},
                      crs=region.crs, title=f"{region.name}　{t('siting_title')}（{p} {t('unit_sites')}）",
                      fictional=region.fictional, attribution=region.attribution(),
                      overlays=[(gpd.GeoDataFrame(rec.sites, crs=rec.sites.crs),

@@ -17,11 +17,13 @@ from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, add_marks, region_map
 from geo.route_sheet import ROUTE_STYLES, route_frames, route_sheet
 from geo.routing import to_geojson, to_gpx
+from layers.boundaries import municipality_names
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
+from ui.clicks import picked_point
 from ui.i18n import Tr, lang, t
 
 state.init()
@@ -57,7 +59,8 @@ if "vc_sites" in layers and "vulnerable" in layers:
     plan = state.computed("vc", key, lambda: analyse_vc_plan(
         state.session_region(), VCPlanOptions(hazard=hazard), scenario=state.scenario(hazard, drive=True)),
         labels={"hazard": t("scenario_hazard")}).plan
-    st.dataframe(japanese_table(plan.plan), hide_index=True, width="stretch")
+    munis = municipality_names(layers.get("boundaries"))
+    st.dataframe(japanese_table(plan.plan, municipalities=munis), hide_index=True, width="stretch")
     st.dataframe(japanese_table(pd.DataFrame(plan.candidates.drop(columns="geometry"))), hide_index=True,
                  width="stretch")
     for note in plan.notes:
@@ -71,13 +74,19 @@ for layer_key, id_col in (("vc_sites", "site_id"), ("shelters", "shelter_id"), (
         frame = layers[layer_key].to_crs(region.crs)
         for pid, name, geom in zip(frame[id_col].astype(str), frame["name"], frame.geometry, strict=True):
             choices[f"{name}（{pid}）"] = (float(geom.x), float(geom.y))
-click = ss.get("vc_click")
 options = [t("click_point"), *choices]
 names = list(choices)
+pending = ss.pop("_vc_pending_end", None)
+if pending:  # a click on the map or a marker chose this end (set before its widget exists)
+    ss[f"vc_{pending}"] = t("click_point")
 r1, r2, r3 = st.columns(3)
-start_name = r1.selectbox(t("route_from"), options, index=1 if names else 0, key="vc_from")
-end_name = r2.selectbox(t("route_to"), options, index=min(2, len(options) - 1), key="vc_to")
-r3.radio(t("click_sets"), ["from", "to"], key="vc_click_target", horizontal=True,
+for end_key, default in (("vc_from", options[1 if names else 0]),
+                         ("vc_to", options[min(2, len(options) - 1)])):
+    if ss.get(end_key) not in options:  # first visit, or another region / language
+        ss[end_key] = default
+start_name = r1.selectbox(t("route_from"), options, key="vc_from")
+end_name = r2.selectbox(t("route_to"), options, key="vc_to")
+r3.radio(t("click_sets"), ["to", "from"], key="vc_click_target", horizontal=True,
          format_func=lambda k: tr("route_from") if k == "from" else tr("route_to"))
 
 
@@ -130,14 +139,15 @@ if legend:
     add_legend(m, legend, t("route"))
 folium.LayerControl(collapsed=True).add_to(m)
 out = st_folium(m, key="vc_map", height=560, use_container_width=True,
-                returned_objects=["last_clicked"])
-if out and out.get("last_clicked"):
-    lat, lon = out["last_clicked"]["lat"], out["last_clicked"]["lng"]
-    x, y = transform_xy(np.array([lon]), np.array([lat]), STORAGE_CRS, region.crs)
-    target = ss.get("vc_click_target", "from")
-    if ss.get(f"vc_click_{target}") != (float(x[0]), float(y[0])):
-        ss[f"vc_click_{target}"] = (float(x[0]), float(y[0]))
-        st.rerun()
+                returned_objects=["last_clicked", "last_object_clicked"])
+clicked = picked_point(out, ss.get("_vc_last_pick"))
+if clicked is not None:
+    ss["_vc_last_pick"] = clicked.raw
+    x, y = transform_xy(np.array([clicked.lon]), np.array([clicked.lat]), STORAGE_CRS, region.crs)
+    target = ss.get("vc_click_target", "to")
+    ss[f"vc_click_{target}"] = (float(x[0]), float(y[0]))
+    ss["_vc_pending_end"] = target  # one click: that end becomes the clicked point (next run)
+    st.rerun()
 
 if routes and any(r.found for r in routes.values()):
     d1, d2, d3 = st.columns(3)

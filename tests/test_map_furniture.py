@@ -1,0 +1,92 @@
+"""What a planner meets on the interactive map: layers that hide, a metric scale, an offline
+notice, flows with a direction, and picks on the map (the browser side is in tests/e2e)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.maps import arrowheads, region_map
+from ui.clicks import picked_point
+
+
+def _control_overlays(html: str) -> dict[str, str]:
+    block = re.search(r"overlays\s*:\s*\{(.*?)\}", html, re.S)
+    assert block, "no layer control"
+    return dict(re.findall(r'"([^"]+)"\s*:\s*(\w+)', block.group(1)))
+
+
+@pytest.mark.parametrize("shown", [True, False])
+def test_the_density_is_in_the_layer_switcher_and_hides(demo_region, shown):
+    keys = [k for k in demo_region.layers if shown or k != "vulnerable"]
+    html = region_map(demo_region.layers, show=keys).get_root().render()
+    overlays = _control_overlays(html)
+    title = json.dumps("要配慮者（匿名化）")[1:-1]
+    name = next((v for k, v in overlays.items() if k in ("要配慮者（匿名化）", title)), None)
+    assert name and name.startswith("mesh_canvas_layer"), overlays
+    body = html[html.index(f"var {name} = "):]
+    body = body[:body.index("})(")]
+    assert ("layer.addTo(map)" in body) is shown
+
+
+def test_the_scale_is_metric_only(demo_region):
+    html = region_map(demo_region.layers).get_root().render()
+    assert "imperial: false" in html and "L.control.scale()" not in html
+
+
+def test_a_tile_basemap_says_when_it_cannot_load(demo_region):
+    offline = region_map(demo_region.layers).get_root().render()
+    tiles = region_map(demo_region.layers, basemap="gsi_pale").get_root().render()
+    assert "tileerror" not in offline
+    assert "tileerror" in tiles and "tomoni-offline" in tiles
+    assert json.dumps("背景地図を読み込めません")[1:-1] in tiles or "背景地図を読み込めません" in tiles
+
+
+def test_the_legend_keeps_to_a_corner(demo_region):
+    html = region_map(demo_region.layers).get_root().render()
+    legend = html[html.index('class="tomoni-legend"'):][:400]
+    assert "max-height:35%" in legend and "max-width:38%" in legend and "<details" in legend
+
+
+def test_flow_arrowheads_point_to_where_people_go():
+    lines = gpd.GeoDataFrame({"people": [5, 9]}, crs="EPSG:4326", geometry=[
+        shapely.LineString([(140.0, 39.0), (140.2, 39.0)]),  # eastwards
+        shapely.LineString([(140.0, 39.2), (140.0, 39.0)])])  # southwards
+    heads = arrowheads(lines)
+    east = np.asarray(heads.geometry.iloc[0].coords)
+    south = np.asarray(heads.geometry.iloc[1].coords)
+    # the tip sits three quarters along; both wings trail behind it
+    assert east[1] == pytest.approx((140.15, 39.0))
+    assert (east[[0, 2], 0] < east[1, 0]).all()
+    assert south[1] == pytest.approx((140.0, 39.05))
+    assert (south[[0, 2], 1] > south[1, 1]).all()
+    assert heads["people"].tolist() == [5, 9]
+
+
+MARKER = {"lat": 39.64, "lng": 140.43}
+MAP_CLICK = {"lat": 39.60, "lng": 140.40}
+
+
+def test_a_marker_click_picks_the_marker_itself():
+    pick = picked_point({"last_object_clicked": MARKER, "last_clicked": MARKER}, None)
+    assert pick is not None and (pick.lat, pick.lon) == (39.64, 140.43)
+
+
+def test_a_later_map_click_wins_over_the_old_marker():
+    first = picked_point({"last_object_clicked": MARKER, "last_clicked": MARKER}, None)
+    assert first is not None
+    later = picked_point({"last_object_clicked": MARKER, "last_clicked": MAP_CLICK}, first.raw)
+    assert later is not None and (later.lat, later.lon) == (39.60, 140.40)
+
+
+def test_the_same_answer_on_a_rerun_is_not_a_new_pick():
+    first = picked_point({"last_object_clicked": None, "last_clicked": MAP_CLICK}, None)
+    assert first is not None
+    assert picked_point({"last_object_clicked": None, "last_clicked": MAP_CLICK}, first.raw) is None
+    assert picked_point(None, None) is None
+    assert picked_point({"last_object_clicked": None, "last_clicked": None}, None) is None

@@ -45,7 +45,7 @@ if st.session_state.get("_ready") != source_key:
         status.update(label=t("loaded"), state="complete")
     st.session_state["_ready"] = source_key
 
-region = state.current_region()
+region = state.session_region()
 with st.sidebar:
     st.markdown(f"**{t('region')}:** {region.name}")
     if region.fictional:

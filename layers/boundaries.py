@@ -16,7 +16,7 @@ geometry  Multi-  all parts of the municipality dissolved into one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,7 +35,9 @@ __all__ = [
     "NEIGHBOUR_GAP",
     "WHOLE_REGION",
     "assign_municipality",
+    "keep_municipalities",
     "load_boundaries",
+    "municipality_names",
     "neighbours",
     "normalise_code",
     "one_area",
@@ -222,3 +224,28 @@ def municipality_names(boundaries: gpd.GeoDataFrame | None) -> dict[str, str]:
     if boundaries is None or not len(boundaries):
         return {}
     return dict(zip(boundaries["code"].astype(str), boundaries["name"].astype(str), strict=False))
+
+
+def keep_municipalities(layers: Mapping[str, gpd.GeoDataFrame], codes: Iterable[str]
+                        ) -> dict[str, gpd.GeoDataFrame]:
+    """The layers kept to the chosen municipalities: their boundaries, and every other
+    layer's features inside them (by ``muni_code`` where a layer has it, else by location).
+    Unknown codes, or no boundaries, leave the layers as they are."""
+    bounds = layers.get("boundaries")
+    wanted = {str(c) for c in codes}
+    if bounds is None or not len(bounds):
+        return dict(layers)
+    kept = bounds[bounds["code"].astype(str).isin(wanted)]
+    if not len(kept):
+        return dict(layers)
+    area = shapely.union_all(kept.to_crs(STORAGE_CRS).geometry.to_numpy())
+    shapely.prepare(area)
+    out: dict[str, gpd.GeoDataFrame] = {"boundaries": kept}
+    for key, frame in layers.items():
+        if key == "boundaries" or frame is None:
+            continue
+        if "muni_code" in frame and frame["muni_code"].astype(str).isin(wanted).any():
+            out[key] = frame[frame["muni_code"].astype(str).isin(wanted)]
+        else:
+            out[key] = frame[shapely.intersects(area, frame.to_crs(STORAGE_CRS).geometry.to_numpy())]
+    return out

@@ -39,7 +39,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 
-from layers.boundaries import assign_municipality
+from layers.boundaries import assign_municipality, keep_municipalities
 from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
 from layers.errors import LayerError
 from layers.layer_facts import FACILITY_KEYS, LAYER_KEYS, LAYER_LABELS, LAYERS
@@ -54,6 +54,8 @@ __all__ = [
     "Region",
     "RegionConfig",
     "RoadsSpec",
+    "attribution_for",
+    "empty_region",
     "load_region",
     "read_config",
 ]
@@ -102,6 +104,8 @@ class RegionConfig:
     roads: RoadsSpec | None
     attribution: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    municipalities: tuple[str, ...] = ()
+    """Municipality codes the region keeps to (empty: every municipality its files hold)."""
 
     @property
     def root(self) -> Path:
@@ -163,19 +167,9 @@ class Region:
         """Attribution lines for the data in this region."""
         if self.config.attribution:
             return list(self.config.attribution)
-        lines: list[str] = []
         if self.fictional:
-            lines.append("架空データ（ともにマップのデモ地域）")
-            return lines
-        if "shelters" in self.layers:
-            lines.append("出典：国土地理院「指定緊急避難場所・指定避難所データ」を加工")
-        if "boundaries" in self.layers:
-            lines.append("「国土数値情報（行政区域データ）」（国土交通省）を加工して作成")
-        if "school_districts" in self.layers:
-            lines.append("「国土数値情報（小学校区データ）」（国土交通省）を加工して作成")
-        if self.roads is not None:
-            lines.append("© OpenStreetMap contributors")
-        return lines
+            return ["架空データ（ともにマップのデモ地域）"]
+        return attribution_for(list(self.layers), roads=self.roads is not None)
 
     def summary(self) -> dict[str, Any]:
         """The ``tomoni check --json`` document."""
@@ -291,7 +285,29 @@ def read_config(path: str | Path) -> RegionConfig:
         roads=roads,
         attribution=tuple(str(a) for a in attribution),
         warnings=tuple(warnings),
+        municipalities=tuple(str(m).zfill(5) for m in region.get("municipalities", [])),
     )
+
+
+ATTRIBUTION = {
+    "shelters": "出典：国土地理院「指定緊急避難場所・指定避難所データ」を加工",
+    "boundaries": "「国土数値情報（行政区域データ）」（国土交通省）を加工して作成",
+    "school_districts": "「国土数値情報（小学校区データ）」（国土交通省）を加工して作成",
+}
+"""The credit line each public dataset asks for, by the layer it is loaded as."""
+
+
+def attribution_for(keys: list[str], *, roads: bool = False) -> list[str]:
+    """Attribution lines for real data loaded as these layers (in a stable order)."""
+    lines = [ATTRIBUTION[k] for k in ATTRIBUTION if k in keys]
+    return lines + (["© OpenStreetMap contributors"] if roads else [])
+
+
+def empty_region(name: str, *, folder: Path, crs: str = "EPSG:6678") -> Region:
+    """A new region with no layer yet (started from the app; files are added to it)."""
+    cfg = RegionConfig(path=folder / "region.toml", name=name, crs=None, fictional=False, layers={},
+                       roads=None)
+    return Region(config=cfg, crs=crs, layers={})
 
 
 def _locate_toml(path: str | Path) -> Path:
@@ -346,7 +362,7 @@ def _region_table(data: dict[str, Any], text: str, toml: Path, warnings: list[st
         raise LayerError("[region] は表（テーブル）で書いてください。", file=toml,
                          column="region", fix='[region] の下に name = "…" を書いてください。')
     for k in region:
-        if k not in ("name", "crs", "fictional", "attribution"):
+        if k not in ("name", "crs", "fictional", "attribution", "municipalities"):
             warnings.append(f"[region] の不明なキー {k} は無視しました。")
     for opt, want, example in (("name", str, 'name = "湖東地域"'), ("fictional", bool, "fictional = false"),
                                ("crs", str, 'crs = "EPSG:6678"')):
@@ -359,6 +375,11 @@ def _region_table(data: dict[str, Any], text: str, toml: Path, warnings: list[st
                                                  and all(isinstance(a, str) for a in attribution_raw))):
         raise LayerError("[region] の attribution は文字列か文字列の一覧にしてください。", file=toml,
                          column="region.attribution", fix='例: attribution = ["出典：…"]')
+    munis = region.get("municipalities", [])
+    if not (isinstance(munis, list) and all(isinstance(m, str | int) for m in munis)):
+        raise LayerError("[region] の municipalities は市町村コードの一覧にしてください。", file=toml,
+                         row=_line_of(text, r"^\s*municipalities\s*="), column="region.municipalities",
+                         fix='例: municipalities = ["05201", "05206"]')
     name = str(region.get("name") or toml.stem)
     crs = region.get("crs")
     if crs is not None:
@@ -563,6 +584,8 @@ def load_region(
         analysis_crs = analysis_crs_for(list(layers.values()))
     if "boundaries" in layers:
         _fill_municipalities(layers, analysis_crs)
+        if cfg.municipalities:  # a prefecture-wide file kept to the region's municipalities
+            layers = keep_municipalities(layers, cfg.municipalities)
     roads = None
     if with_roads and cfg.roads is not None:
         if progress:

@@ -144,6 +144,7 @@ def save_region(
     files: Sequence[SavedFile] = (),
     parameters: Mapping[str, Any] | None = None,
     fictional: bool = False,
+    municipalities: Sequence[str] = (),
 ) -> Path:
     """Write a region folder: copies of the base region's files, the uploads, a TOML.
 
@@ -173,6 +174,8 @@ def save_region(
                 entry[k] = v
     lines = _toml_lines(name, fictional=fictional, crs=base.crs if base is not None else None,
                         tables=tables, roads=roads, parameters=parameters)
+    if municipalities:  # the municipalities chosen in the app, under [region]
+        lines.insert(3, f"municipalities = {_toml_value([str(m) for m in municipalities])}")
     toml = out / "region.toml"
     atomic_write_text(toml, "\n".join(lines) + "\n")
     return toml

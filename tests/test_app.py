@@ -318,3 +318,44 @@ def test_paper_sizes_read_in_japanese(app):
     app.switch_page("ui/pages/export_page.py").run()
     paper = app.selectbox(key="export_paper")
     assert paper.options[0] == "A4 横" and not any("landscape" in o for o in paper.options)
+
+
+@pytest.mark.shared_data
+def test_a_new_real_region_from_the_browser(app, shared_data):
+    """新しい地域: named, separate from the demo (no 架空 badge, its own title), real files
+    added with their credits, kept to the chosen municipalities."""
+    from layers.upload import load_uploaded
+    from ui.state import Upload
+
+    app.switch_page("ui/pages/data_page.py").run()
+    app.radio[0].set_value("new").run()
+    app.text_input(key="new_region_name").input("秋田市と男鹿市").run()
+    app.button(key="new_region_start").click().run()
+    assert not app.exception
+    assert app.session_state["source"] == {"kind": "new", "name": "秋田市と男鹿市"}
+    # the files a council brings (what the upload box would load)
+    n03 = shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson"
+    gsi = shared_data / "akita/shelters/gsi_evacuation_shelters_akita.csv"
+    ups = [Upload(key, p.name, p.read_bytes(), load_uploaded(key, p.name, p.read_bytes()))
+           for key, p in (("boundaries", n03), ("shelters", gsi))]
+    app.session_state["uploads"] = ups
+    app.run()
+    pick = app.multiselect(key="muni_pick")
+    assert len(pick.options) == 25  # N03 brings the whole prefecture …
+    akita, oga = "05201", "05206"
+    pick.set_value([akita, oga]).run()  # … the planner keeps two municipalities
+    assert not app.exception
+    app.switch_page("ui/pages/map_page.py").run()
+    assert not app.exception
+    header = app.header[0].value
+    assert "秋田市と男鹿市" in header and "架空" not in header
+    sidebar = " ".join(m.value for m in app.sidebar.markdown) + " ".join(c.value for c in app.sidebar.caption)
+    assert "架空" not in sidebar and "国土地理院" in sidebar and "国土数値情報" in sidebar
+    region = app.session_state["_session_region"][1]
+    assert sorted(region.layers["boundaries"]["code"]) == [akita, oga]
+    all_shelters = ups[1].frame
+    assert 0 < len(region.layers["shelters"]) < len(all_shelters)
+    # an analysis that needs a layer the new region lacks says where to add it, not "edit a TOML"
+    app.switch_page("ui/pages/coverage_page.py").run()
+    assert not app.exception
+    assert not any("TOML" in w.value or "[layers." in w.value for w in [*app.warning, *app.error])

@@ -124,3 +124,20 @@ def test_missing_layer_access_is_a_clear_error(demo_region):
     with pytest.raises(LayerError) as err:
         empty.layer("vulnerable")
     assert err.value.column == "layers.vulnerable"
+
+
+@pytest.mark.shared_data
+def test_a_region_saved_with_chosen_municipalities_reopens_kept_to_them(shared_data, tmp_path):
+    """What 新しい地域 saves: the prefecture's files, and the two municipalities chosen."""
+    from layers.region import load_region
+    from layers.region_io import SavedFile, save_region
+
+    n03 = shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson"
+    gsi = shared_data / "akita/shelters/gsi_evacuation_shelters_akita.csv"
+    toml = save_region(tmp_path / "new", name="秋田市と男鹿市", municipalities=["05201", "05206"],
+                       files=[SavedFile("boundaries", n03.name, n03.read_bytes(), {}),
+                              SavedFile("shelters", gsi.name, gsi.read_bytes(), {})])
+    region = load_region(toml, with_roads=False)
+    assert sorted(region.layers["boundaries"]["code"]) == ["05201", "05206"]
+    assert set(region.layers["shelters"]["muni_code"]) == {"05201", "05206"}
+    assert not region.fictional and any("国土地理院" in a for a in region.attribution())

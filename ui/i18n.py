@@ -80,8 +80,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "shelter_table": ("避難所ごとの負荷", "Load per shelter"),
     "welfare": ("福祉避難所（推定需要と収容人数）", "Welfare shelters (estimated demand vs capacity)"),
     "need_shelters": ("避難所のレイヤーが必要です。", "Needs a shelters layer."),
-    "need_roads": ("道路データが必要です（地域設定の [roads]）。",
-                   "Needs roads ([roads] in the region TOML)."),
+    "need_roads": ("道路データがありません。道路のある地域（デモ地域、または道路ファイルを"
+                   "指定した地域設定）を開いてください。",
+                   "No roads: open a region with roads (the demo, or a region file that names a "
+                   "road file)."),
     "vc_plan": ("災害VCの候補地と開設計画", "VC candidates and plan"),
     "route": ("ルート（通常時と災害時）", "Route (normal vs hazard)"),
     "route_from": ("出発地", "From"),
@@ -122,8 +124,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_coverage": ("カバー率", "Coverage"),
     "page_consolidation": ("校区再編", "School consolidation"),
     "need_districts": ("校区と要配慮者のレイヤーが必要です。", "Needs school districts and 要配慮者."),
-    "need_periods": ("校区レイヤーに再編前・後の2つの時点が必要です（地域設定の periods）。",
-                     "The school-district layer needs two periods (periods in the region TOML)."),
+    "need_periods": ("校区のファイルに再編前・後の2つの時点が必要です（時点の列のあるファイル、"
+                     "または2つのファイル）。",
+                     "The school districts need two periods (a period column, or two files)."),
     "before": ("再編前", "Before"),
     "after": ("再編後", "After"),
     "school_threshold": ("通学距離のしきい値（m）", "Distance threshold (m)"),
@@ -163,6 +166,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "unit_areas": ("地区（代替指標）", "areas (stand-in)"),
     "muni_pairs": ("市町村の組", "Municipality pairs"),
     "unit_people": ("人", "people"),
+    "source_new": ("新しい地域", "New region"),
+    "new_region_help": ("名前を付けて空の地域を作り、市町村界・避難所などのファイルを追加します。"
+                        "デモ地域（架空）とは別の地域です。",
+                        "Name an empty region and add files to it (boundaries, shelters …); it is "
+                        "separate from the fictional demo."),
+    "new_region_name": ("地域の名前", "Region name"),
+    "new_region_start": ("作る", "Create"),
+    "demo_with_uploads": ("架空のデモ地域に実際のファイルを追加しています。実際の地域を扱うときは"
+                          "「新しい地域」を作ってください。",
+                          "Real files are added to the fictional demo. For a real region, create a "
+                          "new region."),
+    "municipalities": ("対象の市町村", "Municipalities"),
+    "municipalities_help": ("市町村界のファイル（N03 など）の中から、この地域に含める市町村を選びます。"
+                            "ほかのレイヤーも選んだ市町村の中だけになります。",
+                            "Choose which municipalities of the boundary file (N03 …) this region "
+                            "covers; the other layers are kept to them."),
+    "hazard_of_file": ("このファイルの災害の種類", "Hazard of this file"),
+    "hazard_in_file": ("ファイルの列から読む", "Read from the file"),
+    "fix_in_app": ("「データ」のページで、このレイヤーのファイルを追加してください。",
+                   "Add a file for this layer on the Data page."),
     "paper_A4-landscape": ("A4 横", "A4 landscape"),
     "paper_A4-portrait": ("A4 縦", "A4 portrait"),
     "paper_A3-landscape": ("A3 横", "A3 landscape"),
@@ -209,6 +232,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_empty": ("地物が 1 件もありません（何も追加していません）。列の対応や範囲を確かめてください。",
                      "No features were added. Check the column mapping and the area."),
 }
+
+
+def t_text_of(key: str, language: str = "ja") -> str:
+    """The text of ``key`` in ``language`` (outside a page run)."""
+    ja, en = TEXT.get(key, (key, key))
+    return ja if language == "ja" else en
 
 
 def lang() -> str:

@@ -22,10 +22,13 @@ import streamlit as st
 
 from geo.network import Network
 from geo.scenario import Scenario, region_scenario, scenario_network
+from layers.boundaries import keep_municipalities
+from layers.crs import analysis_crs_for
+from layers.data_root import data_root
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
-from layers.region import LAYER_KEYS, Region, load_region, read_config
-from ui.i18n import t, t_layer
+from layers.region import LAYER_KEYS, Region, attribution_for, empty_region, load_region, read_config
+from ui.i18n import t, t_layer, t_text_of
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -75,11 +78,22 @@ def init() -> None:
 
 
 def current_region() -> Region:
-    """The region this session has open (the demo by default)."""
+    """The region this session has open (the demo by default; a new one has no layer yet)."""
     src = st.session_state.get("source", {"kind": "demo"})
     if src.get("kind") == "toml":
         return open_region(Path(src["path"]))
+    if src.get("kind") == "new":
+        return empty_region(str(src.get("name") or t("source_new")), folder=data_root())
     return open_region(demo_toml())
+
+
+def start_source(source: dict[str, Any]) -> None:
+    """Open another region: the files added to the previous one stay with it (they are
+    dropped), so real files never end up inside the fictional demo or another region."""
+    ss = st.session_state
+    ss["source"] = source
+    ss["uploads"] = []
+    ss.pop("muni_filter", None)
 
 
 def _source_toml() -> Path:
@@ -104,10 +118,15 @@ def session_region() -> Region:
     """The open region with this session's uploads in its layers: what every analysis
     entry (:mod:`geo.analyses`) is given."""
     ss = st.session_state
-    key = data_key()
+    key = (data_key(), tuple(ss.get("muni_filter") or ()))
     cached = ss.get("_session_region")
     if cached is None or cached[0] != key:
-        cached = (key, dataclasses.replace(current_region(), layers=layers()))
+        base = current_region()
+        lay = layers()
+        credits = [*base.attribution(), *attribution_for([u.layer for u in uploads()])]
+        config = dataclasses.replace(base.config, attribution=tuple(dict.fromkeys(credits)))
+        crs = base.crs if base.layers or not lay else analysis_crs_for(list(lay.values()))
+        cached = (key, dataclasses.replace(base, config=config, layers=lay, crs=crs))
         ss["_session_region"] = cached
     return cached[1]  # type: ignore[no-any-return]
 
@@ -138,19 +157,35 @@ def computed(name: str, key: tuple[Any, ...], compute: Callable[[], T], *,
                 st.error(err.labelled(labels or {}).message)
                 st.stop()
             except LayerError as err:
-                st.error(err.message)
+                st.error(in_app_words(err))
                 st.stop()
             ss[f"_{name}_key"] = key
             status.update(label=t("loaded"), state="complete")
     return ss[f"_{name}"]  # type: ignore[no-any-return]
 
 
+TOML_WORDS = (t_text_of("origin_config"), "[layers.", "TOML", "[roads]")
+"""Words of a fix that speak of the region file, which a browser user does not edit."""
+
+
+def in_app_words(err: LayerError) -> str:
+    """An error as a browser user can act on it: a fix that says to edit the region TOML
+    becomes "add the file on the データ page" (the file and row stay named)."""
+    fix = err.fix or ""
+    if any(word in fix for word in TOML_WORDS):
+        return LayerError(err.problem, file=err.file if err.row is not None else None, row=err.row,
+                          column=None if (err.column or "").startswith("layers.") else err.column,
+                          fix=t("fix_in_app"), layer=err.layer).message
+    return err.message
+
+
 def uploads() -> list[Upload]:
     return list(st.session_state.get("uploads", []))
 
 
-def layers() -> dict[str, gpd.GeoDataFrame]:
-    """The region's layers with this session's uploads appended per kind."""
+def layers(*, chosen_only: bool = True) -> dict[str, gpd.GeoDataFrame]:
+    """The region's layers with this session's uploads appended per kind, kept to the chosen
+    municipalities (an N03 file brings a whole prefecture) unless ``chosen_only`` is False."""
     region = current_region()
     out = dict(region.layers)
     for up in uploads():
@@ -162,7 +197,8 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
             out[up.layer] = gpd.GeoDataFrame(combined, crs=out[up.layer].crs)
         else:
             out[up.layer] = up.frame
-    return out
+    chosen = st.session_state.get("muni_filter")
+    return keep_municipalities(out, chosen) if chosen and chosen_only else out
 
 
 def summary_rows() -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from ui.i18n import lang, t
 
 state.init()
 ss = st.session_state
-region = state.current_region()
+region = state.session_region()
 st.header(f"{t('page_consolidation')}: {region.name}")
 layers = state.layers()
 if "school_districts" not in layers or "vulnerable" not in layers:

@@ -18,7 +18,7 @@ from ui.i18n import Tr, lang, t, t_layer
 state.init()
 tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
-region = state.current_region()
+region = state.session_region()
 st.header(f"{t('page_coverage')}: {region.name}")
 layers = state.layers()
 if "vulnerable" not in layers:

@@ -8,10 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from geo.layer_export import DENSITY_COLUMNS, geojson_text
+from layers.boundaries import municipality_names
 from layers.data_root import data_root, inside_data_root, region_files_inside
 from layers.errors import LayerError
 from layers.region import Region, read_config
 from layers.region_io import SavedFile, save_region
+from layers.shelters import HAZARD_LABELS
 from layers.upload import UPLOAD_KEYS, load_uploaded
 from ui import state
 from ui.audit import audit
@@ -24,12 +26,22 @@ st.header(t("page_data"))
 
 # ---------------------------------------------------------------- source
 st.subheader(t("source"))
-kind = st.radio(t("source"), ["demo", "toml"], horizontal=True, label_visibility="collapsed",
-                index=0 if ss["source"].get("kind") == "demo" else 1,
-                format_func=lambda k: tr("source_demo") if k == "demo" else tr("source_toml"))
+KINDS = ["demo", "toml", "new"]
+kind = st.radio(t("source"), KINDS, horizontal=True, label_visibility="collapsed",
+                index=KINDS.index(ss["source"].get("kind", "demo")),
+                format_func=lambda k: tr(f"source_{k}"))
 if kind == "demo" and ss["source"].get("kind") != "demo":
-    ss["source"] = {"kind": "demo"}
+    state.start_source({"kind": "demo"})
     st.rerun()
+if kind == "new":
+    st.caption(t("new_region_help"))
+    n1, n2 = st.columns([3, 1])
+    new_name = n1.text_input(t("new_region_name"), value=ss["source"].get("name", ""),
+                             key="new_region_name")
+    if n2.button(t("new_region_start"), key="new_region_start",
+                 disabled=not new_name.strip()) and new_name.strip():
+        state.start_source({"kind": "new", "name": new_name.strip()})
+        st.rerun()
 if kind == "toml":
     st.caption(t("data_root_hint").format(root=data_root()))
     path = st.text_input(t("toml_path"), value=ss["source"].get("path", ""),
@@ -41,15 +53,29 @@ if kind == "toml":
             with st.status(t("loading"), expanded=False) as status:
                 state.open_region(toml)
                 status.update(label=t("loaded"), state="complete")
-            ss["source"] = {"kind": "toml", "path": str(toml)}
+            state.start_source({"kind": "toml", "path": str(toml)})
             st.rerun()
         except LayerError as err:
             st.error(err.message)
         except OSError:
             st.error(f"{t('cannot_open')}: {Path(path).name}")
 
-region = state.current_region()
+region = state.session_region()
 st.caption(f"{t('region')}: {region.name}" + (f"　【{t('fictional')}】" if region.fictional else ""))
+if region.fictional and state.uploads():
+    st.warning(t("demo_with_uploads"))
+
+# ---------------------------------------------------------------- municipalities
+every = state.layers(chosen_only=False).get("boundaries")
+if every is not None and len(every) > 1:
+    names = municipality_names(every)
+    picked = st.multiselect(t("municipalities"), list(names), default=ss.get("muni_filter") or list(names),
+                            format_func=lambda c: f"{names.get(c, c)}（{c}）", key="muni_pick",
+                            help=t("municipalities_help"))
+    chosen = None if not picked or len(picked) == len(names) else list(picked)
+    if chosen != ss.get("muni_filter"):
+        ss["muni_filter"] = chosen
+        st.rerun()
 
 # ---------------------------------------------------------------- uploads
 st.subheader(t("upload"))
@@ -67,10 +93,13 @@ if layer == "vulnerable":
     options = {"mesh": mesh, "k": int(k), "by": None if by == "mesh" else by,
                "region_areas": {k2: v for k2, v in region.layers.items() if k2 != "vulnerable"}}
 else:
+    if layer == "hazards":
+        options["hazard"] = st.selectbox(t("hazard_of_file"), ["", *HAZARD_LABELS], key="upload_hazard",
+                                         format_func=lambda k: tr.hazard(k) if k else tr("hazard_in_file"))
     with st.expander(t("mapping")):
         st.caption(t("mapping_help"))
         m1, m2, m3, m4 = st.columns(4)
-        options = {"name": m1.text_input(t("col_name"), key="map_name"),
+        options |= {"name": m1.text_input(t("col_name"), key="map_name"),
                    "lat": m2.text_input(t("col_lat"), key="map_lat"),
                    "lon": m3.text_input(t("col_lon"), key="map_lon"),
                    "id": m4.text_input(t("col_id"), key="map_id")}
@@ -173,6 +202,7 @@ if clicked and folder is not None:
             files=_files_to_save(region),
             parameters={"hazard": ss.get("hazard", "flood")},
             fictional=region.fictional,
+            municipalities=ss.get("muni_filter") or (),
         )
         read_config(toml)  # the saved folder must reopen
         audit("save_region", region=region.name)

@@ -23,7 +23,7 @@ from ui.i18n import Tr, lang, t
 state.init()
 tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
-region = state.current_region()
+region = state.session_region()
 st.header(t("page_export"))
 
 MIME = {"png": "image/png", "pdf": "application/pdf", "svg": "image/svg+xml"}

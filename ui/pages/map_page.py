@@ -14,7 +14,7 @@ from ui.i18n import Tr, lang, t
 
 state.init()
 tr = Tr.current()  # for format_func: plain functions of this run's language
-region = state.current_region()
+region = state.session_region()
 st.header(f"{t('page_map')}: {region.name}")
 
 keys = state.layer_keys()

@@ -22,7 +22,7 @@ from ui.i18n import Tr, lang, t, t_hazard
 state.init()
 tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
-region = state.current_region()
+region = state.session_region()
 st.header(f"{t('page_shelters')}: {region.name}")
 layers = state.layers()
 if "shelters" not in layers:

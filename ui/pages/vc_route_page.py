@@ -29,7 +29,7 @@ from ui.i18n import Tr, lang, t
 state.init()
 tr = Tr.current()  # for format_func: plain functions of this run's language
 ss = st.session_state
-region = state.current_region()
+region = state.session_region()
 st.header(f"{t('page_vc')}: {region.name}")
 layers = state.layers()
 if state.network() is None:

@@ -462,6 +462,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise LayerError("データフォルダがありません。", file=args.data_root, column="data_root",
                              fix="既にあるフォルダを指定してください。")
         env["TOMONI_DATA_ROOT"] = str(root)
+    if args.region:
+        from layers.region import read_config
+
+        env["TOMONI_START_REGION"] = str(read_config(args.region).path.resolve())  # checked now
     app = Path(__file__).resolve().parents[1] / "streamlit_app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), f"--server.address={args.address}",
            f"--server.port={args.port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
@@ -722,6 +726,7 @@ def _add_serve(sub: Any) -> None:
                    help="ポート（既定 8501）")
     p.add_argument("--users", help="利用者ファイル（tomoni user-add で作る）。指定するとログインが必要")
     p.add_argument("--data-root", help="アプリが開く・保存するフォルダ（既定: data/）")
+    p.add_argument("--region", help="最初に開く地域設定（既定: デモ地域）")
     p.set_defaults(func=cmd_serve)
 
 

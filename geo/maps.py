@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import html
 import json
+import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,8 +102,27 @@ def _geojson(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> dict[str, Any]:
     data = frame.drop(columns=frame.geometry.name).astype(object)
     data = data.where(pd.notna(data), None)
     data = data.map(lambda v: _text(v) if isinstance(v, str) else v)
-    out = gpd.GeoDataFrame(data, geometry=frame.geometry.values, crs=STORAGE_CRS)
+    out = gpd.GeoDataFrame(data, geometry=display_geometry(frame.geometry.to_numpy()), crs=STORAGE_CRS)
     return json.loads(out.to_json(drop_id=True, ensure_ascii=False))
+
+
+DISPLAY_DECIMALS = 6
+"""Degrees kept on screen: 6 decimals ≈ 0.1 m (the page weighs a third of full precision)."""
+DISPLAY_TOLERANCE = 2e-5
+"""Degrees (≈ 2 m) by which area and line outlines are simplified for the screen only."""
+
+
+def display_geometry(geoms: np.ndarray) -> np.ndarray:
+    """Geometries for drawing on screen: outlines simplified by ≈ 2 m (topology kept) and
+    coordinates rounded to :data:`DISPLAY_DECIMALS` — a lighter page, the same picture."""
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    lines = shapely.get_type_id(geoms) >= 1  # not points
+    if lines.any():
+        geoms = geoms.copy()
+        geoms[lines] = shapely.simplify(geoms[lines], DISPLAY_TOLERANCE, preserve_topology=True)
+    return shapely.transform(geoms, lambda xy: np.round(xy, DISPLAY_DECIMALS))
 
 
 def _polygons(
@@ -339,6 +360,22 @@ def roads_frame(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     return out
 
 
+_ROADS_JSON: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
+_ROADS_LOCK = threading.Lock()
+
+
+def roads_geojson(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """The roads of a graph as GeoJSON (highway, name), computed once per graph: every app
+    session and rerun that draws the same region's roads reuses it (treat it as read-only)."""
+    with _ROADS_LOCK:
+        hit = _ROADS_JSON.get(graph)
+    if hit is None:
+        hit = _geojson(roads_frame(graph), ["highway", "name"])
+        with _ROADS_LOCK:
+            hit = _ROADS_JSON.setdefault(graph, hit)
+    return hit
+
+
 _ROAD_WIDTH = {"motorway": 4, "trunk": 3.5, "primary": 3, "secondary": 2.5, "tertiary": 2}
 
 
@@ -477,6 +514,9 @@ def _furnish(m: folium.Map, legend: list[tuple[str, str, str]], note: str, *, la
     """The legend, the 架空 badge and the attribution line (escaped)."""
     legend_title = "凡例" if lang == "ja" else "Legend"
     m.add_child(_Html(_legend_html(legend, legend_title, note)))
+    # every drawing of the map gets a fresh id once its layers are on it (for browser tests
+    # and timings: "the map has settled" without counting SVG paths, which canvas maps lack)
+    _Script("window.tomoniMapId = Math.random().toString(36).slice(2);").add_to(m)
     if fictional:
         m.add_child(_Html(_badge_html("架空データ（デモ地域）" if lang == "ja" else "Fictional demo data")))
     lines = list(attribution)
@@ -575,10 +615,9 @@ def _draw_boundaries(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> 
 
 def _draw_roads(m: folium.Map, frame: nx.MultiDiGraph, c: _MapContext) -> None:
     """Draw the roads layer on the interactive map (its legend entries into ``c``)."""
-    rf = roads_frame(frame)
     group = folium.FeatureGroup(name=_label("roads", c.lang), show=True)
     folium.GeoJson(
-        _geojson(rf, ["highway", "name"]),
+        roads_geojson(frame),
         style_function=lambda f: {"color": "#8a8a8a",
                                   "weight": _ROAD_WIDTH.get(f["properties"]["highway"], 1.2),
                                   "opacity": 0.8},

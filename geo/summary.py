@@ -47,6 +47,10 @@ class Summary(Mapping[str, Any]):
             out[f.name] = _plain(value)
         return out
 
+    def __str__(self) -> str:
+        """Printed like the JSON the command line prints (what notebooks show)."""
+        return str(self.as_dict())
+
     def __getitem__(self, key: str) -> Any:
         data = self.as_dict()
         if key not in data:

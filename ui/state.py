@@ -66,11 +66,18 @@ class Upload:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def start_region() -> dict[str, Any]:
+    """What a new session opens: ``TOMONI_START_REGION`` (a region TOML, e.g. the council's
+    own, set by ``tomoni serve --region``) or the demo."""
+    path = os.environ.get("TOMONI_START_REGION")
+    return {"kind": "toml", "path": str(Path(path).resolve())} if path else {"kind": "demo"}
+
+
 def init() -> None:
     """Initialise this session's state (called by the entrypoint on every run)."""
     ss = st.session_state
     ss.setdefault("lang", "ja")
-    ss.setdefault("source", {"kind": "demo"})
+    ss.setdefault("source", start_region())
     ss.setdefault("uploads", [])
     ss.setdefault("hazard", "flood")
     ss.setdefault("basemap", "none")
@@ -231,7 +238,9 @@ def shown_layers() -> list[str]:
     the export draws what the map showed."""
     keys = layer_keys()
     chosen = st.session_state.get("layers_shown")
-    return keys if chosen is None else [k for k in chosen if k in keys]
+    if chosen is None:  # roads show from zoom 14 only and weigh megabytes: on when asked
+        return [k for k in keys if k != "roads"]
+    return [k for k in chosen if k in keys]
 
 
 def layer_keys() -> list[str]:

@@ -562,6 +562,15 @@ def _demo_roads(w: _World, tmp: Path) -> None:
     ox.save_graphml(drive, tmp / "roads_drive.graphml")
 
 
+def _a27_row(code: str, school: tuple[str, str, float, float, bool], serial: int, address: str
+             ) -> dict[str, Any]:
+    """One 校区 row in the 国土数値情報 A27 layout (with the school's own position)."""
+    slon, slat = _to_lonlat(np.array([school[2]]), np.array([school[3]]))
+    return {"A27_001": code, "A27_002": school[1].split("立")[0] + "立",
+            "A27_003": f"B1{code}{serial:03d}", "A27_004": school[1], "A27_005": address,
+            "学校緯度": float(slat[0]), "学校経度": float(slon[0])}
+
+
 def _demo_school_districts(w: _World, tmp: Path) -> None:
     """Schools and 校区 before/after the consolidation (KSJ A27 shapefiles, cp932)."""
     schools = [
@@ -578,26 +587,14 @@ def _demo_school_districts(w: _World, tmp: Path) -> None:
         sel = [s for s in schools if s[0] == code]
         cells = _voronoi_cells(np.array([(s[2], s[3]) for s in sel]), w.land[k])
         for n, (s, cell) in enumerate(zip(sel, cells, strict=True)):
-            slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
-            before_rows.append({
-                "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
-                "A27_003": f"B1{code}{n + 1:03d}", "A27_004": s[1],
-                "A27_005": f"{PREF}{_name}{s[1][len(_name) + 1:-3]}1-1",
-                "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
-            })
+            before_rows.append(_a27_row(code, s, n + 1, f"{PREF}{_name}{s[1][len(_name) + 1:-3]}1-1"))
             before_geoms.append(cell)
         kept = [s for s in sel if s[4]]
         if code == "05901":  # 湖北市 keeps two schools: みなと merges into 本町
             kept = [sel[0], sel[2]]
         kcells = _voronoi_cells(np.array([(s[2], s[3]) for s in kept]), w.land[k])
         for s, cell in zip(kept, kcells, strict=True):
-            slon, slat = _to_lonlat(np.array([s[2]]), np.array([s[3]]))
-            after_rows.append({
-                "A27_001": code, "A27_002": s[1].split("立")[0] + "立",
-                "A27_003": f"B1{code}{schools.index(s) + 1:03d}", "A27_004": s[1],
-                "A27_005": f"{PREF}{_name}1-1",
-                "学校緯度": float(slat[0]), "学校経度": float(slon[0]),
-            })
+            after_rows.append(_a27_row(code, s, schools.index(s) + 1, f"{PREF}{_name}1-1"))
             after_geoms.append(cell)
     before = gpd.GeoDataFrame(before_rows, geometry=_geoms_to_lonlat(before_geoms),
                               crs=STORAGE_CRS)

@@ -121,9 +121,11 @@ def _wait_map(page, selector: str = "path.tomoni-shelter") -> None:  # type: ign
 
 
 def _map_id(page) -> str:  # type: ignore[no-untyped-def]
-    """The id the app's map sets once its layers are drawn (a new one on every redraw)."""
+    """The ids the app's map sets once its layers are drawn (a new one on every redraw of
+    the map, and of its shelters layer, which a hazard switch redraws alone)."""
     frame = page.frame_locator(FRAME).last.locator("html")
-    return str(frame.evaluate("() => window.tomoniMapId || ''"))
+    return str(frame.evaluate(
+        "() => window.tomoniMapId ? window.tomoniMapId + ',' + (window.tomoniSheltersId || '') : ''"))
 
 
 def _settled(page, before: str = "") -> None:  # type: ignore[no-untyped-def]

@@ -424,6 +424,7 @@ def region_map(
     height: str = "100%",
     localise_assets: bool = True,
     layer_control: bool = True,
+    shelters_apart: bool = False,
 ) -> folium.Map:
     """Build the interactive map of a region's layers.
 
@@ -444,6 +445,9 @@ def region_map(
     layer_control
         Add the layer switcher (pass False when more layers are added later,
         then add it last: Leaflet's control must see every layer it lists).
+    shelters_apart
+        Leave the shelters out (the caller adds :func:`shelter_layer` as a layer of its
+        own); the legend then keys their colours for whichever hazard is chosen.
     """
     frames = {k: v for k, v in layers.items() if v is not None and len(v)}
     bounds = None
@@ -476,6 +480,9 @@ def region_map(
         if key == "roads":
             if roads is not None and c.on("roads"):
                 _draw_roads(m, roads, c)
+        elif key == "shelters" and shelters_apart:
+            if key in frames and c.on(key):
+                _shelter_legend(c)
         elif key in frames:
             drawn = _DRAWERS[key](m, frames[key], c)
             note = drawn or note
@@ -648,6 +655,11 @@ def _draw_places(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None
 
 def _draw_shelters(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:
     """Draw the shelters layer on the interactive map (its legend entries into ``c``)."""
+    _shelter_group(frame, c).add_to(m)
+
+
+def _shelter_group(frame: gpd.GeoDataFrame, c: _MapContext) -> folium.FeatureGroup:
+    """The shelters coloured by their status in ``c.hazard`` (welfare ones ringed)."""
     disp = shelters_display(frame, c.hazards, c.hazard)
     popup = [("name", "名称"), ("kind_ja", "種別"),
              ("status_ja", f"{HAZARD_LABELS.get(c.hazard, c.hazard)}のとき"),
@@ -672,7 +684,33 @@ def _draw_shelters(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> No
                            f"{st.label.replace('この災害', HAZARD_LABELS.get(c.hazard, c.hazard))}"))
     if disp["welfare"].any():
         c.legend.append(("point", WELFARE_RING, "福祉避難所型（受入対象者あり、青い縁）"))
-    group.add_to(m)
+    return group
+
+
+def _shelter_legend(c: _MapContext) -> None:
+    """The shelters' colour key for whichever hazard is chosen (shelters drawn apart)."""
+    for status in STATUS_ORDER:
+        st = SHELTER_STATUS[status]
+        c.legend.append(("point", st.fill or st.stroke, st.label.replace("この災害", "選んだ災害")))
+    c.legend.append(("point", WELFARE_RING, "福祉避難所型（受入対象者あり、青い縁）"))
+
+
+def crowded(layers: Mapping[str, gpd.GeoDataFrame]) -> bool:
+    """Many points: the map draws on canvas with smaller markers."""
+    return sum(len(layers[k]) for k in ("shelters", "places", "vc_sites")
+               if layers.get(k) is not None) > CANVAS_POINTS
+
+
+def shelter_layer(shelters: gpd.GeoDataFrame, *, hazards: gpd.GeoDataFrame | None, hazard: str,
+                  lang: str = "ja", small: bool = False) -> folium.FeatureGroup:
+    """The shelters of ``hazard`` as a layer of their own, for a map built with
+    ``region_map(..., shelters_apart=True)``: switching the hazard then redraws only this
+    layer (``st_folium(feature_group_to_add=...)``), not the whole map."""
+    c = _MapContext(lang=lang, hazard=hazard, shrink=0.6 if small else 1.0, visible=None,
+                    hazards=hazards)
+    group = _shelter_group(shelters, c)
+    _Script("window.tomoniSheltersId = Math.random().toString(36).slice(2);").add_to(group)
+    return group
 
 
 def _draw_vc_sites(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> None:

@@ -32,12 +32,17 @@ def _component_args(at: AppTest) -> dict:
     raise AssertionError("no st_folium component on the page")
 
 
+def _map_text(args: dict) -> str:
+    """What the browser receives for the map: its script and its separate layers."""
+    return str(args["script"]) + str(args.get("feature_group") or "")
+
+
 def test_map_page_draws_the_demo_with_local_assets(app):
     assert "地図" in app.header[0].value and "架空" in app.header[0].value
     args = _component_args(app)
     links = args["js_links"] + args["css_links"]
     assert links and all(link.startswith("/app/static/vendor/") for link in links)
-    assert "tomoni-shelter" in args["script"]
+    assert "tomoni-shelter" in _map_text(args)
 
 
 def test_english_switch(app):
@@ -75,11 +80,15 @@ def test_export_page_makes_a_png(app):
 
 
 def test_hazard_switch_recolours_shelters(app):
-    before = _component_args(app)["script"]
+    first = _component_args(app)
+    before = _map_text(first)
     app.selectbox(key="hazard").set_value("earthquake").run()
-    after = _component_args(app)["script"]
+    args = _component_args(app)
+    after = _map_text(args)
     assert before != after
     assert "地震のとき" in after or "\\u5730\\u9707\\u306e\\u3068\\u304d" in after
+    # only the shelters are sent again: the rest of the map stays as it was drawn
+    assert args["script"] == first["script"] and args["feature_group"] != first["feature_group"]
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.maps import BASEMAPS, region_map
+from geo.maps import BASEMAPS, crowded, region_map, shelter_layer
 from geo.style import LAYER_TITLES
 from layers.shelters import HAZARD_LABELS
 from ui import state
@@ -34,8 +35,10 @@ shown = c3.multiselect(t("layers"), keys, default=state.shown_layers(), format_f
                        key="shown_layers")
 st.session_state["layers_shown"] = shown  # outlives this widget: other pages and the export read it
 
+layers = state.layers()
+# the shelters are a layer of their own: switching the hazard redraws them, not the whole map
 m = region_map(
-    state.layers(),
+    layers,
     roads=region.roads if "roads" in shown else None,
     hazard=hazard,
     basemap=basemap,
@@ -43,8 +46,15 @@ m = region_map(
     attribution=region.attribution(),
     show=shown,
     lang=lang(),
+    layer_control=False,
+    shelters_apart=True,
 )
+shelters = None
+if "shelters" in layers and "shelters" in shown:
+    shelters = shelter_layer(layers["shelters"], hazards=layers.get("hazards"), hazard=hazard,
+                             lang=lang(), small=crowded(layers))
 result = st_folium(m, key="main_map", height=620, use_container_width=True,
+                   feature_group_to_add=shelters, layer_control=folium.LayerControl(collapsed=True),
                    returned_objects=["last_object_clicked_tooltip"])
 name = clicked_name(result)
 if name:

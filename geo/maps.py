@@ -475,17 +475,7 @@ def region_map(
         _offline_notice(m, tiles, lang)
     c = _MapContext(lang=lang, hazard=hazard, shrink=0.6 if n_points > CANVAS_POINTS else 1.0,
                     visible=set(show) if show is not None else None, hazards=frames.get("hazards"))
-    note = ""
-    for key in LAYER_ORDER:  # bottom to top
-        if key == "roads":
-            if roads is not None and c.on("roads"):
-                _draw_roads(m, roads, c)
-        elif key == "shelters" and shelters_apart:
-            if key in frames and c.on(key):
-                _shelter_legend(c)
-        elif key in frames:
-            drawn = _DRAWERS[key](m, frames[key], c)
-            note = drawn or note
+    note = _draw_layers(m, frames, roads, c, shelters_apart=shelters_apart)
     legend = c.legend
     if layer_control:
         folium.LayerControl(collapsed=True).add_to(m)
@@ -514,6 +504,23 @@ def _offline_notice(m: folium.Map, tiles: folium.TileLayer, lang: str) -> None:
         "font-size:12px;max-width:320px';"
         f" d.textContent = {text}; return d; }}; c.addTo(map); }});"
     ).add_to(m)
+
+
+def _draw_layers(m: folium.Map, frames: Mapping[str, gpd.GeoDataFrame], roads: nx.MultiDiGraph | None,
+                 c: _MapContext, *, shelters_apart: bool) -> str:
+    """Every layer, bottom to top; returns the density's note for the legend."""
+    note = ""
+    for key in LAYER_ORDER:
+        if key == "roads":
+            if roads is not None and c.on("roads"):
+                _draw_roads(m, roads, c)
+        elif key == "shelters" and shelters_apart:
+            if key in frames and c.on(key):
+                _shelter_legend(c)
+        elif key in frames:
+            drawn = _DRAWERS[key](m, frames[key], c)
+            note = drawn or note
+    return note
 
 
 def _furnish(m: folium.Map, legend: list[tuple[str, str, str]], note: str, *, lang: str,

@@ -61,6 +61,10 @@ def percent(value: object) -> str:
     return "" if v != v else f"{v * 100:.1f} %"
 
 
+def _texty(column: pd.Series) -> bool:
+    return column.dtype == object or pd.api.types.is_string_dtype(column)
+
+
 def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The table's values as a person reads them (columns keep their names): codes and enums
     in words, shares as percentages, layer keys as layer names, municipality codes as names
@@ -80,10 +84,11 @@ def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None
             out[col] = out[col].map(lambda v: SOURCE_JA.get(v, v))
         elif col in CODE_COLUMNS and municipalities:
             out[col] = out[col].map(lambda v: municipalities.get(str(v), v) if v else v)
-        elif out[col].dtype == object:
+        elif _texty(out[col]):
             out[col] = out[col].map(lambda v: words.get(v, v) if isinstance(v, str) else v)
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else v)
+        if _texty(out[col]):
+            out[col] = out[col].astype(object).map(
+                lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v)
     return out
 
 

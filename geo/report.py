@@ -318,8 +318,8 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
             part = tab[tab["area_layer"] == layer] if len(tab) else tab
             if len(part):
                 parts += [f"<h3>{title}のカバー率</h3>",
-                          table_html(part, columns=["area_id", "area_name", "total", "covered",
-                                                    "uncovered", "rate"])]
+                          table_html(part, columns=["area_name", "total", "covered", "uncovered",
+                                                    "rate"])]  # names, not internal ids
         parts.append("</section>")
     if res.shelters is not None:
         hz = HAZARD_LABELS.get(res.hazard, res.hazard)

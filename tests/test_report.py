@@ -117,3 +117,19 @@ def test_tomoni_export_cli(demo_dir, tmp_path, run_cli):
     assert json.loads(out)["files"] > 10
     assert (tmp_path / "parquet" / "coverage_units.parquet").exists()
     assert not (tmp_path / "csv_cp932").exists()
+
+
+def test_the_report_reads_in_plain_japanese(demo_dir, tmp_path, run_cli):
+    """No internal names in what a committee reads: no column keys, no solver or method
+    codes, no 校区 ids like after:B105901001, shares as percentages."""
+    import re
+
+    code, _out, err = run_cli("report", demo_dir / "region.toml", "--out", tmp_path, "--format", "html",
+                              "--recommend", "2")
+    assert code == 0, err
+    html = (tmp_path / "report.html").read_text("utf-8")
+    text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
+    for internal in ("distance_m", "uncovered", "area_layer", "milp", "as_normal", "after:B",
+                     "before:B", "None", "nan"):
+        assert not re.search(rf"(?<![\w:]){re.escape(internal)}(?![\w])", text), internal
+    assert re.search(r"\d+\.\d %", text)

@@ -301,7 +301,7 @@ def cmd_shelters(args: argparse.Namespace) -> int:
     run = analyse_shelters(region, ShelterOptions(hazard=args.hazard, catchment=args.catchment,
                                                   shallow_factor=args.shallow_factor))
     write_outputs(run.load, run.scenario, Path(args.out))
-    _report(run.summary(), warn=run.notes, **{"notes": run.notes, "out": str(args.out)})
+    _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
     return EXIT_OK
 
 
@@ -347,7 +347,7 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
     run = analyse_vc_plan(region, VCPlanOptions(hazard=args.hazard, p=args.p,
                                                 shallow_factor=args.shallow_factor))
     write_outputs(run.plan, Path(args.out))
-    _report(run.summary(), warn=run.notes, **{"notes": run.notes, "out": str(args.out)})
+    _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
     return EXIT_OK
 
 
@@ -360,8 +360,8 @@ def cmd_crossborder(args: argparse.Namespace) -> int:
     result = analyse_crossborder(region, CrossBorderOptions(hazard=args.hazard,
                                                             straight_line=args.straight_line))
     write_outputs(result, Path(args.out))
-    _report(result.summary(), warn=result.notes,
-           **{"hazard": args.hazard, "notes": result.notes, "out": str(args.out)})
+    _report(result.summary(), warn=result.notes, hazard=args.hazard, notes=result.notes,
+            out=str(args.out))
     return EXIT_OK
 
 
@@ -377,7 +377,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         outside_hazard=args.outside_hazard, curve_to=args.curve_to, time_limit=args.time_limit,
         straight_line=args.straight_line))
     write_outputs(run.recommendation, Path(args.out))
-    _report(run.summary(), warn=run.notes, **{"notes": run.notes, "out": str(args.out)})
+    _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
     return EXIT_OK
 
 

@@ -19,18 +19,20 @@ import pandas as pd
 
 from geo.analyses import (
     CrossBorderOptions,
+    RouteOptions,
     ShelterOptions,
     SitingOptions,
     VCPlanOptions,
     analyse_coverage,
     analyse_crossborder,
+    analyse_route,
     analyse_shelters,
     analyse_siting,
     analyse_vc_plan,
 )
 from geo.coverage import CoverageResult
 from geo.crossborder import CrossBorder
-from geo.routing import Route, compare, route
+from geo.routing import Route
 from geo.scenario import Scenario, closed_roads_frame, region_scenario
 from geo.shelter_load import ShelterLoad
 from geo.siting import Recommendation
@@ -172,9 +174,8 @@ def _main_routes(res: RegionResults, scen: Scenario) -> None:
         target = mine.assign(d=mine["shelter_id"].map(load).fillna(0)).sort_values("d").iloc[-1]
         a = (sites[vc_id].x, sites[vc_id].y)
         b = (shel[target["shelter_id"]].x, shel[target["shelter_id"]].y)
-        normal = route(scen.base, a, b, profile=profile)
-        hazard = route(scen.network or scen.base, a, b, profile=profile, base=scen.base)
+        run = analyse_route(res.region, a, b, RouteOptions(hazard=scen.hazard, profile=profile),
+                            scenario=scen)
         key = f"{vc_id}→{target['shelter_id']}"
-        res.routes[key] = {"normal": normal, "hazard": hazard}
-        res.route_summaries[key] = {"vc": vc_id, "to": str(target["name"]),
-                                    **compare(normal, hazard, scen.closed)}
+        res.routes[key] = run.routes
+        res.route_summaries[key] = {"vc": vc_id, "to": str(target["name"]), **run.comparison}

@@ -132,8 +132,8 @@ class ParameterError(LayerError):
 
     Engine code knows parameters by their Python names (``max_distance``); how a
     person calls one depends on where they set it.  The command line shows the
-    option (``--max-distance``), an app page the widget's label.  Set
-    :attr:`label` (or call :meth:`labelled`) before showing the message.
+    option (``--max-distance``), an app page the widget's label: call
+    :meth:`labelled` before showing the message.
 
     Parameters
     ----------
@@ -162,18 +162,10 @@ class ParameterError(LayerError):
         where = f"設定「{self.label or self.parameter}」"
         return f"{where} ファイル {self.file}" if self.file else where
 
-    def labelled(self, labels: dict[str, str] | None = None, *, option: bool = False) -> ParameterError:
-        """Name the parameters as a person set them: ``labels[name]`` (a widget's label) or,
-        with ``option=True``, as command-line options (``--max-distance``)."""
-        shown = []
-        for name in self.names:
-            if labels and name in labels:
-                shown.append(labels[name])
-            elif option:
-                shown.append("--" + name.replace("_", "-"))
-            else:
-                shown.append(name)
-        self.label = " / ".join(shown)
+    def labelled(self, labels: dict[str, str]) -> ParameterError:
+        """Name the parameters as a person set them: ``labels[name]`` (a widget's label, a
+        command-line option); a parameter without a label keeps its name."""
+        self.label = " / ".join(labels.get(name, name) for name in self.names)
         self.args = (self.message,)
         return self
 

@@ -234,15 +234,8 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def t_text_of(key: str, language: str = "ja") -> str:
-    """The text of ``key`` in ``language`` (outside a page run)."""
-    ja, en = TEXT.get(key, (key, key))
-    return ja if language == "ja" else en
 
 
-def lang() -> str:
-    """The current UI language (``"ja"`` or ``"en"``)."""
-    return str(st.session_state.get("lang", "ja"))
 
 
 HAZARDS_EN = {"flood": "Flood", "landslide": "Landslide", "storm_surge": "Storm surge",
@@ -276,21 +269,21 @@ class Tr:
         return label_of(key, lang=self.lang)
 
 
-def t_hazard(key: str) -> str:
-    """A hazard type's label in the current language."""
-    from layers.shelters import HAZARD_LABELS
-
-    return HAZARDS_EN.get(key, key) if lang() == "en" else HAZARD_LABELS.get(key, key)
-
-
-def t_layer(key: str) -> str:
-    """A layer's label in the current language (from the layer fact table)."""
-    from layers.layer_facts import label_of
-
-    return label_of(key, lang=lang())
+def lang() -> str:
+    """The current UI language (``"ja"`` or ``"en"``)."""
+    return str(st.session_state.get("lang", "ja"))
 
 
 def t(key: str) -> str:
     """The UI text for ``key`` in the current language."""
-    ja, en = TEXT.get(key, (key, key))
-    return ja if lang() == "ja" else en
+    return Tr.current()(key)
+
+
+def t_hazard(key: str) -> str:
+    """A hazard type's label in the current language."""
+    return Tr.current().hazard(key)
+
+
+def t_layer(key: str) -> str:
+    """A layer's label in the current language (from the layer fact table)."""
+    return Tr.current().layer(key)

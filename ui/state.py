@@ -28,7 +28,7 @@ from layers.data_root import data_root
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
 from layers.region import LAYER_KEYS, Region, attribution_for, empty_region, load_region, read_config
-from ui.i18n import t, t_layer, t_text_of
+from ui.i18n import Tr, t, t_layer
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -171,7 +171,7 @@ def computed(name: str, key: tuple[Any, ...], compute: Callable[[], T], *,
     return ss[f"_{name}"]  # type: ignore[no-any-return]
 
 
-TOML_WORDS = (t_text_of("origin_config"), "[layers.", "TOML", "[roads]")
+TOML_WORDS = (Tr("ja")("origin_config"), "[layers.", "TOML", "[roads]")
 """Words of a fix that speak of the region file, which a browser user does not edit."""
 
 

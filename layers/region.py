@@ -527,6 +527,18 @@ def _load_layer(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame]
         ) from exc
 
 
+def _check_municipalities(cfg: RegionConfig, boundaries: gpd.GeoDataFrame | None) -> None:
+    """Every code in ``[region] municipalities`` must be a municipality of the boundaries
+    (a typo would otherwise keep nothing, or everything, without a word)."""
+    known = set(boundaries["code"].astype(str)) if boundaries is not None else set()
+    unknown = [c for c in cfg.municipalities if c not in known]
+    if unknown:
+        hint = ", ".join(sorted(known)[:12]) if known else "[layers.boundaries] がありません"
+        raise LayerError(f"[region] municipalities に市町村界にないコードがあります（{len(unknown)} 件）。",
+                         file=cfg.path, column="region.municipalities",
+                         fix=f"市町村界（[layers.boundaries]）のコードを書いてください: {hint}")
+
+
 def _fill_municipalities(layers: dict[str, gpd.GeoDataFrame], crs: str) -> None:
     """Point layers without a municipality code get the code of the boundary they lie in."""
     for key in FACILITY_KEYS:
@@ -582,6 +594,8 @@ def load_region(
             analysis_crs = analysis_crs_for([gdf])
     if analysis_crs is None:
         analysis_crs = analysis_crs_for(list(layers.values()))
+    if cfg.municipalities:
+        _check_municipalities(cfg, layers.get("boundaries"))
     if "boundaries" in layers:
         _fill_municipalities(layers, analysis_crs)
         if cfg.municipalities:  # a prefecture-wide file kept to the region's municipalities

@@ -102,9 +102,12 @@ def test_route_bad_input_is_a_clear_error(demo_dir, tmp_path, run_cli, args, col
 def test_shelters_without_density_is_a_clear_error(tmp_path, run_cli, demo_dir):
     text = (demo_dir / "region.toml").read_text("utf-8")
     cut = text.split("[layers.vulnerable]")[0] + "[roads]" + text.split("[roads]")[1]
-    toml = demo_dir / "no_density.toml"
+    toml = demo_dir / "no_density.toml"  # beside the demo's files (its paths are relative) …
     toml.write_text(cut, encoding="utf-8")
-    code, _out, err = run_cli("shelters", toml, "--hazard", "flood", "--out", tmp_path)
+    try:
+        code, _out, err = run_cli("shelters", toml, "--hazard", "flood", "--out", tmp_path)
+    finally:
+        toml.unlink()  # … and gone again: the session's demo folder stays as generated
     assert code == 2 and "layers.vulnerable" in err
 
 

@@ -141,3 +141,17 @@ def test_a_region_saved_with_chosen_municipalities_reopens_kept_to_them(shared_d
     assert sorted(region.layers["boundaries"]["code"]) == ["05201", "05206"]
     assert set(region.layers["shelters"]["muni_code"]) == {"05201", "05206"}
     assert not region.fictional and any("国土地理院" in a for a in region.attribution())
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("codes", [["05201", "05999"], ["5201x"]])
+def test_unknown_municipality_codes_are_a_clear_error(shared_data, tmp_path, codes):
+    from layers.region_io import SavedFile, save_region
+
+    n03 = shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson"
+    toml = save_region(tmp_path / "typo", name="x", municipalities=codes,
+                       files=[SavedFile("boundaries", n03.name, n03.read_bytes(), {})])
+    with pytest.raises(LayerError) as err:
+        load_region(toml, with_roads=False)
+    assert err.value.column == "region.municipalities" and "05201" in (err.value.fix or "")
+    assert str(toml) in err.value.message

@@ -14,7 +14,6 @@ thousands of cells draw and pan without freezing.
 
 from __future__ import annotations
 
-import html
 import json
 import threading
 import weakref
@@ -32,6 +31,7 @@ from folium.map import Layer
 from jinja2 import Template
 
 from geo.assets import localise
+from geo.map_features import FeatureLayer, RawRender, escape_text, features_json
 from geo.shelter_status import STATUS_ORDER, shelter_status
 from geo.style import (
     DENSITY_PALETTE,
@@ -84,45 +84,7 @@ def _label(key: str, lang: str) -> str:
     return ja if lang == "ja" else en
 
 
-def _text(value: object) -> str:
-    """Text as it may enter a page: every ``<``, ``>``, ``&`` and quote escaped.
-
-    Leaflet and folium put tooltips, popups, layer names and legends into the page
-    as HTML, so a place named ``<img src=x onerror=…>`` would run script; escaped,
-    it is shown as the text it is.
-    """
-    return html.escape(str(value), quote=True)
-
-
-def _geojson(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> dict[str, Any]:
-    """Features with the given property columns; every text property is escaped
-    (:func:`_text`) because tooltips and popups show properties as HTML."""
-    keep = [c for c in columns if c in gdf.columns]
-    frame = gdf[[*keep, gdf.geometry.name]].to_crs(STORAGE_CRS)
-    data = frame.drop(columns=frame.geometry.name).astype(object)
-    data = data.where(pd.notna(data), None)
-    data = data.map(lambda v: _text(v) if isinstance(v, str) else v)
-    out = gpd.GeoDataFrame(data, geometry=display_geometry(frame.geometry.to_numpy()), crs=STORAGE_CRS)
-    return json.loads(out.to_json(drop_id=True, ensure_ascii=False))
-
-
-DISPLAY_DECIMALS = 6
-"""Degrees kept on screen: 6 decimals ≈ 0.1 m (the page weighs a third of full precision)."""
-DISPLAY_TOLERANCE = 2e-5
-"""Degrees (≈ 2 m) by which area and line outlines are simplified for the screen only."""
-
-
-def display_geometry(geoms: np.ndarray) -> np.ndarray:
-    """Geometries for drawing on screen: outlines simplified by ≈ 2 m (topology kept) and
-    coordinates rounded to :data:`DISPLAY_DECIMALS` — a lighter page, the same picture."""
-    import shapely
-
-    geoms = np.asarray(geoms, dtype=object)
-    lines = shapely.get_type_id(geoms) >= 1  # not points
-    if lines.any():
-        geoms = geoms.copy()
-        geoms[lines] = shapely.simplify(geoms[lines], DISPLAY_TOLERANCE, preserve_topology=True)
-    return shapely.transform(geoms, lambda xy: np.round(xy, DISPLAY_DECIMALS))
+_text = escape_text
 
 
 def _polygons(
@@ -131,17 +93,9 @@ def _polygons(
 ) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=_text(name), show=show)
     fields = [f for f, _ in popup]
-    cols = list(dict.fromkeys([*([tooltip] if tooltip else []), *fields]))
-    gj = folium.GeoJson(
-        _geojson(gdf, cols),
-        style_function=lambda _f, s=dict(style, className=class_name): s,
-        highlight_function=None,
-        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False) if tooltip else None,
-        popup=folium.GeoJsonPopup(fields=fields, aliases=[a for _, a in popup])
-        if popup else None,
-        smooth_factor=1.0,
-    )
-    gj.add_to(group)
+    data = features_json(gdf, [*([tooltip] if tooltip else []), *fields])
+    FeatureLayer(data, style=dict(style, className=class_name), tooltip=tooltip,
+                 popup=popup).add_to(group)
     return group
 
 
@@ -153,15 +107,10 @@ def _points(
     group = folium.FeatureGroup(name=_text(name), show=show)
     if gdf.empty:
         return group
-    fields = [f for f, _ in popup]
-    folium.GeoJson(
-        _geojson(gdf, list(dict.fromkeys([tooltip, *fields]))),
-        marker=folium.CircleMarker(radius=radius, color=stroke, weight=weight, fill=True,
-                                   fill_color=fill, fill_opacity=0.95),
-        style_function=lambda _f, s={"className": class_name}: s,
-        tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=[a for _, a in popup]),
-    ).add_to(group)
+    data = features_json(gdf, [tooltip, *(f for f, _ in popup)])
+    FeatureLayer(data, marker={"radius": radius, "color": stroke, "weight": weight, "fill": True,
+                               "fillColor": fill, "fillOpacity": 0.95, "className": class_name},
+                 tooltip=tooltip, popup=popup).add_to(group)
     return group
 
 
@@ -195,7 +144,7 @@ class _Script(MacroElement):
         self.code = code
 
 
-class MeshCanvasLayer(Layer):
+class MeshCanvasLayer(RawRender, Layer):
     """A regular-mesh choropleth painted on canvas tiles.
 
     Parameters
@@ -360,17 +309,19 @@ def roads_frame(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     return out
 
 
-_ROADS_JSON: weakref.WeakKeyDictionary[nx.MultiDiGraph, dict[str, Any]] = weakref.WeakKeyDictionary()
+_ROADS_JSON: weakref.WeakKeyDictionary[nx.MultiDiGraph, str] = weakref.WeakKeyDictionary()
 _ROADS_LOCK = threading.Lock()
 
 
-def roads_geojson(graph: nx.MultiDiGraph) -> dict[str, Any]:
-    """The roads of a graph as GeoJSON (highway, name), computed once per graph: every app
-    session and rerun that draws the same region's roads reuses it (treat it as read-only)."""
+def roads_geojson(graph: nx.MultiDiGraph) -> str:
+    """The roads of a graph as GeoJSON text (highway, name, drawn width), made once per
+    graph: every app session and rerun that draws the same region's roads reuses it."""
     with _ROADS_LOCK:
         hit = _ROADS_JSON.get(graph)
     if hit is None:
-        hit = _geojson(roads_frame(graph), ["highway", "name"])
+        roads = roads_frame(graph)
+        roads["width"] = roads["highway"].map(_ROAD_WIDTH).fillna(1.2)
+        hit = features_json(roads, ["highway", "name", "width"])
         with _ROADS_LOCK:
             hit = _ROADS_JSON.setdefault(graph, hit)
     return hit
@@ -595,12 +546,9 @@ def _draw_hazards(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> Non
     group = folium.FeatureGroup(name=_label("hazards", c.lang), show=c.on("hazards"))
     for htype, r, color, part in hazard_classes(frame):
         sub = part.assign(label=f"{HAZARD_LABELS.get(htype, htype)} ランク{r}")
-        folium.GeoJson(
-            _geojson(sub, ["label", "name"]),
-            style_function=lambda _f, c=color: {"color": c, "weight": 0.5,
-                                                "fillColor": c, "fillOpacity": 0.45},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        ).add_to(group)
+        FeatureLayer(features_json(sub, ["label", "name"]), tooltip="label",
+                     style={"color": color, "weight": 0.5, "fillColor": color,
+                            "fillOpacity": 0.45}).add_to(group)
         c.legend.append(("area", color, f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
     group.add_to(m)
 
@@ -610,11 +558,9 @@ def _draw_barriers(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> No
     bar = frame
     outline = bar.assign(geometry=bar.geometry.boundary.where(
         bar.geom_type.isin(["Polygon", "MultiPolygon"]), bar.geometry))
-    folium.GeoJson(
-        _geojson(outline, []), name=_label("barriers", c.lang), show=c.on("barriers"),
-        style_function=lambda _f: {"color": BARRIER_COLOUR, "weight": 2.5, "opacity": 0.8,
-                                   "dashArray": "6 3"},
-    ).add_to(m)
+    FeatureLayer(features_json(outline, []), name=_label("barriers", c.lang),
+                 show=c.on("barriers"), style={"color": BARRIER_COLOUR, "weight": 2.5,
+                                                "opacity": 0.8, "dashArray": "6 3"}).add_to(m)
     c.legend.append(("dash", BARRIER_COLOUR, _label("barriers", c.lang)))
 
 
@@ -630,12 +576,8 @@ def _draw_boundaries(m: folium.Map, frame: gpd.GeoDataFrame, c: _MapContext) -> 
 def _draw_roads(m: folium.Map, frame: nx.MultiDiGraph, c: _MapContext) -> None:
     """Draw the roads layer on the interactive map (its legend entries into ``c``)."""
     group = folium.FeatureGroup(name=_label("roads", c.lang), show=True)
-    folium.GeoJson(
-        roads_geojson(frame),
-        style_function=lambda f: {"color": "#8a8a8a",
-                                  "weight": _ROAD_WIDTH.get(f["properties"]["highway"], 1.2),
-                                  "opacity": 0.8},
-    ).add_to(group)
+    FeatureLayer(roads_geojson(frame), style={"color": "#8a8a8a", "weight": 1.2, "opacity": 0.8},
+                 weight_field="width").add_to(group)
     group.add_to(m)
     _Script(
         f"var fg = {group.get_name()}, off = false;"
@@ -791,12 +733,9 @@ def _add_density(
     frame = density.assign(_c=classes, label=[f"{int(v)} 人" for v in counts])
     for c in sorted(set(classes.tolist()) - {-1}):
         color = DENSITY_PALETTE[c]
-        folium.GeoJson(
-            _geojson(frame[frame["_c"] == c], ["label"]),
-            style_function=lambda _f, col=color: {"color": "#ffffff", "weight": 0.3,
-                                                  "fillColor": col, "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        ).add_to(group)
+        FeatureLayer(features_json(frame[frame["_c"] == c], ["label"]), tooltip="label",
+                     style={"color": "#ffffff", "weight": 0.3, "fillColor": color,
+                            "fillOpacity": 0.7}).add_to(group)
     group.add_to(m)
     return note
 
@@ -844,23 +783,16 @@ def add_coverage(
         group = folium.FeatureGroup(name="到達距離")
         frame = density.assign(_c=cls, label=labels_u)
         for c in sorted(set(cls.tolist())):
-            folium.GeoJson(
-                _geojson(frame[frame["_c"] == c], ["label"]),
-                style_function=lambda _f, col=COVERAGE_PALETTE[c]: {
-                    "color": "#ffffff", "weight": 0.3, "fillColor": col, "fillOpacity": 0.7},
-                tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-            ).add_to(group)
+            FeatureLayer(features_json(frame[frame["_c"] == c], ["label"]), tooltip="label",
+                         style={"color": "#ffffff", "weight": 0.3,
+                                "fillColor": COVERAGE_PALETTE[c], "fillOpacity": 0.7}).add_to(group)
         group.add_to(m)
     if len(gaps):
         g = gaps.assign(label=[f"空白 {r}: {u} 人" for r, u in zip(gaps["rank"], gaps["uncovered"],
                                                                   strict=True)])
-        folium.GeoJson(
-            _geojson(g, ["label", "gap_id"]),
-            name="空白地帯",
-            style_function=lambda _f: {"color": "#000000", "weight": 2.5, "fill": False,
-                                       "dashArray": "4 3", "className": "tomoni-gap"},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        ).add_to(m)
+        FeatureLayer(features_json(g, ["label", "gap_id"]), name="空白地帯", tooltip="label",
+                     style={"color": "#000000", "weight": 2.5, "fill": False,
+                            "dashArray": "4 3", "className": "tomoni-gap"}).add_to(m)
     entries = [("area", COVERAGE_PALETTE[i], text) for i, text in enumerate(labels)]
     entries.append(("dash", "#000000", "空白地帯（順位）"))
     folium.LayerControl(collapsed=True).add_to(m)
@@ -917,12 +849,9 @@ def add_lines(
     group = folium.FeatureGroup(name=_text(name))
     for w in sorted(set(weights.tolist())):
         part = frame[weights == w]
-        folium.GeoJson(
-            _geojson(part, [tooltip] if tooltip else []),
-            style_function=lambda _f, w=w: {"color": color, "weight": w, "opacity": 0.9,
-                                            "dashArray": dash, "className": class_name},
-            tooltip=folium.GeoJsonTooltip(fields=[tooltip], labels=False) if tooltip else None,
-        ).add_to(group)
+        FeatureLayer(features_json(part, [tooltip] if tooltip else []), tooltip=tooltip,
+                     style={"color": color, "weight": w, "opacity": 0.9, "dashArray": dash,
+                            "className": class_name}).add_to(group)
     group.add_to(m)
 
 

@@ -125,8 +125,9 @@ class _Text(Element):
 class RawRender(MacroElement):
     """A ``MacroElement`` whose rendered header, html and script enter the page as text."""
 
-    def render(self, **kwargs: Any) -> None:
-        if isinstance(self, Layer) and self.show:  # what folium's Layer.render adds
+    def render(self, **kwargs: Any) -> str:
+        if isinstance(self, Layer) and self.show and self._parent is not None:
+            # what folium's Layer.render adds
             self.add_child(ElementAddToElement(element_name=self.get_name(),
                                                element_parent_name=self._parent.get_name()),
                            name=self.get_name() + "_add")
@@ -140,6 +141,7 @@ class RawRender(MacroElement):
                 getattr(figure, part).add_child(_Text(macro(self, kwargs)), name=self.get_name())
         for child in self._children.values():
             child.render(**kwargs)
+        return ""
 
 
 class FeatureLayer(RawRender, Layer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
 
@@ -75,6 +76,41 @@ def test_upload_of_a_broken_file_shows_a_plain_error(app_url, page, tmp_path):
     msg.wait_for(timeout=60_000)
     text = page.locator('[data-testid="stAlert"]').first.inner_text()
     assert "ibasho.csv" in text and "2行目" in text and "緯度" in text
+    _no_exception(page)
+
+
+def test_the_upload_box_imports_each_file_once_and_errors_follow_the_box(app_url, page, tmp_path,
+                                                                        shared_data):
+    """Changing the target layer must not import the files still in the box into the new
+    layer, nor report errors for files that had loaded; taking a file out takes its error."""
+    good = shared_data / "akita/shelters/gsi_emergency_sites_koto_cp932.csv"
+    bad = tmp_path / "ibasho.csv"
+    bad.write_text("名称,緯度,経度\nサロン,北緯39度,140.1\n", encoding="utf-8")
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.locator('input[type="file"]').set_input_files([str(good), str(bad)])
+    added = page.get_by_text(f"追加したファイル: {good.name}")
+    added.wait_for(timeout=60_000)
+    page.get_by_text("座標が数値ではない行があります").wait_for(timeout=60_000)
+    assert "避難所" in added.inner_text()
+
+    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
+    target.click()
+    page.get_by_role("option", name="居場所（places）").click()
+    expect(target.locator("input")).to_have_value("居場所（places）")
+    page.wait_for_timeout(1500)  # the rerun that once imported the box again
+    assert page.get_by_text(f"追加したファイル: {good.name}").count() == 1
+    assert "避難所" in page.get_by_text(f"追加したファイル: {good.name}").inner_text()
+    alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    assert not any(good.name in a and "読み込めませんでした" in a for a in alerts), alerts
+    assert sum("ibasho.csv" in a for a in alerts) == 1  # the box has not changed: same message
+
+    page.locator('[data-testid="stFileChip"]').filter(has_text="ibasho.csv").locator(
+        '[data-testid="stFileChipDeleteBtn"] button, button[data-testid="stFileChipDeleteBtn"]'
+    ).first.click()
+    page.get_by_text("座標が数値ではない行があります").wait_for(state="detached", timeout=30_000)
+    assert page.get_by_text(f"追加したファイル: {good.name}").count() == 1
     _no_exception(page)
 
 

@@ -275,6 +275,8 @@ def coverage(
     fac = facilities.to_crs(crs)
     id_col = id_column(fac, facility_layer)
     fac_ids = fac[id_col].astype(str).to_numpy() if id_col else np.arange(len(fac)).astype(str)
+    fac_names = (fac["name"].fillna("").astype(str).to_numpy() if "name" in fac
+                 else np.full(len(fac), "", dtype=object))
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
     notes: list[str] = []
@@ -299,6 +301,7 @@ def coverage(
     reachable = np.isfinite(dist)
     out = units.assign(
         facility_id=np.where(which >= 0, fac_ids[np.maximum(which, 0)], ""),
+        facility_name=np.where(which >= 0, fac_names[np.maximum(which, 0)], ""),
         distance_m=np.where(reachable, np.round(dist, 1), np.nan),
         reachable=reachable,
         covered=reachable & (dist <= max_distance),
@@ -368,8 +371,8 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     units = result.units
     bad = ~units["covered"].to_numpy()
-    cols = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m", "method",
-            "geometry"]
+    cols = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "nearest_name",
+            "distance_m", "method", "geometry"]
     if not bad.any():
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols[:-1]), geometry=[], crs=STORAGE_CRS)
     geoms = np.asarray(density.to_crs(units.crs).geometry.values)[bad]
@@ -389,6 +392,8 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "uncovered": int(part["count"].sum()),
             "units": len(idx),
             "nearest_facility": str(part["facility_id"].iloc[best]) if best >= 0 else "",
+            "nearest_name": str(part["facility_name"].iloc[best])
+            if best >= 0 and "facility_name" in part else "",
             "distance_m": float(dist[best]) if best >= 0 else np.nan,
             "method": str(part["method"].iloc[0]),
         })
@@ -400,7 +405,8 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out.to_crs(STORAGE_CRS)[cols]
 
 
-GAP_PROPERTIES = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "distance_m", "method"]
+GAP_PROPERTIES = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "nearest_name",
+                  "distance_m", "method"]
 
 
 def write_outputs(result: CoverageResult, table: pd.DataFrame, gap: gpd.GeoDataFrame,

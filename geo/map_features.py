@@ -183,7 +183,8 @@ var {{ this.get_name() }} = (function(){
         var rows = '';
         for (var i = 0; i < pop.length; i++)
           rows += '<tr><th>' + pop[i][1] + '</th><td>' + txt(p[pop[i][0]]) + '</td></tr>';
-        return '<table class="tomoni-popup">' + rows + '</table>'; });
+        return '<table class="tomoni-popup">' + rows + '</table>';
+      }, {autoPanPaddingTopLeft: [10, 48]});  // clear of the 架空 badge at the top
     }
   }).addData({{ this.data }});
 })();

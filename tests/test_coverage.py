@@ -52,6 +52,9 @@ def test_totals_aggregates_and_gaps_are_consistent(demo_region, demo_coverage):
     assert gap["uncovered"].sum() == s["total"] - s["covered"]
     assert list(gap["rank"]) == list(range(1, len(gap) + 1))
     assert gap["uncovered"].is_monotonic_decreasing
+    places = demo_region.layers["places"].set_index("place_id")["name"]
+    named = gap[gap["nearest_facility"] != ""]
+    assert len(named) and (named["nearest_name"] == places.loc[named["nearest_facility"]].to_numpy()).all()
 
 
 def test_straight_line_fallback_is_labelled(demo_region):

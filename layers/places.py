@@ -22,11 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
+
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
 
 from layers.points import load_named_points
 from layers.validate import optional_int, pick
@@ -57,12 +61,15 @@ def load_places(
     lon: str | None = None,
     x: str | None = None,
     y: str | None = None,
+    sheet: str | None = None,
+    address: str | None = None,
+    geocoder: Geocoder | None = None,
 ) -> gpd.GeoDataFrame:
     """Load 居場所 points; see the module docstring for the schema."""
     base, raws = load_named_points(
         paths, layer=LAYER, id_prefix="P", id_names=ID_NAMES, name_names=NAME_NAMES,
         fmt=fmt, crs=crs, encoding=encoding, id_col=id, name_col=name,
-        lat=lat, lon=lon, x=x, y=y,
+        lat=lat, lon=lon, x=x, y=y, sheet=sheet, address=address, geocoder=geocoder,
     )
     kinds, caps, days = [], [], []
     for path, raw in raws:
@@ -85,5 +92,7 @@ def load_places(
         geometry=base.geometry.to_numpy(),
         crs=base.crs,
     )
+    if "match_level" in base.columns:  # placed from addresses: how finely
+        out.insert(len(out.columns) - 1, "match_level", base["match_level"].to_numpy())
     out.attrs = dict(base.attrs)
     return out

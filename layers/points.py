@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +14,9 @@ from pyproj import CRS
 from layers.errors import LayerError
 from layers.readers import read_point_file
 from layers.validate import add_warning, check_ids, pick
+
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
 
 __all__ = ["load_named_points"]
 
@@ -33,13 +37,17 @@ def load_named_points(
     lon: str | None = None,
     x: str | None = None,
     y: str | None = None,
+    sheet: str | None = None,
+    address: str | None = None,
+    geocoder: Geocoder | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[tuple[Path, gpd.GeoDataFrame]]]:
     """Read point files and give every feature an ``id`` and a ``name``.
 
     Returns the canonical frame (``<layer>_id``-style ``id``, ``name``,
     ``source``, geometry) and, per file, the raw frame for layer-specific columns.
     IDs are taken from an id column when there is one (duplicates are refused),
-    else generated as ``{id_prefix}0001``…
+    else generated as ``{id_prefix}0001``…  Tables with addresses and no coordinates are
+    placed by ``geocoder`` and keep their ``match_level``.
     """
     frames: list[gpd.GeoDataFrame] = []
     raws: list[tuple[Path, gpd.GeoDataFrame]] = []
@@ -49,7 +57,7 @@ def load_named_points(
         w: list[str] = []
         gdf = read_point_file(
             path, fmt=fmt, crs=crs, encoding=encoding, lat=lat, lon=lon, x=x, y=y,
-            layer=layer, warnings=w,
+            layer=layer, warnings=w, sheet=sheet, geocoder=geocoder, address=address,
         )
         warnings += [f"{path.name}: {m}" for m in w]
         rows = gdf.attrs.get("rows")
@@ -65,13 +73,10 @@ def load_named_points(
             )
         counter += len(gdf)
         names = gdf[namec].fillna("").astype(str)
-        frames.append(
-            gpd.GeoDataFrame(
-                {"id": ids.to_numpy(), "name": names.to_numpy(), "source": path.name},
-                geometry=gdf.geometry.to_numpy(),
-                crs=gdf.crs,
-            )
-        )
+        cols = {"id": ids.to_numpy(), "name": names.to_numpy(), "source": path.name}
+        if "match_level" in gdf.columns:
+            cols["match_level"] = gdf["match_level"].to_numpy()
+        frames.append(gpd.GeoDataFrame(cols, geometry=gdf.geometry.to_numpy(), crs=gdf.crs))
         raws.append((path, gdf))
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
     dup = out["id"].duplicated().to_numpy()

@@ -17,6 +17,7 @@ import unicodedata
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +34,9 @@ from layers.crs import (
 )
 from layers.errors import LayerError, spreadsheet_row
 
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
+
 __all__ = [
     "TABLE_FORMATS",
     "VECTOR_FORMATS",
@@ -48,12 +52,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-TABLE_FORMATS = {"csv", "txt", "tsv"}
+TABLE_FORMATS = {"csv", "txt", "tsv", "xlsx", "xls", "ods"}
 VECTOR_FORMATS = {"geojson", "gpkg", "shp", "zip", "parquet", "json"}
 _EXT_FORMATS = {
     ".csv": "csv",
     ".txt": "csv",
     ".tsv": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".ods": "ods",
     ".geojson": "geojson",
     ".json": "json",
     ".gpkg": "gpkg",
@@ -231,8 +239,10 @@ def read_table(
     encoding: str | None = None,
     sep: str | None = None,
     header_rows: int = 1,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV/TSV text table with every cell as a (stripped) string.
+    """Read a CSV/TSV text table or an Excel sheet (:mod:`layers.excel`: title rows,
+    merged headers, ``sheet`` by name) with every cell as a (stripped) string.
 
     The header is the first row; with ``header_rows=2`` (e-Stat mesh statistics)
     the second row is a label row and is returned in ``df.attrs["labels"]``.
@@ -241,7 +251,7 @@ def read_table(
     """
     require_file(path)
     return parse_table(path.read_bytes(), file=path, encoding=encoding, sep=sep,
-                       header_rows=header_rows)
+                       header_rows=header_rows, sheet=sheet)
 
 
 def parse_table(
@@ -251,10 +261,15 @@ def parse_table(
     encoding: str | None = None,
     sep: str | None = None,
     header_rows: int = 1,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """:func:`read_table` on bytes already in memory (uploads, registers)."""
+    from layers.excel import is_excel, parse_excel
+
     file = Path(file)
     path = file
+    if is_excel(raw, file):
+        return parse_excel(raw, file=file, sheet=sheet)
     if not raw.strip():
         raise LayerError(
             "ファイルが空です（見出し行もありません）。", file=path, row=1, column="見出し行",
@@ -396,11 +411,15 @@ def table_to_points(
     y_col: str | None = None,
     crs: CRS | None = None,
     warnings: list[str] | None = None,
+    geocoder: Geocoder | None = None,
+    address_col: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Turn a table with 緯度/経度, lat/lon or x/y (+ declared CRS) columns into points.
+    """Turn a table with 緯度/経度, lat/lon or x/y (+ declared CRS) columns into points,
+    or, without coordinates, a 住所/所在地 column placed by ``geocoder``.
 
     Returns the points in the storage CRS.  Swapped latitude/longitude columns are
-    detected, swapped back and reported in ``warnings``.
+    detected, swapped back and reported in ``warnings``.  Geocoded points carry
+    ``match_level`` and ``geocode_note`` columns.
     """
     warnings = warnings if warnings is not None else []
     lat = find_column(df, LAT_NAMES, mapped=lat_col)
@@ -442,6 +461,11 @@ def table_to_points(
         check_in_japan(lon_v, lat_v, file=file, columns=(x, y),
                        header_rows=int(df.attrs.get("header_rows", 1)))
         return _points(df, lon_v, lat_v)
+    from layers.geocode import ADDRESS_NAMES
+
+    addr = find_column(df, ADDRESS_NAMES, mapped=address_col)
+    if addr is not None and not (lat or lon):
+        return _geocoded_points(df, addr, geocoder, file=file, warnings=warnings)
     missing = "緯度" if not lat else "経度"
     raise LayerError(
         "座標の列が見つかりません。",
@@ -451,6 +475,36 @@ def table_to_points(
         fix="「緯度」「経度」（または lat/lon、x/y と crs）の列を用意するか、"
         "地域設定で lat = \"列名\"、lon = \"列名\" を指定してください。",
     )
+
+
+def _geocoded_points(df: pd.DataFrame, column: str, geocoder: Geocoder | None, *, file: Path,
+                     warnings: list[str]) -> gpd.GeoDataFrame:
+    """Points from a table of addresses (no coordinates): every row placed, or an error
+    naming the rows that could not be."""
+    from layers.geocode import describe_levels, level_counts, place_table
+
+    if geocoder is None:
+        raise LayerError(
+            "住所の列はありますが、座標（緯度・経度）の列がありません。", file=file, row=1, column=column,
+            fix='住所から位置を求めるには、地域設定（TOML）に [geocoder] path = "machiaza/*.json" '
+                "（町字の参照点のファイル）を書いてください。または緯度・経度の列を加えてください。")
+    placed = place_table(df, column, geocoder)
+    missing = (placed["match_level"] == "").to_numpy()
+    if missing.any():
+        rows = [table_row(df, int(i)) for i in np.flatnonzero(missing)]
+        shown = "、".join(str(r) for r in rows[:10]) + ("…" if len(rows) > 10 else "")
+        raise LayerError(
+            f"住所から位置を求められない行があります（{len(rows)} 行: {shown} 行目）。", file=file,
+            row=rows[0], column=column,
+            fix="住所に市町村名から書いてあるか確かめるか、その行に緯度・経度を入れてください。")
+    doubtful = int((placed["warning"] != "").sum())
+    warnings.append(describe_levels(level_counts(placed["match_level"].tolist()), doubtful))
+    out = df.assign(match_level=placed["match_level"].to_numpy(),
+                    geocode_note=placed["warning"].to_numpy())
+    lon, lat = placed["lon"].to_numpy(float), placed["lat"].to_numpy(float)
+    check_in_japan(lon, lat, file=file, columns=(column, column),
+                   header_rows=int(df.attrs.get("header_rows", 1)))
+    return _points(out, lon, lat)
 
 
 def _points(df: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> gpd.GeoDataFrame:
@@ -752,18 +806,23 @@ def read_point_file(
     y: str | None = None,
     layer: str = "",
     warnings: list[str] | None = None,
+    sheet: str | None = None,
+    geocoder: Geocoder | None = None,
+    address: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read points from a CSV (coordinates in columns) or any vector file.
+    """Read points from a CSV or Excel table (coordinates in columns, or addresses placed
+    by ``geocoder``) or any vector file.
 
     ``attrs["rows"]`` holds the user-facing row number of every feature.
     """
     f = detect_format(path, fmt)
     if f in TABLE_FORMATS:
-        df = read_table(path, encoding=encoding, sep="\t" if f == "tsv" else None)
-        require_rows(df, file=path, layer=layer)
+        df = read_table(path, encoding=encoding, sep="\t" if f == "tsv" else None, sheet=sheet)
+        label = Path(df.attrs.get("file_label", path))
+        require_rows(df, file=label, layer=layer)
         gdf = table_to_points(
-            df, file=path, lat_col=lat, lon_col=lon, x_col=x, y_col=y, crs=crs,
-            warnings=warnings,
+            df, file=label, lat_col=lat, lon_col=lon, x_col=x, y_col=y, crs=crs,
+            warnings=warnings, geocoder=geocoder, address_col=address,
         )
         gdf.attrs["rows"] = user_rows(df)
         return gdf

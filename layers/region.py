@@ -33,7 +33,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
@@ -46,6 +46,9 @@ from layers.layer_facts import FACILITY_KEYS, LAYER_KEYS, LAYER_LABELS, LAYERS
 from layers.readers import require_file
 from layers.roads import graph_summary, load_roads
 from layers.validate import warnings_of
+
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
 
 __all__ = [
     "LAYER_KEYS",
@@ -64,7 +67,7 @@ log = logging.getLogger(__name__)
 
 _LOADERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {k: f.loader for k, f in LAYERS.items()}
 # options the region fills itself, never from the TOML
-_INTERNAL = {"boundaries", "analysis_crs", "region_areas"}
+_INTERNAL = {"boundaries", "analysis_crs", "region_areas", "geocoder"}
 _COMMON = {"path", "format", "crs", "encoding"}
 
 
@@ -93,6 +96,18 @@ class RoadsSpec:
 
 
 @dataclass(frozen=True)
+class GeocoderSpec:
+    """The ``[geocoder]`` table: reference points that place addresses (see
+    :mod:`layers.geocode`)."""
+
+    paths: tuple[Path, ...]
+    """The 町字/小字 JSON files (``path = "machiaza/*.json"``)."""
+    blocks: tuple[Path, ...] = ()
+    """Optional MLIT 位置参照情報 街区レベル CSV files (``blocks = "…csv"``)."""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class RegionConfig:
     """A parsed region TOML (nothing loaded yet)."""
 
@@ -106,6 +121,7 @@ class RegionConfig:
     warnings: tuple[str, ...] = ()
     municipalities: tuple[str, ...] = ()
     """Municipality codes the region keeps to (empty: every municipality its files hold)."""
+    geocoder: GeocoderSpec | None = None
 
     @property
     def root(self) -> Path:
@@ -120,6 +136,8 @@ class RegionConfig:
             paths.append(self.roads.path)
             if self.roads.drive is not None:
                 paths.append(self.roads.drive)
+        if self.geocoder is not None:
+            paths.extend([*self.geocoder.paths, *self.geocoder.blocks])
         return paths
 
 
@@ -132,6 +150,8 @@ class Region:
     layers: dict[str, gpd.GeoDataFrame]
     roads: nx.MultiDiGraph | None = None
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    geocoder: Geocoder | None = None
+    """Places addresses (``[geocoder]``), when the region has one."""
 
     @property
     def name(self) -> str:
@@ -266,11 +286,12 @@ def read_config(path: str | Path) -> RegionConfig:
     text, data = _parse_toml(toml)
     warnings: list[str] = []
     for k in data:
-        if k not in ("region", "layers", "roads", "analysis"):
+        if k not in ("region", "layers", "roads", "analysis", "geocoder"):
             warnings.append(f"不明な見出し [{k}] は無視しました。")
     region, name, crs = _region_table(data, text, toml, warnings)
     layers = _layer_specs(data, text, toml, warnings)
     roads = _roads_spec(data, text, toml)
+    geocoder = _geocoder_spec(data, text, toml)
     attribution = region.get("attribution", [])
     if isinstance(attribution, str):
         attribution = [attribution]
@@ -286,6 +307,7 @@ def read_config(path: str | Path) -> RegionConfig:
         attribution=tuple(str(a) for a in attribution),
         warnings=tuple(warnings),
         municipalities=tuple(str(m).zfill(5) for m in region.get("municipalities", [])),
+        geocoder=geocoder,
     )
 
 
@@ -464,6 +486,23 @@ def _roads_spec(data: dict[str, Any], text: str, toml: Path) -> RoadsSpec | None
     return roads
 
 
+def _geocoder_spec(data: dict[str, Any], text: str, toml: Path) -> GeocoderSpec | None:
+    """The ``[geocoder]`` table, if any."""
+    if "geocoder" not in data:
+        return None
+    t = data["geocoder"]
+    line = _line_of(text, r"\[\s*geocoder\s*\]")
+    if not isinstance(t, dict) or "path" not in t:
+        raise LayerError(
+            "[geocoder] に path がありません。", file=toml, row=line, column="geocoder.path",
+            fix='[geocoder] の下に path = "machiaza/*.json"（町字の参照点のファイル）を書いてください。')
+    paths = _paths(t["path"], toml.parent, toml=toml, key="geocoder",
+                   line=_key_line(text, line, "path"))
+    blocks = (_paths(t["blocks"], toml.parent, toml=toml, key="geocoder.blocks",
+                     line=_key_line(text, line, "blocks")) if t.get("blocks") else ())
+    return GeocoderSpec(paths=paths, blocks=blocks, line=_key_line(text, line, "path"))
+
+
 def _check_option(key: str, opt: str, value: Any, param: inspect.Parameter, *, toml: Path,
                   line: int | None) -> None:
     """A ``[layers.KEY]`` option must have the type its loader takes (``k = "five"``,
@@ -494,7 +533,7 @@ ProgressFn = Callable[[str, float], None]
 
 
 def _load_layer(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame],
-                analysis_crs: str | None) -> gpd.GeoDataFrame:
+                analysis_crs: str | None, geocoder: Geocoder | None = None) -> gpd.GeoDataFrame:
     """Read one layer with its loader, giving it what it needs from the layers read before."""
     spec = cfg.layers[key]
     kwargs = dict(spec.options)
@@ -507,6 +546,8 @@ def _load_layer(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame]
         )
     if "region_areas" in params:
         kwargs["region_areas"] = {k: v for k, v in layers.items() if k != "vulnerable"}
+    if "geocoder" in params:
+        kwargs["geocoder"] = geocoder
     try:
         return _LOADERS[key](
             list(spec.paths),
@@ -584,10 +625,13 @@ def load_region(
                                               LAYER_KEYS.index(k)))
     steps = len(order) + (1 if (with_roads and cfg.roads) else 0)
     analysis_crs = cfg.crs
+    geocoder = None
     for i, key in enumerate(order):
         if progress:
             progress(f"{LAYER_LABELS[key]}を読み込み中", i / max(steps, 1))
-        gdf = _load_layer(cfg, key, layers, analysis_crs)
+        if geocoder is None and cfg.geocoder is not None and key != "boundaries":
+            geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
+        gdf = _load_layer(cfg, key, layers, analysis_crs, geocoder)
         layers[key] = gdf
         warnings[key] = warnings_of(gdf)
         if key == "boundaries" and analysis_crs is None:
@@ -613,4 +657,17 @@ def load_region(
         warnings["roads"] = []
     if progress:
         progress("読み込み完了", 1.0)
-    return Region(config=cfg, crs=analysis_crs, layers=layers, roads=roads, warnings=warnings)
+    if geocoder is None and cfg.geocoder is not None:
+        geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
+    return Region(config=cfg, crs=analysis_crs, layers=layers, roads=roads, warnings=warnings,
+                  geocoder=geocoder)
+
+
+def _geocoder(spec: GeocoderSpec, toml: Path, boundaries: gpd.GeoDataFrame | None) -> Geocoder:
+    """The region's geocoder from its ``[geocoder]`` files (boundaries flag points outside)."""
+    from layers.geocode import load_geocoder
+
+    try:
+        return load_geocoder(spec.paths, blocks=spec.blocks, boundaries=boundaries)
+    except LayerError as err:
+        raise err.with_context(layer="geocoder", config=(toml, spec.line, "geocoder.path")) from None

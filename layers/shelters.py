@@ -40,11 +40,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
+
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
 
 from layers.errors import LayerError
 from layers.readers import (
@@ -121,8 +125,12 @@ def load_shelters(
     lat: str | None = None,
     lon: str | None = None,
     kind: str | None = None,
+    sheet: str | None = None,
+    address: str | None = None,
+    geocoder: Geocoder | None = None,
 ) -> gpd.GeoDataFrame:
-    """Load shelters from GSI CSVs (either layout, UTF-8 or cp932) or GeoJSON.
+    """Load shelters from GSI CSVs (either layout, UTF-8 or cp932), Excel or GeoJSON
+    (addresses without coordinates placed by ``geocoder``).
 
     Parameters
     ----------
@@ -147,7 +155,8 @@ def load_shelters(
     for path in paths:
         w: list[str] = []
         gdf = read_point_file(
-            path, fmt=fmt, crs=crs, encoding=encoding, lat=lat, lon=lon, layer=LAYER, warnings=w
+            path, fmt=fmt, crs=crs, encoding=encoding, lat=lat, lon=lon, layer=LAYER, warnings=w,
+            sheet=sheet, geocoder=geocoder, address=address,
         )
         warnings += [f"{path.name}: {m}" for m in w]
         layout = kind or _layout(list(gdf.columns))
@@ -232,6 +241,8 @@ def _canonical(
     data["same_address"] = _flag(gdf[samec]) if samec else np.zeros(n, bool)
     data["capacity"] = optional_int(gdf, capc, file=path, layer=LAYER, rows=rows).array
     data["source"] = path.name
+    if "match_level" in gdf.columns:  # placed from addresses: how finely
+        data["match_level"] = gdf["match_level"].to_numpy()
     return gpd.GeoDataFrame(data, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 

@@ -232,16 +232,18 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
 
     boundaries = None
     areas = None
+    geocoder = None
     if args.region:
         region = load_region(args.region, with_roads=False)
         boundaries = region.layers.get("boundaries")
         areas = {k: v for k, v in region.layers.items() if k != "vulnerable"}
+        geocoder = region.geocoder
     elif args.by:
         raise LayerError("--by には --region（地域設定）が必要です。", column="--region",
                          fix="--by neighbourhoods --region REGION.toml のように指定してください。")
     density = load_vulnerable([Path(args.records)], kind=args.kind, mesh=args.mesh, k=args.k,
                               by=args.by, boundaries=boundaries, region_areas=areas,
-                              encoding=args.encoding)
+                              encoding=args.encoding, sheet=args.sheet, geocoder=geocoder)
     write_density(density, args.out)
     s = density.attrs.get("summary", {})
     if s.get("coordinates_swapped"):
@@ -252,8 +254,40 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
         "outside_region": s.get("outside_region"), "unlocated": s.get("unlocated"),
         "units_published": s.get("units_published"), "units_merged": s.get("units_merged"),
         "units_absorbed": s.get("units_absorbed"), "k": s.get("k"),
+        **({"estimated": s["estimated"]} if s.get("estimated") else {}),
         "geography": s.get("geography"), "out": str(args.out),
     }, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_geocode(args: argparse.Namespace) -> int:
+    from layers.atomic import atomic_write_text
+    from layers.geocode import geocode_list, load_geocoder
+    from layers.readers import read_table
+    from layers.region import _paths, load_region
+
+    if bool(args.region) == bool(args.reference):
+        raise LayerError("参照点を --region か --reference のどちらか一つで指定してください。",
+                         column="--reference",
+                         fix='--reference "machiaza/*.json" か、[geocoder] のある --region REGION.toml')
+    if args.region:
+        region = load_region(args.region, with_roads=False)
+        if region.geocoder is None:
+            raise LayerError("地域設定に [geocoder] がありません。", file=args.region, column="geocoder",
+                             fix='[geocoder] path = "machiaza/*.json" を書くか、'
+                                 "--reference で指定してください。")
+        geocoder = region.geocoder
+    else:
+        here = Path.cwd()
+        geocoder = load_geocoder(
+            _paths(args.reference, here, toml=here, key="--reference", line=None),
+            blocks=_paths(args.blocks, here, toml=here, key="--blocks", line=None) if args.blocks else ())
+    path = Path(args.records)
+    table = read_table(path, encoding=args.encoding, sheet=args.sheet)
+    result = geocode_list(table, geocoder, file=Path(table.attrs.get("file_label", path)),
+                          address=args.address, municipality=args.municipality)
+    atomic_write_text(args.out, csv_text(result.table), encoding="utf-8-sig")
+    say(json.dumps({**result.summary(), "out": str(args.out)}, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -502,6 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_map(sub)
     _add_anonymize(sub)
+    _add_geocode(sub)
     _add_coverage(sub)
     _add_consolidation(sub)
     _add_shelters(sub)
@@ -555,7 +590,9 @@ def _add_anonymize(sub: Any) -> None:
     """``tomoni anonymize``."""
     p = sub.add_parser("anonymize", aliases=["anonymise"],
                        help="要配慮者の名簿を、個人を特定できない密度（k人以上の単位）に集計する")
-    p.add_argument("records", help="名簿（CSV、緯度・経度の列）またはメッシュ別人数・e-Stat メッシュ統計")
+    p.add_argument("records", help="名簿（CSV・Excel、緯度・経度か住所の列）またはメッシュ別人数・"
+                   "e-Stat メッシュ統計。住所だけの名簿は --region の [geocoder] で位置を求めます")
+    p.add_argument("--sheet", help="Excel のシート名（既定: データのある最初のシート）")
     p.add_argument("--out", required=True, help="出力（.gpkg / .geojson / .csv）")
     _force(p)
     p.add_argument("--mesh", type=int, default=500, choices=[1000, 500, 250],
@@ -569,6 +606,25 @@ def _add_anonymize(sub: Any) -> None:
                    choices=["auto", "records", "mesh_counts", "area_counts", "estat", "ksj_forecast"])
     p.add_argument("--encoding", help="文字コード（既定: 自動判別）")
     p.set_defaults(func=cmd_anonymize)
+
+
+def _add_geocode(sub: Any) -> None:
+    """``tomoni geocode``."""
+    p = sub.add_parser("geocode",
+                       help="居場所・候補地などの一覧（CSV/Excel）の住所から緯度・経度を求める（オフライン）")
+    p.add_argument("records", metavar="LIST",
+                   help="住所のある一覧（CSV、.xlsx、.xls）。名簿は受け付けません")
+    p.add_argument("--out", required=True,
+                   help="出力 CSV（元の列＋緯度・経度・match_level・remainder・注意）")
+    _force(p)
+    p.add_argument("--region", help="[geocoder] のある地域設定（TOML）")
+    p.add_argument("--reference", help='町字の参照点（例: "machiaza/*.json"）')
+    p.add_argument("--blocks", help="位置参照情報（街区レベル）の CSV（任意）")
+    p.add_argument("--address", help="住所の列名（既定: 住所・所在地）")
+    p.add_argument("--municipality", help="市町村の列名（住所に市町村名がないとき）")
+    p.add_argument("--sheet", help="Excel のシート名（既定: データのある最初のシート）")
+    p.add_argument("--encoding", help="文字コード（既定: 自動判別）")
+    p.set_defaults(func=cmd_geocode)
 
 
 def _add_coverage(sub: Any) -> None:

@@ -12,7 +12,8 @@ __all__ = ["COLUMN_LABELS", "DECISION_JA", "METHOD_JA", "STATUS_JA", "display_va
 COLUMN_LABELS = {
     "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
     "covered": "徒歩圏内", "uncovered": "圏外", "rate": "カバー率", "gap_id": "空白地帯",
-    "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設ID", "nearest_name": "最寄りの施設",
+    "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設ID",
+    "nearest_name": "最寄りの施設",
     "nearest_m": "最寄りまで(m)", "shelter_id": "避難所ID", "name": "名称", "status": "状態",
     "capacity": "収容人数", "demand": "割り当て人数", "load_ratio": "負荷率", "overloaded": "超過",
     "muni_code": "市町村コード", "muni_name": "市町村", "decision": "判断", "open_site": "開設する候補地",

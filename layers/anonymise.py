@@ -196,6 +196,8 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
     }
     if records.swapped:
         summary["coordinates_swapped"] = True
+    if records.n_estimated:  # placed from addresses at a 大字・町丁目 point only
+        summary["estimated"] = people(records.n_estimated)
     if records.category is not None:
         cats, n = np.unique(records.category[inside], return_counts=True)
         summary["categories"] = {str(c): (int(v) if v >= k else f"{k}未満")

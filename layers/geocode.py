@@ -423,13 +423,17 @@ class Geocoder:
         return Match(match.lat, match.lon, match.level, match.municipality, match.town,
                      match.koaza, match.remainder, f"{match.warning}{note}")
 
-    def geocode(self, addresses: Sequence[object],
-                municipalities: Sequence[object] | None = None) -> pd.DataFrame:
+    def geocode(self, addresses: Sequence[object], municipalities: Sequence[object] | None = None,
+                *, remember: bool = True) -> pd.DataFrame:
         """Every address placed: ``lat``, ``lon``, ``match_level``, ``municipality``,
-        ``town``, ``koaza``, ``remainder``, ``warning`` (one row per address, same order)."""
+        ``town``, ``koaza``, ``remainder``, ``warning`` (one row per address, same order).
+
+        ``remember=False`` keeps no trace of the addresses (a register's: the geocoder
+        lives on in the app, and its memo must never hold a person's address)."""
         hints = municipalities if municipalities is not None else [""] * len(addresses)
-        rows = [self.match("" if a is None or (isinstance(a, float) and math.isnan(a)) else str(a),
-                           "" if h is None or (isinstance(h, float) and math.isnan(h)) else str(h))
+        place = self.match if remember else self._match
+        rows = [place("" if a is None or (isinstance(a, float) and math.isnan(a)) else str(a),
+                      "" if h is None or (isinstance(h, float) and math.isnan(h)) else str(h))
                 for a, h in zip(addresses, hints, strict=True)]
         return pd.DataFrame({
             "lat": np.fromiter((r.lat for r in rows), float, len(rows)),
@@ -485,13 +489,14 @@ def describe_levels(counts: dict[str, int], doubtful: int = 0) -> str:
 
 
 def place_table(df: pd.DataFrame, column: str, geocoder: Geocoder, *,
-                municipality_column: str | None = None) -> pd.DataFrame:
+                municipality_column: str | None = None, remember: bool = True) -> pd.DataFrame:
     """:meth:`Geocoder.geocode` on a table's address column (and its 市町村 column, found
     by name when not given)."""
     from layers.readers import find_column
 
     muni = find_column(df, MUNICIPALITY_NAMES, mapped=municipality_column)
-    return geocoder.geocode(df[column].tolist(), df[muni].tolist() if muni else None)
+    return geocoder.geocode(df[column].tolist(), df[muni].tolist() if muni else None,
+                            remember=remember)
 
 
 BLOCK_COLUMNS = ("市区町村名", "大字・丁目名", "小字・通称名", "街区符号・地番", "緯度", "経度")
@@ -566,3 +571,58 @@ def load_geocoder(paths: Sequence[Path], *, blocks: Sequence[Path] = (),
     log.info("geocoder: %d municipalities, %d 町字", len(munis),
              sum(len(m.towns) for m in munis.values()))
     return g
+
+
+PERSONAL_NAMES = ("氏名", "名前", "ふりがな", "フリガナ", "氏名カナ", "生年月日", "年齢", "要介護度",
+                  "障害種別")
+"""Columns that mark a list of people (a register): never geocoded into a file."""
+
+
+@dataclass(frozen=True)
+class GeocodedList:
+    """A list with its places: the table with 緯度, 経度, match_level, remainder, 注意."""
+
+    table: pd.DataFrame
+    levels: dict[str, int]
+    doubtful: int
+    unplaced_rows: list[int]
+
+    def summary(self) -> dict[str, object]:
+        return {"rows": len(self.table), "levels": self.levels, "doubtful": self.doubtful,
+                "unplaced_rows": self.unplaced_rows[:50]}
+
+
+def geocode_list(df: pd.DataFrame, geocoder: Geocoder, *, file: Path | str,
+                 address: str | None = None, municipality: str | None = None) -> GeocodedList:
+    """Place every row of a non-private list (居場所, VC候補地 …) by its address.
+
+    Refuses a table that looks like a register (氏名, 生年月日 … columns): addresses of
+    people are placed only inside the anonymiser, never written out.
+    """
+    from layers.readers import LAT_NAMES, LON_NAMES, find_column, table_row
+
+    personal = [c for c in df.columns if str(c) in PERSONAL_NAMES]
+    if personal:
+        raise LayerError("名簿（個人の一覧）のように見えるため、位置を付けたファイルは作りません。",
+                         file=file, row=1, column=str(personal[0]),
+                         fix="要配慮者の名簿は tomoni anonymize で読み込んでください（住所の位置は"
+                             "匿名化の中でだけ求め、ファイルには残しません）。")
+    col = find_column(df, ADDRESS_NAMES, mapped=address)
+    if col is None:
+        raise LayerError("住所の列が見つかりません。", file=file, row=1, column=address or "住所",
+                         fix="「住所」または「所在地」の列を用意するか、--address で列名を指定してください。")
+    have = [c for c in (find_column(df, LAT_NAMES), find_column(df, LON_NAMES)) if c]
+    if have:
+        raise LayerError("緯度・経度の列が既にあります。", file=file, row=1, column=have[0],
+                         fix="座標のない一覧を指定するか、緯度・経度の列を消してから実行してください。")
+    placed = place_table(df, col, geocoder, municipality_column=municipality)
+    out = df.copy()
+    out["緯度"] = placed["lat"].round(6).to_numpy()
+    out["経度"] = placed["lon"].round(6).to_numpy()
+    out["match_level"] = placed["match_level"].replace("", "未配置").to_numpy()
+    out["remainder"] = placed["remainder"].to_numpy()
+    out["注意"] = placed["warning"].to_numpy()
+    missing = np.flatnonzero((placed["match_level"] == "").to_numpy())
+    return GeocodedList(out, level_counts(placed["match_level"].tolist()),
+                        int((placed["warning"] != "").sum() - len(missing)),
+                        [table_row(df, int(i)) for i in missing])

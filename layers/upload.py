@@ -11,11 +11,14 @@ from __future__ import annotations
 import inspect
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 
 from layers.errors import LayerError
+
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
 
 __all__ = ["UPLOAD_KEYS", "load_uploaded"]
 
@@ -37,8 +40,10 @@ def load_uploaded(
     *,
     boundaries: gpd.GeoDataFrame | None = None,
     options: dict[str, Any] | None = None,
+    geocoder: Geocoder | None = None,
 ) -> gpd.GeoDataFrame:
-    """Load an uploaded file into layer ``key`` (see :mod:`layers.region` for keys)."""
+    """Load an uploaded file into layer ``key`` (see :mod:`layers.region` for keys); a table
+    with addresses and no coordinates is placed by ``geocoder`` (the region's)."""
     from layers.region import _LOADERS
 
     if key not in UPLOAD_KEYS:
@@ -55,12 +60,15 @@ def load_uploaded(
         return anonymise_upload(
             filename, data, mesh=int(opts.get("mesh", 500)), k=int(opts.get("k", 5)),
             by=opts.get("by"), boundaries=boundaries, region_areas=opts.get("region_areas"),
+            geocoder=geocoder,
         )
     loader = _LOADERS[key]
     accepted = set(inspect.signature(loader).parameters)
     kwargs = {k: v for k, v in (options or {}).items() if k in accepted and v not in (None, "")}
     if key == "neighbourhoods":
         kwargs["boundaries"] = boundaries
+    if "geocoder" in accepted:
+        kwargs["geocoder"] = geocoder
     with tempfile.TemporaryDirectory(prefix="tomoni-upload-") as tmp:
         path = Path(tmp) / _safe_name(filename)
         path.write_bytes(data)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +56,7 @@ from layers.anonymise import (
 )
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError, ParameterError
+from layers.geocode import ADDRESS_NAMES
 from layers.mesh import (
     MESH_SIZES,
     mesh_cells,
@@ -74,6 +75,9 @@ from layers.readers import (
 )
 from layers.registers import LAYER, Records, read_records
 from layers.territories import COLUMNS
+
+if TYPE_CHECKING:
+    from layers.geocode import Geocoder
 
 __all__ = [
     "K_DEFAULT",
@@ -112,10 +116,16 @@ def load_vulnerable(
     category: str | None = None,
     mobility: str | None = None,
     area: str | None = None,
+    address: str | None = None,
+    sheet: str | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
     region_areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    geocoder: Geocoder | None = None,
 ) -> gpd.GeoDataFrame:
     """Load the 要配慮者 layer: anonymised on load, only the result is kept.
+
+    A register (CSV or Excel) with addresses and no coordinates is placed by ``geocoder``
+    (the region's ``[geocoder]``) inside the anonymiser, in memory.
 
     Parameters
     ----------
@@ -138,14 +148,15 @@ def load_vulnerable(
                          column="path", fix="path = \"名簿.csv\" のように1つだけ書いてください。")
     path = paths[0]
     require_file(path)
-    kind = _detect_kind(path, kind)
+    kind = _detect_kind(path, kind, sheet)
     region = None
     if boundaries is not None and len(boundaries):
         region = shapely.union_all(boundaries.geometry.to_crs(STORAGE_CRS).values)
     areas = _target_areas(by, boundaries, region_areas) if by is not None else None
     if kind == "records":
         records = read_records(path, encoding=encoding, lat=lat, lon=lon, category=category,
-                               mobility=mobility, crs=crs)
+                               mobility=mobility, crs=crs, sheet=sheet, geocoder=geocoder,
+                               address=address)
         if areas is not None:
             out = anonymise_areas(records, areas, k=k, geography=str(by))
         else:
@@ -212,7 +223,7 @@ def _proxy_counts(path: Path, kind: str, *, k: int, label: str, column: str, yea
     return out
 
 
-def _detect_kind(path: Path, kind: str) -> str:
+def _detect_kind(path: Path, kind: str, sheet: str | None = None) -> str:
     kinds = ("records", "mesh_counts", "area_counts", "estat", "ksj_forecast", "density")
     if kind != "auto":
         if kind not in kinds:
@@ -222,7 +233,7 @@ def _detect_kind(path: Path, kind: str) -> str:
     if detect_format(path) not in TABLE_FORMATS:
         cols = set(read_vector(path).columns)
         return "density" if {"unit_id", "count", "geography"} <= cols else "ksj_forecast"
-    head = read_table(path).columns
+    head = read_table(path, sheet=sheet).columns
     cols = {str(c).strip().lower() for c in head}
     if "key_code" in cols and "htksyori" in cols:
         return "estat"
@@ -230,7 +241,7 @@ def _detect_kind(path: Path, kind: str) -> str:
         return "ksj_forecast"
     if {"mesh_code", "メッシュコード", "meshcode"} & cols:
         return "mesh_counts"
-    if cols & {c.lower() for c in (*LAT_NAMES, *LON_NAMES)}:
+    if cols & {c.lower() for c in (*LAT_NAMES, *LON_NAMES, *ADDRESS_NAMES)}:
         return "records"
     raise LayerError(
         "要配慮者ファイルの種類が分かりません。", file=path, row=1, column="kind", layer=LAYER,
@@ -310,10 +321,12 @@ def anonymise_upload(
     by: str | None = None,
     boundaries: gpd.GeoDataFrame | None = None,
     region_areas: Mapping[str, gpd.GeoDataFrame] | None = None,
+    geocoder: Geocoder | None = None,
 ) -> gpd.GeoDataFrame:
-    """Anonymise an uploaded register extract held in memory (no file is written)."""
+    """Anonymise an uploaded register extract held in memory (no file is written); one with
+    addresses only is placed by ``geocoder`` in memory."""
     k = check_k(int(k))
-    records = read_records((filename, data))
+    records = read_records((filename, data), geocoder=geocoder)
     region = None
     if boundaries is not None and len(boundaries):
         region = shapely.union_all(boundaries.geometry.to_crs(STORAGE_CRS).values)

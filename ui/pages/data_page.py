@@ -119,7 +119,7 @@ for f in new_files:
     data = f.getvalue()
     try:
         frame = load_uploaded(layer, f.name, data, boundaries=region.layers.get("boundaries"),
-                              options=options)
+                              options=options, geocoder=region.geocoder)
     except LayerError as err:
         errors[f.name] = err.message
         continue

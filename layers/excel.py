@@ -103,6 +103,8 @@ def _header_row(rows: list[list[str]]) -> int | None:
     widest = max((sum(1 for v in r if v) for r in scan), default=0)
     for i, r in enumerate(scan):
         filled = [v for v in r if v]
+        if widest == 1 and filled:  # a one-column list: its first cell is the header
+            return i
         if (len(filled) >= max(2, (widest + 1) // 2) and len(set(filled)) > 1
                 and not any(_is_number(v) for v in filled)):  # a merged title repeats one text
             return i

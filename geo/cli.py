@@ -260,17 +260,29 @@ def cmd_anonymize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _matching(pattern: str, option: str) -> list[Path]:
+    """The files a path or pattern (``machiaza/*.json``) names; an error when none."""
+    import glob
+
+    hits = sorted(Path(p) for p in glob.glob(str(Path(pattern).expanduser())))
+    if not hits:
+        raise LayerError("パターンに一致するファイルがありません。", file=pattern, column=option,
+                         fix="パス（* など）とフォルダの場所を確認してください。")
+    return hits
+
+
 def cmd_geocode(args: argparse.Namespace) -> int:
     from layers.atomic import atomic_write_text
     from layers.geocode import geocode_list, load_geocoder
     from layers.readers import read_table
-    from layers.region import _paths, load_region
 
     if bool(args.region) == bool(args.reference):
         raise LayerError("参照点を --region か --reference のどちらか一つで指定してください。",
                          column="--reference",
                          fix='--reference "machiaza/*.json" か、[geocoder] のある --region REGION.toml')
     if args.region:
+        from layers.region import load_region
+
         region = load_region(args.region, with_roads=False)
         if region.geocoder is None:
             raise LayerError("地域設定に [geocoder] がありません。", file=args.region, column="geocoder",
@@ -278,10 +290,8 @@ def cmd_geocode(args: argparse.Namespace) -> int:
                                  "--reference で指定してください。")
         geocoder = region.geocoder
     else:
-        here = Path.cwd()
-        geocoder = load_geocoder(
-            _paths(args.reference, here, toml=here, key="--reference", line=None),
-            blocks=_paths(args.blocks, here, toml=here, key="--blocks", line=None) if args.blocks else ())
+        geocoder = load_geocoder(_matching(args.reference, "--reference"),
+                                 blocks=_matching(args.blocks, "--blocks") if args.blocks else ())
     path = Path(args.records)
     table = read_table(path, encoding=args.encoding, sheet=args.sheet)
     result = geocode_list(table, geocoder, file=Path(table.attrs.get("file_label", path)),

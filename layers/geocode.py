@@ -76,6 +76,7 @@ _NUMBER_DASH = re.compile(r"(?<=\d)[ーｰ](?=\d)")
 _BLOCK_WORDS = re.compile(r"(\d+)(?:番地|番|号|地割)?")
 _LEADING_AZA = re.compile(r"^(大字|字|小字)")
 _DIGITS = re.compile(r"\d+")
+_CHOME_DIGITS = re.compile(r"(\D+?)(\d+)(丁目)?")
 
 
 def kanji_number(text: str) -> int:
@@ -178,6 +179,14 @@ def _longest(text: str, keys: Mapping[str, object], longest: int) -> list[str]:
     return [text[:n] for n in range(min(longest, len(text)), 0, -1) if text[:n] in keys]
 
 
+def _first(text: str, keys: Mapping[str, object], longest: int) -> str | None:
+    """The longest key that is a prefix of ``text``."""
+    for n in range(min(longest, len(text)), 0, -1):
+        if text[:n] in keys:
+            return text[:n]
+    return None
+
+
 @dataclass(frozen=True)
 class Match:
     """Where one address was placed."""
@@ -209,10 +218,15 @@ NEARBY_NOTE = "小字名を近くの別の大字の下で見つけて置きま�
 UNPLACED = Match(math.nan, math.nan, "", warning="住所から市町村が分かりません。")
 
 
+_PREFS = {len(p): set() for p in PREFECTURES}
+for _p in PREFECTURES:
+    _PREFS[len(_p)].add(_p)
+
+
 def _strip_prefecture(s: str) -> str:
-    for pref in PREFECTURES:
-        if s.startswith(pref):
-            return s[len(pref):]
+    for n, names in _PREFS.items():
+        if s[:n] in names:
+            return s[n:]
     return s
 
 
@@ -265,9 +279,9 @@ class Geocoder:
 
     def _match(self, address: str, municipality: str) -> Match:
         s = _strip_prefecture(fold(address))
-        found = _longest(s, self._names, self._name_len)
+        found = _first(s, self._names, self._name_len)
         if found:
-            name, s = self._names[found[0]], s[len(found[0]):]
+            name, s = self._names[found], s[len(found):]
         elif municipality and self.municipality_of(municipality):
             name = str(self.municipality_of(municipality))
         elif len(self._munis) == 1:  # a one-town list often leaves the town out
@@ -305,7 +319,7 @@ class Geocoder:
     def _town_candidates(self, m: _Municipality, s: str) -> list[tuple[str, int]]:
         """(town key, characters consumed): a 丁目 written as digits first, then by length."""
         out = []
-        chome = re.match(r"(\D+?)(\d+)(丁目)?", s)
+        chome = _CHOME_DIGITS.match(s)
         if chome:
             key = f"{chome.group(1)}{chome.group(2)}丁目"
             if key in m.towns:
@@ -315,8 +329,10 @@ class Geocoder:
         return out
 
     def _koaza(self, town: _Town, rest: str) -> str | None:
+        if not town.koaza or not rest:
+            return None
         explicit = bool(_LEADING_AZA.match(rest))
-        r = _LEADING_AZA.sub("", rest)
+        r = _LEADING_AZA.sub("", rest) if explicit else rest
         for k in _longest(r, town.koaza, town.koaza_len):
             if explicit or not k.isdigit():  # an all-number 小字 only after 字: else it is 番地
                 return k

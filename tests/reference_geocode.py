@@ -1,8 +1,8 @@
 """The plain way to place addresses, as a reference: never imports the geocoder under test.
 
 A prefix match of the address (prefecture removed) against ``市町村 + 大字 + 小字`` and
-``市町村 + 大字`` of the 町字 reference files, as written, longest first — what a first
-version does.  Used by the accuracy test and ``benchmarks/bench_geocode.py``.
+``市町村 + 大字`` of the 町字 reference files, longest first, with 大字/字 dropped on both
+sides — what a first version does.  Used by the accuracy test and ``benchmarks/bench_geocode.py``.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ def prefix_match(addresses: Sequence[str], reference: Sequence[Path]) -> pd.Data
                 continue
             level = "小字" if r.get("koaza") else "町字"
             for m in {muni, short}:
-                names.setdefault(m + r["town"] + (r.get("koaza") or ""), (lat, lon, level))
+                key = (m + r["town"] + (r.get("koaza") or "")).replace("大字", "").replace("字", "")
+                names.setdefault(key, (lat, lon, level))
     longest = max(len(k) for k in names)
     out = []
     for a in addresses:
-        s = a.removeprefix("秋田県")
+        s = a.removeprefix("秋田県").replace("大字", "").replace("字", "")
         hit = next((names[s[:n]] for n in range(min(longest, len(s)), 0, -1) if s[:n] in names),
                    (np.nan, np.nan, ""))
         out.append(hit)

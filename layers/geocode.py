@@ -218,7 +218,7 @@ NEARBY_NOTE = "小字名を近くの別の大字の下で見つけて置きま�
 UNPLACED = Match(math.nan, math.nan, "", warning="住所から市町村が分かりません。")
 
 
-_PREFS = {len(p): set() for p in PREFECTURES}
+_PREFS: dict[int, set[str]] = {len(p): set() for p in PREFECTURES}
 for _p in PREFECTURES:
     _PREFS[len(_p)].add(_p)
 

@@ -105,32 +105,7 @@ def read_records(
         raise LayerError("名簿にデータ行がありません。", file=path, row=2, layer=LAYER,
                          column=str(df.columns[0]) if len(df.columns) else None,
                          fix="見出し行の下に1人1行で記録された名簿を指定してください。")
-    latc = find_column(df, LAT_NAMES, mapped=lat)
-    lonc = find_column(df, LON_NAMES, mapped=lon)
-    estimated = 0
-    if latc is None and lonc is None and find_column(df, ADDRESS_NAMES, mapped=address):
-        lat_v, lon_v, blank, estimated = _placed(df, address, geocoder, file=path)
-        latc = lonc = "住所"
-    elif latc is None or lonc is None:
-        raise LayerError(
-            "座標の列が見つかりません。", file=path, row=1,
-            column=lat or lon or "緯度", layer=LAYER,
-            fix="「緯度」「経度」（または lat/lon）の列か、「住所」の列を用意してください。",
-        )
-    else:
-        lat_s, lat_v = parse_numbers(df[latc])
-        lon_s, lon_v = parse_numbers(df[lonc])
-        blank = ((lat_s == "") | (lon_s == "")).to_numpy()
-        del lat_s, lon_s
-    bad = ~blank & ~(np.isfinite(lat_v) & np.isfinite(lon_v))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        col = latc if not np.isfinite(lat_v[i]) else lonc
-        raise LayerError(
-            f"座標が数値ではない行があります（{int(bad.sum())} 行）。",
-            file=path, row=table_row(df, i), column=col, layer=LAYER,
-            fix="度単位の10進数で入力してください（値はこのメッセージに表示しません）。",
-        )
+    lat_v, lon_v, blank, estimated = _coordinates(df, lat, lon, address, geocoder, file=path)
     keep = ~blank
     idc = find_column(df, ID_NAMES)
     if idc is not None:
@@ -161,6 +136,36 @@ def read_records(
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat), swapped=swapped,
                    n_estimated=estimated)
+
+
+def _coordinates(df: pd.DataFrame, lat: str | None, lon: str | None, address: str | None,
+                 geocoder: Geocoder | None, *, file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(lat, lon, without a place, placed at 町字 only) from the coordinate columns, or
+    from the addresses (:func:`_placed`) when there are none."""
+    latc = find_column(df, LAT_NAMES, mapped=lat)
+    lonc = find_column(df, LON_NAMES, mapped=lon)
+    if latc is None and lonc is None and find_column(df, ADDRESS_NAMES, mapped=address):
+        return _placed(df, address, geocoder, file=file)
+    if latc is None or lonc is None:
+        raise LayerError(
+            "座標の列が見つかりません。", file=file, row=1,
+            column=lat or lon or "緯度", layer=LAYER,
+            fix="「緯度」「経度」（または lat/lon）の列か、「住所」の列を用意してください。",
+        )
+    lat_s, lat_v = parse_numbers(df[latc])
+    lon_s, lon_v = parse_numbers(df[lonc])
+    blank = ((lat_s == "") | (lon_s == "")).to_numpy()
+    del lat_s, lon_s
+    bad = ~blank & ~(np.isfinite(lat_v) & np.isfinite(lon_v))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        col = latc if not np.isfinite(lat_v[i]) else lonc
+        raise LayerError(
+            f"座標が数値ではない行があります（{int(bad.sum())} 行）。",
+            file=file, row=table_row(df, i), column=col, layer=LAYER,
+            fix="度単位の10進数で入力してください（値はこのメッセージに表示しません）。",
+        )
+    return lat_v, lon_v, blank, 0
 
 
 PLACED_FINE = ("街区", "小字", "町字")

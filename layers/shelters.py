@@ -159,18 +159,7 @@ def load_shelters(
             sheet=sheet, geocoder=geocoder, address=address,
         )
         warnings += [f"{path.name}: {m}" for m in w]
-        layout = kind or _layout(list(gdf.columns))
-        if layout == "generic":
-            if pick(gdf, NAME_NAMES, mapped=name, file=path) is None:
-                raise LayerError(
-                    "指定緊急避難場所・指定避難所のどちらの形式か判別できません。",
-                    file=path,
-                    row=1,
-                    column="施設・場所名",
-                    fix="国土地理院の CSV の見出し行（NO,共通ID,…）をそのまま残すか、"
-                    "name 列と kind = \"shelter\" などを地域設定で指定してください。",
-                )
-            layout = "shelter"
+        layout = _layout_of(gdf, path, kind, name)
         frames.append(_canonical(gdf, path, layout, id_col=id, name_col=name, cap_col=capacity))
         rows_all.append(np.asarray(gdf.attrs.get("rows", np.arange(len(gdf)) + 2)))
         files.append(path)
@@ -194,6 +183,23 @@ def load_shelters(
     for m in warnings:
         add_warning(out, m)
     return out
+
+
+def _layout_of(gdf: gpd.GeoDataFrame, path: Path, kind: str | None, name: str | None) -> str:
+    """Which GSI layout a file has (``kind`` when given); a generic named file is a shelter."""
+    layout = kind or _layout(list(gdf.columns))
+    if layout == "generic":
+        if pick(gdf, NAME_NAMES, mapped=name, file=path) is None:
+            raise LayerError(
+                "指定緊急避難場所・指定避難所のどちらの形式か判別できません。",
+                file=path,
+                row=1,
+                column="施設・場所名",
+                fix="国土地理院の CSV の見出し行（NO,共通ID,…）をそのまま残すか、"
+                "name 列と kind = \"shelter\" などを地域設定で指定してください。",
+            )
+        layout = "shelter"
+    return layout
 
 
 def _canonical(

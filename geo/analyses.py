@@ -40,6 +40,7 @@ from geo.network import Network, region_network
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
 from geo.shelter_load import DEFAULT_CATCHMENT, ShelterLoad, shelter_load
+from geo.shelter_tables import ShelterTables, shelter_tables
 from geo.siting import (
     DEFAULT_MAX_DISTANCE,
     DEFAULT_TIME_LIMIT,
@@ -75,6 +76,7 @@ __all__ = [
     "analyse_crossborder",
     "analyse_route",
     "analyse_routes_to_all",
+    "analyse_shelter_tables",
     "analyse_shelters",
     "analyse_siting",
     "analyse_vc_plan",
@@ -215,6 +217,13 @@ def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
     load = shelter_load(region.layer("vulnerable"), region.layer("shelters"), scen, crs=region.crs,
                         catchment=opt.catchment)
     return ShelterRun(scenario=scen, load=load)
+
+
+def analyse_shelter_tables(region: Any) -> ShelterTables:
+    """Shelters per 市町村 from public data alone: kinds, hazard designations, welfare
+    shelters, stated capacity and, with hazard zones, designated sites inside them."""
+    return shelter_tables(region.layer("shelters"), boundaries=region.layers.get("boundaries"),
+                          hazards=region.layers.get("hazards"))
 
 
 # ------------------------------------------------------------------ routes

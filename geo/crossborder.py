@@ -77,6 +77,14 @@ class CrossBorder:
                                                   strict=True)],
             proxy=self.proxy)
 
+    def display_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(partners, pairs) for people to read: with a proxy the counts are areas (地区),
+        and their columns say so — never people."""
+        if not self.proxy:
+            return self.partners, self.pairs
+        return (self.partners.rename(columns={"people_across": "areas_across"}),
+                self.pairs.rename(columns={"people": "areas"}))
+
 
 @dataclass(frozen=True)
 class CrossBorderSummary(Summary):
@@ -196,7 +204,8 @@ def crossborder(
     od = np.minimum(od, od.T)  # one figure per pair (one-way streets differ slightly)
     np.fill_diagonal(od, 0.0)
     vc_matrix = pd.DataFrame(np.round(od / 1000, 2), index=codes, columns=codes)
-    partners = _partners(cross_rows, neighbours(boundaries, crs=crs), codes, names, od)
+    partners = _partners(cross_rows, neighbours(boundaries, crs=crs), codes, names, od,
+                         proxy=bool(density.attrs.get("proxy")))
     flows = _flow_lines(pairs, b, codes, crs=crs)
     vc_points = pd.DataFrame({"muni_code": codes, "name": names, "vc": vc_label})
     if (vc_label == ESTIMATED_VC).any():
@@ -270,7 +279,7 @@ def _vc_points(b: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame | None, boundarie
 
 
 def _partners(cross_rows: pd.DataFrame, neigh: dict[str, set[str]], codes: np.ndarray,
-              names: np.ndarray, od: np.ndarray) -> pd.DataFrame:
+              names: np.ndarray, od: np.ndarray, *, proxy: bool = False) -> pd.DataFrame:
     """One suggested partner per municipality: the neighbour most people cross to, else the
     neighbour whose VC is nearest."""
     flow: dict[tuple[str, str], int] = {}
@@ -287,7 +296,9 @@ def _partners(cross_rows: pd.DataFrame, neigh: dict[str, set[str]], codes: np.nd
         with_flow = [(flow.get((min(code, c), max(code, c)), 0), c) for c in cand]
         best_flow = max(with_flow)
         if best_flow[0] > 0:
-            other, reason = best_flow[1], f"越境して近い要配慮者 {best_flow[0]} 人"
+            other = best_flow[1]
+            reason = (f"越境して近い地区 {best_flow[0]}（代替指標）" if proxy
+                      else f"越境して近い要配慮者 {best_flow[0]} 人")
         else:
             other = min(cand, key=lambda c: od[idx[code], idx[c]])
             reason = "隣接・VC間の移動が最短"

@@ -39,6 +39,10 @@ COLUMN_LABELS = {
     "hazard_length_m": "災害時(m)", "hazard_time_s": "災害時(秒)", "detour_ratio": "迂回率",
     "closed_edges_avoided": "避けた通行止め", "vc_id": "担当VC", "vc_distance_m": "VCまで(m)",
     "welfare_shelter_id": "福祉避難所", "access_2sfca": "アクセス指標(2SFCA)", "geography": "単位",
+    "municipality": "市町村", "emergency_sites": "指定緊急避難場所", "shelters": "指定避難所",
+    "welfare_shelters": "福祉避難所型（受入対象者あり）", "capacity_stated": "収容人数の記載あり",
+    "capacity_total": "収容人数の合計（記載分）", "in_zone": "危険区域内にある指定施設",
+    "areas_across": "越境して近い地区（代替指標）", "areas": "地区数（代替指標）",
 }
 METHOD_JA = {"network": "道路の道のり", "milp": "最適化（MILP）", "greedy": "貪欲法", "trivial": "—",
              "mclp": "最大被覆", "capacitated_mclp": "容量つき最大被覆", "min_sites": "必要最少の箇所数",

@@ -26,6 +26,7 @@ from geo.analyses import (
     analyse_coverage,
     analyse_crossborder,
     analyse_route,
+    analyse_shelter_tables,
     analyse_shelters,
     analyse_siting,
     analyse_vc_plan,
@@ -35,6 +36,7 @@ from geo.crossborder import CrossBorder
 from geo.routing import Route
 from geo.scenario import Scenario, closed_roads_frame, region_scenario
 from geo.shelter_load import ShelterLoad
+from geo.shelter_tables import ShelterTables
 from geo.siting import Recommendation
 from geo.vc_plan import VCPlan
 from layers.crs import STORAGE_CRS
@@ -57,6 +59,8 @@ class RegionResults:
     gaps: gpd.GeoDataFrame | None = None
     scenario: Scenario | None = None
     shelters: ShelterLoad | None = None
+    shelter_tables: ShelterTables | None = None
+    """Shelters per 市町村 from public data (whenever the region has shelters)."""
     vc: VCPlan | None = None
     cross: CrossBorder | None = None
     recommendation: Recommendation | None = None
@@ -133,6 +137,7 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
         res.notes.append("要配慮者または居場所のレイヤーがないため、カバー率は計算していません。")
     step(0.3, "災害シナリオと避難所")
     if "shelters" in lay:
+        res.shelter_tables = analyse_shelter_tables(region)
         res.scenario = region_scenario(region, hazard)
         if dens is not None:
             res.shelters = analyse_shelters(region, ShelterOptions(hazard=hazard),

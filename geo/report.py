@@ -23,6 +23,7 @@ import base64
 import datetime as _dt
 import html
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ from geo.printed_map import map_bytes, static_map
 from geo.region_results import RegionResults
 from geo.route_sheet import ROUTE_STYLES, route_frames
 from geo.scenario import closed_roads_frame
+from geo.shelter_tables import ShelterTables
 from layers.atomic import atomic_path, atomic_paths
 from layers.boundaries import municipality_names
 from layers.layer_facts import LAYER_LABELS, LAYERS
@@ -181,7 +183,9 @@ def _maps(res: RegionResults, lay: Mapping[str, gpd.GeoDataFrame]) -> list[tuple
                     for i, p in enumerate(flows["people"])]
         fig = static_map({"boundaries": lay["boundaries"]}, title=f"{region.name}　広域連携（越境の流れ）",
                          overlays=overlays, **common)
-        out.append(("cross", _png(fig), "市町村境を越えた方が近い要配慮者の流れ（線の太さ＝人数）"))
+        what = ("地区（代替指標）の流れ（線の太さ＝地区数）" if res.cross.proxy
+                else "要配慮者の流れ（線の太さ＝人数）")
+        out.append(("cross", _png(fig), f"市町村境を越えた方が近い{what}"))
     if res.recommendation is not None:
         sites = res.recommendation.sites
         fig = static_map({k: lay[k] for k in ("boundaries", "places") if k in lay},
@@ -195,15 +199,27 @@ def _maps(res: RegionResults, lay: Mapping[str, gpd.GeoDataFrame]) -> list[tuple
 # ------------------------------------------------------------------ document
 
 
+def _layer_title(region: Any, key: str) -> str:
+    """A layer as the report names it: 町字 points standing in for 自治会 say so."""
+    frame = region.layers.get(key)
+    if key == "neighbourhoods" and frame is not None and "estimated" in frame \
+            and frame["estimated"].astype(bool).all():
+        return "町字（自治会の代わりの推定区域）"
+    return str(LAYER_LABELS.get(key, key))
+
+
 def _sources(region: Any) -> pd.DataFrame:
+    """One row per layer: its file(s), the newest file date, its features."""
     rows = []
     for key, spec in region.config.layers.items():
-        for path in spec.paths:
-            p = Path(path)
-            date = _dt.date.fromtimestamp(p.stat().st_mtime).isoformat() if p.exists() else "—"
-            name = p.name if key != "vulnerable" else "（名簿：匿名化して密度のみ使用）"
-            rows.append({"レイヤー": LAYER_LABELS.get(key, key), "ファイル": name, "日付": date,
-                         "件数": len(region.layers[key]) if key in region.layers else 0})
+        paths = [Path(p) for p in spec.paths]
+        dates = [_dt.date.fromtimestamp(p.stat().st_mtime) for p in paths if p.exists()]
+        name = paths[0].name if len(paths) == 1 else f"{paths[0].name} ほか {len(paths) - 1} ファイル"
+        if key == "vulnerable":
+            name = "（名簿：匿名化して密度のみ使用）"
+        rows.append({"レイヤー": _layer_title(region, key), "ファイル": name,
+                     "日付": max(dates).isoformat() if dates else "—",
+                     "件数": len(region.layers[key]) if key in region.layers else 0})
     roads = region.config.roads
     if roads is not None:
         p = Path(roads.path)
@@ -222,6 +238,10 @@ def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
         cov = res.coverage.summary()
         items += [("居場所の徒歩圏のカバー率", f"{cov.rate * 100:.1f} %"),
                   ("空白地帯", f"{len(res.gaps) if res.gaps is not None else 0} か所")]
+    if res.shelter_tables is not None:
+        t = res.shelter_tables.summary()
+        items += [("指定緊急避難場所・指定避難所", f"{t.emergency_sites:,}・{t.shelters:,} か所"),
+                  ("福祉避難所型（受入対象者あり）", f"{t.welfare_shelters:,} か所")]
     if res.shelters is not None and res.scenario is not None:
         load = res.shelters.summary()
         hz = HAZARD_LABELS.get(res.hazard, res.hazard)
@@ -254,6 +274,16 @@ def _access_note(res: RegionResults) -> str:
     return f"この報告書: {rule}{barriers}。"
 
 
+def _shelter_table_section(tables: ShelterTables) -> list[str]:
+    """避難所の指定状況: one row per 市町村, from public data; says what it rests on."""
+    notes = "".join(f"<p class='note'>{_esc(n)}</p>" for n in tables.rests_on)
+    return ["<section><h2>避難所の指定状況（市町村ごと）</h2>",
+            "<h3>施設の種類・福祉避難所型・収容人数</h3>", table_html(tables.by_municipality), notes,
+            "<h3>災害ごとに指定された指定緊急避難場所の数</h3>", table_html(tables.by_hazard),
+            "<p class='note'>同じ施設が複数の災害に指定されていれば、それぞれの列に数えています。</p>",
+            "</section>"]
+
+
 def _method(res: RegionResults) -> str:
     dens = res.region.layers.get("vulnerable")
     summ = dens.attrs.get("summary", {}) if dens is not None else {}
@@ -277,7 +307,11 @@ def _method(res: RegionResults) -> str:
         "災害VC: 候補地ごとに市町村内の要配慮者までの道のり×人数の合計（人・km）で順位を付け、"
         "最適な候補地が使えない場合は同じ市町村の次の候補、なければ隣接市町村の候補を代替とします。",
         "広域連携: 最寄りの使用可能な避難所・居場所が他の市町村にあり、自分の市町村の最寄りより"
-        "近い要配慮者を数えます。",
+        "近い要配慮者を数えます。要配慮者の密度がない地域では、町字・地区の数を代替指標として数え、"
+        "表と図には「地区（代替指標）」と書きます（人数ではありません）。",
+        "避難所の指定状況: 国土地理院のデータにある指定（施設の種類、災害ごとの指定、受入対象者、"
+        "収容人数）をそのまま市町村ごとに数えています。収容人数は記載のある施設だけの合計です。"
+        if res.shelter_tables is not None else "",
     ]
     return "".join(f"<p>{_esc(x)}</p>" for x in lines if x)
 
@@ -304,9 +338,12 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
         "<h3>概要</h3>", _boxes(_summary_boxes(res)),
         "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.notes),
         "</section>",
-        "<section><h2>1. 地域のレイヤーと要配慮者の分布</h2>", figs.get("overview", ""),
+        f"<section><h2>1. 地域のレイヤー{'と要配慮者の分布' if 'vulnerable' in lay else ''}</h2>",
+        figs.get("overview", ""),
         figs.get("density", ""), "</section>",
     ]
+    if res.shelter_tables is not None:
+        parts += _shelter_table_section(res.shelter_tables)
     if res.coverage is not None:
         tab = res.coverage_table if res.coverage_table is not None else pd.DataFrame()
         parts += ["<section><h2>2. 居場所のカバー率と空白地帯</h2>", figs.get("coverage", ""),
@@ -342,10 +379,13 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                                                     "people_unreachable"]),
                   "<h3>主なルート（通常時と災害時）</h3>", table_html(rs), "</section>"]
     if res.cross is not None:
+        partners, pairs = res.cross.display_tables()
+        who = "地区（代替指標）" if res.cross.proxy else "要配慮者"
         parts += ["<section><h2>5. 広域連携</h2>", figs.get("cross", ""),
-                  "<h3>相互応援協定の相手の候補</h3>", table_html(res.cross.partners, municipalities=munis),
-                  "<h3>越境して近い要配慮者（市町村の組）</h3>",
-                  table_html(res.cross.pairs, limit=30, municipalities=munis),
+                  "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.cross.notes),
+                  "<h3>相互応援協定の相手の候補</h3>", table_html(partners, municipalities=munis),
+                  f"<h3>越境して近い{who}（市町村の組）</h3>",
+                  table_html(pairs, limit=30, municipalities=munis),
                   "</section>"]
     if res.recommendation is not None:
         r = res.recommendation
@@ -355,7 +395,14 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                                       "newly_covered_units"]),
                   "<h3>開く数と効果</h3>", table_html(r.curve), "</section>"]
     parts += ["<section><h2>方法</h2>", _method(res), "</section>"]
-    return _page(f"{region.name} 分析レポート", "".join(parts), attribution)
+    return _page(f"{region.name} 分析レポート", _numbered("".join(parts)), attribution)
+
+
+def _numbered(body: str) -> str:
+    """Number the report's sections 1, 2, 3 … in the order they appear (a region without a
+    layer skips a section; the numbers must not jump)."""
+    count = iter(range(1, 100))
+    return re.sub(r"<section><h2>(?:\d+\. )?(?!方法)", lambda _m: f"<section><h2>{next(count)}. ", body)
 
 
 def _page(title: str, body: str, attribution: Sequence[str]) -> str:

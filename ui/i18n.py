@@ -137,6 +137,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "need_vulnerable": ("要配慮者レイヤーがありません。"
                         "データのページで名簿（匿名化されます）を追加してください。",
                         "No 要配慮者 layer: add a register on the Data page (it is anonymised)."),
+    "public_tables": ("市町村ごとの避難所の指定状況（公開データ）",
+                      "Shelters per municipality (public data)"),
+    "public_by_hazard": ("災害ごとに指定された指定緊急避難場所の数",
+                         "Emergency sites designated per hazard"),
+    "public_only": ("要配慮者のレイヤーがないため、公開データ（国土地理院の避難所データ）だけで"
+                    "分かる表を示します。要配慮者との突き合わせには、データのページで名簿か"
+                    "人数の表を追加してください。",
+                    "Without a 要配慮者 layer, the tables below come from public data alone (GSI shelters). "
+                    "Add a register or counts on the Data page to compare shelters with people."),
+    "download_public": ("ダウンロード: shelters_by_municipality.csv",
+                        "Download: shelters_by_municipality.csv"),
     "facility_layer": ("施設のレイヤー", "Facilities"),
     "threshold": ("徒歩圏のしきい値（m）", "Threshold (m)"),
     "threshold_minutes": ("（{minutes:.0f} 分）", "({minutes:.0f} min)"),

@@ -52,7 +52,8 @@ m = region_map(shown, fictional=region.fictional, attribution=region.attribution
 if len(flows):
     people = flows["people"].to_numpy(float)
     widths = np.round(2 + 10 * np.sqrt(people / people.max()), 0)
-    lines = flows.assign(label=[f"{a} → {b}: {int(p)} {t('unit_people')}" for a, b, p in
+    unit = t("unit_areas") if res.proxy else t("unit_people")
+    lines = flows.assign(label=[f"{a} → {b}: {int(p)} {unit}" for a, b, p in
                                 zip(flows["from_muni"], flows["to_muni"], flows["people"], strict=True)])
     add_lines(m, lines, name=t("cross_flows"), color="#8e24aa", weight=widths, tooltip="label",
               class_name="tomoni-flow", arrows=True)  # width: people; arrowhead: towards the nearer side
@@ -62,11 +63,12 @@ st_folium(m, key="cross_map", height=520, use_container_width=True, returned_obj
 
 st.subheader(t("partners"))
 munis = municipality_names(layers.get("boundaries"))
-st.dataframe(japanese_table(res.partners, municipalities=munis), hide_index=True, width="stretch")
+partners, pairs = res.display_tables()  # with a proxy: areas, never people
+st.dataframe(japanese_table(partners, municipalities=munis), hide_index=True, width="stretch")
 st.subheader(t("cross_flows"))
-st.dataframe(japanese_table(res.pairs, municipalities=munis), hide_index=True, width="stretch")
+st.dataframe(japanese_table(pairs, municipalities=munis), hide_index=True, width="stretch")
 st.subheader(t("vc_matrix"))
 st.dataframe(res.vc_matrix.rename(index=munis, columns=munis), width="stretch")
 st.download_button(f"{t('download')}: partners.csv",
-                   data=csv_text(japanese_table(res.partners, municipalities=munis)).encode("utf-8-sig"),
+                   data=csv_text(japanese_table(partners, municipalities=munis)).encode("utf-8-sig"),
                    file_name="partners.csv", **logged("partners.csv"), mime="text/csv", key="cb_csv")

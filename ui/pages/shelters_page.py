@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import ShelterOptions, analyse_shelters
+from geo.analyses import ShelterOptions, analyse_shelter_tables, analyse_shelters
 from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import add_legend, add_lines, region_map
@@ -28,8 +28,27 @@ layers = state.layers()
 if "shelters" not in layers:
     st.warning(t("need_shelters"))
     st.stop()
+
+
+def _public_tables() -> None:
+    """Shelters per 市町村 from public data: shown with or without a 要配慮者 layer."""
+    tables = state.computed("sh_public", (state.data_key(),),
+                            lambda: analyse_shelter_tables(state.session_region()))
+    st.subheader(t("public_tables"))
+    st.dataframe(japanese_table(tables.by_municipality), hide_index=True, width="stretch")
+    for note in tables.rests_on:
+        st.caption(note)
+    st.subheader(t("public_by_hazard"))
+    st.dataframe(japanese_table(tables.by_hazard), hide_index=True, width="stretch")
+    st.download_button(t("download_public"),
+                       data=csv_text(japanese_table(tables.by_municipality)).encode("utf-8-sig"),
+                       file_name="shelters_by_municipality.csv",
+                       **logged("shelters_by_municipality.csv"), mime="text/csv", key="sh_pub_csv")
+
+
 if "vulnerable" not in layers:
-    st.warning(t("need_vulnerable"))
+    st.info(t("public_only"))
+    _public_tables()
     st.stop()
 
 hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
@@ -89,3 +108,4 @@ st.download_button(f"{t('download')}: shelter_load_{hazard}.csv",
                    data=csv_text(japanese_table(table)).encode("utf-8-sig"),
                    file_name=f"shelter_load_{hazard}.csv",
                    **logged(f"shelter_load_{hazard}.csv"), mime="text/csv", key="sh_csv")
+_public_tables()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import math
 import os
@@ -493,7 +494,8 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
     with tempfile.TemporaryDirectory(prefix=".demo-", dir=out) as tmp_s:
         tmp = Path(tmp_s)
         for stage in (_demo_boundaries, _demo_roads, _demo_school_districts, _demo_jichikai,
-                      _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites):
+                      _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites,
+                      _demo_machiaza):
             stage(w, tmp)
         # --- synthetic 要配慮者 register extract (input of the anonymiser only)
         _write_records(w.rng, w.land, w.water, w.villages, tmp / "private" / "vulnerable_records.csv")
@@ -794,6 +796,31 @@ def _demo_places(w: _World, tmp: Path) -> None:
             })
     _write_csv(place_rows, ["番号", "名称", "種別", "定員", "開催日", "住所", "緯度", "経度"],
                tmp / "ibasho.csv", encoding="utf-8-sig")
+    # the same list as a council keeps it: addresses, no coordinates (to try 住所 → 位置)
+    _write_csv(place_rows, ["番号", "名称", "種別", "定員", "開催日", "住所"],
+               tmp / "samples" / "ibasho_addresses.csv", encoding="cp932")
+
+
+def _demo_machiaza(w: _World, tmp: Path) -> None:
+    """町字 reference points in the japanese-addresses layout, one file per municipality:
+    each town and each village as a 大字 (the demo's addresses carry no 丁目).  Drawn from
+    the geography alone (no random numbers: the stages before keep their output)."""
+    by_muni: dict[str, list[dict[str, object]]] = {code: [] for code, _ in MUNIS}
+
+    def add(code: str, town: str, x: float, y: float) -> None:
+        lon, lat = _to_lonlat(np.array([x]), np.array([y]))
+        by_muni[code].append({"town": town, "koaza": "", "lat": round(float(lat[0]), 6),
+                              "lng": round(float(lon[0]), 6)})
+
+    for t in TOWNS:
+        add(t.muni, t.name, t.x, t.y)
+    for name, x, y in w.villages:
+        k = next((i for i, g in enumerate(w.munis) if g.contains(Point(x, y))), 0)
+        add(MUNIS[k][0], name, x, y)
+    for code, mname in MUNIS:
+        path = tmp / "machiaza" / f"{mname}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(by_muni[code], ensure_ascii=False, indent=0) + "\n")
 
 
 def _demo_vc_sites(w: _World, tmp: Path) -> None:
@@ -920,6 +947,11 @@ path = "vc_candidates.csv"
 [layers.barriers]
 # the lake, the river and the railway: no access walk crosses them
 path = "barriers.geojson"
+
+[geocoder]
+# 町字 reference points (fictional): lists with 住所 and no coordinates are placed on them;
+# try samples/ibasho_addresses.csv on the データ page
+path = "machiaza/*.json"
 
 [layers.vulnerable]
 # a synthetic register extract: anonymised on load (500 m mesh, k = 5);

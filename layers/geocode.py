@@ -223,6 +223,9 @@ for _p in PREFECTURES:
     _PREFS[len(_p)].add(_p)
 
 
+_ANY_PREFECTURE = re.compile(r"^\D{1,4}?[都道府県]")
+
+
 def _strip_prefecture(s: str) -> str:
     for n, names in _PREFS.items():
         if s[:n] in names:
@@ -280,6 +283,9 @@ class Geocoder:
     def _match(self, address: str, municipality: str) -> Match:
         s = _strip_prefecture(fold(address))
         found = _first(s, self._names, self._name_len)
+        if found is None and (pref := _ANY_PREFECTURE.match(s)):  # a prefecture not in the list
+            found = _first(s[pref.end():], self._names, self._name_len)
+            s = s[pref.end():] if found else s
         if found:
             name, s = self._names[found], s[len(found):]
         elif municipality and self.municipality_of(municipality):

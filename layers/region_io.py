@@ -90,11 +90,17 @@ class _Placer:
 
 def _base_tables(base: RegionConfig | None, placer: _Placer
                  ) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
-    """The base region's layer tables and roads, its files copied in (never a raw register)."""
+    """The base region's layer tables and roads (and its ``[geocoder]`` files, under the key
+    ``geocoder``), its files copied in (never a raw register)."""
     tables: dict[str, dict[str, Any]] = {}
     roads: dict[str, Any] | None = None
     if base is None:
         return tables, roads
+    if base.geocoder is not None:
+        geo: dict[str, Any] = {"path": [placer.place(p.name, src=p) for p in base.geocoder.paths]}
+        if base.geocoder.blocks:
+            geo["blocks"] = [placer.place(p.name, src=p) for p in base.geocoder.blocks]
+        tables["geocoder"] = geo
     for key, spec in base.layers.items():
         if key == "vulnerable":
             continue  # raw registers never leave; anonymised uploads come as files
@@ -131,6 +137,8 @@ def _toml_lines(name: str, *, fictional: bool, crs: str | None, tables: dict[str
             lines.append(f"{k} = {_toml_value(v)}")
     if roads:
         lines += ["", "[roads]"] + [f"{k} = {_toml_value(v)}" for k, v in roads.items()]
+    if "geocoder" in tables:
+        lines += ["", "[geocoder]"] + [f"{k} = {_toml_value(v)}" for k, v in tables["geocoder"].items()]
     if parameters:
         lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in parameters.items()]
     return lines

@@ -114,6 +114,47 @@ def test_the_upload_box_imports_each_file_once_and_errors_follow_the_box(app_url
     _no_exception(page)
 
 
+def test_an_address_only_list_and_an_excel_register_upload(app_url, page, demo_dir, tmp_path):
+    """A 居場所 list with 住所 and no coordinates is placed on the demo's 町字 points and
+    says how finely; a register in Excel with addresses only becomes a density."""
+    import openpyxl
+
+    listing = demo_dir / "samples" / "ibasho_addresses.csv"
+    page.goto(app_url)
+    frame = _wait_map(page)
+    before = frame.locator("path.tomoni-place").count()
+    _goto_page(page, "データ")
+    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
+    target.click()
+    page.get_by_role("option", name="居場所（places）").click()
+    expect(target.locator("input")).to_have_value("居場所（places）")
+    page.locator('input[type="file"]').set_input_files(str(listing))
+    page.get_by_text(f"追加したファイル: {listing.name}").wait_for(timeout=60_000)
+    assert page.get_by_text("住所から位置を求めました: 町字 25 件").count() >= 1
+    _no_exception(page)
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "名簿"
+    ws.append(["避難行動要支援者名簿（架空）"])
+    ws.append(["整理番号", "氏名", "住所", "区分"])
+    for i in range(12):
+        ws.append([i + 1, f"架空 {i}", f"架空県湖北市本町{i + 1}番1号", "高齢独居"])
+    register = tmp_path / "meibo.xlsx"
+    wb.save(register)
+    target.click()
+    page.get_by_role("option", name="要配慮者（匿名化済み）（vulnerable）").click()
+    page.locator('input[type="file"]').set_input_files(str(register))
+    page.get_by_text(f"追加したファイル: {register.name}").wait_for(timeout=60_000)
+    body = page.locator("body").inner_text()
+    assert "架空 3" not in body and "本町4番1号" not in body
+    _no_exception(page)
+    _goto_page(page, "地図")
+    frame = _wait_map(page)
+    page.wait_for_timeout(1000)
+    assert frame.locator("path.tomoni-place").count() == before + 25
+
+
 def _make_and_download(page, make: str, name: str, folder, *, timeout: int) -> bytes:  # type: ignore[no-untyped-def]
     """Press the button that builds a file, then its download button; the file's bytes."""
     page.get_by_role("button", name=make).click()

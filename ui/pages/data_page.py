@@ -149,6 +149,8 @@ for i, up in enumerate(state.uploads()):
     else:
         c1.success(f"{t('uploaded')}: {up.filename} → {t_layer(up.layer)}"
                    f"（{t('upload_rows').format(n=len(up.frame))}）")
+        for w in up.frame.attrs.get("warnings", []):  # e.g. how finely addresses were placed
+            c1.caption(w)
     if c2.button(t("remove"), key=f"rm_{i}"):
         ss["uploads"] = [u for j, u in enumerate(state.uploads()) if j != i]
         st.rerun()

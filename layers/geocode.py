@@ -648,3 +648,27 @@ def geocode_list(df: pd.DataFrame, geocoder: Geocoder, *, file: Path | str,
     return GeocodedList(out, level_counts(placed["match_level"].tolist()),
                         int((placed["warning"] != "").sum() - len(missing)),
                         [table_row(df, int(i)) for i in missing])
+
+
+HAND_PLACED = "手動"
+"""The match level of a point a person set by clicking the map."""
+
+
+def set_point(frame: gpd.GeoDataFrame, position: int, lon: float, lat: float) -> gpd.GeoDataFrame:
+    """A copy of a point layer (never a register) with row ``position`` moved to
+    (``lon``, ``lat``) in EPSG:4326 and its ``match_level`` set to :data:`HAND_PLACED`."""
+    from layers.crs import STORAGE_CRS, check_in_japan
+
+    if not 0 <= position < len(frame):
+        raise IndexError(position)
+    check_in_japan(np.array([lon]), np.array([lat]), file="地図", columns=("経度", "緯度"))
+    out = frame.copy()
+    geoms = out.geometry.to_crs(STORAGE_CRS).to_numpy().copy()
+    geoms[position] = shapely.Point(round(float(lon), 7), round(float(lat), 7))
+    out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=STORAGE_CRS)).to_crs(frame.crs)
+    if "match_level" not in out:
+        out["match_level"] = ""
+    out["match_level"] = out["match_level"].astype(object)
+    out.iloc[position, out.columns.get_loc("match_level")] = HAND_PLACED
+    out.attrs = dict(frame.attrs)
+    return out

@@ -280,3 +280,30 @@ def test_tomoni_geocode_writes_a_safe_csv_and_never_the_input(tmp_path, shared_d
                            "--reference", ref)
     assert code == 2 and "名簿" in err and "秋田 花子" not in err
     assert not (tmp_path / "m.csv").exists()
+
+
+def test_a_point_set_by_hand(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from layers.geocode import HAND_PLACED, set_point
+
+    frame = gpd.GeoDataFrame({"name": ["A", "B"], "match_level": ["町字", "小字"]}, crs="EPSG:4326",
+                             geometry=[shapely.Point(140.1, 39.7), shapely.Point(140.2, 39.8)])
+    moved = set_point(frame, 0, 140.15, 39.75)
+    assert (moved.geometry.x.iloc[0], moved.geometry.y.iloc[0]) == (140.15, 39.75)
+    assert list(moved["match_level"]) == [HAND_PLACED, "小字"]
+    assert frame.geometry.x.iloc[0] == 140.1 and frame["match_level"].iloc[0] == "町字"  # a copy
+    with pytest.raises(LayerError):
+        set_point(frame, 0, 10.0, 50.0)  # a click outside Japan
+
+
+def test_a_saved_region_keeps_its_geocoder(demo_region, tmp_path):
+    from layers.region import load_region
+    from layers.region_io import save_region
+
+    toml = save_region(tmp_path / "saved", name="保存", base=demo_region.config, fictional=True)
+    assert "[geocoder]" in toml.read_text("utf-8")
+    again = load_region(toml, with_roads=False)
+    assert again.geocoder is not None
+    assert again.geocoder.match("架空県湖北市本町5-9").level == "町字"

@@ -240,6 +240,11 @@ TEXT: dict[str, tuple[str, str]] = {
                             "{inside} inside and {outside} outside the region. No individual location "
                             "is kept."),
     "upload_rows": ("{n} 件", "{n} rows"),
+    "fix_points": ("位置を地図で直す", "Fix a point on the map"),
+    "fix_row": ("直す行", "Row to fix"),
+    "fix_help": ("地図で正しい場所をクリックすると、その行の位置になります（名簿は対象外です）。",
+                 "Click the right place on the map to move the row there (registers excepted)."),
+    "fix_done": ("「{name}」の位置を直しました。", "Moved “{name}”."),
     "upload_empty": ("地物が 1 件もありません（何も追加していません）。列の対応や範囲を確かめてください。",
                      "No features were added. Check the column mapping and the area."),
 }

@@ -64,6 +64,8 @@ class Upload:
     data: bytes
     frame: gpd.GeoDataFrame
     options: dict[str, Any] = field(default_factory=dict)
+    edited: bool = False
+    """Points moved by hand on the map (saved as the edited layer, not the original file)."""
 
 
 def start_region() -> dict[str, Any]:

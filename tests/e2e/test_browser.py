@@ -155,6 +155,31 @@ def test_an_address_only_list_and_an_excel_register_upload(app_url, page, demo_d
     assert frame.locator("path.tomoni-place").count() == before + 25
 
 
+def test_a_placed_row_is_moved_by_one_click_on_the_map(app_url, page, demo_dir):
+    """The 居場所 placed at a town's point (町字) is set where the user clicks: once."""
+    listing = demo_dir / "samples" / "ibasho_addresses.csv"
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
+    target.click()
+    page.get_by_role("option", name="居場所（places）").click()
+    expect(target.locator("input")).to_have_value("居場所（places）")
+    page.locator('input[type="file"]').set_input_files(str(listing))
+    page.get_by_text(f"追加したファイル: {listing.name}").wait_for(timeout=60_000)
+    page.get_by_text(f"位置を地図で直す: {listing.name}").click()
+    row = page.locator('[data-testid="stSelectbox"]').filter(has_text="直す行")
+    first = row.locator("input").input_value()
+    assert first.endswith("（町字）")
+    fix_map = page.frame_locator(MAP_FRAME).last
+    fix_map.locator(".leaflet-container").wait_for(timeout=60_000)
+    fix_map.locator(".leaflet-container").click(position={"x": 120, "y": 90})
+    page.get_by_text(f"「{first.removesuffix('（町字）')}」の位置を直しました。").wait_for(timeout=60_000)
+    row.locator("input").click()
+    assert page.get_by_role("option", name=first.replace("（町字）", "（手動）")).count() == 1
+    _no_exception(page)
+
+
 def _make_and_download(page, make: str, name: str, folder, *, timeout: int) -> bytes:  # type: ignore[no-untyped-def]
     """Press the button that builds a file, then its download button; the file's bytes."""
     page.get_by_role("button", name=make).click()

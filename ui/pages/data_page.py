@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from geo.layer_export import DENSITY_COLUMNS, geojson_text
+from geo.maps import add_marks, region_map
 from layers.boundaries import municipality_names
 from layers.data_root import data_root, inside_data_root, region_files_inside
 from layers.errors import LayerError
+from layers.geocode import HAND_PLACED, LEVELS, set_point
 from layers.region import Region, read_config
 from layers.region_io import SavedFile, save_region
 from layers.shelters import HAZARD_LABELS
 from layers.upload import UPLOAD_KEYS, load_uploaded
 from ui import state
 from ui.audit import audit
-from ui.i18n import Tr, t, t_layer
+from ui.clicks import picked_point
+from ui.i18n import Tr, lang, t, t_layer
 
 state.init()
 tr = Tr.current()  # for format_func: plain functions of this run's language
@@ -155,6 +160,44 @@ for i, up in enumerate(state.uploads()):
         ss["uploads"] = [u for j, u in enumerate(state.uploads()) if j != i]
         st.rerun()
 
+# ---------------------------------------------------------------- points fixed by hand
+FIXABLE = ("places", "vc_sites", "shelters")  # lists of places; never a register
+
+
+def _fix_points(i: int, up: state.Upload) -> None:
+    """Move one row of an uploaded list to where the user clicks on the map."""
+    frame = up.frame
+    coarse_first = {lvl: n for n, lvl in enumerate((*reversed(LEVELS), HAND_PLACED))}
+    order = sorted(range(len(frame)), key=lambda r: coarse_first.get(frame["match_level"].iloc[r], 0))
+    row = st.selectbox(t("fix_row"), order, key=f"fix_row_{i}",
+                       format_func=lambda r: f"{frame['name'].iloc[r]}（{frame['match_level'].iloc[r]}）")
+    st.caption(t("fix_help"))
+    point = frame.geometry.to_crs("EPSG:4326").iloc[row]
+    shown = {k: v for k, v in state.layers().items() if k == "boundaries"}
+    m = region_map(shown, lang=lang(), layer_control=False)
+    add_marks(m, frame.iloc[[row]], name=t("fix_row"), color="#d81b60", label="name")
+    result = st_folium(m, key=f"fix_map_{i}", height=380, use_container_width=True,
+                       center=[point.y, point.x], zoom=15, returned_objects=["last_clicked"])
+    pick = picked_point({"last_clicked": (result or {}).get("last_clicked")},
+                        ss.get(f"_fix_prev_{i}"))
+    if pick is None:
+        return
+    ss[f"_fix_prev_{i}"] = pick.raw
+    moved = set_point(frame, row, pick.lon, pick.lat)
+    ups = state.uploads()
+    ups[i] = dataclasses.replace(up, frame=moved, edited=True)
+    ss["uploads"] = list(ups)
+    ss["_fix_done"] = str(frame["name"].iloc[row])
+    st.rerun()
+
+
+for i, up in enumerate(state.uploads()):
+    if up.layer in FIXABLE and "match_level" in up.frame and len(up.frame):
+        with st.expander(f"{t('fix_points')}: {up.filename}", expanded=bool(ss.get("_fix_done"))):
+            if ss.get("_fix_done"):
+                st.success(t("fix_done").format(name=ss.pop("_fix_done")))
+            _fix_points(i, up)
+
 # ---------------------------------------------------------------- summary
 st.subheader(t("summary"))
 st.dataframe(pd.DataFrame(state.summary_rows()), hide_index=True, width="stretch")
@@ -163,6 +206,9 @@ st.dataframe(pd.DataFrame(state.summary_rows()), hide_index=True, width="stretch
 
 
 def _saved(u: state.Upload) -> SavedFile:
+    if u.edited:  # points moved by hand: the layer as it is now, not the original file
+        text = geojson_text(u.frame, properties=[c for c in u.frame.columns if c != "geometry"])
+        return SavedFile(u.layer, f"{Path(u.filename).stem}_edited.geojson", text.encode("utf-8"), {})
     if u.layer == "vulnerable":  # only the anonymised density is ever saved
         text = geojson_text(u.frame, properties=[c for c in DENSITY_COLUMNS if c in u.frame])
         return SavedFile("vulnerable", f"{Path(u.filename).stem}_density.geojson",

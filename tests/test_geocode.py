@@ -307,3 +307,31 @@ def test_a_saved_region_keeps_its_geocoder(demo_region, tmp_path):
     again = load_region(toml, with_roads=False)
     assert again.geocoder is not None
     assert again.geocoder.match("架空県湖北市本町5-9").level == "町字"
+
+
+def test_block_level_points_from_mlit_csv(shared_data, tmp_path):
+    """位置参照情報 街区レベル (cp932, MLIT layout): 旭南1-15-1 lands on block 15; a 大字 the
+    町字 files lack is added at the middle of its blocks."""
+    header = ("都道府県名,市区町村名,大字・丁目名,小字・通称名,街区符号・地番,座標系番号,Ｘ座標,Ｙ座標,"
+              "緯度,経度,住居表示フラグ,代表フラグ,更新前履歴フラグ,更新後履歴フラグ")
+    rows = ["秋田県,秋田市,旭南一丁目,,15,10,-31000.0,-22000.0,39.709700,140.109800,1,1,0,0",
+            "秋田県,秋田市,旭南一丁目,,16,10,-31050.0,-22050.0,39.709200,140.109300,1,0,0,0",
+            "秋田県,秋田市,架空台一丁目,,1,10,-31000.0,-22000.0,39.800000,140.100000,1,1,0,0",
+            "秋田県,秋田市,架空台一丁目,,2,10,-31000.0,-22000.0,39.802000,140.102000,1,0,0,0"]
+    blocks = tmp_path / "05_2023.csv"
+    blocks.write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode("cp932"))
+    g = load_geocoder(sorted((shared_data / "akita" / "machiaza").glob("*.json")), blocks=[blocks])
+    m = g.match("秋田県秋田市旭南1-15-1")
+    assert (m.level, m.town, m.remainder) == ("街区", "旭南一丁目", "1")
+    assert (m.lat, m.lon) == (39.7097, 140.1098)
+    assert g.match("秋田市旭南一丁目99番1号").level == "町字"  # a block not listed
+    new = g.match("秋田市架空台一丁目5")
+    assert new.level == "町字" and new.lat == pytest.approx(39.801)
+
+
+def test_reference_files_that_are_not_a_reference_are_refused(tmp_path):
+    bad = tmp_path / "秋田市.json"
+    bad.write_text('{"type": "FeatureCollection"}', "utf-8")
+    with pytest.raises(LayerError) as err:
+        load_geocoder([bad])
+    assert "町字の参照点" in err.value.message and err.value.file and "秋田市.json" in err.value.file

@@ -52,7 +52,7 @@ def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], out: str | Path) ->
             frame = _clean(gdf)
             if frame.crs is None:
                 frame = frame.set_crs("EPSG:4326")
-            frame.to_file(tmp, layer=key, driver="GPKG", engine="pyogrio",
+            frame.to_file(tmp, layer=key, driver="GPKG", engine="pyogrio", use_arrow=bool(len(frame)),
                           geometry_type=None if len(frame) else "MultiPolygon")
     return out
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, analysis_crs_for
@@ -199,9 +200,9 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
     if records.n_estimated:  # placed from addresses at a 大字・町丁目 point only
         summary["estimated"] = people(records.n_estimated)
     if records.category is not None:
-        cats, n = np.unique(records.category[inside], return_counts=True)
+        tally = pd.Series(records.category[inside]).value_counts(sort=False).sort_index()
         summary["categories"] = {str(c): (int(v) if v >= k else f"{k}未満")
-                                 for c, v in zip(cats, n, strict=True)}
+                                 for c, v in tally.items()}
     out.attrs["summary"] = summary
     out.attrs["dataset_id"] = records.dataset_id
     note = (f"{geography}単位、k={k}：{k}人未満の単位は、いちばん近い {k}人以上の単位の区域に合算"

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from layers.atomic import atomic_write_text
 from layers.errors import ParameterError
@@ -79,8 +80,17 @@ def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) ->
     trailing blank lines, row order or extra columns of the file."""
     lat6 = np.round(np.asarray(lat, float), 6)
     lon6 = np.round(np.asarray(lon, float), 6)
-    cats = np.asarray(category, dtype=str) if category is not None else np.full(len(lat6), "")
-    order = np.lexsort((cats, lon6, lat6))
+    cats = np.asarray(category, dtype=object) if category is not None else np.full(len(lat6), "", object)
+    codes, uniques = pd.factorize(cats.astype(str) if cats.dtype != object else cats)
+    rank = np.argsort(np.argsort(np.asarray(uniques, dtype=str), kind="stable"), kind="stable")
+    text_rank = rank[codes] if len(uniques) else codes
+    if len(lat6) and lat6.min() >= 0 and lat6.max() < 90 and lon6.min() >= 0 and lon6.max() < 180 \
+            and len(uniques) < 256:  # one integer key: the same order as sorting (lat, lon, text)
+        key = ((np.round(lat6 * 1e6).astype(np.int64) << 36) | (np.round(lon6 * 1e6).astype(np.int64) << 8)
+               | text_rank.astype(np.int64))
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((text_rank, lon6, lat6))
     h = hashlib.sha256()
     h.update(np.ascontiguousarray(lat6[order]).tobytes())
     h.update(np.ascontiguousarray(lon6[order]).tobytes())

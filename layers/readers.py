@@ -47,6 +47,7 @@ __all__ = [
     "read_vector",
     "require_geometry",
     "require_rows",
+    "table_header",
     "table_to_points",
 ]
 
@@ -252,6 +253,25 @@ def read_table(
     require_file(path)
     return parse_table(path.read_bytes(), file=path, encoding=encoding, sep=sep,
                        header_rows=header_rows, sheet=sheet)
+
+
+def table_header(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> list[str]:
+    """The column names of a table (NFKC, stripped) from its first line only: recognising
+    a file's kind never parses the whole file (a 1M-row register is read once)."""
+    import csv
+
+    from layers.excel import is_excel
+
+    require_file(path)
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if is_excel(head, path):
+        return list(read_table(path, sheet=sheet).columns)
+    line = head.split(b"\n", 1)[0].rstrip(b"\r")
+    text = decode_text(line, file=path, encoding=encoding).lstrip("\ufeff")
+    sep = "\t" if text.count("\t") > text.count(",") else ","
+    row = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    return [unicodedata.normalize("NFKC", c).strip() for c in row]
 
 
 def parse_table(

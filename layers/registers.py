@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from pyproj import CRS
 
 from layers.crs import STORAGE_CRS, swap_if_needed, transform_xy
 from layers.errors import LayerError
+from layers.excel import is_excel
 from layers.geocode import ADDRESS_NAMES, place_table
 from layers.ledger import content_id
 from layers.readers import (
@@ -94,9 +95,16 @@ def read_records(
     if isinstance(path, tuple):  # an upload: bytes in memory, never a temporary file
         name, raw = path
         path = Path(name)
+        source: Path | bytes = raw
     else:
         require_file(path)
-        raw = path.read_bytes()
+        source = path
+    if sheet is None and not is_excel(_head(source), path):
+        fast = _fast_records(source, encoding=encoding, lat=lat, lon=lon, category=category,
+                             mobility=mobility, crs=crs)
+        if fast is not None:
+            return fast
+    raw = source if isinstance(source, bytes) else source.read_bytes()
     df = parse_table(raw, file=path, encoding=encoding, sheet=sheet)
     del raw
     path = Path(df.attrs.get("file_label", path))
@@ -131,11 +139,177 @@ def read_records(
     mob = None
     if mobc:
         flag = df[mobc].astype(str).str.strip().str.lower()
-        mob = flag.isin(["1", "要", "有", "あり", "true", "yes", "○", "〇"]).to_numpy()[keep]
+        mob = flag.isin(MOBILITY_YES).to_numpy()[keep]
     del df
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat), swapped=swapped,
                    n_estimated=estimated)
+
+
+HEAD_BYTES = 1 << 20
+"""Bytes read to find the header and the encoding of a register."""
+MOBILITY_YES = ["1", "要", "有", "あり", "true", "yes", "○", "〇"]
+
+
+def _head(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        return source[:HEAD_BYTES]
+    with open(source, "rb") as f:
+        return f.read(HEAD_BYTES)
+
+
+def _encoding_of(head: bytes, declared: str | None) -> str | None:
+    """The encoding of a register from its first megabyte (``None``: not clear — the
+    careful reader decides)."""
+    if declared:
+        return declared
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    cut = head[: head.rfind(b"\n") + 1] or head
+    for enc in ("utf-8", "cp932"):
+        try:
+            cut.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _fast_records(source: Path | bytes, *, encoding: str | None, lat: str | None, lon: str | None,
+                  category: str | None, mobility: str | None, crs: CRS | None) -> Records | None:
+    """The common register read at file speed: only the needed columns, once, in blocks
+    (Arrow's CSV reader; memory bounded by those columns, not by the file).
+
+    Returns ``None`` for anything unusual — no coordinate columns (addresses), junk or
+    full-width digits in a coordinate, repeated numbers, a broken line, an encoding in
+    doubt — and the careful reader then reads the file and names the row and column.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pa_csv
+
+    head = _head(source)
+    enc = _encoding_of(head, encoding)
+    found = _header(head, enc)
+    if enc is None or found is None:
+        return None
+    names, sep = found
+    frame = pd.DataFrame(columns=[n for n, _ in names])
+    raw_of = dict(names)
+    cols = {"lat": find_column(frame, LAT_NAMES, mapped=lat),
+            "lon": find_column(frame, LON_NAMES, mapped=lon),
+            "cat": find_column(frame, CATEGORY_NAMES, mapped=category),
+            "mob": find_column(frame, MOBILITY_NAMES, mapped=mobility),
+            "id": find_column(frame, ID_NAMES)}
+    if cols["lat"] is None or cols["lon"] is None or (category and cols["cat"] is None) \
+            or len(raw_of) != len(names):
+        return None
+    wanted = {k: raw_of[v] for k, v in cols.items() if v is not None}
+    try:
+        reader = pa_csv.open_csv(
+            pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source)),
+            read_options=pa_csv.ReadOptions(column_names=[r for _, r in names], skip_rows=1,
+                                            block_size=16 << 20, encoding=enc),
+            parse_options=pa_csv.ParseOptions(delimiter=sep),
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=list(dict.fromkeys(wanted.values())),
+                column_types={c: pa.string() for c in wanted.values()},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+        parts = [_block(batch, wanted, pc) for batch in reader]
+    except (pa.ArrowInvalid, _Unusual, UnicodeDecodeError, ValueError):
+        return None
+    return _records_from_blocks(parts, wanted, crs)
+
+
+class _Unusual(Exception):
+    """Something the careful reader should look at (and name the row of)."""
+
+
+def _header(head: bytes, enc: str | None) -> tuple[list[tuple[str, str]], str] | None:
+    """(normalised name, name as written) of each header cell, and the delimiter."""
+    import csv
+    import io
+    import unicodedata
+
+    if enc is None:
+        return None
+    text = head.decode(enc, errors="ignore").lstrip("\ufeff")
+    line = text.split("\n", 1)[0].rstrip("\r")
+    sep = "\t" if line.count("\t") > line.count(",") else ","
+    try:
+        row = next(csv.reader(io.StringIO(line), delimiter=sep))
+    except (StopIteration, csv.Error):
+        return None
+    return [(unicodedata.normalize("NFKC", c).strip(), c) for c in row], sep
+
+
+def _block(batch: Any, wanted: dict[str, str], pc: Any) -> dict[str, Any]:
+    """One block of rows: coordinates as numbers (blank = NaN), the other columns trimmed;
+    rows empty in every column read are dropped (Excel's trailing ``,,,,`` lines)."""
+    col = {k: pc.utf8_trim_whitespace(batch.column(v)) for k, v in wanted.items()}
+    empty = None
+    for arr in col.values():
+        e = pc.equal(arr, "")
+        empty = e if empty is None else pc.and_(empty, e)
+    keep = pc.invert(empty)
+    col = {k: pc.filter(v, keep) for k, v in col.items()}
+    out: dict[str, Any] = {"n": len(col["lat"])}
+    for k in ("lat", "lon"):
+        blank = pc.equal(col[k], "")
+        try:
+            out[k] = pc.cast(pc.if_else(blank, "NaN", col[k]), "float64").to_numpy(zero_copy_only=False)
+        except Exception as exc:  # junk or full-width digits: the careful reader decides
+            raise _Unusual from exc
+        out[k + "_blank"] = blank.to_numpy(zero_copy_only=False)
+    if "cat" in col:
+        out["cat"] = pc.dictionary_encode(col["cat"])
+    if "mob" in col:
+        out["mob"] = pc.is_in(pc.utf8_lower(col["mob"]), value_set=pa_strings(MOBILITY_YES)) \
+            .to_numpy(zero_copy_only=False)
+    if "id" in col:
+        out["id"] = pc.filter(col["id"], pc.not_equal(col["id"], ""))
+    return out
+
+
+def pa_strings(values: list[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values, pa.string())
+
+
+def _records_from_blocks(parts: list[dict[str, Any]], wanted: dict[str, str],
+                         crs: CRS | None) -> Records | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n_read = sum(p["n"] for p in parts)
+    if n_read == 0:
+        return None  # the careful reader says so, naming the file
+    if "id" in wanted:
+        ids = pa.chunked_array([p["id"] for p in parts], pa.string())
+        if pc.count_distinct(ids).as_py() != len(ids):
+            return None  # repeated numbers: the careful reader names the rows
+    lat_v = np.concatenate([p["lat"] for p in parts])
+    lon_v = np.concatenate([p["lon"] for p in parts])
+    blank = np.concatenate([p["lat_blank"] | p["lon_blank"] for p in parts])
+    keep = ~blank
+    lon_v, lat_v, swapped = swap_if_needed(lon_v[keep], lat_v[keep])
+    if crs is not None:
+        lon_v, lat_v = transform_xy(lon_v, lat_v, crs, STORAGE_CRS)
+    cat = None
+    if "cat" in wanted:  # one code per row, then one take: no per-row Python object made
+        names: dict[str, int] = {}
+        codes = []
+        for p in parts:
+            lookup = np.array([names.setdefault(c, len(names)) for c in p["cat"].dictionary.to_pylist()],
+                              dtype=np.int64)
+            codes.append(lookup[p["cat"].indices.to_numpy(zero_copy_only=False)] if len(lookup)
+                         else np.zeros(0, np.int64))
+        cat = np.asarray(list(names), dtype=object)[np.concatenate(codes)[keep]]
+    mob = np.concatenate([p["mob"] for p in parts])[keep] if "mob" in wanted else None
+    return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
+                   n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat),
+                   swapped=swapped)
 
 
 def _coordinates(df: pd.DataFrame, lat: str | None, lon: str | None, address: str | None,

@@ -77,7 +77,13 @@ def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometr
     order = np.argsort(group, kind="stable")
     g_sorted = group[order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-    for s, e in zip(starts, np.r_[starts[1:], len(order)], strict=True):
+    ends = np.r_[starts[1:], len(order)]
+    # most territories are one unit of k or more people: those as arrays, the rest one by one
+    lone = ((ends - starts) == 1) & (g_sorted[starts] < len(group))
+    lone &= drawn[order[starts]] & (counts[order[starts]] > 0)
+    singles = _single_units(order[starts[lone]], unit_ids, counts, geometries, points,
+                            geography=geography, proxy=proxy)
+    for s, e in zip(starts[~lone], ends[~lone], strict=True):
         idx = np.sort(order[s:e])
         c = int(counts[idx].sum())
         if c == 0:
@@ -98,8 +104,24 @@ def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometr
         })
         geoms.append(_outline(geometries[shown]))
     out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=COLUMNS[:-1]), geometry=geoms, crs=STORAGE_CRS)
+    if len(singles):
+        out = gpd.GeoDataFrame(pd.concat([singles, out], ignore_index=True), crs=STORAGE_CRS)
     out["count"] = out["count"].astype(np.int64)
     return out.sort_values("unit_id", kind="stable").reset_index(drop=True)
+
+
+def _single_units(idx: np.ndarray, unit_ids: np.ndarray, counts: np.ndarray, geometries: np.ndarray,
+                  points: np.ndarray | None, *, geography: str, proxy: str) -> gpd.GeoDataFrame:
+    """Territories of one drawn unit each (the unit is its own anchor), built as arrays."""
+    ids = np.asarray(unit_ids)[idx].astype(str)
+    pts = (np.asarray(points, float)[idx] if points is not None
+           else np.full((len(idx), 2), np.nan))
+    data = pd.DataFrame({
+        "unit_id": ids, "geography": geography, "count": np.asarray(counts)[idx].astype(np.int64),
+        "n_units": 1, "members": ids, "proxy": proxy,
+        "point_lon": np.round(pts[:, 0], 6), "point_lat": np.round(pts[:, 1], 6)},
+        columns=COLUMNS[:-1])
+    return gpd.GeoDataFrame(data, geometry=np.asarray(geometries, dtype=object)[idx], crs=STORAGE_CRS)
 
 
 def _outline(geoms: np.ndarray) -> shapely.Geometry:

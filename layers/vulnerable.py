@@ -71,6 +71,7 @@ from layers.readers import (
     read_table,
     read_vector,
     require_file,
+    table_header,
     table_row,
 )
 from layers.registers import LAYER, Records, read_records
@@ -233,7 +234,7 @@ def _detect_kind(path: Path, kind: str, sheet: str | None = None) -> str:
     if detect_format(path) not in TABLE_FORMATS:
         cols = set(read_vector(path).columns)
         return "density" if {"unit_id", "count", "geography"} <= cols else "ksj_forecast"
-    head = read_table(path, sheet=sheet).columns
+    head = table_header(path, sheet=sheet)
     cols = {str(c).strip().lower() for c in head}
     if "key_code" in cols and "htksyori" in cols:
         return "estat"

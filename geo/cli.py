@@ -227,13 +227,14 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 def cmd_anonymize(args: argparse.Namespace) -> int:
     from geo.layer_export import write_density
-    from layers.region import load_region
     from layers.vulnerable import load_vulnerable
 
     boundaries = None
     areas = None
     geocoder = None
     if args.region:
+        from layers.region import load_region
+
         region = load_region(args.region, with_roads=False)
         boundaries = region.layers.get("boundaries")
         areas = {k: v for k, v in region.layers.items() if k != "vulnerable"}

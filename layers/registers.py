@@ -213,8 +213,12 @@ def _fast_records(source: Path | bytes, *, encoding: str | None, lat: str | None
             parse_options=pa_csv.ParseOptions(delimiter=sep),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=list(dict.fromkeys(wanted.values())),
-                column_types={c: pa.string() for c in wanted.values()},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
+                # numbers parsed by Arrow (anything else → the careful reader), 区分 and
+                # 避難支援 as dictionaries: no string column of a million cells is built
+                column_types={v: (pa.float64() if k in ("lat", "lon") else pa.string() if k == "id"
+                                  else pa.dictionary(pa.int32(), pa.string()))
+                              for k, v in wanted.items()},
+                null_values=[""], strings_can_be_null=False, quoted_strings_can_be_null=False))
         parts = [_block(batch, wanted, pc) for batch in reader]
     except (pa.ArrowInvalid, _Unusual, UnicodeDecodeError, ValueError):
         return None
@@ -244,37 +248,45 @@ def _header(head: bytes, enc: str | None) -> tuple[list[tuple[str, str]], str] |
 
 
 def _block(batch: Any, wanted: dict[str, str], pc: Any) -> dict[str, Any]:
-    """One block of rows: coordinates as numbers (blank = NaN), the other columns trimmed;
-    rows empty in every column read are dropped (Excel's trailing ``,,,,`` lines)."""
-    col = {k: pc.utf8_trim_whitespace(batch.column(v)) for k, v in wanted.items()}
-    empty = None
-    for arr in col.values():
-        e = pc.equal(arr, "")
-        empty = e if empty is None else pc.and_(empty, e)
-    keep = pc.invert(empty)
-    col = {k: pc.filter(v, keep) for k, v in col.items()}
-    out: dict[str, Any] = {"n": len(col["lat"])}
+    """One block of rows: coordinates (blank = NaN), 区分 codes with their trimmed names,
+    避難支援 flags, trimmed 番号; rows empty in every column read are dropped (Excel's
+    trailing ``,,,,`` lines)."""
+    out: dict[str, Any] = {}
+    empty = np.ones(batch.num_rows, bool)
     for k in ("lat", "lon"):
-        blank = pc.equal(col[k], "")
-        try:
-            out[k] = pc.cast(pc.if_else(blank, "NaN", col[k]), "float64").to_numpy(zero_copy_only=False)
-        except Exception as exc:  # junk or full-width digits: the careful reader decides
-            raise _Unusual from exc
-        out[k + "_blank"] = blank.to_numpy(zero_copy_only=False)
-    if "cat" in col:
-        out["cat"] = pc.dictionary_encode(col["cat"])
-    if "mob" in col:
-        out["mob"] = pc.is_in(pc.utf8_lower(col["mob"]), value_set=pa_strings(MOBILITY_YES)) \
-            .to_numpy(zero_copy_only=False)
-    if "id" in col:
-        out["id"] = pc.filter(col["id"], pc.not_equal(col["id"], ""))
+        arr = batch.column(wanted[k])
+        out[k] = arr.to_numpy(zero_copy_only=False)
+        out[k + "_blank"] = arr.is_null().to_numpy(zero_copy_only=False)
+        empty &= out[k + "_blank"]
+    for k in ("cat", "mob"):
+        if k in wanted:
+            arr = batch.column(wanted[k])
+            names = [str(v).strip() for v in arr.dictionary.to_pylist()]
+            codes = arr.indices.to_numpy(zero_copy_only=False)
+            out[k] = (names, codes)
+            empty &= np.isin(codes, [i for i, v in enumerate(names) if v == ""])
+    if "id" in wanted:
+        ids = pc.utf8_trim_whitespace(batch.column(wanted["id"]))
+        blank_id = pc.equal(ids, "")
+        empty &= blank_id.to_numpy(zero_copy_only=False)
+        out["id"] = ids
+        out["id_blank"] = blank_id
+    keep = ~empty
+    out["n"] = int(keep.sum())
+    for k in ("lat", "lon", "lat_blank", "lon_blank"):
+        out[k] = out[k][keep]
+    for k in ("cat", "mob"):
+        if k in out:
+            out[k] = (out[k][0], out[k][1][keep])
+    if "id" in out:
+        out["id"] = pc.filter(out["id"], pc.and_(pa_bool(keep), pc.invert(out.pop("id_blank"))))
     return out
 
 
-def pa_strings(values: list[str]) -> Any:
+def pa_bool(values: np.ndarray) -> Any:
     import pyarrow as pa
 
-    return pa.array(values, pa.string())
+    return pa.array(values, pa.bool_())
 
 
 def _records_from_blocks(parts: list[dict[str, Any]], wanted: dict[str, str],
@@ -301,12 +313,14 @@ def _records_from_blocks(parts: list[dict[str, Any]], wanted: dict[str, str],
         names: dict[str, int] = {}
         codes = []
         for p in parts:
-            lookup = np.array([names.setdefault(c, len(names)) for c in p["cat"].dictionary.to_pylist()],
-                              dtype=np.int64)
-            codes.append(lookup[p["cat"].indices.to_numpy(zero_copy_only=False)] if len(lookup)
-                         else np.zeros(0, np.int64))
+            lookup = np.array([names.setdefault(c, len(names)) for c in p["cat"][0]], dtype=np.int64)
+            codes.append(lookup[p["cat"][1]] if len(lookup) else np.zeros(0, np.int64))
         cat = np.asarray(list(names), dtype=object)[np.concatenate(codes)[keep]]
-    mob = np.concatenate([p["mob"] for p in parts])[keep] if "mob" in wanted else None
+    mob = None
+    if "mob" in wanted:
+        yes = set(MOBILITY_YES)
+        mob = np.concatenate([np.array([v.lower() in yes for v in p["mob"][0]], bool)[p["mob"][1]]
+                              if len(p["mob"][0]) else np.zeros(0, bool) for p in parts])[keep]
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat),
                    swapped=swapped)

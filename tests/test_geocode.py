@@ -335,3 +335,19 @@ def test_reference_files_that_are_not_a_reference_are_refused(tmp_path):
     with pytest.raises(LayerError) as err:
         load_geocoder([bad])
     assert "町字の参照点" in err.value.message and err.value.file and "秋田市.json" in err.value.file
+
+
+def test_an_address_only_register_loads_through_the_region_toml(tmp_path, shared_data):
+    from layers.region import load_region
+
+    people = [f"{i},秋田 {i},秋田市土崎港中央一丁目{i}-1,高齢独居" for i in range(1, 9)]
+    (tmp_path / "meibo.csv").write_text("整理番号,氏名,住所,区分\n" + "\n".join(people) + "\n",
+                                        encoding="cp932")
+    toml = tmp_path / "region.toml"
+    toml.write_text(f'[region]\nname = "秋田"\n[layers.vulnerable]\npath = "meibo.csv"\nk = 3\n'
+                    f'[geocoder]\npath = "{shared_data}/akita/machiaza/*.json"\n', "utf-8")
+    density = load_region(toml, with_roads=False).layers["vulnerable"]
+    summary = density.attrs["summary"]
+    assert summary["records_read"] == 8 and summary["estimated"] == 8
+    assert int(density["count"].sum()) == 8
+    assert "秋田 1" not in density.to_json() and "土崎港中央" not in density.to_json()

@@ -156,7 +156,9 @@ def anonymise_mesh(
     level = _mesh_level(size)
     k = check_k(k)
     inside = _inside(records, region)
-    codes = mesh_codes(records.lat[inside], records.lon[inside], level)
+    every = bool(inside.all())  # the usual case: no copies of a 10M-record register
+    codes = mesh_codes(records.lat if every else records.lat[inside],
+                       records.lon if every else records.lon[inside], level)
     out = anonymise_counts_mesh(codes, np.ones(len(codes), np.int64), level=level, k=k, region=region)
     _summarise(out, records, inside, k=k, geography=f"{size} m メッシュ")
     return out

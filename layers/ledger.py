@@ -74,6 +74,10 @@ def ledger_path() -> Path:
     return Path(xdg) / "tomoni" / "publications.json"
 
 
+HASH_SLICE = 1 << 20
+"""Records hashed at a time (a 10M-row register never builds one 10M-item string)."""
+
+
 def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) -> str:
     """The register's identity by content: its located records as (lat, lon, category)
     rounded to 6 decimals and sorted — the same whatever the encoding, line endings,
@@ -83,18 +87,27 @@ def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) ->
     cats = np.asarray(category, dtype=object) if category is not None else np.full(len(lat6), "", object)
     codes, uniques = pd.factorize(cats.astype(str) if cats.dtype != object else cats)
     rank = np.argsort(np.argsort(np.asarray(uniques, dtype=str), kind="stable"), kind="stable")
-    text_rank = rank[codes] if len(uniques) else codes
+    text_rank = (rank[codes] if len(uniques) else codes).astype(np.int64)
+    del codes
     if len(lat6) and lat6.min() >= 0 and lat6.max() < 90 and lon6.min() >= 0 and lon6.max() < 180 \
             and len(uniques) < 256:  # one integer key: the same order as sorting (lat, lon, text)
-        key = ((np.round(lat6 * 1e6).astype(np.int64) << 36) | (np.round(lon6 * 1e6).astype(np.int64) << 8)
-               | text_rank.astype(np.int64))
+        key = np.round(lat6 * 1e6).astype(np.int64)
+        key <<= 28
+        key |= np.round(lon6 * 1e6).astype(np.int64)
+        key <<= 8
+        key |= text_rank
+        del text_rank
         order = np.argsort(key, kind="stable")
+        del key
     else:
         order = np.lexsort((text_rank, lon6, lat6))
-    h = hashlib.sha256()
-    h.update(np.ascontiguousarray(lat6[order]).tobytes())
-    h.update(np.ascontiguousarray(lon6[order]).tobytes())
-    h.update("\x1f".join(cats[order].tolist()).encode("utf-8"))
+    h = hashlib.sha256()  # in slices: the same bytes as hashing each whole column at once
+    for column in (lat6, lon6):
+        for i in range(0, len(order), HASH_SLICE):
+            h.update(np.ascontiguousarray(column[order[i:i + HASH_SLICE]]).tobytes())
+    for i in range(0, len(order), HASH_SLICE):
+        text = "\x1f".join(cats[order[i:i + HASH_SLICE]].tolist())
+        h.update((("\x1f" if i else "") + text).encode("utf-8"))
     return h.hexdigest()[:32]
 
 

@@ -55,6 +55,16 @@ EDGE = 1e-9
 """Points within this share of a cell of a cell edge are coded by jismesh itself."""
 
 
+def _cell_index(values: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """(integer cell index, on or next to an edge or not a number) of each value."""
+    f = values / step
+    idx = np.floor(f)
+    f -= idx  # the fraction inside the cell
+    edge = (f < EDGE) | (f > 1 - EDGE) | ~np.isfinite(f)
+    del f
+    return np.where(np.isfinite(idx), idx, 0).astype(np.int64), edge
+
+
 def mesh_codes(lat: np.ndarray, lon: np.ndarray, level: int) -> np.ndarray:
     """Mesh code of each point (vectorised): the cell is found by integer arithmetic and
     jismesh codes each distinct cell once (at its centre) — a million points cost one
@@ -64,12 +74,17 @@ def mesh_codes(lat: np.ndarray, lon: np.ndarray, level: int) -> np.ndarray:
     lon = np.asarray(lon, float).ravel()
     if not len(lat):
         return np.zeros(0, np.int64)
-    fr, fc = lat / DLAT[level], lon / DLON[level]
-    edge = (np.abs(fr - np.rint(fr)) < EDGE) | (np.abs(fc - np.rint(fc)) < EDGE) | ~np.isfinite(fr + fc)
+    row, edge_r = _cell_index(lat, DLAT[level])
+    col, edge_c = _cell_index(lon, DLON[level])
+    edge = edge_r | edge_c
+    del edge_r, edge_c
+    row *= 10_000_000
+    row += col  # one integer per cell
+    del col
     codes = np.empty(len(lat), np.int64)
     if (~edge).any():
-        row, col = np.floor(fr[~edge]).astype(np.int64), np.floor(fc[~edge]).astype(np.int64)
-        cells, inv = np.unique(row * 10_000_000 + col, return_inverse=True)
+        cells, inv = np.unique(row[~edge] if edge.any() else row, return_inverse=True)
+        del row
         u_row, u_col = cells // 10_000_000, cells % 10_000_000
         codes[~edge] = cell_codes(u_row, u_col, level)[inv.ravel()]
     if edge.any():

@@ -84,3 +84,21 @@ def test_full_width_digits_still_read(tmp_path):
     path = _write(tmp_path, ["R001,x,x,高齢独居,,３９．７１,１４０．１１"])
     r = read_records(path)
     assert r.lat.tolist() == [39.71] and r.lon.tolist() == [140.11]
+
+
+@pytest.mark.parametrize("level", [3, 4, 5])
+def test_mesh_codes_by_arithmetic_are_jismesh_codes(level):
+    """Cells found by integer arithmetic, each coded once: the same codes as jismesh gives
+    point by point — on cell edges too (those are coded by jismesh itself)."""
+    import jismesh.utils as ju
+
+    from layers.mesh import DLAT, DLON, mesh_codes
+
+    rng = np.random.default_rng(level)
+    lat = np.round(rng.uniform(24.5, 45.5, 20_000), 6)
+    lon = np.round(rng.uniform(123.0, 146.0, 20_000), 6)
+    k = np.arange(300)
+    lat = np.r_[lat, (9530 + k) * DLAT[level], np.round((9530 + k) * DLAT[level], 6), np.full(300, 39.7)]
+    lon = np.r_[lon, np.full(600, 140.1), (22400 + k) * DLON[level]]
+    expected = np.asarray(ju.to_meshcode(lat, lon, level), dtype=np.int64)
+    assert np.array_equal(mesh_codes(lat, lon, level), expected)

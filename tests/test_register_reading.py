@@ -98,7 +98,8 @@ def test_mesh_codes_by_arithmetic_are_jismesh_codes(level):
     lat = np.round(rng.uniform(24.5, 45.5, 20_000), 6)
     lon = np.round(rng.uniform(123.0, 146.0, 20_000), 6)
     k = np.arange(300)
-    lat = np.r_[lat, (9530 + k) * DLAT[level], np.round((9530 + k) * DLAT[level], 6), np.full(300, 39.7)]
-    lon = np.r_[lon, np.full(600, 140.1), (22400 + k) * DLON[level]]
+    r0, c0 = int(39.7 / DLAT[level]), int(140.1 / DLON[level])  # points exactly on cell edges
+    lat = np.r_[lat, (r0 + k) * DLAT[level], np.round((r0 + k) * DLAT[level], 6), np.full(300, 39.7)]
+    lon = np.r_[lon, np.full(600, 140.1), (c0 + k) * DLON[level]]
     expected = np.asarray(ju.to_meshcode(lat, lon, level), dtype=np.int64)
     assert np.array_equal(mesh_codes(lat, lon, level), expected)

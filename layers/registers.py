@@ -298,29 +298,37 @@ def _records_from_blocks(parts: list[dict[str, Any]], wanted: dict[str, str],
     if n_read == 0:
         return None  # the careful reader says so, naming the file
     if "id" in wanted:
-        ids = pa.chunked_array([p["id"] for p in parts], pa.string())
-        if pc.count_distinct(ids).as_py() != len(ids):
+        ids = pa.chunked_array([p.pop("id") for p in parts], pa.string())
+        repeated = pc.count_distinct(ids).as_py() != len(ids)
+        del ids
+        if repeated:
             return None  # repeated numbers: the careful reader names the rows
-    lat_v = np.concatenate([p["lat"] for p in parts])
-    lon_v = np.concatenate([p["lon"] for p in parts])
     blank = np.concatenate([p["lat_blank"] | p["lon_blank"] for p in parts])
-    keep = ~blank
-    lon_v, lat_v, swapped = swap_if_needed(lon_v[keep], lat_v[keep])
+    keep = None if not blank.any() else ~blank  # the usual case: nothing to leave out, no copies
+
+    def joined(key: str) -> np.ndarray:
+        out = np.concatenate([p.pop(key) for p in parts])
+        return out if keep is None else out[keep]
+
+    lat_v, lon_v = joined("lat"), joined("lon")
+    lon_v, lat_v, swapped = swap_if_needed(lon_v, lat_v)
     if crs is not None:
         lon_v, lat_v = transform_xy(lon_v, lat_v, crs, STORAGE_CRS)
     cat = None
     if "cat" in wanted:  # one code per row, then one take: no per-row Python object made
         names: dict[str, int] = {}
-        codes = []
         for p in parts:
-            lookup = np.array([names.setdefault(c, len(names)) for c in p["cat"][0]], dtype=np.int64)
-            codes.append(lookup[p["cat"][1]] if len(lookup) else np.zeros(0, np.int64))
-        cat = np.asarray(list(names), dtype=object)[np.concatenate(codes)[keep]]
+            lookup = np.array([names.setdefault(c, len(names)) for c in p["cat"][0]], dtype=np.int32)
+            p["cat_code"] = lookup[p.pop("cat")[1]] if len(lookup) else np.zeros(0, np.int32)
+        cat = np.asarray(list(names), dtype=object)[joined("cat_code")]
     mob = None
     if "mob" in wanted:
         yes = set(MOBILITY_YES)
-        mob = np.concatenate([np.array([v.lower() in yes for v in p["mob"][0]], bool)[p["mob"][1]]
-                              if len(p["mob"][0]) else np.zeros(0, bool) for p in parts])[keep]
+        for p in parts:
+            flags, codes = p.pop("mob")
+            p["mob_flag"] = (np.array([v.lower() in yes for v in flags], bool)[codes] if len(flags)
+                             else np.zeros(0, bool))
+        mob = joined("mob_flag")
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat),
                    swapped=swapped)

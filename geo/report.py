@@ -66,7 +66,8 @@ def _img(png: bytes) -> str:
 
 
 def _fig_html(png: bytes, caption: str, attribution: Sequence[str]) -> str:
-    attr = " ／ ".join(attribution)
+    # credit lines that already start with 出典 are not prefixed again (出典: 出典：…)
+    attr = " ／ ".join(re.sub(r"^出典[:：]\s*", "", a) for a in attribution)
     return (f'<figure><img src="{_img(png)}" alt="{_esc(caption)}"><figcaption>{_esc(caption)}'
             f"　出典: {_esc(attr)}</figcaption></figure>")
 

@@ -93,6 +93,7 @@ def test_a_public_data_report_is_one_a_planner_can_hand_out(public_toml, tmp_pat
     # 町字 areas stand in for people: never called people
     assert "越境して近い地区（代替指標）" in html
     assert "越境して近い要配慮者" not in html and "要配慮者の分布" not in html
+    assert "出典: 出典" not in html
 
 
 def test_the_shelters_page_shows_public_tables_without_a_register(public_toml, monkeypatch):

@@ -468,13 +468,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from geo.batch import read_batch, run_batch, specs_for
+    from geo.batch import fits_one_process, read_batch, run_batch, specs_for
 
     cfg = read_batch(args.regions)
     specs = specs_for(cfg)
     if args.workers < 1:
         raise LayerError("--workers は 1 以上にしてください。", column="--workers", fix="例: --workers 2")
-    result = run_batch(specs, Path(args.out), scheduler=args.scheduler, workers=args.workers)
+    one = args.scheduler is None and not args.dask and fits_one_process(cfg.region)
+    if one:
+        say("注意: 地域が 1 つのプロセスに収まるため、Dask を使わずに 1 回で計算します"
+            "（分割して並列にするには --dask か --scheduler を付けてください）。", err=True)
+    result = run_batch(specs, Path(args.out), scheduler=args.scheduler, workers=args.workers,
+                       one_process=one)
     for key, msg in result.failed.items():
         log.warning("市町村 %s の計算に失敗しました: %s", key, msg)
     say(json.dumps({"batch": cfg.name, **result.summary()}, ensure_ascii=False))
@@ -814,6 +819,8 @@ def _add_batch(sub: Any) -> None:
                    help="既存の Dask スケジューラ（例 tcp://10.0.0.5:8786）。既定: この機械で起動")
     p.add_argument("--workers", type=number(1, 64, integer=True), default=2,
                    help="この機械で起動するワーカーの数（既定 2）")
+    p.add_argument("--dask", action="store_true",
+                   help="1 つのプロセスに収まる地域でも、市町村ごとに分割して Dask で計算する")
     p.set_defaults(func=cmd_batch)
 
 

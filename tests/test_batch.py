@@ -114,6 +114,24 @@ def test_rerun_computes_only_what_is_missing(demo_batch, tmp_path):
     assert third.done == [] and len(third.skipped) == 3
 
 
+def test_a_region_that_fits_runs_in_one_process_with_the_same_results(demo_batch, tmp_path, run_cli):
+    """Batch steps aside for a small region (it says so); --dask still partitions; the
+    rows are the same either way, and a rerun skips what is written."""
+    code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "one")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["mode"] == "one process" and s["computed"] == 3 and "--dask" in err
+    code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "dask", "--workers", "1", "--dask")
+    assert code == 0 and json.loads(out)["mode"] == "dask"
+    _same(read_units(tmp_path / "dask"), read_units(tmp_path / "one"))
+    for name in ("summary_by_municipality.csv", "shelter_load.csv", "crossborder_pairs.csv"):
+        one = pd.read_csv(tmp_path / "one" / name, encoding="utf-8-sig")
+        dask = pd.read_csv(tmp_path / "dask" / name, encoding="utf-8-sig")
+        pd.testing.assert_frame_equal(one, dask)
+    code, out, _ = run_cli("batch", demo_batch, "--out", tmp_path / "one")
+    assert code == 0 and json.loads(out)["skipped"] == 3
+
+
 def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
     code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "out", "--workers", "1")
     assert code == 0, err
@@ -151,10 +169,10 @@ def test_all_25_akita_municipalities_as_one_batch(akita_region, tmp_path, run_cl
     batch = tmp_path / "regions.toml"
     batch.write_text('[batch]\nname = "秋田県"\nregion = "akita.toml"\nhazard = "earthquake"\n'
                      "buffer_m = 10000\n", encoding="utf-8")
-    code, out, err = run_cli("batch", batch, "--out", tmp_path / "out", "--workers", "2")
+    code, out, err = run_cli("batch", batch, "--out", tmp_path / "out", "--workers", "2", "--dask")
     assert code == 0, err
     s = json.loads(out)
-    assert s["partitions"] == 25 and s["computed"] == 25
+    assert s["partitions"] == 25 and s["computed"] == 25 and s["mode"] == "dask"
     merged = pd.read_csv(tmp_path / "out" / "summary_by_municipality.csv", encoding="utf-8-sig",
                          dtype={"muni_code": str})
     assert len(merged) == 25 and int(merged["units"].sum()) > 7000

@@ -162,16 +162,24 @@ def read_batch(path: str | Path) -> BatchConfig:
 # ------------------------------------------------------------------ the partition computation
 
 
-@functools.lru_cache(maxsize=2)
 def _region(path: str) -> Any:
-    """The region, loaded once per worker process (read-only afterwards)."""
+    """The region, loaded once per process (read-only afterwards), whatever the path's spelling."""
+    return _loaded_region(str(Path(path).resolve()))
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded_region(path: str) -> Any:
     from layers.region import load_region
 
     return load_region(path, with_roads=False)
 
 
-@functools.lru_cache(maxsize=2)
 def _network(path: str) -> Network | None:
+    return _loaded_network(str(Path(path).resolve()))
+
+
+@functools.lru_cache(maxsize=2)
+def _loaded_network(path: str) -> Network | None:
     return region_network(_region(path))
 
 

@@ -294,6 +294,6 @@ def test_ctrl_c_during_batch_start_leaves_no_cut_network(demo_dir, tmp_path, run
     monkeypatch.setattr(geo.batch, "prepare_inputs", interrupted)
     cfg = tmp_path / "REGIONS.toml"
     cfg.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\n', encoding="utf-8")
-    code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b")
+    code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b", "--dask")  # the partitioned start
     assert code == 130 and "Traceback" not in err
     assert not list((tmp_path / "b").glob("inputs/*.npz"))

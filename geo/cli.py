@@ -291,8 +291,10 @@ def cmd_geocode(args: argparse.Namespace) -> int:
                                  "--reference で指定してください。")
         geocoder = region.geocoder
     else:
-        geocoder = load_geocoder(_matching(args.reference, "--reference"),
-                                 blocks=_matching(args.blocks, "--blocks") if args.blocks else ())
+        refs = _matching(args.reference, "--reference")
+        blocks = _matching(args.blocks, "--blocks") if args.blocks else []
+        guard_output(args.out, [*refs, *blocks], force=args.force)  # never write over a reference
+        geocoder = load_geocoder(refs, blocks=blocks)
     path = Path(args.records)
     table = read_table(path, encoding=args.encoding, sheet=args.sheet)
     result = geocode_list(table, geocoder, file=Path(table.attrs.get("file_label", path)),

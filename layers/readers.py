@@ -43,6 +43,7 @@ __all__ = [
     "decode_text",
     "detect_format",
     "find_column",
+    "header_cells",
     "read_table",
     "read_vector",
     "require_geometry",
@@ -258,8 +259,6 @@ def read_table(
 def table_header(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> list[str]:
     """The column names of a table (NFKC, stripped) from its first line only: recognising
     a file's kind never parses the whole file (a 1M-row register is read once)."""
-    import csv
-
     from layers.excel import is_excel
 
     require_file(path)
@@ -268,10 +267,19 @@ def table_header(path: Path, *, encoding: str | None = None, sheet: str | None =
     if is_excel(head, path):
         return list(read_table(path, sheet=sheet).columns)
     line = head.split(b"\n", 1)[0].rstrip(b"\r")
-    text = decode_text(line, file=path, encoding=encoding).lstrip("\ufeff")
-    sep = "\t" if text.count("\t") > text.count(",") else ","
-    row = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-    return [unicodedata.normalize("NFKC", c).strip() for c in row]
+    cells, _sep = header_cells(decode_text(line, file=path, encoding=encoding))
+    return [name for name, _raw in cells]
+
+
+def header_cells(text: str) -> tuple[list[tuple[str, str]], str]:
+    """The first line of a table's text: (NFKC-stripped name, name as written) of each
+    cell, and the delimiter (tab when it has more tabs than commas)."""
+    import csv
+
+    line = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+    sep = "\t" if line.count("\t") > line.count(",") else ","
+    row = next(csv.reader(io.StringIO(line), delimiter=sep), [])
+    return [(unicodedata.normalize("NFKC", c).strip(), c) for c in row], sep
 
 
 def parse_table(

@@ -24,6 +24,7 @@ from layers.readers import (
     LAT_NAMES,
     LON_NAMES,
     find_column,
+    header_cells,
     parse_numbers,
     parse_table,
     require_file,
@@ -232,19 +233,14 @@ class _Unusual(Exception):
 def _header(head: bytes, enc: str | None) -> tuple[list[tuple[str, str]], str] | None:
     """(normalised name, name as written) of each header cell, and the delimiter."""
     import csv
-    import io
-    import unicodedata
 
     if enc is None:
         return None
-    text = head.decode(enc, errors="ignore").lstrip("\ufeff")
-    line = text.split("\n", 1)[0].rstrip("\r")
-    sep = "\t" if line.count("\t") > line.count(",") else ","
     try:
-        row = next(csv.reader(io.StringIO(line), delimiter=sep))
-    except (StopIteration, csv.Error):
+        cells, sep = header_cells(head.decode(enc, errors="ignore"))
+    except csv.Error:
         return None
-    return [(unicodedata.normalize("NFKC", c).strip(), c) for c in row], sep
+    return (cells, sep) if cells else None
 
 
 def _block(batch: Any, wanted: dict[str, str], pc: Any) -> dict[str, Any]:

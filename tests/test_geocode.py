@@ -351,3 +351,17 @@ def test_an_address_only_register_loads_through_the_region_toml(tmp_path, shared
     assert summary["records_read"] == 8 and summary["estimated"] == 8
     assert int(density["count"].sum()) == 8
     assert "秋田 1" not in density.to_json() and "土崎港中央" not in density.to_json()
+
+
+def test_tomoni_geocode_never_writes_over_its_reference(tmp_path, run_cli):
+    folder = tmp_path / "machiaza"
+    folder.mkdir()
+    ref = folder / "秋田市.json"
+    ref.write_text('[{"town": "旭南一丁目", "koaza": "", "lat": 39.71, "lng": 140.11}]', "utf-8")
+    src = tmp_path / "list.csv"
+    src.write_text("名称,住所\nサロン,秋田市旭南1-15-1\n", encoding="utf-8")
+    before = ref.read_bytes()
+    code, _, err = run_cli("geocode", str(src), "--out", str(ref), "--reference", str(folder / "*.json"),
+                           "--force")
+    assert code == 2 and "入力" in err and ref.read_bytes() == before
+

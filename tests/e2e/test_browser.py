@@ -21,6 +21,15 @@ def _no_exception(page) -> None:  # type: ignore[no-untyped-def]
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def _choose_target(page, option: str):  # type: ignore[no-untyped-def]
+    """Pick the layer uploads go to on the データ page; the select box, for later picks."""
+    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
+    target.click()
+    page.get_by_role("option", name=option).click()
+    expect(target.locator("input")).to_have_value(option)
+    return target
+
+
 def _goto_page(page, title: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("link", name=title).click()
     page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
@@ -95,10 +104,7 @@ def test_the_upload_box_imports_each_file_once_and_errors_follow_the_box(app_url
     page.get_by_text("座標が数値ではない行があります").wait_for(timeout=60_000)
     assert "避難所" in added.inner_text()
 
-    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
-    target.click()
-    page.get_by_role("option", name="居場所（places）").click()
-    expect(target.locator("input")).to_have_value("居場所（places）")
+    _choose_target(page, "居場所（places）")
     page.wait_for_timeout(1500)  # the rerun that once imported the box again
     assert page.get_by_text(f"追加したファイル: {good.name}").count() == 1
     assert "避難所" in page.get_by_text(f"追加したファイル: {good.name}").inner_text()
@@ -124,10 +130,7 @@ def test_an_address_only_list_and_an_excel_register_upload(app_url, page, demo_d
     frame = _wait_map(page)
     before = frame.locator("path.tomoni-place").count()
     _goto_page(page, "データ")
-    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
-    target.click()
-    page.get_by_role("option", name="居場所（places）").click()
-    expect(target.locator("input")).to_have_value("居場所（places）")
+    _choose_target(page, "居場所（places）")
     page.locator('input[type="file"]').set_input_files(str(listing))
     page.get_by_text(f"追加したファイル: {listing.name}").wait_for(timeout=60_000)
     assert page.get_by_text("住所から位置を求めました: 町字 25 件").count() >= 1
@@ -142,8 +145,7 @@ def test_an_address_only_list_and_an_excel_register_upload(app_url, page, demo_d
         ws.append([i + 1, f"架空 {i}", f"架空県湖北市本町{i + 1}番1号", "高齢独居"])
     register = tmp_path / "meibo.xlsx"
     wb.save(register)
-    target.click()
-    page.get_by_role("option", name="要配慮者（匿名化済み）（vulnerable）").click()
+    _choose_target(page, "要配慮者（匿名化済み）（vulnerable）")
     page.locator('input[type="file"]').set_input_files(str(register))
     page.get_by_text(f"追加したファイル: {register.name}").wait_for(timeout=60_000)
     body = page.locator("body").inner_text()
@@ -161,10 +163,7 @@ def test_a_placed_row_is_moved_by_one_click_on_the_map(app_url, page, demo_dir):
     page.goto(app_url)
     _wait_map(page)
     _goto_page(page, "データ")
-    target = page.locator('[data-testid="stSelectbox"]').filter(has_text="追加先のレイヤー")
-    target.click()
-    page.get_by_role("option", name="居場所（places）").click()
-    expect(target.locator("input")).to_have_value("居場所（places）")
+    _choose_target(page, "居場所（places）")
     page.locator('input[type="file"]').set_input_files(str(listing))
     page.get_by_text(f"追加したファイル: {listing.name}").wait_for(timeout=60_000)
     page.get_by_text(f"位置を地図で直す: {listing.name}").click()

@@ -183,7 +183,11 @@ def _fix_points(i: int, up: state.Upload) -> None:
     if pick is None:
         return
     ss[f"_fix_prev_{i}"] = pick.raw
-    moved = set_point(frame, row, pick.lon, pick.lat)
+    try:
+        moved = set_point(frame, row, pick.lon, pick.lat)
+    except LayerError as err:  # a click outside Japan: nothing moves
+        st.error(state.in_app_words(err))
+        return
     ups = state.uploads()
     ups[i] = dataclasses.replace(up, frame=moved, edited=True)
     ss["uploads"] = list(ups)

@@ -67,6 +67,68 @@ def test_od_and_catchments_equal_networkx(data):
             assert got[key] == pytest.approx(val, abs=1e-6)
 
 
+@st.composite
+def mixed_scale_graphs(draw):  # type: ignore[no-untyped-def]
+    """Directed graphs whose arcs mix tiny and long lengths (a footbridge of a few
+    centimetres beside a 2 km road), so several labels share a bucket and one that
+    is taken first can still drop; sources start with a cost already paid."""
+    n = draw(st.integers(2, 40))
+    m = draw(st.integers(1, 150))
+    u = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    v = draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m))
+    w = draw(st.lists(st.one_of(st.floats(0.0, 0.05), st.floats(0.05, 20.0),
+                                st.floats(20.0, 2000.0)), min_size=m, max_size=m))
+    k = draw(st.integers(1, min(6, n)))
+    nodes = draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k))
+    costs = draw(st.lists(st.floats(0.0, 300.0), min_size=k, max_size=k))
+    return n, np.array(u), np.array(v), np.array(w), np.array(nodes), np.array(costs)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_scale_graphs())
+def test_bucket_queue_search_equals_plain_dijkstra(data):
+    """The bucket-queue multi-source search gives networkx's distances from a super
+    source (one arc per start, weighted by its cost), and a label whose start really
+    is at that distance."""
+    from geo.shortest_paths import multi_source
+
+    n, u, v, w, nodes, costs = data
+    order = np.lexsort((v, u))
+    u, v, w = u[order], v[order], w[order]
+    indptr = np.r_[0, np.cumsum(np.bincount(u, minlength=n))]
+    dist, owner = multi_source(indptr, v, w, nodes, costs, np.arange(len(nodes)))
+    g = nx.MultiDiGraph()
+    g.add_nodes_from(range(n + 1))
+    g.add_weighted_edges_from(zip(u.tolist(), v.tolist(), w.tolist(), strict=True), weight="w")
+    g.add_weighted_edges_from(((n, int(a), float(c)) for a, c in zip(nodes, costs, strict=True)),
+                              weight="w")
+    ref = nx.single_source_dijkstra_path_length(g, n, weight="w")
+    for node in range(n):
+        assert dist[node] == pytest.approx(ref.get(node, np.inf), abs=1e-6)
+        if node in ref:
+            start = owner[node]
+            via = nx.single_source_dijkstra_path_length(g, int(nodes[start]), weight="w")
+            assert costs[start] + via[node] == pytest.approx(ref[node], abs=1e-6)
+        else:
+            assert owner[node] == -1
+
+
+def test_catchments_are_identical_on_one_thread_and_on_many():
+    from geo.shortest_paths import bounded
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    u, v = rng.integers(0, n, 12000), rng.integers(0, n, 12000)
+    w = rng.uniform(1, 80, 12000)
+    net = _net(n, np.r_[u, v], np.r_[v, u], np.r_[w, w])
+    sources = rng.choice(n, 400, replace=False)
+    one = bounded(net.indptr, net.indices, net.weights, sources, 150.0, threads=1)
+    for threads in (2, 3, 7):
+        many = bounded(net.indptr, net.indices, net.weights, sources, 150.0, threads=threads)
+        assert all(np.array_equal(a, b) for a, b in zip(one, many, strict=True))
+    assert np.array_equal(np.unique(one[0]), np.arange(400))
+
+
 def test_nearest_facility_respects_one_way_streets_and_reports_unreachable():
     # 0 →(one-way) 1 ↔ 2 ; 3 isolated.  Facility at node 0.
     net = _net(4, np.array([0, 1, 2]), np.array([1, 2, 1]), np.array([100.0, 50.0, 50.0]))

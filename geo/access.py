@@ -47,7 +47,6 @@ from geo.network import (
     catchments,
     nearest_facility,
     nearest_query,
-    segment_tree,
     within_query,
 )
 
@@ -147,9 +146,8 @@ def joins(net: Network, x: np.ndarray, y: np.ndarray, *, access: str = "nearest"
         raise ValueError(f"unknown access rule {access!r}; one of {ACCESS_RULES}")
     px, py = np.asarray(x, float), np.asarray(y, float)
     n = len(px)
-    _lines, tree = segment_tree(net)
     ok_seg = joinable(net)
-    pi, si, d = nearest_query(tree, px, py)
+    pi, si, d = nearest_query(net, px, py)
     nearest = np.full(n, np.inf)
     nearest[pi] = d
     t, acc, qx, qy = _feet(net, px[pi], py[pi], si)
@@ -159,7 +157,7 @@ def joins(net: Network, x: np.ndarray, y: np.ndarray, *, access: str = "nearest"
     # nearest road not joinable (closed, motorway, across a barrier): the nearest that is
     rest = np.setdiff1d(pi[~good & (d <= max_access)], pi[good])
     if len(rest):
-        ci, cs = within_query(tree, px[rest], py[rest], max_access)
+        ci, cs = within_query(net, px[rest], py[rest], max_access)
         cp = rest[ci]
         t2, acc2, qx2, qy2 = _feet(net, px[cp], py[cp], cs)
         ok2 = ok_seg[cs] & (acc2 <= max_access)
@@ -168,7 +166,7 @@ def joins(net: Network, x: np.ndarray, y: np.ndarray, *, access: str = "nearest"
         rows.append((cp[sel], cs[sel], t2[sel], acc2[sel]))
     p, s, tt, aa = (np.concatenate(c) for c in zip(*rows, strict=True))
     if access == "multi":
-        mi, ms = within_query(tree, px, py, join_radius)
+        mi, ms = within_query(net, px, py, join_radius)
         tm, am, qxm, qym = _feet(net, px[mi], py[mi], ms)
         okm = ok_seg[ms] & (am <= join_radius)
         okm[okm] = ~crossing(net, px[mi][okm], py[mi][okm], qxm[okm], qym[okm])

@@ -335,12 +335,13 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
             frame = gdf[gdf["period"].astype(str) == current_period(gdf)]
         name_col = "name"
         id_col = LAYERS[layer].id_column if layer in LAYERS else "name"
-        polys = frame.to_crs(units.crs)
-        joined = gpd.sjoin_nearest(units[["count", "covered", "geometry"]],
-                                   polys[[id_col, name_col, "geometry"]], how="left",
-                                   max_distance=AREA_SNAP_M)
-        joined = joined[~joined.index.duplicated(keep="first")]
-        joined["covered_n"] = np.where(joined["covered"], joined["count"], 0)
+        polys = frame.to_crs(units.crs).reset_index(drop=True)
+        where = _area_of(units.geometry.to_numpy(), polys.geometry.to_numpy())
+        joined = pd.DataFrame({
+            id_col: polys[id_col].to_numpy(object)[np.maximum(where, 0)],
+            name_col: polys[name_col].to_numpy(object)[np.maximum(where, 0)],
+            "count": units["count"].to_numpy(), "covered_n":
+            np.where(units["covered"].to_numpy(bool), units["count"].to_numpy(), 0)})[where >= 0]
         g = joined.groupby([id_col, name_col], dropna=True).agg(
             total=("count", "sum"), covered=("covered_n", "sum")).reset_index()
         for _, r in g.iterrows():
@@ -350,6 +351,42 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
                          "rate": round(cov / total, 4) if total else 0.0})
     return pd.DataFrame(rows, columns=["area_layer", "area_id", "area_name", "total", "covered",
                                        "uncovered", "rate"])
+
+
+def _area_of(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
+    """Row of the polygon holding each point (the first when they overlap), else of the
+    nearest within :data:`AREA_SNAP_M` (a point on a gap between polygons or on a shared
+    edge), else -1.  One bulk containment query; the nearest search only for the rest."""
+    out = np.full(len(points), -1, np.int64)
+    if not len(points) or not len(polys):
+        return out
+    tree = shapely.STRtree(polys)
+    pi, ai = tree.query(points, predicate="within")
+    order = np.lexsort((ai, pi))
+    pi, ai = pi[order], ai[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+    out[pi[first]] = ai[first]
+    rest = np.flatnonzero(out < 0)
+    if len(rest):
+        (ri, ni), _ = tree.query_nearest(points[rest], max_distance=AREA_SNAP_M,
+                                         return_distance=True, all_matches=False)
+        out[rest[ri]] = ni
+    return out
+
+
+def _touching_pairs(geoms: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of ``geoms`` within ``tolerance`` of each other (each with itself too): the
+    same pairs as an STRtree ``dwithin`` query, found as box candidates, then a prepared
+    ``intersects`` (mesh cells share edges) and ``dwithin`` only for the rest."""
+    tree = shapely.STRtree(geoms)
+    box = shapely.bounds(geoms)
+    a, b = tree.query(shapely.box(box[:, 0] - tolerance, box[:, 1] - tolerance,
+                                  box[:, 2] + tolerance, box[:, 3] + tolerance))
+    shapely.prepare(geoms)
+    keep = shapely.intersects(geoms[a], geoms[b])
+    rest = np.flatnonzero(~keep)
+    keep[rest] = shapely.dwithin(geoms[a[rest]], geoms[b[rest]], tolerance)
+    return a[keep], b[keep]
 
 
 def _union(geoms: np.ndarray) -> shapely.Geometry:
@@ -377,8 +414,7 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols[:-1]), geometry=[], crs=STORAGE_CRS)
     geoms = np.asarray(density.to_crs(units.crs).geometry.values)[bad]
     sub = units.loc[bad].reset_index(drop=True)
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="dwithin", distance=1.0)
+    a, b = _touching_pairs(geoms, 1.0)
     adj = coo_array((np.ones(len(a)), (a, b)), shape=(len(geoms), len(geoms)))
     _, label = connected_components(adj, directed=False)
     rows = []

@@ -59,13 +59,14 @@ __all__ = [
     "segment_lines",
     "segment_tree",
     "share_road_index",
+    "touching_segments",
     "with_barriers",
     "within_query",
 ]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
@@ -116,6 +117,12 @@ class Network:
     """Barriers (metric CRS) as concatenated WKB bytes (``uint8``)."""
     barrier_off: np.ndarray | None = None
     """Offsets of each barrier in ``barrier_wkb`` (length = barriers + 1)."""
+    grid_ptr: np.ndarray | None = None
+    """Grid index of the segments (:mod:`geo.road_index`): CSR offsets per cell."""
+    grid_seg: np.ndarray | None = None
+    """Grid index: the segments listed in each cell."""
+    grid_box: np.ndarray | None = None
+    """Grid index: ``[x0, y0, cell, nx, ny]``."""
 
     @property
     def n(self) -> int:
@@ -295,16 +302,22 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
     bwd[inv[ui > vi]] = True
     join = np.zeros(len(uniq), bool)
     join[inv[walk]] = True
+    from geo.road_index import build_grid
+
+    seg_a, seg_b = (uniq // len(ids)).astype(np.int64), (uniq % len(ids)).astype(np.int64)
+    grid_ptr, grid_seg, grid_box = build_grid(np.asarray(x, float), np.asarray(y, float),
+                                              seg_a, seg_b, seg_len)
     return Network(
         node_ids=ids, x=np.asarray(x, float), y=np.asarray(y, float), indptr=indptr,
         indices=vi.astype(np.int64), weights=w.astype(float),
-        seg_a=(uniq // len(ids)).astype(np.int64), seg_b=(uniq % len(ids)).astype(np.int64),
+        seg_a=seg_a, seg_b=seg_b,
         seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
         seconds=sec.astype(float), name_idx=nid,
         names=np.asarray(names, dtype=str) if names is not None else np.zeros(0, dtype="<U1"),
         seg_join=join,
         barrier_wkb=barriers[0] if barriers is not None else None,
         barrier_off=barriers[1] if barriers is not None else None,
+        grid_ptr=grid_ptr, grid_seg=grid_seg, grid_box=grid_box,
     )
 
 
@@ -399,7 +412,7 @@ def forget_loaded() -> None:
 
 _FIELDS = ("node_ids", "x", "y", "indptr", "indices", "weights", "seg_a", "seg_b", "seg_len",
            "seg_fwd", "seg_bwd", "seconds", "name_idx", "names", "seg_join", "barrier_wkb",
-           "barrier_off")
+           "barrier_off", "grid_ptr", "grid_seg", "grid_box")
 
 
 def _arrays(net: Network) -> dict[str, np.ndarray]:
@@ -531,8 +544,9 @@ def k_nearest(net: Network, facilities: Snap, k: int) -> tuple[np.ndarray, np.nd
 
 _LOCK = threading.RLock()
 """Guards the index caches below: Streamlit serves sessions from threads."""
-_QUERIES: weakref.WeakKeyDictionary[shapely.STRtree, dict[tuple[str, bytes, float], Any]] = (
-    weakref.WeakKeyDictionary())
+_QUERIES: dict[int, dict[tuple[str, bytes, float], Any]] = {}
+"""Answers of :func:`nearest_query` / :func:`within_query` per road index (keyed by the
+identity of its segment array, which scenario and barrier copies of a network share)."""
 
 
 def _points_key(kind: str, x: np.ndarray, y: np.ndarray, param: float) -> tuple[str, bytes, float]:
@@ -541,12 +555,16 @@ def _points_key(kind: str, x: np.ndarray, y: np.ndarray, param: float) -> tuple[
     return kind, h.digest(), float(param)
 
 
-def _remember(tree: shapely.STRtree, key: tuple[str, bytes, float], compute: Any) -> Any:
+def _remember(net: Network, key: tuple[str, bytes, float], compute: Any) -> Any:
     """Spatial queries of the same points against the same road geometry are computed once:
-    a scenario network shares its segment tree with the normal network, so switching the
-    hazard never repeats them (a few entries per tree)."""
+    a scenario network shares its road index with the normal network, so switching the
+    hazard never repeats them (a few entries per index)."""
+    owner = net.grid_seg if net.grid_seg is not None else net.seg_a
     with _LOCK:
-        store = _QUERIES.setdefault(tree, {})
+        store = _QUERIES.get(id(owner))
+        if store is None:
+            store = _QUERIES[id(owner)] = {}
+            weakref.finalize(owner, _QUERIES.pop, id(owner), None)
         if key in store:
             return store[key]
     value = compute()
@@ -557,26 +575,54 @@ def _remember(tree: shapely.STRtree, key: tuple[str, bytes, float], compute: Any
     return value
 
 
-def nearest_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray
+def _road_index(net: Network) -> Network:
+    """``net`` with its grid index of segments (a network made before the index existed,
+    e.g. by ``dataclasses.replace`` of bare arrays, gets one built here, once)."""
+    if net.grid_seg is not None:
+        return net
+    with _LOCK:
+        hit = _GRIDS.get(net)
+    if hit is None:
+        from geo.road_index import build_grid
+
+        ptr, seg, box = build_grid(net.x, net.y, net.seg_a, net.seg_b, net.seg_len)
+        hit = dataclasses.replace(net, grid_ptr=ptr, grid_seg=seg, grid_box=box)
+        with _LOCK:
+            hit = _GRIDS.setdefault(net, hit)
+    return hit
+
+
+def nearest_query(net: Network, x: np.ndarray, y: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(point index, segment index, distance) of every point's nearest road segment (cached)."""
-    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        (pi, si), d = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
-        return pi, si, d
+    """(point index, segment index, distance) of every point's nearest road segment, by the
+    network's cached grid index (:mod:`geo.road_index`; answers remembered)."""
+    from geo.road_index import nearest_segments
 
-    return _remember(tree, _points_key("nearest", x, y, 0.0), run)  # type: ignore[no-any-return]
+    indexed = _road_index(net)
+    return _remember(indexed, _points_key("nearest", x, y, 0.0),  # type: ignore[no-any-return]
+                     lambda: nearest_segments(indexed, x, y))
 
 
-def within_query(tree: shapely.STRtree, x: np.ndarray, y: np.ndarray, radius: float
+def within_query(net: Network, x: np.ndarray, y: np.ndarray, radius: float
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(point index, segment index) of every road segment within ``radius`` (cached)."""
-    def run() -> tuple[np.ndarray, np.ndarray]:
-        pi, si = tree.query(shapely.points(x, y), predicate="dwithin", distance=radius)
-        return pi, si
+    """(point index, segment index) of every road segment within ``radius``, sorted by
+    point then segment (grid index; answers remembered)."""
+    from geo.road_index import segments_within
 
-    return _remember(tree, _points_key("within", x, y, radius), run)  # type: ignore[no-any-return]
+    indexed = _road_index(net)
+    return _remember(indexed, _points_key("within", x, y, radius),  # type: ignore[no-any-return]
+                     lambda: segments_within(indexed, x, y, radius))
 
 
+def touching_segments(net: Network, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(geometry index, segment index) of the road segments intersecting each geometry
+    (metric CRS), by the grid index and an exact test on the candidates only."""
+    from geo.road_index import segments_touching
+
+    return segments_touching(_road_index(net), geoms)
+
+
+_GRIDS: weakref.WeakKeyDictionary[Network, Network] = weakref.WeakKeyDictionary()
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
     weakref.WeakKeyDictionary())
 _BARRIER_TREES: weakref.WeakKeyDictionary[Network, BarrierIndex] = weakref.WeakKeyDictionary()
@@ -592,9 +638,9 @@ def segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
     with _LOCK:
         hit = _TREES.get(net)
     if hit is None:
-        lines = shapely.linestrings(
-            np.stack([np.column_stack([net.x[net.seg_a], net.y[net.seg_a]]),
-                      np.column_stack([net.x[net.seg_b], net.y[net.seg_b]])], axis=1))
+        from geo.road_index import lines_of
+
+        lines = lines_of(net)
         hit = (lines, shapely.STRtree(lines))
         with _LOCK:
             hit = _TREES.setdefault(net, hit)
@@ -642,9 +688,12 @@ def barrier_index(net: Network) -> BarrierIndex | None:
 
 def share_road_index(src: Network, dst: Network) -> None:
     """Let ``dst`` (same nodes and segments as ``src``, e.g. a hazard scenario) use the
-    spatial index of ``src``'s roads instead of building its own."""
-    tree = segment_tree(src)
+    spatial indexes of ``src``'s roads instead of building its own: the grid index
+    travels in the arrays; an STRtree or barrier index already built is shared."""
     with _LOCK:
-        _TREES[dst] = tree
+        if src in _TREES:
+            _TREES[dst] = _TREES[src]
+        if src in _GRIDS:
+            _GRIDS[dst] = _GRIDS[src]
         if dst.barrier_wkb is src.barrier_wkb and src in _BARRIER_TREES:
             _BARRIER_TREES[dst] = _BARRIER_TREES[src]

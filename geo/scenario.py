@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.network import Network, segment_tree, share_road_index
+from geo.network import Network, share_road_index, touching_segments
 from geo.shelter_status import shelter_status
 from geo.summary import Summary, optional
 from layers.errors import ParameterError
@@ -124,9 +124,8 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
         raise ParameterError("浅い浸水区間の係数は 1 以上にしてください。", parameter="shallow_factor",
                          fix="例: 2（半分の速さで歩く）")
     if len(zones):
-        _lines, tree = segment_tree(net)
         geoms = zones.to_crs(net.crs).geometry.to_numpy()
-        zi, si = tree.query(geoms, predicate="intersects")
+        zi, si = touching_segments(net, geoms)
         ranks = zones["rank"].astype("Float64").fillna(UNKNOWN_RANK).to_numpy(float) \
             if "rank" in zones else np.full(len(zones), float(UNKNOWN_RANK))
         worst = np.zeros(nseg)
@@ -214,13 +213,14 @@ def region_scenario(region: Any, hazard: str, *, drive: bool = False,
 
 def closed_roads_frame(scenario: Scenario) -> gpd.GeoDataFrame:
     """The closed (and slowed) road segments of a scenario as lines (EPSG:4326)."""
-    from geo.network import segment_lines
+    from geo.road_index import lines_of
     from layers.crs import STORAGE_CRS
 
     if scenario.base is None:
         return gpd.GeoDataFrame({"state": []}, geometry=[], crs=STORAGE_CRS)
-    lines = segment_lines(scenario.base)
-    hit = scenario.closed | scenario.slowed
+    net = scenario.base
+    hit = np.flatnonzero(scenario.closed | scenario.slowed)
+    lines = lines_of(net, hit)
     state = np.where(scenario.closed[hit], "closed", "slowed")
-    return gpd.GeoDataFrame({"state": state, "length_m": np.round(scenario.base.seg_len[hit], 1)},
-                            geometry=lines[hit], crs=scenario.base.crs).to_crs(STORAGE_CRS)
+    return gpd.GeoDataFrame({"state": state, "length_m": np.round(net.seg_len[hit], 1)},
+                            geometry=lines, crs=net.crs).to_crs(STORAGE_CRS)

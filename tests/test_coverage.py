@@ -7,6 +7,7 @@ import json
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 from geo.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
 from geo.network import from_graph
@@ -152,3 +153,14 @@ def test_unreachable_units_are_reported_not_zero_or_inf():
     assert not u.loc["b", "reachable"] and not u.loc["b", "covered"]
     assert np.isnan(u.loc["b", "distance_m"]) and u.loc["b", "facility_id"] == ""
     assert res.summary()["covered"] == 5
+
+
+def test_units_count_in_the_area_holding_them_else_the_nearest_within_1km():
+    from geo.coverage import _area_of
+
+    polys = np.array([shapely.box(0, 0, 100, 100), shapely.box(110, 0, 200, 100),
+                      shapely.box(50, 50, 150, 150)], dtype=object)  # the third overlaps both
+    points = shapely.points([10, 195, 105, 60, 3000], [10, 10, 20, 60, 3000])
+    # inside A; inside B; on the 10 m gap, 5 m from both (the first wins the tie);
+    # inside A and the overlapping third (the first holding it); 2.9 km from all
+    assert _area_of(points, polys).tolist() == [0, 1, 0, 0, -1]

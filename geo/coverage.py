@@ -334,7 +334,7 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
         if layer == "school_districts" and "period" in gdf:
             frame = gdf[gdf["period"].astype(str) == current_period(gdf)]
         name_col = "name"
-        id_col = LAYERS[layer].id_column if layer in LAYERS else "name"
+        id_col = (LAYERS[layer].id_column if layer in LAYERS else None) or "name"
         polys = frame.to_crs(units.crs).reset_index(drop=True)
         where = _area_of(units.geometry.to_numpy(), polys.geometry.to_numpy())
         joined = pd.DataFrame({

@@ -558,7 +558,7 @@ def _points_key(kind: str, x: np.ndarray, y: np.ndarray, param: float) -> tuple[
 def _remember(net: Network, key: tuple[str, bytes, float], compute: Any) -> Any:
     """Spatial queries of the same points against the same road geometry are computed once:
     a scenario network shares its road index with the normal network, so switching the
-    hazard never repeats them (a few entries per index)."""
+    hazard never repeats them (up to 24 answers per index)."""
     owner = net.grid_seg if net.grid_seg is not None else net.seg_a
     with _LOCK:
         store = _QUERIES.get(id(owner))
@@ -569,7 +569,7 @@ def _remember(net: Network, key: tuple[str, bytes, float], compute: Any) -> Any:
             return store[key]
     value = compute()
     with _LOCK:
-        if len(store) >= 8:
+        if len(store) >= 24:
             store.pop(next(iter(store)))
         store[key] = value
     return value
@@ -616,31 +616,46 @@ def within_query(net: Network, x: np.ndarray, y: np.ndarray, radius: float
 
 def touching_segments(net: Network, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(geometry index, segment index) of the road segments intersecting each geometry
-    (metric CRS), by the grid index and an exact test on the candidates only."""
+    (metric CRS), by the grid index and an exact test on the candidates only (the
+    answer is remembered per geometry set: switching back to a hazard repeats nothing)."""
     from geo.road_index import segments_touching
 
-    return segments_touching(_road_index(net), geoms)
+    geoms = np.asarray(geoms, dtype=object)
+    key = ("touching", hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=16).digest(),
+           0.0)
+    indexed = _road_index(net)
+    return _remember(indexed, key,  # type: ignore[no-any-return]
+                     lambda: segments_touching(indexed, geoms, lines=segment_lines(net)))
 
 
 _GRIDS: weakref.WeakKeyDictionary[Network, Network] = weakref.WeakKeyDictionary()
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
     weakref.WeakKeyDictionary())
+_LINES: weakref.WeakKeyDictionary[Network, np.ndarray] = weakref.WeakKeyDictionary()
 _BARRIER_TREES: weakref.WeakKeyDictionary[Network, BarrierIndex] = weakref.WeakKeyDictionary()
 
 
 def segment_lines(net: Network) -> np.ndarray:
-    """The road segments as straight shapely lines in the network's CRS (cached)."""
-    return segment_tree(net)[0]
-
-
-def segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
-    """Road segments as lines and their STRtree, built once per network."""
+    """The road segments as straight shapely lines in the network's CRS (made once per
+    network and shared with its scenario copies)."""
     with _LOCK:
-        hit = _TREES.get(net)
+        hit = _LINES.get(net)
     if hit is None:
         from geo.road_index import lines_of
 
-        lines = lines_of(net)
+        hit = lines_of(net)
+        with _LOCK:
+            hit = _LINES.setdefault(net, hit)
+    return hit
+
+
+def segment_tree(net: Network) -> tuple[np.ndarray, shapely.STRtree]:
+    """Road segments as lines and their STRtree, built once per network (for polygon
+    queries of isochrones; points use the cached grid index)."""
+    with _LOCK:
+        hit = _TREES.get(net)
+    if hit is None:
+        lines = segment_lines(net)
         hit = (lines, shapely.STRtree(lines))
         with _LOCK:
             hit = _TREES.setdefault(net, hit)
@@ -693,6 +708,8 @@ def share_road_index(src: Network, dst: Network) -> None:
     with _LOCK:
         if src in _TREES:
             _TREES[dst] = _TREES[src]
+        if src in _LINES:
+            _LINES[dst] = _LINES[src]
         if src in _GRIDS:
             _GRIDS[dst] = _GRIDS[src]
         if dst.barrier_wkb is src.barrier_wkb and src in _BARRIER_TREES:

@@ -111,9 +111,11 @@ def segments_within(net: Any, px: np.ndarray, py: np.ndarray, radius: float
     return p[order], s[order]
 
 
-def segments_touching(net: Any, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segments_touching(net: Any, geoms: np.ndarray, *, lines: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """(geometry index, segment index) of every road segment that intersects each of
-    ``geoms`` (shapely geometries in the network's CRS), sorted by geometry then segment."""
+    ``geoms`` (shapely geometries in the network's CRS), sorted by geometry then segment.
+    ``lines`` (all segments as lines, if already made) saves making the candidates'."""
     import shapely
 
     geoms = np.asarray(geoms, dtype=object)
@@ -127,9 +129,9 @@ def segments_touching(net: Any, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarr
                        net.seg_a, net.seg_b, ptr, seg, x0, y0, cell, nx, ny)
     if not len(gi):
         return gi, si
-    lines = lines_of(net, si)
+    cand = lines_of(net, si) if lines is None else lines[si]
     shapely.prepare(geoms)
-    hit = shapely.intersects(geoms[gi], lines)
+    hit = shapely.intersects(geoms[gi], cand)
     order = np.lexsort((si[hit], gi[hit]))
     return gi[hit][order], si[hit][order]
 

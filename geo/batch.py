@@ -234,47 +234,99 @@ def _nearest(units: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None, *, crs: str,
     return res.units["facility_id"].to_numpy(object), res.units["distance_m"].to_numpy(float)
 
 
-def partition_units(region: Any, net: Network | None, *, muni: str | None, area: shapely.Geometry | None,
-                    hazard: str, max_distance: float, leak: np.ndarray | None = None) -> pd.DataFrame:
-    """Per-unit results of ``muni``'s units with the layers and roads inside ``area``
-    (metric CRS); ``muni=None`` and ``area=None`` give the whole region (the reference).
+@dataclass
+class PartitionLayers:
+    """What one partition computes on, cut from its region: its own units, the
+    facilities and hazard zones near it, and the municipality of every unit and shelter
+    (so no boundaries are needed).  The driver makes these once per region and ships
+    them to the workers with the partition (a worker never loads the region)."""
 
-    With a sub-network, ``leak`` marks its nodes that lost edges; the rows then carry
-    ``leak_m``/``leak_hazard_m`` (see :func:`leak_distance`) to verify the results."""
+    crs: str
+    density: gpd.GeoDataFrame
+    """The partition's published units (rows of the density layer or its proxy)."""
+    unit_muni: np.ndarray
+    places: gpd.GeoDataFrame | None
+    shelters: gpd.GeoDataFrame | None
+    """With a ``_muni`` column: the municipality each shelter stands in."""
+    hazards: gpd.GeoDataFrame | None
+    places_any: bool
+    shelters_any: bool
+    area: shapely.Geometry | None = None
+    """The partition's area (metric): the municipality and its buffer."""
+    extent: float = 0.0
+    """The region's extent in metres (a buffer twice this is the whole region)."""
+
+
+def region_layers(region: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]:
+    """The region's units, the municipality of each, and its shelters with ``_muni``:
+    the parts every partition of the region shares (computed once per region)."""
+    lay = region.layers
+    dens = demand_or_proxy(lay, source=region.config.path)
+    umuni = assign_municipality(demand_units(dens, crs=region.crs), lay["boundaries"],
+                                crs=region.crs).to_numpy()
+    shelters = lay.get("shelters")
+    if shelters is not None:
+        shelters = shelters.assign(_muni=assign_municipality(shelters, lay["boundaries"],
+                                                             crs=region.crs).to_numpy())
+    return dens, umuni, shelters
+
+
+def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | None,
+                     shared: tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None] | None = None
+                     ) -> PartitionLayers:
+    """``muni``'s units and the layers within ``area`` (metric) plus 1 km; ``muni=None``
+    and ``area=None`` give the whole region.  ``shared`` is :func:`region_layers`."""
     lay = region.layers
     crs = region.crs
-    dens = demand_or_proxy(lay, source=region.config.path)
-    units = demand_units(dens, crs=crs)
-    umuni = assign_municipality(units, lay["boundaries"], crs=crs).to_numpy()
-    mine = np.ones(len(units), bool) if muni is None else umuni == muni
-    dens_m = dens.iloc[np.flatnonzero(mine)]
-
+    dens, umuni, shelters = shared if shared is not None else region_layers(region)
+    mine = np.ones(len(dens), bool) if muni is None else umuni == muni
     # facilities just outside the area can still sit on a road inside it: take them too
     wide = area.buffer(1000.0) if area is not None else None
 
     def clip(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         if frame is None or wide is None:
             return frame
-        m = frame.to_crs(crs)
-        return frame[m.intersects(wide).to_numpy()]
+        return frame[frame.to_crs(crs).intersects(wide).to_numpy()]
 
-    places = clip(lay.get("places"))
-    shelters = clip(lay.get("shelters"))
-    hazards = clip(lay.get("hazards"))
-    scen = make_scenario(hazard, hazards=hazards, network=net, shelters=shelters) \
+    return PartitionLayers(
+        crs=crs, density=dens.iloc[np.flatnonzero(mine)], unit_muni=umuni[mine],
+        places=clip(lay.get("places")), shelters=clip(shelters), hazards=clip(lay.get("hazards")),
+        places_any=bool(lay.get("places") is not None and len(lay["places"])),
+        shelters_any=bool(shelters is not None and len(shelters)))
+
+
+def partition_units(region: Any, net: Network | None, *, muni: str | None, area: shapely.Geometry | None,
+                    hazard: str, max_distance: float, leak: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-unit results of ``muni``'s units with the layers and roads inside ``area``
+    (metric CRS); ``muni=None`` and ``area=None`` give the whole region (the reference).
+    See :func:`compute_partition`."""
+    return compute_partition(partition_layers(region, muni=muni, area=area), net, area=area,
+                             hazard=hazard, max_distance=max_distance, leak=leak)
+
+
+def compute_partition(layers: PartitionLayers, net: Network | None, *, area: shapely.Geometry | None,
+                      hazard: str, max_distance: float, leak: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-unit results of a partition's layers on ``net`` (a sub-network or the region's).
+
+    With a sub-network, ``leak`` marks its nodes that lost edges; the rows then carry
+    ``leak_m``/``leak_hazard_m`` (see :func:`leak_distance`) to verify the results."""
+    crs = layers.crs
+    dens_m, um = layers.density, layers.unit_muni
+    units = demand_units(dens_m, crs=crs)
+    shelters = layers.shelters
+    scen = make_scenario(hazard, hazards=layers.hazards, network=net, shelters=shelters) \
         if shelters is not None else None
     usable = shelters[scen.shelter_status.to_numpy() == "usable"] \
         if shelters is not None and scen is not None and scen.shelter_status is not None else None
     s_net = scen.network if scen is not None else net
-    place_id, place_m = _nearest(dens_m, places, crs=crs, net=net, max_distance=max_distance)
+    place_id, place_m = _nearest(dens_m, layers.places, crs=crs, net=net, max_distance=max_distance)
     shel_id, shel_m = _nearest(dens_m, usable, crs=crs, net=s_net, max_distance=max_distance)
     # cross-border: nearest usable shelter overall vs in the unit's own municipality
     fac_muni = {}
     own_m = np.full(len(dens_m), np.nan)
     if usable is not None and len(usable):
-        smuni = assign_municipality(usable, lay["boundaries"], crs=crs).to_numpy()
+        smuni = usable["_muni"].to_numpy()
         fac_muni = dict(zip(usable["shelter_id"].astype(str), smuni, strict=True))
-        um = umuni[mine]
         for code in np.unique(um):
             sel = um == code
             own = usable[smuni == code]
@@ -282,9 +334,9 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
                 own_m[sel] = _nearest(dens_m.iloc[np.flatnonzero(sel)], own, crs=crs, net=s_net,
                                       max_distance=max_distance)[1]
     nearest_muni = np.array([fac_muni.get(str(s), "") for s in shel_id], dtype=object)
-    cross = (nearest_muni != umuni[mine]) & (nearest_muni != "") & \
+    cross = (nearest_muni != um) & (nearest_muni != "") & \
         (np.nan_to_num(shel_m, nan=np.inf) < np.nan_to_num(own_m, nan=np.inf))
-    ux, uy = units.geometry.x.to_numpy()[mine], units.geometry.y.to_numpy()[mine]
+    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     leak_n = np.full(len(ux), np.inf)
     leak_h = np.full(len(ux), np.inf)
     if net is not None and leak is not None:
@@ -293,18 +345,18 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
     elif net is None and area is not None:  # straight line: the area's margin bounds every result
         margin = shapely.distance(area.boundary, shapely.points(ux, uy))
         leak_n = leak_h = np.asarray(margin, float)
-    own_exists = np.array([bool(fac_muni) and code in set(fac_muni.values()) for code in umuni[mine]])
+    present = set(fac_muni.values())
+    own_exists = np.array([code in present for code in um], dtype=bool)
     return pd.DataFrame({
-        "unit_id": units["unit_id"].to_numpy()[mine], "muni_code": umuni[mine],
-        "count": units["count"].to_numpy()[mine],
+        "unit_id": units["unit_id"].to_numpy(), "muni_code": um,
+        "count": units["count"].to_numpy(),
         "place_id": place_id, "place_m": place_m,
         "covered": np.nan_to_num(place_m, nan=np.inf) <= max_distance,
         "shelter_id": shel_id, "shelter_m": shel_m, "shelter_reachable": ~np.isnan(shel_m),
         "nearest_muni": nearest_muni, "own_m": own_m, "cross": cross,
         "own_exists": own_exists, "leak_m": leak_n, "leak_hazard_m": leak_h,
         # a layer the region lacks has no result anywhere: nothing to verify
-        "places_any": bool(lay.get("places") is not None and len(lay["places"])),
-        "shelters_any": bool(lay.get("shelters") is not None and len(lay["shelters"])),
+        "places_any": layers.places_any, "shelters_any": layers.shelters_any,
         "x": ux, "y": uy,
     })
 
@@ -360,12 +412,32 @@ def _load_cut(path: str) -> tuple[Network, np.ndarray]:
     return Network(**arrays, crs=crs, directed=directed == "1"), leak
 
 
-def prepare_inputs(specs: Sequence[PartitionSpec], out: Path) -> list[PartitionSpec]:
-    """Cut each partition's road sub-network once, in this (driver) process, and save it
-    (``inputs/muni=CODE.npz``), so that a worker loads only its own partition's graph."""
-    ready = []
+def prepare_inputs(specs: Sequence[PartitionSpec], out: Path
+                   ) -> tuple[list[PartitionSpec], dict[str, PartitionLayers]]:
+    """Cut what each partition needs, once, in this (driver) process: its road
+    sub-network (saved as ``inputs/muni=CODE.npz``, kept for reruns) and its layers
+    (returned, to be shipped with the task), so a worker loads neither the region
+    nor its graph.  ``specs`` should share one region: the caller streams regions."""
+    ready: list[PartitionSpec] = []
+    layers: dict[str, PartitionLayers] = {}
+    shared: dict[str, Any] = {}
     for spec in specs:
-        if spec.straight_line or spec.network_file or _part_path(out, spec.key).exists():
+        if _part_path(out, spec.key).exists():
+            ready.append(spec)
+            continue
+        region = _region(spec.region)
+        try:
+            poly, _extent = _muni_area(region, spec.muni)
+        except LayerError:
+            ready.append(spec)  # reported by the worker like any failing partition
+            continue
+        area = poly.buffer(max(spec.buffer_m, 1000.0))
+        if spec.region not in shared:
+            shared[spec.region] = region_layers(region)
+        layers[spec.key] = dataclasses.replace(
+            partition_layers(region, muni=spec.muni, area=area, shared=shared[spec.region]),
+            area=area, extent=_extent)
+        if spec.straight_line or spec.network_file:
             ready.append(spec)
             continue
         target = out / "inputs" / f"muni={spec.key}.npz"
@@ -374,52 +446,70 @@ def prepare_inputs(specs: Sequence[PartitionSpec], out: Path) -> list[PartitionS
             if full is None:
                 ready.append(spec)
                 continue
-            try:
-                poly, _extent = _muni_area(_region(spec.region), spec.muni)
-            except LayerError:
-                ready.append(spec)  # reported by the worker like any failing partition
-                continue
-            net, leak = subnetwork(full, poly.buffer(max(spec.buffer_m, 1000.0)))
+            net, leak = subnetwork(full, area)
             target.parent.mkdir(parents=True, exist_ok=True)
             _save_cut(net, leak, target)
         ready.append(dataclasses.replace(spec, network_file=str(target)))
-    return ready
+    return ready, layers
 
 
-def run_partition(spec: PartitionSpec) -> dict[str, Any]:
+def forget_region() -> None:
+    """Drop the regions and graphs this process holds (the driver streams one region at a
+    time; a worker that fell back to its region's graph frees it)."""
+    from geo.network import forget_loaded
+
+    _loaded_region.cache_clear()
+    _loaded_network.cache_clear()
+    forget_loaded()
+
+
+def run_partition(spec: PartitionSpec, layers: PartitionLayers | None = None) -> dict[str, Any]:
     """Compute one partition with a growing buffer until verified; returns its rows and facts.
 
-    With a prepared sub-network the first try uses only it; a partition whose results reach
-    beyond it falls back to cutting from the region's graph with a doubled buffer.
+    With shipped ``layers`` and a prepared sub-network the first try loads nothing else; a
+    partition whose results reach beyond them falls back to its region (layers and graph)
+    with a doubled buffer.
     """
     import psutil
 
     t0 = time.perf_counter()
-    region = _region(spec.region)
-    poly, extent = _muni_area(region, spec.muni)
-    buffer_m = max(spec.buffer_m, 1000.0)
+    base = buffer_m = max(spec.buffer_m, 1000.0)
     source = "prepared"
+    region: Any = None
+    poly: Any = None
+    extent = 0.0
     while True:
-        area = poly.buffer(buffer_m)
+        shipped = layers is not None and buffer_m == base
+        if shipped:
+            area, extent = layers.area, layers.extent  # type: ignore[union-attr]
+        else:
+            if region is None:  # nothing shipped, or the shipped cut was not enough
+                region = _region(spec.region)
+                poly, extent = _muni_area(region, spec.muni)
+            area = poly.buffer(buffer_m)
         if spec.straight_line:
             net, leak = None, None
-        elif spec.network_file and buffer_m == max(spec.buffer_m, 1000.0):
+        elif spec.network_file and buffer_m == base:
             net, leak = _load_cut(spec.network_file)
         else:
             source = "region graph"
             full = _network(spec.region)
             net, leak = subnetwork(full, area) if full is not None else (None, None)
-        df = partition_units(region, net, muni=spec.muni, area=area, hazard=spec.hazard,
-                             max_distance=spec.max_distance, leak=leak)
-        whole = buffer_m >= 2 * extent
-        if whole or _verified(df):
+        if shipped:
+            df = compute_partition(layers, net, area=area, hazard=spec.hazard,  # type: ignore[arg-type]
+                                   max_distance=spec.max_distance, leak=leak)
+        else:
+            df = partition_units(region, net, muni=spec.muni, area=area, hazard=spec.hazard,
+                                 max_distance=spec.max_distance, leak=leak)
+        if buffer_m >= 2 * extent or _verified(df):
             break
         log.info("partition %s: not verified with a %.0f m buffer, doubling", spec.key, buffer_m)
         buffer_m *= 2
     return {"key": spec.key, "muni": spec.muni, "rows": df, "buffer_m": buffer_m,
             "nodes": 0 if net is None else net.n, "seconds": time.perf_counter() - t0,
             "rss_mb": psutil.Process().memory_info().rss / 2**20, "verified": _verified(df),
-            "graph": "none" if spec.straight_line else source}
+            "graph": "none" if spec.straight_line else source,
+            "region_loaded": region is not None}
 
 
 # ------------------------------------------------------------------ running and merging
@@ -534,8 +624,6 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     ``one_process`` computes every partition from one run over its region instead
     (:func:`fits_one_process` says when that is the faster way).
     """
-    from dask.distributed import as_completed
-
     t0 = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -545,14 +633,6 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
         res.skipped = [s.key for s in specs if _part_path(out, s.key).exists()]
         _one_process(todo, out, res, crs)
         return _finish(res, out, t0)
-    if runner is run_partition:
-        before = set((out / "inputs").glob("*.npz"))
-        try:
-            specs = prepare_inputs(specs, out)
-        except KeyboardInterrupt:  # leave no sub-network cut by this interrupted start
-            for f in set((out / "inputs").glob("*.npz")) - before:
-                f.unlink(missing_ok=True)
-            raise
     todo = []
     for spec in specs:
         if _part_path(out, spec.key).exists():
@@ -563,20 +643,7 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     cl = _client(scheduler, workers) if own else client
     try:
         if todo:
-            futures = {cl.submit(runner, spec, pure=False, retries=1, key=f"partition-{spec.key}"): spec
-                       for spec in todo}
-            for fut in as_completed(futures):
-                spec = futures[fut]
-                try:
-                    result = fut.result()
-                except Exception as exc:  # one partition must not stop the others
-                    msg = exc.message if isinstance(exc, LayerError) else type(exc).__name__
-                    res.failed[spec.key] = msg
-                    log.warning("partition %s failed: %s", spec.key, msg)
-                    continue
-                _write_part(out, result, crs)
-                res.done.append(spec.key)
-                res.facts[spec.key] = {k: v for k, v in result.items() if k != "rows"}
+            _collect(_submit(cl, todo, out, runner), out, res, crs)
     finally:
         if own:
             with _quiet_dask():  # an interrupted shutdown prints no Dask traceback
@@ -585,6 +652,70 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
                 if cluster is not None:
                     cluster.close()
     return _finish(res, out, t0)
+
+
+def _submit(cl: Any, todo: Sequence[Any], out: Path, runner: Callable[[Any], dict[str, Any]]
+            ) -> tuple[Any, dict[Any, Any]]:
+    """Submit every partition, region by region: the driver loads one region (and its
+    graph), cuts and ships its partitions, and forgets it before the next region."""
+    from dask.distributed import as_completed
+
+    futures: dict[Any, Any] = {}
+    pending = as_completed()
+    for group in _by_region(todo):
+        if runner is run_partition:
+            ready, layers = _prepare_guarded(group, out)
+            for spec in ready:
+                shipped = cl.scatter(layers[spec.key], hash=False) if spec.key in layers else None
+                fut = cl.submit(run_partition, spec, shipped, pure=False, retries=1,
+                                key=f"partition-{spec.key}")
+                futures[fut] = spec
+                pending.add(fut)
+            del layers
+            forget_region()
+        else:
+            for spec in group:
+                fut = cl.submit(runner, spec, pure=False, retries=1, key=f"partition-{spec.key}")
+                futures[fut] = spec
+                pending.add(fut)
+    return pending, futures
+
+
+def _collect(submitted: tuple[Any, dict[Any, Any]], out: Path, res: BatchResult, crs: str) -> None:
+    """Write each partition as it finishes; a failing one is reported, the others go on."""
+    pending, futures = submitted
+    for fut in pending:
+        spec = futures.pop(fut)
+        try:
+            result = fut.result()
+        except Exception as exc:  # one partition must not stop the others
+            msg = exc.message if isinstance(exc, LayerError) else type(exc).__name__
+            res.failed[spec.key] = msg
+            log.warning("partition %s failed: %s", spec.key, msg)
+            continue
+        _write_part(out, result, crs)
+        res.done.append(spec.key)
+        res.facts[spec.key] = {k: v for k, v in result.items() if k != "rows"}
+
+
+def _by_region(specs: Sequence[PartitionSpec]) -> list[list[PartitionSpec]]:
+    """The specs grouped by region file, in their first order."""
+    groups: dict[str, list[PartitionSpec]] = {}
+    for spec in specs:
+        groups.setdefault(str(getattr(spec, "region", "")), []).append(spec)
+    return list(groups.values())
+
+
+def _prepare_guarded(specs: Sequence[PartitionSpec], out: Path
+                     ) -> tuple[list[PartitionSpec], dict[str, PartitionLayers]]:
+    """:func:`prepare_inputs`, leaving no sub-network half cut when interrupted."""
+    before = set((out / "inputs").glob("*.npz"))
+    try:
+        return prepare_inputs(specs, out)
+    except KeyboardInterrupt:
+        for f in set((out / "inputs").glob("*.npz")) - before:
+            f.unlink(missing_ok=True)
+        raise
 
 
 def _finish(res: BatchResult, out: Path, t0: float) -> BatchResult:

@@ -33,6 +33,7 @@ import functools
 import json
 import logging
 import math
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
@@ -288,9 +289,15 @@ def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | 
             return frame
         return frame[frame.to_crs(crs).intersects(wide).to_numpy()]
 
+    near = clip(shelters)
+    if near is not None and shelters is not None and muni is not None:
+        # every shelter of the municipality, wherever it stands: its own-municipality
+        # nearest is then complete within the partition
+        own = shelters["_muni"].to_numpy() == muni
+        near = shelters[own | shelters.index.isin(near.index)]
     return PartitionLayers(
         crs=crs, density=dens.iloc[np.flatnonzero(mine)], unit_muni=umuni[mine],
-        places=clip(lay.get("places")), shelters=clip(shelters), hazards=clip(lay.get("hazards")),
+        places=clip(lay.get("places")), shelters=near, hazards=clip(lay.get("hazards")),
         places_any=bool(lay.get("places") is not None and len(lay["places"])),
         shelters_any=bool(shelters is not None and len(shelters)))
 
@@ -300,8 +307,20 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
     """Per-unit results of ``muni``'s units with the layers and roads inside ``area``
     (metric CRS); ``muni=None`` and ``area=None`` give the whole region (the reference).
     See :func:`compute_partition`."""
-    return compute_partition(partition_layers(region, muni=muni, area=area), net, area=area,
-                             hazard=hazard, max_distance=max_distance, leak=leak)
+    with _LOCK:
+        shared = _SHARED.get(id(region))
+        if shared is None or shared[0] is not region:
+            shared = (region, region_layers(region))
+            _SHARED.clear()  # one region at a time
+            _SHARED[id(region)] = shared
+    return compute_partition(partition_layers(region, muni=muni, area=area, shared=shared[1]), net,
+                             area=area, hazard=hazard, max_distance=max_distance, leak=leak)
+
+
+_SHARED: dict[int, tuple[Any, tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]]] = {}
+""":func:`region_layers` of the last region a partition was computed from in this process
+(a partition that widens its buffer, and its neighbours on the same worker, reuse it)."""
+_LOCK = threading.Lock()
 
 
 def compute_partition(layers: PartitionLayers, net: Network | None, *, area: shapely.Geometry | None,
@@ -355,6 +374,8 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
         "shelter_id": shel_id, "shelter_m": shel_m, "shelter_reachable": ~np.isnan(shel_m),
         "nearest_muni": nearest_muni, "own_m": own_m, "cross": cross,
         "own_exists": own_exists, "leak_m": leak_n, "leak_hazard_m": leak_h,
+        # straight line: every own shelter is in the partition, so its nearest is exact
+        "leak_own_m": leak_h if net is not None else np.full(len(ux), np.inf),
         # a layer the region lacks has no result anywhere: nothing to verify
         "places_any": layers.places_any, "shelters_any": layers.shelters_any,
         "x": ux, "y": uy,
@@ -381,7 +402,7 @@ def _verified(df: pd.DataFrame) -> bool:
 
     return bool((ok(df["place_m"], df["leak_m"], empty_ok=~df["places_any"].to_numpy(bool))
                  & ok(df["shelter_m"], df["leak_hazard_m"], empty_ok=~df["shelters_any"].to_numpy(bool))
-                 & ok(df["own_m"], df["leak_hazard_m"], empty_ok=~df["own_exists"].to_numpy(bool))).all())
+                 & ok(df["own_m"], df["leak_own_m"], empty_ok=~df["own_exists"].to_numpy(bool))).all())
 
 
 def _muni_area(region: Any, muni: str) -> tuple[shapely.Geometry, float]:
@@ -460,6 +481,8 @@ def forget_region() -> None:
 
     _loaded_region.cache_clear()
     _loaded_network.cache_clear()
+    with _LOCK:
+        _SHARED.clear()
     forget_loaded()
 
 

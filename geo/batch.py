@@ -256,6 +256,8 @@ class PartitionLayers:
     """The partition's area (metric): the municipality and its buffer."""
     extent: float = 0.0
     """The region's extent in metres (a buffer twice this is the whole region)."""
+    buffer_m: float = 0.0
+    """The buffer of ``area`` around the municipality."""
 
 
 def region_layers(region: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]:
@@ -452,16 +454,19 @@ def prepare_inputs(specs: Sequence[PartitionSpec], out: Path
         except LayerError:
             ready.append(spec)  # reported by the worker like any failing partition
             continue
-        area = poly.buffer(max(spec.buffer_m, 1000.0))
         if spec.region not in shared:
-            shared[spec.region] = region_layers(region)
+            common = region_layers(region)
+            shared[spec.region] = (common, _reach_floor(region, common))
+        buffer_m = min(max(spec.buffer_m, 1000.0, shared[spec.region][1].get(spec.muni, 0.0)),
+                       2 * _extent)
+        area = poly.buffer(buffer_m)
         layers[spec.key] = dataclasses.replace(
-            partition_layers(region, muni=spec.muni, area=area, shared=shared[spec.region]),
-            area=area, extent=_extent)
+            partition_layers(region, muni=spec.muni, area=area, shared=shared[spec.region][0]),
+            area=area, extent=_extent, buffer_m=buffer_m)
         if spec.straight_line or spec.network_file:
             ready.append(spec)
             continue
-        target = out / "inputs" / f"muni={spec.key}.npz"
+        target = out / "inputs" / f"muni={spec.key}-{buffer_m:.0f}m.npz"
         if not target.exists():
             full = _network(spec.region)
             if full is None:
@@ -472,6 +477,27 @@ def prepare_inputs(specs: Sequence[PartitionSpec], out: Path
             _save_cut(net, leak, target)
         ready.append(dataclasses.replace(spec, network_file=str(target)))
     return ready, layers
+
+
+def _reach_floor(region: Any, common: tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]
+                 ) -> dict[str, float]:
+    """Per municipality, a first buffer that results can verify with: 1.25 × the farthest
+    straight distance from one of its units to its nearest shelter or 居場所, + 500 m (no
+    path is shorter than the straight line, so a smaller buffer could never verify)."""
+    from scipy.spatial import cKDTree
+
+    dens, umuni, shelters = common
+    units = demand_units(dens, crs=region.crs)
+    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
+    far = np.zeros(len(ux))
+    for frame in (region.layers.get("places"), shelters):
+        if frame is None or not len(frame) or not len(ux):
+            continue
+        pts = frame.to_crs(region.crs).geometry
+        d, _ = cKDTree(np.column_stack([pts.x, pts.y])).query(np.column_stack([ux, uy]))
+        far = np.maximum(far, d)
+    out = pd.Series(far).groupby(umuni).max() if len(ux) else pd.Series(dtype=float)
+    return {str(k): 1.25 * float(v) + 500.0 for k, v in out.items()}
 
 
 def forget_region() -> None:
@@ -496,7 +522,8 @@ def run_partition(spec: PartitionSpec, layers: PartitionLayers | None = None) ->
     import psutil
 
     t0 = time.perf_counter()
-    base = buffer_m = max(spec.buffer_m, 1000.0)
+    buffer_m = layers.buffer_m if layers is not None and layers.buffer_m else max(spec.buffer_m, 1000.0)
+    base = buffer_m
     source = "prepared"
     region: Any = None
     poly: Any = None

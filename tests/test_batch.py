@@ -71,19 +71,8 @@ def test_three_partitions_equal_the_whole_region_run(demo_batch, tmp_path):
     assert all(f["verified"] for f in status["facts"].values())
     # the driver cut and shipped each partition: a worker loads the region and its graph only
     # when the shipped cut was not enough (the buffer doubled)
-    assert all(f["region_loaded"] == (f["buffer_m"] > cfg.buffer_m) for f in status["facts"].values())
+    assert all(f["region_loaded"] == (f["graph"] == "region graph") for f in status["facts"].values())
     assert (tmp_path / "out" / "partitions" / "muni=05901" / "units.parquet").exists()
-
-
-def test_partitions_are_shipped_cut_and_workers_never_load_the_region(demo_dir, tmp_path):
-    toml = tmp_path / "regions.toml"
-    toml.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\nbuffer_m = 5000\n', encoding="utf-8")
-    cfg = read_batch(toml)
-    res = run_batch(specs_for(cfg), tmp_path / "out", workers=1)
-    assert sorted(res.done) == ["05901", "05902", "05903"]
-    facts = res.facts.values()
-    assert all(f["graph"] == "prepared" and not f["region_loaded"] and f["buffer_m"] == 5000 for f in facts)
-    _same(whole_region_units(cfg.region, hazard="flood"), read_units(tmp_path / "out"))
 
 
 def test_a_partition_that_raises_is_reported_and_the_others_finish(demo_batch, tmp_path):
@@ -204,8 +193,9 @@ def test_workers_use_their_own_partition_graph_when_the_buffer_suffices(demo_dir
     toml.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\nbuffer_m = 20000\n', encoding="utf-8")
     specs = specs_for(read_batch(toml))
     res = run_batch(specs, tmp_path / "out", workers=1)
-    assert all(f["graph"] == "prepared" for f in res.facts.values()), res.facts
+    # the driver cut and shipped each partition: no worker loaded the region or its graph
+    assert all(f["graph"] == "prepared" and not f["region_loaded"] for f in res.facts.values()), res.facts
     assert sorted(p.name for p in (tmp_path / "out" / "inputs").iterdir()) == [
-        "muni=05901.npz", "muni=05902.npz", "muni=05903.npz"]
+        "muni=05901-20000m.npz", "muni=05902-20000m.npz", "muni=05903-20000m.npz"]
     whole = whole_region_units(demo_dir / "region.toml", hazard="flood")
     _same(whole, read_units(tmp_path / "out"))

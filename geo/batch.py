@@ -456,7 +456,7 @@ def prepare_inputs(specs: Sequence[PartitionSpec], out: Path
             continue
         if spec.region not in shared:
             common = region_layers(region)
-            shared[spec.region] = (common, _reach_floor(region, common))
+            shared[spec.region] = (common, _reach_floor(region, common, spec.hazard))
         buffer_m = min(max(spec.buffer_m, 1000.0, shared[spec.region][1].get(spec.muni, 0.0)),
                        2 * _extent)
         area = poly.buffer(buffer_m)
@@ -479,14 +479,20 @@ def prepare_inputs(specs: Sequence[PartitionSpec], out: Path
     return ready, layers
 
 
-def _reach_floor(region: Any, common: tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]
-                 ) -> dict[str, float]:
+def _reach_floor(region: Any, common: tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None],
+                 hazard: str) -> dict[str, float]:
     """Per municipality, a first buffer that results can verify with: 1.25 × the farthest
-    straight distance from one of its units to its nearest shelter or 居場所, + 500 m (no
-    path is shorter than the straight line, so a smaller buffer could never verify)."""
+    straight distance from one of its units to its nearest 居場所 or shelter usable in the
+    hazard, + 500 m (no path is shorter than the straight line, so a smaller buffer could
+    never verify)."""
     from scipy.spatial import cKDTree
 
+    from geo.shelter_status import shelter_status
+
     dens, umuni, shelters = common
+    if shelters is not None and len(shelters):
+        status = shelter_status(shelters, hazard=hazard, hazards=region.layers.get("hazards"))
+        shelters = shelters[status.to_numpy() == "usable"]
     units = demand_units(dens, crs=region.crs)
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     far = np.zeros(len(ux))
@@ -712,16 +718,21 @@ def _submit(cl: Any, todo: Sequence[Any], out: Path, runner: Callable[[Any], dic
 
     futures: dict[Any, Any] = {}
     pending = as_completed()
+    if runner is run_partition:  # workers import while the driver cuts the first region
+        futures.update({cl.submit(_warm, workers=[addr], pure=False, allow_other_workers=False): None
+                        for addr in cl.scheduler_info().get("workers", {})})
     for group in _by_region(todo):
         if runner is run_partition:
             ready, layers = _prepare_guarded(group, out)
+            keys = [spec.key for spec in ready if spec.key in layers]
+            scattered = dict(zip(keys, cl.scatter([layers[k] for k in keys], hash=False) if keys else [],
+                                 strict=True))  # one round trip for the region's partitions
             for spec in ready:
-                shipped = cl.scatter(layers[spec.key], hash=False) if spec.key in layers else None
-                fut = cl.submit(run_partition, spec, shipped, pure=False, retries=1,
+                fut = cl.submit(run_partition, spec, scattered.get(spec.key), pure=False, retries=1,
                                 key=f"partition-{spec.key}")
                 futures[fut] = spec
                 pending.add(fut)
-            del layers
+            del layers, scattered
             forget_region()
         else:
             for spec in group:
@@ -731,10 +742,16 @@ def _submit(cl: Any, todo: Sequence[Any], out: Path, runner: Callable[[Any], dic
     return pending, futures
 
 
+def _warm() -> None:
+    """Import what a partition computes with (and load the compiled kernels), ahead of it."""
+    import geo.road_index
+    import geo.shortest_paths  # noqa: F401
+
+
 def _collect(submitted: tuple[Any, dict[Any, Any]], out: Path, res: BatchResult, crs: str) -> None:
     """Write each partition as it finishes; a failing one is reported, the others go on."""
     pending, futures = submitted
-    for fut in pending:
+    for fut in pending:  # (the warm-up futures are held in ``futures`` until the end)
         spec = futures.pop(fut)
         try:
             result = fut.result()

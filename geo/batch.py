@@ -95,11 +95,14 @@ class BatchConfig:
     path: Path
     name: str
     region: Path
+    """The first (or only) region file."""
     municipalities: list[str] | None
     hazard: str = "flood"
     buffer_m: float = DEFAULT_BUFFER
     straight_line: bool = False
     max_distance: float = 500.0
+    regions: list[Path] = field(default_factory=list)
+    """Every region file, in order (``regions = [...]``; else just ``region``)."""
 
 
 def read_batch(path: str | Path) -> BatchConfig:
@@ -126,12 +129,19 @@ def read_batch(path: str | Path) -> BatchConfig:
                          row=line,
                          fix="[batch] の書き方を確かめてください（docs/region-config.md）。") from None
     b = doc.get("batch")
-    if not isinstance(b, dict) or "region" not in b:
+    if not isinstance(b, dict) or ("region" not in b and "regions" not in b):
         raise LayerError("[batch] に region がありません。", file=path, column="batch.region",
-                         fix='[batch] に region = "地域設定.toml" を書いてください。')
-    region = (path.parent / str(b["region"])).resolve()
-    if not region.is_file():
-        raise LayerError("[batch] の region のファイルが見つかりません。", file=path, column="batch.region",
+                         fix='[batch] に region = "地域設定.toml"（複数なら regions = ["a.toml", "b.toml"]）'
+                         "を書いてください。")
+    names = b["regions"] if "regions" in b else [b["region"]]
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise LayerError("regions は地域設定ファイルの一覧にしてください。", file=path,
+                         column="batch.regions", fix='例: regions = ["01.toml", "02.toml"]')
+    regions = [(path.parent / n).resolve() for n in names]
+    missing = [n for n, r in zip(names, regions, strict=True) if not r.is_file()]
+    if missing:
+        raise LayerError(f"[batch] の地域設定ファイルが見つかりません: {', '.join(missing[:5])}", file=path,
+                         column="batch.regions" if "regions" in b else "batch.region",
                          fix="地域設定ファイルのパスを、この REGIONS.toml からの相対パスで書いてください。")
     munis = b.get("municipalities")
     if munis is not None and (not isinstance(munis, list)
@@ -153,7 +163,7 @@ def read_batch(path: str | Path) -> BatchConfig:
     if not isinstance(b.get("straight_line", False), bool):
         raise LayerError("straight_line は true か false にしてください。", file=path,
                          column="batch.straight_line", fix="例: straight_line = true")
-    return BatchConfig(path=path, name=str(b.get("name", path.stem)), region=region,
+    return BatchConfig(path=path, name=str(b.get("name", path.stem)), region=regions[0], regions=regions,
                        municipalities=[str(m).zfill(5) for m in munis] if munis else None,
                        hazard=hazard, buffer_m=positive("buffer_m", DEFAULT_BUFFER),
                        straight_line=bool(b.get("straight_line", False)),
@@ -827,19 +837,38 @@ def merge(out: str | Path) -> dict[str, pd.DataFrame]:
 
 
 def specs_for(cfg: BatchConfig) -> list[PartitionSpec]:
-    """One spec per municipality of the batch (all of the region's boundaries by default)."""
-    region = _region(str(cfg.region))
-    codes = region.layers["boundaries"]["code"].astype(str).tolist()
-    if cfg.municipalities:
-        unknown = sorted(set(cfg.municipalities) - set(codes))
-        if unknown:
-            raise LayerError(f"市町村界にないコードがあります: {', '.join(unknown)}", file=cfg.path,
-                             column="batch.municipalities",
-                             fix="地域設定の市町村界にあるコードにしてください。")
-        codes = [c for c in codes if c in cfg.municipalities]
-    return [PartitionSpec(key=c, region=str(cfg.region), muni=c, hazard=cfg.hazard, buffer_m=cfg.buffer_m,
-                          straight_line=cfg.straight_line or region.config.roads is None,
-                          max_distance=cfg.max_distance) for c in codes]
+    """One spec per municipality of the batch (all of each region's boundaries by default),
+    region by region.  Only each region's boundaries are read here."""
+    from layers.region import read_config
+
+    specs: list[PartitionSpec] = []
+    seen: set[str] = set()
+    for path in cfg.regions or [cfg.region]:
+        config = read_config(path)
+        codes = _boundary_codes(config)
+        if cfg.municipalities:
+            codes = [c for c in codes if c in cfg.municipalities]
+        specs += [PartitionSpec(key=c, region=str(path), muni=c, hazard=cfg.hazard, buffer_m=cfg.buffer_m,
+                                straight_line=cfg.straight_line or config.roads is None,
+                                max_distance=cfg.max_distance) for c in codes if c not in seen]
+        seen.update(codes)
+    unknown = sorted(set(cfg.municipalities or []) - seen)
+    if unknown:
+        raise LayerError(f"市町村界にないコードがあります: {', '.join(unknown)}", file=cfg.path,
+                         column="batch.municipalities",
+                         fix="地域設定の市町村界にあるコードにしてください。")
+    return specs
+
+
+def _boundary_codes(config: Any) -> list[str]:
+    """The municipality codes of a region's boundaries layer, read alone."""
+    from layers.region import municipality_codes
+
+    codes = municipality_codes(config)
+    if codes is None:
+        raise LayerError("市町村界がないため、市町村ごとに分けられません。", file=config.path,
+                         column="layers.boundaries", fix="[layers.boundaries] を追加してください。")
+    return codes
 
 
 def spec_dict(spec: PartitionSpec) -> dict[str, Any]:

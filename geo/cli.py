@@ -476,7 +476,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     specs = specs_for(cfg)
     if args.workers < 1:
         raise LayerError("--workers は 1 以上にしてください。", column="--workers", fix="例: --workers 2")
-    one = args.scheduler is None and not args.dask and fits_one_process(cfg.region)
+    one = args.scheduler is None and not args.dask and all(fits_one_process(r) for r in cfg.regions)
     if one:
         say("注意: 地域が 1 つのプロセスに収まるため、Dask を使わずに 1 回で計算します"
             "（分割して並列にするには --dask か --scheduler を付けてください）。", err=True)

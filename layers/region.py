@@ -60,6 +60,7 @@ __all__ = [
     "attribution_for",
     "empty_region",
     "load_region",
+    "municipality_codes",
     "read_config",
 ]
 
@@ -592,6 +593,19 @@ def _fill_municipalities(layers: dict[str, gpd.GeoDataFrame], crs: str) -> None:
             gdf.loc[blank, "muni_code"] = codes[blank]
         else:
             gdf["muni_code"] = codes
+
+
+def municipality_codes(source: str | Path | RegionConfig) -> list[str] | None:
+    """The municipality codes of a region, reading its boundaries layer alone (kept to
+    ``[region] municipalities`` as :func:`load_region` keeps them); None without one."""
+    cfg = source if isinstance(source, RegionConfig) else read_config(source)
+    if "boundaries" not in cfg.layers:
+        return None
+    boundaries = _load_layer(cfg, "boundaries", {}, cfg.crs)
+    if cfg.municipalities:
+        _check_municipalities(cfg, boundaries)
+    codes = boundaries["code"].astype(str).tolist()
+    return [c for c in codes if c in cfg.municipalities] if cfg.municipalities else codes
 
 
 def load_region(

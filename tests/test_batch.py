@@ -199,3 +199,29 @@ def test_workers_use_their_own_partition_graph_when_the_buffer_suffices(demo_dir
         "muni=05901-20000m.npz", "muni=05902-20000m.npz", "muni=05903-20000m.npz"]
     whole = whole_region_units(demo_dir / "region.toml", hazard="flood")
     _same(whole, read_units(tmp_path / "out"))
+
+
+def test_a_batch_of_several_region_files_runs_each_region_in_turn(demo_dir, tmp_path):
+    """Two region files (the demo kept to one municipality, and to the other two): the
+    specs name their own region and every municipality is computed once."""
+    import shutil
+
+    folder = shutil.copytree(demo_dir, tmp_path / "demo", ignore=shutil.ignore_patterns("results"))
+    base = (folder / "region.toml").read_text("utf-8")
+    for name, munis in (("a.toml", '["05901"]'), ("b.toml", '["05902", "05903"]')):
+        (folder / name).write_text(base.replace('crs = "EPSG:6678"',
+                                                f'crs = "EPSG:6678"\nmunicipalities = {munis}'),
+                                   encoding="utf-8")
+    toml = tmp_path / "regions.toml"
+    toml.write_text('[batch]\nregions = ["demo/a.toml", "demo/b.toml"]\nbuffer_m = 3000\n',
+                    encoding="utf-8")
+    cfg = read_batch(toml)
+    specs = specs_for(cfg)
+    assert [(s.muni, Path(s.region).name) for s in specs] == [
+        ("05901", "a.toml"), ("05902", "b.toml"), ("05903", "b.toml")]
+    res = run_batch(specs, tmp_path / "out", one_process=True)
+    assert sorted(res.done) == ["05901", "05902", "05903"] and not res.failed
+    assert set(read_units(tmp_path / "out")["muni_code"]) == {"05901", "05902", "05903"}
+    toml.write_text('[batch]\nregions = ["demo/a.toml", "nai.toml"]\n', encoding="utf-8")
+    with pytest.raises(LayerError, match=r"nai\.toml"):
+        read_batch(toml)

@@ -12,6 +12,15 @@ with a single-process run of the same partitions (identical); peak memory per
 
     .venv/bin/python benchmarks/bench_batch.py [--partitions 50 --min-nodes 50000 --max-nodes 200000]
     .venv/bin/python benchmarks/bench_batch.py --akita   # the 25 real municipalities of Akita
+    .venv/bin/python benchmarks/bench_batch.py --national   # 47 prefecture region files, 10M nodes
+
+``--national`` writes 47 synthetic prefecture folders (:mod:`national_regions`: N03-style
+boundaries, 町字-like areas, a 居場所 CSV in cp932, GSI shelter CSVs, a 215k-node road
+network each, pre-cached as after a first run) and one ``REGIONS.toml`` naming them, then
+runs ``tomoni batch REGIONS.toml --dask --workers 2`` — the command a user runs — and,
+beside it, the default one-process mode of the same command.  Printed: wall time,
+partitions per minute, the driver's peak memory (sampled) against one prefecture's graph,
+and every worker's peak memory (from ``batch_status.json``).
 
 On a multi-machine cluster, start `dask scheduler` on one machine and
 `dask worker tcp://SCHEDULER:8786 --nthreads 1 --nworkers 2` on each of the others
@@ -166,6 +175,64 @@ path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
         return 0 if same else 1
 
 
+def _run_sampled(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run ``cmd``; (wall seconds, peak resident MB of that process alone, sampled every 0.1 s)."""
+    import psutil
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps = psutil.Process(proc.pid)
+    peak = 0.0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss / 2**20)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.1)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed: {proc.stderr.read().decode() if proc.stderr else ''}")
+    return wall, peak
+
+
+def national(workers: int, prefectures: int, nodes: int) -> int:
+    """47 synthetic prefecture region files (≥ 10M nodes) through `tomoni batch`, streamed."""
+    import json
+    import os
+
+    import national_regions
+
+    with tempfile.TemporaryDirectory(prefix="tomoni-national-") as tmp:
+        cache = Path(tmp) / "cache"
+        t = time.perf_counter()
+        batch, total = national_regions.national(Path(tmp) / "japan", cache, prefectures=prefectures,
+                                                 nodes=nodes)
+        graph_mb = sum(f.stat().st_size for f in cache.glob("*.npz")) / prefectures / 2**20
+        print(f"{prefectures} prefecture region files, {total:,} road nodes in all "
+              f"(written in {time.perf_counter() - t:.0f} s; one prefecture's cached graph "
+              f"{graph_mb:.0f} MB)")
+        env = {**os.environ, "TOMONI_CACHE_DIR": str(cache)}
+        rows = {}
+        for mode, extra in ((f"--dask, {workers} workers", ["--dask", "--workers", str(workers)]),
+                            ("one process (default)", [])):
+            out = Path(tmp) / f"out-{len(rows)}"
+            wall, peak = _run_sampled([sys.executable, "-m", "geo", "batch", str(batch), "--out", str(out),
+                                       *extra], env)
+            status = json.loads((out / "batch_status.json").read_text("utf-8"))
+            facts = status["facts"].values()
+            worker_peak = max((f.get("peak_rss_mb", 0.0) for f in facts), default=0.0)
+            rows[mode] = (wall, status["partitions"])
+            print(f"  tomoni batch, {mode}: {wall:.0f} s, {status['partitions'] / wall * 60:.0f} "
+                  f"partitions/min, driver peak {peak:.0f} MB"
+                  + (f", worker peak {worker_peak:.0f} MB (max over partitions), region loaded by a "
+                     f"worker {sum(bool(f.get('region_loaded')) for f in facts)} times"
+                     if status["mode"] == "dask" else "")
+                  + f", failed {len(status['failed'])}")
+        (d_wall, _), (o_wall, _) = rows.values()
+        print(f"  ratio one process / --dask: {o_wall / d_wall:.2f}x")
+        return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--partitions", type=int, default=50)
@@ -174,9 +241,15 @@ def main() -> int:
     ap.add_argument("--scheduler", help="an existing Dask scheduler instead of local workers")
     ap.add_argument("--akita", action="store_true",
                     help="run all 25 Akita municipalities from ../shared/data instead")
+    ap.add_argument("--national", action="store_true",
+                    help="47 synthetic prefecture region files through `tomoni batch`")
+    ap.add_argument("--prefectures", type=int, default=47)
+    ap.add_argument("--prefecture-nodes", type=int, default=215_000)
     args = ap.parse_args()
     if args.akita:
         return akita(2)
+    if args.national:
+        return national(2, args.prefectures, args.prefecture_nodes)
     rng = np.random.default_rng(0)
     specs = [SyntheticSpec(key=f"{i + 1:05d}", seed=i + 1,
                            nodes=int(rng.integers(args.min_nodes, args.max_nodes + 1)))

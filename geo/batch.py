@@ -1,8 +1,8 @@
 """Batch runs over many municipalities on Dask: one partition per municipality.
 
 A batch (``REGIONS.toml``) names a region TOML holding the layers of all its
-municipalities (a prefecture, or more) and, optionally, which municipalities to
-run.  Each municipality is one **partition**: its own 要配慮者 units plus
+municipalities (a prefecture, or more) — or several region TOMLs, one per
+prefecture — and, optionally, which municipalities to run.  Each municipality is one **partition**: its own 要配慮者 units plus
 everything within a border **buffer** of it — facilities, hazard zones and the
 road sub-network whose both ends lie inside.  Each partition computes, per unit,
 coverage of 居場所, the nearest usable shelter of the hazard scenario, and the
@@ -16,7 +16,10 @@ to the whole region; the buffer used is reported.  Straight-line mode (no roads)
 follows the same rule with straight distances.
 
 Runs on ``dask.distributed``: a local cluster by default (processes, one thread
-each), or an existing scheduler (``--scheduler tcp://host:8786``).  Outputs are
+each), or an existing scheduler (``--scheduler tcp://host:8786``).  The driver
+streams the regions: it loads one region (layers and graph), cuts every partition's
+layers and road sub-network, ships them with the tasks and forgets the region before
+the next, so workers never load a region unless a partition must widen its buffer.  Outputs are
 written atomically per partition (``partitions/muni=CODE/units.parquet``,
 GeoParquet); a rerun skips finished partitions; a partition that raises is
 retried once, then reported in ``batch_status.json`` without stopping the
@@ -33,6 +36,7 @@ import functools
 import json
 import logging
 import math
+import resource
 import threading
 import time
 import tomllib
@@ -573,7 +577,9 @@ def run_partition(spec: PartitionSpec, layers: PartitionLayers | None = None) ->
         buffer_m *= 2
     return {"key": spec.key, "muni": spec.muni, "rows": df, "buffer_m": buffer_m,
             "nodes": 0 if net is None else net.n, "seconds": time.perf_counter() - t0,
-            "rss_mb": psutil.Process().memory_info().rss / 2**20, "verified": _verified(df),
+            "rss_mb": psutil.Process().memory_info().rss / 2**20,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "verified": _verified(df),
             "graph": "none" if spec.straight_line else source,
             "region_loaded": region is not None}
 

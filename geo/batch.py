@@ -2,7 +2,8 @@
 
 A batch (``REGIONS.toml``) names a region TOML holding the layers of all its
 municipalities (a prefecture, or more) — or several region TOMLs, one per
-prefecture — and, optionally, which municipalities to run.  Each municipality is one **partition**: its own 要配慮者 units plus
+prefecture — and, optionally, which municipalities to run.  Each municipality is
+one **partition**: its own 要配慮者 units plus
 everything within a border **buffer** of it — facilities, hazard zones and the
 road sub-network whose both ends lie inside.  Each partition computes, per unit,
 coverage of 居場所, the nearest usable shelter of the hazard scenario, and the
@@ -56,8 +57,8 @@ from geo.access import distances_from_points
 from geo.coverage import coverage, demand_units
 from geo.crossborder import demand_or_proxy
 from geo.csv_safe import csv_text
-from geo.network import Network, Snap, _from_arrays, _reverse_csr, region_network
-from geo.scenario import edge_segments, make_scenario
+from geo.network import Network, Snap, _reverse_csr, induced, region_network
+from geo.scenario import make_scenario
 from layers.atomic import atomic_path, atomic_write_text
 from layers.boundaries import assign_municipality
 from layers.crs import STORAGE_CRS
@@ -209,20 +210,11 @@ def subnetwork(net: Network, area: shapely.Geometry) -> tuple[Network, np.ndarra
     new_index = np.full(net.n, -1, np.int64)
     new_index[keep_nodes] = np.arange(len(keep_nodes))
     rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
-    ok = inside[rows] & inside[net.indices]
     cut = inside[rows] != inside[net.indices]
     leak = np.zeros(len(keep_nodes), bool)
     ends = np.concatenate([rows[cut], net.indices[cut]])
     leak[new_index[ends[inside[ends]]]] = True
-    sub = _from_arrays(net.node_ids[keep_nodes], net.x[keep_nodes], net.y[keep_nodes],
-                       new_index[rows[ok]], new_index[net.indices[ok]], net.weights[ok], crs=net.crs,
-                       directed=net.directed,
-                       seconds=net.seconds[ok] if net.seconds is not None else None,
-                       name_idx=net.name_idx[ok] if net.name_idx is not None else None,
-                       names=net.names,
-                       walkable=net.seg_join[edge_segments(net)][ok] if net.seg_join is not None else None,
-                       barriers=(net.barrier_wkb, net.barrier_off)
-                       if net.barrier_wkb is not None and net.barrier_off is not None else None)
+    sub = induced(net, inside)
     return sub, leak
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "barrier_index",
     "catchments",
     "from_graph",
+    "induced",
     "k_nearest",
     "load_network",
     "nearest_facility",
@@ -265,6 +266,35 @@ def with_barriers(net: Network, barriers: Any) -> Network:
     out = dataclasses.replace(net, barrier_wkb=wkb, barrier_off=off)
     share_road_index(net, out)
     return out
+
+
+def induced(net: Network, keep: np.ndarray) -> Network:
+    """The sub-network on the nodes where ``keep`` is true, with the edges and segments whose
+    both ends are kept: the arrays are filtered, not rebuilt (a monotonic renumbering keeps
+    the CSR rows and the segment order exactly as :func:`from_graph` would make them), and
+    the grid index is built for the smaller extent.  Barriers are kept whole."""
+    keep = np.asarray(keep, bool)
+    kept = np.flatnonzero(keep)
+    new_index = np.full(net.n, -1, np.int64)
+    new_index[kept] = np.arange(len(kept))
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    ok = keep[rows] & keep[net.indices]
+    indptr = np.r_[0, np.cumsum(np.bincount(new_index[rows[ok]], minlength=len(kept)))].astype(np.int64)
+    seg = keep[net.seg_a] & keep[net.seg_b]
+    x, y = net.x[kept], net.y[kept]
+    seg_a, seg_b = new_index[net.seg_a[seg]], new_index[net.seg_b[seg]]
+    from geo.road_index import build_grid
+
+    grid_ptr, grid_seg, grid_box = build_grid(x, y, seg_a, seg_b, net.seg_len[seg])
+    return dataclasses.replace(
+        net, node_ids=net.node_ids[kept], x=x, y=y, indptr=indptr,
+        indices=new_index[net.indices[ok]], weights=net.weights[ok],
+        seg_a=seg_a, seg_b=seg_b, seg_len=net.seg_len[seg], seg_fwd=net.seg_fwd[seg],
+        seg_bwd=net.seg_bwd[seg],
+        seconds=net.seconds[ok] if net.seconds is not None else None,
+        name_idx=net.name_idx[ok] if net.name_idx is not None else None,
+        seg_join=net.seg_join[seg] if net.seg_join is not None else None,
+        grid_ptr=grid_ptr, grid_seg=grid_seg, grid_box=grid_box)
 
 
 def _bare(net: Network, packed: tuple[np.ndarray, np.ndarray]) -> Network:

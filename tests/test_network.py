@@ -258,3 +258,29 @@ def test_travel_times_per_profile(demo_dir):
     elderly = od_matrix(drive, o, d, weight="elderly_time")
     assert np.allclose(walk[ok] * 80 / 60, metres[ok]) and np.allclose(elderly[ok] * 50 / 60,
                                                                         metres[ok])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graphs(), st.integers(0, 2**32 - 1))
+def test_an_induced_subnetwork_equals_one_built_from_its_edges(data, seed):
+    """Filtering the arrays of a network to some nodes gives exactly the network built from
+    scratch out of the edges between those nodes (one-way streets, parallel edges, drive
+    times and walkable flags included)."""
+    from geo.network import induced
+
+    n, u, v, w, _sources = data
+    rng = np.random.default_rng(seed)
+    walk = rng.random(len(u)) < 0.8
+    sec = w / rng.uniform(3, 15, len(u))
+    xy = rng.uniform(0, 2000, (n, 2))
+    full = _from_arrays(np.arange(n, dtype=np.int64) + 100, xy[:, 0], xy[:, 1], u, v, w, crs="EPSG:6678",
+                        directed=True, seconds=sec, walkable=walk)
+    keep = rng.random(n) < 0.6
+    got = induced(full, keep)
+    new = np.cumsum(keep) - 1
+    inside = keep[u] & keep[v]
+    ref = _from_arrays(np.flatnonzero(keep) + 100, xy[keep, 0], xy[keep, 1], new[u[inside]], new[v[inside]],
+                       w[inside], crs="EPSG:6678", directed=True, seconds=sec[inside], walkable=walk[inside])
+    for field in ("node_ids", "x", "y", "indptr", "indices", "weights", "seconds", "seg_a", "seg_b",
+                  "seg_len", "seg_fwd", "seg_bwd", "seg_join", "grid_ptr", "grid_seg", "grid_box"):
+        assert np.array_equal(getattr(got, field), getattr(ref, field)), field

@@ -36,8 +36,14 @@ def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return transform_xy(np.asarray(x, float), np.asarray(y, float), CRS, "EPSG:4326")
 
 
-def prefecture(folder: Path, index: int, nodes: int, cache: Path) -> int:
-    """Write prefecture ``index`` (0-based) into ``folder``; returns its node count."""
+def prefecture(folder: Path, index: int, nodes: int, cache: Path, *, area_step: float = 1000.0,
+               places_per: int = 700, counts: bool = False) -> int:
+    """Write prefecture ``index`` (0-based) into ``folder``; returns its node count.
+
+    ``area_step``: the side of the 町字-like areas (m); ``places_per``: road nodes per
+    居場所; ``counts``: also a 要配慮者 count per area (``counts_by_area.csv``, cp932, as
+    a 社協 keeps it per 自治会) as the region's vulnerable layer (k-rule applied on load);
+    else the areas stand in for the demand."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1000 + index)
     grid, _ = street_grid(nodes, seed=index + 1)
@@ -54,14 +60,18 @@ def prefecture(folder: Path, index: int, nodes: int, cache: Path) -> int:
     gpd.GeoDataFrame({"N03_001": f"架空{pref}県", "N03_004": [f"第{i + 1}市" for i in range(4)],
                       "N03_007": codes}, geometry=quads, crs=CRS).to_crs("EPSG:4326") \
         .to_file(folder / "boundaries_n03.geojson", driver="GeoJSON")
-    step = 1000.0
+    step = area_step
     gx, gy = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))
     gx, gy = gx.ravel(), gy.ravel()
     gpd.GeoDataFrame({"自治会コード": [f"A{pref}-{i:05d}" for i in range(len(gx))],
                       "自治会名": [f"第{i}町（架空）" for i in range(len(gx))]},
                      geometry=shapely.box(gx, gy, gx + step, gy + step), crs=CRS) \
         .to_crs("EPSG:4326").to_file(folder / "machiaza.geojson", driver="GeoJSON")
-    for name, count, writer in (("ibasho.csv", nodes // 700, _places),
+    if counts:
+        pd.DataFrame({"自治会コード": [f"A{pref}-{i:05d}" for i in range(len(gx))],
+                      "人数": rng.integers(0, 40, len(gx))}).to_csv(folder / "counts_by_area.csv",
+                                                                  index=False, encoding="cp932")
+    for name, count, writer in (("ibasho.csv", nodes // places_per, _places),
                                 ("gsi_sites.csv", nodes // 180, _sites)):
         at = rng.choice(grid.n, count, replace=False)
         lon, lat = _lonlat(x[at], y[at])
@@ -94,7 +104,12 @@ path = "gsi_sites.csv"
 [roads]
 path = "roads.graphml"
 network = "walk"
-""", encoding="utf-8")
+""" + ("""
+[layers.vulnerable]
+path = "counts_by_area.csv"
+kind = "area_counts"
+by = "neighbourhoods"
+""" if counts else ""), encoding="utf-8")
     return net.n
 
 

@@ -344,13 +344,14 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
             np.where(units["covered"].to_numpy(bool), units["count"].to_numpy(), 0)})[where >= 0]
         g = joined.groupby([id_col, name_col], dropna=True).agg(
             total=("count", "sum"), covered=("covered_n", "sum")).reset_index()
-        for _, r in g.iterrows():
-            total, cov = int(r["total"]), int(r["covered"])
-            rows.append({"area_layer": layer, "area_id": str(r[id_col]), "area_name": str(r[name_col]),
-                         "total": total, "covered": cov, "uncovered": total - cov,
-                         "rate": round(cov / total, 4) if total else 0.0})
-    return pd.DataFrame(rows, columns=["area_layer", "area_id", "area_name", "total", "covered",
-                                       "uncovered", "rate"])
+        total, cov = g["total"].to_numpy(np.int64), g["covered"].to_numpy(np.int64)
+        rows.append(pd.DataFrame({
+            "area_layer": layer, "area_id": g[id_col].astype(str).to_numpy(),
+            "area_name": g[name_col].astype(str).to_numpy(), "total": total, "covered": cov,
+            "uncovered": total - cov,
+            "rate": np.round(np.divide(cov, total, out=np.zeros(len(g)), where=total > 0), 4)}))
+    columns = ["area_layer", "area_id", "area_name", "total", "covered", "uncovered", "rate"]
+    return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
 
 
 def _area_of(points: np.ndarray, polys: np.ndarray) -> np.ndarray:

@@ -81,7 +81,7 @@ def _area_polygons(gdf: gpd.GeoDataFrame, path: Path, *, name: str | None, id: s
             "estimated": False,
             "source": path.name,
         },
-        geometry=[_multi(g) for g in gdf.geometry.to_numpy()],
+        geometry=as_multi(gdf.geometry.to_numpy()),
         crs=STORAGE_CRS,
     )
 
@@ -301,5 +301,11 @@ def areas_from_points(
     return out
 
 
-def _multi(g: shapely.Geometry) -> shapely.Geometry:
-    return shapely.MultiPolygon([g]) if g is not None and g.geom_type == "Polygon" else g
+def as_multi(geoms: np.ndarray) -> np.ndarray:
+    """Every Polygon of ``geoms`` as a one-part MultiPolygon (others unchanged), in bulk."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    poly = shapely.get_type_id(geoms) == 3
+    if poly.any():
+        out[poly] = shapely.multipolygons(geoms[poly], indices=np.arange(int(poly.sum())))
+    return out

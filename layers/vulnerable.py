@@ -261,20 +261,19 @@ def _area_counts(path: Path, areas: gpd.GeoDataFrame, *, k: int, by: str, area: 
         raise LayerError("区域名（またはコード）と人数の列がありません。", file=path, row=1,
                          column=area or "count", layer=LAYER,
                          fix="「自治会名」（または area_id）と「人数」（count）の列を用意してください。")
-    lookup: dict[str, int] = {}
-    for col in ("area_id", "district_id", "code", "name"):
-        if col in areas:
-            for i, v in enumerate(areas[col].astype(str)):
-                lookup.setdefault(v.strip(), i)
-    counts = np.zeros(len(areas), np.int64)
-    values = people_counts(df[countc], file=path, column=countc, rows=df)
-    for i, (key, val) in enumerate(zip(df[keyc].astype(str), values, strict=True)):
-        j = lookup.get(key.strip())
-        if j is None:
-            raise LayerError("地域設定の区域にない名前（コード）があります。", file=path,
-                             row=table_row(df, i), column=keyc, layer=LAYER,
-                             fix=f"{by} レイヤーの名称か ID と同じ表記にしてください。")
-        counts[j] += int(val)
+    # each area by its id, else code, else name (the first column that has the key wins)
+    parts = [pd.Series(np.arange(len(areas)), index=areas[col].astype(str).str.strip().to_numpy())
+             for col in ("area_id", "district_id", "code", "name") if col in areas]
+    lookup = pd.concat(parts) if parts else pd.Series(dtype=np.int64)
+    lookup = lookup[~lookup.index.duplicated(keep="first")]
+    values = np.asarray(people_counts(df[countc], file=path, column=countc, rows=df), np.int64)
+    where = lookup.reindex(df[keyc].astype(str).str.strip().to_numpy()).to_numpy(float)
+    missing = np.flatnonzero(np.isnan(where))
+    if len(missing):
+        raise LayerError("地域設定の区域にない名前（コード）があります。", file=path,
+                         row=table_row(df, int(missing[0])), column=keyc, layer=LAYER,
+                         fix=f"{by} レイヤーの名称か ID と同じ表記にしてください。")
+    counts = np.bincount(where.astype(np.int64), weights=values, minlength=len(areas)).astype(np.int64)
     out = anonymise_area_counts(areas, counts, k=k, geography=by)
     fake = Records(np.zeros(0), np.zeros(0), None, None, int(counts.sum()), 0, "")
     _summarise(out, fake, np.zeros(0, bool), k=k, geography=_GEO_LABEL.get(by, by))

@@ -172,7 +172,7 @@ def _read_any(
     types = set(gdf.geom_type.dropna().unique())
     if types and types <= {"Point", "MultiPoint"}:
         return "points", read_point_file(path, fmt=f, crs=crs, layer=LAYER), warnings
-    gdf, w = read_polygon_file(path, layer=LAYER, fmt=f, crs=crs, encoding=encoding)
+    gdf, w = read_polygon_file(path, layer=LAYER, fmt=f, crs=crs, encoding=encoding, frame=gdf)
     return "polygons", gdf, w
 
 

@@ -196,14 +196,17 @@ def read_polygon_file(
     fmt: str | None = None,
     crs: object = None,
     encoding: str | None = None,
+    frame: gpd.GeoDataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read a polygon file, refuse other geometry types, repair invalid polygons.
 
-    Returns the frame (storage CRS) and the warnings about repairs.
+    Returns the frame (storage CRS) and the warnings about repairs.  ``frame``: the file
+    as :func:`layers.readers.read_vector` already read it (it is not read again).
     """
     from layers.readers import POLYGONAL, read_vector, require_geometry, require_rows
 
-    gdf = read_vector(path, fmt=fmt, crs=crs, encoding=encoding)  # type: ignore[arg-type]
+    gdf = frame if frame is not None else read_vector(path, fmt=fmt, crs=crs,  # type: ignore[arg-type]
+                                                      encoding=encoding)
     require_rows(gdf, file=path, layer=layer)
     gdf = require_geometry(gdf, POLYGONAL, file=path, layer=layer)
     gdf, repaired = repair_polygons(gdf)

@@ -42,6 +42,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -703,50 +704,70 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
             res.skipped.append(spec.key)
         else:
             todo.append(spec)
-    own = client is None and bool(todo)
-    cl = _client(scheduler, workers) if own else client
+    starting = _Starting(scheduler, workers) if client is None and todo else None
     try:
         if todo:
-            _collect(_submit(cl, todo, out, runner), out, res, crs)
+            _collect(_submit(starting.get if starting else lambda: client, todo, out, runner),
+                     out, res, crs)
     finally:
-        if own:
-            with _quiet_dask():  # an interrupted shutdown prints no Dask traceback
-                cluster = cl.cluster
-                cl.close()
-                if cluster is not None:
-                    cluster.close()
+        if starting is not None:
+            starting.close()
     return _finish(res, out, t0)
 
 
-def _submit(cl: Any, todo: Sequence[Any], out: Path, runner: Callable[[Any], dict[str, Any]]
-            ) -> tuple[Any, dict[Any, Any]]:
+class _Starting:
+    """The Dask client, started in a background thread while the driver cuts the first
+    region (starting two worker processes costs about a second)."""
+
+    def __init__(self, scheduler: str | None, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(1)
+        self._future = self._pool.submit(_client, scheduler, workers)
+
+    def get(self) -> Any:
+        return self._future.result()
+
+    def close(self) -> None:
+        try:
+            cl = self._future.result()
+        except Exception:  # it never started: nothing to close (the error is raised by get)
+            return
+        finally:
+            self._pool.shutdown(wait=False)
+        with _quiet_dask():  # an interrupted shutdown prints no Dask traceback
+            cluster = cl.cluster
+            cl.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _submit(get: Callable[[], Any], todo: Sequence[Any], out: Path,
+            runner: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[Any, Any]]:
     """Submit every partition, region by region: the driver loads one region (and its
-    graph), cuts and ships its partitions, and forgets it before the next region."""
+    graph), cuts and ships its partitions, and forgets it before the next region.  ``get``
+    gives the client (the first region is cut while it starts)."""
     from dask.distributed import as_completed
 
     futures: dict[Any, Any] = {}
-    pending = as_completed()
-    if runner is run_partition:  # workers import while the driver cuts the first region
-        futures.update({cl.submit(_warm, workers=[addr], pure=False, allow_other_workers=False): None
-                        for addr in cl.scheduler_info().get("workers", {})})
+    pending = None
     for group in _by_region(todo):
+        ready, layers = _prepare_guarded(group, out) if runner is run_partition else (list(group), {})
+        cl = get()
+        if pending is None:
+            pending = as_completed()
+            if runner is run_partition:  # workers import while the driver goes on
+                futures.update({cl.submit(_warm, workers=[addr], pure=False, allow_other_workers=False):
+                                None for addr in cl.scheduler_info().get("workers", {})})
+        keys = [spec.key for spec in ready if spec.key in layers]
+        scattered = dict(zip(keys, cl.scatter([layers[k] for k in keys], hash=False) if keys else [],
+                             strict=True))  # one round trip for the region's partitions
+        for spec in ready:
+            args = (spec, scattered.get(spec.key)) if runner is run_partition else (spec,)
+            fut = cl.submit(runner, *args, pure=False, retries=1, key=f"partition-{spec.key}")
+            futures[fut] = spec
+            pending.add(fut)
+        del layers, scattered
         if runner is run_partition:
-            ready, layers = _prepare_guarded(group, out)
-            keys = [spec.key for spec in ready if spec.key in layers]
-            scattered = dict(zip(keys, cl.scatter([layers[k] for k in keys], hash=False) if keys else [],
-                                 strict=True))  # one round trip for the region's partitions
-            for spec in ready:
-                fut = cl.submit(run_partition, spec, scattered.get(spec.key), pure=False, retries=1,
-                                key=f"partition-{spec.key}")
-                futures[fut] = spec
-                pending.add(fut)
-            del layers, scattered
             forget_region()
-        else:
-            for spec in group:
-                fut = cl.submit(runner, spec, pure=False, retries=1, key=f"partition-{spec.key}")
-                futures[fut] = spec
-                pending.add(fut)
     return pending, futures
 
 

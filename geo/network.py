@@ -497,7 +497,8 @@ def nearest_facility(net: Network, facilities: Snap) -> tuple[np.ndarray, np.nda
     (:func:`geo.shortest_paths.multi_source`, a compiled bucket-queue Dijkstra:
     at 1M nodes about 3× faster than ``scipy.sparse.csgraph.dijkstra`` from virtual
     nodes, with the same exact distances).  Unreachable nodes get ``inf`` and
-    facility ``-1``.
+    facility ``-1``.  Facilities at the same place: everything goes to the first of
+    them in the given order (callers order them by preference).
     """
     from geo.shortest_paths import multi_source
 

@@ -183,7 +183,12 @@ def shelter_load(
         assigned = units.assign(facility_id="", distance_m=np.nan, reachable=False,
                                 elderly_min=np.nan)
     else:
-        cov = coverage(density, shel[usable], crs=crs, network=scenario.network,
+        # of shelters equally near (a 指定避難所 and a 緊急避難場所 at one address), people
+        # go to the first: those with a stated capacity come first
+        cand = shel[usable]
+        cand = cand.iloc[np.argsort(~(cand["capacity"].astype("Float64").fillna(0) > 0).to_numpy(bool),
+                                    kind="stable")]
+        cov = coverage(density, cand, crs=crs, network=scenario.network,
                        max_distance=catchment, facility_layer="shelters", circuity=circ)
         notes += cov.notes
         assigned = cov.units

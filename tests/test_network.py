@@ -284,3 +284,11 @@ def test_an_induced_subnetwork_equals_one_built_from_its_edges(data, seed):
     for field in ("node_ids", "x", "y", "indptr", "indices", "weights", "seconds", "seg_a", "seg_b",
                   "seg_len", "seg_fwd", "seg_bwd", "seg_join", "grid_ptr", "grid_seg", "grid_box"):
         assert np.array_equal(getattr(got, field), getattr(ref, field)), field
+
+
+def test_facilities_at_one_place_give_everything_to_the_first():
+    # a street 0 — 1 — 2; two facilities stand together on node 0
+    net = _net(3, np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1]), np.array([50.0, 50.0, 70.0, 70.0]))
+    fac = snap(net, np.array([0.0, 0.0]), np.array([0.0, 0.0]))
+    dist, ident = nearest_facility(net, fac)
+    assert ident.tolist() == [0, 0, 0] and dist.tolist() == pytest.approx([0.0, 50.0, 120.0])

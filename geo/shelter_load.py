@@ -131,6 +131,13 @@ def _pairs(units: gpd.GeoDataFrame, shel: gpd.GeoDataFrame, scenario: Scenario, 
                       network=scenario.network, limit=limit, circuity=circuity)
 
 
+def _capacity_first(shelters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Shelters with a stated capacity first (stable): of shelters equally near — a 指定避難所
+    and a 緊急避難場所 at one address — people go to the first (:func:`geo.network.nearest_facility`)."""
+    has = (shelters["capacity"].astype("Float64").fillna(0) > 0).to_numpy(bool)
+    return shelters.iloc[np.argsort(~has, kind="stable")]
+
+
 def shelter_load(
     density: gpd.GeoDataFrame,
     shelters: gpd.GeoDataFrame,
@@ -183,12 +190,7 @@ def shelter_load(
         assigned = units.assign(facility_id="", distance_m=np.nan, reachable=False,
                                 elderly_min=np.nan)
     else:
-        # of shelters equally near (a 指定避難所 and a 緊急避難場所 at one address), people
-        # go to the first: those with a stated capacity come first
-        cand = shel[usable]
-        cand = cand.iloc[np.argsort(~(cand["capacity"].astype("Float64").fillna(0) > 0).to_numpy(bool),
-                                    kind="stable")]
-        cov = coverage(density, cand, crs=crs, network=scenario.network,
+        cov = coverage(density, _capacity_first(shel[usable]), crs=crs, network=scenario.network,
                        max_distance=catchment, facility_layer="shelters", circuity=circ)
         notes += cov.notes
         assigned = cov.units

@@ -105,8 +105,9 @@ def segments_within(net: Any, px: np.ndarray, py: np.ndarray, radius: float
     if len(net.seg_a) == 0 or len(px) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     ptr, seg, x0, y0, cell, nx, ny = _grid(net)
-    p, s = _within(px, py, net.x, net.y, net.seg_a, net.seg_b,
-                   ptr, seg, x0, y0, cell, nx, ny, float(radius))
+    r = float(radius)
+    bounds = np.column_stack([px - r, py - r, px + r, py + r])
+    p, s = _in_boxes(bounds, px, py, r, net.x, net.y, net.seg_a, net.seg_b, ptr, seg, x0, y0, cell, nx, ny)
     order = np.lexsort((s, p))
     return p[order], s[order]
 
@@ -125,7 +126,8 @@ def segments_touching(net: Any, geoms: np.ndarray, *, lines: np.ndarray | None =
     bounds = shapely.bounds(geoms)
     usable = np.isfinite(bounds).all(axis=1)
     bounds = np.where(usable[:, None], bounds, np.array([1.0, 1.0, 0.0, 0.0]))  # empty box
-    gi, si = _in_boxes(np.ascontiguousarray(bounds), net.x, net.y,
+    none = np.zeros(len(bounds))
+    gi, si = _in_boxes(np.ascontiguousarray(bounds), none, none, -1.0, net.x, net.y,
                        net.seg_a, net.seg_b, ptr, seg, x0, y0, cell, nx, ny)
     if not len(gi):
         return gi, si
@@ -134,32 +136,6 @@ def segments_touching(net: Any, geoms: np.ndarray, *, lines: np.ndarray | None =
     hit = shapely.intersects(geoms[gi], cand)
     order = np.lexsort((si[hit], gi[hit]))
     return gi[hit][order], si[hit][order]
-
-
-@numba.njit(cache=True, nogil=True)
-def _in_boxes(bounds, x, y, sa, sb, ptr, seg, x0, y0, cell, nx, ny):  # type: ignore[no-untyped-def]
-    """Segments whose own box overlaps each query box (cells under the box, deduplicated)."""
-    stamp = np.full(len(sa), -1, np.int64)
-    out_g = []
-    out_s = []
-    for g in range(bounds.shape[0]):
-        bx0, by0, bx1, by1 = bounds[g, 0], bounds[g, 1], bounds[g, 2], bounds[g, 3]
-        if bx1 < bx0 or by1 < by0:
-            continue
-        for iy in range(_cell_of(by0, y0, cell, ny), _cell_of(by1, y0, cell, ny) + 1):
-            for ix in range(_cell_of(bx0, x0, cell, nx), _cell_of(bx1, x0, cell, nx) + 1):
-                c = iy * nx + ix
-                for k in range(ptr[c], ptr[c + 1]):
-                    s = seg[k]
-                    if stamp[s] == g:
-                        continue
-                    stamp[s] = g
-                    ax, ay, qx, qy = x[sa[s]], y[sa[s]], x[sb[s]], y[sb[s]]
-                    if min(ax, qx) <= bx1 and max(ax, qx) >= bx0 and \
-                            min(ay, qy) <= by1 and max(ay, qy) >= by0:
-                        out_g.append(g)
-                        out_s.append(np.int64(s))
-    return np.array(out_g, dtype=np.int64), np.array(out_s, dtype=np.int64)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -227,22 +203,32 @@ def _nearest(px, py, x, y, sa, sb, ptr, seg, x0, y0, cell, nx, ny):  # type: ign
 
 
 @numba.njit(cache=True, nogil=True)
-def _within(px, py, x, y, sa, sb, ptr, seg, x0, y0, cell, nx, ny, radius):  # type: ignore[no-untyped-def]
+def _in_boxes(bounds, qx, qy, radius, x, y, sa, sb, ptr, seg, x0, y0, cell, nx, ny):  # type: ignore[no-untyped-def]
+    """For each query box, the segments listed in the cells under it (each once) that pass
+    the query's test: within ``radius`` of the point (``qx``, ``qy``) when ``radius`` is
+    not negative, else their own box overlapping the query box."""
     stamp = np.full(len(sa), -1, np.int64)
-    out_p = []
+    out_g = []
     out_s = []
-    for i in range(len(px)):
-        ix0, ix1 = _cell_of(px[i] - radius, x0, cell, nx), _cell_of(px[i] + radius, x0, cell, nx)
-        iy0, iy1 = _cell_of(py[i] - radius, y0, cell, ny), _cell_of(py[i] + radius, y0, cell, ny)
-        for iy in range(iy0, iy1 + 1):
-            for ix in range(ix0, ix1 + 1):
+    for g in range(bounds.shape[0]):
+        bx0, by0, bx1, by1 = bounds[g, 0], bounds[g, 1], bounds[g, 2], bounds[g, 3]
+        if bx1 < bx0 or by1 < by0:
+            continue
+        for iy in range(_cell_of(by0, y0, cell, ny), _cell_of(by1, y0, cell, ny) + 1):
+            for ix in range(_cell_of(bx0, x0, cell, nx), _cell_of(bx1, x0, cell, nx) + 1):
                 c = iy * nx + ix
                 for k in range(ptr[c], ptr[c + 1]):
                     s = seg[k]
-                    if stamp[s] == i:
+                    if stamp[s] == g:
                         continue
-                    stamp[s] = i
-                    if _point_segment(px[i], py[i], x[sa[s]], y[sa[s]], x[sb[s]], y[sb[s]]) <= radius:
-                        out_p.append(i)
+                    stamp[s] = g
+                    ax, ay, qbx, qby = x[sa[s]], y[sa[s]], x[sb[s]], y[sb[s]]
+                    if radius >= 0.0:
+                        keep = _point_segment(qx[g], qy[g], ax, ay, qbx, qby) <= radius
+                    else:
+                        keep = min(ax, qbx) <= bx1 and max(ax, qbx) >= bx0 and \
+                            min(ay, qby) <= by1 and max(ay, qby) >= by0
+                    if keep:
+                        out_g.append(g)
                         out_s.append(np.int64(s))
-    return np.array(out_p, dtype=np.int64), np.array(out_s, dtype=np.int64)
+    return np.array(out_g, dtype=np.int64), np.array(out_s, dtype=np.int64)

@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -55,19 +55,21 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from geo.access import distances_from_points
-from geo.coverage import coverage, demand_units
+from geo.coverage import demand_units, nearest_points
 from geo.crossborder import demand_or_proxy
 from geo.csv_safe import csv_text
 from geo.network import Network, Snap, _reverse_csr, induced, region_network
 from geo.scenario import make_scenario
 from layers.atomic import atomic_path, atomic_write_text
 from layers.boundaries import assign_municipality
-from layers.crs import STORAGE_CRS
+from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError, ParameterError
 from layers.hazards import hazard_key
+from layers.layer_facts import id_column
 from layers.readers import require_file
 
-__all__ = ["BatchConfig", "PartitionSpec", "fits_one_process", "partition_units", "prepare_inputs",
+__all__ = ["BatchConfig", "PartitionSpec", "fits_one_process", "iter_inputs", "partition_units",
+           "prepare_inputs",
            "read_batch", "run_batch", "subnetwork", "whole_region_units"]
 
 log = logging.getLogger(__name__)
@@ -232,14 +234,20 @@ def leak_distance(net: Network, leak: np.ndarray, x: np.ndarray, y: np.ndarray) 
     return distances_from_points(net, x, y, node_d, np.zeros(net.n, np.int64), none)[0]
 
 
-def _nearest(units: gpd.GeoDataFrame, fac: gpd.GeoDataFrame | None, *, crs: str, net: Network | None,
-             max_distance: float) -> tuple[np.ndarray, np.ndarray]:
-    """(facility id, metres) of the nearest facility of each unit (NaN when none)."""
+def _nearest(ux: np.ndarray, uy: np.ndarray, fac: gpd.GeoDataFrame | None, *, crs: str,
+             net: Network | None) -> tuple[np.ndarray, np.ndarray]:
+    """(facility id, metres) of the nearest facility of each metric point (NaN when none):
+    the engine :func:`geo.coverage.coverage` uses, without its per-unit table."""
     if fac is None or not len(fac):
-        return np.full(len(units), "", dtype=object), np.full(len(units), np.nan)
-    res = coverage(units, fac, crs=crs, network=net, max_distance=max_distance,
-                   facility_layer="places" if "place_id" in fac else "shelters")
-    return res.units["facility_id"].to_numpy(object), res.units["distance_m"].to_numpy(float)
+        return np.full(len(ux), "", dtype=object), np.full(len(ux), np.nan)
+    metric = fac.to_crs(crs)
+    id_col = id_column(metric, "places" if "place_id" in metric else "shelters")
+    ids = metric[id_col].astype(str).to_numpy(object) if id_col else np.arange(len(metric)).astype(str)
+    dist, which, _used, _far = nearest_points(ux, uy, metric.geometry.x.to_numpy(),
+                                              metric.geometry.y.to_numpy(), network=net)
+    ok = np.isfinite(dist)
+    return (np.where(which >= 0, ids[np.maximum(which, 0)], "").astype(object),
+            np.where(ok, np.round(dist, 1), np.nan))
 
 
 @dataclass
@@ -265,38 +273,57 @@ class PartitionLayers:
     """The region's extent in metres (a buffer twice this is the whole region)."""
     buffer_m: float = 0.0
     """The buffer of ``area`` around the municipality."""
+    units: gpd.GeoDataFrame | None = None
+    """The demand point of each row of ``density`` (metric), made once for the region."""
 
 
-def region_layers(region: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]:
-    """The region's units, the municipality of each, and its shelters with ``_muni``:
-    the parts every partition of the region shares (computed once per region)."""
+class RegionShared(NamedTuple):
+    """What every partition of a region shares (computed once per region)."""
+
+    density: gpd.GeoDataFrame
+    """The region's published units (the density layer or its proxy)."""
+    unit_muni: np.ndarray
+    """The municipality of each unit."""
+    shelters: gpd.GeoDataFrame | None
+    """With ``_muni``: the municipality each shelter stands in."""
+    units: gpd.GeoDataFrame
+    """The demand point of each unit (metric; :func:`geo.coverage.demand_units`)."""
+
+
+def region_layers(region: Any) -> RegionShared:
+    """The region's units, their demand points and municipalities, and its shelters with
+    ``_muni``: the parts every partition of the region shares."""
     lay = region.layers
     dens = demand_or_proxy(lay, source=region.config.path)
-    umuni = assign_municipality(demand_units(dens, crs=region.crs), lay["boundaries"],
-                                crs=region.crs).to_numpy()
+    units = demand_units(dens, crs=region.crs)
+    umuni = assign_municipality(units, lay["boundaries"], crs=region.crs).to_numpy()
     shelters = lay.get("shelters")
     if shelters is not None:
         shelters = shelters.assign(_muni=assign_municipality(shelters, lay["boundaries"],
                                                              crs=region.crs).to_numpy())
-    return dens, umuni, shelters
+    return RegionShared(dens, umuni, shelters, units)
 
 
 def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | None,
-                     shared: tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None] | None = None
-                     ) -> PartitionLayers:
+                     shared: RegionShared | None = None,
+                     metric: dict[int, np.ndarray] | None = None) -> PartitionLayers:
     """``muni``'s units and the layers within ``area`` (metric) plus 1 km; ``muni=None``
-    and ``area=None`` give the whole region.  ``shared`` is :func:`region_layers`."""
+    and ``area=None`` give the whole region.  ``shared`` is :func:`region_layers`;
+    ``metric`` keeps each clipped layer's metric shapes between partitions of a region."""
     lay = region.layers
     crs = region.crs
-    dens, umuni, shelters = shared if shared is not None else region_layers(region)
+    dens, umuni, shelters, units = shared if shared is not None else region_layers(region)
     mine = np.ones(len(dens), bool) if muni is None else umuni == muni
     # facilities just outside the area can still sit on a road inside it: take them too
     wide = area.buffer(1000.0) if area is not None else None
+    shapes = metric if metric is not None else {}
 
     def clip(frame: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         if frame is None or wide is None:
             return frame
-        return frame[frame.to_crs(crs).intersects(wide).to_numpy()]
+        if id(frame) not in shapes:
+            shapes[id(frame)] = frame.geometry.to_crs(crs).to_numpy()
+        return frame[shapely.intersects(wide, shapes[id(frame)])]
 
     near = clip(shelters)
     if near is not None and shelters is not None and muni is not None:
@@ -306,6 +333,7 @@ def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | 
         near = shelters[own | shelters.index.isin(near.index)]
     return PartitionLayers(
         crs=crs, density=dens.iloc[np.flatnonzero(mine)], unit_muni=umuni[mine],
+        units=units.iloc[np.flatnonzero(mine)],
         places=clip(lay.get("places")), shelters=near, hazards=clip(lay.get("hazards")),
         places_any=bool(lay.get("places") is not None and len(lay["places"])),
         shelters_any=bool(shelters is not None and len(shelters)))
@@ -326,7 +354,7 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
                              area=area, hazard=hazard, max_distance=max_distance, leak=leak)
 
 
-_SHARED: dict[int, tuple[Any, tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None]]] = {}
+_SHARED: dict[int, tuple[Any, RegionShared]] = {}
 """:func:`region_layers` of the last region a partition was computed from in this process
 (a partition that widens its buffer, and its neighbours on the same worker, reuse it)."""
 _LOCK = threading.Lock()
@@ -340,15 +368,16 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
     ``leak_m``/``leak_hazard_m`` (see :func:`leak_distance`) to verify the results."""
     crs = layers.crs
     dens_m, um = layers.density, layers.unit_muni
-    units = demand_units(dens_m, crs=crs)
+    units = layers.units if layers.units is not None else demand_units(dens_m, crs=crs)
     shelters = layers.shelters
     scen = make_scenario(hazard, hazards=layers.hazards, network=net, shelters=shelters) \
         if shelters is not None else None
     usable = shelters[scen.shelter_status.to_numpy() == "usable"] \
         if shelters is not None and scen is not None and scen.shelter_status is not None else None
     s_net = scen.network if scen is not None else net
-    place_id, place_m = _nearest(dens_m, layers.places, crs=crs, net=net, max_distance=max_distance)
-    shel_id, shel_m = _nearest(dens_m, usable, crs=crs, net=s_net, max_distance=max_distance)
+    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
+    place_id, place_m = _nearest(ux, uy, layers.places, crs=crs, net=net)
+    shel_id, shel_m = _nearest(ux, uy, usable, crs=crs, net=s_net)
     # cross-border: nearest usable shelter overall vs in the unit's own municipality
     fac_muni = {}
     own_m = np.full(len(dens_m), np.nan)
@@ -359,12 +388,10 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
             sel = um == code
             own = usable[smuni == code]
             if len(own):
-                own_m[sel] = _nearest(dens_m.iloc[np.flatnonzero(sel)], own, crs=crs, net=s_net,
-                                      max_distance=max_distance)[1]
+                own_m[sel] = _nearest(ux[sel], uy[sel], own, crs=crs, net=s_net)[1]
     nearest_muni = np.array([fac_muni.get(str(s), "") for s in shel_id], dtype=object)
     cross = (nearest_muni != um) & (nearest_muni != "") & \
         (np.nan_to_num(shel_m, nan=np.inf) < np.nan_to_num(own_m, nan=np.inf))
-    ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     leak_n = np.full(len(ux), np.inf)
     leak_h = np.full(len(ux), np.inf)
     if net is not None and leak is not None:
@@ -416,13 +443,25 @@ def _verified(df: pd.DataFrame) -> bool:
 
 def _muni_area(region: Any, muni: str) -> tuple[shapely.Geometry, float]:
     """The municipality's polygon (metric) and the region's extent in metres."""
-    b = region.layers["boundaries"].to_crs(region.crs)
+    b = _metric_boundaries(region)
     hit = b[b["code"].astype(str) == muni]
     if hit.empty:
         raise LayerError(f"市町村コード {muni} が市町村界にありません。", column="batch.municipalities",
                          fix="地域設定の市町村界にあるコードを指定してください。")
     extent = max(float(np.ptp(b.total_bounds[[0, 2]])), float(np.ptp(b.total_bounds[[1, 3]])))
     return hit.geometry.union_all(), extent
+
+
+def _metric_boundaries(region: Any) -> gpd.GeoDataFrame:
+    """The region's municipalities in its metric CRS (made once per loaded region)."""
+    held = _BOUNDS.get(id(region))
+    if held is None or held[0] is not region:
+        _BOUNDS.clear()
+        held = _BOUNDS[id(region)] = (region, region.layers["boundaries"].to_crs(region.crs))
+    return held[1]
+
+
+_BOUNDS: dict[int, tuple[Any, gpd.GeoDataFrame]] = {}
 
 
 def _save_cut(net: Network, leak: np.ndarray, target: Path) -> None:
@@ -444,49 +483,62 @@ def _load_cut(path: str) -> tuple[Network, np.ndarray]:
 
 def prepare_inputs(specs: Sequence[PartitionSpec], out: Path
                    ) -> tuple[list[PartitionSpec], dict[str, PartitionLayers]]:
-    """Cut what each partition needs, once, in this (driver) process: its road
-    sub-network (saved as ``inputs/muni=CODE.npz``, kept for reruns) and its layers
-    (returned, to be shipped with the task), so a worker loads neither the region
-    nor its graph.  ``specs`` should share one region: the caller streams regions."""
+    """Every partition of :func:`iter_inputs`: the specs (with their sub-network files)
+    and the layers cut for each."""
     ready: list[PartitionSpec] = []
     layers: dict[str, PartitionLayers] = {}
+    for spec, cut in iter_inputs(specs, out):
+        ready.append(spec)
+        if cut is not None:
+            layers[spec.key] = cut
+    return ready, layers
+
+
+def iter_inputs(specs: Sequence[PartitionSpec], out: Path
+                ) -> Iterator[tuple[PartitionSpec, PartitionLayers | None]]:
+    """Cut what each partition needs, once, in this (driver) process: its road
+    sub-network (saved as ``inputs/muni=CODE.npz``, kept for reruns) and its layers
+    (to be shipped with the task), so a worker loads neither the region nor its graph.
+    Yields each partition as soon as it is cut (the workers start on it while the
+    driver cuts the next).  ``specs`` should share one region: the caller streams
+    regions."""
     shared: dict[str, Any] = {}
     for spec in specs:
         if _part_path(out, spec.key).exists():
-            ready.append(spec)
+            yield spec, None
             continue
         region = _region(spec.region)
         try:
             poly, _extent = _muni_area(region, spec.muni)
         except LayerError:
-            ready.append(spec)  # reported by the worker like any failing partition
+            yield spec, None  # reported by the worker like any failing partition
             continue
         if spec.region not in shared:
             common = region_layers(region)
-            shared[spec.region] = (common, _reach_floor(region, common, spec.hazard))
+            shared[spec.region] = (common, _reach_floor(region, common, spec.hazard), {})
         buffer_m = min(max(spec.buffer_m, 1000.0, shared[spec.region][1].get(spec.muni, 0.0)),
                        2 * _extent)
         area = poly.buffer(buffer_m)
-        layers[spec.key] = dataclasses.replace(
-            partition_layers(region, muni=spec.muni, area=area, shared=shared[spec.region][0]),
+        cut = dataclasses.replace(
+            partition_layers(region, muni=spec.muni, area=area, shared=shared[spec.region][0],
+                             metric=shared[spec.region][2]),
             area=area, extent=_extent, buffer_m=buffer_m)
         if spec.straight_line or spec.network_file:
-            ready.append(spec)
+            yield spec, cut
             continue
         target = out / "inputs" / f"muni={spec.key}-{buffer_m:.0f}m.npz"
         if not target.exists():
             full = _network(spec.region)
             if full is None:
-                ready.append(spec)
+                yield spec, cut
                 continue
             net, leak = subnetwork(full, area)
             target.parent.mkdir(parents=True, exist_ok=True)
             _save_cut(net, leak, target)
-        ready.append(dataclasses.replace(spec, network_file=str(target)))
-    return ready, layers
+        yield dataclasses.replace(spec, network_file=str(target)), cut
 
 
-def _reach_floor(region: Any, common: tuple[gpd.GeoDataFrame, np.ndarray, gpd.GeoDataFrame | None],
+def _reach_floor(region: Any, common: RegionShared,
                  hazard: str) -> dict[str, float]:
     """Per municipality, a first buffer that results can verify with: 1.25 × the farthest
     straight distance from one of its units to its nearest 居場所 or shelter usable in the
@@ -496,11 +548,10 @@ def _reach_floor(region: Any, common: tuple[gpd.GeoDataFrame, np.ndarray, gpd.Ge
 
     from geo.shelter_status import shelter_status
 
-    dens, umuni, shelters = common
+    _dens, umuni, shelters, units = common
     if shelters is not None and len(shelters):
         status = shelter_status(shelters, hazard=hazard, hazards=region.layers.get("hazards"))
         shelters = shelters[status.to_numpy() == "usable"]
-    units = demand_units(dens, crs=region.crs)
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     far = np.zeros(len(ux))
     for frame in (region.layers.get("places"), shelters):
@@ -522,6 +573,7 @@ def forget_region() -> None:
     _loaded_network.cache_clear()
     with _LOCK:
         _SHARED.clear()
+    _BOUNDS.clear()
     forget_loaded()
 
 
@@ -568,7 +620,8 @@ def run_partition(spec: PartitionSpec, layers: PartitionLayers | None = None) ->
             break
         log.info("partition %s: not verified with a %.0f m buffer, doubling", spec.key, buffer_m)
         buffer_m *= 2
-    return {"key": spec.key, "muni": spec.muni, "rows": df, "buffer_m": buffer_m,
+    crs = layers.crs if layers is not None else _region(spec.region).crs
+    return {"key": spec.key, "muni": spec.muni, "parquet": part_bytes(df, crs), "buffer_m": buffer_m,
             "nodes": 0 if net is None else net.n, "seconds": time.perf_counter() - t0,
             "rss_mb": psutil.Process().memory_info().rss / 2**20,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -627,9 +680,10 @@ def _one_process(todo: Sequence[PartitionSpec], out: Path, res: BatchResult, crs
             msg = exc.message if isinstance(exc, LayerError) else type(exc).__name__
             res.failed.update({spec.key: msg for spec in specs})
             continue
+        region_crs = _region(region).crs
         for spec in specs:
             mine = rows[rows["muni_code"].astype(str) == spec.muni].reset_index(drop=True)
-            _write_part(out, {"key": spec.key, "rows": mine}, crs)
+            _write_part(out, {"key": spec.key, "rows": mine, "crs": region_crs}, crs)
             res.done.append(spec.key)
             res.facts[spec.key] = {"key": spec.key, "muni": spec.muni, "graph": "whole region",
                                    "seconds": round(time.perf_counter() - t0, 2), "verified": True}
@@ -639,14 +693,29 @@ def _part_path(out: Path, key: str) -> Path:
     return out / "partitions" / f"muni={key}" / "units.parquet"
 
 
+def part_bytes(rows: pd.DataFrame, crs: str) -> bytes:
+    """A partition's rows (``x``/``y`` in ``crs``) as the GeoParquet file it is stored as
+    (points in the storage CRS).  Made by the worker: the driver only writes the bytes."""
+    import io
+
+    lon, lat = transform_xy(rows["x"].to_numpy(float), rows["y"].to_numpy(float), crs, STORAGE_CRS)
+    g = gpd.GeoDataFrame(rows.drop(columns=["x", "y"]), geometry=shapely.points(lon, lat),
+                         crs=STORAGE_CRS)
+    buf = io.BytesIO()
+    g.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
 def _write_part(out: Path, result: dict[str, Any], crs: str) -> None:
-    df = result["rows"]
-    g = gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]),
-                         crs=crs).to_crs(STORAGE_CRS)
+    """Write a partition's file atomically: the bytes a worker made, else its ``rows``
+    (``x``/``y`` in the result's ``crs``, default ``crs``)."""
+    data = result.get("parquet")
+    if data is None:
+        data = part_bytes(result["rows"], result.get("crs", crs))
     target = _part_path(out, result["key"])
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
-        g.to_parquet(tmp, index=False)
+        tmp.write_bytes(data)
 
 
 def _client(scheduler: str | None, workers: int) -> Any:
@@ -660,10 +729,34 @@ def _client(scheduler: str | None, workers: int) -> Any:
             raise ParameterError("Dask のスケジューラに接続できません。", parameter="scheduler",
                              fix="アドレス（例 tcp://10.0.0.5:8786）と、スケジューラが起動しているかを"
                              "確かめてください。") from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None, scheduler_kwargs={"dashboard": False},
-                           silence_logs=logging.CRITICAL)  # task errors come back through the futures
+    import dask
+
+    _boot_worker_server()
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, scheduler_kwargs={"dashboard": False},
+                               silence_logs=logging.CRITICAL)  # task errors come back through the futures
     return Client(cluster)
+
+
+def _boot_worker_server() -> None:
+    """Start the process local workers are forked from, importing the engine once.
+
+    Spawning each worker would import it again (two imports on two cores while the
+    driver loads the region).  The server is a fresh interpreter, not a fork of this
+    threaded process, so forking from it is as safe as spawning.  Started first thing,
+    it imports while the driver imports Dask and loads the region."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.set_forkserver_preload(list(_WORKER_MODULES))
+    forkserver.ensure_running()
+
+
+_WORKER_MODULES = ("distributed.nanny", "distributed.worker", "geo.batch", "geo.road_index",
+                   "geo.shortest_paths")
+"""What a worker runs and a partition computes with: imported by the worker server
+before it forks."""
 
 
 @contextlib.contextmanager
@@ -707,8 +800,7 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     starting = _Starting(scheduler, workers) if client is None and todo else None
     try:
         if todo:
-            _collect(_submit(starting.get if starting else lambda: client, todo, out, runner),
-                     out, res, crs)
+            _collect(_submit(starting or _Given(client), todo, out, runner), out, res, crs)
     finally:
         if starting is not None:
             starting.close()
@@ -720,11 +812,17 @@ class _Starting:
     region (starting two worker processes costs about a second)."""
 
     def __init__(self, scheduler: str | None, workers: int) -> None:
+        if not scheduler:
+            _boot_worker_server()
         self._pool = ThreadPoolExecutor(1)
         self._future = self._pool.submit(_client, scheduler, workers)
 
     def get(self) -> Any:
         return self._future.result()
+
+    def ready(self) -> bool:
+        """Started (or failed to: :meth:`get` raises the error)."""
+        return self._future.done()
 
     def close(self) -> None:
         try:
@@ -740,35 +838,65 @@ class _Starting:
                 cluster.close()
 
 
-def _submit(get: Callable[[], Any], todo: Sequence[Any], out: Path,
+@dataclass
+class _Given:
+    """A client the caller started: always ready."""
+
+    client: Any
+
+    def get(self) -> Any:
+        return self.client
+
+    def ready(self) -> bool:
+        return True
+
+
+def _submit(start: Any, todo: Sequence[Any], out: Path,
             runner: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[Any, Any]]:
     """Submit every partition, region by region: the driver loads one region (and its
-    graph), cuts and ships its partitions, and forgets it before the next region.  ``get``
-    gives the client (the first region is cut while it starts)."""
-    from dask.distributed import as_completed
-
+    graph), cuts its partitions, and forgets it before the next region.  Each partition
+    is shipped as soon as it is cut once the cluster is up (``start``: ``ready()`` and
+    ``get()`` the client; the first region is cut while it starts).  Dask is imported
+    only then: importing it here would wait for the starting thread's import."""
     futures: dict[Any, Any] = {}
-    pending = None
-    for group in _by_region(todo):
-        ready, layers = _prepare_guarded(group, out) if runner is run_partition else (list(group), {})
-        cl = get()
-        if pending is None:
-            pending = as_completed()
+    held: list[Any] = []  # the as_completed queue, made with the client
+    waiting: list[tuple[PartitionSpec, PartitionLayers | None]] = []
+
+    def ship() -> None:
+        cl = start.get()
+        if not held:
+            from dask.distributed import as_completed
+
+            held.append(as_completed())
             if runner is run_partition:  # workers import while the driver goes on
                 futures.update({cl.submit(_warm, workers=[addr], pure=False, allow_other_workers=False):
                                 None for addr in cl.scheduler_info().get("workers", {})})
-        keys = [spec.key for spec in ready if spec.key in layers]
-        scattered = dict(zip(keys, cl.scatter([layers[k] for k in keys], hash=False) if keys else [],
-                             strict=True))  # one round trip for the region's partitions
-        for spec in ready:
+        pending = held[0]
+        cut = [(spec, lay) for spec, lay in waiting if lay is not None]
+        sent = cl.scatter([lay for _spec, lay in cut], hash=False) if cut else []
+        scattered = {spec.key: fut for (spec, _lay), fut in zip(cut, sent, strict=True)}
+        for spec, _lay in waiting:
             args = (spec, scattered.get(spec.key)) if runner is run_partition else (spec,)
             fut = cl.submit(runner, *args, pure=False, retries=1, key=f"partition-{spec.key}")
             futures[fut] = spec
             pending.add(fut)
-        del layers, scattered
+        waiting.clear()
+
+    for group in _by_region(todo):
+        items = _inputs_guarded(group, out) if runner is run_partition else ((s, None) for s in group)
+        for item in items:
+            waiting.append(item)
+            if start.ready() and len(waiting) >= _SHIP_EVERY:
+                ship()
+        if waiting:
+            ship()
         if runner is run_partition:
             forget_region()
-    return pending, futures
+    return held[0], futures
+
+
+_SHIP_EVERY = 4
+"""Partitions shipped together once the cluster is up (one scatter round trip each time)."""
 
 
 def _warm() -> None:
@@ -791,7 +919,7 @@ def _collect(submitted: tuple[Any, dict[Any, Any]], out: Path, res: BatchResult,
             continue
         _write_part(out, result, crs)
         res.done.append(spec.key)
-        res.facts[spec.key] = {k: v for k, v in result.items() if k != "rows"}
+        res.facts[spec.key] = {k: v for k, v in result.items() if k not in ("rows", "parquet")}
 
 
 def _by_region(specs: Sequence[PartitionSpec]) -> list[list[PartitionSpec]]:
@@ -802,12 +930,12 @@ def _by_region(specs: Sequence[PartitionSpec]) -> list[list[PartitionSpec]]:
     return list(groups.values())
 
 
-def _prepare_guarded(specs: Sequence[PartitionSpec], out: Path
-                     ) -> tuple[list[PartitionSpec], dict[str, PartitionLayers]]:
-    """:func:`prepare_inputs`, leaving no sub-network half cut when interrupted."""
+def _inputs_guarded(specs: Sequence[PartitionSpec], out: Path
+                    ) -> Iterator[tuple[PartitionSpec, PartitionLayers | None]]:
+    """:func:`iter_inputs`, leaving no sub-network half cut when interrupted."""
     before = set((out / "inputs").glob("*.npz"))
     try:
-        return prepare_inputs(specs, out)
+        yield from iter_inputs(specs, out)
     except KeyboardInterrupt:
         for f in set((out / "inputs").glob("*.npz")) - before:
             f.unlink(missing_ok=True)
@@ -829,14 +957,29 @@ def read_units(out: str | Path) -> gpd.GeoDataFrame:
     parts = sorted(Path(out).glob("partitions/muni=*/units.parquet"))
     if not parts:
         return gpd.GeoDataFrame({c: [] for c in UNIT_COLUMNS}, geometry=[], crs=STORAGE_CRS)
-    return gpd.GeoDataFrame(pd.concat([gpd.read_parquet(p) for p in parts], ignore_index=True),
-                            crs=STORAGE_CRS)
+    table = _unit_table(parts).to_pandas()
+    geometry = gpd.GeoSeries.from_wkb(table.pop("geometry").to_numpy(), crs=STORAGE_CRS)
+    return gpd.GeoDataFrame(table, geometry=geometry.to_numpy(), crs=STORAGE_CRS)
+
+
+def _unit_table(parts: Sequence[Path], columns: Sequence[str] | None = None) -> Any:
+    """The partition files as one Arrow table (the CRS, the same in every file, is read
+    once by the caller: parsing it per file cost more than reading the rows)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pa.concat_tables([pq.read_table(p, columns=list(columns) if columns else None)
+                             for p in parts], promote_options="default")
 
 
 def merge(out: str | Path) -> dict[str, pd.DataFrame]:
     """The merged tables from the partition files (UTF-8 with BOM CSV, atomic)."""
     out = Path(out)
-    u = read_units(out)
+    parts = sorted(out.glob("partitions/muni=*/units.parquet"))
+    if not parts:
+        return {}
+    u = _unit_table(parts, ["unit_id", "muni_code", "count", "covered", "shelter_id",
+                            "shelter_reachable", "cross", "nearest_muni"]).to_pandas()
     if not len(u):
         return {}
     u = u.assign(covered_n=np.where(u["covered"], u["count"], 0),

@@ -135,6 +135,32 @@ def test_a_region_that_fits_runs_in_one_process_with_the_same_results(demo_batch
     assert code == 0 and json.loads(out)["skipped"] == 3
 
 
+def test_unit_points_land_where_the_units_are_in_any_plane_zone(demo_dir, tmp_path):
+    """A region computed in another plane-rectangular zone (EPSG:6677) is written at the
+    units' true places, by one process and by Dask alike (not read as zone X)."""
+    from layers.crs import STORAGE_CRS, transform_xy
+
+    home = tmp_path / "zone9"
+    home.mkdir()
+    for f in demo_dir.iterdir():  # the demo's files, read in place
+        if f.name != "region.toml":
+            (home / f.name).symlink_to(f)
+    region = home / "region.toml"
+    text = (demo_dir / "region.toml").read_text(encoding="utf-8")
+    assert 'crs = "EPSG:6678"' in text
+    region.write_text(text.replace('crs = "EPSG:6678"', 'crs = "EPSG:6677"'), encoding="utf-8")
+    cfg = tmp_path / "REGIONS.toml"
+    cfg.write_text(f'[batch]\nregion = "{region}"\nbuffer_m = 1500\n', encoding="utf-8")
+    specs = specs_for(read_batch(cfg))
+    whole = whole_region_units(region).set_index("unit_id")
+    lon, lat = transform_xy(whole["x"].to_numpy(), whole["y"].to_numpy(), "EPSG:6677", STORAGE_CRS)
+    for one in (True, False):
+        out = tmp_path / f"out-{one}"
+        run_batch(specs, out, one_process=one, workers=1)
+        got = read_units(out).set_index("unit_id").loc[whole.index]
+        assert np.allclose(got.geometry.x, lon, atol=1e-7) and np.allclose(got.geometry.y, lat, atol=1e-7)
+
+
 def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
     code, out, err = run_cli("batch", demo_batch, "--out", tmp_path / "out", "--workers", "1")
     assert code == 0, err

@@ -287,11 +287,12 @@ def test_ctrl_c_during_batch_start_leaves_no_cut_network(demo_dir, tmp_path, run
     import geo.batch
 
     def interrupted(specs, out):  # type: ignore[no-untyped-def]
+        yield from ()
         (out / "inputs").mkdir(parents=True, exist_ok=True)
         (out / "inputs" / "muni=05901.npz").write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(geo.batch, "prepare_inputs", interrupted)
+    monkeypatch.setattr(geo.batch, "iter_inputs", interrupted)
     cfg = tmp_path / "REGIONS.toml"
     cfg.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\n', encoding="utf-8")
     code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b", "--dask")  # the partitioned start

@@ -67,7 +67,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
@@ -608,16 +608,26 @@ def _remember(net: Network, key: tuple[str, bytes, float], compute: Any) -> Any:
 
 def _road_index(net: Network) -> Network:
     """``net`` with its grid index of segments (a network made before the index existed,
-    e.g. by ``dataclasses.replace`` of bare arrays, gets one built here, once)."""
-    if net.grid_seg is not None:
-        return net
+    e.g. by ``dataclasses.replace`` of bare arrays, gets one built here, once; so does one
+    whose nodes were moved after its index was built — a stale index would search the
+    wrong cells)."""
     with _LOCK:
+        if net in _FITTING:
+            return net
         hit = _GRIDS.get(net)
+    if hit is None:
+        from geo.road_index import fits
+
+        if fits(net):
+            with _LOCK:
+                _FITTING.add(net)
+            return net
     if hit is None:
         from geo.road_index import build_grid
 
         ptr, seg, box = build_grid(net.x, net.y, net.seg_a, net.seg_b, net.seg_len)
         hit = dataclasses.replace(net, grid_ptr=ptr, grid_seg=seg, grid_box=box)
+        log.debug("road index built for a network without a fitting one (%d nodes)", net.n)
         with _LOCK:
             hit = _GRIDS.setdefault(net, hit)
     return hit
@@ -660,6 +670,8 @@ def touching_segments(net: Network, geoms: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 _GRIDS: weakref.WeakKeyDictionary[Network, Network] = weakref.WeakKeyDictionary()
+_FITTING: weakref.WeakSet[Network] = weakref.WeakSet()
+"""Networks whose own road index was checked against their nodes (checked once)."""
 _TREES: weakref.WeakKeyDictionary[Network, tuple[np.ndarray, shapely.STRtree]] = (
     weakref.WeakKeyDictionary())
 _LINES: weakref.WeakKeyDictionary[Network, np.ndarray] = weakref.WeakKeyDictionary()

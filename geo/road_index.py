@@ -29,16 +29,18 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["build_grid", "lines_of", "nearest_segments", "segments_touching", "segments_within"]
+__all__ = ["build_grid", "fits", "lines_of", "nearest_segments", "segments_touching", "segments_within"]
 
 
 def build_grid(x: np.ndarray, y: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarray,
                seg_len: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(grid_ptr, grid_seg, grid_box)`` for the segments ``seg_a``–``seg_b`` of nodes
-    at ``x``/``y``; ``grid_box`` is ``[x0, y0, cell, nx, ny]``."""
+    at ``x``/``y``; ``grid_box`` is ``[x0, y0, cell, nx, ny, sum x, sum y]`` (the sums
+    tell an index from one built for moved nodes: :func:`fits`)."""
     nseg = len(seg_a)
     if nseg == 0 or len(x) == 0:
-        return np.zeros(2, np.int64), np.zeros(0, np.int64), np.array([0.0, 0.0, 1.0, 1.0, 1.0])
+        return (np.zeros(2, np.int64), np.zeros(0, np.int64),
+                np.array([0.0, 0.0, 1.0, 1.0, 1.0, *_sums(x, y)]))
     x0, y0 = float(x.min()), float(y.min())
     wx, wy = float(x.max()) - x0, float(y.max()) - y0
     finite = seg_len[np.isfinite(seg_len)]
@@ -60,7 +62,21 @@ def build_grid(x: np.ndarray, y: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarra
     order = np.argsort(cells, kind="stable")
     ptr = np.r_[0, np.cumsum(np.bincount(cells, minlength=nx * ny))].astype(np.int64)
     dtype = np.int32 if nseg < 2**31 - 1 else np.int64
-    return ptr, which[order].astype(dtype), np.array([x0, y0, cell, float(nx), float(ny)])
+    return ptr, which[order].astype(dtype), np.array([x0, y0, cell, float(nx), float(ny), *_sums(x, y)])
+
+
+def _sums(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    return float(np.sum(x)), float(np.sum(y))
+
+
+def fits(net: Any) -> bool:
+    """Whether ``net``'s index was built for its nodes where they are now (a network whose
+    coordinates were replaced keeps the old index arrays, which would search the wrong
+    cells)."""
+    box = net.grid_box
+    if net.grid_seg is None or box is None or len(box) < 7:
+        return False
+    return _sums(net.x, net.y) == (float(box[5]), float(box[6]))
 
 
 def lines_of(net: Any, segs: np.ndarray | None = None) -> np.ndarray:

@@ -209,8 +209,10 @@ def _fast_records(source: Path | bytes, *, encoding: str | None, lat: str | None
     try:
         reader = pa_csv.open_csv(
             pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(str(source)),
+            # 1 MB blocks: as fast as 16 MB and a quarter of the memory in flight (cp932 is
+            # transcoded block by block: 16 MB blocks held 270 MB of a 1M-row register)
             read_options=pa_csv.ReadOptions(column_names=[r for _, r in names], skip_rows=1,
-                                            block_size=16 << 20, encoding=enc),
+                                            block_size=1 << 20, encoding=enc),
             parse_options=pa_csv.ParseOptions(delimiter=sep),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=list(dict.fromkeys(wanted.values())),
@@ -260,7 +262,7 @@ def _block(batch: Any, wanted: dict[str, str], pc: Any) -> dict[str, Any]:
             names = [str(v).strip() for v in arr.dictionary.to_pylist()]
             codes = arr.indices.to_numpy(zero_copy_only=False)
             out[k] = (names, codes)
-            empty &= np.isin(codes, [i for i, v in enumerate(names) if v == ""])
+            empty &= np.array([v == "" for v in names] or [False], bool)[codes]
     if "id" in wanted:
         ids = pc.utf8_trim_whitespace(batch.column(wanted["id"]))
         blank_id = pc.equal(ids, "")
@@ -275,7 +277,8 @@ def _block(batch: Any, wanted: dict[str, str], pc: Any) -> dict[str, Any]:
         if k in out:
             out[k] = (out[k][0], out[k][1][keep])
     if "id" in out:
-        out["id"] = pc.filter(out["id"], pc.and_(pa_bool(keep), pc.invert(out.pop("id_blank"))))
+        wanted_ids = pc.and_(pa_bool(keep), pc.invert(out.pop("id_blank")))
+        out["id"] = pc.filter(out["id"], wanted_ids)
     return out
 
 

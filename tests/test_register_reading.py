@@ -49,6 +49,30 @@ def test_the_fast_reader_gives_what_the_careful_reader_gives(tmp_path, encoding)
     assert list(fast.mobility) == list(careful.mobility) == [True, False, True]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp932"])
+def test_a_register_of_many_blocks_reads_like_the_careful_reader(tmp_path, encoding):
+    """Rows spread over many read blocks (each ~1 MB), blank rows and a category first seen
+    late give the same records; a number repeated blocks apart still goes to the careful
+    reader, which names both rows."""
+    rng = np.random.default_rng(5)
+    cats = ["高齢独居", "要介護", "障害"]
+    lines = [f"R{i:06d},秋田 花子,秋田市旭南{i}番,{cats[i % 3] if i < 40_000 else '乳幼児'},"
+             f"{'要' if i % 7 == 0 else ''},{39 + rng.random():.6f},{140 + rng.random():.6f}"
+             for i in range(45_000)]
+    lines[12_345] = f"R{12_345:06d},秋田 花子,秋田市,要介護,,,"  # not yet located
+    path = _write(tmp_path, [*lines, ",,,,,,"], encoding)
+    assert path.stat().st_size > 2 << 20
+    fast, careful = read_records(path), _careful(path)
+    assert (fast.n_read, fast.n_unlocated) == (careful.n_read, careful.n_unlocated) == (45_000, 1)
+    assert fast.dataset_id == careful.dataset_id
+    assert np.array_equal(fast.lat, careful.lat) and list(fast.category) == list(careful.category)
+    assert list(fast.mobility) == list(careful.mobility)
+    lines[44_000] = lines[10].replace("秋田 花子", "別 人")  # the same 番号 ~2.5 MB later
+    with pytest.raises(LayerError) as err:
+        read_records(_write(tmp_path, lines, encoding, name="dup.csv"))
+    assert err.value.row == 12 and "重複" in err.value.message
+
+
 def test_an_upload_in_memory_reads_the_same(tmp_path):
     path = _write(tmp_path, ROWS)
     fast = read_records(("meibo.csv", path.read_bytes()))

@@ -92,3 +92,27 @@ def test_a_point_on_a_node_shared_by_segments_takes_the_lowest_segment():
                        np.array([1, 2, 3, 4]), np.full(4, 100.0), crs="EPSG:6678", directed=False)
     _pi, si, d = nearest_query(net, np.array([0.0]), np.array([0.0]))
     assert d[0] == pytest.approx(0.0) and si[0] == 0
+
+
+def test_a_network_whose_nodes_moved_after_its_index_was_built_is_searched_rightly():
+    """``dataclasses.replace`` of the coordinates keeps the old index arrays; the queries
+    notice it and index the moved nodes (a stale index searched the wrong cells)."""
+    import dataclasses
+
+    rng = np.random.default_rng(4)
+    gx, gy = np.meshgrid(np.arange(30) * 100.0, np.arange(30) * 100.0)  # a street grid
+    x, y = gx.ravel() + rng.uniform(-20, 20, 900), gy.ravel() + rng.uniform(-20, 20, 900)
+    ids = np.arange(900).reshape(30, 30)
+    u = np.r_[ids[:, :-1].ravel(), ids[:-1, :].ravel()]
+    v = np.r_[ids[:, 1:].ravel(), ids[1:, :].ravel()]
+    net = _from_arrays(np.arange(900, dtype=np.int64), x, y, u, v, np.hypot(x[u] - x[v], y[u] - y[v]),
+                       crs="EPSG:6678", directed=False)
+    assert net.grid_ptr is not None and len(net.grid_ptr) > 50  # many cells
+    moved = dataclasses.replace(net, x=net.x.max() + net.x.min() - net.x)  # mirrored in place
+    px, py = rng.uniform(0, 2900, 60), rng.uniform(0, 2900, 60)
+    dist = shapely.distance(shapely.points(px, py)[:, None], _lines(moved)[None, :])
+    _pi, _si, d = nearest_query(moved, px, py)
+    assert np.allclose(d, dist.min(axis=1), rtol=0, atol=1e-9)
+    near_p, near_s = within_query(moved, px, py, 150.0)
+    want_p, want_s = np.nonzero(dist <= 150.0)
+    assert np.array_equal(near_p, want_p) and np.array_equal(near_s, want_s)

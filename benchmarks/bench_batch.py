@@ -154,7 +154,7 @@ path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
         times: dict[str, list[float]] = {}
         modes = (("one process (default)", []), (f"--dask, {workers} workers",
                                                  ["--dask", "--workers", str(workers)]))
-        for rep in range(3):  # alternated, median of 3: this machine's speed drifts
+        for rep in range(5):  # alternated, median of 5: this machine's speed drifts
             for mode, extra in modes:
                 out = Path(tmp) / f"out-{mode[:3]}-{rep}"
                 t = time.perf_counter()  # the command a user runs, process start included
@@ -173,7 +173,7 @@ path = {json.dumps([str(p) for p in machiaza], ensure_ascii=False)}
                                      whole["shelter_m"].fillna(-1)))
         print(f"Akita, {len(specs)} municipalities, {len(whole):,} units (straight line):")
         for mode, (wall, _out) in walls.items():
-            print(f"  tomoni batch, {mode}: {wall:.1f} s (median of 3: "
+            print(f"  tomoni batch, {mode}: {wall:.1f} s (median of 5: "
                   f"{', '.join(f'{x:.1f}' for x in times[mode])})")
         print(f"  one whole-prefecture run inside one process (kernel, no start-up): {one:.1f} s")
         first, second = (w for w, _ in walls.values())

@@ -123,7 +123,7 @@ class Network:
     grid_seg: np.ndarray | None = None
     """Grid index: the segments listed in each cell."""
     grid_box: np.ndarray | None = None
-    """Grid index: ``[x0, y0, cell, nx, ny]``."""
+    """Grid index: ``[x0, y0, cell, nx, ny, sum x, sum y]`` (the sums: built for these nodes)."""
 
     @property
     def n(self) -> int:

@@ -89,6 +89,7 @@ def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) ->
     rank = np.argsort(np.argsort(np.asarray(uniques, dtype=str), kind="stable"), kind="stable")
     text_rank = (rank[codes] if len(uniques) else codes).astype(np.int64)
     del codes
+    h = hashlib.sha256()  # in slices: the same bytes as hashing each whole column at once
     if len(lat6) and lat6.min() >= 0 and lat6.max() < 90 and lon6.min() >= 0 and lon6.max() < 180 \
             and len(uniques) < 256:  # one integer key: the same order as sorting (lat, lon, text)
         key = np.round(lat6 * 1e6).astype(np.int64)
@@ -96,12 +97,18 @@ def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) ->
         key |= np.round(lon6 * 1e6).astype(np.int64)
         key <<= 8
         key |= text_rank
-        del text_rank
-        order = np.argsort(key, kind="stable")
-        del key
-    else:
-        order = np.lexsort((text_rank, lon6, lat6))
-    h = hashlib.sha256()  # in slices: the same bytes as hashing each whole column at once
+        del text_rank, lat6, lon6
+        key.sort()  # equal keys are equal records: no index sort needed, the key holds them
+        by_rank = np.asarray(uniques, dtype=object)[np.argsort(rank)] if len(uniques) else cats[:0]
+        for shift, mask in ((36, (1 << 27) - 1), (8, (1 << 28) - 1)):  # lat6, then lon6
+            for i in range(0, len(key), HASH_SLICE):  # m / 1e6 is exactly np.round(v, 6)
+                part = (key[i:i + HASH_SLICE] >> shift) & mask
+                h.update((part.astype(np.float64) / 1e6).tobytes())
+        for i in range(0, len(key), HASH_SLICE):
+            text = "\x1f".join(by_rank[key[i:i + HASH_SLICE] & 255].tolist())
+            h.update((("\x1f" if i else "") + text).encode("utf-8"))
+        return h.hexdigest()[:32]
+    order = np.lexsort((text_rank, lon6, lat6))
     for column in (lat6, lon6):
         for i in range(0, len(order), HASH_SLICE):
             h.update(np.ascontiguousarray(column[order[i:i + HASH_SLICE]]).tobytes())

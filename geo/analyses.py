@@ -26,6 +26,7 @@ The whole-region run used by reports and exports
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
 from geo.network import Network, region_network
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
+from geo.season import Season, parse_season, region_season, threshold_metres
 from geo.shelter_load import DEFAULT_CATCHMENT, ShelterLoad, shelter_load
 from geo.shelter_tables import ShelterTables, shelter_tables
 from geo.siting import (
@@ -51,6 +53,7 @@ from geo.siting import (
 )
 from geo.summary import Summary
 from geo.vc_plan import VCPlan, vc_plan
+from geo.winter_loss import WinterLoss, winter_loss
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, id_column
@@ -113,13 +116,24 @@ class CoverageOptions:
     """Estimate by straight line × circuity measured on the region's roads."""
     access: str = "nearest"
     join_radius: float = 150.0
+    season: str | None = None
+    """``summer``/``winter`` (:func:`geo.season.parse_season`; a ``date`` alone decides)."""
+    date: str | None = None
+    """``YYYY-MM-DD``: the 冬期閉鎖 sections in force that day."""
+    profile: str = "walk"
+    max_minutes: float | None = None
+    """A threshold in minutes of ``profile``'s walk (the season slows it); overrides
+    ``max_distance``, which stays metres (the season's closures still apply)."""
 
 
 @dataclass(frozen=True)
 class CoverageRunSummary(CoverageSummary):
-    """The coverage figures plus the number of gaps."""
+    """The coverage figures plus the number of gaps and the season computed."""
 
     gaps: int = 0
+    season: str = "夏"
+    profile: str = "walk"
+    max_minutes: float | None = None
 
 
 @dataclass
@@ -129,29 +143,82 @@ class CoverageRun:
     result: CoverageResult
     by_area: pd.DataFrame
     gaps: gpd.GeoDataFrame
+    season: Season = field(default_factory=Season)
+    profile: str = "walk"
+    max_minutes: float | None = None
+    season_notes: list[str] = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
-        return self.result.notes
+        return [*self.result.notes, *self.season_notes]
 
     def summary(self) -> CoverageRunSummary:
-        return CoverageRunSummary(**self.result.summary().as_dict(), gaps=len(self.gaps))
+        return CoverageRunSummary(**self.result.summary().as_dict(), gaps=len(self.gaps),
+                                  season=self.season.label, profile=self.profile,
+                                  max_minutes=self.max_minutes)
 
 
 def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> CoverageRun:
     """Walking distance from every 要配慮者 unit to its nearest facility, per area, and gaps."""
     opt = options or CoverageOptions()
+    season = parse_season(opt.season, opt.date)
+    limit = threshold_metres(max_distance=opt.max_distance, max_minutes=opt.max_minutes,
+                             profile=opt.profile)
     density = region.layer("vulnerable")
     facilities = region.layer(opt.facilities)
     net = region_network(region)
     circuity = None
+    notes: list[str] = []
     if net is not None and opt.straight_line:  # the estimate, circuity measured on these roads
         circuity, net = circuity_of(net), None
+    elif net is not None and season.winter:
+        seasonal = region_season(region, season, profile=opt.profile, network=net,
+                                 slow=opt.max_minutes is not None)
+        if seasonal is not None:
+            net, notes = seasonal.network, seasonal.notes
+    if season.winter and net is None:
+        notes.append("道路データがないため、冬の遅れと冬期閉鎖は反映していません（直線距離の推定）。")
     result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
-                      max_distance=opt.max_distance, facility_layer=opt.facilities,
+                      max_distance=limit, facility_layer=opt.facilities,
                       access=opt.access, join_radius=opt.join_radius)
     return CoverageRun(result=result, by_area=by_area(result, region_areas(region)),
-                       gaps=gaps(result, density))
+                       gaps=gaps(result, density), season=season, profile=opt.profile,
+                       max_minutes=opt.max_minutes, season_notes=notes)
+
+
+@dataclass(frozen=True)
+class WinterLossOptions:
+    """Options of :func:`analyse_winter_loss`: the coverage options of both seasons
+    (``season`` is winter; ``date`` picks the 冬期閉鎖 sections in force)."""
+
+    facilities: str = "places"
+    max_distance: float = DEFAULT_MAX_DISTANCE
+    max_minutes: float | None = None
+    profile: str = "walk"
+    date: str | None = None
+    access: str = "nearest"
+
+
+def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -> WinterLoss:
+    """People covered in summer but not in winter: per unit, per 居場所, per area."""
+    opt = options or WinterLossOptions()
+    if region_network(region) is None:
+        raise ParameterError("冬の比較には道路データが必要です。", parameter="roads",
+                             fix="地域設定に [roads] path（OSM の道路網）を書いてください。")
+    common = CoverageOptions(facilities=opt.facilities, max_distance=opt.max_distance,
+                             max_minutes=opt.max_minutes, profile=opt.profile, access=opt.access,
+                             season="summer")
+    summer = analyse_coverage(region, common)
+    winter = analyse_coverage(region, dataclasses.replace(common, season="winter", date=opt.date))
+    seasonal = region_season(region, winter.season, profile=opt.profile,
+                             slow=opt.max_minutes is not None)
+    loss = winter_loss(summer.result, winter.result, summer_areas=summer.by_area,
+                       winter_areas=winter.by_area, season=winter.season.label, profile=opt.profile,
+                       max_minutes=opt.max_minutes,
+                       closed_segments=int(seasonal.closed.sum()) if seasonal else 0,
+                       closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
+    loss.notes.extend(winter.notes)
+    return loss
 
 
 # ------------------------------------------------------------------ consolidation

@@ -312,9 +312,24 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     region = load_region(args.region, with_roads=False)
     run = analyse_coverage(region, CoverageOptions(
         facilities=args.facilities, max_distance=args.max_distance, straight_line=args.straight_line,
-        access=args.access, join_radius=args.join_radius))
+        access=args.access, join_radius=args.join_radius, season=args.season, date=args.date,
+        profile=args.profile, max_minutes=args.max_minutes))
     write_outputs(run.result, run.by_area, run.gaps, Path(args.out))
     _report(run.summary(), warn=run.notes)
+    return EXIT_OK
+
+
+def cmd_outlook(args: argparse.Namespace) -> int:
+    from geo.analyses import WinterLossOptions, analyse_winter_loss
+    from geo.winter_loss import write_outputs
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    loss = analyse_winter_loss(region, WinterLossOptions(
+        facilities=args.facilities, max_distance=args.max_distance, max_minutes=args.max_minutes,
+        profile=args.profile, date=args.date))
+    write_outputs(loss, Path(args.out))
+    _report(loss.summary(), warn=loss.notes)
     return EXIT_OK
 
 
@@ -556,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_anonymize(sub)
     _add_geocode(sub)
     _add_coverage(sub)
+    _add_outlook(sub)
     _add_consolidation(sub)
     _add_shelters(sub)
     _add_route(sub)
@@ -661,7 +677,35 @@ def _add_coverage(sub: Any) -> None:
                    help="道路への出方: nearest＝いちばん近い道路（既定）、multi＝半径内のどの道路からでも")
     p.add_argument("--join-radius", type=number(0, 5_000, above=True), default=150.0,
                    help="--access multi の半径 m（既定 150）")
+    _season_args(p)
     p.set_defaults(func=cmd_coverage)
+
+
+def _season_args(p: argparse.ArgumentParser, *, season: bool = True) -> None:
+    """``--season``, ``--date``, ``--profile``, ``--max-minutes``."""
+    if season:
+        p.add_argument("--season", choices=["summer", "winter"],
+                       help="季節（winter: 雪道の遅れと冬期閉鎖。既定 summer、--date が12〜3月なら winter）")
+    p.add_argument("--date", help="日付 YYYY-MM-DD（その日に閉鎖中の冬期閉鎖区間を使う）")
+    p.add_argument("--profile", default="walk", choices=["walk", "elderly"],
+                   help="歩く人（walk 80 m/分、elderly 50 m/分。--max-minutes と冬の遅れに使う）")
+    p.add_argument("--max-minutes", type=number(0, 600, above=True),
+                   help="徒歩圏のしきい値を分で（--max-distance の代わり。冬は遅くなる）")
+
+
+def _add_outlook(sub: Any) -> None:
+    """``tomoni outlook``."""
+    p = sub.add_parser("outlook", help="冬に届かなくなる人: 夏と冬の徒歩圏を比べる（居場所・自治会ごと）")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--season", default="winter", choices=["winter"], help="比べる季節（winter）")
+    p.add_argument("--facilities", default="places", choices=["places", "shelters", "vc_sites"],
+                   help="施設のレイヤー（既定 places＝居場所）")
+    p.add_argument("--max-distance", type=number(0, 100_000, above=True), default=500.0,
+                   help="徒歩圏のしきい値 m（既定 500。冬は通行止めだけが効く）")
+    _season_args(p, season=False)
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
+    p.set_defaults(func=cmd_outlook)
 
 
 def _add_consolidation(sub: Any) -> None:

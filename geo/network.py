@@ -67,7 +67,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
@@ -77,6 +77,11 @@ DRIVE_KMH = {"motorway": 80, "trunk": 50, "primary": 40, "secondary": 40, "terti
 AT_END = 1e-6
 """Metres along a segment within which a point stands at its end node."""
 NO_FOOT = {"motorway", "motorway_link"}
+ROAD_CLASSES = ("other", "motorway", "trunk", "primary", "secondary", "tertiary", "residential",
+                "unclassified", "service", "living_street", "pedestrian", "footway", "path", "steps",
+                "track", "cycleway")
+"""OSM ``highway`` values kept per road (``road_class`` codes; ``_link`` roads count as
+their road; anything else is ``other``)."""
 """Road classes a person never joins on foot (with ``foot=no`` roads)."""
 
 
@@ -123,6 +128,9 @@ class Network:
     grid_seg: np.ndarray | None = None
     """Grid index: the segments listed in each cell."""
     grid_box: np.ndarray | None = None
+    road_class: np.ndarray | None = None
+    """OSM road class of each CSR entry, as an index into :data:`ROAD_CLASSES` (``int8``;
+    None for a network cached before classes were kept)."""
     """Grid index: ``[x0, y0, cell, nx, ny, sum x, sum y]`` (the sums: built for these nodes)."""
 
     @property
@@ -148,10 +156,15 @@ def _edge_table(graph: nx.MultiDiGraph) -> pd.DataFrame:
         name = name[0] if isinstance(name, list) and name else name
         foot = d.get("foot")
         foot = foot[0] if isinstance(foot, list) and foot else foot
-        rows.append((a, b, float(d["length"]), DRIVE_KMH.get(str(hw).replace("_link", ""), 20),
+        cls = str(hw).replace("_link", "")
+        rows.append((a, b, float(d["length"]), DRIVE_KMH.get(cls, 20),
                      name.strip() if isinstance(name, str) and name.strip() else None,
-                     str(hw) not in NO_FOOT and str(foot).lower() != "no", d.get("geometry")))
-    return pd.DataFrame(rows, columns=["u", "v", "length", "kmh", "name", "walk", "geometry"])
+                     str(hw) not in NO_FOOT and str(foot).lower() != "no", d.get("geometry"),
+                     _CLASS_CODE.get(cls, 0)))
+    return pd.DataFrame(rows, columns=["u", "v", "length", "kmh", "name", "walk", "geometry", "cls"])
+
+
+_CLASS_CODE = {c: i for i, c in enumerate(ROAD_CLASSES)}
 
 
 def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Network:
@@ -229,6 +242,7 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Net
                         directed=graph.graph.get("network") != "walk", seconds=w / (kmh / 3.6),
                         name_idx=np.asarray(ncode, np.int64)[pe], names=names,
                         walkable=edges["walk"].to_numpy(bool)[pe],
+                        road_class=edges["cls"].to_numpy(np.int8)[pe],
                         barriers=_pack_barriers(barriers, crs))
 
 
@@ -294,6 +308,7 @@ def induced(net: Network, keep: np.ndarray) -> Network:
         seconds=net.seconds[ok] if net.seconds is not None else None,
         name_idx=net.name_idx[ok] if net.name_idx is not None else None,
         seg_join=net.seg_join[seg] if net.seg_join is not None else None,
+        road_class=net.road_class[ok] if net.road_class is not None else None,
         grid_ptr=grid_ptr, grid_seg=grid_seg, grid_box=grid_box)
 
 
@@ -305,19 +320,22 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
                  w: np.ndarray, *, crs: str, directed: bool,
                  seconds: np.ndarray | None = None, name_idx: np.ndarray | None = None,
                  names: np.ndarray | None = None, walkable: np.ndarray | None = None,
+                 road_class: np.ndarray | None = None,
                  barriers: tuple[np.ndarray, np.ndarray] | None = None) -> Network:
     sec = np.asarray(seconds, float) if seconds is not None else w / (SPEEDS_M_PER_MIN["walk"] / 60)
     nid = np.asarray(name_idx, np.int64) if name_idx is not None else np.full(len(w), -1, np.int64)
     walk = np.asarray(walkable, bool) if walkable is not None else np.ones(len(w), bool)
+    cls = np.asarray(road_class, np.int8) if road_class is not None else np.zeros(len(w), np.int8)
     keep = ui != vi  # self-loops never shorten a path
-    ui, vi, w, sec, nid, walk = ui[keep], vi[keep], w[keep], sec[keep], nid[keep], walk[keep]
+    ui, vi, w, sec, nid, walk, cls = ui[keep], vi[keep], w[keep], sec[keep], nid[keep], walk[keep], cls[keep]
     # parallel edges: keep the shortest per direction
     key = ui * len(ids) + vi
     order = np.lexsort((w, key))
-    key, ui, vi, w, sec, nid, walk = (key[order], ui[order], vi[order], w[order], sec[order],
-                                      nid[order], walk[order])
+    key, ui, vi, w, sec, nid, walk, cls = (key[order], ui[order], vi[order], w[order], sec[order],
+                                           nid[order], walk[order], cls[order])
     first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    ui, vi, w, sec, nid, walk = ui[first], vi[first], w[first], sec[first], nid[first], walk[first]
+    ui, vi, w, sec, nid, walk, cls = (ui[first], vi[first], w[first], sec[first], nid[first],
+                                      walk[first], cls[first])
     counts = np.bincount(ui, minlength=len(ids))
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     # segments: undirected pairs with travel directions
@@ -342,7 +360,7 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
         indices=vi.astype(np.int64), weights=w.astype(float),
         seg_a=seg_a, seg_b=seg_b,
         seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
-        seconds=sec.astype(float), name_idx=nid,
+        seconds=sec.astype(float), name_idx=nid, road_class=cls,
         names=np.asarray(names, dtype=str) if names is not None else np.zeros(0, dtype="<U1"),
         seg_join=join,
         barrier_wkb=barriers[0] if barriers is not None else None,
@@ -442,7 +460,7 @@ def forget_loaded() -> None:
 
 _FIELDS = ("node_ids", "x", "y", "indptr", "indices", "weights", "seg_a", "seg_b", "seg_len",
            "seg_fwd", "seg_bwd", "seconds", "name_idx", "names", "seg_join", "barrier_wkb",
-           "barrier_off", "grid_ptr", "grid_seg", "grid_box")
+           "barrier_off", "grid_ptr", "grid_seg", "grid_box", "road_class")
 
 
 def _arrays(net: Network) -> dict[str, np.ndarray]:

@@ -495,7 +495,7 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
         tmp = Path(tmp_s)
         for stage in (_demo_boundaries, _demo_roads, _demo_school_districts, _demo_jichikai,
                       _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites,
-                      _demo_machiaza):
+                      _demo_machiaza, _demo_winter):
             stage(w, tmp)
         # --- synthetic 要配慮者 register extract (input of the anonymiser only)
         _write_records(w.rng, w.land, w.water, w.villages, tmp / "private" / "vulnerable_records.csv")
@@ -524,6 +524,8 @@ class _World:
     flood_r2: shapely.Geometry = None
     flood_r3: shapely.Geometry = None
     flood_all: shapely.Geometry = None
+    roads: Any = None
+    """(x, y, edges) of the road lattice (:func:`_road_lattice`)."""
 
 
 def _world(seed: int) -> _World:
@@ -535,6 +537,29 @@ def _world(seed: int) -> _World:
     munis = _municipalities(lake)
     return _World(seed=seed, rng=rng, lake=lake, river=river, river_area=river_area, water=water,
                   munis=munis, land=[m.difference(water) for m in munis])
+
+
+def _demo_winter(w: _World, tmp: Path) -> None:
+    """Winter (no random draw: the register after it stays the same): the hill tracks
+    are 冬期閉鎖 from 12-01 to 04-20, and the 県道 lines are 除雪優先 routes (lines);
+    the 国道 are 除雪優先 by name in the TOML."""
+    xs, ys, edges = w.roads
+
+    def lines(keep: Any) -> list[shapely.Geometry]:
+        segs = [shapely.LineString([(xs[u], ys[u]), (xs[v], ys[v])]) for u, v, hw, name, *_ in edges
+                if keep(hw, name)]
+        merged = shapely.line_merge(shapely.union_all(segs))
+        return list(getattr(merged, "geoms", [merged]))
+
+    closed = lines(lambda hw, name: hw == "track")
+    _write_geojson(gpd.GeoDataFrame(
+        {"路線名": [f"林道 東山{i + 1}号線（架空）" for i in range(len(closed))],
+         "区間": "山あい", "開始": "12-01", "終了": "04-20"},
+        geometry=_geoms_to_lonlat(closed), crs=STORAGE_CRS), tmp / "toki_heisa.geojson")
+    prio = lines(lambda hw, name: hw == "secondary")
+    _write_geojson(gpd.GeoDataFrame({"路線名": ["県道（架空）除雪優先路線"] * len(prio)},
+                                    geometry=_geoms_to_lonlat(prio), crs=STORAGE_CRS),
+                   tmp / "josetsu_yusen.geojson")
 
 
 def _demo_boundaries(w: _World, tmp: Path) -> None:
@@ -559,6 +584,7 @@ def _demo_roads(w: _World, tmp: Path) -> None:
 
     w.villages = _villages(np.random.default_rng(w.seed + 1), w.lake, w.river)
     xs, ys, edges, w.village_names = _road_lattice(w.rng, w.lake, w.river, w.villages)
+    w.roads = (xs, ys, edges)
     walk, drive = _build_graphs(xs, ys, edges)
     ox.save_graphml(walk, tmp / "roads_walk.graphml")
     ox.save_graphml(drive, tmp / "roads_drive.graphml")
@@ -965,6 +991,16 @@ k = 5
 path = "roads_walk.graphml"
 network = "walk"
 drive = "roads_drive.graphml"
+
+[season.winter]
+# minutes added per km walked in winter (main roads / the others); the defaults
+walk = {{ main = 1.0, other = 2.0 }}
+elderly = {{ main = 1.5, other = 3.0 }}
+# 除雪優先: these roads keep their summer speed (by name, and the lines of the 県道 routes)
+priority_roads = ["国道999号（架空）", "国道998号（架空）"]
+priority = "josetsu_yusen.geojson"
+# 冬期閉鎖 (fictional): the hill tracks, 12-01 to 04-20
+closures = "toki_heisa.geojson"
 """
 
 

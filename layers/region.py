@@ -46,6 +46,7 @@ from layers.layer_facts import FACILITY_KEYS, LAYER_KEYS, LAYER_LABELS, LAYERS
 from layers.readers import require_file
 from layers.roads import graph_summary, load_roads
 from layers.validate import warnings_of
+from layers.winter import WinterSpec, read_winter
 
 if TYPE_CHECKING:
     from layers.geocode import Geocoder
@@ -123,6 +124,8 @@ class RegionConfig:
     municipalities: tuple[str, ...] = ()
     """Municipality codes the region keeps to (empty: every municipality its files hold)."""
     geocoder: GeocoderSpec | None = None
+    winter: WinterSpec = field(default_factory=WinterSpec)
+    """``[season.winter]``: surface penalties, 除雪優先 roads, 冬期閉鎖 sections."""
 
     @property
     def root(self) -> Path:
@@ -139,6 +142,7 @@ class RegionConfig:
                 paths.append(self.roads.drive)
         if self.geocoder is not None:
             paths.extend([*self.geocoder.paths, *self.geocoder.blocks])
+        paths.extend([*self.winter.priority, *self.winter.closures])
         return paths
 
 
@@ -287,12 +291,17 @@ def read_config(path: str | Path) -> RegionConfig:
     text, data = _parse_toml(toml)
     warnings: list[str] = []
     for k in data:
-        if k not in ("region", "layers", "roads", "analysis", "geocoder"):
+        if k not in ("region", "layers", "roads", "analysis", "geocoder", "season"):
             warnings.append(f"不明な見出し [{k}] は無視しました。")
     region, name, crs = _region_table(data, text, toml, warnings)
     layers = _layer_specs(data, text, toml, warnings)
     roads = _roads_spec(data, text, toml)
     geocoder = _geocoder_spec(data, text, toml)
+    season = data.get("season", {})
+    if not isinstance(season, dict):
+        raise LayerError("[season] は表にしてください。", file=toml, column="season",
+                         fix="[season.winter] の形で書いてください。")
+    winter = read_winter(season.get("winter"), toml=toml)
     attribution = region.get("attribution", [])
     if isinstance(attribution, str):
         attribution = [attribution]
@@ -309,6 +318,7 @@ def read_config(path: str | Path) -> RegionConfig:
         warnings=tuple(warnings),
         municipalities=tuple(str(m).zfill(5) for m in region.get("municipalities", [])),
         geocoder=geocoder,
+        winter=winter,
     )
 
 

@@ -1,0 +1,211 @@
+"""Seasons as a scenario dimension: the road network as people walk it in winter.
+
+A season changes the network, never the data: in **winter** (``--season winter``, or a
+``--date`` in December–March)
+
+* every road costs more to walk, by its OSM class: ``main`` roads (trunk, primary,
+  secondary: ploughed first) and the ``other`` roads each add the minutes per km of
+  ``[season.winter]`` for the profile (:mod:`layers.winter`; defaults +1/+2 min/km
+  walking, +1.5/+3 elderly).  The network's weights stay *metres at the profile's
+  summer speed* ("effective metres"): a road of length L takes
+  ``L × (1 + penalty × speed / 1000)``, so a threshold in minutes becomes metres by
+  the summer speed and the season slows it;
+* roads on the 除雪優先 list (OSM names, or lines of priority routes) keep the summer
+  speed;
+* 冬期閉鎖 sections in force on the date (lines with their dates) are closed, as are
+  roads whose OSM ``*:conditional`` tag closes them on the date.
+
+A threshold in metres stays metres: only the closures apply (``slow=False``).  The
+seasonal network shares nodes, segments and the road index with the normal one, so
+results of both compare segment by segment, and combines with any hazard (the hazard's
+closures are applied to the seasonal network).  **Summer** is the network as it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo.network import ROAD_CLASSES, SPEEDS_M_PER_MIN, Network, share_road_index, touching_segments
+from layers.errors import ParameterError
+from layers.winter import MAIN_CLASSES, PROFILES, WINTER_MONTHS, WinterSpec
+
+__all__ = ["Season", "SeasonNetwork", "covering_segments", "parse_season", "region_season", "season_network",
+           "threshold_metres"]
+
+log = logging.getLogger(__name__)
+
+SEASONS = {"summer": "夏", "winter": "冬"}
+_ALIASES = {"summer": "summer", "夏": "summer", "夏季": "summer", "winter": "winter", "冬": "winter",
+            "冬季": "winter", "冬期": "winter"}
+MATCH_M = 15.0
+"""A closure or priority line names a road segment when at least half of the segment lies
+within this many metres of it (a crossing street touches the line but is not on it)."""
+
+
+@dataclass(frozen=True)
+class Season:
+    """A season and, optionally, the day it is computed for."""
+
+    name: str = "summer"
+    date: dt.date | None = None
+
+    @property
+    def label(self) -> str:
+        text = SEASONS[self.name]
+        return f"{text}（{self.date.isoformat()}）" if self.date else text
+
+    @property
+    def winter(self) -> bool:
+        return self.name == "winter"
+
+
+def parse_season(name: str | None, date: str | None = None) -> Season:
+    """``--season`` and ``--date`` as a :class:`Season` (a date alone in December–March
+    means winter); a clear error naming the choices otherwise."""
+    day = None
+    if date:
+        try:
+            day = dt.date.fromisoformat(str(date).strip())
+        except ValueError:
+            raise ParameterError("日付が読めません。", parameter="date",
+                                 fix="年-月-日 の形にしてください（例 2027-01-15）。") from None
+    if name is None or not str(name).strip():
+        return Season("winter" if day is not None and day.month in WINTER_MONTHS else "summer", day)
+    key = _ALIASES.get(str(name).strip().lower())
+    if key is None:
+        raise ParameterError("季節が分かりません。", parameter="season",
+                             fix="summer（夏）か winter（冬）を指定してください。")
+    return Season(key, day)
+
+
+def threshold_metres(*, max_distance: float | None, max_minutes: float | None, profile: str) -> float:
+    """A threshold in metres: the given metres, or minutes at the profile's summer speed
+    (the seasonal network's weights are metres at that speed)."""
+    if max_minutes is not None:
+        if not (np.isfinite(max_minutes) and max_minutes > 0):
+            raise ParameterError("分数のしきい値は正の数にしてください。", parameter="max_minutes",
+                                 fix="例: --max-minutes 10")
+        if profile not in SPEEDS_M_PER_MIN:
+            raise ParameterError("歩く人の種類が分かりません。", parameter="profile",
+                                 fix=f"次のいずれか: {', '.join(PROFILES)}")
+        return float(max_minutes) * SPEEDS_M_PER_MIN[profile]
+    if max_distance is None:
+        raise ParameterError("しきい値がありません。", parameter="max_distance",
+                             fix="--max-distance（m）か --max-minutes（分）を指定してください。")
+    return float(max_distance)
+
+
+@dataclass(frozen=True, eq=False)
+class SeasonNetwork:
+    """The network of a season: ``closed``/``priority`` are masks and ``factor`` the
+    weight factor over the *normal* network's segments; ``closures`` the 冬期閉鎖
+    sections in force (EPSG:6668)."""
+
+    season: Season
+    profile: str
+    base: Network
+    network: Network
+    closed: np.ndarray
+    priority: np.ndarray
+    factor: np.ndarray
+    closures: gpd.GeoDataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def covering_segments(net: Network, lines: gpd.GeoDataFrame, *, within: float = MATCH_M) -> np.ndarray:
+    """Mask of the segments of ``net`` that lie along ``lines`` (at least half of the
+    segment within ``within`` metres of one of them)."""
+    mask = np.zeros(len(net.seg_a), bool)
+    if lines is None or not len(lines) or not len(net.seg_a):
+        return mask
+    zones = shapely.buffer(lines.to_crs(net.crs).geometry.to_numpy(), within)
+    gi, si = touching_segments(net, zones)
+    if not len(si):
+        return mask
+    from geo.road_index import lines_of
+
+    segs = lines_of(net, si)
+    inside = shapely.length(shapely.intersection(segs, zones[gi]))
+    total = shapely.length(segs)
+    hit = inside >= 0.5 * np.maximum(total, 1e-9)
+    mask[si[hit]] = True
+    return mask
+
+
+def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: str = "walk",
+                   closures: gpd.GeoDataFrame | None = None, priority: gpd.GeoDataFrame | None = None,
+                   slow: bool = True) -> SeasonNetwork:
+    """The network of ``season`` for ``profile`` (see the module doc); ``slow=False``
+    keeps summer speeds (a threshold in metres) and applies the closures only."""
+    from geo.scenario import edge_segments
+
+    nseg = len(net.seg_a)
+    none = gpd.GeoDataFrame(geometry=[], crs="EPSG:6668")
+    if not season.winter:
+        return SeasonNetwork(season, profile, net, net, np.zeros(nseg, bool), np.zeros(nseg, bool),
+                             np.ones(nseg), none)
+    if profile not in spec.penalty:
+        raise ParameterError("歩く人の種類が分かりません。", parameter="profile",
+                             fix=f"次のいずれか: {', '.join(PROFILES)}")
+    notes: list[str] = []
+    shut = closures if closures is not None else none
+    closed = covering_segments(net, shut)
+    if len(shut) and not closed.any():
+        notes.append("冬期閉鎖の区間に重なる道路がありませんでした（線が道路に沿っているか確かめてください）。")
+    prio = covering_segments(net, priority) if priority is not None else np.zeros(nseg, bool)
+    entry_seg = edge_segments(net)
+    if net.name_idx is not None and net.names is not None and spec.priority_roads and len(net.names):
+        named = np.isin(net.names, list(spec.priority_roads))
+        on = (net.name_idx >= 0) & named[np.maximum(net.name_idx, 0)]
+        prio[entry_seg[on]] = True
+    factor = np.ones(nseg)
+    if slow:
+        if net.road_class is None:
+            notes.append("道路の種類が分からない道路網のため、すべて「その他の道路」として冬の速さにしました。")
+            main_entry = np.zeros(len(net.indices), bool)
+        else:
+            main_entry = np.isin(net.road_class, [ROAD_CLASSES.index(c) for c in MAIN_CLASSES])
+        pen = spec.penalty[profile]
+        per_km = np.where(main_entry, pen["main"], pen["other"])
+        factor[entry_seg] = 1.0 + per_km * SPEEDS_M_PER_MIN[profile] / 1000.0
+        factor[prio] = 1.0
+    keep = ~closed[entry_seg]
+    f_entry = factor[entry_seg]
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    counts = np.bincount(rows[keep], minlength=net.n)
+    out = dataclasses.replace(
+        net, indptr=np.r_[0, np.cumsum(counts)].astype(np.int64), indices=net.indices[keep],
+        weights=(net.weights * f_entry)[keep],
+        seconds=net.seconds[keep] if net.seconds is not None else None,
+        name_idx=net.name_idx[keep] if net.name_idx is not None else None,
+        road_class=net.road_class[keep] if net.road_class is not None else None,
+        seg_len=net.seg_len * factor, seg_fwd=net.seg_fwd & ~closed, seg_bwd=net.seg_bwd & ~closed)
+    share_road_index(net, out)
+    log.info("winter network: %d segments closed, %d on priority routes", int(closed.sum()), int(prio.sum()))
+    return SeasonNetwork(season, profile, net, out, closed, prio, factor, shut.to_crs("EPSG:6668"), notes)
+
+
+def region_season(region: object, season: Season, *, profile: str = "walk", slow: bool = True,
+                  network: Network | None = None) -> SeasonNetwork | None:
+    """The season's network for a loaded region (its ``[season.winter]`` files read here);
+    None when the region has no roads.  ``network`` overrides the region's (e.g. a drive
+    network)."""
+    from geo.network import region_network
+    from layers.winter import load_closures, load_priority
+
+    net = network if network is not None else region_network(region)
+    if net is None:
+        return None
+    spec: WinterSpec = region.config.winter  # type: ignore[attr-defined]
+    if not season.winter:
+        return season_network(net, season, spec=spec, profile=profile)
+    return season_network(net, season, spec=spec, profile=profile, slow=slow,
+                          closures=load_closures(spec.closures, day=season.date),
+                          priority=load_priority(spec.priority) if spec.priority else None)

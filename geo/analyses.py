@@ -27,7 +27,9 @@ The whole-region run used by reports and exports
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -38,6 +40,7 @@ from geo.consolidation import DEFAULT_THRESHOLD, ConsolidationResult, consolidat
 from geo.coverage import CoverageResult, CoverageSummary, by_area, circuity_of, coverage, gaps
 from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
 from geo.network import Network, region_network
+from geo.outlook import Outlook
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
 from geo.season import Season, parse_season, region_season, threshold_metres
@@ -57,6 +60,7 @@ from geo.winter_loss import WinterLoss, winter_loss
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, id_column
+from layers.projection import Projection, load_projection, projected_demand, scaled_density
 from layers.school_districts import before_after
 
 __all__ = [
@@ -124,6 +128,11 @@ class CoverageOptions:
     max_minutes: float | None = None
     """A threshold in minutes of ``profile``'s walk (the season slows it); overrides
     ``max_distance``, which stays metres (the season's closures still apply)."""
+    year: int | None = None
+    """A projection year (``[projection]``): the demand of that year (see ``demand``)."""
+    demand: str = "register"
+    """``register`` — the anonymised 要配慮者 layer (scaled by the projected change of 65+
+    in its 500 m cell when ``year`` is given) — or ``65+`` / ``75+`` of the projection."""
 
 
 @dataclass(frozen=True)
@@ -158,13 +167,49 @@ class CoverageRun:
                                   max_minutes=self.max_minutes)
 
 
+DEMANDS = ("register", "65+", "75+")
+
+
+def demand_layer(region: Any, *, year: int | None = None, demand: str = "register") -> gpd.GeoDataFrame:
+    """The demand of an analysis: the anonymised 要配慮者 layer, or a projection year of it
+    (scaled by the change of 65+ in its 500 m cell since the projection year nearest today),
+    or the projected 65+/75+ themselves (:mod:`layers.projection`)."""
+    if demand not in DEMANDS:
+        raise ParameterError("需要の種類が分かりません。", parameter="demand",
+                             fix=f"次のいずれか: {', '.join(DEMANDS)}")
+    if year is None and demand == "register":
+        return region.layer("vulnerable")
+    paths = region.config.projection
+    if not paths:
+        raise ParameterError("将来推計がありません。", parameter="year",
+                             fix='地域設定に [projection] path = "将来推計人口.geojson" を書いてください。')
+    proj = _projection(tuple(paths))
+    when = year if year is not None else _nearest_year(proj.years)
+    if demand == "register":
+        return scaled_density(region.layer("vulnerable"), proj, when, base=_nearest_year(proj.years))
+    return projected_demand(proj, when, band=demand)
+
+
+@functools.lru_cache(maxsize=4)
+def _projection(paths: tuple[Path, ...]) -> Projection:
+    return load_projection(paths)
+
+
+def _nearest_year(years: tuple[int, ...]) -> int:
+    """The projection year nearest today (a register describes today)."""
+    import datetime as dt
+
+    today = dt.date.today().year
+    return min(years, key=lambda y: (abs(y - today), y))
+
+
 def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> CoverageRun:
     """Walking distance from every 要配慮者 unit to its nearest facility, per area, and gaps."""
     opt = options or CoverageOptions()
     season = parse_season(opt.season, opt.date)
     limit = threshold_metres(max_distance=opt.max_distance, max_minutes=opt.max_minutes,
                              profile=opt.profile)
-    density = region.layer("vulnerable")
+    density = demand_layer(region, year=opt.year, demand=opt.demand)
     facilities = region.layer(opt.facilities)
     net = region_network(region)
     circuity = None
@@ -219,6 +264,40 @@ def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -
                        closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
     loss.notes.extend(winter.notes)
     return loss
+
+
+@dataclass(frozen=True)
+class OutlookOptions:
+    """Options of :func:`analyse_outlook`: the years, whether winter is added to summer,
+    and the coverage options of every run."""
+
+    years: tuple[int, ...]
+    winter: bool = False
+    date: str | None = None
+    demand: str = "register"
+    facilities: str = "places"
+    max_distance: float = DEFAULT_MAX_DISTANCE
+    max_minutes: float | None = None
+    profile: str = "walk"
+
+
+def analyse_outlook(region: Any, options: OutlookOptions) -> Outlook:
+    """Coverage of each projection year (summer, and winter when asked): totals and per area."""
+    rows, areas = [], []
+    seasons = ("summer", "winter") if options.winter else ("summer",)
+    for year in options.years:
+        for season in seasons:
+            run = analyse_coverage(region, CoverageOptions(
+                facilities=options.facilities, max_distance=options.max_distance,
+                max_minutes=options.max_minutes, profile=options.profile, year=year,
+                demand=options.demand, season=season, date=options.date if season == "winter" else None))
+            s = run.summary()
+            label = run.season.label
+            rows.append({"year": year, "season": label, "demand": options.demand, "total": s.total,
+                         "covered": s.covered, "uncovered": s.total - s.covered, "rate": s.rate,
+                         "gaps": s.gaps})
+            areas.append(run.by_area.assign(year=year, season=label, demand=options.demand))
+    return Outlook(by_year=pd.DataFrame(rows), by_area=pd.concat(areas, ignore_index=True))
 
 
 # ------------------------------------------------------------------ consolidation

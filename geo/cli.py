@@ -325,12 +325,32 @@ def cmd_outlook(args: argparse.Namespace) -> int:
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
+    years = _years(args.years) if args.years else ()
+    out = Path(args.out)
     loss = analyse_winter_loss(region, WinterLossOptions(
         facilities=args.facilities, max_distance=args.max_distance, max_minutes=args.max_minutes,
         profile=args.profile, date=args.date))
-    write_outputs(loss, Path(args.out))
-    _report(loss.summary(), warn=loss.notes)
+    write_outputs(loss, out)
+    extra: dict[str, Any] = {}
+    if years:
+        from geo.analyses import OutlookOptions, analyse_outlook
+        from geo.outlook import write_outputs as write_outlook
+
+        outlook = analyse_outlook(region, OutlookOptions(
+            years=years, winter=True, date=args.date, demand=args.demand, facilities=args.facilities,
+            max_distance=args.max_distance, max_minutes=args.max_minutes, profile=args.profile))
+        write_outlook(outlook, out)
+        extra["years"] = outlook.summary()["rows"]
+    _report(loss.summary(), warn=loss.notes, **extra)
     return EXIT_OK
+
+
+def _years(text: str) -> tuple[int, ...]:
+    """``2025,2035,2050`` → (2025, 2035, 2050); a clear error otherwise."""
+    parts = [t.strip() for t in str(text).replace("、", ",").split(",") if t.strip()]
+    if not parts or not all(t.isdigit() and 2000 <= int(t) <= 2100 for t in parts):
+        raise ParameterError("年の一覧が読めません。", parameter="years", fix="例: --years 2025,2035,2050")
+    return tuple(int(t) for t in parts)
 
 
 def _report(summary: Any, *, warn: Sequence[str] = (), **extra: Any) -> None:
@@ -703,6 +723,10 @@ def _add_outlook(sub: Any) -> None:
     p.add_argument("--max-distance", type=number(0, 100_000, above=True), default=500.0,
                    help="徒歩圏のしきい値 m（既定 500。冬は通行止めだけが効く）")
     _season_args(p, season=False)
+    p.add_argument("--years", help="将来推計の年（例 2025,2035,2050）: 年ごとのカバー率（夏・冬）も書く")
+    p.add_argument("--demand", default="register", choices=["register", "65+", "75+"],
+                   help="年ごとの需要: register＝匿名化済みの要配慮者を65歳以上の増減で伸縮（既定）、"
+                   "65+ / 75+＝将来推計の人数そのもの")
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
     p.set_defaults(func=cmd_outlook)

@@ -495,7 +495,7 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
         tmp = Path(tmp_s)
         for stage in (_demo_boundaries, _demo_roads, _demo_school_districts, _demo_jichikai,
                       _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites,
-                      _demo_machiaza, _demo_winter):
+                      _demo_machiaza, _demo_winter, _demo_projection):
             stage(w, tmp)
         # --- synthetic 要配慮者 register extract (input of the anonymiser only)
         _write_records(w.rng, w.land, w.water, w.villages, tmp / "private" / "vulnerable_records.csv")
@@ -560,6 +560,42 @@ def _demo_winter(w: _World, tmp: Path) -> None:
     _write_geojson(gpd.GeoDataFrame({"路線名": ["県道（架空）除雪優先路線"] * len(prio)},
                                     geometry=_geoms_to_lonlat(prio), crs=STORAGE_CRS),
                    tmp / "josetsu_yusen.geojson")
+
+
+PROJECTION_YEARS = tuple(range(2020, 2055, 5))
+
+
+def _demo_projection(w: _World, tmp: Path) -> None:
+    """A fictional 500 m mesh projection in the 国土数値情報 layout (MESH_ID, PTN/PTA/PTB/
+    PTC/PTD/PTE_YYYY; the bands add up): people around the towns and villages, fewer every
+    five years, older; the villages empty faster than the towns.  Its own random numbers:
+    the register drawn after it stays the same."""
+    from layers.mesh import cell_boxes, cell_codes, cells_covering
+
+    rng = np.random.default_rng(w.seed + 7)
+    land = shapely.union_all(_geoms_to_lonlat(w.land))
+    rows, cols = cells_covering(land, 4)
+    boxes = cell_boxes(rows, cols, 4)
+    cx, cy = shapely.get_x(shapely.centroid(boxes)), shapely.get_y(shapely.centroid(boxes))
+    places = [(t.x, t.y, 2.0) for t in TOWNS] + [(x, y, 0.6) for _n, x, y in w.villages]
+    px, py = _to_lonlat(np.array([p[0] for p in places]), np.array([p[1] for p in places]))
+    weight = np.array([p[2] for p in places])
+    # metres from each cell to each place (a flat approximation is plenty for fiction)
+    dx = (cx[:, None] - px[None, :]) * 111_320 * np.cos(np.radians(39.6))
+    dy = (cy[:, None] - py[None, :]) * 110_950
+    near = np.hypot(dx, dy)
+    base = (weight[None, :] * 260 * np.exp(-near / 900)).sum(axis=1) + rng.uniform(0, 4, len(cx))
+    town = np.exp(-np.min(np.hypot(dx, dy)[:, : len(TOWNS)], axis=1) / 1500)  # 1 in a town, → 0 away
+    data: dict[str, Any] = {"MESH_ID": cell_codes(rows, cols, 4).astype(str)}
+    for y in PROJECTION_YEARS:
+        t = (y - 2020) / 30
+        total = np.round(base * (1 - t * (0.45 - 0.2 * town)), 1)
+        old = np.round(total * (0.40 + 0.15 * t - 0.05 * town), 1)
+        young = np.round(total * (0.10 - 0.03 * t), 1)
+        data |= {f"PTN_{y}": total, f"PTA_{y}": young, f"PTB_{y}": np.round(total - young - old, 1),
+                 f"PTC_{y}": old, f"PTD_{y}": np.round(old * 0.58, 1), f"PTE_{y}": np.round(old * 0.38, 1)}
+    _write_geojson(gpd.GeoDataFrame(data, geometry=list(boxes), crs=STORAGE_CRS),
+                   tmp / "mesh500_projection.geojson")
 
 
 def _demo_boundaries(w: _World, tmp: Path) -> None:
@@ -1001,6 +1037,10 @@ priority_roads = ["国道999号（架空）", "国道998号（架空）"]
 priority = "josetsu_yusen.geojson"
 # 冬期閉鎖 (fictional): the hill tracks, 12-01 to 04-20
 closures = "toki_heisa.geojson"
+
+[projection]
+# 500 m mesh population projection in the 国土数値情報 layout (fictional numbers)
+path = "mesh500_projection.geojson"
 """
 
 

@@ -126,6 +126,8 @@ class RegionConfig:
     geocoder: GeocoderSpec | None = None
     winter: WinterSpec = field(default_factory=WinterSpec)
     """``[season.winter]``: surface penalties, 除雪優先 roads, 冬期閉鎖 sections."""
+    projection: tuple[Path, ...] = ()
+    """``[projection] path``: 国土数値情報 500 m mesh population projections."""
 
     @property
     def root(self) -> Path:
@@ -142,7 +144,7 @@ class RegionConfig:
                 paths.append(self.roads.drive)
         if self.geocoder is not None:
             paths.extend([*self.geocoder.paths, *self.geocoder.blocks])
-        paths.extend([*self.winter.priority, *self.winter.closures])
+        paths.extend([*self.winter.priority, *self.winter.closures, *self.projection])
         return paths
 
 
@@ -291,7 +293,7 @@ def read_config(path: str | Path) -> RegionConfig:
     text, data = _parse_toml(toml)
     warnings: list[str] = []
     for k in data:
-        if k not in ("region", "layers", "roads", "analysis", "geocoder", "season"):
+        if k not in ("region", "layers", "roads", "analysis", "geocoder", "season", "projection"):
             warnings.append(f"不明な見出し [{k}] は無視しました。")
     region, name, crs = _region_table(data, text, toml, warnings)
     layers = _layer_specs(data, text, toml, warnings)
@@ -302,6 +304,7 @@ def read_config(path: str | Path) -> RegionConfig:
         raise LayerError("[season] は表にしてください。", file=toml, column="season",
                          fix="[season.winter] の形で書いてください。")
     winter = read_winter(season.get("winter"), toml=toml)
+    projection = _projection_paths(data.get("projection"), toml)
     attribution = region.get("attribution", [])
     if isinstance(attribution, str):
         attribution = [attribution]
@@ -319,7 +322,25 @@ def read_config(path: str | Path) -> RegionConfig:
         municipalities=tuple(str(m).zfill(5) for m in region.get("municipalities", [])),
         geocoder=geocoder,
         winter=winter,
+        projection=projection,
     )
+
+
+def _projection_paths(table: Any, toml: Path) -> tuple[Path, ...]:
+    """``[projection] path``: the 国土数値情報 mesh projection files (may be absent)."""
+    if table is None:
+        return ()
+    value = table.get("path") if isinstance(table, dict) else None
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise LayerError("[projection] path がありません。", file=toml, column="projection.path",
+                         fix='[projection] path = "500mメッシュ別将来推計人口.geojson" と書いてください。')
+    found = tuple((toml.parent / v).resolve() for v in value)
+    missing = [v for v, p in zip(value, found, strict=True) if not p.is_file()]
+    if missing:
+        raise LayerError(f"将来推計のファイルが見つかりません: {', '.join(missing)}", file=toml,
+                         column="projection.path", fix="地域設定からの相対パスで書いてください。")
+    return found
 
 
 ATTRIBUTION = {

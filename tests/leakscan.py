@@ -10,7 +10,7 @@ Two rules:
   and longitude appear *together* (within 64 bytes, as a coordinate pair is
   written) at the same precision, or as binary doubles, or its name or address
   appears.  A lone 6-decimal number equal to some road node is coincidence, not
-  a leak.
+  a leak; neither is a corner of the JIS mesh grid that every mesh layer carries.
 
 Text is read from every file (PDF text is extracted, binary files are also read
 as raw bytes so PNG metadata and SQLite pages are covered).
@@ -150,6 +150,15 @@ def _has_double_pair(data: bytes, sensitive: Sensitive) -> bool:
     return False
 
 
+def _mesh_corner(lat: bytes, lon: bytes) -> bool:
+    """Whether a rounded pair is a corner of the JIS mesh grid (250 m cells and coarser:
+    latitude a multiple of 1/480°, longitude of 1/320°).  Every mesh layer carries these
+    public grid points; a record that rounds to one (it lies within metres of a corner) is
+    coincidence, like a road node that rounds to a record."""
+    a, b = float(lat) * 480, float(lon) * 320
+    return abs(a - round(a)) < 1e-6 and abs(b - round(b)) < 1e-6
+
+
 def _find_all(data: bytes, needle: bytes) -> list[int]:
     out, start = [], data.find(needle)
     while start != -1:
@@ -174,6 +183,8 @@ def scan_bytes(data: bytes, sensitive: Sensitive, *, pdf_text: str = "",
                 positions.setdefault(m.group(), []).append(m.start())
         for record in sensitive.pairs:
             for lat, lon in record:
+                if _mesh_corner(lat, lon):
+                    continue
                 a, b = positions.get(lat), positions.get(lon)
                 if a and b and min(abs(x - y) for x in a for y in b) <= 64:
                     found.append(f"a coordinate pair {lat!r},{lon!r}")

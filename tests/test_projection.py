@@ -1,0 +1,102 @@
+"""Projected demand: the 国土数値情報 500 m mesh projections read as distributed, their age
+bands verified, border cells summed; demand by year; coverage year by year."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from layers.errors import LayerError
+from layers.mesh import cell_boxes, cell_codes
+from layers.projection import load_projection, projected_demand, scaled_density
+
+
+def _ksj(path, *, swap_de: bool = False, wrong_sum: bool = False, rows=(9528, 9529),
+         cols=(22416, 22417)):  # type: ignore[no-untyped-def]
+    """Four cells in the KSJ layout, hand-made numbers; 65+ halves from 2020 to 2050."""
+    r, c = np.meshgrid(rows, cols, indexing="ij")
+    r, c = r.ravel(), c.ravel()
+    data = {"MESH_ID": cell_codes(r, c, 4).astype(str)}
+    for y, k in ((2020, 1.0), (2035, 0.75), (2050, 0.5)):
+        old = np.array([100.0, 40.0, 0.0, 10.0]) * k
+        young = np.array([20.0, 5.0, 0.0, 1.0])
+        mid = np.array([80.0, 55.0, 0.0, 9.0])
+        total = old + young + mid + (5.0 if wrong_sum else 0.0)
+        d, e = old * 0.6, old * 0.4
+        data |= {f"PTN_{y}": total, f"PTA_{y}": young, f"PTB_{y}": mid, f"PTC_{y}": old,
+                 f"PTD_{y}": e if swap_de else d, f"PTE_{y}": d if swap_de else e}
+    frame = gpd.GeoDataFrame(data, geometry=list(cell_boxes(r, c, 4)), crs="EPSG:6668")
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_a_projection_file_is_read_with_its_bands_checked(tmp_path):
+    proj = load_projection([_ksj(tmp_path / "p.geojson")])
+    assert proj.years == (2020, 2035, 2050) and len(proj.cells) == 4
+    assert list(proj.band("65+", 2050)) == [50.0, 20.0, 0.0, 5.0]
+    demand = projected_demand(proj, 2035, band="75+")
+    assert list(demand["count"]) == [45, 18, 4]  # 100×0.75×0.6, 40×0.75×0.6, 10×0.75×0.6 → whole people
+    assert (demand["geography"] == "mesh500").all()
+
+
+def test_mislabelled_bands_are_refused_naming_the_column(tmp_path):
+    with pytest.raises(LayerError) as err:
+        load_projection([_ksj(tmp_path / "swap.geojson", swap_de=True)])
+    assert err.value.column == "PTE_2020" and "入れ替わって" in err.value.message
+    with pytest.raises(LayerError) as err:
+        load_projection([_ksj(tmp_path / "sum.geojson", wrong_sum=True)])
+    assert "総数" in err.value.message and err.value.row == 2
+
+
+def test_a_cell_on_a_prefecture_border_is_summed_once(tmp_path):
+    a = _ksj(tmp_path / "a.geojson")
+    b = _ksj(tmp_path / "b.geojson", rows=(9529, 9530))  # shares the row 9529 cells with a
+    proj = load_projection([a, b])
+    assert len(proj.cells) == 6
+    code = cell_codes(np.array([9529]), np.array([22416]), 4).astype(str)[0]
+    shared = proj.cells.set_index("mesh_id").loc[code]
+    assert shared["PTC_2020"] == 0.0 + 100.0  # a's third cell holds 0 people 65+; b's first, 100
+
+
+def test_the_register_scaled_by_the_change_of_its_cell(tmp_path):
+    proj = load_projection([_ksj(tmp_path / "p.geojson")])
+    centres = shapely.centroid(proj.cells.geometry.to_numpy())
+    density = gpd.GeoDataFrame({"unit_id": ["u1", "u2", "u3"], "count": [12, 7, 9]},
+                               geometry=[centres[0], centres[2], shapely.Point(141.5, 39.0)],
+                               crs="EPSG:6668")
+    out = scaled_density(density, proj, 2050, base=2020)
+    # u1: 65+ halves → 6; u2: nobody 65+ in 2020 → unchanged; u3: outside → unchanged
+    assert list(out["count"]) == [6, 7, 9]
+    assert list(density["count"]) == [12, 7, 9]  # the input is not modified
+
+
+def test_outlook_by_year_on_the_demo(demo_dir, tmp_path, run_cli):
+    from geo.analyses import _nearest_year
+    from layers.demo import PROJECTION_YEARS
+
+    out = tmp_path / "o"
+    code, stdout, err = run_cli("outlook", demo_dir / "region.toml", "--out", out,
+                                "--years", "2025,2035,2050", "--max-minutes", "10",
+                                "--profile", "elderly", "--date", "2027-01-15")
+    assert code == 0, err
+    table = pd.read_csv(out / "outlook_by_year.csv", encoding="utf-8-sig")
+    assert list(table["year"]) == [2025, 2025, 2035, 2035, 2050, 2050]
+    s = json.loads(stdout)
+    base = _nearest_year(PROJECTION_YEARS)
+    today = table[(table["year"] == base) & (table["season"] == "夏")]
+    if len(today):  # the register describes the projection year nearest today
+        assert int(today["total"].iloc[0]) == s["total"]
+    summer = table[table["season"] == "夏"].set_index("year")
+    winter = table[table["season"] != "夏"].set_index("year")
+    assert summer.loc[2050, "total"] < summer.loc[2025, "total"]  # the demo shrinks
+    assert (winter["covered"] <= summer["covered"]).all()
+    area = pd.read_csv(out / "outlook_by_area.csv", encoding="utf-8-sig")
+    assert set(area["year"]) == {2025, 2035, 2050}
+    code, _, err = run_cli("outlook", demo_dir / "region.toml", "--out", tmp_path / "bad",
+                           "--years", "2025,20x")
+    assert code == 2 and "年" in err

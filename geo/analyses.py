@@ -335,6 +335,12 @@ class ShelterOptions:
     hazard: str = "flood"
     catchment: float = DEFAULT_CATCHMENT
     shallow_factor: float | None = None
+    season: str | None = None
+    """``winter`` adds the 冬期閉鎖 sections in force on ``date`` to the hazard's closures."""
+    date: str | None = None
+    year: int | None = None
+    """A projection year: the demand of that year (:func:`demand_layer`)."""
+    demand: str = "register"
 
 
 @dataclass
@@ -359,9 +365,13 @@ def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
 
     ``scenario`` reuses a scenario already built for ``options.hazard``."""
     opt = options or ShelterOptions()
-    scen = scenario or region_scenario(region, opt.hazard, shallow_factor=opt.shallow_factor)
-    load = shelter_load(region.layer("vulnerable"), region.layer("shelters"), scen, crs=region.crs,
-                        catchment=opt.catchment)
+    season = parse_season(opt.season, opt.date)
+    scen = scenario or region_scenario(region, opt.hazard, shallow_factor=opt.shallow_factor,
+                                       season=season)
+    load = shelter_load(demand_layer(region, year=opt.year, demand=opt.demand), region.layer("shelters"),
+                        scen, crs=region.crs, catchment=opt.catchment)
+    if season.winter:
+        load.notes.append(f"{season.label}の冬期閉鎖区間も通行止めとして計算しました。")
     return ShelterRun(scenario=scen, load=load)
 
 

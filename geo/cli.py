@@ -380,8 +380,9 @@ def cmd_shelters(args: argparse.Namespace) -> int:
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    run = analyse_shelters(region, ShelterOptions(hazard=args.hazard, catchment=args.catchment,
-                                                  shallow_factor=args.shallow_factor))
+    run = analyse_shelters(region, ShelterOptions(
+        hazard=args.hazard, catchment=args.catchment, shallow_factor=args.shallow_factor,
+        season=args.season, date=args.date, year=args.year, demand=args.demand))
     write_outputs(run.load, run.scenario, Path(args.out))
     _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
     return EXIT_OK
@@ -757,6 +758,13 @@ def _add_shelters(sub: Any) -> None:
                    help="2SFCA の圏域 m（既定 2000）")
     p.add_argument("--shallow-factor", type=number(1, 100),
                    help="浸水深ランク1の道路を通行止めにせず、距離をこの倍数で数える（例 2）")
+    p.add_argument("--season", choices=["summer", "winter"],
+                   help="winter: その日の冬期閉鎖区間も通行止めにする（--date、12〜3月なら自動で winter）")
+    p.add_argument("--date", help="日付 YYYY-MM-DD")
+    p.add_argument("--year", type=number(2000, 2100, integer=True),
+                   help="将来推計の年（地域設定の [projection]）: その年の需要で計算する")
+    p.add_argument("--demand", default="register", choices=["register", "65+", "75+"],
+                   help="--year の需要（既定 register＝匿名化済みの要配慮者を65歳以上の増減で伸縮）")
     p.set_defaults(func=cmd_shelters)
 
 

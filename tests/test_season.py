@@ -197,3 +197,18 @@ def test_a_bad_date_or_season_is_a_plain_error(demo_dir, tmp_path, run_cli):
     code, _, err = run_cli("coverage", demo_dir / "region.toml", "--out", tmp_path / "x",
                            "--season", "winter", "--date", "2027-13-01")
     assert code == 2 and "日付" in err and "Traceback" not in err
+
+
+def test_shelters_in_a_january_flood_and_in_2050(demo_dir, tmp_path, run_cli):
+    """The winter closures add to the flood's; the year's demand comes from the projection."""
+    runs = {}
+    for name, extra in (("summer", []), ("winter", ["--season", "winter", "--date", "2027-01-15"]),
+                        ("y2050", ["--year", "2050"])):
+        code, stdout, err = run_cli("shelters", demo_dir / "region.toml", "--hazard", "flood",
+                                    "--out", tmp_path / name, *extra)
+        assert code == 0, err
+        runs[name] = json.loads(stdout)
+    assert runs["winter"]["closed_segments"] > runs["summer"]["closed_segments"]
+    assert any("冬期閉鎖" in n for n in runs["winter"]["notes"])
+    people = {k: v.get("people") or v.get("total") for k, v in runs.items()}
+    assert people["y2050"] is None or people["y2050"] < people["summer"]

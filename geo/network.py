@@ -67,7 +67,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 SPEEDS_M_PER_MIN = {"walk": 80.0, "elderly": 50.0}
 """Walking speeds (m/min): 80 (4.8 km/h, the usual planning speed) and 50 for
 elderly people (3 km/h)."""
@@ -131,6 +131,11 @@ class Network:
     road_class: np.ndarray | None = None
     """OSM road class of each CSR entry, as an index into :data:`ROAD_CLASSES` (``int8``;
     None for a network cached before classes were kept)."""
+    cond_idx: np.ndarray | None = None
+    """The OSM ``*:conditional`` value of each CSR entry as an index into ``conds`` (-1:
+    none); read by :mod:`geo.season` for the closures in force on a date."""
+    conds: np.ndarray | None = None
+    """The distinct conditional values (``str`` array)."""
     """Grid index: ``[x0, y0, cell, nx, ny, sum x, sum y]`` (the sums: built for these nodes)."""
 
     @property
@@ -157,11 +162,13 @@ def _edge_table(graph: nx.MultiDiGraph) -> pd.DataFrame:
         foot = d.get("foot")
         foot = foot[0] if isinstance(foot, list) and foot else foot
         cls = str(hw).replace("_link", "")
+        cond = d.get("conditional")
         rows.append((a, b, float(d["length"]), DRIVE_KMH.get(cls, 20),
                      name.strip() if isinstance(name, str) and name.strip() else None,
                      str(hw) not in NO_FOOT and str(foot).lower() != "no", d.get("geometry"),
-                     _CLASS_CODE.get(cls, 0)))
-    return pd.DataFrame(rows, columns=["u", "v", "length", "kmh", "name", "walk", "geometry", "cls"])
+                     _CLASS_CODE.get(cls, 0), str(cond) if cond else None))
+    return pd.DataFrame(rows, columns=["u", "v", "length", "kmh", "name", "walk", "geometry", "cls",
+                                       "cond"])
 
 
 _CLASS_CODE = {c: i for i, c in enumerate(ROAD_CLASSES)}
@@ -235,6 +242,8 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Net
     names_col = edges["name"]
     ncode, nuniq = pd.factorize(names_col)
     names = np.array(list(nuniq), dtype=str) if len(nuniq) else np.zeros(0, dtype="<U1")
+    ccode, cuniq = pd.factorize(edges["cond"])
+    cond_names = np.array(list(cuniq), dtype=str) if len(cuniq) else None
     order = np.argsort(all_ids)
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -243,6 +252,7 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Net
                         name_idx=np.asarray(ncode, np.int64)[pe], names=names,
                         walkable=edges["walk"].to_numpy(bool)[pe],
                         road_class=edges["cls"].to_numpy(np.int8)[pe],
+                        conditions=(np.asarray(ccode, np.int64)[pe], cond_names),
                         barriers=_pack_barriers(barriers, crs))
 
 
@@ -309,6 +319,7 @@ def induced(net: Network, keep: np.ndarray) -> Network:
         name_idx=net.name_idx[ok] if net.name_idx is not None else None,
         seg_join=net.seg_join[seg] if net.seg_join is not None else None,
         road_class=net.road_class[ok] if net.road_class is not None else None,
+        cond_idx=net.cond_idx[ok] if net.cond_idx is not None else None,
         grid_ptr=grid_ptr, grid_seg=grid_seg, grid_box=grid_box)
 
 
@@ -321,21 +332,24 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
                  seconds: np.ndarray | None = None, name_idx: np.ndarray | None = None,
                  names: np.ndarray | None = None, walkable: np.ndarray | None = None,
                  road_class: np.ndarray | None = None,
+                 conditions: tuple[np.ndarray, np.ndarray | None] | None = None,
                  barriers: tuple[np.ndarray, np.ndarray] | None = None) -> Network:
     sec = np.asarray(seconds, float) if seconds is not None else w / (SPEEDS_M_PER_MIN["walk"] / 60)
     nid = np.asarray(name_idx, np.int64) if name_idx is not None else np.full(len(w), -1, np.int64)
     walk = np.asarray(walkable, bool) if walkable is not None else np.ones(len(w), bool)
     cls = np.asarray(road_class, np.int8) if road_class is not None else np.zeros(len(w), np.int8)
+    cnd = np.asarray(conditions[0], np.int64) if conditions is not None else np.full(len(w), -1, np.int64)
     keep = ui != vi  # self-loops never shorten a path
-    ui, vi, w, sec, nid, walk, cls = ui[keep], vi[keep], w[keep], sec[keep], nid[keep], walk[keep], cls[keep]
+    ui, vi, w, sec, nid, walk, cls, cnd = (ui[keep], vi[keep], w[keep], sec[keep], nid[keep], walk[keep],
+                                           cls[keep], cnd[keep])
     # parallel edges: keep the shortest per direction
     key = ui * len(ids) + vi
     order = np.lexsort((w, key))
-    key, ui, vi, w, sec, nid, walk, cls = (key[order], ui[order], vi[order], w[order], sec[order],
-                                           nid[order], walk[order], cls[order])
+    key, ui, vi, w, sec, nid, walk, cls, cnd = (key[order], ui[order], vi[order], w[order], sec[order],
+                                                nid[order], walk[order], cls[order], cnd[order])
     first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
-    ui, vi, w, sec, nid, walk, cls = (ui[first], vi[first], w[first], sec[first], nid[first],
-                                      walk[first], cls[first])
+    ui, vi, w, sec, nid, walk, cls, cnd = (ui[first], vi[first], w[first], sec[first], nid[first],
+                                           walk[first], cls[first], cnd[first])
     counts = np.bincount(ui, minlength=len(ids))
     indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     # segments: undirected pairs with travel directions
@@ -361,6 +375,8 @@ def _from_arrays(ids: np.ndarray, x: np.ndarray, y: np.ndarray, ui: np.ndarray, 
         seg_a=seg_a, seg_b=seg_b,
         seg_len=seg_len, seg_fwd=fwd, seg_bwd=bwd, crs=crs, directed=directed,
         seconds=sec.astype(float), name_idx=nid, road_class=cls,
+        cond_idx=cnd if conditions is not None and conditions[1] is not None else None,
+        conds=conditions[1] if conditions is not None else None,
         names=np.asarray(names, dtype=str) if names is not None else np.zeros(0, dtype="<U1"),
         seg_join=join,
         barrier_wkb=barriers[0] if barriers is not None else None,
@@ -460,7 +476,7 @@ def forget_loaded() -> None:
 
 _FIELDS = ("node_ids", "x", "y", "indptr", "indices", "weights", "seg_a", "seg_b", "seg_len",
            "seg_fwd", "seg_bwd", "seconds", "name_idx", "names", "seg_join", "barrier_wkb",
-           "barrier_off", "grid_ptr", "grid_seg", "grid_box", "road_class")
+           "barrier_off", "grid_ptr", "grid_seg", "grid_box", "road_class", "cond_idx", "conds")
 
 
 def _arrays(net: Network) -> dict[str, np.ndarray]:

@@ -150,6 +150,7 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
         seconds=(net.seconds * factor)[keep] if net.seconds is not None else None,
         name_idx=net.name_idx[keep] if net.name_idx is not None else None,
         road_class=net.road_class[keep] if net.road_class is not None else None,
+        cond_idx=net.cond_idx[keep] if net.cond_idx is not None else None,
         seg_len=np.where(slowed, net.seg_len * float(shallow_factor or 1.0), net.seg_len),
         seg_fwd=net.seg_fwd & ~closed,
         seg_bwd=net.seg_bwd & ~closed,

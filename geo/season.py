@@ -13,7 +13,8 @@ A season changes the network, never the data: in **winter** (``--season winter``
 * roads on the 除雪優先 list (OSM names, or lines of priority routes) keep the summer
   speed;
 * 冬期閉鎖 sections in force on the date (lines with their dates) are closed, as are
-  roads whose OSM ``*:conditional`` tag closes them on the date.
+  roads whose OSM ``*:conditional`` tag closes them on the date (mid-January without
+  one; read from OSM XML/PBF files, :data:`layers.roads.CONDITIONAL_TAGS`).
 
 A threshold in metres stays metres: only the closures apply (``slow=False``).  The
 seasonal network shares nodes, segments and the road index with the normal one, so
@@ -139,6 +140,29 @@ def covering_segments(net: Network, lines: gpd.GeoDataFrame, *, within: float = 
     return mask
 
 
+REFERENCE_DAY = dt.date(2027, 1, 15)
+"""The day OSM date conditions are read for when a winter has no ``--date``: mid-January."""
+
+
+def _conditional(net: Network, entry_seg: np.ndarray, day: dt.date, notes: list[str]) -> np.ndarray:
+    """Mask of the segments an OSM ``*:conditional`` tag closes on ``day``."""
+    from layers.winter import conditional_closed
+
+    mask = np.zeros(len(net.seg_a), bool)
+    if net.cond_idx is None or net.conds is None or not len(net.conds):
+        return mask
+    state = [conditional_closed(str(c), day) for c in net.conds]
+    shut = np.array([s is True for s in state], bool)
+    unread = sum(s is None for s in state)
+    if unread:
+        notes.append(f"日付として読めない OSM の条件付き規制 {unread} 種類は、通行できるものとしました。")
+    on = net.cond_idx >= 0
+    hit = np.zeros(len(net.cond_idx), bool)
+    hit[on] = shut[net.cond_idx[on]]
+    mask[entry_seg[hit]] = True
+    return mask
+
+
 def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: str = "walk",
                    closures: gpd.GeoDataFrame | None = None, priority: gpd.GeoDataFrame | None = None,
                    slow: bool = True) -> SeasonNetwork:
@@ -161,6 +185,7 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
         notes.append("冬期閉鎖の区間に重なる道路がありませんでした（線が道路に沿っているか確かめてください）。")
     prio = covering_segments(net, priority) if priority is not None else np.zeros(nseg, bool)
     entry_seg = edge_segments(net)
+    closed |= _conditional(net, entry_seg, season.date or REFERENCE_DAY, notes)
     if net.name_idx is not None and net.names is not None and spec.priority_roads and len(net.names):
         named = np.isin(net.names, list(spec.priority_roads))
         on = (net.name_idx >= 0) & named[np.maximum(net.name_idx, 0)]
@@ -186,6 +211,7 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
         seconds=net.seconds[keep] if net.seconds is not None else None,
         name_idx=net.name_idx[keep] if net.name_idx is not None else None,
         road_class=net.road_class[keep] if net.road_class is not None else None,
+        cond_idx=net.cond_idx[keep] if net.cond_idx is not None else None,
         seg_len=net.seg_len * factor, seg_fwd=net.seg_fwd & ~closed, seg_bwd=net.seg_bwd & ~closed)
     share_road_index(net, out)
     log.info("winter network: %d segments closed, %d on priority routes", int(closed.sum()), int(prio.sum()))

@@ -123,6 +123,7 @@ def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
     import osmnx as ox
 
     drop = NOT_WALKABLE if network == "walk" else NOT_DRIVABLE
+    conditional: dict[int, str] = {}
     with tempfile.TemporaryDirectory(prefix="tomoni-osm-") as tmp:
         xml = Path(tmp) / "roads.osm"
         writer = osmium.SimpleWriter(str(xml))
@@ -134,11 +135,36 @@ def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
                         continue
                     if network == "walk" and obj.tags.get("foot") == "no":
                         continue
+                    cond = "; ".join(str(obj.tags.get(k)) for k in CONDITIONAL_TAGS[network]
+                                     if obj.tags.get(k))
+                    if cond:
+                        conditional[int(obj.id)] = cond
                 writer.add(obj)
         finally:
             writer.close()
-        return ox.graph_from_xml(xml, bidirectional=(network == "walk"), simplify=True,
-                                 retain_all=True)
+        graph = ox.graph_from_xml(xml, bidirectional=(network == "walk"), simplify=True,
+                                  retain_all=True)
+    _attach_conditional(graph, conditional)
+    return graph
+
+
+CONDITIONAL_TAGS = {"walk": ("access:conditional", "foot:conditional"),
+                    "drive": ("access:conditional", "vehicle:conditional", "motor_vehicle:conditional")}
+"""OSM tags whose date conditions close a road to the network's travellers (osmnx keeps
+none of them: they are read from the ways here, kept as ``conditional`` on the edges)."""
+
+
+def _attach_conditional(graph: nx.MultiDiGraph, conditional: dict[int, str]) -> None:
+    """Set ``conditional`` on the edges built from ways that carry a conditional tag (a
+    simplified edge made of several ways takes every one of their conditions)."""
+    if not conditional:
+        return
+    for _u, _v, data in graph.edges(data=True):
+        ids = data.get("osmid")
+        ids = ids if isinstance(ids, list) else [ids]
+        found = [conditional[int(i)] for i in ids if i is not None and int(i) in conditional]
+        if found:
+            data["conditional"] = "; ".join(dict.fromkeys(found))
 
 
 def filter_network(graph: nx.MultiDiGraph, network: str) -> nx.MultiDiGraph:

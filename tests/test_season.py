@@ -212,3 +212,39 @@ def test_shelters_in_a_january_flood_and_in_2050(demo_dir, tmp_path, run_cli):
     assert any("冬期閉鎖" in n for n in runs["winter"]["notes"])
     people = {k: v.get("people") or v.get("total") for k, v in runs.items()}
     assert people["y2050"] is None or people["y2050"] < people["summer"]
+
+
+OSM_WINTER = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="tomoni-tests">
+  <node id="1" lat="39.7000" lon="140.1000" version="1"/>
+  <node id="2" lat="39.7000" lon="140.1050" version="1"/>
+  <node id="3" lat="39.7000" lon="140.1100" version="1"/>
+  <node id="4" lat="39.7040" lon="140.1050" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/></way>
+  <way id="11" version="1"><nd ref="2"/><nd ref="3"/>
+    <tag k="highway" v="residential"/></way>
+  <way id="12" version="1"><nd ref="2"/><nd ref="4"/>
+    <tag k="highway" v="unclassified"/><tag k="name" v="峠道（架空）"/>
+    <tag k="access:conditional" v="no @ (Dec 1-Apr 20)"/></way>
+</osm>
+"""
+
+
+@pytest.mark.parametrize("suffix", [".osm", ".osm.pbf"])
+def test_osm_conditional_closures_read_from_the_road_file(tmp_path, suffix):
+    """The mountain road 2–4 is tagged ``access:conditional = no @ (Dec 1-Apr 20)``: closed
+    on 15 January, open on 1 May, open in summer; the other roads never close."""
+    from layers.roads import load_roads
+    from tests.osm_files import to_pbf, write_osm
+
+    osm = write_osm(OSM_WINTER, tmp_path / "roads.osm")
+    path = osm if suffix == ".osm" else to_pbf(osm, tmp_path / "roads.osm.pbf")
+    net = from_graph(load_roads(path, network="walk"), crs=CRS)
+    n1, n4 = 1, 4
+    assert np.isfinite(_dist(net, n1, n4))
+    jan = season_network(net, parse_season("winter", "2027-01-15"), spec=WinterSpec(), slow=False)
+    may = season_network(net, parse_season("winter", "2027-05-01"), spec=WinterSpec(), slow=False)
+    assert np.isinf(_dist(jan.network, n1, n4)) and jan.closed.sum() == 1
+    assert _dist(may.network, n1, n4) == pytest.approx(_dist(net, n1, n4))
+    assert np.isfinite(_dist(jan.network, 1, 3))  # the residential street stays open

@@ -263,6 +263,11 @@ def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -
                        closed_segments=int(seasonal.closed.sum()) if seasonal else 0,
                        closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
     loss.notes.extend(winter.notes)
+    loss.shapes = demand_layer(region)
+    loss.map_layers = {k: region.layers[k] for k in ("boundaries", "places") if k in region.layers}
+    loss.map_meta = {"crs": region.crs, "fictional": region.fictional,
+                     "attribution": region.attribution(),
+                     "title": f"{region.name}　{winter.season.label}に居場所へ届かなくなる人"}
     return loss
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -64,6 +65,12 @@ class WinterLoss:
     closed_segments: int
     closures: gpd.GeoDataFrame
     notes: list[str] = field(default_factory=list)
+    shapes: gpd.GeoDataFrame | None = None
+    """The published units' polygons, row for row with ``units`` (for the map)."""
+    map_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    """Layers drawn under the loss (boundaries, places)."""
+    map_meta: dict[str, Any] = field(default_factory=dict)
+    """``crs``, ``title``, ``fictional``, ``attribution`` of the map."""
 
     def summary(self) -> WinterLossSummary:
         u = self.units
@@ -129,3 +136,31 @@ def write_outputs(loss: WinterLoss, out: Path) -> None:
     atomic_write_text(out / "winter_closures.geojson",
                       geojson_text(loss.closures.to_crs(STORAGE_CRS),
                                    properties=["route", "section", "start", "end"]))
+    if loss.shapes is not None and loss.map_meta:
+        from layers.atomic import atomic_write_bytes
+
+        atomic_write_bytes(out / "winter_loss_map.png", loss_map_png(loss))
+
+
+LOSS_PALETTE = {"lost": "#d7301f", "both": "#1a9850", "never": "#d9d9d9"}
+LOSS_LABELS = {"lost": "冬に届かなくなる", "both": "夏も冬も届く", "never": "夏も届かない"}
+
+
+def loss_map_png(loss: WinterLoss) -> bytes:
+    """The printable map of the loss: the units coloured lost / covered both / never,
+    the 冬期閉鎖 sections in force, the places (A4 landscape PNG)."""
+    from geo.printed_map import map_bytes, static_map
+
+    u = loss.units
+    state = np.where(u["lost"].to_numpy(bool), "lost",
+                     np.where(u["covered_winter"].to_numpy(bool), "both", "never"))
+    meta = loss.map_meta
+    overlays: list[tuple[gpd.GeoDataFrame, dict[str, Any], str | None]] = []
+    if len(loss.closures):
+        overlays.append((loss.closures, {"color": "#3f007d", "linewidth": 2.0}, "冬期閉鎖の区間"))
+    fig = static_map(loss.map_layers, crs=meta["crs"], title=meta["title"],
+                     fictional=bool(meta.get("fictional")), attribution=meta.get("attribution", ()),
+                     choropleth=(loss.shapes, [LOSS_PALETTE[s] for s in state],
+                                 [(LOSS_PALETTE[k], LOSS_LABELS[k]) for k in LOSS_PALETTE]),
+                     overlays=overlays, paper="A4-landscape")
+    return map_bytes(fig, fmt="png", dpi=150)

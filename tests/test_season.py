@@ -184,6 +184,7 @@ def test_outlook_on_the_demo_names_who_is_cut_off_in_january(demo_dir, tmp_path,
     towns = area[area["area_layer"] == "boundaries"]
     assert towns["lost"].sum() == s["lost"]
     assert len(gpd.read_file(out / "winter_closures.geojson")) > 0
+    assert (out / "winter_loss_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, stdout, _ = run_cli("coverage", demo_dir / "region.toml", "--out", tmp_path / "may",
                               "--season", "winter", "--date", "2027-05-10", "--max-distance", "500")
     assert code == 0

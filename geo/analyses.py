@@ -54,6 +54,7 @@ from geo.siting import (
     recommend,
     region_candidates,
 )
+from geo.siting_over_time import OverTime, recommend_over_time
 from geo.summary import Summary
 from geo.vc_plan import VCPlan, vc_plan
 from geo.winter_loss import WinterLoss, winter_loss
@@ -687,6 +688,24 @@ def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingR
                     time_limit=opt.time_limit)
     rec.sites = describe_sites(rec.sites, region)
     return SitingRun(recommendation=rec, candidates=cands)
+
+
+def analyse_siting_over_time(region: Any, options: SitingOptions, *, years: tuple[int, ...],
+                             objective: str = "worst", weights: tuple[float, ...] | None = None
+                             ) -> OverTime:
+    """Sites that keep coverage over ``years`` (the register's projected demand each year):
+    the worst year maximised, or a weighted sum; compared with the today-only answer."""
+    net = _network(region, options.straight_line)
+    cands = region_candidates(region, options.candidates, facilities=options.facilities,
+                              max_distance=options.max_distance, network=net)
+    if options.outside_hazard:
+        zones = region.layers.get("hazards")
+        if zones is not None:
+            cands = outside_zones(cands, zones[zones["hazard"] == parse_hazard(options.outside_hazard)])
+    demands = {y: demand_layer(region, year=y) for y in years}
+    return recommend_over_time(demands, region.layer(options.facilities), cands, crs=region.crs,
+                               network=net, p=options.p, max_distance=options.max_distance,
+                               objective=objective, weights=weights, time_limit=options.time_limit)
 
 
 def describe_sites(sites: gpd.GeoDataFrame, region: Any) -> gpd.GeoDataFrame:

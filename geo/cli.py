@@ -454,13 +454,24 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    run = analyse_siting(region, SitingOptions(
+    options = SitingOptions(
         candidates=args.candidates, facilities=args.facilities, p=args.p,
         max_distance=args.max_distance, capacity=args.capacity, target=args.target,
         outside_hazard=args.outside_hazard, curve_to=args.curve_to, time_limit=args.time_limit,
-        straight_line=args.straight_line))
+        straight_line=args.straight_line)
+    run = analyse_siting(region, options)
     write_outputs(run.recommendation, Path(args.out))
-    _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
+    extra: dict[str, Any] = {}
+    if args.years:
+        from geo.analyses import analyse_siting_over_time
+        from geo.siting_over_time import write_outputs as write_over_time
+
+        weights = tuple(float(w) for w in args.weights.split(",")) if args.weights else None
+        over = analyse_siting_over_time(region, options, years=_years(args.years),
+                                        objective=args.objective, weights=weights)
+        write_over_time(over, Path(args.out))
+        extra["over_time"] = over.summary().as_dict()
+    _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out), **extra)
     return EXIT_OK
 
 
@@ -833,6 +844,10 @@ def _add_recommend(sub: Any) -> None:
     p.add_argument("--time-limit", type=number(0, 3600, above=True), default=30.0,
                    help="最適化の時間の上限 秒（既定 30）")
     p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
+    p.add_argument("--years", help="将来推計の年（例 2025,2035,2050）: 年をまたいで効く場所も求める")
+    p.add_argument("--objective", default="worst", choices=["worst", "sum"],
+                   help="--years の目的: worst＝いちばん悪い年を最大に（既定）、sum＝年の重み付き和")
+    p.add_argument("--weights", help="--objective sum の年ごとの重み（例 1,1,2。既定: 同じ重み）")
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
     p.set_defaults(func=cmd_recommend)

@@ -301,7 +301,6 @@ def _greedy_remaining(a: csr_array, w: np.ndarray, chosen: list[int], capacity: 
 
 def _mclp_model(a: csr_array, w: np.ndarray, p: int, capacity: np.ndarray | None) -> Any:
     """The MCLP (or capacitated MCLP) as a HiGHS model (see :func:`solve_mclp`)."""
-    import highspy
 
     n_i, n_j = a.shape
     coo = a.tocoo()
@@ -332,7 +331,17 @@ def _mclp_model(a: csr_array, w: np.ndarray, p: int, capacity: np.ndarray | None
         n_row = n_i + n_j + nnz + 1
         row_lo = np.full(n_row, -np.inf)
         row_hi = np.r_[np.ones(n_i), np.zeros(n_j), np.zeros(nnz), float(p)]
-    m = csc_array((v, (r, c)), shape=(n_row, n_col))
+    return highs_lp(csc_array((v, (r, c)), shape=(n_row, n_col)), cost=cost, lower=lower, upper=upper,
+                    row_lo=row_lo, row_hi=row_hi, n_int=n_j)
+
+
+def highs_lp(m: csc_array, *, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+             row_lo: np.ndarray, row_hi: np.ndarray, n_int: int) -> Any:
+    """A maximising HiGHS model of constraint matrix ``m`` whose first ``n_int`` columns
+    are integer."""
+    import highspy
+
+    n_row, n_col = m.shape
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_col, n_row
     lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, lower, upper
@@ -343,8 +352,8 @@ def _mclp_model(a: csr_array, w: np.ndarray, p: int, capacity: np.ndarray | None
     lp.a_matrix_.value_ = m.data.astype(float)
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_col, n_row
     lp.sense_ = highspy.ObjSense.kMaximize
-    lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_j
-                       + [highspy.HighsVarType.kContinuous] * (n_col - n_j))
+    lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_int
+                       + [highspy.HighsVarType.kContinuous] * (n_col - n_int))
     return lp
 
 

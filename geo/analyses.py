@@ -196,6 +196,15 @@ def _projection(paths: tuple[Path, ...]) -> Projection:
     return load_projection(paths)
 
 
+def projection_years(region: Any) -> tuple[tuple[int, ...], int]:
+    """The projection years of the region's ``[projection]`` (empty without one) and the
+    one nearest today (0 without one)."""
+    if not region.config.projection:
+        return (), 0
+    years = _projection(tuple(region.config.projection)).years
+    return years, _nearest_year(years)
+
+
 def _nearest_year(years: tuple[int, ...]) -> int:
     """The projection year nearest today (a register describes today)."""
     import datetime as dt

@@ -10,6 +10,10 @@ __all__ = ["COLUMN_LABELS", "DECISION_JA", "METHOD_JA", "STATUS_JA", "display_va
            "percent"]
 
 COLUMN_LABELS = {
+    "year": "年", "season": "季節", "place_id": "居場所ID", "people_summer": "夏に届く人",
+    "people_winter": "冬に届く人", "people_lost": "冬に届かなくなる人", "covered_summer": "夏の徒歩圏",
+    "covered_winter": "冬の徒歩圏", "lost": "冬に届かなくなる人", "gaps": "空白地帯の数",
+    "gain_today_only": "今だけを見た答えで増えた人",
     "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
     "covered": "徒歩圏内", "uncovered": "圏外", "rate": "カバー率", "gap_id": "空白地帯",
     "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設ID",

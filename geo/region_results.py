@@ -19,26 +19,32 @@ import pandas as pd
 
 from geo.analyses import (
     CrossBorderOptions,
+    OutlookOptions,
     RouteOptions,
     ShelterOptions,
     SitingOptions,
     VCPlanOptions,
+    WinterLossOptions,
     analyse_coverage,
     analyse_crossborder,
+    analyse_outlook,
     analyse_route,
     analyse_shelter_tables,
     analyse_shelters,
     analyse_siting,
     analyse_vc_plan,
+    analyse_winter_loss,
 )
 from geo.coverage import CoverageResult
 from geo.crossborder import CrossBorder
+from geo.outlook import Outlook
 from geo.routing import Route
 from geo.scenario import Scenario, closed_roads_frame, region_scenario
 from geo.shelter_load import ShelterLoad
 from geo.shelter_tables import ShelterTables
 from geo.siting import Recommendation
 from geo.vc_plan import VCPlan
+from geo.winter_loss import WinterLoss
 from layers.crs import STORAGE_CRS
 
 __all__ = ["RegionResults", "analyse_region"]
@@ -68,6 +74,10 @@ class RegionResults:
     """The scenario the VC plan and its main routes travel in (the drive network when there is one)."""
     routes: dict[str, dict[str, Route]] = field(default_factory=dict)
     route_summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    winter: WinterLoss | None = None
+    """Who is covered in summer and not in winter (the coverage threshold as elderly minutes)."""
+    outlook: Outlook | None = None
+    """Coverage year by year, summer and winter (when the region has a projection)."""
     notes: list[str] = field(default_factory=list)
 
     def result_layers(self) -> dict[str, gpd.GeoDataFrame]:
@@ -110,6 +120,11 @@ class RegionResults:
             out["recommended_sites"] = pd.DataFrame(self.recommendation.sites.drop(columns="geometry"))
             out["gain_curve"] = self.recommendation.curve
             out["coverage_before_after"] = self.recommendation.before_after
+        if self.winter is not None:
+            out["winter_loss_by_place"] = self.winter.by_place
+            out["winter_loss_by_area"] = self.winter.by_area
+        if self.outlook is not None:
+            out["outlook_by_year"] = self.outlook.by_year
         return out
 
 
@@ -154,12 +169,36 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
             ({"vulnerable", "neighbourhoods"} & set(lay)):
         res.cross = analyse_crossborder(region, CrossBorderOptions(hazard=hazard if res.scenario else None),
                                         scenario=res.scenario)
+    if dens is not None and "places" in lay and region.config.roads is not None:
+        step(0.8, "冬と将来")
+        _winter_and_years(res)
     if recommend_p and dens is not None and "places" in lay:
         step(0.85, "新しい居場所の提案")
         res.recommendation = analyse_siting(region, SitingOptions(candidates=candidates,
                                                                   p=recommend_p)).recommendation
     step(1.0, "完了")
     return res
+
+
+REPORT_YEARS = (2035, 2050)
+"""Projection years a report shows beside today's (the nearest projection year)."""
+
+
+def _winter_and_years(res: RegionResults) -> None:
+    """The winter loss at the coverage threshold read as elderly minutes, and, with a
+    projection, coverage in today's year, 2035 and 2050 in both seasons."""
+    from geo.analyses import projection_years
+    from geo.coverage import DEFAULT_MAX_DISTANCE
+    from geo.network import SPEEDS_M_PER_MIN
+
+    region = res.region
+    minutes = DEFAULT_MAX_DISTANCE / SPEEDS_M_PER_MIN["elderly"]
+    res.winter = analyse_winter_loss(region, WinterLossOptions(max_minutes=minutes, profile="elderly"))
+    years, today = projection_years(region)
+    if years:
+        wanted = tuple(sorted({today, *[y for y in REPORT_YEARS if y in years]}))
+        res.outlook = analyse_outlook(region, OutlookOptions(years=wanted, winter=True, max_minutes=minutes,
+                                                             profile="elderly"))
 
 
 def _main_routes(res: RegionResults, scen: Scenario) -> None:

@@ -395,8 +395,43 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                              columns=["rank", "candidate_id", "name", "newly_covered_people",
                                       "newly_covered_units"]),
                   "<h3>開く数と効果</h3>", table_html(r.curve), "</section>"]
+    parts += _winter_section(res)
     parts += ["<section><h2>方法</h2>", _method(res), "</section>"]
     return _page(f"{region.name} 分析レポート", _numbered("".join(parts)), attribution)
+
+
+def _winter_section(res: RegionResults) -> list[str]:
+    """「冬と将来」: the winter-loss map and tables, and coverage year by year."""
+    w = res.winter
+    if w is None:
+        return []
+    from geo.winter_loss import loss_map_png
+
+    s = w.summary()
+    attribution = res.region.attribution()
+    parts = ["<section><h2>7. 冬と将来</h2>",
+             f"<p>夏に高齢者の徒歩 {s.max_minutes or 0:.0f} 分以内で居場所に届く "
+             f"{s.covered_summer:,} 人のうち、"
+             f"{_esc(s.season)}には {s.lost:,} 人が届かなくなります（雪道の遅れ: 主要道路 +"
+             f"{res.region.config.winter.penalty['elderly']['main']:g} 分/km、その他 +"
+             f"{res.region.config.winter.penalty['elderly']['other']:g} 分/km、除雪優先路線は夏と同じ、"
+             f"冬期閉鎖 {s.closed_segments:,} 区間）。</p>"]
+    if w.shapes is not None and w.map_meta:
+        parts.append(_fig_html(loss_map_png(w), "冬に居場所へ届かなくなる単位（赤）と冬期閉鎖の区間",
+                               attribution))
+    lost = w.by_place[w.by_place["people_lost"] > 0]
+    if len(lost):
+        parts += ["<h3>冬に届かなくなる人が多い居場所</h3>",
+                  table_html(lost, columns=["place_id", "name", "people_summer", "people_winter",
+                                            "people_lost"], limit=15)]
+    if res.outlook is not None:
+        parts += ["<h3>年ごとのカバー率（夏・冬）</h3>",
+                  "<p>各年の需要は、匿名化済みの要配慮者を 500 m メッシュの65歳以上の将来推計の増減で"
+                  "伸縮したもの。居場所と道路は今のまま。</p>",
+                  table_html(res.outlook.by_year,
+                             columns=["year", "season", "total", "covered", "rate", "gaps"])]
+    parts += ["".join(f"<p class='note'>{_esc(n)}</p>" for n in w.notes), "</section>"]
+    return parts
 
 
 def _numbered(body: str) -> str:

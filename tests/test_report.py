@@ -37,7 +37,8 @@ def test_report_pdf_and_html(demo_results, tmp_path, caplog):
     text = _pdftext(pdf)
     for expected in ("みずうみ地域（架空）", "地域福祉・防災 分析レポート", "架空データ", "使用したデータ",
                      "居場所のカバー率と空白地帯", "洪水のときの避難所と要配慮者", "災害ボランティアセンター",
-                     "広域連携", "新しい居場所の提案", "方法", "k = 5",
+                     "広域連携", "新しい居場所の提案", "冬と将来", "冬に届かなくなる人", "年ごとのカバー率",
+                     "方法", "k = 5",
                      # table headers, repeated on the following pages of long tables
                      "カバー率", "要配慮者", "収容人数", "割り当て人数", "市町村A",
                      # attribution under the maps

@@ -368,3 +368,27 @@ def test_a_new_real_region_from_the_browser(app, shared_data):
     app.switch_page("ui/pages/coverage_page.py").run()
     assert not app.exception
     assert not any("TOML" in w.value or "[layers." in w.value for w in [*app.warning, *app.error])
+
+
+def test_coverage_in_winter_and_in_2050(app):
+    """The season switch and the year select: winter covers no more than summer; 2050's
+    demand is the projection's."""
+    app.switch_page("ui/pages/coverage_page.py").run()
+    app.radio(key="cov_profile").set_value("elderly").run()
+
+    def covered() -> int:
+        value = next(m.value for m in app.metric if m.label == "徒歩圏内")
+        return int(value.split()[0].replace(",", ""))
+
+    def total() -> int:
+        value = next(m.value for m in app.metric if m.label == "要配慮者")
+        return int(value.split()[0].replace(",", ""))
+
+    summer = covered()
+    app.radio(key="cov_season").set_value("winter").run()
+    assert not app.exception
+    assert covered() < summer
+    assert any("雪道" in c.value for c in app.caption)
+    now = total()
+    app.selectbox(key="cov_year").set_value(2050).run()
+    assert not app.exception and total() < now

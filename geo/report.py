@@ -395,8 +395,7 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                              columns=["rank", "candidate_id", "name", "newly_covered_people",
                                       "newly_covered_units"]),
                   "<h3>開く数と効果</h3>", table_html(r.curve), "</section>"]
-    parts += _winter_section(res)
-    parts += ["<section><h2>方法</h2>", _method(res), "</section>"]
+    parts += [*_winter_section(res), "<section><h2>方法</h2>", _method(res), "</section>"]
     return _page(f"{region.name} 分析レポート", _numbered("".join(parts)), attribution)
 
 

@@ -43,7 +43,7 @@ from geo.network import Network, region_network
 from geo.outlook import Outlook
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
-from geo.season import Season, parse_season, region_season, threshold_metres
+from geo.season import Season, SeasonNetwork, parse_season, region_season, threshold_metres
 from geo.shelter_load import DEFAULT_CATCHMENT, ShelterLoad, shelter_load
 from geo.shelter_tables import ShelterTables, shelter_tables
 from geo.siting import (
@@ -157,6 +157,8 @@ class CoverageRun:
     profile: str = "walk"
     max_minutes: float | None = None
     season_notes: list[str] = field(default_factory=list)
+    seasonal: SeasonNetwork | None = None
+    """The winter network the run used (None in summer or without roads)."""
 
     @property
     def notes(self) -> list[str]:
@@ -184,16 +186,21 @@ def demand_layer(region: Any, *, year: int | None = None, demand: str = "registe
     if not paths:
         raise ParameterError("将来推計がありません。", parameter="year",
                              fix='地域設定に [projection] path = "将来推計人口.geojson" を書いてください。')
-    proj = _projection(tuple(paths))
+    proj = _projection(_file_states(paths))
     when = year if year is not None else _nearest_year(proj.years)
     if demand == "register":
         return scaled_density(region.layer("vulnerable"), proj, when, base=_nearest_year(proj.years))
     return projected_demand(proj, when, band=demand)
 
 
+def _file_states(paths: Any) -> tuple[tuple[Path, int, int], ...]:
+    """Each path with its size and modification time: a file replaced is read again."""
+    return tuple((Path(p), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in paths)
+
+
 @functools.lru_cache(maxsize=4)
-def _projection(paths: tuple[Path, ...]) -> Projection:
-    return load_projection(paths)
+def _projection(files: tuple[tuple[Path, int, int], ...]) -> Projection:
+    return load_projection([f[0] for f in files])
 
 
 def projection_years(region: Any) -> tuple[tuple[int, ...], int]:
@@ -201,7 +208,7 @@ def projection_years(region: Any) -> tuple[tuple[int, ...], int]:
     one nearest today (0 without one)."""
     if not region.config.projection:
         return (), 0
-    years = _projection(tuple(region.config.projection)).years
+    years = _projection(_file_states(region.config.projection)).years
     return years, _nearest_year(years)
 
 
@@ -224,6 +231,7 @@ def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> Cov
     net = region_network(region)
     circuity = None
     notes: list[str] = []
+    seasonal = None
     if net is not None and opt.straight_line:  # the estimate, circuity measured on these roads
         circuity, net = circuity_of(net), None
     elif net is not None and season.winter:
@@ -238,7 +246,7 @@ def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> Cov
                       access=opt.access, join_radius=opt.join_radius)
     return CoverageRun(result=result, by_area=by_area(result, region_areas(region)),
                        gaps=gaps(result, density), season=season, profile=opt.profile,
-                       max_minutes=opt.max_minutes, season_notes=notes)
+                       max_minutes=opt.max_minutes, season_notes=notes, seasonal=seasonal)
 
 
 @dataclass(frozen=True)
@@ -265,8 +273,7 @@ def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -
                              season="summer")
     summer = analyse_coverage(region, common)
     winter = analyse_coverage(region, dataclasses.replace(common, season="winter", date=opt.date))
-    seasonal = region_season(region, winter.season, profile=opt.profile,
-                             slow=opt.max_minutes is not None)
+    seasonal = winter.seasonal
     loss = winter_loss(summer.result, winter.result, summer_areas=summer.by_area,
                        winter_areas=winter.by_area, season=winter.season.label, profile=opt.profile,
                        max_minutes=opt.max_minutes,

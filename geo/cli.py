@@ -345,6 +345,17 @@ def cmd_outlook(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _weights(text: str) -> tuple[float, ...]:
+    """``1,1,2`` → (1.0, 1.0, 2.0): non-negative numbers, a clear error otherwise."""
+    try:
+        values = tuple(float(t) for t in str(text).replace("、", ",").split(",") if t.strip())
+    except ValueError:
+        values = ()
+    if not values or not all(v >= 0 and v == v and v != float("inf") for v in values):
+        raise ParameterError("重みの一覧が読めません。", parameter="weights", fix="例: --weights 1,1,2")
+    return values
+
+
 def _years(text: str) -> tuple[int, ...]:
     """``2025,2035,2050`` → (2025, 2035, 2050); a clear error otherwise."""
     parts = [t.strip() for t in str(text).replace("、", ",").split(",") if t.strip()]
@@ -466,7 +477,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         from geo.analyses import analyse_siting_over_time
         from geo.siting_over_time import write_outputs as write_over_time
 
-        weights = tuple(float(w) for w in args.weights.split(",")) if args.weights else None
+        weights = _weights(args.weights) if args.weights else None
         over = analyse_siting_over_time(region, options, years=_years(args.years),
                                         objective=args.objective, weights=weights)
         write_over_time(over, Path(args.out))

@@ -38,7 +38,7 @@ from layers.errors import ParameterError
 from layers.hazards import hazard_key
 from layers.shelters import HAZARD_LABELS, HAZARDS
 
-__all__ = ["Scenario", "close_roads", "closed_roads_frame", "edge_segments", "make_scenario",
+__all__ = ["Scenario", "close_roads", "closed_roads_frame", "edge_segments", "edit_segments", "make_scenario",
            "parse_hazard", "region_scenario"]
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,29 @@ def edge_segments(net: Network) -> np.ndarray:
     return np.searchsorted(seg_key, a * net.n + b)
 
 
+def edit_segments(net: Network, closed: np.ndarray, factor: np.ndarray, *, scale_seconds: bool) -> Network:
+    """``net`` with the segments ``closed`` removed and every other segment's length and
+    weights times ``factor`` (per segment; drive seconds too when ``scale_seconds``).  Nodes,
+    segments and the road index are shared with ``net``, which is not modified."""
+    entry_seg = edge_segments(net)
+    keep = ~closed[entry_seg]
+    f_entry = factor[entry_seg]
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    counts = np.bincount(rows[keep], minlength=net.n)
+
+    def kept(a: np.ndarray | None) -> np.ndarray | None:
+        return a[keep] if a is not None else None
+
+    out = dataclasses.replace(
+        net, indptr=np.r_[0, np.cumsum(counts)].astype(np.int64), indices=net.indices[keep],
+        weights=(net.weights * f_entry)[keep],
+        seconds=kept(net.seconds * f_entry if scale_seconds and net.seconds is not None else net.seconds),
+        name_idx=kept(net.name_idx), road_class=kept(net.road_class), cond_idx=kept(net.cond_idx),
+        seg_len=net.seg_len * factor, seg_fwd=net.seg_fwd & ~closed, seg_bwd=net.seg_bwd & ~closed)
+    share_road_index(net, out)  # same geometry: share the spatial index
+    return out
+
+
 def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float | None = None
                 ) -> tuple[Network, np.ndarray, np.ndarray]:
     """The scenario network: segments touching a zone closed (or slowed, see module doc).
@@ -137,25 +160,8 @@ def close_roads(net: Network, zones: gpd.GeoDataFrame, *, shallow_factor: float 
         closed = hit & ~slowed
     if not closed.any() and not slowed.any():
         return net, closed, slowed
-    entry_seg = edge_segments(net)
-    keep = ~closed[entry_seg]
-    factor = np.where(slowed[entry_seg], float(shallow_factor or 1.0), 1.0)
-    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
-    counts = np.bincount(rows[keep], minlength=net.n)
-    scen = dataclasses.replace(
-        net,
-        indptr=np.r_[0, np.cumsum(counts)].astype(np.int64),
-        indices=net.indices[keep],
-        weights=(net.weights * factor)[keep],
-        seconds=(net.seconds * factor)[keep] if net.seconds is not None else None,
-        name_idx=net.name_idx[keep] if net.name_idx is not None else None,
-        road_class=net.road_class[keep] if net.road_class is not None else None,
-        cond_idx=net.cond_idx[keep] if net.cond_idx is not None else None,
-        seg_len=np.where(slowed, net.seg_len * float(shallow_factor or 1.0), net.seg_len),
-        seg_fwd=net.seg_fwd & ~closed,
-        seg_bwd=net.seg_bwd & ~closed,
-    )
-    share_road_index(net, scen)  # same geometry: share the spatial index
+    scen = edit_segments(net, closed, np.where(slowed, float(shallow_factor or 1.0), 1.0),
+                         scale_seconds=True)
     return scen, closed, slowed
 
 

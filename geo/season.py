@@ -24,7 +24,6 @@ closures are applied to the seasonal network).  **Summer** is the network as it 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.network import ROAD_CLASSES, SPEEDS_M_PER_MIN, Network, share_road_index, touching_segments
+from geo.network import ROAD_CLASSES, SPEEDS_M_PER_MIN, Network, touching_segments
 from layers.errors import ParameterError
 from layers.winter import MAIN_CLASSES, PROFILES, WINTER_MONTHS, WinterSpec
 
@@ -168,7 +167,7 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
                    slow: bool = True) -> SeasonNetwork:
     """The network of ``season`` for ``profile`` (see the module doc); ``slow=False``
     keeps summer speeds (a threshold in metres) and applies the closures only."""
-    from geo.scenario import edge_segments
+    from geo.scenario import edge_segments, edit_segments
 
     nseg = len(net.seg_a)
     none = gpd.GeoDataFrame(geometry=[], crs="EPSG:6668")
@@ -201,19 +200,7 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
         per_km = np.where(main_entry, pen["main"], pen["other"])
         factor[entry_seg] = 1.0 + per_km * SPEEDS_M_PER_MIN[profile] / 1000.0
         factor[prio] = 1.0
-    keep = ~closed[entry_seg]
-    f_entry = factor[entry_seg]
-    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
-    counts = np.bincount(rows[keep], minlength=net.n)
-    out = dataclasses.replace(
-        net, indptr=np.r_[0, np.cumsum(counts)].astype(np.int64), indices=net.indices[keep],
-        weights=(net.weights * f_entry)[keep],
-        seconds=net.seconds[keep] if net.seconds is not None else None,
-        name_idx=net.name_idx[keep] if net.name_idx is not None else None,
-        road_class=net.road_class[keep] if net.road_class is not None else None,
-        cond_idx=net.cond_idx[keep] if net.cond_idx is not None else None,
-        seg_len=net.seg_len * factor, seg_fwd=net.seg_fwd & ~closed, seg_bwd=net.seg_bwd & ~closed)
-    share_road_index(net, out)
+    out = edit_segments(net, closed, factor, scale_seconds=False)
     log.info("winter network: %d segments closed, %d on priority routes", int(closed.sum()), int(prio.sum()))
     return SeasonNetwork(season, profile, net, out, closed, prio, factor, shut.to_crs("EPSG:6668"), notes)
 

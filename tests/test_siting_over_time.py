@@ -53,3 +53,7 @@ def test_recommend_over_the_years_on_the_demo(demo_dir, tmp_path, run_cli):
                            "--years", "2025,2050", "--objective", "sum", "--weights", "1",
                            "--out", tmp_path / "bad")
     assert code == 2 and "重み" in err
+    code, _, err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "gap_nodes",
+                           "--years", "2025,2050", "--objective", "sum", "--weights", "1,x",
+                           "--out", tmp_path / "bad2")
+    assert code == 2 and "重み" in err and "Traceback" not in err

@@ -503,12 +503,7 @@ def recommend(
                                   circuity=circuity)
     keep = ~covered0[ui]
     ui, ci, dist = ui[keep], ci[keep], dist[keep]
-    open_units = np.flatnonzero(~covered0)
-    row_of = np.full(len(units), -1)
-    row_of[open_units] = np.arange(len(open_units))
-    a = csr_array((np.ones(len(ui)), (row_of[ui], ci)), shape=(len(open_units), len(cands)))
-    a.sum_duplicates()
-    a.data[:] = 1.0
+    open_units, a = cover_matrix(ui, ci, covered0, len(cands))
     w = w_all[open_units]
     total = int(w_all.sum())
     covered_before = int(w_all[covered0].sum())
@@ -580,6 +575,19 @@ def _capacities(cands: gpd.GeoDataFrame, capacity: str | None, notes: list[str])
         notes.append(f"容量のない候補地 {int(cap_s.isna().sum())} か所は容量 0"
                      "（開いても受け入れなし）として扱いました。")
     return np.asarray(cap_s.fillna(0).clip(lower=0).to_numpy(float))
+
+
+def cover_matrix(ui: np.ndarray, ci: np.ndarray, covered0: np.ndarray, n_candidates: int
+                 ) -> tuple[np.ndarray, csr_array]:
+    """The units not yet covered and the 0/1 matrix of which candidate covers which of
+    them, from (unit, candidate) pairs of units not yet covered."""
+    open_units = np.flatnonzero(~covered0)
+    row_of = np.full(len(covered0), -1)
+    row_of[open_units] = np.arange(len(open_units))
+    a = csr_array((np.ones(len(ui)), (row_of[ui], ci)), shape=(len(open_units), n_candidates))
+    a.sum_duplicates()
+    a.data[:] = 1.0
+    return open_units, a
 
 
 def _covered_now(density: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, *, crs: str,

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.sparse import csc_array, csr_array
 
 from geo.network import Network
-from geo.siting import _covered_now, _highs, coverage_pairs, greedy_mclp, highs_lp, solve_mclp
+from geo.siting import _covered_now, _highs, cover_matrix, coverage_pairs, greedy_mclp, highs_lp, solve_mclp
 from geo.summary import Summary
 from layers.errors import ParameterError
 
@@ -125,14 +125,8 @@ def recommend_over_time(demands: dict[int, gpd.GeoDataFrame], existing: gpd.GeoD
     ids = (cands["candidate_id"] if "candidate_id" in cands else
            pd.Series([f"C{i:04d}" for i in range(len(cands))])).astype(str).to_numpy()
     ui, ci, _d = coverage_pairs(units, cands, crs=crs, network=network, max_distance=max_distance)
-    open_units = np.flatnonzero(~covered0)
-    row_of = np.full(len(units), -1)
-    row_of[open_units] = np.arange(len(open_units))
     keep = ~covered0[ui]
-    a = csr_array((np.ones(int(keep.sum())), (row_of[ui[keep]], ci[keep])),
-                  shape=(len(open_units), len(cands)))
-    a.sum_duplicates()
-    a.data[:] = 1.0
+    open_units, a = cover_matrix(ui[keep], ci[keep], covered0, len(cands))
     w = np.vstack([demands[y]["count"].to_numpy(float)[open_units] for y in years])
     today = solve_mclp(a, w[0], p, time_limit=time_limit).chosen
     if objective == "sum":

@@ -393,8 +393,13 @@ def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
     load = shelter_load(demand_layer(region, year=opt.year, demand=opt.demand), region.layer("shelters"),
                         scen, crs=region.crs, catchment=opt.catchment)
     if season.winter:
-        load.notes.append(f"{season.label}の冬期閉鎖区間も通行止めとして計算しました。")
+        load.notes.append(_closure_note(season))
     return ShelterRun(scenario=scen, load=load)
+
+
+def _closure_note(season: Season) -> str:
+    day = f"{season.date.isoformat()} に閉鎖中のもの" if season.date else "日付の指定がないため、すべての区間"
+    return f"冬期閉鎖区間（{day}）も通行止めとして計算しました。"
 
 
 def analyse_shelter_tables(region: Any) -> ShelterTables:
@@ -416,6 +421,11 @@ class RouteOptions:
     hazard: str | None = None
     profile: str = "walk"
     shallow_factor: float | None = None
+    season: str | None = None
+    """``winter`` (or a winter ``date``): the second route is walked in winter — slowed by
+    snow for the walking profiles, 冬期閉鎖 sections closed (by car: closures only) —
+    together with the hazard when one is given."""
+    date: str | None = None
 
 
 @dataclass
@@ -426,24 +436,58 @@ class RouteRun:
     comparison: dict[str, Any]
     scenario: Scenario | None
     network: Network
+    closed: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    """The segments closed for the second route (the hazard's and the season's)."""
 
     def summary(self) -> dict[str, Any]:
         return self.comparison
 
 
-def _route_networks(region: Any, opt: RouteOptions, scenario: Scenario | None = None
-                    ) -> tuple[Network, Scenario | None]:
+@dataclass(frozen=True)
+class _RouteWorld:
+    """The normal network and the one the second route is searched on (``other``; None:
+    only the normal route), keyed ``hazard`` (a hazard, perhaps in winter) or ``winter``."""
+
+    base: Network
+    other: Network | None
+    closed: np.ndarray
+    scenario: Scenario | None
+    key: str
+    label: str
+    season: Season
+
+
+def _route_world(region: Any, opt: RouteOptions, scenario: Scenario | None = None) -> _RouteWorld:
     drive = opt.profile == "drive"
+    season = parse_season(opt.season, opt.date)
+    profile = None if drive else opt.profile
     if opt.hazard:
-        scen = scenario or region_scenario(region, opt.hazard, drive=drive,
-                                           shallow_factor=opt.shallow_factor)
-        base = scen.base
+        scen = scenario or region_scenario(region, opt.hazard, drive=drive, shallow_factor=opt.shallow_factor,
+                                           season=season, season_profile=profile)
+        base, other, closed = scen.base, scen.network, scen.closed
+        label = f"災害時（{season.label}）" if season.winter else "災害時"
     else:
         scen, base = None, scenario_network(region, drive=drive)
+        other, closed, label = None, np.zeros(0, bool), ""
+        seasonal = region_season(region, season, profile=profile or "walk", slow=not drive, network=base) \
+            if season.winter and base is not None else None
+        if seasonal is not None:
+            other, closed, label = seasonal.network, seasonal.closed, season.label
     if base is None:
         raise ParameterError("ルートには道路データが必要です。", parameter="roads",
                              fix="地域設定に [roads] path = \"道路ファイル\" を追加してください。")
-    return base, scen
+    return _RouteWorld(base=base, other=other,
+                       closed=closed, scenario=scen, key="hazard" if opt.hazard else "winter",
+                       label=label, season=season)
+
+
+def _season_times(r: Route, world: _RouteWorld, profile: str) -> Route:
+    """A winter route's time is its profile's only (the network was slowed for it)."""
+    if not world.season.winter or profile == "drive" or not r.found:
+        return r
+    if profile == "walk":
+        return dataclasses.replace(r, elderly_s=None)
+    return dataclasses.replace(r, walk_s=None)
 
 
 def analyse_route(region: Any, start: tuple[float, float], end: tuple[float, float],
@@ -452,16 +496,22 @@ def analyse_route(region: Any, start: tuple[float, float], end: tuple[float, flo
     """The route between two metric points (region CRS), and with a hazard the route
     that avoids its closed roads, compared (``scenario`` reuses one already built)."""
     opt = options or RouteOptions()
-    base, scen = _route_networks(region, opt, scenario)
-    normal = route(base, start, end, profile=opt.profile)
+    world = _route_world(region, opt, scenario)
+    normal = route(world.base, start, end, profile=opt.profile)
     routes = {"normal": normal}
     result: dict[str, Any] = {"normal": normal.summary()}
-    if scen is not None:
-        hz = route(scen.network or base, start, end, profile=opt.profile, base=base)
-        routes["hazard"] = hz
-        result = compare(normal, hz, scen.closed)
-        result["hazard"]["hazard"] = scen.hazard
-    return RouteRun(routes=routes, comparison=result, scenario=scen, network=base)
+    if world.other is not None:
+        alt = _season_times(route(world.other, start, end, profile=opt.profile, base=world.base), world,
+                            opt.profile)
+        routes[world.key] = alt
+        result = compare(normal, alt, world.closed)
+        result[world.key] = result.pop("hazard") | {"label": world.label}
+        if world.scenario is not None:
+            result[world.key]["hazard"] = world.scenario.hazard
+        if world.season.winter:
+            result[world.key]["season"] = world.season.label
+    return RouteRun(routes=routes, comparison=result, scenario=world.scenario, network=world.base,
+                    closed=world.closed)
 
 
 @dataclass(frozen=True)
@@ -472,6 +522,7 @@ class RoutesToAllSummary(Summary):
     routes: int
     found_normal: int
     found_hazard: int | None = field(default=None, metadata={"omit_none": True})
+    found_winter: int | None = field(default=None, metadata={"omit_none": True})
 
 
 @dataclass
@@ -482,12 +533,16 @@ class RoutesToAll:
     routes: dict[str, Route]
     to_all: str
     hazard: bool
+    key: str = "hazard"
+    """The second route's key (``hazard`` or ``winter``) in the table's columns and route keys."""
 
     def summary(self) -> RoutesToAllSummary:
+        second = int(self.table[f"{self.key}_length_m"].notna().sum()) if self.hazard else None
         return RoutesToAllSummary(
             to_all=self.to_all, routes=len(self.table),
             found_normal=int(self.table["normal_length_m"].notna().sum()),
-            found_hazard=int(self.table["hazard_length_m"].notna().sum()) if self.hazard else None)
+            found_hazard=second if self.key == "hazard" else None,
+            found_winter=second if self.key == "winter" else None)
 
 
 def _destinations(region: Any, to_all: str, network: Network) -> tuple[gpd.GeoDataFrame, str]:
@@ -513,23 +568,26 @@ def analyse_routes_to_all(region: Any, start: tuple[float, float], to_all: str,
     """Routes from one metric point to every point of a layer (``shelters`` — only the
     usable ones in a hazard —, ``places``, ``vc_sites``) or to each 居場所 gap's centre."""
     opt = options or RouteOptions()
-    base, scen = _route_networks(region, opt)
+    world = _route_world(region, opt)
+    base, scen, key = world.base, world.scenario, world.key
     layer, id_col = _destinations(region, to_all, base)
     if to_all == "shelters" and scen is not None and scen.shelter_status is not None:
         layer = layer[scen.shelter_status.to_numpy() == "usable"]
     ends = np.column_stack([layer.geometry.x, layer.geometry.y])
     normal_all = routes_from(base, start, ends, profile=opt.profile)
-    hazard_all = routes_from(scen.network or base, start, ends, profile=opt.profile, base=base) \
-        if scen is not None else normal_all
+    second = world.other is not None
+    other_all = [_season_times(r, world, opt.profile)
+                 for r in routes_from(world.other, start, ends, profile=opt.profile, base=base)] \
+        if world.other is not None else normal_all
     rows = []
     ids = layer[id_col].astype(str)
     names = layer.get("name", ids)
-    for tid, name, n_r, h_r in zip(ids, names, normal_all, hazard_all, strict=True):
-        c = compare(n_r, h_r, scen.closed if scen is not None else np.zeros(0, bool))
+    for tid, name, n_r, h_r in zip(ids, names, normal_all, other_all, strict=True):
+        c = compare(n_r, h_r, world.closed)
         row = {"to_id": tid, "to_name": name, "normal_length_m": c["normal"]["length_m"],
                "normal_time_s": c["normal"]["time_s"]}
-        if scen is not None:
-            row |= {"hazard_length_m": c["hazard"]["length_m"], "hazard_time_s": c["hazard"]["time_s"],
+        if second:
+            row |= {f"{key}_length_m": c["hazard"]["length_m"], f"{key}_time_s": c["hazard"]["time_s"],
                     "detour_ratio": c["hazard"]["detour_ratio"],
                     "closed_edges_avoided": c["hazard"]["closed_edges_avoided"],
                     "reason": c["hazard"].get("reason", "")}
@@ -537,9 +595,9 @@ def analyse_routes_to_all(region: Any, start: tuple[float, float], to_all: str,
     table = pd.DataFrame(rows, columns=None if rows else ["to_id", "to_name", "normal_length_m",
                                                           "normal_time_s"])
     named = {f"normal-{t}": r for t, r in zip(table["to_id"], normal_all, strict=True)}
-    if scen is not None:
-        named |= {f"hazard-{t}": r for t, r in zip(table["to_id"], hazard_all, strict=True)}
-    return RoutesToAll(table=table, routes=named, to_all=to_all, hazard=scen is not None)
+    if second:
+        named |= {f"{key}-{t}": r for t, r in zip(table["to_id"], other_all, strict=True)}
+    return RoutesToAll(table=table, routes=named, to_all=to_all, hazard=second, key=key)
 
 
 def region_point(region: Any, value: str, parameter: str) -> tuple[tuple[float, float], str]:
@@ -589,6 +647,9 @@ class VCPlanOptions:
     hazard: str = "flood"
     p: int | None = None
     shallow_factor: float | None = None
+    season: str | None = None
+    """``winter`` adds the 冬期閉鎖 sections in force on ``date`` to the hazard's closures."""
+    date: str | None = None
 
 
 @dataclass
@@ -597,13 +658,15 @@ class VCPlanRun:
 
     plan: VCPlan
     scenario: Scenario
+    season: str = "夏"
 
     @property
     def notes(self) -> list[str]:
         return self.plan.notes
 
     def summary(self) -> dict[str, Any]:
-        return {**self.plan.summary().as_dict(), "closed_segments": int(self.scenario.closed.sum())}
+        return {**self.plan.summary().as_dict(), "closed_segments": int(self.scenario.closed.sum()),
+                "season": self.season}
 
 
 def analyse_vc_plan(region: Any, options: VCPlanOptions | None = None, *,
@@ -613,11 +676,15 @@ def analyse_vc_plan(region: Any, options: VCPlanOptions | None = None, *,
     opt = options or VCPlanOptions()
     if opt.p is not None and opt.p < 1:
         raise ParameterError("p は 1 以上にしてください。", parameter="p", fix="例: 3")
-    scen = scenario or region_scenario(region, opt.hazard, drive=True, shallow_factor=opt.shallow_factor)
+    season = parse_season(opt.season, opt.date)
+    scen = scenario or region_scenario(region, opt.hazard, drive=True, shallow_factor=opt.shallow_factor,
+                                       season=season)
     plan = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
                    boundaries=region.layers.get("boundaries"), shelters=region.layers.get("shelters"),
                    network=scen.network, normal_network=scen.base, p=opt.p)
-    return VCPlanRun(plan=plan, scenario=scen)
+    if season.winter:
+        plan.notes.append(_closure_note(season))
+    return VCPlanRun(plan=plan, scenario=scen, season=season.label)
 
 
 # ------------------------------------------------------------------ 広域連携

@@ -407,7 +407,8 @@ def cmd_route(args: argparse.Namespace) -> int:
     from layers.region import load_region
 
     region = load_region(args.region, with_roads=False)
-    opt = RouteOptions(hazard=args.hazard, profile=args.profile, shallow_factor=args.shallow_factor)
+    opt = RouteOptions(hazard=args.hazard, profile=args.profile, shallow_factor=args.shallow_factor,
+                       season=args.season, date=args.date)
     start, start_label = region_point(region, args.from_, "from_")
     out = Path(args.out)
     if args.to_all:
@@ -426,7 +427,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     scen = run.scenario
     route_sheet(run.routes, out / "route_sheet.pdf", net=run.network,
                 title=f"ルート: {start_label} → {end_label}", comparison=run.comparison,
-                zones=scen.zones if scen else None, closed=scen.closed if scen else None,
+                zones=scen.zones if scen else None, closed=run.closed if len(run.closed) else None,
                 fictional=region.fictional, attribution=region.attribution())
     _report(run.summary())
     return EXIT_OK
@@ -439,7 +440,8 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
 
     region = load_region(args.region, with_roads=False)
     run = analyse_vc_plan(region, VCPlanOptions(hazard=args.hazard, p=args.p,
-                                                shallow_factor=args.shallow_factor))
+                                                shallow_factor=args.shallow_factor,
+                                                season=args.season, date=args.date))
     write_outputs(run.plan, Path(args.out))
     _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
     return EXIT_OK
@@ -736,6 +738,15 @@ def _season_args(p: argparse.ArgumentParser, *, season: bool = True) -> None:
                    help="徒歩圏のしきい値を分で（--max-distance の代わり。冬は遅くなる）")
 
 
+def _closure_season_args(p: argparse.ArgumentParser, *, slowed: bool = False) -> None:
+    """``--season`` and ``--date`` where a threshold is in metres or the trip is by car."""
+    what = ("雪道の遅れ（徒歩）と、その日の冬期閉鎖区間の通行止め" if slowed
+            else "その日の冬期閉鎖区間も通行止めにする")
+    p.add_argument("--season", choices=["summer", "winter"],
+                   help=f"winter: {what}（--date、12〜3月なら自動で winter）")
+    p.add_argument("--date", help="日付 YYYY-MM-DD")
+
+
 def _add_outlook(sub: Any) -> None:
     """``tomoni outlook``."""
     p = sub.add_parser("outlook", help="冬に届かなくなる人: 夏と冬の徒歩圏を比べる（居場所・自治会ごと）")
@@ -780,9 +791,7 @@ def _add_shelters(sub: Any) -> None:
                    help="2SFCA の圏域 m（既定 2000）")
     p.add_argument("--shallow-factor", type=number(1, 100),
                    help="浸水深ランク1の道路を通行止めにせず、距離をこの倍数で数える（例 2）")
-    p.add_argument("--season", choices=["summer", "winter"],
-                   help="winter: その日の冬期閉鎖区間も通行止めにする（--date、12〜3月なら自動で winter）")
-    p.add_argument("--date", help="日付 YYYY-MM-DD")
+    _closure_season_args(p)
     p.add_argument("--year", type=number(2000, 2100, integer=True),
                    help="将来推計の年（地域設定の [projection]）: その年の需要で計算する")
     p.add_argument("--demand", default="register", choices=["register", "65+", "75+"],
@@ -804,6 +813,7 @@ def _add_route(sub: Any) -> None:
                    help="移動の手段（既定 walk。drive は地域設定の車道ネットワーク）")
     p.add_argument("--shallow-factor", type=number(1, 100),
                    help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
+    _closure_season_args(p, slowed=True)
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
     p.set_defaults(func=cmd_route)
@@ -818,6 +828,7 @@ def _add_vc_plan(sub: Any) -> None:
                    help="p-median で選ぶ候補地の数（既定: 市町村の数）")
     p.add_argument("--shallow-factor", type=number(1, 100),
                    help="浸水深ランク1の道路の距離の倍数（既定: 通行止め）")
+    _closure_season_args(p)
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
     p.set_defaults(func=cmd_vc_plan)

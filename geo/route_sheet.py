@@ -24,12 +24,16 @@ from geo.printed_map import _rc, static_map
 from geo.routing import Route, steps_table
 from layers.atomic import atomic_path
 
-__all__ = ["ROUTE_STYLES", "route_frames", "route_sheet"]
+__all__ = ["ROUTE_NAMES", "ROUTE_STYLES", "route_frames", "route_sheet"]
 
 ROUTE_STYLES = {
     "normal": ({"color": "#1f5fbf", "linewidth": 3.0}, "通常時のルート"),
     "hazard": ({"color": "#d62728", "linewidth": 2.2, "linestyle": "--"}, "災害時のルート"),
+    "winter": ({"color": "#6a3d9a", "linewidth": 2.2, "linestyle": "--"}, "冬のルート"),
 }
+ROUTE_NAMES = {"normal": "通常時", "hazard": "災害時", "winter": "冬"}
+"""The routes of a comparison: the normal one, and the one in a hazard (perhaps in winter)
+or in winter alone (:func:`geo.analyses.analyse_route`)."""
 ROWS_PER_PAGE = 38
 
 
@@ -70,7 +74,7 @@ def route_sheet(
         shut = closed & near
         overlays.append((gpd.GeoDataFrame(geometry=lines[shut], crs=crs),
                          {"color": "#5a1e00", "linewidth": 1.0}, "通行止めの道路"))
-    for key in ("normal", "hazard"):
+    for key in ROUTE_STYLES:
         if key in frames:
             style, label = ROUTE_STYLES[key]
             overlays.append((frames[key], style, label))
@@ -114,19 +118,20 @@ def _table_pages(routes: Mapping[str, Route], comparison: Mapping[str, Any], tit
     pages = []
     head = [["", "距離", "徒歩（80 m/分）", "高齢者（50 m/分）", "車", "備考"]]
     body = []
-    for key, label in (("normal", "通常時"), ("hazard", "災害時")):
+    for key, name in ROUTE_NAMES.items():
         c = comparison.get(key)
         if not c:
             continue
+        label = c.get("label") or name
         note = c.get("reason", "")
-        if key == "hazard" and c.get("detour_ratio"):
+        if key != "normal" and c.get("detour_ratio"):
             note = f"迂回率 {c['detour_ratio']:.2f}・回避した通行止め {c.get('closed_edges_avoided', 0)} 区間"
         body.append([label, _fmt(c.get("length_m"), " m"),
                      _fmt(None if c.get("walk_s") is None else c["walk_s"] / 60, " 分"),
                      _fmt(None if c.get("elderly_s") is None else c["elderly_s"] / 60, " 分"),
                      _fmt(None if c.get("drive_s") is None else c["drive_s"] / 60, " 分"), note])
     steps = steps_table(routes)
-    steps["ルート"] = steps["ルート"].replace({"normal": "通常時", "hazard": "災害時"})
+    steps["ルート"] = steps["ルート"].replace(ROUTE_NAMES)
     rows = [[str(v) for v in r] for r in steps.itertuples(index=False)]
     chunks = [rows[i:i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
     with plt.rc_context(_rc()):

@@ -207,21 +207,25 @@ def scenario_network(region: Any, *, drive: bool = False) -> Network | None:
 
 
 def region_scenario(region: Any, hazard: str, *, drive: bool = False,
-                    shallow_factor: float | None = None, season: Any = None) -> Scenario:
+                    shallow_factor: float | None = None, season: Any = None,
+                    season_profile: str | None = None) -> Scenario:
     """The scenario of ``hazard`` for a loaded :class:`layers.region.Region`.
 
     ``drive=True`` uses the region's drive network (``[roads] drive``) when it has
     one, else its main network.  Without roads the scenario has no network and
     analyses fall back to the straight-line estimate.  ``season`` (a winter
     :class:`geo.season.Season`) starts from the winter network — its 冬期閉鎖 sections
-    closed, distances in metres (the hazard's closures are added to it).
+    closed, distances in metres (the hazard's closures are added to it); with
+    ``season_profile`` (``walk``/``elderly``) its roads are also slowed by snow for that
+    profile (effective metres, :mod:`geo.season`).
     """
     net = scenario_network(region, drive=drive)
     seasonal = None
     if season is not None and getattr(season, "winter", False) and net is not None:
         from geo.season import region_season
 
-        seasonal = region_season(region, season, slow=False, network=net)
+        seasonal = region_season(region, season, slow=season_profile is not None,
+                                 profile=season_profile or "walk", network=net)
     scen = make_scenario(hazard, hazards=region.layers.get("hazards"),
                          network=seasonal.network if seasonal is not None else net,
                          shelters=region.layers.get("shelters"), shallow_factor=shallow_factor)

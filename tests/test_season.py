@@ -194,6 +194,58 @@ def test_outlook_on_the_demo_names_who_is_cut_off_in_january(demo_dir, tmp_path,
     assert json.loads(stdout)["covered"] == json.loads(stdout2)["covered"]
 
 
+def test_a_winter_route_takes_the_snow_minutes_and_goes_round_a_closed_pass(town):
+    """A → E by the side street: 300 m, 3.75 min in summer and 4.25 min in winter (worked out
+    above); its length stays 300 m.  With B–D closed for the winter there is no way to E
+    (a dead end), and the route says so instead of crossing the closure."""
+    from geo.routing import route
+
+    xy = {k: (float(town.x[i]), float(town.y[i])) for i, k in enumerate(town.node_ids)}
+    winter = season_network(town, parse_season("winter"), spec=WinterSpec())
+    summer = route(town, xy[1], xy[5])
+    snowy = route(winter.network, xy[1], xy[5], base=town)
+    assert summer.length_m == pytest.approx(300.0, abs=0.5) and summer.walk_s == pytest.approx(225.0, abs=1)
+    assert snowy.length_m == pytest.approx(300.0, abs=0.5) and snowy.walk_s == pytest.approx(255.0, abs=1)
+    shut = season_network(town, parse_season("winter"), spec=WinterSpec(), closures=_line((1, 0), (1, 1)))
+    cut = route(shut.network, xy[1], xy[5], base=town)
+    assert not cut.found and "通行止め" in cut.reason
+
+
+def test_winter_routes_and_vc_plan_on_the_demo(demo_dir, tmp_path, run_cli):
+    """``tomoni route --season winter``: the second route is named and dated; an elderly
+    walk in winter is never faster than in summer and never slower than the worst surface
+    (+3 min/km at 50 m/min: ×1.15 of its own length) allows.  ``tomoni vc-plan --season
+    winter`` closes the flood's roads and the sections in force, and says so."""
+    code, stdout, err = run_cli("route", demo_dir / "region.toml", "--from", "VC01", "--to-all", "places",
+                                "--season", "winter", "--date", "2027-01-15", "--profile", "elderly",
+                                "--out", tmp_path / "routes")
+    assert code == 0, err
+    s = json.loads(stdout)
+    assert s["found_winter"] == s["found_normal"] > 0
+    import pandas as pd
+
+    t = pd.read_csv(tmp_path / "routes" / "routes.csv", encoding="utf-8-sig").dropna(subset=["winter_time_s"])
+    assert (t["winter_length_m"] >= t["normal_length_m"] - 0.5).all()
+    assert (t["winter_time_s"] >= t["normal_time_s"] - 0.5).all()
+    assert (t["winter_time_s"] <= t["winter_length_m"] * 1.15 / 50 * 60 + 0.5).all()
+    assert (t["winter_time_s"] > t["normal_time_s"] + 0.5).any()
+    code, stdout, err = run_cli("route", demo_dir / "region.toml", "--from", "VC01", "--to", "IB001",
+                                "--season", "winter", "--out", tmp_path / "one")
+    assert code == 0, err
+    one = json.loads(stdout)
+    assert one["winter"]["season"] == "冬" and one["winter"]["elderly_s"] is None
+    assert (tmp_path / "one" / "route_sheet.pdf").read_bytes()[:5] == b"%PDF-"
+    plans = {}
+    for name, extra in (("summer", []), ("winter", ["--season", "winter", "--date", "2027-01-15"])):
+        code, stdout, err = run_cli("vc-plan", demo_dir / "region.toml", "--hazard", "flood",
+                                    "--out", tmp_path / f"vc-{name}", *extra)
+        assert code == 0, err
+        plans[name] = json.loads(stdout)
+    assert plans["winter"]["closed_segments"] > plans["summer"]["closed_segments"]
+    assert plans["winter"]["season"].startswith("冬") and plans["summer"]["season"] == "夏"
+    assert any("冬期閉鎖区間（2027-01-15" in n for n in plans["winter"]["notes"])
+
+
 def test_a_bad_date_or_season_is_a_plain_error(demo_dir, tmp_path, run_cli):
     code, _, err = run_cli("coverage", demo_dir / "region.toml", "--out", tmp_path / "x",
                            "--season", "winter", "--date", "2027-13-01")

@@ -40,7 +40,7 @@ from geo.consolidation import DEFAULT_THRESHOLD, ConsolidationResult, consolidat
 from geo.coverage import CoverageResult, CoverageSummary, by_area, circuity_of, coverage, gaps
 from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
 from geo.network import Network, region_network
-from geo.outlook import Outlook
+from geo.outlook import DEFAULT_MIN_PEOPLE, Outlook, last_places, people_in_reach
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
 from geo.season import Season, SeasonNetwork, parse_season, region_season, threshold_metres
@@ -301,11 +301,21 @@ class OutlookOptions:
     max_distance: float = DEFAULT_MAX_DISTANCE
     max_minutes: float | None = None
     profile: str = "walk"
+    min_people: float = DEFAULT_MIN_PEOPLE
+    """People within reach below which a 居場所 is below the threshold (:mod:`geo.outlook`)."""
 
 
 def analyse_outlook(region: Any, options: OutlookOptions) -> Outlook:
-    """Coverage of each projection year (summer, and winter when asked): totals and per area."""
-    rows, areas = [], []
+    """Coverage of each projection year (summer, and winter when asked): totals, per area,
+    the people within reach of each facility and the 自治会 whose last 居場所 falls below
+    ``min_people``."""
+    if not (np.isfinite(options.min_people) and options.min_people >= 0):
+        raise ParameterError("居場所の人数の基準は 0 以上の数にしてください。", parameter="min_people",
+                             fix="例: --min-people 10")
+    facilities = region.layer(options.facilities)
+    fac_id = str(id_column(facilities, options.facilities))
+    nb = region.layers.get("neighbourhoods")
+    rows, areas, places = [], [], []
     seasons = ("summer", "winter") if options.winter else ("summer",)
     for year in options.years:
         for season in seasons:
@@ -319,7 +329,13 @@ def analyse_outlook(region: Any, options: OutlookOptions) -> Outlook:
                          "covered": s.covered, "uncovered": s.total - s.covered, "rate": s.rate,
                          "gaps": s.gaps})
             areas.append(run.by_area.assign(year=year, season=label, demand=options.demand))
-    return Outlook(by_year=pd.DataFrame(rows), by_area=pd.concat(areas, ignore_index=True))
+            places.append(people_in_reach(run.result, facilities, id_col=fac_id, areas=nb,
+                                          area_id="area_id", area_name="name")
+                          .assign(year=year, season=label, demand=options.demand))
+    by_place = pd.concat(places, ignore_index=True).assign(below=lambda d: d["people"] < options.min_people)
+    return Outlook(by_year=pd.DataFrame(rows), by_area=pd.concat(areas, ignore_index=True),
+                   by_place=by_place, last_places=last_places(by_place, min_people=options.min_people),
+                   min_people=options.min_people)
 
 
 # ------------------------------------------------------------------ consolidation

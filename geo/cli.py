@@ -338,9 +338,12 @@ def cmd_outlook(args: argparse.Namespace) -> int:
 
         outlook = analyse_outlook(region, OutlookOptions(
             years=years, winter=True, date=args.date, demand=args.demand, facilities=args.facilities,
-            max_distance=args.max_distance, max_minutes=args.max_minutes, profile=args.profile))
+            max_distance=args.max_distance, max_minutes=args.max_minutes, profile=args.profile,
+            min_people=args.min_people))
         write_outlook(outlook, out)
-        extra["years"] = outlook.summary()["rows"]
+        o = outlook.summary()
+        extra |= {("years" if k == "rows" else k): o[k] for k in ("rows", "min_people", "areas_without_viable_place",
+                                    "areas_losing_last_place")}
     _report(loss.summary(), warn=loss.notes, **extra)
     return EXIT_OK
 
@@ -758,6 +761,9 @@ def _add_outlook(sub: Any) -> None:
                    help="徒歩圏のしきい値 m（既定 500。冬は通行止めだけが効く）")
     _season_args(p, season=False)
     p.add_argument("--years", help="将来推計の年（例 2025,2035,2050）: 年ごとのカバー率（夏・冬）も書く")
+    p.add_argument("--min-people", type=number(0, 100_000), default=10.0,
+                   help="居場所の徒歩圏の人がこの数を下回ると「基準割れ」（既定 10）。"
+                   "自治会の居場所がすべて基準割れになる年を示す")
     p.add_argument("--demand", default="register", choices=["register", "65+", "75+"],
                    help="年ごとの需要: register＝匿名化済みの要配慮者を65歳以上の増減で伸縮（既定）、"
                    "65+ / 75+＝将来推計の人数そのもの")

@@ -97,6 +97,52 @@ def test_outlook_by_year_on_the_demo(demo_dir, tmp_path, run_cli):
     assert (winter["covered"] <= summer["covered"]).all()
     area = pd.read_csv(out / "outlook_by_area.csv", encoding="utf-8-sig")
     assert set(area["year"]) == {2025, 2035, 2050}
+    # every covered person is within reach of exactly one 居場所 (their nearest)
+    place = pd.read_csv(out / "outlook_by_place.csv", encoding="utf-8-sig")
+    reach = place.groupby(["year", "season"])["people"].sum()
+    for row in table.itertuples():
+        assert reach[(row.year, row.season)] == row.covered
+    assert (place["below"] == (place["people"] < s["min_people"])).all()
+    last = pd.read_csv(out / "outlook_last_places.csv", encoding="utf-8-sig")
+    for row in last.itertuples():  # a 自治会 has lost its last place iff none of its places is viable
+        mine = place[(place["year"] == row.year) & (place["season"] == row.season)
+                     & (place["area_id"] == row.area_id)]
+        assert row.places == len(mine) and row.lost_last_place == bool(mine["below"].all())
+    assert sum(s["areas_without_viable_place"].values()) == int(last["lost_last_place"].sum())
     code, _, err = run_cli("outlook", demo_dir / "region.toml", "--out", tmp_path / "bad",
                            "--years", "2025,20x")
     assert code == 2 and "年" in err
+
+
+def test_the_last_place_of_a_neighbourhood_falls_below_the_threshold():
+    """Two 自治会: 北 has places A (12 people within reach today, 6 in 2050) and B (4, then 11);
+    南 has C (15, then 9).  At 10 people: 北 keeps a viable place in both years (A, then B);
+    南 loses its last one in 2050 — and only 南 is new.  D is nobody's nearest: 0 people."""
+    from geo.coverage import CoverageResult
+    from geo.outlook import last_places, people_in_reach
+
+    crs = "EPSG:6678"
+    areas = gpd.GeoDataFrame({"area_id": ["N", "S"], "name": ["北区", "南区"]},
+                             geometry=[shapely.box(0, 500, 1000, 1000), shapely.box(0, 0, 1000, 500)], crs=crs)
+    places = gpd.GeoDataFrame({"place_id": ["A", "B", "C", "D"], "name": ["a", "b", "c", "d"]},
+                              geometry=shapely.points([(100, 900), (800, 700), (500, 200), (900, 100)]),
+                              crs=crs)
+    rows = []
+    for year, people in ((2025, {"A": 12, "B": 4, "C": 15}), (2050, {"A": 6, "B": 11, "C": 9})):
+        fac, count = zip(*people.items(), strict=True)
+        units = gpd.GeoDataFrame({"unit_id": list(fac) + ["far"], "count": list(count) + [50],
+                                  "facility_id": list(fac) + ["A"], "covered": [True] * 3 + [False]},
+                                 geometry=shapely.points([(0, 0)] * 4), crs=crs)
+        result = CoverageResult(units=units, max_distance=500.0, method="network", facilities="places")
+        rows.append(people_in_reach(result, places, id_col="place_id", areas=areas, area_id="area_id",
+                                    area_name="name").assign(year=year, season="夏", demand="register"))
+    by_place = pd.concat(rows, ignore_index=True)
+    assert by_place.set_index(["year", "place_id"])["people"].to_dict() == {
+        (2025, "A"): 12, (2025, "B"): 4, (2025, "C"): 15, (2025, "D"): 0,
+        (2050, "A"): 6, (2050, "B"): 11, (2050, "C"): 9, (2050, "D"): 0}
+    last = last_places(by_place, min_people=10).set_index(["year", "area_id"])
+    assert last.loc[(2025, "N"), "viable_places"] == 1 and last.loc[(2050, "N"), "viable_places"] == 1
+    assert not last.loc[(2025, "S"), "lost_last_place"]  # C and D: C has 15
+    assert last.loc[(2050, "S"), "lost_last_place"] and last.loc[(2050, "S"), "newly_lost"]
+    assert not last["lost_last_place"].loc[[(2025, "N"), (2050, "N")]].any()
+    assert last.loc[(2050, "S"), "people_best"] == 9 and last.loc[(2050, "S"), "area_name"] == "南区"

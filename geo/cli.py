@@ -342,8 +342,8 @@ def cmd_outlook(args: argparse.Namespace) -> int:
             min_people=args.min_people))
         write_outlook(outlook, out)
         o = outlook.summary()
-        extra |= {("years" if k == "rows" else k): o[k] for k in ("rows", "min_people", "areas_without_viable_place",
-                                    "areas_losing_last_place")}
+        keys = ("rows", "min_people", "areas_without_viable_place", "areas_losing_last_place")
+        extra |= {("years" if k == "rows" else k): o[k] for k in keys}
     _report(loss.summary(), warn=loss.notes, **extra)
     return EXIT_OK
 

@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from geo.coverage import CoverageResult
-
 from geo.csv_safe import csv_text
 from layers.atomic import atomic_write_text
 

@@ -123,15 +123,16 @@ def test_the_last_place_of_a_neighbourhood_falls_below_the_threshold():
 
     crs = "EPSG:6678"
     areas = gpd.GeoDataFrame({"area_id": ["N", "S"], "name": ["北区", "南区"]},
-                             geometry=[shapely.box(0, 500, 1000, 1000), shapely.box(0, 0, 1000, 500)], crs=crs)
+                             geometry=[shapely.box(0, 500, 1000, 1000), shapely.box(0, 0, 1000, 500)],
+                             crs=crs)
     places = gpd.GeoDataFrame({"place_id": ["A", "B", "C", "D"], "name": ["a", "b", "c", "d"]},
                               geometry=shapely.points([(100, 900), (800, 700), (500, 200), (900, 100)]),
                               crs=crs)
     rows = []
     for year, people in ((2025, {"A": 12, "B": 4, "C": 15}), (2050, {"A": 6, "B": 11, "C": 9})):
         fac, count = zip(*people.items(), strict=True)
-        units = gpd.GeoDataFrame({"unit_id": list(fac) + ["far"], "count": list(count) + [50],
-                                  "facility_id": list(fac) + ["A"], "covered": [True] * 3 + [False]},
+        units = gpd.GeoDataFrame({"unit_id": [*list(fac), "far"], "count": [*list(count), 50],
+                                  "facility_id": [*list(fac), "A"], "covered": [True] * 3 + [False]},
                                  geometry=shapely.points([(0, 0)] * 4), crs=crs)
         result = CoverageResult(units=units, max_distance=500.0, method="network", facilities="places")
         rows.append(people_in_reach(result, places, id_col="place_id", areas=areas, area_id="area_id",

@@ -802,9 +802,10 @@ def analyse_siting_over_time(region: Any, options: SitingOptions, *, years: tupl
         if zones is not None:
             cands = outside_zones(cands, zones[zones["hazard"] == parse_hazard(options.outside_hazard)])
     demands = {y: demand_layer(region, year=y) for y in years}
-    return recommend_over_time(demands, region.layer(options.facilities), cands, crs=region.crs,
+    over = recommend_over_time(demands, region.layer(options.facilities), cands, crs=region.crs,
                                network=net, p=options.p, max_distance=options.max_distance,
                                objective=objective, weights=weights, time_limit=options.time_limit)
+    return dataclasses.replace(over, sites=describe_sites(over.sites, region))
 
 
 def describe_sites(sites: gpd.GeoDataFrame, region: Any) -> gpd.GeoDataFrame:

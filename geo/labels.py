@@ -13,7 +13,7 @@ COLUMN_LABELS = {
     "year": "年", "season": "季節", "place_id": "居場所ID", "people_summer": "夏に届く人",
     "people_winter": "冬に届く人", "people_lost": "冬に届かなくなる人", "covered_summer": "夏の徒歩圏",
     "covered_winter": "冬の徒歩圏", "lost": "冬に届かなくなる人", "gaps": "空白地帯の数",
-    "gain_today_only": "今だけを見た答えで増えた人",
+    "gain_today_only": "今だけを見た答えで増えた人", "gain_first_year": "最初の年に増える人",
     "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
     "covered": "徒歩圏内", "uncovered": "圏外", "rate": "カバー率", "gap_id": "空白地帯",
     "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設ID",
@@ -41,7 +41,10 @@ COLUMN_LABELS = {
     "reachable": "到達できる", "far": "遠い", "lon": "経度", "lat": "緯度", "near": "場所（近くの区域）",
     "to_id": "行き先ID", "to_name": "行き先", "normal_length_m": "通常時(m)", "normal_time_s": "通常時(秒)",
     "hazard_length_m": "災害時(m)", "hazard_time_s": "災害時(秒)",
-    "winter_length_m": "冬(m)", "winter_time_s": "冬(秒)", "detour_ratio": "迂回率",
+    "winter_length_m": "冬(m)", "winter_time_s": "冬(秒)", "people_best": "最も多い居場所の人数",
+    "newly_lost": "新たに", "places": "居場所の数", "below": "基準割れ",
+    "viable_places": "基準以上の居場所", "lost_last_place": "すべて基準割れ",
+    "detour_ratio": "迂回率",
     "closed_edges_avoided": "避けた通行止め", "vc_id": "担当VC", "vc_distance_m": "VCまで(m)",
     "welfare_shelter_id": "福祉避難所", "access_2sfca": "アクセス指標(2SFCA)", "geography": "単位",
     "municipality": "市町村", "emergency_sites": "指定緊急避難場所", "shelters": "指定避難所",
@@ -75,6 +78,10 @@ def _texty(column: pd.Series) -> bool:
     return column.dtype == object or pd.api.types.is_string_dtype(column)
 
 
+YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below"})
+"""Flags shown as はい / blank."""
+
+
 def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The table's values as a person reads them (columns keep their names): codes and enums
     in words, shares as percentages, layer keys as layer names, municipality codes as names
@@ -90,6 +97,10 @@ def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None
             out[col] = out[col].map(lambda v: label_of(str(v)) if isinstance(v, str) else v)
         elif col == "method":
             out[col] = out[col].map(lambda v: METHOD_JA.get(v, v))
+        elif col == "year":  # 2035, not 2,035
+            out[col] = out[col].map(lambda v: str(int(v)) if pd.notna(v) else "")
+        elif col in YES_NO_COLUMNS:
+            out[col] = out[col].map(lambda v: "はい" if v is True or v == 1 else "")
         elif col == "source":
             out[col] = out[col].map(lambda v: SOURCE_JA.get(v, v))
         elif col in CODE_COLUMNS and municipalities:

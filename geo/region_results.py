@@ -32,6 +32,7 @@ from geo.analyses import (
     analyse_shelter_tables,
     analyse_shelters,
     analyse_siting,
+    analyse_siting_over_time,
     analyse_vc_plan,
     analyse_winter_loss,
 )
@@ -43,6 +44,7 @@ from geo.scenario import Scenario, closed_roads_frame, region_scenario
 from geo.shelter_load import ShelterLoad
 from geo.shelter_tables import ShelterTables
 from geo.siting import Recommendation
+from geo.siting_over_time import OverTime
 from geo.vc_plan import VCPlan
 from geo.winter_loss import WinterLoss
 from layers.crs import STORAGE_CRS
@@ -78,6 +80,8 @@ class RegionResults:
     """Who is covered in summer and not in winter (the coverage threshold as elderly minutes)."""
     outlook: Outlook | None = None
     """Coverage year by year, summer and winter (when the region has a projection)."""
+    over_time: OverTime | None = None
+    """Sites that keep coverage over the outlook's years (when recommending, with a projection)."""
     notes: list[str] = field(default_factory=list)
 
     def result_layers(self) -> dict[str, gpd.GeoDataFrame]:
@@ -125,6 +129,10 @@ class RegionResults:
             out["winter_loss_by_area"] = self.winter.by_area
         if self.outlook is not None:
             out["outlook_by_year"] = self.outlook.by_year
+            out["outlook_last_places"] = self.outlook.last_places
+        if self.over_time is not None:
+            out["siting_over_time"] = self.over_time.by_year
+            out["siting_over_time_sites"] = pd.DataFrame(self.over_time.sites.drop(columns="geometry"))
         return out
 
 
@@ -176,6 +184,10 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
         step(0.85, "新しい居場所の提案")
         res.recommendation = analyse_siting(region, SitingOptions(candidates=candidates,
                                                                   p=recommend_p)).recommendation
+        if res.outlook is not None:
+            years = tuple(sorted({int(y) for y in res.outlook.by_year["year"]}))
+            opts = SitingOptions(candidates=candidates, p=recommend_p)
+            res.over_time = analyse_siting_over_time(region, opts, years=years)
     step(1.0, "完了")
     return res
 

@@ -428,9 +428,32 @@ def _winter_section(res: RegionResults) -> list[str]:
                   "<p>各年の需要は、匿名化済みの要配慮者を 500 m メッシュの65歳以上の将来推計の増減で"
                   "伸縮したもの。居場所と道路は今のまま。</p>",
                   table_html(res.outlook.by_year,
-                             columns=["year", "season", "total", "covered", "rate", "gaps"])]
+                             columns=["year", "season", "total", "covered", "rate", "gaps"]),
+                  *_last_places_html(res)]
+    if res.over_time is not None:
+        o = res.over_time
+        parts += [f"<h3>年をまたいで効く新しい居場所（{o.p} か所、いちばん悪い年を最大に）</h3>",
+                  "<p>今年だけを見て選んだ場所と、各年に新たに徒歩圏に入る人を比べます。</p>",
+                  table_html(o.sites, columns=["candidate_id", "name", "near", "gain_first_year"]),
+                  table_html(o.by_year, columns=["year", "gain", "gain_today_only"])]
     parts += ["".join(f"<p class='note'>{_esc(n)}</p>" for n in w.notes), "</section>"]
     return parts
+
+
+def _last_places_html(res: RegionResults) -> list[str]:
+    """The 自治会 whose every 居場所 has fewer people within reach than the threshold."""
+    o = res.outlook
+    if o is None or not len(o.last_places):
+        return []
+    last = o.last_places[(o.last_places["year"] == o.last_places["year"].max())
+                         & o.last_places["lost_last_place"].astype(bool)]
+    last = last.sort_values(["newly_lost", "season", "area_id"], ascending=[False, False, True])
+    first = int(o.last_places["year"].min())
+    return [f"<h3>{int(o.last_places['year'].max())} 年に居場所がすべて基準割れになる自治会"
+            f"（徒歩圏の人 {o.min_people:g} 人未満）</h3>",
+            f"<p>新たに: {first} 年にはまだ基準以上の居場所があった自治会。</p>",
+            table_html(last, limit=30, columns=["season", "area_id", "area_name", "places", "people_best",
+                                                "newly_lost"])]
 
 
 def _numbered(body: str) -> str:

@@ -54,7 +54,8 @@ class OverTime:
 
     objective: str
     p: int
-    sites: pd.DataFrame
+    sites: gpd.GeoDataFrame
+    """The chosen candidates (``candidate_id``, ``name``, their first year's gain, points)."""
     today_sites: list[str]
     by_year: pd.DataFrame
     notes: list[str] = field(default_factory=list)
@@ -136,8 +137,10 @@ def recommend_over_time(demands: dict[int, gpd.GeoDataFrame], existing: gpd.GeoD
         chosen = solve_worst_year(a, w, p, time_limit=time_limit)
     by_year = pd.DataFrame({"year": years, "gain": np.round(_gains(a, w, chosen)).astype(np.int64),
                             "gain_today_only": np.round(_gains(a, w, today)).astype(np.int64)})
-    sites = pd.DataFrame({"candidate_id": ids[chosen],
-                          "gain_first_year": [int(_gains(a, w, [j])[0]) for j in chosen]})
+    names = cands["name"].astype(str).to_numpy() if "name" in cands else ids
+    sites = gpd.GeoDataFrame({"candidate_id": ids[chosen], "name": names[chosen],
+                              "gain_first_year": [int(_gains(a, w, [j])[0]) for j in chosen]},
+                             geometry=cands.geometry.to_numpy()[chosen], crs=cands.crs)
     return OverTime(objective=objective, p=p, sites=sites, today_sites=list(ids[today]), by_year=by_year)
 
 
@@ -150,4 +153,5 @@ def write_outputs(result: OverTime, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     table = result.by_year.assign(objective=result.objective)
     atomic_write_text(out / "siting_over_time.csv", csv_text(table), encoding="utf-8-sig")
-    atomic_write_text(out / "siting_over_time_sites.csv", csv_text(result.sites), encoding="utf-8-sig")
+    sites = pd.DataFrame(result.sites.drop(columns="geometry", errors="ignore"))
+    atomic_write_text(out / "siting_over_time_sites.csv", csv_text(sites), encoding="utf-8-sig")

@@ -38,6 +38,7 @@ def test_report_pdf_and_html(demo_results, tmp_path, caplog):
     for expected in ("みずうみ地域（架空）", "地域福祉・防災 分析レポート", "架空データ", "使用したデータ",
                      "居場所のカバー率と空白地帯", "洪水のときの避難所と要配慮者", "災害ボランティアセンター",
                      "広域連携", "新しい居場所の提案", "冬と将来", "冬に届かなくなる人", "年ごとのカバー率",
+                     "居場所がすべて基準割れになる自治会", "年をまたいで効く新しい居場所",
                      "方法", "k = 5",
                      # table headers, repeated on the following pages of long tables
                      "カバー率", "要配慮者", "収容人数", "割り当て人数", "市町村A",

@@ -39,7 +39,7 @@ import pandas as pd
 from geo.consolidation import DEFAULT_THRESHOLD, ConsolidationResult, consolidation
 from geo.coverage import CoverageResult, CoverageSummary, by_area, circuity_of, coverage, gaps
 from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
-from geo.network import Network, region_network
+from geo.network import SPEEDS_M_PER_MIN, Network, region_network
 from geo.outlook import DEFAULT_MIN_PEOPLE, Outlook, last_places, people_in_reach
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
@@ -751,6 +751,12 @@ class SitingOptions:
     curve_to: int | None = None
     time_limit: float = DEFAULT_TIME_LIMIT
     straight_line: bool = False
+    season: str | None = None
+    """``winter``: ``max_distance`` is read as that walk's time at 80 m/min, which snow slows
+    (:mod:`geo.season`), and the 冬期閉鎖 sections in force on ``date`` are closed."""
+    date: str | None = None
+    year: int | None = None
+    """A projection year: the register's projected demand of that year (:func:`demand_layer`)."""
 
 
 @dataclass
@@ -773,7 +779,7 @@ class SitingRun:
 def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingRun:
     """Where new facilities should open (maximal covering, the existing ones kept)."""
     opt = options or SitingOptions()
-    net = _network(region, opt.straight_line)
+    net, notes = _siting_network(region, opt)
     cands = region_candidates(region, opt.candidates, facilities=opt.facilities,
                               max_distance=opt.max_distance, network=net)
     if opt.outside_hazard:
@@ -781,12 +787,31 @@ def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingR
         zones = region.layers.get("hazards")
         if zones is not None:
             cands = outside_zones(cands, zones[zones["hazard"] == key])
-    rec = recommend(region.layer("vulnerable"), region.layer(opt.facilities), cands, crs=region.crs,
+    demand = demand_layer(region, year=opt.year)
+    rec = recommend(demand, region.layer(opt.facilities), cands, crs=region.crs,
                     network=net, p=opt.p, max_distance=opt.max_distance, capacity=opt.capacity,
                     target=opt.target, areas=region_areas(region), curve_to=opt.curve_to,
                     time_limit=opt.time_limit)
     rec.sites = describe_sites(rec.sites, region)
+    rec.notes.extend(notes)
+    if opt.year is not None:
+        rec.notes.append(f"{opt.year} 年の推計需要（要配慮者を65歳以上の増減で伸縮）で選びました。")
     return SitingRun(recommendation=rec, candidates=cands)
+
+
+def _siting_network(region: Any, opt: SitingOptions) -> tuple[Network | None, list[str]]:
+    """The network sites are chosen on: the region's, or its winter network for a walk."""
+    net = _network(region, opt.straight_line)
+    season = parse_season(opt.season, opt.date)
+    if not season.winter:
+        return net, []
+    if net is None:
+        return None, ["道路データがないため、冬の遅れと冬期閉鎖は反映していません（直線距離の推定）。"]
+    seasonal = region_season(region, season, profile="walk", network=net)
+    minutes = opt.max_distance / SPEEDS_M_PER_MIN["walk"]
+    note = (f"{season.label}: 徒歩 {minutes:.0f} 分（夏の {opt.max_distance:.0f} m）を"
+            "雪道の遅れと冬期閉鎖で計算しました。")
+    return (seasonal.network if seasonal is not None else net), [note]
 
 
 def analyse_siting_over_time(region: Any, options: SitingOptions, *, years: tuple[int, ...],
@@ -794,7 +819,7 @@ def analyse_siting_over_time(region: Any, options: SitingOptions, *, years: tupl
                              ) -> OverTime:
     """Sites that keep coverage over ``years`` (the register's projected demand each year):
     the worst year maximised, or a weighted sum; compared with the today-only answer."""
-    net = _network(region, options.straight_line)
+    net, notes = _siting_network(region, options)
     cands = region_candidates(region, options.candidates, facilities=options.facilities,
                               max_distance=options.max_distance, network=net)
     if options.outside_hazard:
@@ -805,7 +830,7 @@ def analyse_siting_over_time(region: Any, options: SitingOptions, *, years: tupl
     over = recommend_over_time(demands, region.layer(options.facilities), cands, crs=region.crs,
                                network=net, p=options.p, max_distance=options.max_distance,
                                objective=objective, weights=weights, time_limit=options.time_limit)
-    return dataclasses.replace(over, sites=describe_sites(over.sites, region))
+    return dataclasses.replace(over, sites=describe_sites(over.sites, region), notes=[*over.notes, *notes])
 
 
 def describe_sites(sites: gpd.GeoDataFrame, region: Any) -> gpd.GeoDataFrame:

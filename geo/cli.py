@@ -474,7 +474,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         candidates=args.candidates, facilities=args.facilities, p=args.p,
         max_distance=args.max_distance, capacity=args.capacity, target=args.target,
         outside_hazard=args.outside_hazard, curve_to=args.curve_to, time_limit=args.time_limit,
-        straight_line=args.straight_line)
+        straight_line=args.straight_line, season=args.season, date=args.date, year=args.year)
     run = analyse_siting(region, options)
     write_outputs(run.recommendation, Path(args.out))
     extra: dict[str, Any] = {}
@@ -872,6 +872,12 @@ def _add_recommend(sub: Any) -> None:
     p.add_argument("--time-limit", type=number(0, 3600, above=True), default=30.0,
                    help="最適化の時間の上限 秒（既定 30）")
     p.add_argument("--straight-line", action="store_true", help="道路を使わず直線距離×迂回率で推定する")
+    p.add_argument("--season", choices=["summer", "winter"],
+                   help="winter: しきい値を徒歩の時間（80 m/分）として雪道で遅くし、"
+                   "冬期閉鎖区間を通行止めにする")
+    p.add_argument("--date", help="日付 YYYY-MM-DD（その日に閉鎖中の冬期閉鎖区間）")
+    p.add_argument("--year", type=number(2000, 2100, integer=True),
+                   help="将来推計の年: その年の需要（匿名化済みの要配慮者を65歳以上の増減で伸縮）で選ぶ")
     p.add_argument("--years", help="将来推計の年（例 2025,2035,2050）: 年をまたいで効く場所も求める")
     p.add_argument("--objective", default="worst", choices=["worst", "sum"],
                    help="--years の目的: worst＝いちばん悪い年を最大に（既定）、sum＝年の重み付き和")

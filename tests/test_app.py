@@ -390,5 +390,44 @@ def test_coverage_in_winter_and_in_2050(app):
     assert covered() < summer
     assert any("雪道" in c.value for c in app.caption)
     now = total()
-    app.selectbox(key="cov_year").set_value(2050).run()
+    app.select_slider(key="cov_year").set_value(2050).run()
     assert not app.exception and total() < now
+
+
+def _number(app, label: str) -> int:  # type: ignore[no-untyped-def]
+    value = next(m.value for m in app.metric if m.label == label)
+    return int(value.split()[0].replace(",", "").split("/")[0])
+
+
+def test_shelters_in_a_january_flood_and_in_2050(app):
+    """The shelters page's season switch closes the 冬期閉鎖 sections on top of the flood's
+    roads; its year slider puts 2050's (smaller) demand on the shelters."""
+    app.switch_page("ui/pages/shelters_page.py").run()
+    assert not app.exception, app.exception
+    closed = _number(app, "通行止めの道路")
+    people = _number(app, "避難先のある要配慮者") + _number(app, "避難先に行けない要配慮者")
+    app.radio(key="sh_season").set_value("winter").run()
+    assert not app.exception, app.exception
+    assert _number(app, "通行止めの道路") > closed
+    assert any("冬期閉鎖" in c.value for c in app.caption)
+    app.radio(key="sh_season").set_value("summer").run()
+    app.select_slider(key="sh_year").set_value(2050).run()
+    assert not app.exception, app.exception
+    assert _number(app, "通行止めの道路") == closed
+    assert _number(app, "避難先のある要配慮者") + _number(app, "避難先に行けない要配慮者") < people
+
+
+def test_siting_in_winter_and_in_2050(app):
+    """In winter fewer people are within the same walking time of today's 居場所; in 2050
+    there are fewer people to cover; the recommendation is recomputed for each."""
+    app.switch_page("ui/pages/siting_page.py").run()
+    assert not app.exception, app.exception
+    summer = _number(app, "今の徒歩圏")
+    app.radio(key="site_season").set_value("winter").run()
+    assert not app.exception, app.exception
+    assert _number(app, "今の徒歩圏") < summer
+    assert any("雪道" in c.value for c in app.caption)
+    app.radio(key="site_season").set_value("summer").run()
+    app.select_slider(key="site_year").set_value(2050).run()
+    assert not app.exception, app.exception
+    assert any("2050 年の推計需要" in c.value for c in app.caption)

@@ -157,6 +157,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "season_caption": ("冬は、しきい値を歩く時間として、雪道の遅れと冬期閉鎖を入れて計算します。",
                        "In winter the threshold is a walking time, slowed by snow; closed "
                        "sections are closed."),
+    "season_caption_closures": ("冬は、冬期閉鎖のすべての区間も通行止めにします。",
+                                "In winter the closed sections are closed as well."),
     "year": ("年（将来推計）", "Year (projection)"),
     "year_now": ("今", "Now"),
     "profile": ("歩く速さ", "Walking speed"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import CoverageOptions, analyse_coverage, projection_years
+from geo.analyses import CoverageOptions, analyse_coverage
 from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
@@ -13,6 +13,7 @@ from geo.network import SPEEDS_M_PER_MIN
 from geo.printed_map import map_bytes, static_map
 from ui import state
 from ui.audit import logged
+from ui.controls import season_and_year
 from ui.i18n import Tr, lang, t, t_layer
 
 state.init()
@@ -33,14 +34,7 @@ max_d = c2.slider(t("threshold"), 100, 2000, 500, step=50, key="cov_threshold")
 profile = c3.radio(t("profile"), ["walk", "elderly"], horizontal=True, key="cov_profile",
                    format_func=lambda p: tr(f"profile_{p}"))
 st.caption(t("threshold_minutes").format(minutes=max_d / SPEEDS_M_PER_MIN[profile]))
-c4, c5 = st.columns([3, 2])
-season = c4.radio(t("season"), ["summer", "winter"], horizontal=True, key="cov_season",
-                  format_func=lambda x: tr(f"season_{x}"))
-years = (0, *projection_years(region)[0])
-year = c5.selectbox(t("year"), years, key="cov_year",
-                    format_func=lambda y: tr("year_now") if y == 0 else str(y)) if len(years) > 1 else 0
-if season == "winter":
-    st.caption(t("season_caption"))
+season, year = season_and_year("cov", region)
 
 key = (state.data_key(), fac_layer, max_d, profile, season, year)
 run = state.computed("coverage", key, lambda: analyse_coverage(
@@ -48,7 +42,7 @@ run = state.computed("coverage", key, lambda: analyse_coverage(
         facilities=fac_layer, max_distance=float(max_d), profile=profile, season=season,
         # winter: the threshold is the profile's walking time, which snow slows
         max_minutes=float(max_d) / SPEEDS_M_PER_MIN[profile] if season == "winter" else None,
-        year=year or None)),
+        year=year)),
     labels={"facilities": t("facility_layer"), "max_distance": t("threshold"), "season": t("season"),
             "year": t("year")})
 result, table, gap = run.result, run.by_area, run.gaps

@@ -17,6 +17,7 @@ from geo.scenario import closed_roads_frame
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
+from ui.controls import season_and_year
 from ui.i18n import Tr, lang, t, t_hazard
 
 state.init()
@@ -53,10 +54,13 @@ if "vulnerable" not in layers:
 
 hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
                       format_func=tr.hazard)
-key = (state.data_key(), hazard)
+season, year = season_and_year("sh", region, caption="season_caption_closures")
+key = (state.data_key(), hazard, season, year)
 run = state.computed("sh", key, lambda: analyse_shelters(
-    state.session_region(), ShelterOptions(hazard=hazard), scenario=state.scenario(hazard)),
-    labels={"hazard": t("scenario_hazard")})
+    state.session_region(), ShelterOptions(hazard=hazard, season=season, year=year),
+    # the session's summer scenario is shared with the other pages; winter builds its own
+    scenario=state.scenario(hazard) if season == "summer" else None),
+    labels={"hazard": t("scenario_hazard"), "season": t("season"), "year": t("year")})
 scen, res = run.scenario, run.load
 sc, s = scen.summary(), res.summary()
 m1, m2, m3, m4, m5 = st.columns(5)

@@ -19,6 +19,7 @@ from geo.printed_map import map_bytes, static_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
+from ui.controls import season_and_year
 from ui.i18n import Tr, lang, t, t_layer
 
 state.init()
@@ -47,13 +48,15 @@ cap_cols = ["", "capacity"] if source in ("shelters", "places") else [""]
 capacity = c4.selectbox(t("capacity_col"), cap_cols, key="site_capacity",
                         format_func=lambda k: k or tr("no_capacity"))
 
-key = (state.data_key(), existing_key, source, p, max_d, hazard, capacity)
+season, year = season_and_year("site", region)
+
+key = (state.data_key(), existing_key, source, p, max_d, hazard, capacity, season, year)
 run = state.computed("site", key, lambda: analyse_siting(state.session_region(), SitingOptions(
     candidates=source, facilities=existing_key, p=p, max_distance=max_d, capacity=capacity or None,
-    outside_hazard=hazard or None, curve_to=max(p, 5))),
+    outside_hazard=hazard or None, curve_to=max(p, 5), season=season, year=year)),
     labels={"candidates": t("candidates"), "facilities": t("existing_sites"), "p": t("new_sites"),
             "max_distance": t("threshold"), "capacity": t("capacity_col"),
-            "hazard": t("outside_hazard")})
+            "hazard": t("outside_hazard"), "season": t("season"), "year": t("year")})
 rec, cands = run.recommendation, run.candidates
 s = rec.summary()
 m1, m2, m3, m4 = st.columns(4)

@@ -330,3 +330,33 @@ def test_downloads_are_audited_without_content(app_url, page, tmp_path):
     mine = [x for x in lines if x.get("file") == "tomoni_layers.gpkg"]
     assert mine and mine[-1]["action"] == "download" and mine[-1]["user"] == "local"
     assert all(set(x) <= {"time", "user", "action", "region", "file"} for x in lines)
+
+
+def _metric(page, label: str) -> int:  # type: ignore[no-untyped-def]
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    value = box.locator('[data-testid="stMetricValue"]').inner_text()
+    return int(value.split()[0].replace(",", ""))
+
+
+def test_the_season_switch_and_the_year_slider_in_the_browser(app_url, page):
+    """カバー率: a person clicks 冬 and sees fewer people within reach and the snow caption;
+    moving the year slider to its end shows the last projection year's (smaller) demand."""
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "カバー率")
+    page.get_by_text("徒歩圏内").first.wait_for(timeout=90_000)
+    summer, total = _metric(page, "徒歩圏内"), _metric(page, "要配慮者")
+    page.locator('[data-testid="stRadio"]').filter(has_text="季節").get_by_text("冬（雪道・冬期閉鎖）").click()
+    page.get_by_text("雪道の遅れ").first.wait_for(timeout=90_000)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="徒歩圏内")).not_to_contain_text(
+        f"{summer:,} ", timeout=90_000)
+    assert _metric(page, "徒歩圏内") < summer
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="年（将来推計）").get_by_role("slider")
+    slider.focus()
+    slider.press("End")
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="要配慮者")).not_to_contain_text(
+        f"{total:,} ", timeout=90_000)
+    assert _metric(page, "要配慮者") < total
+    page.frame_locator(MAP_FRAME).locator(".leaflet-container").wait_for(timeout=60_000)
+    _no_exception(page)
+    assert page.failed == [], page.failed

@@ -9,7 +9,9 @@ timing what a person waits for:
 * hiding a layer — the 要配慮者 density, or the 町字/自治会 areas in a region without
   one — in the map's layer switcher (client-side: until the layer is off the map and
   two frames are drawn) and by removing its chip (a rerun: until the map is drawn again);
-* a route to a clicked marker on the 災害VC・ルート page (demo only: it has roads).
+* a route to a clicked marker on the 災害VC・ルート page, and on the カバー率 page the
+  season switch (summer → winter) and the year slider moved to the last projection year
+  (demo only: it has roads).
 
 Beside it, in the same run, the plain way: ``benchmarks/naive_map_app.py`` — one
 Streamlit page that reads the region and builds the folium map with every layer
@@ -183,6 +185,19 @@ def measure_ours(browser, url: str, *, roads: bool) -> dict[str, float]:  # type
                 "path.tomoni-route-normal").first.get_attribute("d") or "")
 
         out["route_to_click_s"] = timed(click_marker, route_redrawn)
+        # カバー率: summer → winter (the winter network, coverage, gaps, the map drawn again)
+        page.goto(url + "/coverage")
+        _settled(page)
+        before = _map_id(page)
+        radio = page.locator('[data-testid="stRadio"]').filter(has_text="季節")
+        winter = radio.get_by_text("冬（雪道・冬期閉鎖）")
+        out["season_switch_s"] = timed(winter.click, lambda: _settled(page, before))
+        before = _map_id(page)
+        year = page.locator('[data-testid="stSlider"]').filter(has_text="年（将来推計）")
+        slider = year.get_by_role("slider")
+        if slider.count():
+            slider.focus()
+            out["year_slider_s"] = timed(lambda: slider.press("End"), lambda: _settled(page, before))
     ctx.close()
     return out
 

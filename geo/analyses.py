@@ -60,7 +60,7 @@ from geo.vc_plan import VCPlan, vc_plan
 from geo.winter_loss import WinterLoss, winter_loss
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
-from layers.layer_facts import FACILITY_KEYS, id_column
+from layers.layer_facts import FACILITY_KEYS, id_column, label_of
 from layers.projection import Projection, load_projection, projected_demand, scaled_density
 from layers.school_districts import before_after
 
@@ -260,6 +260,10 @@ class WinterLossOptions:
     profile: str = "walk"
     date: str | None = None
     access: str = "nearest"
+    demand: str = "register"
+    """``register`` (the anonymised 要配慮者), or ``65+`` / ``75+`` of the projection — for a
+    council without a register (:func:`demand_layer`)."""
+    year: int | None = None
 
 
 def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -> WinterLoss:
@@ -270,7 +274,7 @@ def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -
                              fix="地域設定に [roads] path（OSM の道路網）を書いてください。")
     common = CoverageOptions(facilities=opt.facilities, max_distance=opt.max_distance,
                              max_minutes=opt.max_minutes, profile=opt.profile, access=opt.access,
-                             season="summer")
+                             season="summer", demand=opt.demand, year=opt.year)
     summer = analyse_coverage(region, common)
     winter = analyse_coverage(region, dataclasses.replace(common, season="winter", date=opt.date))
     seasonal = winter.seasonal
@@ -280,11 +284,12 @@ def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -
                        closed_segments=int(seasonal.closed.sum()) if seasonal else 0,
                        closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
     loss.notes.extend(winter.notes)
-    loss.shapes = demand_layer(region)
-    loss.map_layers = {k: region.layers[k] for k in ("boundaries", "places") if k in region.layers}
+    loss.shapes = demand_layer(region, year=opt.year, demand=opt.demand)
+    loss.map_layers = {k: region.layers[k] for k in ("boundaries", opt.facilities) if k in region.layers}
+    what = label_of(opt.facilities)
     loss.map_meta = {"crs": region.crs, "fictional": region.fictional,
                      "attribution": region.attribution(),
-                     "title": f"{region.name}　{winter.season.label}に居場所へ届かなくなる人"}
+                     "title": f"{region.name}　{winter.season.label}に{what}へ届かなくなる人"}
     return loss
 
 

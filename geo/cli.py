@@ -329,7 +329,7 @@ def cmd_outlook(args: argparse.Namespace) -> int:
     out = Path(args.out)
     loss = analyse_winter_loss(region, WinterLossOptions(
         facilities=args.facilities, max_distance=args.max_distance, max_minutes=args.max_minutes,
-        profile=args.profile, date=args.date))
+        profile=args.profile, date=args.date, demand=args.demand))
     write_outputs(loss, out)
     extra: dict[str, Any] = {}
     if years:
@@ -765,8 +765,8 @@ def _add_outlook(sub: Any) -> None:
                    help="居場所の徒歩圏の人がこの数を下回ると「基準割れ」（既定 10）。"
                    "自治会の居場所がすべて基準割れになる年を示す")
     p.add_argument("--demand", default="register", choices=["register", "65+", "75+"],
-                   help="年ごとの需要: register＝匿名化済みの要配慮者を65歳以上の増減で伸縮（既定）、"
-                   "65+ / 75+＝将来推計の人数そのもの")
+                   help="需要: register＝匿名化済みの要配慮者（年ごとは65歳以上の増減で伸縮。既定）、"
+                   "65+ / 75+＝将来推計の人数そのもの（名簿のない地域でも使える。冬の比較は今に近い推計年）")
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
     p.set_defaults(func=cmd_outlook)

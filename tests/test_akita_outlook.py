@@ -31,11 +31,11 @@ def _old(year: int) -> float:
     return 12.0 - (year - 2020) / 5
 
 
-def _roads(path: Path, bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+def _roads(path: Path, bounds: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray, int]:
     """A street grid over ``bounds`` as OSM XML: every fourth east–west street a 県道
     (secondary), the others residential; one north–south street a 峠道 closed in winter by
-    ``access:conditional``.  Returns the latitude and longitude range of the closed 県道
-    section written to the closures file."""
+    ``access:conditional``.  Returns the grid's latitudes and longitudes and the row of
+    the 県道 whose west half the closures file closes."""
     w, s, e, n = bounds
     lons, lats = np.arange(w, e, STEP), np.arange(s, n, STEP)
     ids = np.arange(1, len(lons) * len(lats) + 1).reshape(len(lats), len(lons))
@@ -59,11 +59,12 @@ def _roads(path: Path, bounds: tuple[float, float, float, float]) -> tuple[float
     for j in range(len(lons)):
         tags = {"highway": "residential"}
         if j == pass_col:
-            tags = {"highway": "unclassified", "name": "峠道（試験）", "access:conditional": "no @ (Dec 1-Apr 20)"}
+            tags = {"highway": "unclassified", "name": "峠道（試験）",
+                    "access:conditional": "no @ (Dec 1-Apr 20)"}
         add(ids[:, j], tags)
     out.append("</osm>")
     path.write_text("\n".join(out), encoding="utf-8")
-    return float(lats[len(lats) // 2 // 4 * 4]), float(lons[pass_col])
+    return lats, lons, len(lats) // 2 // 4 * 4
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +76,14 @@ def katagami(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     assert len(town) == 1
     area = shapely.union_all(town.geometry.to_numpy())
     w, s, e, n = area.bounds
-    lat_closed, lon_pass = _roads(folder / "roads_test.osm", (w - 0.004, s - 0.004, e + 0.004, n + 0.004))
+    lats, lons, row = _roads(folder / "roads_test.osm", (w - 0.004, s - 0.004, e + 0.004, n + 0.004))
+    lat_closed, mid = float(lats[row]), (w + e) / 2
+    # closed on 15 January: the whole 峠道, and the 県道 blocks west of ``mid``
+    centres = (lons[:-1] + lons[1:]) / 2
+    (folder / "closed_blocks.txt").write_text(str(len(lats) - 1 + int((centres < mid).sum())))
     # one 冬期閉鎖 section along a 県道 (the west half of it), in force 12-01 → 03-31
     gpd.GeoDataFrame({"路線名": ["県道（試験）"], "区間": ["西半分"], "開始": ["12-01"], "終了": ["03-31"]},
-                     geometry=[shapely.LineString([(w - 0.004, lat_closed), ((w + e) / 2, lat_closed)])],
+                     geometry=[shapely.LineString([(w - 0.004, lat_closed), (mid, lat_closed)])],
                      crs="EPSG:6668").to_file(folder / "toki_heisa_test.geojson", driver="GeoJSON")
     rows, cols = cells_covering(area, 4)
     boxes = cell_boxes(rows, cols, 4)
@@ -99,7 +104,8 @@ path = "{a}/boundaries/n03_akita_2021_simplified.geojson"
 code = "N03_007"
 name = "N03_004"
 [layers.shelters]
-path = ["{a}/shelters/gsi_emergency_sites_koto_cp932.csv", "{a}/shelters/gsi_evacuation_shelters_koto_cp932.csv"]
+path = ["{a}/shelters/gsi_emergency_sites_koto_cp932.csv",
+        "{a}/shelters/gsi_evacuation_shelters_koto_cp932.csv"]
 [layers.neighbourhoods]
 path = {json.dumps(str(a / "machiaza" / "潟上市.json"), ensure_ascii=False)}
 [roads]
@@ -127,7 +133,8 @@ def test_outlook_on_real_akita_layers(katagami, tmp_path, run_cli):
     # demand: the cells' 65+; every cell has some, so the totals are cells × the hand numbers
     assert [r["total"] for r in s["years"] if r["season"] == "夏"] == [11 * cells, 9 * cells, 6 * cells]
     assert s["total"] == 11 * cells  # the winter comparison uses the projection year nearest today
-    assert s["closed_segments"] > 0 and 0 <= s["covered_winter"] <= s["covered_summer"]
+    assert s["closed_segments"] == int((katagami.parent / "closed_blocks.txt").read_text())
+    assert 0 <= s["covered_winter"] <= s["covered_summer"]
     assert s["lost"] == s["covered_summer"] - s["covered_winter"] > 0
     closures = gpd.read_file(out / "winter_closures.geojson")
     assert list(closures["route"]) == ["県道（試験）"]

@@ -33,7 +33,12 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
+            # one vectorised look for a formula start; only those cells are checked one by one
+            risky = out[col].astype(str).str.startswith(FORMULA_START).to_numpy(bool)
+            if risky.any():
+                values = out[col].astype(object).to_numpy(copy=True)
+                values[risky] = [neutralise(v) for v in values[risky]]
+                out[col] = values
     out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
     if out.index.dtype == object:
         out.index = out.index.map(neutralise)

@@ -238,7 +238,7 @@ def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> Cov
         seasonal = region_season(region, season, profile=opt.profile, network=net,
                                  slow=opt.max_minutes is not None)
         if seasonal is not None:
-            net, notes = seasonal.network, seasonal.notes
+            net, notes = seasonal.network, list(seasonal.notes)
     if season.winter and net is None:
         notes.append("道路データがないため、冬の遅れと冬期閉鎖は反映していません（直線距離の推定）。")
     result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,

@@ -12,7 +12,10 @@ counted once, at the unit's representative point): no double counting.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,8 +136,10 @@ def demand_units(density: gpd.GeoDataFrame, *, crs: str) -> gpd.GeoDataFrame:
     if "count" not in density:
         raise LayerError("要配慮者レイヤーに count 列がありません。", layer="vulnerable",
                          column="count", fix="匿名化済みの密度レイヤーを指定してください。")
-    metric = density.to_crs(crs)
-    pts = metric.geometry.representative_point()
+    shapes = density.geometry.to_numpy()
+    key = shapes_key(shapes) + f"{density.crs}>{crs}".encode()
+    x0, y0 = _remembered("points", key, lambda: _inside_points(density, crs))
+    pts = shapely.points(x0, y0)
     lon, lat = _mesh_centres(density)
     if "point_lon" in density and "point_lat" in density:
         plon = pd.to_numeric(density["point_lon"], errors="coerce").to_numpy(float)
@@ -144,15 +149,20 @@ def demand_units(density: gpd.GeoDataFrame, *, crs: str) -> gpd.GeoDataFrame:
     ok = np.isfinite(lon) & np.isfinite(lat)
     if ok.any():
         x, y = transform_xy(lon[ok], lat[ok], STORAGE_CRS, crs)
-        pts = pts.copy()
         pts[ok] = shapely.points(x, y)
     return gpd.GeoDataFrame(
         {"unit_id": density["unit_id"].astype(str).to_numpy(),
          "count": density["count"].astype(np.int64).to_numpy(),
          "members": density["members"].astype(str).to_numpy() if "members" in density else "",
          "geography": density["geography"].astype(str).to_numpy() if "geography" in density else ""},
-        geometry=pts.to_numpy(), crs=crs,
+        geometry=pts, crs=crs,
     )
+
+
+def _inside_points(density: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each shape's representative point in ``crs`` (x, y)."""
+    pts = density.to_crs(crs).geometry.representative_point()
+    return shapely.get_x(pts.to_numpy()), shapely.get_y(pts.to_numpy())
 
 
 def circuity_of(net: Network, *, samples: int = 400, seed: int = 0) -> float:
@@ -335,8 +345,8 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
             frame = gdf[gdf["period"].astype(str) == current_period(gdf)]
         name_col = "name"
         id_col = (LAYERS[layer].id_column if layer in LAYERS else None) or "name"
-        polys = frame.to_crs(units.crs).reset_index(drop=True)
-        where = _area_of(units.geometry.to_numpy(), polys.geometry.to_numpy())
+        polys = frame.reset_index(drop=True)
+        where = _area_of(units.geometry.to_numpy(), shapes_in(polys, str(units.crs)))
         joined = pd.DataFrame({
             id_col: polys[id_col].to_numpy(object)[np.maximum(where, 0)],
             name_col: polys[name_col].to_numpy(object)[np.maximum(where, 0)],
@@ -354,10 +364,59 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
     return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
 
 
+KEPT = 12
+"""Results remembered by the shapes they were computed from (the same units and areas in
+every year and season of an outlook, every rerun of a page)."""
+_KEPT: OrderedDict[tuple[str, bytes], tuple[np.ndarray, ...]] = OrderedDict()
+_KEPT_LOCK = threading.Lock()
+
+
+def shapes_key(*groups: np.ndarray) -> bytes:
+    """A digest of geometry arrays' coordinates and structure (equal shapes, equal key)."""
+    h = hashlib.blake2b(digest_size=16)
+    for geoms in groups:
+        g = np.asarray(geoms)
+        h.update(np.int64(len(g)).tobytes())
+        h.update(shapely.get_type_id(g).astype(np.int8).tobytes())
+        h.update(shapely.get_num_coordinates(g).astype(np.int64).tobytes())
+        h.update(np.ascontiguousarray(shapely.get_coordinates(g)).tobytes())
+    return h.digest()
+
+
+def _remembered(kind: str, key: bytes, compute: Callable[[], tuple[np.ndarray, ...]]
+                ) -> tuple[np.ndarray, ...]:
+    with _KEPT_LOCK:
+        hit = _KEPT.get((kind, key))
+        if hit is not None:
+            _KEPT.move_to_end((kind, key))
+            return hit
+    made = compute()
+    for arr in made:
+        arr.setflags(write=False)
+    with _KEPT_LOCK:
+        _KEPT[(kind, key)] = made
+        while len(_KEPT) > KEPT:
+            _KEPT.popitem(last=False)
+    return made
+
+
+def shapes_in(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """The frame's shapes in ``crs`` (remembered by the shapes and the two CRS: area
+    layers are transformed once, not once per year and season)."""
+    shapes = frame.geometry.to_numpy()
+    key = shapes_key(shapes) + f"{frame.crs}>{crs}".encode()
+    return _remembered("shapes", key, lambda: (np.asarray(frame.to_crs(crs).geometry.to_numpy()),))[0]
+
+
 def _area_of(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
     """Row of the polygon holding each point (the first when they overlap), else of the
     nearest within :data:`AREA_SNAP_M` (a point on a gap between polygons or on a shared
-    edge), else -1.  One bulk containment query; the nearest search only for the rest."""
+    edge), else -1.  Remembered for the same points and polygons."""
+    return _remembered("area_of", shapes_key(points, polys), lambda: (_area_of_now(points, polys),))[0]
+
+
+def _area_of_now(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
+    """:func:`_area_of`: one bulk containment query; the nearest search only for the rest."""
     out = np.full(len(points), -1, np.int64)
     if not len(points) or not len(polys):
         return out
@@ -413,9 +472,14 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "distance_m", "method", "geometry"]
     if not bad.any():
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols[:-1]), geometry=[], crs=STORAGE_CRS)
-    geoms = np.asarray(density.to_crs(units.crs).geometry.values)[bad]
+    every = shapes_in(density, str(units.crs))
+    geoms = every[bad]
     sub = units.loc[bad].reset_index(drop=True)
-    a, b = _touching_pairs(geoms, 1.0)
+    # the contacts of all units are remembered: only which units are uncovered changes
+    a_all, b_all = _remembered("touching", shapes_key(every), lambda: _touching_pairs(every, 1.0))
+    pos = np.cumsum(bad) - 1
+    both = bad[a_all] & bad[b_all]
+    a, b = pos[a_all[both]], pos[b_all[both]]
     adj = coo_array((np.ones(len(a)), (a, b)), shape=(len(geoms), len(geoms)))
     _, label = connected_components(adj, directed=False)
     rows = []

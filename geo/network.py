@@ -536,9 +536,31 @@ def nearest_facility(net: Network, facilities: Snap) -> tuple[np.ndarray, np.nda
     """
     from geo.shortest_paths import multi_source
 
+    key = hashlib.blake2b(np.ascontiguousarray(facilities.segment).tobytes(), digest_size=16)
+    key.update(np.ascontiguousarray(facilities.offset, float).tobytes())
+    key.update(np.ascontiguousarray(facilities.flagged).tobytes())
+    with _LOCK:
+        hit = _NEAREST.setdefault(net, {}).get(key.digest())
+    if hit is not None:
+        return hit
     nodes, costs, which = _entry_nodes(net, facilities)
     indptr, indices, weights = _reverse_csr(net)
-    return multi_source(indptr, indices, weights, nodes, costs, which)
+    found = multi_source(indptr, indices, weights, nodes, costs, which)
+    for arr in found:
+        arr.setflags(write=False)
+    with _LOCK:
+        kept = _NEAREST.setdefault(net, {})
+        if len(kept) >= NEAREST_KEPT:
+            kept.pop(next(iter(kept)))
+        kept[key.digest()] = found
+    return found
+
+
+NEAREST_KEPT = 4
+"""Nearest-facility searches remembered per network (the same facilities on the same roads:
+the years of an outlook, a page's reruns); read-only arrays."""
+_NEAREST: weakref.WeakKeyDictionary[Network, dict[bytes, tuple[np.ndarray, np.ndarray]]] = \
+    weakref.WeakKeyDictionary()
 
 
 def od_matrix(net: Network, origins: np.ndarray, destinations: np.ndarray, *,

@@ -26,7 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -219,6 +223,37 @@ def region_season(region: object, season: Season, *, profile: str = "walk", slow
     spec: WinterSpec = region.config.winter  # type: ignore[attr-defined]
     if not season.winter:
         return season_network(net, season, spec=spec, profile=profile)
-    return season_network(net, season, spec=spec, profile=profile, slow=slow,
+    files = tuple((str(p), *_state(p)) for p in (*spec.closures, *spec.priority))
+    key = (season, profile, slow, repr(spec), files)
+    with _LOCK:
+        hit = _SEASONS.setdefault(net, OrderedDict()).get(key)
+    if hit is not None:
+        return hit
+    made = season_network(net, season, spec=spec, profile=profile, slow=slow,
                           closures=load_closures(spec.closures, day=season.date),
                           priority=load_priority(spec.priority) if spec.priority else None)
+    for arr in (made.closed, made.priority, made.factor):
+        arr.setflags(write=False)  # shared by every caller of the same season
+    with _LOCK:
+        kept = _SEASONS.setdefault(net, OrderedDict())
+        kept[key] = made
+        while len(kept) > SEASONS_KEPT:
+            kept.popitem(last=False)
+    return made
+
+
+SEASONS_KEPT = 4
+"""Winter networks remembered per road network (by season, profile, the winter table and
+its files' states): an outlook's years and a page's reruns build each once."""
+_SEASONS: weakref.WeakKeyDictionary[Network, OrderedDict[tuple[object, ...], SeasonNetwork]] = \
+    weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def _state(path: object) -> tuple[int, int]:
+    """A file's modification time and size (a changed file is read again)."""
+    try:
+        st = Path(str(path)).stat()
+    except OSError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)

@@ -392,6 +392,8 @@ class ShelterRun:
 
     scenario: Scenario
     load: ShelterLoad
+    season: str = "夏"
+    year: int | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -399,7 +401,8 @@ class ShelterRun:
 
     def summary(self) -> dict[str, Any]:
         """The scenario's and the load's figures together (the ``tomoni shelters`` JSON)."""
-        return {**self.scenario.summary().as_dict(), **self.load.summary().as_dict()}
+        when = {"season": self.season, **({"year": self.year} if self.year is not None else {})}
+        return {**self.scenario.summary().as_dict(), **self.load.summary().as_dict(), **when}
 
 
 def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
@@ -415,7 +418,7 @@ def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
                         scen, crs=region.crs, catchment=opt.catchment)
     if season.winter:
         load.notes.append(_closure_note(season))
-    return ShelterRun(scenario=scen, load=load)
+    return ShelterRun(scenario=scen, load=load, season=season.label, year=opt.year)
 
 
 def _closure_note(season: Season) -> str:

@@ -721,8 +721,10 @@ def touching_segments(net: Network, geoms: np.ndarray) -> tuple[np.ndarray, np.n
     key = ("touching", hashlib.blake2b(b"".join(shapely.to_wkb(geoms)), digest_size=16).digest(),
            0.0)
     indexed = _road_index(net)
+    with _LOCK:
+        lines = _LINES.get(net)  # all lines only when already made: else the candidates' alone
     return _remember(indexed, key,  # type: ignore[no-any-return]
-                     lambda: segments_touching(indexed, geoms, lines=segment_lines(net)))
+                     lambda: segments_touching(indexed, geoms, lines=lines))
 
 
 _GRIDS: weakref.WeakKeyDictionary[Network, Network] = weakref.WeakKeyDictionary()

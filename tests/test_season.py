@@ -262,6 +262,7 @@ def test_shelters_in_a_january_flood_and_in_2050(demo_dir, tmp_path, run_cli):
         assert code == 0, err
         runs[name] = json.loads(stdout)
     assert runs["winter"]["closed_segments"] > runs["summer"]["closed_segments"]
+    assert runs["winter"]["season"] == "冬（2027-01-15）" and runs["y2050"]["year"] == 2050
     assert any("冬期閉鎖" in n for n in runs["winter"]["notes"])
     people = {k: v.get("people") or v.get("total") for k, v in runs.items()}
     assert people["y2050"] is None or people["y2050"] < people["summer"]

@@ -198,9 +198,37 @@ def _file_states(paths: Any) -> tuple[tuple[Path, int, int], ...]:
     return tuple((Path(p), Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in paths)
 
 
+PROJECTION_CACHE_VERSION = 1
+
+
 @functools.lru_cache(maxsize=4)
 def _projection(files: tuple[tuple[Path, int, int], ...]) -> Projection:
-    return load_projection([f[0] for f in files])
+    """The projection of these files, read and checked once: kept in this process and, as
+    GeoParquet keyed by the files' SHA-256, in the cache folder (public, aggregated data; a
+    prefecture's 500 m GeoJSON takes seconds to parse, its cached copy a tenth of one)."""
+    import hashlib
+    import logging
+
+    from geo.network import _cache_dir, _file_hash
+    from layers.atomic import atomic_path
+
+    key = hashlib.sha256("|".join(_file_hash(f[0]) for f in files).encode()).hexdigest()[:32]
+    cached = _cache_dir() / f"projection-{key}-v{PROJECTION_CACHE_VERSION}.parquet"
+    if cached.exists():
+        try:
+            cells = gpd.read_parquet(cached)
+            years = tuple(sorted({int(str(c)[4:]) for c in cells.columns if str(c).startswith("PTN_")}))
+            return Projection(cells=cells, years=years)
+        except Exception:  # a damaged cache file: read the source files again
+            logging.getLogger(__name__).warning("projection cache unreadable, reading the files again")
+    proj = load_projection([f[0] for f in files])
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as tmp:
+            proj.cells.to_parquet(tmp)
+    except OSError:  # a read-only cache folder: work without it
+        pass
+    return proj
 
 
 def projection_years(region: Any) -> tuple[tuple[int, ...], int]:

@@ -147,3 +147,34 @@ def test_the_last_place_of_a_neighbourhood_falls_below_the_threshold():
     assert last.loc[(2050, "S"), "lost_last_place"] and last.loc[(2050, "S"), "newly_lost"]
     assert not last["lost_last_place"].loc[[(2025, "N"), (2050, "N")]].any()
     assert last.loc[(2050, "S"), "people_best"] == 9 and last.loc[(2050, "S"), "area_name"] == "南区"
+
+
+def test_a_projection_is_cached_by_its_content_and_read_again_when_it_changes(tmp_path, monkeypatch):
+    """The parsed projection is kept as GeoParquet keyed by the file's SHA-256: the same file
+    gives the same cells from the cache; a changed file (2050's 65+ rewritten) is read anew;
+    a damaged cache file is not trusted."""
+    from geo.analyses import _file_states, _projection
+
+    monkeypatch.setenv("TOMONI_CACHE_DIR", str(tmp_path / "cache"))
+    path = _ksj(tmp_path / "p.geojson")
+    _projection.cache_clear()
+    first = _projection(_file_states([path]))
+    cached = list((tmp_path / "cache").glob("projection-*.parquet"))
+    assert len(cached) == 1
+    _projection.cache_clear()
+    again = _projection(_file_states([path]))
+    assert again.years == first.years
+    assert np.allclose(again.band("65+", 2050), first.band("65+", 2050))
+    frame = gpd.read_file(path)
+    frame.loc[0, ["PTC_2050", "PTB_2050"]] = [frame.loc[0, "PTC_2050"] - 10, frame.loc[0, "PTB_2050"] + 10]
+    frame.to_file(path, driver="GeoJSON")
+    _projection.cache_clear()
+    changed = _projection(_file_states([path]))
+    assert changed.band("65+", 2050)[0] == pytest.approx(first.band("65+", 2050)[0] - 10)
+    assert len(list((tmp_path / "cache").glob("projection-*.parquet"))) == 2
+    for f in (tmp_path / "cache").glob("projection-*.parquet"):
+        f.write_bytes(b"not parquet")
+    _projection.cache_clear()
+    reread = _projection(_file_states([path]))
+    assert reread.band("65+", 2050)[0] == pytest.approx(changed.band("65+", 2050)[0])
+    _projection.cache_clear()

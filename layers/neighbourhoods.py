@@ -50,7 +50,8 @@ __all__ = ["COLUMNS", "areas_from_points", "load_neighbourhoods"]
 
 LAYER = "neighbourhoods"
 COLUMNS = ["area_id", "name", "muni_code", "estimated", "source", "geometry"]
-NAME_NAMES = ("自治会名", "町内会名", "名称", "name", "area_name", "地区名", "町丁字名", "town")
+NAME_NAMES = ("自治会名", "町内会名", "名称", "name", "area_name", "地区名", "町丁字名", "町字", "町丁目",
+              "town")
 ID_NAMES = ("area_id", "id", "ID", "コード", "自治会コード")
 MUNI_NAMES = ("市町村コード", "muni_code", "N03_007")
 

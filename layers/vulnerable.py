@@ -255,7 +255,7 @@ def _area_counts(path: Path, areas: gpd.GeoDataFrame, *, k: int, by: str, area: 
                  encoding: str | None) -> gpd.GeoDataFrame:
     df = read_table(path, encoding=encoding)
     keyc = find_column(df, ("area_id", "自治会コード", "code", "コード", "name", "名称", "自治会名",
-                            "町丁字名", "地区名"), mapped=area)
+                            "町丁字名", "町字", "町丁目", "大字・町丁目", "地区名"), mapped=area)
     countc = find_column(df, ("count", "人数", "件数"))
     if keyc is None or countc is None:
         raise LayerError("区域名（またはコード）と人数の列がありません。", file=path, row=1,

@@ -132,7 +132,10 @@ def test_outlook_on_real_akita_layers(katagami, tmp_path, run_cli):
     cells = len(proj)
     # demand: the cells' 65+; every cell has some, so the totals are cells × the hand numbers
     assert [r["total"] for r in s["years"] if r["season"] == "夏"] == [11 * cells, 9 * cells, 6 * cells]
-    assert s["total"] == 11 * cells  # the winter comparison uses the projection year nearest today
+    from geo.analyses import _nearest_year
+
+    # the winter comparison uses the projection year nearest today (2025 in 2026: 11 per cell)
+    assert s["total"] == _old(_nearest_year(YEARS)) * cells
     assert s["closed_segments"] == int((katagami.parent / "closed_blocks.txt").read_text())
     assert 0 <= s["covered_winter"] <= s["covered_summer"]
     assert s["lost"] == s["covered_summer"] - s["covered_winter"] > 0
@@ -153,3 +156,55 @@ def test_outlook_on_real_akita_layers(katagami, tmp_path, run_cli):
     assert (winter["covered"] <= summer["covered"]).all()
     # the rate of the covered cells stays the same when every cell loses the same share
     assert summer.loc[2050, "covered"] * 11 == summer.loc[2025, "covered"] * 6
+
+
+@pytest.fixture(scope="module")
+def katagami_with_counts(katagami: Path) -> Path:
+    """The same region with a made-up count of 要配慮者 per real 町字 of 潟上市 (12 each,
+    kept per 町字 as a 社協 might keep it) as its register."""
+    from layers.region import load_region
+
+    names = load_region(katagami).layer("neighbourhoods")["name"].drop_duplicates()
+    counts = katagami.parent / "youhairyo_by_chome_test.csv"
+    pd.DataFrame({"町字": names, "人数": 12}).to_csv(counts, index=False, encoding="cp932")
+    toml = katagami.parent / "katagami_counts.toml"
+    toml.write_text(katagami.read_text("utf-8") + f"""[layers.vulnerable]
+path = "{counts.name}"
+kind = "area_counts"
+by = "neighbourhoods"
+""", encoding="utf-8")
+    return toml
+
+
+def test_the_app_on_real_akita_layers_in_winter_and_in_2050(katagami_with_counts, monkeypatch):
+    """The カバー率 page on 潟上市: its real shelters as the facilities; in January fewer people
+    are within reach; in 2050 the register shrinks with the test projection's 65+ (11 → 6
+    per cell between the projection year nearest today and 2050), unit by unit in whole
+    people."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("TOMONI_START_REGION", str(katagami_with_counts))
+    monkeypatch.setenv("TOMONI_DATA_ROOT", str(katagami_with_counts.parent))
+    app = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"),
+                            default_timeout=180)
+    app.run()
+    assert not app.exception, app.exception
+    app.switch_page("ui/pages/coverage_page.py").run()
+    assert not app.exception, app.exception
+    app.selectbox(key="cov_facilities").set_value("shelters").run()
+    app.radio(key="cov_profile").set_value("elderly").run()
+
+    def metric(label: str) -> int:
+        value = next(m.value for m in app.metric if m.label == label)
+        return int(value.split()[0].replace(",", ""))
+
+    summer, total = metric("徒歩圏内"), metric("要配慮者")
+    assert "潟上市" in app.header[0].value and "架空" not in app.header[0].value
+    app.radio(key="cov_season").set_value("winter").run()
+    assert not app.exception, app.exception
+    assert metric("徒歩圏内") < summer
+    app.radio(key="cov_season").set_value("summer").run()
+    app.select_slider(key="cov_year").set_value(2050).run()
+    assert not app.exception, app.exception
+    # each 町字 of 12 people becomes round(12 × 6 / 11) = 7 (whole people per published unit)
+    assert metric("要配慮者") == pytest.approx(total * 7 / 12, rel=0.01)

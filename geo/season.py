@@ -143,6 +143,37 @@ def covering_segments(net: Network, lines: gpd.GeoDataFrame, *, within: float = 
     return mask
 
 
+def roads_between(net: Network, ends: gpd.GeoDataFrame, notes: list[str]) -> np.ndarray:
+    """Mask of the segments on the shortest road path between the two ends of each line
+    (a 冬期閉鎖 section given by its two places: the road from one to the other)."""
+    from scipy.sparse.csgraph import dijkstra
+
+    mask = np.zeros(len(net.seg_a), bool)
+    coords = shapely.get_coordinates(ends.to_crs(net.crs).geometry.to_numpy(), return_index=True)
+    xy, owner = coords
+    key = net.seg_a * net.n + net.seg_b
+    missed = 0
+    for k in range(len(ends)):
+        pts = xy[owner == k]
+        a = int(np.argmin(np.hypot(net.x - pts[0, 0], net.y - pts[0, 1])))
+        b = int(np.argmin(np.hypot(net.x - pts[-1, 0], net.y - pts[-1, 1])))
+        span = float(np.hypot(*(pts[-1] - pts[0])))
+        _, pred = dijkstra(net.matrix(), directed=False, indices=a, limit=3 * span + 2000,
+                           return_predecessors=True)
+        if a != b and pred[b] < 0:
+            missed += 1
+            continue
+        node, path = b, [b]
+        while node != a:
+            node = int(pred[node])
+            path.append(node)
+        u, v = np.array(path[:-1]), np.array(path[1:])
+        mask[np.searchsorted(key, np.minimum(u, v) * net.n + np.maximum(u, v))] = True
+    if missed:
+        notes.append(f"両端の間に道路がつながっていない冬期閉鎖の区間 {missed} 件は閉鎖していません。")
+    return mask
+
+
 REFERENCE_DAY = dt.date(2027, 1, 15)
 """The day OSM date conditions are read for when a winter has no ``--date``: mid-January."""
 
@@ -183,7 +214,10 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
                              fix=f"次のいずれか: {', '.join(PROFILES)}")
     notes: list[str] = []
     shut = closures if closures is not None else none
-    closed = covering_segments(net, shut)
+    by_ends = shut["by_ends"].to_numpy(bool) if "by_ends" in shut else np.zeros(len(shut), bool)
+    closed = covering_segments(net, shut[~by_ends])
+    if by_ends.any():
+        closed |= roads_between(net, shut[by_ends], notes)
     if len(shut) and not closed.any():
         notes.append("冬期閉鎖の区間に重なる道路がありませんでした（線が道路に沿っているか確かめてください）。")
     prio = covering_segments(net, priority) if priority is not None else np.zeros(nseg, bool)
@@ -230,7 +264,8 @@ def region_season(region: object, season: Season, *, profile: str = "walk", slow
     if hit is not None:
         return hit
     made = season_network(net, season, spec=spec, profile=profile, slow=slow,
-                          closures=load_closures(spec.closures, day=season.date),
+                          closures=load_closures(spec.closures, day=season.date,
+                                                 geocoder=getattr(region, "geocoder", None)),
                           priority=load_priority(spec.priority) if spec.priority else None)
     for arr in (made.closed, made.priority, made.factor):
         arr.setflags(write=False)  # shared by every caller of the same season

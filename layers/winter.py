@@ -22,6 +22,13 @@ A closures file holds lines along the closed sections, with optional ``開始``/
 columns (``MM-DD``, or ``M月D日``; a range may run over the new year, e.g. 12-01 → 04-20)
 and ``路線名``/``区間`` for the tables; a section without dates is closed all winter.
 These are read as they are distributed (GeoJSON, GeoPackage, shapefile in cp932).
+
+A closures file may also be the **table** a 道路管理者 publishes (CSV in cp932/UTF-8 or
+Excel): ``路線名``, ``区間`` written ``字A〜字B`` (or ``起点``/``終点`` columns), optional
+``市町村``, ``開始``/``終了``.  Its places are found with the region's ``[geocoder]`` (町字
+reference points; a place found only at 市町村 level is refused, naming its row) and the
+season closes the shortest road path between them (:func:`geo.season.roads_between`) — an
+approximation when a 字's reference point lies off the closed road: draw the line for those.
 """
 
 from __future__ import annotations
@@ -181,14 +188,30 @@ def _month_end(month: int) -> int:
     return 29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31
 
 
-def load_closures(paths: tuple[Path, ...], *, day: dt.date | None) -> gpd.GeoDataFrame:
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xls")
+FROM_NAMES = ("起点", "区間起点", "自", "from_place")
+TO_NAMES = ("終点", "区間終点", "至", "to_place")
+MUNICIPALITY_NAMES = ("市町村", "市町村名", "municipality")
+_SECTION_SPLIT = re.compile(r"\s*(?:〜|～|~|から)\s*")
+
+
+def load_closures(paths: tuple[Path, ...], *, day: dt.date | None, geocoder: Any = None
+                  ) -> gpd.GeoDataFrame:
     """The 冬期閉鎖 sections closed on ``day`` (all of them without a day), EPSG:6668,
-    with ``route``, ``section``, ``start`` and ``end`` (``MM-DD`` or blank)."""
+    with ``route``, ``section``, ``start``, ``end`` (``MM-DD`` or blank) and ``by_ends``.
+
+    Lines are taken as drawn.  A table (CSV/Excel, as 道路管理者 publish them: 路線名,
+    区間 ``字A〜字B`` or 起点/終点, 開始/終了) is placed with the region's address
+    ``geocoder``: each row becomes the straight line between its two places, marked
+    ``by_ends`` — the season follows the roads between them (:mod:`geo.season`)."""
     frames = []
     for path in paths:
-        gdf = read_vector(path)
-        require_rows(gdf, file=path, layer="closures")
-        gdf = require_geometry(gdf, LINES, file=path, layer="closures")
+        if Path(path).suffix.lower() in TABLE_SUFFIXES:
+            gdf = _closure_table(Path(path), geocoder)
+        else:
+            gdf = read_vector(path)
+            require_rows(gdf, file=path, layer="closures")
+            gdf = require_geometry(gdf, LINES, file=path, layer="closures").assign(by_ends=False)
         sc, ec = pick(gdf, START_NAMES, file=path), pick(gdf, END_NAMES, file=path)
         rc, xc = pick(gdf, ROUTE_NAMES, file=path), pick(gdf, SECTION_NAMES, file=path)
         starts = [_month_day(v, file=path, row=i + 2, column=str(sc)) if sc else None
@@ -201,10 +224,11 @@ def load_closures(paths: tuple[Path, ...], *, day: dt.date | None) -> gpd.GeoDat
             "section": gdf[xc].fillna("").astype(str).to_numpy() if xc else "",
             "start": [f"{a[0]:02d}-{a[1]:02d}" if a else "" for a in starts],
             "end": [f"{b[0]:02d}-{b[1]:02d}" if b else "" for b in ends],
-            "source": path.name}, geometry=gdf.geometry.to_numpy(), crs=gdf.crs).loc[shut])
+            "source": Path(path).name, "by_ends": gdf["by_ends"].to_numpy(bool)},
+            geometry=gdf.geometry.to_numpy(), crs=gdf.crs).loc[shut])
     if not frames:
-        return gpd.GeoDataFrame({"route": [], "section": [], "start": [], "end": [], "source": []},
-                                geometry=[], crs="EPSG:6668")
+        return gpd.GeoDataFrame({"route": [], "section": [], "start": [], "end": [], "source": [],
+                                 "by_ends": np.zeros(0, bool)}, geometry=[], crs="EPSG:6668")
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
 
 
@@ -219,3 +243,61 @@ def load_priority(paths: tuple[Path, ...]) -> gpd.GeoDataFrame:
     if not frames:
         return gpd.GeoDataFrame(geometry=[], crs="EPSG:6668")
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+
+
+def _closure_table(path: Path, geocoder: Any) -> gpd.GeoDataFrame:
+    """A table of closed sections placed by their two places (see :func:`load_closures`);
+    every place that cannot be placed is named at once."""
+    import shapely
+
+    from layers.readers import read_table
+
+    df = read_table(path)
+    require_rows(df, file=path, layer="closures")
+    rc = pick(df, ROUTE_NAMES, file=path)
+    fc, tc = pick(df, FROM_NAMES, file=path), pick(df, TO_NAMES, file=path)
+    xc = pick(df, SECTION_NAMES, file=path)
+    mc = pick(df, MUNICIPALITY_NAMES, file=path)
+    if rc is None or not ((fc and tc) or xc):
+        raise LayerError("冬期閉鎖の表に路線名と区間（起点・終点）の列がありません。", file=path, row=1,
+                         column="路線名", layer="closures",
+                         fix="列「路線名」と「区間」（例 字A〜字B）、"
+                         "または「起点」「終点」を用意してください。")
+    if geocoder is None:
+        raise LayerError("冬期閉鎖の表の場所を地図に置くには住所の参照点が必要です。", file=path,
+                         column="区間", layer="closures",
+                         fix='地域設定に [geocoder] path = "町字の参照点.json" を書くか、'
+                         "区間を線のファイルにしてください。")
+    ends: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for i, row in enumerate(df.itertuples(index=False), start=2):
+        rec = dict(zip(df.columns, row, strict=True))
+        if fc and tc:
+            a, b = str(rec[fc] or "").strip(), str(rec[tc] or "").strip()
+        else:
+            parts = _SECTION_SPLIT.split(str(rec[str(xc)] or "").strip())
+            a, b = (parts[0], parts[-1]) if len(parts) >= 2 else ("", "")
+        if not a or not b:
+            problems.append(f"{i} 行目: 区間の両端が読めません")
+        ends.append((a, b))
+    muni = [str(v) if mc and v is not None else "" for v in (df[mc] if mc else [None] * len(df))]
+    places = geocoder.geocode([e[0] for e in ends] + [e[1] for e in ends], muni + muni)
+    rough = places["match_level"].isin(["", "市町村"]).to_numpy()  # a section needs its 字
+    lat = np.where(rough, np.nan, places["lat"].to_numpy(float))
+    lon = np.where(rough, np.nan, places["lon"].to_numpy(float))
+    n = len(df)
+    for i in range(n):
+        for side, (k, which) in enumerate(((i, "起点"), (i + n, "終点"))):
+            place = ends[i][side]
+            if place and not (np.isfinite(lat[k]) and np.isfinite(lon[k])):
+                problems.append(f"{i + 2} 行目: {which}「{place}」が見つかりません")
+    if problems:
+        raise LayerError("冬期閉鎖の表に、地図に置けない区間があります: " + "、".join(problems[:10])
+                         + (f" ほか {len(problems) - 10} 件" if len(problems) > 10 else ""),
+                         file=path, column=xc or fc or "区間", layer="closures",
+                         fix="町字の名前（参照点にある名前）で書くか、市町村の列を加えてください。")
+    lines = shapely.linestrings(np.stack([np.column_stack([lon[:n], lat[:n]]),
+                                          np.column_stack([lon[n:], lat[n:]])], axis=1))
+    section = [f"{a}〜{b}" for a, b in ends]
+    out = df.assign(**{"区間": section}) if not xc else df
+    return gpd.GeoDataFrame(out.assign(by_ends=True), geometry=lines, crs="EPSG:4326")

@@ -92,6 +92,40 @@ def test_a_closed_section_closes_its_road_not_the_street_that_crosses_it(town):
     assert winter.closed.sum() == 1
 
 
+def test_a_published_table_of_closed_sections_closes_the_road_between_its_places(town, tmp_path):
+    """Akita publishes 冬期閉鎖 as a table: route, section from 字 to 字, dates.  Here 国道7号
+    from 字東 (at A) to 字中 (at B) in force 12-01 → 03-31, placed with a two-place
+    reference file: A–B closes (A is cut off from C), B–C and the side street stay open; in
+    May nothing closes; a place the reference lacks is named with its row."""
+    import json
+
+    from layers.geocode import load_geocoder
+
+    ref = tmp_path / "試験町.json"
+    ref.write_text(json.dumps([{"town": "字東", "koaza": "", "lat": LAT0, "lng": LON0},
+                               {"town": "字中", "koaza": "", "lat": LAT0, "lng": LON0 + DLON}],
+                              ensure_ascii=False), encoding="utf-8")
+    geocoder = load_geocoder([ref])
+    table = tmp_path / "toki_heisa.csv"
+    table.write_text("路線名,区間,開始,終了\n国道7号,字東〜字中,12月1日,3月31日\n", encoding="cp932")
+    jan = load_closures((table,), day=dt.date(2027, 1, 15), geocoder=geocoder)
+    # cp932 keeps the wave dash as its full-width form: both split a section
+    assert list(jan["section"].str.replace("～", "〜")) == ["字東〜字中"] and jan["by_ends"].all()
+    winter = season_network(town, parse_season("winter"), spec=WinterSpec(), closures=jan)
+    assert int(winter.closed.sum()) == 1
+    assert not np.isfinite(_dist(winter.network, 1, 3))  # A is cut off
+    assert _dist(winter.network, 2, 5) == pytest.approx(200 * 1.16, abs=0.5)  # the side street, slowed
+    assert len(load_closures((table,), day=dt.date(2027, 5, 1), geocoder=geocoder)) == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("路線名,起点,終点\n国道7号,字東,字北\n", encoding="utf-8")
+    with pytest.raises(LayerError) as err:
+        load_closures((bad,), day=None, geocoder=geocoder)
+    assert "2 行目" in str(err.value) and "字北" in str(err.value)
+    with pytest.raises(LayerError) as err:
+        load_closures((table,), day=None)
+    assert "geocoder" in (err.value.fix or "")
+
+
 def test_closure_dates_run_over_the_new_year(tmp_path):
     assert closed_on((12, 1), (4, 20), dt.date(2027, 1, 15))
     assert closed_on((12, 1), (4, 20), dt.date(2026, 12, 1))

@@ -143,12 +143,15 @@ def covering_segments(net: Network, lines: gpd.GeoDataFrame, *, within: float = 
     return mask
 
 
-def roads_between(net: Network, ends: gpd.GeoDataFrame, notes: list[str]) -> np.ndarray:
+def roads_between(net: Network, ends: gpd.GeoDataFrame, notes: list[str]
+                  ) -> tuple[np.ndarray, list[shapely.Geometry]]:
     """Mask of the segments on the shortest road path between the two ends of each line
-    (a 冬期閉鎖 section given by its two places: the road from one to the other)."""
+    (a 冬期閉鎖 section given by its two places: the road from one to the other), and each
+    path as a line in the network's CRS (the straight line where no road joins them)."""
     from scipy.sparse.csgraph import dijkstra
 
     mask = np.zeros(len(net.seg_a), bool)
+    paths: list[shapely.Geometry] = []
     coords = shapely.get_coordinates(ends.to_crs(net.crs).geometry.to_numpy(), return_index=True)
     xy, owner = coords
     key = net.seg_a * net.n + net.seg_b
@@ -162,6 +165,7 @@ def roads_between(net: Network, ends: gpd.GeoDataFrame, notes: list[str]) -> np.
                            return_predecessors=True)
         if a != b and pred[b] < 0:
             missed += 1
+            paths.append(shapely.LineString(pts[[0, -1]]))
             continue
         node, path = b, [b]
         while node != a:
@@ -169,9 +173,12 @@ def roads_between(net: Network, ends: gpd.GeoDataFrame, notes: list[str]) -> np.
             path.append(node)
         u, v = np.array(path[:-1]), np.array(path[1:])
         mask[np.searchsorted(key, np.minimum(u, v) * net.n + np.maximum(u, v))] = True
+        nodes = np.array(path[::-1])
+        paths.append(shapely.LineString(np.column_stack([net.x[nodes], net.y[nodes]]))
+                     if len(nodes) > 1 else shapely.LineString(pts[[0, -1]]))
     if missed:
         notes.append(f"両端の間に道路がつながっていない冬期閉鎖の区間 {missed} 件は閉鎖していません。")
-    return mask
+    return mask, paths
 
 
 REFERENCE_DAY = dt.date(2027, 1, 15)
@@ -217,7 +224,12 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
     by_ends = shut["by_ends"].to_numpy(bool) if "by_ends" in shut else np.zeros(len(shut), bool)
     closed = covering_segments(net, shut[~by_ends])
     if by_ends.any():
-        closed |= roads_between(net, shut[by_ends], notes)
+        between, paths = roads_between(net, shut[by_ends], notes)
+        closed |= between
+        shut = shut.to_crs(net.crs)  # a section given by its places is drawn as its roads
+        geoms = shut.geometry.to_numpy().copy()
+        geoms[np.flatnonzero(by_ends)] = paths
+        shut = shut.set_geometry(gpd.GeoSeries(geoms, index=shut.index, crs=net.crs))
     if len(shut) and not closed.any():
         notes.append("冬期閉鎖の区間に重なる道路がありませんでした（線が道路に沿っているか確かめてください）。")
     prio = covering_segments(net, priority) if priority is not None else np.zeros(nseg, bool)

@@ -556,6 +556,11 @@ def _demo_winter(w: _World, tmp: Path) -> None:
         {"路線名": [f"林道 東山{i + 1}号線（架空）" for i in range(len(closed))],
          "区間": "山あい", "開始": "12-01", "終了": "04-20"},
         geometry=_geoms_to_lonlat(closed), crs=STORAGE_CRS), tmp / "toki_heisa.geojson")
+    # and one section as road administrators publish them: a table, placed by its two 町字
+    towns = [r["town"] for r in json.loads((tmp / "machiaza" / "川東村.json").read_text("utf-8"))]
+    (tmp / "toki_heisa_hyou.csv").write_text(
+        "路線名,市町村,区間,開始,終了\r\n"
+        f"村道 北沢田代線（架空）,川東村,{towns[1]}〜{towns[2]},12月1日,3月31日\r\n", encoding="cp932")
     prio = lines(lambda hw, name: hw == "secondary")
     _write_geojson(gpd.GeoDataFrame({"路線名": ["県道（架空）除雪優先路線"] * len(prio)},
                                     geometry=_geoms_to_lonlat(prio), crs=STORAGE_CRS),
@@ -1035,8 +1040,9 @@ elderly = {{ main = 1.5, other = 3.0 }}
 # 除雪優先: these roads keep their summer speed (by name, and the lines of the 県道 routes)
 priority_roads = ["国道999号（架空）", "国道998号（架空）"]
 priority = "josetsu_yusen.geojson"
-# 冬期閉鎖 (fictional): the hill tracks, 12-01 to 04-20
-closures = "toki_heisa.geojson"
+# 冬期閉鎖 (fictional): the hill tracks, 12-01 to 04-20 (lines), and a village road as a
+# road administrator's table (路線名, 区間 字〜字, dates; placed with the [geocoder])
+closures = ["toki_heisa.geojson", "toki_heisa_hyou.csv"]
 
 [projection]
 # 500 m mesh population projection in the 国土数値情報 layout (fictional numbers)

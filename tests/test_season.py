@@ -217,7 +217,12 @@ def test_outlook_on_the_demo_names_who_is_cut_off_in_january(demo_dir, tmp_path,
     area = pd.read_csv(out / "winter_loss_by_area.csv", encoding="utf-8-sig")
     towns = area[area["area_layer"] == "boundaries"]
     assert towns["lost"].sum() == s["lost"]
-    assert len(gpd.read_file(out / "winter_closures.geojson")) > 0
+    closures = gpd.read_file(out / "winter_closures.geojson")
+    # the hill tracks (lines) and the village road from the administrator's table (placed by
+    # its two 町字, drawn along its roads: more than two points)
+    assert "村道 北沢田代線（架空）" in set(closures["route"]) and len(closures) > 1
+    table_row = closures[closures["route"] == "村道 北沢田代線（架空）"].geometry.iloc[0]
+    assert len(table_row.coords) > 2
     assert (out / "winter_loss_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     code, stdout, _ = run_cli("coverage", demo_dir / "region.toml", "--out", tmp_path / "may",
                               "--season", "winter", "--date", "2027-05-10", "--max-distance", "500")

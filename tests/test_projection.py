@@ -44,6 +44,20 @@ def test_a_projection_file_is_read_with_its_bands_checked(tmp_path):
     assert (demand["geography"] == "mesh500").all()
 
 
+def test_a_cp932_shapefile_as_distributed_reads_the_same(tmp_path):
+    """KSJ also ships the projection as a shapefile whose .dbf is cp932 with no .cpg beside
+    it; a Japanese attribute (市区町村名) must not stop the read, and the numbers are the
+    GeoJSON's."""
+    src = gpd.read_file(_ksj(tmp_path / "p.geojson"))
+    src["SHI_NAME"] = ["潟上市", "潟上市", "五城目町", "五城目町"]
+    shp = tmp_path / "mesh500_05.shp"
+    src.to_file(shp, driver="ESRI Shapefile", encoding="cp932")
+    shp.with_suffix(".cpg").unlink(missing_ok=True)
+    proj = load_projection([shp])
+    assert proj.years == (2020, 2035, 2050)
+    assert list(proj.band("65+", 2050)) == [50.0, 20.0, 0.0, 5.0]
+
+
 def test_mislabelled_bands_are_refused_naming_the_column(tmp_path):
     with pytest.raises(LayerError) as err:
         load_projection([_ksj(tmp_path / "swap.geojson", swap_de=True)])

@@ -312,6 +312,7 @@ def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -
                        closed_segments=int(seasonal.closed.sum()) if seasonal else 0,
                        closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
     loss.notes.extend(winter.notes)
+    loss.runs = {"summer": summer, "winter": winter}
     loss.shapes = demand_layer(region, year=opt.year, demand=opt.demand)
     loss.map_layers = {k: region.layers[k] for k in ("boundaries", opt.facilities) if k in region.layers}
     what = label_of(opt.facilities)
@@ -338,10 +339,11 @@ class OutlookOptions:
     """People within reach below which a 居場所 is below the threshold (:mod:`geo.outlook`)."""
 
 
-def analyse_outlook(region: Any, options: OutlookOptions) -> Outlook:
+def analyse_outlook(region: Any, options: OutlookOptions, *, known: WinterLoss | None = None) -> Outlook:
     """Coverage of each projection year (summer, and winter when asked): totals, per area,
     the people within reach of each facility and the 自治会 whose last 居場所 falls below
-    ``min_people``."""
+    ``min_people``.  ``known``: a winter loss computed with the same options and demand —
+    its two runs are the projection year nearest today's, not computed again."""
     if not (np.isfinite(options.min_people) and options.min_people >= 0):
         raise ParameterError("居場所の人数の基準は 0 以上の数にしてください。", parameter="min_people",
                              fix="例: --min-people 10")
@@ -350,9 +352,11 @@ def analyse_outlook(region: Any, options: OutlookOptions) -> Outlook:
     nb = region.layers.get("neighbourhoods")
     rows, areas, places = [], [], []
     seasons = ("summer", "winter") if options.winter else ("summer",)
+    today = projection_years(region)[1]
     for year in options.years:
         for season in seasons:
-            run = analyse_coverage(region, CoverageOptions(
+            reuse = known.runs.get(season) if known is not None and year == today else None
+            run = reuse or analyse_coverage(region, CoverageOptions(
                 facilities=options.facilities, max_distance=options.max_distance,
                 max_minutes=options.max_minutes, profile=options.profile, year=year,
                 demand=options.demand, season=season, date=options.date if season == "winter" else None))

@@ -339,7 +339,7 @@ def cmd_outlook(args: argparse.Namespace) -> int:
         outlook = analyse_outlook(region, OutlookOptions(
             years=years, winter=True, date=args.date, demand=args.demand, facilities=args.facilities,
             max_distance=args.max_distance, max_minutes=args.max_minutes, profile=args.profile,
-            min_people=args.min_people))
+            min_people=args.min_people), known=loss)
         write_outlook(outlook, out)
         o = outlook.summary()
         keys = ("rows", "min_people", "areas_without_viable_place", "areas_losing_last_place")

@@ -210,7 +210,7 @@ def _winter_and_years(res: RegionResults) -> None:
     if years:
         wanted = tuple(sorted({today, *[y for y in REPORT_YEARS if y in years]}))
         res.outlook = analyse_outlook(region, OutlookOptions(years=wanted, winter=True, max_minutes=minutes,
-                                                             profile="elderly"))
+                                                             profile="elderly"), known=res.winter)
 
 
 def _main_routes(res: RegionResults, scen: Scenario) -> None:

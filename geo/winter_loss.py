@@ -71,6 +71,9 @@ class WinterLoss:
     """Layers drawn under the loss (boundaries, places)."""
     map_meta: dict[str, Any] = field(default_factory=dict)
     """``crs``, ``title``, ``fictional``, ``attribution`` of the map."""
+    runs: dict[str, Any] = field(default_factory=dict)
+    """The two coverage runs compared (``summer``, ``winter``): an outlook of the same
+    demand reuses them for the projection year nearest today."""
 
     def summary(self) -> WinterLossSummary:
         u = self.units

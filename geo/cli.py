@@ -89,11 +89,41 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     region = load_region(args.region, with_roads=not args.no_roads)
     summary = region.summary()
+    extra = _winter_and_projection(region)
     if args.json:
-        say(json.dumps(summary, ensure_ascii=False, indent=2))
+        say(json.dumps({**summary, **extra}, ensure_ascii=False, indent=2))
     else:
         say(check_report(summary))
+        if "winter" in extra:
+            w = extra["winter"]
+            say(f"冬期閉鎖: {w['sections']} 区間（表から {w['from_tables']}）、"
+                f"除雪優先の線 {w['priority_lines']} 本、除雪優先の路線名 {w['priority_roads']} 件")
+        if "projection" in extra:
+            pr = extra["projection"]
+            say(f"将来推計: 500 m メッシュ {pr['cells']:,} 件、年 {pr['years'][0]}〜{pr['years'][-1]}"
+                f"（年齢区分の和を確かめました）")
     return EXIT_OK
+
+
+def _winter_and_projection(region: Any) -> dict[str, Any]:
+    """``[season.winter]`` files and the ``[projection]`` read and checked as the analyses
+    read them (a closure table's places found with the geocoder): a problem is an error
+    naming its file, row and column, found here rather than in the middle of an analysis."""
+    from geo.analyses import _file_states, _projection
+    from layers.winter import load_closures, load_priority
+
+    out: dict[str, Any] = {}
+    spec = region.config.winter
+    if spec.closures or spec.priority or spec.priority_roads:
+        shut = load_closures(spec.closures, day=None, geocoder=region.geocoder)
+        prio = load_priority(spec.priority) if spec.priority else None
+        out["winter"] = {"sections": len(shut), "from_tables": int(shut["by_ends"].sum()),
+                         "priority_lines": 0 if prio is None else len(prio),
+                         "priority_roads": len(spec.priority_roads)}
+    if region.config.projection:
+        proj = _projection(_file_states(region.config.projection))
+        out["projection"] = {"cells": len(proj.cells), "years": list(proj.years)}
+    return out
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

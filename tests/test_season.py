@@ -285,6 +285,27 @@ def test_winter_routes_and_vc_plan_on_the_demo(demo_dir, tmp_path, run_cli):
     assert any("冬期閉鎖区間（2027-01-15" in n for n in plans["winter"]["notes"])
 
 
+def test_check_reads_the_winter_files_and_the_projection(demo_dir, tmp_path, run_cli):
+    """`tomoni check` reads the closures (the table placed with the geocoder) and the
+    projection as the analyses do, and a closure table naming a 字 the reference lacks is an
+    error naming its row — before any analysis runs."""
+    import shutil
+
+    code, stdout, err = run_cli("check", demo_dir / "region.toml")
+    assert code == 0, err
+    assert "冬期閉鎖:" in stdout and "（表から 1）" in stdout and "将来推計: 500 m メッシュ" in stdout
+    code, stdout, _ = run_cli("check", demo_dir / "region.toml", "--json")
+    s = json.loads(stdout)
+    assert s["winter"]["from_tables"] == 1 and 2050 in s["projection"]["years"]
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_dir, copy)
+    (copy / "toki_heisa_hyou.csv").write_text("路線名,市町村,区間,開始,終了\r\n"
+                                              "村道（架空）,川東村,北沢〜存在しない字,12月1日,3月31日\r\n",
+                                              encoding="cp932")
+    code, _, err = run_cli("check", copy / "region.toml")
+    assert code == 2 and "2 行目" in err and "存在しない字" in err and "Traceback" not in err
+
+
 def test_a_bad_date_or_season_is_a_plain_error(demo_dir, tmp_path, run_cli):
     code, _, err = run_cli("coverage", demo_dir / "region.toml", "--out", tmp_path / "x",
                            "--season", "winter", "--date", "2027-13-01")

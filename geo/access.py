@@ -33,9 +33,6 @@ plans) and :func:`geo.isochrone.isochrone`.
 from __future__ import annotations
 
 import hashlib
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +46,7 @@ from geo.network import (
     _entry_nodes,
     barrier_index,
     catchments,
+    kept_per_network,
     nearest_facility,
     nearest_query,
     within_query,
@@ -143,40 +141,21 @@ def _first_per_point(p: np.ndarray, cost: np.ndarray) -> np.ndarray:
     return order[first]
 
 
-JOINS_KEPT = 4
-"""Joins remembered per network (the same units on the same roads: the years of an outlook,
-a page's reruns); read-only arrays, so a caller cannot change what the next one gets."""
-_JOINS: weakref.WeakKeyDictionary[Network, OrderedDict[tuple[object, ...], Joins]] = \
-    weakref.WeakKeyDictionary()
-_JOINS_LOCK = threading.Lock()
-
-
 def joins(net: Network, x: np.ndarray, y: np.ndarray, *, access: str = "nearest",
           join_radius: float = DEFAULT_JOIN_RADIUS, max_access: float = DEFAULT_MAX_ACCESS) -> Joins:
     """Where each metric point joins the roads under the access rule (see module doc).
 
-    Remembered per network for the same points and rule (:data:`JOINS_KEPT`)."""
+    Remembered per network for the same points and rule (:func:`geo.network.kept_per_network`)."""
     if access not in ACCESS_RULES:
         raise ValueError(f"unknown access rule {access!r}; one of {ACCESS_RULES}")
     px, py = np.ascontiguousarray(x, float), np.ascontiguousarray(y, float)
     digest = hashlib.blake2b(px.tobytes(), digest_size=16)
     digest.update(py.tobytes())
     key = (access, float(join_radius), float(max_access), len(px), digest.digest())
-    with _JOINS_LOCK:
-        kept = _JOINS.setdefault(net, OrderedDict())
-        hit = kept.get(key)
-        if hit is not None:
-            kept.move_to_end(key)
-            return hit
-    found = _joins(net, px, py, access=access, join_radius=join_radius, max_access=max_access)
-    for arr in (found.point, found.segment, found.offset, found.access, found.nearest):
-        arr.setflags(write=False)
-    with _JOINS_LOCK:
-        kept = _JOINS.setdefault(net, OrderedDict())
-        kept[key] = found
-        while len(kept) > JOINS_KEPT:
-            kept.popitem(last=False)
-    return found
+    return kept_per_network(  # type: ignore[no-any-return]
+        net, "joins", key,
+        lambda: _joins(net, px, py, access=access, join_radius=join_radius, max_access=max_access),
+        arrays=lambda j: (j.point, j.segment, j.offset, j.access, j.nearest))
 
 
 def _joins(net: Network, px: np.ndarray, py: np.ndarray, *, access: str, join_radius: float,

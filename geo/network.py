@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -539,28 +540,43 @@ def nearest_facility(net: Network, facilities: Snap) -> tuple[np.ndarray, np.nda
     key = hashlib.blake2b(np.ascontiguousarray(facilities.segment).tobytes(), digest_size=16)
     key.update(np.ascontiguousarray(facilities.offset, float).tobytes())
     key.update(np.ascontiguousarray(facilities.flagged).tobytes())
+
+    def search() -> tuple[np.ndarray, np.ndarray]:
+        nodes, costs, which = _entry_nodes(net, facilities)
+        indptr, indices, weights = _reverse_csr(net)
+        return multi_source(indptr, indices, weights, nodes, costs, which)  # type: ignore[no-any-return]
+
+    return kept_per_network(net, "nearest", key.digest(), search,  # type: ignore[no-any-return]
+                            arrays=lambda found: found)
+
+
+KEPT_PER_NETWORK = 4
+"""Answers remembered per network and kind (the same units, facilities or season on the same
+roads: the years of an outlook, a page's reruns)."""
+_PER_NETWORK: weakref.WeakKeyDictionary[Network, dict[str, OrderedDict[Any, Any]]] = \
+    weakref.WeakKeyDictionary()
+
+
+def kept_per_network(net: Network, kind: str, key: Any, compute: Any, *,
+                     arrays: Any = None, keep: int = KEPT_PER_NETWORK) -> Any:
+    """``compute()`` once per (``net``, ``kind``, ``key``), the last ``keep`` of each kind
+    kept while the network lives; ``arrays(value)`` names the arrays made read-only, so a
+    caller cannot change what the next one gets."""
     with _LOCK:
-        hit = _NEAREST.setdefault(net, {}).get(key.digest())
-    if hit is not None:
-        return hit
-    nodes, costs, which = _entry_nodes(net, facilities)
-    indptr, indices, weights = _reverse_csr(net)
-    found = multi_source(indptr, indices, weights, nodes, costs, which)
-    for arr in found:
+        kept = _PER_NETWORK.setdefault(net, {}).setdefault(kind, OrderedDict())
+        hit = kept.get(key)
+        if hit is not None:
+            kept.move_to_end(key)
+            return hit
+    made = compute()
+    for arr in (arrays(made) if arrays is not None else ()):
         arr.setflags(write=False)
     with _LOCK:
-        kept = _NEAREST.setdefault(net, {})
-        if len(kept) >= NEAREST_KEPT:
-            kept.pop(next(iter(kept)))
-        kept[key.digest()] = found
-    return found
-
-
-NEAREST_KEPT = 4
-"""Nearest-facility searches remembered per network (the same facilities on the same roads:
-the years of an outlook, a page's reruns); read-only arrays."""
-_NEAREST: weakref.WeakKeyDictionary[Network, dict[bytes, tuple[np.ndarray, np.ndarray]]] = \
-    weakref.WeakKeyDictionary()
+        kept = _PER_NETWORK.setdefault(net, {}).setdefault(kind, OrderedDict())
+        kept[key] = made
+        while len(kept) > keep:
+            kept.popitem(last=False)
+    return made
 
 
 def od_matrix(net: Network, origins: np.ndarray, destinations: np.ndarray, *,

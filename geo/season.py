@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.network import ROAD_CLASSES, SPEEDS_M_PER_MIN, Network, touching_segments
+from geo.network import ROAD_CLASSES, SPEEDS_M_PER_MIN, Network, kept_per_network, touching_segments
 from layers.errors import ParameterError
 from layers.winter import MAIN_CLASSES, PROFILES, WINTER_MONTHS, WinterSpec
 
@@ -271,30 +268,17 @@ def region_season(region: object, season: Season, *, profile: str = "walk", slow
         return season_network(net, season, spec=spec, profile=profile)
     files = tuple((str(p), *_state(p)) for p in (*spec.closures, *spec.priority))
     key = (season, profile, slow, repr(spec), files)
-    with _LOCK:
-        hit = _SEASONS.setdefault(net, OrderedDict()).get(key)
-    if hit is not None:
-        return hit
-    made = season_network(net, season, spec=spec, profile=profile, slow=slow,
-                          closures=load_closures(spec.closures, day=season.date,
-                                                 geocoder=getattr(region, "geocoder", None)),
-                          priority=load_priority(spec.priority) if spec.priority else None)
-    for arr in (made.closed, made.priority, made.factor):
-        arr.setflags(write=False)  # shared by every caller of the same season
-    with _LOCK:
-        kept = _SEASONS.setdefault(net, OrderedDict())
-        kept[key] = made
-        while len(kept) > SEASONS_KEPT:
-            kept.popitem(last=False)
-    return made
 
+    def build() -> SeasonNetwork:
+        return season_network(net, season, spec=spec, profile=profile, slow=slow,
+                              closures=load_closures(spec.closures, day=season.date,
+                                                     geocoder=getattr(region, "geocoder", None)),
+                              priority=load_priority(spec.priority) if spec.priority else None)
 
-SEASONS_KEPT = 4
-"""Winter networks remembered per road network (by season, profile, the winter table and
-its files' states): an outlook's years and a page's reruns build each once."""
-_SEASONS: weakref.WeakKeyDictionary[Network, OrderedDict[tuple[object, ...], SeasonNetwork]] = \
-    weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
+    # remembered per road network, season, profile, winter table and its files' states: an
+    # outlook's years and a page's reruns build each once; its masks are shared, read-only
+    return kept_per_network(net, "season", key, build,  # type: ignore[no-any-return]
+                            arrays=lambda made: (made.closed, made.priority, made.factor))
 
 
 def _state(path: object) -> tuple[int, int]:

@@ -329,22 +329,35 @@ def point_od(net: Network, origins: np.ndarray, destinations: np.ndarray, *,
              join_radius: float = DEFAULT_JOIN_RADIUS) -> np.ndarray:
     """Road distance (m) from each origin point to each destination point, shape (O, D).
 
-    Metric coordinates, shape (k, 2) each.  One search per destination (on the
-    reversed graph, so one-way streets are travelled the right way), with the
-    access rule of :func:`distances_from_points`; ``inf`` when there is no road
-    connection.  Meant for tens to hundreds of destinations.
+    Metric coordinates, shape (k, 2) each.  One search per destination on the
+    reversed graph (so one-way streets are travelled the right way), compiled and
+    stopped once every origin's road ends are settled
+    (:func:`geo.shortest_paths.to_targets`), with the access rule of
+    :func:`distances_from_points` and a destination on an origin's own segment
+    reached along it; ``inf`` when there is no road connection.  Meant for tens to
+    hundreds of points (a VC plan, a day of volunteer visits).
     """
-    o = np.atleast_2d(np.asarray(origins, float))
-    d = np.atleast_2d(np.asarray(destinations, float))
+    from geo.network import _reverse_csr
+    from geo.shortest_paths import to_targets
+
+    o = np.atleast_2d(np.asarray(origins, float)).reshape(-1, 2)
+    d = np.atleast_2d(np.asarray(destinations, float)).reshape(-1, 2)
     out = np.full((len(o), len(d)), np.inf)
-    snaps = snap(net, d[:, 0], d[:, 1], max_access=max_access)
-    for j in range(len(d)):
-        one = Snap(segment=snaps.segment[j:j + 1], offset=snaps.offset[j:j + 1],
-                   access=snaps.access[j:j + 1], flagged=snaps.flagged[j:j + 1])
-        if one.flagged[0]:
-            continue
-        node_d, node_f = nearest_facility(net, one)
-        out[:, j] = distances_from_points(net, o[:, 0], o[:, 1], node_d, node_f, one,
-                                          max_access=max_access, access=access,
-                                          join_radius=join_radius)[0]
+    if not len(o) or not len(d):
+        return out
+    dsnap = snap(net, d[:, 0], d[:, 1], max_access=max_access)
+    nodes, costs, which = _entry_nodes(net, dsnap)
+    order = np.argsort(which, kind="stable")
+    starts = np.searchsorted(which[order], np.arange(len(d) + 1))
+    j = joins(net, o[:, 0], o[:, 1], access=access, join_radius=join_radius, max_access=max_access)
+    a, to_a, b, to_b = _via_nodes(net, j.segment, j.offset)
+    targets, pos = np.unique(np.r_[a, b], return_inverse=True)
+    rev = _reverse_csr(net)
+    node_to_dest = to_targets(*rev, starts, nodes[order], costs[order], targets)  # (D, T)
+    k = len(a)
+    cost = np.minimum(to_a[:, None] + node_to_dest[:, pos[:k]].T,
+                      to_b[:, None] + node_to_dest[:, pos[k:]].T) + j.access[:, None]
+    r, f, c = _same_segment(net, j.segment, j.offset, dsnap)
+    np.minimum.at(cost, (r, f), c + j.access[r])
+    np.minimum.at(out, j.point, cost)
     return out

@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-__all__ = ["bounded", "bucket_width", "k_nearest_labels", "multi_source", "search_threads"]
+__all__ = ["bounded", "bucket_width", "k_nearest_labels", "multi_source", "search_threads", "to_targets"]
 
 MAX_BUCKETS = 1 << 20
 """Ring of buckets at most this long (8 MB of heads); ``delta`` grows to fit."""
@@ -244,3 +244,82 @@ def _k_nearest(indptr, indices, weights, nodes, costs, which, k):  # type: ignor
             if count[v] < k:
                 heapq.heappush(heap, (d + weights[e], v, f))
     return dist, fac
+
+
+def to_targets(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray,
+               starts: np.ndarray, start_nodes: np.ndarray, start_costs: np.ndarray,
+               targets: np.ndarray, *, threads: int | None = None) -> np.ndarray:
+    """Distances from each group of start labels to a set of target nodes, shape
+    (groups, targets).
+
+    Group ``g`` starts at ``start_nodes[starts[g]:starts[g + 1]]`` with the costs
+    already paid there (a point's segment ends).  Each search is a heap Dijkstra that
+    stops once every target is settled, so a matrix among a few hundred points of one
+    district never walks the whole prefecture.  Groups run on ``threads`` threads in
+    fixed blocks; the result does not depend on the thread count.  Unreached: ``inf``.
+    """
+    args = (indptr.astype(np.int64), indices.astype(np.int64), weights.astype(np.float64),
+            np.asarray(starts, np.int64), np.asarray(start_nodes, np.int64),
+            np.asarray(start_costs, np.float64), np.asarray(targets, np.int64))
+    groups = len(args[3]) - 1
+    out = np.full((max(groups, 0), len(args[6])), np.inf)
+    if groups <= 0 or not len(args[6]):
+        return out
+    workers = min(threads or search_threads(), max(groups // 8, 1))
+    cuts = np.linspace(0, groups, workers + 1).astype(np.int64)
+    if workers <= 1:
+        _to_targets(*args, 0, groups, out)
+        return out
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda i: _to_targets(*args, cuts[i], cuts[i + 1], out), range(workers)))
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _to_targets(indptr, indices, weights, starts, start_nodes, start_costs, targets,  # type: ignore[no-untyped-def]
+                g0, g1, out):
+    n = len(indptr) - 1
+    where = np.full(n, -1, np.int64)
+    n_targets = 0
+    for t in range(len(targets)):
+        if where[targets[t]] == -1:
+            where[targets[t]] = t
+            n_targets += 1
+    dist = np.full(n, np.inf)
+    done = np.zeros(n, np.bool_)
+    touched = np.empty(n, np.int64)
+    for g in range(g0, g1):
+        nt = 0
+        heap = [(0.0, np.int64(0))]
+        heap.pop()
+        for k in range(starts[g], starts[g + 1]):
+            v, c = start_nodes[k], start_costs[k]
+            if c < dist[v]:
+                if dist[v] == np.inf:
+                    touched[nt] = v
+                    nt += 1
+                dist[v] = c
+                heapq.heappush(heap, (c, v))
+        left = n_targets
+        while len(heap) > 0 and left > 0:
+            d, u = heapq.heappop(heap)
+            if done[u] or d > dist[u]:
+                continue
+            done[u] = True
+            if where[u] != -1:
+                left -= 1
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                nd = d + weights[e]
+                if nd < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[nt] = v
+                        nt += 1
+                    dist[v] = nd
+                    heapq.heappush(heap, (nd, v))
+        for t in range(len(targets)):
+            if done[targets[t]]:
+                out[g, t] = dist[targets[t]]
+        for i in range(nt):
+            dist[touched[i]] = np.inf
+            done[touched[i]] = False

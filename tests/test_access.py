@@ -15,7 +15,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.access import distances_from_points, joins, snap
+from geo.access import distances_from_points, joins, point_od, snap
 from geo.coverage import coverage, demand_units
 from geo.network import from_graph, nearest_facility, region_network
 from tests import reference_access as ref
@@ -120,6 +120,39 @@ def test_one_way_street_is_walked_the_right_way_when_driving():
     assert d[0] == pytest.approx(300 + 500 + 1000 + 500 + 200)
     d, _, _ = _distance(net, [(200, 0)], [(700, 0)])
     assert d[0] == pytest.approx(500.0)
+
+
+def test_point_matrix_walks_one_way_streets_the_right_way():
+    """The O×D matrix of a day's visits, by hand: round the block one way, straight the other,
+    and along the segment when both points lie on it."""
+    nodes = {0: (0, 0), 1: (1000, 0), 2: (1000, 500), 3: (0, 500)}
+    graph = _graph(nodes, [(0, 1, {"oneway": True}), (1, 2, {"oneway": True}),
+                           (2, 3, {"oneway": True}), (3, 0, {"oneway": True})], network="drive")
+    net = from_graph(graph, crs=CRS)
+    pts = np.array([(200.0, 0.0), (700.0, 0.0), (1000.0, 250.0)]) + ORIGIN
+    m = point_od(net, pts, pts)
+    assert m[0, 1] == pytest.approx(500.0) and m[1, 0] == pytest.approx(300 + 500 + 1000 + 500 + 200)
+    assert m[1, 2] == pytest.approx(300 + 250) and m[2, 1] == pytest.approx(250 + 1000 + 500 + 700)
+    assert np.diag(m) == pytest.approx(np.zeros(3), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_point_matrix_equals_the_reference_column_by_column(seed: int):
+    """Every column of :func:`point_od` is the reference's distance to that one point
+    (networkx and shapely on the graph's own edges, a river with two bridges)."""
+    graph, river = _random_graph(seed)
+    barriers = _barriers(river)
+    net = from_graph(graph, crs=CRS, barriers=barriers)
+    rng = np.random.default_rng(200 + seed)
+    pts = rng.uniform(-100, 1700, (40, 2))
+    dests = rng.uniform(0, 1600, (6, 2))
+    got = point_od(net, pts + ORIGIN, dests + ORIGIN)
+    for j in range(len(dests)):
+        want = ref.distances(graph, CRS, pts + ORIGIN, dests[j:j + 1] + ORIGIN,
+                             barriers=list(barriers.geometry))
+        assert np.array_equal(np.isfinite(got[:, j]), np.isfinite(want))
+        ok = np.isfinite(want)
+        assert np.all(np.abs(got[ok, j] - want[ok]) <= 0.01 * want[ok] + 2.0)
 
 
 def test_curved_road_is_joined_where_it_runs():

@@ -47,7 +47,6 @@ from geo.network import (
     barrier_index,
     catchments,
     kept_per_network,
-    nearest_facility,
     nearest_query,
     within_query,
 )

@@ -39,12 +39,14 @@ import pandas as pd
 from geo.consolidation import DEFAULT_THRESHOLD, ConsolidationResult, consolidation
 from geo.coverage import CoverageResult, CoverageSummary, by_area, circuity_of, coverage, gaps
 from geo.crossborder import CrossBorder, crossborder, crossborder_inputs
+from geo.dispatch import DRIVE_KMH, WALK_M_PER_MIN, DispatchPlan, plan_dispatch
 from geo.network import SPEEDS_M_PER_MIN, Network, region_network
 from geo.outlook import DEFAULT_MIN_PEOPLE, Outlook, last_places, people_in_reach
 from geo.routing import Route, compare, route, routes_from
 from geo.scenario import Scenario, parse_hazard, region_scenario, scenario_network
 from geo.season import Season, SeasonNetwork, parse_season, region_season, threshold_metres
 from geo.shelter_load import DEFAULT_CATCHMENT, ShelterLoad, shelter_load
+from geo.shelter_needs import ShelterNeeds, shelter_needs
 from geo.shelter_tables import ShelterTables, shelter_tables
 from geo.siting import (
     DEFAULT_MAX_DISTANCE,
@@ -61,8 +63,10 @@ from geo.winter_loss import WinterLoss, winter_loss
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, id_column, label_of
+from layers.needs import Needs
 from layers.projection import Projection, load_projection, projected_demand, scaled_density
 from layers.school_districts import before_after
+from layers.teams import Teams
 
 __all__ = [
     "AREA_KEYS",
@@ -70,6 +74,8 @@ __all__ = [
     "CoverageOptions",
     "CoverageRun",
     "CrossBorderOptions",
+    "DispatchOptions",
+    "DispatchRun",
     "RouteOptions",
     "RouteRun",
     "RoutesToAll",
@@ -82,8 +88,10 @@ __all__ = [
     "analyse_consolidation",
     "analyse_coverage",
     "analyse_crossborder",
+    "analyse_dispatch",
     "analyse_route",
     "analyse_routes_to_all",
+    "analyse_shelter_needs",
     "analyse_shelter_tables",
     "analyse_shelters",
     "analyse_siting",
@@ -894,3 +902,94 @@ def describe_sites(sites: gpd.GeoDataFrame, region: Any) -> gpd.GeoDataFrame:
     out.loc[road, "name"] = [f"{n}付近の道路沿い" if n else "道路沿いの地点" for n in out.loc[road, "near"]]
     return out
 
+
+
+# ------------------------------------------------------------------ 災害VC: the day's dispatch
+
+
+@dataclass(frozen=True)
+class DispatchOptions:
+    """Options of :func:`analyse_dispatch` (``hazard=None``: roads as in normal times)."""
+
+    vc: str | None = None
+    """The open VC's ``site_id`` (default: the first usable candidate by 候補順位)."""
+    hazard: str | None = None
+    time_limit: float = 5.0
+    walk_m_per_min: float = WALK_M_PER_MIN
+    drive_kmh: float = DRIVE_KMH
+
+
+@dataclass
+class DispatchRun:
+    """The day's plan with the road networks it used (per mode) and their closures."""
+
+    plan: DispatchPlan
+    networks: dict[str, Network | None]
+    closed: dict[str, np.ndarray | None]
+    zones: gpd.GeoDataFrame | None
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.plan.summary().as_dict(), "vc": self.plan.vc.get("site_id", ""),
+                **({"hazard": self.plan.hazard} if self.plan.hazard else {})}
+
+
+def _open_vc(region: Any, wanted: str | None, scen: Scenario | None) -> dict[str, Any]:
+    sites = region.layer("vc_sites")
+    usable = np.ones(len(sites), bool)
+    if scen is not None and len(scen.zones):
+        from layers.hazards import in_zones
+
+        usable = ~in_zones(sites, scen.zones)
+    ids = sites["site_id"].astype(str).to_numpy()
+    if wanted is not None:
+        hit = np.flatnonzero(ids == str(wanted).strip())
+        if not len(hit):
+            raise ParameterError("その災害VC候補地はありません。", parameter="vc",
+                                 fix=f"次のいずれかを指定してください: {', '.join(ids[:20])}")
+        if not usable[hit[0]]:
+            raise ParameterError("その候補地は災害の想定区域内にあり、使えません。", parameter="vc",
+                                 fix="tomoni vc-plan で使える候補地を確かめて指定してください。")
+        k = int(hit[0])
+    else:
+        order = np.lexsort((ids, sites["priority"].astype("Float64").fillna(1e9).to_numpy(float)))
+        ok = [int(i) for i in order if usable[i]]
+        if not ok:
+            raise ParameterError("災害の想定区域の外に災害VC候補地がありません。", parameter="vc",
+                                 fix="[layers.vc_sites] に区域外の候補地を加えてください。")
+        k = ok[0]
+    row = sites.iloc[k]
+    return {"site_id": ids[k], "name": str(row["name"]), "lon": float(row.geometry.x),
+            "lat": float(row.geometry.y)}
+
+
+def analyse_dispatch(region: Any, needs: Needs, teams: Teams, options: DispatchOptions | None = None
+                     ) -> DispatchRun:
+    """Plan the VC's day on the scenario roads: walking teams on the walk network, driving
+    teams on the drive network (the main network where the region has none), closed roads
+    of ``options.hazard`` never used."""
+    opt = options or DispatchOptions()
+    modes = set(teams.table["mode"])
+    networks: dict[str, Network | None] = {}
+    closed: dict[str, np.ndarray | None] = {}
+    scen = None
+    for mode in sorted(modes):
+        if opt.hazard:
+            scen = region_scenario(region, parse_hazard(opt.hazard), drive=mode == "drive")
+            networks[mode], closed[mode] = scen.network, scen.closed
+        else:
+            networks[mode] = scenario_network(region, drive=mode == "drive")
+            closed[mode] = None
+    vc = _open_vc(region, opt.vc, scen)
+    plan = plan_dispatch(needs, teams, vc, crs=region.crs, networks=networks,
+                         hazard=parse_hazard(opt.hazard) if opt.hazard else None, time_limit=opt.time_limit,
+                         walk_m_per_min=opt.walk_m_per_min, drive_kmh=opt.drive_kmh)
+    return DispatchRun(plan=plan, networks=networks, closed=closed,
+                       zones=scen.zones if scen is not None else None)
+
+
+def analyse_shelter_needs(region: Any, options: ShelterOptions | None = None, *,
+                          ratios: dict[str, float] | None = None,
+                          scenario: Scenario | None = None) -> tuple[ShelterRun, ShelterNeeds]:
+    """The shelter load of a hazard and, per usable shelter, its minimum needs."""
+    run = analyse_shelters(region, options, scenario=scenario)
+    return run, shelter_needs(run.load, region.layer("shelters"), ratios=ratios)

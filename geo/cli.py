@@ -480,6 +480,39 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    from geo.analyses import DispatchOptions, analyse_dispatch
+    from geo.dispatch_outputs import write_dispatch_outputs
+    from layers.needs import read_needs
+    from layers.region import load_region
+    from layers.teams import read_teams
+
+    region = load_region(args.region, with_roads=False)
+    needs = read_needs(Path(args.needs), geocoder=region.geocoder, sheet=args.sheet)
+    teams = read_teams(Path(args.teams))
+    run = analyse_dispatch(region, needs, teams, DispatchOptions(
+        vc=args.vc, hazard=args.hazard, time_limit=args.time_limit, drive_kmh=args.drive_kmh,
+        walk_m_per_min=args.walk_speed))
+    write_dispatch_outputs(run.plan, Path(args.out), networks=run.networks, crs=region.crs, zones=run.zones,
+                           closed=run.closed, fictional=region.fictional)
+    _report(run.summary(), warn=run.plan.notes, notes=run.plan.notes, out=str(args.out))
+    return EXIT_OK
+
+
+def cmd_shelter_needs(args: argparse.Namespace) -> int:
+    from geo.analyses import ShelterOptions, analyse_shelter_needs
+    from geo.shelter_needs import read_ratios, write_outputs
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    ratios = read_ratios(Path(args.ratios)) if args.ratios else None
+    run, needs = analyse_shelter_needs(region, ShelterOptions(hazard=args.hazard, demand=args.demand),
+                                       ratios=ratios)
+    write_outputs(needs, Path(args.out))
+    _report(needs.summary().as_dict(), warn=run.notes, notes=[*run.notes, *needs.notes], out=str(args.out))
+    return EXIT_OK
+
+
 def cmd_crossborder(args: argparse.Namespace) -> int:
     from geo.analyses import CrossBorderOptions, analyse_crossborder
     from geo.crossborder import write_outputs
@@ -654,6 +687,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_shelters(sub)
     _add_route(sub)
     _add_vc_plan(sub)
+    _add_dispatch(sub)
+    _add_shelter_needs(sub)
     _add_crossborder(sub)
     _add_recommend(sub)
     _add_report(sub)
@@ -870,6 +905,41 @@ def _add_vc_plan(sub: Any) -> None:
     p.set_defaults(func=cmd_vc_plan)
 
 
+def _add_dispatch(sub: Any) -> None:
+    """``tomoni dispatch``."""
+    p = sub.add_parser("dispatch",
+                       help="災害VC: ニーズを班に割り当て、班ごとの訪問順とルートを作る（班票 PDF・GPX）")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--needs", required=True,
+                   help="ニーズ票（CSV/Excel: 受付番号、住所または緯度・経度、作業内容、"
+                   "必要人数、必要資機材、希望時間帯、優先度、要配慮者）")
+    p.add_argument("--teams", required=True, help="班の一覧（CSV/Excel: 班名、人数、車両、資機材、活動時間）")
+    p.add_argument("--vc", help="開設する災害VCの候補地ID（既定: 使える候補地のうち候補順位が最上位）")
+    p.add_argument("--hazard", help="災害の種類（通行止めの道路を避ける）")
+    p.add_argument("--sheet", help="ニーズ票の Excel シート名")
+    p.add_argument("--time-limit", type=number(0.1, 3600), default=5.0,
+                   help="ソルバーの制限時間（秒、既定 5）")
+    p.add_argument("--drive-kmh", type=number(1, 120), default=20.0, help="車の班の速さ（km/時、既定 20）")
+    p.add_argument("--walk-speed", type=number(10, 200), default=60.0,
+                   help="徒歩の班の速さ（m/分、資機材を持って。既定 60）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
+    p.set_defaults(func=cmd_dispatch)
+
+
+def _add_shelter_needs(sub: Any) -> None:
+    """``tomoni shelter-needs``."""
+    p = sub.add_parser("shelter-needs",
+                       help="避難所ごとの最低限の必要量（トイレ・面積・入浴）を避難者数から求める")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--hazard", required=True, help="災害の種類")
+    p.add_argument("--demand", default="register", help="避難者として数える人（既定: 要配慮者の名簿）")
+    p.add_argument("--ratios", help="比率の表（CSV/Excel: 項目、値）。既定はガイドライン（2024年12月）の比率")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
+    p.set_defaults(func=cmd_shelter_needs)
+
+
 def _add_crossborder(sub: Any) -> None:
     """``tomoni crossborder``."""
     p = sub.add_parser("crossborder", help="市町村境を越えた方が近い要配慮者と、広域連携の相手を求める")
@@ -989,8 +1059,9 @@ def _guard(args: argparse.Namespace) -> None:
     for name in ("region", "regions"):
         if getattr(args, name, None):
             inputs += region_inputs(getattr(args, name)) if name == "region" else [Path(args.regions)]
-    if getattr(args, "records", None):
-        inputs.append(Path(args.records))
+    for name in ("records", "needs", "teams", "ratios"):
+        if getattr(args, name, None):
+            inputs.append(Path(getattr(args, name)))
     guard_output(args.out, inputs, force=args.force)
 
 
@@ -1005,13 +1076,15 @@ def _as_options(err: LayerError, args: argparse.Namespace) -> LayerError:
 OPTION_NAMES: dict[str, dict[str, str]] = {
     "recommend": {"hazard": "--outside-hazard"},
     "route": {"from_": "--from"},
+    "dispatch": {"time_limit": "--time-limit", "drive_kmh": "--drive-kmh"},
     "report": {"p": "--recommend"},
     "export": {"p": "--recommend"},
 }
 """Where a command's option is not the parameter's name with dashes."""
 
 
-FOLDER_OUTPUTS = {"coverage", "consolidation", "shelters", "route", "vc-plan", "crossborder",
+FOLDER_OUTPUTS = {"coverage", "consolidation", "shelters", "route", "vc-plan", "dispatch", "shelter-needs",
+                  "crossborder",
                   "recommend", "report", "export"}
 """Commands whose --out is a folder of several files: written together or not at all."""
 

@@ -495,7 +495,7 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
         tmp = Path(tmp_s)
         for stage in (_demo_boundaries, _demo_roads, _demo_school_districts, _demo_jichikai,
                       _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites,
-                      _demo_machiaza, _demo_winter, _demo_projection):
+                      _demo_machiaza, _demo_winter, _demo_projection, _demo_vc_day):
             stage(w, tmp)
         # --- synthetic 要配慮者 register extract (input of the anonymiser only)
         _write_records(w.rng, w.land, w.water, w.villages, tmp / "private" / "vulnerable_records.csv")
@@ -908,6 +908,56 @@ def _demo_vc_sites(w: _World, tmp: Path) -> None:
         ["番号", "名称", "市町村コード", "候補順位", "緯度", "経度"],
         tmp / "vc_candidates.csv", encoding="utf-8-sig",
     )
+
+
+NEED_KINDS = (  # 作業内容, people (low, high), tools, share
+    ("泥出し", (4, 8), "スコップ・一輪車・土のう袋", 0.35),
+    ("家財搬出", (3, 6), "軽トラ・台車", 0.2),
+    ("片付け・清掃", (2, 4), "ゴミ袋・バケツ", 0.2),
+    ("床下の泥出し", (3, 5), "スコップ・高圧洗浄機", 0.1),
+    ("見守り訪問", (1, 2), "", 0.15),
+)
+
+
+def _demo_vc_day(w: _World, tmp: Path) -> None:
+    """A 災害VC's day after the demo flood (fictional): about 120 needs as a kintone app
+    exports them (cp932; names and telephone numbers that the planner never reads; most
+    with the map plug-in's 緯度/経度, some with an address only) and 15 teams.  Its own
+    random numbers, so the register drawn after it is unchanged."""
+    rng = np.random.default_rng(w.seed + 2026)
+    area = w.flood_all.buffer(400).difference(w.water)
+    pts = _sample_land(rng, 120, area, w.water)
+    lon, lat = _to_lonlat(pts[:, 0], pts[:, 1])
+    share = np.array([k[3] for k in NEED_KINDS])
+    windows = ("", "", "", "午前", "午後", "10:00-12:00", "13:00-15:00")
+    rows = []
+    for n, (x, y) in enumerate(pts):
+        work, (lo, hi), tools, _ = NEED_KINDS[int(rng.choice(len(NEED_KINDS), p=share / share.sum()))]
+        town = _area_name(float(x), float(y), w.villages)
+        muni = next((m for (code, m), g in zip(MUNIS, w.munis, strict=True) if g.contains(Point(x, y))),
+                    MUNIS[0][1])
+        by_address = n % 8 == 7
+        rows.append({
+            "受付番号": f"N-{n + 1:04d}", "受付日": "2026/07/02", "依頼者氏名": f"（架空）依頼者{n + 1:03d}",
+            "電話番号": f"000-0000-{n + 1:04d}", "住所": f"{PREF}{muni}{town}{n % 30 + 1}-{n % 7 + 1}",
+            "緯度": "" if by_address else f"{lat[n]:.6f}", "経度": "" if by_address else f"{lon[n]:.6f}",
+            "作業内容": work, "必要人数": int(rng.integers(lo, hi + 1)),
+            "必要資機材": "高所作業車" if n == 60 else tools,
+            "希望時間帯": windows[int(rng.integers(len(windows)))],
+            "優先度": ("高", "中", "中", "低")[int(rng.integers(4))],
+            "要配慮者": "○" if rng.random() < 0.15 else "", "備考": ""})
+    _write_csv(rows, list(rows[0]), tmp / "private" / "vc_needs_flood.csv", encoding="cp932")
+    teams = []
+    for k in range(15):
+        drive = k < 8
+        vehicle = ("軽トラ" if k % 2 == 0 else "乗用車") if drive else "徒歩"
+        tools = ("スコップ・一輪車・土のう袋・台車" if k % 3 != 2 else "ゴミ袋・バケツ・台車") + \
+            ("・高圧洗浄機" if k in (1, 9) else "")
+        teams.append({"班名": f"{chr(0x41 + k)}班", "人数": int(rng.integers(3, 9)), "車両": vehicle,
+                      "資機材": tools + "・ゴミ袋・バケツ",
+                      "活動時間": "10:00-15:00" if k in (4, 12) else "9:00-15:30",
+                      "班長": f"（架空）班長{k + 1:02d}"})
+    _write_csv(teams, list(teams[0]), tmp / "vc_teams.csv", encoding="utf-8-sig")
 
 
 def _write_records(

@@ -180,6 +180,12 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     if res.vc is not None:
         vp.write_outputs(res.vc, out / "vc_plan_flood")
         summary["vc_plan_flood"] = res.vc.summary().as_dict()
+    if res.shelter_needs is not None:
+        from geo.shelter_needs import write_outputs as write_needs
+
+        write_needs(res.shelter_needs, out / "shelter_needs_flood")
+        summary["shelter_needs_flood"] = res.shelter_needs.summary().as_dict()
+    summary |= _demo_dispatch(region, out / "dispatch_flood")
     if res.cross is not None:
         cb.write_outputs(res.cross, out / "crossborder_flood")
         summary["crossborder_flood"] = res.cross.summary().as_dict()
@@ -202,6 +208,24 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     summary["map"] = str(out / "map.png")
     summary["report"] = str(out / "report" / "report.pdf")
     return summary
+
+
+def _demo_dispatch(region: Any, out: Path) -> dict[str, Any]:
+    """The demo VC's day after the flood: its needs and teams lists, as ``tomoni dispatch``."""
+    from geo.analyses import DispatchOptions, analyse_dispatch
+    from geo.dispatch_outputs import write_dispatch_outputs
+    from layers.needs import read_needs
+    from layers.teams import read_teams
+
+    folder = region.config.path.parent
+    needs_file, teams_file = folder / "private" / "vc_needs_flood.csv", folder / "vc_teams.csv"
+    if not (needs_file.is_file() and teams_file.is_file()):
+        return {}
+    run = analyse_dispatch(region, read_needs(needs_file, geocoder=region.geocoder), read_teams(teams_file),
+                           DispatchOptions(hazard="flood", vc="VC02"))
+    write_dispatch_outputs(run.plan, out, networks=run.networks, crs=region.crs, zones=run.zones,
+                           closed=run.closed, fictional=True)
+    return {"dispatch_flood": run.summary()}
 
 
 def _parse_layers(value: str | None, available: Sequence[str]) -> list[str] | None:

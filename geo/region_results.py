@@ -42,6 +42,7 @@ from geo.outlook import Outlook
 from geo.routing import Route
 from geo.scenario import Scenario, closed_roads_frame, region_scenario
 from geo.shelter_load import ShelterLoad
+from geo.shelter_needs import ShelterNeeds, shelter_needs
 from geo.shelter_tables import ShelterTables
 from geo.siting import Recommendation
 from geo.siting_over_time import OverTime
@@ -67,6 +68,8 @@ class RegionResults:
     gaps: gpd.GeoDataFrame | None = None
     scenario: Scenario | None = None
     shelters: ShelterLoad | None = None
+    shelter_needs: ShelterNeeds | None = None
+    """Toilets, floor area and baths per usable shelter for the evacuees of ``shelters``."""
     shelter_tables: ShelterTables | None = None
     """Shelters per 市町村 from public data (whenever the region has shelters)."""
     vc: VCPlan | None = None
@@ -165,6 +168,7 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
         if dens is not None:
             res.shelters = analyse_shelters(region, ShelterOptions(hazard=hazard),
                                             scenario=res.scenario).load
+            res.shelter_needs = shelter_needs(res.shelters, lay["shelters"])
     step(0.5, "災害VCの計画とルート")
     if dens is not None and "vc_sites" in lay:
         run = analyse_vc_plan(region, VCPlanOptions(hazard=hazard))

@@ -43,6 +43,7 @@ from geo.printed_map import map_bytes, static_map
 from geo.region_results import RegionResults
 from geo.route_sheet import ROUTE_STYLES, route_frames
 from geo.scenario import closed_roads_frame
+from geo.shelter_needs import ShelterNeeds, japanese_table
 from geo.shelter_tables import ShelterTables
 from layers.atomic import atomic_path, atomic_paths
 from layers.boundaries import municipality_names
@@ -275,6 +276,24 @@ def _access_note(res: RegionResults) -> str:
     return f"この報告書: {rule}{barriers}。"
 
 
+def _shelter_needs_section(needs: ShelterNeeds | None) -> list[str]:
+    """避難所ごとの最低限の必要量: toilets, floor area and baths for the assigned evacuees."""
+    if needs is None or not len(needs.table):
+        return []
+    t = japanese_table(needs)
+    cols = ["名称", "種別", "避難者数", "トイレ（発災当初）", "トイレ（その後）", "うち女性用", "入浴設備",
+            "必要面積_m2", "面積_m2", "面積の根拠", "不足面積_m2"]
+    s = needs.summary()
+    return ["<h3>避難所ごとの最低限の必要量（トイレ・面積・入浴）</h3>",
+            f"<p>使える避難所 {s.shelters} か所に避難者 {s.evacuees:,} 人: "
+            f"トイレは発災当初 {s.toilets_first:,} 基、その後 {s.toilets_later:,} 基、"
+            f"入浴設備 {s.baths:,} か所が必要です。面積が足りない避難所は "
+            f"{s.area_short} か所（面積が分からない避難所 {s.area_unknown} か所）。</p>",
+            table_html(t, columns=cols, limit=40,
+                       note="比率は変えられます（tomoni shelter-needs --ratios）。"),
+            "".join(f"<p class='note'>{_esc(n)}</p>" for n in needs.notes)]
+
+
 def _shelter_table_section(tables: ShelterTables) -> list[str]:
     """避難所の指定状況: one row per 市町村, from public data; says what it rests on."""
     notes = "".join(f"<p class='note'>{_esc(n)}</p>" for n in tables.rests_on)
@@ -366,7 +385,8 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                   "<h3>避難所ごとの負荷（超過を先に）</h3>",
                   table_html(sh, columns=["name", "status", "capacity", "demand", "load_ratio", "overloaded"],
                              note="収容人数の記載がない避難所は割り当て人数のみ。"),
-                  "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.shelters.notes), "</section>"]
+                  "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.shelters.notes),
+                  *_shelter_needs_section(res.shelter_needs), "</section>"]
     if res.vc is not None:
         rs = pd.DataFrame([{"ルート": f"{v['vc']} → {v['to']}", "距離(通常) m": v["normal"]["length_m"],
                             "距離(災害時) m": v["hazard"]["length_m"],

@@ -1106,6 +1106,10 @@ def _readme() -> str:
         "All places, names, roads, shelters and people in this folder are invented\n"
         "by layers/demo.py (seeded). private/vulnerable_records.csv is a synthetic\n"
         "register extract: it is an input of the anonymiser and is never shown.\n"
+        "private/vc_needs_flood.csv is a 災害VC needs list after the flood (cp932, as a\n"
+        "kintone app exports it) and vc_teams.csv the day's teams: try\n"
+        "  tomoni dispatch region.toml --needs private/vc_needs_flood.csv --teams vc_teams.csv\n"
+        "      --vc VC02 --hazard flood --out dispatch\n"
     )
 
 

@@ -94,6 +94,15 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     for name in ("coverage_units.gpkg", "coverage_by_area.csv", "gaps.geojson",
                  "consolidation_by_area.csv", "map.png"):
         assert (tmp_path / "d" / "results" / name).exists()
+    # the VC's day after the flood: every need either planned or reported with its reason
+    day = doc["analyses"]["dispatch_flood"]
+    assert day["needs"] == 120 and day["assigned"] + day["unassigned"] == 120 and day["assigned"] >= 30
+    assert day["teams_used"] == 15 and day["solver"] == "vroom" and day["vc"] == "VC02"
+    for name in ("dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv", "dispatch_01.gpx"):
+        assert (tmp_path / "d" / "results" / "dispatch_flood" / name).exists()
+    assert doc["analyses"]["shelter_needs_flood"]["toilets_first"] > 0
+    report = (tmp_path / "d" / "results" / "report" / "report.html").read_text(encoding="utf-8")
+    assert "避難所ごとの最低限の必要量" in report
     code2, out2, _ = run_cli("demo", "--out", tmp_path / "d", "--json")  # reuses the folder
     assert code2 == 0 and json.loads(out2)["check"] == doc["check"]
     assert json.loads(out2)["analyses"] == doc["analyses"]

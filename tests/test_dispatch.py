@@ -1,0 +1,368 @@
+"""The 災害VC's day: needs and teams lists, the plan, its outputs, shelter minimum needs.
+
+References are independent of the planner: distances by networkx on hand-built
+graphs (a river with one bridge, a closed bridge), the best visiting order by brute
+force over every permutation, and toilet counts worked out by hand.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Transformer
+
+from geo.dispatch import REASONS, plan_dispatch
+from geo.dispatch_outputs import CARE_LABEL, write_dispatch_outputs
+from geo.network import from_graph
+from geo.scenario import make_scenario
+from geo.shelter_load import ShelterLoad
+from geo.shelter_needs import DEFAULT_RATIOS, read_ratios, shelter_needs
+from layers.errors import LayerError
+from layers.needs import parse_window, read_needs
+from layers.teams import read_teams
+
+CRS = "EPSG:6678"
+ORIGIN = (-30000.0, -60000.0)
+_TO_LONLAT = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+
+
+def _lonlat(x: float, y: float) -> tuple[float, float]:
+    return _TO_LONLAT.transform(ORIGIN[0] + x, ORIGIN[1] + y)
+
+
+def _csv(path: Path, rows: list[dict], encoding: str = "utf-8-sig") -> Path:
+    pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
+    return path
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture
+def river_town():  # type: ignore[no-untyped-def]
+    """A 3 × 3 street grid (500 m) north of a river and one street south of it; the only
+    bridge joins node 1 (x = 500) to node 10 (x = 500, south).  Walk and drive graphs."""
+    nodes = {i * 3 + j: (j * 500.0, 500.0 + i * 500.0) for i in range(3) for j in range(3)}
+    nodes |= {9: (0.0, -500.0), 10: (500.0, -500.0), 11: (1000.0, -500.0)}
+    roads = [(a, b) for a in range(9) for b in range(9)
+             if a < b and ((b == a + 1 and a % 3 != 2) or b == a + 3)]
+    roads += [(9, 10), (10, 11), (1, 10)]
+
+    def graph(network: str) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph(crs="epsg:4326", network=network)
+        for n, (x, y) in nodes.items():
+            lon, lat = _lonlat(x, y)
+            g.add_node(n, x=lon, y=lat)
+        for u, v in roads:
+            length = float(np.hypot(nodes[u][0] - nodes[v][0], nodes[u][1] - nodes[v][1]))
+            for a, b in ((u, v), (v, u)):
+                g.add_edge(a, b, length=length, highway="residential")
+        return g
+
+    return nodes, graph("walk"), graph("drive")
+
+
+def _needs_file(tmp_path: Path, nodes: dict, rows: list[dict]) -> Path:
+    out = []
+    for r in rows:
+        lon, lat = _lonlat(*nodes[r.pop("node")])
+        out.append({"緯度": f"{lat:.8f}", "経度": f"{lon:.8f}", **r})
+    return _csv(tmp_path / "needs.csv", out)
+
+
+def _vc(nodes: dict, node: int = 0) -> dict:
+    lon, lat = _lonlat(*nodes[node])
+    return {"site_id": "VC", "name": "VC", "lon": lon, "lat": lat}
+
+
+# ------------------------------------------------------------------ reading
+
+
+def test_needs_list_as_kintone_exports_it_keeps_no_names(tmp_path):
+    f = _csv(tmp_path / "n.csv", [
+        {"受付番号": "N-1", "依頼者氏名": "秋田 花子", "電話番号": "018-000-0001", "住所": "",
+         "緯度": "39.72", "経度": "140.10", "作業内容": "泥出し", "必要人数": "５",
+         "必要資機材": "スコップ、一輪車", "希望時間帯": "９時〜１２時", "優先度": "高", "要配慮者": "○"},
+        {"受付番号": "N-2", "依頼者氏名": "能代 太郎", "電話番号": "018-000-0002", "住所": "",
+         "緯度": "39.73", "経度": "140.11", "作業内容": "見守り訪問", "必要人数": "1",
+         "必要資機材": "", "希望時間帯": "", "優先度": "", "要配慮者": ""}], encoding="cp932")
+    needs = read_needs(f)
+    t = needs.table
+    assert list(t["need_id"]) == ["N-1", "N-2"] and list(t["people"]) == [5, 1]
+    assert t["tools"][0] == ("スコップ", "一輪車") or set(t["tools"][0]) == {"スコップ", "一輪車"}
+    assert (t["window_start"][0], t["window_end"][0]) == (9 * 3600, 12 * 3600)
+    assert list(t["priority"]) == [3, 2] and list(t["care"]) == [True, False]
+    assert list(t["service_s"]) == [180 * 60, 30 * 60]
+    text = repr(needs) + t.to_csv()
+    assert "花子" not in text and "018-000" not in text
+
+
+@pytest.mark.parametrize(("cell", "column", "row"), [
+    ({"必要人数": "たくさん"}, "必要人数", 3), ({"希望時間帯": "夕方ごろ"}, "希望時間帯", 3),
+    ({"優先度": "すごく"}, "優先度", 3), ({"受付番号": "N-1"}, "受付番号", 3),
+    ({"緯度": ""}, "緯度", 3),
+])
+def test_bad_needs_name_row_and_column_not_value(tmp_path, cell, column, row):
+    good = {"受付番号": "N-1", "緯度": "39.72", "経度": "140.10", "作業内容": "泥出し", "必要人数": "3",
+            "希望時間帯": "", "優先度": "中"}
+    f = _csv(tmp_path / "n.csv", [good, {**good, "受付番号": "N-2", **cell}])
+    with pytest.raises(LayerError) as err:
+        read_needs(f)
+    assert err.value.row == row and err.value.column == column and err.value.fix
+    assert "たくさん" not in str(err.value) and "夕方" not in str(err.value)
+
+
+def test_address_needs_without_a_geocoder_say_how_to_add_one(tmp_path):
+    f = _csv(tmp_path / "n.csv", [{"受付番号": "1", "住所": "架空県湖北市本町1-1", "作業内容": "泥出し",
+                                   "必要人数": "3"}])
+    with pytest.raises(LayerError, match="参照点") as err:
+        read_needs(f)
+    assert "[geocoder]" in (err.value.fix or "")
+
+
+def test_needs_from_excel_and_addresses_placed_offline(tmp_path, demo_region):
+    df = pd.DataFrame({"受付番号": ["A", "B"], "住所": ["架空県湖北市本町3-1", "架空県湖南町南台2-2"],
+                       "作業内容": ["片付け", "泥出し"], "必要人数": [2, 4]})
+    f = tmp_path / "needs.xlsx"
+    df.to_excel(f, index=False)
+    needs = read_needs(f, geocoder=demo_region.geocoder)
+    assert needs.placed_by_address == 2 and list(needs.table["area"]) == ["本町", "南台"]
+
+
+def test_teams_list_vehicle_counts_as_a_tool(tmp_path):
+    f = _csv(tmp_path / "t.csv", [{"班名": "A班", "人数": "5", "車両": "軽トラ", "資機材": "スコップ",
+                                   "活動時間": "9:00-15:00", "班長": "（架空）"},
+                                  {"班名": "B班", "人数": "3", "車両": "", "資機材": "", "活動時間": ""}])
+    t = read_teams(f).table
+    assert list(t["mode"]) == ["drive", "walk"] and t["tools"][0] == ("スコップ", "軽トラ")
+    assert (t["start"][1], t["end"][1]) == (9 * 3600, 15 * 3600 + 1800)
+    bad = _csv(tmp_path / "b.csv", [{"班名": "A班", "人数": "0"}])
+    with pytest.raises(LayerError) as err:
+        read_teams(bad)
+    assert err.value.row == 2 and err.value.column == "人数"
+
+
+def test_time_windows_as_people_write_them():
+    assert parse_window("午前") == (9 * 3600, 12 * 3600)
+    assert parse_window("13:30～15:00") == (13 * 3600 + 1800, 15 * 3600)
+    assert parse_window("終日") is None and parse_window("") is None
+    with pytest.raises(ValueError):
+        parse_window("12:00-9:00")
+
+
+# ------------------------------------------------------------------ the plan
+
+
+def _teams(tmp_path: Path, rows: list[dict]):  # type: ignore[no-untyped-def]
+    return read_teams(_csv(tmp_path / "teams.csv", rows))
+
+
+def test_the_bridge_is_the_only_way_across_the_river(tmp_path, river_town):
+    """A need across the river is reached by the bridge: 1,500 m by road from node 0 to
+    node 11, not the 1,414 m a straight line × anything would suggest; networkx agrees."""
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 11, "受付番号": "S", "作業内容": "見守り", "必要人数": 1}]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩"}])
+    net = from_graph(walk, crs=CRS)
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": net})
+    want = nx.shortest_path_length(walk, 0, 11, weight="length")
+    assert want == pytest.approx(2000.0)
+    assert plan.stops["leg_m"].iloc[0] == pytest.approx(want, abs=1.0)
+    assert plan.teams["km"].iloc[0] == pytest.approx(2 * want / 1000, abs=0.01)
+
+
+def test_a_closed_bridge_leaves_the_need_unassigned_with_its_reason(tmp_path, river_town):
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 11, "受付番号": "S", "作業内容": "見守り", "必要人数": 1},
+        {"node": 8, "受付番号": "N", "作業内容": "見守り", "必要人数": 1}]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩"}])
+    net = from_graph(walk, crs=CRS)
+    (bx, by), (cx, cy) = nodes[1], nodes[10]
+    flood = gpd.GeoDataFrame({"hazard": ["flood"], "rank": [3]}, geometry=[shapely.box(
+        bx - 30 + ORIGIN[0], cy + 300 + ORIGIN[1], bx + 30 + ORIGIN[0], by - 300 + ORIGIN[1])],
+        crs=CRS).to_crs("EPSG:4326")
+    scen = make_scenario("flood", hazards=flood, network=net)
+    assert scen.closed.sum() == 1
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": scen.network}, hazard="flood")
+    assert list(plan.stops["need_id"]) == ["N"]
+    assert plan.unassigned.set_index("need_id").loc["S", "reason"] == REASONS["road"]
+
+
+def test_tools_team_size_and_time_windows_are_kept(tmp_path, river_town):
+    nodes, walk, drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 2, "受付番号": "WASH", "作業内容": "床下", "必要人数": 2, "必要資機材": "高圧洗浄機"},
+        {"node": 8, "受付番号": "BIG", "作業内容": "泥出し", "必要人数": 6},
+        {"node": 6, "受付番号": "PM", "作業内容": "見守り", "必要人数": 1, "希望時間帯": "13:00-14:00"},
+        {"node": 4, "受付番号": "NONE", "作業内容": "高所", "必要人数": 1, "必要資機材": "高所作業車"},
+        {"node": 5, "受付番号": "HUGE", "作業内容": "泥出し", "必要人数": 20}]))
+    teams = _teams(tmp_path, [
+        {"班名": "洗浄班", "人数": 3, "車両": "軽トラ", "資機材": "高圧洗浄機"},
+        {"班名": "大人数班", "人数": 7, "車両": "徒歩", "資機材": ""},
+        {"班名": "小班", "人数": 2, "車両": "徒歩", "資機材": ""}])
+    nets = {"walk": from_graph(walk, crs=CRS), "drive": from_graph(drive, crs=CRS)}
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks=nets)
+    by = plan.stops.set_index("need_id")
+    assert by.loc["WASH", "team"] == "洗浄班" and by.loc["BIG", "team"] == "大人数班"
+    assert 13 * 3600 <= by.loc["PM", "start_s"] <= 14 * 3600
+    left = plan.unassigned.set_index("need_id")["reason"]
+    assert left["NONE"] == REASONS["tools"] and left["HUGE"] == REASONS["size"]
+    assert len(plan.stops) + len(plan.unassigned) == 5  # nothing dropped silently
+
+
+def test_high_priority_is_served_when_the_day_is_short(tmp_path, river_town):
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 1, "受付番号": "LOW", "作業内容": "泥出し", "必要人数": 1, "優先度": "低", "作業時間(分)": 300},
+        {"node": 3, "受付番号": "HIGH", "作業内容": "泥出し", "必要人数": 1, "優先度": "高", "作業時間(分)": 300}]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩", "活動時間": "9:00-15:30"}])
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": from_graph(walk, crs=CRS)})
+    assert list(plan.stops["need_id"]) == ["HIGH"]
+    assert plan.unassigned["reason"].iloc[0] == REASONS["capacity"]
+
+
+def test_one_team_visits_in_the_best_order_found_by_brute_force(tmp_path, river_town):
+    nodes, walk, _drive = river_town
+    stops = [8, 2, 6, 11, 4]
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": n, "受付番号": f"P{n}", "作業内容": "見守り", "必要人数": 1} for n in stops]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩", "活動時間": "8:00-18:00"}])
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": from_graph(walk, crs=CRS)})
+    d = dict(nx.all_pairs_dijkstra_path_length(walk, weight="length"))
+    best = min(sum(d[a][b] for a, b in itertools.pairwise((0, *p, 0)))
+               for p in itertools.permutations(stops))
+    assert len(plan.stops) == 5
+    assert plan.teams["km"].iloc[0] * 1000 == pytest.approx(best, abs=2.0)
+
+
+def test_bad_options_are_parameter_errors(tmp_path, river_town):
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [{"node": 1, "受付番号": "1", "必要人数": 1}]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2}])
+    with pytest.raises(LayerError):
+        plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": None}, time_limit=0)
+
+
+# ------------------------------------------------------------------ outputs and privacy
+
+
+def test_outputs_hold_no_name_phone_address_or_care_household_place(tmp_path, demo_dir, run_cli):
+    out = tmp_path / "day"
+    needs_file = demo_dir / "private" / "vc_needs_flood.csv"
+    code, stdout, err = run_cli("dispatch", demo_dir / "region.toml", "--needs", needs_file,
+                                "--teams", demo_dir / "vc_teams.csv", "--vc", "VC02", "--hazard", "flood",
+                                "--out", out)
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert {"needs", "assigned", "unassigned", "teams_used", "total_km", "solver", "time_s"} <= set(doc)
+    assert doc["needs"] == doc["assigned"] + doc["unassigned"] == 120
+    src = pd.read_csv(needs_file, encoding="cp932", dtype=str).fillna("")
+    care = src[src["要配慮者"] == "○"]
+    secret = set(src["依頼者氏名"]) | set(src["電話番号"]) | set(src["住所"])
+    coords = [(la[:7], lo[:8]) for la, lo in zip(care["緯度"], care["経度"], strict=True) if la]
+    assert len(coords) >= 5
+    files = sorted(p for p in out.iterdir() if p.is_file())
+    assert {p.name for p in files} >= {"dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv",
+                                        "dispatch_unassigned.csv", "dispatch_teams.csv", "dispatch_01.gpx"}
+    import pypdf
+
+    for p in files:
+        text = ("".join(page.extract_text() for page in pypdf.PdfReader(p).pages) if p.suffix == ".pdf"
+                else p.read_text(encoding="utf-8-sig"))
+        assert not [s for s in secret if s and s in text], p.name
+        for la, lo in coords:  # a 要配慮者 household is never drawn or listed (to ~10 m), in either order
+            pair = rf"{re.escape(lo)}\d*[^0-9]{{1,12}}{re.escape(la)}|{re.escape(la)}\d*[^0-9]{{1,12}}{re.escape(lo)}"
+            assert not re.search(pair, text), p.name
+    day = pd.read_csv(out / "dispatch_day.csv", encoding="utf-8-sig", dtype=str)
+    assert CARE_LABEL in set(day["町字"])
+    kin = pd.read_csv(out / "dispatch_kintone.csv", encoding="utf-8-sig", dtype=str)
+    assert sorted(kin["受付番号"]) == sorted(src["受付番号"])
+
+
+def test_a_formula_in_a_need_is_inert_in_every_table(tmp_path, river_town):
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 2, "受付番号": "=HYPERLINK(\"x\")", "作業内容": "<script>alert(1)</script>", "必要人数": 1}]))
+    teams = _teams(tmp_path, [{"班名": "+A", "人数": 2}])
+    net = from_graph(walk, crs=CRS)
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": net})
+    files = write_dispatch_outputs(plan, tmp_path / "o", networks={"walk": net}, crs=CRS, sheets=False)
+    for p in files:
+        text = p.read_text(encoding="utf-8-sig")
+        if p.suffix == ".csv":
+            assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text and "\n+A" not in text
+        if p.suffix == ".gpx":
+            assert "<script>" not in text
+
+
+def test_dispatch_cli_refuses_bad_input_with_exit_2(tmp_path, demo_dir, run_cli):
+    bad = _csv(tmp_path / "needs.csv", [{"受付番号": "1", "緯度": "39.6", "経度": "140.4", "必要人数": "x"}])
+    code, _out, err = run_cli("dispatch", demo_dir / "region.toml", "--needs", bad, "--teams",
+                              demo_dir / "vc_teams.csv", "--out", tmp_path / "o")
+    assert code == 2 and "2行目" in err and "必要人数" in err and "Traceback" not in err
+    code, _out, err = run_cli("dispatch", demo_dir / "region.toml", "--needs", demo_dir / "private" /
+                              "vc_needs_flood.csv", "--teams", demo_dir / "vc_teams.csv", "--vc", "VC01",
+                              "--hazard", "flood", "--out", tmp_path / "o2")
+    assert code == 2 and "--vc" in err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o2").exists()
+
+
+# ------------------------------------------------------------------ shelter minimum needs
+
+
+def _load(demand: list[int], capacity: list[object]) -> tuple[ShelterLoad, pd.DataFrame]:
+    n = len(demand)
+    shelters = gpd.GeoDataFrame({
+        "shelter_id": [f"S{i}" for i in range(n)], "name": [f"避難所{i}" for i in range(n)],
+        "kind": "shelter", "status": "usable", "capacity": pd.array(capacity, dtype="Int64"),
+        "demand": demand, "welfare_demand": 0.0}, geometry=shapely.points(np.zeros(n), np.zeros(n)),
+        crs="EPSG:4326")
+    return ShelterLoad(hazard="flood", units=gpd.GeoDataFrame(), shelters=shelters, method="network"), \
+        pd.DataFrame({"shelter_id": shelters["shelter_id"], "floor_area_m2": [np.nan, 1000.0, np.nan][:n]})
+
+
+def test_minimum_needs_by_hand():
+    load, layer = _load([120, 300, 0], [100, None, None])
+    t = shelter_needs(load, layer).table.set_index("shelter_id")
+    # 120 people: 3 toilets at first (1 per 50), 6 later (1 per 20), 5 of them for women (3/4)
+    assert tuple(t.loc["S0", ["toilets_first", "toilets_later", "toilets_later_female", "baths"]]) == (3, 6, 5, 3)
+    # capacity 100 at 2 m² → 200 m² against 120 × 3.5 = 420 m²
+    assert t.loc["S0", "floor_area_m2"] == 200 and t.loc["S0", "area_short_m2"] == 220
+    assert t.loc["S1", "area_basis"] == "面積" and t.loc["S1", "area_short_m2"] == 50  # 1,050 − 1,000
+    assert t.loc["S1", "people_fit"] == 285
+    assert t.loc["S2", "area_basis"] == "不明" and t.loc["S2", "toilets_first"] == 0
+
+
+def test_ratios_table_changes_the_counts(tmp_path):
+    f = _csv(tmp_path / "r.csv", [{"項目": "トイレ1基あたりの人数（その後）", "値": "10"},
+                                  {"項目": "area_m2_per_person", "値": "4"}])
+    r = read_ratios(f)
+    assert r["toilet_people_later"] == 10 and r["area_m2_per_person"] == 4
+    assert r["bath_people"] == DEFAULT_RATIOS["bath_people"]
+    load, layer = _load([120], [None])
+    assert shelter_needs(load, layer, ratios=r).table["toilets_later"].iloc[0] == 12
+    bad = _csv(tmp_path / "b.csv", [{"項目": "toilet_female_share", "値": "3"}])
+    with pytest.raises(LayerError) as err:
+        read_ratios(bad)
+    assert err.value.row == 2 and err.value.column == "値"
+
+
+def test_shelter_needs_cli_on_the_demo(tmp_path, demo_dir, run_cli):
+    code, out, err = run_cli("shelter-needs", demo_dir / "region.toml", "--hazard", "flood",
+                             "--out", tmp_path / "sn")
+    assert code == 0, err
+    doc = json.loads(out)
+    table = pd.read_csv(tmp_path / "sn" / "shelter_needs.csv", encoding="utf-8-sig")
+    assert doc["evacuees"] == table["避難者数"].sum() and doc["shelters"] == len(table)
+    assert (table["トイレ（発災当初）"] == np.ceil(table["避難者数"] / 50)).all()

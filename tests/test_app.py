@@ -190,6 +190,30 @@ def test_vc_route_page_draws_normal_and_hazard_routes(app, demo_dir, tmp_path, r
     assert app.session_state["vc_sheet"][1][:4] == b"%PDF"
 
 
+def test_vc_page_dispatch_tab_plans_the_demo_day_as_the_command_does(app, demo_dir, tmp_path, run_cli):
+    app.switch_page("ui/pages/vc_route_page.py").run()
+    app.selectbox(key="vc_hazard").set_value("flood").run()
+    app.checkbox(key="dispatch_demo").check().run()
+    app.selectbox(key="dispatch_vc").set_value("VC02").run()
+    app.button(key="dispatch_run").click().run()
+    assert not app.exception
+    _code, out, _err = run_cli("dispatch", demo_dir / "region.toml", "--needs",
+                               demo_dir / "private" / "vc_needs_flood.csv", "--teams",
+                               demo_dir / "vc_teams.csv", "--vc", "VC02", "--hazard", "flood",
+                               "--out", tmp_path / "day")
+    cli = json.loads(out)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["割り当てたニーズ"] == f"{cli['assigned']} / {cli['needs']}"
+    assert metrics["出動する班"] == str(cli["teams_used"])
+    scripts = [json.loads(el.proto.json_args)["script"] for el in app.main
+               if "st_folium" in str(getattr(getattr(el, "proto", None), "component_name", ""))]
+    assert any("tomoni-dispatch-route" in s for s in scripts)
+    day = next(d.value for d in app.dataframe if "受付番号" in d.value.columns and "班" in d.value.columns)
+    assert len(day) == cli["assigned"]
+    app.button(key="dispatch_sheets_make").click().run()
+    assert not app.exception and app.session_state["dispatch_sheets"][1][:4] == b"%PDF"
+
+
 def test_crossborder_page(app, demo_dir, tmp_path, run_cli):
     app.switch_page("ui/pages/crossborder_page.py").run()
     assert not app.exception

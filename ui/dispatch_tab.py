@@ -1,0 +1,160 @@
+"""The 災害VC page's ボランティア派遣 tab: upload the needs and teams, plan, map, download.
+
+Only translates inputs and shows results: the plan is :func:`geo.analyses.analyse_dispatch`,
+the files are :mod:`geo.dispatch_outputs`, as in ``tomoni dispatch``.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.analyses import DispatchOptions, analyse_dispatch
+from geo.csv_safe import csv_text
+from geo.dispatch_outputs import (
+    day_table,
+    kintone_table,
+    leg_routes,
+    team_gpx,
+    team_lines,
+    team_stops,
+    teams_table,
+    unassigned_table,
+    write_dispatch_outputs,
+)
+from geo.maps import add_legend, add_lines, add_marks, region_map
+from layers.errors import LayerError, ParameterError
+from layers.needs import read_needs
+from layers.teams import read_teams
+from ui.audit import logged
+from ui.i18n import lang, t
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+          "#7f7f7f", "#bcbd22")
+
+
+def _demo_files(region: Any) -> tuple[Path, Path] | None:
+    folder = region.config.path.parent
+    needs, teams = folder / "private" / "vc_needs_flood.csv", folder / "vc_teams.csv"
+    return (needs, teams) if region.fictional and needs.is_file() and teams.is_file() else None
+
+
+def _inputs(region: Any) -> tuple[Any, Any] | None:
+    """(needs source, teams source) as paths or ``(name, bytes)`` uploads."""
+    ss = st.session_state
+    c1, c2 = st.columns(2)
+    up_needs = c1.file_uploader(t("dispatch_needs"), type=["csv", "xlsx", "xls"], key="dispatch_needs_file")
+    up_teams = c2.file_uploader(t("dispatch_teams"), type=["csv", "xlsx", "xls"], key="dispatch_teams_file")
+    demo = _demo_files(region)
+    if demo is not None and st.checkbox(t("dispatch_use_demo"), key="dispatch_demo", value=ss.get(
+            "dispatch_demo", False)):
+        return demo
+    if up_needs is None or up_teams is None:
+        st.caption(t("dispatch_upload_both"))
+        return None
+    return (up_needs.name, up_needs.getvalue()), (up_teams.name, up_teams.getvalue())
+
+
+def dispatch_tab(region: Any, hazard: str) -> None:
+    """The whole tab (``hazard``: the page's scenario)."""
+    ss = st.session_state
+    st.caption(t("dispatch_intro"))
+    sources = _inputs(region)
+    sites = region.layers.get("vc_sites")
+    if sources is None or sites is None:
+        return
+    ids = sites["site_id"].astype(str).tolist()
+    c1, c2 = st.columns(2)
+    vc = c1.selectbox(t("dispatch_vc"), ids, key="dispatch_vc",
+                      format_func=lambda i: f"{sites.set_index('site_id').loc[i, 'name']}（{i}）")
+    limit = c2.number_input(t("dispatch_time_limit"), min_value=1.0, max_value=120.0, value=5.0, step=1.0,
+                            key="dispatch_limit")
+    key = (str(sources[0]) if isinstance(sources[0], Path) else sources[0][0],
+           str(sources[1]) if isinstance(sources[1], Path) else sources[1][0], vc, hazard, float(limit))
+    if st.button(t("dispatch_run"), key="dispatch_run", type="primary"):
+        try:
+            needs = read_needs(sources[0], geocoder=region.geocoder)
+            teams = read_teams(sources[1])
+            run = analyse_dispatch(region, needs, teams, DispatchOptions(vc=vc, hazard=hazard,
+                                                                         time_limit=float(limit)))
+        except LayerError as err:
+            if isinstance(err, ParameterError):
+                err = err.labelled({"vc": t("dispatch_vc"), "time_limit": t("dispatch_time_limit")})
+            st.error(err.message)
+            return
+        legs = leg_routes(run.plan, run.networks, crs=region.crs)
+        ss["dispatch_result"] = (key, run, team_lines(run.plan, legs, crs=region.crs))
+    held = ss.get("dispatch_result")
+    if not held or held[0] != key:
+        return
+    _show(region, held[1], held[2])
+
+
+def _show(region: Any, run: Any, lines: Any) -> None:
+    plan = run.plan
+    s = plan.summary()
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(t("dispatch_assigned"), f"{s.assigned} / {s.needs}")
+    m2.metric(t("dispatch_unassigned"), s.unassigned)
+    m3.metric(t("dispatch_teams_used"), s.teams_used)
+    m4.metric(t("dispatch_total_km"), f"{s.total_km:,.1f}")
+    st.caption(t("dispatch_solver").format(solver=s.solver, time=s.time_s))
+    shown = {k: region.layers[k] for k in ("boundaries", "hazards") if k in region.layers}
+    m = region_map(shown, hazard=plan.hazard, fictional=region.fictional, attribution=region.attribution(),
+                   lang=lang(), layer_control=False)
+    legend = []
+    stops = team_stops(plan)
+    for i, row in enumerate(lines.itertuples()):
+        color = COLORS[i % len(COLORS)]
+        add_lines(m, lines.iloc[[i]], name=str(row.team), color=color, weight=4,
+                  class_name="tomoni-dispatch-route")
+        mine = stops[stops["team"] == row.team].assign(label=lambda f: f["order"].astype(str) + ". " +
+                                                       f["need_id"].astype(str))
+        add_marks(m, mine, name=str(row.team), color=color, label="label", radius=6)
+        legend.append(("line", color, str(row.team)))
+    if legend:
+        add_legend(m, legend, t("dispatch_legend"))
+    folium.LayerControl(collapsed=True).add_to(m)
+    st_folium(m, key="dispatch_map", height=520, use_container_width=True, returned_objects=[])
+    st.subheader(t("dispatch_teams_table"))
+    st.dataframe(teams_table(plan), hide_index=True, width="stretch")
+    st.subheader(t("dispatch_day_table"))
+    st.dataframe(day_table(plan), hide_index=True, width="stretch")
+    if len(plan.unassigned):
+        st.subheader(t("dispatch_unassigned_table"))
+        st.dataframe(unassigned_table(plan), hide_index=True, width="stretch")
+    _downloads(region, run, lines, stops)
+
+
+def _downloads(region: Any, run: Any, lines: Any, stops: Any) -> None:
+    plan = run.plan
+    d1, d2, d3, d4 = st.columns(4)
+    d1.download_button("dispatch_day.csv", data=csv_text(day_table(plan)).encode("utf-8-sig"),
+                       file_name="dispatch_day.csv", mime="text/csv", key="dispatch_day_dl",
+                       **logged("dispatch_day.csv"))
+    d2.download_button("dispatch_kintone.csv", data=csv_text(kintone_table(plan)).encode("utf-8-sig"),
+                       file_name="dispatch_kintone.csv", mime="text/csv", key="dispatch_kintone_dl",
+                       **logged("dispatch_kintone.csv"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i, row in enumerate(lines.itertuples(), start=1):
+            z.writestr(f"dispatch_{i:02d}.gpx", team_gpx(str(row.team), row.geometry,
+                                                         stops[stops["team"] == row.team]))
+    d3.download_button("GPX (zip)", data=buf.getvalue(), file_name="dispatch_gpx.zip",
+                       mime="application/zip", key="dispatch_gpx_dl", **logged("dispatch_gpx.zip"))
+    if d4.button(t("dispatch_make_sheets"), key="dispatch_sheets_make"):
+        with tempfile.TemporaryDirectory(prefix="tomoni-dispatch-") as tmp:
+            write_dispatch_outputs(plan, Path(tmp), networks=run.networks, crs=region.crs, zones=run.zones,
+                                   closed=run.closed, fictional=region.fictional)
+            st.session_state["dispatch_sheets"] = (id(run), (Path(tmp) / "dispatch_sheets.pdf").read_bytes())
+    sheets = st.session_state.get("dispatch_sheets")
+    if sheets and sheets[0] == id(run):
+        d4.download_button("dispatch_sheets.pdf", data=sheets[1], file_name="dispatch_sheets.pdf",
+                           mime="application/pdf", key="dispatch_sheets_dl", **logged("dispatch_sheets.pdf"))

@@ -990,6 +990,13 @@ def analyse_dispatch(region: Any, needs: Needs, teams: Teams, options: DispatchO
 def analyse_shelter_needs(region: Any, options: ShelterOptions | None = None, *,
                           ratios: dict[str, float] | None = None,
                           scenario: Scenario | None = None) -> tuple[ShelterRun, ShelterNeeds]:
-    """The shelter load of a hazard and, per usable shelter, its minimum needs."""
-    run = analyse_shelters(region, options, scenario=scenario)
-    return run, shelter_needs(run.load, region.layer("shelters"), ratios=ratios)
+    """The shelter load of a hazard and, per usable shelter, its minimum needs; with a
+    projected demand (``65+``), the 要配慮者 of the register are assigned on the same scenario
+    and shown apart."""
+    opt = options or ShelterOptions()
+    run = analyse_shelters(region, opt, scenario=scenario)
+    care = None
+    if opt.demand != "register" and region.layers.get("vulnerable") is not None:
+        care = analyse_shelters(region, dataclasses.replace(opt, demand="register"),
+                                scenario=run.scenario).load
+    return run, shelter_needs(run.load, region.layer("shelters"), ratios=ratios, care=care)

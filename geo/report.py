@@ -281,8 +281,8 @@ def _shelter_needs_section(needs: ShelterNeeds | None) -> list[str]:
     if needs is None or not len(needs.table):
         return []
     t = japanese_table(needs)
-    cols = ["名称", "種別", "避難者数", "トイレ（発災当初）", "トイレ（その後）", "うち女性用", "入浴設備",
-            "必要面積_m2", "面積_m2", "面積の根拠", "不足面積_m2"]
+    cols = ["名称", "種別", "避難者数", "うち要配慮者", "トイレ（発災当初）", "トイレ（その後）",
+            "うち女性用", "入浴設備", "必要面積_m2", "面積_m2", "面積の根拠", "不足面積_m2"]
     s = needs.summary()
     return ["<h3>避難所ごとの最低限の必要量（トイレ・面積・入浴）</h3>",
             f"<p>使える避難所 {s.shelters} か所に避難者 {s.evacuees:,} 人: "

@@ -113,11 +113,14 @@ def read_ratios(path: Path) -> dict[str, float]:
     return out
 
 
-def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str, float] | None = None
-                  ) -> ShelterNeeds:
+def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str, float] | None = None,
+                  care: ShelterLoad | None = None) -> ShelterNeeds:
     """Minimum needs of every usable shelter of ``load`` (see module doc).
 
-    ``shelters`` is the shelters layer (for ``floor_area_m2`` where given)."""
+    ``shelters`` is the shelters layer (for ``floor_area_m2`` where given).  ``care`` is the
+    load of the 要配慮者 alone on the same scenario when ``load``'s evacuees are a wider
+    demand (projected 65+): its per-shelter demand is shown apart; without it the evacuees
+    are the 要配慮者 themselves."""
     r = {**DEFAULT_RATIOS, **(ratios or {})}
     s = load.shelters[load.shelters["status"] == "usable"]
     evac = s["demand"].to_numpy(float)
@@ -136,7 +139,8 @@ def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str
     table = pd.DataFrame({
         "shelter_id": s["shelter_id"].to_numpy(), "name": s["name"].to_numpy(),
         "kind": s["kind"].map(KIND_LABELS).fillna(s["kind"]).to_numpy(),
-        "evacuees": evac.astype(int), "welfare_evacuees": s["welfare_demand"].to_numpy(float),
+        "evacuees": evac.astype(int), "care_evacuees": _care(s, care, evac),
+        "welfare_evacuees": s["welfare_demand"].to_numpy(float),
         "toilets_first": first, "toilets_later": later, "toilets_later_female": female,
         "toilets_later_male": later - female, "baths": np.ceil(evac / r["bath_people"]).astype(int),
         "area_needed_m2": np.round(need, 1), "floor_area_m2": np.round(area, 1), "area_basis": basis,
@@ -151,8 +155,16 @@ def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str
     return ShelterNeeds(hazard=load.hazard, table=table, ratios=r, notes=notes)
 
 
+def _care(s: pd.DataFrame, care: ShelterLoad | None, evac: np.ndarray) -> np.ndarray:
+    if care is None:
+        return evac.astype(int)
+    by_id = care.shelters.set_index(care.shelters["shelter_id"].astype(str))["demand"]
+    return by_id.reindex(s["shelter_id"].astype(str)).fillna(0).to_numpy(int)
+
+
 KIND_LABELS = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
 JAPANESE = {"shelter_id": "避難所ID", "name": "名称", "kind": "種別", "evacuees": "避難者数",
+            "care_evacuees": "うち要配慮者",
             "welfare_evacuees": "うち福祉避難所が必要な要配慮者（推定）",
             "toilets_first": "トイレ（発災当初）",
             "toilets_later": "トイレ（その後）", "toilets_later_female": "うち女性用",

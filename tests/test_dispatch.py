@@ -371,3 +371,78 @@ def test_shelter_needs_cli_on_the_demo(tmp_path, demo_dir, run_cli):
     table = pd.read_csv(tmp_path / "sn" / "shelter_needs.csv", encoding="utf-8-sig")
     assert doc["evacuees"] == table["避難者数"].sum() and doc["shelters"] == len(table)
     assert (table["トイレ（発災当初）"] == np.ceil(table["避難者数"] / 50)).all()
+
+
+def test_projected_evacuees_show_the_care_register_apart(tmp_path, demo_dir, run_cli):
+    """``--demand 65+``: the evacuees are the projected 65+; うち要配慮者 is what ``tomoni shelters``
+    assigns of the register to the same shelters in the same flood."""
+    code, _out, err = run_cli("shelter-needs", demo_dir / "region.toml", "--hazard", "flood",
+                              "--demand", "65+", "--out", tmp_path / "sn")
+    assert code == 0, err
+    code, _out, err = run_cli("shelters", demo_dir / "region.toml", "--hazard", "flood",
+                              "--out", tmp_path / "sh")
+    assert code == 0, err
+    needs = pd.read_csv(tmp_path / "sn" / "shelter_needs.csv", encoding="utf-8-sig", dtype={"避難所ID": str})
+    load = pd.read_csv(tmp_path / "sh" / "shelter_load.csv", encoding="utf-8-sig", dtype={"shelter_id": str})
+    care = load.set_index("shelter_id")["demand"].reindex(needs["避難所ID"]).to_numpy()
+    assert (needs["うち要配慮者"].to_numpy() == care).all()
+    assert needs["避難者数"].sum() != needs["うち要配慮者"].sum()
+
+
+def test_tachikawa_real_roads_with_a_flood_polygon(tmp_path, shared_data, tachikawa_region, run_cli):
+    """A VC in 立川市 on the real OSM roads: needs placed by address on the real 町丁目 points
+    (and some by 緯度/経度), a flood polygon over the south of the city; the command plans
+    the day and prints team sheets, and no route uses a road the flood closes."""
+    from geo.analyses import DispatchOptions, analyse_dispatch
+    from geo.dispatch_outputs import leg_routes
+    from layers.region import load_region
+
+    flood = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
+        "種別": "洪水", "ランク": 3, "名称": "多摩川 浸水想定（テスト用）"}, "geometry": {"type": "Polygon",
+        "coordinates": [[[139.38, 35.680], [139.43, 35.680], [139.43, 35.692], [139.38, 35.692],
+                         [139.38, 35.680]]]}}]}
+    (tmp_path / "flood.geojson").write_text(json.dumps(flood, ensure_ascii=False), encoding="utf-8")
+    points = shared_data / "tachikawa" / "machiaza_points.json"
+    (tmp_path / "立川市.json").write_bytes(points.read_bytes())  # the geocoder names a file by its 市町村
+    _csv(tmp_path / "vc.csv", [{"番号": "TVC1", "名称": "立川市役所（テスト）", "候補順位": 1,
+                                "緯度": 35.7139, "経度": 139.4077}])
+    toml, _n = tachikawa_region(extra=f"""[layers.hazards]
+path = "{tmp_path}/flood.geojson"
+[layers.vc_sites]
+path = "{tmp_path}/vc.csv"
+[geocoder]
+path = "{tmp_path}/立川市.json"
+""")
+    towns = ["柴崎町二丁目", "柴崎町四丁目", "錦町三丁目", "錦町五丁目", "曙町二丁目", "高松町二丁目",
+             "幸町三丁目", "栄町四丁目", "砂川町五丁目", "柏町三丁目", "一番町二丁目", "泉町"]
+    rows = [{"受付番号": f"T-{i + 1:03d}", "依頼者氏名": f"（架空）{i}",
+             "住所": f"東京都立川市{towns[i % 12]}{i + 1}-2",
+             "作業内容": ("泥出し", "家財搬出", "見守り訪問")[i % 3],
+             "必要人数": (4, 3, 1)[i % 3], "必要資機材": ("スコップ", "軽トラ", "")[i % 3],
+             "希望時間帯": ("", "午前", "午後")[i % 3], "優先度": ("高", "中", "低")[i % 3],
+             "要配慮者": "○" if i % 7 == 0 else ""} for i in range(24)]
+    needs_file = _csv(tmp_path / "needs.csv", rows, encoding="cp932")
+    teams_file = _csv(tmp_path / "teams.csv", [
+        {"班名": f"{k + 1}班", "人数": (5, 4, 3, 6, 2)[k],
+         "車両": ("軽トラ", "乗用車", "徒歩", "軽トラ", "徒歩")[k], "資機材": "スコップ"} for k in range(5)])
+    code, out, err = run_cli("dispatch", toml, "--needs", needs_file, "--teams", teams_file,
+                             "--hazard", "flood", "--out", tmp_path / "day")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["needs"] == 24 and doc["assigned"] >= 12 and doc["vc"] == "TVC1"
+    assert (tmp_path / "day" / "dispatch_sheets.pdf").stat().st_size > 10_000
+    region = load_region(toml, with_roads=False)
+    from layers.needs import read_needs as rn
+
+    run = analyse_dispatch(region, rn(needs_file, geocoder=region.geocoder), read_teams(teams_file),
+                           DispatchOptions(hazard="flood"))
+    assert run.summary()["assigned"] == doc["assigned"]
+    closed = run.closed["walk"]
+    assert closed is not None and closed.sum() > 0
+    used = 0
+    for legs in leg_routes(run.plan, run.networks, crs=region.crs).values():
+        for leg in legs:
+            assert leg.found
+            assert not closed[np.asarray(leg.segments, np.int64)].any()  # never along a flooded road
+            used += len(leg.segments)
+    assert used > 0

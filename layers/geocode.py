@@ -445,6 +445,22 @@ class Geocoder:
         return Match(match.lat, match.lon, match.level, match.municipality, match.town,
                      match.koaza, match.remainder, f"{match.warning}{note}")
 
+    def nearest_town(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """The 大字・町丁目 whose reference point is nearest to each point (EPSG:4326): a
+        label for places given by coordinates (a need placed by a map plug-in), not a
+        containment test."""
+        from scipy.spatial import cKDTree
+
+        names = [t.name for m in self._munis.values() for t in m.towns.values()]
+        if not names:
+            return np.full(len(lon), "", dtype=object)
+        tlat = np.array([t.lat for m in self._munis.values() for t in m.towns.values()])
+        tlon = np.array([t.lon for m in self._munis.values() for t in m.towns.values()])
+        scale = np.cos(np.radians(float(np.mean(tlat))))
+        _d, idx = cKDTree(np.column_stack([tlon * scale, tlat])).query(
+            np.column_stack([np.asarray(lon, float) * scale, np.asarray(lat, float)]))
+        return np.asarray(names, dtype=object)[idx]
+
     def geocode(self, addresses: Sequence[object], municipalities: Sequence[object] | None = None,
                 *, remember: bool = True) -> pd.DataFrame:
         """Every address placed: ``lat``, ``lon``, ``match_level``, ``municipality``,

@@ -116,7 +116,8 @@ class Needs:
 
     ``table`` columns: need_id, work, people, tools (tuple), window_start,
     window_end (seconds; the whole day when not given), priority (3 高 … 1 低), care
-    (要配慮者), service_s, area (町字 when placed by address), lon, lat.  The ``repr``
+    (要配慮者), service_s, area (the 町字 of the address, or, for a need given by 緯度/経度, the
+    町字 whose reference point is nearest; blank without a geocoder), lon, lat.  The ``repr``
     shows counts only.
     """
 
@@ -231,6 +232,9 @@ def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None
             file=file, row=table_row(df, int(missing[0])), column=addr_c or lat_c, layer=LAYER,
             fix="住所を市町村名から書くか、その行に緯度・経度（10進数の度）を入れてください。")
     lon, lat, _swapped = swap_if_needed(lon, lat)
+    if geocoder is not None and (area == "").any():  # placed by coordinates: the nearest 町字 as a label
+        blank = area == ""
+        area[blank] = geocoder.nearest_town(lon[blank], lat[blank])
     check_in_japan(lon, lat, file=file, columns=(lon_c or addr_c or "経度", lat_c or addr_c or "緯度"),
                    header_rows=int(df.attrs.get("header_rows", 1)))
     return lon, lat, area, by_address

@@ -138,6 +138,18 @@ def test_needs_from_excel_and_addresses_placed_offline(tmp_path, demo_region):
     assert needs.placed_by_address == 2 and list(needs.table["area"]) == ["本町", "南台"]
 
 
+def test_needs_by_coordinates_are_labelled_with_the_nearest_town(tmp_path, demo_dir, demo_region):
+    towns = json.loads((demo_dir / "machiaza" / "湖北市.json").read_text("utf-8"))
+    honmachi = next(t for t in towns if t["town"] == "本町")
+    f = _csv(tmp_path / "n.csv", [
+        {"受付番号": "1", "住所": "", "緯度": honmachi["lat"] + 0.001, "経度": honmachi["lng"] - 0.001,
+         "作業内容": "片付け", "必要人数": 2},
+        {"受付番号": "2", "住所": "架空県湖南町南台2-2", "緯度": "", "経度": "", "作業内容": "泥出し",
+         "必要人数": 4}])
+    needs = read_needs(f, geocoder=demo_region.geocoder)
+    assert list(needs.table["area"]) == ["本町", "南台"] and needs.placed_by_address == 1
+
+
 def test_teams_list_vehicle_counts_as_a_tool(tmp_path):
     f = _csv(tmp_path / "t.csv", [{"班名": "A班", "人数": "5", "車両": "軽トラ", "資機材": "スコップ",
                                    "活動時間": "9:00-15:00", "班長": "（架空）"},

@@ -275,6 +275,34 @@ def test_disaster_pages_in_the_browser(app_url, page):
     assert page.failed == [], page.failed
 
 
+def test_volunteer_dispatch_tab_from_lists_to_team_sheets(app_url, page, tmp_path):
+    """The 災害VC page's ボランティア派遣 tab as a VC coordinator uses it: the demo's lists, plan,
+    every team on the map, the team sheets downloaded as a PDF."""
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "災害VC・ルート")
+    page.get_by_role("tab", name="ボランティア派遣").click()
+    page.get_by_text("デモのニーズ票と班を使う（架空）").click()
+    page.get_by_role("button", name="派遣計画を作る").click()
+    box = page.locator('[data-testid="stMetric"]').filter(has_text="割り当てたニーズ").first
+    box.wait_for(timeout=120_000)
+    assigned, total = (int(v) for v in box.locator('[data-testid="stMetricValue"]').inner_text().split("/"))
+    assert total == 120 and 0 < assigned <= total
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator("path.tomoni-dispatch-route").first.wait_for(state="attached", timeout=60_000)
+    assert frame.locator("path.tomoni-dispatch-route").count() == _metric(page, "出動する班")
+    page.get_by_text("今日割り当てられないニーズと理由").wait_for(timeout=30_000)
+    page.get_by_role("button", name="班票（PDF）を作る").click()
+    button = page.get_by_role("button", name="dispatch_sheets.pdf")
+    button.wait_for(timeout=180_000)
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    info.value.save_as(tmp_path / "sheets.pdf")
+    assert (tmp_path / "sheets.pdf").read_bytes()[:4] == b"%PDF"
+    _no_exception(page)
+    assert page.failed == [], page.failed
+
+
 def test_siting_page_in_the_browser(app_url, page):
     page.goto(app_url)
     _wait_map(page)

@@ -276,7 +276,21 @@ def _access_note(res: RegionResults) -> str:
     return f"この報告書: {rule}{barriers}。"
 
 
-def _shelter_needs_section(needs: ShelterNeeds | None) -> list[str]:
+def _shelters_section(res: RegionResults, figs: Mapping[str, str]) -> list[str]:
+    """The shelters in the hazard and their load, then the chapter of their minimum needs."""
+    if res.shelters is None:
+        return []
+    hz = HAZARD_LABELS.get(res.hazard, res.hazard)
+    sh = pd.DataFrame(res.shelters.shelters.drop(columns="geometry"))
+    return [f"<section><h2>{hz}のときの避難所と要配慮者</h2>", figs.get("shelters", ""),
+            "<h3>避難所ごとの負荷（超過を先に）</h3>",
+            table_html(sh, columns=["name", "status", "capacity", "demand", "load_ratio", "overloaded"],
+                       note="収容人数の記載がない避難所は割り当て人数のみ。"),
+            "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.shelters.notes), "</section>",
+            *_shelter_needs_section(res.shelter_needs, hz)]
+
+
+def _shelter_needs_section(needs: ShelterNeeds | None, hz: str) -> list[str]:
     """避難所ごとの最低限の必要量: toilets, floor area and baths for the assigned evacuees."""
     if needs is None or not len(needs.table):
         return []
@@ -284,14 +298,14 @@ def _shelter_needs_section(needs: ShelterNeeds | None) -> list[str]:
     cols = ["名称", "種別", "避難者数", "うち要配慮者", "トイレ（発災当初）", "トイレ（その後）",
             "うち女性用", "入浴設備", "必要面積_m2", "面積_m2", "面積の根拠", "不足面積_m2"]
     s = needs.summary()
-    return ["<h3>避難所ごとの最低限の必要量（トイレ・面積・入浴）</h3>",
+    return [f"<section><h2>{hz}のときの避難所ごとの最低限の必要量（トイレ・面積・入浴）</h2>",
             f"<p>使える避難所 {s.shelters} か所に避難者 {s.evacuees:,} 人: "
             f"トイレは発災当初 {s.toilets_first:,} 基、その後 {s.toilets_later:,} 基、"
             f"入浴設備 {s.baths:,} か所が必要です。面積が足りない避難所は "
             f"{s.area_short} か所（面積が分からない避難所 {s.area_unknown} か所）。</p>",
             table_html(t, columns=cols, limit=40,
                        note="比率は変えられます（tomoni shelter-needs --ratios）。"),
-            "".join(f"<p class='note'>{_esc(n)}</p>" for n in needs.notes)]
+            "".join(f"<p class='note'>{_esc(n)}</p>" for n in needs.notes), "</section>"]
 
 
 def _shelter_table_section(tables: ShelterTables) -> list[str]:
@@ -378,15 +392,7 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                           table_html(part, columns=["area_name", "total", "covered", "uncovered",
                                                     "rate"])]  # names, not internal ids
         parts.append("</section>")
-    if res.shelters is not None:
-        hz = HAZARD_LABELS.get(res.hazard, res.hazard)
-        sh = pd.DataFrame(res.shelters.shelters.drop(columns="geometry"))
-        parts += [f"<section><h2>3. {hz}のときの避難所と要配慮者</h2>", figs.get("shelters", ""),
-                  "<h3>避難所ごとの負荷（超過を先に）</h3>",
-                  table_html(sh, columns=["name", "status", "capacity", "demand", "load_ratio", "overloaded"],
-                             note="収容人数の記載がない避難所は割り当て人数のみ。"),
-                  "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.shelters.notes),
-                  *_shelter_needs_section(res.shelter_needs), "</section>"]
+    parts += _shelters_section(res, figs)
     if res.vc is not None:
         rs = pd.DataFrame([{"ルート": f"{v['vc']} → {v['to']}", "距離(通常) m": v["normal"]["length_m"],
                             "距離(災害時) m": v["hazard"]["length_m"],

@@ -99,6 +99,7 @@ __all__ = [
     "describe_sites",
     "region_areas",
     "region_point",
+    "usable_vc_sites",
 ]
 
 AREA_KEYS = ("neighbourhoods", "school_districts", "boundaries")
@@ -933,7 +934,8 @@ class DispatchRun:
                 **({"hazard": self.plan.hazard} if self.plan.hazard else {})}
 
 
-def _open_vc(region: Any, wanted: str | None, scen: Scenario | None) -> dict[str, Any]:
+def usable_vc_sites(region: Any, scen: Scenario | None) -> tuple[list[str], list[str]]:
+    """The 災害VC candidates outside the scenario's zones, by 候補順位 then ID, and those inside."""
     sites = region.layer("vc_sites")
     usable = np.ones(len(sites), bool)
     if scen is not None and len(scen.zones):
@@ -941,22 +943,24 @@ def _open_vc(region: Any, wanted: str | None, scen: Scenario | None) -> dict[str
 
         usable = ~in_zones(sites, scen.zones)
     ids = sites["site_id"].astype(str).to_numpy()
-    if wanted is not None:
-        hit = np.flatnonzero(ids == str(wanted).strip())
-        if not len(hit):
-            raise ParameterError("その災害VC候補地はありません。", parameter="vc",
-                                 fix=f"次のいずれかを指定してください: {', '.join(ids[:20])}")
-        if not usable[hit[0]]:
-            raise ParameterError("その候補地は災害の想定区域内にあり、使えません。", parameter="vc",
-                                 fix="tomoni vc-plan で使える候補地を確かめて指定してください。")
-        k = int(hit[0])
-    else:
-        order = np.lexsort((ids, sites["priority"].astype("Float64").fillna(1e9).to_numpy(float)))
-        ok = [int(i) for i in order if usable[i]]
-        if not ok:
-            raise ParameterError("災害の想定区域の外に災害VC候補地がありません。", parameter="vc",
-                                 fix="[layers.vc_sites] に区域外の候補地を加えてください。")
-        k = ok[0]
+    order = np.lexsort((ids, sites["priority"].astype("Float64").fillna(1e9).to_numpy(float)))
+    return [str(ids[i]) for i in order if usable[i]], [str(ids[i]) for i in order if not usable[i]]
+
+
+def _open_vc(region: Any, wanted: str | None, scen: Scenario | None) -> dict[str, Any]:
+    sites = region.layer("vc_sites")
+    ids = sites["site_id"].astype(str).to_numpy()
+    ok, flooded = usable_vc_sites(region, scen)
+    if wanted is not None and str(wanted).strip() not in ids:
+        raise ParameterError("その災害VC候補地はありません。", parameter="vc",
+                             fix=f"次のいずれかを指定してください: {', '.join(ids[:20])}")
+    if wanted is not None and str(wanted).strip() in flooded:
+        raise ParameterError("その候補地は災害の想定区域内にあり、使えません。", parameter="vc",
+                             fix=f"使える候補地: {', '.join(ok[:20]) or 'なし'}")
+    if not ok:
+        raise ParameterError("災害の想定区域の外に災害VC候補地がありません。", parameter="vc",
+                             fix="[layers.vc_sites] に区域外の候補地を加えてください。")
+    k = int(np.flatnonzero(ids == (str(wanted).strip() if wanted is not None else ok[0]))[0])
     row = sites.iloc[k]
     return {"site_id": ids[k], "name": str(row["name"]), "lon": float(row.geometry.x),
             "lat": float(row.geometry.y)}

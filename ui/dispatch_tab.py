@@ -16,7 +16,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import DispatchOptions, analyse_dispatch
+from geo.analyses import DispatchOptions, analyse_dispatch, usable_vc_sites
 from geo.csv_safe import csv_text
 from geo.dispatch_outputs import (
     day_table,
@@ -33,6 +33,7 @@ from geo.maps import add_legend, add_lines, add_marks, region_map
 from layers.errors import LayerError, ParameterError
 from layers.needs import read_needs
 from layers.teams import read_teams
+from ui import state
 from ui.audit import logged
 from ui.i18n import lang, t
 
@@ -70,7 +71,16 @@ def dispatch_tab(region: Any, hazard: str) -> None:
     sites = region.layers.get("vc_sites")
     if sources is None or sites is None:
         return
-    ids = sites["site_id"].astype(str).tolist()
+    try:
+        ids, flooded = usable_vc_sites(region, state.scenario(hazard) if hazard else None)
+    except LayerError as err:
+        st.error(err.message)
+        return
+    if flooded:
+        st.caption(t("dispatch_vc_flooded").format(sites=", ".join(flooded)))
+    if not ids:
+        st.warning(t("dispatch_no_vc"))
+        return
     c1, c2 = st.columns(2)
     vc = c1.selectbox(t("dispatch_vc"), ids, key="dispatch_vc",
                       format_func=lambda i: f"{sites.set_index('site_id').loc[i, 'name']}（{i}）")

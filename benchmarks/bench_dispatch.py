@@ -127,6 +127,12 @@ def main() -> int:
         print(f"greedy nearest-neighbour (by hand): served {served_g}, {km_g:.1f} km, {t_greedy:.2f} s; "
               f"VROOM serves {len(plan.stops) - served_g:+d} needs, "
               f"{(km / max(len(plan.stops), 1)) / (km_g / max(served_g, 1)):.2f}× the km per need")
+        from geo.dispatch_outputs import write_dispatch_outputs
+
+        t0 = time.perf_counter()
+        files = write_dispatch_outputs(plan, Path(tmp) / "out", networks=networks, crs=net.crs)
+        print(f"outputs as the command writes them (routes of every leg, {len(files)} files, "
+              f"team sheets PDF): {time.perf_counter() - t0:.1f} s")
         if args.ortools:
             _ortools(needs.table, teams.table, secs, _reasons(needs.table, teams.table, secs) == "")
     return 0

@@ -913,7 +913,7 @@ class DispatchOptions:
     """Options of :func:`analyse_dispatch` (``hazard=None``: roads as in normal times)."""
 
     vc: str | None = None
-    """The open VC's ``site_id`` (default: the first usable candidate by 候補順位)."""
+    """The open VC's ``site_id`` (default: the usable candidate nearest the needs on average)."""
     hazard: str | None = None
     time_limit: float = 5.0
     walk_m_per_min: float = WALK_M_PER_MIN
@@ -934,8 +934,11 @@ class DispatchRun:
                 **({"hazard": self.plan.hazard} if self.plan.hazard else {})}
 
 
-def usable_vc_sites(region: Any, scen: Scenario | None) -> tuple[list[str], list[str]]:
-    """The 災害VC candidates outside the scenario's zones, by 候補順位 then ID, and those inside."""
+def usable_vc_sites(region: Any, scen: Scenario | None, *, near: Needs | None = None
+                    ) -> tuple[list[str], list[str]]:
+    """The 災害VC candidates outside the scenario's zones and those inside.  Ordered by 候補順位
+    then ID, or, with ``near``, by the mean straight distance to those needs (the VC closest
+    to the day's work first)."""
     sites = region.layer("vc_sites")
     usable = np.ones(len(sites), bool)
     if scen is not None and len(scen.zones):
@@ -943,14 +946,21 @@ def usable_vc_sites(region: Any, scen: Scenario | None) -> tuple[list[str], list
 
         usable = ~in_zones(sites, scen.zones)
     ids = sites["site_id"].astype(str).to_numpy()
-    order = np.lexsort((ids, sites["priority"].astype("Float64").fillna(1e9).to_numpy(float)))
+    key = sites["priority"].astype("Float64").fillna(1e9).to_numpy(float)
+    if near is not None and len(near):
+        sx, sy = transform_xy(sites.geometry.x.to_numpy(), sites.geometry.y.to_numpy(), STORAGE_CRS,
+                              region.crs)
+        nx_, ny_ = transform_xy(near.table["lon"].to_numpy(float), near.table["lat"].to_numpy(float),
+                                STORAGE_CRS, region.crs)
+        key = np.hypot(sx[:, None] - nx_[None, :], sy[:, None] - ny_[None, :]).mean(axis=1)
+    order = np.lexsort((ids, key))
     return [str(ids[i]) for i in order if usable[i]], [str(ids[i]) for i in order if not usable[i]]
 
 
-def _open_vc(region: Any, wanted: str | None, scen: Scenario | None) -> dict[str, Any]:
+def _open_vc(region: Any, wanted: str | None, scen: Scenario | None, needs: Needs) -> dict[str, Any]:
     sites = region.layer("vc_sites")
     ids = sites["site_id"].astype(str).to_numpy()
-    ok, flooded = usable_vc_sites(region, scen)
+    ok, flooded = usable_vc_sites(region, scen, near=needs)
     if wanted is not None and str(wanted).strip() not in ids:
         raise ParameterError("その災害VC候補地はありません。", parameter="vc",
                              fix=f"次のいずれかを指定してください: {', '.join(ids[:20])}")
@@ -983,7 +993,7 @@ def analyse_dispatch(region: Any, needs: Needs, teams: Teams, options: DispatchO
         else:
             networks[mode] = scenario_network(region, drive=mode == "drive")
             closed[mode] = None
-    vc = _open_vc(region, opt.vc, scen)
+    vc = _open_vc(region, opt.vc, scen, needs)
     plan = plan_dispatch(needs, teams, vc, crs=region.crs, networks=networks,
                          hazard=parse_hazard(opt.hazard) if opt.hazard else None, time_limit=opt.time_limit,
                          walk_m_per_min=opt.walk_m_per_min, drive_kmh=opt.drive_kmh)

@@ -940,7 +940,8 @@ def _add_dispatch(sub: Any) -> None:
                    help="ニーズ票（CSV/Excel: 受付番号、住所または緯度・経度、作業内容、"
                    "必要人数、必要資機材、希望時間帯、優先度、要配慮者）")
     p.add_argument("--teams", required=True, help="班の一覧（CSV/Excel: 班名、人数、車両、資機材、活動時間）")
-    p.add_argument("--vc", help="開設する災害VCの候補地ID（既定: 使える候補地のうち候補順位が最上位）")
+    p.add_argument("--vc", help="開設する災害VCの候補地ID"
+                   "（既定: 想定区域外の候補地のうち、ニーズに平均して最も近いもの）")
     p.add_argument("--hazard", help="災害の種類（通行止めの道路を避ける）")
     p.add_argument("--sheet", help="ニーズ票の Excel シート名")
     p.add_argument("--time-limit", type=number(0.1, 3600), default=5.0,

@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
 
 from geo.csv_safe import csv_text
 from geo.dispatch import DispatchPlan
@@ -176,11 +178,11 @@ def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd
     extent = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
     overlays: list[tuple[gpd.GeoDataFrame, Mapping[str, Any], str | None]] = []
     avoided = 0
+    roads = None
     if net is not None:
         lines_all = segment_lines(net)
         near = shapely.intersects(lines_all, shapely.box(*extent))
-        overlays.append((gpd.GeoDataFrame(geometry=lines_all[near], crs=crs),
-                         {"color": "#9a9a9a", "linewidth": 0.5}, "道路"))
+        roads = lines_all[near]
         if closed is not None and len(closed) == len(lines_all):
             shut = closed & near
             avoided = int(shut.sum())
@@ -198,9 +200,21 @@ def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd
     fig = static_map(layers, crs=crs, title=f"{team}　派遣ルート", paper="A4-portrait", fictional=fictional,
                      overlays=overlays, extent=extent, show=list(layers) or None)
     ax = fig.axes[0]
+    if roads is not None and len(roads):
+        ax.add_patch(_one_path(roads))
     for s in mine.itertuples():
         ax.annotate(str(s.order), (s.geometry.x, s.geometry.y), fontsize=9, ha="center", va="center")
     return fig, avoided
+
+
+def _one_path(lines: np.ndarray) -> PathPatch:
+    """Many road lines as one compound path: a printed map draws it in one stroke (a PDF
+    with one path per road segment took seconds a page)."""
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    starts = np.r_[True, idx[1:] != idx[:-1]] if len(idx) else np.zeros(0, bool)
+    codes = np.where(starts, MplPath.MOVETO, MplPath.LINETO).astype(MplPath.code_type)
+    return PathPatch(MplPath(coords, codes), facecolor="none", edgecolor="#9a9a9a", linewidth=0.5,
+                     zorder=1.5)
 
 
 def _table_page(team: str, rows: pd.DataFrame, info: str, n: int) -> Any:

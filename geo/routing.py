@@ -2,9 +2,10 @@
 
 A route starts and ends at arbitrary points: each is joined to its nearest road
 segment (the straight access distance is part of the route, and a point farther
-than ``max_access`` from any road has no route, with the reason).  One
-``scipy.sparse.csgraph.dijkstra`` from a virtual start node appended to the CSR
-arrays gives the routes to every destination at once.
+than ``max_access`` from any road has no route, with the reason).  One compiled
+search from a virtual start node appended to the CSR arrays, stopped once the
+destinations' road ends are settled (:func:`geo.shortest_paths.paths_to`), gives
+the routes to every destination at once.
 
 Profiles: ``walk`` (80 m/min) and ``elderly`` (50 m/min) minimise the walking
 length; ``drive`` minimises drive time from road-class speeds (needs a drive
@@ -33,11 +34,11 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 
 from geo.access import snap
 from geo.csv_safe import csv_text
 from geo.network import SPEEDS_M_PER_MIN, Network
+from geo.shortest_paths import paths_to
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
 
@@ -162,7 +163,8 @@ def routes_from(net: Network, start: tuple[float, float], ends: np.ndarray, *,
     indptr = np.r_[net.indptr, net.indptr[-1] + len(cols)]
     m = csr_array((np.r_[w, np.maximum(vals, 1e-9)], np.r_[net.indices, cols].astype(np.int64),
                    indptr), shape=(n + 1, n + 1))
-    dist, pred = dijkstra(m, directed=True, indices=n, return_predecessors=True)
+    ends_ab = np.r_[net.seg_a[e.segment.clip(0)][~e.flagged], net.seg_b[e.segment.clip(0)][~e.flagged]]
+    dist, pred = paths_to(m.indptr, m.indices, m.data, n, ends_ab)
     out = []
     fwd_e = _dir_cost(net, w, e.segment.clip(0), np.ones(len(ends), bool))
     bwd_e = _dir_cost(net, w, e.segment.clip(0), np.zeros(len(ends), bool))

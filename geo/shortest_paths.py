@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-__all__ = ["bounded", "bucket_width", "k_nearest_labels", "multi_source", "search_threads", "to_targets"]
+__all__ = ["bounded", "bucket_width", "k_nearest_labels", "multi_source", "paths_to", "search_threads",
+           "to_targets"]
 
 MAX_BUCKETS = 1 << 20
 """Ring of buckets at most this long (8 MB of heads); ``delta`` grows to fit."""
@@ -323,3 +324,47 @@ def _to_targets(indptr, indices, weights, starts, start_nodes, start_costs, targ
         for i in range(nt):
             dist[touched[i]] = np.inf
             done[touched[i]] = False
+
+
+def paths_to(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, source: int,
+             targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and predecessors from ``source`` (heap Dijkstra, compiled), stopped once
+    every node of ``targets`` is settled: exact for the targets and every node on their
+    shortest paths.  Unreached nodes: ``inf`` and predecessor ``-9999`` (as scipy gives)."""
+    return _paths_to(indptr.astype(np.int64), indices.astype(np.int64),  # type: ignore[no-any-return]
+                     weights.astype(np.float64), np.int64(source), np.asarray(targets, np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _paths_to(indptr, indices, weights, source, targets):  # type: ignore[no-untyped-def]
+    n = len(indptr) - 1
+    dist = np.full(n, np.inf)
+    pred = np.full(n, -9999, np.int64)
+    done = np.zeros(n, np.bool_)
+    wanted = np.zeros(n, np.bool_)
+    left = 0
+    for t in targets:
+        if 0 <= t < n and not wanted[t]:
+            wanted[t] = True
+            left += 1
+    dist[source] = 0.0
+    heap = [(0.0, source)]
+    while len(heap) > 0 and left > 0:
+        d, u = heapq.heappop(heap)
+        if done[u] or d > dist[u]:
+            continue
+        done[u] = True
+        if wanted[u]:
+            left -= 1
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            nd = d + weights[e]
+            if nd < dist[v]:
+                dist[v] = nd
+                pred[v] = u
+                heapq.heappush(heap, (nd, v))
+    for v in range(n):  # labels of nodes not settled may not be shortest: drop them
+        if not done[v]:
+            dist[v] = np.inf
+            pred[v] = -9999
+    return dist, pred

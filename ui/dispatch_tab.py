@@ -82,8 +82,10 @@ def dispatch_tab(region: Any, hazard: str) -> None:
         st.warning(t("dispatch_no_vc"))
         return
     c1, c2 = st.columns(2)
-    vc = c1.selectbox(t("dispatch_vc"), ids, key="dispatch_vc",
-                      format_func=lambda i: f"{sites.set_index('site_id').loc[i, 'name']}（{i}）")
+    names = sites.set_index(sites["site_id"].astype(str))["name"]
+    choice = c1.selectbox(t("dispatch_vc"), ["", *ids], key="dispatch_vc",
+                          format_func=lambda i: f"{names.loc[i]}（{i}）" if i else t("dispatch_vc_auto"))
+    vc = choice or None
     limit = c2.number_input(t("dispatch_time_limit"), min_value=1.0, max_value=120.0, value=5.0, step=1.0,
                             key="dispatch_limit")
     key = (str(sources[0]) if isinstance(sources[0], Path) else sources[0][0],

@@ -97,6 +97,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dispatch_upload_both": ("ニーズ票と班の一覧の両方を読み込んでください。",
                              "Upload both the needs and the teams."),
     "dispatch_vc": ("開設する災害VC", "Open VC"),
+    "dispatch_vc_auto": ("自動（ニーズに近い候補地）", "Automatic (the candidate nearest the needs)"),
     "dispatch_vc_flooded": ("想定区域内で使えない候補地: {sites}",
                             "Candidates inside the hazard zones: {sites}"),
     "dispatch_no_vc": ("想定区域の外に災害VCの候補地がありません。",

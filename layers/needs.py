@@ -37,6 +37,7 @@ from layers.readers import (
     require_file,
     table_row,
 )
+from layers.validate import check_ids
 
 if TYPE_CHECKING:
     from layers.geocode import Geocoder
@@ -44,9 +45,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SERVICE_MIN",
     "Needs",
+    "key_column",
     "parse_window",
     "read_needs",
     "split_tools",
+    "table_of",
 ]
 
 LAYER = "needs"
@@ -143,19 +146,11 @@ def read_needs(path: Path | tuple[str, bytes], *, geocoder: Geocoder | None = No
     Every problem names the file, the spreadsheet row and the column, never the
     value; inputs are read, never written.
     """
-    if isinstance(path, tuple):
-        name, raw = path
-        file = Path(name)
-    else:
-        require_file(path)
-        file, raw = path, path.read_bytes()
-    df = parse_table(raw, file=file, encoding=encoding, sheet=sheet)
-    del raw
-    file = Path(df.attrs.get("file_label", file))
+    df, file = table_of(path, sheet=sheet, encoding=encoding)
     if not len(df):
         raise LayerError("ニーズ票にデータ行がありません。", file=file, row=2, layer=LAYER,
                          fix="見出し行の下に 1 件 1 行でニーズを書いてください。")
-    ids = _ids(df, file)
+    ids = key_column(df, ID_NAMES, file, layer=LAYER, example="N-0001")
     lon, lat, area, by_address = _places(df, file, geocoder)
     work_col = find_column(df, WORK_NAMES)
     work = (df[work_col].astype(str).str.strip() if work_col else pd.Series("作業", index=df.index))
@@ -175,23 +170,30 @@ def read_needs(path: Path | tuple[str, bytes], *, geocoder: Geocoder | None = No
     return Needs(table=table, file=file.name, placed_by_address=by_address)
 
 
-def _ids(df: pd.DataFrame, file: Path) -> np.ndarray:
-    col = find_column(df, ID_NAMES)
+def key_column(df: pd.DataFrame, names: tuple[str, ...], file: Path, *, layer: str, example: str
+               ) -> np.ndarray:
+    """The stripped values of a list's key column (受付番号, 班名): found by name, none blank,
+    none repeated — each problem names its row and the column."""
+    col = find_column(df, names)
     if col is None:
-        raise LayerError("受付番号の列が見つかりません。", file=file, row=1, column="受付番号", layer=LAYER,
-                         fix="「受付番号」列を用意してください（kintone の書き出しならレコード番号でも可）。")
-    ids = df[col].astype(str).str.strip()
-    blank = np.flatnonzero((ids == "").to_numpy())
-    if len(blank):
-        raise LayerError(f"受付番号が空欄の行があります（{len(blank)} 行）。", file=file,
-                         row=table_row(df, int(blank[0])), column=col, layer=LAYER,
-                         fix="すべての行に受付番号を入れてください。")
-    dup = np.flatnonzero(ids.duplicated(keep="first").to_numpy())
-    if len(dup):
-        raise LayerError(f"受付番号が重複しています（{len(dup)} 行）。", file=file,
-                         row=table_row(df, int(dup[0])), column=col, layer=LAYER,
-                         fix="同じ依頼の二重登録なら片方の行を削除し、別の依頼なら番号を付け直してください。")
-    return ids.to_numpy()
+        raise LayerError(f"「{names[0]}」の列が見つかりません。", file=file, row=1, column=names[0],
+                         layer=layer, fix=f"「{names[0]}」列を用意してください（例: {example}）。")
+    rows = np.array([table_row(df, i) for i in range(len(df))], dtype=np.int64)
+    return check_ids(df[col], file=file, column=col, layer=layer, rows=rows,
+                     fix_blank=f"すべての行に{names[0]}を入れてください。").to_numpy()
+
+
+def table_of(path: Path | tuple[str, bytes], *, sheet: str | None, encoding: str | None
+             ) -> tuple[pd.DataFrame, Path]:
+    """A list read from a path or an upload ``(name, bytes)``, and the name to show."""
+    if isinstance(path, tuple):
+        name, raw = path
+        file = Path(name)
+    else:
+        require_file(path)
+        file, raw = path, path.read_bytes()
+    df = parse_table(raw, file=file, encoding=encoding, sheet=sheet)
+    return df, Path(df.attrs.get("file_label", file))
 
 
 def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None

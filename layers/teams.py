@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from layers.errors import LayerError
-from layers.needs import parse_window, split_tools
-from layers.readers import find_column, parse_numbers, parse_table, require_file, table_row
+from layers.needs import key_column, parse_window, split_tools, table_of
+from layers.readers import find_column, parse_numbers, table_row
 
 __all__ = ["DEFAULT_HOURS", "Teams", "read_teams", "travel_mode"]
 
@@ -53,18 +53,11 @@ class Teams:
 def read_teams(path: Path | tuple[str, bytes], *, sheet: str | None = None,
                encoding: str | None = None) -> Teams:
     """Read a teams list; every problem names the file, row and column."""
-    if isinstance(path, tuple):
-        name, raw = path
-        file = Path(name)
-    else:
-        require_file(path)
-        file, raw = path, path.read_bytes()
-    df = parse_table(raw, file=file, encoding=encoding, sheet=sheet)
-    file = Path(df.attrs.get("file_label", file))
+    df, file = table_of(path, sheet=sheet, encoding=encoding)
     if not len(df):
         raise LayerError("班の一覧にデータ行がありません。", file=file, row=2, layer=LAYER,
                          fix="見出し行の下に 1 班 1 行で書いてください。")
-    names = _names(df, file)
+    names = key_column(df, NAME_NAMES, file, layer=LAYER, example="A班")
     size_col = find_column(df, SIZE_NAMES)
     if size_col is None:
         raise LayerError("人数の列が見つかりません。", file=file, row=1, column="人数", layer=LAYER,
@@ -87,23 +80,6 @@ def read_teams(path: Path | tuple[str, bytes], *, sheet: str | None = None,
                           "mode": [travel_mode(v) for v in vehicle], "tools": tools,
                           "start": start, "end": end})
     return Teams(table=table, file=file.name)
-
-
-def _names(df: pd.DataFrame, file: Path) -> np.ndarray:
-    col = find_column(df, NAME_NAMES)
-    if col is None:
-        raise LayerError("班名の列が見つかりません。", file=file, row=1, column="班名", layer=LAYER,
-                         fix="「班名」列を用意してください（例: A班）。")
-    names = df[col].astype(str).str.strip()
-    blank = np.flatnonzero((names == "").to_numpy())
-    if len(blank):
-        raise LayerError("班名が空欄の行があります。", file=file, row=table_row(df, int(blank[0])),
-                         column=col, layer=LAYER, fix="すべての行に班名を入れてください。")
-    dup = np.flatnonzero(names.duplicated().to_numpy())
-    if len(dup):
-        raise LayerError("班名が重複しています。", file=file, row=table_row(df, int(dup[0])), column=col,
-                         layer=LAYER, fix="班ごとに別の名前を付けてください（例: A班、B班）。")
-    return names.to_numpy()
 
 
 def _hours(df: pd.DataFrame, file: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,107 @@
+"""Bus timetables in: a GTFS-JP feed in the official layout, resolved for a date by hand.
+
+The expected trips of each date are read off the fixture's calendar by hand
+(tests/gtfs_jp.py): 平日 W1, W2, WLATE and the loop every 30 minutes 9:00–11:00 (4
+departures); 土休日 H1; Monday 2027-01-11 (成人の日) runs 土休日 by calendar_dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from layers.errors import LayerError
+from layers.transit import day_trips, feed_summary, read_feed, services_on
+from tests.gtfs_jp import feed_files, write_feed
+
+
+@pytest.fixture
+def gtfs_jp_zip(tmp_path):  # type: ignore[no-untyped-def]
+    return write_feed(tmp_path / "kakuu_bus_gtfs-jp.zip")
+
+
+@pytest.mark.parametrize(("day", "services", "trips"), [
+    (dt.date(2027, 1, 14), {"平日"}, 3 + 4),  # Thursday
+    (dt.date(2027, 1, 16), {"土休日"}, 1),  # Saturday
+    (dt.date(2027, 1, 11), {"土休日"}, 1),  # 成人の日: a Monday on the holiday timetable
+    (dt.date(2027, 4, 1), set(), 0),  # after the calendar's end
+])
+def test_the_calendar_is_resolved_for_a_date(gtfs_jp_zip, day, services, trips):
+    feed = read_feed(gtfs_jp_zip)
+    assert services_on(feed, day) == services
+    assert day_trips(feed, day).n_trips == trips
+
+
+def test_frequencies_are_expanded_at_every_headway(gtfs_jp_zip):
+    events = day_trips(read_feed(gtfs_jp_zip), dt.date(2027, 1, 14)).events
+    loops = events[events["route_id"] == "R2"]
+    starts = sorted(loops[loops["seq"] == 0]["dep_s"])
+    assert starts == [9 * 3600, 9 * 3600 + 1800, 10 * 3600, 10 * 3600 + 1800]
+    # every copy keeps the template's running times: back at 公民館前 20 minutes after leaving
+    ends = sorted(loops[loops["seq"] == 2]["arr_s"])
+    assert [e - s for s, e in zip(starts, ends, strict=True)] == [1200] * 4
+
+
+def test_blank_times_are_interpolated_and_times_pass_midnight(gtfs_jp_zip):
+    ev = day_trips(read_feed(gtfs_jp_zip), dt.date(2027, 1, 14)).events.set_index(["trip_id", "seq"])
+    # ふれあいサロン前 (not a timepoint) lies halfway between 8:06 and 8:20 by stop order
+    assert ev.loc[("W1", 2), "arr_s"] == 8 * 3600 + 13 * 60
+    assert ev.loc[("WLATE", 1), "arr_s"] == 24 * 3600 + 30 * 60
+    assert ev.loc[("W2", 2), "arr_s"] == 12 * 3600 + 13 * 60
+    assert ev.loc[("W2", 2), "dep_s"] == 12 * 3600 + 14 * 60
+
+
+def test_stations_platforms_flex_and_the_summary(gtfs_jp_zip):
+    feed = read_feed(gtfs_jp_zip)
+    assert set(feed.stops.loc[feed.stops["parent_station"] == "S_EKI", "stop_id"]) == {"S_EKI_1", "S_EKI_2"}
+    s = feed_summary(feed, dt.date(2027, 1, 14))
+    assert s == {"feed": "kakuu_bus_gtfs-jp.zip", "routes": 2, "stops": 6, "date": "2027-01-14",
+                 "trips_on_date": 7, "flex_zones": 1}
+    assert feed.booking_rules is not None and feed.booking_rules["prior_notice_duration_min"].iloc[0] == "60"
+
+
+def test_a_feed_zipped_inside_a_folder_and_a_plain_folder_read_the_same(tmp_path, gtfs_jp_zip):
+    nested = read_feed(write_feed(tmp_path / "nested.zip", folder="feed/"))
+    folder = tmp_path / "unzipped"
+    folder.mkdir()
+    for name, data in feed_files().items():
+        (folder / name).write_bytes(data)
+    plain = read_feed(folder)
+    day = dt.date(2027, 1, 14)
+    assert day_trips(nested, day).events.equals(day_trips(read_feed(gtfs_jp_zip), day).events)
+    assert day_trips(plain, day).events.equals(day_trips(nested, day).events)
+
+
+def _broken(tmp_path, name: str, old: str, new: str):  # type: ignore[no-untyped-def]
+    files = feed_files()
+    files[name] = files[name].decode("utf-8").replace(old, new, 1).encode("utf-8")
+    return write_feed(tmp_path / "broken.zip", files)
+
+
+@pytest.mark.parametrize(("name", "old", "new", "column", "row"), [
+    ("stop_times.txt", "08:06:00", "8時6分", "arrival_time", 3),
+    ("stop_times.txt", ",S_CLINIC,4", ",S_NOWHERE,4", "stop_id", 5),
+    ("stops.txt", "39.852", "北緯39度", "stop_lat", 5),
+    ("stop_times.txt", "W1,08:00:00,08:00:00", "W1,,", "arrival_time", 2),
+])
+def test_bad_cells_name_the_member_file_row_and_column(tmp_path, name, old, new, column, row):
+    with pytest.raises(LayerError) as err:
+        read_feed(_broken(tmp_path, name, old, new))
+    assert err.value.column == column and err.value.row == row
+    assert name in str(err.value.file) and err.value.fix
+
+
+def test_a_missing_table_and_a_zip_bomb_are_errors(tmp_path, monkeypatch):
+    files = feed_files()
+    del files["stops.txt"]
+    with pytest.raises(LayerError, match=r"stops\.txt"):
+        read_feed(write_feed(tmp_path / "nostops.zip", files))
+    monkeypatch.setenv("TOMONI_MAX_UNZIPPED_MB", "1")
+    files = feed_files()
+    files["shapes.txt"] = b"0" * (3 << 20)
+    with pytest.raises(LayerError, match="大きすぎ"):
+        read_feed(write_feed(tmp_path / "bomb.zip", files))
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(LayerError, match="壊れ"):
+        read_feed(tmp_path / "bad.zip")

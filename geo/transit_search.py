@@ -1,0 +1,207 @@
+"""Earliest arrivals on a day's bus timetable: RAPTOR, compiled.
+
+RAPTOR (Delling, Pajor and Werneck, *Round-Based Public Transit Routing*, 2012) works
+round by round: round *k* finds the earliest arrival at every stop with at most *k*
+trips, scanning each **pattern** (trips with the same stop sequence) once from the
+stops improved in the round before, then walking **footpaths** between nearby stops
+(chained where one footpath leads to another, so they need not be transitively
+closed).  Rounds cap the transfers (the elderly rarely change buses more than once or
+twice).
+
+* :func:`build_timetable` turns :class:`layers.transit.DayTrips` into flat arrays:
+  patterns, their stops, their trips in departure order (a trip that would overtake
+  another on some stop gets its own pattern, so every pattern is first-in-first-out).
+* :func:`earliest_arrival` runs the rounds (numba) from initial arrival times at the
+  stops (the access walk from a place) and returns the earliest arrival at every stop.
+
+No Python loop over stops or trips: the rounds and scans are compiled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pandas as pd
+
+from layers.transit import DayTrips
+
+__all__ = ["Timetable", "build_timetable", "earliest_arrival"]
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """A day's trips as RAPTOR arrays.
+
+    ``stop_ids``: the stop of each index.  Pattern ``p`` visits
+    ``pat_stops[pat_ptr[p]:pat_ptr[p+1]]`` and has trips ``0 … n_trips[p]-1`` in
+    departure order; the time of trip ``t`` at position ``i`` is
+    ``arr/dep[time_off[p] + t * len + i]``.  ``stop_pat_ptr``/``stop_pat``/``stop_pos``:
+    the patterns through each stop and the stop's position in them.
+    """
+
+    stop_ids: np.ndarray
+    pat_ptr: np.ndarray
+    pat_stops: np.ndarray
+    n_trips: np.ndarray
+    time_off: np.ndarray
+    arr: np.ndarray
+    dep: np.ndarray
+    stop_pat_ptr: np.ndarray
+    stop_pat: np.ndarray
+    stop_pos: np.ndarray
+
+    @property
+    def n_stops(self) -> int:
+        return len(self.stop_ids)
+
+
+def _fifo_groups(times: list[tuple[np.ndarray, np.ndarray]]) -> list[list[int]]:
+    """Trips (already in departure order) split into groups that never overtake."""
+    groups: list[list[int]] = []
+    for t, (a, d) in enumerate(times):
+        for g in groups:
+            la, ld = times[g[-1]]
+            if np.all(a >= la) and np.all(d >= ld):
+                g.append(t)
+                break
+        else:
+            groups.append([t])
+    return groups
+
+
+def build_timetable(day: DayTrips, stop_ids: np.ndarray | None = None) -> Timetable:
+    """RAPTOR arrays of ``day``'s trips (``stop_ids``: the stop order to use, e.g. every
+    stop of the feed; default the stops the trips visit)."""
+    ev = day.events
+    ids = np.asarray(stop_ids if stop_ids is not None else np.unique(ev["stop_id"]), dtype=object)
+    index = pd.Series(np.arange(len(ids)), index=ids)
+    ev = ev.assign(s=index.reindex(ev["stop_id"]).to_numpy())
+    if ev["s"].isna().any():
+        raise ValueError("a trip visits a stop outside stop_ids")
+    grouped = ev.groupby("trip_id", sort=False)
+    seqs: dict[str, tuple[int, ...]] = {str(k): tuple(int(x) for x in v) for k, v in grouped["s"]}
+    arr: dict[str, np.ndarray] = {str(k): v.to_numpy(float) for k, v in grouped["arr_s"]}
+    dep: dict[str, np.ndarray] = {str(k): v.to_numpy(float) for k, v in grouped["dep_s"]}
+    by_seq: dict[tuple[int, ...], list[str]] = {}
+    for trip, seq_ in seqs.items():
+        by_seq.setdefault(seq_, []).append(trip)
+    pat_stops: list[int] = []
+    pat_ptr, n_trips, time_off = [0], [], []
+    arr_out: list[np.ndarray] = []
+    dep_out: list[np.ndarray] = []
+    offset = 0
+    for seq, trip_ids in by_seq.items():
+        ordered = sorted(trip_ids, key=lambda t: (float(dep[t][0]), t))
+        for group in _fifo_groups([(arr[t], dep[t]) for t in ordered]):
+            pat_stops.extend(seq)
+            pat_ptr.append(len(pat_stops))
+            n_trips.append(len(group))
+            time_off.append(offset)
+            for g in group:
+                arr_out.append(arr[ordered[g]])
+                dep_out.append(dep[ordered[g]])
+            offset += len(group) * len(seq)
+    ps = np.asarray(pat_stops, np.int64)
+    pp = np.asarray(pat_ptr, np.int64)
+    pat_of = np.repeat(np.arange(len(pp) - 1), np.diff(pp))
+    pos = np.arange(len(ps)) - pp[pat_of]
+    order = np.lexsort((pos, pat_of, ps))
+    counts = np.bincount(ps, minlength=len(ids))
+    return Timetable(stop_ids=ids, pat_ptr=pp, pat_stops=ps, n_trips=np.asarray(n_trips, np.int64),
+                     time_off=np.asarray(time_off, np.int64),
+                     arr=np.concatenate(arr_out) if arr_out else np.zeros(0),
+                     dep=np.concatenate(dep_out) if dep_out else np.zeros(0),
+                     stop_pat_ptr=np.r_[0, np.cumsum(counts)].astype(np.int64),
+                     stop_pat=pat_of[order].astype(np.int64), stop_pos=pos[order].astype(np.int64))
+
+
+def earliest_arrival(tt: Timetable, initial: np.ndarray, *, max_rounds: int = 3,
+                     transfers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Earliest arrival (seconds) at every stop from ``initial`` arrival times (``inf`` where
+    a stop is not reached on foot), with at most ``max_rounds`` trips.
+
+    ``transfers``: footpaths between stops as CSR arrays (indptr, indices, seconds);
+    walked after the access and after every round."""
+    if max_rounds < 0:
+        raise ValueError("max_rounds must be 0 or more")
+    n = tt.n_stops
+    if transfers is None:
+        transfers = (np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    return _raptor(tt.pat_ptr, tt.pat_stops, tt.n_trips, tt.time_off, tt.arr, tt.dep, tt.stop_pat_ptr,  # type: ignore[no-any-return]
+                   tt.stop_pat, tt.stop_pos, np.asarray(initial, np.float64).copy(),
+                   transfers[0].astype(np.int64), transfers[1].astype(np.int64),
+                   transfers[2].astype(np.float64), int(max_rounds))
+
+
+@numba.njit(cache=True, nogil=True)
+def _walk(best, marked, fp_ptr, fp_idx, fp_sec):  # type: ignore[no-untyped-def]
+    """Footpaths from the marked stops, walked on as far as they improve (one path may
+    chain several footpaths): passes until nothing changes."""
+    n = len(best)
+    todo = marked.copy()
+    for _pass in range(n):
+        changed = False
+        nxt = np.zeros(n, np.bool_)
+        for u in range(n):
+            if todo[u] and best[u] < np.inf:
+                for e in range(fp_ptr[u], fp_ptr[u + 1]):
+                    v = fp_idx[e]
+                    t = best[u] + fp_sec[e]
+                    if t < best[v]:
+                        best[v] = t
+                        marked[v] = True
+                        nxt[v] = True
+                        changed = True
+        if not changed:
+            break
+        todo = nxt
+
+
+@numba.njit(cache=True, nogil=True)
+def _raptor(pat_ptr, pat_stops, n_trips, time_off, arr, dep, stop_pat_ptr, stop_pat, stop_pos,  # type: ignore[no-untyped-def]
+            best, fp_ptr, fp_idx, fp_sec, rounds):
+    n = len(best)
+    n_pat = len(pat_ptr) - 1
+    marked = best < np.inf
+    _walk(best, marked, fp_ptr, fp_idx, fp_sec)
+    prev = best.copy()
+    for _k in range(rounds):
+        # the first position of each pattern reached by a stop improved in the last round
+        first = np.full(n_pat, -1, np.int64)
+        any_marked = False
+        for s in range(n):
+            if marked[s]:
+                any_marked = True
+                for e in range(stop_pat_ptr[s], stop_pat_ptr[s + 1]):
+                    p, i = stop_pat[e], stop_pos[e]
+                    if first[p] == -1 or i < first[p]:
+                        first[p] = i
+        if not any_marked:
+            break
+        marked[:] = False
+        for p in range(n_pat):
+            if first[p] == -1:
+                continue
+            length = pat_ptr[p + 1] - pat_ptr[p]
+            off = time_off[p]
+            trip = -1
+            for i in range(first[p], length):
+                s = pat_stops[pat_ptr[p] + i]
+                if trip != -1:
+                    a = arr[off + trip * length + i]
+                    if a < best[s]:
+                        best[s] = a
+                        marked[s] = True
+                # board the earliest trip that leaves here after the last round's arrival
+                if prev[s] < np.inf:
+                    limit = trip if trip != -1 else n_trips[p]
+                    t = 0
+                    while t < limit and dep[off + t * length + i] < prev[s]:
+                        t += 1
+                    if t < limit:
+                        trip = t
+        _walk(best, marked, fp_ptr, fp_idx, fp_sec)
+        prev = best.copy()
+    return best

@@ -89,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     region = load_region(args.region, with_roads=not args.no_roads)
     summary = region.summary()
-    extra = _winter_and_projection(region)
+    extra = _winter_and_projection(region, _check_day(args.date))
     if args.json:
         say(json.dumps({**summary, **extra}, ensure_ascii=False, indent=2))
     else:
@@ -102,10 +102,29 @@ def cmd_check(args: argparse.Namespace) -> int:
             pr = extra["projection"]
             say(f"将来推計: 500 m メッシュ {pr['cells']:,} 件、年 {pr['years'][0]}〜{pr['years'][-1]}"
                 f"（年齢区分の和を確かめました）")
+        for f in extra.get("transit", []):
+            off = f.get("stops_off_road")
+            say(f"公共交通 {f['feed']}: 路線 {f['routes']}、停留所 {f['stops']}、"
+                f"{f['date']} の便 {f['trips_on_date']}"
+                + (f"、デマンド区域 {f['flex_zones']}" if f["flex_zones"] else "")
+                + (f"、道路から {STOP_OFF_ROAD_M:.0f} m 以上離れた停留所 {len(off)}: {', '.join(off[:5])}"
+                   if off else ""))
     return EXIT_OK
 
 
-def _winter_and_projection(region: Any) -> dict[str, Any]:
+def _check_day(value: str | None) -> Any:
+    """``--date`` of ``tomoni check`` (the day whose trips are counted; default today)."""
+    import datetime as dt
+
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError("日付が読めません。", parameter="date", fix="例: 2027-01-14") from None
+
+
+def _winter_and_projection(region: Any, day: Any = None) -> dict[str, Any]:
     """``[season.winter]`` files and the ``[projection]`` read and checked as the analyses
     read them (a closure table's places found with the geocoder): a problem is an error
     naming its file, row and column, found here rather than in the middle of an analysis."""
@@ -123,6 +142,37 @@ def _winter_and_projection(region: Any) -> dict[str, Any]:
     if region.config.projection:
         proj = _projection(_file_states(region.config.projection))
         out["projection"] = {"cells": len(proj.cells), "years": list(proj.years)}
+    if region.config.transit:
+        out["transit"] = _transit_check(region, day)
+    return out
+
+
+STOP_OFF_ROAD_M = 100.0
+"""A bus stop farther than this from every road is reported (its coordinates are likely wrong)."""
+
+
+def _transit_check(region: Any, day: Any) -> list[dict[str, Any]]:
+    """Each ``[layers.transit]`` feed read as the analyses will: routes, stops, trips on
+    ``day``, GTFS-Flex zones, and the stops farther than :data:`STOP_OFF_ROAD_M` from any road."""
+    import numpy as np
+
+    from geo.access import snap
+    from geo.network import region_network
+    from layers.crs import STORAGE_CRS, transform_xy
+    from layers.transit import feed_summary, read_feed
+
+    net = region_network(region) if region.config.roads is not None else None
+    out = []
+    for path in region.config.transit:
+        feed = read_feed(path)
+        entry = feed_summary(feed, day)
+        if net is not None:
+            stops = feed.stops[feed.stops["location_type"] == "0"]
+            x, y = transform_xy(stops["lon"].to_numpy(float), stops["lat"].to_numpy(float), STORAGE_CRS,
+                                region.crs)
+            far = snap(net, x, y, max_access=STOP_OFF_ROAD_M).flagged
+            entry["stops_off_road"] = stops.loc[np.asarray(far), "stop_id"].astype(str).tolist()[:20]
+        out.append(entry)
     return out
 
 
@@ -731,6 +781,7 @@ def _add_check(sub: Any) -> None:
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--json", action="store_true", help="結果を JSON で出力")
     p.add_argument("--no-roads", action="store_true", help="道路ネットワークを読み込まない")
+    p.add_argument("--date", help="公共交通（GTFS）の便を数える日（例: 2027-01-14、既定: 今日）")
     p.set_defaults(func=cmd_check)
 
 

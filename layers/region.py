@@ -128,6 +128,8 @@ class RegionConfig:
     """``[season.winter]``: surface penalties, 除雪優先 roads, 冬期閉鎖 sections."""
     projection: tuple[Path, ...] = ()
     """``[projection] path``: 国土数値情報 500 m mesh population projections."""
+    transit: tuple[Path, ...] = ()
+    """``[layers.transit] path``: GTFS / GTFS-JP feeds (zip or folder, :mod:`layers.transit`)."""
 
     @property
     def root(self) -> Path:
@@ -144,7 +146,7 @@ class RegionConfig:
                 paths.append(self.roads.drive)
         if self.geocoder is not None:
             paths.extend([*self.geocoder.paths, *self.geocoder.blocks])
-        paths.extend([*self.winter.priority, *self.winter.closures, *self.projection])
+        paths.extend([*self.winter.priority, *self.winter.closures, *self.projection, *self.transit])
         return paths
 
 
@@ -305,6 +307,7 @@ def read_config(path: str | Path) -> RegionConfig:
                          fix="[season.winter] の形で書いてください。")
     winter = read_winter(season.get("winter"), toml=toml)
     projection = _projection_paths(data.get("projection"), toml)
+    transit = _transit_paths((data.get("layers") or {}).get("transit"), toml)
     attribution = region.get("attribution", [])
     if isinstance(attribution, str):
         attribution = [attribution]
@@ -323,7 +326,25 @@ def read_config(path: str | Path) -> RegionConfig:
         geocoder=geocoder,
         winter=winter,
         projection=projection,
+        transit=transit,
     )
+
+
+def _transit_paths(table: Any, toml: Path) -> tuple[Path, ...]:
+    """``[layers.transit] path``: GTFS / GTFS-JP feeds, zips or folders (may be absent)."""
+    if table is None:
+        return ()
+    value = table.get("path") if isinstance(table, dict) else None
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise LayerError("[layers.transit] に path がありません。", file=toml, column="layers.transit.path",
+                         fix='[layers.transit] path = ["bus.zip"] のように GTFS の zip を書いてください。')
+    found = tuple((toml.parent / v).resolve() for v in value)
+    missing = [v for v, p in zip(value, found, strict=True) if not p.exists()]
+    if missing:
+        raise LayerError(f"GTFS が見つかりません: {', '.join(missing)}", file=toml,
+                         column="layers.transit.path", fix="地域設定からの相対パスで書いてください。")
+    return found
 
 
 def _projection_paths(table: Any, toml: Path) -> tuple[Path, ...]:
@@ -457,6 +478,8 @@ def _layer_specs(data: dict[str, Any], text: str, toml: Path, warnings: list[str
                          fix="[layers.shelters] のように書いてください。")
     for key, table in tables.items():
         line = _line_of(text, rf"\[\s*layers\.{re.escape(key)}\s*\]")
+        if key == "transit":  # timetables, not a map layer: RegionConfig.transit
+            continue
         if key not in LAYER_KEYS:
             raise LayerError(
                 f"不明なレイヤー名です: {key}",

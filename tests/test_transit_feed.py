@@ -8,6 +8,7 @@ departures); 土休日 H1; Monday 2027-01-11 (成人の日) runs 土休日 by ca
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -105,3 +106,43 @@ def test_a_missing_table_and_a_zip_bomb_are_errors(tmp_path, monkeypatch):
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(LayerError, match="壊れ"):
         read_feed(tmp_path / "bad.zip")
+
+
+def test_tomoni_check_reports_each_feed_and_the_stops_off_the_roads(tmp_path, demo_dir, demo_region,
+                                                                    run_cli):
+    """``[layers.transit]`` in a region file: ``tomoni check --date`` counts the routes, stops
+    and the trips of that date, and names the stops more than 100 m from any road (here the
+    stops are moved onto the demo's road nodes, except 診療所前, left 3 km into a field)."""
+    from geo.network import region_network
+    from layers.crs import STORAGE_CRS, transform_xy
+    from tests.gtfs_jp import STOPS
+
+    net = region_network(demo_region)
+    lon, lat = transform_xy(net.x[::97][: len(STOPS)], net.y[::97][: len(STOPS)], net.crs, STORAGE_CRS)
+    files = feed_files()
+    text = files["stops.txt"].decode("utf-8")
+    for i, (sid, _name, la, lo, *_rest) in enumerate(STOPS):
+        new_lat, new_lon = (lat[i], lon[i]) if sid != "S_CLINIC" else (lat[i] + 0.03, lon[i] + 0.03)
+        text = text.replace(f",{la},{lo},", f",{new_lat:.6f},{new_lon:.6f},", 1)
+    files["stops.txt"] = text.encode("utf-8")
+    write_feed(tmp_path / "bus.zip", files)
+    toml = tmp_path / "region.toml"
+    toml.write_text(f"""[region]
+name = "交通テスト（架空）"
+fictional = true
+crs = "{demo_region.crs}"
+[roads]
+path = "{demo_dir / 'roads_walk.graphml'}"
+network = "walk"
+[layers.transit]
+path = ["bus.zip"]
+""", encoding="utf-8")
+    code, out, err = run_cli("check", toml, "--json", "--date", "2027-01-16")
+    assert code == 0, err
+    feed = json.loads(out)["transit"][0]
+    assert feed["trips_on_date"] == 1 and feed["routes"] == 2 and feed["stops"] == 6
+    assert feed["stops_off_road"] == ["S_CLINIC"]
+    code, out, err = run_cli("check", toml, "--date", "2027-01-14")
+    assert code == 0 and "2027-01-14 の便 7" in out and "S_CLINIC" in out
+    code, _out, err = run_cli("check", toml, "--date", "14/01/2027")
+    assert code == 2 and "--date" in err

@@ -495,7 +495,7 @@ def generate_demo(out: str | Path, *, seed: int = SEED) -> Path:
         tmp = Path(tmp_s)
         for stage in (_demo_boundaries, _demo_roads, _demo_school_districts, _demo_jichikai,
                       _demo_hazards, _demo_barriers, _demo_shelters, _demo_places, _demo_vc_sites,
-                      _demo_machiaza, _demo_winter, _demo_projection, _demo_vc_day):
+                      _demo_machiaza, _demo_winter, _demo_projection, _demo_vc_day, _demo_bus):
             stage(w, tmp)
         # --- synthetic 要配慮者 register extract (input of the anonymiser only)
         _write_records(w.rng, w.land, w.water, w.villages, tmp / "private" / "vulnerable_records.csv")
@@ -960,6 +960,118 @@ def _demo_vc_day(w: _World, tmp: Path) -> None:
     _write_csv(teams, list(teams[0]), tmp / "vc_teams.csv", encoding="utf-8-sig")
 
 
+BUS_LINES = (  # route id, name, the places it calls at (x, y in the demo's metres), holiday trips
+    ("R1", "湖北循環線", ((9000.0, 7600.0), (10400.0, 8300.0), (11600.0, 7300.0), (10800.0, 6200.0),
+                         (9400.0, 6500.0), (9000.0, 7600.0))),
+    ("R2", "本町南台線", ((9000.0, 7600.0), (7600.0, 8200.0), (5600.0, 8600.0), (2600.0, 7200.0),
+                         (2200.0, 4800.0), (3300.0, 2900.0))),
+)
+BUS_KMH = 22.0
+
+
+def _bus_stops(w: _World) -> tuple[list[dict[str, str]], dict[tuple[float, float], str]]:
+    """A stop at the road node nearest each place a line calls at (named after its 町字)."""
+    xs, ys, _edges = w.roads
+    stops: list[dict[str, str]] = []
+    ids: dict[tuple[float, float], str] = {}
+    for _rid, _name, places in BUS_LINES:
+        for x, y in places:
+            if (x, y) in ids:
+                continue
+            k = int(np.argmin(np.hypot(xs - x, ys - y)))
+            lon, lat = _to_lonlat(np.array([xs[k]]), np.array([ys[k]]))
+            sid = f"B{len(ids) + 1:02d}"
+            ids[(x, y)] = sid
+            stops.append({"stop_id": sid, "stop_name": f"{_area_name(x, y, w.villages)}（架空）",
+                          "stop_lat": f"{lat[0]:.6f}", "stop_lon": f"{lon[0]:.6f}", "location_type": "0"})
+    return stops, ids
+
+
+def _bus_trips(ids: dict[tuple[float, float], str]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(trips, stop_times, frequencies): R1 every hour 8:00–17:00 on weekdays (frequencies),
+    three times on holidays; R2 four times each way on weekdays, twice on holidays."""
+    trips, times = [], []
+
+    def trip(tid: str, rid: str, service: str, places: Sequence[tuple[float, float]], start: int) -> None:
+        trips.append({"route_id": rid, "service_id": service, "trip_id": tid, "direction_id": "0"})
+        clock = start
+        for i, (x, y) in enumerate(places):
+            if i:
+                px, py = places[i - 1]
+                clock += round(math.hypot(x - px, y - py) * 1.3 / (BUS_KMH / 3.6) / 60) * 60
+            hh = f"{clock // 3600:02d}:{clock % 3600 // 60:02d}:00"
+            times.append({"trip_id": tid, "arrival_time": hh, "departure_time": hh, "stop_id": ids[(x, y)],
+                          "stop_sequence": str(i + 1)})
+    loop, line = BUS_LINES[0][2], BUS_LINES[1][2]
+    trip("R1_平日", "R1", "平日", loop, 8 * 3600)
+    for k, h in enumerate((9, 13, 16)):
+        trip(f"R1_休日_{k + 1}", "R1", "土休日", loop, h * 3600)
+    for k, h in enumerate((7, 10, 14, 17)):
+        trip(f"R2_平日_下り{k + 1}", "R2", "平日", line, h * 3600)
+        trip(f"R2_平日_上り{k + 1}", "R2", "平日", line[::-1], h * 3600 + 5400)
+    for k, h in enumerate((9, 15)):
+        trip(f"R2_休日_下り{k + 1}", "R2", "土休日", line, h * 3600)
+    freq = [{"trip_id": "R1_平日", "start_time": "08:00:00", "end_time": "17:00:00", "headway_secs": "3600",
+             "exact_times": "1"}]
+    return trips, times, freq
+
+
+def _demo_bus(w: _World, tmp: Path) -> None:
+    """A fictional community bus in the GTFS-JP layout (no random numbers: the stages after
+    keep their output).  The zip's entries carry a fixed date, so two runs are identical."""
+    stops, ids = _bus_stops(w)
+    trips, times, freq = _bus_trips(ids)
+    agency = "8000020059010"
+    calendar = [{"service_id": sid, **{d: v for d, v in zip(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), days, strict=True)},
+        "start_date": "20260401", "end_date": "20280331"} for sid, days in
+        (("平日", "1111100"), ("土休日", "0000011"))]
+    holidays = ("20261103", "20261123", "20270101", "20270111", "20270211", "20270223", "20270321")
+    ex = [r for d in holidays for r in ({"service_id": "平日", "date": d, "exception_type": "2"},
+                                        {"service_id": "土休日", "date": d, "exception_type": "1"})]
+    cx, cy = TOWNS[2].x, TOWNS[2].y
+    zone = Point(cx, cy).buffer(1500, 8)
+    zlon, zlat = _to_lonlat(np.asarray(zone.exterior.xy[0]), np.asarray(zone.exterior.xy[1]))
+    tables: dict[str, tuple[list[dict], list[str] | None]] = {
+        "agency.txt": ([{"agency_id": agency, "agency_name": "湖北市コミュニティバス（架空）",
+                         "agency_url": "https://example.invalid/", "agency_timezone": "Asia/Tokyo",
+                         "agency_lang": "ja"}], None),
+        "agency_jp.txt": ([{"agency_id": agency, "agency_official_name": "架空県湖北市"}], None),
+        "stops.txt": (stops, None),
+        "routes.txt": ([{"route_id": rid, "agency_id": agency, "route_long_name": name, "route_type": "3"}
+                        for rid, name, _p in BUS_LINES], None),
+        "trips.txt": (trips, None), "stop_times.txt": (times, None), "calendar.txt": (calendar, None),
+        "calendar_dates.txt": (ex, None), "frequencies.txt": (freq, None),
+        "fare_attributes.txt": ([{"fare_id": "F1", "price": "200", "currency_type": "JPY",
+                                  "payment_method": "0", "transfers": "0", "agency_id": agency}], None),
+        "feed_info.txt": ([{"feed_publisher_name": "架空県湖北市", "feed_publisher_url": "https://example.invalid/",
+                            "feed_lang": "ja", "feed_start_date": "20260401", "feed_end_date": "20280331",
+                            "feed_version": "demo-1"}], None),
+        "booking_rules.txt": ([{"booking_rule_id": "BR1", "booking_type": "2", "prior_notice_last_day": "1",
+                                "prior_notice_last_time": "17:00:00",
+                                "message": "前日17時までに電話で予約（架空）"}],
+                              None),
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        def put(name: str, data: bytes) -> None:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 4, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+        for name, (rows, cols) in tables.items():
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=cols or list(rows[0]), lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            put(name, out.getvalue().encode("utf-8"))
+        put("locations.geojson", json.dumps({"type": "FeatureCollection", "features": [{
+            "type": "Feature", "id": "Z_KAWAGUCHI", "properties": {"stop_name": "川口デマンド区域（架空）"},
+            "geometry": {"type": "Polygon", "coordinates": [[[round(float(a), 6), round(float(b), 6)]
+                                                              for a, b in zip(zlon, zlat, strict=True)]]}}]},
+            ensure_ascii=False).encode("utf-8"))
+    path = tmp / "gtfs" / "community_bus_gtfs-jp.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def _write_records(
     rng: np.random.Generator, land: list[shapely.Geometry], water: shapely.Geometry,
     villages: list[tuple[str, float, float]], path: Path,
@@ -1097,6 +1209,11 @@ closures = ["toki_heisa.geojson", "toki_heisa_hyou.csv"]
 [projection]
 # 500 m mesh population projection in the 国土数値情報 layout (fictional numbers)
 path = "mesh500_projection.geojson"
+
+[layers.transit]
+# a fictional community bus in the GTFS-JP layout: 湖北市 loop and the 本町–南台 line,
+# weekday and holiday timetables, a demand-responsive zone around 川口
+path = ["gtfs/community_bus_gtfs-jp.zip"]
 """
 
 

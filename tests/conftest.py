@@ -181,6 +181,7 @@ DEMO_INPUTS = {
     "hazards.geojson", "ibasho.csv", "gsi_emergency_sites.csv", "gsi_evacuation_shelters_cp932.csv",
     "vc_candidates.csv", "A27-16_059_before.zip", "README.txt", "barriers.geojson",
     "ibasho_addresses.csv", "湖北市.json", "湖南町.json", "川東村.json", "vc_teams.csv",
+    "community_bus_gtfs-jp.zip",
 }
 
 

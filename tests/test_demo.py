@@ -106,3 +106,15 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     code2, out2, _ = run_cli("demo", "--out", tmp_path / "d", "--json")  # reuses the folder
     assert code2 == 0 and json.loads(out2)["check"] == doc["check"]
     assert json.loads(out2)["analyses"] == doc["analyses"]
+
+
+def test_the_demo_community_bus_is_a_gtfs_jp_feed_on_its_roads(demo_dir, run_cli):
+    """Weekdays: the 湖北循環線 every hour 8:00–16:00 (frequencies, 9 trips) and 4 trips each way
+    on the 本町南台線; 成人の日 (Monday 2027-01-11) runs the holiday timetable: 3 + 2."""
+    code, out, err = run_cli("check", demo_dir / "region.toml", "--json", "--date", "2027-01-14")
+    assert code == 0, err
+    feed = json.loads(out)["transit"][0]
+    assert (feed["routes"], feed["stops"], feed["trips_on_date"], feed["flex_zones"]) == (2, 10, 17, 1)
+    assert feed["stops_off_road"] == []
+    code, out, _err = run_cli("check", demo_dir / "region.toml", "--json", "--date", "2027-01-11")
+    assert json.loads(out)["transit"][0]["trips_on_date"] == 5

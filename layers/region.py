@@ -330,38 +330,35 @@ def read_config(path: str | Path) -> RegionConfig:
     )
 
 
-def _transit_paths(table: Any, toml: Path) -> tuple[Path, ...]:
-    """``[layers.transit] path``: GTFS / GTFS-JP feeds, zips or folders (may be absent)."""
+def _section_paths(table: Any, toml: Path, *, key: str, what: str, example: str,
+                   folders: bool = False) -> tuple[Path, ...]:
+    """The ``path`` (one or a list) of a section that is not a map layer, resolved from the
+    region file's folder; each must exist (a file, or with ``folders`` also a folder)."""
     if table is None:
         return ()
     value = table.get("path") if isinstance(table, dict) else None
     value = [value] if isinstance(value, str) else value
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise LayerError("[layers.transit] に path がありません。", file=toml, column="layers.transit.path",
-                         fix='[layers.transit] path = ["bus.zip"] のように GTFS の zip を書いてください。')
+        raise LayerError(f"[{key}] に path がありません。", file=toml, column=f"{key}.path",
+                         fix=f"[{key}] path = {example} と書いてください。")
     found = tuple((toml.parent / v).resolve() for v in value)
-    missing = [v for v, p in zip(value, found, strict=True) if not p.exists()]
+    missing = [v for v, p in zip(value, found, strict=True) if not (p.exists() if folders else p.is_file())]
     if missing:
-        raise LayerError(f"GTFS が見つかりません: {', '.join(missing)}", file=toml,
-                         column="layers.transit.path", fix="地域設定からの相対パスで書いてください。")
+        raise LayerError(f"{what}が見つかりません: {', '.join(missing)}", file=toml, column=f"{key}.path",
+                         fix="地域設定からの相対パスで書いてください。")
     return found
+
+
+def _transit_paths(table: Any, toml: Path) -> tuple[Path, ...]:
+    """``[layers.transit] path``: GTFS / GTFS-JP feeds, zips or folders (may be absent)."""
+    return _section_paths(table, toml, key="layers.transit", what="GTFS", example='["bus.zip"]',
+                          folders=True)
 
 
 def _projection_paths(table: Any, toml: Path) -> tuple[Path, ...]:
     """``[projection] path``: the 国土数値情報 mesh projection files (may be absent)."""
-    if table is None:
-        return ()
-    value = table.get("path") if isinstance(table, dict) else None
-    value = [value] if isinstance(value, str) else value
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise LayerError("[projection] path がありません。", file=toml, column="projection.path",
-                         fix='[projection] path = "500mメッシュ別将来推計人口.geojson" と書いてください。')
-    found = tuple((toml.parent / v).resolve() for v in value)
-    missing = [v for v, p in zip(value, found, strict=True) if not p.is_file()]
-    if missing:
-        raise LayerError(f"将来推計のファイルが見つかりません: {', '.join(missing)}", file=toml,
-                         column="projection.path", fix="地域設定からの相対パスで書いてください。")
-    return found
+    return _section_paths(table, toml, key="projection", what="将来推計のファイル",
+                          example='"500mメッシュ別将来推計人口.geojson"')
 
 
 ATTRIBUTION = {

@@ -40,8 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.access import point_od
-from geo.coverage import DEFAULT_CIRCUITY, ESTIMATE_LABEL
+from geo.coverage import travel_od
 from geo.network import Network
 from geo.summary import Summary
 from layers.errors import ParameterError
@@ -121,17 +120,13 @@ class DispatchPlan:
 def travel_matrices(points: np.ndarray, modes: set[str], networks: dict[str, Network | None]
                     ) -> tuple[dict[str, np.ndarray], str]:
     """Road metres between the plan's points (row = from, column = to) for each mode, and
-    the method (``network``, or the straight-line estimate when a mode has no roads)."""
+    the method (``network``, or the straight-line estimate when a mode has no roads):
+    :func:`geo.coverage.travel_od` once per mode."""
     out: dict[str, np.ndarray] = {}
     method = "network"
     for mode in sorted(modes):
-        net = networks.get(mode)
-        if net is None:
-            diff = points[:, None, :] - points[None, :, :]
-            out[mode] = np.hypot(diff[..., 0], diff[..., 1]) * DEFAULT_CIRCUITY
-            method = ESTIMATE_LABEL
-        else:
-            out[mode] = point_od(net, points, points)
+        out[mode], how = travel_od(points, points, network=networks.get(mode))
+        method = how if how != "network" else method
     return out, method
 
 

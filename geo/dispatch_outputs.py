@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ from geo.routing import Route, routes_from
 from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
 
-__all__ = ["CARE_RADIUS_M", "clock", "day_table", "dispatch_sheets", "kintone_table", "leg_routes",
+__all__ = ["CARE_RADIUS_M", "clock", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
+           "leg_routes",
            "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
            "write_dispatch_outputs"]
 
@@ -110,6 +111,36 @@ def team_stops(plan: DispatchPlan) -> gpd.GeoDataFrame:
     s = plan.stops[~plan.stops["care"]]
     return gpd.GeoDataFrame(s[["team", "order", "need_id", "work"]].reset_index(drop=True),
                             geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs=STORAGE_CRS)
+
+
+TEAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22")
+
+
+def dispatch_map(plan: DispatchPlan, lines: gpd.GeoDataFrame, layers: Mapping[str, Any], *, title: str,
+                 fictional: bool = False, attribution: Sequence[str] = (), lang: str = "ja") -> Any:
+    """The interactive map of the day: every team's route and its drawable stops (never a
+    要配慮者 household), one colour a team, over the boundaries and hazard zones."""
+    import folium
+
+    from geo.maps import add_legend, add_lines, add_marks, region_map
+
+    shown = {k: layers[k] for k in ("boundaries", "hazards") if k in layers}
+    m = region_map(shown, hazard=plan.hazard or "flood", fictional=fictional, attribution=list(attribution),
+                   lang=lang, layer_control=False)
+    stops = team_stops(plan)
+    legend = []
+    for i, team in enumerate(lines["team"].astype(str)):
+        color = TEAM_COLORS[i % len(TEAM_COLORS)]
+        add_lines(m, lines.iloc[[i]], name=team, color=color, weight=4, class_name="tomoni-dispatch-route")
+        mine = stops[stops["team"] == team]
+        mine = mine.assign(label=mine["order"].astype(str) + ". " + mine["need_id"].astype(str))
+        add_marks(m, mine, name=team, color=color, label="label", radius=6)
+        legend.append(("line", color, team))
+    if legend:
+        add_legend(m, legend, title)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
 
 
 def day_table(plan: DispatchPlan) -> pd.DataFrame:

@@ -314,6 +314,14 @@ def test_a_formula_in_a_need_is_inert_in_every_table(tmp_path, river_town):
     net = from_graph(walk, crs=CRS)
     plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": net})
     files = write_dispatch_outputs(plan, tmp_path / "o", networks={"walk": net}, crs=CRS, sheets=False)
+    from geo.dispatch_outputs import dispatch_map, leg_routes, team_lines
+
+    team = "<script>alert(1)</script>"
+    plan.stops["team"] = team
+    plan.teams["team"] = team
+    lines = team_lines(plan, leg_routes(plan, {"walk": net}, crs=CRS), crs=CRS)
+    html = dispatch_map(plan, lines, {}, title="班のルート").get_root().render()
+    assert "<script>alert(1)" not in html and "tomoni-dispatch-route" in html
     for p in files:
         text = p.read_text(encoding="utf-8-sig")
         if p.suffix == ".csv":

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -20,6 +19,7 @@ from geo.analyses import DispatchOptions, analyse_dispatch, usable_vc_sites
 from geo.csv_safe import csv_text
 from geo.dispatch_outputs import (
     day_table,
+    dispatch_map,
     kintone_table,
     leg_routes,
     team_gpx,
@@ -29,16 +29,12 @@ from geo.dispatch_outputs import (
     unassigned_table,
     write_dispatch_outputs,
 )
-from geo.maps import add_legend, add_lines, add_marks, region_map
 from layers.errors import LayerError, ParameterError
 from layers.needs import read_needs
 from layers.teams import read_teams
 from ui import state
 from ui.audit import logged
 from ui.i18n import lang, t
-
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
-          "#7f7f7f", "#bcbd22")
 
 
 def _demo_files(region: Any) -> tuple[Path, Path] | None:
@@ -118,22 +114,8 @@ def _show(region: Any, run: Any, lines: Any) -> None:
     m3.metric(t("dispatch_teams_used"), s.teams_used)
     m4.metric(t("dispatch_total_km"), f"{s.total_km:,.1f}")
     st.caption(t("dispatch_solver").format(solver=s.solver, time=s.time_s))
-    shown = {k: region.layers[k] for k in ("boundaries", "hazards") if k in region.layers}
-    m = region_map(shown, hazard=plan.hazard, fictional=region.fictional, attribution=region.attribution(),
-                   lang=lang(), layer_control=False)
-    legend = []
-    stops = team_stops(plan)
-    for i, row in enumerate(lines.itertuples()):
-        color = COLORS[i % len(COLORS)]
-        add_lines(m, lines.iloc[[i]], name=str(row.team), color=color, weight=4,
-                  class_name="tomoni-dispatch-route")
-        mine = stops[stops["team"] == row.team].assign(label=lambda f: f["order"].astype(str) + ". " +
-                                                       f["need_id"].astype(str))
-        add_marks(m, mine, name=str(row.team), color=color, label="label", radius=6)
-        legend.append(("line", color, str(row.team)))
-    if legend:
-        add_legend(m, legend, t("dispatch_legend"))
-    folium.LayerControl(collapsed=True).add_to(m)
+    m = dispatch_map(plan, lines, region.layers, title=t("dispatch_legend"), fictional=region.fictional,
+                     attribution=region.attribution(), lang=lang())
     st_folium(m, key="dispatch_map", height=520, use_container_width=True, returned_objects=[])
     st.subheader(t("dispatch_teams_table"))
     st.dataframe(teams_table(plan), hide_index=True, width="stretch")
@@ -142,7 +124,7 @@ def _show(region: Any, run: Any, lines: Any) -> None:
     if len(plan.unassigned):
         st.subheader(t("dispatch_unassigned_table"))
         st.dataframe(unassigned_table(plan), hide_index=True, width="stretch")
-    _downloads(region, run, lines, stops)
+    _downloads(region, run, lines, team_stops(plan))
 
 
 def _downloads(region: Any, run: Any, lines: Any, stops: Any) -> None:

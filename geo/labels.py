@@ -51,12 +51,20 @@ COLUMN_LABELS = {
     "welfare_shelters": "福祉避難所型（受入対象者あり）", "capacity_stated": "収容人数の記載あり",
     "capacity_total": "収容人数の合計（記載分）", "in_zone": "危険区域内にある指定施設",
     "areas_across": "越境して近い地区（代替指標）", "areas": "地区数（代替指標）",
+    "reach_walk": "徒歩だけで届く", "reach_bus": "徒歩＋バスで届く", "gained_bus": "バスで新たに届く",
+    "lost_weekend": "休日に届かなくなる", "lost_winter": "冬に届かなくなる", "unreached": "届かない",
+    "rate_bus": "到達率（徒歩＋バス）", "route_id": "路線ID", "route_name": "路線", "trips": "便数",
+    "stops": "停留所数", "in_reach": "停留所まで歩ける人", "between": "停留所の間（新しい停留所の位置）",
+    "nearby": "近くのまだ届かない人", "gained": "新たに届く人", "departure": "増やす便の発車",
+    "faster": "早く着くようになる人", "minutes_saved": "短縮(分・平均)", "walk_min": "徒歩だけ(分)",
+    "earliest_arrival": "最も早い到着", "best_min": "最短(分)", "median_min": "中央値(分)",
+    "worst_min": "最長(分)", "usable_trips": "使える便", "from": "始発", "to": "終着",
 }
 METHOD_JA = {"network": "道路の道のり", "milp": "最適化（MILP）", "greedy": "貪欲法", "trivial": "—",
              "mclp": "最大被覆", "capacitated_mclp": "容量つき最大被覆", "min_sites": "必要最少の箇所数",
              "exact": "全組合せ", "interchange": "交換法"}
 SOURCE_JA = {"gap_nodes": "空白地帯の道路", "gap_units": "空白地帯の中心", "closed_schools": "閉校になる学校"}
-RATE_COLUMNS = ("rate", "rate_before", "rate_after", "load_ratio")
+RATE_COLUMNS = ("rate", "rate_before", "rate_after", "load_ratio", "rate_bus")
 """Shares (0–1) shown as percentages."""
 CODE_COLUMNS = ("muni_code", "from_muni", "to_muni", "open_site_muni")
 """Columns holding municipality codes (shown as names when the names are known)."""

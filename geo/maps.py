@@ -773,15 +773,22 @@ def add_coverage(
 ) -> None:
     """Draw coverage on a map: units coloured by network distance, gap outlines numbered."""
     cls, labels = coverage_classes(units["distance_m"].to_numpy(float), max_distance)
-    geography = str(density["geography"].iloc[0]) if len(density) else ""
     labels_u = [_unit_label(u, d, a) for u, d, a in zip(
         units["unit_id"], units["distance_m"],
         units["access_m"] if "access_m" in units else [np.nan] * len(units), strict=True)]
+    add_unit_classes(m, density, cls, labels_u, labels, gaps, layer="到達距離", title="居場所までの道のり")
+
+
+def add_unit_classes(m: folium.Map, density: gpd.GeoDataFrame, cls: np.ndarray, unit_labels: Sequence[str],
+                     labels: Sequence[str], gaps: gpd.GeoDataFrame, *, layer: str, title: str) -> None:
+    """Published units coloured by class (:data:`COVERAGE_PALETTE`, ``labels`` in the
+    legend, ``unit_labels`` as tooltips: escaped), gap outlines numbered, a layer control."""
+    geography = str(density["geography"].iloc[0]) if len(density) else ""
     if geography.startswith("mesh") and "members" in density:
-        m.add_child(_mesh_layer(density, cls, labels_u, COVERAGE_PALETTE, "到達距離"))
+        m.add_child(_mesh_layer(density, cls, unit_labels, COVERAGE_PALETTE, layer))
     else:
-        group = folium.FeatureGroup(name="到達距離")
-        frame = density.assign(_c=cls, label=labels_u)
+        group = folium.FeatureGroup(name=layer)
+        frame = density.assign(_c=cls, label=list(unit_labels))
         for c in sorted(set(cls.tolist())):
             FeatureLayer(features_json(frame[frame["_c"] == c], ["label"]), tooltip="label",
                          style={"color": "#ffffff", "weight": 0.3,
@@ -796,7 +803,7 @@ def add_coverage(
     entries = [("area", COVERAGE_PALETTE[i], text) for i, text in enumerate(labels)]
     entries.append(("dash", "#000000", "空白地帯（順位）"))
     folium.LayerControl(collapsed=True).add_to(m)
-    add_legend(m, entries, "居場所までの道のり")
+    add_legend(m, entries, title)
 
 
 def arrowheads(lines: gpd.GeoDataFrame, *, at: float = 0.75, size: float = 0.12) -> gpd.GeoDataFrame:

@@ -14,6 +14,16 @@ twice).
 * :func:`earliest_arrival` runs the rounds (numba) from initial arrival times at the
   stops (the access walk from a place) and returns the earliest arrival at every stop.
 
+A **departure window** from every place to the *nearest of a set of destinations* is
+the other way round: one profile per stop — "standing here at time *t*, the earliest
+arrival at any destination" — for all *t* at once.  :func:`stop_profiles` builds them
+in one backward scan over the day's connections (the profile Connection Scan of
+Dibbelt, Pajor, Strasser and Wagner, 2013), with the same transfer cap as RAPTOR's
+rounds (a profile per number of trips), the walk from each stop to its nearest
+destination and footpaths between stops.  :func:`window_times` then reads, for every
+place and every minute of the window, the best of its walk-only time and each of its
+access walks to a stop (or a booked demand ride) followed by that stop's profile.
+
 No Python loop over stops or trips: the rounds and scans are compiled.
 """
 
@@ -27,7 +37,8 @@ import pandas as pd
 
 from layers.transit import DayTrips
 
-__all__ = ["Timetable", "build_timetable", "earliest_arrival"]
+__all__ = ["Connections", "Profiles", "Timetable", "build_timetable", "connections", "earliest_arrival",
+           "stop_profiles", "window_times"]
 
 
 @dataclass(frozen=True)
@@ -205,3 +216,172 @@ def _raptor(pat_ptr, pat_stops, n_trips, time_off, arr, dep, stop_pat_ptr, stop_
         _walk(best, marked, fp_ptr, fp_idx, fp_sec)
         prev = best.copy()
     return best
+
+
+# ------------------------------------------------------------------ departure windows
+
+
+@dataclass(frozen=True)
+class Connections:
+    """A day's trips as hops between consecutive stops, latest departure first
+    (``frm``/``to`` stop indices, ``dep``/``arr`` seconds, ``trip`` index)."""
+
+    frm: np.ndarray
+    to: np.ndarray
+    dep: np.ndarray
+    arr: np.ndarray
+    trip: np.ndarray
+    n_stops: int
+    n_trips: int
+
+
+def connections(day: DayTrips, stop_ids: np.ndarray) -> Connections:
+    """The hops of ``day``'s trips over ``stop_ids`` (every stop a trip visits must be
+    there), sorted for the backward scan: departure, then arrival, then position along
+    the trip, all descending (a trip's later hop is scanned before its earlier one even
+    when no time passes between them)."""
+    ev = day.events
+    ids = np.asarray(stop_ids, dtype=object)
+    index = pd.Series(np.arange(len(ids)), index=ids)
+    s = index.reindex(ev["stop_id"]).to_numpy()
+    if np.isnan(s.astype(float)).any():
+        raise ValueError("a trip visits a stop outside stop_ids")
+    trip_codes, trip_index = np.unique(ev["trip_id"].to_numpy(str), return_inverse=True)
+    same = np.r_[trip_index[1:] == trip_index[:-1], False]  # events sorted by trip and seq
+    a = np.flatnonzero(same)
+    b = a + 1
+    dep = ev["dep_s"].to_numpy(float)[a]
+    arr = ev["arr_s"].to_numpy(float)[b]
+    seq = ev["seq"].to_numpy(np.int64)[a]
+    order = np.lexsort((-seq, -arr, -dep))
+    return Connections(frm=s[a][order].astype(np.int64), to=s[b][order].astype(np.int64), dep=dep[order],
+                       arr=arr[order], trip=trip_index[a][order].astype(np.int64), n_stops=len(ids),
+                       n_trips=len(trip_codes))
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """Per stop, the departures that reach a destination earliest: entries
+    ``ptr[s] … ptr[s] + count[s]`` of ``dep``/``arr``, ``dep`` falling and ``arr``
+    falling with it (standing at stop ``s`` at time ``t``, the earliest arrival is the
+    ``arr`` of the last entry whose ``dep`` ≥ ``t``)."""
+
+    ptr: np.ndarray
+    count: np.ndarray
+    dep: np.ndarray
+    arr: np.ndarray
+
+
+def stop_profiles(conn: Connections, egress: np.ndarray, *, max_trips: int = 3,
+                  transfers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Profiles:
+    """The profile of every stop towards the nearest destination, with at most
+    ``max_trips`` trips.
+
+    ``egress``: seconds from each stop to its nearest destination on foot (``inf``
+    where none is near enough); ``transfers``: footpaths between stops as CSR arrays
+    (indptr, indices, seconds), walked between two trips.  Compiled, one backward scan.
+    """
+    if max_trips < 1:
+        raise ValueError("max_trips must be 1 or more")
+    n = conn.n_stops
+    if transfers is None:
+        transfers = (np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    counts = np.bincount(conn.frm, minlength=n)
+    ptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    dep, arr, cnt = _profile_scan(conn.frm, conn.to, conn.dep, conn.arr, conn.trip, conn.n_trips, n,
+                                  np.asarray(egress, np.float64), ptr, transfers[0].astype(np.int64),
+                                  transfers[1].astype(np.int64), transfers[2].astype(np.float64),
+                                  int(max_trips))
+    return Profiles(ptr=ptr, count=cnt, dep=dep, arr=arr)
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(ptr, count, dep, arr, s, t):  # type: ignore[no-untyped-def]
+    """Earliest arrival from stop ``s`` standing there at ``t`` (``inf``: none)."""
+    lo, hi = ptr[s], ptr[s] + count[s]
+    # deps fall along the entries: find the first entry with dep < t
+    a, b = lo, hi
+    while a < b:
+        m = (a + b) // 2
+        if dep[m] >= t:
+            a = m + 1
+        else:
+            b = m
+    return arr[a - 1] if a > lo else np.inf
+
+
+@numba.njit(cache=True, nogil=True)
+def _profile_scan(frm, to, cdep, carr, ctrip, n_trips, n, egress, ptr, fp_ptr, fp_idx, fp_sec, k_max):  # type: ignore[no-untyped-def]
+    m = len(frm)
+    dep = np.empty((k_max, m))
+    arr = np.empty((k_max, m))
+    cnt = np.zeros((k_max, n), np.int64)
+    on_trip = np.full((k_max, n_trips), np.inf)
+    for c in range(m):
+        u, v, td, ta, tr = frm[c], to[c], cdep[c], carr[c], ctrip[c]
+        off = ta + egress[v]
+        for k in range(k_max):
+            x = on_trip[k, tr]
+            if off < x:
+                x = off
+            if k > 0:  # alight at v and take another trip, there or a footpath away
+                y = _lookup(ptr, cnt[k - 1], dep[k - 1], arr[k - 1], v, ta)
+                if y < x:
+                    x = y
+                for e in range(fp_ptr[v], fp_ptr[v + 1]):
+                    y = _lookup(ptr, cnt[k - 1], dep[k - 1], arr[k - 1], fp_idx[e], ta + fp_sec[e])
+                    if y < x:
+                        x = y
+            on_trip[k, tr] = x
+            i = cnt[k, u]
+            if x < np.inf and (i == 0 or x < arr[k, ptr[u] + i - 1]):
+                dep[k, ptr[u] + i] = td
+                arr[k, ptr[u] + i] = x
+                cnt[k, u] = i + 1
+    return dep[k_max - 1].copy(), arr[k_max - 1].copy(), cnt[k_max - 1].copy()
+
+
+def window_times(profiles: Profiles, starts: np.ndarray, *, access: tuple[np.ndarray, ...],
+                 direct: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Travel seconds from every place at every departure time of ``starts``.
+
+    ``access``: CSR arrays (indptr over places, stop, seconds, from, until) — a walk (or
+    a booked demand ride) to a stop, usable when leaving home between ``from`` and
+    ``until``; ``direct``: (indptr, seconds, from, until, ride) — the walk, or (``ride``
+    true) a demand ride, straight to the nearest destination.  Returns (total seconds,
+    seconds by a journey with a bus or a ride), each (places, len(starts)), ``inf``
+    where none.
+    """
+    a_ptr, a_stop, a_sec, a_lo, a_hi = access
+    d_ptr, d_sec, d_lo, d_hi, d_ride = direct
+    return _window(profiles.ptr, profiles.count, profiles.dep, profiles.arr,  # type: ignore[no-any-return]
+                   np.asarray(starts, np.float64), a_ptr.astype(np.int64), a_stop.astype(np.int64),
+                   a_sec.astype(np.float64), a_lo.astype(np.float64), a_hi.astype(np.float64),
+                   d_ptr.astype(np.int64), d_sec.astype(np.float64), d_lo.astype(np.float64),
+                   d_hi.astype(np.float64), d_ride.astype(np.bool_))
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _window(ptr, count, pdep, parr, starts, a_ptr, a_stop, a_sec, a_lo, a_hi, d_ptr, d_sec, d_lo, d_hi, d_ride):  # type: ignore[no-untyped-def]
+    n = len(a_ptr) - 1
+    total = np.full((n, len(starts)), np.inf)
+    bus = np.full((n, len(starts)), np.inf)
+    for u in numba.prange(n):
+        for j in range(len(starts)):
+            t0 = starts[j]
+            best = np.inf
+            ride = np.inf
+            for e in range(d_ptr[u], d_ptr[u + 1]):
+                if d_lo[e] <= t0 <= d_hi[e]:
+                    if d_sec[e] < best:
+                        best = d_sec[e]
+                    if d_ride[e] and d_sec[e] < ride:
+                        ride = d_sec[e]
+            for e in range(a_ptr[u], a_ptr[u + 1]):
+                if a_lo[e] <= t0 <= a_hi[e]:
+                    y = _lookup(ptr, count, pdep, parr, a_stop[e], t0 + a_sec[e]) - t0
+                    if y < ride:
+                        ride = y
+            bus[u, j] = ride
+            total[u, j] = ride if ride < best else best
+    return total, bus

@@ -960,11 +960,12 @@ def _demo_vc_day(w: _World, tmp: Path) -> None:
     _write_csv(teams, list(teams[0]), tmp / "vc_teams.csv", encoding="utf-8-sig")
 
 
-BUS_LINES = (  # route id, name, the places it calls at (x, y in the demo's metres), holiday trips
-    ("R1", "湖北循環線", ((9000.0, 7600.0), (10400.0, 8300.0), (11600.0, 7300.0), (10800.0, 6200.0),
-                         (9400.0, 6500.0), (9000.0, 7600.0))),
-    ("R2", "本町南台線", ((9000.0, 7600.0), (7600.0, 8200.0), (5600.0, 8600.0), (2600.0, 7200.0),
-                         (2200.0, 4800.0), (3300.0, 2900.0))),
+BUS_LINES = (  # route id, name, the places it calls at (x, y in the demo's metres)
+    # from 本町's centre out to the hill villages that cannot walk to a 居場所, and back
+    ("R1", "湖北循環線", ((9500.0, 7700.0), (12900.0, 9200.0), (13000.0, 6300.0), (11100.0, 4900.0),
+                         (8200.0, 3800.0), (9500.0, 7700.0))),
+    ("R2", "本町南台線", ((9500.0, 7700.0), (5500.0, 9300.0), (1300.0, 8200.0), (1000.0, 4300.0),
+                         (3300.0, 2900.0))),
 )
 BUS_KMH = 22.0
 
@@ -989,7 +990,7 @@ def _bus_stops(w: _World) -> tuple[list[dict[str, str]], dict[tuple[float, float
 
 def _bus_trips(ids: dict[tuple[float, float], str]) -> tuple[list[dict], list[dict], list[dict]]:
     """(trips, stop_times, frequencies): R1 every hour 8:00–17:00 on weekdays (frequencies),
-    three times on holidays; R2 four times each way on weekdays, twice on holidays."""
+    three times on holiday afternoons; R2 four times each way on weekdays, twice on holidays."""
     trips, times = [], []
 
     def trip(tid: str, rid: str, service: str, places: Sequence[tuple[float, float]], start: int) -> None:
@@ -1004,7 +1005,7 @@ def _bus_trips(ids: dict[tuple[float, float], str]) -> tuple[list[dict], list[di
                           "stop_sequence": str(i + 1)})
     loop, line = BUS_LINES[0][2], BUS_LINES[1][2]
     trip("R1_平日", "R1", "平日", loop, 8 * 3600)
-    for k, h in enumerate((9, 13, 16)):
+    for k, h in enumerate((13, 14, 16)):  # no loop on a holiday morning
         trip(f"R1_休日_{k + 1}", "R1", "土休日", loop, h * 3600)
     for k, h in enumerate((7, 10, 14, 17)):
         trip(f"R2_平日_下り{k + 1}", "R2", "平日", line, h * 3600)
@@ -1021,6 +1022,14 @@ def _demo_bus(w: _World, tmp: Path) -> None:
     keep their output).  The zip's entries carry a fixed date, so two runs are identical."""
     stops, ids = _bus_stops(w)
     trips, times, freq = _bus_trips(ids)
+    # the demand zone runs on weekdays 9:00–16:00, booked the day before (GTFS-Flex)
+    trips.append({"route_id": "D1", "service_id": "平日", "trip_id": "D1_平日", "direction_id": "0"})
+    flex_times = [{"trip_id": "D1_平日", "stop_id": "", "location_id": "Z_KAWAGUCHI", "stop_sequence": "1",
+                   "start_pickup_drop_off_window": "09:00:00", "end_pickup_drop_off_window": "16:00:00",
+                   "pickup_booking_rule_id": "BR1", "drop_off_booking_rule_id": "BR1"}]
+    time_cols = ["trip_id", "arrival_time", "departure_time", "stop_id", "location_id", "stop_sequence",
+                 "start_pickup_drop_off_window", "end_pickup_drop_off_window", "pickup_booking_rule_id",
+                 "drop_off_booking_rule_id"]
     agency = "8000020059010"
     calendar = [{"service_id": sid, **{d: v for d, v in zip(
         ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), days, strict=True)},
@@ -1039,8 +1048,11 @@ def _demo_bus(w: _World, tmp: Path) -> None:
         "agency_jp.txt": ([{"agency_id": agency, "agency_official_name": "架空県湖北市"}], None),
         "stops.txt": (stops, None),
         "routes.txt": ([{"route_id": rid, "agency_id": agency, "route_long_name": name, "route_type": "3"}
-                        for rid, name, _p in BUS_LINES], None),
-        "trips.txt": (trips, None), "stop_times.txt": (times, None), "calendar.txt": (calendar, None),
+                        for rid, name, _p in BUS_LINES]
+                       + [{"route_id": "D1", "agency_id": agency, "route_long_name": "川口デマンド（架空）",
+                           "route_type": "3"}], None),
+        "trips.txt": (trips, None), "stop_times.txt": (times + flex_times, time_cols),
+        "calendar.txt": (calendar, None),
         "calendar_dates.txt": (ex, None), "frequencies.txt": (freq, None),
         "fare_attributes.txt": ([{"fare_id": "F1", "price": "200", "currency_type": "JPY",
                                   "payment_method": "0", "transfers": "0", "agency_id": agency}], None),
@@ -1058,7 +1070,7 @@ def _demo_bus(w: _World, tmp: Path) -> None:
             z.writestr(zipfile.ZipInfo(name, date_time=(2026, 4, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
         for name, (rows, cols) in tables.items():
             out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=cols or list(rows[0]), lineterminator="\r\n")
+            writer = csv.DictWriter(out, fieldnames=cols or list(rows[0]), lineterminator="\r\n", restval="")
             writer.writeheader()
             writer.writerows(rows)
             put(name, out.getvalue().encode("utf-8"))

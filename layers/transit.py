@@ -48,11 +48,14 @@ from layers.readers import (
     table_row,
 )
 
-__all__ = ["REQUIRED", "DayTrips", "Feed", "day_trips", "feed_summary", "parse_gtfs_time", "read_feed",
-           "services_on"]
+__all__ = ["DEFAULT_FLEX_WAIT_MIN", "REQUIRED", "DayTrips", "DemandZone", "Feed", "day_trips", "demand_zones",
+           "feed_summary", "parse_gtfs_time", "read_feed", "services_on"]
 
 LAYER = "transit"
 REQUIRED = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
+DEFAULT_FLEX_WAIT_MIN = 30.0
+"""Minutes between asking for a demand-responsive ride and being picked up, where the
+booking rule states none (a real-time or day-before booking still has a pick-up window)."""
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -75,6 +78,23 @@ class Feed:
     frequencies: pd.DataFrame | None
     flex_zones: dict[str, object] | None = None
     booking_rules: pd.DataFrame | None = None
+    flex_times: pd.DataFrame | None = None
+    """GTFS-Flex ``stop_times`` rows that name a zone (``location_id``) instead of a stop:
+    trip_id, location_id, start_s, end_s (the pick-up/drop-off window), booking_rule_id."""
+
+
+@dataclass(frozen=True)
+class DemandZone:
+    """A demand-responsive (デマンド) zone running on one date: inside ``polygon``
+    (EPSG:4326) a ride can be booked between any two points within the ``windows``
+    (seconds from midnight), picked up ``wait_min`` minutes after asking."""
+
+    zone_id: str
+    name: str
+    polygon: Any
+    windows: tuple[tuple[float, float], ...]
+    wait_min: float
+    booking: str
 
 
 @dataclass(frozen=True)
@@ -153,12 +173,43 @@ def read_feed(path: Path) -> Feed:
         if df is not None:
             _need(df, cols, f"{path.name}/{name}")
     stops = _stops(t["stops.txt"], f"{path.name}/stops.txt")  # type: ignore[arg-type]
-    stop_times = _stop_times(t["stop_times.txt"], stops, f"{path.name}/stop_times.txt")  # type: ignore[arg-type]
+    fixed, flex_rows = _split_flex(t["stop_times.txt"], f"{path.name}/stop_times.txt")  # type: ignore[arg-type]
+    stop_times = _stop_times(fixed, stops, f"{path.name}/stop_times.txt")
     flex = (json.loads(files["locations.geojson"].decode("utf-8-sig"))
             if "locations.geojson" in files else None)
     return Feed(name=path.name, stops=stops, routes=t["routes.txt"], trips=t["trips.txt"],  # type: ignore[arg-type]
                 stop_times=stop_times, calendar=t["calendar.txt"], calendar_dates=t["calendar_dates.txt"],
-                frequencies=t["frequencies.txt"], flex_zones=flex, booking_rules=t["booking_rules.txt"])
+                frequencies=t["frequencies.txt"], flex_zones=flex, booking_rules=t["booking_rules.txt"],
+                flex_times=flex_rows)
+
+
+def _split_flex(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Fixed-stop rows, and GTFS-Flex rows (a ``location_id`` and a pick-up window)."""
+    if "location_id" not in df:
+        return df, None
+    zone = df["location_id"].str.strip() != ""
+    if not zone.any():
+        return df, None
+    rows = df[zone]
+    win = {c: parse_gtfs_time(rows[c]) if c in rows else np.full(len(rows), np.nan)
+           for c in ("start_pickup_drop_off_window", "end_pickup_drop_off_window")}
+    for col, v in win.items():
+        bad = np.flatnonzero(~(v >= 0))
+        if len(bad):
+            raise LayerError("デマンド区域の行に乗降できる時間帯がありません。", file=label,
+                             row=table_row(df, int(np.flatnonzero(zone.to_numpy())[bad[0]])), column=col,
+                             layer=LAYER, fix="start/end_pickup_drop_off_window を時:分:秒で入れてください。")
+    rule = rows["pickup_booking_rule_id"].str.strip() if "pickup_booking_rule_id" in rows else ""
+    flex = pd.DataFrame({"trip_id": rows["trip_id"].str.strip().to_numpy(),
+                         "location_id": rows["location_id"].str.strip().to_numpy(),
+                         "start_s": win["start_pickup_drop_off_window"],
+                         "end_s": win["end_pickup_drop_off_window"],
+                         "booking_rule_id": np.asarray(rule, dtype=object) if len(rows) else []})
+    fixed = df[~zone.to_numpy()]
+    src = df.attrs.get("source_rows")
+    fixed.attrs = {**df.attrs, "source_rows": (np.asarray(src) if src is not None
+                                               else np.arange(len(df)))[~zone.to_numpy()]}
+    return fixed, flex
 
 
 def _stops(df: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -301,6 +352,50 @@ def _expand_frequencies(st: pd.DataFrame, freq: pd.DataFrame | None) -> pd.DataF
             copies.append(tmpl.assign(trip_id=f"{row.trip_id}#{int(start)}#{k}", arr_s=tmpl["arr_s"] + shift,
                                       dep_s=tmpl["dep_s"] + shift))
     return pd.concat(copies, ignore_index=True)
+
+
+def _wait_of(rule: pd.Series | None, default: float) -> tuple[float, str]:
+    """The stated wait of a booking rule: ``prior_notice_duration_min`` of a same-day
+    booking (type 1), else ``default``; and the rule's message."""
+    if rule is None:
+        return default, ""
+    message = str(rule.get("message", "") or "")
+    if str(rule.get("booking_type", "")).strip() == "1":
+        n = pd.to_numeric(pd.Series([rule.get("prior_notice_duration_min", "")]), errors="coerce").iloc[0]
+        if np.isfinite(n) and n >= 0:
+            return float(n), message
+    return default, message
+
+
+def demand_zones(feed: Feed, day: dt.date, *, wait_min: float | None = None) -> list[DemandZone]:
+    """The demand-responsive zones running on ``day`` (a Flex row whose trip's service runs),
+    with their windows and stated wait (``wait_min`` overrides every rule's)."""
+    import shapely.geometry
+
+    if feed.flex_times is None or not feed.flex_zones:
+        return []
+    services = services_on(feed, day)
+    trips = feed.trips.assign(trip_id=feed.trips["trip_id"].str.strip(),
+                              service_id=feed.trips["service_id"].str.strip())
+    running = set(trips.loc[trips["service_id"].isin(services), "trip_id"])
+    rows = feed.flex_times[feed.flex_times["trip_id"].isin(running)]
+    rules = ({str(r["booking_rule_id"]).strip(): r for _, r in feed.booking_rules.iterrows()}
+             if feed.booking_rules is not None and "booking_rule_id" in feed.booking_rules else {})
+    features = {str(f.get("id", "")): f for f in feed.flex_zones.get("features", [])  # type: ignore[attr-defined]
+                if isinstance(f, dict)}
+    out = []
+    for zid, grp in rows.groupby("location_id", sort=True):
+        feat = features.get(str(zid))
+        if feat is None:
+            continue
+        wait, message = _wait_of(rules.get(str(grp["booking_rule_id"].iloc[0])), DEFAULT_FLEX_WAIT_MIN)
+        windows = tuple(sorted({(float(a), float(b))
+                                for a, b in zip(grp["start_s"], grp["end_s"], strict=True)}))
+        label = (feat.get("properties") or {}).get("stop_name", zid)
+        out.append(DemandZone(zone_id=str(zid), name=str(label),
+                              polygon=shapely.geometry.shape(feat["geometry"]), windows=windows,
+                              wait_min=float(wait_min) if wait_min is not None else wait, booking=message))
+    return out
 
 
 def feed_summary(feed: Feed, day: dt.date) -> dict[str, object]:

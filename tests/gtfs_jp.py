@@ -312,6 +312,31 @@ def feed_files(*, flex: bool = True) -> dict[str, bytes]:
             },
             ensure_ascii=False,
         ).encode("utf-8")
+        # the zone's service: one Flex row per weekday trip, its pick-up window and booking rule
+        flex_trip = {"route_id": "R2", "service_id": "平日", "trip_id": "D_NORTH", "trip_headsign": "",
+                     "direction_id": "0", "jp_office_id": "O1"}
+        trips_text = files["trips.txt"].decode("utf-8")
+        files["trips.txt"] = (trips_text + ",".join(flex_trip.values()) + "\r\n").encode("utf-8")
+        files["stop_times.txt"] = _csv(
+            [
+                *times,
+                {
+                    "trip_id": "D_NORTH",
+                    "stop_id": "",
+                    "location_id": "Z_NORTH",
+                    "stop_sequence": "1",
+                    "start_pickup_drop_off_window": "09:00:00",
+                    "end_pickup_drop_off_window": "16:00:00",
+                    "pickup_booking_rule_id": "B1",
+                    "drop_off_booking_rule_id": "B1",
+                },
+            ],
+            [
+                "trip_id", "arrival_time", "departure_time", "stop_id", "location_id", "stop_sequence",
+                "pickup_type", "drop_off_type", "timepoint", "start_pickup_drop_off_window",
+                "end_pickup_drop_off_window", "pickup_booking_rule_id", "drop_off_booking_rule_id",
+            ],
+        )
         files["booking_rules.txt"] = _csv(
             [
                 {

@@ -13,7 +13,14 @@ import json
 import pytest
 
 from layers.errors import LayerError
-from layers.transit import day_trips, feed_summary, read_feed, services_on
+from layers.transit import (
+    DEFAULT_FLEX_WAIT_MIN,
+    day_trips,
+    demand_zones,
+    feed_summary,
+    read_feed,
+    services_on,
+)
 from tests.gtfs_jp import feed_files, write_feed
 
 
@@ -62,6 +69,30 @@ def test_stations_platforms_flex_and_the_summary(gtfs_jp_zip):
     assert feed.booking_rules is not None and feed.booking_rules["prior_notice_duration_min"].iloc[0] == "60"
 
 
+def test_a_demand_zone_runs_on_its_service_days_with_the_stated_wait(gtfs_jp_zip):
+    feed = read_feed(gtfs_jp_zip)
+    (zone,) = demand_zones(feed, dt.date(2027, 1, 14))  # a Thursday: the 平日 Flex trip runs
+    assert (zone.zone_id, zone.name) == ("Z_NORTH", "北部デマンド区域")
+    assert zone.windows == ((9 * 3600.0, 16 * 3600.0),)
+    assert zone.wait_min == 60.0  # booking_type 1: prior_notice_duration_min
+    assert zone.polygon.contains(__import__("shapely").Point(140.07, 39.87))
+    assert demand_zones(feed, dt.date(2027, 1, 16)) == []  # Saturday: no Flex trip
+    assert demand_zones(feed, dt.date(2027, 1, 14), wait_min=15)[0].wait_min == 15
+    # a day-before booking (type 2) states no wait: the default pick-up window is used
+    files = feed_files()
+    files["booking_rules.txt"] = files["booking_rules.txt"].replace(b",1,60,", b",2,,")
+    other = read_feed(write_feed(gtfs_jp_zip.parent / "type2.zip", files))
+    assert demand_zones(other, dt.date(2027, 1, 14))[0].wait_min == DEFAULT_FLEX_WAIT_MIN
+
+
+def test_a_flex_row_without_its_window_names_row_and_column(tmp_path):
+    files = feed_files()
+    files["stop_times.txt"] = files["stop_times.txt"].replace(b"09:00:00,16:00:00", b",16:00:00")
+    with pytest.raises(LayerError) as err:
+        read_feed(write_feed(tmp_path / "bad.zip", files))
+    assert err.value.column == "start_pickup_drop_off_window" and err.value.row is not None
+
+
 def test_a_feed_zipped_inside_a_folder_and_a_plain_folder_read_the_same(tmp_path, gtfs_jp_zip):
     nested = read_feed(write_feed(tmp_path / "nested.zip", folder="feed/"))
     folder = tmp_path / "unzipped"
@@ -82,7 +113,7 @@ def _broken(tmp_path, name: str, old: str, new: str):  # type: ignore[no-untyped
 
 @pytest.mark.parametrize(("name", "old", "new", "column", "row"), [
     ("stop_times.txt", "08:06:00", "8時6分", "arrival_time", 3),
-    ("stop_times.txt", ",S_CLINIC,4", ",S_NOWHERE,4", "stop_id", 5),
+    ("stop_times.txt", ",S_CLINIC,,4", ",S_NOWHERE,,4", "stop_id", 5),
     ("stops.txt", "39.852", "北緯39度", "stop_lat", 5),
     ("stop_times.txt", "W1,08:00:00,08:00:00", "W1,,", "arrival_time", 2),
 ])

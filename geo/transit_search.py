@@ -362,7 +362,8 @@ def window_times(profiles: Profiles, starts: np.ndarray, *, access: tuple[np.nda
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
-def _window(ptr, count, pdep, parr, starts, a_ptr, a_stop, a_sec, a_lo, a_hi, d_ptr, d_sec, d_lo, d_hi, d_ride):  # type: ignore[no-untyped-def]
+def _window(ptr, count, pdep, parr, starts, a_ptr, a_stop, a_sec, a_lo, a_hi,  # type: ignore[no-untyped-def]
+            d_ptr, d_sec, d_lo, d_hi, d_ride):
     n = len(a_ptr) - 1
     total = np.full((n, len(starts)), np.inf)
     bus = np.full((n, len(starts)), np.inf)

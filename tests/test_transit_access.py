@@ -136,7 +136,8 @@ def test_window_times_equal_a_time_expanded_graph(seed: int):
     n = case["n"]
     conn = connections(case["day"], np.array([f"S{i}" for i in range(n)], dtype=object))
     walks = sorted(case["walks"].items())
-    fp = (np.searchsorted(np.array([a for (a, _b), _w in walks], np.int64), np.arange(n + 1)).astype(np.int64),
+    heads = np.array([a for (a, _b), _w in walks], np.int64)
+    fp = (np.searchsorted(heads, np.arange(n + 1)).astype(np.int64),
           np.array([b for (_a, b), _w in walks], np.int64), np.array([w for _k, w in walks], float))
     prof = stop_profiles(conn, case["egress"], max_trips=conn.n_trips + 1, transfers=fp)
     access = _csr(case["access"], case["units"]) if case["access"] else (
@@ -162,7 +163,8 @@ def test_the_trip_cap_of_the_window_search():
     conn = connections(DayTrips(DAY, events), np.array(["A", "B", "C"], dtype=object))
     egress = np.array([np.inf, np.inf, 0.0])
     access = (np.array([0, 1]), np.array([0]), np.array([60.0]), np.array([-np.inf]), np.array([np.inf]))
-    direct = (np.array([0, 1]), np.array([np.inf]), np.array([-np.inf]), np.array([np.inf]), np.array([False]))
+    direct = (np.array([0, 1]), np.array([np.inf]), np.array([-np.inf]), np.array([np.inf]),
+              np.array([False]))
     starts = np.array([7 * 3600 + 3000.0])
     one, _ = window_times(stop_profiles(conn, egress, max_trips=1), starts, access=access, direct=direct)
     two, _ = window_times(stop_profiles(conn, egress, max_trips=2), starts, access=access, direct=direct)
@@ -195,7 +197,8 @@ def _day(stops: dict[str, tuple[float, float]], trips: list[tuple[str, list[tupl
     events = pd.DataFrame([{"trip_id": t, "route_id": t, "stop_id": s, "seq": i, "arr_s": c, "dep_s": c}
                            for t, calls in trips for i, (s, c) in enumerate(calls)],
                           columns=["trip_id", "route_id", "stop_id", "seq", "arr_s", "dep_s"])
-    routes = pd.DataFrame({"route_id": [t for t, _ in trips], "route_name": [t for t, _ in trips], "feed": "x"})
+    names = [t for t, _ in trips]
+    routes = pd.DataFrame({"route_id": names, "route_name": names, "feed": "x"})
     return TransitDay(DAY, st_, DayTrips(DAY, events), routes, zones)
 
 

@@ -269,7 +269,8 @@ def test_bad_settings_name_the_parameter(two_banks_net):
         transit_times(day, _pts((0, 0)), _pts((10, 0)), network=two_banks_net, window=(0.0, 60.0),
                       settings=TransitSettings(max_trips=0), crs=CRS)
     assert err.value.parameter == "max_trips"
-    times = transit_times(day, _pts((0, 0)), _pts((10, 0)), network=two_banks_net, window=(0.0, 60.0), crs=CRS)
+    times = transit_times(day, _pts((0, 0)), _pts((10, 0)), network=two_banks_net, window=(0.0, 60.0),
+                          crs=CRS)
     with pytest.raises(ParameterError) as err:
         unit_statistics(times, 0)
     assert err.value.parameter == "max_minutes"

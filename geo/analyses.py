@@ -1043,6 +1043,9 @@ class TransitOptions:
     """Options of :func:`analyse_transit` (see :mod:`geo.transit_access`)."""
 
     facilities: str = "places"
+    to_file: str | None = None
+    """A points file of any destinations (clinics, supermarkets: CSV/Excel/GeoJSON with a name
+    and coordinates or an address), read like 居場所; overrides ``facilities``."""
     date: str | None = None
     """``YYYY-MM-DD``: the timetable of that day (default: the next weekday)."""
     window: str = "08:00-12:00"
@@ -1078,6 +1081,8 @@ class TransitRun:
     routes: pd.DataFrame
     season: Season
     profile: str
+    destinations: gpd.GeoDataFrame
+    destination_label: str
     weekend: TransitResult | None = None
     other_season: TransitResult | None = None
     losses: pd.DataFrame | None = None
@@ -1176,17 +1181,19 @@ def analyse_transit(region: Any, options: TransitOptions | None = None) -> Trans
     day = _transit_date(opt.date)
     season = parse_season(opt.season, day.isoformat())
     density = demand_layer(region, year=opt.year, demand=opt.demand)
+    destinations, label = _destinations_of(region, opt)
     settings = TransitSettings(speed_m_per_min=SPEEDS_M_PER_MIN[opt.profile], max_walk_min=opt.max_walk_min,
                                transfer_min=opt.transfer_min, max_trips=opt.max_trips, ride_kmh=opt.ride_kmh)
     world = _TransitWorld(
         region=region, opt=opt, units=demand_units(density, crs=region.crs),
-        facilities=region.layer(opt.facilities), feeds=tuple(region_feeds(region)),
+        facilities=destinations, feeds=tuple(region_feeds(region)),
         window=parse_window(opt.window), ride=scenario_network(region, drive=True), settings=settings)
     base = world.on(day, season)
     areas = region_areas(region)
     out = TransitRun(result=base, by_area=transit_by_area(base, areas),
                      gaps=gaps(_as_coverage(base), density), routes=route_table(base), season=season,
-                     profile=opt.profile, notes=list(base.notes))
+                     profile=opt.profile, destinations=destinations, destination_label=label,
+                     notes=list(base.notes))
     if opt.compare:
         weekend = _transit_date(opt.compare_date, "compare_date") if opt.compare_date else _next_sunday(day)
         out.weekend = world.on(weekend, parse_season(opt.season, weekend.isoformat()))
@@ -1197,6 +1204,19 @@ def analyse_transit(region: Any, options: TransitOptions | None = None) -> Trans
         out.new_stops = new_stops(base, lambda trial: world.run(trial, season), crs=region.crs)
         out.extra_trips = extra_trips(base, lambda trial: world.run(trial, season))
     return out
+
+
+def _destinations_of(region: Any, opt: TransitOptions) -> tuple[gpd.GeoDataFrame, str]:
+    """The destinations of a walk + bus run and their label: a points file, or a layer."""
+    if opt.to_file:
+        from layers.places import load_places
+
+        path = Path(opt.to_file)
+        return load_places([path], geocoder=getattr(region, "geocoder", None)), path.stem
+    if opt.facilities not in FACILITY_KEYS:
+        raise ParameterError("行き先のレイヤーが分かりません。", parameter="facilities",
+                             fix=f"次のいずれか、または施設の一覧ファイル: {', '.join(FACILITY_KEYS)}")
+    return region.layer(opt.facilities), label_of(opt.facilities)
 
 
 def _next_sunday(day: dt.date) -> dt.date:

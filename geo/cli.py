@@ -236,6 +236,15 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
         write_needs(res.shelter_needs, out / "shelter_needs_flood")
         summary["shelter_needs_flood"] = res.shelter_needs.summary().as_dict()
     summary |= _demo_dispatch(region, out / "dispatch_flood")
+    if res.transit is not None:
+        from geo.transit_outputs import write_transit_outputs
+
+        write_transit_outputs(res.transit, out / "transit", density=dens,
+                              layers={"boundaries": region.layers.get("boundaries"),
+                                      "places": res.transit.destinations},
+                              title=f"{region.name}　居場所まで徒歩＋バス", fictional=True,
+                              attribution=region.attribution())
+        summary["transit"] = res.transit.summary()
     if res.cross is not None:
         cb.write_outputs(res.cross, out / "crossborder_flood")
         summary["crossborder_flood"] = res.cross.summary().as_dict()
@@ -575,6 +584,43 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def transit_options(args: argparse.Namespace) -> Any:
+    """``tomoni transit``'s options as the analysis takes them (``--to``: a layer or a file)."""
+    from geo.analyses import TransitOptions
+
+    to = str(args.to)
+    is_file = to not in ("places", "shelters", "vc_sites") and ("." in Path(to).name or Path(to).exists())
+    return TransitOptions(
+        facilities="places" if is_file else to, to_file=to if is_file else None, date=args.date,
+        window=args.window, max_minutes=args.max_minutes, profile=args.profile, season=args.season,
+        max_walk_min=args.max_walk, transfer_min=args.transfer_walk, max_trips=args.max_trips,
+        flex_wait_min=args.flex_wait, rule=args.rule, compare_date=args.compare_date,
+        compare=not args.no_compare, what_if=args.what_if, demand=args.demand)
+
+
+def cmd_transit(args: argparse.Namespace) -> int:
+    from geo.analyses import analyse_transit
+    from geo.transit_outputs import write_transit_outputs
+    from layers.region import load_region
+
+    region = load_region(args.region, with_roads=False)
+    opt = transit_options(args)
+    run = analyse_transit(region, opt)
+    title = f"{region.name}　{run.destination_label}まで徒歩＋バス（{run.result.day.date.isoformat()}）"
+    write_transit_outputs(run, Path(args.out), density=demand_layer_of(region, opt), title=title,
+                          layers={"boundaries": region.layers.get("boundaries"), "places": run.destinations},
+                          fictional=region.fictional, attribution=region.attribution())
+    _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
+    return EXIT_OK
+
+
+def demand_layer_of(region: Any, opt: Any) -> Any:
+    """The published units the run counted (their shapes draw the map)."""
+    from geo.analyses import demand_layer
+
+    return demand_layer(region, year=opt.year, demand=opt.demand)
+
+
 def cmd_shelter_needs(args: argparse.Namespace) -> int:
     from geo.analyses import ShelterOptions, analyse_shelter_needs
     from geo.shelter_needs import read_ratios, write_outputs
@@ -765,6 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_vc_plan(sub)
     _add_dispatch(sub)
     _add_shelter_needs(sub)
+    _add_transit(sub)
     _add_crossborder(sub)
     _add_recommend(sub)
     _add_report(sub)
@@ -1018,6 +1065,41 @@ def _add_shelter_needs(sub: Any) -> None:
     p.set_defaults(func=cmd_shelter_needs)
 
 
+def _add_transit(sub: Any) -> None:
+    """``tomoni transit``."""
+    p = sub.add_parser("transit",
+                       help="徒歩＋コミュニティバス（GTFS-JP）で、決めた分数以内に施設へ届く人を求める")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml、[layers.transit] に GTFS の zip）")
+    p.add_argument("--to", default="places",
+                   help="行き先: places（居場所、既定）・shelters・vc_sites、または施設の一覧ファイル"
+                   "（CSV/Excel/GeoJSON: 名称と緯度・経度か住所。診療所・スーパーなど）")
+    p.add_argument("--date", help="時刻表の日（YYYY-MM-DD、既定: 次の平日。12〜3月は冬の道）")
+    p.add_argument("--window", default="08:00-12:00", help="家を出る時間帯（既定 08:00-12:00）")
+    p.add_argument("--max-minutes", type=number(0, 600, above=True), default=45.0,
+                   help="家から施設までのしきい値（分、既定 45）")
+    p.add_argument("--profile", default="elderly", choices=["walk", "elderly"],
+                   help="歩く人（elderly 50 m/分＝既定、walk 80 m/分）")
+    p.add_argument("--season", choices=["summer", "winter"], help="季節（既定: 日付で決める）")
+    p.add_argument("--max-walk", type=number(0, 60), default=10.0,
+                   help="停留所まで・停留所から歩く最大の分数（既定 10）")
+    p.add_argument("--transfer-walk", type=number(0, 30), default=5.0,
+                   help="乗り換えで歩く最大の分数（既定 5）")
+    p.add_argument("--max-trips", type=int, default=3, choices=range(1, 7), metavar="1-6",
+                   help="1 回の移動で乗る便の数の上限（既定 3＝乗り換え 2 回まで）")
+    p.add_argument("--flex-wait", type=number(0, 600),
+                   help="デマンド交通の待ち時間（分、既定: 予約ルールのとおり、なければ 30）")
+    p.add_argument("--rule", default="trip", choices=["trip", "median"],
+                   help="届くの判定: trip＝時間帯のどこかで一度でも（既定）、median＝出発時刻の中央値で")
+    p.add_argument("--compare-date", help="比べる休日（既定: 次の日曜）")
+    p.add_argument("--no-compare", action="store_true", help="休日と季節の比較をしない")
+    p.add_argument("--what-if", action="store_true", help="停留所を 1 つ、便を 1 本増やしたときの効果も試す")
+    p.add_argument("--demand", default="register", choices=["register", "65+", "75+"],
+                   help="数える人（既定: 要配慮者の名簿）")
+    p.add_argument("--out", required=True, help="出力フォルダ")
+    _force(p)
+    p.set_defaults(func=cmd_transit)
+
+
 def _add_crossborder(sub: Any) -> None:
     """``tomoni crossborder``."""
     p = sub.add_parser("crossborder", help="市町村境を越えた方が近い要配慮者と、広域連携の相手を求める")
@@ -1137,7 +1219,7 @@ def _guard(args: argparse.Namespace) -> None:
     for name in ("region", "regions"):
         if getattr(args, name, None):
             inputs += region_inputs(getattr(args, name)) if name == "region" else [Path(args.regions)]
-    for name in ("records", "needs", "teams", "ratios"):
+    for name in ("records", "needs", "teams", "ratios", "to"):
         if getattr(args, name, None):
             inputs.append(Path(getattr(args, name)))
     guard_output(args.out, inputs, force=args.force)
@@ -1155,6 +1237,9 @@ OPTION_NAMES: dict[str, dict[str, str]] = {
     "recommend": {"hazard": "--outside-hazard"},
     "route": {"from_": "--from"},
     "dispatch": {"time_limit": "--time-limit", "drive_kmh": "--drive-kmh"},
+    "transit": {"facilities": "--to", "to_file": "--to", "max_walk_min": "--max-walk",
+                "transfer_min": "--transfer-walk", "flex_wait_min": "--flex-wait", "max_trips": "--max-trips",
+                "compare_date": "--compare-date", "transit": "--to"},
     "report": {"p": "--recommend"},
     "export": {"p": "--recommend"},
 }
@@ -1162,7 +1247,7 @@ OPTION_NAMES: dict[str, dict[str, str]] = {
 
 
 FOLDER_OUTPUTS = {"coverage", "consolidation", "shelters", "route", "vc-plan", "dispatch", "shelter-needs",
-                  "crossborder",
+                  "crossborder", "transit",
                   "recommend", "report", "export"}
 """Commands whose --out is a folder of several files: written together or not at all."""
 

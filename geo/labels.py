@@ -59,6 +59,8 @@ COLUMN_LABELS = {
     "faster": "早く着くようになる人", "minutes_saved": "短縮(分・平均)", "walk_min": "徒歩だけ(分)",
     "earliest_arrival": "最も早い到着", "best_min": "最短(分)", "median_min": "中央値(分)",
     "worst_min": "最長(分)", "usable_trips": "使える便", "from": "始発", "to": "終着",
+    "demand_ride": "デマンド交通で届く", "by_walk": "徒歩だけで届く", "by_bus": "徒歩＋バスで届く",
+    "only_by_bus": "バスがあって届く", "weekend_lost": "休日に届かない", "winter_lost": "冬に届かない",
 }
 METHOD_JA = {"network": "道路の道のり", "milp": "最適化（MILP）", "greedy": "貪欲法", "trivial": "—",
              "mclp": "最大被覆", "capacitated_mclp": "容量つき最大被覆", "min_sites": "必要最少の箇所数",
@@ -86,7 +88,8 @@ def _texty(column: pd.Series) -> bool:
     return column.dtype == object or pd.api.types.is_string_dtype(column)
 
 
-YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below"})
+YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below", "by_walk", "by_bus", "only_by_bus",
+                            "weekend_lost", "winter_lost", "demand_ride"})
 """Flags shown as はい / blank."""
 
 

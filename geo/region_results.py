@@ -23,6 +23,7 @@ from geo.analyses import (
     RouteOptions,
     ShelterOptions,
     SitingOptions,
+    TransitOptions,
     VCPlanOptions,
     WinterLossOptions,
     analyse_coverage,
@@ -33,6 +34,7 @@ from geo.analyses import (
     analyse_shelters,
     analyse_siting,
     analyse_siting_over_time,
+    analyse_transit,
     analyse_vc_plan,
     analyse_winter_loss,
 )
@@ -85,6 +87,9 @@ class RegionResults:
     """Coverage year by year, summer and winter (when the region has a projection)."""
     over_time: OverTime | None = None
     """Sites that keep coverage over the outlook's years (when recommending, with a projection)."""
+    transit: Any = None
+    """Walk + bus to the 居場所 on the next weekday morning (a :class:`geo.analyses.TransitRun`,
+    when the region has a bus feed)."""
     notes: list[str] = field(default_factory=list)
 
     def result_layers(self) -> dict[str, gpd.GeoDataFrame]:
@@ -184,6 +189,9 @@ def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | Non
     if dens is not None and "places" in lay and region.config.roads is not None:
         step(0.8, "冬と将来")
         _winter_and_years(res)
+    if dens is not None and "places" in lay and region.config.roads is not None and region.config.transit:
+        step(0.82, "公共交通（徒歩＋バス）")
+        res.transit = analyse_transit(region, TransitOptions(what_if=True))
     if recommend_p and dens is not None and "places" in lay:
         step(0.85, "新しい居場所の提案")
         res.recommendation = analyse_siting(region, SitingOptions(candidates=candidates,

@@ -421,7 +421,8 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                              columns=["rank", "candidate_id", "name", "newly_covered_people",
                                       "newly_covered_units"]),
                   "<h3>開く数と効果</h3>", table_html(r.curve), "</section>"]
-    parts += [*_winter_section(res), "<section><h2>方法</h2>", _method(res), "</section>"]
+    parts += [*_winter_section(res), *_transit_section(res), "<section><h2>方法</h2>", _method(res),
+              "</section>"]
     return _page(f"{region.name} 分析レポート", _numbered("".join(parts)), attribution)
 
 
@@ -463,6 +464,49 @@ def _winter_section(res: RegionResults) -> list[str]:
                   table_html(o.sites, columns=["candidate_id", "name", "near", "gain_first_year"]),
                   table_html(o.by_year, columns=["year", "gain", "gain_today_only"])]
     parts += ["".join(f"<p class='note'>{_esc(n)}</p>" for n in w.notes), "</section>"]
+    return parts
+
+
+def _transit_section(res: RegionResults) -> list[str]:
+    """「車がなくても」: who reaches a 居場所 by walking + bus on a weekday morning."""
+    run = res.transit
+    if run is None:
+        return []
+    from geo.transit_outputs import transit_figure
+
+    region = res.region
+    s = run.summary()
+    when = f"{s['date']}（{'月火水木金土日'[run.result.day.date.weekday()]}）{s['window']}"
+    title = f"{region.name}　{run.destination_label}まで徒歩＋バス"
+    fig = transit_figure(run, region.layers["vulnerable"], region.layers.get("boundaries"), crs=region.crs,
+                         title=title, fictional=region.fictional, attribution=region.attribution())
+    nb = run.by_area[run.by_area["area_layer"] == "neighbourhoods"]
+    parts = ["<section><h2>車がなくても: 徒歩とコミュニティバスで居場所へ</h2>",
+             f"<p>{_esc(when)} に家を出て、高齢者の徒歩（{SPEEDS_M_PER_MIN[run.profile]:.0f} m/分、"
+             f"{_esc(run.season.label)}の道）とバス・デマンド交通で {s['max_minutes']:.0f} 分以内に"
+             f"{_esc(run.destination_label)}へ届く人は {s['covered']:,} 人（{s['rate'] * 100:.1f} %）。"
+             f"徒歩だけなら {s['covered_walk']:,} 人で、バスで {s['gained']:,} 人増えます。"
+             f"休日（{_esc(str(s.get('weekend_date') or ''))}）には {s.get('lost_weekend', 0):,} 人、"
+             f"冬の道では {s.get('lost_winter', 0):,} 人が届かなくなります。</p>",
+             _fig_html(_png(fig), "徒歩＋バスの所要時間（時間帯のうち最短）、"
+                       "路線（停留所を結んだ線）と空白地帯", region.attribution()),
+             "<h3>路線ごとの利用者候補</h3>",
+             table_html(run.routes, columns=["route_name", "trips", "stops", "in_reach", "reach_bus",
+                                             "gained_bus"]),
+             "<h3>届かない人が多い自治会</h3>",
+             table_html(nb, columns=["area_name", "total", "reach_walk", "reach_bus", "lost_weekend",
+                                     "lost_winter", "unreached", "rate_bus"], limit=15)]
+    if run.new_stops is not None and len(run.new_stops):
+        parts += ["<h3>停留所を 1 つ増やすなら（全体を計算し直した効果）</h3>",
+                  table_html(run.new_stops, columns=["route_id", "between", "nearby", "gained"], limit=5)]
+    if run.extra_trips is not None and len(run.extra_trips):
+        parts += ["<h3>便を 1 本増やすなら</h3>",
+                  table_html(run.extra_trips, columns=["route_id", "from", "to", "departure", "gained",
+                                                       "faster", "minutes_saved"])]
+    parts += ["".join(f"<p class='note'>{_esc(n)}</p>" for n in run.notes),
+              "<p class='note'>所要時間は家を出てから着くまで（停留所での待ちを含む）。"
+              "時間帯のどこかで一度でもしきい値以内に着ければ「届く」とし、中央値も表に出します。</p>",
+              "</section>"]
     return parts
 
 

@@ -171,12 +171,14 @@ class TransitSettings:
 @dataclass
 class TransitTimes:
     """Travel seconds per unit (rows) and departure minute (columns): ``total`` (the best
-    way), ``bus`` (journeys with a bus or a demand ride only), ``walk`` (walking only,
-    one column); ``access``: the (unit, stop) pairs within the access walk."""
+    way), ``bus`` (journeys through a stop: walked or ridden to it), ``ride`` (a demand
+    ride straight there), ``walk`` (walking only, one column); ``access``: the (unit,
+    stop) pairs within the access walk."""
 
     starts: np.ndarray
     total: np.ndarray
     bus: np.ndarray
+    ride: np.ndarray
     walk: np.ndarray
     access_unit: np.ndarray
     access_stop: np.ndarray
@@ -270,9 +272,9 @@ def transit_times(day: TransitDay, units: np.ndarray, destinations: np.ndarray, 
                   np.r_[np.zeros(n, bool), np.ones(len(zdir[0]), bool)])
     conn = connections(day.trips, day.stops["stop_id"].to_numpy(object))
     prof = stop_profiles(conn, egress, max_trips=int(opt.max_trips), transfers=(t_ptr, t_idx, t_sec))
-    total, bus = window_times(prof, starts, access=access, direct=direct)
+    total, bus, ride = window_times(prof, starts, access=access, direct=direct)
     log.info("transit: %d units, %d stops, %d hops, %d departures", n, len(sx), len(conn.dep), len(starts))
-    return TransitTimes(starts=starts, total=total, bus=bus, walk=walk / speed, access_unit=ap,
+    return TransitTimes(starts=starts, total=total, bus=bus, ride=ride, walk=walk / speed, access_unit=ap,
                         access_stop=asn, walk_which=which, notes=notes)
 
 
@@ -282,7 +284,9 @@ RULES = ("trip", "median")
 def unit_statistics(times: TransitTimes, max_minutes: float, *, rule: str = "trip") -> pd.DataFrame:
     """Per unit: minutes walking only, earliest arrival (leaving at the window's start,
     seconds from midnight), best / median / worst minutes over the window, distinct bus
-    journeys within ``max_minutes``, and whether walking only or the best way reaches a
+    journeys within ``max_minutes`` (``usable_trips``: different arrival times through a
+    stop), whether a booked demand ride straight there does (``demand_ride``), and
+    whether walking only or the best way reaches a
     destination within ``max_minutes`` (``rule``: at least once in the window, or at the
     median departure minute)."""
     if rule not in RULES:
@@ -308,6 +312,7 @@ def unit_statistics(times: TransitTimes, max_minutes: float, *, rule: str = "tri
         "walk_min": minutes(times.walk), "earliest_arrival_s": np.where(np.isfinite(first), first, np.nan),
         "best_min": minutes(total.min(axis=1)), "median_min": minutes(median),
         "worst_min": minutes(total.max(axis=1)), "usable_trips": distinct.astype(np.int64),
+        "demand_ride": (times.ride <= limit).any(axis=1),
         "covered_walk": times.walk <= limit,
         "covered": (total.min(axis=1) if rule == "trip" else median) <= limit})
 

@@ -4,8 +4,9 @@ Files of :func:`write_transit_outputs` (UTF-8 with BOM, cells neutralised, writt
 atomically):
 
 * ``transit_units.csv`` — per published unit: minutes walking only, the earliest
-  arrival, best / median / worst minutes over the window, usable bus journeys, reached
-  on foot / by walking + bus / only by bus, lost at the weekend / in winter;
+  arrival, best / median / worst minutes over the window, usable bus journeys, a demand
+  ride, reached on foot / by walking + bus / only by bus, lost at the weekend / in
+  winter (Japanese headers, はい or blank);
 * ``transit_units.gpkg`` — the same on the published unit shapes' anchor points;
 * ``transit_by_area.csv`` (自治会, 校区, 市町村), ``transit_routes.csv``,
   ``transit_gaps.geojson``;
@@ -30,7 +31,8 @@ from geo.transit_access import TransitResult, window_text
 from layers.atomic import atomic_write_text
 from layers.crs import STORAGE_CRS
 
-__all__ = ["route_lines", "time_classes", "transit_map", "units_table", "write_transit_outputs"]
+__all__ = ["route_lines", "time_classes", "transit_figure", "transit_map", "units_table",
+           "write_transit_outputs"]
 
 ROUTE_COLORS = ("#1b6ca8", "#c0392b", "#8e44ad", "#16a085", "#d35400", "#2c3e50")
 
@@ -43,11 +45,12 @@ def units_table(result: TransitResult, losses: pd.DataFrame | None = None) -> pd
         "walk_min": u["walk_min"].to_numpy(), "earliest_arrival": u["earliest_arrival"].to_numpy(),
         "best_min": u["best_min"].to_numpy(), "median_min": u["median_min"].to_numpy(),
         "worst_min": u["worst_min"].to_numpy(), "usable_trips": u["usable_trips"].to_numpy(),
-        "reach_walk": u["covered_walk"].to_numpy(), "reach_bus": u["covered"].to_numpy(),
-        "gained_bus": u["gained"].to_numpy(), "nearest_name": u["facility_name"].to_numpy()})
+        "demand_ride": u["demand_ride"].to_numpy(),
+        "by_walk": u["covered_walk"].to_numpy(), "by_bus": u["covered"].to_numpy(),
+        "only_by_bus": u["gained"].to_numpy(), "nearest_name": u["facility_name"].to_numpy()})
     if losses is not None:
-        out["lost_weekend"] = losses["lost_weekend"].to_numpy()
-        out["lost_winter"] = losses["lost_winter"].to_numpy()
+        out["weekend_lost"] = losses["lost_weekend"].to_numpy()
+        out["winter_lost"] = losses["lost_winter"].to_numpy()
     return out
 
 
@@ -114,6 +117,31 @@ def transit_map(result: TransitResult, density: gpd.GeoDataFrame, gaps: gpd.GeoD
     add_unit_classes(m, density, cls, tips, labels, gaps, layer="徒歩＋バスの所要時間",
                      title=f"{title}（{window_text(result.window)} に出発）")
     return m
+
+
+def transit_figure(run: Any, density: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None, *, crs: str,
+                   title: str, fictional: bool = False, attribution: Sequence[str] = ()) -> Any:
+    """The printed map of a run (matplotlib): units by minutes, the lines through their
+    stops, the destinations and the gaps."""
+    from geo.maps import COVERAGE_PALETTE
+    from geo.printed_map import static_map
+
+    cls, labels = time_classes(run.result)
+    shown = {"places": run.destinations}
+    if boundaries is not None:
+        shown = {"boundaries": boundaries, **shown}
+    lines = route_lines(run.result)
+    names = lines.groupby("route_id")["route_name"].first()
+    overlays: list[tuple[gpd.GeoDataFrame, dict[str, Any], str | None]] = [
+        (lines[lines["route_id"] == rid], {"color": ROUTE_COLORS[i % len(ROUTE_COLORS)], "linewidth": 2.2},
+         str(name)) for i, (rid, name) in enumerate(names.items())]
+    stops = run.result.day.stops
+    points = gpd.GeoDataFrame(geometry=shapely.points(stops[["lon", "lat"]].to_numpy()), crs=STORAGE_CRS)
+    overlays.append((points, {"color": "white", "s": 28, "edgecolor": "black"}, "停留所"))
+    return static_map(shown, crs=crs, title=title, fictional=fictional, attribution=attribution,
+                      choropleth=(density, [COVERAGE_PALETTE[c] for c in cls],
+                                  list(zip(COVERAGE_PALETTE, labels, strict=True))),
+                      outlines=(run.gaps, "空白地帯"), overlays=overlays)
 
 
 def write_transit_outputs(run: Any, out: Path, *, density: gpd.GeoDataFrame,

@@ -342,15 +342,15 @@ def _profile_scan(frm, to, cdep, carr, ctrip, n_trips, n, egress, ptr, fp_ptr, f
 
 
 def window_times(profiles: Profiles, starts: np.ndarray, *, access: tuple[np.ndarray, ...],
-                 direct: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+                 direct: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Travel seconds from every place at every departure time of ``starts``.
 
     ``access``: CSR arrays (indptr over places, stop, seconds, from, until) — a walk (or
     a booked demand ride) to a stop, usable when leaving home between ``from`` and
     ``until``; ``direct``: (indptr, seconds, from, until, ride) — the walk, or (``ride``
     true) a demand ride, straight to the nearest destination.  Returns (total seconds,
-    seconds by a journey with a bus or a ride), each (places, len(starts)), ``inf``
-    where none.
+    seconds by a journey through a stop, seconds by a demand ride straight there), each
+    (places, len(starts)), ``inf`` where none.
     """
     a_ptr, a_stop, a_sec, a_lo, a_hi = access
     d_ptr, d_sec, d_lo, d_hi, d_ride = direct
@@ -367,6 +367,7 @@ def _window(ptr, count, pdep, parr, starts, a_ptr, a_stop, a_sec, a_lo, a_hi,  #
     n = len(a_ptr) - 1
     total = np.full((n, len(starts)), np.inf)
     bus = np.full((n, len(starts)), np.inf)
+    rides = np.full((n, len(starts)), np.inf)
     for u in numba.prange(n):
         for j in range(len(starts)):
             t0 = starts[j]
@@ -378,6 +379,8 @@ def _window(ptr, count, pdep, parr, starts, a_ptr, a_stop, a_sec, a_lo, a_hi,  #
                         best = d_sec[e]
                     if d_ride[e] and d_sec[e] < ride:
                         ride = d_sec[e]
+            rides[u, j] = ride
+            ride = np.inf
             for e in range(a_ptr[u], a_ptr[u + 1]):
                 if a_lo[e] <= t0 <= a_hi[e]:
                     y = _lookup(ptr, count, pdep, parr, a_stop[e], t0 + a_sec[e]) - t0
@@ -385,4 +388,4 @@ def _window(ptr, count, pdep, parr, starts, a_ptr, a_stop, a_sec, a_lo, a_hi,  #
                         ride = y
             bus[u, j] = ride
             total[u, j] = ride if ride < best else best
-    return total, bus
+    return total, bus, rides

@@ -143,7 +143,7 @@ def test_window_times_equal_a_time_expanded_graph(seed: int):
     access = _csr(case["access"], case["units"]) if case["access"] else (
         np.zeros(case["units"] + 1, np.int64), *[np.zeros(0)] * 4)
     direct = _csr(case["direct"], case["units"])
-    total, bus = window_times(prof, case["starts"], access=access, direct=direct)
+    total, bus, ride = window_times(prof, case["starts"], access=access, direct=direct)
     for u in range(case["units"]):
         for j, t0 in enumerate(case["starts"]):
             want = _reference(case, u, t0)
@@ -151,7 +151,7 @@ def test_window_times_equal_a_time_expanded_graph(seed: int):
             assert np.isfinite(got) == np.isfinite(want), (u, t0, got, want)
             if np.isfinite(want):
                 assert got == pytest.approx(want, abs=1e-6)
-            assert bus[u, j] >= got - 1e-9
+            assert min(bus[u, j], ride[u, j]) >= got - 1e-9
 
 
 def test_the_trip_cap_of_the_window_search():
@@ -166,8 +166,8 @@ def test_the_trip_cap_of_the_window_search():
     direct = (np.array([0, 1]), np.array([np.inf]), np.array([-np.inf]), np.array([np.inf]),
               np.array([False]))
     starts = np.array([7 * 3600 + 3000.0])
-    one, _ = window_times(stop_profiles(conn, egress, max_trips=1), starts, access=access, direct=direct)
-    two, _ = window_times(stop_profiles(conn, egress, max_trips=2), starts, access=access, direct=direct)
+    one, _, _ = window_times(stop_profiles(conn, egress, max_trips=1), starts, access=access, direct=direct)
+    two, _, _ = window_times(stop_profiles(conn, egress, max_trips=2), starts, access=access, direct=direct)
     assert np.isinf(one[0, 0]) and two[0, 0] == 8 * 3600 + 1800 - starts[0]
 
 
@@ -247,7 +247,9 @@ def test_a_demand_ride_after_its_wait_and_only_in_its_window():
                           settings=TransitSettings(speed_m_per_min=50.0), ride_network=net, crs=CRS)
     minutes = times.total[0] / 60
     assert np.allclose(minutes[:30], 60.0) and np.allclose(minutes[30:], 39.0)
-    assert np.allclose(times.bus[0, 30:] / 60, 39.0) and np.isinf(times.bus[0, :30]).all()
+    assert np.allclose(times.ride[0, 30:] / 60, 39.0) and np.isinf(times.ride[0, :30]).all()
+    stats = unit_statistics(times, 45).iloc[0]
+    assert bool(stats["demand_ride"]) and stats["usable_trips"] == 0 and bool(stats["covered"])
 
 
 @pytest.mark.parametrize("text", ["8時-12時", "08:00〜12:00", "8:00 - 12:30"])

@@ -24,6 +24,7 @@ with st.sidebar:
 pages = [
     st.Page("ui/pages/map_page.py", title=t("page_map"), url_path="map", default=True),
     st.Page("ui/pages/coverage_page.py", title=t("page_coverage"), url_path="coverage"),
+    st.Page("ui/pages/transit_page.py", title=t("page_transit"), url_path="transit"),
     st.Page("ui/pages/consolidation_page.py", title=t("page_consolidation"),
             url_path="consolidation"),
     st.Page("ui/pages/siting_page.py", title=t("page_siting"), url_path="siting"),

@@ -67,6 +67,12 @@ def time_classes(result: TransitResult) -> tuple[np.ndarray, list[str]]:
     return cls, labels
 
 
+def _route_colours(lines: gpd.GeoDataFrame) -> np.ndarray:
+    """A colour index per line: routes in turn through :data:`ROUTE_COLORS`."""
+    ids = {r: i for i, r in enumerate(sorted(lines["route_id"].unique()))}
+    return np.array([ids[r] % len(ROUTE_COLORS) for r in lines["route_id"]], dtype=np.int64)
+
+
 def route_lines(result: TransitResult) -> gpd.GeoDataFrame:
     """Each stop pattern of the day as a line through its stops (EPSG:4326): route_id,
     route_name, trips — not the roads the bus drives."""
@@ -75,8 +81,12 @@ def route_lines(result: TransitResult) -> gpd.GeoDataFrame:
     if ev.empty:
         return gpd.GeoDataFrame({"route_id": [], "route_name": [], "trips": []}, geometry=[], crs=STORAGE_CRS)
     xy = day.stops.set_index("stop_id")[["lon", "lat"]]
-    seqs = ev.groupby("trip_id", sort=False).agg(route_id=("route_id", "first"), pattern=("stop_id", tuple))
-    pats = seqs.groupby(["route_id", "pattern"]).size().reset_index(name="trips")
+    stops_of = pd.Series(ev["stop_id"].to_numpy(object), index=ev.index)  # Python strings join fast
+    grp = stops_of.groupby(ev["trip_id"].to_numpy(object), sort=False)
+    seqs = pd.DataFrame({"route_id": ev.groupby(ev["trip_id"].to_numpy(object), sort=False)["route_id"].first(),
+                         "key": grp.agg("\x1f".join)})
+    pats = seqs.groupby(["route_id", "key"]).size().reset_index(name="trips")
+    pats["pattern"] = pats["key"].str.split("\x1f")
     names = day.routes.drop_duplicates("route_id").set_index("route_id")["route_name"]
     geoms = [shapely.LineString(xy.loc[list(p)].to_numpy(float)) for p in pats["pattern"]]
     return gpd.GeoDataFrame({"route_id": pats["route_id"].to_numpy(),
@@ -105,11 +115,12 @@ def transit_map(result: TransitResult, density: gpd.GeoDataFrame, gaps: gpd.GeoD
     tips = [_unit_label(r) for r in result.units[["unit_id", "best_min", "median_min", "walk_min",
                                                   "usable_trips"]].itertuples(index=False)]
     lines = route_lines(result)
-    for i, (rid, grp) in enumerate(lines.groupby("route_id", sort=True)):
-        grp = grp.assign(label=grp["route_name"] + "（" + grp["trips"].astype(str) + " 便）")
-        add_lines(m, grp, name=str(grp["route_name"].iloc[0]) or str(rid),
-                  color=ROUTE_COLORS[i % len(ROUTE_COLORS)], weight=4, tooltip="label",
-                  class_name="tomoni-bus-route")
+    colour = _route_colours(lines)
+    lines = lines.assign(label=lines["route_name"] + "（" + lines["trips"].astype(str) + " 便）")
+    for c, grp in lines.groupby(colour, sort=True):  # one layer a colour: a big feed stays a few layers
+        names = grp["route_name"].unique()
+        add_lines(m, grp, name=str(names[0]) if len(names) == 1 else f"バス路線（{len(names)} 路線）",
+                  color=ROUTE_COLORS[int(c)], weight=4, tooltip="label", class_name="tomoni-bus-route")
     stops = result.day.stops
     points = shapely.points(stops[["lon", "lat"]].to_numpy())
     add_marks(m, gpd.GeoDataFrame(stops[["stop_name"]], geometry=points, crs=STORAGE_CRS), name="停留所",
@@ -131,10 +142,12 @@ def transit_figure(run: Any, density: gpd.GeoDataFrame, boundaries: gpd.GeoDataF
     if boundaries is not None:
         shown = {"boundaries": boundaries, **shown}
     lines = route_lines(run.result)
-    names = lines.groupby("route_id")["route_name"].first()
-    overlays: list[tuple[gpd.GeoDataFrame, dict[str, Any], str | None]] = [
-        (lines[lines["route_id"] == rid], {"color": ROUTE_COLORS[i % len(ROUTE_COLORS)], "linewidth": 2.2},
-         str(name)) for i, (rid, name) in enumerate(names.items())]
+    colour = _route_colours(lines)
+    overlays: list[tuple[gpd.GeoDataFrame, dict[str, Any], str | None]] = []
+    for c in np.unique(colour):
+        names = lines.loc[colour == c, "route_name"].unique()
+        overlays.append((lines[colour == c], {"color": ROUTE_COLORS[int(c)], "linewidth": 2.2},
+                         str(names[0]) if len(names) == 1 else f"バス路線（{len(names)} 路線）"))
     stops = run.result.day.stops
     points = gpd.GeoDataFrame(geometry=shapely.points(stops[["lon", "lat"]].to_numpy()), crs=STORAGE_CRS)
     overlays.append((points, {"color": "white", "s": 28, "edgecolor": "black"}, "停留所"))

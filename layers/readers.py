@@ -343,8 +343,8 @@ def parse_table(
         labels = [str(v) for v in df.iloc[0].tolist()]
         df = df.iloc[1:].reset_index(drop=True)
     df = df.loc[:, [c for c in df.columns if not c.startswith("Unnamed:")]]
-    for col in df.columns:
-        df[col] = df[col].map(_clean_cell)
+    for col in df.columns:  # vectorised: Unicode spaces (the full-width 　 too) trimmed
+        df[col] = df[col].fillna("").astype(str).str.strip()
     # drop rows that are entirely blank (Excel leaves them at the end)
     blank = (df == "").all(axis=1)
     if blank.any():
@@ -358,12 +358,6 @@ def parse_table(
 def _line_from_parser_error(msg: str) -> int | None:
     m = re.search(r"line (\d+)", msg)
     return int(m.group(1)) if m else None
-
-
-def _clean_cell(value: object) -> str:
-    if value is None:
-        return ""
-    return str(value).strip()
 
 
 def table_row(df: pd.DataFrame, i: int) -> int:

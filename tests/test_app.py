@@ -455,3 +455,25 @@ def test_siting_in_winter_and_in_2050(app):
     app.select_slider(key="site_year").set_value(2050).run()
     assert not app.exception, app.exception
     assert any("2050 年の推計需要" in c.value for c in app.caption)
+
+
+def test_transit_page_shows_what_the_command_computes(app, demo_dir, tmp_path, run_cli):
+    import datetime as dt
+
+    app.switch_page("ui/pages/transit_page.py").run()
+    app.date_input(key="tr_date").set_value(dt.date(2027, 1, 14)).run()
+    assert not app.exception, app.exception
+    _code, out, _err = run_cli("transit", demo_dir / "region.toml", "--date", "2027-01-14",
+                               "--window", "08:00-12:00", "--max-minutes", "45", "--out", tmp_path / "bus")
+    cli = json.loads(out)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["徒歩＋バスで届く"] == f"{cli['covered']:,} 人"
+    assert metrics["徒歩だけで届く"] == f"{cli['covered_walk']:,} 人"
+    assert metrics["休日に届かなくなる"] == f"{cli['lost_weekend']:,} 人"
+    assert metrics["この日の便"] == str(cli["trips_on_date"])
+    assert "tomoni-bus-route" in _map_text(_component_args(app))
+    app.button(key="tr_whatif").click().run()
+    assert not app.exception
+    tables = [d.value for d in app.dataframe]
+    assert any("停留所の間（新しい停留所の位置）" in t.columns for t in tables)
+    assert any("増やす便の発車" in t.columns for t in tables)

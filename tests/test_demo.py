@@ -101,8 +101,12 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     for name in ("dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv", "dispatch_01.gpx"):
         assert (tmp_path / "d" / "results" / "dispatch_flood" / name).exists()
     assert doc["analyses"]["shelter_needs_flood"]["toilets_first"] > 0
+    bus = doc["analyses"]["transit"]  # walking + the community bus, the next weekday morning
+    assert bus["total"] == 3000 and bus["gained"] > 0 and bus["covered"] == bus["covered_walk"] + bus["gained"]
+    assert (tmp_path / "d" / "results" / "transit" / "transit_map.html").exists()
     report = (tmp_path / "d" / "results" / "report" / "report.html").read_text(encoding="utf-8")
     assert "避難所ごとの最低限の必要量" in report
+    assert "車がなくても: 徒歩とコミュニティバスで居場所へ" in report
     code2, out2, _ = run_cli("demo", "--out", tmp_path / "d", "--json")  # reuses the folder
     assert code2 == 0 and json.loads(out2)["check"] == doc["check"]
     assert json.loads(out2)["analyses"] == doc["analyses"]
@@ -110,11 +114,12 @@ def test_tomoni_demo_command(tmp_path, run_cli):
 
 def test_the_demo_community_bus_is_a_gtfs_jp_feed_on_its_roads(demo_dir, run_cli):
     """Weekdays: the 湖北循環線 every hour 8:00–16:00 (frequencies, 9 trips) and 4 trips each way
-    on the 本町南台線; 成人の日 (Monday 2027-01-11) runs the holiday timetable: 3 + 2."""
+    on the 本町南台線 (the third route is the demand zone's, with no fixed trips); 成人の日
+    (Monday 2027-01-11) runs the holiday timetable: 3 + 2."""
     code, out, err = run_cli("check", demo_dir / "region.toml", "--json", "--date", "2027-01-14")
     assert code == 0, err
     feed = json.loads(out)["transit"][0]
-    assert (feed["routes"], feed["stops"], feed["trips_on_date"], feed["flex_zones"]) == (2, 10, 17, 1)
+    assert (feed["routes"], feed["stops"], feed["trips_on_date"], feed["flex_zones"]) == (3, 9, 17, 1)
     assert feed["stops_off_road"] == []
     code, out, _err = run_cli("check", demo_dir / "region.toml", "--json", "--date", "2027-01-11")
     assert json.loads(out)["transit"][0]["trips_on_date"] == 5

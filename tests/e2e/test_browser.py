@@ -389,3 +389,23 @@ def test_the_season_switch_and_the_year_slider_in_the_browser(app_url, page):
     page.frame_locator(MAP_FRAME).last.locator(".leaflet-container").wait_for(timeout=60_000)
     _no_exception(page)
     assert page.failed == [], page.failed
+
+
+def test_a_planner_sees_who_reaches_a_salon_by_bus(app_url, page):
+    """The 公共交通 page as a new user meets it: the next weekday morning, the map with the
+    bus lines through their stops, the per-route table; then one more stop or trip."""
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "公共交通")
+    box = page.locator('[data-testid="stMetric"]').filter(has_text="徒歩＋バスで届く").first
+    box.wait_for(timeout=120_000)
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator("path.tomoni-bus-route").first.wait_for(state="attached", timeout=60_000)
+    # the loop and the line both ways on a weekday (a 祝日 runs two patterns)
+    assert frame.locator("path.tomoni-bus-route").count() in (2, 3)
+    assert frame.locator(".tomoni-legend").count() == 1
+    page.get_by_text("路線ごとの利用者候補").wait_for(timeout=30_000)
+    page.get_by_role("button", name="試す").click()
+    page.get_by_text("新しい停留所の候補").wait_for(timeout=120_000)
+    _no_exception(page)
+    assert page.failed == [], page.failed

@@ -86,8 +86,10 @@ def write_feed(path: Path, net, routes: int, stops_per: int, trips: int, seed: i
         lon, lat = transform_xy(net.x[at], net.y[at], net.crs, "EPSG:4326")
         ids = [f"R{r:03d}_{i:02d}" for i in range(stops_per)]
         stops += [{"stop_id": s, "stop_name": f"第{r}線{i}番（架空）", "stop_lat": f"{la:.6f}",
-                   "stop_lon": f"{lo:.6f}", "location_type": "0"} for i, (s, lo, la) in enumerate(zip(ids, lon, lat))]
-        hop = np.maximum(60, np.round(np.hypot(np.diff(net.x[at]), np.diff(net.y[at])) * 1.3 / (20 / 3.6) / 60) * 60)
+                   "stop_lon": f"{lo:.6f}", "location_type": "0"}
+                  for i, (s, lo, la) in enumerate(zip(ids, lon, lat, strict=True))]
+        metres = np.hypot(np.diff(net.x[at]), np.diff(net.y[at])) * 1.3
+        hop = np.maximum(60, np.round(metres / (20 / 3.6) / 60) * 60)
         for t in range(per_route):
             back = t % 2 == 1
             seq = ids[::-1] if back else ids
@@ -109,9 +111,10 @@ def write_feed(path: Path, net, routes: int, stops_per: int, trips: int, seed: i
         "stops.txt": stops, "trips.txt": trip_rows, "stop_times.txt": times,
         "calendar.txt": [{"service_id": sid, "monday": a, "tuesday": a, "wednesday": a, "thursday": a,
                           "friday": a, "saturday": b, "sunday": b, "start_date": "20270101",
-                          "end_date": "20271231"} for sid, a, b in (("平日", "1", "0"), ("土休日", "0", "1"))],
-        "feed_info.txt": [{"feed_publisher_name": "架空交通", "feed_publisher_url": "https://example.invalid/",
-                           "feed_lang": "ja"}],
+                          "end_date": "20271231"}
+                         for sid, a, b in (("平日", "1", "0"), ("土休日", "0", "1"))],
+        "feed_info.txt": [{"feed_publisher_name": "架空交通", "feed_lang": "ja",
+                           "feed_publisher_url": "https://example.invalid/"}],
     }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, rows in tables.items():
@@ -186,7 +189,7 @@ def _naive(region, day, units_xy, dests_xy, settings, starts, sample: int, rng) 
             spent += time.perf_counter() - t
             keys.append((int(u), int(j)))
             answers.append(min(direct, bus))
-    return spent / len(keys), answers, keys + [("build_s", build)]
+    return spent / len(keys), answers, [*keys, ("build_s", build)]
 
 
 def main() -> int:
@@ -197,7 +200,8 @@ def main() -> int:
     ap.add_argument("--routes", type=int, default=100)
     ap.add_argument("--stops-per", type=int, default=20)
     ap.add_argument("--trips", type=int, default=20_000)
-    ap.add_argument("--naive-units", type=int, default=6, help="units sampled for the naive way (× 3 minutes)")
+    ap.add_argument("--naive-units", type=int, default=6,
+                    help="units sampled for the naive way (3 minutes each)")
     args = ap.parse_args()
     from geo.coverage import demand_units
     from geo.network import region_network
@@ -223,7 +227,8 @@ def main() -> int:
         walls = []
         for _ in range(4):
             t = time.perf_counter()
-            done = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, check=False)
+            done = subprocess.run(cmd, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True,
+                                  check=False)
             if done.returncode:
                 raise SystemExit(done.stderr[-3000:])
             walls.append(time.perf_counter() - t)
@@ -231,8 +236,10 @@ def main() -> int:
         print(f"feed: {feed_facts['stops']:,} stops, {feed_facts['trips']:,} trips, "
               f"{feed_facts['stop_times']:,} stop_times rows; network {net.n:,} nodes; "
               f"{len(region.layer('places')):,} 居場所")
-        print(f"tomoni transit (whole command, files read and written): median {statistics.median(walls[1:]):.1f} s "
-              f"(first run {walls[0]:.1f} s); {summary['total']:,} people, walk only {summary['covered_walk']:,}, "
+        wall = statistics.median(walls[1:])
+        print(f"tomoni transit (whole command, files read and written): median {wall:.1f} s "
+              f"(first run {walls[0]:.1f} s); {summary['total']:,} people, "
+              f"walk only {summary['covered_walk']:,}, "
               f"walk + bus {summary['covered']:,}")
         region = load_region(folder / "region.toml", with_roads=False)
         units = demand_units(region.layer("vulnerable"), crs=region.crs)
@@ -244,14 +251,16 @@ def main() -> int:
         runs = []
         for _ in range(3):
             t = time.perf_counter()
-            times = transit_times(day, uxy, dxy, network=net, window=window, settings=settings, crs=region.crs)
+            times = transit_times(day, uxy, dxy, network=net, window=window, settings=settings,
+                                  crs=region.crs)
             runs.append(time.perf_counter() - t)
         ours = statistics.median(runs)
         cells = len(uxy) * len(times.starts)
         print(f"search in process: {len(uxy):,} units × {len(times.starts)} minutes to the nearest of "
               f"{len(dxy):,}: median {ours:.2f} s (floor 10 s)")
         rng = np.random.default_rng(3)
-        per_query, answers, keys = _naive(region, day, uxy, dxy, settings, times.starts, args.naive_units, rng)
+        per_query, answers, keys = _naive(region, day, uxy, dxy, settings, times.starts, args.naive_units,
+                                          rng)
         build = dict(keys[-1:])["build_s"]
         same = sum(abs(a - times.total[u, j]) <= 120 or (np.isinf(a) and np.isinf(times.total[u, j]))
                    for a, (u, j) in zip(answers, keys[:-1], strict=True))

@@ -83,8 +83,8 @@ def route_lines(result: TransitResult) -> gpd.GeoDataFrame:
     xy = day.stops.set_index("stop_id")[["lon", "lat"]]
     stops_of = pd.Series(ev["stop_id"].to_numpy(object), index=ev.index)  # Python strings join fast
     grp = stops_of.groupby(ev["trip_id"].to_numpy(object), sort=False)
-    seqs = pd.DataFrame({"route_id": ev.groupby(ev["trip_id"].to_numpy(object), sort=False)["route_id"].first(),
-                         "key": grp.agg("\x1f".join)})
+    first_route = ev.groupby(ev["trip_id"].to_numpy(object), sort=False)["route_id"].first()
+    seqs = pd.DataFrame({"route_id": first_route, "key": grp.agg("\x1f".join)})
     pats = seqs.groupby(["route_id", "key"]).size().reset_index(name="trips")
     pats["pattern"] = pats["key"].str.split("\x1f")
     names = day.routes.drop_duplicates("route_id").set_index("route_id")["route_name"]

@@ -38,6 +38,7 @@ from geo.transit_access import (
 from geo.transit_search import connections, stop_profiles, window_times
 from layers.errors import ParameterError
 from layers.transit import DayTrips, DemandZone
+from tests.transit_cases import random_events
 
 CRS = "EPSG:6678"
 ORIGIN = (-30000.0, -60000.0)
@@ -51,18 +52,7 @@ DAY = dt.date(2027, 1, 14)
 def _random_case(seed: int) -> dict:
     rng = np.random.default_rng(seed)
     n_stops = int(rng.integers(3, 7))
-    rows = []
-    for r in range(int(rng.integers(1, 4))):
-        stops = rng.choice(n_stops, size=int(rng.integers(2, min(n_stops, 4) + 1)), replace=False)
-        run = rng.integers(60, 900, len(stops) - 1)
-        for t in range(int(rng.integers(1, 4))):
-            clock = float(rng.integers(8 * 3600, 9 * 3600))
-            for i, s in enumerate(stops):
-                dwell = float(rng.integers(0, 60))
-                rows.append({"trip_id": f"r{r}t{t}", "route_id": f"r{r}", "stop_id": f"S{s}", "seq": i,
-                             "arr_s": clock, "dep_s": clock + dwell})
-                clock += dwell + (float(run[i]) if i < len(run) else 0.0)
-    events = pd.DataFrame(rows).sort_values(["trip_id", "seq"]).reset_index(drop=True)
+    events = random_events(rng, n_stops, lines=3, trips=3, first_hour=8, last_hour=9)
     egress = np.where(rng.random(n_stops) < 0.5, rng.integers(0, 900, n_stops).astype(float), np.inf)
     walks = {(int(a), int(b)): float(rng.integers(30, 600))
              for a, b in rng.integers(0, n_stops, (int(rng.integers(0, 5)), 2)) if a != b}

@@ -21,25 +21,13 @@ from hypothesis import strategies as st
 
 from geo.transit_search import build_timetable, earliest_arrival
 from layers.transit import DayTrips
+from tests.transit_cases import random_events
 
 
 def _random_day(seed: int) -> tuple[DayTrips, list[tuple[int, int, float]], np.ndarray]:
     rng = np.random.default_rng(seed)
     n_stops = int(rng.integers(3, 8))
-    rows = []
-    for r in range(int(rng.integers(1, 5))):
-        stops = rng.choice(n_stops, size=int(rng.integers(2, min(n_stops, 5) + 1)), replace=False)
-        run = rng.integers(60, 900, len(stops) - 1)
-        for t in range(int(rng.integers(1, 5))):
-            clock = float(rng.integers(7 * 3600, 10 * 3600))
-            if rng.random() < 0.3:  # some trips run slower: they may be overtaken
-                run = run + rng.integers(0, 300, len(run))
-            for i, s in enumerate(stops):
-                dwell = float(rng.integers(0, 60))
-                rows.append({"trip_id": f"r{r}t{t}", "route_id": f"r{r}", "stop_id": f"S{s}", "seq": i,
-                             "arr_s": clock, "dep_s": clock + dwell})
-                clock += dwell + (float(run[i]) if i < len(run) else 0.0)
-    events = pd.DataFrame(rows).sort_values(["trip_id", "seq"]).reset_index(drop=True)
+    events = random_events(rng, n_stops, lines=4, trips=4, first_hour=7, last_hour=10)
     walks = [(int(a), int(b), float(rng.integers(60, 1200)))
              for a, b in rng.integers(0, n_stops, (int(rng.integers(0, 6)), 2)) if a != b]
     initial = np.full(n_stops, np.inf)

@@ -269,3 +269,49 @@ def test_bad_settings_name_the_parameter(two_banks_net):
     with pytest.raises(ParameterError) as err:
         unit_statistics(times, 45, rule="mean")
     assert err.value.parameter == "rule"
+
+
+def test_a_weekday_morning_to_the_salon_on_the_gtfs_jp_feed(tmp_path):
+    """The official-layout feed of tests/gtfs_jp.py on a road along its stops: from a home by
+    架空駅, the サロン is 1.2 km on foot (about 25 elderly minutes), so not within 20; on a
+    Thursday the 8:00 bus (W1) reaches ふれあいサロン前 at 8:13 (a stop without a time,
+    interpolated), so leaving at 7:59 (the stop is steps away) it is; on Saturday the only bus is at 10:00, after the
+    window; 成人の日 (a Monday) runs the holiday timetable."""
+    from layers.transit import read_feed
+    from tests.gtfs_jp import STOPS, write_feed
+
+    from geo.transit_access import transit_day
+
+    feed = read_feed(write_feed(tmp_path / "bus.zip"))
+    at = {s[0]: (s[3], s[2]) for s in STOPS}  # lon, lat
+    chain = ["S_KOMINKAN", "S_EKI", "S_YAKUBA", "S_SALON", "S_CLINIC"]
+    to_xy = Transformer.from_crs("EPSG:4326", CRS, always_xy=True)
+    g = nx.MultiDiGraph(crs="epsg:4326", network="walk")
+    for i, s in enumerate(chain):
+        g.add_node(i, x=at[s][0], y=at[s][1])
+    for i in range(len(chain) - 1):
+        (ax, ay), (bx, by) = to_xy.transform(*at[chain[i]]), to_xy.transform(*at[chain[i + 1]])
+        length = float(np.hypot(bx - ax, by - ay))
+        g.add_edge(i, i + 1, length=length, highway="residential")
+        g.add_edge(i + 1, i, length=length, highway="residential")
+    net = from_graph(g, crs=CRS)
+    home = np.array([to_xy.transform(*at["S_EKI"])])
+    salon = np.array([to_xy.transform(*at["S_SALON"])])
+    walk = TransitSettings(speed_m_per_min=50.0)
+    window = parse_window("07:30-09:00")
+
+    def morning(day: dt.date) -> pd.Series:
+        times = transit_times(transit_day([feed], day, crs=CRS), home, salon, network=net, window=window,
+                              settings=walk, crs=CRS)
+        return unit_statistics(times, 20).iloc[0]
+
+    thursday = morning(dt.date(2027, 1, 14))
+    assert 22 < thursday["walk_min"] < 28 and not thursday["covered_walk"]
+    assert bool(thursday["covered"]) and thursday["usable_trips"] == 1
+    # leaving at 7:30 the walk arrives first (7:55); leaving at 7:59 the bus arrives at 8:13
+    assert thursday["earliest_arrival_s"] == pytest.approx(7.5 * 3600 + thursday["walk_min"] * 60, abs=3)
+    assert 14 <= thursday["best_min"] < 15
+    for holiday in (dt.date(2027, 1, 16), dt.date(2027, 1, 11)):
+        off = morning(holiday)
+        assert not off["covered"] and off["usable_trips"] == 0
+        assert off["best_min"] == pytest.approx(off["walk_min"])

@@ -277,10 +277,9 @@ def test_a_weekday_morning_to_the_salon_on_the_gtfs_jp_feed(tmp_path):
     Thursday the 8:00 bus (W1) reaches ふれあいサロン前 at 8:13 (a stop without a time,
     interpolated), so leaving at 7:59 (the stop is steps away) it is; on Saturday the only bus is at 10:00, after the
     window; 成人の日 (a Monday) runs the holiday timetable."""
+    from geo.transit_access import transit_day
     from layers.transit import read_feed
     from tests.gtfs_jp import STOPS, write_feed
-
-    from geo.transit_access import transit_day
 
     feed = read_feed(write_feed(tmp_path / "bus.zip"))
     at = {s[0]: (s[3], s[2]) for s in STOPS}  # lon, lat

@@ -300,8 +300,8 @@ def test_a_weekday_morning_to_the_salon_on_the_gtfs_jp_feed(tmp_path):
     window = parse_window("07:30-09:00")
 
     def morning(day: dt.date) -> pd.Series:
-        times = transit_times(transit_day([feed], day, crs=CRS), home, salon, network=net, window=window,
-                              settings=walk, crs=CRS)
+        times = transit_times(transit_day([feed], day, crs=CRS), home, salon, network=net,
+                              window=window, settings=walk, crs=CRS)
         return unit_statistics(times, 20).iloc[0]
 
     thursday = morning(dt.date(2027, 1, 14))

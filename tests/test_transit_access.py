@@ -275,8 +275,8 @@ def test_a_weekday_morning_to_the_salon_on_the_gtfs_jp_feed(tmp_path):
     """The official-layout feed of tests/gtfs_jp.py on a road along its stops: from a home by
     架空駅, the サロン is 1.2 km on foot (about 25 elderly minutes), so not within 20; on a
     Thursday the 8:00 bus (W1) reaches ふれあいサロン前 at 8:13 (a stop without a time,
-    interpolated), so leaving at 7:59 (the stop is steps away) it is; on Saturday the only bus is at 10:00, after the
-    window; 成人の日 (a Monday) runs the holiday timetable."""
+    interpolated), so leaving at 7:59 (the stop is steps away) it is; on Saturday the only
+    bus is at 10:00, after the window; 成人の日 (a Monday) runs the holiday timetable."""
     from geo.transit_access import transit_day
     from layers.transit import read_feed
     from tests.gtfs_jp import STOPS, write_feed

@@ -403,7 +403,8 @@ def test_a_planner_sees_who_reaches_a_salon_by_bus(app_url, page):
     frame.locator("path.tomoni-bus-route").first.wait_for(state="attached", timeout=60_000)
     # the loop and the line both ways on a weekday (a 祝日 runs two patterns)
     assert frame.locator("path.tomoni-bus-route").count() in (2, 3)
-    assert frame.locator(".tomoni-legend").count() == 1
+    # the layers' legend, and the minutes' legend for the departure window
+    assert frame.locator(".tomoni-legend").filter(has_text="に出発").count() == 1
     page.get_by_text("路線ごとの利用者候補").wait_for(timeout=30_000)
     page.get_by_role("button", name="試す").click()
     page.get_by_text("新しい停留所の候補").wait_for(timeout=120_000)

@@ -9,8 +9,9 @@ trip counts every change it makes possible.
   (every ``spacing`` metres of the straight line between them, at least one), with times
   interpolated on the trips that pass.  The candidates near the most people not yet
   reached are recomputed (``tries``), the rest are not.
-* **An extra trip**: for every stop pattern of a line, a copy of its trip nearest the
-  largest gap in its departures around the window, shifted into the middle of that gap.
+* **An extra trip**: for the stop patterns with the most people near their stops
+  (``tries``), a copy of the trip nearest the largest gap in the pattern's departures
+  around the window, shifted into the middle of that gap.
 
 The answer is the number of people (published units) newly reached — counted the same
 way as the coverage itself; for an extra trip also the people whose median travel time
@@ -146,32 +147,54 @@ def _patterns(ev: pd.DataFrame) -> pd.DataFrame:
                          "pattern": g["stop_id"].agg(tuple)}).reset_index()
 
 
-def extra_trips(result: TransitResult, rerun: Rerun) -> pd.DataFrame:
+def _in_reach(result: TransitResult, patterns: list[tuple[str, ...]]) -> np.ndarray:
+    """People within the access walk of one of each pattern's stops."""
+    index = {sid: i for i, sid in enumerate(result.day.stops["stop_id"])}
+    people = result.units["count"].to_numpy()
+    pairs = pd.DataFrame({"u": result.times.access_unit, "s": result.times.access_stop})
+    out = np.zeros(len(patterns), np.int64)
+    for k, pattern in enumerate(patterns):
+        near = pairs.loc[pairs["s"].isin([index[s] for s in pattern]), "u"].unique()
+        out[k] = int(people[near].sum())
+    return out
+
+
+def _shifted_copy(ev: pd.DataFrame, grp: pd.DataFrame, window: tuple[float, float]
+                  ) -> tuple[pd.DataFrame, Any, float]:
+    """A copy of the pattern's trip nearest the largest gap of its departures around the
+    window, shifted into the middle of that gap: (the copy's events, the model, when)."""
+    w0, w1 = window
+    deps = np.sort(grp["first"].to_numpy(float))
+    edges = np.unique(np.r_[w0, deps[(deps > w0) & (deps < w1)], w1])
+    gaps = np.diff(edges)
+    k = int(np.argmax(gaps))
+    when = float(edges[k] + gaps[k] / 2.0)
+    model = grp.iloc[int(np.argmin(np.abs(grp["first"].to_numpy(float) - when)))]
+    copy = ev[ev["trip_id"] == model["trip_id"]]
+    shift = when - float(model["first"])
+    return (copy.assign(trip_id=f"{model['trip_id']}#追加", arr_s=copy["arr_s"] + shift,
+                        dep_s=copy["dep_s"] + shift), model, when)
+
+
+def extra_trips(result: TransitResult, rerun: Rerun, *, tries: int = 8) -> pd.DataFrame:
     """One extra trip per stop pattern, in the largest gap of its departures around the
-    window: route_id, from, to (stop names), departure (H:MM), gained (people newly
-    reached), best first."""
+    window, for the ``tries`` patterns with the most people near their stops: route_id,
+    from, to (stop names), departure (H:MM), gained (people newly reached), faster,
+    minutes_saved; best first."""
     day = result.day
     ev = day.trips.events
     cols = ["route_id", "from", "to", "departure", "gained", "faster", "minutes_saved"]
     if ev.empty:
         return pd.DataFrame(columns=cols)
-    w0, w1 = result.window
     trips = _patterns(ev)
+    groups: list[tuple[Any, pd.DataFrame]] = list(trips.groupby("pattern", sort=False))
+    reach = _in_reach(result, [p for p, _g in groups])
     names = day.stops.set_index("stop_id")["stop_name"]
     base = _reached(result)
     rows = []
-    pattern: Any
-    for pattern, grp in trips.groupby("pattern", sort=False):
-        deps = np.sort(grp["first"].to_numpy(float))
-        edges = np.unique(np.r_[w0, deps[(deps > w0) & (deps < w1)], w1])
-        gaps = np.diff(edges)
-        k = int(np.argmax(gaps))
-        when = float(edges[k] + gaps[k] / 2.0)
-        model = grp.iloc[int(np.argmin(np.abs(grp["first"].to_numpy(float) - when)))]
-        copy = ev[ev["trip_id"] == model["trip_id"]]
-        shift = when - float(model["first"])
-        copy = copy.assign(trip_id=f"{model['trip_id']}#追加", arr_s=copy["arr_s"] + shift,
-                           dep_s=copy["dep_s"] + shift)
+    for k in np.argsort(-reach, kind="stable")[:tries]:
+        pattern, grp = groups[int(k)]
+        copy, model, when = _shifted_copy(ev, grp, result.window)
         events = pd.concat([ev, copy], ignore_index=True).sort_values(["trip_id", "seq"], kind="stable")
         trial = rerun(day.with_trips(DayTrips(day.date, events.reset_index(drop=True))))
         faster, saved = _faster(result, trial)

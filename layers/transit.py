@@ -175,12 +175,39 @@ def read_feed(path: Path) -> Feed:
     stops = _stops(t["stops.txt"], f"{path.name}/stops.txt")  # type: ignore[arg-type]
     fixed, flex_rows = _split_flex(t["stop_times.txt"], f"{path.name}/stop_times.txt")  # type: ignore[arg-type]
     stop_times = _stop_times(fixed, stops, f"{path.name}/stop_times.txt")
-    flex = (json.loads(files["locations.geojson"].decode("utf-8-sig"))
-            if "locations.geojson" in files else None)
+    flex = _flex_zones(files["locations.geojson"], path) if "locations.geojson" in files else None
     return Feed(name=path.name, stops=stops, routes=t["routes.txt"], trips=t["trips.txt"],  # type: ignore[arg-type]
                 stop_times=stop_times, calendar=t["calendar.txt"], calendar_dates=t["calendar_dates.txt"],
                 frequencies=t["frequencies.txt"], flex_zones=flex, booking_rules=t["booking_rules.txt"],
                 flex_times=flex_rows)
+
+
+def _flex_zones(raw: bytes, feed: Path) -> dict[str, object]:
+    """``locations.geojson``, its every zone a readable polygon (a broken file or zone names
+    the member file and the zone's position)."""
+    import shapely.geometry
+
+    label = f"{feed.name}/locations.geojson"
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise LayerError("デマンド区域のファイルが GeoJSON として読めません。", file=label, layer=LAYER,
+                         fix="GTFS-Flex の locations.geojson（UTF-8 の GeoJSON）か確かめてください。") from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        raise LayerError("デマンド区域のファイルに features がありません。", file=label, layer=LAYER,
+                         fix="FeatureCollection の GeoJSON にしてください。")
+    for i, feat in enumerate(features):
+        try:
+            shape = shapely.geometry.shape(feat["geometry"])
+            ok = shape.geom_type in ("Polygon", "MultiPolygon") and shape.is_valid and not shape.is_empty
+        except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.GEOSException):
+            ok = False
+        if not ok:
+            raise LayerError("デマンド区域の形が読めません（ポリゴンではないか、壊れています）。", file=label,
+                             row=i + 1, column="geometry", layer=LAYER,
+                             fix="区域は経度・緯度のポリゴンで書いてください。")
+    return doc  # type: ignore[no-any-return]
 
 
 def _split_flex(df: pd.DataFrame, label: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -85,6 +85,21 @@ def test_a_demand_zone_runs_on_its_service_days_with_the_stated_wait(gtfs_jp_zip
     assert demand_zones(other, dt.date(2027, 1, 14))[0].wait_min == DEFAULT_FLEX_WAIT_MIN
 
 
+@pytest.mark.parametrize(("geojson", "row"), [
+    (b"{not json", None),
+    (b'{"type": "FeatureCollection"}', None),
+    (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "Z", '
+     b'"geometry": {"type": "Point", "coordinates": [140.0, 39.8]}}]}', 1),
+    (b'{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "Z"}]}', 1),
+])
+def test_a_broken_demand_zone_file_is_a_clear_error(tmp_path, geojson, row):
+    files = feed_files()
+    files["locations.geojson"] = geojson
+    with pytest.raises(LayerError) as err:
+        read_feed(write_feed(tmp_path / "bad.zip", files))
+    assert "locations.geojson" in str(err.value.file) and err.value.row == row and err.value.fix
+
+
 def test_a_flex_row_without_its_window_names_row_and_column(tmp_path):
     files = feed_files()
     files["stop_times.txt"] = files["stop_times.txt"].replace(b"09:00:00,16:00:00", b",16:00:00")

@@ -192,7 +192,8 @@ def _flex_zones(raw: bytes, feed: Path) -> dict[str, object]:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
         raise LayerError("デマンド区域のファイルが GeoJSON として読めません。", file=label, layer=LAYER,
-                         fix="GTFS-Flex の locations.geojson（UTF-8 の GeoJSON）か確かめてください。") from None
+                         fix="GTFS-Flex の locations.geojson（UTF-8 の GeoJSON）か確かめてください。"
+                         ) from None
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise LayerError("デマンド区域のファイルに features がありません。", file=label, layer=LAYER,

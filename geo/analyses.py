@@ -71,7 +71,7 @@ from geo.transit_access import (
     transit_coverage,
     transit_day,
 )
-from geo.transit_tables import losses, route_table, transit_by_area
+from geo.transit_tables import as_coverage, losses, route_table, transit_by_area
 from geo.transit_whatif import extra_trips, new_stops
 from geo.vc_plan import VCPlan, vc_plan
 from geo.winter_loss import WinterLoss, winter_loss
@@ -116,6 +116,7 @@ __all__ = [
     "analyse_transit",
     "analyse_vc_plan",
     "describe_sites",
+    "next_weekday",
     "region_areas",
     "region_point",
     "usable_vc_sites",
@@ -1083,6 +1084,8 @@ class TransitRun:
     profile: str
     destinations: gpd.GeoDataFrame
     destination_label: str
+    density: gpd.GeoDataFrame
+    """The published units counted (their shapes draw the maps)."""
     weekend: TransitResult | None = None
     other_season: TransitResult | None = None
     losses: pd.DataFrame | None = None
@@ -1104,12 +1107,17 @@ class TransitRun:
         return out
 
 
+def next_weekday() -> dt.date:
+    """The next Monday–Friday after today: the default day of a walk + bus run."""
+    day = dt.date.today() + dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def _transit_date(text: str | None, parameter: str = "date") -> dt.date:
     if text is None or not str(text).strip():
-        day = dt.date.today() + dt.timedelta(days=1)
-        while day.weekday() >= 5:
-            day += dt.timedelta(days=1)
-        return day
+        return next_weekday()
     try:
         return dt.date.fromisoformat(str(text).strip())
     except ValueError:
@@ -1191,9 +1199,9 @@ def analyse_transit(region: Any, options: TransitOptions | None = None) -> Trans
     base = world.on(day, season)
     areas = region_areas(region)
     out = TransitRun(result=base, by_area=transit_by_area(base, areas),
-                     gaps=gaps(_as_coverage(base), density), routes=route_table(base), season=season,
+                     gaps=gaps(as_coverage(base), density), routes=route_table(base), season=season,
                      profile=opt.profile, destinations=destinations, destination_label=label,
-                     notes=list(base.notes))
+                     density=density, notes=list(base.notes))
     if opt.compare:
         weekend = _transit_date(opt.compare_date, "compare_date") if opt.compare_date else _next_sunday(day)
         out.weekend = world.on(weekend, parse_season(opt.season, weekend.isoformat()))
@@ -1221,10 +1229,3 @@ def _destinations_of(region: Any, opt: TransitOptions) -> tuple[gpd.GeoDataFrame
 
 def _next_sunday(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=(6 - day.weekday()) or 7)
-
-
-def _as_coverage(result: TransitResult, flag: str = "covered") -> CoverageResult:
-    """The walk + bus result in the shape the coverage tables take (``flag`` as covered)."""
-    units = result.units.assign(covered=result.units[flag].to_numpy(bool))
-    return CoverageResult(units=units, max_distance=result.max_minutes, method="network",
-                          facilities=result.facilities)

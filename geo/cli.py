@@ -239,7 +239,7 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     if res.transit is not None:
         from geo.transit_outputs import write_transit_outputs
 
-        write_transit_outputs(res.transit, out / "transit", density=dens,
+        write_transit_outputs(res.transit, out / "transit", density=res.transit.density,
                               layers={"boundaries": region.layers.get("boundaries"),
                                       "places": res.transit.destinations},
                               title=f"{region.name}　居場所まで徒歩＋バス", fictional=True,
@@ -607,18 +607,11 @@ def cmd_transit(args: argparse.Namespace) -> int:
     opt = transit_options(args)
     run = analyse_transit(region, opt)
     title = f"{region.name}　{run.destination_label}まで徒歩＋バス（{run.result.day.date.isoformat()}）"
-    write_transit_outputs(run, Path(args.out), density=demand_layer_of(region, opt), title=title,
+    write_transit_outputs(run, Path(args.out), density=run.density, title=title,
                           layers={"boundaries": region.layers.get("boundaries"), "places": run.destinations},
                           fictional=region.fictional, attribution=region.attribution())
     _report(run.summary(), warn=run.notes, notes=run.notes, out=str(args.out))
     return EXIT_OK
-
-
-def demand_layer_of(region: Any, opt: Any) -> Any:
-    """The published units the run counted (their shapes draw the map)."""
-    from geo.analyses import demand_layer
-
-    return demand_layer(region, year=opt.year, demand=opt.demand)
 
 
 def cmd_shelter_needs(args: argparse.Namespace) -> int:

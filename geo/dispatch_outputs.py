@@ -38,13 +38,14 @@ from matplotlib.path import Path as MplPath
 
 from geo.csv_safe import csv_text
 from geo.dispatch import DispatchPlan
+from geo.labels import clock_text
 from geo.network import Network, segment_lines
 from geo.printed_map import _rc, static_map
 from geo.routing import Route, routes_from
 from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
 
-__all__ = ["CARE_RADIUS_M", "clock", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
+__all__ = ["CARE_RADIUS_M", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
            "leg_routes",
            "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
            "write_dispatch_outputs"]
@@ -53,14 +54,6 @@ CARE_RADIUS_M = 200.0
 """Metres around a 要配慮者 household within which no route line is drawn."""
 ROWS_PER_PAGE = 30
 CARE_LABEL = "（受付票を参照）"
-
-
-def clock(seconds: Any) -> str:
-    """Seconds from midnight → ``9:05``; blank for none."""
-    if seconds is None or (isinstance(seconds, float) and not np.isfinite(seconds)) or pd.isna(seconds):
-        return ""
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}"
 
 
 def leg_routes(plan: DispatchPlan, networks: Mapping[str, Network | None], *, crs: str
@@ -148,8 +141,8 @@ def day_table(plan: DispatchPlan) -> pd.DataFrame:
     s = plan.stops
     return pd.DataFrame({
         "班": s["team"], "順番": s["order"], "受付番号": s["need_id"], "作業内容": s["work"],
-        "必要人数": s["people"], "資機材": s["tools"], "到着予定": s["arrive_s"].map(clock),
-        "作業開始": s["start_s"].map(clock), "作業終了": s["end_s"].map(clock),
+        "必要人数": s["people"], "資機材": s["tools"], "到着予定": s["arrive_s"].map(clock_text),
+        "作業開始": s["start_s"].map(clock_text), "作業終了": s["end_s"].map(clock_text),
         "移動距離_m": s["leg_m"].round(0), "町字": [CARE_LABEL if c else a for a, c in
                                                 zip(s["area"], s["care"], strict=True)]})
 
@@ -158,7 +151,7 @@ def kintone_table(plan: DispatchPlan) -> pd.DataFrame:
     """One row per need for re-import into the needs app (update by 受付番号)."""
     s, u = plan.stops, plan.unassigned
     done = pd.DataFrame({"受付番号": s["need_id"], "対応状況": "派遣予定", "派遣班": s["team"],
-                         "派遣順": s["order"].astype(str), "到着予定": s["arrive_s"].map(clock),
+                         "派遣順": s["order"].astype(str), "到着予定": s["arrive_s"].map(clock_text),
                          "未割当の理由": ""})
     left = pd.DataFrame({"受付番号": u["need_id"], "対応状況": "未割当", "派遣班": "", "派遣順": "",
                          "到着予定": "", "未割当の理由": u["reason"]})
@@ -168,7 +161,8 @@ def kintone_table(plan: DispatchPlan) -> pd.DataFrame:
 def teams_table(plan: DispatchPlan) -> pd.DataFrame:
     t = plan.teams
     return pd.DataFrame({"班": t["team"], "車両": t["vehicle"], "人数": t["size"], "訪問数": t["stops"],
-                         "距離_km": t["km"], "出発": t["leave_s"].map(clock), "帰着": t["back_s"].map(clock)})
+                         "距離_km": t["km"], "出発": t["leave_s"].map(clock_text),
+                         "帰着": t["back_s"].map(clock_text)})
 
 
 def unassigned_table(plan: DispatchPlan) -> pd.DataFrame:
@@ -282,7 +276,8 @@ def dispatch_sheets(plan: DispatchPlan, lines: gpd.GeoDataFrame, out: Path, *, n
             pdf.savefig(fig)
             plt.close(fig)
             rows = table[table["班"] == team.team]
-            info = (f"{team.vehicle}・{team.size} 人　出発 {clock(team.leave_s)}　帰着 {clock(team.back_s)}　"
+            leave, back = clock_text(team.leave_s), clock_text(team.back_s)
+            info = (f"{team.vehicle}・{team.size} 人　出発 {leave}　帰着 {back}　"
                     f"{team.km:.1f} km　地図の範囲の通行止め {avoided} 区間を避けたルート")
             for n, i in enumerate(range(0, max(len(rows), 1), ROWS_PER_PAGE)):
                 page = _table_page(team.team, rows.iloc[i:i + ROWS_PER_PAGE], info, n + 1)

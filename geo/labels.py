@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["COLUMN_LABELS", "DECISION_JA", "METHOD_JA", "STATUS_JA", "display_values", "japanese_table",
-           "percent"]
+__all__ = ["COLUMN_LABELS", "DECISION_JA", "METHOD_JA", "STATUS_JA", "clock_text", "display_values",
+           "japanese_table", "percent"]
 
 COLUMN_LABELS = {
     "year": "年", "season": "季節", "place_id": "居場所ID", "people_summer": "夏に届く人",
@@ -73,6 +73,19 @@ CODE_COLUMNS = ("muni_code", "from_muni", "to_muni", "open_site_muni")
 STATUS_JA = {"usable": "使用可", "in_zone": "危険区域内", "not_designated": "指定なし"}
 DECISION_JA = {"as_normal": "通常どおり", "next_in_municipality": "同じ市町村の次の候補",
                "backup_neighbour": "隣接市町村の代替", "none": "候補なし"}
+
+
+def clock_text(seconds: object, *, nearest: bool = False) -> str:
+    """Seconds from midnight as ``9:05`` (``25:10`` past midnight); blank for none.  The
+    minute is cut (a plan's start) or, with ``nearest``, rounded (an arrival)."""
+    try:
+        v = float(seconds)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if v != v or v in (float("inf"), float("-inf")):
+        return ""
+    m = round(v / 60.0) if nearest else int(v) // 60
+    return f"{m // 60}:{m % 60:02d}"
 
 
 def percent(value: object) -> str:

@@ -44,6 +44,7 @@ import shapely
 
 from geo.access import pairs_within, snap
 from geo.coverage import nearest_points
+from geo.labels import clock_text
 from geo.network import Network
 from geo.transit_search import connections, stop_profiles, window_times
 from layers.crs import STORAGE_CRS, transform_xy
@@ -130,19 +131,18 @@ def transit_day(feeds: Sequence[Feed], day: dt.date, *, crs: str, wait_min: floa
 
 
 def parse_window(text: str) -> tuple[float, float]:
-    """``08:00-12:00`` (or ``8時-12時``, ``〜``) as seconds from midnight."""
-    import re
-    import unicodedata
+    """``08:00-12:00`` (or ``8時〜12時``, as the needs lists write it; up to 30:00) as seconds
+    from midnight; words such as 午前 are not a departure window."""
+    from layers.needs import parse_window as parse_span
 
-    s = unicodedata.normalize("NFKC", str(text)).strip().replace("〜", "-").replace("~", "-")
-    m = re.fullmatch(r"(\d{1,2})(?:[:時](\d{2})?分?)?\s*-\s*(\d{1,2})(?:[:時](\d{2})?分?)?", s)
-    if m:
-        a = int(m[1]) * 3600 + int(m[2] or 0) * 60
-        b = int(m[3]) * 3600 + int(m[4] or 0) * 60
-        if b > a and int(m[2] or 0) < 60 and int(m[4] or 0) < 60 and b <= 30 * 3600:
-            return float(a), float(b)
-    raise ParameterError("出発の時間帯が読めません。", parameter="window",
-                         fix="「08:00-12:00」のように、始まりと終わりの時刻を書いてください。")
+    try:
+        span = parse_span(text, words=False, latest=30 * 3600)
+    except ValueError:
+        span = None
+    if span is None:
+        raise ParameterError("出発の時間帯が読めません。", parameter="window",
+                             fix="「08:00-12:00」のように、始まりと終わりの時刻を書いてください。")
+    return float(span[0]), float(span[1])
 
 
 @dataclass(frozen=True)
@@ -347,16 +347,8 @@ class TransitResult:
                 "trips_on_date": self.day.trips.n_trips, "demand_zones": len(self.day.zones)}
 
 
-def clock_text(seconds: float) -> str:
-    """Seconds from midnight as ``H:MM`` (``25:10`` past midnight; blank when none)."""
-    if not np.isfinite(seconds):
-        return ""
-    m = round(float(seconds) / 60.0)
-    return f"{m // 60}:{m % 60:02d}"
-
-
 def window_text(window: tuple[float, float]) -> str:
-    return f"{clock_text(window[0])}-{clock_text(window[1])}"
+    return f"{clock_text(window[0], nearest=True)}-{clock_text(window[1], nearest=True)}"
 
 
 def transit_coverage(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, day: TransitDay, *, crs: str,
@@ -379,7 +371,7 @@ def transit_coverage(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, day:
     w = times.walk_which
     out = units.reset_index(drop=True).assign(**{c: stats[c].to_numpy() for c in stats.columns})
     out = out.assign(gained=out["covered"] & ~out["covered_walk"],
-                     earliest_arrival=[clock_text(v) for v in stats["earliest_arrival_s"]],
+                     earliest_arrival=[clock_text(v, nearest=True) for v in stats["earliest_arrival_s"]],
                      facility_id=np.where(w >= 0, ids[np.maximum(w, 0)], ""),
                      facility_name=np.where(w >= 0, names[np.maximum(w, 0)], ""),
                      distance_m=np.round(times.walk * opt.speed_m_per_min / 60.0, 1), method="network")

@@ -16,14 +16,20 @@ import pandas as pd
 from geo.coverage import CoverageResult, by_area
 from geo.transit_access import TransitResult
 
-__all__ = ["losses", "route_table", "transit_by_area"]
+__all__ = ["as_coverage", "losses", "route_table", "transit_by_area"]
 
 
-def _area_counts(result: TransitResult, areas: Mapping[str, gpd.GeoDataFrame], flag: np.ndarray,
+def as_coverage(result: TransitResult, flag: np.ndarray | pd.Series | None = None) -> CoverageResult:
+    """The run in the shape the coverage tables and gaps take, ``flag`` (default: reached by
+    walking + bus) as what counts as covered."""
+    units = result.units if flag is None else result.units.assign(covered=np.asarray(flag, bool))
+    return CoverageResult(units=units, max_distance=result.max_minutes, method="network",
+                          facilities=result.facilities)
+
+
+def _area_counts(result: TransitResult, areas: Mapping[str, gpd.GeoDataFrame], flag: np.ndarray | pd.Series,
                  name: str) -> pd.DataFrame:
-    units = result.units.assign(covered=np.asarray(flag, bool))
-    table = by_area(CoverageResult(units=units, max_distance=result.max_minutes, method="network",
-                                   facilities=result.facilities), areas)
+    table = by_area(as_coverage(result, flag), areas)
     return table[["area_layer", "area_id", "area_name", "total", "covered"]].rename(columns={"covered": name})
 
 

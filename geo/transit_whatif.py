@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.transit_access import TransitDay, TransitResult, clock_text
+from geo.labels import clock_text
+from geo.transit_access import TransitDay, TransitResult
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.transit import DayTrips
 
@@ -199,8 +200,8 @@ def extra_trips(result: TransitResult, rerun: Rerun, *, tries: int = 8) -> pd.Da
         trial = rerun(day.with_trips(DayTrips(day.date, events.reset_index(drop=True))))
         faster, saved = _faster(result, trial)
         rows.append({"route_id": model["route_id"], "from": names[pattern[0]], "to": names[pattern[-1]],
-                     "departure": clock_text(when), "gained": _reached(trial) - base, "faster": faster,
-                     "minutes_saved": saved})
+                     "departure": clock_text(when, nearest=True), "gained": _reached(trial) - base,
+                     "faster": faster, "minutes_saved": saved})
     log.info("what-if: %d extra trips tried", len(rows))
     return pd.DataFrame(rows, columns=cols).sort_values(["gained", "faster"], ascending=False, kind="stable",
                                                         ignore_index=True)

@@ -80,20 +80,23 @@ _WINDOW = re.compile(rf"^{_TIME}\s*(?:-|~|〜|－|ー|から)\s*{_TIME}(?:まで
 _SPLIT = re.compile(r"[、,，・/／;；\s]+")
 
 
-def parse_window(text: str) -> tuple[int, int] | None:
+def parse_window(text: str, *, words: bool = True, latest: int = 24 * 3600) -> tuple[int, int] | None:
     """``9:00-12:00``, ``9時〜12時``, ``午前``, ``午後`` → (start, end) seconds; blank or
-    ``終日`` → None (any time); anything else raises ValueError."""
+    ``終日`` → None (any time); anything else raises ValueError.  ``words=False`` reads
+    times only (午前 is an error); ``latest`` is the latest end allowed."""
     t = unicodedata.normalize("NFKC", str(text)).strip()
     if t in WHOLE_DAY:
         return None
     if t in WORDS:
+        if not words:
+            raise ValueError("not a time window")
         return WORDS[t]
     m = _WINDOW.match(t)
     if not m:
         raise ValueError("not a time window")
     h0, m0, h1, m1 = (int(g) if g else 0 for g in m.groups())
     start, end = h0 * 3600 + m0 * 60, h1 * 3600 + m1 * 60
-    if not (0 <= start < end <= 24 * 3600) or m0 >= 60 or m1 >= 60:
+    if not (0 <= start < end <= latest) or m0 >= 60 or m1 >= 60:
         raise ValueError("not a time window")
     return start, end
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import TransitOptions, analyse_transit, demand_layer
+from geo.analyses import TransitOptions, analyse_transit, next_weekday
 from geo.csv_safe import csv_text
 from geo.labels import japanese_table
 from geo.transit_outputs import transit_map
@@ -33,10 +32,7 @@ HOURS = [f"{h:02d}:00" for h in range(5, 23)]
 c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
 to = c1.selectbox(t("transit_to"), [k for k in ("places", "shelters", "vc_sites") if k in layers],
                   format_func=tr.layer, key="tr_to")
-next_weekday = dt.date.today() + dt.timedelta(days=1)
-while next_weekday.weekday() >= 5:
-    next_weekday += dt.timedelta(days=1)
-day = c2.date_input(t("transit_date"), value=next_weekday, key="tr_date")
+day = c2.date_input(t("transit_date"), value=next_weekday(), key="tr_date")
 start, end = c3.select_slider(t("transit_window"), HOURS, value=("08:00", "12:00"), key="tr_window")
 minutes = int(c4.slider(t("transit_minutes"), 10, 120, 45, step=5, key="tr_minutes"))
 c5, c6 = st.columns(2)
@@ -65,7 +61,7 @@ for note in run.notes:
 
 left, right = st.columns([3, 2])
 with left:
-    density = demand_layer(state.session_region())
+    density = run.density
     shown = {"boundaries": layers["boundaries"]} if "boundaries" in layers else {}
     fmap = transit_map(run.result, density, run.gaps, {**shown, to: run.destinations},
                        title=run.destination_label, fictional=region.fictional,

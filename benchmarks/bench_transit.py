@@ -249,7 +249,10 @@ def main() -> int:
         units = demand_units(region.layer("vulnerable"), crs=region.crs)
         uxy = units.get_coordinates().to_numpy()
         dxy = region.layer("places").to_crs(region.crs).get_coordinates().to_numpy()
-        day = transit_day([read_feed(folder / "bus_gtfs-jp.zip")], DAY, crs=region.crs)
+        t = time.perf_counter()
+        feed = read_feed(folder / "bus_gtfs-jp.zip")
+        print(f"reading the GTFS-JP zip in process: {time.perf_counter() - t:.2f} s")
+        day = transit_day([feed], DAY, crs=region.crs)
         settings = TransitSettings(speed_m_per_min=50.0)
         window = parse_window("08:00-10:00")
         runs = []

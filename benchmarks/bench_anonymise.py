@@ -25,7 +25,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from layers.vulnerable import Records, anonymise_mesh, read_records  # noqa: E402
+from layers.vulnerable import Records, anonymise_mesh, read_records
 
 
 def synthetic(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:

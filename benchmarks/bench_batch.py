@@ -48,11 +48,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import bench_network  # noqa: E402
-import cloudpickle  # noqa: E402
-from bench_network import street_grid  # noqa: E402
+import bench_network
+import cloudpickle
+from bench_network import street_grid
 
-from geo.batch import read_units, run_batch  # noqa: E402
+from geo.runs.batch.dask_run import run_batch
+from geo.runs.batch.merge import read_units
 
 # the workers do not have benchmarks/ on their path: send the grid builder by value
 cloudpickle.register_pickle_by_value(bench_network)
@@ -73,8 +74,8 @@ def synthetic_partition(spec: SyntheticSpec) -> dict[str, Any]:
     import psutil
     import shapely
 
-    from geo.coverage import coverage
-    from geo.scenario import make_scenario
+    from geo.analyses.coverage import coverage
+    from geo.engine.scenario import make_scenario
     from layers.shelters import HAZARDS
 
     proc = psutil.Process()
@@ -129,7 +130,8 @@ def akita(workers: int) -> int:
     import json
     import os
 
-    from geo.batch import read_batch, specs_for, whole_region_units
+    from geo.runs.batch.config import read_batch, specs_for
+    from geo.runs.batch.partition import whole_region_units
 
     shared = Path(os.environ.get("TOMONI_SHARED_DATA") or ROOT.parent / "shared" / "data") / "akita"
     with tempfile.TemporaryDirectory(prefix="tomoni-akita-") as tmp:

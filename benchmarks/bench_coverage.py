@@ -42,10 +42,11 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import grid_units, naive_graph, street_grid  # noqa: E402
+from bench_network import grid_units, naive_graph, street_grid
 
-from geo.coverage import by_area, coverage, gaps  # noqa: E402
-from geo.network import _arrays, _read_npz, forget_loaded, segment_lines, with_barriers  # noqa: E402
+from geo.analyses.coverage import by_area, coverage, gaps
+from geo.engine.network import segment_lines, with_barriers
+from geo.engine.network_cache import forget_loaded, network_arrays, read_npz
 
 
 def _timed_index_load(path: Path) -> float:
@@ -107,9 +108,9 @@ def cli(nodes: int) -> int:
               f"rate {summary['rate']}, {len(units)} area rows written: median {ours:.2f} s "
               f"(first run {walls[0]:.2f} s)")
         # the naive way: networkx on the osmnx-style graph of the same network
-        from geo.network import _read_npz
+        from geo.engine.network_cache import read_npz
 
-        net = _read_npz(next(cache.glob("*.npz")))
+        net = read_npz(next(cache.glob("*.npz")))
         rows = np.repeat(np.arange(net.n), np.diff(net.indptr))
         t = time.perf_counter()
         g = nx.MultiDiGraph()
@@ -172,15 +173,15 @@ def main() -> int:
     del strtree
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "net.npz"
-        np.savez(cache, **_arrays(built), meta=np.array([built.crs, "0"]))
+        np.savez(cache, **network_arrays(built), meta=np.array([built.crs, "0"]))
         del built
         forget_loaded()
         t = time.perf_counter()
-        net = _read_npz(cache)
+        net = read_npz(cache)
         load = time.perf_counter() - t
         t_index = _timed_index_load(cache)
         t0 = time.perf_counter()
-        net = _read_npz(cache)
+        net = read_npz(cache)
         if barriers is not None:
             net = with_barriers(net, barriers)
         t = time.perf_counter()

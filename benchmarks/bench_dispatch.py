@@ -36,12 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_network import street_grid  # noqa: E402
+from bench_network import street_grid
 
-from geo.dispatch import _reasons, _seconds, greedy_plan, plan_dispatch, travel_matrices  # noqa: E402
-from layers.crs import STORAGE_CRS, transform_xy  # noqa: E402
-from layers.needs import read_needs  # noqa: E402
-from layers.teams import read_teams  # noqa: E402
+from geo.analyses.dispatch import _reasons, _seconds, greedy_plan, plan_dispatch, travel_matrices
+from layers.crs import STORAGE_CRS, transform_xy
+from layers.needs import read_needs
+from layers.teams import read_teams
 
 WINDOWS = ("", "", "午前", "午後", "10:00-12:00", "13:00-15:00")
 WORKS = (("泥出し", 4, 8, "スコップ・一輪車・土のう袋"), ("家財搬出", 3, 6, "軽トラ"),
@@ -127,10 +127,12 @@ def main() -> int:
         print(f"greedy nearest-neighbour (by hand): served {served_g}, {km_g:.1f} km, {t_greedy:.2f} s; "
               f"VROOM serves {len(plan.stops) - served_g:+d} needs, "
               f"{(km / max(len(plan.stops), 1)) / (km_g / max(served_g, 1)):.2f}× the km per need")
-        from geo.dispatch_outputs import write_dispatch_outputs
+        from geo.analyses.dispatch import leg_routes
+        from geo.outputs.files.dispatch import write_dispatch_outputs
 
         t0 = time.perf_counter()
-        files = write_dispatch_outputs(plan, Path(tmp) / "out", networks=networks, crs=net.crs)
+        legs = leg_routes(plan, networks, crs=net.crs)  # as analyse_dispatch routes them, once
+        files = write_dispatch_outputs(plan, Path(tmp) / "out", legs=legs, networks=networks, crs=net.crs)
         print(f"outputs as the command writes them (routes of every leg, {len(files)} files, "
               f"team sheets PDF): {time.perf_counter() - t0:.1f} s")
         if args.ortools:
@@ -146,7 +148,7 @@ def _ortools(needs, teams, secs, candidates) -> None:  # type: ignore[no-untyped
     except ImportError:
         print("OR-Tools not installed (pip install ortools): skipped")
         return
-    from geo.dispatch import _compatible
+    from geo.analyses.dispatch import _compatible
 
     tools, size = _compatible(needs, teams)
     ok = tools & size

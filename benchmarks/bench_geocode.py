@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = Path(os.environ.get("TOMONI_SHARED_DATA", ROOT.parent / "shared" / "data")) / "akita"
 
-from tests.reference_geocode import prefix_match  # noqa: E402
+from tests.reference_geocode import prefix_match
 
 
 def gsi_addresses() -> pd.DataFrame:

@@ -34,10 +34,10 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.assets import standalone_html  # noqa: E402
-from geo.maps import region_map  # noqa: E402
-from layers.boundaries import load_boundaries  # noqa: E402
-from layers.shelters import load_shelters  # noqa: E402
+from geo.outputs.assets import standalone_html
+from geo.outputs.maps import region_map
+from layers.boundaries import load_boundaries
+from layers.shelters import load_shelters
 
 SHARED = ROOT.parent / "shared" / "data" / "akita"
 DLAT, DLON = 1 / 240, 1 / 160  # JIS X 0410 4次 (500 m) mesh

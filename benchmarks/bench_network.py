@@ -34,16 +34,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo.access import snap  # noqa: E402
-from geo.network import (  # noqa: E402
-    _arrays,
-    _entry_nodes,
-    _from_arrays,
-    _read_npz,
-    catchments,
-    nearest_facility,
-)
-from geo.shortest_paths import bounded  # noqa: E402
+from geo.engine.access import snap
+from geo.engine.network import _entry_nodes, _from_arrays, catchments, nearest_facility
+from geo.engine.network_cache import network_arrays, read_npz
+from geo.engine.shortest_paths import bounded
 
 
 def scipy_nearest(net, fac) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -140,9 +134,9 @@ def main() -> int:
         scipy_nf = time.perf_counter() - t
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "net.npz"
-            np.savez(path, **_arrays(net), meta=np.array([net.crs, "0"]))
+            np.savez(path, **network_arrays(net), meta=np.array([net.crs, "0"]))
             t = time.perf_counter()
-            _read_npz(path)
+            read_npz(path)
             load = time.perf_counter() - t
         t = time.perf_counter()
         g = naive_graph(net.n, u, v, w)

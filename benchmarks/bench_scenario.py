@@ -34,12 +34,12 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import grid_units, naive_graph, street_grid  # noqa: E402
+from bench_network import grid_units, naive_graph, street_grid
 
-from geo.network import segment_lines  # noqa: E402
-from geo.scenario import make_scenario  # noqa: E402
-from geo.shelter_load import shelter_load  # noqa: E402
-from layers.shelters import HAZARDS  # noqa: E402
+from geo.analyses.shelter_load import shelter_load
+from geo.engine.network import segment_lines
+from geo.engine.scenario import make_scenario
+from layers.shelters import HAZARDS
 
 CRS = "EPSG:6678"
 

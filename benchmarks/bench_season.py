@@ -56,15 +56,20 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import grid_units, street_grid  # noqa: E402
+from bench_network import grid_units, street_grid
 
-from geo.coverage import coverage  # noqa: E402
-from geo.network import ROAD_CLASSES, SPEEDS_M_PER_MIN, segment_lines  # noqa: E402
-from geo.scenario import edge_segments, make_scenario  # noqa: E402
-from geo.season import Season, season_network  # noqa: E402
-from geo.shelter_load import shelter_load  # noqa: E402
-from layers.shelters import HAZARDS  # noqa: E402
-from layers.winter import WinterSpec  # noqa: E402
+from geo.analyses.coverage import coverage
+from geo.analyses.shelter_load import shelter_load
+from geo.engine.network import (
+    ROAD_CLASSES,
+    edge_segments,
+    segment_lines,
+)
+from geo.engine.profiles import SPEEDS_M_PER_MIN
+from geo.engine.scenario import make_scenario
+from geo.engine.season import Season, season_network
+from layers.shelters import HAZARDS
+from layers.winter import WinterSpec
 
 CRS = "EPSG:6678"
 LIMIT = 10 * SPEEDS_M_PER_MIN["elderly"]  # 10 elderly minutes, in metres at the summer speed
@@ -171,7 +176,7 @@ def cli(nodes: int, keep: str | None = None, *, write_only: bool = False) -> int
 
     import national_regions
 
-    from geo.network import _arrays, _read_npz
+    from geo.engine.network_cache import network_arrays, read_npz
 
     rng = np.random.default_rng(12)
     where = contextlib.nullcontext(keep) if keep else tempfile.TemporaryDirectory(prefix="tomoni-season-cli-")
@@ -179,12 +184,12 @@ def cli(nodes: int, keep: str | None = None, *, write_only: bool = False) -> int
         folder, cache = Path(tmp) / "region", Path(tmp) / "cache"
         national_regions.prefecture(folder, 0, nodes, cache, area_step=400.0, places_per=1000, counts=True)
         npz = next(cache.glob("network-*.npz"))
-        net = _read_npz(npz)
+        net = read_npz(npz)
         seg_main = rng.random(len(net.seg_a)) < 0.2
         cls = np.where(seg_main[edge_segments(net)], ROAD_CLASSES.index("primary"),
                        ROAD_CLASSES.index("residential")).astype(np.int8)
         net = dataclasses.replace(net, road_class=cls)
-        np.savez(npz, **_arrays(net), meta=np.array([net.crs, "0"]))
+        np.savez(npz, **network_arrays(net), meta=np.array([net.crs, "0"]))
         closed = _along(net, rng.choice(len(net.seg_a), 300, replace=False)).to_crs(net.crs)
         closures = gpd.GeoDataFrame({"路線名": [f"林道{i}号線（架空）" for i in range(300)],
                                      "開始": "12-01", "終了": "04-20"}, geometry=closed.geometry, crs=net.crs)

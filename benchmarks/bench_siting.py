@@ -31,9 +31,9 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_network import grid_units, naive_graph, street_grid  # noqa: E402
+from bench_network import grid_units, naive_graph, street_grid
 
-from geo.siting import recommend  # noqa: E402
+from geo.analyses.siting import recommend
 
 CRS = "EPSG:6678"
 

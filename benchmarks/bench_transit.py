@@ -13,7 +13,7 @@ Timed:
    (a Thursday) --window 08:00-10:00 --max-minutes 45 --no-compare`` — wall time of
    the process, reading every file (median of 3 after a first run that fills the road
    cache);
-2. **the search it makes, in process** — :func:`geo.transit_access.transit_times` for
+2. **the search it makes, in process** — :func:`geo.analyses.transit_access.transit_times` for
    every published unit to the nearest 居場所, every minute of the 2-hour window (the
    floor of the issue: ≤ 10 s);
 3. **the naive way** in the same run: for sampled (unit, minute) pairs, a networkx
@@ -51,9 +51,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import national_regions  # noqa: E402
+import national_regions
 
-from layers.crs import transform_xy  # noqa: E402
+from layers.crs import transform_xy
 
 DAY = dt.date(2027, 6, 10)  # a Thursday in summer
 
@@ -126,7 +126,7 @@ def _naive(region, day, units_xy, dests_xy, settings, starts, sample: int, rng, 
            access_units) -> tuple[float, list, list]:
     """Sampled (unit, minute) travel times with networkx: Dijkstra on the walk network, then
     Dijkstra on a time-expanded graph of the day.  Returns (seconds per query, answers, keys)."""
-    from geo.network import region_network
+    from geo.engine.network_cache import region_network
 
     net = region_network(region)
     speed = settings.speed_m_per_min / 60.0
@@ -207,9 +207,9 @@ def main() -> int:
     ap.add_argument("--naive-units", type=int, default=6,
                     help="units sampled for the naive way (3 minutes each)")
     args = ap.parse_args()
-    from geo.coverage import demand_units
-    from geo.network import region_network
-    from geo.transit_access import TransitSettings, parse_window, transit_day, transit_times
+    from geo.analyses.coverage import demand_units
+    from geo.analyses.transit_access import TransitSettings, parse_window, transit_day, transit_times
+    from geo.engine.network_cache import region_network
     from layers.region import load_region
     from layers.transit import read_feed
 

@@ -16,8 +16,8 @@ from streamlit_folium import st_folium
 
 sys.path.insert(0, os.environ.get("BENCH_ROOT", str(Path(__file__).resolve().parents[1])))
 
-from geo.assets import localise
-from geo.maps import shelters_display
+from geo.outputs.assets import localise
+from geo.outputs.maps import shelters_display
 from layers.region import load_region
 from layers.shelters import HAZARDS
 

@@ -7,7 +7,7 @@ boundaries GeoJSON (four municipalities), 1 km 町字-like areas (the demand pro
 
 The road files are placeholders whose network is **already in the cache** (the
 state after a first run: the cache is keyed by the road file's SHA-256, the
-network type and the CRS, see :mod:`geo.network`).  Parsing 47 GraphML files of
+network type and the CRS, see :mod:`geo.engine.network`).  Parsing 47 GraphML files of
 215k nodes would take longer than the batch itself and measures osmnx, not the
 batch; the batch then runs exactly as it would on a second day.
 """
@@ -23,7 +23,8 @@ import pandas as pd
 import shapely
 from bench_network import street_grid
 
-from geo.network import CACHE_VERSION, _arrays, _file_hash, _from_arrays
+from geo.engine.network import _from_arrays
+from geo.engine.network_cache import CACHE_VERSION, file_hash, network_arrays
 from layers.crs import transform_xy
 
 CRS = "EPSG:6678"
@@ -79,9 +80,9 @@ def prefecture(folder: Path, index: int, nodes: int, cache: Path, *, area_step: 
     road = folder / "roads.graphml"
     road.write_text(f"<?xml version='1.0' encoding='utf-8'?>\n<!-- 架空{pref}県: the network of this "
                     f"file is pre-cached ({net.n} nodes) -->\n<graphml/>\n", encoding="utf-8")
-    key = f"{_file_hash(road)}-walk-{CRS.replace(':', '')}-v{CACHE_VERSION}"
+    key = f"{file_hash(road)}-walk-{CRS.replace(':', '')}-v{CACHE_VERSION}"
     cache.mkdir(parents=True, exist_ok=True)
-    np.savez(cache / f"network-{key}.npz", **_arrays(net), meta=np.array([net.crs, "0"]))
+    np.savez(cache / f"network-{key}.npz", **network_arrays(net), meta=np.array([net.crs, "0"]))
     (folder / "region.toml").write_text(f"""[region]
 name = "架空{pref}県"
 fictional = true

@@ -1,7 +1,7 @@
 """Barriers to walking access: rivers, water areas, railways, roads people may not walk on.
 
 A person reaches the road network by walking straight to the nearest road
-(:mod:`geo.network`), but never across a river, a railway or an expressway:
+(:mod:`geo.engine.network`), but never across a river, a railway or an expressway:
 such a straight line is not a walk anyone can take.  Barriers come from
 
 * the road file itself — OSM XML/PBF: ``waterway=river|canal|stream`` lines,
@@ -127,7 +127,7 @@ def graph_barriers(graph: nx.MultiDiGraph, *, source: str = "") -> gpd.GeoDataFr
     return _frame(["motorway"] * len(geoms), names, source, geoms)
 
 
-def osm_barriers(path: Path) -> gpd.GeoDataFrame:
+def osm_barriers(path: Path) -> gpd.GeoDataFrame:  # noqa: C901 (one branch per optional part of the file)
     """Rivers, water areas, railways and motorways of an OSM XML/PBF file (one pass)."""
     import osmium
 

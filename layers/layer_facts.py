@@ -22,8 +22,8 @@ from layers.shelters import load_shelters
 from layers.vc_sites import load_vc_sites
 from layers.vulnerable import load_vulnerable
 
-__all__ = ["FACILITY_KEYS", "LAYERS", "LAYER_KEYS", "LAYER_LABELS", "LayerFact", "id_column",
-           "label_of"]
+__all__ = ["AREA_KEYS", "FACILITY_KEYS", "LAYERS", "LAYER_KEYS", "LAYER_LABELS", "UPLOAD_KEYS", "LayerFact",
+           "id_column", "label_of"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ class LayerFact:
         ``"point"``, ``"line"`` or ``"polygon"`` (polygons may be multipart).
     loader
         The function that reads the layer's files into the canonical schema.
+    area
+        An area layer that per-area tables are broken down by (自治会, 校区, 市町村).
+    uploadable
+        Whether a person may add it in the app's upload box.
     """
 
     key: str
@@ -52,14 +56,17 @@ class LayerFact:
     id_column: str | None
     geometry: str
     loader: Callable[..., gpd.GeoDataFrame]
+    area: bool = False
+    uploadable: bool = True
 
 
 LAYERS: dict[str, LayerFact] = {f.key: f for f in (
-    LayerFact("boundaries", "市町村界", "Municipal boundaries", "code", "polygon", load_boundaries),
+    LayerFact("boundaries", "市町村界", "Municipal boundaries", "code", "polygon", load_boundaries,
+              area=True),
     LayerFact("school_districts", "校区", "School districts", "district_id", "polygon",
-              load_school_districts),
+              load_school_districts, area=True),
     LayerFact("neighbourhoods", "自治会", "Neighbourhood associations", "area_id", "polygon",
-              load_neighbourhoods),
+              load_neighbourhoods, area=True),
     LayerFact("places", "居場所", "Community places", "place_id", "point", load_places),
     LayerFact("shelters", "避難所・避難場所", "Shelters", "shelter_id", "point", load_shelters),
     LayerFact("hazards", "災害危険区域", "Hazard zones", "zone_id", "polygon", load_hazards),
@@ -67,12 +74,16 @@ LAYERS: dict[str, LayerFact] = {f.key: f for f in (
     LayerFact("vulnerable", "要配慮者（匿名化済み）", "People needing care (anonymised)", "unit_id",
               "polygon", load_vulnerable),
     LayerFact("barriers", "歩行の障壁（川・鉄道など）", "Walking barriers (rivers, railways)",
-              "barrier_id", "line", load_barriers),
+              "barrier_id", "line", load_barriers, uploadable=False),
 )}
 """Every layer kind, in the order maps draw and tables list them."""
 
 LAYER_KEYS = tuple(LAYERS)
 LAYER_LABELS = {k: f.label for k, f in LAYERS.items()}
+AREA_KEYS = tuple(k for k in reversed(LAYER_KEYS) if LAYERS[k].area)
+"""The area layers per-area tables are broken down by, smallest first (自治会, 校区, 市町村)."""
+UPLOAD_KEYS = tuple(k for k in LAYER_KEYS if LAYERS[k].uploadable)
+"""The layers a person may add in the app's upload box."""
 FACILITY_KEYS = ("places", "shelters", "vc_sites")
 """Point layers an analysis can use as facilities (and as named route ends)."""
 

@@ -570,7 +570,7 @@ def _shapefile_encoding(shp: Path) -> str | None:
     return "cp932" if dbf_needs_cp932(dbf.read_bytes()) else None
 
 
-def read_vector(
+def read_vector(  # noqa: C901 (one branch per optional part of the file)
     path: Path,
     *,
     fmt: str | None = None,

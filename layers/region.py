@@ -659,7 +659,7 @@ def municipality_codes(source: str | Path | RegionConfig) -> list[str] | None:
     return [c for c in codes if c in cfg.municipalities] if cfg.municipalities else codes
 
 
-def load_region(
+def load_region(  # noqa: C901 (one branch per optional part of the file)
     source: str | Path | RegionConfig,
     *,
     with_roads: bool = True,

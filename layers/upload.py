@@ -16,16 +16,13 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 
 from layers.errors import LayerError
+from layers.layer_facts import UPLOAD_KEYS
 
 if TYPE_CHECKING:
     from layers.geocode import Geocoder
 
 __all__ = ["UPLOAD_KEYS", "load_uploaded"]
 
-UPLOAD_KEYS = (
-    "boundaries", "school_districts", "neighbourhoods", "places", "shelters", "hazards", "vc_sites",
-    "vulnerable",
-)
 
 
 def _safe_name(name: str) -> str:

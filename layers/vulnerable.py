@@ -187,7 +187,9 @@ def _target_areas(by: str, boundaries: gpd.GeoDataFrame | None,
     layers = dict(region_areas or {})
     if boundaries is not None:
         layers.setdefault("boundaries", boundaries)
-    if by not in ("neighbourhoods", "school_districts", "boundaries") or by not in layers:
+    from layers.layer_facts import AREA_KEYS  # the fact table reads this module's loader
+
+    if by not in AREA_KEYS or by not in layers:
         raise ParameterError(
             f"集計先のレイヤー {by} がありません。", parameter="by", layer=LAYER,
             fix="by = \"neighbourhoods\"（自治会）、\"school_districts\"、\"boundaries\" のうち、"

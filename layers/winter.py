@@ -27,7 +27,7 @@ A closures file may also be the **table** a 道路管理者 publishes (CSV in cp
 Excel): ``路線名``, ``区間`` written ``字A〜字B`` (or ``起点``/``終点`` columns), optional
 ``市町村``, ``開始``/``終了``.  Its places are found with the region's ``[geocoder]`` (町字
 reference points; a place found only at 市町村 level is refused, naming its row) and the
-season closes the shortest road path between them (:func:`geo.season.roads_between`) — an
+season closes the shortest road path between them (:func:`geo.engine.season.roads_between`) — an
 approximation when a 字's reference point lies off the closed road: draw the line for those.
 """
 
@@ -80,7 +80,7 @@ class WinterSpec:
     closures: tuple[Path, ...] = ()
 
 
-def read_winter(table: Any, *, toml: Path) -> WinterSpec:
+def read_winter(table: Any, *, toml: Path) -> WinterSpec:  # noqa: C901 (one branch per optional part of the file)
     """Check ``[season.winter]``; every problem is named at once (a :class:`LayerError`)."""
     if table is None:
         return WinterSpec()
@@ -203,7 +203,7 @@ def load_closures(paths: tuple[Path, ...], *, day: dt.date | None, geocoder: Any
     Lines are taken as drawn.  A table (CSV/Excel, as 道路管理者 publish them: 路線名,
     区間 ``字A〜字B`` or 起点/終点, 開始/終了) is placed with the region's address
     ``geocoder``: each row becomes the straight line between its two places, marked
-    ``by_ends`` — the season follows the roads between them (:mod:`geo.season`)."""
+    ``by_ends`` — the season follows the roads between them (:mod:`geo.engine.season`)."""
     frames = []
     for path in paths:
         if Path(path).suffix.lower() in TABLE_SUFFIXES:

@@ -41,10 +41,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 # 3. Browser assets for offline maps: pinned versions from the npm registry,
 #    copied into static/vendor/ (served by Streamlit at /app/static/vendor/).
-if ! "$VENV/bin/python" -c "import sys; from geo.assets import vendor_ready; sys.exit(0 if vendor_ready() else 1)"; then
+if ! "$VENV/bin/python" -c "import sys; from geo.outputs.assets import vendor_ready; sys.exit(0 if vendor_ready() else 1)"; then
   echo "[setup] npm: installing map assets (assets/package.json)"
   (cd assets && npm install --no-audit --no-fund --ignore-scripts --loglevel=error)
-  "$VENV/bin/python" -m geo.assets
+  "$VENV/bin/python" -m geo.outputs.assets
 fi
 
 echo "[setup] ready: $("$VENV/bin/python" --version), $("$VENV/bin/tomoni" --help >/dev/null && echo 'tomoni ok')"

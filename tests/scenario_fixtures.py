@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from geo.network import from_graph
-from geo.scenario import make_scenario
-from geo.shelter_load import shelter_load
+from geo.analyses.shelter_load import shelter_load
+from geo.engine.network import from_graph
+from geo.engine.scenario import make_scenario
 
 
 @pytest.fixture(scope="module")

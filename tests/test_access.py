@@ -15,9 +15,10 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.access import distances_from_points, joins, point_od, snap
-from geo.coverage import coverage, demand_units
-from geo.network import from_graph, nearest_facility, region_network
+from geo.analyses.coverage import coverage, demand_units
+from geo.engine.access import distances_from_points, joins, point_od, snap
+from geo.engine.network import from_graph, nearest_facility
+from geo.engine.network_cache import region_network
 from tests import reference_access as ref
 
 CRS = "EPSG:6678"
@@ -292,7 +293,7 @@ def test_tachikawa_real_graph_equals_the_reference(tachikawa_region):  # type: i
 def test_isochrone_never_contains_a_farther_place_beside_the_river(demo_region, rule):  # type: ignore[no-untyped-def]
     """A 居場所 near the river: its isochrone under each access rule, with the lake, river and
     railway as barriers, holds no place whose distance by that rule exceeds the limit."""
-    from geo.isochrone import isochrone
+    from geo.engine.isochrone import isochrone
 
     net = region_network(demo_region)
     river = demo_region.layers["barriers"].to_crs(demo_region.crs)

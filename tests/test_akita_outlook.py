@@ -132,7 +132,7 @@ def test_outlook_on_real_akita_layers(katagami, tmp_path, run_cli):
     cells = len(proj)
     # demand: the cells' 65+; every cell has some, so the totals are cells × the hand numbers
     assert [r["total"] for r in s["years"] if r["season"] == "夏"] == [11 * cells, 9 * cells, 6 * cells]
-    from geo.analyses import _nearest_year
+    from geo.analyses.inputs import _nearest_year
 
     # the winter comparison uses the projection year nearest today (2025 in 2026: 11 per cell)
     assert s["total"] == _old(_nearest_year(YEARS)) * cells

@@ -290,9 +290,10 @@ def test_shelter_bars_keep_shelters_with_the_same_name_apart(app):
 def test_a_parameter_error_names_the_widget_not_an_option(app, monkeypatch):
     """An engine error about a parameter names what the planner set on the page."""
     from geo import analyses
+    from layers.errors import ParameterError
 
     def refuse(*_a, **_k):  # the engine refusing the threshold, as it would a bad one
-        raise analyses.ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance")
+        raise ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance")
 
     monkeypatch.setattr(analyses, "analyse_coverage", refuse)
     app.switch_page("ui/pages/coverage_page.py").run()

@@ -108,7 +108,7 @@ def test_login_is_required_when_users_are_configured(demo_dir, monkeypatch, tmp_
 
 
 def test_serve_binds_to_this_machine_unless_a_login_and_data_folder_are_given(run_cli, tmp_path):
-    from geo.cli import build_parser
+    from geo.cli.parser import build_parser
 
     assert build_parser().parse_args(["serve"]).address == "127.0.0.1"
     config = (Path(APP).parent / ".streamlit" / "config.toml").read_text("utf-8")

@@ -41,65 +41,146 @@ def test_no_print_in_library_code():
             assert not calls, f"{path}: use logging, not print"
 
 
-ENGINE = ("network", "access", "routing", "scenario", "isochrone", "shelter_status")
-"""Modules that compute on roads: they know nothing of analyses or outputs."""
-ANALYSES = ("coverage", "consolidation", "shelter_load", "vc_plan", "crossborder", "siting",
-            "analyses", "region_results", "batch")
-OUTPUTS = ("maps", "printed_map", "report", "data_export", "layer_export", "route_sheet", "assets",
-           "cli", "cli_args", "labels", "style")
+ROOMS = ("geo.engine", "geo.analyses", "geo.outputs", "geo.runs", "geo.cli")
+"""The rooms of ``geo`` from the bottom up: each may import the rooms below it, never above."""
+RANK = {"layers": -2, "geo.summary": -1, **{r: i for i, r in enumerate(ROOMS)}, "ui": len(ROOMS)}
+SEARCHES = ("geo.engine.shortest_paths", "geo.engine.access", "geo.engine.isochrone",
+            "geo.engine.transit_search", "geo.engine.routing")
+"""Engine modules that search the roads: outputs draw what the results carry (they may name
+the results' types, e.g. ``Route``), never call a search."""
 
 
-def _geo_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text("utf-8"))
-    found: set[str] = set()
+def room_of(module: str) -> str | None:
+    """The room a module lives in (``geo.engine``, …, ``layers``, ``ui``), None outside ours."""
+    for room in ("geo.summary", *ROOMS, "layers", "ui"):
+        if module == room or module.startswith(room + "."):
+            return room
+    return "geo" if module == "geo" else ("ui" if module == "streamlit_app" else None)
+
+
+def module_imports(tree: ast.AST) -> list[tuple[str, str | None, int, bool]]:
+    """``(module, name, line, for_types_only)`` of every absolute import in ``tree``; imports
+    under ``if TYPE_CHECKING:`` name types only (annotations), not a dependency at run time."""
+    typing_only: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            if node.module == "geo":
-                found.update(a.name for a in node.names)
-            elif node.module.startswith("geo."):
-                found.add(node.module.split(".")[1])
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            typing_only.update(id(n) for n in ast.walk(node))
+    out: list[tuple[str, str | None, int, bool]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out += [(node.module, a.name, node.lineno, id(node) in typing_only) for a in node.names]
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("geo."))
+            out += [(a.name, None, node.lineno, id(node) in typing_only) for a in node.names]
+    return out
+
+
+def contract_violations(module: str, tree: ast.AST) -> list[str]:
+    """What in ``module`` (parsed as ``tree``) breaks the import rules of the rooms."""
+    me = room_of(module)
+    found = []
+    for target, name, line, types_only in module_imports(tree):
+        room = room_of(target)
+        if room is None or me is None or room == me:
+            continue
+        where = f"{module}:{line} imports {target}{'.' + name if name else ''}"
+        if name and name.startswith("_") and not name.startswith("__"):
+            found.append(f"{where}: a private name across rooms")
+        if types_only:
+            continue
+        if room == "geo" or me == "geo":
+            continue  # geo/__main__ runs the CLI
+        if RANK[room] > RANK[me]:
+            found.append(f"{where}: {me} may not import {room}")
+        if me == "ui" and room == "geo.engine":
+            found.append(f"{where}: the pages use the analyses' entries, never the engine")
+        if me == "geo.outputs" and target in SEARCHES and not (name and name[0].isupper()):
+            found.append(f"{where}: outputs draw results, they never search")  # types are fine
     return found
 
 
-@pytest.mark.parametrize("module", ENGINE)
-def test_engine_modules_import_no_analysis_or_output(module):
-    bad = _geo_imports(ROOT / "geo" / f"{module}.py") & set(ANALYSES + OUTPUTS)
-    assert not bad, f"geo/{module}.py imports {sorted(bad)}"
+def _our_modules() -> list[tuple[str, Path]]:
+    paths = [*sorted((ROOT / "geo").rglob("*.py")), *sorted((ROOT / "ui").rglob("*.py")),
+             ROOT / "streamlit_app.py"]
+    return [(str(p.relative_to(ROOT).with_suffix("")).replace("/", ".").removesuffix(".__init__"), p)
+            for p in paths]
 
 
-ENGINE_ENTRY_POINTS = {
-    "geo.coverage": {"coverage", "by_area", "gaps", "circuity_of"},
-    "geo.consolidation": {"consolidation"},
-    "geo.shelter_load": {"shelter_load"},
-    "geo.vc_plan": {"vc_plan"},
-    "geo.crossborder": {"crossborder", "crossborder_inputs"},
-    "geo.siting": {"recommend", "region_candidates", "outside_zones"},
-    "geo.routing": {"route", "routes_from", "compare"},
-    "geo.scenario": {"make_scenario"},
+def test_the_import_contract_of_the_rooms_holds():
+    """engine ← analyses ← outputs ← runs ← cli (and ui): each room imports only the rooms
+    below it; the engine only ``layers`` and ``geo.summary``; outputs never search; the
+    pages never touch the engine; no private name crosses a room."""
+    found = [v for module, path in _our_modules()
+             for v in contract_violations(module, ast.parse(path.read_text("utf-8")))]
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize(("module", "source", "expected"), [
+    ("geo.engine.network", "from geo.outputs.maps import region_map",
+     "geo.engine may not import geo.outputs"),
+    ("geo.engine.access", "import geo.analyses.coverage", "geo.engine may not import geo.analyses"),
+    ("geo.analyses.coverage", "from geo.outputs.csv_safe import csv_text", "may not import geo.outputs"),
+    ("geo.analyses.coverage", "def f():\n    from geo.cli.args import say", "may not import geo.cli"),
+    ("geo.outputs.maps", "from geo.engine.shortest_paths import bounded", "never search"),
+    ("geo.outputs.maps", "from geo.runs.region_results import RegionResults", "may not import geo.runs"),
+    ("ui.pages.map_page", "from geo.engine.scenario import region_scenario", "never the engine"),
+    ("geo.runs.batch.partition", "from geo.engine.network import _reverse_csr", "private name"),
+    ("geo.summary", "from geo.engine.network import Network", "geo.summary may not import geo.engine"),
+])
+def test_the_contract_fails_on_a_wrong_import(module, source, expected):
+    """The check above is not vacuous: an engine module importing an output (and each other
+    rule broken once) is reported."""
+    found = contract_violations(module, ast.parse(source))
+    assert found and expected in found[0], found
+
+
+def test_types_only_imports_may_point_up_but_never_at_private_names():
+    source = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+              "    from geo.runs.region_results import RegionResults\n")
+    assert contract_violations("geo.outputs.report", ast.parse(source)) == []
+    private = source.replace("RegionResults", "_Private")
+    assert contract_violations("geo.outputs.report", ast.parse(private))
+
+
+def test_no_module_sits_loose_in_geo():
+    """Every module lives in a room; only ``__init__``, ``__main__`` and ``summary`` stay at the top."""
+    loose = sorted(p.name for p in (ROOT / "geo").glob("*.py")
+                   if p.name not in ("__init__.py", "__main__.py", "summary.py"))
+    assert not loose, loose
+    rooms = sorted(p.name for p in (ROOT / "geo").iterdir() if p.is_dir() and (p / "__init__.py").exists())
+    assert rooms == sorted(r.split(".")[1] for r in ROOMS)
+
+
+ENTRY_COMPUTATIONS = {
+    "geo.analyses.coverage": {"coverage", "by_area", "gaps", "circuity_of"},
+    "geo.analyses.consolidation": {"consolidation"},
+    "geo.analyses.shelter_load": {"shelter_load"},
+    "geo.analyses.vc_plan": {"vc_plan"},
+    "geo.analyses.crossborder": {"crossborder", "crossborder_inputs"},
+    "geo.analyses.siting": {"recommend", "region_candidates", "outside_zones"},
+    "geo.engine.routing": {"route", "routes_from", "compare"},
+    "geo.engine.scenario": {"make_scenario", "region_scenario"},
 }
-"""The engine's analysis functions: only :mod:`geo.analyses` chains them for the CLI and app."""
+"""The computations the entries chain: the CLI and the pages call the entries instead."""
 
 
 def _callers() -> list[Path]:
-    return [ROOT / "geo" / "cli.py", ROOT / "streamlit_app.py",
+    return [*sorted((ROOT / "geo" / "cli").rglob("*.py")), ROOT / "streamlit_app.py",
             *sorted((ROOT / "ui").rglob("*.py"))]
 
 
 @pytest.mark.parametrize("path", _callers(), ids=lambda p: p.name)
 def test_cli_and_pages_wire_analyses_through_the_entries(path):
-    """Each analysis is chained once (geo.analyses); the CLI and the pages call the entry."""
+    """Each analysis is chained once (its ``analyse_*``); the CLI and the pages call the entry."""
     tree = ast.parse(path.read_text("utf-8"))
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module in ENGINE_ENTRY_POINTS:
-            used = {a.name for a in node.names} & ENGINE_ENTRY_POINTS[node.module]
-            assert not used, f"{path.name} chains {sorted(used)} itself; call geo.analyses instead"
+        if isinstance(node, ast.ImportFrom) and node.module in ENTRY_COMPUTATIONS:
+            used = {a.name for a in node.names} & ENTRY_COMPUTATIONS[node.module]
+            assert not used, f"{path.name} chains {sorted(used)} itself; call its analyse_* instead"
 
 
 def _library_files() -> list[Path]:
     out = sorted((ROOT / "layers").rglob("*.py"))
-    return out + [p for p in sorted((ROOT / "geo").rglob("*.py")) if p.name not in ("cli.py", "cli_args.py")]
+    return out + [p for p in sorted((ROOT / "geo").rglob("*.py")) if p.parent.name != "cli"]
 
 
 def test_no_engine_error_names_a_command_line_option():
@@ -170,12 +251,16 @@ def test_every_japanese_ui_string_goes_through_the_translation_table():
     assert not found, found
 
 
-def test_the_readme_layout_names_every_module():
-    """The README's layout table matches the tree: every module of geo/ and layers/ is named."""
-    readme = (ROOT / "README.md").read_text("utf-8")
-    layout = readme[readme.index("## 構成 / Layout"):]
-    layout = layout[:layout.index("\n## ")]
-    missing = [f"{p.parent.name}/{p.name}" for pkg in ("geo", "layers")
-               for p in sorted((ROOT / pkg).glob("*.py"))
-               if p.name != "__init__.py" and f"`{p.name}`" not in layout]
+def test_the_architecture_doc_names_every_room_and_module():
+    """docs/architecture.md says what each room and module owns (the README stays short)."""
+    doc = (ROOT / "docs" / "architecture.md").read_text("utf-8")
+    modules = [p for pkg in ("geo", "layers") for p in sorted((ROOT / pkg).rglob("*.py"))]
+    missing = [str(p.relative_to(ROOT)) for p in modules
+               if p.name != "__init__.py" and f"`{p.stem}`" not in doc]
     assert not missing, missing
+    assert all(f"`{room.split('.')[1]}/`" in doc for room in ROOMS)
+
+
+def test_the_readme_is_short():
+    """A newcomer reads the README in two minutes; the reference is in docs/."""
+    assert len((ROOT / "README.md").read_text("utf-8").splitlines()) <= 150

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.access import snap
-from geo.network import forget_loaded, load_network
+from geo.engine.access import snap
+from geo.engine.network_cache import forget_loaded, load_network
 from layers.barriers import load_barriers
 from layers.errors import LayerError
 from layers.roads import load_roads_and_barriers
@@ -103,7 +103,7 @@ def test_barrier_layer_file_and_bad_input(tmp_path):
 
 
 def test_region_barrier_layer_reaches_the_network(demo_region):
-    from geo.network import region_network
+    from geo.engine.network_cache import region_network
 
     net = region_network(demo_region)
     assert net is not None and net.n_barriers == len(demo_region.layers["barriers"]) == 3

@@ -9,15 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.batch import (
-    PartitionSpec,
-    read_batch,
-    read_units,
-    run_batch,
-    run_partition,
-    specs_for,
-    whole_region_units,
-)
+from geo.runs.batch.config import PartitionSpec, read_batch, specs_for
+from geo.runs.batch.dask_run import run_batch
+from geo.runs.batch.merge import read_units
+from geo.runs.batch.partition import run_partition, whole_region_units
 from layers.errors import LayerError
 
 COLUMNS = ["place_id", "place_m", "covered", "shelter_id", "shelter_m", "shelter_reachable",

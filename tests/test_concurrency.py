@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from geo.analyses import CoverageOptions, ShelterOptions, analyse_coverage, analyse_shelters
-from geo.network import forget_loaded
+from geo.analyses.coverage import CoverageOptions, analyse_coverage
+from geo.analyses.shelter_load import ShelterOptions, analyse_shelters
+from geo.engine.network_cache import forget_loaded
 from layers.errors import LayerError
 from layers.ledger import ledger_scope
 from layers.region import load_region

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from geo.consolidation import consolidation
-from geo.network import from_graph
+from geo.analyses.consolidation import consolidation
+from geo.engine.network import from_graph
 from layers.errors import LayerError
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
-from geo.network import from_graph
+from geo.analyses.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
+from geo.engine.network import from_graph
 from tests import reference_access as ref
 
 
@@ -133,7 +133,7 @@ def test_tomoni_coverage_on_a_tachikawa_region(tachikawa_region, tmp_path, run_c
 def test_unreachable_units_are_reported_not_zero_or_inf():
     from shapely.geometry import box
 
-    from geo.network import _from_arrays
+    from geo.engine.network import _from_arrays
 
     # two separate streets: facility on the first, a unit on the second
     ids = np.arange(4, dtype=np.int64)
@@ -156,7 +156,7 @@ def test_unreachable_units_are_reported_not_zero_or_inf():
 
 
 def test_units_count_in_the_area_holding_them_else_the_nearest_within_1km():
-    from geo.coverage import _area_of
+    from geo.analyses.coverage import _area_of
 
     polys = np.array([shapely.box(0, 0, 100, 100), shapely.box(110, 0, 200, 100),
                       shapely.box(50, 50, 150, 150)], dtype=object)  # the third overlaps both

@@ -8,8 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from geo.crossborder import area_demand, crossborder
-from geo.network import from_graph
+from geo.analyses.crossborder import area_demand, crossborder
+from geo.engine.network import from_graph
 
 
 @pytest.fixture(scope="module")

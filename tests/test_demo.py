@@ -53,7 +53,7 @@ def test_flood_zone_cuts_roads_and_disables_a_shelter(demo_region):
     inside = L["shelters"].geometry.within(flood)
     assert inside.any()
     # one is designated for floods (its upper floor) yet in the zone: unusable in a flood scenario
-    from geo.shelter_status import shelter_status
+    from geo.engine.shelter_status import shelter_status
 
     status = shelter_status(L["shelters"], hazard="flood", hazards=L["hazards"])
     assert (status[inside] != "usable").all() and (status[inside] == "in_zone").any()

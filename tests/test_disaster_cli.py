@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.network import from_graph
-from geo.routing import route
-from geo.scenario import make_scenario
-from geo.shelter_load import shelter_load
+from geo.analyses.shelter_load import shelter_load
+from geo.engine.network import from_graph
+from geo.engine.routing import route
+from geo.engine.scenario import make_scenario
 from tests.scenario_fixtures import points_of
 
 _pts = points_of

@@ -20,12 +20,12 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.dispatch import REASONS, plan_dispatch
-from geo.dispatch_outputs import CARE_LABEL, write_dispatch_outputs
-from geo.network import from_graph
-from geo.scenario import make_scenario
-from geo.shelter_load import ShelterLoad
-from geo.shelter_needs import DEFAULT_RATIOS, read_ratios, shelter_needs
+from geo.analyses.dispatch import REASONS, plan_dispatch
+from geo.analyses.shelter_load import ShelterLoad
+from geo.analyses.shelter_needs import DEFAULT_RATIOS, read_ratios, shelter_needs
+from geo.engine.network import from_graph
+from geo.engine.scenario import make_scenario
+from geo.outputs.files.dispatch import CARE_LABEL, write_dispatch_outputs
 from layers.errors import LayerError
 from layers.needs import parse_window, read_needs
 from layers.teams import read_teams
@@ -313,8 +313,11 @@ def test_a_formula_in_a_need_is_inert_in_every_table(tmp_path, river_town):
     teams = _teams(tmp_path, [{"班名": "+A", "人数": 2}])
     net = from_graph(walk, crs=CRS)
     plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": net})
-    files = write_dispatch_outputs(plan, tmp_path / "o", networks={"walk": net}, crs=CRS, sheets=False)
-    from geo.dispatch_outputs import dispatch_map, leg_routes, team_lines
+    from geo.analyses.dispatch import leg_routes
+    from geo.outputs.files.dispatch import dispatch_map, team_lines
+
+    files = write_dispatch_outputs(plan, tmp_path / "o", legs=leg_routes(plan, {"walk": net}, crs=CRS),
+                                   networks={"walk": net}, crs=CRS, sheets=False)
 
     team = "<script>alert(1)</script>"
     plan.stops["team"] = team
@@ -413,8 +416,7 @@ def test_tachikawa_real_roads_with_a_flood_polygon(tmp_path, shared_data, tachik
     """A VC in 立川市 on the real OSM roads: needs placed by address on the real 町丁目 points
     (and some by 緯度/経度), a flood polygon over the south of the city; the command plans
     the day and prints team sheets, and no route uses a road the flood closes."""
-    from geo.analyses import DispatchOptions, analyse_dispatch
-    from geo.dispatch_outputs import leg_routes
+    from geo.analyses.dispatch import DispatchOptions, analyse_dispatch, leg_routes
     from layers.region import load_region
 
     flood = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {

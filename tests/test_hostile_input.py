@@ -271,12 +271,12 @@ def test_a_region_whose_register_publishes_nothing(demo_dir, tmp_path, run_cli, 
 
 
 def test_ctrl_c_during_a_report_leaves_no_half_report(demo_dir, tmp_path, run_cli, monkeypatch):
-    import geo.report
+    import geo.outputs.report
 
     def interrupted(*_a, **_k):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(geo.report, "_pdf", interrupted)
+    monkeypatch.setattr(geo.outputs.report, "_pdf", interrupted)
     out = tmp_path / "rep"
     code, _, err = run_cli("report", demo_dir / "region.toml", "--out", out)
     assert code == 130 and "中断" in err and "Traceback" not in err
@@ -284,7 +284,7 @@ def test_ctrl_c_during_a_report_leaves_no_half_report(demo_dir, tmp_path, run_cl
 
 
 def test_ctrl_c_during_batch_start_leaves_no_cut_network(demo_dir, tmp_path, run_cli, monkeypatch):
-    import geo.batch
+    import geo.runs.batch.dask_run
 
     def interrupted(specs, out):  # type: ignore[no-untyped-def]
         yield from ()
@@ -292,7 +292,7 @@ def test_ctrl_c_during_batch_start_leaves_no_cut_network(demo_dir, tmp_path, run
         (out / "inputs" / "muni=05901.npz").write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(geo.batch, "iter_inputs", interrupted)
+    monkeypatch.setattr(geo.runs.batch.dask_run, "iter_inputs", interrupted)
     cfg = tmp_path / "REGIONS.toml"
     cfg.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\n', encoding="utf-8")
     code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b", "--dask")  # the partitioned start

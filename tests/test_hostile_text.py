@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.csv_safe import csv_text, neutralise
+from geo.outputs.csv_safe import csv_text, neutralise
 from tests.hostile_region import FORMULA_START, make_hostile_region
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.map_features import FeatureLayer, features_json
+from geo.outputs.map_features import FeatureLayer, features_json
 
 
 @pytest.fixture

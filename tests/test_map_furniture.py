@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.maps import arrowheads, region_map
+from geo.outputs.maps import arrowheads, region_map
 from ui.clicks import picked_point
 
 
@@ -90,3 +90,39 @@ def test_the_same_answer_on_a_rerun_is_not_a_new_pick():
     assert picked_point({"last_object_clicked": None, "last_clicked": MAP_CLICK}, first.raw) is None
     assert picked_point(None, None) is None
     assert picked_point({"last_object_clicked": None, "last_clicked": None}, None) is None
+
+
+def test_every_layer_kind_has_a_style_and_a_place_in_both_draw_orders():
+    """The geo-side registry is complete for the fact table: a new layer kind is drawn once it
+    has a style (and the interactive and the printed map both find it)."""
+    from geo.outputs.style import LAYER_ORDER, PRINT_ORDER, STYLES
+    from layers.layer_facts import LAYERS
+
+    for key in LAYERS:
+        assert key in STYLES and key in LAYER_ORDER and key in PRINT_ORDER, key
+
+
+@pytest.mark.parametrize("key", ["barriers", "places", "boundaries", "hazards", "shelters", "vc_sites",
+                                 "neighbourhoods", "school_districts", "vulnerable"])
+def test_each_layer_kind_is_drawn_on_both_maps(demo_region, key):
+    """One layer alone: the interactive map lists it in its layer switcher and the printed map in
+    its legend (barriers used to be left off the printed map)."""
+    import matplotlib.pyplot as plt
+
+    from geo.outputs.printed_map import static_map
+    from geo.outputs.style import STYLES
+
+    assert key in demo_region.layers, f"the demo region has no {key}"
+    frames = {key: demo_region.layers[key]}
+    html = region_map(frames).get_root().render()
+    overlays = " ".join(_control_overlays(html))
+    assert json.dumps(STYLES[key].label)[1:-1] in overlays or STYLES[key].label in overlays \
+        or key in ("shelters", "vulnerable", "school_districts"), overlays
+    fig = static_map(frames, crs=demo_region.crs, title="t")
+    labels = [t.get_text() for ax in fig.axes for leg in ([ax.get_legend()] if ax.get_legend() else [])
+              for t in leg.get_texts()]
+    labels += [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    plt.close(fig)
+    assert labels, f"the printed map of {key} has no legend"
+    if key == "barriers":
+        assert STYLES["barriers"].label in labels, labels

@@ -10,10 +10,10 @@ import warnings
 import pytest
 from PIL import Image
 
-from geo.assets import STATIC_URL, localise, standalone_html, vendor_ready
-from geo.maps import MeshCanvasLayer, region_map
-from geo.printed_map import map_bytes, paper_size, save_map, static_map
-from geo.shelter_status import shelter_status
+from geo.engine.shelter_status import shelter_status
+from geo.outputs.assets import STATIC_URL, localise, standalone_html, vendor_ready
+from geo.outputs.maps import MeshCanvasLayer, region_map
+from geo.outputs.printed_map import map_bytes, paper_size, save_map, static_map
 from layers.errors import LayerError
 
 CDN = re.compile(r"(cdn\.jsdelivr|cdnjs|code\.jquery|netdna|unpkg|bootstrapcdn)")

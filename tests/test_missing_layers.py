@@ -53,7 +53,7 @@ def test_crossborder_without_boundaries_is_a_clear_error(no_boundaries, tmp_path
 
 
 def test_every_analysis_at_once_names_what_it_left_out(no_boundaries):
-    from geo.region_results import analyse_region
+    from geo.runs.region_results import analyse_region
     from layers.region import load_region
 
     res = analyse_region(load_region(no_boundaries, with_roads=False))

@@ -8,16 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.access import point_distances, snap
-from geo.network import (
-    _from_arrays,
-    catchments,
-    forget_loaded,
-    from_graph,
-    load_network,
-    nearest_facility,
-    od_matrix,
-)
+from geo.engine.access import point_distances, snap
+from geo.engine.network import _from_arrays, catchments, from_graph, nearest_facility, od_matrix
+from geo.engine.network_cache import forget_loaded, load_network
 
 
 @st.composite
@@ -90,7 +83,7 @@ def test_bucket_queue_search_equals_plain_dijkstra(data):
     """The bucket-queue multi-source search gives networkx's distances from a super
     source (one arc per start, weighted by its cost), and a label whose start really
     is at that distance."""
-    from geo.shortest_paths import multi_source
+    from geo.engine.shortest_paths import multi_source
 
     n, u, v, w, nodes, costs = data
     order = np.lexsort((v, u))
@@ -114,7 +107,7 @@ def test_bucket_queue_search_equals_plain_dijkstra(data):
 
 
 def test_catchments_are_identical_on_one_thread_and_on_many():
-    from geo.shortest_paths import bounded
+    from geo.engine.shortest_paths import bounded
 
     rng = np.random.default_rng(11)
     n = 3000
@@ -195,7 +188,7 @@ def test_cache_is_keyed_by_file_content(demo_dir, tmp_path):
 
 
 def test_k_nearest_equals_networkx():
-    from geo.network import k_nearest
+    from geo.engine.network import k_nearest
 
     rng = np.random.default_rng(5)
     n = 60
@@ -222,8 +215,8 @@ def test_k_nearest_equals_networkx():
 def test_isochrone_never_contains_a_farther_point(demo_region):
     import shapely
 
-    from geo.access import distances_from_points
-    from geo.isochrone import isochrone
+    from geo.engine.access import distances_from_points
+    from geo.engine.isochrone import isochrone
 
     net = from_graph(demo_region.roads, crs=demo_region.crs)
     places = demo_region.layers["places"].to_crs(demo_region.crs)
@@ -266,7 +259,7 @@ def test_an_induced_subnetwork_equals_one_built_from_its_edges(data, seed):
     """Filtering the arrays of a network to some nodes gives exactly the network built from
     scratch out of the edges between those nodes (one-way streets, parallel edges, drive
     times and walkable flags included)."""
-    from geo.network import induced
+    from geo.engine.network import induced
 
     n, u, v, w, _sources = data
     rng = np.random.default_rng(seed)

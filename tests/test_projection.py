@@ -90,7 +90,7 @@ def test_the_register_scaled_by_the_change_of_its_cell(tmp_path):
 
 
 def test_outlook_by_year_on_the_demo(demo_dir, tmp_path, run_cli):
-    from geo.analyses import _nearest_year
+    from geo.analyses.inputs import _nearest_year
     from layers.demo import PROJECTION_YEARS
 
     out = tmp_path / "o"
@@ -132,8 +132,8 @@ def test_the_last_place_of_a_neighbourhood_falls_below_the_threshold():
     """Two 自治会: 北 has places A (12 people within reach today, 6 in 2050) and B (4, then 11);
     南 has C (15, then 9).  At 10 people: 北 keeps a viable place in both years (A, then B);
     南 loses its last one in 2050 — and only 南 is new.  D is nobody's nearest: 0 people."""
-    from geo.coverage import CoverageResult
-    from geo.outlook import last_places, people_in_reach
+    from geo.analyses.coverage import CoverageResult
+    from geo.analyses.outlook import last_places, people_in_reach
 
     crs = "EPSG:6678"
     areas = gpd.GeoDataFrame({"area_id": ["N", "S"], "name": ["北区", "南区"]},
@@ -167,28 +167,28 @@ def test_a_projection_is_cached_by_its_content_and_read_again_when_it_changes(tm
     """The parsed projection is kept as GeoParquet keyed by the file's SHA-256: the same file
     gives the same cells from the cache; a changed file (2050's 65+ rewritten) is read anew;
     a damaged cache file is not trusted."""
-    from geo.analyses import _file_states, _projection
+    from geo.analyses.inputs import file_states, projection_of
 
     monkeypatch.setenv("TOMONI_CACHE_DIR", str(tmp_path / "cache"))
     path = _ksj(tmp_path / "p.geojson")
-    _projection.cache_clear()
-    first = _projection(_file_states([path]))
+    projection_of.cache_clear()
+    first = projection_of(file_states([path]))
     cached = list((tmp_path / "cache").glob("projection-*.parquet"))
     assert len(cached) == 1
-    _projection.cache_clear()
-    again = _projection(_file_states([path]))
+    projection_of.cache_clear()
+    again = projection_of(file_states([path]))
     assert again.years == first.years
     assert np.allclose(again.band("65+", 2050), first.band("65+", 2050))
     frame = gpd.read_file(path)
     frame.loc[0, ["PTC_2050", "PTB_2050"]] = [frame.loc[0, "PTC_2050"] - 10, frame.loc[0, "PTB_2050"] + 10]
     frame.to_file(path, driver="GeoJSON")
-    _projection.cache_clear()
-    changed = _projection(_file_states([path]))
+    projection_of.cache_clear()
+    changed = projection_of(file_states([path]))
     assert changed.band("65+", 2050)[0] == pytest.approx(first.band("65+", 2050)[0] - 10)
     assert len(list((tmp_path / "cache").glob("projection-*.parquet"))) == 2
     for f in (tmp_path / "cache").glob("projection-*.parquet"):
         f.write_bytes(b"not parquet")
-    _projection.cache_clear()
-    reread = _projection(_file_states([path]))
+    projection_of.cache_clear()
+    reread = projection_of(file_states([path]))
     assert reread.band("65+", 2050)[0] == pytest.approx(changed.band("65+", 2050)[0])
-    _projection.cache_clear()
+    projection_of.cache_clear()

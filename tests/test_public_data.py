@@ -13,7 +13,7 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from geo.shelter_tables import shelter_tables
+from geo.analyses.shelter_tables import shelter_tables
 from layers.region import load_region
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from geo.region_results import analyse_region
+from geo.runs.region_results import analyse_region
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def _pdftext(path) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_report_pdf_and_html(demo_results, tmp_path, caplog):
-    from geo.report import write_report
+    from geo.outputs.report import write_report
 
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         paths = write_report(demo_results, tmp_path, formats=("pdf", "html"))
@@ -65,7 +65,7 @@ def _pdftext_page(pdf, page: int) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_per_area_sheets_one_page_each(demo_region, demo_results, tmp_path):
-    from geo.report import area_sheets_html, write_pdf
+    from geo.outputs.report import area_sheets_html, write_pdf
 
     html = area_sheets_html(demo_results, layer="school_districts")
     pdf = write_pdf(html, tmp_path / "sheets.pdf")
@@ -89,7 +89,7 @@ def test_tomoni_report_cli(demo_dir, tmp_path, run_cli):
 
 
 def test_data_export_every_layer_and_table(demo_results, tmp_path):
-    from geo.data_export import export_all
+    from geo.outputs.data_export import export_all
 
     paths = export_all(demo_results, tmp_path, cp932=True, parquet=True)
     gpkg = tmp_path / "tomoni_export.gpkg"

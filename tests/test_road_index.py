@@ -8,14 +8,8 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.network import (
-    _arrays,
-    _from_arrays,
-    _read_npz,
-    nearest_query,
-    touching_segments,
-    within_query,
-)
+from geo.engine.network import _from_arrays, nearest_query, touching_segments, within_query
+from geo.engine.network_cache import network_arrays, read_npz
 
 
 def _lines(net):  # type: ignore[no-untyped-def]
@@ -75,8 +69,8 @@ def test_index_is_saved_and_reloaded_with_the_network(tmp_path):
     net = _from_arrays(np.arange(400, dtype=np.int64), x, y, u, v, np.full(900, 50.0),
                        crs="EPSG:6678", directed=False)
     path = tmp_path / "net.npz"
-    np.savez(path, **_arrays(net), meta=np.array([net.crs, "0"]))
-    back = _read_npz(path)
+    np.savez(path, **network_arrays(net), meta=np.array([net.crs, "0"]))
+    back = read_npz(path)
     assert back.grid_seg is not None and np.array_equal(back.grid_seg, net.grid_seg)
     assert np.array_equal(back.grid_ptr, net.grid_ptr)
     px, py = rng.uniform(-500, 3500, 300), rng.uniform(-500, 3500, 300)

@@ -6,9 +6,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from geo.access import snap
-from geo.network import from_graph
-from geo.routing import compare, route, routes_from, to_gpx
+from geo.engine.access import snap
+from geo.engine.network import from_graph
+from geo.engine.routing import compare, route, routes_from
+from geo.outputs.files.route import to_gpx
 from layers.errors import LayerError
 from tests.scenario_fixtures import points_of
 

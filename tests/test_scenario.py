@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.access import snap
-from geo.network import nearest_facility
-from geo.scenario import close_roads, edge_segments, make_scenario
+from geo.engine.access import snap
+from geo.engine.network import edge_segments, nearest_facility
+from geo.engine.scenario import close_roads, make_scenario
 from layers.errors import LayerError
 from tests.scenario_fixtures import points_of
 
@@ -36,7 +36,7 @@ def test_scenario_network_has_no_edge_on_a_closed_segment(demo_net, flood):
 
 
 def test_closed_segments_are_exactly_those_touching_a_zone(demo_region, demo_net, flood):
-    from geo.network import segment_lines
+    from geo.engine.network import segment_lines
 
     zones = demo_region.layers["hazards"]
     zone = shapely.union_all(zones[zones["hazard"] == "flood"].to_crs(demo_net.crs).geometry.values)
@@ -55,8 +55,8 @@ def test_shallow_factor_slows_rank_one_and_closes_deeper(demo_region, demo_net):
 
 
 def test_every_network_search_works_on_the_scenario_graph(demo_region, demo_net, flood):
-    from geo.access import joinable
-    from geo.network import Snap, catchments, k_nearest, od_matrix
+    from geo.engine.access import joinable
+    from geo.engine.network import Snap, catchments, k_nearest, od_matrix
 
     pts = demo_region.layers["places"].to_crs(demo_net.crs)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()

@@ -17,8 +17,9 @@ import pytest
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import from_graph
-from geo.season import parse_season, season_network, threshold_metres
+from geo.engine.network import from_graph
+from geo.engine.profiles import threshold_metres
+from geo.engine.season import parse_season, season_network
 from layers.errors import LayerError, ParameterError
 from layers.winter import WinterSpec, closed_on, conditional_closed, load_closures, read_winter
 
@@ -237,7 +238,7 @@ def test_a_winter_route_takes_the_snow_minutes_and_goes_round_a_closed_pass(town
     """A → E by the side street: 300 m, 3.75 min in summer and 4.25 min in winter (worked out
     above); its length stays 300 m.  With B–D closed for the winter there is no way to E
     (a dead end), and the route says so instead of crossing the closure."""
-    from geo.routing import route
+    from geo.engine.routing import route
 
     xy = {k: (float(town.x[i]), float(town.y[i])) for i, k in enumerate(town.node_ids)}
     winter = season_network(town, parse_season("winter"), spec=WinterSpec())

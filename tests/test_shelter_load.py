@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.scenario import make_scenario
-from geo.shelter_load import shelter_load
+from geo.analyses.shelter_load import shelter_load
+from geo.engine.scenario import make_scenario
 from tests.scenario_fixtures import points_of
 
 _pts = points_of
@@ -58,7 +58,7 @@ def test_welfare_demand_is_estimated_from_published_category_totals(demo_region,
 
 def test_2sfca_matches_a_direct_computation(demo_region, flood, flood_load):
     """Recompute the index from an explicit distance matrix (networkx, independent)."""
-    from geo.coverage import demand_units
+    from geo.analyses.coverage import demand_units
 
     units = demand_units(demo_region.layers["vulnerable"], crs=demo_region.crs)
     shel = demo_region.layers["shelters"].reset_index(drop=True)

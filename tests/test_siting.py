@@ -12,9 +12,8 @@ import pytest
 from scipy.optimize import linprog
 from scipy.sparse import csr_array
 
-from geo.coverage import coverage
-from geo.network import from_graph
-from geo.siting import (
+from geo.analyses.coverage import coverage
+from geo.analyses.siting import (
     closed_schools,
     gap_candidates,
     greedy_mclp,
@@ -22,6 +21,7 @@ from geo.siting import (
     solve_mclp,
     solve_min_sites,
 )
+from geo.engine.network import from_graph
 from layers.errors import LayerError
 
 
@@ -100,7 +100,7 @@ def test_spopt_mclp_gives_the_same_objective(demo_region):
     import pulp
     from spopt.locate import MCLP
 
-    from geo.siting import coverage_pairs
+    from geo.analyses.siting import coverage_pairs
 
     net = from_graph(demo_region.roads, crs=demo_region.crs)
     layers = demo_region.layers

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy.sparse import csr_array
 
-from geo.siting import solve_mclp
-from geo.siting_over_time import _gains, solve_worst_year
+from geo.analyses.siting import solve_mclp
+from geo.analyses.siting_over_time import _gains, solve_worst_year
 
 
 def test_todays_best_site_is_not_the_one_that_lasts():

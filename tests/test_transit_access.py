@@ -27,15 +27,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from geo.network import from_graph
-from geo.transit_access import (
+from geo.analyses.transit_access import (
     TransitDay,
     TransitSettings,
     parse_window,
     transit_times,
     unit_statistics,
 )
-from geo.transit_search import connections, stop_profiles, window_times
+from geo.engine.network import from_graph
+from geo.engine.transit_search import connections, stop_profiles, window_times
 from layers.errors import ParameterError
 from layers.transit import DayTrips, DemandZone
 from tests.transit_cases import random_events
@@ -277,7 +277,7 @@ def test_a_weekday_morning_to_the_salon_on_the_gtfs_jp_feed(tmp_path):
     Thursday the 8:00 bus (W1) reaches ふれあいサロン前 at 8:13 (a stop without a time,
     interpolated), so leaving at 7:59 (the stop is steps away) it is; on Saturday the only
     bus is at 10:00, after the window; 成人の日 (a Monday) runs the holiday timetable."""
-    from geo.transit_access import transit_day
+    from geo.analyses.transit_access import transit_day
     from layers.transit import read_feed
     from tests.gtfs_jp import STOPS, write_feed
 

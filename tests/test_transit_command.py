@@ -17,7 +17,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from geo.analyses import TransitOptions, analyse_transit
+from geo.analyses.transit import TransitOptions, analyse_transit
 from layers.region import load_region
 
 THURSDAY = "2027-01-14"

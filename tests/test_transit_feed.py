@@ -159,7 +159,7 @@ def test_tomoni_check_reports_each_feed_and_the_stops_off_the_roads(tmp_path, de
     """``[layers.transit]`` in a region file: ``tomoni check --date`` counts the routes, stops
     and the trips of that date, and names the stops more than 100 m from any road (here the
     stops are moved onto the demo's road nodes, except 診療所前, left 3 km into a field)."""
-    from geo.network import region_network
+    from geo.engine.network_cache import region_network
     from layers.crs import STORAGE_CRS, transform_xy
     from tests.gtfs_jp import STOPS
 

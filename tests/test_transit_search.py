@@ -19,7 +19,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.transit_search import build_timetable, earliest_arrival
+from geo.engine.transit_search import build_timetable, earliest_arrival
 from layers.transit import DayTrips
 from tests.transit_cases import random_events
 

@@ -6,8 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from geo.scenario import make_scenario
-from geo.vc_plan import p_median, vc_plan
+from geo.analyses.vc_plan import p_median, vc_plan
+from geo.engine.scenario import make_scenario
 from tests.scenario_fixtures import points_of
 
 _pts = points_of
@@ -28,7 +28,7 @@ def test_p_median_exact_equals_brute_force():
 
 
 def test_p_median_interchange_on_a_larger_instance_is_close_to_optimal():
-    import geo.vc_plan as vp
+    import geo.analyses.vc_plan as vp
 
     rng = np.random.default_rng(5)
     cost = rng.uniform(100, 5000, size=(9, 60))

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from geo.layer_export import write_density
+from geo.outputs.layer_export import write_density
 from layers.errors import LayerError
 from layers.ledger import content_id
 from layers.territories import territories

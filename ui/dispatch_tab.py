@@ -1,7 +1,7 @@
 """The 災害VC page's ボランティア派遣 tab: upload the needs and teams, plan, map, download.
 
-Only translates inputs and shows results: the plan is :func:`geo.analyses.analyse_dispatch`,
-the files are :mod:`geo.dispatch_outputs`, as in ``tomoni dispatch``.
+Only translates inputs and shows results: the plan is :func:`geo.analyses.dispatch.analyse_dispatch`,
+the files are :mod:`geo.outputs.files.dispatch`, as in ``tomoni dispatch``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analyses import DispatchOptions, analyse_dispatch, usable_vc_sites
-from geo.csv_safe import csv_text
-from geo.dispatch_outputs import (
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.files.dispatch import (
     day_table,
     dispatch_map,
     kintone_table,
-    leg_routes,
     team_gpx,
     team_lines,
     team_stops,
@@ -32,7 +31,6 @@ from geo.dispatch_outputs import (
 from layers.errors import LayerError, ParameterError
 from layers.needs import read_needs
 from layers.teams import read_teams
-from ui import state
 from ui.audit import logged
 from ui.i18n import lang, t
 
@@ -68,7 +66,7 @@ def dispatch_tab(region: Any, hazard: str) -> None:
     if sources is None or sites is None:
         return
     try:
-        ids, flooded = usable_vc_sites(region, state.scenario(hazard) if hazard else None)
+        ids, flooded = usable_vc_sites(region, hazard or None)
     except LayerError as err:
         st.error(err.message)
         return
@@ -97,8 +95,7 @@ def dispatch_tab(region: Any, hazard: str) -> None:
                 err = err.labelled({"vc": t("dispatch_vc"), "time_limit": t("dispatch_time_limit")})
             st.error(err.message)
             return
-        legs = leg_routes(run.plan, run.networks, crs=region.crs)
-        ss["dispatch_result"] = (key, run, team_lines(run.plan, legs, crs=region.crs))
+        ss["dispatch_result"] = (key, run, team_lines(run.plan, run.legs, crs=region.crs))
     held = ss.get("dispatch_result")
     if not held or held[0] != key:
         return
@@ -145,8 +142,8 @@ def _downloads(region: Any, run: Any, lines: Any, stops: Any) -> None:
                        mime="application/zip", key="dispatch_gpx_dl", **logged("dispatch_gpx.zip"))
     if d4.button(t("dispatch_make_sheets"), key="dispatch_sheets_make"):
         with tempfile.TemporaryDirectory(prefix="tomoni-dispatch-") as tmp:
-            write_dispatch_outputs(plan, Path(tmp), networks=run.networks, crs=region.crs, zones=run.zones,
-                                   closed=run.closed, fictional=region.fictional)
+            write_dispatch_outputs(plan, Path(tmp), legs=run.legs, networks=run.networks, crs=region.crs,
+                                   zones=run.zones, closed=run.closed, fictional=region.fictional)
             st.session_state["dispatch_sheets"] = (id(run), (Path(tmp) / "dispatch_sheets.pdf").read_bytes())
     sheets = st.session_state.get("dispatch_sheets")
     if sheets and sheets[0] == id(run):

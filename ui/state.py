@@ -20,8 +20,6 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.network import Network
-from geo.scenario import Scenario, region_scenario, scenario_network
 from layers.boundaries import keep_municipalities
 from layers.crs import analysis_crs_for
 from layers.data_root import data_root
@@ -110,10 +108,6 @@ def _source_toml() -> Path:
     return Path(src["path"]) if src.get("kind") == "toml" else demo_toml()
 
 
-def network(*, drive: bool = False) -> Network | None:
-    """The region's road network as arrays (shared across sessions, read-only; None without
-    roads): the drive network when asked and the region has one."""
-    return scenario_network(session_region(), drive=drive)
 
 
 def data_key() -> tuple[Any, ...]:
@@ -140,16 +134,6 @@ def session_region() -> Region:
     return cached[1]  # type: ignore[no-any-return]
 
 
-def scenario(hazard: str, *, drive: bool = False) -> Scenario:
-    """This session's scenario of ``hazard`` (its shelters include the session's uploads)."""
-    ss = st.session_state
-    key = (data_key(), hazard, drive)
-    cache = ss.setdefault("_scenarios", {})
-    if key not in cache:
-        if len(cache) > 6:
-            cache.clear()
-        cache[key] = region_scenario(session_region(), hazard, drive=drive)
-    return cache[key]  # type: ignore[no-any-return]
 
 
 def computed(name: str, key: tuple[Any, ...], compute: Callable[[], T], *,

@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analyses import ConsolidationOptions, analyse_consolidation
-from geo.csv_safe import csv_text
-from geo.labels import japanese_table
-from geo.maps import region_map
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.labels import japanese_table
+from geo.outputs.maps import region_map
 from layers.school_districts import before_after
 from ui import state
 from ui.audit import logged

@@ -5,12 +5,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import CoverageOptions, analyse_coverage
-from geo.csv_safe import csv_text
-from geo.labels import japanese_table
-from geo.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
-from geo.network import SPEEDS_M_PER_MIN
-from geo.printed_map import map_bytes, static_map
+from geo.analyses import CoverageOptions, analyse_coverage, minutes_for
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.labels import japanese_table
+from geo.outputs.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
+from geo.outputs.printed_map import map_bytes, static_map
 from ui import state
 from ui.audit import logged
 from ui.controls import season_and_year
@@ -33,7 +32,7 @@ fac_layer = c1.selectbox(t("facility_layer"), choices, format_func=tr.layer,
 max_d = c2.slider(t("threshold"), 100, 2000, 500, step=50, key="cov_threshold")
 profile = c3.radio(t("profile"), ["walk", "elderly"], horizontal=True, key="cov_profile",
                    format_func=lambda p: tr(f"profile_{p}"))
-st.caption(t("threshold_minutes").format(minutes=max_d / SPEEDS_M_PER_MIN[profile]))
+st.caption(t("threshold_minutes").format(minutes=minutes_for(max_d, profile)))
 season, year = season_and_year("cov", region)
 
 key = (state.data_key(), fac_layer, max_d, profile, season, year)
@@ -41,7 +40,7 @@ run = state.computed("coverage", key, lambda: analyse_coverage(
     state.session_region(), CoverageOptions(
         facilities=fac_layer, max_distance=float(max_d), profile=profile, season=season,
         # winter: the threshold is the profile's walking time, which snow slows
-        max_minutes=float(max_d) / SPEEDS_M_PER_MIN[profile] if season == "winter" else None,
+        max_minutes=minutes_for(max_d, profile) if season == "winter" else None,
         year=year)),
     labels={"facilities": t("facility_layer"), "max_distance": t("threshold"), "season": t("season"),
             "year": t("year")})

@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analyses import CrossBorderOptions, analyse_crossborder
-from geo.csv_safe import csv_text
-from geo.labels import japanese_table
-from geo.maps import add_legend, add_lines, region_map
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.labels import japanese_table
+from geo.outputs.maps import add_legend, add_lines, region_map
 from layers.boundaries import municipality_names
 from layers.shelters import HAZARD_LABELS
 from ui import state
@@ -31,8 +31,8 @@ hazard = st.selectbox(t("scenario_hazard"), ["", *HAZARD_LABELS], key="cb_hazard
                       format_func=lambda k: tr.hazard(k) if k else tr("no_hazard"))
 key = (state.data_key(), hazard)
 res = state.computed("cb", key, lambda: analyse_crossborder(
-    state.session_region(), CrossBorderOptions(hazard=hazard or None),
-    scenario=state.scenario(hazard) if hazard else None), labels={"hazard": t("scenario_hazard")})
+    state.session_region(), CrossBorderOptions(hazard=hazard or None)),
+    labels={"hazard": t("scenario_hazard")})
 s = res.summary()
 m1, m2, m3 = st.columns(3)
 crossing = sum(s.cross_people.values())

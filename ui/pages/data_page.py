@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.layer_export import DENSITY_COLUMNS, geojson_text
-from geo.maps import add_marks, region_map
+from geo.outputs.layer_export import DENSITY_COLUMNS, geojson_text
+from geo.outputs.maps import add_marks, region_map
 from layers.boundaries import municipality_names
 from layers.data_root import data_root, inside_data_root, region_files_inside
 from layers.errors import LayerError

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.assets import standalone_html
-from geo.layer_export import geopackage_bytes
-from geo.maps import region_map
-from geo.printed_map import map_bytes, static_map
-from geo.region_results import analyse_region
-from geo.report import write_report
+from geo.outputs.assets import standalone_html
+from geo.outputs.layer_export import geopackage_bytes
+from geo.outputs.maps import region_map
+from geo.outputs.printed_map import map_bytes, static_map
+from geo.outputs.report import write_report
+from geo.runs.region_results import analyse_region
 from layers.errors import LayerError
 from layers.shelters import HAZARD_LABELS
 from ui import state

@@ -6,8 +6,8 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.maps import BASEMAPS, crowded, region_map, shelter_layer
-from geo.style import LAYER_TITLES
+from geo.outputs.maps import BASEMAPS, crowded, region_map, shelter_layer
+from geo.outputs.style import LAYER_TITLES
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.clicks import clicked_name

@@ -10,10 +10,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analyses import ShelterOptions, analyse_shelter_tables, analyse_shelters
-from geo.csv_safe import csv_text
-from geo.labels import japanese_table
-from geo.maps import add_legend, add_lines, region_map
-from geo.scenario import closed_roads_frame
+from geo.outputs.closed_roads import closed_roads_frame
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.labels import japanese_table
+from geo.outputs.maps import add_legend, add_lines, region_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
@@ -57,9 +57,7 @@ hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard"
 season, year = season_and_year("sh", region, caption="season_caption_closures")
 key = (state.data_key(), hazard, season, year)
 run = state.computed("sh", key, lambda: analyse_shelters(
-    state.session_region(), ShelterOptions(hazard=hazard, season=season, year=year),
-    # the session's summer scenario is shared with the other pages; winter builds its own
-    scenario=state.scenario(hazard) if season == "summer" else None),
+    state.session_region(), ShelterOptions(hazard=hazard, season=season, year=year)),
     labels={"hazard": t("scenario_hazard"), "season": t("season"), "year": t("year")})
 scen, res = run.scenario, run.load
 sc, s = scen.summary(), res.summary()

@@ -11,11 +11,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analyses import SitingOptions, analyse_siting
-from geo.csv_safe import csv_text
-from geo.labels import japanese_table
-from geo.layer_export import geopackage_bytes
-from geo.maps import add_legend, add_marks, region_map
-from geo.printed_map import map_bytes, static_map
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.labels import japanese_table
+from geo.outputs.layer_export import geopackage_bytes
+from geo.outputs.maps import add_legend, add_marks, region_map
+from geo.outputs.printed_map import map_bytes, static_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged

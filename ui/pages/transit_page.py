@@ -8,9 +8,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analyses import TransitOptions, analyse_transit, next_weekday
-from geo.csv_safe import csv_text
-from geo.labels import japanese_table
-from geo.transit_outputs import transit_map
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.files.transit import transit_map
+from geo.outputs.labels import japanese_table
 from ui import state
 from ui.audit import logged
 from ui.i18n import Tr, lang, t

@@ -12,11 +12,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import RouteOptions, VCPlanOptions, analyse_route, analyse_vc_plan
-from geo.labels import japanese_table
-from geo.maps import add_legend, add_lines, add_marks, region_map
-from geo.route_sheet import ROUTE_STYLES, route_frames, route_sheet
-from geo.routing import to_geojson, to_gpx
+from geo.analyses import RouteOptions, VCPlanOptions, analyse_route, analyse_vc_plan, has_roads
+from geo.outputs.files.route import to_geojson, to_gpx
+from geo.outputs.labels import japanese_table
+from geo.outputs.maps import add_legend, add_lines, add_marks, region_map
+from geo.outputs.route_sheet import ROUTE_STYLES, route_frames, route_sheet
 from layers.boundaries import municipality_names
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
@@ -33,7 +33,7 @@ ss = st.session_state
 region = state.session_region()
 st.header(f"{t('page_vc')}: {region.name}")
 layers = state.layers()
-if state.network() is None:
+if not has_roads(region):
     st.warning(t("need_roads"))
     st.stop()
 
@@ -42,16 +42,6 @@ hazard = c1.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="vc_hazard"
                       format_func=tr.hazard)
 profile = c2.radio(t("travel_profile"), ["walk", "elderly", "drive"], horizontal=True,
                    key="vc_profile", format_func=lambda p: tr(f"profile_{p}"))
-drive = profile == "drive" and region.config.roads is not None and region.config.roads.drive is not None
-try:
-    scen = state.scenario(hazard, drive=drive)
-except LayerError as err:
-    st.error(err.message)
-    st.stop()
-net = scen.base
-if net is None:  # pragma: no cover - roads checked above
-    st.warning(t("need_roads"))
-    st.stop()
 
 tab_plan, tab_dispatch = st.tabs([t("vc_tab_plan"), t("vc_tab_dispatch")])
 with tab_dispatch:
@@ -62,8 +52,7 @@ with tab_plan:
         st.subheader(t("vc_plan"))
         key = (state.data_key(), hazard)
         plan = state.computed("vc", key, lambda: analyse_vc_plan(
-            state.session_region(), VCPlanOptions(hazard=hazard),
-            scenario=state.scenario(hazard, drive=True)),
+            state.session_region(), VCPlanOptions(hazard=hazard)),
             labels={"hazard": t("scenario_hazard")}).plan
         munis = municipality_names(layers.get("boundaries"))
         st.dataframe(japanese_table(plan.plan, municipalities=munis), hide_index=True, width="stretch")
@@ -106,9 +95,14 @@ with tab_plan:
     start, end = _point(start_name, "from"), _point(end_name, "to")
     routes: dict[str, Any] = {}
     result: dict[str, Any] = {}
+    run = None
     if start is not None and end is not None:
-        run = analyse_route(state.session_region(), start, end, RouteOptions(hazard=hazard, profile=profile),
-                            scenario=scen)
+        try:
+            run = analyse_route(state.session_region(), start, end,
+                                RouteOptions(hazard=hazard, profile=profile))
+        except LayerError as err:
+            st.error(err.message)
+            st.stop()
         routes, result = run.routes, run.comparison
         rows = []
         for k, label in (("normal", t("normal")), ("hazard", t("hazard_route"))):
@@ -155,7 +149,7 @@ with tab_plan:
         ss["_vc_pending_end"] = target  # one click: that end becomes the clicked point (next run)
         st.rerun()
 
-    if routes and any(r.found for r in routes.values()):
+    if run is not None and routes and any(r.found for r in routes.values()):
         d1, d2, d3 = st.columns(3)
         d1.download_button("GeoJSON", data=to_geojson(routes).encode("utf-8"), file_name="route.geojson",
         **logged("route.geojson"),
@@ -165,9 +159,10 @@ with tab_plan:
                            mime="application/gpx+xml", key="vc_gpx")
         if d3.button(t("route_sheet"), key="vc_sheet_make"):
             with tempfile.TemporaryDirectory(prefix="tomoni-sheet-") as tmp:
-                path = route_sheet(routes, Path(tmp) / "route_sheet.pdf", net=net,
+                path = route_sheet(routes, Path(tmp) / "route_sheet.pdf", net=run.network,
                                    title=f"{t('route_title')}: {start_name} → {end_name}", comparison=result,
-                                   zones=scen.zones, closed=scen.closed, fictional=region.fictional,
+                                   zones=run.scenario.zones if run.scenario is not None else None,
+                                   closed=run.closed, fictional=region.fictional,
                                    attribution=region.attribution())
                 ss["vc_sheet"] = ((start, end, hazard, profile), path.read_bytes())
         sheet = ss.get("vc_sheet")

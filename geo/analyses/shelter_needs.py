@@ -1,0 +1,188 @@
+"""Minimum needs per shelter in a scenario: toilets, floor area and baths for its evacuees.
+
+The expected evacuees of a shelter are the demand the shelter-load analysis assigns
+to it (:mod:`geo.analyses.shelter_load`), with the 要配慮者 who need a 福祉避難所 shown apart.
+They are set against the ratios of the national 避難所運営 guideline as revised in
+December 2024, which follow the Sphere standards:
+
+=========================  =======  ==============================================
+key                        default  meaning
+=========================  =======  ==============================================
+toilet_people_first        50       people per toilet in the first days
+toilet_people_later        20       people per toilet once the stay lasts
+toilet_female_share        0.75     share of toilets for women (male:female 1:3)
+bath_people                50       people per bath (or shower)
+area_m2_per_person         3.5      floor area per person (m²)
+capacity_m2_per_person     2.0      m² a person that a stated 収容人数 assumed, used
+                                    to estimate the floor area where it is not given
+=========================  =======  ==============================================
+
+:data:`DEFAULT_RATIOS` is that table; :func:`read_ratios` reads a CSV of
+``項目,値`` (or ``key,value``) rows that change any of them.  Where a shelter's
+floor area is given (``floor_area_m2``) it is used; else it is estimated from its
+capacity (labelled 推定); else the area is left unknown.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.analyses.shelter_load import (
+    ShelterLoad,
+    ShelterOptions,
+    ShelterRun,
+    analyse_shelters,
+)
+from geo.engine.scenario import Scenario
+from geo.summary import Summary
+from layers.errors import LayerError
+
+__all__ = ["RATIO_LABELS", "ShelterNeeds", "read_ratios", "shelter_needs"]
+
+
+DEFAULT_RATIOS: dict[str, float] = {
+    "toilet_people_first": 50.0, "toilet_people_later": 20.0, "toilet_female_share": 0.75,
+    "bath_people": 50.0, "area_m2_per_person": 3.5, "capacity_m2_per_person": 2.0,
+}
+
+RATIO_LABELS = {
+    "toilet_people_first": "トイレ1基あたりの人数（発災当初）",
+    "toilet_people_later": "トイレ1基あたりの人数（その後）",
+    "toilet_female_share": "女性用トイレの割合",
+    "bath_people": "入浴設備1つあたりの人数",
+    "area_m2_per_person": "1人あたりの面積（m²）",
+    "capacity_m2_per_person": "収容人数が前提とした1人あたりの面積（m²）",
+}
+
+SOURCE = "避難所運営ガイドライン（内閣府、2024年12月改定）・スフィア基準"
+
+
+@dataclass(frozen=True)
+class ShelterNeedsSummary(Summary):
+    """Totals over the usable shelters of one scenario."""
+
+    hazard: str
+    shelters: int
+    evacuees: int
+    toilets_first: int
+    toilets_later: int
+    baths: int
+    area_short: int
+    area_unknown: int
+
+
+@dataclass
+class ShelterNeeds:
+    """Per usable shelter: evacuees and what they need (see module doc)."""
+
+    hazard: str
+    table: pd.DataFrame
+    ratios: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> ShelterNeedsSummary:
+        t = self.table
+        return ShelterNeedsSummary(
+            hazard=self.hazard, shelters=len(t), evacuees=int(t["evacuees"].sum()),
+            toilets_first=int(t["toilets_first"].sum()), toilets_later=int(t["toilets_later"].sum()),
+            baths=int(t["baths"].sum()), area_short=int((t["area_short_m2"] > 0).sum()),
+            area_unknown=int(t["floor_area_m2"].isna().sum()))
+
+
+def read_ratios(path: Path) -> dict[str, float]:
+    """The default ratios with the rows of a ``項目,値`` CSV/Excel table applied."""
+    from layers.readers import find_column, parse_numbers, read_table, table_row
+
+    df = read_table(path)
+    key_col, val_col = find_column(df, ("項目", "key")), find_column(df, ("値", "value"))
+    if key_col is None or val_col is None:
+        raise LayerError("比率の表には「項目」と「値」の列が必要です。", file=path, row=1,
+                         column="項目" if key_col is None else "値",
+                         fix=f"項目は次のいずれか: {', '.join(DEFAULT_RATIOS)}")
+    names = {**{k: k for k in DEFAULT_RATIOS}, **{v: k for k, v in RATIO_LABELS.items()}}
+    out = dict(DEFAULT_RATIOS)
+    _text, values = parse_numbers(df[val_col])
+    for i, key in enumerate(df[key_col].astype(str).str.strip()):
+        if key not in names:
+            raise LayerError("知らない項目です。", file=path, row=table_row(df, i), column=key_col,
+                             fix=f"次のいずれかにしてください: {', '.join(DEFAULT_RATIOS)}")
+        v = float(values[i])
+        share = names[key] == "toilet_female_share"
+        if not np.isfinite(v) or v <= 0 or (share and v >= 1):
+            raise LayerError("値が正の数ではありません（割合は 0 と 1 の間）。", file=path,
+                             row=table_row(df, i), column=val_col, fix="例: 50、0.75")
+        out[names[key]] = v
+    return out
+
+
+def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str, float] | None = None,
+                  care: ShelterLoad | None = None) -> ShelterNeeds:
+    """Minimum needs of every usable shelter of ``load`` (see module doc).
+
+    ``shelters`` is the shelters layer (for ``floor_area_m2`` where given).  ``care`` is the
+    load of the 要配慮者 alone on the same scenario when ``load``'s evacuees are a wider
+    demand (projected 65+): its per-shelter demand is shown apart; without it the evacuees
+    are the 要配慮者 themselves."""
+    r = {**DEFAULT_RATIOS, **(ratios or {})}
+    s = load.shelters[load.shelters["status"] == "usable"]
+    evac = s["demand"].to_numpy(float)
+    first = np.ceil(evac / r["toilet_people_first"]).astype(int)
+    later = np.ceil(evac / r["toilet_people_later"]).astype(int)
+    female = np.ceil(later * r["toilet_female_share"]).astype(int)
+    cap = s["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
+    given = np.full(len(s), np.nan)
+    if "floor_area_m2" in shelters:
+        given = (shelters.set_index(shelters["shelter_id"].astype(str))["floor_area_m2"]
+                 .reindex(s["shelter_id"]).to_numpy(float))
+    area = np.where(np.isfinite(given), given, cap * r["capacity_m2_per_person"])
+    basis = np.where(np.isfinite(given), "面積", np.where(np.isfinite(cap), "収容人数から推定", "不明"))
+    need = evac * r["area_m2_per_person"]
+    fits = np.floor(area / r["area_m2_per_person"])
+    table = pd.DataFrame({
+        "shelter_id": s["shelter_id"].to_numpy(), "name": s["name"].to_numpy(),
+        "kind": s["kind"].map(KIND_LABELS).fillna(s["kind"]).to_numpy(),
+        "evacuees": evac.astype(int), "care_evacuees": _care(s, care, evac),
+        "welfare_evacuees": s["welfare_demand"].to_numpy(float),
+        "toilets_first": first, "toilets_later": later, "toilets_later_female": female,
+        "toilets_later_male": later - female, "baths": np.ceil(evac / r["bath_people"]).astype(int),
+        "area_needed_m2": np.round(need, 1), "floor_area_m2": np.round(area, 1), "area_basis": basis,
+        "people_fit": fits,
+        "area_short_m2": np.round(np.where(np.isfinite(area), np.maximum(need - area, 0), np.nan), 1)})
+    table = table.sort_values(["evacuees", "shelter_id"], ascending=[False, True]).reset_index(drop=True)
+    notes = [f"比率: {SOURCE}。" + "、".join(f"{RATIO_LABELS[k]} {v:g}" for k, v in r.items()),
+             "避難者数は避難所の割り当て（要配慮者の単位を最寄りの使える避難所へ）で求めた人数です。"]
+    if (basis == "収容人数から推定").any():
+        notes.append(f"面積のない避難所は、収容人数 × {r['capacity_m2_per_person']:g} m² で"
+                     "面積を推定しました。")
+    return ShelterNeeds(hazard=load.hazard, table=table, ratios=r, notes=notes)
+
+
+def _care(s: pd.DataFrame, care: ShelterLoad | None, evac: np.ndarray) -> np.ndarray:
+    if care is None:
+        return evac.astype(int)
+    by_id = care.shelters.set_index(care.shelters["shelter_id"].astype(str))["demand"]
+    return by_id.reindex(s["shelter_id"].astype(str)).fillna(0).to_numpy(int)
+
+
+KIND_LABELS = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
+
+
+def analyse_shelter_needs(region: Any, options: ShelterOptions | None = None, *,
+                          ratios: dict[str, float] | None = None,
+                          scenario: Scenario | None = None) -> tuple[ShelterRun, ShelterNeeds]:
+    """The shelter load of a hazard and, per usable shelter, its minimum needs; with a
+    projected demand (``65+``), the 要配慮者 of the register are assigned on the same scenario
+    and shown apart."""
+    opt = options or ShelterOptions()
+    run = analyse_shelters(region, opt, scenario=scenario)
+    care = None
+    if opt.demand != "register" and region.layers.get("vulnerable") is not None:
+        care = analyse_shelters(region, dataclasses.replace(opt, demand="register"),
+                                scenario=run.scenario).load
+    return run, shelter_needs(run.load, region.layer("shelters"), ratios=ratios, care=care)

@@ -1,0 +1,207 @@
+"""Small what-ifs for a community bus: one new stop, or one extra trip.
+
+Each candidate is tried by recomputing the whole walk + bus coverage with it
+(:func:`geo.analyses.transit_access.transit_coverage`, given as ``rerun``), so a new stop counts
+both as a place to board and as a place to alight near a destination, and an extra
+trip counts every change it makes possible.
+
+* **A new stop** on a line: points on the way between two consecutive stops of a trip
+  (every ``spacing`` metres of the straight line between them, at least one), with times
+  interpolated on the trips that pass.  The candidates near the most people not yet
+  reached are recomputed (``tries``), the rest are not.
+* **An extra trip**: for the stop patterns with the most people near their stops
+  (``tries``), a copy of the trip nearest the largest gap in the pattern's departures
+  around the window, shifted into the middle of that gap.
+
+The answer is the number of people (published units) newly reached — counted the same
+way as the coverage itself; for an extra trip also the people whose median travel time
+over the window falls (``faster``) and by how much on average (``minutes_saved``): a
+trip that fills a gap rarely reaches someone new when a later bus already does, but it
+shortens the wait.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.analyses.inputs import clock_text
+from geo.analyses.transit_access import TransitDay, TransitResult
+from layers.crs import STORAGE_CRS, transform_xy
+from layers.transit import DayTrips
+
+__all__ = ["extra_trips", "new_stops"]
+
+log = logging.getLogger(__name__)
+
+Rerun = Callable[[TransitDay], TransitResult]
+
+
+def _reached(result: TransitResult) -> int:
+    u = result.units
+    return int(u.loc[u["covered"], "count"].sum())
+
+
+def _hops(day: TransitDay) -> pd.DataFrame:
+    """Consecutive stop pairs of the day's trips (one row per trip and hop)."""
+    ev = day.trips.events
+    same = ev["trip_id"].to_numpy()[1:] == ev["trip_id"].to_numpy()[:-1]
+    a = np.flatnonzero(same)
+    return pd.DataFrame({"trip_id": ev["trip_id"].to_numpy()[a], "route_id": ev["route_id"].to_numpy()[a],
+                         "a": ev["stop_id"].to_numpy()[a], "b": ev["stop_id"].to_numpy()[a + 1],
+                         "seq": ev["seq"].to_numpy()[a], "dep": ev["dep_s"].to_numpy()[a],
+                         "arr": ev["arr_s"].to_numpy()[a + 1]})
+
+
+def _with_stop(day: TransitDay, a: str, b: str, frac: float, x: float, y: float, crs: str) -> TransitDay:
+    """The day with a new stop between ``a`` and ``b`` on every trip that runs a → b."""
+    ev = day.trips.events
+    hops = _hops(day)
+    fwd, bwd = (hops["a"] == a) & (hops["b"] == b), (hops["a"] == b) & (hops["b"] == a)
+    hit = hops[fwd | bwd]
+    where = np.where(fwd[fwd | bwd].to_numpy(), frac, 1.0 - frac)  # the same place, either way
+    new_id = "NEW"
+    lon, lat = transform_xy(np.array([x]), np.array([y]), crs, STORAGE_CRS)
+    stops = pd.concat([day.stops, pd.DataFrame({"stop_id": [new_id], "stop_name": ["新しい停留所（案）"],
+                                                "lon": lon, "lat": lat, "x": [x], "y": [y]})],
+                      ignore_index=True)
+    t = hit["dep"].to_numpy() + where * (hit["arr"].to_numpy() - hit["dep"].to_numpy())
+    added = pd.DataFrame({"trip_id": hit["trip_id"].to_numpy(), "route_id": hit["route_id"].to_numpy(),
+                          "stop_id": new_id, "seq": hit["seq"].to_numpy() * 2 + 1, "arr_s": t, "dep_s": t})
+    events = pd.concat([ev.assign(seq=ev["seq"] * 2), added], ignore_index=True)
+    events = events.sort_values(["trip_id", "seq"], kind="stable").reset_index(drop=True)
+    return day.with_trips(DayTrips(day.date, events), stops)
+
+
+def _stop_candidates(day: TransitDay, spacing: float) -> pd.DataFrame:
+    hops = _hops(day)[["route_id", "a", "b"]]
+    pair = np.where(hops["a"] < hops["b"], hops["a"] + "\0" + hops["b"], hops["b"] + "\0" + hops["a"])
+    hops = hops[~pd.Series(pair).duplicated().to_numpy()]  # a stop between two stops serves both ways
+    xy = day.stops.set_index("stop_id")[["x", "y"]]
+    rows = []
+    h: Any
+    for h in hops.itertuples(index=False):
+        (ax, ay), (bx, by) = xy.loc[h.a].to_numpy(float), xy.loc[h.b].to_numpy(float)
+        n = max(1, int(np.hypot(bx - ax, by - ay) // spacing))
+        for frac in (np.arange(1, n + 1) / (n + 1)):
+            rows.append({"route_id": h.route_id, "a": h.a, "b": h.b, "frac": float(frac),
+                         "x": ax + frac * (bx - ax), "y": ay + frac * (by - ay)})
+    return pd.DataFrame(rows, columns=["route_id", "a", "b", "frac", "x", "y"])
+
+
+def new_stops(result: TransitResult, rerun: Rerun, *, crs: str, tries: int = 8,
+              spacing: float | None = None) -> pd.DataFrame:
+    """The best places for one new stop: per candidate tried, the people newly reached.
+
+    Returns route_id, between (stop names), lon, lat, nearby (people not reached within
+    the access walk, straight line), gained (people newly reached, recomputed), best
+    first."""
+    walk_m = result.settings.max_walk_min * result.settings.speed_m_per_min
+    cand = _stop_candidates(result.day, spacing or walk_m)
+    cols = ["route_id", "between", "lon", "lat", "nearby", "gained"]
+    if cand.empty:
+        return pd.DataFrame(columns=cols)
+    units = result.units
+    left = ~units["covered"].to_numpy()
+    pts = shapely.points(units.get_coordinates().to_numpy()[left])
+    ci, ui = shapely.STRtree(pts).query(shapely.points(cand[["x", "y"]].to_numpy()), predicate="dwithin",
+                                         distance=walk_m)
+    nearby = np.bincount(ci, weights=units["count"].to_numpy()[left][ui], minlength=len(cand))
+    cand = cand.assign(nearby=nearby.astype(int))
+    cand = cand[cand["nearby"] > 0].sort_values("nearby", ascending=False, kind="stable").head(tries)
+    base = _reached(result)
+    names = result.day.stops.set_index("stop_id")["stop_name"]
+    rows = []
+    c: Any
+    for c in cand.itertuples(index=False):
+        trial = rerun(_with_stop(result.day, c.a, c.b, c.frac, c.x, c.y, crs))
+        lon, lat = transform_xy(np.array([c.x]), np.array([c.y]), crs, STORAGE_CRS)
+        rows.append({"route_id": c.route_id, "between": f"{names[c.a]} – {names[c.b]}",
+                     "lon": round(float(lon[0]), 6), "lat": round(float(lat[0]), 6),
+                     "nearby": int(c.nearby), "gained": _reached(trial) - base})
+    log.info("what-if: %d new stops tried", len(rows))
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["gained", "nearby"], ascending=False, kind="stable", ignore_index=True)
+
+
+def _faster(result: TransitResult, trial: TransitResult) -> tuple[int, float]:
+    """People whose median minutes fall in ``trial``, and by how much on average."""
+    before = result.units["median_min"].to_numpy(float)
+    after = trial.units["median_min"].to_numpy(float)
+    with np.errstate(invalid="ignore"):  # unreachable both ways: inf - inf
+        saved = np.where(np.isnan(before), np.inf, before) - np.where(np.isnan(after), np.inf, after)
+    better = (saved > 0) & ~np.isnan(after)
+    people = result.units["count"].to_numpy()[better]
+    minutes = np.where(np.isfinite(saved[better]), saved[better], 0.0)
+    return int(people.sum()), round(float((minutes * people).sum() / max(int(people.sum()), 1)), 1)
+
+
+def _patterns(ev: pd.DataFrame) -> pd.DataFrame:
+    """Per trip: its route, stop sequence and first departure."""
+    g = ev.groupby("trip_id", sort=False)
+    return pd.DataFrame({"route_id": g["route_id"].first(), "first": g["dep_s"].first(),
+                         "pattern": g["stop_id"].agg(tuple)}).reset_index()
+
+
+def _in_reach(result: TransitResult, patterns: list[tuple[str, ...]]) -> np.ndarray:
+    """People within the access walk of one of each pattern's stops."""
+    index = {sid: i for i, sid in enumerate(result.day.stops["stop_id"])}
+    people = result.units["count"].to_numpy()
+    pairs = pd.DataFrame({"u": result.times.access_unit, "s": result.times.access_stop})
+    out = np.zeros(len(patterns), np.int64)
+    for k, pattern in enumerate(patterns):
+        near = pairs.loc[pairs["s"].isin([index[s] for s in pattern]), "u"].unique()
+        out[k] = int(people[near].sum())
+    return out
+
+
+def _shifted_copy(ev: pd.DataFrame, grp: pd.DataFrame, window: tuple[float, float]
+                  ) -> tuple[pd.DataFrame, Any, float]:
+    """A copy of the pattern's trip nearest the largest gap of its departures around the
+    window, shifted into the middle of that gap: (the copy's events, the model, when)."""
+    w0, w1 = window
+    deps = np.sort(grp["first"].to_numpy(float))
+    edges = np.unique(np.r_[w0, deps[(deps > w0) & (deps < w1)], w1])
+    gaps = np.diff(edges)
+    k = int(np.argmax(gaps))
+    when = float(edges[k] + gaps[k] / 2.0)
+    model = grp.iloc[int(np.argmin(np.abs(grp["first"].to_numpy(float) - when)))]
+    copy = ev[ev["trip_id"] == model["trip_id"]]
+    shift = when - float(model["first"])
+    return (copy.assign(trip_id=f"{model['trip_id']}#追加", arr_s=copy["arr_s"] + shift,
+                        dep_s=copy["dep_s"] + shift), model, when)
+
+
+def extra_trips(result: TransitResult, rerun: Rerun, *, tries: int = 8) -> pd.DataFrame:
+    """One extra trip per stop pattern, in the largest gap of its departures around the
+    window, for the ``tries`` patterns with the most people near their stops: route_id,
+    from, to (stop names), departure (H:MM), gained (people newly reached), faster,
+    minutes_saved; best first."""
+    day = result.day
+    ev = day.trips.events
+    cols = ["route_id", "from", "to", "departure", "gained", "faster", "minutes_saved"]
+    if ev.empty:
+        return pd.DataFrame(columns=cols)
+    trips = _patterns(ev)
+    groups: list[tuple[Any, pd.DataFrame]] = list(trips.groupby("pattern", sort=False))
+    reach = _in_reach(result, [p for p, _g in groups])
+    names = day.stops.set_index("stop_id")["stop_name"]
+    base = _reached(result)
+    rows = []
+    for k in np.argsort(-reach, kind="stable")[:tries]:
+        pattern, grp = groups[int(k)]
+        copy, model, when = _shifted_copy(ev, grp, result.window)
+        events = pd.concat([ev, copy], ignore_index=True).sort_values(["trip_id", "seq"], kind="stable")
+        trial = rerun(day.with_trips(DayTrips(day.date, events.reset_index(drop=True))))
+        faster, saved = _faster(result, trial)
+        rows.append({"route_id": model["route_id"], "from": names[pattern[0]], "to": names[pattern[-1]],
+                     "departure": clock_text(when, nearest=True), "gained": _reached(trial) - base,
+                     "faster": faster, "minutes_saved": saved})
+    log.info("what-if: %d extra trips tried", len(rows))
+    return pd.DataFrame(rows, columns=cols).sort_values(["gained", "faster"], ascending=False, kind="stable",
+                                                        ignore_index=True)

@@ -1,0 +1,171 @@
+"""Who is cut off in winter: coverage in summer against coverage in winter.
+
+The same units, facilities and threshold are computed on the normal network and on the
+winter network (:mod:`geo.engine.season`).  Winter only lengthens walks or closes roads, so a
+unit covered in winter is covered in summer; the **loss** is what summer covers and
+winter does not:
+
+* per unit — its distance both ways and whether it loses coverage (the map layer);
+* per 居場所 — the people it covers in summer, in winter, and those it loses (each unit
+  counted at its summer nearest place);
+* per area (自治会, 校区, 市町村) — people covered in both seasons and the loss.
+
+Units are the published (anonymised) units: nothing here is finer than the density layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.analyses.coverage import CoverageOptions, CoverageResult, analyse_coverage
+from geo.analyses.inputs import demand_layer
+from geo.engine.network_cache import region_network
+from geo.engine.profiles import DEFAULT_ACCESS, DEFAULT_MAX_DISTANCE
+from geo.summary import Summary, optional
+from layers.errors import ParameterError
+from layers.layer_facts import label_of
+
+__all__ = ["WinterLoss", "WinterLossSummary", "winter_loss"]
+
+
+UNIT_COLUMNS = ["unit_id", "count", "summer_m", "winter_m", "covered_summer", "covered_winter",
+                "lost", "summer_place", "geometry"]
+
+
+@dataclass(frozen=True)
+class WinterLossSummary(Summary):
+    """The people covered in each season and the loss (``max_minutes`` or metres)."""
+
+    season: str
+    profile: str
+    max_distance: float
+    total: int
+    covered_summer: int
+    covered_winter: int
+    lost: int
+    units_lost: int
+    closed_segments: int
+    max_minutes: float | None = optional()
+
+
+@dataclass
+class WinterLoss:
+    """Per unit, per 居場所 and per area tables of the winter loss."""
+
+    units: gpd.GeoDataFrame
+    by_place: pd.DataFrame
+    by_area: pd.DataFrame
+    season: str
+    profile: str
+    max_distance: float
+    max_minutes: float | None
+    closed_segments: int
+    closures: gpd.GeoDataFrame
+    notes: list[str] = field(default_factory=list)
+    shapes: gpd.GeoDataFrame | None = None
+    """The published units' polygons, row for row with ``units`` (for the map)."""
+    map_layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    """Layers drawn under the loss (boundaries, places)."""
+    map_meta: dict[str, Any] = field(default_factory=dict)
+    """``crs``, ``title``, ``fictional``, ``attribution`` of the map."""
+    runs: dict[str, Any] = field(default_factory=dict)
+    """The two coverage runs compared (``summer``, ``winter``): an outlook of the same
+    demand reuses them for the projection year nearest today."""
+
+    def summary(self) -> WinterLossSummary:
+        u = self.units
+        count = u["count"].to_numpy(np.int64)
+        return WinterLossSummary(
+            season=self.season, profile=self.profile, max_distance=self.max_distance,
+            total=int(count.sum()), covered_summer=int(count[u["covered_summer"].to_numpy(bool)].sum()),
+            covered_winter=int(count[u["covered_winter"].to_numpy(bool)].sum()),
+            lost=int(count[u["lost"].to_numpy(bool)].sum()), units_lost=int(u["lost"].sum()),
+            closed_segments=self.closed_segments, max_minutes=self.max_minutes)
+
+
+def winter_loss(summer: CoverageResult, winter: CoverageResult, *, summer_areas: pd.DataFrame,
+                winter_areas: pd.DataFrame, season: str, profile: str, max_minutes: float | None,
+                closed_segments: int, closures: gpd.GeoDataFrame) -> WinterLoss:
+    """The loss between two coverage runs of the same units (``summer_areas`` and
+    ``winter_areas`` are their :func:`geo.analyses.coverage.by_area` tables)."""
+    s, w = summer.units, winter.units
+    if not (s["unit_id"].to_numpy() == w["unit_id"].to_numpy()).all():
+        raise ValueError("the two coverage runs must be of the same units, in the same order")
+    cov_s, cov_w = s["covered"].to_numpy(bool), w["covered"].to_numpy(bool)
+    lost = cov_s & ~cov_w
+    units = gpd.GeoDataFrame({
+        "unit_id": s["unit_id"].to_numpy(), "count": s["count"].to_numpy(np.int64),
+        "summer_m": s["distance_m"].to_numpy(float), "winter_m": w["distance_m"].to_numpy(float),
+        "covered_summer": cov_s, "covered_winter": cov_w, "lost": lost,
+        "summer_place": s["facility_id"].astype(str).to_numpy()},
+        geometry=s.geometry.to_numpy(), crs=s.crs)
+    count = units["count"].to_numpy(np.int64)
+    per = pd.DataFrame({"place_id": units["summer_place"], "name": s["facility_name"].astype(str).to_numpy(),
+                        "summer": np.where(cov_s, count, 0), "lost": np.where(lost, count, 0)})
+    per = per[per["place_id"] != ""]
+    by_place = per.groupby(["place_id", "name"], sort=True).agg(
+        people_summer=("summer", "sum"), people_lost=("lost", "sum")).reset_index()
+    by_place["people_winter"] = by_place["people_summer"] - by_place["people_lost"]
+    by_place = by_place[["place_id", "name", "people_summer", "people_winter", "people_lost"]] \
+        .sort_values(["people_lost", "place_id"], ascending=[False, True], ignore_index=True)
+    key = ["area_layer", "area_id", "area_name"]
+    both = summer_areas[[*key, "total", "covered"]].merge(
+        winter_areas[[*key, "covered"]], on=key, how="left", suffixes=("_summer", "_winter"))
+    both["covered_winter"] = both["covered_winter"].fillna(0).astype(np.int64)
+    both["lost"] = both["covered_summer"] - both["covered_winter"]
+    both = both.sort_values(["area_layer", "lost", "area_id"], ascending=[True, False, True],
+                            ignore_index=True)
+    return WinterLoss(units=units, by_place=by_place, by_area=both, season=season, profile=profile,
+                      max_distance=summer.max_distance, max_minutes=max_minutes,
+                      closed_segments=closed_segments, closures=closures)
+
+
+@dataclass(frozen=True)
+class WinterLossOptions:
+    """Options of :func:`analyse_winter_loss`: the coverage options of both seasons
+    (``season`` is winter; ``date`` picks the 冬期閉鎖 sections in force)."""
+
+    facilities: str = "places"
+    max_distance: float = DEFAULT_MAX_DISTANCE
+    max_minutes: float | None = None
+    profile: str = "walk"
+    date: str | None = None
+    access: str = DEFAULT_ACCESS
+    demand: str = "register"
+    """``register`` (the anonymised 要配慮者), or ``65+`` / ``75+`` of the projection — for a
+    council without a register (:func:`demand_layer`)."""
+    year: int | None = None
+
+
+def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -> WinterLoss:
+    """People covered in summer but not in winter: per unit, per 居場所, per area."""
+    opt = options or WinterLossOptions()
+    if region_network(region) is None:
+        raise ParameterError("冬の比較には道路データが必要です。", parameter="roads",
+                             fix="地域設定に [roads] path（OSM の道路網）を書いてください。")
+    common = CoverageOptions(facilities=opt.facilities, max_distance=opt.max_distance,
+                             max_minutes=opt.max_minutes, profile=opt.profile, access=opt.access,
+                             season="summer", demand=opt.demand, year=opt.year)
+    summer = analyse_coverage(region, common)
+    winter = analyse_coverage(region, dataclasses.replace(common, season="winter", date=opt.date))
+    seasonal = winter.seasonal
+    loss = winter_loss(summer.result, winter.result, summer_areas=summer.by_area,
+                       winter_areas=winter.by_area, season=winter.season.label, profile=opt.profile,
+                       max_minutes=opt.max_minutes,
+                       closed_segments=int(seasonal.closed.sum()) if seasonal else 0,
+                       closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
+    loss.notes.extend(winter.notes)
+    loss.runs = {"summer": summer, "winter": winter}
+    loss.shapes = demand_layer(region, year=opt.year, demand=opt.demand)
+    loss.map_layers = {k: region.layers[k] for k in ("boundaries", opt.facilities) if k in region.layers}
+    what = label_of(opt.facilities)
+    loss.map_meta = {"crs": region.crs, "fictional": region.fictional,
+                     "attribution": region.attribution(),
+                     "title": f"{region.name}　{winter.season.label}に{what}へ届かなくなる人"}
+    return loss

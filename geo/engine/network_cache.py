@@ -1,0 +1,129 @@
+"""The road network's disk cache and in-memory memo: a road file is built into CSR
+arrays once, keyed by its content, and every later command loads the arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import weakref
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geo.engine.network import _LOCK, Network, from_graph, with_barriers
+from layers.atomic import atomic_path
+from layers.roads import load_roads_and_barriers
+
+__all__ = ["load_network", "region_network"]
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 8
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("TOMONI_CACHE_DIR")
+    if base:
+        return Path(base)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tomoni"
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:24]
+
+
+def load_network(path: Path, *, network: str = "walk", crs: str,
+                 cache_dir: Path | None = None) -> Network:
+    """Load a road file as a :class:`Network` (with the barriers it holds), through the
+    on-disk cache.
+
+    The cache key is the file's SHA-256, the network type, the CRS and the
+    cache format version; a changed file is rebuilt, never served stale.
+    """
+    folder = cache_dir or cache_folder()
+    stat = Path(path).stat()
+    memo_key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, network, crs, str(folder))
+    with _LOCK:
+        hit = _LOADED.get(memo_key)
+    if hit is not None:
+        return hit
+    net = _load_network(Path(path), network=network, crs=crs, folder=folder)
+    with _LOCK:
+        while len(_LOADED) >= MAX_LOADED:
+            _LOADED.pop(next(iter(_LOADED)))
+        return _LOADED.setdefault(memo_key, net)
+
+
+def _load_network(path: Path, *, network: str, crs: str, folder: Path) -> Network:
+    key = f"{file_hash(path)}-{network}-{crs.replace(':', '')}-v{CACHE_VERSION}"
+    cached = folder / f"network-{key}.npz"
+    if cached.exists():
+        try:
+            return read_npz(cached)
+        except (OSError, ValueError, KeyError):
+            log.warning("network cache unreadable, rebuilding: %s", cached.name)
+    graph, barriers = load_roads_and_barriers(path, network=network)
+    net = from_graph(graph, crs=crs, barriers=barriers)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {**network_arrays(net), "meta": np.array([net.crs, str(int(net.directed))])}
+    with atomic_path(cached) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    return net
+
+
+def region_network(region: Any) -> Network | None:
+    """The (cached) network of a loaded :class:`layers.region.Region`, with the barriers of
+    its road file and of its ``[layers.barriers]``; None without roads."""
+    roads = region.config.roads
+    if roads is None:
+        return None
+    net = load_network(roads.path, network=roads.network, crs=region.crs)
+    extra = region.layers.get("barriers")
+    if extra is None or not len(extra):
+        return net
+    key = hashlib.sha256(b"".join(shapely.to_wkb(extra.geometry.to_numpy()))).hexdigest()
+    with _LOCK:
+        hit = _WITH_BARRIERS.setdefault(net, {}).get(key)
+    if hit is None:
+        hit = with_barriers(net, extra)
+        with _LOCK:
+            hit = _WITH_BARRIERS[net].setdefault(key, hit)
+    return hit
+
+
+MAX_LOADED = 6
+"""Networks kept in memory (per road file, type and CRS): the app's sessions share them."""
+
+_LOADED: dict[tuple[str, int, int, str, str, str], Network] = {}
+
+_WITH_BARRIERS: weakref.WeakKeyDictionary[Network, dict[str, Network]] = weakref.WeakKeyDictionary()
+
+
+def forget_loaded() -> None:
+    """Drop the networks kept in memory (the next load reads the on-disk cache)."""
+    with _LOCK:
+        _LOADED.clear()
+
+
+_FIELDS = ("node_ids", "x", "y", "indptr", "indices", "weights", "seg_a", "seg_b", "seg_len",
+           "seg_fwd", "seg_bwd", "seconds", "name_idx", "names", "seg_join", "barrier_wkb",
+           "barrier_off", "grid_ptr", "grid_seg", "grid_box", "road_class", "cond_idx", "conds")
+
+
+def network_arrays(net: Network) -> dict[str, np.ndarray]:
+    return {k: getattr(net, k) for k in _FIELDS if getattr(net, k) is not None}
+
+
+def read_npz(path: Path) -> Network:
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files if k != "meta"}
+        crs, directed = (str(v) for v in z["meta"])
+    return Network(**arrays, crs=crs, directed=directed == "1")

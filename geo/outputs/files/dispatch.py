@@ -1,0 +1,292 @@
+"""What a day's dispatch plan gives the VC: team sheets, GPX, the day table, kintone CSV.
+
+* ``dispatch_day.csv`` — every visit: 班, 順番, 受付番号, 作業, 人数, 資機材, 到着・開始・
+  終了予定, 移動距離, 町字 (UTF-8 with BOM, cells neutralised);
+* ``dispatch_kintone.csv`` — one row per need, shaped for re-import into the
+  kintone-style needs app: 受付番号, 対応状況 (派遣予定/未割当), 派遣班, 派遣順, 到着予定,
+  未割当の理由;
+* ``dispatch_unassigned.csv`` — needs not served today, with the reason;
+* ``dispatch_teams.csv`` — per team: vehicle, stops, km, leaving and return times;
+* ``dispatch_sheets.pdf`` — per team an A4 map (its route, stops numbered, closed
+  roads and hazard zones) and its stop table;
+* ``dispatch_<n>.gpx`` — per team its route and stops (GPX 1.1).
+
+Privacy: no output holds an address, a name or a need's coordinates in a table.  A
+要配慮者 household is never drawn: its stop has no marker or waypoint, and the route
+lines within :data:`CARE_RADIUS_M` of it are left out (the team finds the house
+from the paper 受付票 at the VC).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path as MplPath
+
+from geo.analyses.dispatch import DispatchPlan
+from geo.analyses.inputs import clock_text
+from geo.engine.network import Network, segment_lines
+from geo.engine.routing import Route
+from geo.outputs.csv_safe import csv_text
+from geo.outputs.printed_map import _rc, static_map
+from layers.atomic import atomic_path, atomic_write_text
+from layers.crs import STORAGE_CRS, transform_xy
+
+__all__ = ["CARE_RADIUS_M", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
+           "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
+           "write_dispatch_outputs"]
+
+CARE_RADIUS_M = 200.0
+"""Metres around a 要配慮者 household within which no route line is drawn."""
+ROWS_PER_PAGE = 30
+CARE_LABEL = "（受付票を参照）"
+
+
+
+
+def team_lines(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str) -> gpd.GeoDataFrame:
+    """Each team's route as one line (EPSG:4326), cut around 要配慮者 households."""
+    care = plan.stops[plan.stops["care"]]
+    hidden = None
+    if len(care):
+        cx, cy = transform_xy(care["lon"].to_numpy(float), care["lat"].to_numpy(float), STORAGE_CRS, crs)
+        hidden = shapely.union_all(shapely.buffer(shapely.points(cx, cy), CARE_RADIUS_M))
+    rows, geoms = [], []
+    for team, routes in legs.items():
+        parts = [shapely.LineString(r.coords) for r in routes if r.found and len(r.coords) >= 2]
+        if not parts:
+            continue
+        line = shapely.MultiLineString(parts)
+        if hidden is not None:
+            line = line.difference(hidden)
+        rows.append(team)
+        geoms.append(line)
+    return gpd.GeoDataFrame({"team": rows}, geometry=geoms, crs=crs).to_crs(STORAGE_CRS)
+
+
+def team_stops(plan: DispatchPlan) -> gpd.GeoDataFrame:
+    """The stops that may be drawn (never a 要配慮者 household), EPSG:4326."""
+    s = plan.stops[~plan.stops["care"]]
+    return gpd.GeoDataFrame(s[["team", "order", "need_id", "work"]].reset_index(drop=True),
+                            geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs=STORAGE_CRS)
+
+
+TEAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
+               "#7f7f7f", "#bcbd22")
+
+
+def dispatch_map(plan: DispatchPlan, lines: gpd.GeoDataFrame, layers: Mapping[str, Any], *, title: str,
+                 fictional: bool = False, attribution: Sequence[str] = (), lang: str = "ja") -> Any:
+    """The interactive map of the day: every team's route and its drawable stops (never a
+    要配慮者 household), one colour a team, over the boundaries and hazard zones."""
+    import folium
+
+    from geo.outputs.maps import add_legend, add_lines, add_marks, region_map
+
+    shown = {k: layers[k] for k in ("boundaries", "hazards") if k in layers}
+    m = region_map(shown, hazard=plan.hazard or "flood", fictional=fictional, attribution=list(attribution),
+                   lang=lang, layer_control=False)
+    stops = team_stops(plan)
+    legend = []
+    for i, team in enumerate(lines["team"].astype(str)):
+        color = TEAM_COLORS[i % len(TEAM_COLORS)]
+        add_lines(m, lines.iloc[[i]], name=team, color=color, weight=4, class_name="tomoni-dispatch-route")
+        mine = stops[stops["team"] == team]
+        mine = mine.assign(label=mine["order"].astype(str) + ". " + mine["need_id"].astype(str))
+        add_marks(m, mine, name=team, color=color, label="label", radius=6)
+        legend.append(("line", color, team))
+    if legend:
+        add_legend(m, legend, title)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def day_table(plan: DispatchPlan) -> pd.DataFrame:
+    """Every visit in team order (Japanese headers, no coordinates)."""
+    s = plan.stops
+    return pd.DataFrame({
+        "班": s["team"], "順番": s["order"], "受付番号": s["need_id"], "作業内容": s["work"],
+        "必要人数": s["people"], "資機材": s["tools"], "到着予定": s["arrive_s"].map(clock_text),
+        "作業開始": s["start_s"].map(clock_text), "作業終了": s["end_s"].map(clock_text),
+        "移動距離_m": s["leg_m"].round(0), "町字": [CARE_LABEL if c else a for a, c in
+                                                zip(s["area"], s["care"], strict=True)]})
+
+
+def kintone_table(plan: DispatchPlan) -> pd.DataFrame:
+    """One row per need for re-import into the needs app (update by 受付番号)."""
+    s, u = plan.stops, plan.unassigned
+    done = pd.DataFrame({"受付番号": s["need_id"], "対応状況": "派遣予定", "派遣班": s["team"],
+                         "派遣順": s["order"].astype(str), "到着予定": s["arrive_s"].map(clock_text),
+                         "未割当の理由": ""})
+    left = pd.DataFrame({"受付番号": u["need_id"], "対応状況": "未割当", "派遣班": "", "派遣順": "",
+                         "到着予定": "", "未割当の理由": u["reason"]})
+    return pd.concat([done, left], ignore_index=True)
+
+
+def teams_table(plan: DispatchPlan) -> pd.DataFrame:
+    t = plan.teams
+    return pd.DataFrame({"班": t["team"], "車両": t["vehicle"], "人数": t["size"], "訪問数": t["stops"],
+                         "距離_km": t["km"], "出発": t["leave_s"].map(clock_text),
+                         "帰着": t["back_s"].map(clock_text)})
+
+
+def unassigned_table(plan: DispatchPlan) -> pd.DataFrame:
+    u = plan.unassigned
+    return pd.DataFrame({"受付番号": u["need_id"], "作業内容": u["work"], "必要人数": u["people"],
+                         "優先度": u["priority"].map({3: "高", 2: "中", 1: "低"}), "理由": u["reason"]})
+
+
+def team_gpx(team: str, line: Any, stops: gpd.GeoDataFrame) -> str:
+    """One team's GPX 1.1: its stops as waypoints and its route as track segments."""
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<gpx version="1.1" creator="tomoni-map" xmlns="http://www.topografix.com/GPX/1/1">',
+             f"<metadata><name>{escape(team)}</name><time>{date.today().isoformat()}T00:00:00Z</time>"
+             "</metadata>"]
+    for s in stops.itertuples():
+        parts.append(f'<wpt lat="{s.geometry.y:.7f}" lon="{s.geometry.x:.7f}">'
+                     f"<name>{escape(f'{s.order}. {s.need_id}')}</name>"
+                     f"<desc>{escape(str(s.work))}</desc></wpt>")
+    parts.append(f"<trk><name>{escape(team)}</name>")
+    for piece in getattr(line, "geoms", [line] if line is not None and not line.is_empty else []):
+        parts.append("<trkseg>" + "".join(f'<trkpt lat="{y:.7f}" lon="{x:.7f}"/>'
+                                          for x, y in np.asarray(piece.coords)) + "</trkseg>")
+    parts.append("</trk></gpx>")
+    return "\n".join(parts) + "\n"
+
+
+def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd.GeoDataFrame, *,
+              net: Network | None, crs: str, zones: gpd.GeoDataFrame | None,
+              closed: np.ndarray | None, fictional: bool) -> tuple[Any, int]:
+    line = lines[lines["team"] == team].to_crs(crs)
+    mine = stops[stops["team"] == team].to_crs(crs)
+    vx, vy = transform_xy(np.array([plan.vc["lon"]]), np.array([plan.vc["lat"]]), STORAGE_CRS, crs)
+    pieces = [p for geom in line.geometry for p in getattr(geom, "geoms", [geom]) if not p.is_empty]
+    pts = [np.array([[vx[0], vy[0]]])] + [np.asarray(p.coords) for p in pieces]
+    allc = np.vstack([*pts, np.c_[mine.geometry.x, mine.geometry.y]])
+    (x0, y0), (x1, y1) = allc.min(axis=0), allc.max(axis=0)
+    pad = max(x1 - x0, y1 - y0) * 0.1 + 300
+    extent = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+    overlays: list[tuple[gpd.GeoDataFrame, Mapping[str, Any], str | None]] = []
+    avoided = 0
+    roads = None
+    if net is not None:
+        lines_all = segment_lines(net)
+        near = shapely.intersects(lines_all, shapely.box(*extent))
+        roads = lines_all[near]
+        if closed is not None and len(closed) == len(lines_all):
+            shut = closed & near
+            avoided = int(shut.sum())
+            if avoided:
+                overlays.append((gpd.GeoDataFrame(geometry=lines_all[shut], crs=crs),
+                                 {"color": "#5a1e00", "linewidth": 1.2}, "通行止めの道路"))
+    if len(line):
+        overlays.append((line, {"color": "#1f5fbf", "linewidth": 2.6}, "ルート"))
+    overlays.append((gpd.GeoDataFrame(geometry=shapely.points(vx, vy), crs=crs),
+                     {"color": "#2ca02c", "s": 120, "marker": "s", "edgecolor": "black"}, "災害VC"))
+    if len(mine):
+        overlays.append((mine, {"color": "#ffbf00", "s": 90, "marker": "o", "edgecolor": "black"},
+                         "訪問先"))
+    layers = {"hazards": zones} if zones is not None and len(zones) else {}
+    fig = static_map(layers, crs=crs, title=f"{team}　派遣ルート", paper="A4-portrait", fictional=fictional,
+                     overlays=overlays, extent=extent, show=list(layers) or None)
+    ax = fig.axes[0]
+    if roads is not None and len(roads):
+        ax.add_patch(_one_path(roads))
+    for s in mine.itertuples():
+        ax.annotate(str(s.order), (s.geometry.x, s.geometry.y), fontsize=9, ha="center", va="center")
+    return fig, avoided
+
+
+def _one_path(lines: np.ndarray) -> PathPatch:
+    """Many road lines as one compound path: a printed map draws it in one stroke (a PDF
+    with one path per road segment took seconds a page)."""
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    starts = np.r_[True, idx[1:] != idx[:-1]] if len(idx) else np.zeros(0, bool)
+    codes = np.where(starts, MplPath.MOVETO, MplPath.LINETO).astype(MplPath.code_type)
+    return PathPatch(MplPath(coords, codes), facecolor="none", edgecolor="#9a9a9a", linewidth=0.5,
+                     zorder=1.5)
+
+
+def _table_page(team: str, rows: pd.DataFrame, info: str, n: int) -> Any:
+    with plt.rc_context(_rc()):
+        fig = plt.figure(figsize=(210 / 25.4, 297 / 25.4))
+        fig.text(0.06, 0.96, f"{team}　訪問表（{n}）", fontsize=13)
+        fig.text(0.06, 0.935, info, fontsize=8.5)
+        cols = ["順番", "受付番号", "作業内容", "必要人数", "資機材", "到着予定", "作業開始", "作業終了",
+                "町字"]
+        body = [[str(v) for v in r] for r in rows[cols].itertuples(index=False)]
+        if body:
+            h = min(0.86, 0.026 * (len(body) + 1))
+            ax = fig.add_axes((0.04, 0.92 - h, 0.92, h))
+            ax.axis("off")
+            t = ax.table(cellText=body, colLabels=cols, loc="upper left", cellLoc="left",
+                         colWidths=[0.06, 0.11, 0.17, 0.08, 0.16, 0.09, 0.09, 0.09, 0.15])
+            t.auto_set_font_size(False)
+            t.set_fontsize(7.5)
+        fig.text(0.06, 0.02, "住所・氏名・連絡先は災害VCの受付票で確認してください（この表には載せません）。"
+                 "　作成: ともにマップ", fontsize=7, color="#444")
+    return fig
+
+
+def dispatch_sheets(plan: DispatchPlan, lines: gpd.GeoDataFrame, out: Path, *, networks: Mapping[str, Any],
+                    crs: str, zones: gpd.GeoDataFrame | None = None,
+                    closed: Mapping[str, np.ndarray | None] | None = None, fictional: bool = False) -> Path:
+    """One A4 map and one stop table (or more) per team used, as one PDF."""
+    stops, table = team_stops(plan), day_table(plan)
+    with atomic_path(out) as tmp, PdfPages(tmp) as pdf:
+        team: Any
+        for team in plan.teams[plan.teams["stops"] > 0].itertuples():
+            fig, avoided = _team_map(plan, team.team, lines, stops, net=networks.get(team.mode), crs=crs,
+                                     zones=zones, closed=(closed or {}).get(team.mode), fictional=fictional)
+            pdf.savefig(fig)
+            plt.close(fig)
+            rows = table[table["班"] == team.team]
+            leave, back = clock_text(team.leave_s), clock_text(team.back_s)
+            info = (f"{team.vehicle}・{team.size} 人　出発 {leave}　帰着 {back}　"
+                    f"{team.km:.1f} km　地図の範囲の通行止め {avoided} 区間を避けたルート")
+            for n, i in enumerate(range(0, max(len(rows), 1), ROWS_PER_PAGE)):
+                page = _table_page(team.team, rows.iloc[i:i + ROWS_PER_PAGE], info, n + 1)
+                pdf.savefig(page)
+                plt.close(page)
+    return out
+
+
+def write_dispatch_outputs(plan: DispatchPlan, out: Path, *, legs: Mapping[str, list[Route]],
+                           networks: Mapping[str, Any], crs: str,
+                           zones: gpd.GeoDataFrame | None = None,
+                           closed: Mapping[str, np.ndarray | None] | None = None,
+                           fictional: bool = False, sheets: bool = True) -> list[Path]:
+    """Write every output of the plan into ``out`` (atomically); return the paths.  ``legs`` are
+    the run's routed legs (:attr:`geo.analyses.dispatch.DispatchRun.legs`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("dispatch_day.csv", day_table(plan)), ("dispatch_kintone.csv", kintone_table(plan)),
+                        ("dispatch_unassigned.csv", unassigned_table(plan)),
+                        ("dispatch_teams.csv", teams_table(plan))):
+        written.append(atomic_write_text(out / name, csv_text(frame), encoding="utf-8-sig"))
+    lines, stops = team_lines(plan, legs, crs=crs), team_stops(plan)
+    used = plan.teams[plan.teams["stops"] > 0]["team"].tolist()
+    for i, team in enumerate(used, start=1):
+        line = lines[lines["team"] == team]
+        written.append(atomic_write_text(out / f"dispatch_{i:02d}.gpx", team_gpx(
+            team, line.geometry.iloc[0] if len(line) else None, stops[stops["team"] == team])))
+    geo = {"type": "FeatureCollection", "features": json.loads(lines.to_json())["features"]
+           + json.loads(stops.to_json())["features"]}
+    written.append(atomic_write_text(out / "dispatch_routes.geojson", json.dumps(geo, ensure_ascii=False)))
+    if sheets and used:
+        written.append(dispatch_sheets(plan, lines, out / "dispatch_sheets.pdf", networks=networks, crs=crs,
+                                       zones=zones, closed=closed, fictional=fictional))
+    return written
+

@@ -177,6 +177,9 @@ def test_tomoni_batch_cli_and_bad_configs(demo_batch, tmp_path, run_cli):
                          (f'region = "{region}"\nmax_distance = 0\n', "batch.max_distance"),
                          (f'region = "{region}"\nhazard = "隕石"\n', "batch.hazard"),
                          (f'region = "{region}"\nstraight_line = "yes"\n', "batch.straight_line"),
+                         (f'region = "{region}"\naccess = "nearby"\n', "batch.access"),
+                         (f'region = "{region}"\ncircuity = 0.5\n', "batch.circuity"),
+                         (f'region = "{region}"\njoin_radius = 0\n', "batch.join_radius"),
                          ('region = "nowhere.toml"\n', "batch.region"),
                          ("region = [\n", "")):
         bad.write_text("[batch]\n" + body, encoding="utf-8")
@@ -246,3 +249,34 @@ def test_a_batch_of_several_region_files_runs_each_region_in_turn(demo_dir, tmp_
     toml.write_text('[batch]\nregions = ["demo/a.toml", "nai.toml"]\n', encoding="utf-8")
     with pytest.raises(LayerError, match=r"nai\.toml"):
         read_batch(toml)
+
+
+@pytest.mark.parametrize(("options", "batch_lines"), [
+    ([], ""),
+    (["--access", "multi", "--join-radius", "120"], 'access = "multi"\njoin_radius = 120\n'),
+    (["--straight-line"], "straight_line = true\n"),
+], ids=["nearest", "multi", "straight-line"])
+def test_batch_per_unit_equals_tomoni_coverage(demo_dir, tmp_path, run_cli, options, batch_lines):
+    """What a planner gets from ``tomoni batch`` per unit is what ``tomoni coverage`` gives for
+    the same region and options (a reference batch does not compute itself: the coverage
+    command's own files): the nearest 居場所's distance and whether it is within 500 m."""
+    import geopandas as gpd
+
+    code, _, err = run_cli("coverage", demo_dir / "region.toml", "--facilities", "places",
+                           "--max-distance", "500", "--out", tmp_path / "cov", *options)
+    assert code == 0, err
+    cov = gpd.read_file(tmp_path / "cov" / "coverage_units.gpkg").set_index("unit_id").sort_index()
+    cfg = tmp_path / "REGIONS.toml"
+    cfg.write_text(f'[batch]\nregion = "{demo_dir / "region.toml"}"\nmax_distance = 500\n{batch_lines}',
+                   encoding="utf-8")
+    code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b", "--workers", "1", "--dask")
+    assert code == 0, err
+    units = read_units(tmp_path / "b").set_index("unit_id").loc[cov.index]
+    assert len(units) == len(cov) > 100
+    got = units["place_m"].to_numpy(float)
+    want = cov["distance_m"].to_numpy(float)
+    reached = np.isfinite(want)
+    assert (np.isfinite(got) == reached).all()
+    assert np.allclose(got[reached], want[reached], atol=0.11)  # both rounded to 0.1 m
+    assert (units["covered"].to_numpy(bool) == cov["covered"].to_numpy(bool)).all()
+    assert 0 < cov["covered"].sum() < len(cov)

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo.engine.profiles import DEFAULT_MAX_DISTANCE
+from geo.engine.profiles import (
+    ACCESS_RULES,
+    DEFAULT_ACCESS,
+    DEFAULT_CIRCUITY,
+    DEFAULT_JOIN_RADIUS,
+    DEFAULT_MAX_DISTANCE,
+)
 from layers.errors import LayerError
 from layers.hazards import hazard_key
 from layers.readers import require_file
@@ -19,6 +26,21 @@ __all__ = ["BatchConfig", "PartitionSpec", "read_batch"]
 
 DEFAULT_BUFFER = 5000.0
 """Metres around a municipality taken into its partition at first."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How a unit reaches a facility, as in ``tomoni coverage``: the access rule and its
+    radius (:mod:`geo.engine.profiles`), and the circuity of a straight-line estimate
+    (``None``: measured on the region's roads when it has them, else the default)."""
+
+    access: str = DEFAULT_ACCESS
+    join_radius: float = DEFAULT_JOIN_RADIUS
+    circuity: float | None = None
+
+
+AS_COVERAGE = Reach()
+"""The reach of ``tomoni coverage`` with its defaults."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +54,7 @@ class PartitionSpec:
     buffer_m: float = DEFAULT_BUFFER
     straight_line: bool = False
     max_distance: float = DEFAULT_MAX_DISTANCE
+    reach: Reach = AS_COVERAGE
     network_file: str = ""
     """The partition's own road sub-network (cut by the driver, :func:`prepare_inputs`): a
     worker then holds one partition's graph, not the region's."""
@@ -50,6 +73,7 @@ class BatchConfig:
     buffer_m: float = DEFAULT_BUFFER
     straight_line: bool = False
     max_distance: float = DEFAULT_MAX_DISTANCE
+    reach: Reach = AS_COVERAGE
     regions: list[Path] = field(default_factory=list)
     """Every region file, in order (``regions = [...]``; else just ``region``)."""
 
@@ -64,6 +88,9 @@ def read_batch(path: str | Path) -> BatchConfig:
         hazard = "flood"               # optional
         buffer_m = 5000                # optional
         straight_line = false          # optional: no roads even when the region has them
+        access = "nearest"             # optional: the access rule, as tomoni coverage --access
+        join_radius = 150              # optional: the radius of access = "multi"
+        circuity = 1.3                 # optional: straight line × this (default: measured on the roads)
     """
     path = Path(path)
     if not path.is_file():
@@ -116,7 +143,22 @@ def read_batch(path: str | Path) -> BatchConfig:
                        municipalities=[str(m).zfill(5) for m in munis] if munis else None,
                        hazard=hazard, buffer_m=positive("buffer_m", DEFAULT_BUFFER),
                        straight_line=bool(b.get("straight_line", False)),
-                       max_distance=positive("max_distance", DEFAULT_MAX_DISTANCE))
+                       max_distance=positive("max_distance", DEFAULT_MAX_DISTANCE),
+                       reach=_reach(b, path, positive))
+
+
+def _reach(b: dict[str, Any], path: Path, positive: Callable[[str, float], float]) -> Reach:
+    """The ``access``/``join_radius``/``circuity`` of a ``[batch]`` table."""
+    access = b.get("access", DEFAULT_ACCESS)
+    if access not in ACCESS_RULES:
+        raise LayerError("access の規則が分かりません。", file=path, column="batch.access",
+                         fix=f"次のいずれか: {', '.join(ACCESS_RULES)}")
+    circuity = positive("circuity", DEFAULT_CIRCUITY) if "circuity" in b else None
+    if circuity is not None and circuity < 1:
+        raise LayerError("circuity は 1 以上にしてください（道のりは直線より短くなりません）。", file=path,
+                         column="batch.circuity", fix=f"例: circuity = {DEFAULT_CIRCUITY}")
+    return Reach(access=str(access), join_radius=positive("join_radius", DEFAULT_JOIN_RADIUS),
+                 circuity=circuity)
 
 
 def specs_for(cfg: BatchConfig) -> list[PartitionSpec]:
@@ -133,7 +175,8 @@ def specs_for(cfg: BatchConfig) -> list[PartitionSpec]:
             codes = [c for c in codes if c in cfg.municipalities]
         specs += [PartitionSpec(key=c, region=str(path), muni=c, hazard=cfg.hazard, buffer_m=cfg.buffer_m,
                                 straight_line=cfg.straight_line or config.roads is None,
-                                max_distance=cfg.max_distance) for c in codes if c not in seen]
+                                max_distance=cfg.max_distance, reach=cfg.reach)
+                  for c in codes if c not in seen]
         seen.update(codes)
     unknown = sorted(set(cfg.municipalities or []) - seen)
     if unknown:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -13,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo.runs.batch.config import PartitionSpec
+from geo.runs.batch.config import PartitionSpec, Reach
 from geo.runs.batch.merge import merge, part_path, write_part
 from geo.runs.batch.partition import (
     PartitionLayers,
     _region,
     forget_region,
     iter_inputs,
+    measured,
     run_partition,
     whole_region_units,
 )
@@ -67,13 +69,15 @@ def fits_one_process(region_toml: str | Path) -> bool:
 def _one_process(todo: Sequence[PartitionSpec], out: Path, res: BatchResult, crs: str) -> None:
     """Every partition from one run over its whole region, split by municipality: the same
     rows as the partitions give (the batch tests compare them), without their overhead."""
-    groups: dict[tuple[str, str, bool, float], list[PartitionSpec]] = {}
+    groups: dict[tuple[str, str, bool, float, Reach], list[PartitionSpec]] = {}
     for spec in todo:
-        groups.setdefault((spec.region, spec.hazard, spec.straight_line, spec.max_distance), []).append(spec)
-    for (region, hazard, straight, max_d), specs in groups.items():
+        groups.setdefault((spec.region, spec.hazard, spec.straight_line, spec.max_distance, spec.reach),
+                          []).append(spec)
+    for (region, hazard, straight, max_d, reach), specs in groups.items():
         t0 = time.perf_counter()
         try:
-            rows = whole_region_units(region, hazard=hazard, straight_line=straight, max_distance=max_d)
+            rows = whole_region_units(region, hazard=hazard, straight_line=straight, max_distance=max_d,
+                                      reach=reach)
         except Exception as exc:  # the partitions of this region fail together, the others run
             msg = exc.message if isinstance(exc, LayerError) else type(exc).__name__
             res.failed.update({spec.key: msg for spec in specs})
@@ -155,6 +159,9 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     res = BatchResult(out=out, mode="one process" if one_process else "dask")
+    # a straight-line estimate's circuity is measured once, on each region's whole roads
+    specs = [dataclasses.replace(s, reach=measured(s.region, s.reach))
+             if getattr(s, "straight_line", False) and isinstance(s, PartitionSpec) else s for s in specs]
     if one_process and runner is run_partition:
         todo = [s for s in specs if not part_path(out, s.key).exists()]
         res.skipped = [s.key for s in specs if part_path(out, s.key).exists()]

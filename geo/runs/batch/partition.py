@@ -49,14 +49,14 @@ import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from geo.analyses.coverage import demand_units, nearest_points
+from geo.analyses.coverage import circuity_of, demand_units, nearest_points
 from geo.analyses.crossborder import demand_or_proxy
 from geo.engine.access import distances_from_points
 from geo.engine.network import Network, Snap, induced, reverse_csr
 from geo.engine.network_cache import region_network
-from geo.engine.profiles import DEFAULT_MAX_DISTANCE
+from geo.engine.profiles import DEFAULT_CIRCUITY, DEFAULT_MAX_DISTANCE
 from geo.engine.scenario import make_scenario
-from geo.runs.batch.config import PartitionSpec
+from geo.runs.batch.config import AS_COVERAGE, PartitionSpec, Reach
 from geo.runs.batch.merge import part_bytes, part_path
 from layers.atomic import atomic_path
 from layers.boundaries import assign_municipality
@@ -122,16 +122,19 @@ def leak_distance(net: Network, leak: np.ndarray, x: np.ndarray, y: np.ndarray) 
 
 
 def _nearest(ux: np.ndarray, uy: np.ndarray, fac: gpd.GeoDataFrame | None, *, crs: str,
-             net: Network | None) -> tuple[np.ndarray, np.ndarray]:
+             net: Network | None, reach: Reach) -> tuple[np.ndarray, np.ndarray]:
     """(facility id, metres) of the nearest facility of each metric point (NaN when none):
-    the engine :func:`geo.analyses.coverage.coverage` uses, without its per-unit table."""
+    the per-unit kernel of :func:`geo.analyses.coverage.coverage`
+    (:func:`~geo.analyses.coverage.nearest_points`), with the same access rule and circuity."""
     if fac is None or not len(fac):
         return np.full(len(ux), "", dtype=object), np.full(len(ux), np.nan)
     metric = fac.to_crs(crs)
     id_col = id_column(metric, "places" if "place_id" in metric else "shelters")
     ids = metric[id_col].astype(str).to_numpy(object) if id_col else np.arange(len(metric)).astype(str)
     dist, which, _used, _far = nearest_points(ux, uy, metric.geometry.x.to_numpy(),
-                                              metric.geometry.y.to_numpy(), network=net)
+                                              metric.geometry.y.to_numpy(), network=net,
+                                              circuity=reach.circuity, access=reach.access,
+                                              join_radius=reach.join_radius)
     ok = np.isfinite(dist)
     return (np.where(which >= 0, ids[np.maximum(which, 0)], "").astype(object),
             np.where(ok, np.round(dist, 1), np.nan))
@@ -227,7 +230,8 @@ def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | 
 
 
 def partition_units(region: Any, net: Network | None, *, muni: str | None, area: shapely.Geometry | None,
-                    hazard: str, max_distance: float, leak: np.ndarray | None = None) -> pd.DataFrame:
+                    hazard: str, max_distance: float, leak: np.ndarray | None = None,
+                    reach: Reach = AS_COVERAGE) -> pd.DataFrame:
     """Per-unit results of ``muni``'s units with the layers and roads inside ``area``
     (metric CRS); ``muni=None`` and ``area=None`` give the whole region (the reference).
     See :func:`compute_partition`."""
@@ -238,7 +242,7 @@ def partition_units(region: Any, net: Network | None, *, muni: str | None, area:
             _SHARED.clear()  # one region at a time
             _SHARED[id(region)] = shared
     return compute_partition(partition_layers(region, muni=muni, area=area, shared=shared[1]), net,
-                             area=area, hazard=hazard, max_distance=max_distance, leak=leak)
+                             area=area, hazard=hazard, max_distance=max_distance, leak=leak, reach=reach)
 
 
 _SHARED: dict[int, tuple[Any, RegionShared]] = {}
@@ -249,7 +253,8 @@ _LOCK = threading.Lock()
 
 
 def compute_partition(layers: PartitionLayers, net: Network | None, *, area: shapely.Geometry | None,
-                      hazard: str, max_distance: float, leak: np.ndarray | None = None) -> pd.DataFrame:
+                      hazard: str, max_distance: float, leak: np.ndarray | None = None,
+                      reach: Reach = AS_COVERAGE) -> pd.DataFrame:
     """Per-unit results of a partition's layers on ``net`` (a sub-network or the region's).
 
     With a sub-network, ``leak`` marks its nodes that lost edges; the rows then carry
@@ -264,8 +269,8 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
         if shelters is not None and scen is not None and scen.shelter_status is not None else None
     s_net = scen.network if scen is not None else net
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
-    place_id, place_m = _nearest(ux, uy, layers.places, crs=crs, net=net)
-    shel_id, shel_m = _nearest(ux, uy, usable, crs=crs, net=s_net)
+    place_id, place_m = _nearest(ux, uy, layers.places, crs=crs, net=net, reach=reach)
+    shel_id, shel_m = _nearest(ux, uy, usable, crs=crs, net=s_net, reach=reach)
     # cross-border: nearest usable shelter overall vs in the unit's own municipality
     fac_muni = {}
     own_m = np.full(len(dens_m), np.nan)
@@ -276,7 +281,7 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
             sel = um == code
             own = usable[smuni == code]
             if len(own):
-                own_m[sel] = _nearest(ux[sel], uy[sel], own, crs=crs, net=s_net)[1]
+                own_m[sel] = _nearest(ux[sel], uy[sel], own, crs=crs, net=s_net, reach=reach)[1]
     nearest_muni = np.array([fac_muni.get(str(s), "") for s in shel_id], dtype=object)
     cross = (nearest_muni != um) & (nearest_muni != "") & \
         (np.nan_to_num(shel_m, nan=np.inf) < np.nan_to_num(own_m, nan=np.inf))
@@ -307,11 +312,25 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
 
 
 def whole_region_units(region_toml: str | Path, *, hazard: str = "flood", straight_line: bool = False,
-                       max_distance: float = DEFAULT_MAX_DISTANCE) -> pd.DataFrame:
+                       max_distance: float = DEFAULT_MAX_DISTANCE, reach: Reach = AS_COVERAGE
+                       ) -> pd.DataFrame:
     """The reference: the same per-unit results from one run over the whole region."""
     region = _region(str(Path(region_toml).resolve()))
     net = None if straight_line else _network(str(Path(region_toml).resolve()))
-    return partition_units(region, net, muni=None, area=None, hazard=hazard, max_distance=max_distance)
+    if straight_line:
+        reach = measured(str(Path(region_toml).resolve()), reach)
+    return partition_units(region, net, muni=None, area=None, hazard=hazard, max_distance=max_distance,
+                           reach=reach)
+
+
+def measured(region_toml: str, reach: Reach) -> Reach:
+    """``reach`` with the circuity of a straight-line estimate measured on the region's roads
+    when it names none (as ``tomoni coverage --straight-line`` measures it); the default
+    without roads."""
+    if reach.circuity is not None:
+        return reach
+    net = _network(region_toml)
+    return dataclasses.replace(reach, circuity=circuity_of(net) if net is not None else DEFAULT_CIRCUITY)
 
 
 def _verified(df: pd.DataFrame) -> bool:
@@ -500,10 +519,10 @@ def run_partition(spec: PartitionSpec, layers: PartitionLayers | None = None) ->
             net, leak = subnetwork(full, area) if full is not None else (None, None)
         if shipped:
             df = compute_partition(layers, net, area=area, hazard=spec.hazard,  # type: ignore[arg-type]
-                                   max_distance=spec.max_distance, leak=leak)
+                                   max_distance=spec.max_distance, leak=leak, reach=spec.reach)
         else:
             df = partition_units(region, net, muni=spec.muni, area=area, hazard=spec.hazard,
-                                 max_distance=spec.max_distance, leak=leak)
+                                 max_distance=spec.max_distance, leak=leak, reach=spec.reach)
         if buffer_m >= 2 * extent or _verified(df):
             break
         log.info("partition %s: not verified with a %.0f m buffer, doubling", spec.key, buffer_m)

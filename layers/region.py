@@ -33,7 +33,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 import networkx as nx
@@ -233,6 +233,31 @@ class Region:
         if self.warnings.get("region"):
             out["warnings"] = self.warnings["region"]
         return out
+
+
+class RegionLike(Protocol):
+    """What the analyses read of a region: a loaded :class:`Region`, or the app's view of one
+    with a session's uploads (the same class).  Entries are typed against this, so a test's
+    stand-in region needs only these members."""
+
+    config: RegionConfig
+    crs: str
+    layers: dict[str, gpd.GeoDataFrame]
+    roads: nx.MultiDiGraph | None
+    geocoder: Geocoder | None
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fictional(self) -> bool: ...
+
+    def layer(self, key: str) -> gpd.GeoDataFrame: ...
+
+    def extent(self) -> np.ndarray: ...
+
+    def attribution(self) -> list[str]: ...
+
 
 
 def _line_of(text: str, pattern: str) -> int | None:

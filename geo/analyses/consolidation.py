@@ -11,7 +11,7 @@ district's representative point, labelled 推定).  Results per unit and per
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +26,9 @@ from geo.summary import Summary
 from layers.crs import STORAGE_CRS
 from layers.errors import ParameterError
 from layers.school_districts import before_after
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["DEFAULT_THRESHOLD", "ConsolidationResult", "ConsolidationSummary", "consolidation"]
 
@@ -178,7 +181,7 @@ class ConsolidationOptions:
     threshold: float = DEFAULT_THRESHOLD
 
 
-def analyse_consolidation(region: Any, options: ConsolidationOptions | None = None
+def analyse_consolidation(region: RegionLike, options: ConsolidationOptions | None = None
                           ) -> ConsolidationResult:
     """The way to school before and after a consolidation, per 要配慮者 unit and per 自治会."""
     opt = options or ConsolidationOptions()

@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +46,9 @@ from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS, id_column
 from layers.school_districts import current_period
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = [
     "ESTIMATE_LABEL",
@@ -565,7 +568,7 @@ class CoverageRun:
                                   max_minutes=self.max_minutes)
 
 
-def analyse_coverage(region: Any, options: CoverageOptions | None = None) -> CoverageRun:
+def analyse_coverage(region: RegionLike, options: CoverageOptions | None = None) -> CoverageRun:
     """Walking distance from every 要配慮者 unit to its nearest facility, per area, and gaps."""
     opt = options or CoverageOptions()
     season = parse_season(opt.season, opt.date)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +40,9 @@ from layers.crs import STORAGE_CRS
 from layers.errors import LayerError
 from layers.hazards import in_zones
 from layers.layer_facts import id_column
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["CrossBorder", "area_demand", "crossborder", "crossborder_inputs", "demand_or_proxy"]
 
@@ -345,7 +348,7 @@ class CrossBorderOptions:
     straight_line: bool = False
 
 
-def analyse_crossborder(region: Any, options: CrossBorderOptions | None = None, *,
+def analyse_crossborder(region: RegionLike, options: CrossBorderOptions | None = None, *,
                         scenario: Scenario | None = None) -> CrossBorder:
     """People better served by a neighbouring municipality's shelters/居場所, and partners.
 

@@ -36,7 +36,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -51,6 +51,9 @@ from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
 from layers.needs import Needs
 from layers.teams import Teams
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["DRIVE_KMH", "WALK_M_PER_MIN", "DispatchPlan", "DispatchSummary", "greedy_plan",
            "plan_dispatch", "travel_matrices"]
@@ -358,7 +361,7 @@ class DispatchRun:
                 **({"hazard": self.plan.hazard} if self.plan.hazard else {})}
 
 
-def usable_vc_sites(region: Any, hazard: str | None, *, near: Needs | None = None
+def usable_vc_sites(region: RegionLike, hazard: str | None, *, near: Needs | None = None
                     ) -> tuple[list[str], list[str]]:
     """The 災害VC candidates outside the zones of ``hazard`` (a name; None: all usable) and those
     inside.  Ordered by 候補順位 then ID, or, with ``near``, by the mean straight distance to
@@ -382,7 +385,7 @@ def usable_vc_sites(region: Any, hazard: str | None, *, near: Needs | None = Non
     return [str(ids[i]) for i in order if usable[i]], [str(ids[i]) for i in order if not usable[i]]
 
 
-def _open_vc(region: Any, wanted: str | None, hazard: str | None, needs: Needs) -> dict[str, Any]:
+def _open_vc(region: RegionLike, wanted: str | None, hazard: str | None, needs: Needs) -> dict[str, Any]:
     sites = region.layer("vc_sites")
     ids = sites["site_id"].astype(str).to_numpy()
     ok, flooded = usable_vc_sites(region, hazard, near=needs)
@@ -401,7 +404,7 @@ def _open_vc(region: Any, wanted: str | None, hazard: str | None, needs: Needs) 
             "lat": float(row.geometry.y)}
 
 
-def analyse_dispatch(region: Any, needs: Needs, teams: Teams, options: DispatchOptions | None = None
+def analyse_dispatch(region: RegionLike, needs: Needs, teams: Teams, options: DispatchOptions | None = None
                      ) -> DispatchRun:
     """Plan the VC's day on the scenario roads: walking teams on the walk network, driving
     teams on the drive network (the main network where the region has none), closed roads

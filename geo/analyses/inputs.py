@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +18,9 @@ from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, transform_xy
 from layers.errors import ParameterError
 from layers.layer_facts import AREA_KEYS, id_column
 from layers.projection import Projection, load_projection, projected_demand, scaled_density
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = [
     "AREA_KEYS",
@@ -39,19 +42,20 @@ POINT_MARGIN_M = 5000.0
 """How far outside the region's data a route end may lie."""
 
 
-def region_areas(region: Any) -> dict[str, gpd.GeoDataFrame]:
+def region_areas(region: RegionLike) -> dict[str, gpd.GeoDataFrame]:
     """The region's area layers (自治会, 校区, 市町村) for per-area tables."""
     return {k: region.layers[k] for k in AREA_KEYS if k in region.layers}
 
 
-def _network(region: Any, straight_line: bool = False) -> Network | None:
+def _network(region: RegionLike, straight_line: bool = False) -> Network | None:
     return None if straight_line else region_network(region)
 
 
 DEMANDS = ("register", "65+", "75+")
 
 
-def demand_layer(region: Any, *, year: int | None = None, demand: str = "register") -> gpd.GeoDataFrame:
+def demand_layer(region: RegionLike, *, year: int | None = None,
+                 demand: str = "register") -> gpd.GeoDataFrame:
     """The demand of an analysis: the anonymised 要配慮者 layer, or a projection year of it
     (scaled by the change of 65+ in its 500 m cell since the projection year nearest today),
     or the projected 65+/75+ themselves (:mod:`layers.projection`)."""
@@ -109,7 +113,7 @@ def projection_of(files: tuple[tuple[Path, int, int], ...]) -> Projection:
     return proj
 
 
-def projection_years(region: Any) -> tuple[tuple[int, ...], int]:
+def projection_years(region: RegionLike) -> tuple[tuple[int, ...], int]:
     """The projection years of the region's ``[projection]`` (empty without one) and the
     one nearest today (0 without one)."""
     if not region.config.projection:
@@ -126,7 +130,7 @@ def _nearest_year(years: tuple[int, ...]) -> int:
     return min(years, key=lambda y: (abs(y - today), y))
 
 
-def region_point(region: Any, value: str, parameter: str) -> tuple[tuple[float, float], str]:
+def region_point(region: RegionLike, value: str, parameter: str) -> tuple[tuple[float, float], str]:
     """A route end as a person gives it: the id of a VC candidate / shelter / 居場所, or
     ``"LON,LAT"``; returns the metric point (region CRS) and a label."""
     for key in ("vc_sites", "shelters", "places"):
@@ -184,7 +188,7 @@ def clock_text(seconds: object, *, nearest: bool = False) -> str:
     return f"{m // 60}:{m % 60:02d}"
 
 
-def has_roads(region: Any) -> bool:
+def has_roads(region: RegionLike) -> bool:
     """Whether the region names a road network (``[roads]``): analyses that need roads say so
     instead of answering without them."""
     return getattr(getattr(region, "config", None), "roads", None) is not None

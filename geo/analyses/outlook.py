@@ -16,7 +16,7 @@ season); ``newly_lost`` marks those that still had one in the first year asked.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +28,9 @@ from geo.analyses.winter_loss import WinterLoss
 from geo.engine.profiles import DEFAULT_MAX_DISTANCE
 from layers.errors import ParameterError
 from layers.layer_facts import id_column
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["DEFAULT_MIN_PEOPLE", "Outlook", "last_places", "people_in_reach"]
 
@@ -130,7 +133,8 @@ class OutlookOptions:
     """People within reach below which a 居場所 is below the threshold (:mod:`geo.analyses.outlook`)."""
 
 
-def analyse_outlook(region: Any, options: OutlookOptions, *, known: WinterLoss | None = None) -> Outlook:
+def analyse_outlook(region: RegionLike, options: OutlookOptions, *,
+                    known: WinterLoss | None = None) -> Outlook:
     """Coverage of each projection year (summer, and winter when asked): totals, per area,
     the people within reach of each facility and the 自治会 whose last 居場所 falls below
     ``min_people``.  ``known``: a winter loss computed with the same options and demand —

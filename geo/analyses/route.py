@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +19,9 @@ from geo.engine.season import Season, parse_season, region_season
 from geo.summary import Summary
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, id_column
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["RouteOptions", "RouteRun", "RoutesToAll", "analyse_route", "analyse_routes_to_all"]
 
@@ -68,7 +71,7 @@ class _RouteWorld:
     season: Season
 
 
-def _route_world(region: Any, opt: RouteOptions, scenario: Scenario | None = None) -> _RouteWorld:
+def _route_world(region: RegionLike, opt: RouteOptions, scenario: Scenario | None = None) -> _RouteWorld:
     drive = opt.profile == "drive"
     season = parse_season(opt.season, opt.date)
     profile = None if drive else opt.profile
@@ -101,7 +104,7 @@ def _season_times(r: Route, world: _RouteWorld, profile: str) -> Route:
     return dataclasses.replace(r, walk_s=None)
 
 
-def analyse_route(region: Any, start: tuple[float, float], end: tuple[float, float],
+def analyse_route(region: RegionLike, start: tuple[float, float], end: tuple[float, float],
                   options: RouteOptions | None = None, *, scenario: Scenario | None = None
                   ) -> RouteRun:
     """The route between two metric points (region CRS), and with a hazard the route
@@ -156,7 +159,7 @@ class RoutesToAll:
             found_winter=second if self.key == "winter" else None)
 
 
-def _destinations(region: Any, to_all: str, network: Network) -> tuple[gpd.GeoDataFrame, str]:
+def _destinations(region: RegionLike, to_all: str, network: Network) -> tuple[gpd.GeoDataFrame, str]:
     """The points to route to, in the region CRS, and their id column."""
     if to_all == "gaps":  # the coverage gaps of 居場所: route to each gap's centre
         cov = coverage(region.layer("vulnerable"), region.layer("places"), crs=region.crs,
@@ -174,7 +177,7 @@ def _destinations(region: Any, to_all: str, network: Network) -> tuple[gpd.GeoDa
     return layer, str(id_column(layer, to_all))
 
 
-def analyse_routes_to_all(region: Any, start: tuple[float, float], to_all: str,
+def analyse_routes_to_all(region: RegionLike, start: tuple[float, float], to_all: str,
                           options: RouteOptions | None = None) -> RoutesToAll:
     """Routes from one metric point to every point of a layer (``shelters`` — only the
     usable ones in a hazard —, ``places``, ``vc_sites``) or to each 居場所 gap's centre."""

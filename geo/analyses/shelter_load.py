@@ -26,7 +26,7 @@ Units with no reachable usable shelter are listed first in every table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +41,9 @@ from geo.summary import Summary, optional
 from layers.crs import STORAGE_CRS
 from layers.errors import ParameterError
 from layers.hazards import in_zones
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["DEFAULT_CATCHMENT", "WELFARE_CATEGORIES", "ShelterLoad", "shelter_load"]
 
@@ -323,7 +326,7 @@ class ShelterRun:
         return {**self.scenario.summary().as_dict(), **self.load.summary().as_dict(), **when}
 
 
-def analyse_shelters(region: Any, options: ShelterOptions | None = None, *,
+def analyse_shelters(region: RegionLike, options: ShelterOptions | None = None, *,
                      scenario: Scenario | None = None) -> ShelterRun:
     """Which shelters a hazard leaves usable, who reaches which, and their load.
 

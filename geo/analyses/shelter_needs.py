@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,9 @@ from geo.analyses.shelter_load import (
 from geo.engine.scenario import Scenario
 from geo.summary import Summary
 from layers.errors import LayerError
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["RATIO_LABELS", "ShelterNeeds", "read_ratios", "shelter_needs"]
 
@@ -173,7 +176,7 @@ def _care(s: pd.DataFrame, care: ShelterLoad | None, evac: np.ndarray) -> np.nda
 KIND_LABELS = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
 
 
-def analyse_shelter_needs(region: Any, options: ShelterOptions | None = None, *,
+def analyse_shelter_needs(region: RegionLike, options: ShelterOptions | None = None, *,
                           ratios: dict[str, float] | None = None,
                           scenario: Scenario | None = None) -> tuple[ShelterRun, ShelterNeeds]:
     """The shelter load of a hazard and, per usable shelter, its minimum needs; with a

@@ -11,7 +11,7 @@ the hazard they are designated for.  Every table carries the data it rests on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +21,9 @@ from geo.summary import Summary, optional
 from layers.boundaries import municipality_names
 from layers.hazards import in_zones
 from layers.shelters import HAZARD_LABELS, HAZARDS
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["ShelterTables", "ShelterTablesSummary", "shelter_tables"]
 
@@ -136,7 +139,7 @@ def _total(table: pd.DataFrame) -> pd.DataFrame:
     return row
 
 
-def analyse_shelter_tables(region: Any) -> ShelterTables:
+def analyse_shelter_tables(region: RegionLike) -> ShelterTables:
     """Shelters per 市町村 from public data alone: kinds, hazard designations, welfare
     shelters, stated capacity and, with hazard zones, designated sites inside them."""
     return shelter_tables(region.layer("shelters"), boundaries=region.layers.get("boundaries"),

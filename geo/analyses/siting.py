@@ -33,7 +33,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +53,9 @@ from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
 from layers.layer_facts import id_column
 from layers.school_districts import current_period, periods_of
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = [
     "CANDIDATE_SOURCES",
@@ -643,7 +646,7 @@ def _greedy_gap(sol: Solution) -> float | None:
     return max(0.0, (sol.bound - sol.greedy_objective) / sol.bound)
 
 
-def region_candidates(region: Any, which: str, *, facilities: str = "places",
+def region_candidates(region: RegionLike, which: str, *, facilities: str = "places",
                       max_distance: float = DEFAULT_MAX_DISTANCE, network: Network | None = None,
                       layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
     """Candidates named by the user: a layer of the region, ``closed_schools``,
@@ -725,7 +728,7 @@ class SitingRun:
                 "curve": rec.curve["covered_after"].tolist()}
 
 
-def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingRun:
+def analyse_siting(region: RegionLike, options: SitingOptions | None = None) -> SitingRun:
     """Where new facilities should open (maximal covering, the existing ones kept)."""
     opt = options or SitingOptions()
     net, notes = _siting_network(region, opt)
@@ -748,7 +751,7 @@ def analyse_siting(region: Any, options: SitingOptions | None = None) -> SitingR
     return SitingRun(recommendation=rec, candidates=cands)
 
 
-def _siting_network(region: Any, opt: SitingOptions) -> tuple[Network | None, list[str]]:
+def _siting_network(region: RegionLike, opt: SitingOptions) -> tuple[Network | None, list[str]]:
     """The network sites are chosen on: the region's, or its winter network for a walk."""
     net = _network(region, opt.straight_line)
     season = parse_season(opt.season, opt.date)
@@ -763,7 +766,7 @@ def _siting_network(region: Any, opt: SitingOptions) -> tuple[Network | None, li
     return (seasonal.network if seasonal is not None else net), [note]
 
 
-def describe_sites(sites: gpd.GeoDataFrame, region: Any) -> gpd.GeoDataFrame:
+def describe_sites(sites: gpd.GeoDataFrame, region: RegionLike) -> gpd.GeoDataFrame:
     """Recommended sites a person can find: ``near`` (the 自治会/校区 area and municipality
     they lie in, else the nearest), ``lon``/``lat``; a road point is named after its area."""
     if not len(sites):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +44,9 @@ from geo.engine.network import Network
 from geo.engine.scenario import parse_hazard
 from geo.summary import Summary
 from layers.errors import ParameterError
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["OverTime", "OverTimeSummary", "recommend_over_time", "solve_worst_year"]
 
@@ -161,7 +164,7 @@ def recommend_over_time(demands: dict[int, gpd.GeoDataFrame], existing: gpd.GeoD
     return OverTime(objective=objective, p=p, sites=sites, today_sites=list(ids[today]), by_year=by_year)
 
 
-def analyse_siting_over_time(region: Any, options: SitingOptions, *, years: tuple[int, ...],
+def analyse_siting_over_time(region: RegionLike, options: SitingOptions, *, years: tuple[int, ...],
                              objective: str = "worst", weights: tuple[float, ...] | None = None
                              ) -> OverTime:
     """Sites that keep coverage over ``years`` (the register's projected demand each year):

@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -37,6 +37,9 @@ from geo.engine.season import Season, parse_season, region_season
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, label_of
 from layers.transit import Feed, read_feed
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def _feed(path: Path, size: int, mtime: int) -> Feed:
     return read_feed(path)
 
 
-def region_feeds(region: Any) -> list[Feed]:
+def region_feeds(region: RegionLike) -> list[Feed]:
     """The region's ``[layers.transit]`` feeds; a clear error without one."""
     paths = region.config.transit
     if not paths:
@@ -132,7 +135,7 @@ def region_feeds(region: Any) -> list[Feed]:
     return [_feed(Path(p), *file_states([p])[0][1:]) for p in paths]
 
 
-def _walk_network(region: Any, season: Season, profile: str) -> tuple[Network, list[str]]:
+def _walk_network(region: RegionLike, season: Season, profile: str) -> tuple[Network, list[str]]:
     net = region_network(region)
     if net is None:
         raise ParameterError("公共交通の計算には道路データが必要です。", parameter="roads",
@@ -148,7 +151,7 @@ class _TransitWorld:
     """What every run of one analysis shares: the region, units, facilities, feeds, how
     people travel, and the demand vehicles' roads."""
 
-    region: Any
+    region: RegionLike
     opt: TransitOptions
     units: gpd.GeoDataFrame
     facilities: gpd.GeoDataFrame
@@ -170,7 +173,7 @@ class _TransitWorld:
                         walk_season)
 
 
-def analyse_transit(region: Any, options: TransitOptions | None = None) -> TransitRun:
+def analyse_transit(region: RegionLike, options: TransitOptions | None = None) -> TransitRun:
     """Who reaches a facility within N minutes by walking + bus on a date, against walking
     only; per area, gaps, per route; who loses it at the weekend or in the other season;
     optionally the best new stop and extra trip."""
@@ -206,7 +209,7 @@ def analyse_transit(region: Any, options: TransitOptions | None = None) -> Trans
     return out
 
 
-def _destinations_of(region: Any, opt: TransitOptions) -> tuple[gpd.GeoDataFrame, str]:
+def _destinations_of(region: RegionLike, opt: TransitOptions) -> tuple[gpd.GeoDataFrame, str]:
     """The destinations of a walk + bus run and their label: a points file, or a layer."""
     if opt.to_file:
         from layers.places import load_places

@@ -26,7 +26,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,9 @@ from layers.boundaries import assign_municipality, neighbours, one_area
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["VCPlan", "p_median", "vc_plan"]
 
@@ -412,7 +415,7 @@ class VCPlanRun:
                 "season": self.season}
 
 
-def analyse_vc_plan(region: Any, options: VCPlanOptions | None = None, *,
+def analyse_vc_plan(region: RegionLike, options: VCPlanOptions | None = None, *,
                     scenario: Scenario | None = None) -> VCPlanRun:
     """Rank the VC candidates in a hazard (by car where the region has a drive network) and
     choose where to open, per municipality and by p-median."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +30,9 @@ from geo.engine.profiles import DEFAULT_ACCESS, DEFAULT_MAX_DISTANCE
 from geo.summary import Summary, optional
 from layers.errors import ParameterError
 from layers.layer_facts import label_of
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["WinterLoss", "WinterLossSummary", "winter_loss"]
 
@@ -143,7 +146,7 @@ class WinterLossOptions:
     year: int | None = None
 
 
-def analyse_winter_loss(region: Any, options: WinterLossOptions | None = None) -> WinterLoss:
+def analyse_winter_loss(region: RegionLike, options: WinterLossOptions | None = None) -> WinterLoss:
     """People covered in summer but not in winter: per unit, per 居場所, per area."""
     opt = options or WinterLossOptions()
     if region_network(region) is None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.cli.args import EXIT_OK, format_table, say
 from layers.errors import ParameterError
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["check_report", "cmd_check"]
 
@@ -83,7 +86,7 @@ def _check_day(value: str | None) -> Any:
         raise ParameterError("日付が読めません。", parameter="date", fix="例: 2027-01-14") from None
 
 
-def _winter_and_projection(region: Any, day: Any = None) -> dict[str, Any]:
+def _winter_and_projection(region: RegionLike, day: Any = None) -> dict[str, Any]:
     """``[season.winter]`` files and the ``[projection]`` read and checked as the analyses
     read them (a closure table's places found with the geocoder): a problem is an error
     naming its file, row and column, found here rather than in the middle of an analysis."""
@@ -110,7 +113,7 @@ STOP_OFF_ROAD_M = 100.0
 """A bus stop farther than this from every road is reported (its coordinates are likely wrong)."""
 
 
-def _transit_check(region: Any, day: Any) -> list[dict[str, Any]]:
+def _transit_check(region: RegionLike, day: Any) -> list[dict[str, Any]]:
     """Each ``[layers.transit]`` feed read as the analyses will: routes, stops, trips on
     ``day``, GTFS-Flex zones, and the stops farther than :data:`STOP_OFF_ROAD_M` from any road."""
     import numpy as np

@@ -7,11 +7,14 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo.cli.args import EXIT_OK, say
 from geo.cli.check import check_report
 from geo.outputs.csv_safe import csv_text
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["cmd_demo"]
 
@@ -41,7 +44,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
+def _demo_analyses(region: RegionLike, out: Path) -> dict[str, Any]:
     """Every analysis that exists, on the demo region (the same code as the commands)."""
     from geo.analyses.consolidation import analyse_consolidation
     from geo.outputs.files import crossborder as cb
@@ -111,7 +114,7 @@ def _demo_analyses(region: Any, out: Path) -> dict[str, Any]:
     return summary
 
 
-def _demo_dispatch(region: Any, out: Path) -> dict[str, Any]:
+def _demo_dispatch(region: RegionLike, out: Path) -> dict[str, Any]:
     """The demo VC's day after the flood: its needs and teams lists, as ``tomoni dispatch``."""
     from geo.analyses.dispatch import DispatchOptions, analyse_dispatch
     from geo.outputs.files.dispatch import write_dispatch_outputs

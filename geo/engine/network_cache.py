@@ -9,7 +9,7 @@ import logging
 import os
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -17,6 +17,9 @@ import shapely
 from geo.engine.network import _LOCK, Network, from_graph, with_barriers
 from layers.atomic import atomic_path
 from layers.roads import load_roads_and_barriers
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["load_network", "region_network"]
 
@@ -79,7 +82,7 @@ def _load_network(path: Path, *, network: str, crs: str, folder: Path) -> Networ
     return net
 
 
-def region_network(region: Any) -> Network | None:
+def region_network(region: RegionLike) -> Network | None:
     """The (cached) network of a loaded :class:`layers.region.Region`, with the barriers of
     its road file and of its ``[layers.barriers]``; None without roads."""
     roads = region.config.roads

@@ -28,7 +28,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +41,9 @@ from geo.summary import Summary, optional
 from layers.errors import ParameterError
 from layers.hazards import hazard_key
 from layers.shelters import HAZARD_LABELS, HAZARDS
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = [
     "Scenario",
@@ -177,7 +180,7 @@ def make_scenario(
                     slowed=slowed, shallow_factor=shallow_factor, shelter_status=status)
 
 
-def scenario_network(region: Any, *, drive: bool = False) -> Network | None:
+def scenario_network(region: RegionLike, *, drive: bool = False) -> Network | None:
     """The normal network a scenario of ``region`` starts from: its drive network
     (``[roads] drive``) when ``drive`` and it has one, else its main network."""
     from geo.engine.network_cache import load_network, region_network
@@ -195,7 +198,7 @@ _MEMO: OrderedDict[tuple[Any, ...], tuple[weakref.ref[Any], Scenario]] = Ordered
 _MEMO_LOCK = threading.Lock()
 
 
-def region_scenario(region: Any, hazard: str, *, drive: bool = False,
+def region_scenario(region: RegionLike, hazard: str, *, drive: bool = False,
                     shallow_factor: float | None = None, season: Any = None,
                     season_profile: str | None = None) -> Scenario:
     """The scenario of ``hazard`` for a loaded :class:`layers.region.Region`, built once per
@@ -225,7 +228,7 @@ def region_scenario(region: Any, hazard: str, *, drive: bool = False,
     return scen
 
 
-def _build_scenario(region: Any, hazard: str, *, drive: bool, shallow_factor: float | None,
+def _build_scenario(region: RegionLike, hazard: str, *, drive: bool, shallow_factor: float | None,
                     season: Any, season_profile: str | None) -> Scenario:
     net = scenario_network(region, drive=drive)
     seasonal = None

@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +45,9 @@ from geo.engine.network import (
 from geo.engine.profiles import WALK_PROFILES, winter_factor
 from layers.errors import ParameterError
 from layers.winter import MAIN_CLASSES, WINTER_MONTHS, WinterSpec
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = [
     "Season",
@@ -250,7 +254,7 @@ def season_network(net: Network, season: Season, *, spec: WinterSpec, profile: s
     return SeasonNetwork(season, profile, net, out, closed, prio, factor, shut.to_crs("EPSG:6668"), notes)
 
 
-def region_season(region: object, season: Season, *, profile: str = "walk", slow: bool = True,
+def region_season(region: RegionLike, season: Season, *, profile: str = "walk", slow: bool = True,
                   network: Network | None = None) -> SeasonNetwork | None:
     """The season's network for a loaded region (its ``[season.winter]`` files read here);
     None when the region has no roads.  ``network`` overrides the region's (e.g. a drive

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -27,13 +27,14 @@ from layers.crs import STORAGE_CRS
 
 if TYPE_CHECKING:  # the region run is drawn here, never run
     from geo.runs.region_results import RegionResults
+    from layers.region import RegionLike
 
 __all__ = ["export_all", "input_layers"]
 
 log = logging.getLogger(__name__)
 
 
-def input_layers(region: Any) -> dict[str, gpd.GeoDataFrame]:
+def input_layers(region: RegionLike) -> dict[str, gpd.GeoDataFrame]:
     """The region's layers as they may leave the tool (the density, never records)."""
     out = {}
     for key, frame in region.layers.items():

@@ -53,6 +53,7 @@ from layers.shelters import HAZARD_LABELS
 
 if TYPE_CHECKING:  # the region run is drawn here, never run
     from geo.runs.region_results import RegionResults
+    from layers.region import RegionLike
 
 __all__ = ["COLUMN_LABELS", "area_sheets_html", "report_html", "write_pdf", "write_report"]
 
@@ -132,8 +133,8 @@ def _png(fig: Any) -> bytes:
 def _maps(res: RegionResults, lay: Mapping[str, gpd.GeoDataFrame]) -> list[tuple[str, bytes, str]]:
     """(section key, PNG, caption) for every map the results allow."""
     region = res.region
-    common = {"crs": region.crs, "fictional": region.fictional, "attribution": region.attribution(),
-              "paper": "A4-landscape"}
+    common: dict[str, Any] = {"crs": region.crs, "fictional": region.fictional,
+                              "attribution": region.attribution(), "paper": "A4-landscape"}
     hz = HAZARD_LABELS.get(res.hazard, res.hazard)
     out = []
     base = {k: v for k, v in lay.items() if k != "vulnerable"}
@@ -205,7 +206,7 @@ def _maps(res: RegionResults, lay: Mapping[str, gpd.GeoDataFrame]) -> list[tuple
 # ------------------------------------------------------------------ document
 
 
-def _layer_title(region: Any, key: str) -> str:
+def _layer_title(region: RegionLike, key: str) -> str:
     """A layer as the report names it: 町字 points standing in for 自治会 say so."""
     frame = region.layers.get(key)
     if key == "neighbourhoods" and frame is not None and "estimated" in frame \
@@ -214,7 +215,7 @@ def _layer_title(region: Any, key: str) -> str:
     return str(LAYER_LABELS.get(key, key))
 
 
-def _sources(region: Any) -> pd.DataFrame:
+def _sources(region: RegionLike) -> pd.DataFrame:
     """One row per layer: its file(s), the newest file date, its features."""
     rows = []
     for key, spec in region.config.layers.items():
@@ -577,7 +578,8 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
         pad = max(x1 - x0, y1 - y0) * 0.25 + 200
         extent = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
         outline = gpd.GeoDataFrame(geometry=[geom], crs=region.crs)
-        shown = {k: lay[k] for k in ("vulnerable", "places", "shelters") if k in lay}
+        shown: dict[str, gpd.GeoDataFrame] = {k: lay[k] for k in ("vulnerable", "places", "shelters")
+                                              if k in lay}
         fig = static_map(shown, crs=region.crs, title=f"{name}", paper="A4-portrait", hazard=res.hazard,
                          fictional=region.fictional, attribution=attribution, extent=extent,
                          overlays=[(outline.boundary.to_frame("geometry"),

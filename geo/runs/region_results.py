@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -35,6 +35,9 @@ from geo.engine.scenario import Scenario, region_scenario
 from geo.outputs.closed_roads import closed_roads_frame
 from layers.crs import STORAGE_CRS
 
+if TYPE_CHECKING:
+    from layers.region import RegionLike
+
 __all__ = ["RegionResults", "analyse_region"]
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,7 @@ Progress = Callable[[float, str], None]
 class RegionResults:
     """The results of every analysis that could run on a region."""
 
-    region: Any
+    region: RegionLike
     hazard: str
     coverage: CoverageResult | None = None
     coverage_table: pd.DataFrame | None = None
@@ -131,7 +134,7 @@ def _noop(_f: float, _s: str) -> None:
     return None
 
 
-def analyse_region(region: Any, *, hazard: str = "flood", recommend_p: int | None = None,
+def analyse_region(region: RegionLike, *, hazard: str = "flood", recommend_p: int | None = None,
                    candidates: str = "gap_nodes", progress: Progress | None = None) -> RegionResults:
     """Run every analysis the region's layers allow (see the module docstring), through the
     same entries (:mod:`geo.analyses`) as the single commands and the app pages."""

@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -62,6 +62,9 @@ from layers.atomic import atomic_path
 from layers.boundaries import assign_municipality
 from layers.errors import LayerError
 from layers.layer_facts import id_column
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["iter_inputs", "partition_units", "prepare_inputs", "subnetwork", "whole_region_units"]
 
@@ -180,7 +183,7 @@ class RegionShared(NamedTuple):
     """The demand point of each unit (metric; :func:`geo.analyses.coverage.demand_units`)."""
 
 
-def region_layers(region: Any) -> RegionShared:
+def region_layers(region: RegionLike) -> RegionShared:
     """The region's units, their demand points and municipalities, and its shelters with
     ``_muni``: the parts every partition of the region shares."""
     lay = region.layers
@@ -194,7 +197,7 @@ def region_layers(region: Any) -> RegionShared:
     return RegionShared(dens, umuni, shelters, units)
 
 
-def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | None,
+def partition_layers(region: RegionLike, *, muni: str | None, area: shapely.Geometry | None,
                      shared: RegionShared | None = None,
                      metric: dict[int, np.ndarray] | None = None) -> PartitionLayers:
     """``muni``'s units and the layers within ``area`` (metric) plus 1 km; ``muni=None``
@@ -229,7 +232,8 @@ def partition_layers(region: Any, *, muni: str | None, area: shapely.Geometry | 
         shelters_any=bool(shelters is not None and len(shelters)))
 
 
-def partition_units(region: Any, net: Network | None, *, muni: str | None, area: shapely.Geometry | None,
+def partition_units(region: RegionLike, net: Network | None, *,
+                    muni: str | None, area: shapely.Geometry | None,
                     hazard: str, max_distance: float, leak: np.ndarray | None = None,
                     reach: Reach = AS_COVERAGE) -> pd.DataFrame:
     """Per-unit results of ``muni``'s units with the layers and roads inside ``area``
@@ -348,7 +352,7 @@ def _verified(df: pd.DataFrame) -> bool:
                  & ok(df["own_m"], df["leak_own_m"], empty_ok=~df["own_exists"].to_numpy(bool))).all())
 
 
-def _muni_area(region: Any, muni: str) -> tuple[shapely.Geometry, float]:
+def _muni_area(region: RegionLike, muni: str) -> tuple[shapely.Geometry, float]:
     """The municipality's polygon (metric) and the region's extent in metres."""
     b = _metric_boundaries(region)
     hit = b[b["code"].astype(str) == muni]
@@ -359,7 +363,7 @@ def _muni_area(region: Any, muni: str) -> tuple[shapely.Geometry, float]:
     return hit.geometry.union_all(), extent
 
 
-def _metric_boundaries(region: Any) -> gpd.GeoDataFrame:
+def _metric_boundaries(region: RegionLike) -> gpd.GeoDataFrame:
     """The region's municipalities in its metric CRS (made once per loaded region)."""
     held = _BOUNDS.get(id(region))
     if held is None or held[0] is not region:
@@ -445,7 +449,7 @@ def iter_inputs(specs: Sequence[PartitionSpec], out: Path
         yield dataclasses.replace(spec, network_file=str(target)), cut
 
 
-def _reach_floor(region: Any, common: RegionShared,
+def _reach_floor(region: RegionLike, common: RegionShared,
                  hazard: str) -> dict[str, float]:
     """Per municipality, a first buffer that results can verify with: 1.25 × the farthest
     straight distance from one of its units to its nearest 居場所 or shelter usable in the

@@ -7,20 +7,13 @@ layer kind is added in one place.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-
-from layers.barriers import load_barriers
-from layers.boundaries import load_boundaries
-from layers.hazards import load_hazards
-from layers.neighbourhoods import load_neighbourhoods
-from layers.places import load_places
-from layers.school_districts import load_school_districts
-from layers.shelters import load_shelters
-from layers.vc_sites import load_vc_sites
-from layers.vulnerable import load_vulnerable
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["AREA_KEYS", "FACILITY_KEYS", "LAYERS", "LAYER_KEYS", "LAYER_LABELS", "UPLOAD_KEYS", "LayerFact",
            "id_column", "label_of"]
@@ -42,8 +35,9 @@ class LayerFact:
         The column that identifies a feature (``None`` when features have no id).
     geometry
         ``"point"``, ``"line"`` or ``"polygon"`` (polygons may be multipart).
-    loader
-        The function that reads the layer's files into the canonical schema.
+    loader_name
+        ``module:function`` of the function that reads the layer's files into the canonical
+        schema (:attr:`loader`; imported when first used, so reading this table is cheap).
     area
         An area layer that per-area tables are broken down by (自治会, 校区, 市町村).
     uploadable
@@ -55,26 +49,34 @@ class LayerFact:
     label_en: str
     id_column: str | None
     geometry: str
-    loader: Callable[..., gpd.GeoDataFrame]
+    loader_name: str
     area: bool = False
     uploadable: bool = True
 
+    @property
+    def loader(self) -> Callable[..., gpd.GeoDataFrame]:
+        """The function that reads the layer's files into the canonical schema."""
+        module, name = self.loader_name.split(":")
+        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
 
 LAYERS: dict[str, LayerFact] = {f.key: f for f in (
-    LayerFact("boundaries", "市町村界", "Municipal boundaries", "code", "polygon", load_boundaries,
-              area=True),
+    LayerFact("boundaries", "市町村界", "Municipal boundaries", "code", "polygon",
+              "layers.boundaries:load_boundaries", area=True),
     LayerFact("school_districts", "校区", "School districts", "district_id", "polygon",
-              load_school_districts, area=True),
+              "layers.school_districts:load_school_districts", area=True),
     LayerFact("neighbourhoods", "自治会", "Neighbourhood associations", "area_id", "polygon",
-              load_neighbourhoods, area=True),
-    LayerFact("places", "居場所", "Community places", "place_id", "point", load_places),
-    LayerFact("shelters", "避難所・避難場所", "Shelters", "shelter_id", "point", load_shelters),
-    LayerFact("hazards", "災害危険区域", "Hazard zones", "zone_id", "polygon", load_hazards),
-    LayerFact("vc_sites", "災害VC候補地", "Disaster VC sites", "site_id", "point", load_vc_sites),
+              "layers.neighbourhoods:load_neighbourhoods", area=True),
+    LayerFact("places", "居場所", "Community places", "place_id", "point", "layers.places:load_places"),
+    LayerFact("shelters", "避難所・避難場所", "Shelters", "shelter_id", "point",
+              "layers.shelters:load_shelters"),
+    LayerFact("hazards", "災害危険区域", "Hazard zones", "zone_id", "polygon", "layers.hazards:load_hazards"),
+    LayerFact("vc_sites", "災害VC候補地", "Disaster VC sites", "site_id", "point",
+              "layers.vc_sites:load_vc_sites"),
     LayerFact("vulnerable", "要配慮者（匿名化済み）", "People needing care (anonymised)", "unit_id",
-              "polygon", load_vulnerable),
+              "polygon", "layers.vulnerable:load_vulnerable"),
     LayerFact("barriers", "歩行の障壁（川・鉄道など）", "Walking barriers (rivers, railways)",
-              "barrier_id", "line", load_barriers, uploadable=False),
+              "barrier_id", "line", "layers.barriers:load_barriers", uploadable=False),
 )}
 """Every layer kind, in the order maps draw and tables list them."""
 

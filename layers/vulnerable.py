@@ -57,6 +57,7 @@ from layers.anonymise import (
 from layers.crs import STORAGE_CRS
 from layers.errors import LayerError, ParameterError
 from layers.geocode import ADDRESS_NAMES
+from layers.layer_facts import AREA_KEYS
 from layers.mesh import (
     MESH_SIZES,
     mesh_cells,
@@ -187,8 +188,6 @@ def _target_areas(by: str, boundaries: gpd.GeoDataFrame | None,
     layers = dict(region_areas or {})
     if boundaries is not None:
         layers.setdefault("boundaries", boundaries)
-    from layers.layer_facts import AREA_KEYS  # the fact table reads this module's loader
-
     if by not in AREA_KEYS or by not in layers:
         raise ParameterError(
             f"集計先のレイヤー {by} がありません。", parameter="by", layer=LAYER,

@@ -17,10 +17,10 @@ The winter penalties per profile are the region file's (``[season.winter]``, rea
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from layers.errors import ParameterError
 
@@ -116,4 +116,6 @@ def winter_factor(per_km_minutes: npt.ArrayLike, profile: str) -> Any:
     """The factor on a road's length for a winter penalty of ``per_km_minutes`` min/km:
     ``L × (1 + penalty × speed / 1000)`` effective metres take as long at the summer
     speed as ``L`` metres take in winter."""
+    import numpy as np
+
     return 1.0 + np.asarray(per_km_minutes, float) * _speed(profile) / 1000.0

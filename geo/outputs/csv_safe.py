@@ -13,8 +13,10 @@ number (``-3``, ``+1.5``).  Every CSV the project writes goes through
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["FORMULA_START", "csv_text", "neutralise"]
 
@@ -30,6 +32,8 @@ def neutralise(value: object) -> object:
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd  # imported when a table is written: the CLI starts without it
+
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
@@ -47,4 +51,6 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 def csv_text(frame: pd.DataFrame, *, index: bool = False) -> str:
     """``frame.to_csv`` with every formula-starting text cell neutralised."""
+    import pandas as pd
+
     return _safe(pd.DataFrame(frame)).to_csv(index=index)

@@ -38,7 +38,7 @@ from jinja2 import Template
 from geo.analyses.coverage import ESTIMATE_LABEL
 from geo.analyses.shelter_needs import ShelterNeeds
 from geo.analyses.shelter_tables import ShelterTables
-from geo.engine.profiles import SPEEDS_M_PER_MIN
+from geo.engine.profiles import DEFAULT_ACCESS, SPEEDS_M_PER_MIN
 from geo.outputs.closed_roads import closed_roads_frame
 from geo.outputs.files.shelter_needs import japanese_table
 from geo.outputs.labels import COLUMN_LABELS, display_values
@@ -276,7 +276,8 @@ def _access_note(res: RegionResults) -> str:
     if cov is None or cov.method != "network":
         return ""
     rule = (f"半径 {cov.join_radius or 0:.0f} m 以内のどの道路からでも出られる方式（multi）"
-            if cov.access == "multi" else "いちばん近い道路に出る方式（既定）")
+            if cov.access == "multi" else "いちばん近い道路に出る方式")
+    rule += "（既定）" if cov.access == DEFAULT_ACCESS else ""
     barriers = f"、障壁 {cov.barriers} 件" if cov.barriers else "、障壁データなし"
     return f"この報告書: {rule}{barriers}。"
 

@@ -10,6 +10,7 @@ from geo.outputs.csv_safe import csv_text
 from geo.outputs.labels import japanese_table
 from geo.outputs.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.outputs.printed_map import map_bytes, static_map
+from layers.layer_facts import FACILITY_KEYS
 from ui import state
 from ui.audit import logged
 from ui.controls import season_and_year
@@ -26,7 +27,7 @@ if "vulnerable" not in layers:
     st.stop()
 
 c1, c2, c3 = st.columns([2, 3, 2])
-choices = [k for k in ("places", "shelters", "vc_sites") if k in layers]
+choices = [k for k in FACILITY_KEYS if k in layers]
 fac_layer = c1.selectbox(t("facility_layer"), choices, format_func=tr.layer,
                          key="cov_facilities")
 max_d = c2.slider(t("threshold"), 100, 2000, 500, step=50, key="cov_threshold")

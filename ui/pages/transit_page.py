@@ -11,6 +11,7 @@ from geo.analyses import TransitOptions, analyse_transit, next_weekday
 from geo.outputs.csv_safe import csv_text
 from geo.outputs.files.transit import transit_map
 from geo.outputs.labels import japanese_table
+from layers.layer_facts import FACILITY_KEYS
 from ui import state
 from ui.audit import logged
 from ui.i18n import Tr, lang, t
@@ -30,7 +31,7 @@ if not region.config.transit:
 
 HOURS = [f"{h:02d}:00" for h in range(5, 23)]
 c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
-to = c1.selectbox(t("transit_to"), [k for k in ("places", "shelters", "vc_sites") if k in layers],
+to = c1.selectbox(t("transit_to"), [k for k in FACILITY_KEYS if k in layers],
                   format_func=tr.layer, key="tr_to")
 day = c2.date_input(t("transit_date"), value=next_weekday(), key="tr_date")
 start, end = c3.select_slider(t("transit_window"), HOURS, value=("08:00", "12:00"), key="tr_window")

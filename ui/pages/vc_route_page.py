@@ -20,6 +20,7 @@ from geo.outputs.route_sheet import ROUTE_STYLES, route_frames, route_sheet
 from layers.boundaries import municipality_names
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
+from layers.layer_facts import FACILITY_KEYS, LAYERS
 from layers.shelters import HAZARD_LABELS
 from ui import state
 from ui.audit import logged
@@ -64,8 +65,9 @@ with tab_plan:
     # ---- route: choose from the named points or click on the map
     st.subheader(t("route"))
     choices: dict[str, tuple[float, float]] = {}
-    for layer_key, id_col in (("vc_sites", "site_id"), ("shelters", "shelter_id"), ("places", "place_id")):
-        if layer_key in layers:
+    for layer_key in reversed(FACILITY_KEYS):  # VC sites first
+        id_col = LAYERS[layer_key].id_column
+        if layer_key in layers and id_col:
             frame = layers[layer_key].to_crs(region.crs)
             for pid, name, geom in zip(frame[id_col].astype(str), frame["name"], frame.geometry, strict=True):
                 choices[f"{name}（{pid}）"] = (float(geom.x), float(geom.y))

@@ -684,7 +684,7 @@ def municipality_codes(source: str | Path | RegionConfig) -> list[str] | None:
     return [c for c in codes if c in cfg.municipalities] if cfg.municipalities else codes
 
 
-def load_region(  # noqa: C901 (one branch per optional part of the file)
+def load_region(
     source: str | Path | RegionConfig,
     *,
     with_roads: bool = True,
@@ -707,27 +707,9 @@ def load_region(  # noqa: C901 (one branch per optional part of the file)
         For the first problem found, naming the file, row and column.
     """
     cfg = source if isinstance(source, RegionConfig) else read_config(source)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    warnings: dict[str, list[str]] = {}
-    if cfg.warnings:
-        warnings["region"] = list(cfg.warnings)
-    order = sorted(cfg.layers, key=lambda k: (k not in ("boundaries",), k == "vulnerable",
-                                              LAYER_KEYS.index(k)))
-    steps = len(order) + (1 if (with_roads and cfg.roads) else 0)
-    analysis_crs = cfg.crs
-    geocoder = None
-    for i, key in enumerate(order):
-        if progress:
-            progress(f"{LAYER_LABELS[key]}を読み込み中", i / max(steps, 1))
-        if geocoder is None and cfg.geocoder is not None and key != "boundaries":
-            geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
-        gdf = _load_layer(cfg, key, layers, analysis_crs, geocoder)
-        layers[key] = gdf
-        warnings[key] = warnings_of(gdf)
-        if key == "boundaries" and analysis_crs is None:
-            analysis_crs = analysis_crs_for([gdf])
-    if analysis_crs is None:
-        analysis_crs = analysis_crs_for(list(layers.values()))
+    say = progress or (lambda _message, _done: None)
+    steps = len(cfg.layers) + (1 if (with_roads and cfg.roads) else 0)
+    layers, warnings, analysis_crs, geocoder = _load_layers(cfg, say, steps)
     if cfg.municipalities:
         _check_municipalities(cfg, layers.get("boundaries"))
     if "boundaries" in layers:
@@ -736,21 +718,47 @@ def load_region(  # noqa: C901 (one branch per optional part of the file)
             layers = keep_municipalities(layers, cfg.municipalities)
     roads = None
     if with_roads and cfg.roads is not None:
-        if progress:
-            progress("道路ネットワークを読み込み中", (steps - 1) / max(steps, 1))
-        try:
-            roads = load_roads(cfg.roads.path, network=cfg.roads.network, fmt=cfg.roads.fmt)
-        except LayerError as err:
-            raise err.with_context(
-                layer="roads", config=(cfg.path, cfg.roads.line, "roads.path")
-            ) from None
+        say("道路ネットワークを読み込み中", (steps - 1) / max(steps, 1))
+        roads = _load_region_roads(cfg)
         warnings["roads"] = []
-    if progress:
-        progress("読み込み完了", 1.0)
+    say("読み込み完了", 1.0)
     if geocoder is None and cfg.geocoder is not None:
         geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
     return Region(config=cfg, crs=analysis_crs, layers=layers, roads=roads, warnings=warnings,
                   geocoder=geocoder)
+
+
+def _load_layers(cfg: RegionConfig, say: ProgressFn, steps: int
+                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, list[str]], str, Geocoder | None]:
+    """Every layer of ``cfg``, boundaries first (they decide the CRS and the geocoder's
+    outline) and the register last; their warnings; the analysis CRS; the geocoder."""
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    warnings: dict[str, list[str]] = {"region": list(cfg.warnings)} if cfg.warnings else {}
+    order = sorted(cfg.layers, key=lambda k: (k not in ("boundaries",), k == "vulnerable",
+                                              LAYER_KEYS.index(k)))
+    analysis_crs = cfg.crs
+    geocoder = None
+    for i, key in enumerate(order):
+        say(f"{LAYER_LABELS[key]}を読み込み中", i / max(steps, 1))
+        if geocoder is None and cfg.geocoder is not None and key != "boundaries":
+            geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
+        gdf = _load_layer(cfg, key, layers, analysis_crs, geocoder)
+        layers[key] = gdf
+        warnings[key] = warnings_of(gdf)
+        if key == "boundaries" and analysis_crs is None:
+            analysis_crs = analysis_crs_for([gdf])
+    return layers, warnings, analysis_crs or analysis_crs_for(list(layers.values())), geocoder
+
+
+def _load_region_roads(cfg: RegionConfig) -> nx.MultiDiGraph:
+    """The region's road file as a graph, its errors naming the region file's line."""
+    if cfg.roads is None:
+        raise LayerError("道路の設定がありません。", file=cfg.path, column="roads.path",
+                         fix='[roads] path = "道路.graphml" を書いてください。')
+    try:
+        return load_roads(cfg.roads.path, network=cfg.roads.network, fmt=cfg.roads.fmt)
+    except LayerError as err:
+        raise err.with_context(layer="roads", config=(cfg.path, cfg.roads.line, "roads.path")) from None
 
 
 def _geocoder(spec: GeocoderSpec, toml: Path, boundaries: gpd.GeoDataFrame | None) -> Geocoder:

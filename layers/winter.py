@@ -54,10 +54,12 @@ __all__ = ["DEFAULT_PENALTY", "PROFILES", "WinterSpec", "closed_on", "conditiona
 
 log = logging.getLogger(__name__)
 
-PROFILES = ("walk", "elderly")
 DEFAULT_PENALTY: dict[str, dict[str, float]] = {"walk": {"main": 1.0, "other": 2.0},
                                                 "elderly": {"main": 1.5, "other": 3.0}}
-"""Minutes added per km walked in winter, per profile and road group."""
+"""Minutes added per km walked in winter, per walking profile (those of
+:mod:`geo.engine.profiles`; a test keeps them equal) and road group."""
+PROFILES = tuple(DEFAULT_PENALTY)
+"""The profiles a region file may give winter penalties for."""
 MAIN_CLASSES = ("motorway", "trunk", "primary", "secondary")
 """Road classes of the ``main`` group (ploughed first); every other class is ``other``."""
 WINTER_MONTHS = (12, 1, 2, 3)
@@ -80,14 +82,32 @@ class WinterSpec:
     closures: tuple[Path, ...] = ()
 
 
-def read_winter(table: Any, *, toml: Path) -> WinterSpec:  # noqa: C901 (one branch per optional part of the file)
+def read_winter(table: Any, *, toml: Path) -> WinterSpec:
     """Check ``[season.winter]``; every problem is named at once (a :class:`LayerError`)."""
     if table is None:
         return WinterSpec()
-    problems: list[str] = []
     if not isinstance(table, dict):
         raise LayerError("[season.winter] は表にしてください。", file=toml, column="season.winter",
                          fix="例: [season.winter] の下に walk = { main = 1.0, other = 2.0 }")
+    problems: list[str] = []
+    penalty = _penalties(table, problems)
+    names = table.get("priority_roads", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        problems.append('priority_roads は道路名の一覧にしてください（例: ["国道7号"]）')
+        names = []
+    paths = {key: _winter_files(table, key, toml, problems) for key in ("priority", "closures")}
+    unknown = sorted(set(table) - {*PROFILES, "priority_roads", "priority", "closures"})
+    if unknown:
+        log.warning("%s: [season.winter] の不明な項目 %s は無視しました。", toml.name, ", ".join(unknown))
+    if problems:
+        raise LayerError("[season.winter] に誤りがあります: " + "; ".join(problems), file=toml,
+                         column="season.winter", fix="docs/region-config.md の冬の設定を見てください。")
+    return WinterSpec(penalty=penalty, priority_roads=tuple(n.strip() for n in names if n.strip()),
+                      priority=paths["priority"], closures=paths["closures"])
+
+
+def _penalties(table: dict[str, Any], problems: list[str]) -> dict[str, dict[str, float]]:
+    """The per-profile penalties (min/km) of ``[season.winter]``, defaults where not given."""
     penalty = {p: dict(v) for p, v in DEFAULT_PENALTY.items()}
     for profile in PROFILES:
         given = table.get(profile)
@@ -101,29 +121,20 @@ def read_winter(table: Any, *, toml: Path) -> WinterSpec:  # noqa: C901 (one bra
                 problems.append(f"{profile}.{group} は 0〜30 の数（1 km あたりの追加分数）にしてください")
             else:
                 penalty[profile][group] = float(value)
-    names = table.get("priority_roads", [])
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        problems.append('priority_roads は道路名の一覧にしてください（例: ["国道7号"]）')
-        names = []
-    paths: dict[str, tuple[Path, ...]] = {}
-    for key in ("priority", "closures"):
-        value = table.get(key, [])
-        value = [value] if isinstance(value, str) else value
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.append(f'{key} はファイルのパス（または一覧）にしてください')
-            value = []
-        found = tuple((toml.parent / v).resolve() for v in value)
-        problems += [f"{key} のファイルが見つかりません: {v}" for v, p in zip(value, found, strict=True)
-                     if not p.is_file()]
-        paths[key] = found
-    unknown = sorted(set(table) - {*PROFILES, "priority_roads", "priority", "closures"})
-    if unknown:
-        log.warning("%s: [season.winter] の不明な項目 %s は無視しました。", toml.name, ", ".join(unknown))
-    if problems:
-        raise LayerError("[season.winter] に誤りがあります: " + "; ".join(problems), file=toml,
-                         column="season.winter", fix="docs/region-config.md の冬の設定を見てください。")
-    return WinterSpec(penalty=penalty, priority_roads=tuple(n.strip() for n in names if n.strip()),
-                      priority=paths["priority"], closures=paths["closures"])
+    return penalty
+
+
+def _winter_files(table: dict[str, Any], key: str, toml: Path, problems: list[str]) -> tuple[Path, ...]:
+    """The files of ``key`` (a path or a list of them), relative to the region file."""
+    value = table.get(key, [])
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{key} はファイルのパス（または一覧）にしてください")
+        return ()
+    found = tuple((toml.parent / v).resolve() for v in value)
+    problems += [f"{key} のファイルが見つかりません: {v}" for v, p in zip(value, found, strict=True)
+                 if not p.is_file()]
+    return found
 
 
 def _month_day(value: Any, *, file: Path, row: int, column: str) -> tuple[int, int] | None:

@@ -264,3 +264,12 @@ def test_the_architecture_doc_names_every_room_and_module():
 def test_the_readme_is_short():
     """A newcomer reads the README in two minutes; the reference is in docs/."""
     assert len((ROOT / "README.md").read_text("utf-8").splitlines()) <= 150
+
+
+def test_the_winter_table_has_the_engines_walking_profiles():
+    """Profiles are defined once (geo/engine/profiles.py); the region file's winter table
+    (layers, which cannot import geo) must know the same ones."""
+    from geo.engine.profiles import WALK_PROFILES
+    from layers.winter import DEFAULT_PENALTY
+
+    assert tuple(DEFAULT_PENALTY) == WALK_PROFILES

@@ -80,4 +80,18 @@ def test_numbers_stay_numbers_and_formulas_get_an_apostrophe():
     rows = list(csv.reader(io.StringIO(text)))
     assert [r[0] for r in rows[1:]] == ["'=1+1", "'@A1", "'\t=x", "普通", "-3", "+1.5", "'-abc"]
     assert [r[1] for r in rows[1:]] == ["-1", "2", "3", "4", "5", "6", "7"]
-    assert neutralise(3) == 3 and neutralise("\r=1") == "'\r=1"
+    assert neutralise(3) == 3 and neutralise("=1") == "'=1"
+
+
+@pytest.mark.parametrize("cell", ["\r=1+1", "名前\r=HYPERLINK(\"x\")", "a\n@SUM(A1)", "b\r\n-cmd", "\n\t=x",
+                                  "c\r+1+cmd"])
+def test_a_line_break_inside_a_cell_never_starts_a_formula_row(cell):
+    """A spreadsheet starts a new row at a bare CR or LF: the text after it must not be a
+    formula either (a bare CR used to be written unquoted after the apostrophe)."""
+    text = csv_text(pd.DataFrame({"name": [cell], "n": [1]}))
+    for row in csv.reader(io.StringIO(text, newline="")):
+        for value in row:
+            for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+                assert not (line.startswith(FORMULA_START) and not _NUMBER.fullmatch(line)), (cell, text)
+    for naive_row in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):  # a reader ignoring quotes
+        assert not naive_row.lstrip('"').startswith(("=", "+", "@", "\t")), (cell, text)

@@ -1,6 +1,7 @@
 """CSV text that a spreadsheet opens as data, never as a formula.
 
-A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — or has
+such a start after a line break inside it, where a spreadsheet may begin a new row — is
 read by Excel and LibreOffice as a formula (``=HYPERLINK(…)``, ``@SUM(…)``): a
 place named ``=cmd|' /C calc'!A0`` would run something on the planner's PC.
 Following the OWASP rule, such text cells get a leading apostrophe (shown as
@@ -25,8 +26,19 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def neutralise(value: object) -> object:
-    """The cell as a spreadsheet should show it: text starting a formula gets a ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+    """The cell as a spreadsheet should show it: text starting a formula gets a ``'``, and so
+    does each line after a line break inside it (a spreadsheet may start a new row at a bare
+    CR or LF); a bare CR becomes LF, so the writer quotes the cell."""
+    if not isinstance(value, str):
+        return value
+    if "\r" in value or "\n" in value:
+        lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return "\n".join(str(_one_line(line)) for line in lines)
+    return _one_line(value)
+
+
+def _one_line(value: str) -> str:
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -38,7 +50,8 @@ def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             # one vectorised look for a formula start; only those cells are checked one by one
-            risky = out[col].astype(str).str.startswith(FORMULA_START).to_numpy(bool)
+            text = out[col].astype(str)
+            risky = (text.str.startswith(FORMULA_START) | text.str.contains("[\r\n]")).to_numpy(bool)
             if risky.any():
                 values = out[col].astype(object).to_numpy(copy=True)
                 values[risky] = [neutralise(v) for v in values[risky]]

@@ -298,3 +298,28 @@ def test_ctrl_c_during_batch_start_leaves_no_cut_network(demo_dir, tmp_path, run
     code, _, err = run_cli("batch", cfg, "--out", tmp_path / "b", "--dask")  # the partitioned start
     assert code == 130 and "Traceback" not in err
     assert not list((tmp_path / "b").glob("inputs/*.npz"))
+
+
+@pytest.mark.parametrize("name", ["班\x00A", "B\x07班", "C\x1b[31m", "D\ufffe", "<E & \"F\">"])
+def test_a_control_character_in_a_team_or_route_name_keeps_the_gpx_valid(name):
+    """A NUL in a team's name made an invalid GPX that GPS apps refuse; every GPX writer
+    drops the characters XML 1.0 forbids and escapes the rest."""
+    import xml.etree.ElementTree as ET
+
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from geo.engine.routing import Route
+    from geo.outputs.files.dispatch import team_gpx
+    from geo.outputs.files.route import to_gpx
+
+    stops = gpd.GeoDataFrame({"order": [1], "need_id": [name], "work": [name]},
+                             geometry=[shapely.Point(140.1, 39.7)], crs="EPSG:4326")
+    line = shapely.LineString([(140.1, 39.7), (140.11, 39.71)])
+    route = Route(found=True, coords=np.array([[0.0, 0.0], [100.0, 0.0]]), crs="EPSG:6678", length_m=100.0)
+    for text in (team_gpx(name, line, stops), to_gpx({name: route}, name=name)):
+        root = ET.fromstring(text.encode("utf-8"))
+        names = [e.text or "" for e in root.iter("{http://www.topografix.com/GPX/1/1}name")]
+        assert names and all(not any(ord(c) < 32 and c not in "\t\n\r" for c in n) for n in names)
+        assert all(n.strip() for n in names)  # the rest of the name survives

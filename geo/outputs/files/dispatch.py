@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -41,6 +40,7 @@ from geo.engine.network import Network, segment_lines
 from geo.engine.routing import Route
 from geo.outputs.csv_safe import csv_text
 from geo.outputs.printed_map import _rc, static_map
+from geo.outputs.xml_safe import xml_text
 from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
 
@@ -152,13 +152,13 @@ def team_gpx(team: str, line: Any, stops: gpd.GeoDataFrame) -> str:
     """One team's GPX 1.1: its stops as waypoints and its route as track segments."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<gpx version="1.1" creator="tomoni-map" xmlns="http://www.topografix.com/GPX/1/1">',
-             f"<metadata><name>{escape(team)}</name><time>{date.today().isoformat()}T00:00:00Z</time>"
+             f"<metadata><name>{xml_text(team)}</name><time>{date.today().isoformat()}T00:00:00Z</time>"
              "</metadata>"]
     for s in stops.itertuples():
         parts.append(f'<wpt lat="{s.geometry.y:.7f}" lon="{s.geometry.x:.7f}">'
-                     f"<name>{escape(f'{s.order}. {s.need_id}')}</name>"
-                     f"<desc>{escape(str(s.work))}</desc></wpt>")
-    parts.append(f"<trk><name>{escape(team)}</name>")
+                     f"<name>{xml_text(f'{s.order}. {s.need_id}')}</name>"
+                     f"<desc>{xml_text(str(s.work))}</desc></wpt>")
+    parts.append(f"<trk><name>{xml_text(team)}</name>")
     for piece in getattr(line, "geoms", [line] if line is not None and not line.is_empty else []):
         parts.append("<trkseg>" + "".join(f'<trkpt lat="{y:.7f}" lon="{x:.7f}"/>'
                                           for x, y in np.asarray(piece.coords)) + "</trkseg>")

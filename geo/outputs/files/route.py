@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 import pandas as pd
 
 from geo.engine.routing import Route
 from geo.outputs.csv_safe import csv_text
+from geo.outputs.xml_safe import xml_text
 
 __all__ = ["steps_table", "to_geojson", "to_gpx", "write_route_outputs"]
 
@@ -38,12 +38,12 @@ def to_gpx(routes: Mapping[str, Route], *, name: str = "tomoni-map") -> str:
     """The found routes as GPX 1.1 tracks (one per route), for handheld GPS and phone apps."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<gpx version="1.1" creator="tomoni-map" xmlns="http://www.topografix.com/GPX/1/1">',
-             f"<metadata><name>{escape(name)}</name><time>{date.today().isoformat()}T00:00:00Z</time>"
+             f"<metadata><name>{xml_text(name)}</name><time>{date.today().isoformat()}T00:00:00Z</time>"
              "</metadata>"]
     for key, r in routes.items():
         if not r.found:
             continue
-        parts.append(f"<trk><name>{escape(key)}</name><desc>{r.length_m:.0f} m</desc><trkseg>")
+        parts.append(f"<trk><name>{xml_text(key)}</name><desc>{r.length_m:.0f} m</desc><trkseg>")
         parts += [f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"/>' for lon, lat in r.lonlat()]
         parts.append("</trkseg></trk>")
     parts.append("</gpx>")

@@ -503,8 +503,33 @@ def read_reference(paths: Sequence[Path]) -> dict[str, _Municipality]:
         if data and not any("town" in r for r in data):
             raise LayerError("町字の参照点に town の項目がありません。", file=path, column="town",
                              fix="japanese-addresses 形式の市町村ごとの JSON を指定してください。")
+        _check_points(Path(path), data)
         out[_municipality_name(Path(path))] = _municipality(_municipality_name(Path(path)), data)
     return out
+
+
+def _check_points(path: Path, rows: list[dict[str, object]]) -> None:
+    """Every given lat/lng is a finite number inside Japan (a point without coordinates is
+    skipped later); the first problems are named with their row (1 = the list's first)."""
+    from layers.crs import JAPAN_BOUNDS
+
+    west, south, east, north = JAPAN_BOUNDS
+    problems: list[tuple[int, str, object]] = []
+    for i, r in enumerate(rows, start=1):
+        for column, low, high in (("lat", south, north), ("lng", west, east)):
+            value = r.get(column, r.get("lon")) if column == "lng" else r.get(column)
+            if value is None or value == "":
+                continue
+            number = _as_float(value) if not isinstance(value, bool) else math.nan
+            if math.isnan(number) or not low <= number <= high:
+                problems.append((i, column, value))
+    if problems:
+        row, column, value = problems[0]
+        more = f"（ほか {len(problems) - 1} 件）" if len(problems) > 1 else ""
+        raise LayerError(f"町字の参照点の座標が日本の範囲の数ではありません: {str(value)[:20]!r}{more}",
+                         file=path, row=row, column=column,
+                         fix=f"lat は {south:g}〜{north:g}、lng は {west:g}〜{east:g} の数にしてください"
+                         "（座標のない点は lat・lng を空にすれば読み飛ばします）。")
 
 
 ADDRESS_NAMES = ("住所", "所在地", "address", "住所1", "所在地住所", "施設住所")

@@ -323,3 +323,21 @@ def test_a_control_character_in_a_team_or_route_name_keeps_the_gpx_valid(name):
         names = [e.text or "" for e in root.iter("{http://www.topografix.com/GPX/1/1}name")]
         assert names and all(not any(ord(c) < 32 and c not in "\t\n\r" for c in n) for n in names)
         assert all(n.strip() for n in names)  # the rest of the name survives
+
+
+@pytest.mark.parametrize(("lat", "lng", "column"), [('"abc"', "140.1", "lat"), ("1e308", "140.1", "lat"),
+                                                    ("NaN", "140.1", "lat"), ("39.7", "-Infinity", "lng"),
+                                                    ("39.7", "14010.0", "lng")])
+def test_a_machiaza_point_with_impossible_coordinates_is_a_clear_error(tmp_path, run_cli, lat, lng, column):
+    """A 町字 reference whose coordinates are text, 1e308 or NaN used to place every address
+    at inf with exit 0; now it names the file, the row and the column."""
+    ref = tmp_path / "machiaza" / "潟上市.json"
+    ref.parent.mkdir()
+    ref.write_text('[{"town": "天王", "koaza": "", "lat": 39.86, "lng": 140.05},\n'
+                   f' {{"town": "大久保", "koaza": "", "lat": {lat}, "lng": {lng}}}]', "utf-8")
+    places = tmp_path / "places.csv"
+    places.write_text("名称,住所\nサロンA,潟上市天王1\n", encoding="utf-8")
+    code, out, err = run_cli("geocode", places, "--reference", ref, "--out", tmp_path / "o.csv")
+    assert code == 2 and "Traceback" not in err and out == ""
+    assert "潟上市.json" in err and "2" in err and column in err, err
+    assert not (tmp_path / "o.csv").exists()

@@ -341,3 +341,24 @@ def test_a_machiaza_point_with_impossible_coordinates_is_a_clear_error(tmp_path,
     assert code == 2 and "Traceback" not in err and out == ""
     assert "潟上市.json" in err and "2" in err and column in err, err
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(("rows", "row", "column"), [
+    ([("トイレ1基あたりの人数（その後）", "1e-308")], 2, "値"),
+    ([("bath_people", "0.5")], 2, "値"),
+    ([("area_m2_per_person", "1e9")], 2, "値"),
+    ([("bath_people", "40"), ("bath_people", "60")], 3, "項目"),
+    ([("入浴1回あたりの人数", "40"), ("bath_people", "60")], 3, "項目"),
+])
+def test_a_shelter_ratio_that_cannot_be_is_refused(tmp_path, rows, row, column):
+    """1e-308 people per toilet gave −9.2e18 toilets, and a repeated item silently took the
+    last value; both are errors naming the row and the column now."""
+    from geo.analyses.shelter_needs import RATIO_LABELS, read_ratios
+    from layers.errors import LayerError
+
+    rows = [(RATIO_LABELS.get("bath_people", k) if k == "入浴1回あたりの人数" else k, v) for k, v in rows]
+    path = tmp_path / "ratios.csv"
+    path.write_text("項目,値\n" + "".join(f"{k},{v}\n" for k, v in rows), encoding="utf-8")
+    with pytest.raises(LayerError) as err:
+        read_ratios(path)
+    assert err.value.row == row and err.value.column == column, err.value.message

@@ -54,6 +54,14 @@ DEFAULT_RATIOS: dict[str, float] = {
     "bath_people": 50.0, "area_m2_per_person": 3.5, "capacity_m2_per_person": 2.0,
 }
 
+RATIO_BOUNDS: dict[str, tuple[float, float]] = {
+    "toilet_people_first": (1.0, 10_000.0), "toilet_people_later": (1.0, 10_000.0),
+    "toilet_female_share": (0.0, 1.0), "bath_people": (1.0, 10_000.0),
+    "area_m2_per_person": (0.5, 100.0), "capacity_m2_per_person": (0.5, 100.0),
+}
+"""What a ratio may be: people per toilet or bath from 1, m² per person from 0.5 (a share is
+strictly between 0 and 1). A ratio of 1e-308 gave −9.2e18 toilets."""
+
 RATIO_LABELS = {
     "toilet_people_first": "トイレ1基あたりの人数（発災当初）",
     "toilet_people_later": "トイレ1基あたりの人数（その後）",
@@ -110,16 +118,21 @@ def read_ratios(path: Path) -> dict[str, float]:
                          fix=f"項目は次のいずれか: {', '.join(DEFAULT_RATIOS)}")
     names = {**{k: k for k in DEFAULT_RATIOS}, **{v: k for k, v in RATIO_LABELS.items()}}
     out = dict(DEFAULT_RATIOS)
+    seen: dict[str, int] = {}
     _text, values = parse_numbers(df[val_col])
     for i, key in enumerate(df[key_col].astype(str).str.strip()):
         if key not in names:
             raise LayerError("知らない項目です。", file=path, row=table_row(df, i), column=key_col,
                              fix=f"次のいずれかにしてください: {', '.join(DEFAULT_RATIOS)}")
-        v = float(values[i])
+        if names[key] in seen:
+            raise LayerError(f"同じ項目が2回あります（{seen[names[key]]} 行目と同じ）。", file=path,
+                             row=table_row(df, i), column=key_col, fix="どちらか一方を消してください。")
+        seen[names[key]] = table_row(df, i)
+        v, (low, high) = float(values[i]), RATIO_BOUNDS[names[key]]
         share = names[key] == "toilet_female_share"
-        if not np.isfinite(v) or v <= 0 or (share and v >= 1):
-            raise LayerError("値が正の数ではありません（割合は 0 と 1 の間）。", file=path,
-                             row=table_row(df, i), column=val_col, fix="例: 50、0.75")
+        if not np.isfinite(v) or not (low < v < high if share else low <= v <= high):
+            raise LayerError(f"値が範囲外です（{low:g}〜{high:g}）。", file=path, row=table_row(df, i),
+                             column=val_col, fix="例: トイレ1基あたり 50（人）、女性用の割合 0.75")
         out[names[key]] = v
     return out
 

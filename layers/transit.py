@@ -152,6 +152,19 @@ def _need(df: pd.DataFrame, columns: tuple[str, ...], label: str) -> None:
                              layer=LAYER, fix="GTFS（GTFS-JP）の仕様どおりの列名か確かめてください。")
 
 
+def _check_dates(df: pd.DataFrame, columns: list[str], label: str) -> None:
+    """Every date is a real day written YYYYMMDD (20261301, 20270230 and 99999999 are not)."""
+    for col in columns:
+        text = df[col].astype(str).str.strip()
+        day = pd.to_datetime(text.where(text.str.fullmatch(r"\d{8}")), format="%Y%m%d", errors="coerce")
+        bad = np.flatnonzero(day.isna().to_numpy() | (day.dt.year.to_numpy() < 1990)
+                             | (day.dt.year.to_numpy() > 2100))
+        if len(bad):
+            raise LayerError(f"日付が読めません: {text.iloc[bad[0]][:12]!r}", file=label,
+                             row=table_row(df, int(bad[0])), column=col, layer=LAYER,
+                             fix="YYYYMMDD の形の実在する日付にしてください（例: 20270114）。")
+
+
 def read_feed(path: Path) -> Feed:
     """Read a GTFS / GTFS-JP feed (zip or folder); every problem names the member file,
     the row and the column."""
@@ -172,6 +185,7 @@ def read_feed(path: Path) -> Feed:
         df = t[name]
         if df is not None:
             _need(df, cols, f"{path.name}/{name}")
+            _check_dates(df, [c for c in cols if c.endswith("date")], f"{path.name}/{name}")
     stops = _stops(t["stops.txt"], f"{path.name}/stops.txt")  # type: ignore[arg-type]
     fixed, flex_rows = _split_flex(t["stop_times.txt"], f"{path.name}/stop_times.txt")  # type: ignore[arg-type]
     stop_times = _stop_times(fixed, stops, f"{path.name}/stop_times.txt")

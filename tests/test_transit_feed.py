@@ -131,6 +131,9 @@ def _broken(tmp_path, name: str, old: str, new: str):  # type: ignore[no-untyped
     ("stop_times.txt", ",S_CLINIC,,4", ",S_NOWHERE,,4", "stop_id", 5),
     ("stops.txt", "39.852", "北緯39度", "stop_lat", 5),
     ("stop_times.txt", "W1,08:00:00,08:00:00", "W1,,", "arrival_time", 2),
+    ("calendar.txt", "20260401", "20261301", "start_date", 2),  # no 13th month
+    ("calendar.txt", "20270331", "20270230", "end_date", 2),  # no 30 February
+    ("calendar.txt", "20270331", "99999999", "end_date", 2),
 ])
 def test_bad_cells_name_the_member_file_row_and_column(tmp_path, name, old, new, column, row):
     with pytest.raises(LayerError) as err:

@@ -362,3 +362,17 @@ def test_a_shelter_ratio_that_cannot_be_is_refused(tmp_path, rows, row, column):
     with pytest.raises(LayerError) as err:
         read_ratios(path)
     assert err.value.row == row and err.value.column == column, err.value.message
+
+
+@pytest.mark.parametrize("years", [",".join(["2035"] * 2000), ",".join(str(2000 + i) for i in range(20))])
+def test_years_repeated_or_too_many_are_refused(demo_dir, tmp_path, run_cli, years):
+    """--years with 2,000 copies of a year wrote 31 MB of the same rows; now a plain error."""
+    code, out, err = run_cli("outlook", demo_dir / "region.toml", "--years", years, "--out", tmp_path / "o")
+    assert code == 2 and out == "" and "--years" in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("address", ["127.1", "0", "300.1.1.1", "::zz"])
+def test_a_serve_address_that_is_not_one_is_a_clear_error(run_cli, address):
+    code, out, err = run_cli("serve", "--address", address)
+    assert code == 2 and "--address" in err and "Traceback" not in err, err

@@ -81,7 +81,17 @@ def _years(text: str) -> tuple[int, ...]:
     parts = [t.strip() for t in str(text).replace("、", ",").split(",") if t.strip()]
     if not parts or not all(t.isdigit() and 2000 <= int(t) <= 2100 for t in parts):
         raise ParameterError("年の一覧が読めません。", parameter="years", fix="例: --years 2025,2035,2050")
-    return tuple(int(t) for t in parts)
+    years = tuple(int(t) for t in parts)
+    if len(set(years)) < len(years):
+        raise ParameterError("同じ年が2回以上あります。", parameter="years", fix="例: --years 2025,2035,2050")
+    if len(years) > MAX_YEARS:
+        raise ParameterError(f"年が多すぎます（{len(years)} 個、{MAX_YEARS} 個まで）。", parameter="years",
+                             fix="例: --years 2025,2035,2050")
+    return years
+
+
+MAX_YEARS = 12
+"""Projection years one command computes (the 国土数値情報 projection has 2020…2070 by five)."""
 
 
 def cmd_consolidation(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from geo.cli.args import EXIT_OK, say
-from layers.errors import LayerError
+from layers.errors import LayerError, ParameterError
 
 __all__ = ["cmd_serve", "cmd_user_add"]
 
@@ -26,8 +26,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from layers.users import read_users
 
-    loopback = args.address in ("localhost", "::1") or (
-        args.address.replace(".", "").isdigit() and ipaddress.ip_address(args.address).is_loopback)
+    loopback = args.address in ("localhost", "::1")
+    if not loopback and (args.address.replace(".", "").isdigit() or ":" in args.address):
+        try:  # 127.1 or 0 would be read by the system as some address; say which to write
+            loopback = ipaddress.ip_address(args.address).is_loopback
+        except ValueError:
+            raise ParameterError(f"待ち受けるアドレスが読めません: {args.address[:40]}", parameter="address",
+                             fix="4 つの数で書いてください（この機械だけ: 127.0.0.1、すべて: 0.0.0.0）。"
+                             ) from None
     if not loopback and not (args.users and args.data_root):
         raise LayerError("ほかの機械に公開するには、ログインとデータフォルダの指定が必要です。",
                          column="address",

@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
 
 from layers.errors import LayerError, spreadsheet_row
 
@@ -289,7 +290,8 @@ def to_analysis(gdf: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
 
 
 def ensure_metric(crs: CRS | str) -> None:
-    """Refuse a geographic (degree) CRS where metres are meant."""
+    """Refuse a geographic (degree) CRS where metres are meant, and one that cannot hold
+    Japan in metres (another celestial body, a degenerate ellipsoid)."""
     c = CRS.from_user_input(crs)
     if c.is_geographic:
         raise LayerError(
@@ -297,6 +299,14 @@ def ensure_metric(crs: CRS | str) -> None:
             column="crs",
             fix='メートル単位の平面直角座標系（例: 秋田県は "EPSG:6678"）を指定してください。',
         )
+    try:
+        x, y = Transformer.from_crs(STORAGE_CRS, c, always_xy=True).transform(140.1, 39.7)
+        ok = bool(np.isfinite(x) and np.isfinite(y) and abs(x) < 1e8 and abs(y) < 1e8)
+    except ProjError:
+        ok = False
+    if not ok:
+        raise LayerError(f"この座標系では日本の位置をメートルで表せません（{c.to_string()[:60]}）。",
+                         column="crs", fix='平面直角座標系（例: 秋田県は "EPSG:6678"）を指定してください。')
 
 
 def lonlat_columns_to_points(

@@ -484,7 +484,10 @@ def _region_table(data: dict[str, Any], text: str, toml: Path, warnings: list[st
         if parsed is None:  # pragma: no cover - parse_crs raises on anything unreadable
             raise LayerError("座標系が読めません。", file=toml, column="region.crs",
                              fix='例: crs = "EPSG:6678"')
-        ensure_metric(parsed)
+        try:
+            ensure_metric(parsed)
+        except LayerError as err:
+            raise err.with_context(config=(toml, _line_of(text, r"^\s*crs\s*="), "region.crs")) from None
         crs = f"EPSG:{parsed.to_epsg()}" if parsed.to_epsg() else parsed.to_string()
     return region, name, crs
 

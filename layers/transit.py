@@ -273,6 +273,12 @@ def _stops(df: pd.DataFrame, label: str) -> pd.DataFrame:
                              row=table_row(df, int(bad[0])), column=col, layer=LAYER,
                              fix="10進数の度（例: 39.7186）で入れてください。")
     check_in_japan(lon[placed], lat[placed], file=label, columns=("stop_lon", "stop_lat"))
+    twice = np.flatnonzero(out["stop_id"].duplicated().to_numpy())
+    if len(twice):
+        sid = str(out["stop_id"].iloc[twice[0]])[:30]
+        raise LayerError(f"停留所の stop_id が重複しています: {sid}", file=label,
+                         row=table_row(df, int(twice[0])), column="stop_id", layer=LAYER,
+                         fix="stop_id は停留所ごとに別の値にしてください。")
     return out.assign(lon=lon, lat=lat)
 
 

@@ -376,3 +376,13 @@ def test_years_repeated_or_too_many_are_refused(demo_dir, tmp_path, run_cli, yea
 def test_a_serve_address_that_is_not_one_is_a_clear_error(run_cli, address):
     code, out, err = run_cli("serve", "--address", address)
     assert code == 2 and "--address" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("crs", ["+proj=merc +a=1e-30", "+proj=merc +a=1e30 +b=1e30"])
+def test_a_crs_that_cannot_hold_japan_is_a_clear_error(tmp_path, run_cli, crs):
+    """A region crs on another celestial body (or a degenerate one) was a ProjError traceback
+    class of internal error; it names the region file's line now."""
+    toml = tmp_path / "region.toml"
+    toml.write_text(f'[region]\nname = "x"\ncrs = "{crs}"\n', encoding="utf-8")
+    code, out, err = run_cli("check", toml, "--no-roads")
+    assert code == 2 and "region.crs" in err and "内部エラー" not in err and "Traceback" not in err, err

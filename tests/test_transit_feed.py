@@ -134,6 +134,7 @@ def _broken(tmp_path, name: str, old: str, new: str):  # type: ignore[no-untyped
     ("calendar.txt", "20260401", "20261301", "start_date", 2),  # no 13th month
     ("calendar.txt", "20270331", "20270230", "end_date", 2),  # no 30 February
     ("calendar.txt", "20270331", "99999999", "end_date", 2),
+    ("stops.txt", "S_SALON,", "S_YAKUBA,", "stop_id", 6),  # a stop_id twice
 ])
 def test_bad_cells_name_the_member_file_row_and_column(tmp_path, name, old, new, column, row):
     with pytest.raises(LayerError) as err:

@@ -133,6 +133,44 @@ def _sheet(book: Any, sheet: str | None, file: Path) -> Any:
                      fix="データの入ったシートのあるファイルを指定してください。")
 
 
+MAX_GRID_CELLS = 20_000_000
+"""Rows × columns of a sheet's grid the reader may allocate (about 640 MB): every row Excel
+allows (1,048,576) by 19 columns, more than any register extract has."""
+_CELL_REF = re.compile(rb'<(?:c|dimension)\s[^>]*?(?:r|ref)="(?:[A-Z]{1,3}\d+:)?([A-Z]{1,3})(\d{1,9})"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_extent(raw: bytes, file: Path) -> None:
+    """Refuse an .xlsx whose sheet reaches beyond the rows and columns a table may have,
+    *before* the reader allocates its grid: one cell at XFD1048576 (or a dimension that
+    says so) asked for 549 GB and killed the process."""
+    from layers.readers import MAX_COLUMNS, MAX_ROWS
+
+    if raw[:2] != b"PK":
+        return
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        for name in sheets:
+            far_row = far_col = 0
+            far = (b"A", 1)
+            for m in _CELL_REF.finditer(zf.read(name)):
+                col, row = _column_number(m.group(1)), int(m.group(2))
+                if col > far_col or row > far_row:
+                    far_col, far_row = max(far_col, col), max(far_row, row)
+                    far = (m.group(1), row)
+            if far_row > MAX_ROWS or far_col > MAX_COLUMNS or far_row * far_col > MAX_GRID_CELLS:
+                raise LayerError(f"シートの範囲が大きすぎます（{far_row:,} 行 × {far_col:,} 列）。",
+                                 file=file, row=far[1], column=far[0].decode("ascii"),
+                                 fix="データの範囲の外にある遠くのセル（書式だけのものも）を消して"
+                                 "保存し直してください。")
+
+
 def parse_excel(raw: bytes, *, file: Path | str, sheet: str | None = None) -> pd.DataFrame:
     """A workbook sheet as a string table; see the module notes."""
     from python_calamine import CalamineWorkbook
@@ -141,6 +179,7 @@ def parse_excel(raw: bytes, *, file: Path | str, sheet: str | None = None) -> pd
 
     file = Path(file)
     _check_zip(raw, file)
+    _check_extent(raw, file)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(raw))
     except Exception:  # calamine raises its own types for every kind of broken file

@@ -375,7 +375,7 @@ def test_years_repeated_or_too_many_are_refused(demo_dir, tmp_path, run_cli, yea
 @pytest.mark.parametrize("address", ["127.1", "0", "300.1.1.1", "::zz"])
 def test_a_serve_address_that_is_not_one_is_a_clear_error(run_cli, address):
     code, out, err = run_cli("serve", "--address", address)
-    assert code == 2 and "--address" in err and "Traceback" not in err, err
+    assert code == 2 and out == "" and "--address" in err and "Traceback" not in err, err
 
 
 @pytest.mark.parametrize("crs", ["+proj=merc +a=1e-30", "+proj=merc +a=1e30 +b=1e30"])
@@ -385,4 +385,36 @@ def test_a_crs_that_cannot_hold_japan_is_a_clear_error(tmp_path, run_cli, crs):
     toml = tmp_path / "region.toml"
     toml.write_text(f'[region]\nname = "x"\ncrs = "{crs}"\n', encoding="utf-8")
     code, out, err = run_cli("check", toml, "--no-roads")
-    assert code == 2 and "region.crs" in err and "内部エラー" not in err and "Traceback" not in err, err
+    assert code == 2 and out == "" and "region.crs" in err, err
+    assert "内部エラー" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("far", ["XFD1048576", "BN1048576", "XFD2"])
+def test_an_excel_cell_far_away_is_refused_before_the_grid_is_allocated(tmp_path, far):
+    """A 5 KB .xlsx with one cell at XFD1048576 made the reader allocate 549 GB and abort the
+    process (the CLI, or the shared app's server); it is refused from the sheet's cell
+    references first. Run in a child process with a memory limit: a regression aborts it,
+    not this test run."""
+    import resource
+    import subprocess
+    import sys
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"], sheet["B1"], sheet["A2"], sheet["B2"] = "名称", "住所", "サロン", "潟上市天王1"
+    sheet[far] = "x"
+    path = tmp_path / "far.xlsx"
+    book.save(path)
+    assert path.stat().st_size < 10_000
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+
+    done = subprocess.run([sys.executable, "-m", "geo", "anonymize", str(path), "--out",
+                           str(tmp_path / "o.gpkg")], capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit, check=False)
+    assert done.returncode == 2, (done.returncode, done.stderr[-500:])
+    assert "far.xlsx" in done.stderr and "大きすぎ" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o.gpkg").exists()

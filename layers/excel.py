@@ -125,12 +125,14 @@ def _sheet(book: Any, sheet: str | None, file: Path) -> Any:
                 return book.get_sheet_by_name(n)
         raise LayerError(f"シート「{sheet}」がありません。", file=file, column="sheet",
                          fix=f"シート名は次のいずれかです: {', '.join(names)}")
-    for n in names:
+    hidden = {m.name for m in getattr(book, "sheets_metadata", [])
+              if str(getattr(m, "visible", "")).rsplit(".", 1)[-1] != "Visible"}
+    for n in [n for n in names if n not in hidden]:  # a hidden sheet only when asked for by name
         s = book.get_sheet_by_name(n)
         if s.height and s.width:
             return s
-    raise LayerError("どのシートにもデータがありません。", file=file, row=1,
-                     fix="データの入ったシートのあるファイルを指定してください。")
+    raise LayerError("表示されているシートにデータがありません。", file=file, row=1,
+                     fix="データの入ったシートを表示してから保存するか、シート名を指定してください。")
 
 
 MAX_GRID_CELLS = 20_000_000

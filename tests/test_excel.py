@@ -159,3 +159,26 @@ def test_an_address_only_register_in_excel_is_anonymised_without_a_trace(tmp_pat
     log = tmp_path / "log.txt"
     log.write_text(printed + err + caplog.text, "utf-8")
     assert scan_paths([out, log], sensitive, rule="strict") == {}
+
+
+def test_a_hidden_first_sheet_is_not_read_in_place_of_the_visible_one(tmp_path):
+    """Excel shows the visible sheet; the reader used to take the first sheet with data even
+    when it was hidden (an old list, or names kept out of sight). A hidden sheet is read only
+    when asked for by name."""
+    import openpyxl
+
+    from layers.excel import parse_excel
+
+    book = openpyxl.Workbook()
+    old = book.active
+    old.title = "旧名簿"
+    old["A1"], old["A2"] = "名称", "古いサロン"
+    old.sheet_state = "hidden"
+    shown = book.create_sheet("居場所")
+    shown["A1"], shown["A2"] = "名称", "ふれあいサロン"
+    path = tmp_path / "places.xlsx"
+    book.save(path)
+    df = parse_excel(path.read_bytes(), file=path)
+    assert df.attrs["sheet"] == "居場所" and df["名称"].tolist() == ["ふれあいサロン"]
+    asked = parse_excel(path.read_bytes(), file=path, sheet="旧名簿")
+    assert asked["名称"].tolist() == ["古いサロン"]

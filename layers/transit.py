@@ -411,6 +411,7 @@ def _expand_frequencies(st: pd.DataFrame, freq: pd.DataFrame | None) -> pd.DataF
         raise LayerError("frequencies.txt の行が読めません。", file="frequencies.txt",
                          row=table_row(freq, int(bad[0])), layer=LAYER,
                          fix="start_time・end_time は時:分:秒、headway_secs は正の秒数で書いてください。")
+    _check_expansion(st, f, freq)
     templated = st["trip_id"].isin(f["trip_id"])
     copies = [st[~templated]]
     row: Any
@@ -424,6 +425,24 @@ def _expand_frequencies(st: pd.DataFrame, freq: pd.DataFrame | None) -> pd.DataF
             copies.append(tmpl.assign(trip_id=f"{row.trip_id}#{int(start)}#{k}", arr_s=tmpl["arr_s"] + shift,
                                       dep_s=tmpl["dep_s"] + shift))
     return pd.concat(copies, ignore_index=True)
+
+
+MAX_DAY_EVENTS = 5_000_000
+"""Stop events one day of a feed may expand to (a prefecture's buses make well under a
+million); a 1-second headway until 999:00:00 would be billions."""
+
+
+def _check_expansion(st: pd.DataFrame, f: pd.DataFrame, freq: pd.DataFrame) -> None:
+    """Refuse frequencies that would expand past :data:`MAX_DAY_EVENTS`, before any copy."""
+    stops = st.groupby("trip_id").size()
+    per_row = np.ceil((f["end"] - f["start"]).clip(lower=0) / f["headway"]).to_numpy() * \
+        f["trip_id"].map(stops).fillna(0).to_numpy()
+    if per_row.sum() + len(st) > MAX_DAY_EVENTS:
+        worst = int(np.argmax(per_row))
+        raise LayerError(f"運行間隔で便が多くなりすぎます（停留所への到着 {per_row.sum():,.0f} 回）。",
+                         file="frequencies.txt", row=table_row(freq, worst), column="headway_secs",
+                         layer=LAYER, fix="headway_secs（秒）と start_time・end_time を確かめてください"
+                         "（例: 600 は10分間隔）。")
 
 
 def _wait_of(rule: pd.Series | None, default: float) -> tuple[float, str]:

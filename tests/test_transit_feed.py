@@ -196,3 +196,20 @@ path = ["bus.zip"]
     assert code == 0 and "2027-01-14 の便 7" in out and "S_CLINIC" in out
     code, _out, err = run_cli("check", toml, "--date", "14/01/2027")
     assert code == 2 and "--date" in err
+
+
+def test_a_frequency_that_would_expand_to_billions_of_stops_is_refused_at_once(tmp_path):
+    """A 1-second headway until 999:00:00 ran past 300 s with memory growing; the expansion
+    is counted before any trip is copied, and refused naming the row and the column."""
+    import time
+
+    files = feed_files()
+    files["frequencies.txt"] = files["frequencies.txt"].decode("utf-8").replace(
+        "11:00:00,1800", "999:00:00,1").encode("utf-8")
+    feed = read_feed(write_feed(tmp_path / "fast.zip", files))
+    t0 = time.perf_counter()
+    with pytest.raises(LayerError) as err:
+        day_trips(feed, dt.date(2027, 1, 14))
+    assert time.perf_counter() - t0 < 5
+    assert err.value.column == "headway_secs" and err.value.row == 2
+    assert "frequencies.txt" in str(err.value.file)

@@ -435,8 +435,8 @@ million); a 1-second headway until 999:00:00 would be billions."""
 def _check_expansion(st: pd.DataFrame, f: pd.DataFrame, freq: pd.DataFrame) -> None:
     """Refuse frequencies that would expand past :data:`MAX_DAY_EVENTS`, before any copy."""
     stops = st.groupby("trip_id").size()
-    per_row = np.ceil((f["end"] - f["start"]).clip(lower=0) / f["headway"]).to_numpy() * \
-        f["trip_id"].map(stops).fillna(0).to_numpy()
+    span = (f["end"] - f["start"]).clip(lower=0).to_numpy(float)
+    per_row = np.ceil(span / f["headway"].to_numpy(float)) * f["trip_id"].map(stops).fillna(0).to_numpy(float)
     if per_row.sum() + len(st) > MAX_DAY_EVENTS:
         worst = int(np.argmax(per_row))
         raise LayerError(f"運行間隔で便が多くなりすぎます（停留所への到着 {per_row.sum():,.0f} 回）。",

@@ -468,3 +468,57 @@ path = "{tmp_path}/立川市.json"
             assert not closed[np.asarray(leg.segments, np.int64)].any()  # never along a flooded road
             used += len(leg.segments)
     assert used > 0
+
+
+def test_loose_route_ends_do_not_locate_a_care_household(tmp_path):
+    """An attacker holding dispatch_routes.geojson looks at where the lines stop short of the
+    要配慮者 households. The old cut was a 200 m circle, so every loose end lay exactly 200 m
+    from a house and two ends pinned it to ~20 m. Now each end is a road junction (checked
+    against networkx's own degree, not our arrays) and the distance from an end to the
+    nearest household varies with the streets."""
+    from geo.analyses.dispatch import leg_routes
+    from geo.outputs.files.dispatch import team_lines
+
+    rng = np.random.default_rng(11)
+    size, gap = 8, 150.0
+    nodes = {i * size + j: (j * gap, i * gap) for i in range(size) for j in range(size)}
+    roads = [(a, a + 1) for a in nodes if a % size != size - 1]
+    roads += [(a, a + size) for a in nodes if a + size in nodes]
+    g = nx.MultiDiGraph(crs="epsg:4326", network="walk")
+    for n, (x, y) in nodes.items():
+        lon, lat = _lonlat(x, y)
+        g.add_node(n, x=lon, y=lat)
+    for u, v in roads:
+        for a, b in ((u, v), (v, u)):
+            g.add_edge(a, b, length=gap, highway="residential")
+    net = from_graph(g, crs=CRS)
+    homes = []
+    for _ in range(12):  # households mid-block on random streets
+        u, v = roads[int(rng.integers(len(roads)))]
+        t = float(rng.uniform(0.2, 0.8))
+        homes.append(np.array(nodes[u]) * (1 - t) + np.array(nodes[v]) * t)
+    rows = []
+    for k, (x, y) in enumerate(homes):
+        lon, lat = _lonlat(x, y)
+        rows.append({"受付番号": f"N-{k}", "緯度": f"{lat:.8f}", "経度": f"{lon:.8f}",
+                     "作業内容": "見守り訪問", "必要人数": "1", "要配慮者": "○"})
+    needs = read_needs(_csv(tmp_path / "needs.csv", rows))
+    teams = _teams(tmp_path, [{"班名": f"班{i}", "人数": 2} for i in range(3)])
+    plan = plan_dispatch(needs, teams, _vc(nodes, 0), crs=CRS, networks={"walk": net})
+    assert plan.stops["care"].all() and len(plan.stops) >= 6
+    lines = team_lines(plan, leg_routes(plan, {"walk": net}, crs=CRS), crs=CRS, networks={"walk": net})
+    metric = lines.to_crs(CRS)
+    ends = np.array([c for part in shapely.get_parts(metric.geometry.to_numpy()) if not part.is_empty
+                     for c in (part.coords[0], part.coords[-1])]) - np.array(ORIGIN)  # grid x, y
+    vc = np.array(nodes[0])
+    ends = ends[np.hypot(*(ends - vc).T) > 1.0]  # the VC end is public
+    assert len(ends) >= 6
+    degree = nx.Graph(g).degree
+    node_xy = np.array([nodes[n] for n in g.nodes])
+    for e in ends:  # every loose end is a junction of three or more streets
+        n = list(g.nodes)[int(np.argmin(np.hypot(*(node_xy - e).T)))]
+        assert np.hypot(*(np.array(nodes[n]) - e)) < 0.05 and degree[n] >= 3, (e, degree[n])
+    home_xy = np.array(homes)
+    nearest = np.array([np.hypot(*(home_xy - e).T).min() for e in ends])
+    assert nearest.min() >= 50 and nearest.max() - nearest.min() > 40, nearest
+    assert (np.abs(nearest - np.median(nearest)) < 5).mean() < 0.5  # no one radius to invert

@@ -95,7 +95,8 @@ def dispatch_tab(region: Any, hazard: str) -> None:
                 err = err.labelled({"vc": t("dispatch_vc"), "time_limit": t("dispatch_time_limit")})
             st.error(err.message)
             return
-        ss["dispatch_result"] = (key, run, team_lines(run.plan, run.legs, crs=region.crs))
+        lines = team_lines(run.plan, run.legs, crs=region.crs, networks=run.networks)
+        ss["dispatch_result"] = (key, run, lines)
     held = ss.get("dispatch_result")
     if not held or held[0] != key:
         return

@@ -12,9 +12,10 @@
 * ``dispatch_<n>.gpx`` — per team its route and stops (GPX 1.1).
 
 Privacy: no output holds an address, a name or a need's coordinates in a table.  A
-要配慮者 household is never drawn: its stop has no marker or waypoint, and the route
-lines within :data:`CARE_RADIUS_M` of it are left out (the team finds the house
-from the paper 受付票 at the VC).
+要配慮者 household is never drawn: its stop has no marker or waypoint, and a route to or
+from it stops at a road junction at least :data:`HIDDEN_M` before it — the cut depends on
+the streets, so the loose ends do not locate the house (the team finds the house from the
+paper 受付票 at the VC).
 """
 
 from __future__ import annotations
@@ -44,11 +45,10 @@ from geo.outputs.xml_safe import xml_text
 from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
 
-__all__ = ["CARE_RADIUS_M", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
+__all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
            "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
            "write_dispatch_outputs"]
 
-CARE_RADIUS_M = 200.0
 """Metres around a 要配慮者 household within which no route line is drawn."""
 ROWS_PER_PAGE = 30
 CARE_LABEL = "（受付票を参照）"
@@ -56,24 +56,66 @@ CARE_LABEL = "（受付票を参照）"
 
 
 
-def team_lines(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str) -> gpd.GeoDataFrame:
-    """Each team's route as one line (EPSG:4326), cut around 要配慮者 households."""
-    care = plan.stops[plan.stops["care"]]
-    hidden = None
-    if len(care):
-        cx, cy = transform_xy(care["lon"].to_numpy(float), care["lat"].to_numpy(float), STORAGE_CRS, crs)
-        hidden = shapely.union_all(shapely.buffer(shapely.points(cx, cy), CARE_RADIUS_M))
+def team_lines(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str,
+               networks: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Each team's route as one line (EPSG:4326); a leg to or from a 要配慮者 household stops
+    at a road junction at least :data:`HIDDEN_M` before it (:func:`_trimmed`), never at a
+    fixed distance, so the loose ends do not point at the house."""
     rows, geoms = [], []
     for team, routes in legs.items():
-        parts = [shapely.LineString(r.coords) for r in routes if r.found and len(r.coords) >= 2]
-        if not parts:
-            continue
-        line = shapely.MultiLineString(parts)
-        if hidden is not None:
-            line = line.difference(hidden)
-        rows.append(team)
-        geoms.append(line)
+        mode = plan.teams.loc[plan.teams["team"] == team, "mode"]
+        net = (networks or {}).get(str(mode.iloc[0])) if len(mode) else None
+        junctions = _junctions(net)
+        care = plan.stops.loc[plan.stops["team"] == team].sort_values("order")["care"].to_numpy(bool)
+        parts = []
+        for j, r in enumerate(routes):
+            if not (r.found and len(r.coords) >= 2):
+                continue
+            coords = np.asarray(r.coords, float)
+            if j < len(care) and care[j]:  # this leg arrives at a household
+                coords = _trimmed(coords, junctions)
+            if 0 < j <= len(care) and care[j - 1] and len(coords) >= 2:  # it leaves one
+                coords = _trimmed(coords[::-1], junctions)[::-1]
+            if len(coords) >= 2:
+                parts.append(shapely.LineString(coords))
+        if parts:
+            rows.append(team)
+            geoms.append(shapely.MultiLineString(parts))
     return gpd.GeoDataFrame({"team": rows}, geometry=geoms, crs=crs).to_crs(STORAGE_CRS)
+
+
+HIDDEN_M = 150.0
+"""Metres of road before a 要配慮者 household that are never drawn; the line then runs back on
+to the previous junction, so how much is hidden depends on the streets, not on a radius."""
+
+
+def _junctions(net: Any) -> np.ndarray:
+    """Keys (:func:`_keys`) of the network's nodes where three or more roads meet, sorted."""
+    if net is None:
+        return np.zeros(0, np.int64)
+    rows = np.repeat(np.arange(net.n, dtype=np.int64), np.diff(net.indptr))
+    cols = np.asarray(net.indices, np.int64)
+    pairs = np.unique(np.sort(np.column_stack([rows, cols]), axis=1), axis=0)  # one per road, either way
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    degree = np.bincount(pairs.ravel(), minlength=net.n)
+    hub = np.flatnonzero(degree >= 3)
+    return np.sort(_keys(np.column_stack([net.x[hub], net.y[hub]])))
+
+
+def _keys(xy: np.ndarray) -> np.ndarray:
+    """One int64 per point, its metric coordinates rounded to 1 cm (a route's vertices are the
+    network's nodes, so the same point gives the same key)."""
+    cm = np.round(np.asarray(xy, float) * 100).astype(np.int64) + (1 << 31)
+    return (cm[:, 0] << 32) | cm[:, 1]
+
+
+def _trimmed(coords: np.ndarray, junctions: np.ndarray) -> np.ndarray:
+    """``coords`` (ending at a household) cut back to the last junction at least
+    :data:`HIDDEN_M` before its end; nothing when there is none (a straight-line leg)."""
+    step = np.hypot(*np.diff(coords, axis=0).T)
+    back = np.r_[np.cumsum(step[::-1])[::-1], 0.0]  # distance from each vertex to the end
+    ok = np.flatnonzero((back >= HIDDEN_M) & np.isin(_keys(coords), junctions))
+    return coords[: ok[-1] + 1] if len(ok) else coords[:0]
 
 
 def team_stops(plan: DispatchPlan) -> gpd.GeoDataFrame:
@@ -276,7 +318,7 @@ def write_dispatch_outputs(plan: DispatchPlan, out: Path, *, legs: Mapping[str, 
                         ("dispatch_unassigned.csv", unassigned_table(plan)),
                         ("dispatch_teams.csv", teams_table(plan))):
         written.append(atomic_write_text(out / name, csv_text(frame), encoding="utf-8-sig"))
-    lines, stops = team_lines(plan, legs, crs=crs), team_stops(plan)
+    lines, stops = team_lines(plan, legs, crs=crs, networks=networks), team_stops(plan)
     used = plan.teams[plan.teams["stops"] > 0]["team"].tolist()
     for i, team in enumerate(used, start=1):
         line = lines[lines["team"] == team]

@@ -636,11 +636,6 @@ def load_geocoder(paths: Sequence[Path], *, blocks: Sequence[Path] = (),
     return g
 
 
-PERSONAL_NAMES = ("氏名", "名前", "ふりがな", "フリガナ", "氏名カナ", "生年月日", "年齢", "要介護度",
-                  "障害種別")
-"""Columns that mark a list of people (a register): never geocoded into a file."""
-
-
 @dataclass(frozen=True)
 class GeocodedList:
     """A list with its places: the table with 緯度, 経度, match_level, remainder, 注意."""
@@ -662,12 +657,14 @@ def geocode_list(df: pd.DataFrame, geocoder: Geocoder, *, file: Path | str,
     Refuses a table that looks like a register (氏名, 生年月日 … columns): addresses of
     people are placed only inside the anonymiser, never written out.
     """
+    from layers.personal import personal_columns
     from layers.readers import LAT_NAMES, LON_NAMES, find_column, table_row
 
-    personal = [c for c in df.columns if str(c) in PERSONAL_NAMES]
+    personal = personal_columns(df)
     if personal:
-        raise LayerError("名簿（個人の一覧）のように見えるため、位置を付けたファイルは作りません。",
-                         file=file, row=1, column=str(personal[0]),
+        raise LayerError("名簿（個人の一覧）のように見えるため、位置を付けたファイルは作りません"
+                         f"（{personal[0][1]}）。",
+                         file=file, row=1, column=personal[0][0],
                          fix="要配慮者の名簿は tomoni anonymize で読み込んでください（住所の位置は"
                              "匿名化の中でだけ求め、ファイルには残しません）。")
     col = find_column(df, ADDRESS_NAMES, mapped=address)

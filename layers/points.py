@@ -65,6 +65,7 @@ def load_named_points(
         namec = pick(gdf, name_names, mapped=name_col, file=path, required=True,
                      what="名称", key="name")
         assert namec is not None
+        _refuse_people(gdf, path, layer)
         if idc:
             ids = check_ids(gdf[idc], file=path, column=idc, layer=layer, rows=rows)
         else:
@@ -93,3 +94,17 @@ def load_named_points(
     for m in warnings:
         add_warning(out, m)
     return out, raws
+
+
+def _refuse_people(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
+    """A list of people (a register) is never a point layer: its names would be drawn at
+    their homes (:mod:`layers.personal`)."""
+    from layers.personal import personal_columns
+
+    people = personal_columns(gdf.drop(columns=[c for c in ("geometry", "match_level") if c in gdf]))
+    if people:
+        column, why = people[0]
+        raise LayerError(f"個人の一覧（名簿）のように見えるため、地図のレイヤーには読み込みません（{why}）。",
+                         file=path, row=1, column=column, layer=layer,
+                         fix="要配慮者の名簿は [layers.vulnerable]（または tomoni anonymize）で読み込んで"
+                         "ください。施設の一覧なら、その列を消してください。")

@@ -418,3 +418,40 @@ def test_an_excel_cell_far_away_is_refused_before_the_grid_is_allocated(tmp_path
     assert done.returncode == 2, (done.returncode, done.stderr[-500:])
     assert "far.xlsx" in done.stderr and "大きすぎ" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "o.gpkg").exists()
+
+
+@pytest.mark.parametrize("header", ["name", "お名前", "氏　名", "氏名（漢字）", "姓", "対象者", "利用者",
+                                    "誕生日"])
+def test_geocode_refuses_a_register_whatever_its_name_column_is_called(tmp_path, run_cli, header):
+    """Only nine exact headers were refused: a register with お名前, 氏　名, 姓 … (or names
+    under ``name``) was written back out with the people's names and coordinates."""
+    values = ["山本 ミツ", "佐藤 花子", "工藤 正一"] if header != "誕生日" else ["昭和10年1月2日"] * 3
+    register = tmp_path / "meibo.csv"
+    rows = "".join(f"{v},潟上市天王{i + 1}\n" for i, v in enumerate(values))
+    register.write_text(f"{header},住所\n" + rows, encoding="cp932")
+    ref = tmp_path / "ref" / "潟上市.json"
+    ref.parent.mkdir()
+    ref.write_text('[{"town": "天王", "koaza": "", "lat": 39.86, "lng": 140.05}]', "utf-8")
+    code, out, err = run_cli("geocode", register, "--reference", ref, "--out", tmp_path / "o.csv")
+    import unicodedata
+
+    def bare(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text).split())
+
+    assert code == 2 and out == "" and bare(header) in bare(err), err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_register_given_as_the_places_layer_is_refused_and_never_drawn(demo_dir, tmp_path, run_cli):
+    """A register named as the 居場所 layer with name = "氏名" drew every person's name at their
+    home; the list is refused by what its name column holds."""
+    import shutil
+
+    copy = tmp_path / "region"
+    shutil.copytree(demo_dir, copy, ignore=shutil.ignore_patterns("results"))
+    text = (copy / "region.toml").read_text("utf-8")
+    text = text.replace('path = "ibasho.csv"', 'path = "private/vulnerable_records.csv"\nname = "氏名"', 1)
+    (copy / "region.toml").write_text(text, "utf-8")
+    code, out, err = run_cli("map", copy / "region.toml", "--layers", "places", "--out", tmp_path / "m.html")
+    assert code == 2 and out == "" and "名簿" in err and "Traceback" not in err, err
+    assert not (tmp_path / "m.html").exists()

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from layers.atomic import atomic_write_text
-from layers.errors import ParameterError
+from layers.errors import LayerError, ParameterError
 
 __all__ = ["MAX_RELEASES", "content_id", "ledger_path", "ledger_scope", "record_release"]
 
@@ -118,18 +118,32 @@ def content_id(lat: np.ndarray, lon: np.ndarray, category: np.ndarray | None) ->
     return h.hexdigest()[:32]
 
 
+def _read_releases(path: Path) -> list[dict[str, Any]]:
+    """The ledger's releases; a damaged ledger stops publication (it is never reset: a reset
+    would let a release refused a moment earlier through)."""
+    if not path.exists():
+        return []
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        doc = None
+    releases = doc.get("releases") if isinstance(doc, dict) else None
+    if not isinstance(releases, list) or not all(isinstance(r, dict) for r in releases):
+        raise LayerError("公開の記録（台帳）が壊れています。公開を止めました。", file=path,
+                         fix="バックアップから戻してください。消すと、以前の公開との差から人数が分かる"
+                         "公開を止められなくなります（docs/privacy.md）。")
+    if doc.get("version") != VERSION:  # type: ignore[union-attr]
+        return []  # an older format: its releases were checked by rules that no longer apply
+    return releases
+
+
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[list[dict[str, Any]]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            try:
-                doc = json.loads(path.read_text("utf-8")) if path.exists() else {}
-            except (OSError, json.JSONDecodeError):
-                doc = {}
-            releases = doc.get("releases", []) if isinstance(doc, dict) and doc.get("version") == VERSION \
-                else []
+            releases = _read_releases(path)
             yield releases
             atomic_write_text(path, json.dumps({"version": VERSION, "releases": releases[-MAX_RELEASES:]},
                                                ensure_ascii=False))

@@ -455,3 +455,23 @@ def test_a_register_given_as_the_places_layer_is_refused_and_never_drawn(demo_di
     code, out, err = run_cli("map", copy / "region.toml", "--layers", "places", "--out", tmp_path / "m.html")
     assert code == 2 and out == "" and "名簿" in err and "Traceback" not in err, err
     assert not (tmp_path / "m.html").exists()
+
+
+@pytest.mark.parametrize("damage", [b"{not json", b'{"version": 2, "releases": "all"}', b"\xff\xfe\x00",
+                                    b'{"version": 2, "releases": [1, 2]}'])
+def test_a_damaged_ledger_stops_publication_and_is_never_reset(monkeypatch, tmp_path, damage):
+    """A corrupt ledger was silently reset, and a release refused a moment earlier was then
+    accepted; now publication stops with a clear error and the file is left as it was."""
+    from layers.anonymise import register_publication
+    from layers.errors import LayerError
+
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path))
+    register_publication("abc", "mesh500", 5)
+    with pytest.raises(LayerError):
+        register_publication("abc", "neighbourhoods", 5)  # refused: another geography
+    ledger = tmp_path / "publications.json"
+    ledger.write_bytes(damage)
+    with pytest.raises(LayerError) as err:
+        register_publication("abc", "neighbourhoods", 5)
+    assert "台帳" in err.value.message and "publications.json" in str(err.value.file)
+    assert ledger.read_bytes() == damage

@@ -48,6 +48,23 @@ GRAPHML_LOCK = threading.Lock()
 recursion depth mismatch" when two threads parse at once — cpython gh-106905): two app
 sessions opening regions together would fail.  tests/test_concurrency.py caught it."""
 
+def _parse_graphml(path: Path, tries: int = 3) -> nx.MultiDiGraph:
+    """osmnx's GraphML parse under :data:`GRAPHML_LOCK`; tried again when CPython's compiler
+    reports the gh-106905 race (``SystemError``: another thread — an import compiling its
+    source, say — was in the compiler at the same moment, which no lock here can hold)."""
+    import osmnx as ox
+
+    for attempt in range(tries):
+        try:
+            with GRAPHML_LOCK:
+                return ox.load_graphml(path)
+        except SystemError:
+            if attempt == tries - 1:
+                raise
+            log.info("GraphML parse met the compiler race (gh-106905); reading %s again", path.name)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def load_roads(
     path: Path, *, network: str = "walk", fmt: str | None = None
 ) -> nx.MultiDiGraph:
@@ -83,12 +100,10 @@ def load_roads_and_barriers(
         )
     require_file(path)
     kind = detect_format(path, fmt)
-    import osmnx as ox
 
     try:
         if kind == "graphml":
-            with GRAPHML_LOCK:  # osmnx parses attributes with ast.literal_eval: see GRAPHML_LOCK
-                raw = ox.load_graphml(path)
+            raw = _parse_graphml(path)
             barriers = graph_barriers(raw, source=path.name)
             graph = raw
         elif kind == "osm" or kind == "pbf":

@@ -96,12 +96,10 @@ def perturb(counts: np.ndarray, keys: np.ndarray, *, k: int) -> np.ndarray:
 
 
 def secret_path() -> Path:
-    """``$TOMONI_STATE_DIR/cellkey.secret`` (``$XDG_STATE_HOME/tomoni`` by default)."""
-    base = os.environ.get("TOMONI_STATE_DIR")
-    if base:
-        return Path(base) / "cellkey.secret"
-    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(xdg) / "tomoni" / "cellkey.secret"
+    """``cellkey.secret`` in the state folder, beside the ledger (:func:`layers.ledger.state_dir`)."""
+    from layers.ledger import state_dir
+
+    return state_dir() / "cellkey.secret"
 
 
 def council_secret(path: Path | None = None) -> bytes:

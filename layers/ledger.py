@@ -49,7 +49,7 @@ import pandas as pd
 from layers.atomic import atomic_write_text
 from layers.errors import LayerError, ParameterError
 
-__all__ = ["MAX_RELEASES", "content_id", "ledger_path", "ledger_scope", "record_release"]
+__all__ = ["MAX_RELEASES", "content_id", "ledger_path", "ledger_scope", "record_release", "state_dir"]
 
 MAX_RELEASES = 500
 VERSION = 2
@@ -65,13 +65,19 @@ def ledger_scope(user: str | None) -> None:
         _SCOPE.set("user:" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:16])
 
 
-def ledger_path() -> Path:
-    """``$TOMONI_STATE_DIR/publications.json`` (``$XDG_STATE_HOME/tomoni`` by default)."""
+def state_dir() -> Path:
+    """Where publication state lives: ``$TOMONI_STATE_DIR`` (``$XDG_STATE_HOME/tomoni`` by
+    default) — the ledger and the cell-key secret."""
     base = os.environ.get("TOMONI_STATE_DIR")
     if base:
-        return Path(base) / "publications.json"
+        return Path(base)
     xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(xdg) / "tomoni" / "publications.json"
+    return Path(xdg) / "tomoni"
+
+
+def ledger_path() -> Path:
+    """``$TOMONI_STATE_DIR/publications.json`` (:func:`state_dir`)."""
+    return state_dir() / "publications.json"
 
 
 HASH_SLICE = 1 << 20

@@ -475,3 +475,26 @@ def test_a_damaged_ledger_stops_publication_and_is_never_reset(monkeypatch, tmp_
         register_publication("abc", "neighbourhoods", 5)
     assert "台帳" in err.value.message and "publications.json" in str(err.value.file)
     assert ledger.read_bytes() == damage
+
+
+def test_sigterm_during_a_command_leaves_no_staging_folder(demo_dir, tmp_path):
+    """A command stopped by SIGTERM (a service manager, a container stop) left its staging
+    folder behind; it now unwinds as Ctrl-C does: nothing half-written stays, exit 143."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "rep"
+    child = subprocess.Popen([sys.executable, "-m", "geo", "report", str(demo_dir / "region.toml"),
+                              "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".rep.*.tmp")) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child.poll() is None and list(tmp_path.glob(".rep.*.tmp")), "the report ended before it staged"
+    time.sleep(1.0)  # well into the work
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 143, err.decode("utf-8", "replace")[-400:]
+    assert not list(tmp_path.glob(".rep.*")) and not out.exists()
+    assert "Traceback" not in err.decode("utf-8", "replace")

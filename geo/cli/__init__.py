@@ -8,9 +8,12 @@ fix, and the command exits with status 2; no traceback reaches the user unless
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from geo.cli.args import (
@@ -105,9 +108,9 @@ def _run(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) ->
     except LayerError as err:
         say(f"エラー: {_as_options(err, args).message}", err=True)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         say("中断しました。書きかけの出力は残していません。", err=True)
-        return 130
+        return 143 if isinstance(stop, _Terminated) else 130
     except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as err:
         say(f"エラー: 出力先に書き込めません（{type(err).__name__}）: {Path(err.filename or '').name}\n"
               "  対処: 書き込めるフォルダを --out に指定してください。", err=True)
@@ -134,7 +137,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("pyogrio").setLevel(logging.WARNING)
     _use_returning_allocator()
-    return _run(args.func, args)
+    with _terminate_like_ctrl_c():
+        return _run(args.func, args)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager, a container stop): handled as Ctrl-C is."""
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c() -> Iterator[None]:
+    """While a command runs, SIGTERM unwinds it as Ctrl-C does, so staged outputs are removed
+    (the default action would kill the process and leave a staging folder behind)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Terminated
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _use_returning_allocator() -> None:

@@ -54,15 +54,14 @@ def _parse_graphml(path: Path, tries: int = 3) -> nx.MultiDiGraph:
     source, say — was in the compiler at the same moment, which no lock here can hold)."""
     import osmnx as ox
 
-    for attempt in range(tries):
+    for _ in range(tries - 1):
         try:
             with GRAPHML_LOCK:
                 return ox.load_graphml(path)
         except SystemError:
-            if attempt == tries - 1:
-                raise
             log.info("GraphML parse met the compiler race (gh-106905); reading %s again", path.name)
-    raise AssertionError("unreachable")  # pragma: no cover
+    with GRAPHML_LOCK:  # the last try: its error is the caller's
+        return ox.load_graphml(path)
 
 
 def load_roads(

@@ -161,7 +161,7 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     res = BatchResult(out=out, mode="one process" if one_process else "dask")
     # a straight-line estimate's circuity is measured once, on each region's whole roads
     specs = [dataclasses.replace(s, reach=measured(s.region, s.reach))
-             if getattr(s, "straight_line", False) and isinstance(s, PartitionSpec) else s for s in specs]
+             if isinstance(s, PartitionSpec) and s.straight_line else s for s in specs]
     if one_process and runner is run_partition:
         todo = [s for s in specs if not part_path(out, s.key).exists()]
         res.skipped = [s.key for s in specs if part_path(out, s.key).exists()]

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.cellkey import MAX_CHANGE, council_secret, fingerprint, protect, record_keys
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, analysis_crs_for
 from layers.errors import ParameterError
 from layers.ledger import record_release
@@ -31,6 +32,7 @@ from layers.mesh import (
 )
 from layers.registers import LAYER, Records
 from layers.territories import publish, territories
+from layers.validate import add_warning
 
 __all__ = ["K_DEFAULT", "K_MIN", "anonymise_area_counts", "anonymise_areas", "anonymise_counts_mesh",
            "anonymise_mesh", "check_k", "register_publication"]
@@ -66,8 +68,11 @@ def anonymise_counts_mesh(
     k: int = K_DEFAULT,
     proxy: str = "",
     region: shapely.Geometry | None = None,
+    keys: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """Apply the k-rule to counts per mesh code (codes of one level).
+    """Apply the k-rule to counts per mesh code (codes of one level); with ``keys`` (the
+    summed record keys of each code's people, from a register) each territory's count is
+    published through the protection step (:func:`layers.cellkey.protect`).
 
     Territories (:mod:`layers.territories`) are made of the grid cells of the
     region (``region`` in lon/lat); without one, of the cells around the anchors
@@ -79,6 +84,8 @@ def anonymise_counts_mesh(
     if len(codes):
         codes, inv = np.unique(codes, return_inverse=True)
         counts = np.bincount(inv.ravel(), weights=counts).astype(np.int64)
+        if keys is not None:
+            keys = np.bincount(inv.ravel(), weights=np.asarray(keys, np.int64)).astype(np.int64)
     row, col = mesh_cells(codes, level) if len(codes) else (np.zeros(0, int), np.zeros(0, int))
     u_row, u_col = _universe(row, col, counts, level=level, k=k, region=region)
     key = u_row * 10_000_000 + u_col
@@ -91,6 +98,11 @@ def anonymise_counts_mesh(
     all_counts = np.zeros(len(all_row), np.int64)
     all_counts[pos[inside]] = counts[inside]
     all_counts[len(u_row):] = counts[~inside]
+    all_keys = None
+    if keys is not None:
+        all_keys = np.zeros(len(all_row), np.int64)
+        all_keys[pos[inside]] = keys[inside]
+        all_keys[len(u_row):] = keys[~inside]
     drawn = np.r_[np.ones(len(u_row), bool), np.zeros(int((~inside).sum()), bool)]
     centres = np.column_stack([(all_col + 0.5) * DLON[level] * 90_000.0,
                                (all_row + 0.5) * DLAT[level] * 111_000.0])
@@ -98,7 +110,7 @@ def anonymise_counts_mesh(
     size = SIZE_OF_LEVEL[level]
     out = publish(cell_codes(all_row, all_col, level).astype(str), all_counts, group,
                   cell_boxes(all_row, all_col, level), None, geography=f"mesh{size}", proxy=proxy,
-                  drawn=drawn, whole_id=f"mesh{size}-all")
+                  drawn=drawn, whole_id=f"mesh{size}-all", keys=all_keys, k=k)
     out.attrs["level"] = level
     out.attrs["merged"] = _merge_facts(all_counts, group, k)
     return out
@@ -151,17 +163,30 @@ def anonymise_mesh(
     size: int = 500,
     k: int = K_DEFAULT,
     region: shapely.Geometry | None = None,
+    keys: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """Records → counts per JIS mesh cell with the k-rule; see the module docstring."""
+    """Records → counts per JIS mesh cell with the k-rule, each territory's count protected
+    by its people's keys (``keys``, else computed with the council's secret); see the module
+    docstring."""
     level = _mesh_level(size)
     k = check_k(k)
     inside = _inside(records, region)
     every = bool(inside.all())  # the usual case: no copies of a 10M-record register
     codes = mesh_codes(records.lat if every else records.lat[inside],
                        records.lon if every else records.lon[inside], level)
-    out = anonymise_counts_mesh(codes, np.ones(len(codes), np.int64), level=level, k=k, region=region)
-    _summarise(out, records, inside, k=k, geography=f"{size} m メッシュ")
+    keys = _record_keys(records) if keys is None else np.asarray(keys)
+    out = anonymise_counts_mesh(codes, np.ones(len(codes), np.int64), level=level, k=k, region=region,
+                                keys=keys if every else keys[inside])
+    _summarise(out, records, inside, k=k, geography=f"{size} m メッシュ", keys=keys)
     return out
+
+
+def _record_keys(records: Records) -> np.ndarray:
+    """The records' keys with the council's secret (:mod:`layers.cellkey`): a register's
+    counts are always published through the protection step."""
+    from layers.demand import identities
+
+    return record_keys(identities(records), council_secret())
 
 
 def _inside(records: Records, region: shapely.Geometry | None) -> np.ndarray:
@@ -178,18 +203,25 @@ def _people(n: int, k: int) -> int | str:
 
 
 def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k: int,
-               geography: str) -> None:
+               geography: str, keys: np.ndarray | None = None) -> None:
     merged, absorbed = out.attrs.get("merged", (0, 0))
     published = int(out["count"].sum()) if len(out) else 0
 
     def people(n: int) -> int | str:
         return _people(n, k)
 
+    def protected(where: np.ndarray) -> int | str:
+        """The people ``where`` holds, through the protection step (their keys)."""
+        if keys is None:
+            return people(int(where.sum()))
+        value = protect(np.array([int(where.sum())]), np.array([int(keys[where].sum())]), k=k)[0]
+        return f"{k}未満" if value is pd.NA else int(value)
+
     summary: dict[str, Any] = {
         "records_read": people(records.n_read),
         "unlocated": people(records.n_unlocated),
-        "in_region": people(int(inside.sum())),
-        "outside_region": people(int((~inside).sum())),
+        "in_region": protected(inside),
+        "outside_region": protected(~inside),
         "published_total": people(published),
         "units_published": len(out),
         "units_merged": merged,
@@ -202,17 +234,19 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
     if records.n_estimated:  # placed from addresses at a 大字・町丁目 point only
         summary["estimated"] = people(records.n_estimated)
     if records.category is not None:
-        tally = pd.Series(records.category[inside]).value_counts(sort=False).sort_index()
-        summary["categories"] = {str(c): (int(v) if v >= k else f"{k}未満")
-                                 for c, v in tally.items()}
+        cats = np.asarray(records.category, dtype=object).astype(str)
+        summary["categories"] = {str(c): protected(inside & (cats == c)) for c in sorted(set(cats[inside]))}
     out.attrs["summary"] = summary
     out.attrs["dataset_id"] = records.dataset_id
     note = (f"{geography}単位、k={k}：{k}人未満の単位は、いちばん近い {k}人以上の単位の区域に合算"
             f"（秘匿・合算 {absorbed} 単位）。区域の形は{k}人以上の単位の位置だけで決まり、"
             "個人の位置は表示していません。")
+    if keys is not None:
+        note += (f"人数は保護のため、同じ人の集まりには常に同じ調整（±{MAX_CHANGE}人以内）を"
+                 "加えています（セル・キー法）。")
     if records.swapped:
         note += "名簿の緯度と経度の列が逆だったため、入れ替えて読みました。"
-    if published < int(inside.sum()):
+    if not len(out) and inside.any():
         note += f"区域内の合計が{k}人未満のため公開していません。"
     out.attrs["anonymisation_note"] = note
 
@@ -228,9 +262,12 @@ def anonymise_area_counts(
     geography: str = "areas",
     id_column: str | None = None,
     proxy: str = "",
+    keys: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Apply the k-rule to counts per area polygon (aligned with ``areas``): territories of
-    the areas with at least k people (:mod:`layers.territories`), empty areas included."""
+    the areas with at least k people (:mod:`layers.territories`), empty areas included;
+    ``keys`` (each area's summed record keys) protect the counts as in
+    :func:`anonymise_counts_mesh`."""
     k = check_k(k)
     crs = analysis_crs_for([areas])
     rep = areas.geometry.to_crs(crs).representative_point()
@@ -241,7 +278,7 @@ def anonymise_area_counts(
     ids = areas[idc].astype(str).to_numpy() if idc else np.arange(len(areas)).astype(str)
     points = shapely.get_coordinates(rep.to_crs(STORAGE_CRS).values)
     out = publish(ids, counts, group, np.asarray(areas.geometry.to_crs(STORAGE_CRS).values), points,
-                  geography=geography, proxy=proxy, whole_id=f"{geography}-all")
+                  geography=geography, proxy=proxy, whole_id=f"{geography}-all", keys=keys, k=k)
     out.attrs["merged"] = _merge_facts(counts, group, k)
     return out
 
@@ -252,8 +289,10 @@ def anonymise_areas(
     *,
     k: int = K_DEFAULT,
     geography: str = "neighbourhoods",
+    keys: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """Records → counts per area (自治会, 校区, 市町村) with the k-rule.
+    """Records → counts per area (自治会, 校区, 市町村) with the k-rule, protected as in
+    :func:`anonymise_mesh`.
 
     Records outside every area are counted as outside the region.
     """
@@ -267,8 +306,12 @@ def anonymise_areas(
     first = np.full(len(pts), -1)
     first[pi[::-1]] = ai[::-1]
     counts = np.bincount(first[first >= 0], minlength=len(areas))
-    out = anonymise_area_counts(areas, counts, k=k, geography=geography)
-    _summarise(out, records, inside, k=k, geography=_GEO_LABEL.get(geography, geography))
+    keys = _record_keys(records) if keys is None else np.asarray(keys, np.int64)
+    inner = keys[inside]
+    area_keys = np.bincount(first[first >= 0], weights=inner[first >= 0],
+                            minlength=len(areas)).astype(np.int64)
+    out = anonymise_area_counts(areas, counts, k=k, geography=geography, keys=area_keys)
+    _summarise(out, records, inside, k=k, geography=_GEO_LABEL.get(geography, geography), keys=keys)
     return out
 
 
@@ -281,8 +324,11 @@ _GEO_LABEL = {"neighbourhoods": "自治会", "school_districts": "校区", "boun
 def register_publication(dataset_id: str, geography: str, k: int,
                          density: gpd.GeoDataFrame | None = None) -> None:
     """Check a release of a register against the publication ledger and record it
-    (:func:`layers.ledger.record_release`): one register, one geography; no unit whose
-    count differs from an earlier release by 1 … k-1."""
+    (:func:`layers.ledger.record_release`): one register, one geography, one secret; its
+    warnings are attached to ``density``."""
     counts = dict(zip(density["unit_id"].astype(str), density["count"].astype(int), strict=True)) \
         if density is not None else {}
-    record_release(dataset_id, geography, k, counts, layer=LAYER)
+    said = record_release(dataset_id, geography, k, counts, layer=LAYER,
+                          protection=fingerprint(council_secret()))
+    for message in said if density is not None else ():
+        add_warning(density, message)

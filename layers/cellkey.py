@@ -30,11 +30,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from layers.errors import LayerError
 
-__all__ = ["KEY_RANGE", "MAX_CHANGE", "SUPPRESSED", "cell_keys", "council_secret", "perturb", "ptable",
-           "record_keys", "secret_path"]
+__all__ = ["KEY_RANGE", "MAX_CHANGE", "SUPPRESSED", "cell_keys", "council_secret", "fingerprint",
+           "perturb", "protect", "ptable", "record_keys", "secret_path", "shown"]
 
 KEY_RANGE = 256
 """Record and cell keys lie in ``[0, KEY_RANGE)``."""
@@ -86,13 +87,37 @@ def cell_keys(keys: np.ndarray, cells: np.ndarray, n_cells: int) -> np.ndarray:
 
 def perturb(counts: np.ndarray, keys: np.ndarray, *, k: int) -> np.ndarray:
     """The published values of true ``counts`` with their cell ``keys``: the count plus the
-    table's change, or :data:`SUPPRESSED` where the true or the changed count is below ``k``
-    (an object array)."""
+    table's change, or :data:`SUPPRESSED` where the true count is below ``k`` (an object
+    array).  A count of at least ``k`` is never published below ``k`` (the change is cut
+    there), so a unit the k-rule lets through is never hidden by its noise."""
+    values = protect(counts, keys, k=k)
+    return np.where(values.isna(), SUPPRESSED, values.to_numpy(object, na_value=None)).astype(object)
+
+
+def protect(counts: np.ndarray, keys: np.ndarray, *, k: int) -> pd.arrays.IntegerArray:
+    """**The protection step** every published count of people passes: true ``counts`` and
+    their cell ``keys`` (:func:`cell_keys`) → the published values as a nullable integer array
+    (``Int64``), ``<NA>`` where the true count is below ``k`` (written and shown as
+    「k未満」, :func:`shown`).  Never below ``k`` where the true count is ``k`` or more."""
     counts = np.asarray(counts, np.int64)
     rows = np.minimum(counts, PTABLE_ROWS - 1)
     changed = counts + ptable()[rows, np.asarray(keys, np.int64) % KEY_RANGE]
-    hidden = (counts < k) | (changed < k)
-    return np.where(hidden, SUPPRESSED, changed.astype(object)).astype(object)
+    changed = np.where(counts >= k, np.maximum(changed, k), changed).astype(np.int64)
+    out = pd.array(np.where(counts == 0, 0, changed), dtype="Int64")
+    out[(counts > 0) & (counts < k)] = pd.NA
+    return out
+
+
+def shown(value: object, k: int) -> object:
+    """A protected count as a person reads it: 「k未満」 (with the region's k) for ``<NA>``."""
+    return f"{k}未満" if value is None or value is pd.NA or (isinstance(value, float) and value != value) \
+        else value
+
+
+def fingerprint(secret: bytes) -> str:
+    """A short public tag of the secret (HMAC of a fixed text): tells two secrets apart in
+    the ledger; the secret cannot be recovered from it."""
+    return hmac.new(secret, b"tomoni-cellkey-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def secret_path() -> Path:

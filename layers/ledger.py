@@ -1,33 +1,36 @@
-"""The publication ledger: what was published from which register, so that no two
-releases can be differenced down to fewer than k people.
+"""The publication ledger: what was published from which register, and with which
+protection.
 
-Two releases of related registers — the same register on two geographies, or last
-month's register and this month's with one person added — can be subtracted unit by
-unit: a difference of 1 shows where one person lives.  Before a register's density
-is released, :func:`record_release` checks it against every earlier release:
+Every count published from a register passes the cell-key step (:mod:`layers.cellkey`):
+the same people always give the same number, and the difference of two releases is the
+true change plus the difference of two table changes, so a monthly update (12 people leave,
+15 arrive) can be published.  Before a register's density is released,
+:func:`record_release` checks it against every earlier release of its scope:
 
 * **one register, one geography**: a register (identified by its *content*, see
-  :func:`content_id`) once published on one geography (mesh size or area layer)
-  and k is never published on another;
-* **differences pass the k-rule**: against every earlier release on the same
-  geography and k that shares a unit, each unit's difference (new count − old
-  count, a unit missing from one release counting 0) must be 0 or at least k in
-  size.  A release that fails is refused, with what to do.
+  :func:`content_id`) once published on one geography (mesh size or area layer) and k is
+  never published on another — two geographies of the same people, overlaid, make slivers
+  the perturbation was not drawn for;
+* **one secret**: a release protected by a different secret than an earlier one on the same
+  geography is refused (two independent changes of the same cells could be averaged);
+* a release that differs from an earlier one in **a single unit** is published with a
+  warning (the change may be one person, whom people who know the unit could guess).
 
 What the ledger stores (``$TOMONI_STATE_DIR/publications.json``, default
 ``~/.local/state/tomoni``; JSON): per release, the content id (a SHA-256 prefix
 of the register's normalised records — no record, name, address or coordinate),
-the geography, k, and the published counts per unit id — that is, the release
-itself, which is public — and the *scope* it was released in.  Writes hold a file
+the geography, k, the published counts per unit id — that is, the release itself, which is
+public — a fingerprint of the secret (:func:`layers.cellkey.fingerprint`, from which the
+secret cannot be recovered) and the *scope* it was released in.  Writes hold a file
 lock, so concurrent sessions of the app and the CLI never lose a release.  The
-last :data:`MAX_RELEASES` are kept.
+last :data:`MAX_RELEASES` are kept.  Releases recorded by an older version (other rules)
+are not compared.
 
 Scopes: each release is checked against the earlier releases of its own scope.
 The command line and a single-user app use the scope ``local``; a shared app
 (``tomoni serve --users``) runs each logged-in user's session in that user's scope
-(:func:`ledger_scope`, stored as a hash of the user name), so one user's uploads
-never block or reveal anything to another's.  Releases given to the same people
-should share a scope: a council that hands every user's outputs to one audience
+(:func:`ledger_scope`, stored as a hash of the user name).  Releases given to the same
+people should share a scope: a council that hands every user's outputs to one audience
 runs its deployment with ``TOMONI_LEDGER_SCOPE=shared`` (one scope for all).
 """
 
@@ -52,7 +55,7 @@ from layers.errors import LayerError, ParameterError
 __all__ = ["MAX_RELEASES", "content_id", "ledger_path", "ledger_scope", "record_release", "state_dir"]
 
 MAX_RELEASES = 500
-VERSION = 2
+VERSION = 3
 _SCOPE: contextvars.ContextVar[str] = contextvars.ContextVar("tomoni_ledger_scope", default="local")
 
 
@@ -158,10 +161,12 @@ def _locked(path: Path) -> Iterator[list[dict[str, Any]]]:
 
 
 def record_release(content: str, geography: str, k: int, counts: Mapping[str, int], *,
-                   layer: str = "vulnerable") -> None:
-    """Check a release against the ledger (see the module doc) and record it, or refuse."""
+                   layer: str = "vulnerable", protection: str = "") -> list[str]:
+    """Check a release against the ledger (see the module doc) and record it, or refuse;
+    returns the warnings to show with it."""
     new = {str(u): int(c) for u, c in counts.items()}
     scope = _SCOPE.get()
+    warnings: list[str] = []
     with _locked(ledger_path()) as releases:
         for old in releases:
             if old.get("scope", "local") != scope:
@@ -174,19 +179,22 @@ def record_release(content: str, geography: str, k: int, counts: Mapping[str, in
                     fix="前回と同じ単位・同じ k を使ってください（1つの名簿は1つの単位で公開します）。")
             if (old.get("geography"), old.get("k")) != (geography, k):
                 continue
-            before = {str(u): int(c) for u, c in old.get("counts", {}).items()}
-            if not set(before) & set(new) or before == new:
-                continue
-            diffs = [new.get(u, 0) - before.get(u, 0) for u in set(before) | set(new)]
-            small = sum(1 for d in diffs if 0 < abs(d) < k)
-            if small:
+            if old.get("protection", "") != protection:
                 raise ParameterError(
-                    f"前回公開した密度との差が {k} 人未満の単位が {small} つあります。"
-                    "2つを差し引くと少人数の変化（どこで誰かが増えた・減ったか）が分かるため公開できません。",
-                    parameter="mesh / by", layer=layer,
-                    fix="前回と同じ名簿・同じ地域で公開するか、差がどの単位でも 0 か k 人以上になるまで"
-                    "更新をまとめてから公開してください。")
+                    "以前の公開と違う秘密鍵で保護された公開です。鍵が変わると、2つの公開を平均して"
+                    "保護のゆらぎを打ち消せるため公開できません。",
+                    parameter="cellkey.secret", layer=layer,
+                    fix="以前と同じ秘密鍵（状態フォルダの cellkey.secret）を戻してください"
+                    "（docs/privacy.md）。")
+            before = {str(u): int(c) for u, c in old.get("counts", {}).items()}
+            changed = [u for u in set(before) | set(new) if new.get(u, 0) != before.get(u, 0)]
+            if len(changed) == 1 and not warnings:
+                warnings.append("前回の公開と違う単位が1つだけです。変化が1人のことがあり、"
+                                "その単位を知る人には誰の変化か推測されるおそれがあります。"
+                                "数か月分の更新をまとめて公開することも検討してください。")
         if not any(r.get("content") == content and r.get("geography") == geography and r.get("k") == k
                    and r.get("counts") == new and r.get("scope", "local") == scope for r in releases):
-            releases.append({"content": content, "geography": geography, "k": int(k), "counts": new}
+            releases.append({"content": content, "geography": geography, "k": int(k), "counts": new,
+                             "protection": protection}
                             | ({"scope": scope} if scope != "local" else {}))
+    return warnings

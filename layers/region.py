@@ -49,6 +49,7 @@ from layers.validate import warnings_of
 from layers.winter import WinterSpec, read_winter
 
 if TYPE_CHECKING:
+    from layers.demand import Demand
     from layers.geocode import Geocoder
 
 __all__ = [
@@ -161,6 +162,9 @@ class Region:
     warnings: dict[str, list[str]] = field(default_factory=dict)
     geocoder: Geocoder | None = None
     """Places addresses (``[geocoder]``), when the region has one."""
+    demand: Demand | None = field(default=None, repr=False)
+    """The register's people in memory (:mod:`layers.demand`) when the 要配慮者 layer is a
+    register: the analyses count them exactly, through the gate.  Never written."""
 
     @property
     def name(self) -> str:
@@ -245,6 +249,7 @@ class RegionLike(Protocol):
     layers: dict[str, gpd.GeoDataFrame]
     roads: nx.MultiDiGraph | None
     geocoder: Geocoder | None
+    demand: Demand | None
 
     @property
     def name(self) -> str: ...
@@ -615,6 +620,13 @@ ProgressFn = Callable[[str, float], None]
 def _load_layer(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame],
                 analysis_crs: str | None, geocoder: Geocoder | None = None) -> gpd.GeoDataFrame:
     """Read one layer with its loader, giving it what it needs from the layers read before."""
+    return _load_layer_and_register(cfg, key, layers, analysis_crs, geocoder)[0]
+
+
+def _load_layer_and_register(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame],
+                             analysis_crs: str | None, geocoder: Geocoder | None = None
+                             ) -> tuple[gpd.GeoDataFrame, Demand | None]:
+    """:func:`_load_layer`, and for the 要配慮者 layer its register's people (or None)."""
     spec = cfg.layers[key]
     kwargs = dict(spec.options)
     params = inspect.signature(_LOADERS[key]).parameters
@@ -628,14 +640,18 @@ def _load_layer(cfg: RegionConfig, key: str, layers: dict[str, gpd.GeoDataFrame]
         kwargs["region_areas"] = {k: v for k, v in layers.items() if k != "vulnerable"}
     if "geocoder" in params:
         kwargs["geocoder"] = geocoder
+    loader = _LOADERS[key]
+    if key == "vulnerable":
+        from layers.vulnerable import load_vulnerable_and_register as loader
     try:
-        return _LOADERS[key](
+        out = loader(
             list(spec.paths),
             fmt=spec.fmt,
             crs=parse_crs(spec.crs, file=cfg.path),
             encoding=spec.encoding,
             **kwargs,
         )
+        return out if key == "vulnerable" else (out, None)
     except LayerError as err:
         raise err.with_context(
             layer=key, config=(cfg.path, spec.line, f"layers.{key}.path")
@@ -712,13 +728,15 @@ def load_region(
     cfg = source if isinstance(source, RegionConfig) else read_config(source)
     say = progress or (lambda _message, _done: None)
     steps = len(cfg.layers) + (1 if (with_roads and cfg.roads) else 0)
-    layers, warnings, analysis_crs, geocoder = _load_layers(cfg, say, steps)
+    layers, warnings, analysis_crs, geocoder, demand = _load_layers(cfg, say, steps)
     if cfg.municipalities:
         _check_municipalities(cfg, layers.get("boundaries"))
     if "boundaries" in layers:
         _fill_municipalities(layers, analysis_crs)
         if cfg.municipalities:  # a prefecture-wide file kept to the region's municipalities
             layers = keep_municipalities(layers, cfg.municipalities)
+            if demand is not None:
+                demand = demand.within(layers["boundaries"])
     roads = None
     if with_roads and cfg.roads is not None:
         say("道路ネットワークを読み込み中", (steps - 1) / max(steps, 1))
@@ -728,29 +746,33 @@ def load_region(
     if geocoder is None and cfg.geocoder is not None:
         geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
     return Region(config=cfg, crs=analysis_crs, layers=layers, roads=roads, warnings=warnings,
-                  geocoder=geocoder)
+                  geocoder=geocoder, demand=demand)
 
 
 def _load_layers(cfg: RegionConfig, say: ProgressFn, steps: int
-                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, list[str]], str, Geocoder | None]:
+                 ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, list[str]], str, Geocoder | None,
+                            Demand | None]:
     """Every layer of ``cfg``, boundaries first (they decide the CRS and the geocoder's
-    outline) and the register last; their warnings; the analysis CRS; the geocoder."""
+    outline) and the register last; their warnings; the analysis CRS; the geocoder; the
+    register's people."""
     layers: dict[str, gpd.GeoDataFrame] = {}
     warnings: dict[str, list[str]] = {"region": list(cfg.warnings)} if cfg.warnings else {}
     order = sorted(cfg.layers, key=lambda k: (k not in ("boundaries",), k == "vulnerable",
                                               LAYER_KEYS.index(k)))
     analysis_crs = cfg.crs
     geocoder = None
+    demand = None
     for i, key in enumerate(order):
         say(f"{LAYER_LABELS[key]}を読み込み中", i / max(steps, 1))
         if geocoder is None and cfg.geocoder is not None and key != "boundaries":
             geocoder = _geocoder(cfg.geocoder, cfg.path, layers.get("boundaries"))
-        gdf = _load_layer(cfg, key, layers, analysis_crs, geocoder)
+        gdf, found = _load_layer_and_register(cfg, key, layers, analysis_crs, geocoder)
+        demand = found or demand
         layers[key] = gdf
         warnings[key] = warnings_of(gdf)
         if key == "boundaries" and analysis_crs is None:
             analysis_crs = analysis_crs_for([gdf])
-    return layers, warnings, analysis_crs or analysis_crs_for(list(layers.values())), geocoder
+    return layers, warnings, analysis_crs or analysis_crs_for(list(layers.values())), geocoder, demand
 
 
 def _load_region_roads(cfg: RegionConfig) -> nx.MultiDiGraph:

@@ -65,6 +65,9 @@ class Records:
     summary)."""
     n_estimated: int = 0
     """Records placed from their address at a 大字・町丁目 point only (推定)."""
+    ids: np.ndarray | None = None
+    """Each record's register number (整理番号 …, ``""`` where blank) when the register has
+    one: what its cell key is made from (:mod:`layers.demand`).  Never written anywhere."""
 
     def __repr__(self) -> str:
         return f"Records(n_read={self.n_read}, located={len(self.lon)})"
@@ -117,8 +120,10 @@ def read_records(
     lat_v, lon_v, blank, estimated = _coordinates(df, lat, lon, address, geocoder, file=path)
     keep = ~blank
     idc = find_column(df, ID_NAMES)
+    kept_ids = None
     if idc is not None:
         ids = df[idc].astype(str).str.strip()
+        kept_ids = ids.to_numpy(object)[keep]
         dup = (ids != "") & ids.duplicated(keep=False)
         if dup.any():
             first = np.flatnonzero(dup.to_numpy())
@@ -144,7 +149,7 @@ def read_records(
     del df
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat), swapped=swapped,
-                   n_estimated=estimated)
+                   n_estimated=estimated, ids=kept_ids)
 
 
 HEAD_BYTES = 1 << 20
@@ -277,6 +282,7 @@ def _block(batch: Any, wanted: dict[str, str], pc: Any) -> dict[str, Any]:
         if k in out:
             out[k] = (out[k][0], out[k][1][keep])
     if "id" in out:
+        out["id_all"] = pc.filter(out["id"], pa_bool(keep))  # row by row, blanks as ""
         wanted_ids = pc.and_(pa_bool(keep), pc.invert(out.pop("id_blank")))
         out["id"] = pc.filter(out["id"], wanted_ids)
     return out
@@ -310,6 +316,10 @@ def _records_from_blocks(parts: list[dict[str, Any]], wanted: dict[str, str],
         return out if keep is None else out[keep]
 
     lat_v, lon_v = joined("lat"), joined("lon")
+    ids = None
+    if "id" in wanted:
+        every = pa.chunked_array([p.pop("id_all") for p in parts], pa.string()).to_numpy(zero_copy_only=False)
+        ids = every if keep is None else every[keep]
     lon_v, lat_v, swapped = swap_if_needed(lon_v, lat_v)
     if crs is not None:
         lon_v, lat_v = transform_xy(lon_v, lat_v, crs, STORAGE_CRS)
@@ -330,7 +340,7 @@ def _records_from_blocks(parts: list[dict[str, Any]], wanted: dict[str, str],
         mob = joined("mob_flag")
     return Records(lon=lon_v, lat=lat_v, category=cat, mobility=mob, n_read=n_read,
                    n_unlocated=int(blank.sum()), dataset_id=content_id(lat_v, lon_v, cat),
-                   swapped=swapped)
+                   swapped=swapped, ids=ids)
 
 
 def _coordinates(df: pd.DataFrame, lat: str | None, lon: str | None, address: str | None,

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from layers.cellkey import protect
 from layers.crs import STORAGE_CRS
 
 __all__ = ["COLUMNS", "publish", "territories"]
@@ -63,8 +64,13 @@ def territories(counts: np.ndarray, centres: np.ndarray, *, k: int) -> np.ndarra
 
 def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometries: np.ndarray,
             points: np.ndarray | None, *, geography: str, proxy: str, drawn: np.ndarray | None = None,
-            whole_id: str = "all") -> gpd.GeoDataFrame:
+            whole_id: str = "all", keys: np.ndarray | None = None, k: int | None = None
+            ) -> gpd.GeoDataFrame:
     """One row per territory with people (see the module doc).
+
+    With ``keys`` (each unit's summed record keys) and ``k``, a territory's count is the
+    protected one (:func:`layers.cellkey.protect` of its true count and the sum of its
+    units' keys): the number every other table gives for the same people.
 
     ``geometries`` are the units' shapes (EPSG:4326) and ``points`` their (lon, lat)
     demand points or None; ``drawn`` marks the units that belong to the outline (units outside the
@@ -93,6 +99,7 @@ def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometr
         shown = idx[drawn[idx]]
         point = points[head] if points is not None and not whole else (np.nan, np.nan)
         rows.append({
+            "key": int(keys[idx].sum()) if keys is not None else 0,
             "unit_id": whole_id if whole else str(unit_ids[head]),
             "geography": geography,
             "count": c,
@@ -103,10 +110,17 @@ def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometr
             "point_lat": round(float(point[1]), 6),
         })
         geoms.append(_outline(geometries[shown]))
-    out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=COLUMNS[:-1]), geometry=geoms, crs=STORAGE_CRS)
+    out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=["key", *COLUMNS[:-1]]), geometry=geoms,
+                           crs=STORAGE_CRS)
     if len(singles):
+        singles.insert(0, "key", np.asarray(keys)[order[starts[lone]]] if keys is not None else 0)
         out = gpd.GeoDataFrame(pd.concat([singles, out], ignore_index=True), crs=STORAGE_CRS)
     out["count"] = out["count"].astype(np.int64)
+    if keys is not None and k is not None:
+        shown = protect(out["count"].to_numpy(), out["key"].to_numpy(np.int64), k=k)
+        out = out[~np.asarray(shown.isna())].copy()  # a territory below k is never published
+        out["count"] = shown[~shown.isna()].to_numpy(np.int64)
+    out = out.drop(columns="key")
     return out.sort_values("unit_id", kind="stable").reset_index(drop=True)
 
 

@@ -31,6 +31,7 @@ row and column only; :class:`Records` has no useful ``repr``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from layers.anonymise import (
     _GEO_LABEL,
     K_DEFAULT,
     K_MIN,
+    _inside,
     _people,
     _summarise,
     anonymise_area_counts,
@@ -54,7 +56,9 @@ from layers.anonymise import (
     check_k,
     register_publication,
 )
+from layers.cellkey import council_secret
 from layers.crs import STORAGE_CRS
+from layers.demand import Demand, from_records
 from layers.errors import LayerError, ParameterError
 from layers.geocode import ADDRESS_NAMES
 from layers.layer_facts import AREA_KEYS
@@ -100,7 +104,7 @@ __all__ = [
 # ----------------------------------------------------------------- the layer loader
 
 
-def load_vulnerable(
+def load_vulnerable_and_register(
     paths: Sequence[Path],
     *,
     fmt: str | None = None,
@@ -123,8 +127,9 @@ def load_vulnerable(
     boundaries: gpd.GeoDataFrame | None = None,
     region_areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     geocoder: Geocoder | None = None,
-) -> gpd.GeoDataFrame:
-    """Load the 要配慮者 layer: anonymised on load, only the result is kept.
+) -> tuple[gpd.GeoDataFrame, Demand | None]:
+    """Load the 要配慮者 layer: anonymised on load; for a register, its people in memory too
+    (:class:`layers.demand.Demand`, for the analyses' exact counts; never written).
 
     A register (CSV or Excel) with addresses and no coordinates is placed by ``geocoder``
     (the region's ``[geocoder]``) inside the anonymiser, in memory.
@@ -155,18 +160,13 @@ def load_vulnerable(
     if boundaries is not None and len(boundaries):
         region = shapely.union_all(boundaries.geometry.to_crs(STORAGE_CRS).values)
     areas = _target_areas(by, boundaries, region_areas) if by is not None else None
+    out: gpd.GeoDataFrame
     if kind == "records":
         records = read_records(path, encoding=encoding, lat=lat, lon=lon, category=category,
                                mobility=mobility, crs=crs, sheet=sheet, geocoder=geocoder,
                                address=address)
-        if areas is not None:
-            out = anonymise_areas(records, areas, k=k, geography=str(by))
-        else:
-            out = anonymise_mesh(records, size=int(mesh), k=k, region=region)
-        geography = str(by) if areas is not None else f"mesh{int(mesh)}"
-        register_publication(records.dataset_id, geography, k, out)
-        del records
-    elif kind in ("mesh_counts", "estat", "ksj_forecast"):
+        return _publish_register(records, areas, k=k, by=by, mesh=int(mesh), region=region)
+    if kind in ("mesh_counts", "estat", "ksj_forecast"):
         out = _proxy_counts(path, kind, k=k, label=label, column=column, year=year, encoding=encoding)
     elif kind == "density":
         out = read_density(path, k=k)
@@ -179,7 +179,33 @@ def load_vulnerable(
         out = _area_counts(path, areas, k=k, by=str(by), area=area, encoding=encoding)
     else:  # pragma: no cover - _detect_kind validates
         raise ParameterError("kind が分かりません。", parameter="kind", layer=LAYER)
-    return out
+    return out, None
+
+
+@functools.wraps(load_vulnerable_and_register)
+def load_vulnerable(paths: Sequence[Path], **options: Any) -> gpd.GeoDataFrame:
+    """The published layer of :func:`load_vulnerable_and_register` (its register's people
+    are dropped)."""
+    return load_vulnerable_and_register(paths, **options)[0]
+
+
+def _publish_register(records: Records, areas: gpd.GeoDataFrame | None, *, k: int, by: str | None,
+                      mesh: int, region: shapely.Geometry | None
+                      ) -> tuple[gpd.GeoDataFrame, Demand]:
+    """A register's density (counts protected by the cell keys of its people), recorded in
+    the ledger, and its people in memory."""
+    demand = from_records(records, k=k, secret=council_secret())
+    if areas is not None:
+        out = anonymise_areas(records, areas, k=k, geography=str(by), keys=demand.keys)
+    else:
+        out = anonymise_mesh(records, size=mesh, k=k, region=region, keys=demand.keys)
+    geography = str(by) if areas is not None else f"mesh{mesh}"
+    register_publication(records.dataset_id, geography, k, out)
+    inside = _inside(records, region)
+    if not inside.all():  # the analyses count the region's people only
+        demand = Demand(demand.lon[inside], demand.lat[inside], demand.weight[inside],
+                        demand.keys[inside] if demand.keys is not None else None, k)
+    return out, demand
 
 
 def _target_areas(by: str, boundaries: gpd.GeoDataFrame | None,

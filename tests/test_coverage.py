@@ -11,6 +11,7 @@ import shapely
 
 from geo.analyses.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
 from geo.engine.network import from_graph
+from layers.cellkey import MAX_CHANGE
 from tests import reference_access as ref
 
 
@@ -42,17 +43,21 @@ def test_distances_match_an_independent_networkx_computation(demo_region, demo_n
 
 
 def test_totals_aggregates_and_gaps_are_consistent(demo_region, demo_coverage):
+    """Every count is protected (within MAX_CHANGE of the register's, 「k未満」 below k): the
+    tables agree with the total within the perturbation, not exactly."""
     s = demo_coverage.summary()
-    assert s["total"] == 3000 and 0 < s["covered"] < 3000 and s["method"] == "network"
+    assert abs(s["total"] - 3000) <= MAX_CHANGE and 0 < s["covered"] < 3000 and s["method"] == "network"
     table = by_area(demo_coverage, {k: demo_region.layers[k] for k in
                                     ("neighbourhoods", "school_districts", "boundaries")})
     for _, part in table.groupby("area_layer"):
-        assert part["total"].sum() == 3000  # every unit counted once per layer
-        assert part["covered"].sum() == s["covered"]
+        hidden = int(part["total"].isna().sum())
+        assert abs(part["total"].sum() - 3000) <= MAX_CHANGE * len(part) + 4 * hidden
+        assert abs(part["covered"].sum() - s["covered"]) <= MAX_CHANGE * len(part) + 4 * len(part)
     gap = gaps(demo_coverage, demo_region.layers["vulnerable"])
-    assert gap["uncovered"].sum() == s["total"] - s["covered"]
+    # a gap holds the uncovered people of its mostly-uncovered units: never more than all
+    assert 0 < gap["uncovered"].sum() <= s["total"] - s["covered"] + 3 * MAX_CHANGE * len(gap)
     assert list(gap["rank"]) == list(range(1, len(gap) + 1))
-    assert gap["uncovered"].is_monotonic_decreasing
+    assert gap["uncovered"].dropna().is_monotonic_decreasing
     places = demo_region.layers["places"].set_index("place_id")["name"]
     named = gap[gap["nearest_facility"] != ""]
     assert len(named) and (named["nearest_name"] == places.loc[named["nearest_facility"]].to_numpy()).all()

@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +26,7 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from geo.analyses.inputs import demand_layer, region_areas
+from geo.analyses.inputs import demand_layer, region_areas, register_people
 from geo.engine.access import distances_from_points, pairs_within, point_od, snap
 from geo.engine.network import Network, nearest_facility
 from geo.engine.network_cache import region_network
@@ -42,7 +42,9 @@ from geo.engine.profiles import (
 )
 from geo.engine.season import Season, SeasonNetwork, parse_season, region_season
 from geo.summary import Summary, optional
+from layers.anonymise import K_DEFAULT
 from layers.crs import STORAGE_CRS, transform_xy
+from layers.demand import Demand, spread
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS, id_column
 from layers.school_districts import current_period
@@ -71,6 +73,26 @@ AREA_SNAP_M = 1000.0
 """A unit outside every area (a lake shore, a coast) is counted in the nearest area within this."""
 
 
+@dataclass(frozen=True, repr=False, eq=False)
+class PeopleReach:
+    """Each person's distance to their nearest facility, in memory only (never written): what
+    every count of a coverage run is made of, through :meth:`layers.demand.Demand.count`."""
+
+    demand: Demand
+    unit: np.ndarray
+    """Each person's published unit (row of ``units``; −1 outside every unit)."""
+    distance: np.ndarray
+    facility: np.ndarray
+    """Row of the nearest facility (−1 unreachable)."""
+    covered: np.ndarray
+
+    def __repr__(self) -> str:
+        return f"PeopleReach(points={len(self.distance)})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者ごとの結果は保存できません。")
+
+
 @dataclass
 class CoverageResult:
     """Per-unit coverage and the parameters that produced it."""
@@ -85,10 +107,16 @@ class CoverageResult:
     join_radius: float | None = None
     barriers: int = 0
     """How many barriers (rivers, railways …) the access walks respected."""
+    people: PeopleReach | None = field(default=None, repr=False)
+    """Each person's reach (in memory): the counts of tables come from it, through the gate."""
 
     def summary(self) -> CoverageSummary:
-        total = int(self.units["count"].sum())
-        covered = int(self.units.loc[self.units["covered"], "count"].sum())
+        if self.people is not None:
+            total = self.people.demand.total() or 0
+            covered = self.people.demand.total(self.people.covered) or 0
+        else:
+            total = int(self.units["count"].sum())
+            covered = int(self.units.loc[self.units["covered"], "count"].sum())
         network = self.method == "network"
         return CoverageSummary(
             total=total, covered=covered, rate=round(covered / total, 4) if total else 0.0,
@@ -262,8 +290,16 @@ def coverage(
     max_access: float = DEFAULT_MAX_ACCESS,
     access: str = DEFAULT_ACCESS,
     join_radius: float = DEFAULT_JOIN_RADIUS,
+    demand: Demand | None = None,
 ) -> CoverageResult:
-    """Network distance from every unit to its nearest facility; covered within the threshold.
+    """Network distance from every person to their nearest facility; covered within the
+    threshold; counted per published unit through the gate.
+
+    ``demand`` is where the people are (:mod:`layers.demand`): the register's people in
+    memory, or by default the density's people spread over each unit's outline.  A unit's
+    ``distance_m`` is from its anchor (a public point); its ``count`` and ``covered_n`` are the
+    protected counts of its people and of those covered; ``covered`` is true when most of its
+    people are.
 
     ``access`` is the access rule of :mod:`geo.engine.access`: ``"nearest"`` (default, each
     unit joins its nearest road on its side of any barrier) or ``"multi"`` (any road
@@ -309,13 +345,20 @@ def coverage(
         factor = float(circuity or DEFAULT_CIRCUITY)
         method = "estimate"
         notes.append(f"道路データがないため {ESTIMATE_LABEL}（迂回率 {factor:.2f}）で計算しました。")
+    reach = _people_reach(people_of(density, demand, crs), units, density, (fx, fy), crs=crs,
+                          limit=max_distance, network=network, circuity=circuity,
+                          options=(max_access, access, join_radius))
+    n = len(units)
+    covered = reach.demand.true_share(reach.unit, n, reach.covered) >= 0.5
     reachable = np.isfinite(dist)
     out = units.assign(
+        count=reach.demand.count(reach.unit, n),
+        covered_n=reach.demand.count(reach.unit, n, reach.covered),
         facility_id=np.where(which >= 0, fac_ids[np.maximum(which, 0)], ""),
         facility_name=np.where(which >= 0, fac_names[np.maximum(which, 0)], ""),
         distance_m=np.where(reachable, np.round(dist, 1), np.nan),
         reachable=reachable,
-        covered=reachable & (dist <= max_distance),
+        covered=covered,
         access_m=np.where(np.isfinite(used), np.round(used, 1), np.nan),
         walk_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["walk"], 1), np.nan),
         elderly_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["elderly"], 1), np.nan),
@@ -327,42 +370,100 @@ def coverage(
     return CoverageResult(units=out, max_distance=float(max_distance), method=method,
                           facilities=facility_layer, circuity=factor, notes=notes, access=access,
                           join_radius=join_radius if access == "multi" else None,
-                          barriers=network.n_barriers if network is not None else 0)
+                          barriers=network.n_barriers if network is not None else 0, people=reach)
+
+
+def people_of(density: gpd.GeoDataFrame, demand: Demand | None, crs: str) -> Demand:
+    """The people of an analysis: ``demand`` (a register's, in memory) or the density's
+    people spread over each unit's outline (:func:`layers.demand.spread`)."""
+    if demand is not None:
+        return demand
+    k = int(density.attrs.get("summary", {}).get("k", K_DEFAULT))
+    key = shapes_key(density.geometry.to_numpy()) + f"{crs}:{k}".encode() + np.asarray(
+        pd.to_numeric(density.get("count", pd.Series(0, density.index)), errors="coerce"),
+        float).tobytes()
+    with _KEPT_LOCK:
+        hit = _SPREAD.get(key)
+    if hit is None:
+        hit = spread(density, k=k, crs=crs)
+        with _KEPT_LOCK:
+            _SPREAD[key] = hit
+            while len(_SPREAD) > KEPT:
+                _SPREAD.popitem(last=False)
+    return hit
+
+
+_SPREAD: OrderedDict[bytes, Demand] = OrderedDict()
+"""Spread densities by their shapes and counts (a published density: no record in it)."""
+
+
+def _people_reach(people: Demand, units: gpd.GeoDataFrame, density: gpd.GeoDataFrame,
+                  facilities: tuple[np.ndarray, np.ndarray], *, crs: str, limit: float,
+                  network: Network | None, circuity: float | None,
+                  options: tuple[float, str, float]) -> PeopleReach:
+    """Every person's nearest facility and unit (see :class:`PeopleReach`)."""
+    px, py = people.xy(crs)
+    max_access, access, join_radius = options
+    dist, which, _, _ = nearest_points(px, py, facilities[0], facilities[1], network=network,
+                                       circuity=circuity, max_access=max_access, access=access,
+                                       join_radius=join_radius)
+    unit = _area_of(shapely.points(px, py), shapes_in(density, crs)) if len(units) else \
+        np.full(len(px), -1, np.int64)
+    return PeopleReach(demand=people, unit=unit, distance=dist, facility=which,
+                       covered=np.isfinite(dist) & (dist <= limit))
 
 
 def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """Total, covered, uncovered and rate per area of each given layer.
 
-    Each unit counts in the area containing its representative point (the
-    nearest area when it falls on a gap between polygons).
+    Each person counts in the area holding them (the nearest area when they fall on a gap
+    between polygons); every count passes the gate (:meth:`layers.demand.Demand.count`), so
+    ``uncovered`` is a protected count of its own, not a difference.  Without people (a result
+    built by hand) each unit counts at its representative point.
     """
     rows = []
-    units = result.units
+    columns = ["area_layer", "area_id", "area_name", "total", "covered", "uncovered", "rate"]
     for layer, gdf in areas.items():
         if gdf is None or not len(gdf):
             continue
         frame = gdf
         if layer == "school_districts" and "period" in gdf:
             frame = gdf[gdf["period"].astype(str) == current_period(gdf)]
-        name_col = "name"
         id_col = (LAYERS[layer].id_column if layer in LAYERS else None) or "name"
         polys = frame.reset_index(drop=True)
-        where = _area_of(units.geometry.to_numpy(), shapes_in(polys, str(units.crs)))
-        joined = pd.DataFrame({
-            id_col: polys[id_col].to_numpy(object)[np.maximum(where, 0)],
-            name_col: polys[name_col].to_numpy(object)[np.maximum(where, 0)],
-            "count": units["count"].to_numpy(), "covered_n":
-            np.where(units["covered"].to_numpy(bool), units["count"].to_numpy(), 0)})[where >= 0]
-        g = joined.groupby([id_col, name_col], dropna=True).agg(
-            total=("count", "sum"), covered=("covered_n", "sum")).reset_index()
-        total, cov = g["total"].to_numpy(np.int64), g["covered"].to_numpy(np.int64)
+        total, cov, unc = _area_counts(result, shapes_in(polys, str(result.units.crs)))
+        keep = np.asarray(total.fillna(1) > 0) if result.people is not None else \
+            np.bincount(np.maximum(_area_of(result.units.geometry.to_numpy(),
+                                            shapes_in(polys, str(result.units.crs))), 0),
+                        minlength=len(polys)).astype(bool)
+        t = total.to_numpy(float, na_value=np.nan)
+        c = cov.to_numpy(float, na_value=np.nan)
+        rate = np.round(np.divide(c, t, out=np.full(len(t), np.nan), where=t > 0), 4)
         rows.append(pd.DataFrame({
-            "area_layer": layer, "area_id": g[id_col].astype(str).to_numpy(),
-            "area_name": g[name_col].astype(str).to_numpy(), "total": total, "covered": cov,
-            "uncovered": total - cov,
-            "rate": np.round(np.divide(cov, total, out=np.zeros(len(g)), where=total > 0), 4)}))
-    columns = ["area_layer", "area_id", "area_name", "total", "covered", "uncovered", "rate"]
+            "area_layer": layer, "area_id": polys[id_col].astype(str).to_numpy(),
+            "area_name": polys["name"].astype(str).to_numpy(), "total": total, "covered": cov,
+            "uncovered": unc, "rate": rate})[keep])
     return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+
+
+def _area_counts(result: CoverageResult, polys: np.ndarray
+                 ) -> tuple[pd.arrays.IntegerArray, pd.arrays.IntegerArray, pd.arrays.IntegerArray]:
+    """(total, covered, uncovered) people per polygon, each through the gate."""
+    n = len(polys)
+    people = result.people
+    if people is None:  # units at their points, their published counts (no register)
+        units = result.units
+        where = _area_of(units.geometry.to_numpy(), polys)
+        ok = where >= 0
+        count = pd.to_numeric(units["count"], errors="coerce").fillna(0).to_numpy(float)
+        cov = units["covered"].to_numpy(bool)
+        sums = [np.bincount(where[ok], weights=count[ok] * m[ok], minlength=n)
+                for m in (np.ones(len(units), bool), cov, ~cov)]
+        return tuple(pd.array(np.round(v).astype(np.int64), dtype="Int64") for v in sums)  # type: ignore[return-value]
+    px, py = people.demand.xy(str(result.units.crs))
+    where = _area_of(shapely.points(px, py), polys)
+    d = people.demand
+    return d.count(where, n), d.count(where, n, people.covered), d.count(where, n, ~people.covered)
 
 
 KEPT = 12
@@ -462,6 +563,20 @@ def _union(geoms: np.ndarray) -> shapely.Geometry:
         return shapely.union_all(geoms)
 
 
+def _gap_people(result: CoverageResult, bad: np.ndarray, label: np.ndarray) -> pd.arrays.IntegerArray:
+    """The uncovered people of each gap (``label`` of each uncovered unit), through the gate."""
+    n = int(label.max()) + 1 if len(label) else 0
+    gap_of_unit = np.full(len(bad), -1, np.int64)
+    gap_of_unit[np.flatnonzero(bad)] = label
+    people = result.people
+    if people is None:
+        count = pd.to_numeric(result.units["count"], errors="coerce").fillna(0).to_numpy(float)
+        sums = np.bincount(gap_of_unit[bad], weights=count[bad], minlength=n)
+        return pd.array(np.round(sums).astype(np.int64), dtype="Int64")
+    cells = np.where(people.unit >= 0, gap_of_unit[np.maximum(people.unit, 0)], -1)
+    return people.demand.count(cells, n, ~people.covered)
+
+
 def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Adjacent uncovered units grouped into gap areas, ranked by uncovered people.
 
@@ -487,13 +602,14 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     _, label = connected_components(adj, directed=False)
     rows = []
     out_geoms = []
+    uncovered = _gap_people(result, bad, label)
     for g in np.unique(label):
         idx = np.flatnonzero(label == g)
         part = sub.iloc[idx]
         dist = part["distance_m"].to_numpy(float)
         best = int(np.nanargmin(dist)) if np.isfinite(dist).any() else -1
         rows.append({
-            "uncovered": int(part["count"].sum()),
+            "uncovered": uncovered[g],
             "units": len(idx),
             "nearest_facility": str(part["facility_id"].iloc[best]) if best >= 0 else "",
             "nearest_name": str(part["facility_name"].iloc[best])
@@ -503,7 +619,9 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         })
         out_geoms.append(_union(geoms[idx]))
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=out_geoms, crs=units.crs)
-    out = out.sort_values(["uncovered", "units"], ascending=[False, False]).reset_index(drop=True)
+    out["uncovered"] = out["uncovered"].astype("Int64")
+    out = out.sort_values(["uncovered", "units"], ascending=[False, False], na_position="last"
+                          ).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     out.insert(0, "gap_id", [f"G{i:03d}" for i in range(1, len(out) + 1)])
     return out.to_crs(STORAGE_CRS)[cols]
@@ -591,7 +709,8 @@ def analyse_coverage(region: RegionLike, options: CoverageOptions | None = None)
         notes.append("道路データがないため、冬の遅れと冬期閉鎖は反映していません（直線距離の推定）。")
     result = coverage(density, facilities, crs=region.crs, network=net, circuity=circuity,
                       max_distance=limit, facility_layer=opt.facilities,
-                      access=opt.access, join_radius=opt.join_radius)
+                      access=opt.access, join_radius=opt.join_radius,
+                      demand=register_people(region, year=opt.year, demand=opt.demand))
     return CoverageRun(result=result, by_area=by_area(result, region_areas(region)),
                        gaps=gaps(result, density), season=season, profile=opt.profile,
                        max_minutes=opt.max_minutes, season_notes=notes, seasonal=seasonal)

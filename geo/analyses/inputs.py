@@ -20,6 +20,7 @@ from layers.layer_facts import AREA_KEYS, id_column
 from layers.projection import Projection, load_projection, projected_demand, scaled_density
 
 if TYPE_CHECKING:
+    from layers.demand import Demand
     from layers.region import RegionLike
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "projection_years",
     "region_areas",
     "region_point",
+    "register_people",
 ]
 
 
@@ -73,6 +75,16 @@ def demand_layer(region: RegionLike, *, year: int | None = None,
     if demand == "register":
         return scaled_density(region.layer("vulnerable"), proj, when, base=_nearest_year(proj.years))
     return projected_demand(proj, when, band=demand)
+
+
+def register_people(region: RegionLike, *, year: int | None = None,
+                    demand: str = "register") -> Demand | None:
+    """The register's people in memory (:attr:`layers.region.Region.demand`) when the
+    analysis counts today's register; None otherwise (a projection year or a proxy: the
+    density is spread over its units, :func:`geo.analyses.coverage.people_of`)."""
+    if year is not None or demand != "register":
+        return None
+    return getattr(region, "demand", None)
 
 
 def file_states(paths: Any) -> tuple[tuple[Path, int, int], ...]:

@@ -46,8 +46,11 @@ def _one_line(value: str) -> str:
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd  # imported when a table is written: the CLI starts without it
 
+    from geo.outputs.labels import protected_text
+
     out = frame.copy()
     for col in out.columns:
+        out[col] = protected_text(out[col])
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             # one vectorised look for a formula start; only those cells are checked one by one
             text = out[col].astype(str)

@@ -6,8 +6,16 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["COLUMN_LABELS", "DECISION_JA", "METHOD_JA", "STATUS_JA", "display_values",
-           "japanese_table", "percent"]
+__all__ = [
+    "COLUMN_LABELS",
+    "DECISION_JA",
+    "METHOD_JA",
+    "STATUS_JA",
+    "display_values",
+    "japanese_table",
+    "percent",
+    "protected_text",
+]
 
 COLUMN_LABELS = {
     "year": "年", "season": "季節", "place_id": "居場所ID", "people_summer": "夏に届く人",
@@ -95,6 +103,16 @@ YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below", "by_walk",
 """Flags shown as はい / blank."""
 
 
+def protected_text(values: pd.Series) -> pd.Series:
+    """A protected count column (``Int64``, :func:`layers.cellkey.protect`) as written and
+    shown: its numbers, and 「k未満」 where the count is hidden."""
+    from layers.cellkey import SUPPRESSED
+
+    if not isinstance(values.dtype, pd.Int64Dtype) or not values.isna().any():
+        return values
+    return values.astype(object).where(values.notna(), SUPPRESSED)
+
+
 def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None = None) -> pd.DataFrame:
     """The table's values as a person reads them (columns keep their names): codes and enums
     in words, shares as percentages, layer keys as layer names, municipality codes as names
@@ -104,7 +122,9 @@ def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None
     out = pd.DataFrame(df.drop(columns="geometry", errors="ignore")).copy()
     words = {**STATUS_JA, **DECISION_JA}
     for col in out.columns:
-        if col in RATE_COLUMNS:
+        if isinstance(out[col].dtype, pd.Int64Dtype):  # a protected count: <NA> is 「k未満」
+            out[col] = protected_text(out[col])
+        elif col in RATE_COLUMNS:
             out[col] = out[col].map(percent)
         elif col in ("area_layer", "layer"):
             out[col] = out[col].map(lambda v: label_of(str(v)) if isinstance(v, str) else v)

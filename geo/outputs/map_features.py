@@ -32,6 +32,7 @@ from folium.elements import ElementAddToElement
 from folium.map import Layer
 from jinja2 import Template
 
+from geo.outputs.labels import protected_text
 from layers.crs import STORAGE_CRS
 
 __all__ = ["FeatureLayer", "RawRender", "display_geometry", "escape_text", "features_json"]
@@ -97,7 +98,7 @@ def features_json(gdf: gpd.GeoDataFrame, columns: Sequence[str]) -> str:
             _MEMO.move_to_end(key)
             return hit
     frame = gdf[[*keep, gdf.geometry.name]].to_crs(STORAGE_CRS)
-    data = frame.drop(columns=frame.geometry.name).astype(object)
+    data = frame.drop(columns=frame.geometry.name).apply(protected_text).astype(object)
     data = data.where(pd.notna(data), None)
     data = data.map(lambda v: escape_text(v) if isinstance(v, str) else v)
     out = gpd.GeoDataFrame(data, geometry=display_geometry(frame.geometry.to_numpy()),

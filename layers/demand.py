@@ -1,0 +1,176 @@
+"""Where an analysis's people are, in memory, and the one gate their counts pass.
+
+:class:`Demand` holds the people an analysis counts:
+
+* from the council's **register** (:func:`from_records`): each person at their own
+  position, weight 1, with their record key (:mod:`layers.cellkey`) — the exact answer;
+* from a **published density** only (:func:`spread`): each unit's people spread evenly
+  over its outline (a regular grid of points inside it, weights summing to its count) —
+  never at one point.
+
+Analyses compute a distance, time or reach for every point and count through
+:meth:`Demand.count`: **the only way** a number of people leaves a :class:`Demand`.  For a
+register it passes the protection step (:func:`layers.cellkey.protect`: 「k未満」 and the
+cell-key perturbation, the same people giving the same number in every table); for a spread
+density the counts derive from published counts already and are rounded.  A
+:class:`Demand` has no useful ``repr``, is never pickled (``__reduce__`` refuses) and is
+never written: outputs hold counts, never points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.cellkey import KEY_RANGE, cell_keys, protect, record_keys
+from layers.crs import STORAGE_CRS, transform_xy
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from layers.registers import Records
+
+__all__ = ["SPREAD_POINTS", "Demand", "from_records", "identities", "spread"]
+
+SPREAD_POINTS = 64
+"""At most this many points spread one published unit's people over its outline."""
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Demand:
+    """People at points (EPSG:4326), in memory only; see the module doc."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    weight: np.ndarray
+    keys: np.ndarray | None
+    """Record keys (register), or None (a spread published density)."""
+    k: int
+    _xy: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Demand(points={len(self.lon)}, exact={self.exact})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者の位置はファイルやキャッシュに書き出しません（Demand は保存できません）。")
+
+    @property
+    def exact(self) -> bool:
+        """True when the points are the register's people (not a spread density)."""
+        return self.keys is not None
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+    def within(self, areas: gpd.GeoDataFrame) -> Demand:
+        """The people inside ``areas`` (a region kept to some municipalities)."""
+        outline = shapely.union_all(areas.geometry.to_crs(STORAGE_CRS).to_numpy())
+        keep = shapely.contains_xy(outline, self.lon, self.lat)
+        return Demand(self.lon[keep], self.lat[keep], self.weight[keep],
+                      None if self.keys is None else self.keys[keep], self.k)
+
+    def xy(self, crs: str) -> tuple[np.ndarray, np.ndarray]:
+        """The points in a metric ``crs`` (computed once per CRS)."""
+        if crs not in self._xy:
+            x, y = transform_xy(self.lon, self.lat, STORAGE_CRS, crs)
+            x.setflags(write=False)
+            y.setflags(write=False)
+            self._xy[crs] = (x, y)
+        return self._xy[crs]
+
+    def count(self, cells: np.ndarray, n_cells: int, where: np.ndarray | None = None
+              ) -> pd.arrays.IntegerArray:
+        """**The gate**: the published number of people in each of ``n_cells`` cells
+        (``cells`` is each point's cell, −1 for none; ``where`` keeps only some points).
+
+        A register's counts pass :func:`layers.cellkey.protect` (「k未満」 as ``<NA>``, the
+        cell-key change); a spread density's are rounded sums of published counts."""
+        cells = np.asarray(cells, np.int64)
+        if where is not None:
+            cells = np.where(np.asarray(where, bool), cells, -1)
+        inside = cells >= 0
+        sums = np.bincount(cells[inside], weights=self.weight[inside], minlength=n_cells)
+        if self.keys is None:
+            return pd.array(np.round(sums).astype(np.int64), dtype="Int64")
+        return protect(np.round(sums).astype(np.int64), cell_keys(self.keys, cells, n_cells), k=self.k)
+
+    def total(self, where: np.ndarray | None = None) -> int | None:
+        """The published number of all (or the ``where``) points; None when below k."""
+        value = self.count(np.zeros(len(self), np.int64), 1, where)[0]
+        return None if value is pd.NA else int(value)
+
+    def true_share(self, cells: np.ndarray, n_cells: int, where: np.ndarray) -> np.ndarray:
+        """The share of each cell's people that ``where`` holds (0–1; NaN for an empty cell):
+        a classification (a map colour), never published as a count."""
+        cells = np.asarray(cells, np.int64)
+        ok = cells >= 0
+        every = np.bincount(cells[ok], weights=self.weight[ok], minlength=n_cells)
+        part = np.bincount(cells[ok & where], weights=self.weight[ok & where], minlength=n_cells)
+        return np.divide(part, every, out=np.full(n_cells, np.nan), where=every > 0)
+
+    def weights_in(self, cells: np.ndarray, n_cells: int, where: np.ndarray | None = None) -> np.ndarray:
+        """Unpublished sums of weight per cell: for decisions inside an analysis (which site
+        is best), never written; what is published goes through :meth:`count`."""
+        cells = np.asarray(cells, np.int64)
+        ok = cells >= 0 if where is None else (cells >= 0) & np.asarray(where, bool)
+        return np.bincount(cells[ok], weights=self.weight[ok], minlength=n_cells)
+
+
+def identities(records: Records) -> list[str]:
+    """What each record's key is made from: its register number where the register has one,
+    else its position and category (the same person, unmoved, in next month's register)."""
+    cat = records.category if records.category is not None else np.full(len(records.lon), "")
+    place = [f"@{lo:.6f},{la:.6f},{c}" for lo, la, c in zip(records.lon, records.lat, cat, strict=True)]
+    if records.ids is None:
+        return place
+    return [f"#{i}" if i else p for i, p in zip(records.ids, place, strict=True)]
+
+
+def from_records(records: Records, *, k: int, secret: bytes) -> Demand:
+    """The register's people, one point each, keyed by the council's ``secret``."""
+    keys = record_keys(identities(records), secret)
+    return Demand(lon=np.asarray(records.lon, float), lat=np.asarray(records.lat, float),
+                  weight=np.ones(len(records.lon)), keys=keys % KEY_RANGE, k=k)
+
+
+def spread(density: gpd.GeoDataFrame, *, k: int, crs: str) -> Demand:
+    """A published density's people spread evenly over each unit's outline: a regular grid
+    of up to :data:`SPREAD_POINTS` points inside it (at least its representative point),
+    weights summing to the unit's count."""
+    counts = pd.to_numeric(density["count"], errors="coerce").fillna(0).to_numpy(float) \
+        if "count" in density else np.zeros(len(density))
+    shapes = np.asarray(density.to_crs(crs).geometry.to_numpy())
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    for shape, n in zip(shapes, counts, strict=True):
+        if n <= 0 or shape is None or shape.is_empty:
+            continue
+        x, y = _grid_in(shape, int(min(SPREAD_POINTS, max(1, n))))
+        xs.append(x)
+        ys.append(y)
+        ws.append(np.full(len(x), n / len(x)))
+    if not xs:
+        return Demand(np.zeros(0), np.zeros(0), np.zeros(0), None, k)
+    lon, lat = transform_xy(np.concatenate(xs), np.concatenate(ys), crs, STORAGE_CRS)
+    return Demand(lon=lon, lat=lat, weight=np.concatenate(ws), keys=None, k=k)
+
+
+def _grid_in(shape: shapely.Geometry, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """About ``n`` points of a square grid inside ``shape`` (its representative point when
+    the grid misses it: a thin or tiny unit)."""
+    x0, y0, x1, y1 = shape.bounds
+    step = max(np.sqrt(max(shape.area, 1.0) / n), 1.0)
+    gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+    gx, gy = gx.ravel(), gy.ravel()
+    inside = shapely.contains_xy(shape, gx, gy)
+    if not inside.any():
+        p = shape.representative_point()
+        return np.array([p.x]), np.array([p.y])
+    return gx[inside], gy[inside]

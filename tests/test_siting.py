@@ -22,6 +22,7 @@ from geo.analyses.siting import (
     solve_min_sites,
 )
 from geo.engine.network import from_graph
+from layers.cellkey import MAX_CHANGE
 from layers.errors import LayerError
 
 
@@ -137,13 +138,13 @@ def test_demo_recommendation_beats_every_random_choice(demo_region):
         both = gpd.GeoDataFrame(pd.concat([L["places"][["place_id", "geometry"]], extra],
                                           ignore_index=True), crs="EPSG:4326")
         rnd = coverage(L["vulnerable"], both, crs=demo_region.crs, network=net)
-        assert rnd.summary()["covered"] <= rec.covered_after
+        assert rnd.summary()["covered"] <= rec.covered_after + 2 * MAX_CHANGE  # both protected
     # the curve is non-decreasing with diminishing (never negative) gains
     assert (rec.curve["covered_after"].diff().dropna() >= 0).all()
-    # the before/after table adds up to the totals
+    # the before/after table adds up to the totals, within the protection of each count
     t = rec.before_after[rec.before_after["area_layer"] == "neighbourhoods"]
-    assert int(t["covered_after"].sum()) - int(t["covered_before"].sum()) == \
-        rec.covered_after - rec.covered_before
+    slack = MAX_CHANGE * (len(t) + 2) + 4 * int(t["gain"].isna().sum())
+    assert abs(int(t["gain"].sum()) - (rec.covered_after - rec.covered_before)) <= slack
 
 
 def test_closed_schools_from_the_consolidation(demo_region):

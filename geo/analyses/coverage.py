@@ -109,6 +109,8 @@ class CoverageResult:
     """How many barriers (rivers, railways …) the access walks respected."""
     people: PeopleReach | None = field(default=None, repr=False)
     """Each person's reach (in memory): the counts of tables come from it, through the gate."""
+    facility_ids: np.ndarray | None = field(default=None, repr=False)
+    """The id of each facility row (``people.facility`` indexes it)."""
 
     def summary(self) -> CoverageSummary:
         if self.people is not None:
@@ -370,7 +372,8 @@ def coverage(
     return CoverageResult(units=out, max_distance=float(max_distance), method=method,
                           facilities=facility_layer, circuity=factor, notes=notes, access=access,
                           join_radius=join_radius if access == "multi" else None,
-                          barriers=network.n_barriers if network is not None else 0, people=reach)
+                          barriers=network.n_barriers if network is not None else 0, people=reach,
+                          facility_ids=fac_ids)
 
 
 def people_of(density: gpd.GeoDataFrame, demand: Demand | None, crs: str) -> Demand:

@@ -26,6 +26,7 @@ units), optionally only those outside the zones of a hazard.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -41,14 +42,25 @@ import pandas as pd
 import shapely
 from scipy.sparse import csc_array, csr_array
 
-from geo.analyses.coverage import CoverageResult, by_area, coverage, demand_units, pairs_near
-from geo.analyses.inputs import _network, demand_layer, region_areas
+from geo.analyses.coverage import (
+    CoverageResult,
+    PeopleReach,
+    _area_of,
+    by_area,
+    coverage,
+    demand_units,
+    pairs_near,
+    people_of,
+    shapes_in,
+)
+from geo.analyses.inputs import _network, demand_layer, region_areas, register_people
 from geo.engine.network import Network
 from geo.engine.profiles import DEFAULT_MAX_DISTANCE, minutes_for
 from geo.engine.scenario import parse_hazard
 from geo.engine.season import parse_season, region_season
 from geo.summary import Summary
 from layers.crs import STORAGE_CRS
+from layers.demand import Demand
 from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
 from layers.layer_facts import id_column
@@ -468,12 +480,16 @@ def recommend(
     curve_to: int | None = None,
     time_limit: float = DEFAULT_TIME_LIMIT,
     circuity: float | None = None,
+    demand: Demand | None = None,
 ) -> Recommendation:
     """Recommend new sites: MCLP (default), capacitated MCLP (``capacity`` = a column of
     ``candidates``) or the fewest sites for ``target`` (a share of all people, 0–1).
 
-    ``existing`` are the sites kept open (e.g. the 居場所 layer).  ``curve_to``
-    (default ``p``) sets how far the marginal gain curve goes.
+    The people are ``demand`` (the register's, in memory) or the density's spread over its
+    units (:func:`geo.analyses.coverage.people_of`); people reached by the same candidates are
+    one row of the model.  Every count of the result passes the gate.  ``existing`` are the
+    sites kept open (e.g. the 居場所 layer); ``curve_to`` (default ``p``) sets how far the
+    marginal gain curve goes.
     """
     _check_options(candidates, p=p, max_distance=max_distance, target=target)
     notes: list[str] = []
@@ -483,51 +499,93 @@ def recommend(
         cands = cands.assign(candidate_id=cands[id_col].astype(str) if id_col else
                              [f"C{i:04d}" for i in range(len(cands))])
     cap = _capacities(cands, capacity, notes)
-    before, units, covered0 = _covered_now(density, existing, crs=crs, network=network,
-                                           max_distance=max_distance, circuity=circuity)
-    w_all = units["count"].to_numpy(float)
-    ui, ci, dist = coverage_pairs(units, cands, crs=crs, network=network, max_distance=max_distance,
-                                  circuity=circuity)
-    keep = ~covered0[ui]
-    ui, ci, dist = ui[keep], ci[keep], dist[keep]
-    open_units, a = cover_matrix(ui, ci, covered0, len(cands))
-    w = w_all[open_units]
-    total = int(w_all.sum())
-    covered_before = int(w_all[covered0].sum())
+    before = _covered_now(density, existing, crs=crs, network=network, max_distance=max_distance,
+                          circuity=circuity, demand=demand)
+    reach = before.people
+    if reach is None:  # pragma: no cover - _covered_now always counts people
+        raise ParameterError("要配慮者がいません。", parameter="demand")
+    people = reach.demand
+    px, py = people.xy(crs)
+    c = cands.to_crs(crs)
+    pi, ci, dist = pairs_near(px, py, c.geometry.x.to_numpy(), c.geometry.y.to_numpy(),
+                              network=network, limit=max_distance, circuity=circuity)
+    keep = ~reach.covered[pi]
+    pi, ci, dist = pi[keep], ci[keep], dist[keep]
+    _, a, w = demand_classes(pi, ci, people.weight, len(px), len(cands))
+    total = people.total() or 0
+    covered_before = people.total(reach.covered) or 0
     if target is not None:
-        sol = solve_min_sites(a, w, max(0.0, target * total - covered_before), time_limit=time_limit)
+        sol = solve_min_sites(a, w, max(0.0, target * float(people.weight.sum())
+                                        - float(people.weight[reach.covered].sum())),
+                              time_limit=time_limit)
         model = "min_sites"
     else:
         sol = solve_mclp(a, w, p, capacity=cap, time_limit=time_limit)
         model = "capacitated_mclp" if cap is not None else "mclp"
     chosen = sol.chosen
     p_eff = len(chosen) if target is not None else p
+    site_of = _nearest_chosen(pi, ci, dist, chosen, len(px))
     curve = _gain_curve(a, w, cap, sol if target is None else None, p_eff=p_eff,
                         top=max(curve_to or p_eff, 1), covered_before=covered_before,
-                        time_limit=time_limit)
-    # which units each chosen site newly covers (nearest chosen site among those covering)
-    sel = np.isin(ci, chosen)
-    pair = pd.DataFrame({"u": ui[sel], "c": ci[sel], "d": dist[sel]}).sort_values(["u", "d"])
-    first = pair.drop_duplicates("u")
-    new_site = np.full(len(units), "", dtype=object)
-    new_site[first["u"].to_numpy()] = cands["candidate_id"].to_numpy()[first["c"].to_numpy()]
-    # with capacities only as many people as the capacities admit are newly covered
-    covered_new = round(sol.objective) if cap is not None else int(w_all[first["u"].to_numpy()].sum())
-    sites = _site_table(cands, chosen, first, w_all, cap)
-    after_cov = covered0 | (new_site != "")
-    unit_out = gpd.GeoDataFrame({
-        "unit_id": units["unit_id"].to_numpy(), "count": units["count"].to_numpy(),
-        "covered_before": covered0, "covered_after": after_cov, "new_site": new_site},
-        geometry=units.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
-    table = _before_after(before, units, after_cov, areas, max_distance) if areas else pd.DataFrame()
+                        time_limit=time_limit, people=people, pairs=(pi, ci))
+    sites = _site_table(cands, chosen, people, site_of, cap)
+    newly = people.total(site_of >= 0) or 0
+    if cap is not None:  # only as many people as the capacities admit
+        newly = int(pd.to_numeric(sites["newly_covered_people"], errors="coerce").fillna(0).sum())
+    unit_out = _unit_table(before, reach, site_of, cands, chosen)
+    sites["newly_covered_units"] = [int((unit_out["new_site"] == c).sum()) for c in sites["candidate_id"]]
+    table = _before_after(before, reach, site_of, areas) if areas else pd.DataFrame()
     if target is None and len(chosen) < p:
         notes.append(f"{p} か所のうち {len(chosen)} か所で、残りの候補地は新たにカバーする人がいません。")
     if sol.method == "greedy":
         notes.append("最適化ソルバーが解を返さなかったため、貪欲法の解を示します。")
     return Recommendation(sites=sites, units=unit_out, curve=curve,
                           before_after=table, model=model, p=p_eff, covered_before=covered_before,
-                          covered_after=covered_before + covered_new, total=total, gap=sol.gap,
+                          covered_after=covered_before + newly, total=total, gap=sol.gap,
                           method=sol.method, notes=notes, greedy_gap=_greedy_gap(sol))
+
+
+def demand_classes(pi: np.ndarray, ci: np.ndarray, weight: np.ndarray, n_people: int,
+                   n_candidates: int) -> tuple[np.ndarray, csr_array, np.ndarray]:
+    """People reached by the same set of candidates are one row of the model: (each person's
+    row or −1, the 0/1 row × candidate matrix, each row's weight).  A set is known by two
+    random 64-bit sums over its candidates (a collision has odds of 2⁻¹²⁸)."""
+    rng = np.random.default_rng(20261207)
+    r1 = rng.integers(1, 2**63, n_candidates, dtype=np.uint64)
+    r2 = rng.integers(1, 2**63, n_candidates, dtype=np.uint64)
+    pair = np.unique(np.column_stack([pi, ci]), axis=0) if len(pi) else np.zeros((0, 2), np.int64)
+    h1 = np.zeros(n_people, np.uint64)
+    h2 = np.zeros(n_people, np.uint64)
+    with np.errstate(over="ignore"):
+        np.add.at(h1, pair[:, 0], r1[pair[:, 1]])
+        np.add.at(h2, pair[:, 0], r2[pair[:, 1]])
+    reached = np.zeros(n_people, bool)
+    reached[pair[:, 0]] = True
+    people = np.flatnonzero(reached)
+    _, first, inverse = np.unique(np.column_stack([h1[people], h2[people]]), axis=0,
+                                  return_index=True, return_inverse=True)
+    row_of = np.full(n_people, -1, np.int64)
+    row_of[people] = inverse.ravel()
+    w = np.bincount(inverse.ravel(), weights=weight[people], minlength=len(first))
+    lead = np.zeros(n_people, bool)
+    lead[people[first]] = True  # one person per row gives the row its candidates
+    rows = pair[lead[pair[:, 0]]]
+    a = csr_array((np.ones(len(rows)), (row_of[rows[:, 0]], rows[:, 1])), shape=(len(first), n_candidates))
+    return row_of, a, w
+
+
+def _nearest_chosen(pi: np.ndarray, ci: np.ndarray, dist: np.ndarray, chosen: list[int],
+                    n_people: int) -> np.ndarray:
+    """Each person's nearest chosen site (index into ``chosen``), −1 for none in reach."""
+    pos = np.full(int(ci.max()) + 1 if len(ci) else 0, -1, np.int64)
+    pos[np.asarray(chosen, np.int64)] = np.arange(len(chosen))
+    sel = pos[ci] >= 0 if len(ci) else np.zeros(0, bool)
+    order = np.lexsort((dist[sel], pi[sel]))
+    p_s, c_s = pi[sel][order], pos[ci[sel][order]]
+    first = np.r_[True, p_s[1:] != p_s[:-1]] if len(p_s) else np.zeros(0, bool)
+    out = np.full(n_people, -1, np.int64)
+    out[p_s[first]] = c_s[first]
+    return out
 
 
 def _check_options(candidates: gpd.GeoDataFrame | None, *, p: int, max_distance: float,
@@ -578,66 +636,107 @@ def cover_matrix(ui: np.ndarray, ci: np.ndarray, covered0: np.ndarray, n_candida
 
 
 def _covered_now(density: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, *, crs: str,
-                 network: Network | None, max_distance: float, circuity: float | None
-                 ) -> tuple[CoverageResult, gpd.GeoDataFrame, np.ndarray]:
-    """Coverage by the sites kept open: (result, units, covered mask)."""
+                 network: Network | None, max_distance: float, circuity: float | None,
+                 demand: Demand | None) -> CoverageResult:
+    """Coverage by the sites kept open (every person uncovered when there are none)."""
     if existing is not None and len(existing):
-        before = coverage(density, existing, crs=crs, network=network, max_distance=max_distance,
-                          circuity=circuity)
-        return before, before.units, before.units["covered"].to_numpy(bool)
+        return coverage(density, existing, crs=crs, network=network, max_distance=max_distance,
+                        circuity=circuity, demand=demand)
     units = demand_units(density, crs=crs)
-    units = units.assign(covered=False, distance_m=np.nan, reachable=False, facility_id="")
-    before = CoverageResult(units=units, max_distance=float(max_distance),
-                            method="network" if network is not None else "estimate",
-                            facilities="none")
-    return before, units, np.zeros(len(units), bool)
+    people = people_of(density, demand, crs)
+    px, py = people.xy(crs)
+    unit = _area_of(shapely.points(px, py), shapes_in(density, crs))
+    none = np.zeros(len(px), bool)
+    reach = PeopleReach(demand=people, unit=unit, distance=np.full(len(px), np.inf),
+                        facility=np.full(len(px), -1), covered=none)
+    units = units.assign(count=people.count(unit, len(units)), covered_n=people.count(unit, len(units), none),
+                         covered=False, distance_m=np.nan, reachable=False, facility_id="")
+    return CoverageResult(units=units, max_distance=float(max_distance),
+                          method="network" if network is not None else "estimate",
+                          facilities="none", people=reach)
 
 
 def _gain_curve(a: csr_array, w: np.ndarray, cap: np.ndarray | None, sol: Solution | None, *,
-                p_eff: int, top: int, covered_before: int, time_limit: float) -> pd.DataFrame:
-    """People covered with p = 1 … ``top`` new sites (``sol`` is reused at ``p_eff``)."""
+                p_eff: int, top: int, covered_before: int, time_limit: float, people: Demand,
+                pairs: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
+    """People covered with p = 1 … ``top`` new sites (``sol`` is reused at ``p_eff``); each
+    count is the gated count of the people the sites reach."""
     rows = []
+    pi, ci = pairs
     for k in range(1, top + 1):
         s_k = sol if k == p_eff and sol is not None else \
             solve_mclp(a, w, k, capacity=cap, time_limit=max(1.0, time_limit / top))
-        rows.append({"p": k, "covered_after": covered_before + round(s_k.objective),
-                     "newly_covered": round(s_k.objective), "gap": round(s_k.gap, 5),
-                     "method": s_k.method})
+        reached = np.zeros(len(people), bool)
+        reached[pi[np.isin(ci, s_k.chosen)]] = True
+        new = people.total(reached) or 0
+        rows.append({"p": k, "covered_after": covered_before + new, "newly_covered": new,
+                     "gap": round(s_k.gap, 5), "method": s_k.method})
     curve = pd.DataFrame(rows)
     curve["marginal"] = curve["newly_covered"].diff().fillna(curve["newly_covered"]).astype(int)
     return curve
 
 
-def _site_table(cands: gpd.GeoDataFrame, chosen: list[int], first: pd.DataFrame, w_all: np.ndarray,
+def _site_table(cands: gpd.GeoDataFrame, chosen: list[int], people: Demand, site_of: np.ndarray,
                 cap: np.ndarray | None) -> gpd.GeoDataFrame:
-    """The chosen sites, most newly covered people first."""
-    per_site = first.assign(w=w_all[first["u"].to_numpy()]).groupby("c").agg(
-        units=("u", "count"), people=("w", "sum"))
+    """The chosen sites, most newly covered people first (counts through the gate; with
+    capacities, no more than a site admits)."""
+    gained = people.count(site_of, len(chosen))
+    values = gained.to_numpy(float, na_value=np.nan)
+    if cap is not None:
+        values = np.minimum(values, cap[chosen])
     c_m = cands.iloc[chosen]
     sites = gpd.GeoDataFrame({
         "rank": np.arange(1, len(chosen) + 1),
         "candidate_id": c_m["candidate_id"].astype(str).to_numpy(),
         "name": c_m["name"].astype(str).to_numpy() if "name" in c_m else "",
         "source": c_m["source"].astype(str).to_numpy() if "source" in c_m else "",
-        "newly_covered_units": [int(per_site["units"].get(j, 0)) for j in chosen],
-        "newly_covered_people": [int(per_site["people"].get(j, 0)) for j in chosen],
+        "newly_covered_units": 0,
+        "newly_covered_people": pd.array(np.where(np.isnan(values), pd.NA, np.round(values)), dtype="Int64"),
         "capacity": cap[chosen] if cap is not None else np.nan,
     }, geometry=c_m.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
-    sites = sites.sort_values("newly_covered_people", ascending=False, kind="stable")
+    sites = sites.sort_values("newly_covered_people", ascending=False, kind="stable", na_position="last")
     sites["rank"] = np.arange(1, len(sites) + 1)
     return sites.reset_index(drop=True)
 
 
-def _before_after(before: CoverageResult, units: gpd.GeoDataFrame, after_cov: np.ndarray,
-                  areas: Mapping[str, gpd.GeoDataFrame], max_distance: float) -> pd.DataFrame:
-    """Coverage per area before and after opening the sites."""
-    after = CoverageResult(units=units.assign(covered=after_cov), max_distance=float(max_distance),
-                           method=before.method, facilities="after")
+def _unit_table(before: CoverageResult, reach: PeopleReach, site_of: np.ndarray,
+                cands: gpd.GeoDataFrame, chosen: list[int]) -> gpd.GeoDataFrame:
+    """Per published unit: its protected count, whether most of its people are covered before
+    and after, and the new site that reaches most of them."""
+    units = before.units
+    n = len(units)
+    people = reach.demand
+    after = reach.covered | (site_of >= 0)
+    share_after = people.true_share(reach.unit, n, after)
+    k = max(int(site_of.max()) + 1, 1) if len(site_of) else 1
+    cell = np.where((reach.unit >= 0) & (site_of >= 0), reach.unit * k + site_of, -1)
+    most = people.weights_in(cell, n * k).reshape(n, k)
+    best = np.where(most.max(axis=1) > 0, most.argmax(axis=1), -1)
+    ids = cands["candidate_id"].astype(str).to_numpy()
+    picked = np.asarray(chosen, np.int64)
+    new_site = np.where(best >= 0, ids[picked[np.maximum(best, 0)]], "") if len(picked) else \
+        np.full(n, "", dtype=object)
+    return gpd.GeoDataFrame({
+        "unit_id": units["unit_id"].to_numpy(), "count": units["count"].array,
+        "covered_before": units["covered"].to_numpy(bool), "covered_after": np.nan_to_num(share_after) >= 0.5,
+        "new_site": new_site}, geometry=units.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
+
+
+def _before_after(before: CoverageResult, reach: PeopleReach, site_of: np.ndarray,
+                  areas: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Coverage per area before and after opening the sites; ``gain`` is the gated count of
+    the people the new sites reach (not a difference of two published counts)."""
+    def with_covered(mask: np.ndarray) -> CoverageResult:
+        return dataclasses.replace(before, people=dataclasses.replace(reach, covered=mask))
+
     tb = by_area(before, areas)
-    ta = by_area(after, areas)
+    ta = by_area(with_covered(reach.covered | (site_of >= 0)), areas)
+    tg = by_area(with_covered(site_of >= 0), areas)
     table = tb.merge(ta[["area_layer", "area_id", "covered", "rate"]],
                      on=["area_layer", "area_id"], suffixes=("_before", "_after"))
-    return table.drop(columns="uncovered").assign(gain=table["covered_after"] - table["covered_before"])
+    table = table.merge(tg[["area_layer", "area_id", "covered"]].rename(columns={"covered": "gain"}),
+                        on=["area_layer", "area_id"])
+    return table.drop(columns="uncovered")
 
 
 def _greedy_gap(sol: Solution) -> float | None:
@@ -743,7 +842,7 @@ def analyse_siting(region: RegionLike, options: SitingOptions | None = None) -> 
     rec = recommend(demand, region.layer(opt.facilities), cands, crs=region.crs,
                     network=net, p=opt.p, max_distance=opt.max_distance, capacity=opt.capacity,
                     target=opt.target, areas=region_areas(region), curve_to=opt.curve_to,
-                    time_limit=opt.time_limit)
+                    time_limit=opt.time_limit, demand=register_people(region, year=opt.year))
     rec.sites = describe_sites(rec.sites, region)
     rec.notes.extend(notes)
     if opt.year is not None:

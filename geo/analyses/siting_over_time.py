@@ -140,8 +140,9 @@ def recommend_over_time(demands: dict[int, gpd.GeoDataFrame], existing: gpd.GeoD
         raise ParameterError("年と重みの数が合いません。", parameter="weights",
                              fix="年と同じ数の重みを指定してください（例 --weights 1,1,2）。")
     first = demands[years[0]]
-    _before, units, covered0 = _covered_now(first, existing, crs=crs, network=network,
-                                            max_distance=max_distance, circuity=None)
+    before = _covered_now(first, existing, crs=crs, network=network, max_distance=max_distance,
+                          circuity=None, demand=None)  # projected years: published units, spread
+    units, covered0 = before.units, before.units["covered"].to_numpy(bool)
     cands = candidates.reset_index(drop=True)
     ids = (cands["candidate_id"] if "candidate_id" in cands else
            pd.Series([f"C{i:04d}" for i in range(len(cands))])).astype(str).to_numpy()

@@ -16,6 +16,7 @@ Units are the published (anonymised) units: nothing here is finer than the densi
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +24,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.analyses.coverage import CoverageOptions, CoverageResult, analyse_coverage
-from geo.analyses.inputs import demand_layer
+from geo.analyses.coverage import CoverageOptions, CoverageResult, analyse_coverage, by_area
+from geo.analyses.inputs import demand_layer, region_areas
 from geo.engine.network_cache import region_network
 from geo.engine.profiles import DEFAULT_ACCESS, DEFAULT_MAX_DISTANCE
 from geo.summary import Summary, optional
@@ -80,53 +81,91 @@ class WinterLoss:
     runs: dict[str, Any] = field(default_factory=dict)
     """The two coverage runs compared (``summer``, ``winter``): an outlook of the same
     demand reuses them for the projection year nearest today."""
+    totals: dict[str, int] = field(default_factory=dict)
+    """``total``, ``covered_summer``, ``covered_winter``, ``lost``: people, through the gate."""
 
     def summary(self) -> WinterLossSummary:
         u = self.units
-        count = u["count"].to_numpy(np.int64)
+        t = self.totals
         return WinterLossSummary(
             season=self.season, profile=self.profile, max_distance=self.max_distance,
-            total=int(count.sum()), covered_summer=int(count[u["covered_summer"].to_numpy(bool)].sum()),
-            covered_winter=int(count[u["covered_winter"].to_numpy(bool)].sum()),
-            lost=int(count[u["lost"].to_numpy(bool)].sum()), units_lost=int(u["lost"].sum()),
-            closed_segments=self.closed_segments, max_minutes=self.max_minutes)
+            total=t.get("total", 0), covered_summer=t.get("covered_summer", 0),
+            covered_winter=t.get("covered_winter", 0), lost=t.get("lost", 0),
+            units_lost=int(u["lost"].sum()), closed_segments=self.closed_segments,
+            max_minutes=self.max_minutes)
 
 
 def winter_loss(summer: CoverageResult, winter: CoverageResult, *, summer_areas: pd.DataFrame,
                 winter_areas: pd.DataFrame, season: str, profile: str, max_minutes: float | None,
-                closed_segments: int, closures: gpd.GeoDataFrame) -> WinterLoss:
-    """The loss between two coverage runs of the same units (``summer_areas`` and
-    ``winter_areas`` are their :func:`geo.analyses.coverage.by_area` tables)."""
+                closed_segments: int, closures: gpd.GeoDataFrame,
+                areas: Mapping[str, gpd.GeoDataFrame]) -> WinterLoss:
+    """The loss between two coverage runs of the same people (``summer_areas`` and
+    ``winter_areas`` are their :func:`geo.analyses.coverage.by_area` tables).  A person is
+    lost when summer covers them and winter does not; every count passes the gate."""
     s, w = summer.units, winter.units
-    if not (s["unit_id"].to_numpy() == w["unit_id"].to_numpy()).all():
-        raise ValueError("the two coverage runs must be of the same units, in the same order")
-    cov_s, cov_w = s["covered"].to_numpy(bool), w["covered"].to_numpy(bool)
-    lost = cov_s & ~cov_w
+    ps, pw = summer.people, winter.people
+    if not (s["unit_id"].to_numpy() == w["unit_id"].to_numpy()).all() or ps is None or pw is None \
+            or ps.demand is not pw.demand:
+        raise ValueError("the two coverage runs must be of the same people and units, in the same order")
+    people = ps.demand
+    lost_p = ps.covered & ~pw.covered
+    n = len(s)
+    lost_n = people.count(ps.unit, n, lost_p)
     units = gpd.GeoDataFrame({
-        "unit_id": s["unit_id"].to_numpy(), "count": s["count"].to_numpy(np.int64),
+        "unit_id": s["unit_id"].to_numpy(), "count": s["count"].array, "lost_n": lost_n,
         "summer_m": s["distance_m"].to_numpy(float), "winter_m": w["distance_m"].to_numpy(float),
-        "covered_summer": cov_s, "covered_winter": cov_w, "lost": lost,
+        "covered_summer": s["covered"].to_numpy(bool), "covered_winter": w["covered"].to_numpy(bool),
+        "lost": np.asarray(lost_n.fillna(0) > 0, bool),  # at least k people lose it (others hidden)
         "summer_place": s["facility_id"].astype(str).to_numpy()},
         geometry=s.geometry.to_numpy(), crs=s.crs)
-    count = units["count"].to_numpy(np.int64)
-    per = pd.DataFrame({"place_id": units["summer_place"], "name": s["facility_name"].astype(str).to_numpy(),
-                        "summer": np.where(cov_s, count, 0), "lost": np.where(lost, count, 0)})
-    per = per[per["place_id"] != ""]
-    by_place = per.groupby(["place_id", "name"], sort=True).agg(
-        people_summer=("summer", "sum"), people_lost=("lost", "sum")).reset_index()
-    by_place["people_winter"] = by_place["people_summer"] - by_place["people_lost"]
-    by_place = by_place[["place_id", "name", "people_summer", "people_winter", "people_lost"]] \
-        .sort_values(["people_lost", "place_id"], ascending=[False, True], ignore_index=True)
+    by_place = _by_place(summer, ps.covered, lost_p)
     key = ["area_layer", "area_id", "area_name"]
+    lost_areas = by_area(dataclasses.replace(summer, people=dataclasses.replace(ps, covered=lost_p)),
+                         areas)
     both = summer_areas[[*key, "total", "covered"]].merge(
         winter_areas[[*key, "covered"]], on=key, how="left", suffixes=("_summer", "_winter"))
-    both["covered_winter"] = both["covered_winter"].fillna(0).astype(np.int64)
-    both["lost"] = both["covered_summer"] - both["covered_winter"]
+    both = both.merge(lost_areas[[*key, "covered"]].rename(columns={"covered": "lost"}), on=key, how="left")
     both = both.sort_values(["area_layer", "lost", "area_id"], ascending=[True, False, True],
-                            ignore_index=True)
+                            ignore_index=True, na_position="last")
+    totals = {"total": people.total() or 0, "covered_summer": people.total(ps.covered) or 0,
+              "covered_winter": people.total(pw.covered) or 0, "lost": people.total(lost_p) or 0}
     return WinterLoss(units=units, by_place=by_place, by_area=both, season=season, profile=profile,
                       max_distance=summer.max_distance, max_minutes=max_minutes,
-                      closed_segments=closed_segments, closures=closures)
+                      closed_segments=closed_segments, closures=closures, totals=totals)
+
+
+def _by_place(summer: CoverageResult, covered: np.ndarray, lost: np.ndarray) -> pd.DataFrame:
+    """Per summer-nearest 居場所: the people it covers in summer, of them those still covered in
+    winter, and those lost (each a gated count)."""
+    reach = summer.people
+    cols = ["place_id", "name", "people_summer", "people_winter", "people_lost"]
+    if reach is None or not len(summer.units):
+        return pd.DataFrame(columns=cols)
+    fac = reach.facility
+    n = int(fac.max()) + 1 if len(fac) and fac.max() >= 0 else 0
+    if not n:
+        return pd.DataFrame(columns=cols)
+    people = reach.demand
+    out = pd.DataFrame({"row": np.arange(n), "people_summer": people.count(fac, n, covered),
+                        "people_winter": people.count(fac, n, covered & ~lost),
+                        "people_lost": people.count(fac, n, lost)})
+    named = summer.units[["facility_id", "facility_name"]].drop_duplicates("facility_id")
+    ids = _facility_ids(summer, n)
+    out["place_id"] = ids
+    out = out[(out["place_id"] != "") & out["people_summer"].fillna(1).gt(0)]
+    out = out.merge(named.rename(columns={"facility_id": "place_id", "facility_name": "name"}),
+                    on="place_id", how="left")
+    out["name"] = out["name"].fillna("")
+    return out[cols].sort_values(["people_lost", "place_id"], ascending=[False, True], ignore_index=True,
+                                 na_position="last")
+
+
+def _facility_ids(result: CoverageResult, n: int) -> np.ndarray:
+    """The id of facility row 0 … n-1 of a coverage run (as its units name them)."""
+    ids = np.full(n, "", dtype=object)
+    if result.facility_ids is not None:
+        ids[: min(n, len(result.facility_ids))] = result.facility_ids[:n]
+    return ids
 
 
 @dataclass(frozen=True)
@@ -162,7 +201,8 @@ def analyse_winter_loss(region: RegionLike, options: WinterLossOptions | None = 
                        winter_areas=winter.by_area, season=winter.season.label, profile=opt.profile,
                        max_minutes=opt.max_minutes,
                        closed_segments=int(seasonal.closed.sum()) if seasonal else 0,
-                       closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]))
+                       closures=seasonal.closures if seasonal else gpd.GeoDataFrame(geometry=[]),
+                       areas=region_areas(region))
     loss.notes.extend(winter.notes)
     loss.runs = {"summer": summer, "winter": winter}
     loss.shapes = demand_layer(region, year=opt.year, demand=opt.demand)

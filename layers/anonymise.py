@@ -330,5 +330,6 @@ def register_publication(dataset_id: str, geography: str, k: int,
         if density is not None else {}
     said = record_release(dataset_id, geography, k, counts, layer=LAYER,
                           protection=fingerprint(council_secret()))
-    for message in said if density is not None else ():
-        add_warning(density, message)
+    if density is not None:
+        for message in said:
+            add_warning(density, message)

@@ -91,7 +91,9 @@ def perturb(counts: np.ndarray, keys: np.ndarray, *, k: int) -> np.ndarray:
     array).  A count of at least ``k`` is never published below ``k`` (the change is cut
     there), so a unit the k-rule lets through is never hidden by its noise."""
     values = protect(counts, keys, k=k)
-    return np.where(values.isna(), SUPPRESSED, values.to_numpy(object, na_value=None)).astype(object)
+    out = values.to_numpy(object)
+    out[np.asarray(values.isna())] = SUPPRESSED
+    return out
 
 
 def protect(counts: np.ndarray, keys: np.ndarray, *, k: int) -> pd.arrays.IntegerArray:

@@ -100,10 +100,11 @@ class Demand:
             return pd.array(np.round(sums).astype(np.int64), dtype="Int64")
         return protect(np.round(sums).astype(np.int64), cell_keys(self.keys, cells, n_cells), k=self.k)
 
-    def total(self, where: np.ndarray | None = None) -> int | None:
-        """The published number of all (or the ``where``) points; None when below k."""
+    def total(self, where: np.ndarray | None = None) -> int | str:
+        """The published number of all (or the ``where``) points: an integer, or 「k未満」
+        (with this register's k) when the true number is below k."""
         value = self.count(np.zeros(len(self), np.int64), 1, where)[0]
-        return None if value is pd.NA else int(value)
+        return f"{self.k}未満" if value is pd.NA else int(value)
 
     def true_share(self, cells: np.ndarray, n_cells: int, where: np.ndarray) -> np.ndarray:
         """The share of each cell's people that ``where`` holds (0–1; NaN for an empty cell):
@@ -167,8 +168,8 @@ def _grid_in(shape: shapely.Geometry, n: int) -> tuple[np.ndarray, np.ndarray]:
     the grid misses it: a thin or tiny unit)."""
     x0, y0, x1, y1 = shape.bounds
     step = max(np.sqrt(max(shape.area, 1.0) / n), 1.0)
-    gx, gy = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
-    gx, gy = gx.ravel(), gy.ravel()
+    mx, my = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+    gx, gy = mx.ravel(), my.ravel()
     inside = shapely.contains_xy(shape, gx, gy)
     if not inside.any():
         p = shape.representative_point()

@@ -159,7 +159,7 @@ def test_records_outside_the_region_are_counted_not_kept():
     region = box(140.0, 39.4, 140.2, 39.6)
     out = anonymise_mesh(_records(lat, lon), k=3, region=region)
     s = out.attrs["summary"]
-    assert abs(s["in_region"] - 6) <= MAX_CHANGE and s["outside_region"] == "3未満" or \
+    assert (abs(s["in_region"] - 6) <= MAX_CHANGE and s["outside_region"] == "3未満") or \
         s["outside_region"] >= 3
     assert abs(out["count"].sum() - 6) <= MAX_CHANGE
 

@@ -113,15 +113,22 @@ class CoverageResult:
     """The id of each facility row (``people.facility`` indexes it)."""
 
     def summary(self) -> CoverageSummary:
+        total: int | str
+        covered: int | str
+        uncovered: int | str
         if self.people is not None:
-            total = self.people.demand.total() or 0
-            covered = self.people.demand.total(self.people.covered) or 0
+            total = self.people.demand.total()
+            covered = self.people.demand.total(self.people.covered)
+            uncovered = self.people.demand.total(~self.people.covered)
         else:
             total = int(self.units["count"].sum())
             covered = int(self.units.loc[self.units["covered"], "count"].sum())
+            uncovered = total - covered
         network = self.method == "network"
+        rate = round(covered / total, 4) if isinstance(total, int) and isinstance(covered, int) \
+            and total else 0.0
         return CoverageSummary(
-            total=total, covered=covered, rate=round(covered / total, 4) if total else 0.0,
+            total=total, covered=covered, uncovered=uncovered, rate=rate,
             method=self.method, max_distance=self.max_distance, facilities=self.facilities,
             access=self.access if network else None,
             join_radius=self.join_radius if network else None,
@@ -130,10 +137,12 @@ class CoverageResult:
 
 @dataclass(frozen=True)
 class CoverageSummary(Summary):
-    """The figures of a coverage run (``rate`` is a share, 0–1)."""
+    """The figures of a coverage run (``rate`` is a share, 0–1).  People are protected counts
+    (:meth:`layers.demand.Demand.total`): an integer, or 「k未満」."""
 
-    total: int
-    covered: int
+    total: int | str
+    covered: int | str
+    uncovered: int | str
     rate: float
     method: str
     max_distance: float
@@ -435,7 +444,7 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
         id_col = (LAYERS[layer].id_column if layer in LAYERS else None) or "name"
         polys = frame.reset_index(drop=True)
         total, cov, unc = _area_counts(result, shapes_in(polys, str(result.units.crs)))
-        keep = np.asarray(total.fillna(1) > 0) if result.people is not None else \
+        keep = np.asarray(total.fillna(1).to_numpy(np.int64) > 0) if result.people is not None else \
             np.bincount(np.maximum(_area_of(result.units.geometry.to_numpy(),
                                             shapes_in(polys, str(result.units.crs))), 0),
                         minlength=len(polys)).astype(bool)

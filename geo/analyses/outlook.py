@@ -158,7 +158,7 @@ def analyse_outlook(region: RegionLike, options: OutlookOptions, *,
             s = run.summary()
             label = run.season.label
             rows.append({"year": year, "season": label, "demand": options.demand, "total": s.total,
-                         "covered": s.covered, "uncovered": s.total - s.covered, "rate": s.rate,
+                         "covered": s.covered, "uncovered": s.uncovered, "rate": s.rate,
                          "gaps": s.gaps})
             areas.append(run.by_area.assign(year=year, season=label, demand=options.demand))
             places.append(people_in_reach(run.result, facilities, id_col=fac_id, areas=nb,

@@ -114,9 +114,9 @@ class Recommendation:
     before_after: pd.DataFrame
     model: str
     p: int
-    covered_before: int
-    covered_after: int
-    total: int
+    covered_before: int | str
+    covered_after: int | str
+    total: int | str
     gap: float
     method: str
     notes: list[str] = field(default_factory=list)
@@ -137,9 +137,9 @@ class SitingSummary(Summary):
 
     p: int
     model: str
-    total: int
-    covered_before: int
-    covered_after: int
+    total: int | str
+    covered_before: int | str
+    covered_after: int | str
     gap: float
     method: str
     greedy_gap: float | None
@@ -512,8 +512,8 @@ def recommend(
     keep = ~reach.covered[pi]
     pi, ci, dist = pi[keep], ci[keep], dist[keep]
     _, a, w = demand_classes(pi, ci, people.weight, len(px), len(cands))
-    total = people.total() or 0
-    covered_before = people.total(reach.covered) or 0
+    total = people.total()
+    covered_before = people.total(reach.covered)
     if target is not None:
         sol = solve_min_sites(a, w, max(0.0, target * float(people.weight.sum())
                                         - float(people.weight[reach.covered].sum())),
@@ -526,12 +526,13 @@ def recommend(
     p_eff = len(chosen) if target is not None else p
     site_of = _nearest_chosen(pi, ci, dist, chosen, len(px))
     curve = _gain_curve(a, w, cap, sol if target is None else None, p_eff=p_eff,
-                        top=max(curve_to or p_eff, 1), covered_before=covered_before,
+                        top=max(curve_to or p_eff, 1), covered0=reach.covered,
                         time_limit=time_limit, people=people, pairs=(pi, ci))
     sites = _site_table(cands, chosen, people, site_of, cap)
-    newly = people.total(site_of >= 0) or 0
-    if cap is not None:  # only as many people as the capacities admit
-        newly = int(pd.to_numeric(sites["newly_covered_people"], errors="coerce").fillna(0).sum())
+    covered_after = people.total(reach.covered | (site_of >= 0))
+    if cap is not None and isinstance(covered_before, int):  # only as many as the capacities admit
+        covered_after = covered_before + int(pd.to_numeric(sites["newly_covered_people"],
+                                                            errors="coerce").fillna(0).sum())
     unit_out = _unit_table(before, reach, site_of, cands, chosen)
     sites["newly_covered_units"] = [int((unit_out["new_site"] == c).sum()) for c in sites["candidate_id"]]
     table = _before_after(before, reach, site_of, areas) if areas else pd.DataFrame()
@@ -541,7 +542,7 @@ def recommend(
         notes.append("最適化ソルバーが解を返さなかったため、貪欲法の解を示します。")
     return Recommendation(sites=sites, units=unit_out, curve=curve,
                           before_after=table, model=model, p=p_eff, covered_before=covered_before,
-                          covered_after=covered_before + newly, total=total, gap=sol.gap,
+                          covered_after=covered_after, total=total, gap=sol.gap,
                           method=sol.method, notes=notes, greedy_gap=_greedy_gap(sol))
 
 
@@ -657,7 +658,7 @@ def _covered_now(density: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, *
 
 
 def _gain_curve(a: csr_array, w: np.ndarray, cap: np.ndarray | None, sol: Solution | None, *,
-                p_eff: int, top: int, covered_before: int, time_limit: float, people: Demand,
+                p_eff: int, top: int, covered0: np.ndarray, time_limit: float, people: Demand,
                 pairs: tuple[np.ndarray, np.ndarray]) -> pd.DataFrame:
     """People covered with p = 1 … ``top`` new sites (``sol`` is reused at ``p_eff``); each
     count is the gated count of the people the sites reach."""
@@ -668,11 +669,13 @@ def _gain_curve(a: csr_array, w: np.ndarray, cap: np.ndarray | None, sol: Soluti
             solve_mclp(a, w, k, capacity=cap, time_limit=max(1.0, time_limit / top))
         reached = np.zeros(len(people), bool)
         reached[pi[np.isin(ci, s_k.chosen)]] = True
-        new = people.total(reached) or 0
-        rows.append({"p": k, "covered_after": covered_before + new, "newly_covered": new,
+        rows.append({"p": k, "covered_after": people.total(covered0 | reached),
+                     "newly_covered": people.total(reached),
                      "gap": round(s_k.gap, 5), "method": s_k.method})
     curve = pd.DataFrame(rows)
-    curve["marginal"] = curve["newly_covered"].diff().fillna(curve["newly_covered"]).astype(int)
+    for col in ("covered_after", "newly_covered"):  # 「k未満」 as <NA>: numbers stay numbers
+        curve[col] = pd.array([None if isinstance(v, str) else v for v in curve[col]], dtype="Int64")
+    curve["marginal"] = curve["newly_covered"].diff().fillna(curve["newly_covered"])
     return curve
 
 
@@ -691,7 +694,7 @@ def _site_table(cands: gpd.GeoDataFrame, chosen: list[int], people: Demand, site
         "name": c_m["name"].astype(str).to_numpy() if "name" in c_m else "",
         "source": c_m["source"].astype(str).to_numpy() if "source" in c_m else "",
         "newly_covered_units": 0,
-        "newly_covered_people": pd.array(np.where(np.isnan(values), pd.NA, np.round(values)), dtype="Int64"),
+        "newly_covered_people": pd.array([None if np.isnan(v) else round(v) for v in values], dtype="Int64"),
         "capacity": cap[chosen] if cap is not None else np.nan,
     }, geometry=c_m.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
     sites = sites.sort_values("newly_covered_people", ascending=False, kind="stable", na_position="last")

@@ -49,10 +49,11 @@ class WinterLossSummary(Summary):
     season: str
     profile: str
     max_distance: float
-    total: int
-    covered_summer: int
-    covered_winter: int
-    lost: int
+    total: int | str
+    covered_summer: int | str
+    covered_winter: int | str
+    lost: int | str
+    """People (protected counts: an integer or 「k未満」)."""
     units_lost: int
     closed_segments: int
     max_minutes: float | None = optional()
@@ -81,7 +82,7 @@ class WinterLoss:
     runs: dict[str, Any] = field(default_factory=dict)
     """The two coverage runs compared (``summer``, ``winter``): an outlook of the same
     demand reuses them for the projection year nearest today."""
-    totals: dict[str, int] = field(default_factory=dict)
+    totals: dict[str, int | str] = field(default_factory=dict)
     """``total``, ``covered_summer``, ``covered_winter``, ``lost``: people, through the gate."""
 
     def summary(self) -> WinterLossSummary:
@@ -115,7 +116,7 @@ def winter_loss(summer: CoverageResult, winter: CoverageResult, *, summer_areas:
         "unit_id": s["unit_id"].to_numpy(), "count": s["count"].array, "lost_n": lost_n,
         "summer_m": s["distance_m"].to_numpy(float), "winter_m": w["distance_m"].to_numpy(float),
         "covered_summer": s["covered"].to_numpy(bool), "covered_winter": w["covered"].to_numpy(bool),
-        "lost": np.asarray(lost_n.fillna(0) > 0, bool),  # at least k people lose it (others hidden)
+        "lost": lost_n.fillna(0).to_numpy(np.int64) > 0,  # at least k people lose it (others hidden)
         "summer_place": s["facility_id"].astype(str).to_numpy()},
         geometry=s.geometry.to_numpy(), crs=s.crs)
     by_place = _by_place(summer, ps.covered, lost_p)
@@ -127,8 +128,8 @@ def winter_loss(summer: CoverageResult, winter: CoverageResult, *, summer_areas:
     both = both.merge(lost_areas[[*key, "covered"]].rename(columns={"covered": "lost"}), on=key, how="left")
     both = both.sort_values(["area_layer", "lost", "area_id"], ascending=[True, False, True],
                             ignore_index=True, na_position="last")
-    totals = {"total": people.total() or 0, "covered_summer": people.total(ps.covered) or 0,
-              "covered_winter": people.total(pw.covered) or 0, "lost": people.total(lost_p) or 0}
+    totals = {"total": people.total(), "covered_summer": people.total(ps.covered),
+              "covered_winter": people.total(pw.covered), "lost": people.total(lost_p)}
     return WinterLoss(units=units, by_place=by_place, by_area=both, season=season, profile=profile,
                       max_distance=summer.max_distance, max_minutes=max_minutes,
                       closed_segments=closed_segments, closures=closures, totals=totals)

@@ -103,6 +103,20 @@ YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below", "by_walk",
 """Flags shown as はい / blank."""
 
 
+def people_text(value: object) -> str:
+    """A protected count of people for a sentence or a metric: ``1,234`` or 「5未満」."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return f"{int(value):,}"
+
+
+def people_gain(before: object, after: object) -> str:
+    """``+N`` between two protected counts, or an empty text when either is hidden."""
+    if isinstance(before, int) and isinstance(after, int):
+        return f"+{after - before:,}"
+    return ""
+
+
 def protected_text(values: pd.Series) -> pd.Series:
     """A protected count column (``Int64``, :func:`layers.cellkey.protect`) as written and
     shown: its numbers, and 「k未満」 where the count is hidden."""

@@ -41,7 +41,7 @@ from geo.analyses.shelter_tables import ShelterTables
 from geo.engine.profiles import DEFAULT_ACCESS, SPEEDS_M_PER_MIN
 from geo.outputs.closed_roads import closed_roads_frame
 from geo.outputs.files.shelter_needs import japanese_table
-from geo.outputs.labels import COLUMN_LABELS, display_values
+from geo.outputs.labels import COLUMN_LABELS, display_values, people_gain, people_text
 from geo.outputs.maps import COVERAGE_PALETTE, coverage_classes
 from geo.outputs.printed_map import map_bytes, static_map
 from geo.outputs.route_sheet import ROUTE_STYLES, route_frames
@@ -266,7 +266,7 @@ def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
             items.append(("越境して近い要配慮者", f"{crossing:,} 人"))
     if res.recommendation is not None:
         r = res.recommendation
-        items.append((f"新しい居場所 {r.p} か所で", f"+{r.covered_after - r.covered_before:,} 人"))
+        items.append((f"新しい居場所 {r.p} か所で", f"{people_gain(r.covered_before, r.covered_after)} 人"))
     return items
 
 
@@ -443,8 +443,8 @@ def _winter_section(res: RegionResults) -> list[str]:
     attribution = res.region.attribution()
     parts = ["<section><h2>7. 冬と将来</h2>",
              f"<p>夏に高齢者の徒歩 {s.max_minutes or 0:.0f} 分以内で居場所に届く "
-             f"{s.covered_summer:,} 人のうち、"
-             f"{_esc(s.season)}には {s.lost:,} 人が届かなくなります（雪道の遅れ: 主要道路 +"
+             f"{people_text(s.covered_summer)} 人のうち、"
+             f"{_esc(s.season)}には {people_text(s.lost)} 人が届かなくなります（雪道の遅れ: 主要道路 +"
              f"{res.region.config.winter.penalty['elderly']['main']:g} 分/km、その他 +"
              f"{res.region.config.winter.penalty['elderly']['other']:g} 分/km、除雪優先路線は夏と同じ、"
              f"冬期閉鎖 {s.closed_segments:,} 区間）。</p>"]

@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from geo.analyses import CoverageOptions, analyse_coverage, minutes_for
 from geo.outputs.csv_safe import csv_text
-from geo.outputs.labels import japanese_table
+from geo.outputs.labels import japanese_table, people_text
 from geo.outputs.maps import COVERAGE_PALETTE, add_coverage, coverage_classes, region_map
 from geo.outputs.printed_map import map_bytes, static_map
 from layers.layer_facts import FACILITY_KEYS
@@ -48,8 +48,8 @@ run = state.computed("coverage", key, lambda: analyse_coverage(
 result, table, gap = run.result, run.by_area, run.gaps
 s = result.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("total"), f"{s.total:,} {t('unit_people')}")
-m2.metric(t("covered"), f"{s.covered:,} {t('unit_people')}")
+m1.metric(t("total"), f"{people_text(s.total)} {t('unit_people')}")
+m2.metric(t("covered"), f"{people_text(s.covered)} {t('unit_people')}")
 m3.metric(t("rate"), f"{s.rate * 100:.1f} %")
 m4.metric(t("gaps"), f"{len(gap)}")
 for note in result.notes:

@@ -12,7 +12,7 @@ from streamlit_folium import st_folium
 
 from geo.analyses import SitingOptions, analyse_siting
 from geo.outputs.csv_safe import csv_text
-from geo.outputs.labels import japanese_table
+from geo.outputs.labels import japanese_table, people_gain, people_text
 from geo.outputs.layer_export import geopackage_bytes
 from geo.outputs.maps import add_legend, add_marks, region_map
 from geo.outputs.printed_map import map_bytes, static_map
@@ -60,9 +60,10 @@ run = state.computed("site", key, lambda: analyse_siting(state.session_region(),
 rec, cands = run.recommendation, run.candidates
 s = rec.summary()
 m1, m2, m3, m4 = st.columns(4)
-m1.metric(t("covered_before"), f"{s.covered_before:,} {t('unit_people')}")
-m2.metric(t("covered_after"), f"{s.covered_after:,} {t('unit_people')}",
-          delta=f"+{s.covered_after - s.covered_before:,} {t('unit_people')}")
+m1.metric(t("covered_before"), f"{people_text(s.covered_before)} {t('unit_people')}")
+m2.metric(t("covered_after"), f"{people_text(s.covered_after)} {t('unit_people')}",
+          delta=f"{people_gain(s.covered_before, s.covered_after)} {t('unit_people')}"
+          if people_gain(s.covered_before, s.covered_after) else None)
 m3.metric(t("candidates"), f"{len(cands):,}")
 m4.metric(t("opt_gap"), f"{s.gap * 100:.2f} %")
 for note in rec.notes:

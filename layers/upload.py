@@ -19,15 +19,30 @@ from layers.errors import LayerError
 from layers.layer_facts import UPLOAD_KEYS
 
 if TYPE_CHECKING:
+    from layers.demand import Demand
     from layers.geocode import Geocoder
 
-__all__ = ["UPLOAD_KEYS", "load_uploaded"]
+__all__ = ["UPLOAD_KEYS", "load_uploaded", "load_uploaded_register"]
 
 
 
 def _safe_name(name: str) -> str:
     base = Path(name).name.strip() or "upload"
     return "".join(ch if ch not in '\\/:*?"<>|' else "_" for ch in base)
+
+
+def load_uploaded_register(filename: str, data: bytes, *, boundaries: gpd.GeoDataFrame | None = None,
+                           options: dict[str, Any] | None = None, geocoder: Geocoder | None = None
+                           ) -> tuple[gpd.GeoDataFrame, Demand]:
+    """A register extract uploaded: anonymised from memory (no temporary file is written); its
+    density and its people in memory (:class:`layers.demand.Demand`) for the session."""
+    from layers.vulnerable import anonymise_upload_and_register
+
+    opts = dict(options or {})
+    return anonymise_upload_and_register(
+        filename, data, mesh=int(opts.get("mesh", 500)), k=int(opts.get("k", 5)),
+        by=opts.get("by"), boundaries=boundaries, region_areas=opts.get("region_areas"),
+        geocoder=geocoder)
 
 
 def load_uploaded(
@@ -50,15 +65,8 @@ def load_uploaded(
             fix=f"次のいずれかを選んでください: {', '.join(UPLOAD_KEYS)}",
         )
     if key == "vulnerable":
-        # a register extract: anonymised from memory, no temporary file is written
-        from layers.vulnerable import anonymise_upload
-
-        opts = dict(options or {})
-        return anonymise_upload(
-            filename, data, mesh=int(opts.get("mesh", 500)), k=int(opts.get("k", 5)),
-            by=opts.get("by"), boundaries=boundaries, region_areas=opts.get("region_areas"),
-            geocoder=geocoder,
-        )
+        return load_uploaded_register(filename, data, boundaries=boundaries, options=options,
+                                      geocoder=geocoder)[0]
     loader = _LOADERS[key]
     accepted = set(inspect.signature(loader).parameters)
     kwargs = {k: v for k, v in (options or {}).items() if k in accepted and v not in (None, "")}

@@ -93,6 +93,7 @@ __all__ = [
     "anonymise_areas",
     "anonymise_mesh",
     "anonymise_upload",
+    "anonymise_upload_and_register",
     "load_vulnerable",
     "mesh_cells",
     "read_density",
@@ -339,7 +340,12 @@ def read_density(path: Path, *, k: int = K_DEFAULT) -> gpd.GeoDataFrame:
     return out
 
 
-def anonymise_upload(
+def anonymise_upload(filename: str, data: bytes, **options: Any) -> gpd.GeoDataFrame:
+    """The published density of :func:`anonymise_upload_and_register` (its people dropped)."""
+    return anonymise_upload_and_register(filename, data, **options)[0]
+
+
+def anonymise_upload_and_register(
     filename: str,
     data: bytes,
     *,
@@ -349,27 +355,23 @@ def anonymise_upload(
     boundaries: gpd.GeoDataFrame | None = None,
     region_areas: Mapping[str, gpd.GeoDataFrame] | None = None,
     geocoder: Geocoder | None = None,
-) -> gpd.GeoDataFrame:
-    """Anonymise an uploaded register extract held in memory (no file is written); one with
-    addresses only is placed by ``geocoder`` in memory."""
+) -> tuple[gpd.GeoDataFrame, Demand]:
+    """Anonymise an uploaded register extract held in memory (no file is written; one with
+    addresses only is placed by ``geocoder`` in memory): its density, and its people in memory
+    for the session's analyses."""
     k = check_k(int(k))
     records = read_records((filename, data), geocoder=geocoder)
     region = None
     if boundaries is not None and len(boundaries):
         region = shapely.union_all(boundaries.geometry.to_crs(STORAGE_CRS).values)
+    areas = None
     if by is not None:
         areas = dict(region_areas or {}).get(by)
         if areas is None:
             raise LayerError(f"集計先のレイヤー {by} がありません。", file=filename, column="by",
                              layer=LAYER,
                              fix="メッシュで集計するか、その区域のレイヤーを読み込んでください。")
-        out = anonymise_areas(records, areas, k=k, geography=by)
-        register_publication(records.dataset_id, by, k, out)
-    else:
-        out = anonymise_mesh(records, size=int(mesh), k=k, region=region)
-        register_publication(records.dataset_id, f"mesh{int(mesh)}", k, out)
-    del records
-    return out
+    return _publish_register(records, areas, k=k, by=by, mesh=int(mesh), region=region)
 
 
 def summary_line(density: gpd.GeoDataFrame) -> dict[str, Any]:

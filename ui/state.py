@@ -23,6 +23,7 @@ import streamlit as st
 from layers.boundaries import keep_municipalities
 from layers.crs import analysis_crs_for
 from layers.data_root import data_root
+from layers.demand import Demand
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
 from layers.region import LAYER_KEYS, Region, attribution_for, empty_region, load_region, read_config
@@ -64,6 +65,8 @@ class Upload:
     options: dict[str, Any] = field(default_factory=dict)
     edited: bool = False
     """Points moved by hand on the map (saved as the edited layer, not the original file)."""
+    people: Demand | None = field(default=None, repr=False)
+    """An uploaded register's people, in this session's memory only (the analyses count them)."""
 
 
 def start_region() -> dict[str, Any]:
@@ -129,7 +132,8 @@ def session_region() -> Region:
         credits = [*base.attribution(), *attribution_for([u.layer for u in uploads()])]
         config = dataclasses.replace(base.config, attribution=tuple(dict.fromkeys(credits)))
         crs = base.crs if base.layers or not lay else analysis_crs_for(list(lay.values()))
-        cached = (key, dataclasses.replace(base, config=config, layers=lay, crs=crs))
+        cached = (key, dataclasses.replace(base, config=config, layers=lay, crs=crs,
+                                           demand=session_people(base, lay)))
         ss["_session_region"] = cached
     return cached[1]  # type: ignore[no-any-return]
 
@@ -170,6 +174,19 @@ def in_app_words(err: LayerError) -> str:
                           column=None if (err.column or "").startswith("layers.") else err.column,
                           fix=t("fix_in_app"), layer=err.layer).message
     return err.message
+
+
+def session_people(base: Region, lay: dict[str, gpd.GeoDataFrame]) -> Demand | None:
+    """The people the session's analyses count: the last uploaded register's, else the
+    region's (kept to the chosen municipalities)."""
+    people = base.demand
+    for up in uploads():
+        if up.layer == "vulnerable":
+            people = up.people
+    chosen = st.session_state.get("muni_filter")
+    if people is not None and chosen and "boundaries" in lay:
+        people = people.within(lay["boundaries"])
+    return people
 
 
 def uploads() -> list[Upload]:

@@ -289,6 +289,23 @@ def pairs_near(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray, *
     return pi, fi, np.hypot(ux[pi] - fx[fi], uy[pi] - fy[fi]) * f
 
 
+def _check_options(max_distance: float, facilities: gpd.GeoDataFrame | None, facility_layer: str,
+                   access: str, join_radius: float) -> None:
+    """The options of :func:`coverage`, each checked with its fix."""
+    if max_distance <= 0:
+        raise ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance",
+                         fix="例: --max-distance 500")
+    if facilities is None or not len(facilities):
+        raise ParameterError(f"施設のレイヤー {facility_layer} が空です。", parameter="facilities",
+                         fix="地域設定に施設のレイヤー（places など）を追加してください。")
+    if access not in ACCESS_RULES:
+        raise ParameterError("道路への出方（access）が分かりません。", parameter="access",
+                         fix=f"次のいずれか: {', '.join(ACCESS_RULES)}")
+    if not (np.isfinite(join_radius) and join_radius > 0):
+        raise ParameterError("道路に出る半径（join_radius）は正の数にしてください。", parameter="join_radius",
+                         fix="例: 150")
+
+
 def coverage(
     density: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -306,15 +323,11 @@ def coverage(
     """Network distance from every person to their nearest facility; covered within the
     threshold; counted per published unit through the gate.
 
-    ``demand`` is where the people are (:mod:`layers.demand`): the register's people in
-    memory, or by default the density's people spread over each unit's outline.  A unit's
-    ``distance_m`` is from its anchor (a public point); its ``count`` and ``covered_n`` are the
-    protected counts of its people and of those covered; ``covered`` is true when most of its
-    people are.
-
-    ``access`` is the access rule of :mod:`geo.engine.access`: ``"nearest"`` (default, each
-    unit joins its nearest road on its side of any barrier) or ``"multi"`` (any road
-    within ``join_radius``).  ``access_m`` is the straight walk to the road used.
+    ``demand``: the register's people in memory, or by default the density's people spread
+    over each unit's outline (:mod:`layers.demand`).  A unit's ``distance_m`` is from its
+    anchor (a public point); ``count``/``covered_n`` are protected counts of its people and of
+    those covered; ``covered``: most of its people are.  ``access``: the rule of
+    :mod:`geo.engine.access` (``nearest`` road on this side of any barrier, or ``multi``).
 
     Returns
     -------
@@ -323,12 +336,7 @@ def coverage(
         (NaN when unreachable), ``reachable``, ``covered``, ``access_m``,
         ``method`` (``network`` or ``estimate``).
     """
-    if max_distance <= 0:
-        raise ParameterError("距離のしきい値は正の数にしてください。", parameter="max_distance",
-                         fix="例: --max-distance 500")
-    if facilities is None or not len(facilities):
-        raise ParameterError(f"施設のレイヤー {facility_layer} が空です。", parameter="facilities",
-                         fix="地域設定に施設のレイヤー（places など）を追加してください。")
+    _check_options(max_distance, facilities, facility_layer, access, join_radius)
     units = demand_units(density, crs=crs)
     fac = facilities.to_crs(crs)
     id_col = id_column(fac, facility_layer)
@@ -338,12 +346,6 @@ def coverage(
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
     fx, fy = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
     notes: list[str] = []
-    if access not in ACCESS_RULES:
-        raise ParameterError("道路への出方（access）が分かりません。", parameter="access",
-                         fix=f"次のいずれか: {', '.join(ACCESS_RULES)}")
-    if not (np.isfinite(join_radius) and join_radius > 0):
-        raise ParameterError("道路に出る半径（join_radius）は正の数にしてください。", parameter="join_radius",
-                         fix="例: 150")
     dist, which, used, far = nearest_points(ux, uy, fx, fy, network=network, circuity=circuity,
                                             max_access=max_access, access=access,
                                             join_radius=join_radius)

@@ -18,7 +18,7 @@ from layers.geocode import HAND_PLACED, LEVELS, set_point
 from layers.region import Region, read_config
 from layers.region_io import SavedFile, save_region
 from layers.shelters import HAZARD_LABELS
-from layers.upload import UPLOAD_KEYS, load_uploaded
+from layers.upload import UPLOAD_KEYS, load_uploaded, load_uploaded_register
 from ui import state
 from ui.audit import audit
 from ui.clicks import picked_point
@@ -122,9 +122,14 @@ for name in [n for n in errors if n not in in_box or new_files]:
 for f in new_files:
     done.add(f.file_id)
     data = f.getvalue()
+    people = None
     try:
-        frame = load_uploaded(layer, f.name, data, boundaries=region.layers.get("boundaries"),
-                              options=options, geocoder=region.geocoder)
+        if layer == "vulnerable":
+            frame, people = load_uploaded_register(f.name, data, boundaries=region.layers.get("boundaries"),
+                                                   options=options, geocoder=region.geocoder)
+        else:
+            frame = load_uploaded(layer, f.name, data, boundaries=region.layers.get("boundaries"),
+                                  options=options, geocoder=region.geocoder)
     except LayerError as err:
         errors[f.name] = err.message
         continue
@@ -135,7 +140,7 @@ for f in new_files:
         data = b""
         ss["_uploader_gen"] = ss.get("_uploader_gen", 0) + 1
         kept = {"anonymised": True, "kind": "density", "k": int(str(options["k"]))}
-        ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept)]
+        ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept, people=people)]
         st.rerun()
     ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, dict(options))]
 for name, message in errors.items():

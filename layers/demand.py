@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 
     from layers.registers import Records
 
-__all__ = ["SPREAD_POINTS", "Demand", "from_records", "identities", "spread"]
+__all__ = ["APPROX_KM2", "SPREAD_POINTS", "Demand", "from_records", "identities", "spread", "unit_area_km2"]
+
+APPROX_KM2 = 10.0
+"""A published unit larger than this (km²) is marked 概数 (approximate) wherever it is shown:
+its people live spread over a wide area, so a distance from its anchor is only indicative."""
 
 SPREAD_POINTS = 64
 """At most this many points spread one published unit's people over its outline."""
@@ -175,3 +179,10 @@ def _grid_in(shape: shapely.Geometry, n: int) -> tuple[np.ndarray, np.ndarray]:
         p = shape.representative_point()
         return np.array([p.x]), np.array([p.y])
     return gx[inside], gy[inside]
+
+
+def unit_area_km2(density: gpd.GeoDataFrame) -> np.ndarray:
+    """Each published unit's area in km² (on an equal-area projection, EPSG:6933)."""
+    if not len(density):
+        return np.zeros(0)
+    return np.asarray(density.to_crs("EPSG:6933").geometry.area.to_numpy(float)) / 1e6

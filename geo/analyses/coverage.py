@@ -44,7 +44,7 @@ from geo.engine.season import Season, SeasonNetwork, parse_season, region_season
 from geo.summary import Summary, optional
 from layers.anonymise import K_DEFAULT
 from layers.crs import STORAGE_CRS, transform_xy
-from layers.demand import Demand, spread
+from layers.demand import APPROX_KM2, Demand, spread, unit_area_km2
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS, id_column
 from layers.school_districts import current_period
@@ -365,6 +365,7 @@ def coverage(
     covered = reach.demand.true_share(reach.unit, n, reach.covered) >= 0.5
     reachable = np.isfinite(dist)
     out = units.assign(
+        approx=unit_area_km2(density) > APPROX_KM2,
         count=reach.demand.count(reach.unit, n),
         covered_n=reach.demand.count(reach.unit, n, reach.covered),
         facility_id=np.where(which >= 0, fac_ids[np.maximum(which, 0)], ""),
@@ -601,7 +602,7 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     units = result.units
     bad = ~units["covered"].to_numpy()
     cols = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "nearest_name",
-            "distance_m", "method", "geometry"]
+            "distance_m", "method", "approx", "geometry"]
     if not bad.any():
         return gpd.GeoDataFrame(pd.DataFrame(columns=cols[:-1]), geometry=[], crs=STORAGE_CRS)
     every = shapes_in(density, str(units.crs))
@@ -630,6 +631,7 @@ def gaps(result: CoverageResult, density: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             if best >= 0 and "facility_name" in part else "",
             "distance_m": float(dist[best]) if best >= 0 else np.nan,
             "method": str(part["method"].iloc[0]),
+            "approx": bool(part["approx"].any()) if "approx" in part else False,
         })
         out_geoms.append(_union(geoms[idx]))
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=out_geoms, crs=units.crs)

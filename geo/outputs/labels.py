@@ -23,6 +23,7 @@ COLUMN_LABELS = {
     "covered_winter": "冬の徒歩圏", "lost": "冬に届かなくなる人", "gaps": "空白地帯の数",
     "gain_today_only": "今だけを見た答えで増えた人", "gain_first_year": "最初の年に増える人",
     "area_layer": "区域の種類", "area_id": "ID", "area_name": "名称", "total": "要配慮者",
+    "approx": "概数（広い単位）", "covered_n": "徒歩圏内の人", "lost_n": "冬に届かなくなる人",
     "covered": "徒歩圏内", "uncovered": "圏外", "rate": "カバー率", "gap_id": "空白地帯",
     "rank": "順位", "people": "人数", "uncovered_people": "圏外の人", "nearest_facility": "最寄りの施設ID",
     "nearest_name": "最寄りの施設",
@@ -99,7 +100,7 @@ def _texty(column: pd.Series) -> bool:
 
 
 YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below", "by_walk", "by_bus", "only_by_bus",
-                            "weekend_lost", "winter_lost", "demand_ride"})
+                            "weekend_lost", "winter_lost", "demand_ride", "approx"})
 """Flags shown as はい / blank."""
 
 

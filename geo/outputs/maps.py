@@ -45,6 +45,7 @@ from geo.outputs.style import (
     hazard_classes,
 )
 from layers.crs import STORAGE_CRS
+from layers.demand import APPROX_KM2, unit_area_km2
 from layers.layer_facts import LAYERS
 from layers.mesh import MESH_SIZES, mesh_cells
 from layers.shelters import HAZARD_LABELS, HAZARDS
@@ -719,14 +720,17 @@ def _mesh_layer(density: gpd.GeoDataFrame, classes: np.ndarray, labels: Sequence
 def _add_density(
     m: folium.Map, density: gpd.GeoDataFrame, legend: list[tuple[str, str, str]], *, show: bool
 ) -> str:
-    """Draw an anonymised density layer as a choropleth; return its legend note."""
-    counts = density["count"].astype(float).to_numpy()
-    bounds = density_classes(float(counts.max()) if len(counts) else 0.0)
-    classes = np.searchsorted(np.asarray(bounds), counts, side="left")
+    """Draw an anonymised density layer as a choropleth of people per km² (a 253 km² territory
+    of 30 people is pale, not dark); each unit's count in its label; return its legend note."""
+    counts = pd.to_numeric(density["count"], errors="coerce").fillna(0).to_numpy(float)
+    area = unit_area_km2(density)
+    per_km2 = np.divide(counts, area, out=np.zeros(len(counts)), where=area > 0)
+    bounds = density_classes(float(per_km2.max()) if len(per_km2) else 0.0)
+    classes = np.searchsorted(np.asarray(bounds), per_km2, side="left")
     classes = np.where(counts > 0, np.minimum(classes, len(DENSITY_PALETTE) - 1), -1)
     lower = 0.0
     for i, upper in enumerate(bounds[: len(DENSITY_PALETTE)]):
-        legend.append(("area", DENSITY_PALETTE[i], f"要配慮者 {int(lower) + 1}〜{int(upper)} 人"))
+        legend.append(("area", DENSITY_PALETTE[i], f"要配慮者 {lower:g}〜{upper:g} 人/km²"))
         lower = upper
     note = str(density.attrs.get("anonymisation_note", ""))
     title = "要配慮者（匿名化）"
@@ -734,13 +738,13 @@ def _add_density(
     if geography.startswith("mesh") and "members" in density:
         # mesh densities are drawn cell by cell on canvas from integer grid
         # positions: no coordinate of any kind reaches the page
-        labels = [f"{unit}{'（合算）' if ',' in str(members) else ''}: {int(v)} 人"
-                  for unit, members, v in zip(density["unit_id"], density["members"], counts,
-                                              strict=True)]
+        labels = [f"{unit}{'（合算）' if ',' in str(members) else ''}: {_people_label(v, a)}"
+                  for unit, members, v, a in zip(density["unit_id"], density["members"], counts, area,
+                                                 strict=True)]
         m.add_child(_mesh_layer(density, classes, labels, DENSITY_PALETTE, title, show=show))
         return note
     group = folium.FeatureGroup(name=title, show=show)
-    frame = density.assign(_c=classes, label=[f"{int(v)} 人" for v in counts])
+    frame = density.assign(_c=classes, label=[_people_label(v, a) for v, a in zip(counts, area, strict=True)])
     for c in sorted(set(classes.tolist()) - {-1}):
         color = DENSITY_PALETTE[c]
         FeatureLayer(features_json(frame[frame["_c"] == c], ["label"]), tooltip="label",
@@ -748,6 +752,14 @@ def _add_density(
                             "fillOpacity": 0.7}).add_to(group)
     group.add_to(m)
     return note
+
+
+def _people_label(count: float, area_km2: float) -> str:
+    """``32 人（0.8 人/km²、40 km²・概数）``: a unit's count, its density and, when it is wide,
+    that figures computed from it are approximate."""
+    per = f"{count / area_km2:.3g} 人/km²" if area_km2 > 0 else ""
+    wide = f"、{area_km2:.0f} km²・概数" if area_km2 > APPROX_KM2 else ""
+    return f"{int(count)} 人（{per}{wide}）" if per else f"{int(count)} 人"
 
 
 COVERAGE_PALETTE = ["#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#7f0000"]

@@ -24,6 +24,7 @@ import geopandas as gpd
 import matplotlib
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 
 matplotlib.use("Agg")
@@ -47,6 +48,7 @@ from geo.outputs.style import (
 )
 from layers.atomic import atomic_path
 from layers.crs import ensure_metric
+from layers.demand import unit_area_km2
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS
 from layers.shelters import HAZARD_LABELS
@@ -276,9 +278,11 @@ def _print_choropleth(c: _Paper, frame: Any) -> None:
 def _print_vulnerable(c: _Paper, frame: gpd.GeoDataFrame) -> None:
     """Draw the vulnerable layer on the printed map (its legend entries into ``c``)."""
     dens = frame
-    counts = dens["count"].astype(float).to_numpy()
-    bounds = density_classes(float(counts.max()) if len(counts) else 0.0)
-    cls = np.minimum(np.searchsorted(np.asarray(bounds), counts, side="left"),
+    counts = pd.to_numeric(dens["count"], errors="coerce").fillna(0).to_numpy(float)
+    area = unit_area_km2(dens)
+    per_km2 = np.divide(counts, area, out=np.zeros(len(counts)), where=area > 0)
+    bounds = density_classes(float(per_km2.max()) if len(per_km2) else 0.0)
+    cls = np.minimum(np.searchsorted(np.asarray(bounds), per_km2, side="left"),
                      len(DENSITY_PALETTE) - 1)
     colors = np.array(DENSITY_PALETTE)[cls]
     drawn = dens[counts > 0]
@@ -287,7 +291,7 @@ def _print_vulnerable(c: _Paper, frame: gpd.GeoDataFrame) -> None:
     lower = 0.0
     for i, upper in enumerate(bounds[: len(DENSITY_PALETTE)]):
         c.handles.append(Patch(facecolor=DENSITY_PALETTE[i], edgecolor="#999",
-                             label=f"要配慮者 {int(lower) + 1}〜{int(upper)} 人"))
+                             label=f"要配慮者 {lower:g}〜{upper:g} 人/km²"))
         lower = upper
 
 

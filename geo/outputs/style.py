@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from layers.layer_facts import LAYERS
 
 __all__ = [
@@ -104,9 +106,9 @@ def density_classes(max_value: float, *, k: int = 5) -> list[float]:
     if max_value <= 0:
         return [1.0]
     step = max_value / k
-    magnitude = 10 ** max(len(str(int(step))) - 1, 0)
-    step = max(round(step / magnitude) * magnitude, 1)
-    return [step * (i + 1) for i in range(k - 1)] + [float(max_value)]
+    magnitude = 10.0 ** np.floor(np.log10(step))
+    step = max(round(step / magnitude) * magnitude, magnitude)
+    return [float(f"{step * (i + 1):.6g}") for i in range(k - 1)] + [float(max_value)]
 
 
 def hazard_classes(zones: Any) -> Iterator[tuple[str, int, str, Any]]:

@@ -17,7 +17,7 @@ __all__ = ["write_outputs"]
 
 
 GAP_PROPERTIES = ["gap_id", "rank", "uncovered", "units", "nearest_facility", "nearest_name",
-                  "distance_m", "method"]
+                  "distance_m", "method", "approx"]
 
 
 def write_outputs(result: CoverageResult, table: pd.DataFrame, gap: gpd.GeoDataFrame,

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import csc_array, csr_array
+from scipy.spatial import cKDTree
 
 from geo.analyses.coverage import (
     CoverageResult,
@@ -86,6 +87,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT = 30.0
 """Seconds the solver may take (the CLI, the app and reports alike)."""
+
+GAP_CENTRE = "空白地帯の中心"
+"""The name a ``gap_units`` candidate has until :func:`describe_sites` names it by its place."""
 
 CANDIDATE_SOURCES = ("places", "shelters", "vc_sites", "closed_schools", "gap_nodes", "gap_units")
 
@@ -193,8 +197,12 @@ def gap_candidates(result: CoverageResult, *, network: Network | None, kind: str
     crs = units.crs
     if kind == "gap_units" or network is None:
         pts = un.geometry
+        if network is not None:  # on the road nearest to the unit's anchor: a public place
+            _d, node = cKDTree(np.column_stack([network.x, network.y])).query(
+                np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]))
+            pts = gpd.GeoSeries(shapely.points(network.x[node], network.y[node]), crs=crs)
         ids = [f"unit:{u}" for u in un["unit_id"]]
-        return gpd.GeoDataFrame({"candidate_id": ids, "name": [f"空白の中心 {u}" for u in un["unit_id"]],
+        return gpd.GeoDataFrame({"candidate_id": ids, "name": [GAP_CENTRE] * len(ids),
                                  "source": "gap_units"}, geometry=pts.to_numpy(), crs=crs).to_crs(STORAGE_CRS)
     tree = shapely.STRtree(shapely.points(network.x, network.y))
     _ui, ni = tree.query(un.geometry.to_numpy(), predicate="dwithin", distance=result.max_distance)
@@ -869,13 +877,16 @@ def _siting_network(region: RegionLike, opt: SitingOptions) -> tuple[Network | N
 
 
 def describe_sites(sites: gpd.GeoDataFrame, region: RegionLike) -> gpd.GeoDataFrame:
-    """Recommended sites a person can find: ``near`` (the 自治会/校区 area and municipality
-    they lie in, else the nearest), ``lon``/``lat``; a road point is named after its area."""
+    """Recommended sites a person can find: ``near`` (the municipality, then the 町字 of the
+    nearest reference point of the region's geocoder, else the 自治会 they lie in), ``lon``/
+    ``lat``; a road point or a gap's centre is named after them, never by a mesh code."""
     if not len(sites):
         return sites.assign(near="", lon=np.nan, lat=np.nan)
     pts = sites.to_crs(STORAGE_CRS)
     near = pd.Series("", index=sites.index, dtype=object)
-    for key in ("boundaries", "neighbourhoods"):  # municipality first, then the 自治会 within it
+    geocoder = getattr(region, "geocoder", None)
+    keys = ("boundaries",) if geocoder is not None else ("boundaries", "neighbourhoods")
+    for key in keys:  # municipality first, then the 自治会 within it
         areas = region.layers.get(key)
         if areas is None or not len(areas) or "name" not in areas:
             continue
@@ -883,8 +894,14 @@ def describe_sites(sites: gpd.GeoDataFrame, region: RegionLike) -> gpd.GeoDataFr
                                 areas[["name", "geometry"]].to_crs(region.crs), how="left")
         names = hit[~hit.index.duplicated()]["name"].reindex(sites.index).fillna("").astype(str)
         near = (near + " " + names).str.strip()
+    if geocoder is not None:
+        towns = geocoder.nearest_town(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+        near = (near + " " + pd.Series(towns, index=sites.index).astype(str)).str.strip()
     out = sites.assign(near=near.to_numpy(), lon=pts.geometry.x.round(6).to_numpy(),
                        lat=pts.geometry.y.round(6).to_numpy())
     road = out["name"].astype(str).str.startswith("道路ノード")
     out.loc[road, "name"] = [f"{n}付近の道路沿い" if n else "道路沿いの地点" for n in out.loc[road, "near"]]
+    gap = out["name"].astype(str).str.startswith(GAP_CENTRE)
+    out.loc[gap, "name"] = [f"{n}付近（空白地帯の中）" if n else "空白地帯の中の地点"
+                            for n in out.loc[gap, "near"]]
     return out

@@ -365,8 +365,7 @@ def coverage(
     covered = reach.demand.true_share(reach.unit, n, reach.covered) >= 0.5
     reachable = np.isfinite(dist)
     out = units.assign(
-        approx=unit_area_km2(density) > APPROX_KM2,
-        count=reach.demand.count(reach.unit, n),
+        approx=unit_area_km2(density) > APPROX_KM2,  # count: the density's (protected) count
         covered_n=reach.demand.count(reach.unit, n, reach.covered),
         facility_id=np.where(which >= 0, fac_ids[np.maximum(which, 0)], ""),
         facility_name=np.where(which >= 0, fac_names[np.maximum(which, 0)], ""),

@@ -81,14 +81,9 @@ def people_in_reach(result: CoverageResult, places: gpd.GeoDataFrame, *, id_col:
                     area_name: str | None = None) -> pd.DataFrame:
     """Per place of ``places`` (every one, 0 when no one is within reach): the people whose
     nearest place it is within the threshold, and the 自治会 of ``areas`` it lies in."""
-    u = result.units
-    covered = u["covered"].to_numpy(bool)
-    people = pd.Series(u["count"].to_numpy(np.int64)[covered]).groupby(
-        u["facility_id"].astype(str).to_numpy()[covered]).sum()
     ids = places[id_col].astype(str).to_numpy()
     out = pd.DataFrame({"place_id": ids, "name": places.get("name", places[id_col]).astype(str).to_numpy(),
-                        "people": people.reindex(ids).fillna(0).astype(np.int64).to_numpy(),
-                        "area_id": "", "area_name": ""})
+                        "people": _people_per_place(result, ids), "area_id": "", "area_name": ""})
     if areas is not None and area_id is not None and len(areas) and len(places):
         inside = gpd.sjoin(places[[id_col, "geometry"]].to_crs(areas.crs).reset_index(drop=True),
                            areas[[c for c in (area_id, area_name) if c] + ["geometry"]],
@@ -100,10 +95,28 @@ def people_in_reach(result: CoverageResult, places: gpd.GeoDataFrame, *, id_col:
     return out
 
 
+def _people_per_place(result: CoverageResult, ids: np.ndarray) -> pd.arrays.IntegerArray:
+    """The people whose nearest place each of ``ids`` is, within the threshold: counted
+    person by person through the gate (0 for a place no one reaches)."""
+    reach = result.people
+    if reach is None or result.facility_ids is None:
+        u = result.units
+        covered = u["covered"].to_numpy(bool)
+        count = pd.to_numeric(u["count"], errors="coerce").fillna(0).to_numpy(np.int64)
+        sums = pd.Series(count[covered]).groupby(u["facility_id"].astype(str).to_numpy()[covered]).sum()
+        return pd.array(sums.reindex(ids).fillna(0).astype(np.int64).to_numpy(), dtype="Int64")
+    row = pd.Series(np.arange(len(ids)), index=ids)
+    row = row[~row.index.duplicated()]
+    place = row.reindex(np.asarray(result.facility_ids, dtype=object)).fillna(-1).to_numpy(np.int64)
+    cell = np.where(reach.facility >= 0, place[np.maximum(reach.facility, 0)], -1)
+    return reach.demand.count(cell, len(ids), reach.covered)
+
+
 def last_places(by_place: pd.DataFrame, *, min_people: float) -> pd.DataFrame:
     """Per (year, season, 自治会 with 居場所): its places, those at or above ``min_people``,
     its best place's people, and whether it has lost its last viable place."""
-    keyed = by_place[by_place["area_id"] != ""].assign(viable=lambda d: d["people"] >= min_people)
+    keyed = by_place[by_place["area_id"] != ""].assign(
+        viable=lambda d: (d["people"] >= min_people).fillna(False).astype(bool))  # 「k未満」: not viable
     key = ["year", "season", "demand", "area_id", "area_name"]
     out = keyed.groupby(key, sort=True).agg(places=("place_id", "size"), viable_places=("viable", "sum"),
                                             people_best=("people", "max")).reset_index()
@@ -164,7 +177,8 @@ def analyse_outlook(region: RegionLike, options: OutlookOptions, *,
             places.append(people_in_reach(run.result, facilities, id_col=fac_id, areas=nb,
                                           area_id="area_id", area_name="name")
                           .assign(year=year, season=label, demand=options.demand))
-    by_place = pd.concat(places, ignore_index=True).assign(below=lambda d: d["people"] < options.min_people)
+    by_place = pd.concat(places, ignore_index=True).assign(
+        below=lambda d: (d["people"] < options.min_people).fillna(True).astype(bool))
     return Outlook(by_year=pd.DataFrame(rows), by_area=pd.concat(areas, ignore_index=True),
                    by_place=by_place, last_places=last_places(by_place, min_people=options.min_people),
                    min_people=options.min_people)

@@ -658,7 +658,7 @@ def _covered_now(density: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, *
     none = np.zeros(len(px), bool)
     reach = PeopleReach(demand=people, unit=unit, distance=np.full(len(px), np.inf),
                         facility=np.full(len(px), -1), covered=none)
-    units = units.assign(count=people.count(unit, len(units)), covered_n=people.count(unit, len(units), none),
+    units = units.assign(covered_n=people.count(unit, len(units), none),
                          covered=False, distance_m=np.nan, reachable=False, facility_id="")
     return CoverageResult(units=units, max_distance=float(max_distance),
                           method="network" if network is not None else "estimate",

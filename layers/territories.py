@@ -3,8 +3,9 @@
 A unit (mesh cell, 自治会, 校区 …) holding at least k people is an **anchor**.
 Every other unit of the region — those with 1 to k−1 people *and the empty ones*
 — belongs to the **territory** of its nearest anchor (centre to centre, ties to
-the first anchor).  One row is published per territory: the anchor's id, the sum
-of its people (≥ k), and the outline of all its units.
+the first anchor in unit order — a fixed rule no record can move).  One row is
+published per territory: the anchor's id, the sum of its people (≥ k), and the
+outline of all its units.
 
 Why territories: a shape made of the *occupied* cells of a merged group shows
 which cells hold 1–4 people (one person living alone 1.5 km from everyone else
@@ -56,10 +57,24 @@ def territories(counts: np.ndarray, centres: np.ndarray, *, k: int) -> np.ndarra
     anchors = np.flatnonzero(counts >= k)
     if not len(anchors):
         return np.full(n, n, np.int64)
-    _d, near = cKDTree(np.asarray(centres, float)[anchors]).query(np.asarray(centres, float), k=1)
-    group = anchors[np.asarray(near, np.int64)]
+    many = min(TIE_CANDIDATES, len(anchors))
+    dist, near = cKDTree(np.asarray(centres, float)[anchors]).query(np.asarray(centres, float), k=many)
+    dist, near = dist.reshape(n, many), np.asarray(near, np.int64).reshape(n, many)
+    # equidistant anchors: the first in unit order, whatever else the tree holds (a search
+    # tree's own tie order changes when an anchor appears elsewhere, and a cell moving between
+    # two territories would tell its size)
+    tied = dist <= dist[:, :1] + TIE_M
+    pick = np.where(tied, near, np.iinfo(np.int64).max).min(axis=1)
+    group = anchors[pick]
     group[anchors] = anchors
     return group
+
+
+TIE_CANDIDATES = 8
+"""Nearest anchors looked at for a tie (a grid cell has at most 4 equidistant neighbours
+at any distance ring; 8 leaves room)."""
+TIE_M = 1e-3
+"""Distances within this (metres) are a tie."""
 
 
 def publish(unit_ids: np.ndarray, counts: np.ndarray, group: np.ndarray, geometries: np.ndarray,

@@ -411,3 +411,23 @@ def test_a_register_keeps_its_identity_across_versions():
     assert content_id(lat[::-1], lon[::-1], cat[::-1]) == "d5e7ab0e21de0ce6f98327d3ff719428"
     assert content_id(lat, lon, None) == "c4498d34db85b6e4c6f349a2ff55c8e9"
     assert content_id(-lat, lon, cat) == "3284eabfb12a1086ec428c76656ec4d6"  # the general path
+
+
+def test_a_tied_cell_stays_with_the_first_anchor_whatever_appears_elsewhere():
+    """A cell equidistant from two anchors went to whichever the search tree returned; an
+    anchor appearing far away rebuilt the tree and moved the cell, and the two territories'
+    counts then told its size.  Ties go to the first anchor in unit order, always."""
+    from layers.territories import territories
+
+    xs, ys = np.meshgrid(np.arange(40) * 500.0, np.arange(3) * 500.0)
+    centres = np.column_stack([xs.ravel(), ys.ravel()])
+    counts = np.zeros(len(centres), np.int64)
+    a, b, tie = 40 + 2, 40 + 4, 40 + 3  # the middle row: anchors two cells apart, the tie between
+    counts[[a, b]] = 6
+    counts[tie] = 2
+    base = territories(counts, centres, k=5)
+    for far in range(20, 40):  # an anchor appearing anywhere else
+        more = counts.copy()
+        more[far] = 5
+        got = territories(more, centres, k=5)
+        assert got[tie] == base[tie] == a

@@ -35,7 +35,7 @@ from layers.territories import publish, territories
 from layers.validate import add_warning
 
 __all__ = ["K_DEFAULT", "K_MIN", "anonymise_area_counts", "anonymise_areas", "anonymise_counts_mesh",
-           "anonymise_mesh", "check_k", "register_publication"]
+           "anonymise_mesh", "check_k", "count_keys", "counts_content_id", "register_publication"]
 
 K_DEFAULT = 5
 K_MIN = 3
@@ -179,6 +179,21 @@ def anonymise_mesh(
                                 keys=keys if every else keys[inside])
     _summarise(out, records, inside, k=k, geography=f"{size} m メッシュ", keys=keys)
     return out
+
+
+def count_keys(units: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Keys for counts given already aggregated (``mesh_counts``, ``area_counts``): one per
+    (unit, count), from the council's secret — the same count in the same unit always gets
+    the same change, and a count that moves by one gets an unrelated one."""
+    return record_keys([f"{u}:{int(c)}" for u, c in zip(units, counts, strict=True)], council_secret())
+
+
+def counts_content_id(units: np.ndarray, counts: np.ndarray) -> str:
+    """The ledger's identity of an aggregated count table: its (unit, count) pairs, sorted."""
+    import hashlib
+
+    pairs = sorted(f"{u}:{int(c)}" for u, c in zip(units, counts, strict=True) if int(c))
+    return hashlib.sha256("\n".join(pairs).encode("utf-8")).hexdigest()[:32]
 
 
 def _record_keys(records: Records) -> np.ndarray:

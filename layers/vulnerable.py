@@ -54,6 +54,8 @@ from layers.anonymise import (
     anonymise_counts_mesh,
     anonymise_mesh,
     check_k,
+    count_keys,
+    counts_content_id,
     register_publication,
 )
 from layers.cellkey import council_secret
@@ -241,12 +243,17 @@ def _proxy_counts(path: Path, kind: str, *, k: int, label: str, column: str, yea
         codes, counts, level, used = read_ksj_forecast(path, column=column, year=year,
                                                         encoding=encoding)
         proxy = f"代替指標（国土数値情報 将来推計人口 {used}）"
-    out = anonymise_counts_mesh(codes, counts, level=level, k=k, proxy=proxy)
+    # the council's own counts pass the protection step and the ledger like a register;
+    # public proxies (e-Stat, 国土数値情報) are published figures already
+    keys = None if proxy else count_keys(codes, counts)
+    out = anonymise_counts_mesh(codes, counts, level=level, k=k, proxy=proxy, keys=keys)
     size = {3: 1000, 4: 500, 5: 250}[level]
     fake = Records(np.zeros(0), np.zeros(0), None, None, int(counts.sum()), 0, "")
     _summarise(out, fake, np.zeros(0, bool), k=k, geography=f"{size} m メッシュ")
-    out.attrs["summary"].update(records_read=_people(int(counts.sum()), k),
-                                in_region=_people(int(counts.sum()), k))
+    total = _people(int(counts.sum()), k) if keys is None else _protected_total(counts, keys, k)
+    out.attrs["summary"].update(records_read=total, in_region=total)
+    if keys is not None:
+        register_publication(counts_content_id(codes, counts), f"mesh{size}", k, out)
     if proxy:
         out.attrs["anonymisation_note"] = proxy + "。" + out.attrs["anonymisation_note"]
     return out
@@ -302,12 +309,23 @@ def _area_counts(path: Path, areas: gpd.GeoDataFrame, *, k: int, by: str, area: 
                          row=table_row(df, int(missing[0])), column=keyc, layer=LAYER,
                          fix=f"{by} レイヤーの名称か ID と同じ表記にしてください。")
     counts = np.bincount(where.astype(np.int64), weights=values, minlength=len(areas)).astype(np.int64)
-    out = anonymise_area_counts(areas, counts, k=k, geography=by)
+    ids = np.arange(len(areas)).astype(str)
+    keys = count_keys(ids, counts)
+    out = anonymise_area_counts(areas, counts, k=k, geography=by, keys=keys)
     fake = Records(np.zeros(0), np.zeros(0), None, None, int(counts.sum()), 0, "")
     _summarise(out, fake, np.zeros(0, bool), k=k, geography=_GEO_LABEL.get(by, by))
-    out.attrs["summary"].update(records_read=_people(int(counts.sum()), k),
-                                    in_region=_people(int(counts.sum()), k))
+    total = _protected_total(counts, keys, k)
+    out.attrs["summary"].update(records_read=total, in_region=total)
+    register_publication(counts_content_id(ids, counts), by, k, out)
     return out
+
+
+def _protected_total(counts: np.ndarray, keys: np.ndarray, k: int) -> int | str:
+    """The sum of ``counts`` through the protection step (their keys summed)."""
+    from layers.cellkey import protect
+
+    value = protect(np.array([int(np.sum(counts))]), np.array([int(np.sum(keys))]), k=k)[0]
+    return f"{k}未満" if value is pd.NA else int(value)
 
 
 def read_density(path: Path, *, k: int = K_DEFAULT) -> gpd.GeoDataFrame:

@@ -69,6 +69,10 @@ DEFAULT_SERVICE_MIN: tuple[tuple[str, int], ...] = (
 """Minutes on site by the first keyword found in 作業内容; 90 when none matches.  A
 ``作業時間(分)`` column overrides it row by row."""
 OTHER_SERVICE_MIN = 90
+MAX_NEEDS = 1000
+"""The most needs one plan takes.  A 災害VC dispatches tens to a few hundred needs a day;
+the travel matrices grow with the square of the list and the solver's first answer with it,
+so a longer list (10,000 rows took 87 s and 5 GB) is refused with what to do."""
 PRIORITY_WORDS = {"高": 3, "緊急": 3, "至急": 3, "a": 3, "1": 3, "中": 2, "通常": 2, "b": 2, "2": 2,
                   "低": 1, "c": 1, "3": 1, "": 2}
 """優先度 as written → 3 (高) … 1 (低); blank is 中."""
@@ -153,6 +157,11 @@ def read_needs(path: Path | tuple[str, bytes], *, geocoder: Geocoder | None = No
     if not len(df):
         raise LayerError("ニーズ票にデータ行がありません。", file=file, row=2, layer=LAYER,
                          fix="見出し行の下に 1 件 1 行でニーズを書いてください。")
+    if len(df) > MAX_NEEDS:
+        raise LayerError(f"ニーズ票の行が多すぎます（{len(df):,} 件、1 回の計画は {MAX_NEEDS:,} 件まで）。",
+                         file=file, row=MAX_NEEDS + 2, layer=LAYER,
+                         fix="地区や優先度で分けて、1 回あたり "
+                         f"{MAX_NEEDS:,} 件以下で計画してください。")
     ids = key_column(df, ID_NAMES, file, layer=LAYER, example="N-0001")
     lon, lat, area, by_address = _places(df, file, geocoder)
     work_col = find_column(df, WORK_NAMES)

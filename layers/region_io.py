@@ -8,6 +8,7 @@ open.  Raw 要配慮者 records are never written: only anonymised layers are.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -76,16 +77,23 @@ class _Placer:
         elif src is not None:
             if src.is_dir():  # pragma: no cover - loaders take files
                 raise LayerError("フォルダは保存できません。", file=src)
-            with tempfile.NamedTemporaryFile(dir=self.out, delete=False, prefix=".copy-") as tmp:
-                shutil.copyfile(src, tmp.name)
-            Path(tmp.name).replace(target)
+            self._copy(src, target)
             # shapefiles travel with their sidecar files
             if src.suffix.lower() == ".shp":
                 for side in (".shx", ".dbf", ".prj", ".cpg"):
                     s2 = src.with_suffix(side)
                     if s2.exists():
-                        shutil.copyfile(s2, target.with_suffix(side))
+                        self._copy(s2, target.with_suffix(side))
         return candidate
+
+    def _copy(self, src: Path, target: Path) -> None:
+        """``src`` to ``target`` through a temporary file (atomic); nothing to do when it is
+        the same file (a region saved into the folder it was opened from)."""
+        if target.exists() and os.path.samefile(src, target):
+            return
+        with tempfile.NamedTemporaryFile(dir=self.out, delete=False, prefix=".copy-") as tmp:
+            shutil.copyfile(src, tmp.name)
+        Path(tmp.name).replace(target)
 
 
 def _base_tables(base: RegionConfig | None, placer: _Placer

@@ -509,7 +509,32 @@ def test_a_needs_list_longer_than_a_day_is_refused_with_what_to_do(tmp_path, run
     rows = "".join(f"N{i:05d},がれき撤去,39.6,140.4\n" for i in range(MAX_NEEDS + 1))
     needs = tmp_path / "needs.csv"
     needs.write_text("受付番号,作業内容,緯度,経度\n" + rows, encoding="utf-8")
-    code, out, err = run_cli("dispatch", demo_dir / "region.toml", "--needs", needs, "--teams",
+    code, _out, err = run_cli("dispatch", demo_dir / "region.toml", "--needs", needs, "--teams",
                              demo_dir / "vc_teams.csv", "--out", tmp_path / "o")
     assert code == 2 and "needs.csv" in err and str(MAX_NEEDS + 2) in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_saving_a_region_into_the_folder_it_came_from_updates_it(tmp_path):
+    """Saving into the folder the region was opened from raised SameFileError after rewriting
+    six files (a shapefile's sidecars copied onto themselves), leaving it half-saved.  Now the
+    files already in place stay as they are and the region reopens."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from layers.region import load_region, read_config
+    from layers.region_io import save_region
+
+    folder = tmp_path / "region"
+    folder.mkdir()
+    gpd.GeoDataFrame({"N03_001": ["秋田県"], "N03_004": ["潟上市"], "N03_007": ["05211"]},
+                     geometry=[box(140.0, 39.8, 140.1, 39.9)], crs="EPSG:4326").to_file(folder / "n03.shp")
+    (folder / "places.csv").write_text("place_id,name,lat,lon\nP1,サロン,39.85,140.05\n", "utf-8")
+    (folder / "region.toml").write_text('[region]\nname = "潟上市"\n[layers.boundaries]\npath = "n03.shp"\n'
+                                        '[layers.places]\npath = "places.csv"\n', "utf-8")
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "region.toml"}
+    toml = save_region(folder, name="潟上市（更新）", base=read_config(folder / "region.toml"))
+    again = load_region(toml, with_roads=False)
+    assert again.name == "潟上市（更新）" and len(again.layers["places"]) == 1
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in before} == before
+    assert not list(folder.glob(".copy-*"))

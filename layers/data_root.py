@@ -10,13 +10,41 @@ command line is not restricted: its user owns the machine's files already.
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from layers.errors import LayerError
 
-__all__ = ["data_root", "inside_data_root", "region_files_inside"]
+__all__ = ["SHARED", "claim_shared", "data_root", "data_user", "home", "inside_data_root",
+           "region_files_inside"]
+
+SHARED = "shared"
+"""The folder of the data root where users share regions with each other."""
+OWNER_FILE = ".tomoni-owner"
+"""In a shared region's folder: a hash of the user who shared it (only they replace it)."""
+_USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("tomoni_data_user", default=None)
+
+
+def data_user(user: str | None) -> None:
+    """Put the current thread (an app session's run) in ``user``'s home (None: no login)."""
+    _USER.set(user)
+
+
+def _tag(user: str) -> str:
+    return hashlib.sha256(user.encode("utf-8")).hexdigest()[:16]
+
+
+def home() -> Path:
+    """The logged-in user's folder (created on first use), or the data root without a login."""
+    user = _USER.get()
+    if user is None:
+        return data_root()
+    folder = data_root() / "users" / _tag(user)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,20 +54,59 @@ def data_root() -> Path:
     return Path(os.environ.get("TOMONI_DATA_ROOT") or ROOT / "data").expanduser().resolve()
 
 
-def inside_data_root(path: str | Path, *, what: str = "ファイル") -> Path:
-    """``path`` resolved (relative paths are taken from the data root), or a
-    :class:`LayerError` when it lies outside the data root."""
+def inside_data_root(path: str | Path, *, what: str = "ファイル", write: bool = False) -> Path:
+    """``path`` resolved (relative paths are taken from the user's :func:`home`), or a
+    :class:`LayerError` when it lies outside what this session may read (``write``: write)."""
     root = data_root()
     raw = Path(path).expanduser()
-    resolved = (raw if raw.is_absolute() else root / raw).resolve()
-    if resolved != root and root not in resolved.parents:
+    resolved = (raw if raw.is_absolute() else home() / raw).resolve()
+    if not _within(resolved, root):
         raise LayerError(
             f"この{what}はアプリのデータフォルダの外にあります。",
             file=raw.name or str(raw),
             fix=f"データフォルダ（{root}）の中のパスを指定してください。"
             "管理者は TOMONI_DATA_ROOT でデータフォルダを変えられます。",
         )
+    user = _USER.get()
+    if user is None:
+        return resolved
+    shared = root / SHARED
+    readable = [home(), shared] + ([] if write else [root / "demo"])
+    if not any(_within(resolved, r) for r in readable):
+        raise LayerError(
+            f"この{what}はほかの利用者のフォルダにあります。開くことも保存することもできません。",
+            file=raw.name or str(raw),
+            fix=f"自分のフォルダ（{home()}）か共有フォルダ（{shared}）の中のパスを指定してください。"
+            "ほかの利用者の地域は、その人が shared/ に保存すると開けます。")
+    if write and _within(resolved, shared):
+        _check_owner(resolved, shared, user, raw)
     return resolved
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_owner(target: Path, shared: Path, user: str, raw: Path) -> None:
+    """A folder under ``shared/`` is replaced only by the user who shared it."""
+    top = shared / target.relative_to(shared).parts[0] if target != shared else shared
+    marker = top / OWNER_FILE
+    if target == shared or (top.exists() and (not marker.exists()
+                                              or marker.read_text("ascii").strip() != _tag(user))):
+        raise LayerError("ほかの利用者が共有した地域です。置き換えることはできません。",
+                         file=raw.name or str(raw),
+                         fix="shared/ の下に新しいフォルダ名を付けて保存してください。")
+
+
+def claim_shared(folder: Path) -> None:
+    """Mark a folder just saved under ``shared/`` as the logged-in user's."""
+    user = _USER.get()
+    shared = data_root() / SHARED
+    if user is None or not _within(folder, shared) or folder == shared:
+        return
+    top = shared / folder.relative_to(shared).parts[0]
+    top.mkdir(parents=True, exist_ok=True)
+    (top / OWNER_FILE).write_text(_tag(user) + "\n", "ascii")
 
 
 def region_files_inside(files: Iterable[Path]) -> None:

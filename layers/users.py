@@ -16,14 +16,18 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+import time
 import tomllib
+from collections import deque
 from pathlib import Path
 
 from layers.atomic import atomic_write_text
 from layers.errors import LayerError
 from layers.readers import require_file
 
-__all__ = ["add_user", "hash_password", "read_users", "verify"]
+__all__ = ["LOCK_S", "MAX_FAILURES", "Throttle", "add_user", "audit_name", "hash_password", "read_users",
+           "throttle", "verify"]
 
 _N, _R, _P = 16384, 8, 1
 
@@ -79,3 +83,63 @@ def add_user(path: str | Path, name: str, password: str) -> None:
     lines += [f'"{k}" = "{v}"' for k, v in sorted(users.items())]
     atomic_write_text(path, "\n".join(lines) + "\n")
     os.chmod(path, 0o600)
+
+
+MAX_FAILURES = 5
+"""Failed logins for one name within :data:`WINDOW_S` before the name is locked."""
+WINDOW_S = 900.0
+LOCK_S = 300.0
+"""How long a name stays locked after :data:`MAX_FAILURES` failures (seconds)."""
+FAIL_DELAY_S = 1.0
+"""Every failed login waits this long before it is answered (a guesser's pace)."""
+
+
+class Throttle:
+    """Failed logins per name, process-wide (every session of the server): after
+    :data:`MAX_FAILURES` within :data:`WINDOW_S` the name is locked for :data:`LOCK_S` —
+    even the right password is refused until then."""
+
+    def __init__(self, *, clock: object = time.monotonic) -> None:
+        self._clock = clock
+        self._fails: dict[str, deque[float]] = {}
+        self._locked: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _now(self) -> float:
+        return float(self._clock())  # type: ignore[operator]
+
+    def wait(self, name: str) -> float:
+        """Seconds before ``name`` may try again (0: now)."""
+        with self._lock:
+            until = self._locked.get(name, 0.0)
+            return max(0.0, until - self._now())
+
+    def failed(self, name: str) -> bool:
+        """Record a failure; True when it locks the name."""
+        now = self._now()
+        with self._lock:
+            fails = self._fails.setdefault(name, deque())
+            fails.append(now)
+            while fails and fails[0] < now - WINDOW_S:
+                fails.popleft()
+            if len(fails) >= MAX_FAILURES:
+                self._locked[name] = now + LOCK_S
+                fails.clear()
+                return True
+        return False
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._fails.pop(name, None)
+
+
+throttle = Throttle()
+"""The server's throttle (one per process, shared by every session)."""
+
+
+def audit_name(users: dict[str, str], name: str) -> str:
+    """The name to write in the audit log for a login attempt: a known user's name, else a
+    short hash (a password typed into the name box never reaches the log)."""
+    if name in users:
+        return name
+    return "unknown-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]

@@ -538,3 +538,55 @@ def test_saving_a_region_into_the_folder_it_came_from_updates_it(tmp_path):
     assert again.name == "潟上市（更新）" and len(again.layers["places"]) == 1
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in before} == before
     assert not list(folder.glob(".copy-*"))
+
+
+def test_failed_logins_lock_the_name_for_a_while():
+    """Failed logins were not limited: a name is locked after MAX_FAILURES failures within the
+    window, even the right password waits, and the lock lifts after LOCK_S."""
+    from layers.users import LOCK_S, MAX_FAILURES, Throttle, audit_name
+
+    now = [1000.0]
+    throttle = Throttle(clock=lambda: now[0])
+    for _i in range(MAX_FAILURES - 1):
+        assert not throttle.failed("tanaka") and throttle.wait("tanaka") == 0
+        now[0] += 1
+    assert throttle.failed("tanaka") and throttle.wait("tanaka") == pytest.approx(LOCK_S)
+    assert throttle.wait("suzuki") == 0  # another name is not locked
+    now[0] += LOCK_S + 1
+    assert throttle.wait("tanaka") == 0
+    assert audit_name({"tanaka": "x"}, "tanaka") == "tanaka"
+    assert audit_name({"tanaka": "x"}, "hunter2-password").startswith("unknown-")
+
+
+def test_each_user_has_a_folder_and_cannot_reach_anothers(tmp_path, monkeypatch):
+    """One user opened and replaced another's saved region: paths are now taken from the
+    user's own folder, another user's folder is refused for reading and writing, a region is
+    shared explicitly under shared/ and only its owner replaces it."""
+    from layers.data_root import claim_shared, data_user, home, inside_data_root
+    from layers.errors import LayerError
+
+    monkeypatch.setenv("TOMONI_DATA_ROOT", str(tmp_path))
+    try:
+        data_user("tanaka")
+        mine = home()
+        saved = inside_data_root("mine/region", write=True)
+        assert mine in saved.parents and mine.parent.name == "users"
+        saved.mkdir(parents=True)
+        (saved / "region.toml").write_text("[region]\n", "utf-8")
+        shared = inside_data_root(tmp_path / "shared" / "公開", write=True)
+        shared.mkdir(parents=True)
+        claim_shared(shared)
+        data_user("suzuki")
+        assert home() != mine
+        for attempt in (saved / "region.toml", f"../{mine.name}/mine/region.toml"):
+            with pytest.raises(LayerError, match="ほかの利用者"):
+                inside_data_root(attempt)
+            with pytest.raises(LayerError, match="ほかの利用者"):
+                inside_data_root(attempt, write=True)
+        assert inside_data_root(tmp_path / "shared" / "公開" / "region.toml")  # shared: readable
+        with pytest.raises(LayerError, match="共有した地域"):
+            inside_data_root(tmp_path / "shared" / "公開", write=True)
+        data_user("tanaka")
+        assert inside_data_root(tmp_path / "shared" / "公開", write=True) == shared
+    finally:
+        data_user(None)

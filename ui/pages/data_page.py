@@ -12,7 +12,7 @@ from streamlit_folium import st_folium
 from geo.outputs.layer_export import DENSITY_COLUMNS, geojson_text
 from geo.outputs.maps import add_marks, region_map
 from layers.boundaries import municipality_names
-from layers.data_root import data_root, inside_data_root, region_files_inside
+from layers.data_root import claim_shared, home, inside_data_root, region_files_inside
 from layers.errors import LayerError
 from layers.geocode import HAND_PLACED, LEVELS, set_point
 from layers.region import Region, read_config
@@ -48,7 +48,7 @@ if kind == "new":
         state.start_source({"kind": "new", "name": new_name.strip()})
         st.rerun()
 if kind == "toml":
-    st.caption(t("data_root_hint").format(root=data_root()))
+    st.caption(t("data_root_hint").format(root=home()))
     path = st.text_input(t("toml_path"), value=ss["source"].get("path", ""),
                          placeholder="my_region/region.toml")
     if st.button(t("open"), key="open_toml") and path:
@@ -238,12 +238,12 @@ def _files_to_save(region: Region) -> list[SavedFile]:
 
 
 st.subheader(t("save_region"))
-st.caption(t("data_root_hint").format(root=data_root()))
+st.caption(t("data_root_hint").format(root=home()))
 target = st.text_input(t("save_path"), value=str(Path("saved") / "region"), key="save_target")
 replace_ok = True
 folder: Path | None = None
 try:
-    folder = inside_data_root(target, what=t("save_folder"))
+    folder = inside_data_root(target, what=t("save_folder"), write=True)
     if folder.is_dir() and any(folder.iterdir()):
         st.warning(t("replace_folder"))
         replace_ok = st.checkbox(t("replace_yes"), key="save_replace")
@@ -262,6 +262,7 @@ if clicked and folder is not None:
             municipalities=ss.get("muni_filter") or (),
         )
         read_config(toml)  # the saved folder must reopen
+        claim_shared(folder)  # a folder shared under shared/ is this user's to replace
         audit("save_region", region=region.name)
         st.success(f"{t('saved')}: {toml}")
     except LayerError as err:

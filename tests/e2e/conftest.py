@@ -44,10 +44,11 @@ def chromium_path() -> str:
 
 
 @contextlib.contextmanager
-def serve_app(demo_dir: Path, log: Path) -> Iterator[str]:
-    """``streamlit run streamlit_app.py`` on a free loopback port, on the region in ``demo_dir``."""
+def serve_app(demo_dir: Path, log: Path, extra: dict[str, str] | None = None) -> Iterator[str]:
+    """``streamlit run streamlit_app.py`` on a free loopback port, on the region in ``demo_dir``
+    (``extra``: more environment, e.g. a users file)."""
     port = _free_port()
-    env = {**os.environ, "TOMONI_DEMO_DIR": str(demo_dir)}
+    env = {**os.environ, "TOMONI_DEMO_DIR": str(demo_dir), **(extra or {})}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",

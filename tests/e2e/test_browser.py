@@ -410,3 +410,56 @@ def test_a_planner_sees_who_reaches_a_salon_by_bus(app_url, page):
     page.get_by_text("新しい停留所の候補").wait_for(timeout=120_000)
     _no_exception(page)
     assert page.failed == [], page.failed
+
+
+def _bombs(folder):  # type: ignore[no-untyped-def]
+    """A 5 KB .xlsx with one cell at XFD1048576, and a 2 MB zip of a 2.1 GB shapefile part."""
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"], sheet["B1"], sheet["C1"] = "名称", "緯度", "経度"
+    sheet["A2"], sheet["B2"], sheet["C2"] = "サロン", 39.6, 140.4
+    sheet["XFD1048576"] = "x"
+    far = folder / "far.xlsx"
+    book.save(far)
+    bomb = folder / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        z.writestr("a.shp", b"\0" * 100)
+        z.writestr("a.shx", b"\0" * 100)
+        with z.open("a.dbf", "w", force_zip64=True) as f:
+            chunk = b"\0" * (64 << 20)
+            for _ in range(33):  # 2.1 GB of zeros, written in chunks
+                f.write(chunk)
+    return far, bomb
+
+
+def test_upload_bombs_never_take_the_server_down(app_url, browser, tmp_path):
+    """A far-cell .xlsx uploaded as 居場所 aborted the server for every user.  Each bomb is now
+    a plain error in the session that uploaded it, and a second session uses the app after."""
+    far, bomb = _bombs(tmp_path)
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(app_url)
+        _wait_map(page)
+        _goto_page(page, "データ")
+        _choose_target(page, "居場所（places）")
+        for f, words in ((far, "大きすぎ"), (bomb, "大きすぎ")):
+            page.locator('input[type="file"]').set_input_files(str(f))
+            page.locator('[data-testid="stAlert"]').filter(has_text=f.name).filter(
+                has_text=words).first.wait_for(timeout=120_000)
+            _no_exception(page)
+    finally:
+        ctx.close()
+    other = browser.new_context()
+    try:
+        second = other.new_page()
+        second.goto(app_url)
+        frame = _wait_map(second)
+        assert frame.locator("path.tomoni-shelter").count() > 0
+        _no_exception(second)
+    finally:
+        other.close()

@@ -14,6 +14,7 @@ from geo.runs.batch.dask_run import run_batch
 from geo.runs.batch.merge import read_units
 from geo.runs.batch.partition import run_partition, whole_region_units
 from layers.errors import LayerError
+from layers.region import load_region
 
 COLUMNS = ["place_id", "place_m", "covered", "shelter_id", "shelter_m", "shelter_reachable",
            "nearest_muni", "own_m", "cross"]
@@ -280,3 +281,59 @@ def test_batch_per_unit_equals_tomoni_coverage(demo_dir, tmp_path, run_cli, opti
     assert np.allclose(got[reached], want[reached], atol=0.11)  # both rounded to 0.1 m
     assert (units["covered"].to_numpy(bool) == cov["covered"].to_numpy(bool)).all()
     assert 0 < cov["covered"].sum() < len(cov)
+
+
+def test_a_separate_scheduler_and_two_workers_survive_a_killed_worker(demo_batch, tmp_path):
+    """``tomoni batch --scheduler``: a ``dask scheduler`` and two ``dask worker`` processes
+    started on their own on 127.0.0.1; one worker is killed (SIGKILL from outside) while the
+    batch runs.  The result equals the whole-region run."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker", addr, "--nthreads", "1",
+              "--no-dashboard", "--no-nanny", "--host", "127.0.0.1"]
+    log = open(tmp_path / "dask.log", "wb")  # noqa: SIM115 - closed in finally
+    procs = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              stdout=log, stderr=subprocess.STDOUT)]
+    try:
+        procs += [subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT) for _ in range(2)]
+        cfg = read_batch(demo_batch)
+        out = tmp_path / "out"
+        result: dict[str, object] = {}
+
+        def run() -> None:
+            result["res"] = run_batch(specs_for(cfg), out, scheduler=addr)
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        deadline = time.time() + 240
+        while time.time() < deadline and thread.is_alive():
+            if list(out.glob("partitions/muni=*/units.parquet")):
+                break
+            time.sleep(0.1)
+        killed = thread.is_alive()
+        if killed:
+            procs[1].send_signal(signal.SIGKILL)  # a worker gone mid-run: the other finishes
+        thread.join(timeout=600)
+        res = result["res"]
+        assert killed and not thread.is_alive()
+        assert sorted(res.done) == ["05901", "05902", "05903"] and not res.failed  # type: ignore[attr-defined]
+        region = load_region(cfg.region, with_roads=False)
+        where = {str(i): f"{g.x:.6f},{g.y:.6f}" for key, id_col in (("places", "place_id"),
+                                                                      ("shelters", "shelter_id"))
+                 for i, g in zip(region.layers[key][id_col], region.layers[key].geometry, strict=True)}
+        _same(whole_region_units(cfg.region, hazard="flood"), read_units(out), where)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait(timeout=30)
+        log.close()

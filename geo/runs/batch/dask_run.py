@@ -176,7 +176,7 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     starting = _Starting(scheduler, workers) if client is None and todo else None
     try:
         if todo:
-            _collect(_submit(starting or _Given(client), todo, out, runner), out, res, crs)
+            _collect(_submit(starting or _Given(client), todo, out, runner), out, res, crs, runner)
     finally:
         if starting is not None:
             starting.close()
@@ -281,14 +281,30 @@ def _warm() -> None:
     import geo.engine.shortest_paths  # noqa: F401
 
 
-def _collect(submitted: tuple[Any, dict[Any, Any]], out: Path, res: BatchResult, crs: str) -> None:
-    """Write each partition as it finishes; a failing one is reported, the others go on."""
+LOST = frozenset({"FutureCancelledError", "CancelledError", "KilledWorker"})
+"""Failures that mean a worker died (with the partition's shipped cut): the partition is
+submitted once more, to load its own region on a worker that lives."""
+
+
+def _collect(submitted: tuple[Any, dict[Any, Any]], out: Path, res: BatchResult, crs: str,
+             runner: Callable[[Any], dict[str, Any]] = run_partition) -> None:
+    """Write each partition as it finishes; a failing one is reported, the others go on; one
+    lost with a worker is submitted again without its shipped cut."""
     pending, futures = submitted
+    again: set[str] = set()
     for fut in pending:  # (the warm-up futures are held in ``futures`` until the end)
         spec = futures.pop(fut)
         try:
             result = fut.result()
         except Exception as exc:  # one partition must not stop the others
+            if type(exc).__name__ in LOST and spec is not None and spec.key not in again:
+                again.add(spec.key)
+                log.info("partition %s lost with a worker: submitted again", spec.key)
+                retry = fut.client.submit(runner, spec, pure=False, retries=1,
+                                          key=f"partition-{spec.key}-again")
+                futures[retry] = spec
+                pending.add(retry)
+                continue
             msg = exc.message if isinstance(exc, LayerError) else type(exc).__name__
             res.failed[spec.key] = msg
             log.warning("partition %s failed: %s", spec.key, msg)

@@ -319,3 +319,52 @@ def test_siting_gains_are_the_people_each_site_newly_reaches(tmp_path):
         assert _within(sites.loc[cid, "newly_covered_people"], int(mine.sum()))
     s = run.recommendation.summary()
     assert _within(s.covered_before, int(before.sum()))
+
+
+def test_differencing_across_k_geography_and_a_trivial_edit_is_blurred(tmp_path, monkeypatch):
+    """The probe's side doors: the register with k = 5, then without one person with k = 7;
+    and a copy with one record moved by 2e-6° published on 250 m after 500 m.  Both releases
+    go out (they are other registers), but every count passed the protection step, so the
+    attacker's differences are not the true small counts: across the cells, the derived values
+    differ from the truth somewhere, and the unit that lost its person does not always read −1."""
+    from shapely.geometry import box
+
+    from layers.anonymise import anonymise_mesh
+    from layers.registers import Records
+
+    monkeypatch.setenv("TOMONI_STATE_DIR", str(tmp_path / "state"))
+    rng = np.random.default_rng(3)
+    lon = np.round(LON0 + rng.normal(0, 0.01, 800), 6)
+    lat = np.round(LAT0 + rng.normal(0, 0.008, 800), 6)
+    region = box(LON0 - 0.1, LAT0 - 0.08, LON0 + 0.1, LAT0 + 0.08)
+
+    def rec(lo: np.ndarray, la: np.ndarray) -> Records:
+        ids = np.array([f"R{i:04d}" for i in range(len(lo))], dtype=object)
+        return Records(lon=lo, lat=la, category=None, mobility=None, n_read=len(lo), n_unlocated=0,
+                       dataset_id="", ids=ids)
+
+    reads = []
+    for drop in range(30):  # k = 5 with everyone, k = 7 without person ``drop``
+        a = anonymise_mesh(rec(lon, lat), size=500, k=5, region=region).set_index("unit_id")
+        keep = np.arange(len(lon)) != drop
+        r = rec(lon[keep], lat[keep])
+        r = Records(lon=r.lon, lat=r.lat, category=None, mobility=None, n_read=r.n_read, n_unlocated=0,
+                    dataset_id="", ids=np.array([f"R{i:04d}" for i in np.flatnonzero(keep)], dtype=object))
+        b = anonymise_mesh(r, size=500, k=7, region=region).set_index("unit_id")
+        same = a.index.intersection(b.index)
+        moved = (a.loc[same, "members"] == b.loc[same, "members"])
+        diff = (b.loc[same, "count"] - a.loc[same, "count"])[moved]
+        reads.append(tuple(sorted(int(d) for d in diff if d)))
+    assert any(r != (-1,) for r in reads)  # the lost person is not read off as −1 every time
+    # one record moved by 2e-6°, published on 250 m after 500 m: the 500 m cells rebuilt from
+    # the 250 m release do not give the 500 m release's numbers exactly
+    coarse = anonymise_mesh(rec(lon, lat), size=500, k=5, region=region)
+    edited = lat.copy()
+    edited[0] += 2e-6
+    fine = anonymise_mesh(rec(lon, edited), size=250, k=5, region=region)
+    single = fine[fine["n_units"] == 1]
+    parent = single["unit_id"].str[:9]
+    rebuilt = single.groupby(parent)["count"].sum()
+    whole = coarse[coarse["n_units"] == 1].set_index("unit_id")["count"]
+    both = rebuilt.index.intersection(whole.index)
+    assert len(both) and (rebuilt.loc[both] != whole.loc[both]).any()

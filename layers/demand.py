@@ -42,6 +42,10 @@ its people live spread over a wide area, so a distance from its anchor is only i
 
 SPREAD_POINTS = 64
 """At most this many points spread one published unit's people over its outline."""
+SPREAD_SPACING_M = 100.0
+"""The spread grid's spacing (until :data:`SPREAD_POINTS` is reached): the points depend on
+the unit's shape only, never on its count, so a count scaled by a projection moves every
+answer in proportion."""
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -146,8 +150,8 @@ def from_records(records: Records, *, k: int, secret: bytes) -> Demand:
 
 def spread(density: gpd.GeoDataFrame, *, k: int, crs: str) -> Demand:
     """A published density's people spread evenly over each unit's outline: a regular grid
-    of up to :data:`SPREAD_POINTS` points inside it (at least its representative point),
-    weights summing to the unit's count."""
+    (:data:`SPREAD_SPACING_M`, up to :data:`SPREAD_POINTS` points, at least its representative
+    point) inside it, weights summing to the unit's count."""
     counts = pd.to_numeric(density["count"], errors="coerce").fillna(0).to_numpy(float) \
         if "count" in density else np.zeros(len(density))
     shapes = np.asarray(density.to_crs(crs).geometry.to_numpy())
@@ -157,7 +161,7 @@ def spread(density: gpd.GeoDataFrame, *, k: int, crs: str) -> Demand:
     for shape, n in zip(shapes, counts, strict=True):
         if n <= 0 or shape is None or shape.is_empty:
             continue
-        x, y = _grid_in(shape, int(min(SPREAD_POINTS, max(1, n))))
+        x, y = _grid_in(shape, int(min(SPREAD_POINTS, max(1.0, shape.area / SPREAD_SPACING_M ** 2))))
         xs.append(x)
         ys.append(y)
         ws.append(np.full(len(x), n / len(x)))

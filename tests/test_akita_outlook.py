@@ -138,11 +138,13 @@ def test_outlook_on_real_akita_layers(katagami, tmp_path, run_cli):
     assert s["total"] == _old(_nearest_year(YEARS)) * cells
     assert s["closed_segments"] == int((katagami.parent / "closed_blocks.txt").read_text())
     assert 0 <= s["covered_winter"] <= s["covered_summer"]
-    assert s["lost"] == s["covered_summer"] - s["covered_winter"] > 0
+    # lost: people covered in summer and not in winter, counted person by person (a few are
+    # covered only in winter: their nearest road closes and the next one is a shorter way)
+    assert s["covered_summer"] - s["covered_winter"] - 1 <= s["lost"] <= s["covered_summer"] and s["lost"] > 0
     closures = gpd.read_file(out / "winter_closures.geojson")
     assert list(closures["route"]) == ["県道（試験）"]
     by_place = pd.read_csv(out / "winter_loss_by_place.csv", encoding="utf-8-sig", dtype={"place_id": str})
-    assert by_place["people_lost"].sum() == s["lost"]
+    assert abs(by_place["people_lost"].sum() - s["lost"]) <= len(by_place)  # each row rounded
     names = set(by_place["name"])
     assert names and all(isinstance(x, str) and x for x in names)  # the real shelters' names
     area = pd.read_csv(out / "outlook_by_area.csv", encoding="utf-8-sig")
@@ -155,7 +157,8 @@ def test_outlook_on_real_akita_layers(katagami, tmp_path, run_cli):
     winter = table[table["season"] != "夏"].set_index("year")
     assert (winter["covered"] <= summer["covered"]).all()
     # the rate of the covered cells stays the same when every cell loses the same share
-    assert summer.loc[2050, "covered"] * 11 == summer.loc[2025, "covered"] * 6
+    # (to the person: each year's people are counted spread over the cells, then rounded)
+    assert abs(summer.loc[2050, "covered"] * 11 - summer.loc[2025, "covered"] * 6) <= 11
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +202,9 @@ def test_the_app_on_real_akita_layers_in_winter_and_in_2050(katagami_with_counts
         return int(value.split()[0].replace(",", ""))
 
     summer, total = metric("徒歩圏内"), metric("要配慮者")
+    from layers.region import load_region
+
+    published = load_region(katagami_with_counts, with_roads=False).layer("vulnerable")["count"]
     assert "潟上市" in app.header[0].value and "架空" not in app.header[0].value
     app.radio(key="cov_season").set_value("winter").run()
     assert not app.exception, app.exception
@@ -206,5 +212,7 @@ def test_the_app_on_real_akita_layers_in_winter_and_in_2050(katagami_with_counts
     app.radio(key="cov_season").set_value("summer").run()
     app.select_slider(key="cov_year").set_value(2050).run()
     assert not app.exception, app.exception
-    # each 町字 of 12 people becomes round(12 × 6 / 11) = 7 (whole people per published unit)
-    assert metric("要配慮者") == pytest.approx(total * 7 / 12, rel=0.01)
+    # each 町字's published count c (12 people, protected: 10 … 14) becomes round(c × 6 / 11)
+    # (whole people per published unit)
+    assert total == int(published.sum())
+    assert metric("要配慮者") == pytest.approx(float((published * 6 / 11).round().sum()), rel=0.01)

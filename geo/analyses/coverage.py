@@ -111,6 +111,8 @@ class CoverageResult:
     """Each person's reach (in memory): the counts of tables come from it, through the gate."""
     facility_ids: np.ndarray | None = field(default=None, repr=False)
     """The id of each facility row (``people.facility`` indexes it)."""
+    facility_names: np.ndarray | None = field(default=None, repr=False)
+    """The name of each facility row."""
 
     def summary(self) -> CoverageSummary:
         total: int | str
@@ -384,7 +386,7 @@ def coverage(
                           facilities=facility_layer, circuity=factor, notes=notes, access=access,
                           join_radius=join_radius if access == "multi" else None,
                           barriers=network.n_barriers if network is not None else 0, people=reach,
-                          facility_ids=fac_ids)
+                          facility_ids=fac_ids, facility_names=fac_names)
 
 
 def people_of(density: gpd.GeoDataFrame, demand: Demand | None, crs: str) -> Demand:

@@ -150,13 +150,12 @@ def _by_place(summer: CoverageResult, covered: np.ndarray, lost: np.ndarray) -> 
     out = pd.DataFrame({"row": np.arange(n), "people_summer": people.count(fac, n, covered),
                         "people_winter": people.count(fac, n, covered & ~lost),
                         "people_lost": people.count(fac, n, lost)})
-    named = summer.units[["facility_id", "facility_name"]].drop_duplicates("facility_id")
-    ids = _facility_ids(summer, n)
-    out["place_id"] = ids
+    out["place_id"] = _facility_ids(summer, n)
+    names = np.full(n, "", dtype=object)
+    if summer.facility_names is not None:
+        names[: min(n, len(summer.facility_names))] = summer.facility_names[:n]
+    out["name"] = names
     out = out[(out["place_id"] != "") & out["people_summer"].fillna(1).gt(0)]
-    out = out.merge(named.rename(columns={"facility_id": "place_id", "facility_name": "name"}),
-                    on="place_id", how="left")
-    out["name"] = out["name"].fillna("")
     return out[cols].sort_values(["people_lost", "place_id"], ascending=[False, True], ignore_index=True,
                                  na_position="last")
 

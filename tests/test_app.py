@@ -119,7 +119,8 @@ def test_data_page_saves_a_region_folder_that_reopens(app, tmp_path, run_cli):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["layers"]["shelters"]["rows"] == 46
-    assert doc["layers"]["vulnerable"]["anonymisation"]["published_total"] == 3000
+    anon = doc["layers"]["vulnerable"]["anonymisation"]  # the density: each count protected (±2)
+    assert abs(anon["published_total"] - 3000) <= 2 * anon["units_published"]
 
 
 def test_coverage_page(app):
@@ -139,7 +140,8 @@ def test_consolidation_page(app):
     assert not app.exception
     labels = [m.label for m in app.metric]
     assert "再編でしきい値を超える人" in labels
-    assert app.dataframe[1].value["人数"].sum() == 3000
+    # the published units' counts, each protected (±2): the register's 3,000 within that
+    assert abs(app.dataframe[1].value["人数"].sum() - 3000) <= 2 * 200
 
 
 def test_coverage_page_exports_a_png(app):

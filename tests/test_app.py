@@ -480,3 +480,20 @@ def test_transit_page_shows_what_the_command_computes(app, demo_dir, tmp_path, r
     tables = [d.value for d in app.dataframe]
     assert any("停留所の間（新しい停留所の位置）" in t.columns for t in tables)
     assert any("増やす便の発車" in t.columns for t in tables)
+
+
+def test_coverage_page_cli_and_report_count_the_same_people(app, demo_dir, tmp_path, run_cli):
+    """The register's people counted in the app, by ``tomoni coverage`` and in the report's
+    summary give one number each (the same people, the same protection)."""
+    app.switch_page("ui/pages/coverage_page.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    _code, out, _err = run_cli("coverage", demo_dir / "region.toml", "--out", tmp_path / "cov")
+    cli = json.loads(out)
+    assert metrics["要配慮者"] == f"{cli['total']:,} 人" and metrics["徒歩圏内"] == f"{cli['covered']:,} 人"
+    from geo.outputs.report import report_html
+    from geo.runs.region_results import analyse_region
+    from layers.region import load_region
+
+    html = report_html(analyse_region(load_region(demo_dir / "region.toml")))
+    assert f"{cli['covered']:,}" in html and f"{cli['total']:,}" in html

@@ -114,15 +114,6 @@ class Demand:
         value = self.count(np.zeros(len(self), np.int64), 1, where)[0]
         return f"{self.k}未満" if value is pd.NA else int(value)
 
-    def true_share(self, cells: np.ndarray, n_cells: int, where: np.ndarray) -> np.ndarray:
-        """The share of each cell's people that ``where`` holds (0–1; NaN for an empty cell):
-        a classification (a map colour), never published as a count."""
-        cells = np.asarray(cells, np.int64)
-        ok = cells >= 0
-        every = np.bincount(cells[ok], weights=self.weight[ok], minlength=n_cells)
-        part = np.bincount(cells[ok & where], weights=self.weight[ok & where], minlength=n_cells)
-        return np.divide(part, every, out=np.full(n_cells, np.nan), where=every > 0)
-
     def weights_in(self, cells: np.ndarray, n_cells: int, where: np.ndarray | None = None) -> np.ndarray:
         """Unpublished sums of weight per cell: for decisions inside an analysis (which site
         is best), never written; what is published goes through :meth:`count`."""

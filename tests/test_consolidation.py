@@ -9,6 +9,7 @@ import pytest
 
 from geo.analyses.consolidation import consolidation
 from geo.engine.network import from_graph
+from layers.cellkey import MAX_CHANGE
 from layers.errors import LayerError
 
 
@@ -28,13 +29,15 @@ def test_closing_schools_lengthens_the_way(result):
     assert np.allclose(u.loc[kept, "change_m"], 0.0, atol=0.2)
     assert (u.loc[~kept, "change_m"] > -1.0).mean() > 0.9
     s = result.summary()
-    assert s["people"] == 3000 and s["mean_change_m"] > 0 and s["method"] == "network"
+    # the published units' counts (each protected, ±2) add up to the register's 3,000
+    assert abs(s["people"] - 3000) <= MAX_CHANGE * len(u)
+    assert s["mean_change_m"] > 0 and s["method"] == "network"
     assert s["people_pushed_past_threshold"] == int(u.loc[u["pushed"], "count"].sum())
 
 
 def test_per_area_table_and_pushed_list(result):
     t = result.by_area
-    assert t["people"].sum() == 3000
+    assert t["people"].sum() == result.summary()["people"]
     assert set(result.pushed["area_id"]) <= set(t.loc[t["people_pushed"] > 0, "area_id"])
 
 
@@ -50,7 +53,7 @@ def test_tomoni_consolidation_cli(demo_dir, tmp_path, run_cli):
                              "--after", "after", "--out", tmp_path / "c")
     assert code == 0, err
     s = json.loads(out)
-    assert s["people"] == 3000 and s["threshold_m"] == 4000.0
+    assert abs(s["people"] - 3000) <= MAX_CHANGE * 200 and s["threshold_m"] == 4000.0
     for name in ("consolidation_units.gpkg", "consolidation_by_area.csv", "pushed_areas.csv"):
         assert (tmp_path / "c" / name).exists()
 

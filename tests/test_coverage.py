@@ -129,7 +129,9 @@ def test_tomoni_coverage_on_a_tachikawa_region(tachikawa_region, tmp_path, run_c
                              "--out", tmp_path / "cov")
     assert code == 0, err
     s = json.loads(out)
-    assert s["method"] == "network" and s["total"] == total
+    # the counts per mesh are the council's own: each published unit is protected (±2)
+    cells = (toml.parent / "mesh_counts.csv").read_text("utf-8").count("\n")
+    assert s["method"] == "network" and abs(s["total"] - total) <= MAX_CHANGE * cells
     assert 0.3 < s["rate"] <= 1.0
     for name in ("coverage_units.gpkg", "coverage_by_area.csv", "gaps.geojson"):
         assert (tmp_path / "cov" / name).exists()

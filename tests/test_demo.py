@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.cellkey import MAX_CHANGE
 from layers.demo import generate_demo
 
 
@@ -88,8 +89,8 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     assert doc["check"]["fictional"] is True
     assert doc["check"]["roads"]["nodes"] >= 5000
     # every analysis that exists runs on the demo
-    assert doc["analyses"]["coverage"]["total"] == 3000
-    assert doc["analyses"]["consolidation"]["people"] == 3000
+    assert abs(doc["analyses"]["coverage"]["total"] - 3000) <= MAX_CHANGE  # protected: the people
+    assert abs(doc["analyses"]["consolidation"]["people"] - 3000) <= MAX_CHANGE * 200  # units summed
     assert doc["analyses"]["anonymisation"]["k"] == 5
     for name in ("coverage_units.gpkg", "coverage_by_area.csv", "gaps.geojson",
                  "consolidation_by_area.csv", "map.png"):

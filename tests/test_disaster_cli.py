@@ -13,6 +13,7 @@ from geo.analyses.shelter_load import shelter_load
 from geo.engine.network import from_graph
 from geo.engine.routing import route
 from geo.engine.scenario import make_scenario
+from layers.cellkey import MAX_CHANGE
 from tests.scenario_fixtures import points_of
 
 _pts = points_of
@@ -26,7 +27,9 @@ def test_cli_shelters_route_vc_plan_on_the_demo(demo_dir, tmp_path, run_cli):
     code, out, err = run_cli("shelters", toml, "--hazard", "flood", "--out", tmp_path / "sh")
     assert code == 0, err
     s = json.loads(out)
-    assert s["demand_assigned"] + s["demand_unreachable"] == s["demand_total"] == 3000
+    # the published units' counts (each protected, ±2) summed
+    assert s["demand_assigned"] + s["demand_unreachable"] == s["demand_total"]
+    assert abs(s["demand_total"] - 3000) <= MAX_CHANGE * 200
     assert s["shelters"]["in_zone"] >= 1 and s["closed_segments"] > 0
     for name in ("shelters_flood.gpkg", "shelter_load.csv", "demand_units.csv", "overloaded.csv",
                  "closed_roads.geojson"):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from layers.cellkey import MAX_CHANGE
 from layers.errors import LayerError
 from layers.geocode import Geocoder, fold, geocode_list, kanji_number, load_geocoder
 from layers.readers import read_table
@@ -349,7 +350,7 @@ def test_an_address_only_register_loads_through_the_region_toml(tmp_path, shared
     density = load_region(toml, with_roads=False).layers["vulnerable"]
     summary = density.attrs["summary"]
     assert summary["records_read"] == 8 and summary["estimated"] == 8
-    assert int(density["count"].sum()) == 8
+    assert abs(int(density["count"].sum()) - 8) <= MAX_CHANGE and (density["count"] >= 3).all()
     assert "秋田 1" not in density.to_json() and "土崎港中央" not in density.to_json()
 
 

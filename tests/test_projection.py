@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from layers.cellkey import MAX_CHANGE
 from layers.errors import LayerError
 from layers.mesh import cell_boxes, cell_codes
 from layers.projection import load_projection, projected_demand, scaled_density
@@ -113,10 +114,16 @@ def test_outlook_by_year_on_the_demo(demo_dir, tmp_path, run_cli):
     assert set(area["year"]) == {2025, 2035, 2050}
     # every covered person is within reach of exactly one 居場所 (their nearest)
     place = pd.read_csv(out / "outlook_by_place.csv", encoding="utf-8-sig")
-    reach = place.groupby(["year", "season"])["people"].sum()
+    # (each count protected: 「k未満」 rows are 1 … k-1 people, the others within ±2)
+    people = pd.to_numeric(place["people"], errors="coerce")
+    hidden = people.isna().groupby([place["year"], place["season"]]).sum()
+    rows = people.groupby([place["year"], place["season"]]).size()
+    reach = people.fillna(0).groupby([place["year"], place["season"]]).sum()
     for row in table.itertuples():
-        assert reach[(row.year, row.season)] == row.covered
-    assert (place["below"] == (place["people"] < s["min_people"])).all()
+        key = (row.year, row.season)
+        slack = MAX_CHANGE * (rows[key] + 1) + 4 * hidden[key] + rows[key]  # + rounding per row
+        assert abs(reach[key] - int(row.covered)) <= slack
+    assert (place["below"] == (people.fillna(0) < s["min_people"])).all()
     last = pd.read_csv(out / "outlook_last_places.csv", encoding="utf-8-sig")
     for row in last.itertuples():  # a 自治会 has lost its last place iff none of its places is viable
         mine = place[(place["year"] == row.year) & (place["season"] == row.season)

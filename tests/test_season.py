@@ -20,6 +20,7 @@ from scipy.sparse.csgraph import dijkstra
 from geo.engine.network import from_graph
 from geo.engine.profiles import threshold_metres
 from geo.engine.season import parse_season, season_network
+from layers.cellkey import MAX_CHANGE
 from layers.errors import LayerError, ParameterError
 from layers.winter import WinterSpec, closed_on, conditional_closed, load_closures, read_winter
 
@@ -206,7 +207,8 @@ def test_outlook_on_the_demo_names_who_is_cut_off_in_january(demo_dir, tmp_path,
     s = json.loads(stdout)
     assert s["season"] == "冬（2027-01-15）" and s["closed_segments"] > 0
     assert 0 < s["covered_winter"] < s["covered_summer"]
-    assert s["lost"] == s["covered_summer"] - s["covered_winter"]
+    # lost is counted person by person (protected): summer − winter within the changes
+    assert abs(s["lost"] - (s["covered_summer"] - s["covered_winter"])) <= 3 * MAX_CHANGE + 2
     units = gpd.read_file(out / "winter_loss_units.gpkg")
     assert "members" not in units  # published units only, no member lists
     both = units.dropna(subset=["summer_m", "winter_m"])
@@ -214,10 +216,12 @@ def test_outlook_on_the_demo_names_who_is_cut_off_in_january(demo_dir, tmp_path,
     import pandas as pd
 
     place = pd.read_csv(out / "winter_loss_by_place.csv", encoding="utf-8-sig")
-    assert place["people_lost"].sum() == s["lost"] and (place["season"] == s["season"]).all()
+    lost = pd.to_numeric(place["people_lost"], errors="coerce")
+    assert abs(lost.fillna(0).sum() - s["lost"]) <= MAX_CHANGE * (len(place) + 1) + 4 * lost.isna().sum()
+    assert (place["season"] == s["season"]).all()
     area = pd.read_csv(out / "winter_loss_by_area.csv", encoding="utf-8-sig")
     towns = area[area["area_layer"] == "boundaries"]
-    assert towns["lost"].sum() == s["lost"]
+    assert abs(pd.to_numeric(towns["lost"]).sum() - s["lost"]) <= MAX_CHANGE * (len(towns) + 1)
     closures = gpd.read_file(out / "winter_closures.geojson")
     # the hill tracks (lines) and the village road from the administrator's table (placed by
     # its two 町字, drawn along its roads: more than two points)

@@ -48,4 +48,4 @@ def test_register_upload_writes_no_temporary_file(demo_dir, demo_region, monkeyp
     data = (demo_dir / "private/vulnerable_records.csv").read_bytes()
     dens = load_uploaded("vulnerable", "meibo.csv", data, options={"mesh": 500, "k": 5},
                          boundaries=demo_region.layers["boundaries"])
-    assert (dens["count"] >= 5).all() and dens["count"].sum() == 3000
+    assert (dens["count"] >= 5).all() and abs(dens["count"].sum() - 3000) <= 2 * len(dens)

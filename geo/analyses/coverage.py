@@ -328,7 +328,7 @@ def coverage(
     ``demand``: the register's people in memory, or by default the density's people spread
     over each unit's outline (:mod:`layers.demand`).  A unit's ``distance_m`` is from its
     anchor (a public point); ``count``/``covered_n`` are protected counts of its people and of
-    those covered; ``covered``: most of its people are.  ``access``: the rule of
+    those covered; ``covered``: its anchor is within the threshold.  ``access``: the rule of
     :mod:`geo.engine.access` (``nearest`` road on this side of any barrier, or ``multi``).
 
     Returns
@@ -364,7 +364,6 @@ def coverage(
                           limit=max_distance, network=network, circuity=circuity,
                           options=(max_access, access, join_radius))
     n = len(units)
-    covered = reach.demand.true_share(reach.unit, n, reach.covered) >= 0.5
     reachable = np.isfinite(dist)
     out = units.assign(
         approx=unit_area_km2(density) > APPROX_KM2,  # count: the density's (protected) count
@@ -373,7 +372,7 @@ def coverage(
         facility_name=np.where(which >= 0, fac_names[np.maximum(which, 0)], ""),
         distance_m=np.where(reachable, np.round(dist, 1), np.nan),
         reachable=reachable,
-        covered=covered,
+        covered=reachable & (dist <= max_distance),  # the anchor's, as its distance_m
         access_m=np.where(np.isfinite(used), np.round(used, 1), np.nan),
         walk_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["walk"], 1), np.nan),
         elderly_min=np.where(reachable, np.round(dist / SPEEDS_M_PER_MIN["elderly"], 1), np.nan),

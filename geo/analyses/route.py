@@ -165,8 +165,8 @@ def _destinations(region: RegionLike, to_all: str, network: Network) -> tuple[gp
         cov = coverage(region.layer("vulnerable"), region.layer("places"), crs=region.crs,
                        network=network)
         gap = gaps(cov, region.layer("vulnerable")).to_crs(region.crs)
-        names = [f"空白地帯 {g}（{int(u)} 人）" for g, u in zip(gap["gap_id"], gap["uncovered"],
-                                                             strict=True)]
+        names = [f"空白地帯 {g}（{'k未満' if u is pd.NA else int(u)} 人）"
+                 for g, u in zip(gap["gap_id"], gap["uncovered"], strict=True)]
         layer = gpd.GeoDataFrame({"gap_id": gap["gap_id"], "name": names},
                                  geometry=gap.geometry.representative_point(), crs=region.crs)
         return layer, "gap_id"

@@ -112,7 +112,7 @@ class ShelterSummary(Summary):
 def _welfare_share(density: gpd.GeoDataFrame) -> float | None:
     cats = density.attrs.get("summary", {}).get("categories") or {}
     counts = {k: v for k, v in cats.items() if isinstance(v, int | float)}
-    total = density.attrs.get("summary", {}).get("published_total") or sum(counts.values())
+    total = sum(counts.values())  # the categories' own (protected) counts: a share among them
     if not counts or not total:
         return None
     return float(sum(counts.get(c, 0) for c in WELFARE_CATEGORIES)) / float(total)

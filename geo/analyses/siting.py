@@ -712,13 +712,11 @@ def _site_table(cands: gpd.GeoDataFrame, chosen: list[int], people: Demand, site
 
 def _unit_table(before: CoverageResult, reach: PeopleReach, site_of: np.ndarray,
                 cands: gpd.GeoDataFrame, chosen: list[int]) -> gpd.GeoDataFrame:
-    """Per published unit: its protected count, whether most of its people are covered before
-    and after, and the new site that reaches most of them."""
+    """Per published unit: its protected count, whether it is covered before (its anchor) and
+    after (or a new site reaches its people), and the new site that reaches most of them."""
     units = before.units
     n = len(units)
     people = reach.demand
-    after = reach.covered | (site_of >= 0)
-    share_after = people.true_share(reach.unit, n, after)
     k = max(int(site_of.max()) + 1, 1) if len(site_of) else 1
     cell = np.where((reach.unit >= 0) & (site_of >= 0), reach.unit * k + site_of, -1)
     most = people.weights_in(cell, n * k).reshape(n, k)
@@ -729,7 +727,8 @@ def _unit_table(before: CoverageResult, reach: PeopleReach, site_of: np.ndarray,
         np.full(n, "", dtype=object)
     return gpd.GeoDataFrame({
         "unit_id": units["unit_id"].to_numpy(), "count": units["count"].array,
-        "covered_before": units["covered"].to_numpy(bool), "covered_after": np.nan_to_num(share_after) >= 0.5,
+        "covered_before": units["covered"].to_numpy(bool),
+        "covered_after": units["covered"].to_numpy(bool) | (new_site != ""),
         "new_site": new_site}, geometry=units.geometry.to_crs(STORAGE_CRS).to_numpy(), crs=STORAGE_CRS)
 
 

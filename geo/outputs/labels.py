@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -105,8 +106,11 @@ YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below", "by_walk",
 
 
 def people_text(value: object) -> str:
-    """A protected count of people for a sentence or a metric: ``1,234`` or 「5未満」."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    """A protected count of people for a sentence or a metric: ``1,234`` or 「5未満」
+    (``<NA>``: 「k未満」)."""
+    if value is pd.NA or value is None:
+        return "k未満"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         return str(value)
     return f"{int(value):,}"
 

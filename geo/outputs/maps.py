@@ -33,6 +33,7 @@ from jinja2 import Template
 
 from geo.engine.shelter_status import STATUS_ORDER, shelter_status
 from geo.outputs.assets import localise
+from geo.outputs.labels import people_text
 from geo.outputs.map_features import FeatureLayer, RawRender, escape_text, features_json
 from geo.outputs.style import (
     DENSITY_PALETTE,
@@ -817,8 +818,8 @@ def add_unit_classes(m: folium.Map, density: gpd.GeoDataFrame, cls: np.ndarray, 
                                 "fillColor": COVERAGE_PALETTE[c], "fillOpacity": 0.7}).add_to(group)
         group.add_to(m)
     if len(gaps):
-        g = gaps.assign(label=[f"空白 {r}: {u} 人" for r, u in zip(gaps["rank"], gaps["uncovered"],
-                                                                  strict=True)])
+        g = gaps.assign(label=[f"空白 {r}: {people_text(u)} 人"
+                               for r, u in zip(gaps["rank"], gaps["uncovered"], strict=True)])
         FeatureLayer(features_json(g, ["label", "gap_id"]), name="空白地帯", tooltip="label",
                      style={"color": "#000000", "weight": 2.5, "fill": False,
                             "dashArray": "4 3", "className": "tomoni-gap"}).add_to(m)

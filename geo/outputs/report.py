@@ -78,8 +78,17 @@ def _fig_html(png: bytes, caption: str, attribution: Sequence[str]) -> str:
             f"　出典: {_esc(attr)}</figcaption></figure>")
 
 
+def _count_text(value: Any) -> str:
+    """A protected count in a sentence: ``1,234`` or 「k未満」 (``<NA>``)."""
+    from layers.cellkey import SUPPRESSED
+
+    return SUPPRESSED if value is None or value is pd.NA else f"{int(value):,}"
+
+
 def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
+    if v is pd.NA:  # a protected count below k
+        return "k未満"
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return "—"
     if isinstance(v, bool | np.bool_):
         return "○" if v else ""
@@ -451,7 +460,7 @@ def _winter_section(res: RegionResults) -> list[str]:
     if w.shapes is not None and w.map_meta:
         parts.append(_fig_html(loss_map_png(w), "冬に居場所へ届かなくなる単位（赤）と冬期閉鎖の区間",
                                attribution))
-    lost = w.by_place[w.by_place["people_lost"] > 0]
+    lost = w.by_place[w.by_place["people_lost"].fillna(1) > 0]
     if len(lost):
         parts += ["<h3>冬に届かなくなる人が多い居場所</h3>",
                   table_html(lost, columns=["place_id", "name", "people_summer", "people_winter",
@@ -590,9 +599,10 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
         items: list[tuple[str, str]] = []
         if aid in figures.index:
             f = figures.loc[aid]
-            items += [("要配慮者（公開単位の合計）", f"{int(f['total']):,} 人"),
-                      ("居場所の徒歩圏内", f"{int(f['covered']):,} 人"),
-                      ("カバー率", f"{float(f['rate']) * 100:.0f} %")]
+            rate = float(f["rate"]) if pd.notna(f["rate"]) else float("nan")
+            items += [("要配慮者", f"{_count_text(f['total'])} 人"),
+                      ("居場所の徒歩圏内", f"{_count_text(f['covered'])} 人"),
+                      ("カバー率", f"{rate * 100:.0f} %" if rate == rate else "—")]
         inside = shapely.contains(geom, shapely.points(shel_m.geometry.x, shel_m.geometry.y)) \
             if shel_m is not None else np.zeros(0, bool)
         if shel_m is not None:

@@ -61,7 +61,8 @@ with right:
     options = ["—", *gap["gap_id"].tolist()]
     chosen = st.selectbox(t("gap_focus"), options, key="cov_gap",
                           format_func=lambda g: g if g == "—" else
-                          f"{g}: {int(gap.loc[gap['gap_id'] == g, 'uncovered'].iloc[0])} {tr('unit_people')}")
+                          f"{g}: {people_text(gap.loc[gap['gap_id'] == g, 'uncovered'].iloc[0])} "
+                          f"{tr('unit_people')}")
     st.dataframe(japanese_table(gap), hide_index=True, width="stretch")
 with left:
     shown = {k: layers[k] for k in ("boundaries", fac_layer) if k in layers}

@@ -21,6 +21,7 @@ count whose records an attacker already knows but one; it is not differential pr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -122,6 +123,23 @@ def fingerprint(secret: bytes) -> str:
     return hmac.new(secret, b"tomoni-cellkey-fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
+def _create_secret(path: Path) -> None:
+    """Write a new secret whole, then link it into place: a process reading at the same time
+    sees no file or the whole secret, never a half-written one; the first of two wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(SECRET_BYTES) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):  # another made it first: that one is the secret
+            os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def secret_path() -> Path:
     """``cellkey.secret`` in the state folder, beside the ledger (:func:`layers.ledger.state_dir`)."""
     from layers.ledger import state_dir
@@ -135,13 +153,7 @@ def council_secret(path: Path | None = None) -> bytes:
     new secret would give every cell new changes, and two releases could then be averaged)."""
     path = path or secret_path()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: read that one
-            return council_secret(path)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(SECRET_BYTES) + "\n")
+        _create_secret(path)
     text = path.read_text("ascii", errors="replace").strip()
     try:
         secret = bytes.fromhex(text)

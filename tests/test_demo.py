@@ -103,7 +103,7 @@ def test_tomoni_demo_command(tmp_path, run_cli):
         assert (tmp_path / "d" / "results" / "dispatch_flood" / name).exists()
     assert doc["analyses"]["shelter_needs_flood"]["toilets_first"] > 0
     bus = doc["analyses"]["transit"]  # walking + the community bus, the next weekday morning
-    assert bus["total"] == 3000 and bus["gained"] > 0
+    assert abs(bus["total"] - 3000) <= MAX_CHANGE * 200 and bus["gained"] > 0  # units' counts summed
     assert bus["covered"] == bus["covered_walk"] + bus["gained"]
     assert (tmp_path / "d" / "results" / "transit" / "transit_map.html").exists()
     report = (tmp_path / "d" / "results" / "report" / "report.html").read_text(encoding="utf-8")

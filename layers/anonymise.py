@@ -12,10 +12,9 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from layers.cellkey import MAX_CHANGE, council_secret, fingerprint, protect, record_keys
+from layers.cellkey import MAX_CHANGE, council_secret, fingerprint, protected_total, record_keys
 from layers.crs import JAPAN_BOUNDS, STORAGE_CRS, analysis_crs_for
 from layers.errors import ParameterError
 from layers.ledger import record_release
@@ -229,8 +228,7 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
         """The people ``where`` holds, through the protection step (their keys)."""
         if keys is None:
             return people(int(where.sum()))
-        value = protect(np.array([int(where.sum())]), np.array([int(keys[where].sum())]), k=k)[0]
-        return f"{k}未満" if value is pd.NA else int(value)
+        return protected_total(int(where.sum()), int(keys[where].sum()), k=k)
 
     summary: dict[str, Any] = {
         "records_read": people(records.n_read),

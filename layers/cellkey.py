@@ -36,7 +36,7 @@ import pandas as pd
 from layers.errors import LayerError
 
 __all__ = ["KEY_RANGE", "MAX_CHANGE", "SUPPRESSED", "cell_keys", "council_secret", "fingerprint",
-           "perturb", "protect", "ptable", "record_keys", "secret_path", "shown"]
+           "perturb", "protect", "protected_total", "ptable", "record_keys", "secret_path", "shown"]
 
 KEY_RANGE = 256
 """Record and cell keys lie in ``[0, KEY_RANGE)``."""
@@ -109,6 +109,13 @@ def protect(counts: np.ndarray, keys: np.ndarray, *, k: int) -> pd.arrays.Intege
     out = pd.array(np.where(counts == 0, 0, changed), dtype="Int64")
     out[(counts > 0) & (counts < k)] = pd.NA
     return out
+
+
+def protected_total(count: int, key_sum: int, *, k: int) -> int | str:
+    """One protected count (its records' keys summed) for a summary: an integer, or 「k未満」
+    with the register's k."""
+    value = protect(np.array([int(count)]), np.array([int(key_sum)]), k=k)[0]
+    return f"{k}未満" if value is pd.NA else int(value)
 
 
 def shown(value: object, k: int) -> object:

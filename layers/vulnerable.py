@@ -322,10 +322,9 @@ def _area_counts(path: Path, areas: gpd.GeoDataFrame, *, k: int, by: str, area: 
 
 def _protected_total(counts: np.ndarray, keys: np.ndarray, k: int) -> int | str:
     """The sum of ``counts`` through the protection step (their keys summed)."""
-    from layers.cellkey import protect
+    from layers.cellkey import protected_total
 
-    value = protect(np.array([int(np.sum(counts))]), np.array([int(np.sum(keys))]), k=k)[0]
-    return f"{k}未満" if value is pd.NA else int(value)
+    return protected_total(int(np.sum(counts)), int(np.sum(keys)), k=k)
 
 
 def read_density(path: Path, *, k: int = K_DEFAULT) -> gpd.GeoDataFrame:

@@ -78,13 +78,6 @@ def _fig_html(png: bytes, caption: str, attribution: Sequence[str]) -> str:
             f"　出典: {_esc(attr)}</figcaption></figure>")
 
 
-def _count_text(value: Any) -> str:
-    """A protected count in a sentence: ``1,234`` or 「k未満」 (``<NA>``)."""
-    from layers.cellkey import SUPPRESSED
-
-    return SUPPRESSED if value is None or value is pd.NA else f"{int(value):,}"
-
-
 def _fmt(v: Any) -> str:
     if v is pd.NA:  # a protected count below k
         return "k未満"
@@ -600,8 +593,8 @@ def area_sheets_html(res: RegionResults, *, layer: str = "neighbourhoods",
         if aid in figures.index:
             f = figures.loc[aid]
             rate = float(f["rate"]) if pd.notna(f["rate"]) else float("nan")
-            items += [("要配慮者", f"{_count_text(f['total'])} 人"),
-                      ("居場所の徒歩圏内", f"{_count_text(f['covered'])} 人"),
+            items += [("要配慮者", f"{people_text(f['total'])} 人"),
+                      ("居場所の徒歩圏内", f"{people_text(f['covered'])} 人"),
                       ("カバー率", f"{rate * 100:.0f} %" if rate == rate else "—")]
         inside = shapely.contains(geom, shapely.points(shel_m.geometry.x, shel_m.geometry.y)) \
             if shel_m is not None else np.zeros(0, bool)

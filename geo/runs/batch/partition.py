@@ -446,7 +446,9 @@ def iter_inputs(specs: Sequence[PartitionSpec], out: Path
             net, leak = subnetwork(full, area)
             target.parent.mkdir(parents=True, exist_ok=True)
             _save_cut(net, leak, target)
-        yield dataclasses.replace(spec, network_file=str(target)), cut
+        # the spec names its cut and the buffer it was cut with: a partition lost with a
+        # worker is run again from the spec alone, on the same area
+        yield dataclasses.replace(spec, network_file=str(target), buffer_m=buffer_m), cut
 
 
 def _reach_floor(region: RegionLike, common: RegionShared,

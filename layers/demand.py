@@ -108,6 +108,18 @@ class Demand:
             return pd.array(np.round(sums).astype(np.int64), dtype="Int64")
         return protect(np.round(sums).astype(np.int64), cell_keys(self.keys, cells, n_cells), k=self.k)
 
+    def count_pairs(self, points: np.ndarray, cells: np.ndarray, n_cells: int) -> pd.arrays.IntegerArray:
+        """The gate for cells that overlap (a person within reach of several shelters): the
+        published number of people of each cell, from (``points``, ``cells``) pairs — point
+        ``points[i]`` is in cell ``cells[i]``, each pair once.  Same protection as :meth:`count`."""
+        points = np.asarray(points, np.int64)
+        cells = np.asarray(cells, np.int64)
+        sums = np.bincount(cells, weights=self.weight[points], minlength=n_cells)
+        if self.keys is None:
+            return pd.array(np.round(sums).astype(np.int64), dtype="Int64")
+        return protect(np.round(sums).astype(np.int64), cell_keys(self.keys[points], cells, n_cells),
+                       k=self.k)
+
     def total(self, where: np.ndarray | None = None) -> int | str:
         """The published number of all (or the ``where``) points: an integer, or 「k未満」
         (with this register's k) when the true number is below k."""

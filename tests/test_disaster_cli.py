@@ -27,8 +27,8 @@ def test_cli_shelters_route_vc_plan_on_the_demo(demo_dir, tmp_path, run_cli):
     code, out, err = run_cli("shelters", toml, "--hazard", "flood", "--out", tmp_path / "sh")
     assert code == 0, err
     s = json.loads(out)
-    # the published units' counts (each protected, ±2) summed
-    assert s["demand_assigned"] + s["demand_unreachable"] == s["demand_total"]
+    # each total its own protected count of the register's people (±2 each)
+    assert abs(s["demand_assigned"] + s["demand_unreachable"] - s["demand_total"]) <= 3 * MAX_CHANGE
     assert abs(s["demand_total"] - 3000) <= MAX_CHANGE * 200
     assert s["shelters"]["in_zone"] >= 1 and s["closed_segments"] > 0
     for name in ("shelters_flood.gpkg", "shelter_load.csv", "demand_units.csv", "overloaded.csv",
@@ -169,7 +169,8 @@ def test_cli_on_a_real_tachikawa_region_with_a_flood_polygon(tachikawa_region, s
     code, out, err = run_cli("shelters", toml, "--hazard", "flood", "--out", tmp_path / "sh")
     assert code == 0, err
     s = json.loads(out)
-    assert s["closed_segments"] > 0 and s["demand_assigned"] + s["demand_unreachable"] == s["demand_total"]
+    assert s["closed_segments"] > 0
+    assert abs(s["demand_assigned"] + s["demand_unreachable"] - s["demand_total"]) <= 3 * MAX_CHANGE
     code, out, err = run_cli("route", toml, "--from", f"{cx:.5f},{cy - 0.012:.5f}",
                              "--to", f"{cx:.5f},{cy + 0.012:.5f}", "--hazard", "flood",
                              "--out", tmp_path / "rt")

@@ -26,6 +26,7 @@ from geo.analyses.shelter_needs import DEFAULT_RATIOS, read_ratios, shelter_need
 from geo.engine.network import from_graph
 from geo.engine.scenario import make_scenario
 from geo.outputs.files.dispatch import CARE_LABEL, write_dispatch_outputs
+from layers.cellkey import MAX_CHANGE
 from layers.errors import LayerError
 from layers.needs import parse_window, read_needs
 from layers.teams import read_teams
@@ -392,8 +393,11 @@ def test_shelter_needs_cli_on_the_demo(tmp_path, demo_dir, run_cli):
     assert code == 0, err
     doc = json.loads(out)
     table = pd.read_csv(tmp_path / "sn" / "shelter_needs.csv", encoding="utf-8-sig")
-    assert doc["evacuees"] == table["避難者数"].sum() and doc["shelters"] == len(table)
-    assert (table["トイレ（発災当初）"] == np.ceil(table["避難者数"] / 50)).all()
+    # the total and each shelter's evacuees are protected counts of their own (±2 each)
+    evac = pd.to_numeric(table["避難者数"], errors="coerce")  # 「5未満」 is planned for as 5
+    assert doc["shelters"] == len(table)
+    assert abs(doc["evacuees"] - evac.sum()) <= MAX_CHANGE * (int((evac > 0).sum()) + 1)
+    assert (table["トイレ（発災当初）"] == np.ceil(evac.fillna(5) / 50)).all()
 
 
 def test_projected_evacuees_show_the_care_register_apart(tmp_path, demo_dir, run_cli):

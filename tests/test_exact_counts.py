@@ -321,6 +321,43 @@ def test_siting_gains_are_the_people_each_site_newly_reaches(tmp_path):
     assert _within(s.covered_before, int(before.sum()))
 
 
+def test_shelter_load_counts_each_person_at_their_nearest_usable_shelter(tmp_path):
+    """Straight line, no hazard zones: every person of a sparse register goes to the nearest
+    of the sites flagged for 洪水 (brute force over the records); each site's published load,
+    the totals and the 2SFCA populations come from the people, not from unit anchors."""
+    from geo.analyses import ShelterOptions, analyse_shelters
+    from layers.region import load_region
+
+    rng = np.random.default_rng(5)
+    people = np.round(np.column_stack([rng.uniform(LON0 - 0.12, LON0 + 0.12, 240),
+                                       rng.uniform(LAT0 - 0.09, LAT0 + 0.09, 240)]), 6)
+    sites = np.array([[LON0 - 0.06, LAT0 - 0.04], [LON0 + 0.05, LAT0 + 0.03], [LON0 + 0.06, LAT0 - 0.05],
+                      [LON0 - 0.05, LAT0 + 0.05]])
+    flood = ["1", "1", "1", ""]  # the last is not designated for floods: nobody goes there
+    # the GSI 指定緊急避難場所 CSV
+    head = ("NO,共通ID,都道府県名及び市町村名,施設・場所名,住所,洪水,崖崩れ、土石流及び地滑り,高潮,地震,津波,"
+            "大規模な火事,内水氾濫,火山現象,指定避難所との住所同一,緯度,経度,備考\n")
+    rows = [f"{i},E05211{i:08d},秋田県潟上市,避難場所{i},潟上市{i},{f},,,1,,,,,,{la:.6f},{lo:.6f},"
+            for i, ((lo, la), f) in enumerate(zip(sites, flood, strict=True))]
+    folder = tmp_path / "r"
+    toml = _write_region(folder, people, np.array([[LON0, LAT0]]), extra="[layers.shelters]\n"
+                         'path = "sites.csv"\n')
+    (folder / "sites.csv").write_text(head + "\n".join(rows) + "\n", encoding="cp932")
+    run = analyse_shelters(load_region(toml), ShelterOptions(hazard="flood", catchment=5000.0))
+    px, py = _metric(people[:, 0], people[:, 1])
+    fx, fy = _metric(sites[:3, 0], sites[:3, 1])
+    d = np.hypot(px[:, None] - fx[None, :], py[:, None] - fy[None, :])
+    nearest = d.argmin(axis=1)
+    load = run.load.shelters.set_index("name")["demand"]
+    for i in range(3):
+        assert _within(load[f"避難場所{i}"], int((nearest == i).sum())), (i, load.to_dict())
+    assert load["避難場所3"] == 0
+    s = run.load.summary()
+    assert _within(s.demand_total, 240) and _within(s.demand_assigned, 240) and s.demand_unreachable == 0
+    # every unit's people reach a site, counted per person (no unit is "unreachable")
+    assert (run.load.units["unreachable_n"].fillna(0) == 0).all()
+
+
 def test_differencing_across_k_geography_and_a_trivial_edit_is_blurred(tmp_path, monkeypatch):
     """The probe's side doors: the register with k = 5, then without one person with k = 7;
     and a copy with one record moved by 2e-6° published on 250 m after 500 m.  Both releases

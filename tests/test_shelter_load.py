@@ -22,11 +22,14 @@ def test_assignments_never_pick_an_unusable_shelter(flood, flood_load):
 
 
 def test_assigned_demand_totals_equal_total_demand(demo_region, flood_load):
+    """The density's people spread over their units (no register here): each total and each
+    shelter's load is a rounded sum of spread weights."""
     total = int(demo_region.layers["vulnerable"]["count"].sum())
     s = flood_load.summary()
     assert s["demand_total"] == total
-    assert int(flood_load.shelters["demand"].sum()) + s["demand_unreachable"] == total
-    assert s["demand_assigned"] + s["demand_unreachable"] == total
+    assert abs(s["demand_assigned"] + s["demand_unreachable"] - total) <= 1
+    n = int((flood_load.shelters["demand"] > 0).sum())
+    assert abs(int(flood_load.shelters["demand"].sum()) - s["demand_assigned"]) <= n / 2 + 1
 
 
 def test_unreachable_units_are_listed_first(flood_load):

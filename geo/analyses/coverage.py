@@ -61,6 +61,7 @@ __all__ = [
     "gaps",
     "nearest_points",
     "pairs_near",
+    "people_in_units",
     "travel_od",
 ]
 
@@ -410,6 +411,17 @@ def people_of(density: gpd.GeoDataFrame, demand: Demand | None, crs: str) -> Dem
 
 _SPREAD: OrderedDict[bytes, Demand] = OrderedDict()
 """Spread densities by their shapes and counts (a published density: no record in it)."""
+
+
+def people_in_units(density: gpd.GeoDataFrame, demand: Demand | None, crs: str
+                    ) -> tuple[Demand, np.ndarray]:
+    """The analysis's people (:func:`people_of`) and each one's published unit (row of
+    ``density``; −1 outside every unit)."""
+    people = people_of(density, demand, crs)
+    px, py = people.xy(crs)
+    unit = _area_of(shapely.points(px, py), shapes_in(density, crs)) if len(density) else \
+        np.full(len(px), -1, np.int64)
+    return people, unit
 
 
 def _people_reach(people: Demand, units: gpd.GeoDataFrame, density: gpd.GeoDataFrame,

@@ -80,7 +80,8 @@ class ShelterNeedsSummary(Summary):
 
     hazard: str
     shelters: int
-    evacuees: int
+    evacuees: int | str
+    """The protected number of people who reach a usable shelter (as the load's)."""
     toilets_first: int
     toilets_later: int
     baths: int
@@ -96,11 +97,13 @@ class ShelterNeeds:
     table: pd.DataFrame
     ratios: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    evacuees: int | str = 0
+    """The protected total of evacuees (the load's ``assigned``)."""
 
     def summary(self) -> ShelterNeedsSummary:
         t = self.table
         return ShelterNeedsSummary(
-            hazard=self.hazard, shelters=len(t), evacuees=int(t["evacuees"].sum()),
+            hazard=self.hazard, shelters=len(t), evacuees=self.evacuees,
             toilets_first=int(t["toilets_first"].sum()), toilets_later=int(t["toilets_later"].sum()),
             baths=int(t["baths"].sum()), area_short=int((t["area_short_m2"] > 0).sum()),
             area_unknown=int(t["floor_area_m2"].isna().sum()))
@@ -147,7 +150,8 @@ def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str
     are the 要配慮者 themselves."""
     r = {**DEFAULT_RATIOS, **(ratios or {})}
     s = load.shelters[load.shelters["status"] == "usable"]
-    evac = s["demand"].to_numpy(float)
+    # a shelter's evacuees are a protected count; 「k未満」 is planned for as k people
+    evac = s["demand"].astype("Int64").to_numpy(float, na_value=float(load.k))
     first = np.ceil(evac / r["toilet_people_first"]).astype(int)
     later = np.ceil(evac / r["toilet_people_later"]).astype(int)
     female = np.ceil(later * r["toilet_female_share"]).astype(int)
@@ -163,27 +167,32 @@ def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str
     table = pd.DataFrame({
         "shelter_id": s["shelter_id"].to_numpy(), "name": s["name"].to_numpy(),
         "kind": s["kind"].map(KIND_LABELS).fillna(s["kind"]).to_numpy(),
-        "evacuees": evac.astype(int), "care_evacuees": _care(s, care, evac),
+        "evacuees": s["demand"].astype("Int64").to_numpy(), "care_evacuees": _care(s, care),
         "welfare_evacuees": s["welfare_demand"].to_numpy(float),
         "toilets_first": first, "toilets_later": later, "toilets_later_female": female,
         "toilets_later_male": later - female, "baths": np.ceil(evac / r["bath_people"]).astype(int),
         "area_needed_m2": np.round(need, 1), "floor_area_m2": np.round(area, 1), "area_basis": basis,
         "people_fit": fits,
         "area_short_m2": np.round(np.where(np.isfinite(area), np.maximum(need - area, 0), np.nan), 1)})
-    table = table.sort_values(["evacuees", "shelter_id"], ascending=[False, True]).reset_index(drop=True)
+    table = table.assign(_e=evac).sort_values(["_e", "shelter_id"], ascending=[False, True]).drop(
+        columns="_e").reset_index(drop=True)
     notes = [f"比率: {SOURCE}。" + "、".join(f"{RATIO_LABELS[k]} {v:g}" for k, v in r.items()),
              "避難者数は避難所の割り当て（要配慮者の単位を最寄りの使える避難所へ）で求めた人数です。"]
     if (basis == "収容人数から推定").any():
         notes.append(f"面積のない避難所は、収容人数 × {r['capacity_m2_per_person']:g} m² で"
                      "面積を推定しました。")
-    return ShelterNeeds(hazard=load.hazard, table=table, ratios=r, notes=notes)
+    if s["demand"].isna().any():
+        notes.append(f"避難者が{load.k}人未満の避難所は、{load.k}人として必要量を見積もりました。")
+    return ShelterNeeds(hazard=load.hazard, table=table, ratios=r, notes=notes,
+                        evacuees=load.people.get("assigned", int(np.nansum(evac))))
 
 
-def _care(s: pd.DataFrame, care: ShelterLoad | None, evac: np.ndarray) -> np.ndarray:
+def _care(s: pd.DataFrame, care: ShelterLoad | None) -> np.ndarray:
+    """The 要配慮者 among each shelter's evacuees (protected; ``<NA>`` = 「k未満」)."""
     if care is None:
-        return evac.astype(int)
-    by_id = care.shelters.set_index(care.shelters["shelter_id"].astype(str))["demand"]
-    return by_id.reindex(s["shelter_id"].astype(str)).fillna(0).to_numpy(int)
+        return s["demand"].astype("Int64").to_numpy()
+    by_id = care.shelters.set_index(care.shelters["shelter_id"].astype(str))["demand"].astype("Int64")
+    return by_id.reindex(s["shelter_id"].astype(str), fill_value=0).to_numpy()
 
 
 KIND_LABELS = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}

@@ -255,7 +255,7 @@ def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
         load = res.shelters.summary()
         hz = HAZARD_LABELS.get(res.hazard, res.hazard)
         items += [(f"{hz}で使える避難所", f"{load.shelters_usable} か所"),
-                  (f"{hz}で避難先に行けない人", f"{load.demand_unreachable:,} 人"),
+                  (f"{hz}で避難先に行けない人", f"{people_text(load.demand_unreachable)} 人"),
                   ("収容人数を超える避難所", f"{load.overloaded} か所")]
     if res.vc is not None:
         items.append(("開設する災害VC", "、".join(res.vc.summary().open)))

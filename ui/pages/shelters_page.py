@@ -12,7 +12,7 @@ from streamlit_folium import st_folium
 from geo.analyses import ShelterOptions, analyse_shelter_tables, analyse_shelters
 from geo.outputs.closed_roads import closed_roads_frame
 from geo.outputs.csv_safe import csv_text
-from geo.outputs.labels import japanese_table
+from geo.outputs.labels import japanese_table, people_text
 from geo.outputs.maps import add_legend, add_lines, region_map
 from layers.shelters import HAZARD_LABELS
 from ui import state
@@ -64,8 +64,8 @@ sc, s = scen.summary(), res.summary()
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric(t("usable_shelters"), f"{s.shelters_usable} / {s.shelters_usable + s.shelters_unusable}")
 m2.metric(t("closed_roads"), f"{sc.closed_segments:,}")
-m3.metric(t("assigned"), f"{s.demand_assigned:,} {t('unit_people')}")
-m4.metric(t("unreachable"), f"{s.demand_unreachable:,} {t('unit_people')}")
+m3.metric(t("assigned"), f"{people_text(s.demand_assigned)} {t('unit_people')}")
+m4.metric(t("unreachable"), f"{people_text(s.demand_unreachable)} {t('unit_people')}")
 m5.metric(t("overloaded"), f"{s.overloaded}")
 for note in res.notes:
     st.caption(note)
@@ -84,8 +84,10 @@ with left:
     st_folium(m, key="shelters_map", height=560, use_container_width=True, returned_objects=[])
 with right:
     st.subheader(t("unreachable_list"))
-    unreach = res.units[~res.units["reachable"]]
-    st.dataframe(japanese_table(pd.DataFrame(unreach.drop(columns="geometry"))[["unit_id", "count"]]),
+    # units some of whose people reach no usable shelter (「k未満」 included)
+    unreach = res.units[res.units["unreachable_n"].astype("Int64").fillna(1) > 0]
+    st.dataframe(japanese_table(pd.DataFrame(unreach.drop(columns="geometry"))[
+        ["unit_id", "count", "unreachable_n"]]),
                  hide_index=True, width="stretch", height=180)
     st.subheader(t("overloaded_list"))
     over = res.shelters[res.shelters["overloaded"]]
@@ -93,8 +95,10 @@ with right:
         ["name", "capacity", "demand", "load_ratio"]]), hide_index=True, width="stretch", height=180)
 
 st.subheader(t("capacity_bars"))
-usable = res.shelters[(res.shelters["status"] == "usable") & (res.shelters["demand"] > 0)]
-bars = pd.DataFrame({t("bar_assigned"): usable["demand"].to_numpy(),
+usable = res.shelters[(res.shelters["status"] == "usable")
+                      & (res.shelters["demand"].astype("Int64").fillna(1) > 0).to_numpy(bool)]
+assigned = usable["demand"].astype("Int64").to_numpy(float, na_value=float("nan"))
+bars = pd.DataFrame({t("bar_assigned"): assigned,
                      t("bar_capacity"): usable["capacity"].astype("Float64").fillna(0).to_numpy(float)},
                     index=[f"{n}（{i}）" for n, i in zip(usable["name"], usable["shelter_id"],
                                                         strict=True)]).head(30)

@@ -7,8 +7,9 @@ import json
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
-from geo.analyses.crossborder import area_demand, crossborder
+from geo.analyses.crossborder import CrossBorderOptions, analyse_crossborder, area_demand, crossborder
 from geo.engine.network import from_graph
 
 
@@ -35,9 +36,45 @@ def test_cross_units_are_strictly_nearer_across_the_border(demo_cross):
 
 
 def test_pair_totals_equal_cross_people(demo_cross):
+    """The density's people spread over its units (no register here): each pair's people and
+    each layer's total are rounded sums of the same spread weights."""
+    for layer, people in demo_cross.cross_people.items():
+        mine = demo_cross.pairs.loc[demo_cross.pairs["layer"] == layer, "people"]
+        assert abs(int(mine.sum()) - int(people)) <= len(mine) / 2 + 1
     u = demo_cross.units
-    for layer, people in u[u["cross"]].groupby("layer")["count"].sum().items():
-        assert int(demo_cross.pairs.loc[demo_cross.pairs["layer"] == layer, "people"].sum()) == people
+    assert (u.loc[u["cross"], "cross_n"] > 0).all()  # an anchor across: some of its people too
+
+
+def test_people_across_the_border_are_counted_where_they_live(tmp_path):
+    """Straight line, two municipalities (west 05211, east 05212), a sparse register: brute
+    force over the records says who is nearer a サロン across the border than one at home;
+    the published pair counts and the layer total are within the protection's change."""
+    from layers.region import load_region
+    from tests.test_exact_counts import LAT0, LON0, _metric, _within, _write_region
+
+    rng = np.random.default_rng(8)
+    people = np.round(np.column_stack([rng.uniform(LON0 - 0.12, LON0 + 0.12, 300),
+                                       rng.uniform(LAT0 - 0.09, LAT0 + 0.09, 300)]), 6)
+    people[np.abs(people[:, 0] - LON0) < 1e-3, 0] += 2e-3  # nobody on the border
+    salons = np.array([[LON0 - 0.11, LAT0], [LON0 + 0.01, LAT0 + 0.06], [LON0 + 0.1, LAT0 - 0.05]])
+    toml = _write_region(tmp_path / "r", people, salons)
+    west = shapely.box(LON0 - 0.13, LAT0 - 0.1, LON0, LAT0 + 0.1)
+    east = shapely.box(LON0, LAT0 - 0.1, LON0 + 0.13, LAT0 + 0.1)
+    gpd.GeoDataFrame({"N03_001": ["秋田県"] * 2, "N03_004": ["西市", "東市"], "N03_007": ["05211", "05212"]},
+                     geometry=[west, east], crs="EPSG:4326").to_file(tmp_path / "r" / "boundaries.geojson")
+    res = analyse_crossborder(load_region(toml), CrossBorderOptions(straight_line=True))
+    px, py = _metric(people[:, 0], people[:, 1])
+    fx, fy = _metric(salons[:, 0], salons[:, 1])
+    d = np.hypot(px[:, None] - fx[None, :], py[:, None] - fy[None, :])
+    home = np.where(people[:, 0] < LON0, 0, 1)
+    where = np.where(salons[:, 0] < LON0, 0, 1)
+    own = np.where(where[None, :] == home[:, None], d, np.inf).min(axis=1)
+    cross = (where[d.argmin(axis=1)] != home) & (d.min(axis=1) < own)
+    pairs = res.pairs[res.pairs["layer"] == "places"].set_index(["from_muni", "to_muni"])["people"]
+    for (a, b), h in ((("05211", "05212"), 0), (("05212", "05211"), 1)):
+        true = int((cross & (home == h)).sum())
+        assert _within(pairs.get((a, b), 0), true), ((a, b), pairs.to_dict(), true)
+    assert _within(res.cross_people["places"], int(cross.sum()))
 
 
 def test_vc_matrix_and_partners(demo_cross):

@@ -9,12 +9,19 @@ facility layer (usable shelters of a scenario, 居場所 …):
 * the unit is **better served across the border** when the overall nearest lies
   in another municipality and is strictly nearer than the own one.
 
-Per municipality pair (from → to, per layer): units, people and the mean saving
-in metres.  A VC-to-VC travel matrix between municipalities (each municipality's
-first VC candidate, or its representative point, marked 推定, when it has none).
-Suggested partner pairs for mutual-support agreements: for each municipality
-the neighbour with the largest two-way flow of people, else the nearest
-neighbour by VC-to-VC travel.  Works on any set of municipalities in one run.
+People are counted where they live: every person (the register's, in memory; or a
+published density spread over its units' outlines, :mod:`layers.demand`) gets the same
+two distances from their own position, and every count of people — per unit
+(``cross_n``), per municipality pair, per layer, per partner — passes the gate
+(:meth:`layers.demand.Demand.count`).  A unit's own row (``nearest_*``, ``cross``) is from its
+anchor, a public point.  The stand-in (代替指標) counts areas at their points, never people.
+
+Per municipality pair (from → to, per layer): units holding its people, people and their
+mean saving in metres (blank when the people are 「k未満」).  A VC-to-VC travel matrix
+between municipalities (each municipality's first VC candidate, or its representative
+point, marked 推定, when it has none).  Suggested partner pairs for mutual-support
+agreements: for each municipality the neighbour with the largest two-way flow of people,
+else the nearest neighbour by VC-to-VC travel.  Works on any set of municipalities in one run.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analyses.coverage import ESTIMATE_LABEL, demand_units, nearest_points, travel_od
+from geo.analyses.coverage import ESTIMATE_LABEL, demand_units, nearest_points, people_in_units, travel_od
+from geo.analyses.inputs import register_people
 from geo.engine.network import Network
 from geo.engine.network_cache import region_network
 from geo.engine.profiles import DEFAULT_CIRCUITY
@@ -37,6 +45,7 @@ from geo.engine.scenario import Scenario, parse_hazard, region_scenario
 from geo.summary import Summary
 from layers.boundaries import NEIGHBOUR_GAP, assign_municipality, neighbours
 from layers.crs import STORAGE_CRS
+from layers.demand import Demand
 from layers.errors import LayerError
 from layers.hazards import in_zones
 from layers.layer_facts import id_column
@@ -70,13 +79,20 @@ class CrossBorder:
 
     proxy: bool = False
     """True when ``count`` is the stand-in (areas counted as 1), not people."""
+    cross_people: dict[str, int | str] = field(default_factory=dict)
+    """Per layer, the protected number of people better served across a border."""
+    cross_any: int | str = 0
+    """The protected number of people better served across a border for any layer (each
+    person once)."""
 
     def summary(self) -> CrossBorderSummary:
-        cross = self.units[self.units["cross"]]
+        u = self.units
+        some = u["cross_n"].astype("Int64").fillna(1) > 0  # 「k未満」: some people
         return CrossBorderSummary(
             method=self.method, municipalities=int(self.vc_matrix.shape[0]),
-            units=int(self.units["unit_id"].nunique()), cross_units=int(cross["unit_id"].nunique()),
-            cross_people={k: int(v) for k, v in cross.groupby("layer")["count"].sum().items()},
+            units=int(u["unit_id"].nunique()),
+            cross_units=int(u.loc[some.to_numpy(bool), "unit_id"].nunique()),
+            cross_people=self.cross_people, cross_any=self.cross_any,
             pairs=len(self.pairs),
             partners=[f"{a}-{b}" for a, b in zip(self.partners["muni_a"], self.partners["muni_b"],
                                                   strict=True)],
@@ -102,7 +118,9 @@ class CrossBorderSummary(Summary):
     municipalities: int
     units: int
     cross_units: int
-    cross_people: dict[str, int]
+    cross_people: dict[str, int | str]
+    """Per layer, the people better served across a border (protected: 「k未満」 below k)."""
+    cross_any: int | str
     pairs: int
     partners: list[str]
     proxy: bool = False
@@ -171,35 +189,43 @@ def crossborder(
     network: Network | None = None,
     vc_sites: gpd.GeoDataFrame | None = None,
     circuity: float | None = None,
+    demand: Demand | None = None,
 ) -> CrossBorder:
     """Cross-border service analysis over all municipalities of ``boundaries``.
 
     ``facilities`` maps a layer label (``"shelters"``, ``"places"`` …) to its
     points (pass only the usable shelters of a scenario).  ``density`` is a
-    published density or :func:`area_demand`.
+    published density (the units results are reported on) or :func:`area_demand`.
+    ``demand``: the register's people in memory; by default the density's people spread
+    over its units (the stand-in counts its areas).
     """
     circ = float(circuity or DEFAULT_CIRCUITY)
     method = "network" if network is not None else ESTIMATE_LABEL
     notes: list[str] = []
-    if density.attrs.get("proxy"):
+    proxy = bool(density.attrs.get("proxy"))
+    if proxy:
         notes.append(f"要配慮者の密度がないため、{PROXY_LABEL}で数えました。")
     units = demand_units(density, crs=crs)
     umuni = assign_municipality(units, boundaries, crs=crs).to_numpy()
-    frames = [_nearest_per_layer(units, umuni, layer, fac, boundaries, crs=crs, network=network,
-                                 circuity=circ)
-              for layer, fac in facilities.items() if fac is not None and len(fac)]
+    who = _Who.of(density, units, umuni, demand, boundaries, crs=crs, proxy=proxy)
+    frames, person_rows = [], []
+    for layer, fac in facilities.items():
+        if fac is None or not len(fac):
+            continue
+        frame, rows = _nearest_per_layer(units, umuni, who, layer, fac, boundaries, crs=crs,
+                                         network=network, circuity=circ)
+        frames.append(frame)
+        person_rows.append(rows)
     long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["unit_id", "count", "muni_code", "layer", "nearest_id", "nearest_muni", "nearest_m",
-                 "own_m", "saving_m", "cross"])
+                 "own_m", "saving_m", "cross", "cross_n"])
     geom = dict(zip(units["unit_id"], units.geometry.to_crs(STORAGE_CRS), strict=True))
     unit_table = gpd.GeoDataFrame(long, geometry=[geom[u] for u in long["unit_id"]], crs=STORAGE_CRS)
-
-    cross_rows = long[long["cross"].astype(bool)]
-    pairs = (cross_rows.groupby(["layer", "muni_code", "nearest_muni"])
-             .agg(units=("unit_id", "count"), people=("count", "sum"), mean_saving_m=("saving_m", "mean"))
-             .reset_index().rename(columns={"muni_code": "from_muni", "nearest_muni": "to_muni"}))
-    pairs["mean_saving_m"] = pairs["mean_saving_m"].round(1)
-    pairs = pairs.sort_values("people", ascending=False, kind="stable").reset_index(drop=True)
+    pairs = _pairs(who, person_rows)
+    cross_people = {layer: who.people.total(rows.cross) for layer, rows in zip(
+        [k for k, f in facilities.items() if f is not None and len(f)], person_rows, strict=True)}
+    anywhere = np.logical_or.reduce([r.cross for r in person_rows]) if person_rows else \
+        np.zeros(len(who.people), bool)
 
     b = boundaries.to_crs(crs).reset_index(drop=True)
     codes = b["code"].astype(str).to_numpy()
@@ -209,8 +235,7 @@ def crossborder(
     od = np.minimum(od, od.T)  # one figure per pair (one-way streets differ slightly)
     np.fill_diagonal(od, 0.0)
     vc_matrix = pd.DataFrame(np.round(od / 1000, 2), index=codes, columns=codes)
-    partners = _partners(cross_rows, neighbours(boundaries, crs=crs), codes, names, od,
-                         proxy=bool(density.attrs.get("proxy")))
+    partners = _partners(pairs, neighbours(boundaries, crs=crs), codes, names, od, proxy=proxy)
     flows = _flow_lines(pairs, b, codes, crs=crs)
     vc_points = pd.DataFrame({"muni_code": codes, "name": names, "vc": vc_label})
     if (vc_label == ESTIMATED_VC).any():
@@ -219,37 +244,96 @@ def crossborder(
              NEIGHBOUR_GAP)
     return CrossBorder(units=unit_table, pairs=pairs, vc_matrix=vc_matrix, partners=partners,
                        flows=flows, method=method, vc_points=vc_points, notes=notes,
-                       proxy=bool(density.attrs.get("proxy")))
+                       proxy=proxy, cross_people=cross_people, cross_any=who.people.total(anywhere))
 
 
 ESTIMATED_VC = "市町村の代表点（推定）"
 """The label of a municipality's VC point when it has no VC candidate."""
 
 
-def _nearest_per_layer(units: gpd.GeoDataFrame, umuni: np.ndarray, layer: str, fac: gpd.GeoDataFrame,
-                       boundaries: gpd.GeoDataFrame, *, crs: str, network: Network | None,
-                       circuity: float) -> pd.DataFrame:
-    """Per unit: the nearest facility of ``layer`` anywhere and the nearest in its own
-    municipality; ``cross`` when the nearest lies across the border and is nearer."""
+@dataclass(frozen=True, repr=False, eq=False)
+class _Who:
+    """The people counted (in memory only): their points, municipality and unit.  For the
+    stand-in, each area is one "person" at its unit's point (weight 1, no key)."""
+
+    people: Demand
+    xy: np.ndarray
+    muni: np.ndarray
+    unit: np.ndarray
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者ごとの結果は保存できません。")
+
+    @classmethod
+    def of(cls, density: gpd.GeoDataFrame, units: gpd.GeoDataFrame, umuni: np.ndarray,
+           demand: Demand | None, boundaries: gpd.GeoDataFrame, *, crs: str, proxy: bool) -> _Who:
+        if proxy:
+            pts = units.geometry.to_crs(STORAGE_CRS)
+            stand_in = Demand(pts.x.to_numpy(), pts.y.to_numpy(), np.ones(len(units)), None, 1)
+            return cls(stand_in, np.column_stack([units.geometry.x, units.geometry.y]), umuni,
+                       np.arange(len(units)))
+        people, unit = people_in_units(density, demand, crs)
+        px, py = people.xy(crs)
+        muni = assign_municipality(gpd.GeoDataFrame(geometry=gpd.points_from_xy(px, py), crs=crs),
+                                   boundaries, crs=crs).to_numpy()
+        return cls(people, np.column_stack([px, py]), muni, unit)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class _Crossing:
+    """Per person of :class:`_Who`, for one layer: better served across the border, where to,
+    and the metres saved (in memory only)."""
+
+    layer: str
+    cross: np.ndarray
+    to: np.ndarray
+    saving: np.ndarray
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者ごとの結果は保存できません。")
+
+
+def _own_and_all(xy: np.ndarray, muni: np.ndarray, fxy: np.ndarray, fmuni: np.ndarray, *,
+                 network: Network | None, circuity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distance and index of the nearest facility overall, and the distance to the nearest in
+    each point's own municipality (inf when it has none)."""
+    d_all, f_all = _nearest(xy, fxy, network=network, circuity=circuity)
+    d_own = np.full(len(xy), np.inf)
+    for code in np.unique(muni):
+        mask_u = muni == code
+        mask_f = fmuni == code
+        if mask_f.any() and mask_u.any():
+            d_own[mask_u] = _nearest(xy[mask_u], fxy[mask_f], network=network, circuity=circuity)[0]
+    return d_all, f_all, d_own
+
+
+def _crossing(d_all: np.ndarray, f_all: np.ndarray, d_own: np.ndarray, muni: np.ndarray,
+              fmuni: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(nearest facility's municipality, better served across the border)."""
+    ok = f_all >= 0
+    near_muni = np.where(ok, fmuni[np.maximum(f_all, 0)], "")
+    return near_muni, ok & np.isfinite(d_all) & (near_muni != muni) & (d_all < d_own)
+
+
+def _nearest_per_layer(units: gpd.GeoDataFrame, umuni: np.ndarray, who: _Who, layer: str,
+                       fac: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, *, crs: str,
+                       network: Network | None, circuity: float) -> tuple[pd.DataFrame, _Crossing]:
+    """Per unit (from its anchor): the nearest facility of ``layer`` anywhere and the nearest
+    in its own municipality; ``cross`` when the nearest lies across the border and is nearer;
+    ``cross_n``: its people for whom that holds (each from their own position, protected)."""
     uxy = np.column_stack([units.geometry.x, units.geometry.y])
     counts = units["count"].to_numpy(np.int64)
-    circ = circuity
     fm = fac.to_crs(crs)
     fxy = np.column_stack([fm.geometry.x, fm.geometry.y])
     fmuni = assign_municipality(fm, boundaries, crs=crs).to_numpy()
     fid = fm[id_column(fm, layer) or fm.columns[0]].astype(str).to_numpy()
-    d_all, f_all = _nearest(uxy, fxy, network=network, circuity=circ)
-    d_own = np.full(len(units), np.inf)
-    for code in np.unique(umuni):
-        mask_u = umuni == code
-        mask_f = fmuni == code
-        if not mask_f.any() or not mask_u.any():
-            continue
-        d, _f = _nearest(uxy[mask_u], fxy[mask_f], network=network, circuity=circ)
-        d_own[mask_u] = d
+    d_all, f_all, d_own = _own_and_all(uxy, umuni, fxy, fmuni, network=network, circuity=circuity)
+    near_muni, cross = _crossing(d_all, f_all, d_own, umuni, fmuni)
     ok = f_all >= 0
-    near_muni = np.where(ok, fmuni[np.maximum(f_all, 0)], "")
-    cross = ok & np.isfinite(d_all) & (near_muni != umuni) & (d_all < d_own)
+    pd_all, pf_all, pd_own = _own_and_all(who.xy, who.muni, fxy, fmuni, network=network, circuity=circuity)
+    p_to, p_cross = _crossing(pd_all, pf_all, pd_own, who.muni, fmuni)
+    rows = _Crossing(layer, p_cross, p_to, np.where(p_cross, np.where(np.isfinite(pd_own), pd_own, np.nan)
+                                                    - pd_all, np.nan))
     return pd.DataFrame({
         "unit_id": units["unit_id"].to_numpy(), "count": counts, "muni_code": umuni,
         "layer": layer, "nearest_id": np.where(ok, fid[np.maximum(f_all, 0)], ""),
@@ -259,7 +343,37 @@ def _nearest_per_layer(units: gpd.GeoDataFrame, umuni: np.ndarray, layer: str, f
         "saving_m": np.where(cross, np.round(np.where(np.isfinite(d_own), d_own, np.nan) - d_all, 1),
                              np.nan),
         "cross": cross,
-    })
+        "cross_n": who.people.count(who.unit, len(units), p_cross),
+    }), rows
+
+
+def _pairs(who: _Who, layers: list[_Crossing]) -> pd.DataFrame:
+    """Per layer and municipality pair (from → to): the units holding its people, the people
+    (protected) and their mean saving (blank when they are 「k未満」)."""
+    frames = []
+    for rows in layers:
+        if not rows.cross.any():
+            continue
+        keys = pd.Series(who.muni.astype(str)) + "\t" + pd.Series(rows.to.astype(str))
+        cell, labels = pd.factorize(keys.where(rows.cross, None), use_na_sentinel=True)
+        people = who.people.count(cell, len(labels))
+        w = who.people.weights_in(cell, len(labels))
+        saving = np.bincount(np.maximum(cell, 0), weights=np.where(cell >= 0, np.nan_to_num(rows.saving)
+                                                                   * who.people.weight, 0.0),
+                             minlength=len(labels)) / np.where(w > 0, w, 1)
+        units = pd.Series(who.unit[cell >= 0]).groupby(cell[cell >= 0]).nunique()
+        frm, to = zip(*(str(x).split("\t") for x in labels), strict=True)
+        frames.append(pd.DataFrame({
+            "layer": rows.layer, "from_muni": frm, "to_muni": to,
+            "units": units.reindex(range(len(labels)), fill_value=0).to_numpy(),
+            "people": people, "mean_saving_m": pd.Series(np.round(saving, 1)).where(
+                pd.Series(people).notna().to_numpy()).to_numpy()}))
+    columns = ["layer", "from_muni", "to_muni", "units", "people", "mean_saving_m"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    pairs = pd.concat(frames, ignore_index=True)
+    order = np.argsort(-pairs["people"].astype("Int64").to_numpy(float, na_value=0.0), kind="stable")
+    return pairs.iloc[order].reset_index(drop=True)[columns]
 
 
 def _vc_points(b: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame | None, boundaries: gpd.GeoDataFrame,
@@ -283,15 +397,15 @@ def _vc_points(b: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame | None, boundarie
     return vc_xy, vc_label
 
 
-def _partners(cross_rows: pd.DataFrame, neigh: dict[str, set[str]], codes: np.ndarray,
+def _partners(pairs: pd.DataFrame, neigh: dict[str, set[str]], codes: np.ndarray,
               names: np.ndarray, od: np.ndarray, *, proxy: bool = False) -> pd.DataFrame:
-    """One suggested partner per municipality: the neighbour most people cross to, else the
-    neighbour whose VC is nearest."""
+    """One suggested partner per municipality: the neighbour most people cross to (the pairs'
+    protected counts, 「k未満」 as 0), else the neighbour whose VC is nearest."""
     flow: dict[tuple[str, str], int] = {}
-    grouped = cross_rows.groupby(["muni_code", "nearest_muni"])["count"].sum()
-    for (a, c), people in zip(grouped.index.tolist(), grouped.to_numpy(), strict=True):
+    people = pairs["people"].astype("Int64").fillna(0).to_numpy(np.int64)
+    for a, c, n in zip(pairs["from_muni"], pairs["to_muni"], people, strict=True):
         key = (min(str(a), str(c)), max(str(a), str(c)))
-        flow[key] = flow.get(key, 0) + int(people)
+        flow[key] = flow.get(key, 0) + int(n)
     chosen: dict[tuple[str, str], str] = {}
     idx = {c: i for i, c in enumerate(codes)}
     for code in codes:
@@ -364,4 +478,4 @@ def analyse_crossborder(region: RegionLike, options: CrossBorderOptions | None =
         net = None
     density, facilities, vc = crossborder_inputs(region.layers, scen, source=region.config.path)
     return crossborder(density, facilities, region.layer("boundaries"), crs=region.crs, network=net,
-                       vc_sites=vc)
+                       vc_sites=vc, demand=None if density.attrs.get("proxy") else register_people(region))

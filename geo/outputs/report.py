@@ -186,10 +186,11 @@ def _maps(res: RegionResults, lay: Mapping[str, gpd.GeoDataFrame]) -> list[tuple
                                      "通常時（青）・災害時（赤破線）のルート"))
     if res.cross is not None and len(res.cross.flows):
         flows = res.cross.flows
-        peak = float(flows["people"].max())
+        people = flows["people"].astype("Int64").to_numpy(float, na_value=1.0)  # 「k未満」: thinnest
+        peak = float(people.max()) or 1.0
         overlays = [(flows.iloc[[i]], {"color": "#8e24aa", "linewidth": 1 + 6 * float(p) / peak},
                      "越境して近い要配慮者の流れ" if i == 0 else None)
-                    for i, p in enumerate(flows["people"])]
+                    for i, p in enumerate(people)]
         fig = static_map({"boundaries": lay["boundaries"]}, title=f"{region.name}　広域連携（越境の流れ）",
                          overlays=overlays, **common)
         what = ("地区（代替指標）の流れ（線の太さ＝地区数）" if res.cross.proxy
@@ -261,11 +262,10 @@ def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:
         items.append(("開設する災害VC", "、".join(res.vc.summary().open)))
     if res.cross is not None:
         cb = res.cross.summary()
-        crossing = sum(cb.cross_people.values())
         if cb.proxy:  # areas standing in for people: never call them people
-            items.append(("越境して近い地区（代替指標）", f"{crossing:,} 地区"))
+            items.append(("越境して近い地区（代替指標）", f"{people_text(cb.cross_any)} 地区"))
         else:
-            items.append(("越境して近い要配慮者", f"{crossing:,} 人"))
+            items.append(("越境して近い要配慮者", f"{people_text(cb.cross_any)} 人"))
     if res.recommendation is not None:
         r = res.recommendation
         items.append((f"新しい居場所 {r.p} か所で", f"{people_gain(r.covered_before, r.covered_after)} 人"))

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from geo.analyses import CrossBorderOptions, analyse_crossborder
 from geo.outputs.csv_safe import csv_text
-from geo.outputs.labels import japanese_table
+from geo.outputs.labels import japanese_table, people_text
 from geo.outputs.maps import add_legend, add_lines, region_map
 from layers.boundaries import municipality_names
 from layers.shelters import HAZARD_LABELS
@@ -35,8 +35,7 @@ res = state.computed("cb", key, lambda: analyse_crossborder(
     labels={"hazard": t("scenario_hazard")})
 s = res.summary()
 m1, m2, m3 = st.columns(3)
-crossing = sum(s.cross_people.values())
-m1.metric(t("cross_flows"), f"{crossing:,} {t('unit_areas') if s.proxy else t('unit_people')}")
+m1.metric(t("cross_flows"), f"{people_text(s.cross_any)} {t('unit_areas') if s.proxy else t('unit_people')}")
 m2.metric(t("muni_pairs"), f"{s.pairs}")
 m3.metric(t("partners"), f"{len(s.partners)}")
 for note in res.notes:
@@ -50,10 +49,10 @@ shown = {k: layers[k] for k in ("boundaries",) if k in layers}
 m = region_map(shown, fictional=region.fictional, attribution=region.attribution(), lang=lang(),
                layer_control=False)
 if len(flows):
-    people = flows["people"].to_numpy(float)
-    widths = np.round(2 + 10 * np.sqrt(people / people.max()), 0)
+    people = flows["people"].astype("Int64").to_numpy(float, na_value=1.0)  # 「k未満」: thinnest
+    widths = np.round(2 + 10 * np.sqrt(people / max(people.max(), 1.0)), 0)
     unit = t("unit_areas") if res.proxy else t("unit_people")
-    lines = flows.assign(label=[f"{a} → {b}: {int(p)} {unit}" for a, b, p in
+    lines = flows.assign(label=[f"{a} → {b}: {people_text(p)} {unit}" for a, b, p in
                                 zip(flows["from_muni"], flows["to_muni"], flows["people"], strict=True)])
     add_lines(m, lines, name=t("cross_flows"), color="#8e24aa", weight=widths, tooltip="label",
               class_name="tomoni-flow", arrows=True)  # width: people; arrowhead: towards the nearer side

@@ -282,6 +282,26 @@ def test_demo_coverage_matches_networkx_person_by_person(demo_dir, demo_region, 
     assert _within(s.total, len(records)) and _within(s.covered, true), (s.covered, true)
 
 
+def test_demo_transit_walking_matches_networkx_person_by_person(demo_dir, demo_region):
+    """The walk + bus run counts each person from their own home: its "on foot only" count
+    (a summer day, 10 minutes at the elderly 50 m/min) is within the change of the people
+    the independent networkx reference puts within 500 m of a 居場所."""
+    from geo.analyses import TransitOptions, analyse_transit
+    from tests import reference_access as ref
+
+    records = pd.read_csv(demo_dir / "private/vulnerable_records.csv", encoding="utf-8-sig")
+    lat = records[next(c for c in records.columns if c in ("緯度", "lat"))].to_numpy(float)
+    lon = records[next(c for c in records.columns if c in ("経度", "lon"))].to_numpy(float)
+    x, y = _metric_in(demo_region.crs, lon, lat)
+    places = demo_region.layers["places"].to_crs(demo_region.crs)
+    d = ref.distances(demo_region.roads, demo_region.crs, np.column_stack([x, y]),
+                      np.column_stack([places.geometry.x, places.geometry.y]))
+    run = analyse_transit(demo_region, TransitOptions(date="2027-06-10", max_minutes=10.0, compare=False))
+    s = run.summary()
+    assert _within(s["covered_walk"], int((d <= 500.0).sum())), (s["covered_walk"], int((d <= 500.0).sum()))
+    assert _within(s["total"], len(records))
+
+
 def _metric_in(crs: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tf = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     return tf.transform(lon, lat)

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from geo.analyses.transit import TransitOptions, analyse_transit
+from layers.cellkey import MAX_CHANGE
 from layers.region import load_region
 
 THURSDAY = "2027-01-14"
@@ -35,19 +36,24 @@ def test_the_command_writes_every_file_and_its_figures_add_up(demo_dir, run_cli,
     assert code == 0, err
     s = json.loads(stdout)
     assert s["trips_on_date"] == 17 and s["demand_zones"] == 1 and s["season"].startswith("冬")
-    assert s["covered"] >= s["covered_walk"] and s["gained"] == s["covered"] - s["covered_walk"] > 0
-    assert 0 < s["lost_weekend"] <= s["gained"]  # walking is the same on a Sunday: only bus riders lose
+    # each figure a protected count of the register's people (±2 each)
+    assert s["covered"] >= s["covered_walk"] and s["gained"] > 0
+    assert abs(s["gained"] - (s["covered"] - s["covered_walk"])) <= 3 * MAX_CHANGE
+    assert 0 < s["lost_weekend"] <= s["gained"] + 2 * MAX_CHANGE  # the same walk on a Sunday: bus riders lose
     for name in ("transit_units.csv", "transit_units.gpkg", "transit_by_area.csv", "transit_routes.csv",
                  "transit_gaps.geojson", "transit_map.html"):
         assert (out / name).stat().st_size > 0, name
     areas = pd.read_csv(out / "transit_by_area.csv", encoding="utf-8-sig")
     munis = areas[areas["区域の種類"] == "市町村界"]
-    assert munis["要配慮者"].sum() == s["total"] and munis["徒歩＋バスで届く"].sum() == s["covered"]
+    bound = MAX_CHANGE * (len(munis) + 1)
+    assert abs(pd.to_numeric(munis["要配慮者"]).sum() - s["total"]) <= bound
+    assert abs(pd.to_numeric(munis["徒歩＋バスで届く"]).sum() - s["covered"]) <= bound
     units = pd.read_csv(out / "transit_units.csv", encoding="utf-8-sig", dtype=str)
-    assert "members" not in units.columns and int(units["人数"].astype(int).sum()) == s["total"]
+    assert "members" not in units.columns
+    assert abs(int(units["人数"].astype(int).sum()) - s["total"]) <= MAX_CHANGE * (len(units) + 1)
     routes = pd.read_csv(out / "transit_routes.csv", encoding="utf-8-sig")
     assert set(routes["路線"]) == {"湖北循環線", "本町南台線"}
-    assert routes["バスで新たに届く"].max() <= s["gained"]
+    assert pd.to_numeric(routes["バスで新たに届く"], errors="coerce").max() <= s["gained"] + 2 * MAX_CHANGE
     assert "tomoni-bus-route" in (out / "transit_map.html").read_text("utf-8")
 
 
@@ -71,13 +77,19 @@ def test_winter_is_the_same_timetable_on_snowy_roads(demo_run):
     both = summer.units["walk_min"].notna() & winter.units["walk_min"].notna()
     slower = winter.units["walk_min"][both] >= summer.units["walk_min"][both] - 0.05
     assert slower.mean() > 0.95
-    assert demo_run.summary()["lost_winter"] == int(lost.loc[lost["lost_winter"], "count"].sum()) > 0
+    # the total against its units' protected counts: each ±2, a 「5未満」 unit hides 1–4
+    per_unit = pd.to_numeric(lost["lost_winter_n"], errors="coerce")
+    total, shown, hidden = demo_run.summary()["lost_winter"], per_unit.fillna(0), int(per_unit.isna().sum())
+    slack = MAX_CHANGE * (int((shown > 0).sum()) + 1)
+    assert total > 0 and shown.sum() + hidden - slack <= total <= shown.sum() + 4 * hidden + slack
 
 
 def test_the_what_ifs_are_recomputed_answers(demo_run):
     stops, trips = demo_run.new_stops, demo_run.extra_trips
     assert stops is not None and trips is not None and len(stops) and len(trips)
-    assert (stops["gained"] >= 0).all() and stops["gained"].is_monotonic_decreasing
+    gained = pd.to_numeric(stops["gained"], errors="coerce")  # protected: 「k未満」 is not a number
+    # ranked by the true gains; the published ones differ by the protection's change
+    assert (gained.fillna(0) >= 0).all() and gained.iloc[0] >= gained.max() - 2 * MAX_CHANGE
     assert set(trips["route_id"]) == {"R1", "R2"}
     assert stops["lon"].between(139, 142).all()  # a place on the map, between two stops
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geo.analyses.coverage import demand_units, gaps
-from geo.analyses.inputs import demand_layer, file_states, next_weekday, region_areas
+from geo.analyses.coverage import demand_units, gaps, people_in_units
+from geo.analyses.inputs import demand_layer, file_states, next_weekday, region_areas, register_people
 from geo.analyses.transit_access import (
     DEFAULT_MAX_TRIPS,
     DEFAULT_MAX_WALK_MIN,
@@ -27,13 +28,14 @@ from geo.analyses.transit_access import (
     transit_coverage,
     transit_day,
 )
-from geo.analyses.transit_tables import as_coverage, losses, route_table, transit_by_area
+from geo.analyses.transit_tables import as_coverage, losses, lost_people, route_table, transit_by_area
 from geo.analyses.transit_whatif import extra_trips, new_stops
 from geo.engine.network import Network
 from geo.engine.network_cache import region_network
 from geo.engine.profiles import SPEEDS_M_PER_MIN
 from geo.engine.scenario import scenario_network
 from geo.engine.season import Season, parse_season, region_season
+from layers.demand import Demand
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, label_of
 from layers.transit import Feed, read_feed
@@ -100,14 +102,24 @@ class TransitRun:
         out: dict[str, Any] = {**self.result.summary(), "season": self.season.label, "profile": self.profile}
         if self.losses is not None:
             u = self.losses
-            out["lost_weekend"] = int(u.loc[u["lost_weekend"], "count"].sum())
-            out["lost_winter"] = int(u.loc[u["lost_winter"], "count"].sum())
+            lost = None
+            if self.weekend is not None and self.other_season is not None:
+                lost = lost_people(self.result, self.weekend, self.other_season,
+                                   winter_first=self.season.winter)
+            for name in ("lost_weekend", "lost_winter"):
+                out[name] = (self.result.people.demand.total(lost[name])  # type: ignore[union-attr]
+                             if lost is not None else int(u.loc[u[name], "count"].sum()))
             out["weekend_date"] = self.weekend.day.date.isoformat() if self.weekend else None
         if self.new_stops is not None and len(self.new_stops):
-            out["best_new_stop_gain"] = int(self.new_stops["gained"].iloc[0])
+            out["best_new_stop_gain"] = _plain(self.new_stops["gained"].iloc[0])
         if self.extra_trips is not None and len(self.extra_trips):
-            out["best_extra_trip_gain"] = int(self.extra_trips["gained"].iloc[0])
+            out["best_extra_trip_gain"] = _plain(self.extra_trips["gained"].iloc[0])
         return out
+
+
+def _plain(value: object) -> int | str:
+    """A protected count for the JSON summary: an integer or 「k未満」."""
+    return value if isinstance(value, str) else int(value)  # type: ignore[call-overload]
 
 
 def _transit_date(text: str | None, parameter: str = "date") -> dt.date:
@@ -159,12 +171,15 @@ class _TransitWorld:
     settings: TransitSettings
     window: tuple[float, float]
     ride: Network | None
+    people: tuple[Demand, np.ndarray] | None = field(default=None, repr=False)
+    """The people counted and each one's unit (in memory)."""
 
     def run(self, day: TransitDay, walk_season: Season) -> TransitResult:
         net, notes = _walk_network(self.region, walk_season, self.opt.profile)
         res = transit_coverage(self.units, self.facilities, day, crs=self.region.crs, network=net,
                                window=self.window, max_minutes=self.opt.max_minutes, settings=self.settings,
-                               rule=self.opt.rule, ride_network=self.ride, facility_layer=self.opt.facilities)
+                               rule=self.opt.rule, ride_network=self.ride, facility_layer=self.opt.facilities,
+                               people=self.people)
         res.notes.extend(notes)
         return res
 
@@ -190,7 +205,9 @@ def analyse_transit(region: RegionLike, options: TransitOptions | None = None) -
     world = _TransitWorld(
         region=region, opt=opt, units=demand_units(density, crs=region.crs),
         facilities=destinations, feeds=tuple(region_feeds(region)),
-        window=parse_window(opt.window), ride=scenario_network(region, drive=True), settings=settings)
+        window=parse_window(opt.window), ride=scenario_network(region, drive=True), settings=settings,
+        people=people_in_units(density, register_people(region, year=opt.year, demand=opt.demand),
+                               region.crs))
     base = world.on(day, season)
     areas = region_areas(region)
     out = TransitRun(result=base, by_area=transit_by_area(base, areas),
@@ -202,7 +219,9 @@ def analyse_transit(region: RegionLike, options: TransitOptions | None = None) -
         out.weekend = world.on(weekend, parse_season(opt.season, weekend.isoformat()))
         out.other_season = world.on(day, Season("summer" if season.winter else "winter", day))
         out.losses = losses(base, out.weekend, out.other_season, winter_first=season.winter)
-        out.by_area = transit_by_area(base, areas, losses=out.losses)
+        out.by_area = transit_by_area(base, areas, losses=out.losses,
+                                      lost=lost_people(base, out.weekend, out.other_season,
+                                                       winter_first=season.winter))
     if opt.what_if:
         out.new_stops = new_stops(base, lambda trial: world.run(trial, season), crs=region.crs)
         out.extra_trips = extra_trips(base, lambda trial: world.run(trial, season))

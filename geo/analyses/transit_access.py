@@ -26,6 +26,12 @@ to a サロン leaves for the bus, not at a random minute; the rule ``median`` a
 the median departure minute instead (turn up and go).  Both are reported: sparse rural
 timetables make one departure misleading.
 
+People are counted where they live: with the register (in memory) or a published density
+spread over its units' outlines (:mod:`layers.demand`), every person's travel times are
+computed from their own position, and every count of people (per unit ``*_n``, the
+totals, per area, per route, the what-ifs' gains) passes the gate
+(:meth:`layers.demand.Demand.count`).  A unit's minutes are its anchor's (a public point).
+
 The compiled searches are in :mod:`geo.engine.transit_search`; the walks use the engine's
 access rule (:mod:`geo.engine.access`), so a river or a railway is never crossed on foot.
 """
@@ -36,6 +42,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +55,7 @@ from geo.engine.access import pairs_within, snap
 from geo.engine.network import Network
 from geo.engine.transit_search import connections, stop_profiles, window_times
 from layers.crs import STORAGE_CRS, transform_xy
+from layers.demand import Demand
 from layers.errors import ParameterError
 from layers.layer_facts import id_column
 from layers.transit import DayTrips, DemandZone, Feed, day_trips, demand_zones
@@ -58,6 +66,7 @@ __all__ = [
     "DEFAULT_RIDE_KMH",
     "DEFAULT_TRANSFER_MIN",
     "RULES",
+    "PeopleTransit",
     "TransitDay",
     "TransitResult",
     "TransitSettings",
@@ -186,6 +195,44 @@ class TransitTimes:
     walk_which: np.ndarray
     """The nearest destination on foot (index, -1 where none)."""
     notes: list[str] = field(default_factory=list)
+
+
+    def split(self, n: int) -> tuple[TransitTimes, TransitTimes]:
+        """The first ``n`` rows and the rest, as two :class:`TransitTimes` (access pairs
+        re-indexed)."""
+        first = self.access_unit < n
+
+        def part(rows: slice, keep: np.ndarray, shift: int) -> TransitTimes:
+            return TransitTimes(starts=self.starts, total=self.total[rows], bus=self.bus[rows],
+                                ride=self.ride[rows], walk=self.walk[rows],
+                                access_unit=self.access_unit[keep] - shift,
+                                access_stop=self.access_stop[keep],
+                                walk_which=self.walk_which[rows], notes=self.notes)
+
+        return part(slice(0, n), first, 0), part(slice(n, None), ~first, n)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PeopleTransit:
+    """Each person's result (in memory only, never written): their unit, whether walking
+    only / the best way reaches a destination in time, and the (person, stop) pairs within
+    the access walk.  Counts leave through ``demand.count`` only."""
+
+    demand: Demand
+    unit: np.ndarray
+    covered: np.ndarray
+    covered_walk: np.ndarray
+    access_person: np.ndarray
+    access_stop: np.ndarray
+    median_min: np.ndarray
+    """Minutes at the median departure minute (NaN: not reached)."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者ごとの結果は保存できません。")
+
+    @property
+    def gained(self) -> np.ndarray:
+        return self.covered & ~self.covered_walk
 
 
 def _csr(rows: np.ndarray, n: int, *cols: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -334,18 +381,32 @@ class TransitResult:
     settings: TransitSettings
     facilities: str
     notes: list[str] = field(default_factory=list)
+    people: PeopleTransit | None = field(default=None, repr=False)
+    """Each person's result (in memory): every published count is made from it."""
 
     def summary(self) -> dict[str, object]:
         u = self.units
-        total = int(u["count"].sum())
-        walk = int(u.loc[u["covered_walk"], "count"].sum())
-        cov = int(u.loc[u["covered"], "count"].sum())
+        if self.people is not None:
+            d, p = self.people.demand, self.people
+            total, walk, cov = d.total(), d.total(p.covered_walk), d.total(p.covered)
+            gained: int | str = d.total(p.gained)
+        else:
+            total = int(u["count"].sum())
+            walk = int(u.loc[u["covered_walk"], "count"].sum())
+            cov = int(u.loc[u["covered"], "count"].sum())
+            gained = cov - walk
         return {"date": self.day.date.isoformat(), "window": window_text(self.window),
                 "max_minutes": self.max_minutes, "rule": self.rule, "facilities": self.facilities,
-                "total": total, "covered_walk": walk, "covered": cov, "gained": cov - walk,
-                "rate_walk": round(walk / total, 4) if total else 0.0,
-                "rate": round(cov / total, 4) if total else 0.0,
+                "total": total, "covered_walk": walk, "covered": cov, "gained": gained,
+                "rate_walk": _rate(walk, total), "rate": _rate(cov, total),
                 "trips_on_date": self.day.trips.n_trips, "demand_zones": len(self.day.zones)}
+
+
+def _rate(part: int | str, total: int | str) -> float | None:
+    """A share of two protected counts (None when either is 「k未満」)."""
+    if isinstance(part, str) or isinstance(total, str):
+        return None
+    return round(part / total, 4) if total else 0.0
 
 
 def window_text(window: tuple[float, float]) -> str:
@@ -355,15 +416,22 @@ def window_text(window: tuple[float, float]) -> str:
 def transit_coverage(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, day: TransitDay, *, crs: str,
                      network: Network, window: tuple[float, float], max_minutes: float,
                      settings: TransitSettings | None = None, rule: str = "trip",
-                     ride_network: Network | None = None, facility_layer: str = "places") -> TransitResult:
+                     ride_network: Network | None = None, facility_layer: str = "places",
+                     people: tuple[Demand, np.ndarray] | None = None) -> TransitResult:
     """Who reaches a facility within ``max_minutes`` by walking + bus (and demand rides)
     on ``day``, against walking only: ``units`` are the demand points of
-    :func:`geo.analyses.coverage.demand_units` (metric ``crs``)."""
+    :func:`geo.analyses.coverage.demand_units` (metric ``crs``); ``people`` the people
+    counted and each one's unit (:func:`geo.analyses.coverage.people_in_units`), whose
+    counts per unit are added as ``covered_n``, ``covered_walk_n``, ``gained_n``."""
 
     opt = settings or TransitSettings()
     fac = facilities.to_crs(crs)
-    times = transit_times(day, units.get_coordinates().to_numpy(), fac.get_coordinates().to_numpy(),
+    points = units.get_coordinates().to_numpy()
+    if people is not None:
+        points = np.vstack([points, np.column_stack(people[0].xy(crs))])
+    times = transit_times(day, points, fac.get_coordinates().to_numpy(),
                           network=network, window=window, settings=opt, ride_network=ride_network, crs=crs)
+    times, mine = times.split(len(units))
     stats = unit_statistics(times, max_minutes, rule=rule)
     id_col = id_column(fac, facility_layer)
     ids = fac[id_col].astype(str).to_numpy() if id_col else np.arange(len(fac)).astype(str)
@@ -378,8 +446,18 @@ def transit_coverage(units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, day:
     notes = list(times.notes)
     if not day.trips.n_trips:
         notes.append(f"{day.date.isoformat()} に走る便がありません（時刻表の運行日を確かめてください）。")
+    who = None
+    if people is not None:
+        pstats = unit_statistics(mine, max_minutes, rule=rule)
+        who = PeopleTransit(people[0], people[1], pstats["covered"].to_numpy(bool),
+                            pstats["covered_walk"].to_numpy(bool), mine.access_unit, mine.access_stop,
+                            pstats["median_min"].to_numpy(float))
+        n = len(out)
+        out = out.assign(covered_n=who.demand.count(who.unit, n, who.covered),
+                         covered_walk_n=who.demand.count(who.unit, n, who.covered_walk),
+                         gained_n=who.demand.count(who.unit, n, who.gained))
     return TransitResult(units=out, times=times, day=day, window=window, max_minutes=float(max_minutes),
-                         rule=rule, settings=opt, facilities=facility_layer, notes=notes)
+                         rule=rule, settings=opt, facilities=facility_layer, notes=notes, people=who)
 
 
 

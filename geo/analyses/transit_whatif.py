@@ -42,9 +42,16 @@ log = logging.getLogger(__name__)
 Rerun = Callable[[TransitDay], TransitResult]
 
 
-def _reached(result: TransitResult) -> int:
-    u = result.units
-    return int(u.loc[u["covered"], "count"].sum())
+def _gained(result: TransitResult, trial: TransitResult) -> tuple[int | str, float]:
+    """The people ``trial`` newly reaches: (the published count, its unpublished weight for
+    ranking the trials).  Without people, the units' counts."""
+    if result.people is not None and trial.people is not None:
+        new = trial.people.covered & ~result.people.covered
+        d = result.people.demand
+        return d.total(new), float(d.weight[new].sum())
+    u, t = result.units, trial.units
+    n = int(t.loc[t["covered"], "count"].sum()) - int(u.loc[u["covered"], "count"].sum())
+    return n, float(n)
 
 
 def _hops(day: TransitDay) -> pd.DataFrame:
@@ -106,39 +113,65 @@ def new_stops(result: TransitResult, rerun: Rerun, *, crs: str, tries: int = 8,
     cols = ["route_id", "between", "lon", "lat", "nearby", "gained"]
     if cand.empty:
         return pd.DataFrame(columns=cols)
-    units = result.units
-    left = ~units["covered"].to_numpy()
-    pts = shapely.points(units.get_coordinates().to_numpy()[left])
-    ci, ui = shapely.STRtree(pts).query(shapely.points(cand[["x", "y"]].to_numpy()), predicate="dwithin",
-                                         distance=walk_m)
-    nearby = np.bincount(ci, weights=units["count"].to_numpy()[left][ui], minlength=len(cand))
-    cand = cand.assign(nearby=nearby.astype(int))
-    cand = cand[cand["nearby"] > 0].sort_values("nearby", ascending=False, kind="stable").head(tries)
-    base = _reached(result)
+    weight, shown = _nearby(result, cand, walk_m)
+    cand = cand.assign(rank_w=weight, nearby=shown)
+    cand = cand[cand["rank_w"] > 0].sort_values("rank_w", ascending=False, kind="stable").head(tries)
     names = result.day.stops.set_index("stop_id")["stop_name"]
     rows = []
     c: Any
     for c in cand.itertuples(index=False):
         trial = rerun(_with_stop(result.day, c.a, c.b, c.frac, c.x, c.y, crs))
         lon, lat = transform_xy(np.array([c.x]), np.array([c.y]), crs, STORAGE_CRS)
+        gained, rank = _gained(result, trial)
         rows.append({"route_id": c.route_id, "between": f"{names[c.a]} – {names[c.b]}",
                      "lon": round(float(lon[0]), 6), "lat": round(float(lat[0]), 6),
-                     "nearby": int(c.nearby), "gained": _reached(trial) - base})
+                     "nearby": c.nearby, "gained": gained, "_g": rank, "_w": c.rank_w})
     log.info("what-if: %d new stops tried", len(rows))
-    out = pd.DataFrame(rows, columns=cols)
-    return out.sort_values(["gained", "nearby"], ascending=False, kind="stable", ignore_index=True)
+    out = pd.DataFrame(rows, columns=[*cols, "_g", "_w"])
+    return out.sort_values(["_g", "_w"], ascending=False, kind="stable", ignore_index=True)[cols]
 
 
-def _faster(result: TransitResult, trial: TransitResult) -> tuple[int, float]:
-    """People whose median minutes fall in ``trial``, and by how much on average."""
-    before = result.units["median_min"].to_numpy(float)
-    after = trial.units["median_min"].to_numpy(float)
+def _nearby(result: TransitResult, cand: pd.DataFrame, walk_m: float
+            ) -> tuple[np.ndarray, pd.arrays.IntegerArray]:
+    """Per candidate stop, the people not reached within ``walk_m`` of it (straight line):
+    (unpublished weights for choosing the candidates, the published counts)."""
+    cxy = shapely.points(cand[["x", "y"]].to_numpy())
+    p = result.people
+    if p is None:
+        units = result.units
+        left = ~units["covered"].to_numpy()
+        pts = shapely.points(units.get_coordinates().to_numpy()[left])
+        ci, ui = shapely.STRtree(pts).query(cxy, predicate="dwithin", distance=walk_m)
+        n = np.bincount(ci, weights=units["count"].to_numpy()[left][ui], minlength=len(cand)).astype(int)
+        return n.astype(float), pd.array(n, dtype="Int64")
+    left = np.flatnonzero(~p.covered)
+    x, y = p.demand.xy(str(result.units.crs))
+    tree = shapely.STRtree(shapely.points(x[left], y[left]))
+    ci, ui = tree.query(cxy, predicate="dwithin", distance=walk_m)
+    weight = np.bincount(ci, weights=p.demand.weight[left][ui], minlength=len(cand))
+    return weight, p.demand.count_pairs(left[ui], ci, len(cand))
+
+
+def _faster(result: TransitResult, trial: TransitResult) -> tuple[int | str, float, float]:
+    """People whose median minutes fall in ``trial`` (published), by how much on average
+    (NaN when they are 「k未満」), and their unpublished weight for ranking."""
+    p, q = result.people, trial.people
+    if p is not None and q is not None:
+        before, after, weight = p.median_min, q.median_min, p.demand.weight
+    else:
+        before = result.units["median_min"].to_numpy(float)
+        after = trial.units["median_min"].to_numpy(float)
+        weight = result.units["count"].to_numpy(float)
     with np.errstate(invalid="ignore"):  # unreachable both ways: inf - inf
         saved = np.where(np.isnan(before), np.inf, before) - np.where(np.isnan(after), np.inf, after)
     better = (saved > 0) & ~np.isnan(after)
-    people = result.units["count"].to_numpy()[better]
+    w = weight[better]
     minutes = np.where(np.isfinite(saved[better]), saved[better], 0.0)
-    return int(people.sum()), round(float((minutes * people).sum() / max(int(people.sum()), 1)), 1)
+    mean = round(float((minutes * w).sum() / max(float(w.sum()), 1.0)), 1)
+    if p is None:
+        return int(w.sum()), mean, float(w.sum())
+    shown = p.demand.total(better)
+    return shown, mean if isinstance(shown, int) else float("nan"), float(w.sum())
 
 
 def _patterns(ev: pd.DataFrame) -> pd.DataFrame:
@@ -191,17 +224,17 @@ def extra_trips(result: TransitResult, rerun: Rerun, *, tries: int = 8) -> pd.Da
     groups: list[tuple[Any, pd.DataFrame]] = list(trips.groupby("pattern", sort=False))
     reach = _in_reach(result, [p for p, _g in groups])
     names = day.stops.set_index("stop_id")["stop_name"]
-    base = _reached(result)
     rows = []
     for k in np.argsort(-reach, kind="stable")[:tries]:
         pattern, grp = groups[int(k)]
         copy, model, when = _shifted_copy(ev, grp, result.window)
         events = pd.concat([ev, copy], ignore_index=True).sort_values(["trip_id", "seq"], kind="stable")
         trial = rerun(day.with_trips(DayTrips(day.date, events.reset_index(drop=True))))
-        faster, saved = _faster(result, trial)
+        faster, saved, quicker = _faster(result, trial)
+        gained, rank = _gained(result, trial)
         rows.append({"route_id": model["route_id"], "from": names[pattern[0]], "to": names[pattern[-1]],
-                     "departure": clock_text(when, nearest=True), "gained": _reached(trial) - base,
-                     "faster": faster, "minutes_saved": saved})
+                     "departure": clock_text(when, nearest=True), "gained": gained,
+                     "faster": faster, "minutes_saved": saved, "_g": rank, "_f": quicker})
     log.info("what-if: %d extra trips tried", len(rows))
-    return pd.DataFrame(rows, columns=cols).sort_values(["gained", "faster"], ascending=False, kind="stable",
-                                                        ignore_index=True)
+    out = pd.DataFrame(rows, columns=[*cols, "_g", "_f"])
+    return out.sort_values(["_g", "_f"], ascending=False, kind="stable", ignore_index=True)[cols]

@@ -492,10 +492,13 @@ def _transit_section(res: RegionResults) -> list[str]:
     parts = ["<section><h2>車がなくても: 徒歩とコミュニティバスで居場所へ</h2>",
              f"<p>{_esc(when)} に家を出て、高齢者の徒歩（{SPEEDS_M_PER_MIN[run.profile]:.0f} m/分、"
              f"{_esc(run.season.label)}の道）とバス・デマンド交通で {s['max_minutes']:.0f} 分以内に"
-             f"{_esc(run.destination_label)}へ届く人は {s['covered']:,} 人（{s['rate'] * 100:.1f} %）。"
-             f"徒歩だけなら {s['covered_walk']:,} 人で、バスで {s['gained']:,} 人増えます。"
-             f"休日（{_esc(str(s.get('weekend_date') or ''))}）には {s.get('lost_weekend', 0):,} 人、"
-             f"冬の道では {s.get('lost_winter', 0):,} 人が届かなくなります。</p>",
+             f"{_esc(run.destination_label)}へ届く人は {people_text(s['covered'])} 人"
+             f"{_rate_text(s['rate'])}。"
+             f"徒歩だけなら {people_text(s['covered_walk'])} 人で、"
+             f"バスで {people_text(s['gained'])} 人増えます。"
+             f"休日（{_esc(str(s.get('weekend_date') or ''))}）には "
+             f"{people_text(s.get('lost_weekend', 0))} 人、"
+             f"冬の道では {people_text(s.get('lost_winter', 0))} 人が届かなくなります。</p>",
              _fig_html(_png(fig), "徒歩＋バスの所要時間（時間帯のうち最短）、"
                        "路線（停留所を結んだ線）と空白地帯", region.attribution()),
              "<h3>路線ごとの利用者候補</h3>",
@@ -653,3 +656,8 @@ def write_report(res: RegionResults, out: Path, *, formats: Sequence[str] = ("pd
         for tmp, (_, write) in zip(tmps, parts, strict=True):
             write(tmp)
     return [target for target, _ in parts]
+
+
+def _rate_text(rate: object) -> str:
+    """「（12.3 %）」, or nothing when the share is hidden (a 「k未満」 count)."""
+    return f"（{float(rate) * 100:.1f} %）" if isinstance(rate, int | float) else ""  # type: ignore[arg-type]

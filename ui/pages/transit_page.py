@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from geo.analyses import TransitOptions, analyse_transit, next_weekday
 from geo.outputs.csv_safe import csv_text
 from geo.outputs.files.transit import transit_map
-from geo.outputs.labels import japanese_table
+from geo.outputs.labels import japanese_table, people_text
 from layers.layer_facts import FACILITY_KEYS
 from ui import state
 from ui.audit import logged
@@ -50,11 +50,12 @@ key = (state.data_key(), options)
 run = state.computed("transit", key, lambda: analyse_transit(state.session_region(), options), labels=labels)
 s = run.summary()
 m = st.columns(6)
-m[0].metric(t("total"), f"{s['total']:,} {t('unit_people')}")
-m[1].metric(t("transit_reach_walk"), f"{s['covered_walk']:,} {t('unit_people')}")
-m[2].metric(t("transit_reach_bus"), f"{s['covered']:,} {t('unit_people')}", delta=f"+{s['gained']:,}")
-m[3].metric(t("transit_lost_weekend"), f"{s.get('lost_weekend', 0):,} {t('unit_people')}")
-m[4].metric(t("transit_lost_winter"), f"{s.get('lost_winter', 0):,} {t('unit_people')}")
+m[0].metric(t("total"), f"{people_text(s['total'])} {t('unit_people')}")
+m[1].metric(t("transit_reach_walk"), f"{people_text(s['covered_walk'])} {t('unit_people')}")
+m[2].metric(t("transit_reach_bus"), f"{people_text(s['covered'])} {t('unit_people')}",
+            delta=f"+{people_text(s['gained'])}")
+m[3].metric(t("transit_lost_weekend"), f"{people_text(s.get('lost_weekend', 0))} {t('unit_people')}")
+m[4].metric(t("transit_lost_winter"), f"{people_text(s.get('lost_winter', 0))} {t('unit_people')}")
 m[5].metric(t("transit_trips"), f"{s['trips_on_date']:,}")
 st.caption(t("transit_caption"))
 for note in run.notes:

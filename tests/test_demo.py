@@ -104,7 +104,7 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     assert doc["analyses"]["shelter_needs_flood"]["toilets_first"] > 0
     bus = doc["analyses"]["transit"]  # walking + the community bus, the next weekday morning
     assert abs(bus["total"] - 3000) <= MAX_CHANGE * 200 and bus["gained"] > 0  # units' counts summed
-    assert bus["covered"] == bus["covered_walk"] + bus["gained"]
+    assert abs(bus["covered"] - bus["covered_walk"] - bus["gained"]) <= 3 * MAX_CHANGE  # each protected
     assert (tmp_path / "d" / "results" / "transit" / "transit_map.html").exists()
     report = (tmp_path / "d" / "results" / "report" / "report.html").read_text(encoding="utf-8")
     assert "避難所ごとの最低限の必要量" in report

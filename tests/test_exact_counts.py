@@ -302,6 +302,41 @@ def test_demo_transit_walking_matches_networkx_person_by_person(demo_dir, demo_r
     assert _within(s["total"], len(records))
 
 
+def test_demo_consolidation_matches_networkx_person_by_person(demo_dir, demo_region):
+    """The way to school from each home, before and after: each person's district by
+    containment and the walk to its school by the independent networkx reference; the
+    people pushed past 4 km are published within the change."""
+    from geo.analyses import ConsolidationOptions, analyse_consolidation
+    from tests import reference_access as ref
+
+    records = pd.read_csv(demo_dir / "private/vulnerable_records.csv", encoding="utf-8-sig")
+    lat = records[next(c for c in records.columns if c in ("緯度", "lat"))].to_numpy(float)
+    lon = records[next(c for c in records.columns if c in ("経度", "lon"))].to_numpy(float)
+    x, y = _metric_in(demo_region.crs, lon, lat)
+    from layers.barriers import graph_barriers
+
+    districts = demo_region.layers["school_districts"].to_crs(demo_region.crs)
+    barriers = [*demo_region.layers["barriers"].to_crs(demo_region.crs).geometry,
+                *graph_barriers(demo_region.roads).to_crs(demo_region.crs).geometry]  # rivers, motorways
+    walk = {}
+    for period in ("before", "after"):
+        d = districts[districts["period"].astype(str) == period].reset_index(drop=True)
+        schools = np.column_stack(_metric_in(demo_region.crs, d["school_lon"].to_numpy(float),
+                                             d["school_lat"].to_numpy(float)))
+        metres = np.full(len(x), np.nan)
+        for k, shape in enumerate(d.geometry):
+            inside = shapely.contains_xy(shape, x, y)
+            if inside.any():
+                metres[inside] = ref.distances(demo_region.roads, demo_region.crs,
+                                               np.column_stack([x[inside], y[inside]]), schools[k:k + 1],
+                                               barriers=barriers)
+        walk[period] = metres
+    pushed = int(((walk["before"] <= 4000.0) & (walk["after"] > 4000.0)).sum())
+    s = analyse_consolidation(demo_region, ConsolidationOptions(before="before", after="after")).summary()
+    assert pushed > 0 and _within(s.people_pushed_past_threshold, pushed), (s, pushed)
+    assert _within(s.people_past_threshold_after, int((walk["after"] > 4000.0).sum()))
+
+
 def _metric_in(crs: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tf = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     return tf.transform(lon, lat)

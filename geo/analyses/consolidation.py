@@ -1,8 +1,10 @@
 """校区の広域化: how far each 要配慮者 unit is from its school before and after a consolidation.
 
-Each published unit belongs to the district (of each period) containing its
-representative point; the distance is walked on the road network to that
-district's school (学校緯度/学校経度 when the 校区 file has them, else the
+Each person (the register's, in memory; or a published density spread over its units,
+:mod:`layers.demand`) belongs to the district (of each period) containing their home, and
+every count of people passes the gate (:meth:`layers.demand.Demand.count`); a published
+unit's own row is from its anchor (a public point).  The distance is walked on the road
+network to that district's school (学校緯度/学校経度 when the 校区 file has them, else the
 district's representative point, labelled 推定).  Results per unit and per
 自治会, and the list of areas pushed past a distance threshold (default
 4,000 m, the 文部科学省 guide for elementary schools).
@@ -17,13 +19,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.analyses.coverage import ESTIMATE_LABEL, demand_units
+from geo.analyses.coverage import ESTIMATE_LABEL, demand_units, people_of
+from geo.analyses.inputs import register_people
 from geo.engine.access import distances_from_points, snap
 from geo.engine.network import Network, nearest_facility
 from geo.engine.network_cache import region_network
 from geo.engine.profiles import DEFAULT_CIRCUITY, DEFAULT_MAX_DISTANCE
 from geo.summary import Summary
 from layers.crs import STORAGE_CRS
+from layers.demand import Demand
 from layers.errors import ParameterError
 from layers.school_districts import before_after
 
@@ -47,16 +51,14 @@ class ConsolidationResult:
     method: str
     notes: list[str] = field(default_factory=list)
 
+    totals: dict[str, Any] = field(default_factory=dict)
+    """The people's figures: protected counts and their mean change (see the summary)."""
+
     def summary(self) -> ConsolidationSummary:
-        u = self.units
-        w = u["count"].to_numpy(float)
-        change = u["change_m"].to_numpy(float)
-        ok = np.isfinite(change)
+        t = self.totals
         return ConsolidationSummary(
-            units=len(u), people=int(w.sum()),
-            mean_change_m=round(float(np.average(change[ok], weights=w[ok])), 1) if ok.any() else None,
-            people_past_threshold_after=int(w[u["past_after"].to_numpy()].sum()),
-            people_pushed_past_threshold=int(w[u["pushed"].to_numpy()].sum()),
+            units=len(self.units), people=t["people"], mean_change_m=t["mean_change_m"],
+            people_past_threshold_after=t["past"], people_pushed_past_threshold=t["pushed"],
             areas_pushed=len(self.pushed), threshold_m=self.threshold, method=self.method)
 
 
@@ -65,10 +67,10 @@ class ConsolidationSummary(Summary):
     """Before → after: ``mean_change_m`` > 0 means the way to school got longer."""
 
     units: int
-    people: int
+    people: int | str
     mean_change_m: float | None
-    people_past_threshold_after: int
-    people_pushed_past_threshold: int
+    people_past_threshold_after: int | str
+    people_pushed_past_threshold: int | str
     areas_pushed: int
     threshold_m: float
     method: str
@@ -87,13 +89,32 @@ def _schools(districts: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndar
     return x, y, bool(known.all())
 
 
-def _assign(units: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> np.ndarray:
-    """Index (into ``districts``) of the district containing each unit, -1 when none near."""
-    polys = districts.to_crs(units.crs).reset_index(drop=True)
-    joined = gpd.sjoin_nearest(units[["geometry"]], polys[["geometry"]], how="left",
+def _assign(x: np.ndarray, y: np.ndarray, polys: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """Index (into ``polys``) of the polygon containing each point, the nearest within
+    :data:`DEFAULT_MAX_DISTANCE` otherwise, -1 when none is near."""
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=crs)
+    joined = gpd.sjoin_nearest(pts, polys.to_crs(crs).reset_index(drop=True)[["geometry"]], how="left",
                                max_distance=DEFAULT_MAX_DISTANCE)
     joined = joined[~joined.index.duplicated(keep="first")]
     return joined["index_right"].fillna(-1).astype(int).to_numpy()
+
+
+def _to_school(x: np.ndarray, y: np.ndarray, d: gpd.GeoDataFrame, schools: tuple[np.ndarray, np.ndarray],
+               *, crs: str, network: Network | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's district (row of ``d``, −1 none) and metres to its school."""
+    sx, sy = schools
+    which = _assign(x, y, d, crs)
+    dist = np.full(len(x), np.inf)
+    for k in np.unique(which[which >= 0]):
+        sel = which == k
+        if network is not None:
+            fac = snap(network, sx[k:k + 1], sy[k:k + 1])
+            node_d, node_f = nearest_facility(network, fac)
+            dd, _, _ = distances_from_points(network, x[sel], y[sel], node_d, node_f, fac)
+        else:
+            dd = np.hypot(x[sel] - sx[k], y[sel] - sy[k]) * DEFAULT_CIRCUITY
+        dist[sel] = dd
+    return which, dist
 
 
 def consolidation(
@@ -106,8 +127,11 @@ def consolidation(
     network: Network | None = None,
     neighbourhoods: gpd.GeoDataFrame | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    demand: Demand | None = None,
 ) -> ConsolidationResult:
-    """Distance from each unit to its school before and after a 校区 consolidation."""
+    """Distance from each person (``demand``: the register in memory; by default the
+    density spread over its units) and each unit's anchor to the school before and after a
+    校区 consolidation."""
     periods = list(dict.fromkeys(districts["period"].astype(str)))
     for p in (before, after):
         if p not in periods:
@@ -118,24 +142,18 @@ def consolidation(
             )
     units = demand_units(density, crs=crs)
     ux, uy = units.geometry.x.to_numpy(), units.geometry.y.to_numpy()
+    people = people_of(density, demand, crs)
+    px, py = people.xy(crs)
     notes: list[str] = []
     out: dict[str, Any] = {}
+    mine: dict[str, np.ndarray] = {}
     exact = True
     for tag, period in (("before", before), ("after", after)):
         d = districts[districts["period"].astype(str) == period].reset_index(drop=True)
         sx, sy, known = _schools(d, crs)
         exact &= known
-        which = _assign(units, d)
-        dist = np.full(len(units), np.inf)
-        for k in np.unique(which[which >= 0]):
-            sel = which == k
-            if network is not None:
-                fac = snap(network, sx[k:k + 1], sy[k:k + 1])
-                node_d, node_f = nearest_facility(network, fac)
-                dd, _, _ = distances_from_points(network, ux[sel], uy[sel], node_d, node_f, fac)
-            else:
-                dd = np.hypot(ux[sel] - sx[k], uy[sel] - sy[k]) * DEFAULT_CIRCUITY
-            dist[sel] = dd
+        which, dist = _to_school(ux, uy, d, (sx, sy), crs=crs, network=network)
+        mine[tag] = _to_school(px, py, d, (sx, sy), crs=crs, network=network)[1]
         out[f"district_{tag}"] = np.where(which >= 0, d["name"].to_numpy()[np.maximum(which, 0)], "")
         out[f"distance_{tag}_m"] = np.where(np.isfinite(dist), np.round(dist, 1), np.nan)
     if not exact:
@@ -149,26 +167,73 @@ def consolidation(
     res["pushed"] = ((res["distance_before_m"] <= threshold)
                      & (res["distance_after_m"] > threshold)).to_numpy()
     res["method"] = method
-    table = pd.DataFrame()
-    pushed = pd.DataFrame(columns=["area_id", "area_name", "people_pushed", "max_after_m"])
-    if neighbourhoods is not None and len(neighbourhoods):
-        polys = neighbourhoods.to_crs(crs)
-        j = gpd.sjoin_nearest(res[["count", "change_m", "distance_after_m", "pushed", "geometry"]],
-                              polys[["area_id", "name", "geometry"]], how="left", max_distance=1000)
-        j = j[~j.index.duplicated(keep="first")].dropna(subset=["area_id"])
-        j["w_change"] = j["change_m"] * j["count"]
-        j["n_pushed"] = np.where(j["pushed"], j["count"], 0)
-        g = j.groupby(["area_id", "name"]).agg(
-            people=("count", "sum"), w_change=("w_change", "sum"),
-            max_after_m=("distance_after_m", "max"), people_pushed=("n_pushed", "sum")).reset_index()
-        g["mean_change_m"] = (g["w_change"] / g["people"]).round(1)
-        table = g.rename(columns={"name": "area_name"})[
-            ["area_id", "area_name", "people", "mean_change_m", "max_after_m", "people_pushed"]]
-        pushed = table[table["people_pushed"] > 0][["area_id", "area_name", "people_pushed",
-                                                    "max_after_m"]].sort_values(
-            "people_pushed", ascending=False).reset_index(drop=True)
+    walk = _People(people, mine["before"], mine["after"], threshold)
+    table, pushed = _by_area(walk, res, neighbourhoods, crs=crs)
     return ConsolidationResult(units=res, by_area=table, pushed=pushed, threshold=float(threshold),
-                               method=method, notes=notes)
+                               method=method, notes=notes, totals=walk.totals())
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class _People:
+    """Each person's way to school before and after (in memory only)."""
+
+    demand: Demand
+    before: np.ndarray
+    after: np.ndarray
+    threshold: float
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者ごとの結果は保存できません。")
+
+    @property
+    def change(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return self.after - self.before
+
+    @property
+    def pushed(self) -> np.ndarray:
+        return (self.before <= self.threshold) & (self.after > self.threshold)
+
+    def mean_change(self, where: np.ndarray) -> float | None:
+        """The mean change of the ``where`` people (None when none has both distances)."""
+        ok = where & np.isfinite(self.change)
+        w = self.demand.weight[ok]
+        return round(float(np.average(self.change[ok], weights=w)), 1) if w.sum() > 0 else None
+
+    def totals(self) -> dict[str, Any]:
+        d = self.demand
+        people = d.total()
+        return {"people": people, "past": d.total(self.after > self.threshold),
+                "pushed": d.total(self.pushed),
+                "mean_change_m": self.mean_change(np.ones(len(d), bool)) if isinstance(people, int) else None}
+
+
+def _by_area(walk: _People, units: gpd.GeoDataFrame, neighbourhoods: gpd.GeoDataFrame | None, *, crs: str
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per 自治会: its people (protected), their mean change (blank when 「k未満」), the
+    farthest of its units' anchors after, and its people pushed past the threshold."""
+    pushed = pd.DataFrame(columns=["area_id", "area_name", "people_pushed", "max_after_m"])
+    if neighbourhoods is None or not len(neighbourhoods):
+        return pd.DataFrame(), pushed
+    polys = neighbourhoods.reset_index(drop=True)
+    n = len(polys)
+    px, py = walk.demand.xy(crs)
+    area = _assign(px, py, polys, crs)
+    count = walk.demand.count(area, n)
+    ua = _assign(units.geometry.x.to_numpy(), units.geometry.y.to_numpy(), polys, crs)
+    far = pd.Series(units["distance_after_m"].to_numpy(float)).groupby(ua).max().reindex(range(n))
+    means = [walk.mean_change(area == i) if count[i] is not pd.NA else None for i in range(n)]
+    table = pd.DataFrame({"area_id": polys["area_id"].astype(str).to_numpy(),
+                          "area_name": polys["name"].astype(str).to_numpy(), "people": count,
+                          "mean_change_m": pd.array(means, dtype="Float64"),
+                          "max_after_m": far.to_numpy(float),
+                          "people_pushed": walk.demand.count(area, n, walk.pushed)})
+    table = table[table["people"].fillna(1) > 0].reset_index(drop=True)
+    some = table["people_pushed"].fillna(1) > 0  # 「k未満」: some people
+    pushed = table[some.to_numpy(bool)][["area_id", "area_name", "people_pushed", "max_after_m"]]
+    key = pushed["people_pushed"].astype("Float64").to_numpy(float, na_value=0.0)
+    order = np.argsort(-key, kind="stable")
+    return table, pushed.iloc[order].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -190,4 +255,5 @@ def analyse_consolidation(region: RegionLike, options: ConsolidationOptions | No
     return consolidation(region.layer("vulnerable"), districts, before=opt.before or default_before,
                          after=opt.after or default_after, crs=region.crs,
                          network=region_network(region),
-                         neighbourhoods=region.layers.get("neighbourhoods"), threshold=opt.threshold)
+                         neighbourhoods=region.layers.get("neighbourhoods"), threshold=opt.threshold,
+                         demand=register_people(region))

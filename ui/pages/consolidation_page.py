@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from geo.analyses import ConsolidationOptions, analyse_consolidation
 from geo.outputs.csv_safe import csv_text
-from geo.outputs.labels import japanese_table
+from geo.outputs.labels import japanese_table, people_text
 from geo.outputs.maps import region_map
 from layers.school_districts import before_after
 from ui import state
@@ -41,8 +41,8 @@ res = state.computed("cons", key, lambda: analyse_consolidation(
 s = res.summary()
 m1, m2, m3 = st.columns(3)
 m1.metric(t("mean_change"), f"{s.mean_change_m or 0:+,.0f} m")
-m2.metric(t("past_after"), f"{s.people_past_threshold_after:,} {t('unit_people')}")
-m3.metric(t("pushed"), f"{s.people_pushed_past_threshold:,} {t('unit_people')}")
+m2.metric(t("past_after"), f"{people_text(s.people_past_threshold_after)} {t('unit_people')}")
+m3.metric(t("pushed"), f"{people_text(s.people_pushed_past_threshold)} {t('unit_people')}")
 for note in res.notes:
     st.caption(note)
 shown: dict[str, Any] = {k: layers[k] for k in ("boundaries", "school_districts") if k in layers}

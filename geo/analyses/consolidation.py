@@ -3,7 +3,8 @@
 Each person (the register's, in memory; or a published density spread over its units,
 :mod:`layers.demand`) belongs to the district (of each period) containing their home, and
 every count of people passes the gate (:meth:`layers.demand.Demand.count`); a published
-unit's own row is from its anchor (a public point).  The distance is walked on the road
+unit's own row, and every mean distance, is from the units' anchors (public points) weighted
+by their protected counts.  The distance is walked on the road
 network to that district's school (学校緯度/学校経度 when the 校区 file has them, else the
 district's representative point, labelled 推定).  Results per unit and per
 自治会, and the list of areas pushed past a distance threshold (default
@@ -170,7 +171,7 @@ def consolidation(
     walk = _People(people, mine["before"], mine["after"], threshold)
     table, pushed = _by_area(walk, res, neighbourhoods, crs=crs)
     return ConsolidationResult(units=res, by_area=table, pushed=pushed, threshold=float(threshold),
-                               method=method, notes=notes, totals=walk.totals())
+                               method=method, notes=notes, totals=walk.totals(res))
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -186,32 +187,28 @@ class _People:
         raise TypeError("要配慮者ごとの結果は保存できません。")
 
     @property
-    def change(self) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return self.after - self.before
-
-    @property
     def pushed(self) -> np.ndarray:
         return (self.before <= self.threshold) & (self.after > self.threshold)
 
-    def mean_change(self, where: np.ndarray) -> float | None:
-        """The mean change of the ``where`` people (None when none has both distances)."""
-        ok = where & np.isfinite(self.change)
-        w = self.demand.weight[ok]
-        return round(float(np.average(self.change[ok], weights=w)), 1) if w.sum() > 0 else None
-
-    def totals(self) -> dict[str, Any]:
+    def totals(self, units: gpd.GeoDataFrame) -> dict[str, Any]:
         d = self.demand
-        people = d.total()
-        return {"people": people, "past": d.total(self.after > self.threshold),
-                "pushed": d.total(self.pushed),
-                "mean_change_m": self.mean_change(np.ones(len(d), bool)) if isinstance(people, int) else None}
+        return {"people": d.total(), "past": d.total(self.after > self.threshold),
+                "pushed": d.total(self.pushed), "mean_change_m": _mean_change(units)}
+
+
+def _mean_change(units: pd.DataFrame) -> float | None:
+    """The mean change over ``units``' anchors weighted by their protected counts: a mean over
+    the people themselves would tell, between two releases, the change of one who left."""
+    change = units["change_m"].to_numpy(float)
+    w = pd.to_numeric(units["count"], errors="coerce").fillna(0).to_numpy(float)
+    ok = np.isfinite(change) & (w > 0)
+    return round(float(np.average(change[ok], weights=w[ok])), 1) if ok.any() else None
 
 
 def _by_area(walk: _People, units: gpd.GeoDataFrame, neighbourhoods: gpd.GeoDataFrame | None, *, crs: str
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per 自治会: its people (protected), their mean change (blank when 「k未満」), the
-    farthest of its units' anchors after, and its people pushed past the threshold."""
+    """Per 自治会: its people and those pushed past the threshold (protected counts), and from
+    its units' anchors the mean change (:func:`_mean_change`) and the farthest way after."""
     pushed = pd.DataFrame(columns=["area_id", "area_name", "people_pushed", "max_after_m"])
     if neighbourhoods is None or not len(neighbourhoods):
         return pd.DataFrame(), pushed
@@ -222,7 +219,7 @@ def _by_area(walk: _People, units: gpd.GeoDataFrame, neighbourhoods: gpd.GeoData
     count = walk.demand.count(area, n)
     ua = _assign(units.geometry.x.to_numpy(), units.geometry.y.to_numpy(), polys, crs)
     far = pd.Series(units["distance_after_m"].to_numpy(float)).groupby(ua).max().reindex(range(n))
-    means = [walk.mean_change(area == i) if count[i] is not pd.NA else None for i in range(n)]
+    means = [_mean_change(units[ua == i]) for i in range(n)]
     table = pd.DataFrame({"area_id": polys["area_id"].astype(str).to_numpy(),
                           "area_name": polys["name"].astype(str).to_numpy(), "people": count,
                           "mean_change_m": pd.array(means, dtype="Float64"),

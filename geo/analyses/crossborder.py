@@ -16,8 +16,10 @@ two distances from their own position, and every count of people — per unit
 (:meth:`layers.demand.Demand.count`).  A unit's own row (``nearest_*``, ``cross``) is from its
 anchor, a public point.  The stand-in (代替指標) counts areas at their points, never people.
 
-Per municipality pair (from → to, per layer): units holding its people, people and their
-mean saving in metres (blank when the people are 「k未満」).  A VC-to-VC travel matrix
+Per municipality pair (from → to, per layer): units holding its people, people, and the
+mean saving in metres of the units whose anchor is better served across that border
+(weighted by their protected counts: a mean over the people themselves would tell, between
+two releases, the saving of one who left).  A VC-to-VC travel matrix
 between municipalities (each municipality's first VC candidate, or its representative
 point, marked 推定, when it has none).  Suggested partner pairs for mutual-support
 agreements: for each municipality the neighbour with the largest two-way flow of people,
@@ -221,7 +223,7 @@ def crossborder(
                  "own_m", "saving_m", "cross", "cross_n"])
     geom = dict(zip(units["unit_id"], units.geometry.to_crs(STORAGE_CRS), strict=True))
     unit_table = gpd.GeoDataFrame(long, geometry=[geom[u] for u in long["unit_id"]], crs=STORAGE_CRS)
-    pairs = _pairs(who, person_rows)
+    pairs = _pairs(who, person_rows, long)
     cross_people = {layer: who.people.total(rows.cross) for layer, rows in zip(
         [k for k, f in facilities.items() if f is not None and len(f)], person_rows, strict=True)}
     anywhere = np.logical_or.reduce([r.cross for r in person_rows]) if person_rows else \
@@ -281,13 +283,12 @@ class _Who:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class _Crossing:
-    """Per person of :class:`_Who`, for one layer: better served across the border, where to,
-    and the metres saved (in memory only)."""
+    """Per person of :class:`_Who`, for one layer: better served across the border and where
+    to (in memory only)."""
 
     layer: str
     cross: np.ndarray
     to: np.ndarray
-    saving: np.ndarray
 
     def __reduce__(self) -> Any:
         raise TypeError("要配慮者ごとの結果は保存できません。")
@@ -332,8 +333,7 @@ def _nearest_per_layer(units: gpd.GeoDataFrame, umuni: np.ndarray, who: _Who, la
     ok = f_all >= 0
     pd_all, pf_all, pd_own = _own_and_all(who.xy, who.muni, fxy, fmuni, network=network, circuity=circuity)
     p_to, p_cross = _crossing(pd_all, pf_all, pd_own, who.muni, fmuni)
-    rows = _Crossing(layer, p_cross, p_to, np.where(p_cross, np.where(np.isfinite(pd_own), pd_own, np.nan)
-                                                    - pd_all, np.nan))
+    rows = _Crossing(layer, p_cross, p_to)
     return pd.DataFrame({
         "unit_id": units["unit_id"].to_numpy(), "count": counts, "muni_code": umuni,
         "layer": layer, "nearest_id": np.where(ok, fid[np.maximum(f_all, 0)], ""),
@@ -347,9 +347,9 @@ def _nearest_per_layer(units: gpd.GeoDataFrame, umuni: np.ndarray, who: _Who, la
     }), rows
 
 
-def _pairs(who: _Who, layers: list[_Crossing]) -> pd.DataFrame:
+def _pairs(who: _Who, layers: list[_Crossing], long: pd.DataFrame) -> pd.DataFrame:
     """Per layer and municipality pair (from → to): the units holding its people, the people
-    (protected) and their mean saving (blank when they are 「k未満」)."""
+    (protected) and the mean saving of the units crossing it (``long``'s anchor rows)."""
     frames = []
     for rows in layers:
         if not rows.cross.any():
@@ -357,17 +357,12 @@ def _pairs(who: _Who, layers: list[_Crossing]) -> pd.DataFrame:
         keys = pd.Series(who.muni.astype(str)) + "\t" + pd.Series(rows.to.astype(str))
         cell, labels = pd.factorize(keys.where(rows.cross, None), use_na_sentinel=True)
         people = who.people.count(cell, len(labels))
-        w = who.people.weights_in(cell, len(labels))
-        saving = np.bincount(np.maximum(cell, 0), weights=np.where(cell >= 0, np.nan_to_num(rows.saving)
-                                                                   * who.people.weight, 0.0),
-                             minlength=len(labels)) / np.where(w > 0, w, 1)
         units = pd.Series(who.unit[cell >= 0]).groupby(cell[cell >= 0]).nunique()
         frm, to = zip(*(str(x).split("\t") for x in labels), strict=True)
         frames.append(pd.DataFrame({
             "layer": rows.layer, "from_muni": frm, "to_muni": to,
             "units": units.reindex(range(len(labels)), fill_value=0).to_numpy(),
-            "people": people, "mean_saving_m": pd.Series(np.round(saving, 1)).where(
-                pd.Series(people).notna().to_numpy()).to_numpy()}))
+            "people": people, "mean_saving_m": _anchor_saving(long, rows.layer, frm, to)}))
     columns = ["layer", "from_muni", "to_muni", "units", "people", "mean_saving_m"]
     if not frames:
         return pd.DataFrame(columns=columns)
@@ -395,6 +390,17 @@ def _vc_points(b: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame | None, boundarie
                 vc_xy[hit[0]] = (v.geometry.x.iloc[k], v.geometry.y.iloc[k])
                 vc_label[hit[0]] = str(v["name"].iloc[k])
     return vc_xy, vc_label
+
+
+def _anchor_saving(long: pd.DataFrame, layer: str, frm: tuple[str, ...], to: tuple[str, ...]) -> np.ndarray:
+    """The mean saving of the units whose anchor crosses each pair, weighted by their
+    protected counts (NaN where none does)."""
+    rows = long[(long["layer"] == layer) & long["cross"].astype(bool)]
+    w = pd.to_numeric(rows["count"], errors="coerce").fillna(0).to_numpy(float)
+    sums = (rows.assign(_w=w, _s=rows["saving_m"].to_numpy(float) * w)
+            .groupby(["muni_code", "nearest_muni"])[["_w", "_s"]].sum())
+    mean = (sums["_s"] / sums["_w"].where(sums["_w"] > 0)).round(1)
+    return mean.reindex(pd.MultiIndex.from_arrays([list(frm), list(to)])).to_numpy(float)
 
 
 def _partners(pairs: pd.DataFrame, neigh: dict[str, set[str]], codes: np.ndarray,

@@ -153,25 +153,24 @@ def _nearby(result: TransitResult, cand: pd.DataFrame, walk_m: float
 
 
 def _faster(result: TransitResult, trial: TransitResult) -> tuple[int | str, float, float]:
-    """People whose median minutes fall in ``trial`` (published), by how much on average
-    (NaN when they are 「k未満」), and their unpublished weight for ranking."""
-    p, q = result.people, trial.people
-    if p is not None and q is not None:
-        before, after, weight = p.median_min, q.median_min, p.demand.weight
-    else:
-        before = result.units["median_min"].to_numpy(float)
-        after = trial.units["median_min"].to_numpy(float)
-        weight = result.units["count"].to_numpy(float)
-    with np.errstate(invalid="ignore"):  # unreachable both ways: inf - inf
-        saved = np.where(np.isnan(before), np.inf, before) - np.where(np.isnan(after), np.inf, after)
-    better = (saved > 0) & ~np.isnan(after)
-    w = weight[better]
-    minutes = np.where(np.isfinite(saved[better]), saved[better], 0.0)
+    """People whose median minutes fall in ``trial`` (published), by how much on average (from
+    the units' anchors weighted by their protected counts: a mean over the people themselves
+    would tell, between two releases, the minutes of one who left), and the people's
+    unpublished weight for ranking."""
+    def better(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(invalid="ignore"):  # unreachable both ways: inf - inf
+            saved = np.where(np.isnan(before), np.inf, before) - np.where(np.isnan(after), np.inf, after)
+        return (saved > 0) & ~np.isnan(after), saved
+
+    ub, saved = better(result.units["median_min"].to_numpy(float), trial.units["median_min"].to_numpy(float))
+    w = pd.to_numeric(result.units["count"], errors="coerce").fillna(0).to_numpy(float)[ub]
+    minutes = np.where(np.isfinite(saved[ub]), saved[ub], 0.0)
     mean = round(float((minutes * w).sum() / max(float(w.sum()), 1.0)), 1)
-    if p is None:
+    p, q = result.people, trial.people
+    if p is None or q is None:
         return int(w.sum()), mean, float(w.sum())
-    shown = p.demand.total(better)
-    return shown, mean if isinstance(shown, int) else float("nan"), float(w.sum())
+    pb, _saved = better(p.median_min, q.median_min)
+    return p.demand.total(pb), mean, float(p.demand.weight[pb].sum())
 
 
 def _patterns(ev: pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,13 @@ teams travel by car — else straight line × circuity (labelled 推定).
   region (exact enumeration when the combinations are few, else greedy plus
   one-swap interchange; the method is reported).
 * **Dispatch zones**: every unit and usable shelter to its nearest open VC.
+
+Who cannot be reached is counted per person (the register's, in memory; or a published
+density spread over its units, :mod:`layers.demand`), each from their own home, through the
+gate (:meth:`layers.demand.Demand.count`): people per municipality and people unreachable are
+protected counts.  The person·km that rank the sites weigh each unit's anchor (a public
+point) by its protected count: a sum of distances over the people themselves would tell,
+between two releases, the distance of one who left.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.analyses.coverage import demand_units, travel_od
+from geo.analyses.coverage import demand_units, people_of, travel_od
+from geo.analyses.inputs import register_people
 from geo.analyses.shelter_load import _closure_note
 from geo.engine.profiles import DEFAULT_CIRCUITY
 from geo.engine.routing import Route, route
@@ -41,6 +49,7 @@ from geo.engine.season import parse_season
 from geo.summary import Summary
 from layers.boundaries import assign_municipality, neighbours, one_area
 from layers.crs import STORAGE_CRS
+from layers.demand import Demand
 from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
 
@@ -66,6 +75,8 @@ class VCPlan:
     routes: dict[str, Route] = field(default_factory=dict)
     method: str = "network"
     notes: list[str] = field(default_factory=list)
+    people_unreachable: int | str = 0
+    """People no open VC reaches (a protected count)."""
 
     def summary(self) -> VCPlanSummary:
         c = self.candidates
@@ -75,7 +86,7 @@ class VCPlan:
             open=sorted(set(self.plan["open_site"]) - {""}),
             backups=int((self.plan["decision"] == "backup_neighbour").sum()),
             p_median={k: self.median[k] for k in ("p", "sites", "person_km", "method")},
-            people_unreachable=int(self.units.loc[self.units["vc_id"] == "", "count"].sum()))
+            people_unreachable=self.people_unreachable)
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ class VCPlanSummary(Summary):
     open: list[str]
     backups: int
     p_median: dict[str, Any]
-    people_unreachable: int
+    people_unreachable: int | str
 
 
 def p_median(cost: np.ndarray, weights: np.ndarray, p: int) -> tuple[list[int], float, str]:
@@ -154,6 +165,16 @@ class _Travel:
     shel: gpd.GeoDataFrame | None
     d_shel: np.ndarray
     shel_muni: np.ndarray
+    people: Demand
+    """The people counted (in memory only)."""
+    p_muni: np.ndarray
+    """Each person's municipality."""
+    p_reach: np.ndarray
+    """Candidate → person reachable in the scenario, shape (C, P)."""
+
+    def people_in(self, where: np.ndarray) -> int | str:
+        """The protected number of the ``where`` people."""
+        return self.people.total(where)
 
 
 def vc_plan(
@@ -168,6 +189,7 @@ def vc_plan(
     normal_network: Any = None,
     p: int | None = None,
     circuity: float | None = None,
+    demand: Demand | None = None,
 ) -> VCPlan:
     """Rank VC candidates, plan one site per municipality, solve p-median, draw dispatch zones.
 
@@ -176,6 +198,7 @@ def vc_plan(
     None means straight line × ``circuity``.  ``shelters`` are the shelters layer
     with ``scenario.shelter_status`` aligned (only usable ones are dispatched).
     Without ``boundaries`` the region is planned as one area (said in the notes).
+    ``demand``: the register's people in memory (by default the density spread over its units).
     """
     if density is None or not len(density):
         raise LayerError("要配慮者の公開できる単位がありません"
@@ -192,7 +215,7 @@ def vc_plan(
                      "（隣の市町村からの応援は求めていません）。")
     tr = _travel(density, vc_sites, scenario, crs=crs, boundaries=boundaries, shelters=shelters,
                  network=network, normal_network=normal_network,
-                 circuity=float(circuity or DEFAULT_CIRCUITY))
+                 circuity=float(circuity or DEFAULT_CIRCUITY), demand=demand)
     candidates = _rank_candidates(tr)
     plan, routes = _municipal_plan(tr, boundaries, crs=crs, network=network,
                                    normal_network=normal_network)
@@ -200,14 +223,18 @@ def vc_plan(
         notes.append("最適な候補地が使えない市町村に、隣接市町村の候補地を代替として示しました。")
     median = _p_median_plan(tr, p or max(1, int(plan["muni_code"].nunique())), notes)
     units_out, shel_out = _dispatch(tr, plan)
+    opened = [int(np.flatnonzero(tr.cand["site_id"].astype(str) == s)[0])
+              for s in dict.fromkeys(plan["open_site"]) if s]
+    reached = np.asarray(tr.p_reach[opened].any(axis=0)) if opened else np.zeros(len(tr.people), bool)
     return VCPlan(hazard=scenario.hazard, candidates=candidates, plan=plan, units=units_out,
-                  shelters=shel_out, median=median, routes=routes, method=tr.method, notes=notes)
+                  shelters=shel_out, median=median, routes=routes, method=tr.method, notes=notes,
+                  people_unreachable=tr.people_in(~reached))
 
 
 def _travel(density: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame, scenario: Scenario, *, crs: str,
             boundaries: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame | None, network: Any,
-            normal_network: Any, circuity: float) -> _Travel:
-    """Who is where (municipality of each unit, candidate, shelter) and how far apart."""
+            normal_network: Any, circuity: float, demand: Demand | None) -> _Travel:
+    """Who is where (municipality of each unit, person, candidate, shelter) and how far apart."""
     cand = vc_sites.reset_index(drop=True).to_crs(crs)
     units = demand_units(density, crs=crs)
     ux = np.column_stack([units.geometry.x, units.geometry.y])
@@ -226,8 +253,14 @@ def _travel(density: gpd.GeoDataFrame, vc_sites: gpd.GeoDataFrame, scenario: Sce
         sx = np.column_stack([shel.geometry.x, shel.geometry.y])
         d_shel, _ = travel_od(cx, sx, network=network, circuity=circuity)
         shel_muni = assign_municipality(shel, boundaries, crs=crs).to_numpy()
+    people = people_of(density, demand, crs)
+    px, py = people.xy(crs)
+    d_people, _ = travel_od(cx, np.column_stack([px, py]), network=network, circuity=circuity)
+    p_muni = assign_municipality(gpd.GeoDataFrame(geometry=gpd.points_from_xy(px, py), crs=crs),
+                                 boundaries, crs=crs).to_numpy()
     return _Travel(
         cand=cand, units=units, ux=ux, cx=cx, counts=units["count"].to_numpy(float),
+        people=people, p_muni=p_muni, p_reach=np.isfinite(d_people),
         unit_muni=assign_municipality(units, boundaries, crs=crs).to_numpy(),
         cand_muni=np.where(np.isin(codes, boundaries["code"].astype(str)), codes, spatial),
         usable=~in_zones(cand, scenario.zones), d_scen=d_scen, d_norm=d_norm, method=method,
@@ -259,14 +292,14 @@ def _rank_candidates(tr: _Travel) -> gpd.GeoDataFrame:
             if own_reach.any() else np.nan,
             "worst_unit_m": round(float(d[own_reach].max()), 1) if own_reach.any() else np.nan,
             "worst_shelter_m": round(worst_shel, 1) if np.isfinite(worst_shel) else np.nan,
-            "people_unreachable_muni": int(counts[own & ~reach].sum()),
+            "people_unreachable_muni": tr.people_in((tr.p_muni == tr.cand_muni[i]) & ~tr.p_reach[i]),
+            "_w": float(tr.people.weight[(tr.p_muni == tr.cand_muni[i]) & ~tr.p_reach[i]].sum()),
         })
     table = pd.DataFrame(rows)
     table["_u"] = ~tr.usable
-    table = table.sort_values(["muni_code", "_u", "people_unreachable_muni", "person_km_muni"],
-                              kind="stable")
+    table = table.sort_values(["muni_code", "_u", "_w", "person_km_muni"], kind="stable")
     table["rank_in_muni"] = table.groupby("muni_code").cumcount() + 1
-    table = table.drop(columns="_u").sort_index()
+    table = table.drop(columns=["_u", "_w"]).sort_index()
     return gpd.GeoDataFrame(table, geometry=cand.geometry.to_crs(STORAGE_CRS).to_numpy(),
                             crs=STORAGE_CRS)
 
@@ -314,8 +347,9 @@ def _municipal_plan(tr: _Travel, boundaries: gpd.GeoDataFrame, *, crs: str, netw
         if not own.any():
             continue
         normal_best, chosen, decision = _choose_site(tr, code, own, neigh)
+        mine = tr.p_muni == code
         row: dict[str, Any] = {"muni_code": code, "muni_name": muni_names.get(code, ""),
-                               "people": int(counts[own].sum()),
+                               "people": tr.people_in(mine),
                                "normal_site": str(cand.at[normal_best, "site_id"])
                                if normal_best >= 0 else ""}
         row["decision"] = decision
@@ -327,7 +361,7 @@ def _municipal_plan(tr: _Travel, boundaries: gpd.GeoDataFrame, *, crs: str, netw
             fin = np.isfinite(d) & own
             row["person_km"] = round(float(np.sum(np.where(fin, d, 0) * counts) / 1000), 2)
             row["worst_unit_m"] = round(float(d[fin].max()), 1) if fin.any() else np.nan
-            row["people_unreachable"] = int(counts[own & ~np.isfinite(d)].sum())
+            row["people_unreachable"] = tr.people_in(mine & ~tr.p_reach[chosen])
         if decision == "backup_neighbour" and network is not None:
             centre = np.average(tr.ux[own], axis=0, weights=counts[own])
             profile = "drive" if getattr(network, "directed", False) else "walk"
@@ -427,7 +461,8 @@ def analyse_vc_plan(region: RegionLike, options: VCPlanOptions | None = None, *,
                                        season=season)
     plan = vc_plan(region.layer("vulnerable"), region.layer("vc_sites"), scen, crs=region.crs,
                    boundaries=region.layers.get("boundaries"), shelters=region.layers.get("shelters"),
-                   network=scen.network, normal_network=scen.base, p=opt.p)
+                   network=scen.network, normal_network=scen.base, p=opt.p,
+                   demand=register_people(region))
     if season.winter:
         plan.notes.append(_closure_note(season))
     return VCPlanRun(plan=plan, scenario=scen, season=season.label)

@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.engine.profiles import DRIVE_KMH, SPEEDS_M_PER_MIN
 from layers.crs import STORAGE_CRS, ensure_metric, transform_xy
+from layers.osm_extract import WayArrays
 
 __all__ = [
     "Network",
@@ -245,6 +246,49 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Net
                         walkable=edges["walk"].to_numpy(bool)[pe],
                         road_class=edges["cls"].to_numpy(np.int8)[pe],
                         conditions=(np.asarray(ccode, np.int64)[pe], cond_names),
+                        barriers=_pack_barriers(barriers, crs))
+
+
+EARTH_RADIUS_M = 6_371_009.0
+"""The mean Earth radius osmnx measures edge lengths with (great-circle distance)."""
+
+
+def great_circle_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Metres along the great circle between two arrays of points (haversine, as osmnx)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def from_ways(ways: WayArrays, *, crs: str, barriers: Any = None) -> Network:
+    """Build a :class:`Network` in ``crs`` straight from an extract's ways
+    (:func:`layers.osm_extract.read_ways`): every vertex a node, each pair of vertices a
+    segment measured along the great circle; a walk network both ways, a drive network
+    with its one-way streets.  The same roads, classes, names, conditional tags and
+    walking rules as :func:`from_graph` gives for the osmnx graph of the same file."""
+    ensure_metric(crs)
+    x, y = transform_xy(ways.lon, ways.lat, STORAGE_CRS, crs)
+    u, v, way = ways.u, ways.v, ways.way
+    length = great_circle_m(ways.lon[u], ways.lat[u], ways.lon[v], ways.lat[v])
+    cls_name = np.array([str(h).replace("_link", "") for h in ways.highway], dtype=object)
+    kmh = np.array([DRIVE_KMH.get(c, 20) for c in cls_name], float)
+    code = np.array([_CLASS_CODE.get(c, 0) for c in cls_name], np.int8)
+    walk = np.array([str(h) not in NO_FOOT and str(f).lower() != "no"
+                     for h, f in zip(ways.highway, ways.foot, strict=True)], bool)
+    ncode, nuniq = pd.factorize(pd.Series(ways.name, dtype=object).replace("", None))
+    ccode, cuniq = pd.factorize(pd.Series(ways.conditional, dtype=object).replace("", None))
+    one = ways.oneway[way] if ways.network != "walk" else np.zeros(len(u), np.int8)
+    fwd, bwd = one >= 0, one <= 0
+    ui, vi = np.r_[u[fwd], v[bwd]], np.r_[v[fwd], u[bwd]]
+    pw = np.r_[way[fwd], way[bwd]]
+    w = np.r_[length[fwd], length[bwd]]
+    return _from_arrays(ways.node_ids, x, y, ui, vi, w, crs=crs, directed=ways.network != "walk",
+                        seconds=w / (kmh[pw] / 3.6), name_idx=np.asarray(ncode, np.int64)[pw],
+                        names=np.array(list(nuniq), dtype=str) if len(nuniq) else np.zeros(0, dtype="<U1"),
+                        walkable=walk[pw], road_class=code[pw],
+                        conditions=(np.asarray(ccode, np.int64)[pw],
+                                    np.array(list(cuniq), dtype=str) if len(cuniq) else None),
                         barriers=_pack_barriers(barriers, crs))
 
 

@@ -25,7 +25,7 @@ __all__ = ["load_network", "region_network"]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 8
+CACHE_VERSION = 9
 
 
 def cache_folder() -> Path:
@@ -65,6 +65,23 @@ def load_network(path: Path, *, network: str = "walk", crs: str,
         return _LOADED.setdefault(memo_key, net)
 
 
+def _build(path: Path, *, network: str, crs: str) -> Network:
+    """A road file as a :class:`Network`: an OSM extract (PBF/XML) straight from its ways
+    (:mod:`layers.osm_extract`), a GraphML file through its osmnx graph."""
+    from layers.readers import detect_format, require_file
+    from layers.roads import NETWORKS
+
+    require_file(path)
+    if network in NETWORKS and detect_format(path, None) in ("osm", "pbf"):
+        from geo.engine.network import from_ways
+        from layers.barriers import osm_barriers
+        from layers.osm_extract import read_ways
+
+        return from_ways(read_ways(path, network=network), crs=crs, barriers=osm_barriers(path))
+    graph, barriers = load_roads_and_barriers(path, network=network)
+    return from_graph(graph, crs=crs, barriers=barriers)
+
+
 def _load_network(path: Path, *, network: str, crs: str, folder: Path) -> Network:
     key = f"{file_hash(path)}-{network}-{crs.replace(':', '')}-v{CACHE_VERSION}"
     cached = folder / f"network-{key}.npz"
@@ -73,8 +90,7 @@ def _load_network(path: Path, *, network: str, crs: str, folder: Path) -> Networ
             return read_npz(cached)
         except (OSError, ValueError, KeyError):
             log.warning("network cache unreadable, rebuilding: %s", cached.name)
-    graph, barriers = load_roads_and_barriers(path, network=network)
-    net = from_graph(graph, crs=crs, barriers=barriers)
+    net = _build(path, network=network, crs=crs)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {**network_arrays(net), "meta": np.array([net.crs, str(int(net.directed))])}
     with atomic_path(cached) as tmp, open(tmp, "wb") as f:

@@ -1,0 +1,168 @@
+"""Road ways of an OSM extract (PBF, XML, XML.bz2) read straight into arrays.
+
+One streaming pass with pyosmium: node locations are kept by libosmium, everything that is
+not a way is dropped before Python sees it, and only the ways the network uses (the rules
+of :mod:`layers.roads`: walk or drive, ``area=yes`` and ``foot=no`` out) are read.  A way
+is kept when one of its nodes lies inside ``clip`` (a polygon in EPSG:4326, the region's
+outline grown by its buffer): a regional extract gives the region's roads, not the
+extract's.  Every vertex of a way is a node (curved roads keep their shape), so
+:func:`geo.engine.network.from_ways` builds the CSR arrays with no networkx round trip.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from layers.errors import LayerError
+
+__all__ = ["ONEWAY_FORWARD", "ONEWAY_REVERSE", "WayArrays", "read_ways"]
+
+log = logging.getLogger(__name__)
+
+ONEWAY_FORWARD = frozenset({"yes", "true", "1"})
+ONEWAY_REVERSE = frozenset({"-1", "reverse"})
+"""``oneway`` values (as osmnx reads them): travelled along the way, or against it."""
+
+
+@dataclass(frozen=True)
+class WayArrays:
+    """The kept ways as flat arrays (EPSG:4326).
+
+    ``node_ids``/``lon``/``lat``: the distinct nodes; ``u``/``v``: each pair of consecutive
+    vertices (positions in ``node_ids``); ``way``: the way of each pair; per way
+    ``highway``, ``name``, ``foot``, ``conditional`` (strings, "" when absent) and
+    ``oneway`` (0 both ways, 1 along, −1 against; always 0 for a walk network)."""
+
+    node_ids: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    way: np.ndarray
+    highway: np.ndarray
+    name: np.ndarray
+    foot: np.ndarray
+    conditional: np.ndarray
+    oneway: np.ndarray
+    network: str
+
+    @property
+    def ways(self) -> int:
+        return len(self.highway)
+
+
+def _oneway(tags: Any, network: str) -> int:
+    if network == "walk":
+        return 0
+    value = str(tags.get("oneway", "")).strip().lower()
+    if value in ONEWAY_REVERSE:
+        return -1
+    if value in ONEWAY_FORWARD or tags.get("junction") == "roundabout":
+        return 1
+    return 0
+
+
+class _Collect:
+    """Python lists filled way by way (the per-node work is the unavoidable copy out of
+    libosmium; everything after it is vectorised)."""
+
+    def __init__(self, network: str) -> None:
+        from layers.roads import CONDITIONAL_TAGS, NOT_DRIVABLE, NOT_WALKABLE
+
+        self.network = network
+        self.drop = NOT_WALKABLE if network == "walk" else NOT_DRIVABLE
+        self.cond_tags = CONDITIONAL_TAGS[network]
+        self.refs: list[int] = []
+        self.lon: list[float] = []
+        self.lat: list[float] = []
+        self.sizes: list[int] = []
+        self.attrs: list[tuple[str, str, str, str, int]] = []
+
+    def way(self, w: Any) -> None:
+        tags = w.tags
+        hw = tags.get("highway")
+        if not hw or hw in self.drop or tags.get("area") == "yes":
+            return
+        foot = str(tags.get("foot", "") or "")
+        if self.network == "walk" and foot.lower() == "no":
+            return
+        nodes = w.nodes
+        if len(nodes) < 2:
+            return
+        for n in nodes:
+            loc = n.location
+            self.refs.append(n.ref)
+            self.lon.append(loc.lon)
+            self.lat.append(loc.lat)
+        self.sizes.append(len(nodes))
+        cond = "; ".join(str(tags.get(k)) for k in self.cond_tags if tags.get(k))
+        self.attrs.append((str(hw), str(tags.get("name", "") or "").strip(), foot, cond,
+                           _oneway(tags, self.network)))
+
+
+def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None) -> WayArrays:
+    """The road ways of an OSM file as :class:`WayArrays`, kept to ``clip`` (see module doc).
+
+    Raises :class:`layers.errors.LayerError` for a file pyosmium cannot read (truncated,
+    not OSM) and when no road of the network lies in ``clip``."""
+    import osmium
+
+    got = _Collect(network)
+    try:
+        proc = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+                .with_locations()
+                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+                .with_filter(osmium.filter.KeyFilter("highway")))
+        for obj in proc:
+            got.way(obj)
+    except (RuntimeError, osmium.InvalidLocationError, ValueError) as exc:
+        raise LayerError("OSM のファイルを読み込めません（途中で切れているか、OSM の形式ではありません）。",
+                         file=path, fix="ダウンロードし直すか、.osm.pbf / .osm / .osm.bz2 の"
+                         "ファイルを指定してください。") from exc
+    out = _arrays(got, clip)
+    if not out.ways:
+        where = "地域の範囲（と周りの余白）に" if clip is not None else ""
+        raise LayerError(f"{where}使える道路（{network}）がありません。", file=path,
+                         fix="地域を含む範囲の OSM ファイル（例: 東北地方の抽出）か、"
+                         "地域の市町村界を確かめてください。")
+    log.info("%s: %d ways, %d nodes (%s)", Path(path).name, out.ways, len(out.node_ids), network)
+    return out
+
+
+def _arrays(got: _Collect, clip: shapely.Geometry | None) -> WayArrays:
+    refs = np.asarray(got.refs, np.int64)
+    lon = np.asarray(got.lon, float)
+    lat = np.asarray(got.lat, float)
+    sizes = np.asarray(got.sizes, np.int64)
+    way_of = np.repeat(np.arange(len(sizes)), sizes)
+    keep_way = np.ones(len(sizes), bool)
+    if clip is not None and len(refs):
+        inside = shapely.contains_xy(clip, lon, lat)
+        keep_way = np.bincount(way_of, weights=inside, minlength=len(sizes)) > 0
+    keep_node = keep_way[way_of]
+    # pairs of consecutive vertices of the kept ways
+    nxt = np.ones(len(refs), bool)
+    nxt[np.cumsum(sizes) - 1] = False
+    first = np.flatnonzero(nxt & keep_node)
+    ids, inv = np.unique(refs[keep_node], return_inverse=True)
+    pos = np.full(len(refs), -1, np.int64)
+    pos[keep_node] = inv
+    loc_lon = np.zeros(len(ids))
+    loc_lat = np.zeros(len(ids))
+    loc_lon[inv], loc_lat[inv] = lon[keep_node], lat[keep_node]
+    kept = np.flatnonzero(keep_way)
+    renum = np.full(len(sizes), -1, np.int64)
+    renum[kept] = np.arange(len(kept))
+    attrs = [got.attrs[i] for i in kept]
+    col = list(zip(*attrs, strict=True)) if attrs else [(), (), (), (), ()]
+    return WayArrays(
+        node_ids=ids, lon=loc_lon, lat=loc_lat, u=pos[first], v=pos[first + 1], way=renum[way_of[first]],
+        highway=np.asarray(col[0], dtype=object), name=np.asarray(col[1], dtype=object),
+        foot=np.asarray(col[2], dtype=object), conditional=np.asarray(col[3], dtype=object),
+        oneway=np.asarray(col[4], np.int8), network=got.network)

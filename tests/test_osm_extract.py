@@ -1,0 +1,150 @@
+"""An OSM extract read straight into CSR arrays (layers.osm_extract + from_ways): the same
+distances as osmnx's graph of the same file, one-way streets, clipping, bad files."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from geo.engine.network import from_ways
+from layers.errors import LayerError
+from layers.osm_extract import read_ways
+from layers.roads import load_roads
+from tests.osm_files import to_pbf, write_osm
+
+CRS = "EPSG:6678"
+LON0, LAT0 = 140.10, 39.70
+DLON = 100.0 / (111_320.0 * np.cos(np.radians(LAT0)))  # about 100 m
+DLAT = 100.0 / 110_950.0
+
+
+def _grid_xml(n: int = 8) -> str:
+    """An n × n street grid about 100 m apart (ids 1000·i + j), and on it: a river between
+    columns 3 and 4 crossed by one bridge (row 2; the other east-west streets stop at it),
+    a one-way street (row 0, eastward), a motorway along row n−1 (not walkable), a curved
+    road from (0, n−2) to (2, n−2) through a bend, and a building that is not a road."""
+    nodes, ways = [], []
+
+    def node(i: int, j: int) -> int:
+        return 1000 * i + j + 1
+
+    for i, j in itertools.product(range(n), range(n)):
+        nodes.append(f'<node id="{node(i, j)}" lat="{LAT0 + j * DLAT:.7f}" lon="{LON0 + i * DLON:.7f}"/>')
+    wid = itertools.count(1)
+
+    def way(refs: list[int], **tags: str) -> None:
+        body = "".join(f'<nd ref="{r}"/>' for r in refs)
+        tagx = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        ways.append(f'<way id="{next(wid)}">{body}{tagx}</way>')
+
+    for j in range(n - 1):  # east-west streets, cut at the river except the bridge
+        hw = {"highway": "residential"} | ({"oneway": "yes"} if j == 0 else {})
+        if j == 2:
+            way([node(i, j) for i in range(n)], highway="tertiary", bridge="yes", name="大橋通り")
+        else:
+            way([node(i, j) for i in range(4)], **hw)
+            way([node(i, j) for i in range(4, n)], **hw)
+    for i in range(n):  # north-south streets
+        way([node(i, j) for j in range(n - 1)], highway="residential")
+    way([node(i, n - 1) for i in range(n)], highway="motorway", oneway="yes")
+    bend = 900_001
+    nodes.append(f'<node id="{bend}" lat="{LAT0 + (n - 1.5) * DLAT:.7f}" lon="{LON0 + DLON:.7f}"/>')
+    way([node(0, n - 2), bend, node(2, n - 2)], highway="unclassified", name="曲がり道")
+    way([node(5, 5), node(6, 5), node(6, 6), node(5, 6), node(5, 5)], building="yes")
+    return ("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n" + "\n".join(nodes) + "\n"
+            + "\n".join(ways) + "\n</osm>\n")
+
+
+@pytest.fixture(scope="module")
+def grid_osm(tmp_path_factory):
+    return write_osm(_grid_xml(), tmp_path_factory.mktemp("osm") / "grid.osm")
+
+
+def _ours(path, network: str, clip=None):  # type: ignore[no-untyped-def]
+    net = from_ways(read_ways(path, network=network, clip=clip), crs=CRS)
+    pos = {int(i): k for k, i in enumerate(net.node_ids)}
+    return net, pos
+
+
+def _between(net, pos, pairs):  # type: ignore[no-untyped-def]
+    src = sorted({a for a, _b in pairs})
+    d = dijkstra(net.matrix(), indices=[pos[a] for a in src])
+    row = {a: k for k, a in enumerate(src)}
+    return np.array([d[row[a], pos[b]] for a, b in pairs])
+
+
+@pytest.mark.parametrize("network", ["walk", "drive"])
+def test_the_same_distances_as_osmnx_on_a_grid_with_a_river_and_a_one_way_street(grid_osm, network):
+    """Random pairs of junctions: our network's shortest paths against networkx's on the graph
+    osmnx builds from the same file (an independent library), within 0.1 %."""
+    graph = load_roads(grid_osm, network=network)
+    net, pos = _ours(grid_osm, network)
+    rng = np.random.default_rng(3)
+    common = sorted(set(pos) & {int(n) for n in graph.nodes})
+    pairs = [(int(a), int(b)) for a, b in rng.choice(common, size=(60, 2))]
+    ours = _between(net, pos, pairs)
+    ref = np.array([nx.shortest_path_length(graph, a, b, weight="length") if nx.has_path(graph, a, b)
+                    else np.inf for a, b in pairs])
+    assert np.array_equal(np.isfinite(ours), np.isfinite(ref))
+    ok = np.isfinite(ref) & (ref > 0)
+    assert np.allclose(ours[ok], ref[ok], rtol=1e-3)
+
+
+def test_a_route_on_the_grid_equals_the_distance_by_hand(grid_osm):
+    """Walk from (0, 0) to (6, 0): the river forces the bridge on row 2, so 2 up, 6 across and
+    2 down = 10 blocks; driving back west on the one-way row 0 goes round by row 1."""
+    net, pos = _ours(grid_osm, "walk")
+    r = 6_371_009.0  # metres along the great circle, by hand
+    block_x = r * np.cos(np.radians(LAT0)) * np.radians(DLON)
+    block_y = r * np.radians(DLAT)
+    d = _between(net, pos, [(1, 6001)])[0]
+    assert d == pytest.approx(6 * block_x + 4 * block_y, rel=1e-3)
+    drive, dpos = _ours(grid_osm, "drive")
+    east, west = _between(drive, dpos, [(1, 3001), (3001, 1)])
+    assert east == pytest.approx(3 * block_x, rel=1e-3)
+    assert west == pytest.approx(3 * block_x + 2 * block_y, rel=1e-3)  # round by row 1
+
+
+def test_walk_drops_the_motorway_and_keeps_the_curve(grid_osm):
+    walk = read_ways(grid_osm, network="walk")
+    assert "motorway" not in set(walk.highway) and "building" not in set(walk.highway)
+    assert 900_001 in set(walk.node_ids.tolist())  # the bend is a node: the road keeps its shape
+    drive = read_ways(grid_osm, network="drive")
+    assert "motorway" in set(drive.highway)
+    net = from_ways(drive, crs=CRS)
+    assert net.directed and "大橋通り" in set(net.names.tolist())
+
+
+def test_a_pbf_gives_the_same_network_as_its_xml(grid_osm, tmp_path):
+    pbf = to_pbf(grid_osm, tmp_path / "grid.osm.pbf")
+    a, b = from_ways(read_ways(grid_osm, network="walk"), crs=CRS), \
+        from_ways(read_ways(pbf, network="walk"), crs=CRS)
+    assert np.array_equal(a.node_ids, b.node_ids) and np.allclose(a.weights, b.weights)
+
+
+def test_only_the_ways_reaching_into_the_clip_are_kept(grid_osm):
+    """A clip over the west half: ways with a node inside stay whole, the others go."""
+    clip = shapely.box(LON0 - DLON / 2, LAT0 - DLAT / 2, LON0 + 2.5 * DLON, LAT0 + 8 * DLAT)
+    ways = read_ways(grid_osm, network="walk", clip=clip)
+    full = read_ways(grid_osm, network="walk")
+    assert ways.ways < full.ways
+    kept = set(ways.node_ids.tolist())
+    assert 6001 not in kept  # a street wholly east of the clip
+    assert 7003 in kept  # the bridge street reaches into it and is kept whole
+    with pytest.raises(LayerError) as err:
+        read_ways(grid_osm, network="walk", clip=shapely.box(135.0, 35.0, 135.01, 35.01))
+    assert "道路" in err.value.message and err.value.fix
+
+
+def test_a_truncated_pbf_is_a_clear_error(grid_osm, tmp_path):
+    pbf = to_pbf(grid_osm, tmp_path / "grid.osm.pbf")
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(pbf.read_bytes()[: pbf.stat().st_size // 2])
+    with pytest.raises(LayerError) as err:
+        read_ways(cut, network="walk")
+    assert err.value.file is not None and "cut.osm.pbf" in str(err.value.file)

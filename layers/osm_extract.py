@@ -14,14 +14,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from layers.errors import LayerError
 
-__all__ = ["ONEWAY_FORWARD", "ONEWAY_REVERSE", "WayArrays", "read_ways"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import networkx as nx
+
+__all__ = ["DEFAULT_BUFFER_M", "ONEWAY_FORWARD", "ONEWAY_REVERSE", "WayArrays", "clip_key", "graph_from_ways",
+           "read_ways", "road_clip"]
+
+DEFAULT_BUFFER_M = 3000.0
+"""Metres of road kept around a region's boundaries (``[roads] buffer``): routes that leave
+the region and come back, and facilities just across its border."""
 
 log = logging.getLogger(__name__)
 
@@ -166,3 +175,59 @@ def _arrays(got: _Collect, clip: shapely.Geometry | None) -> WayArrays:
         highway=np.asarray(col[0], dtype=object), name=np.asarray(col[1], dtype=object),
         foot=np.asarray(col[2], dtype=object), conditional=np.asarray(col[3], dtype=object),
         oneway=np.asarray(col[4], np.int8), network=got.network)
+
+
+def graph_from_ways(ways: WayArrays) -> nx.MultiDiGraph:
+    """An osmnx-style graph of the ways (EPSG:4326; every vertex a node; edge ``length`` in
+    metres along the great circle, ``highway``, ``name``, ``foot``, ``conditional``,
+    ``oneway``, ``osmid`` = the way's index): what maps and the region's checks draw and
+    count.  A walk graph gets both directions of every pair, a drive graph its one-ways."""
+    import networkx as nx
+
+    lon, lat = ways.lon, ways.lat
+    u, v, way = ways.u, ways.v, ways.way
+    p1, p2 = np.radians(lat[u]), np.radians(lat[v])
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon[v] - lon[u]) / 2) ** 2
+    length = 2 * 6_371_009.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    one = ways.oneway[way] if ways.network != "walk" else np.zeros(len(u), np.int8)
+    graph = nx.MultiDiGraph(crs="epsg:4326", network=ways.network)
+    graph.add_nodes_from((int(i), {"x": float(x), "y": float(y)})
+                         for i, x, y in zip(ways.node_ids, lon, lat, strict=True))
+    ids = ways.node_ids
+
+    def attrs(k: int, w: int) -> dict[str, Any]:
+        d: dict[str, Any] = {"osmid": w, "length": float(length[k]), "highway": ways.highway[w],
+                             "oneway": bool(one[k] != 0)}
+        for key, col in (("name", ways.name), ("foot", ways.foot), ("conditional", ways.conditional)):
+            if col[w]:
+                d[key] = col[w]
+        return d
+
+    fwd = np.flatnonzero(one >= 0)
+    bwd = np.flatnonzero(one <= 0)
+    graph.add_edges_from((int(ids[u[k]]), int(ids[v[k]]), attrs(int(k), int(way[k]))) for k in fwd)
+    graph.add_edges_from((int(ids[v[k]]), int(ids[u[k]]), attrs(int(k), int(way[k]))) for k in bwd)
+    return graph
+
+
+def road_clip(boundaries: gpd.GeoDataFrame | None, buffer_m: float, crs: str) -> shapely.Geometry | None:
+    """The outline a region's roads are kept to: its boundaries grown by ``buffer_m``
+    (metres, in the metric ``crs``), in EPSG:4326, simplified to 50 m; None without
+    boundaries (the whole file)."""
+    if boundaries is None or not len(boundaries):
+        return None
+    import geopandas as gpd
+
+    from layers.crs import STORAGE_CRS
+
+    metric = boundaries.to_crs(crs).geometry.union_all().buffer(float(buffer_m)).simplify(50.0)
+    return gpd.GeoSeries([metric], crs=crs).to_crs(STORAGE_CRS).iloc[0]
+
+
+def clip_key(clip: shapely.Geometry | None) -> str:
+    """A short content key of a clip outline (for the network cache)."""
+    import hashlib
+
+    if clip is None:
+        return "all"
+    return hashlib.sha256(shapely.to_wkb(shapely.set_precision(clip, 1e-6))).hexdigest()[:12]

@@ -43,7 +43,8 @@ from layers.boundaries import assign_municipality, keep_municipalities
 from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
 from layers.errors import LayerError
 from layers.layer_facts import FACILITY_KEYS, LAYER_KEYS, LAYER_LABELS, LAYERS
-from layers.readers import require_file
+from layers.osm_extract import DEFAULT_BUFFER_M, road_clip
+from layers.readers import detect_format, require_file
 from layers.roads import graph_summary, load_roads
 from layers.validate import warnings_of
 from layers.winter import WinterSpec, read_winter
@@ -96,6 +97,15 @@ class RoadsSpec:
     fmt: str | None = None
     drive: Path | None = None
     line: int | None = None
+    buffer: float = DEFAULT_BUFFER_M
+    """Metres of an OSM extract's roads kept around the region's boundaries."""
+
+    def clip(self, boundaries: gpd.GeoDataFrame | None, crs: str, path: Path | None = None) -> Any:
+        """The outline an OSM extract (``path``, default the main road file) is kept to (None:
+        a GraphML file, or no boundaries)."""
+        if detect_format(path or self.path, None if path else self.fmt) not in ("osm", "pbf"):
+            return None
+        return road_clip(boundaries, self.buffer, crs)
 
 
 @dataclass(frozen=True)
@@ -564,9 +574,14 @@ def _roads_spec(data: dict[str, Any], text: str, toml: Path) -> RoadsSpec | None
         if t.get("drive"):
             (drive,) = _paths(t["drive"], root, toml=toml, key="roads.drive",
                               line=_key_line(text, line, "drive"))[:1]
+        buffer = t.get("buffer", DEFAULT_BUFFER_M)
+        if isinstance(buffer, bool) or not isinstance(buffer, int | float) or not 0 <= buffer <= 50_000:
+            raise LayerError("[roads] buffer は 0〜50000 の数（メートル）にしてください。", file=toml,
+                             row=_key_line(text, line, "buffer"), column="roads.buffer",
+                             fix="例: buffer = 3000（市町村界の外 3 km までの道路を使います）")
         roads = RoadsSpec(
             path=rpath, network=str(t.get("network", "walk")), fmt=t.get("format"),
-            drive=drive, line=_key_line(text, line, "path"),
+            drive=drive, line=_key_line(text, line, "path"), buffer=float(buffer),
         )
     return roads
 
@@ -740,7 +755,7 @@ def load_region(
     roads = None
     if with_roads and cfg.roads is not None:
         say("道路ネットワークを読み込み中", (steps - 1) / max(steps, 1))
-        roads = _load_region_roads(cfg)
+        roads = _load_region_roads(cfg, layers.get("boundaries"), analysis_crs)
         warnings["roads"] = []
     say("読み込み完了", 1.0)
     if geocoder is None and cfg.geocoder is not None:
@@ -775,13 +790,16 @@ def _load_layers(cfg: RegionConfig, say: ProgressFn, steps: int
     return layers, warnings, analysis_crs or analysis_crs_for(list(layers.values())), geocoder, demand
 
 
-def _load_region_roads(cfg: RegionConfig) -> nx.MultiDiGraph:
-    """The region's road file as a graph, its errors naming the region file's line."""
+def _load_region_roads(cfg: RegionConfig, boundaries: gpd.GeoDataFrame | None = None,
+                       crs: str | None = None) -> nx.MultiDiGraph:
+    """The region's road file as a graph (an OSM extract kept to the boundaries grown by
+    ``[roads] buffer``), its errors naming the region file's line."""
     if cfg.roads is None:
         raise LayerError("道路の設定がありません。", file=cfg.path, column="roads.path",
                          fix='[roads] path = "道路.graphml" を書いてください。')
     try:
-        return load_roads(cfg.roads.path, network=cfg.roads.network, fmt=cfg.roads.fmt)
+        clip = cfg.roads.clip(boundaries, crs) if crs else None
+        return load_roads(cfg.roads.path, network=cfg.roads.network, fmt=cfg.roads.fmt, clip=clip)
     except LayerError as err:
         raise err.with_context(layer="roads", config=(cfg.path, cfg.roads.line, "roads.path")) from None
 

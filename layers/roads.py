@@ -15,7 +15,6 @@ used by tests.
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -65,7 +64,7 @@ def _parse_graphml(path: Path, tries: int = 3) -> nx.MultiDiGraph:
 
 
 def load_roads(
-    path: Path, *, network: str = "walk", fmt: str | None = None
+    path: Path, *, network: str = "walk", fmt: str | None = None, clip: Any = None
 ) -> nx.MultiDiGraph:
     """Load a road graph from GraphML, OSM XML or OSM PBF.
 
@@ -77,18 +76,22 @@ def load_roads(
         ``"walk"`` or ``"drive"``.
     fmt
         ``"graphml"``, ``"osm"`` or ``"pbf"`` to override detection.
+    clip
+        For an OSM extract: the outline (EPSG:4326) its roads are kept to
+        (:func:`layers.osm_extract.road_clip`); None keeps the whole file.
     """
-    return load_roads_and_barriers(path, network=network, fmt=fmt)[0]
+    return load_roads_and_barriers(path, network=network, fmt=fmt, clip=clip)[0]
 
 
 def load_roads_and_barriers(
-    path: Path, *, network: str = "walk", fmt: str | None = None
+    path: Path, *, network: str = "walk", fmt: str | None = None, clip: Any = None
 ) -> tuple[nx.MultiDiGraph, gpd.GeoDataFrame]:
     """The road graph of a file and the barriers to walking access it holds.
 
     Barriers (:mod:`layers.barriers`): from OSM XML/PBF the rivers, water areas,
-    railways and motorways; from GraphML the motorways and ``foot=no`` roads of
-    the graph (before a walk graph drops them).
+    railways and motorways (kept to ``clip``); from GraphML the motorways and ``foot=no``
+    roads of the graph (before a walk graph drops them).  An OSM extract is read straight
+    from its ways (:mod:`layers.osm_extract`), kept to ``clip``.
     """
     if network not in NETWORKS:
         raise LayerError(
@@ -106,8 +109,10 @@ def load_roads_and_barriers(
             barriers = graph_barriers(raw, source=path.name)
             graph = raw
         elif kind == "osm" or kind == "pbf":
-            graph = _from_xml(path, network)
-            barriers = osm_barriers(path)
+            from layers.osm_extract import graph_from_ways, read_ways
+
+            graph = graph_from_ways(read_ways(path, network=network, clip=clip))
+            barriers = clipped_barriers(path, clip)
         else:
             raise LayerError(
                 f"道路データとして扱えない形式です（{kind}）。",
@@ -126,59 +131,19 @@ def load_roads_and_barriers(
     return _check(filter_network(graph, network), path), barriers
 
 
-def _from_xml(path: Path, network: str) -> nx.MultiDiGraph:
-    """OSM XML (.osm, .osm.bz2) or PBF → graph.
-
-    The ways are filtered with pyosmium *before* osmnx builds and simplifies
-    the graph, so buildings or footways never keep a junction node alive in a
-    drive graph.  osmnx reads no PBF; pyosmium reads all three formats.
-    """
-    import osmium
-    import osmnx as ox
-
-    drop = NOT_WALKABLE if network == "walk" else NOT_DRIVABLE
-    conditional: dict[int, str] = {}
-    with tempfile.TemporaryDirectory(prefix="tomoni-osm-") as tmp:
-        xml = Path(tmp) / "roads.osm"
-        writer = osmium.SimpleWriter(str(xml))
-        try:
-            for obj in osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY):
-                if isinstance(obj, osmium.osm.Way):
-                    hw = obj.tags.get("highway")
-                    if not hw or hw in drop or obj.tags.get("area") == "yes":
-                        continue
-                    if network == "walk" and obj.tags.get("foot") == "no":
-                        continue
-                    cond = "; ".join(str(obj.tags.get(k)) for k in CONDITIONAL_TAGS[network]
-                                     if obj.tags.get(k))
-                    if cond:
-                        conditional[int(obj.id)] = cond
-                writer.add(obj)
-        finally:
-            writer.close()
-        graph = ox.graph_from_xml(xml, bidirectional=(network == "walk"), simplify=True,
-                                  retain_all=True)
-    _attach_conditional(graph, conditional)
-    return graph
+def clipped_barriers(path: Path, clip: Any) -> gpd.GeoDataFrame:
+    """The barriers of an OSM extract (:func:`layers.barriers.osm_barriers`) that touch
+    ``clip`` (all of them without one)."""
+    barriers = osm_barriers(path)
+    if clip is None or not len(barriers):
+        return barriers
+    return barriers[barriers.intersects(clip)].reset_index(drop=True)
 
 
 CONDITIONAL_TAGS = {"walk": ("access:conditional", "foot:conditional"),
                     "drive": ("access:conditional", "vehicle:conditional", "motor_vehicle:conditional")}
 """OSM tags whose date conditions close a road to the network's travellers (osmnx keeps
 none of them: they are read from the ways here, kept as ``conditional`` on the edges)."""
-
-
-def _attach_conditional(graph: nx.MultiDiGraph, conditional: dict[int, str]) -> None:
-    """Set ``conditional`` on the edges built from ways that carry a conditional tag (a
-    simplified edge made of several ways takes every one of their conditions)."""
-    if not conditional:
-        return
-    for _u, _v, data in graph.edges(data=True):
-        ids = data.get("osmid")
-        ids = ids if isinstance(ids, list) else [ids]
-        found = [conditional[int(i)] for i in ids if i is not None and int(i) in conditional]
-        if found:
-            data["conditional"] = "; ".join(dict.fromkeys(found))
 
 
 def filter_network(graph: nx.MultiDiGraph, network: str) -> nx.MultiDiGraph:

@@ -148,3 +148,50 @@ def test_a_truncated_pbf_is_a_clear_error(grid_osm, tmp_path):
     with pytest.raises(LayerError) as err:
         read_ways(cut, network="walk")
     assert err.value.file is not None and "cut.osm.pbf" in str(err.value.file)
+
+
+def _region_with_extract(folder, osm, extra: str = ""):  # type: ignore[no-untyped-def]
+    """A region whose boundary covers the grid's west columns 0–2 and whose [roads] names
+    the extract."""
+    import geopandas as gpd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    west = shapely.box(LON0 - DLON / 2, LAT0 - DLAT / 2, LON0 + 2.5 * DLON, LAT0 + 7.5 * DLAT)
+    gpd.GeoDataFrame({"N03_001": ["秋田県"], "N03_004": ["試験市"], "N03_007": ["05201"]},
+                     geometry=[west], crs="EPSG:4326").to_file(folder / "boundaries.geojson")
+    (folder / "region.toml").write_text(f"""[region]
+name = "抽出の試験"
+fictional = true
+[layers.boundaries]
+path = "boundaries.geojson"
+[roads]
+path = "{osm}"
+network = "walk"
+{extra}""", encoding="utf-8")
+    return folder / "region.toml"
+
+
+def test_a_region_keeps_only_the_roads_within_its_buffer(grid_osm, tmp_path):
+    """[roads] buffer = 0: the streets reaching into the boundary; 1000 m: the whole grid (the
+    east columns are within 500 m); the cache holds one network per outline."""
+    from geo.engine.network_cache import load_network, region_network
+    from layers.region import load_region
+
+    tight = load_region(_region_with_extract(tmp_path / "a", grid_osm, "buffer = 0\n"))
+    wide = load_region(_region_with_extract(tmp_path / "b", grid_osm, "buffer = 1000\n"))
+    n_tight, n_wide = region_network(tight), region_network(wide)
+    assert n_tight is not None and n_wide is not None
+    whole = load_network(grid_osm, network="walk", crs=n_wide.crs)
+    assert n_tight.n < n_wide.n == whole.n
+    assert 6001 not in set(n_tight.node_ids.tolist()) and 6001 in set(n_wide.node_ids.tolist())
+    assert tight.roads is not None and tight.roads.number_of_nodes() < wide.roads.number_of_nodes()
+
+
+def test_a_bad_buffer_names_the_line(grid_osm, tmp_path):
+    from layers.region import load_region
+
+    toml = _region_with_extract(tmp_path / "c", grid_osm, 'buffer = "3km"\n')
+    with pytest.raises(LayerError) as err:
+        load_region(toml)
+    assert err.value.column == "roads.buffer" and err.value.row is not None
+    assert "3000" in (err.value.fix or "")

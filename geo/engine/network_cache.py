@@ -44,28 +44,32 @@ def file_hash(path: Path) -> str:
 
 
 def load_network(path: Path, *, network: str = "walk", crs: str,
-                 cache_dir: Path | None = None) -> Network:
+                 cache_dir: Path | None = None, clip: Any = None) -> Network:
     """Load a road file as a :class:`Network` (with the barriers it holds), through the
     on-disk cache.
 
-    The cache key is the file's SHA-256, the network type, the CRS and the
-    cache format version; a changed file is rebuilt, never served stale.
+    The cache key is the file's SHA-256, the network type, the CRS, the outline an OSM
+    extract is kept to (``clip``, :func:`layers.osm_extract.road_clip`) and the cache
+    format version; a changed file is rebuilt, never served stale.
     """
+    from layers.osm_extract import clip_key
+
     folder = cache_dir or cache_folder()
     stat = Path(path).stat()
-    memo_key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, network, crs, str(folder))
+    memo_key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size, network, crs, str(folder),
+                clip_key(clip))
     with _LOCK:
         hit = _LOADED.get(memo_key)
     if hit is not None:
         return hit
-    net = _load_network(Path(path), network=network, crs=crs, folder=folder)
+    net = _load_network(Path(path), network=network, crs=crs, folder=folder, clip=clip)
     with _LOCK:
         while len(_LOADED) >= MAX_LOADED:
             _LOADED.pop(next(iter(_LOADED)))
         return _LOADED.setdefault(memo_key, net)
 
 
-def _build(path: Path, *, network: str, crs: str) -> Network:
+def _build(path: Path, *, network: str, crs: str, clip: Any = None) -> Network:
     """A road file as a :class:`Network`: an OSM extract (PBF/XML) straight from its ways
     (:mod:`layers.osm_extract`), a GraphML file through its osmnx graph."""
     from layers.readers import detect_format, require_file
@@ -74,23 +78,26 @@ def _build(path: Path, *, network: str, crs: str) -> Network:
     require_file(path)
     if network in NETWORKS and detect_format(path, None) in ("osm", "pbf"):
         from geo.engine.network import from_ways
-        from layers.barriers import osm_barriers
         from layers.osm_extract import read_ways
+        from layers.roads import clipped_barriers
 
-        return from_ways(read_ways(path, network=network), crs=crs, barriers=osm_barriers(path))
+        return from_ways(read_ways(path, network=network, clip=clip), crs=crs,
+                         barriers=clipped_barriers(path, clip))
     graph, barriers = load_roads_and_barriers(path, network=network)
     return from_graph(graph, crs=crs, barriers=barriers)
 
 
-def _load_network(path: Path, *, network: str, crs: str, folder: Path) -> Network:
-    key = f"{file_hash(path)}-{network}-{crs.replace(':', '')}-v{CACHE_VERSION}"
+def _load_network(path: Path, *, network: str, crs: str, folder: Path, clip: Any = None) -> Network:
+    from layers.osm_extract import clip_key
+
+    key = f"{file_hash(path)}-{network}-{crs.replace(':', '')}-{clip_key(clip)}-v{CACHE_VERSION}"
     cached = folder / f"network-{key}.npz"
     if cached.exists():
         try:
             return read_npz(cached)
         except (OSError, ValueError, KeyError):
             log.warning("network cache unreadable, rebuilding: %s", cached.name)
-    net = _build(path, network=network, crs=crs)
+    net = _build(path, network=network, crs=crs, clip=clip)
     folder.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {**network_arrays(net), "meta": np.array([net.crs, str(int(net.directed))])}
     with atomic_path(cached) as tmp, open(tmp, "wb") as f:
@@ -104,7 +111,8 @@ def region_network(region: RegionLike) -> Network | None:
     roads = region.config.roads
     if roads is None:
         return None
-    net = load_network(roads.path, network=roads.network, crs=region.crs)
+    net = load_network(roads.path, network=roads.network, crs=region.crs,
+                       clip=roads.clip(region.layers.get("boundaries"), region.crs))
     extra = region.layers.get("barriers")
     if extra is None or not len(extra):
         return net
@@ -121,7 +129,7 @@ def region_network(region: RegionLike) -> Network | None:
 MAX_LOADED = 6
 """Networks kept in memory (per road file, type and CRS): the app's sessions share them."""
 
-_LOADED: dict[tuple[str, int, int, str, str, str], Network] = {}
+_LOADED: dict[tuple[str, int, int, str, str, str, str], Network] = {}
 
 _WITH_BARRIERS: weakref.WeakKeyDictionary[Network, dict[str, Network]] = weakref.WeakKeyDictionary()
 

@@ -187,7 +187,8 @@ def scenario_network(region: RegionLike, *, drive: bool = False) -> Network | No
 
     roads = region.config.roads
     if drive and roads is not None and roads.drive is not None:
-        return load_network(roads.drive, network="drive", crs=region.crs)
+        return load_network(roads.drive, network="drive", crs=region.crs,
+                            clip=roads.clip(region.layers.get("boundaries"), region.crs, roads.drive))
     return region_network(region)
 
 

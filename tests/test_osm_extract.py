@@ -195,3 +195,25 @@ def test_a_bad_buffer_names_the_line(grid_osm, tmp_path):
         load_region(toml)
     assert err.value.column == "roads.buffer" and err.value.row is not None
     assert "3000" in (err.value.fix or "")
+
+
+def test_tomoni_roads_builds_once_and_writes_the_region_entry(grid_osm, tmp_path, run_cli, monkeypatch):
+    """``tomoni roads REGION --from FILE --write``: built the first time, from the cache the
+    second; the region file then names the extract and loads it."""
+    import json
+
+    monkeypatch.setenv("TOMONI_CACHE_DIR", str(tmp_path / "cache"))
+    toml = _region_with_extract(tmp_path / "r", tmp_path / "none.graphml")
+    toml.write_text(toml.read_text("utf-8").replace('[roads]\npath = "' + str(tmp_path / "none.graphml")
+                                                    + '"\nnetwork = "walk"\n', ""), "utf-8")
+    code, out, err = run_cli("roads", toml, "--from", grid_osm, "--buffer", "0", "--write")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["nodes"] > 0 and not first["from_cache"] and "OpenStreetMap" in first["credit"]
+    code, out, err = run_cli("roads", toml)
+    assert code == 0, err
+    second = json.loads(out)
+    assert second["from_cache"] and second["nodes"] == first["nodes"] and second["buffer_m"] == 0
+    assert "[roads]" in toml.read_text("utf-8")
+    code, _out, err = run_cli("roads", toml, "--from", tmp_path / "missing.osm.pbf")
+    assert code == 2 and "missing.osm.pbf" in err and "Traceback" not in err

@@ -20,6 +20,7 @@ from geo.cli.check import cmd_check
 from geo.cli.data import cmd_anonymize, cmd_export, cmd_geocode, cmd_map, cmd_report
 from geo.cli.demo import cmd_demo
 from geo.cli.disaster import cmd_dispatch, cmd_route, cmd_shelter_needs, cmd_shelters, cmd_vc_plan
+from geo.cli.roads import cmd_roads
 from geo.cli.serve import cmd_serve, cmd_user_add
 from geo.engine.profiles import (
     ACCESS_RULES,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _add_check(sub)
+    _add_roads(sub)
     _add_demo(sub)
     _add_map(sub)
     _add_anonymize(sub)
@@ -69,6 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_add(sub)
     _add_batch(sub)
     return parser
+
+
+def _add_roads(sub: Any) -> None:
+    """``tomoni roads``."""
+    p = sub.add_parser("roads", help="OSM の抽出ファイルから地域の道路ネットワークを作る"
+                                     "（一度だけ、キャッシュへ）")
+    p.add_argument("region", help="地域設定ファイル（REGION.toml）")
+    p.add_argument("--from", dest="source", metavar="FILE.osm.pbf",
+                   help="OSM の抽出ファイル（.osm.pbf / .osm / .osm.bz2。既定: [roads] path）")
+    p.add_argument("--network", choices=["walk", "drive"],
+                   help="徒歩（walk）か車（drive）。既定: [roads] network")
+    p.add_argument("--buffer", type=number(0, 50_000), metavar="M",
+                   help="市町村界の外に残す道路の幅（m、既定: [roads] buffer か 3000）")
+    p.add_argument("--write", action="store_true", help="地域設定の [roads] をこのファイルに書き換える")
+    p.set_defaults(func=cmd_roads)
 
 
 def _add_check(sub: Any) -> None:

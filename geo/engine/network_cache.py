@@ -21,7 +21,7 @@ from layers.roads import load_roads_and_barriers
 if TYPE_CHECKING:
     from layers.region import RegionLike
 
-__all__ = ["load_network", "region_network"]
+__all__ = ["cache_path", "load_network", "region_network"]
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +87,16 @@ def _build(path: Path, *, network: str, crs: str, clip: Any = None) -> Network:
     return from_graph(graph, crs=crs, barriers=barriers)
 
 
-def _load_network(path: Path, *, network: str, crs: str, folder: Path, clip: Any = None) -> Network:
+def cache_path(path: Path, *, network: str, crs: str, clip: Any = None, folder: Path | None = None) -> Path:
+    """Where the network of a road file (kept to ``clip``) is cached."""
     from layers.osm_extract import clip_key
 
     key = f"{file_hash(path)}-{network}-{crs.replace(':', '')}-{clip_key(clip)}-v{CACHE_VERSION}"
-    cached = folder / f"network-{key}.npz"
+    return (folder or cache_folder()) / f"network-{key}.npz"
+
+
+def _load_network(path: Path, *, network: str, crs: str, folder: Path, clip: Any = None) -> Network:
+    cached = cache_path(path, network=network, crs=crs, clip=clip, folder=folder)
     if cached.exists():
         try:
             return read_npz(cached)

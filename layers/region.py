@@ -99,6 +99,8 @@ class RoadsSpec:
     line: int | None = None
     buffer: float = DEFAULT_BUFFER_M
     """Metres of an OSM extract's roads kept around the region's boundaries."""
+    overpass: str | None = None
+    """The Overpass endpoint ``tomoni roads --download`` asks (:mod:`layers.osm_download`)."""
 
     def clip(self, boundaries: gpd.GeoDataFrame | None, crs: str, path: Path | None = None) -> Any:
         """The outline an OSM extract (``path``, default the main road file) is kept to (None:
@@ -582,6 +584,7 @@ def _roads_spec(data: dict[str, Any], text: str, toml: Path) -> RoadsSpec | None
         roads = RoadsSpec(
             path=rpath, network=str(t.get("network", "walk")), fmt=t.get("format"),
             drive=drive, line=_key_line(text, line, "path"), buffer=float(buffer),
+            overpass=str(t["overpass"]) if t.get("overpass") else None,
         )
     return roads
 

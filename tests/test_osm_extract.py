@@ -217,3 +217,41 @@ def test_tomoni_roads_builds_once_and_writes_the_region_entry(grid_osm, tmp_path
     assert "[roads]" in toml.read_text("utf-8")
     code, _out, err = run_cli("roads", toml, "--from", tmp_path / "missing.osm.pbf")
     assert code == 2 and "missing.osm.pbf" in err and "Traceback" not in err
+
+
+def test_tomoni_roads_download_from_a_standin_overpass(grid_osm, tmp_path, run_cli, monkeypatch):
+    """``--download`` asks the endpoint (a stand-in on 127.0.0.1 serving the grid) for the
+    region's outline, saves the OSM file and SOURCE.txt (source, date, ODbL) beside the
+    region, and builds the same network as the file itself gives."""
+    import json
+
+    from tests.standin_servers import overpass_standin
+
+    monkeypatch.setenv("TOMONI_CACHE_DIR", str(tmp_path / "cache"))
+    toml = _region_with_extract(tmp_path / "r", grid_osm, "buffer = 0\n")
+    with overpass_standin(grid_osm) as (url, queries):
+        monkeypatch.setenv("TOMONI_OVERPASS_URL", url)
+        code, out, err = run_cli("roads", toml, "--download", "--write")
+    assert code == 0, err
+    got = json.loads(out)
+    assert len(queries) == 1 and 'way["highway"]' in queries[0]
+    saved = sorted((tmp_path / "r" / "roads").glob("osm-*.osm"))
+    assert len(saved) == 1 and got["file"] == str(saved[0])
+    source = (tmp_path / "r" / "roads" / "SOURCE.txt").read_text("utf-8")
+    assert url in source and "ODbL" in source and "retrieved:" in source
+    code, out, _err = run_cli("roads", toml, "--from", grid_osm, "--buffer", "0")
+    assert json.loads(out)["nodes"] == got["nodes"]
+    assert "roads/osm-" in toml.read_text("utf-8")
+
+
+def test_tomoni_roads_download_offline_says_which_extract_to_get(grid_osm, tmp_path, run_cli, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("TOMONI_OVERPASS_URL", f"http://127.0.0.1:{port}/api/interpreter")
+    toml = _region_with_extract(tmp_path / "r", grid_osm)
+    code, _out, err = run_cli("roads", toml, "--download")
+    assert code == 2 and "geofabrik" in err.lower() and "--from" in err and "Traceback" not in err
+    assert not list((tmp_path / "r" / "roads").glob("*.osm"))

@@ -78,8 +78,12 @@ def _add_roads(sub: Any) -> None:
     p = sub.add_parser("roads", help="OSM の抽出ファイルから地域の道路ネットワークを作る"
                                      "（一度だけ、キャッシュへ）")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
-    p.add_argument("--from", dest="source", metavar="FILE.osm.pbf",
-                   help="OSM の抽出ファイル（.osm.pbf / .osm / .osm.bz2。既定: [roads] path）")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--from", dest="source", metavar="FILE.osm.pbf",
+                       help="OSM の抽出ファイル（.osm.pbf / .osm / .osm.bz2。既定: [roads] path）")
+    where.add_argument("--download", action="store_true",
+                       help="インターネットから地域の道路をダウンロードする"
+                       "（Overpass。地域の roads/ に保存）")
     p.add_argument("--network", choices=["walk", "drive"],
                    help="徒歩（walk）か車（drive）。既定: [roads] network")
     p.add_argument("--buffer", type=number(0, 50_000), metavar="M",

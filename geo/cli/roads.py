@@ -26,7 +26,13 @@ def cmd_roads(args: argparse.Namespace) -> int:
 
     region = load_region(args.region, with_roads=False)
     spec = region.config.roads
+    network = args.network or (spec.network if spec is not None else "walk")
+    buffer = float(args.buffer if args.buffer is not None
+                   else spec.buffer if spec is not None else DEFAULT_BUFFER_M)
+    clip = road_clip(region.layers.get("boundaries"), buffer, region.crs)
     source = Path(args.source) if args.source else (spec.path if spec is not None else None)
+    if args.download:
+        source = _download(region, clip, spec.overpass if spec is not None else None)
     if source is None:
         raise ParameterError("道路の元になる OSM ファイルがありません。", parameter="--from",
                              fix="--from 東北地方.osm.pbf のように OSM の抽出ファイルを指定してください"
@@ -35,10 +41,6 @@ def cmd_roads(args: argparse.Namespace) -> int:
     if detect_format(source, None) not in ("osm", "pbf"):
         raise LayerError("OSM の抽出ファイル（.osm.pbf / .osm / .osm.bz2）ではありません。", file=source,
                          fix="GraphML はそのまま [roads] path に書けば使えます。")
-    network = args.network or (spec.network if spec is not None else "walk")
-    buffer = float(args.buffer if args.buffer is not None
-                   else spec.buffer if spec is not None else DEFAULT_BUFFER_M)
-    clip = road_clip(region.layers.get("boundaries"), buffer, region.crs)
     cached = cache_path(source, network=network, crs=region.crs, clip=clip).exists()
     t0 = time.perf_counter()
     net = load_network(source, network=network, crs=region.crs, clip=clip)
@@ -49,6 +51,17 @@ def cmd_roads(args: argparse.Namespace) -> int:
         out["written"] = str(region.config.path)
     say(json.dumps(out, ensure_ascii=False, indent=2))
     return EXIT_OK
+
+
+def _download(region: Any, clip: Any, configured: str | None) -> Path:
+    """The roads around the region downloaded into ``roads/`` beside its file."""
+    from layers.osm_download import download_osm
+
+    if clip is None:
+        raise ParameterError("市町村界がないため、ダウンロードする範囲が分かりません。",
+                             parameter="--download",
+                             fix="地域設定に [layers.boundaries]（国土数値情報 N03 など）を加えてください。")
+    return download_osm(clip, Path(region.config.path).parent / "roads", url=configured)
 
 
 def _facts(net: Any, source: Path, *, network: str, buffer: float, seconds: float, cached: bool

@@ -255,3 +255,67 @@ def test_tomoni_roads_download_offline_says_which_extract_to_get(grid_osm, tmp_p
     code, _out, err = run_cli("roads", toml, "--download")
     assert code == 2 and "geofabrik" in err.lower() and "--from" in err and "Traceback" not in err
     assert not list((tmp_path / "r" / "roads").glob("*.osm"))
+
+
+def _graphml_as_osm(graph, path):  # type: ignore[no-untyped-def]
+    """The real graph written back as an OSM file: each edge a way through its geometry's
+    vertices (new node ids), one-way where only one direction exists."""
+    from xml.sax.saxutils import quoteattr
+
+    nodes = {int(n): (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)}
+    new = itertools.count(10**12)
+    ways, seen = [], set()
+    for u, v, k, d in graph.edges(keys=True, data=True):
+        if (v, u, k) in seen:
+            continue
+        coords = list(d["geometry"].coords) if "geometry" in d else [nodes[u], nodes[v]]
+        back = graph.get_edge_data(v, u, k)
+        back_coords = (list(back["geometry"].coords) if "geometry" in back else [nodes[v], nodes[u]]) \
+            if back is not None else None
+        both = back_coords is not None and len(back_coords) == len(coords) \
+            and np.allclose(back_coords[::-1], coords)
+        seen.add((u, v, k))
+        if not both:
+            seen.discard((u, v, k))  # the way back, if any, is its own road
+        refs = [int(u)]
+        for x, y in coords[1:-1]:
+            refs.append(next(new))
+            nodes[refs[-1]] = (x, y)
+        refs.append(int(v))
+        hw = d["highway"][0] if isinstance(d["highway"], list) else d["highway"]
+        tags = {"highway": hw, **({} if both else {"oneway": "yes"})}
+        ways.append((refs, tags))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n")
+        for n, (x, y) in nodes.items():
+            f.write(f'<node id="{n}" lat="{y:.7f}" lon="{x:.7f}"/>\n')
+        for i, (refs, tags) in enumerate(ways, 1):
+            body = "".join(f'<nd ref="{r}"/>' for r in refs)
+            t = "".join(f"<tag k={quoteattr(k)} v={quoteattr(str(v))}/>" for k, v in tags.items())
+            f.write(f'<way id="{i}">{body}{t}</way>\n')
+        f.write("</osm>\n")
+    return path
+
+
+def test_real_tachikawa_roads_give_the_same_distances_from_the_extract(shared_data, tmp_path):
+    """立川市's real OSM drive graph, written as an OSM file and read back through the
+    extract path: shortest paths between 200 random junctions equal networkx's on the
+    original graph within 0.1 % (one-way streets included)."""
+    from geo.engine.network import from_graph
+
+    path = shared_data / "tachikawa/roads_drive_osm_2021.graphml"
+    graph = load_roads(path, network="drive")
+    osm = _graphml_as_osm(graph, tmp_path / "tachikawa.osm")
+    net, pos = _ours(osm, "drive")
+    rng = np.random.default_rng(11)
+    junctions = sorted(int(n) for n in graph.nodes)
+    pairs = [(int(a), int(b)) for a, b in rng.choice(junctions, size=(200, 2))]
+    ours = _between(net, pos, pairs)
+    lengths = {a: nx.single_source_dijkstra_path_length(graph, a, weight="length")
+               for a in sorted({a for a, _ in pairs})}
+    ref = np.array([lengths[a].get(b, np.inf) for a, b in pairs])
+    assert np.array_equal(np.isfinite(ours), np.isfinite(ref))
+    ok = np.isfinite(ref) & (ref > 0)
+    assert ok.sum() > 150 and np.allclose(ours[ok], ref[ok], rtol=1e-3)
+    old = from_graph(graph, crs=CRS)
+    assert abs(net.n - old.n) <= 0.01 * old.n  # the same roads, vertex for vertex

@@ -115,11 +115,62 @@ class _Collect:
                            _oneway(tags, self.network)))
 
 
-def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None) -> WayArrays:
-    """The road ways of an OSM file as :class:`WayArrays`, kept to ``clip`` (see module doc).
+WAYS_VERSION = 1
+"""The format of the cached ways (:func:`read_ways`); a change rebuilds them."""
+_TEXT = ("highway", "name", "foot", "conditional")
+_NUMBERS = ("node_ids", "lon", "lat", "u", "v", "way", "oneway")
+
+
+def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None,
+              cache: bool = True) -> WayArrays:
+    """The road ways of an OSM file as :class:`WayArrays`, kept to ``clip`` (see module doc);
+    kept in the cache folder (:mod:`layers.cache`) by the file's content, the network and
+    the outline, so a second command never reads the extract again.
 
     Raises :class:`layers.errors.LayerError` for a file pyosmium cannot read (truncated,
     not OSM) and when no road of the network lies in ``clip``."""
+    from layers.cache import cache_folder, file_hash
+    from layers.readers import require_file
+
+    require_file(path)
+    target = cache_folder() / f"ways-{file_hash(path)}-{network}-{clip_key(clip)}-v{WAYS_VERSION}.npz"
+    out = _load_ways(target, network) if cache else None
+    if out is None:
+        out = _read_ways_now(path, network=network, clip=clip)
+        if cache:
+            _save_ways(target, out)
+    if not out.ways:
+        where = "地域の範囲（と周りの余白）に" if clip is not None else ""
+        raise LayerError(f"{where}使える道路（{network}）がありません。", file=path,
+                         fix="地域を含む範囲の OSM ファイル（例: 東北地方の抽出）か、"
+                         "地域の市町村界を確かめてください。")
+    return out
+
+
+def _save_ways(target: Path, ways: WayArrays) -> None:
+    from layers.atomic import atomic_path
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {k: getattr(ways, k) for k in _NUMBERS}
+    arrays |= {k: np.asarray(getattr(ways, k), dtype=str) for k in _TEXT}
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def _load_ways(target: Path, network: str) -> WayArrays | None:
+    if not target.exists():
+        return None
+    try:
+        with np.load(target, allow_pickle=False) as z:
+            got = {k: z[k] for k in _NUMBERS} | {k: z[k].astype(object) for k in _TEXT}
+    except (OSError, ValueError, KeyError):
+        log.warning("cached ways unreadable, reading the extract again: %s", target.name)
+        return None
+    return WayArrays(**got, network=network)
+
+
+def _read_ways_now(path: Path, *, network: str, clip: shapely.Geometry | None) -> WayArrays:
+    """One pass over the file (see :func:`read_ways`)."""
     import osmium
 
     got = _Collect(network)
@@ -135,11 +186,6 @@ def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None)
                          file=path, fix="ダウンロードし直すか、.osm.pbf / .osm / .osm.bz2 の"
                          "ファイルを指定してください。") from exc
     out = _arrays(got, clip)
-    if not out.ways:
-        where = "地域の範囲（と周りの余白）に" if clip is not None else ""
-        raise LayerError(f"{where}使える道路（{network}）がありません。", file=path,
-                         fix="地域を含む範囲の OSM ファイル（例: 東北地方の抽出）か、"
-                         "地域の市町村界を確かめてください。")
     log.info("%s: %d ways, %d nodes (%s)", Path(path).name, out.ways, len(out.node_ids), network)
     return out
 

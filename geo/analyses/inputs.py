@@ -103,8 +103,8 @@ def projection_of(files: tuple[tuple[Path, int, int], ...]) -> Projection:
     import hashlib
     import logging
 
-    from geo.engine.network_cache import cache_folder, file_hash
     from layers.atomic import atomic_path
+    from layers.cache import cache_folder, file_hash
 
     key = hashlib.sha256("|".join(file_hash(f[0]) for f in files).encode()).hexdigest()[:32]
     cached = cache_folder() / f"projection-{key}-v{PROJECTION_CACHE_VERSION}.parquet"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ import shapely
 
 from geo.engine.network import _LOCK, Network, from_graph, with_barriers
 from layers.atomic import atomic_path
+from layers.cache import cache_folder, file_hash
 from layers.roads import load_roads_and_barriers
 
 if TYPE_CHECKING:
@@ -26,21 +26,6 @@ __all__ = ["cache_path", "load_network", "region_network"]
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 9
-
-
-def cache_folder() -> Path:
-    base = os.environ.get("TOMONI_CACHE_DIR")
-    if base:
-        return Path(base)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tomoni"
-
-
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:24]
 
 
 def load_network(path: Path, *, network: str = "walk", crs: str,

@@ -139,6 +139,15 @@ def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None,
         out = _read_ways_now(path, network=network, clip=clip)
         if cache:
             _save_ways(target, out)
+    if out.ways and clip is None:
+        from layers.crs import JAPAN_BOUNDS
+
+        w, so, e, n = JAPAN_BOUNDS
+        if not ((out.lon >= w) & (out.lon <= e) & (out.lat >= so) & (out.lat <= n)).any():
+            raise LayerError("道路がすべて日本の範囲外にあります（別の国・地域の抽出ファイルです）。",
+                             file=path,
+                             fix="日本の地域抽出（例: Geofabrik の asia/japan/tohoku-latest.osm.pbf）を"
+                             "指定してください。")
     if not out.ways:
         where = "地域の範囲（と周りの余白）に" if clip is not None else ""
         raise LayerError(f"{where}使える道路（{network}）がありません。", file=path,

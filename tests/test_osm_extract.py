@@ -319,3 +319,12 @@ def test_real_tachikawa_roads_give_the_same_distances_from_the_extract(shared_da
     assert ok.sum() > 150 and np.allclose(ours[ok], ref[ok], rtol=1e-3)
     old = from_graph(graph, crs=CRS)
     assert abs(net.n - old.n) <= 0.01 * old.n  # the same roads, vertex for vertex
+
+
+def test_an_extract_of_another_country_is_a_clear_error(tmp_path):
+    """Roads around Berlin: refused for what they are, with the extract to get instead."""
+    xml = _grid_xml(4).replace(f'lon="{LON0:.0f}', 'lon="13').replace(f'lat="{LAT0:.0f}', 'lat="52')
+    osm = write_osm(xml, tmp_path / "berlin.osm")
+    with pytest.raises(LayerError) as err:
+        read_ways(osm, network="walk", cache=False)
+    assert "日本の範囲外" in err.value.message and "japan" in (err.value.fix or "")

@@ -251,18 +251,10 @@ def shelter_load(
                           circuity=circ, demand=demand)
     if cov is None:
         notes.append(f"{scenario.label}で使える避難所がありません。すべての単位が到達不能です。")
-        assigned = units.assign(facility_id="", distance_m=np.nan, reachable=False, elderly_min=np.nan)
     else:
         notes += cov.notes
-        assigned = cov.units
     goes = reach.shelter >= 0
-    out = units[["unit_id", "count", "geometry"]].assign(
-        shelter_id=assigned["facility_id"].to_numpy(),
-        distance_m=assigned["distance_m"].to_numpy(),
-        reachable=assigned["reachable"].to_numpy(bool),
-        elderly_min=assigned["elderly_min"].to_numpy(),
-        unreachable_n=reach.people.count(reach.unit, len(units), ~goes))
-    out["far"] = out["reachable"] & (out["distance_m"] > catchment)
+    out = _unit_rows(units, cov, reach, catchment)
     share, welfare, welfare_ok, wdemand = _welfare(out, density, shel, scenario, crs=crs, catchment=catchment,
                                                    circuity=circ, notes=notes, demand=demand)
     table = _shelter_table(reach.people.count(reach.shelter, len(shel), goes), shel, status, welfare,
@@ -282,6 +274,22 @@ def shelter_load(
         kind="stable", na_position="last").drop(columns="_u").reset_index(drop=True)
     return ShelterLoad(hazard=scenario.hazard, units=out, shelters=table, method=method,
                        notes=notes, welfare_share=share, people=people, k=reach.people.k)
+
+
+def _unit_rows(units: gpd.GeoDataFrame, cov: CoverageResult | None, reach: _Reach,
+               catchment: float) -> gpd.GeoDataFrame:
+    """Per unit: the shelter nearest its anchor (none when ``cov`` is None: no usable
+    shelter), and how many of its people reach none (protected)."""
+    assigned = cov.units if cov is not None else units.assign(
+        facility_id="", distance_m=np.nan, reachable=False, elderly_min=np.nan)
+    out = units[["unit_id", "count", "geometry"]].assign(
+        shelter_id=assigned["facility_id"].to_numpy(),
+        distance_m=assigned["distance_m"].to_numpy(),
+        reachable=assigned["reachable"].to_numpy(bool),
+        elderly_min=assigned["elderly_min"].to_numpy(),
+        unreachable_n=reach.people.count(reach.unit, len(units), reach.shelter < 0))
+    out["far"] = out["reachable"] & (out["distance_m"] > catchment)
+    return out
 
 
 def _welfare(out: gpd.GeoDataFrame, density: gpd.GeoDataFrame, shel: gpd.GeoDataFrame,

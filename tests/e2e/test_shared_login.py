@@ -78,8 +78,11 @@ def test_two_logins_each_keep_their_own_regions(login_app, browser):
         save_box.fill(str(root / "shared" / "湖北"))
         save_box.press("Enter")
         a.get_by_role("button", name="保存", exact=True).click()
-        a.get_by_text("保存しました").nth(0).wait_for(timeout=90_000)
-        a.wait_for_timeout(500)
+        shared = root / "shared" / "湖北" / "region.toml"
+        for _ in range(180):  # 「保存しました」 is still on the page from the first save: wait for the file
+            if shared.exists():
+                break
+            a.wait_for_timeout(500)
         box = b.get_by_label("地域設定ファイルのパス")
         box.fill(str(root / "shared" / "湖北" / "region.toml"))
         box.press("Enter")

@@ -59,6 +59,7 @@ OPTION_NAMES: dict[str, dict[str, str]] = {
                 "transfer_min": "--transfer-walk", "flex_wait_min": "--flex-wait", "max_trips": "--max-trips",
                 "compare_date": "--compare-date", "transit": "--to"},
     "report": {"p": "--recommend"},
+    "roads": {"source": "--from"},
     "export": {"p": "--recommend"},
 }
 """Where a command's option is not the parameter's name with dashes."""

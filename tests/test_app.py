@@ -499,3 +499,28 @@ def test_coverage_page_cli_and_report_count_the_same_people(app, demo_dir, tmp_p
 
     html = report_html(analyse_region(load_region(demo_dir / "region.toml")))
     assert f"{cli['covered']:,}" in html and f"{cli['total']:,}" in html
+
+
+def test_data_page_builds_roads_from_an_extract(app, tmp_path, monkeypatch):
+    """A region opened from its TOML: the roads section builds its network from an OSM extract
+    in the data folder, rewrites [roads], and says what it built; an extract outside the data
+    folder is refused."""
+    from tests.test_osm_extract import _grid_xml, _region_with_extract
+
+    monkeypatch.setenv("TOMONI_CACHE_DIR", str(tmp_path / "cache"))
+    osm = tmp_path / "grid.osm"
+    osm.write_text(_grid_xml(), encoding="utf-8")
+    toml = _region_with_extract(tmp_path / "r", osm, "buffer = 0\n")
+    app.switch_page("ui/pages/data_page.py").run()
+    app.radio[0].set_value("toml").run()
+    app.text_input[0].input(str(toml)).run()
+    app.button(key="open_toml").click().run()
+    assert not app.exception
+    app.text_input(key="roads_extract").input("/etc/passwd").run()
+    app.button(key="roads_make").click().run()
+    assert not app.exception and app.error
+    app.text_input(key="roads_extract").input(str(osm)).run()
+    app.button(key="roads_make").click().run()
+    assert not app.exception, app.exception
+    assert any("道路を作りました" in s.value for s in app.success)
+    assert "buffer = 0" in toml.read_text("utf-8") and 'path = "../grid.osm"' in toml.read_text("utf-8")

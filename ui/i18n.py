@@ -34,6 +34,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary": ("読み込み結果", "Summary"),
     "loading": ("地域を読み込んでいます…", "Loading the region…"),
     "loaded": ("読み込みました", "Loaded"),
+    "roads_build": ("道路（OpenStreetMap）", "Roads (OpenStreetMap)"),
+    "roads_build_help": ("OSM の地域抽出ファイル（例: Geofabrik の tohoku-latest.osm.pbf）から、"
+                         "地域の市町村界と周り 3 km の道路だけを取り出して一度だけ作ります。"
+                         "次からはすぐに読み込みます。",
+                         "Keeps the region's roads (its boundaries + 3 km) from an OSM extract such as "
+                         "Geofabrik's tohoku-latest.osm.pbf, built once; later it loads at once."),
+    "roads_extract": ("OSM の抽出ファイル", "OSM extract file"),
+    "roads_make": ("道路を作る", "Build roads"),
+    "roads_download": ("ダウンロードして作る", "Download and build"),
+    "roads_building": ("道路を作っています", "Building the roads"),
+    "roads_built": ("道路を作りました: 交点 {nodes:,}、区間 {edges:,}（{seconds:.1f} 秒）。"
+                    "地域設定の [roads] を書き換えました。",
+                    "Roads built: {nodes:,} nodes, {edges:,} links ({seconds:.1f} s); "
+                    "the region's [roads] now names them."),
     "save_region": ("この地域をフォルダに保存", "Save this region as a folder"),
     "save_path": ("保存先フォルダ", "Folder"),
     "save": ("保存", "Save"),

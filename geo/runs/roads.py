@@ -101,10 +101,9 @@ def set_roads_entry(toml: Path, source: Path, *, network: str, buffer: float) ->
     from layers.atomic import atomic_write_text
 
     text = Path(toml).read_text("utf-8")
-    try:
-        rel = Path(source).resolve().relative_to(Path(toml).resolve().parent).as_posix()
-    except ValueError:
-        rel = Path(source).resolve().as_posix()
+    import os
+
+    rel = Path(os.path.relpath(Path(source).resolve(), Path(toml).resolve().parent)).as_posix()
     table = f'[roads]\npath = "{rel}"\nnetwork = "{network}"\nbuffer = {buffer:g}\n'
     found = re.search(r"(?m)^\s*\[\s*roads\s*\]\s*$", text)
     if found:

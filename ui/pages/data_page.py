@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 
 from geo.outputs.layer_export import DENSITY_COLUMNS, geojson_text
 from geo.outputs.maps import add_marks, region_map
+from geo.runs.roads import build_roads
 from layers.boundaries import municipality_names
 from layers.data_root import claim_shared, home, inside_data_root, region_files_inside
 from layers.errors import LayerError
@@ -206,6 +207,24 @@ for i, up in enumerate(state.uploads()):
             if ss.get("_fix_done"):
                 st.success(t("fix_done").format(name=ss.pop("_fix_done")))
             _fix_points(i, up)
+
+# ---------------------------------------------------------------- roads from OSM
+if ss["source"].get("kind") == "toml" and ss["source"].get("path"):
+    st.subheader(t("roads_build"))
+    st.caption(t("roads_build_help"))
+    r1, r2, r3 = st.columns([3, 1, 1])
+    extract = r1.text_input(t("roads_extract"), key="roads_extract", placeholder="tohoku-latest.osm.pbf")
+    make = r2.button(t("roads_make"), key="roads_make", disabled=not extract.strip())
+    fetch = r3.button(t("roads_download"), key="roads_download")
+    if make or fetch:
+        try:
+            source = None if fetch else inside_data_root(extract.strip(), what=t("roads_extract"))
+            with st.spinner(t("roads_building")):
+                built = build_roads(Path(ss["source"]["path"]), source=source, download=fetch, write=True)
+            st.success(t("roads_built").format(nodes=built.nodes, edges=built.edges, seconds=built.seconds))
+            st.caption(built.credit)
+        except LayerError as err:
+            st.error(err.message + (f"　{err.fix}" if err.fix else ""))
 
 # ---------------------------------------------------------------- summary
 st.subheader(t("summary"))

@@ -270,10 +270,7 @@ def test_demo_coverage_matches_networkx_person_by_person(demo_dir, demo_region, 
     the independent networkx reference: the published covered count is within the change."""
     from tests import reference_access as ref
 
-    records = pd.read_csv(demo_dir / "private/vulnerable_records.csv", encoding="utf-8-sig")
-    lat = records[next(c for c in records.columns if c in ("緯度", "lat"))].to_numpy(float)
-    lon = records[next(c for c in records.columns if c in ("経度", "lon"))].to_numpy(float)
-    x, y = _metric_in(demo_region.crs, lon, lat)
+    records, x, y = _demo_records(demo_dir, demo_region.crs)
     places = demo_region.layers["places"].to_crs(demo_region.crs)
     d = ref.distances(demo_region.roads, demo_region.crs, np.column_stack([x, y]),
                       np.column_stack([places.geometry.x, places.geometry.y]))
@@ -289,10 +286,7 @@ def test_demo_transit_walking_matches_networkx_person_by_person(demo_dir, demo_r
     from geo.analyses import TransitOptions, analyse_transit
     from tests import reference_access as ref
 
-    records = pd.read_csv(demo_dir / "private/vulnerable_records.csv", encoding="utf-8-sig")
-    lat = records[next(c for c in records.columns if c in ("緯度", "lat"))].to_numpy(float)
-    lon = records[next(c for c in records.columns if c in ("経度", "lon"))].to_numpy(float)
-    x, y = _metric_in(demo_region.crs, lon, lat)
+    records, x, y = _demo_records(demo_dir, demo_region.crs)
     places = demo_region.layers["places"].to_crs(demo_region.crs)
     d = ref.distances(demo_region.roads, demo_region.crs, np.column_stack([x, y]),
                       np.column_stack([places.geometry.x, places.geometry.y]))
@@ -309,10 +303,7 @@ def test_demo_consolidation_matches_networkx_person_by_person(demo_dir, demo_reg
     from geo.analyses import ConsolidationOptions, analyse_consolidation
     from tests import reference_access as ref
 
-    records = pd.read_csv(demo_dir / "private/vulnerable_records.csv", encoding="utf-8-sig")
-    lat = records[next(c for c in records.columns if c in ("緯度", "lat"))].to_numpy(float)
-    lon = records[next(c for c in records.columns if c in ("経度", "lon"))].to_numpy(float)
-    x, y = _metric_in(demo_region.crs, lon, lat)
+    _records, x, y = _demo_records(demo_dir, demo_region.crs)
     from layers.barriers import graph_barriers
 
     districts = demo_region.layers["school_districts"].to_crs(demo_region.crs)
@@ -335,6 +326,15 @@ def test_demo_consolidation_matches_networkx_person_by_person(demo_dir, demo_reg
     s = analyse_consolidation(demo_region, ConsolidationOptions(before="before", after="after")).summary()
     assert pushed > 0 and _within(s.people_pushed_past_threshold, pushed), (s, pushed)
     assert _within(s.people_past_threshold_after, int((walk["after"] > 4000.0).sum()))
+
+
+def _demo_records(demo_dir: Path, crs: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The demo register read with pandas (the independent side), and its points in ``crs``."""
+    records = pd.read_csv(demo_dir / "private/vulnerable_records.csv", encoding="utf-8-sig")
+    lat = records[next(c for c in records.columns if c in ("緯度", "lat"))].to_numpy(float)
+    lon = records[next(c for c in records.columns if c in ("経度", "lon"))].to_numpy(float)
+    x, y = _metric_in(crs, lon, lat)
+    return records, x, y
 
 
 def _metric_in(crs: str, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

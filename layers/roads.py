@@ -8,8 +8,8 @@ EPSG:4326 (node ``x``/``y`` in degrees, edge ``length`` in metres,
 may not walk on (motorways); ``network="drive"`` drops footways, steps, paths
 and tracks and keeps one-way streets directed.
 
-The online download (:func:`download_roads`) is an optional path and is never
-used by tests.
+An OSM extract is read straight from its ways (:mod:`layers.osm_extract`: clipped to the
+region, cached); roads fetched when online come through :mod:`layers.osm_download`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from layers.crs import JAPAN_BOUNDS
 from layers.errors import LayerError
 from layers.readers import detect_format, require_file
 
-__all__ = ["NETWORKS", "download_roads", "filter_network", "graph_summary", "load_roads",
+__all__ = ["NETWORKS", "filter_network", "graph_summary", "load_roads",
            "load_roads_and_barriers"]
 
 log = logging.getLogger(__name__)
@@ -229,21 +229,3 @@ def graph_summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
         "edges": int(graph.number_of_edges()),
         "network": graph.graph.get("network", ""),
     }
-
-
-def download_roads(polygon: Any, *, network: str = "walk") -> nx.MultiDiGraph:  # pragma: no cover
-    """Download roads inside ``polygon`` (EPSG:4326) with osmnx (needs internet).
-
-    An optional path: the offline loaders above are what tests and the demo use.
-    """
-    import osmnx as ox
-
-    try:
-        graph = ox.graph_from_polygon(polygon, network_type=network, retain_all=True)
-    except Exception as exc:
-        raise LayerError(
-            "道路データをダウンロードできません（インターネット接続が必要です）。",
-            fix="OSM のファイル（.osm.pbf など）を入手して [roads] path に指定してください。",
-        ) from exc
-    graph.graph["network"] = network
-    return graph

@@ -19,6 +19,7 @@ never written: outputs hold counts, never points.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
     from layers.registers import Records
 
-__all__ = ["APPROX_KM2", "SPREAD_POINTS", "Demand", "from_records", "identities", "spread", "unit_area_km2"]
+__all__ = ["APPROX_KM2", "SPREAD_POINTS", "Demand", "count_column", "from_records", "identities", "spread",
+           "unit_area_km2"]
 
 APPROX_KM2 = 10.0
 """A published unit larger than this (km²) is marked 概数 (approximate) wherever it is shown:
@@ -132,6 +134,14 @@ class Demand:
         cells = np.asarray(cells, np.int64)
         ok = cells >= 0 if where is None else (cells >= 0) & np.asarray(where, bool)
         return np.bincount(cells[ok], weights=self.weight[ok], minlength=n_cells)
+
+
+def count_column(values: Iterable[object]) -> pd.arrays.IntegerArray:
+    """Protected totals (:meth:`Demand.total`: an integer or 「k未満」) as a table column:
+    ``Int64``, 「k未満」 as ``<NA>`` (written and shown as 「k未満」), so numbers stay numbers
+    in every file format."""
+    return pd.array([None if isinstance(v, str) or v is None or v is pd.NA else int(v)  # type: ignore[call-overload]
+                     for v in values], dtype="Int64")
 
 
 def identities(records: Records) -> list[str]:

@@ -61,7 +61,7 @@ from geo.engine.scenario import parse_hazard
 from geo.engine.season import parse_season, region_season
 from geo.summary import Summary
 from layers.crs import STORAGE_CRS
-from layers.demand import Demand
+from layers.demand import Demand, count_column
 from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
 from layers.layer_facts import id_column
@@ -682,7 +682,7 @@ def _gain_curve(a: csr_array, w: np.ndarray, cap: np.ndarray | None, sol: Soluti
                      "gap": round(s_k.gap, 5), "method": s_k.method})
     curve = pd.DataFrame(rows)
     for col in ("covered_after", "newly_covered"):  # 「k未満」 as <NA>: numbers stay numbers
-        curve[col] = pd.array([None if isinstance(v, str) else v for v in curve[col]], dtype="Int64")
+        curve[col] = count_column(curve[col])
     curve["marginal"] = curve["newly_covered"].diff().fillna(curve["newly_covered"])
     return curve
 

@@ -35,6 +35,7 @@ from geo.engine.network_cache import region_network
 from geo.engine.profiles import SPEEDS_M_PER_MIN
 from geo.engine.scenario import scenario_network
 from geo.engine.season import Season, parse_season, region_season
+from layers.anonymise import K_DEFAULT
 from layers.demand import Demand
 from layers.errors import ParameterError
 from layers.layer_facts import FACILITY_KEYS, label_of
@@ -111,15 +112,22 @@ class TransitRun:
                              if lost is not None else int(u.loc[u[name], "count"].sum()))
             out["weekend_date"] = self.weekend.day.date.isoformat() if self.weekend else None
         if self.new_stops is not None and len(self.new_stops):
-            out["best_new_stop_gain"] = _plain(self.new_stops["gained"].iloc[0])
+            out["best_new_stop_gain"] = _plain(self.new_stops["gained"].iloc[0], self._k)
         if self.extra_trips is not None and len(self.extra_trips):
-            out["best_extra_trip_gain"] = _plain(self.extra_trips["gained"].iloc[0])
+            out["best_extra_trip_gain"] = _plain(self.extra_trips["gained"].iloc[0], self._k)
         return out
 
+    @property
+    def _k(self) -> int:
+        p = self.result.people
+        return p.demand.k if p is not None else K_DEFAULT
 
-def _plain(value: object) -> int | str:
+
+def _plain(value: object, k: int) -> int | str:
     """A protected count for the JSON summary: an integer or 「k未満」."""
-    return value if isinstance(value, str) else int(value)  # type: ignore[call-overload]
+    if value is None or value is pd.NA or isinstance(value, str):
+        return f"{k}未満"
+    return int(value)  # type: ignore[call-overload]
 
 
 def _transit_date(text: str | None, parameter: str = "date") -> dt.date:

@@ -33,6 +33,7 @@ import shapely
 from geo.analyses.inputs import clock_text
 from geo.analyses.transit_access import TransitDay, TransitResult
 from layers.crs import STORAGE_CRS, transform_xy
+from layers.demand import count_column
 from layers.transit import DayTrips
 
 __all__ = ["extra_trips", "new_stops"]
@@ -128,6 +129,7 @@ def new_stops(result: TransitResult, rerun: Rerun, *, crs: str, tries: int = 8,
                      "nearby": c.nearby, "gained": gained, "_g": rank, "_w": c.rank_w})
     log.info("what-if: %d new stops tried", len(rows))
     out = pd.DataFrame(rows, columns=[*cols, "_g", "_w"])
+    out = out.assign(gained=count_column(out["gained"]), nearby=count_column(out["nearby"]))
     return out.sort_values(["_g", "_w"], ascending=False, kind="stable", ignore_index=True)[cols]
 
 
@@ -236,4 +238,5 @@ def extra_trips(result: TransitResult, rerun: Rerun, *, tries: int = 8) -> pd.Da
                      "faster": faster, "minutes_saved": saved, "_g": rank, "_f": quicker})
     log.info("what-if: %d extra trips tried", len(rows))
     out = pd.DataFrame(rows, columns=[*cols, "_g", "_f"])
+    out = out.assign(gained=count_column(out["gained"]), faster=count_column(out["faster"]))
     return out.sort_values(["_g", "_f"], ascending=False, kind="stable", ignore_index=True)[cols]

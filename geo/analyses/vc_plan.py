@@ -49,7 +49,7 @@ from geo.engine.season import parse_season
 from geo.summary import Summary
 from layers.boundaries import assign_municipality, neighbours, one_area
 from layers.crs import STORAGE_CRS
-from layers.demand import Demand
+from layers.demand import Demand, count_column
 from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
 
@@ -296,6 +296,7 @@ def _rank_candidates(tr: _Travel) -> gpd.GeoDataFrame:
             "_w": float(tr.people.weight[(tr.p_muni == tr.cand_muni[i]) & ~tr.p_reach[i]].sum()),
         })
     table = pd.DataFrame(rows)
+    table["people_unreachable_muni"] = count_column(table["people_unreachable_muni"])
     table["_u"] = ~tr.usable
     table = table.sort_values(["muni_code", "_u", "_w", "person_km_muni"], kind="stable")
     table["rank_in_muni"] = table.groupby("muni_code").cumcount() + 1
@@ -370,7 +371,11 @@ def _municipal_plan(tr: _Travel, boundaries: gpd.GeoDataFrame, *, crs: str, netw
             routes[f"backup-{code}"] = r
             row["route_length_m"] = round(r.length_m, 1) if r.found and r.length_m else np.nan
         plan_rows.append(row)
-    return pd.DataFrame(plan_rows), routes
+    plan = pd.DataFrame(plan_rows)
+    for col in ("people", "people_unreachable"):  # 「k未満」 as <NA>: numbers stay numbers
+        if col in plan:
+            plan[col] = count_column(plan[col])
+    return plan, routes
 
 
 def _p_median_plan(tr: _Travel, p: int, notes: list[str]) -> dict[str, Any]:

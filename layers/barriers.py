@@ -8,7 +8,8 @@ such a straight line is not a walk anyone can take.  Barriers come from
   ``natural=water`` / ``waterway=riverbank`` / ``landuse=reservoir`` areas,
   ``railway=rail|light_rail|narrow_gauge`` lines, ``highway=motorway(_link)`` and
   ``foot=no`` roads; GraphML (osmnx): the motorways and ``foot=no`` roads it holds
-  (:func:`graph_barriers`).  Pieces on a bridge or in a tunnel (or a culvert) are
+  (:func:`graph_barriers`); an extract's are read in the road pass
+  (:mod:`layers.osm_extract`).  Pieces on a bridge or in a tunnel (or a culvert) are
   not barriers: people pass under or over them;
 * an optional ``[layers.barriers]`` file of lines or polygons (rivers, water
   bodies, railways, fences …), any vector format (:func:`load_barriers`).
@@ -45,8 +46,8 @@ from layers.crs import STORAGE_CRS
 from layers.readers import LINEAR_OR_POLYGONAL, read_vector, require_geometry, require_rows
 from layers.validate import pick
 
-__all__ = ["COLUMNS", "KIND_LABELS", "empty_barriers", "graph_barriers", "load_barriers",
-           "osm_barriers"]
+__all__ = ["BARRIER_KEYS", "COLUMNS", "KIND_LABELS", "barrier_frame", "empty_barriers", "graph_barriers",
+           "is_water_area", "load_barriers", "way_barrier"]
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,8 @@ KIND_LABELS = {
     "motorway": "歩行者が通れない道路", "barrier": "障壁",
 }
 WATERWAYS = {"river", "canal", "stream"}
-WATER_AREAS = {("natural", "water"), ("waterway", "riverbank"), ("landuse", "reservoir"),
-               ("landuse", "basin")}
+WATER_AREAS = {"natural": {"water"}, "waterway": {"riverbank"}, "landuse": {"reservoir", "basin"}}
+"""Tags of water areas (key → values) nobody walks across."""
 RAILWAYS = {"rail", "light_rail", "narrow_gauge"}
 NO_FOOT_HIGHWAYS = {"motorway", "motorway_link"}
 _KIND_ALIASES = {
@@ -76,8 +77,8 @@ def empty_barriers() -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
 
 
-def _frame(kinds: Sequence[str], names: Sequence[str], source: str,
-           geoms: Sequence[shapely.Geometry]) -> gpd.GeoDataFrame:
+def barrier_frame(kinds: Sequence[str], names: Sequence[str], source: str,
+                  geoms: Sequence[shapely.Geometry]) -> gpd.GeoDataFrame:
     if not len(geoms):
         return empty_barriers()
     out = gpd.GeoDataFrame({"kind": list(kinds), "name": list(names), "source": source},
@@ -124,53 +125,31 @@ def graph_barriers(graph: nx.MultiDiGraph, *, source: str = "") -> gpd.GeoDataFr
         geoms.append(geom)
         name = _first(d.get("name"))
         names.append(str(name) if isinstance(name, str) else "")
-    return _frame(["motorway"] * len(geoms), names, source, geoms)
+    return barrier_frame(["motorway"] * len(geoms), names, source, geoms)
 
 
-def osm_barriers(path: Path) -> gpd.GeoDataFrame:  # noqa: C901 (one branch per optional part of the file)
-    """Rivers, water areas, railways and motorways of an OSM XML/PBF file (one pass)."""
-    import osmium
+def way_barrier(tags: Any) -> str | None:
+    """The kind of barrier line an OSM way is (river, canal, stream, railway, motorway),
+    or None: bridges, tunnels and culverts are passed over or under."""
+    waterway = tags.get("waterway")
+    if waterway in WATERWAYS:
+        kind = str(waterway)
+    elif tags.get("railway") in RAILWAYS:
+        kind = "railway"
+    elif tags.get("highway") in NO_FOOT_HIGHWAYS or tags.get("foot") == "no":
+        kind = "motorway"
+    else:
+        return None
+    return None if _passable(tags) else kind
 
-    wkb = osmium.geom.WKBFactory()
-    kinds: list[str] = []
-    names: list[str] = []
-    geoms: list[shapely.Geometry] = []
 
-    def add(kind: str, tags: Any, hexwkb: str) -> None:
-        try:
-            geom = shapely.from_wkb(bytes.fromhex(hexwkb))
-        except Exception:  # a broken geometry in the extract is skipped, not fatal
-            return
-        kinds.append(kind)
-        names.append(str(tags.get("name") or ""))
-        geoms.append(geom)
+def is_water_area(tags: Any) -> bool:
+    """Whether an OSM area (closed way or multipolygon) is water nobody walks across."""
+    return any(tags.get(key) in values for key, values in WATER_AREAS.items()) and not _passable(tags)
 
-    for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
-        if isinstance(obj, osmium.osm.Area):
-            tags = obj.tags
-            if any(tags.get(k) == v for k, v in WATER_AREAS) and not _passable(tags):
-                try:
-                    add("water", tags, wkb.create_multipolygon(obj))
-                except RuntimeError:
-                    continue
-        elif isinstance(obj, osmium.osm.Way):
-            tags = obj.tags
-            if _passable(tags):
-                continue
-            kind = None
-            if tags.get("waterway") in WATERWAYS:
-                kind = str(tags.get("waterway"))
-            elif tags.get("railway") in RAILWAYS:
-                kind = "railway"
-            elif tags.get("highway") in NO_FOOT_HIGHWAYS or tags.get("foot") == "no":
-                kind = "motorway"
-            if kind is None or len(obj.nodes) < 2:
-                continue
-            try:
-                add(kind, tags, wkb.create_linestring(obj))
-            except RuntimeError:  # nodes outside the extract
-                continue
-    return _frame(kinds, names, path.name, geoms)
+
+BARRIER_KEYS = ("waterway", "railway", "highway", "foot", "natural", "landuse")
+"""The OSM keys :func:`way_barrier` and :func:`is_water_area` read (a reader's tag filter)."""
 
 
 def load_barriers(
@@ -198,7 +177,7 @@ def load_barriers(
         kinds = np.array([_KIND_ALIASES.get(str(k).strip(), str(k).strip()) or kind or "barrier"
                           for k in kinds], dtype=object)
         names = gdf[nc].fillna("").astype(str).to_numpy() if nc else np.full(len(gdf), "", object)
-        frames.append(_frame(list(kinds), list(names), path.name, list(gdf.geometry.to_numpy())))
+        frames.append(barrier_frame(list(kinds), list(names), path.name, list(gdf.geometry.to_numpy())))
     return _concat(frames)
 
 

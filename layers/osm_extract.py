@@ -1,16 +1,21 @@
 """Road ways of an OSM extract (PBF, XML, XML.bz2) read straight into arrays.
 
-One streaming pass with pyosmium: node locations are kept by libosmium, everything that is
-not a way is dropped before Python sees it, and only the ways the network uses (the rules
-of :mod:`layers.roads`: walk or drive, ``area=yes`` and ``foot=no`` out) are read.  A way
-is kept when one of its nodes lies inside ``clip`` (a polygon in EPSG:4326, the region's
-outline grown by its buffer): a regional extract gives the region's roads, not the
-extract's.  Every vertex of a way is a node (curved roads keep their shape), so
-:func:`geo.engine.network.from_ways` builds the CSR arrays with no networkx round trip.
+One streaming pass with pyosmium: node locations are kept by libosmium, and only the ways
+(and relations) holding a road or barrier key reach Python (a regional extract's millions
+of buildings never do).  The ways the network uses (the rules of :mod:`layers.roads`:
+walk or drive, ``area=yes`` and ``foot=no`` out) and the barriers of
+:mod:`layers.barriers` (rivers, railways, motorways, water areas) are read in that pass;
+water multipolygons, whose relations come last in a file, get their rings from a second,
+ways-only read located through the first pass's index.  A way is kept when it reaches
+into ``clip`` (a polygon in EPSG:4326, the region's outline grown by its buffer): a
+regional extract gives the region's roads, not the extract's.  Every vertex of a way is a
+node (curved roads keep their shape), so :func:`geo.engine.network.from_ways` builds the
+CSR arrays with no networkx round trip.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +51,8 @@ class WayArrays:
     ``node_ids``/``lon``/``lat``: the distinct nodes; ``u``/``v``: each pair of consecutive
     vertices (positions in ``node_ids``); ``way``: the way of each pair; per way
     ``highway``, ``name``, ``foot``, ``conditional`` (strings, "" when absent) and
-    ``oneway`` (0 both ways, 1 along, −1 against; always 0 for a walk network)."""
+    ``oneway`` (0 both ways, 1 along, −1 against; always 0 for a walk network); the
+    barriers (:meth:`barriers`) as packed WKB with offsets, kind and name."""
 
     node_ids: np.ndarray
     lon: np.ndarray
@@ -60,10 +66,23 @@ class WayArrays:
     conditional: np.ndarray
     oneway: np.ndarray
     network: str
+    barrier_wkb: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.uint8))
+    barrier_off: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(1, np.int64))
+    barrier_kind: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, object))
+    barrier_name: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, object))
 
     @property
     def ways(self) -> int:
         return len(self.highway)
+
+    def barriers(self, source: str) -> gpd.GeoDataFrame:
+        """The barrier lines and water areas met in the same pass (kept to the clip), as a
+        :mod:`layers.barriers` frame (EPSG:4326)."""
+        from layers.barriers import barrier_frame
+
+        raw, off = self.barrier_wkb.tobytes(), self.barrier_off
+        geoms = shapely.from_wkb([raw[off[i]:off[i + 1]] for i in range(len(off) - 1)])
+        return barrier_frame(list(self.barrier_kind), list(self.barrier_name), source, list(geoms))
 
 
 def _oneway(tags: Any, network: str) -> int:
@@ -77,13 +96,36 @@ def _oneway(tags: Any, network: str) -> int:
     return 0
 
 
+def _vertices(nodes: Any) -> tuple[list[int], list[float], list[float]]:
+    """Node ids and locations of a way's node list: through pyosmium's C accessor when it
+    has one (twice as fast as iterating the list's Python wrapper), else by iterating."""
+    get, data = getattr(nodes, "_list", None), getattr(nodes, "_pyosmium_data", None)
+    refs: list[int] = []
+    lon: list[float] = []
+    lat: list[float] = []
+    if get is None or data is None:
+        items = list(nodes)
+        get, data = (lambda _d, i: items[i]), None
+    at = get.get if hasattr(get, "get") else get
+    for i in range(len(nodes)):
+        n = at(data, i)
+        loc = n.location
+        refs.append(n.ref)
+        lon.append(loc.lon)
+        lat.append(loc.lat)
+    return refs, lon, lat
+
+
 class _Collect:
     """Python lists filled way by way (the per-node work is the unavoidable copy out of
-    libosmium; everything after it is vectorised)."""
+    libosmium; everything after it is vectorised): the network's roads, and the barrier
+    lines and water areas (:mod:`layers.barriers`) met in the same pass."""
 
     def __init__(self, network: str) -> None:
+        from layers.barriers import is_water_area, way_barrier
         from layers.roads import CONDITIONAL_TAGS, NOT_DRIVABLE, NOT_WALKABLE
 
+        self.way_barrier, self.is_water_area = way_barrier, is_water_area
         self.network = network
         self.drop = NOT_WALKABLE if network == "walk" else NOT_DRIVABLE
         self.cond_tags = CONDITIONAL_TAGS[network]
@@ -92,33 +134,87 @@ class _Collect:
         self.lat: list[float] = []
         self.sizes: list[int] = []
         self.attrs: list[tuple[str, str, str, str, int]] = []
+        self.line_lon: list[float] = []
+        self.line_lat: list[float] = []
+        self.line_sizes: list[int] = []
+        self.line_facts: list[tuple[str, str]] = []
+        self.water_areas: list[shapely.Geometry] = []
+        self.water_names: list[str] = []
+        self.rel_names: list[str] = []
+        self.rel_rings: list[tuple[list[shapely.Geometry], list[shapely.Geometry]]] = []
+        self.members: dict[int, list[tuple[int, bool]]] = {}
 
-    def way(self, w: Any) -> None:
-        tags = w.tags
+    def _road(self, tags: Any) -> bool:
         hw = tags.get("highway")
         if not hw or hw in self.drop or tags.get("area") == "yes":
-            return
-        foot = str(tags.get("foot", "") or "")
-        if self.network == "walk" and foot.lower() == "no":
-            return
+            return False
+        return not (self.network == "walk" and str(tags.get("foot", "") or "").lower() == "no")
+
+    def way(self, w: Any) -> None:
+        tags = w.tags  # looked up by key: iterating a way's tags costs more than a dozen lookups
         nodes = w.nodes
-        if len(nodes) < 2:
+        road, kind = self._road(tags), self.way_barrier(tags)
+        water = self.is_water_area(tags) and len(nodes) >= 4 and nodes.is_closed()
+        if not (road or kind or water) or len(nodes) < 2:
             return
-        for n in nodes:
-            loc = n.location
-            self.refs.append(n.ref)
-            self.lon.append(loc.lon)
-            self.lat.append(loc.lat)
-        self.sizes.append(len(nodes))
-        cond = "; ".join(str(tags.get(k)) for k in self.cond_tags if tags.get(k))
-        self.attrs.append((str(hw), str(tags.get("name", "") or "").strip(), foot, cond,
-                           _oneway(tags, self.network)))
+        refs, lon, lat = _vertices(nodes)
+        if road:
+            self.refs += refs
+            self.lon += lon
+            self.lat += lat
+            self.sizes.append(len(refs))
+            cond = "; ".join(str(tags.get(k)) for k in self.cond_tags if tags.get(k))
+            self.attrs.append((str(tags.get("highway")), str(tags.get("name", "") or "").strip(),
+                               str(tags.get("foot", "") or ""), cond, _oneway(tags, self.network)))
+        if water:
+            self.water_areas.append(shapely.Polygon(list(zip(lon, lat, strict=True))))
+            self.water_names.append(str(tags.get("name") or ""))
+        if kind:
+            self.line_lon += lon
+            self.line_lat += lat
+            self.line_sizes.append(len(refs))
+            self.line_facts.append((kind, str(tags.get("name") or "")))
+
+    def relation(self, r: Any) -> None:
+        """A water multipolygon: its member ways are read after the pass (:meth:`member`)."""
+        from layers.barriers import is_water_area
+
+        if r.tags.get("type") != "multipolygon" or not is_water_area(r.tags):
+            return
+        k = len(self.rel_names)
+        self.rel_names.append(str(r.tags.get("name") or ""))
+        self.rel_rings.append(([], []))
+        for m in r.members:
+            if m.type == "w":
+                self.members.setdefault(m.ref, []).append((k, m.role == "inner"))
+
+    def member(self, w: Any, locations: Any) -> None:
+        """A member way of water multipolygons, located through the main pass's index."""
+        try:
+            line = shapely.LineString([(loc.lon, loc.lat) for loc in (locations.get(n.ref) for n in w.nodes)])
+        except (KeyError, ValueError, shapely.errors.GEOSException):  # a member outside the extract
+            return
+        for k, inner in self.members.get(w.id, []):
+            self.rel_rings[k][inner].append(line)
+
+    def water(self) -> tuple[list[shapely.Geometry], list[str]]:
+        """Water areas: closed ways, and multipolygons assembled from their rings."""
+        geoms, names = list(self.water_areas), list(self.water_names)
+        for name, (outer, inner) in zip(self.rel_names, self.rel_rings, strict=True):
+            area = shapely.union_all(shapely.get_parts(shapely.polygonize(outer))) if outer else None
+            if area is None or area.is_empty:
+                continue
+            if inner:
+                area = area.difference(shapely.union_all(shapely.get_parts(shapely.polygonize(inner))))
+            geoms.append(area)
+            names.append(name)
+        return geoms, names
 
 
-WAYS_VERSION = 1
+WAYS_VERSION = 2
 """The format of the cached ways (:func:`read_ways`); a change rebuilds them."""
-_TEXT = ("highway", "name", "foot", "conditional")
-_NUMBERS = ("node_ids", "lon", "lat", "u", "v", "way", "oneway")
+_TEXT = ("highway", "name", "foot", "conditional", "barrier_kind", "barrier_name")
+_NUMBERS = ("node_ids", "lon", "lat", "u", "v", "way", "oneway", "barrier_wkb", "barrier_off")
 
 
 def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None,
@@ -128,14 +224,17 @@ def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None,
     the outline, so a second command never reads the extract again.
 
     Raises :class:`layers.errors.LayerError` for a file pyosmium cannot read (truncated,
-    not OSM) and when no road of the network lies in ``clip``."""
+    not OSM), one that expands too far (:mod:`layers.osm_size`) and when no road of the
+    network lies in ``clip``."""
     from layers.cache import cache_folder, file_hash
+    from layers.osm_size import check_expansion
     from layers.readers import require_file
 
     require_file(path)
     target = cache_folder() / f"ways-{file_hash(path)}-{network}-{clip_key(clip)}-v{WAYS_VERSION}.npz"
     out = _load_ways(target, network) if cache else None
     if out is None:
+        check_expansion(path)
         out = _read_ways_now(path, network=network, clip=clip)
         if cache:
             _save_ways(target, out)
@@ -158,12 +257,14 @@ def read_ways(path: Path, *, network: str, clip: shapely.Geometry | None = None,
 
 def _save_ways(target: Path, ways: WayArrays) -> None:
     from layers.atomic import atomic_path
+    from layers.cache import keep_within_limit
 
     target.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: getattr(ways, k) for k in _NUMBERS}
     arrays |= {k: np.asarray(getattr(ways, k), dtype=str) for k in _TEXT}
     with atomic_path(target) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
+    keep_within_limit()
 
 
 def _load_ways(target: Path, network: str) -> WayArrays | None:
@@ -182,14 +283,23 @@ def _read_ways_now(path: Path, *, network: str, clip: shapely.Geometry | None) -
     """One pass over the file (see :func:`read_ways`)."""
     import osmium
 
+    from layers.barriers import BARRIER_KEYS
+
     got = _Collect(network)
     try:
-        proc = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        proc = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY | osmium.osm.RELATION)
                 .with_locations()
-                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                .with_filter(osmium.filter.KeyFilter("highway")))
+                .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY | osmium.osm.RELATION))
+                .with_filter(osmium.filter.KeyFilter(*BARRIER_KEYS)))
         for obj in proc:
-            got.way(obj)
+            if isinstance(obj, osmium.osm.Relation):
+                got.relation(obj)
+            else:
+                got.way(obj)
+        if got.members:  # water multipolygons (relations come last): their rings, ways only
+            for w in (osmium.FileProcessor(str(path), osmium.osm.WAY)
+                      .with_filter(osmium.filter.IdFilter(got.members))):
+                got.member(w, proc.node_location_storage)
     except (RuntimeError, osmium.InvalidLocationError, ValueError) as exc:
         raise LayerError("OSM のファイルを読み込めません（途中で切れているか、OSM の形式ではありません）。",
                          file=path, fix="ダウンロードし直すか、.osm.pbf / .osm / .osm.bz2 の"
@@ -225,11 +335,33 @@ def _arrays(got: _Collect, clip: shapely.Geometry | None) -> WayArrays:
     renum[kept] = np.arange(len(kept))
     attrs = [got.attrs[i] for i in kept]
     col = list(zip(*attrs, strict=True)) if attrs else [(), (), (), (), ()]
+    wkb, off, kind, name = _barriers(got, clip)
     return WayArrays(
         node_ids=ids, lon=loc_lon, lat=loc_lat, u=pos[first], v=pos[first + 1], way=renum[way_of[first]],
         highway=np.asarray(col[0], dtype=object), name=np.asarray(col[1], dtype=object),
         foot=np.asarray(col[2], dtype=object), conditional=np.asarray(col[3], dtype=object),
-        oneway=np.asarray(col[4], np.int8), network=got.network)
+        oneway=np.asarray(col[4], np.int8), network=got.network,
+        barrier_wkb=wkb, barrier_off=off, barrier_kind=kind, barrier_name=name)
+
+
+def _barriers(got: _Collect, clip: shapely.Geometry | None) -> tuple[np.ndarray, ...]:
+    """The collected barrier lines and water areas that touch ``clip``, packed as WKB."""
+    sizes = np.asarray(got.line_sizes, np.int64)
+    at = np.repeat(np.arange(len(sizes)), sizes)
+    lines = (shapely.linestrings(np.c_[got.line_lon, got.line_lat], indices=at) if len(sizes)
+             else np.zeros(0, object))
+    water, water_names = got.water()
+    geoms = np.concatenate([lines, np.array(water, dtype=object)])
+    kind = np.array([k for k, _n in got.line_facts] + ["water"] * len(water), dtype=object)
+    name = np.array([n for _k, n in got.line_facts] + water_names, dtype=object)
+    if clip is not None and len(geoms):
+        shapely.prepare(clip)
+        keep = shapely.intersects(clip, geoms)
+        geoms, kind, name = geoms[keep], kind[keep], name[keep]
+    blobs = list(shapely.to_wkb(geoms)) if len(geoms) else []
+    off = np.zeros(len(blobs) + 1, np.int64)
+    off[1:] = np.cumsum([len(b) for b in blobs])
+    return np.frombuffer(b"".join(blobs), np.uint8).copy(), off, kind, name
 
 
 def graph_from_ways(ways: WayArrays) -> nx.MultiDiGraph:

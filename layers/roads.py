@@ -23,7 +23,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 
-from layers.barriers import empty_barriers, graph_barriers, osm_barriers
+from layers.barriers import graph_barriers
 from layers.crs import JAPAN_BOUNDS
 from layers.errors import LayerError
 from layers.readers import detect_format, require_file
@@ -80,20 +80,19 @@ def load_roads(
         For an OSM extract: the outline (EPSG:4326) its roads are kept to
         (:func:`layers.osm_extract.road_clip`); None keeps the whole file.
     """
-    return load_roads_and_barriers(path, network=network, fmt=fmt, clip=clip, with_barriers=False)[0]
+    return load_roads_and_barriers(path, network=network, fmt=fmt, clip=clip)[0]
 
 
 def load_roads_and_barriers(
     path: Path, *, network: str = "walk", fmt: str | None = None, clip: Any = None,
-    with_barriers: bool = True,
 ) -> tuple[nx.MultiDiGraph, gpd.GeoDataFrame]:
     """The road graph of a file and the barriers to walking access it holds.
 
     Barriers (:mod:`layers.barriers`): from OSM XML/PBF the rivers, water areas,
     railways and motorways (kept to ``clip``); from GraphML the motorways and ``foot=no``
     roads of the graph (before a walk graph drops them).  An OSM extract is read straight
-    from its ways (:mod:`layers.osm_extract`, cached), kept to ``clip``; ``with_barriers``
-    False skips the extract's barriers (a second pass over the file) and returns none.
+    from its ways in one pass that also collects its barriers (:mod:`layers.osm_extract`,
+    cached), kept to ``clip``.
     """
     if network not in NETWORKS:
         raise LayerError(
@@ -113,8 +112,8 @@ def load_roads_and_barriers(
         elif kind == "osm" or kind == "pbf":
             from layers.osm_extract import graph_from_ways, read_ways
 
-            graph = graph_from_ways(read_ways(path, network=network, clip=clip))
-            barriers = clipped_barriers(path, clip) if with_barriers else empty_barriers()
+            ways = read_ways(path, network=network, clip=clip)
+            graph, barriers = graph_from_ways(ways), ways.barriers(path.name)
         else:
             raise LayerError(
                 f"道路データとして扱えない形式です（{kind}）。",
@@ -131,15 +130,6 @@ def load_roads_and_barriers(
             fix="ファイルが壊れていないか、osmnx で保存した GraphML / OSM のファイルか確認してください。",
         ) from exc
     return _check(filter_network(graph, network), path), barriers
-
-
-def clipped_barriers(path: Path, clip: Any) -> gpd.GeoDataFrame:
-    """The barriers of an OSM extract (:func:`layers.barriers.osm_barriers`) that touch
-    ``clip`` (all of them without one)."""
-    barriers = osm_barriers(path)
-    if clip is None or not len(barriers):
-        return barriers
-    return barriers[barriers.intersects(clip)].reset_index(drop=True)
 
 
 CONDITIONAL_TAGS = {"walk": ("access:conditional", "foot:conditional"),

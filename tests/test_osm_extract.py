@@ -15,7 +15,7 @@ from geo.engine.network import from_ways
 from layers.errors import LayerError
 from layers.osm_extract import read_ways
 from layers.roads import load_roads
-from tests.osm_files import to_pbf, write_osm
+from tests.osm_files import graph_as_osm, to_pbf, write_osm
 
 CRS = "EPSG:6678"
 LON0, LAT0 = 140.10, 39.70
@@ -215,6 +215,9 @@ def test_tomoni_roads_builds_once_and_writes_the_region_entry(grid_osm, tmp_path
     second = json.loads(out)
     assert second["from_cache"] and second["nodes"] == first["nodes"] and second["buffer_m"] == 0
     assert "[roads]" in toml.read_text("utf-8")
+    code, out, err = run_cli("roads", toml, "--rebuild")
+    assert code == 0, err
+    assert not json.loads(out)["from_cache"] and json.loads(out)["nodes"] == first["nodes"]
     code, _out, err = run_cli("roads", toml, "--from", tmp_path / "missing.osm.pbf")
     assert code == 2 and "missing.osm.pbf" in err and "Traceback" not in err
 
@@ -257,46 +260,6 @@ def test_tomoni_roads_download_offline_says_which_extract_to_get(grid_osm, tmp_p
     assert not list((tmp_path / "r" / "roads").glob("*.osm"))
 
 
-def _graphml_as_osm(graph, path):  # type: ignore[no-untyped-def]
-    """The real graph written back as an OSM file: each edge a way through its geometry's
-    vertices (new node ids), one-way where only one direction exists."""
-    from xml.sax.saxutils import quoteattr
-
-    nodes = {int(n): (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)}
-    new = itertools.count(10**12)
-    ways, seen = [], set()
-    for u, v, k, d in graph.edges(keys=True, data=True):
-        if (v, u, k) in seen:
-            continue
-        coords = list(d["geometry"].coords) if "geometry" in d else [nodes[u], nodes[v]]
-        back = graph.get_edge_data(v, u, k)
-        back_coords = (list(back["geometry"].coords) if "geometry" in back else [nodes[v], nodes[u]]) \
-            if back is not None else None
-        both = back_coords is not None and len(back_coords) == len(coords) \
-            and np.allclose(back_coords[::-1], coords)
-        seen.add((u, v, k))
-        if not both:
-            seen.discard((u, v, k))  # the way back, if any, is its own road
-        refs = [int(u)]
-        for x, y in coords[1:-1]:
-            refs.append(next(new))
-            nodes[refs[-1]] = (x, y)
-        refs.append(int(v))
-        hw = d["highway"][0] if isinstance(d["highway"], list) else d["highway"]
-        tags = {"highway": hw, **({} if both else {"oneway": "yes"})}
-        ways.append((refs, tags))
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n")
-        for n, (x, y) in nodes.items():
-            f.write(f'<node id="{n}" lat="{y:.7f}" lon="{x:.7f}"/>\n')
-        for i, (refs, tags) in enumerate(ways, 1):
-            body = "".join(f'<nd ref="{r}"/>' for r in refs)
-            t = "".join(f"<tag k={quoteattr(k)} v={quoteattr(str(v))}/>" for k, v in tags.items())
-            f.write(f'<way id="{i}">{body}{t}</way>\n')
-        f.write("</osm>\n")
-    return path
-
-
 def test_real_tachikawa_roads_give_the_same_distances_from_the_extract(shared_data, tmp_path):
     """立川市's real OSM drive graph, written as an OSM file and read back through the
     extract path: shortest paths between 200 random junctions equal networkx's on the
@@ -305,7 +268,7 @@ def test_real_tachikawa_roads_give_the_same_distances_from_the_extract(shared_da
 
     path = shared_data / "tachikawa/roads_drive_osm_2021.graphml"
     graph = load_roads(path, network="drive")
-    osm = _graphml_as_osm(graph, tmp_path / "tachikawa.osm")
+    osm = graph_as_osm(graph, tmp_path / "tachikawa.osm")
     net, pos = _ours(osm, "drive")
     rng = np.random.default_rng(11)
     junctions = sorted(int(n) for n in graph.nodes)
@@ -328,3 +291,110 @@ def test_an_extract_of_another_country_is_a_clear_error(tmp_path):
     with pytest.raises(LayerError) as err:
         read_ways(osm, network="walk", cache=False)
     assert "日本の範囲外" in err.value.message and "japan" in (err.value.fix or "")
+
+
+def _pb_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def _pb_bytes(number: int, payload: bytes) -> bytes:
+    return _pb_varint(number << 3 | 2) + _pb_varint(len(payload)) + payload
+
+
+def _pbf_bomb(path, blobs: int):  # type: ignore[no-untyped-def]
+    """A PBF of blobs that each decompress to 32 MiB of zeros (written by hand, protobuf
+    field by field, as the OSM PBF format lays them out)."""
+    import struct
+    import zlib
+
+    raw = 32 << 20
+    blob = _pb_varint(2 << 3) + _pb_varint(raw) + _pb_bytes(3, zlib.compress(bytes(raw), 9))
+    header = _pb_bytes(1, b"OSMData") + _pb_varint(3 << 3) + _pb_varint(len(blob))
+    with open(path, "wb") as f:
+        for _ in range(blobs):
+            f.write(struct.pack(">I", len(header)) + header + blob)
+    return path
+
+
+def test_a_pbf_bomb_is_refused_before_it_is_read(tmp_path):
+    """Three blobs of 32 MiB zeros (a 100 kB file claiming 96 MiB): refused from the blob
+    headers, before libosmium decompresses anything."""
+    bomb = _pbf_bomb(tmp_path / "bomb.osm.pbf", 3)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(LayerError) as err:
+        read_ways(bomb, network="walk", cache=False)
+    assert "展開" in err.value.message and "bomb.osm.pbf" in str(err.value.file)
+
+
+def test_a_compressed_xml_bomb_is_refused(tmp_path, monkeypatch):
+    """A gzip of 8 MiB of blanks inside an <osm> element, with the floor lowered to 1 MiB
+    so the test stays small: refused while counting, not parsed."""
+    import gzip
+
+    import layers.osm_size
+
+    monkeypatch.setattr(layers.osm_size, "_FLOOR", 1 << 20)
+    bomb = tmp_path / "bomb.osm.gz"
+    bomb.write_bytes(gzip.compress(b"<osm version='0.6'>" + b" " * (8 << 20) + b"</osm>"))
+    with pytest.raises(LayerError) as err:
+        read_ways(bomb, network="walk", cache=False)
+    assert "展開" in err.value.message
+
+
+def test_real_extracts_pass_the_expansion_check(grid_osm, tmp_path):
+    """A PBF written by libosmium and a bz2 XML of the same grid: measured and passed."""
+    import bz2
+
+    from layers.osm_size import _pbf_raw_size, check_expansion
+
+    pbf = to_pbf(grid_osm, tmp_path / "grid.osm.pbf")
+    check_expansion(pbf)
+    assert 0 < _pbf_raw_size(pbf, 1 << 30) < 50 * pbf.stat().st_size
+    xml_bz2 = tmp_path / "grid.osm.bz2"
+    xml_bz2.write_bytes(bz2.compress(grid_osm.read_bytes()))
+    check_expansion(xml_bz2)
+    assert read_ways(xml_bz2, network="walk", cache=False).ways == read_ways(grid_osm, network="walk",
+                                                                              cache=False).ways
+
+
+def test_barriers_come_from_the_same_pass_and_keep_to_the_clip(tmp_path):
+    """By hand: a pond drawn as a multipolygon relation, a lake as a closed way, a river
+    with a bridge over it, a railway in a tunnel and a far railway: the barriers are the
+    pond, the lake, the river (not its bridge) and — inside the clip only — not the far
+    railway; a building is not a barrier."""
+    nodes = {1: (140.000, 39.700), 2: (140.002, 39.700), 3: (140.002, 39.702), 4: (140.000, 39.702),
+             5: (140.010, 39.700), 6: (140.012, 39.700), 7: (140.012, 39.702), 8: (140.010, 39.702),
+             9: (140.020, 39.690), 10: (140.020, 39.710), 11: (140.030, 39.690), 12: (140.030, 39.710),
+             13: (140.500, 39.700), 14: (140.510, 39.700), 15: (140.004, 39.704), 16: (140.006, 39.704),
+             17: (140.006, 39.706), 18: (140.004, 39.706), 19: (140.040, 39.700), 20: (140.041, 39.700)}
+    body = "".join(f'<node id="{i}" lat="{y}" lon="{x}"/>' for i, (x, y) in nodes.items())
+
+    def way(wid: int, refs: list[int], tags: dict[str, str]) -> str:
+        return (f'<way id="{wid}">' + "".join(f'<nd ref="{r}"/>' for r in refs)
+                + "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items()) + "</way>")
+
+    body += way(1, [1, 2, 3, 4, 1], {})  # the pond's outer ring (the relation holds the tags)
+    body += way(2, [5, 6, 7, 8, 5], {"natural": "water", "name": "大池"})
+    body += way(3, [9, 10], {"waterway": "river", "name": "雄物川"})
+    body += way(4, [9, 11], {"highway": "residential", "bridge": "yes", "waterway": "river"})
+    body += way(5, [11, 12], {"railway": "rail", "tunnel": "yes"})
+    body += way(6, [13, 14], {"railway": "rail", "name": "遠い線"})
+    body += way(7, [15, 16, 17, 18, 15], {"building": "yes"})
+    body += way(8, [19, 20], {"highway": "residential"})
+    body += ('<relation id="1"><member type="way" ref="1" role="outer"/><tag k="type" v="multipolygon"/>'
+             '<tag k="natural" v="water"/><tag k="name" v="蓮池"/></relation>')
+    osm = write_osm(f"<?xml version='1.0' encoding='UTF-8'?><osm version=\"0.6\">{body}</osm>",
+                    tmp_path / "water.osm")
+    clip = shapely.box(139.99, 39.68, 140.1, 39.72)
+    got = read_ways(to_pbf(osm, tmp_path / "water.osm.pbf"), network="walk", clip=clip).barriers("water")
+    assert sorted(zip(got["kind"], got["name"], strict=True)) == [
+        ("river", "雄物川"), ("water", "大池"), ("water", "蓮池")]
+    pond = got.loc[got["name"] == "蓮池", "geometry"].iloc[0]
+    assert pond.geom_type in ("Polygon", "MultiPolygon") and pond.contains(shapely.Point(140.001, 39.701))
+    everything = read_ways(osm, network="walk", cache=False).barriers("water")
+    assert "遠い線" in set(everything["name"])

@@ -49,8 +49,10 @@ def check_report(summary: dict[str, Any]) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from layers.region import load_region
 
-    region = load_region(args.region, with_roads=not args.no_roads)
+    region = load_region(args.region, with_roads=False)
     summary = region.summary()
+    if not args.no_roads and region.config.roads is not None:
+        summary["roads"] = _roads_summary(region)
     extra = _winter_and_projection(region, _check_day(args.date))
     if args.json:
         say(json.dumps({**summary, **extra}, ensure_ascii=False, indent=2))
@@ -72,6 +74,23 @@ def cmd_check(args: argparse.Namespace) -> int:
                 + (f"、道路から {STOP_OFF_ROAD_M:.0f} m 以上離れた停留所 {len(off)}: {', '.join(off[:5])}"
                    if off else ""))
     return EXIT_OK
+
+
+def _roads_summary(region: Any) -> dict[str, Any]:
+    """Nodes, links and barriers of the region's network, from the network cache (an
+    extract is read once, by the first command, and never again)."""
+    from geo.engine.network_cache import region_network
+    from layers.errors import LayerError
+
+    spec = region.config.roads
+    try:
+        net = region_network(region)
+    except LayerError as err:
+        raise err.with_context(layer="roads", config=(region.config.path, spec.line, "roads.path")) from None
+    if net is None:
+        return {"nodes": 0, "edges": 0, "network": spec.network, "barriers": 0, "warnings": []}
+    return {"nodes": int(net.n), "edges": len(net.weights), "network": spec.network,
+            "barriers": int(net.n_barriers), "warnings": []}
 
 
 def _check_day(value: str | None) -> Any:

@@ -89,6 +89,9 @@ def _add_roads(sub: Any) -> None:
     p.add_argument("--buffer", type=number(0, 50_000), metavar="M",
                    help="市町村界の外に残す道路の幅（m、既定: [roads] buffer か 3000）")
     p.add_argument("--write", action="store_true", help="地域設定の [roads] をこのファイルに書き換える")
+    p.add_argument("--rebuild", action="store_true",
+                   help="このファイルのキャッシュを消して作り直す"
+                   "（キャッシュの上限: TOMONI_CACHE_MB、既定 8192）")
     p.set_defaults(func=cmd_roads)
 
 

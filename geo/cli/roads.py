@@ -15,6 +15,6 @@ __all__ = ["cmd_roads"]
 def cmd_roads(args: argparse.Namespace) -> int:
     """:func:`geo.runs.roads.build_roads` with the command's options; prints its summary."""
     built = build_roads(args.region, source=args.source, download=args.download, network=args.network,
-                        buffer=args.buffer, write=args.write)
+                        buffer=args.buffer, write=args.write, rebuild=args.rebuild)
     say(json.dumps(built.as_dict(), ensure_ascii=False, indent=2))
     return EXIT_OK

@@ -15,7 +15,7 @@ import shapely
 
 from geo.engine.network import _LOCK, Network, from_graph, with_barriers
 from layers.atomic import atomic_path
-from layers.cache import cache_folder, file_hash
+from layers.cache import cache_folder, file_hash, keep_within_limit
 from layers.roads import load_roads_and_barriers
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ __all__ = ["cache_path", "load_network", "region_network"]
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 9
+CACHE_VERSION = 10
 
 
 def load_network(path: Path, *, network: str = "walk", crs: str,
@@ -64,10 +64,8 @@ def _build(path: Path, *, network: str, crs: str, clip: Any = None) -> Network:
     if network in NETWORKS and detect_format(path, None) in ("osm", "pbf"):
         from geo.engine.network import from_ways
         from layers.osm_extract import read_ways
-        from layers.roads import clipped_barriers
-
-        return from_ways(read_ways(path, network=network, clip=clip), crs=crs,
-                         barriers=clipped_barriers(path, clip))
+        ways = read_ways(path, network=network, clip=clip)
+        return from_ways(ways, crs=crs, barriers=ways.barriers(path.name))
     graph, barriers = load_roads_and_barriers(path, network=network)
     return from_graph(graph, crs=crs, barriers=barriers)
 
@@ -92,6 +90,7 @@ def _load_network(path: Path, *, network: str, crs: str, folder: Path, clip: Any
     arrays: dict[str, Any] = {**network_arrays(net), "meta": np.array([net.crs, str(int(net.directed))])}
     with atomic_path(cached) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
+    keep_within_limit()
     return net
 
 

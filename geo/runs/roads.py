@@ -37,10 +37,12 @@ class RoadsBuild(Summary):
 
 
 def build_roads(region_toml: str | Path, *, source: str | Path | None = None, download: bool = False,
-                network: str | None = None, buffer: float | None = None, write: bool = False) -> RoadsBuild:
+                network: str | None = None, buffer: float | None = None, write: bool = False,
+                rebuild: bool = False) -> RoadsBuild:
     """Keep the extract (``source``, a download, or the region's ``[roads] path``) to the
-    region's boundaries + ``buffer``, build its network (or load it from the cache); with
-    ``write`` point the region's ``[roads]`` at it."""
+    region's boundaries + ``buffer``, build its network (or load it from the cache; with
+    ``rebuild`` the file's cached ways and networks are dropped first); with ``write``
+    point the region's ``[roads]`` at it."""
     from layers.osm_extract import DEFAULT_BUFFER_M, road_clip
     from layers.readers import detect_format, require_file
     from layers.region import load_region
@@ -61,6 +63,12 @@ def build_roads(region_toml: str | Path, *, source: str | Path | None = None, do
     if detect_format(path, None) not in ("osm", "pbf"):
         raise LayerError("OSM の抽出ファイル（.osm.pbf / .osm / .osm.bz2）ではありません。", file=path,
                          fix="GraphML はそのまま [roads] path に書けば使えます。")
+    if rebuild:
+        from geo.engine.network_cache import forget_loaded
+        from layers.cache import file_hash, forget
+
+        forget(file_hash(path))
+        forget_loaded()
     cached = cache_path(path, network=network, crs=region.crs, clip=clip).exists()
     t0 = time.perf_counter()
     net = load_network(path, network=network, crs=region.crs, clip=clip)

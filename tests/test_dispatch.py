@@ -247,6 +247,40 @@ def test_high_priority_is_served_when_the_day_is_short(tmp_path, river_town):
     assert plan.unassigned["reason"].iloc[0] == REASONS["capacity"]
 
 
+def test_each_reason_names_the_cause_a_coordinator_can_act_on(tmp_path, river_town):
+    """By hand, one walking team (9:00–17:00, 500 m blocks at 60 m/min): a 3-hour job asked
+    for 15:00–17:00 can be reached in its window but not finished before the team's day
+    ends (the day, not the window); a visit asked for 8:00–8:30 cannot be reached in time
+    (the window); of two 5-hour 高 jobs one fits, the other is told the day was full of 高
+    work, not that lower ones were left."""
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 2, "受付番号": "LATE", "作業内容": "泥出し", "必要人数": 1, "作業時間(分)": 180,
+         "希望時間帯": "15:00-17:00"},
+        {"node": 8, "受付番号": "EARLY", "作業内容": "見守り", "必要人数": 1, "希望時間帯": "8:00-8:30"},
+        {"node": 1, "受付番号": "H1", "作業内容": "泥出し", "必要人数": 1, "優先度": "高", "作業時間(分)": 300},
+        {"node": 3, "受付番号": "H2", "作業内容": "泥出し", "必要人数": 1, "優先度": "高", "作業時間(分)": 300}]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩", "活動時間": "9:00-17:00"}])
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": from_graph(walk, crs=CRS)})
+    left = plan.unassigned.set_index("need_id")["reason"]
+    assert left["LATE"] == REASONS["day"] and left["EARLY"] == REASONS["window"]
+    assert len(plan.stops) == 1 and plan.stops["need_id"].iloc[0] in ("H1", "H2")
+    assert left[{"H1", "H2"}.difference(plan.stops["need_id"]).pop()] == REASONS["capacity_high"]
+
+
+def test_a_small_job_goes_to_a_small_team(tmp_path, river_town):
+    """A 30-minute 見守り for one person: the one-person walking team goes, not the 8-person
+    truck team (travel is costed in person-hours)."""
+    nodes, walk, drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": 5, "受付番号": "W", "作業内容": "見守り", "必要人数": 1, "作業時間(分)": 30}]))
+    teams = _teams(tmp_path, [{"班名": "大班", "人数": 8, "車両": "軽トラ"},
+                              {"班名": "一人班", "人数": 1, "車両": "徒歩"}])
+    nets = {"walk": from_graph(walk, crs=CRS), "drive": from_graph(drive, crs=CRS)}
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks=nets)
+    assert list(plan.stops["team"]) == ["一人班"]
+
+
 def test_one_team_visits_in_the_best_order_found_by_brute_force(tmp_path, river_town):
     nodes, walk, _drive = river_town
     stops = [8, 2, 6, 11, 4]
@@ -289,7 +323,13 @@ def test_outputs_hold_no_name_phone_address_or_care_household_place(tmp_path, de
     assert len(coords) >= 5
     files = sorted(p for p in out.iterdir() if p.is_file())
     assert {p.name for p in files} >= {"dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv",
-                                        "dispatch_unassigned.csv", "dispatch_teams.csv", "dispatch_01.gpx"}
+                                        "dispatch_unassigned.csv", "dispatch_teams.csv", "dispatch_reasons.csv"}
+    teams = pd.read_csv(out / "dispatch_teams.csv", encoding="utf-8-sig", dtype=str)
+    used = teams[teams["訪問数"].astype(int) > 0]["班"].tolist()
+    assert sorted(p.name for p in files if p.suffix == ".gpx") == sorted(
+        f"dispatch_{i:02d}_{team}.gpx" for i, team in enumerate(used, start=1))  # named by 班
+    reasons = pd.read_csv(out / "dispatch_reasons.csv", encoding="utf-8-sig")
+    assert reasons["件数"].sum() == doc["unassigned"] and reasons["件数"].is_monotonic_decreasing
     import pypdf
 
     for p in files:

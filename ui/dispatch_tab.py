@@ -20,7 +20,9 @@ from geo.outputs.csv_safe import csv_text
 from geo.outputs.files.dispatch import (
     day_table,
     dispatch_map,
+    gpx_name,
     kintone_table,
+    reasons_table,
     team_gpx,
     team_lines,
     team_stops,
@@ -120,6 +122,8 @@ def _show(region: Any, run: Any, lines: Any) -> None:
     st.subheader(t("dispatch_day_table"))
     st.dataframe(day_table(plan), hide_index=True, width="stretch")
     if len(plan.unassigned):
+        st.subheader(t("dispatch_reasons_table"))
+        st.dataframe(reasons_table(plan), hide_index=True, width="stretch")
         st.subheader(t("dispatch_unassigned_table"))
         st.dataframe(unassigned_table(plan), hide_index=True, width="stretch")
     _downloads(region, run, lines, team_stops(plan))
@@ -134,10 +138,14 @@ def _downloads(region: Any, run: Any, lines: Any, stops: Any) -> None:
     d2.download_button("dispatch_kintone.csv", data=csv_text(kintone_table(plan)).encode("utf-8-sig"),
                        file_name="dispatch_kintone.csv", mime="text/csv", key="dispatch_kintone_dl",
                        **logged("dispatch_kintone.csv"))
+    if len(plan.unassigned):
+        d2.download_button("dispatch_reasons.csv", data=csv_text(reasons_table(plan)).encode("utf-8-sig"),
+                           file_name="dispatch_reasons.csv", mime="text/csv", key="dispatch_reasons_dl",
+                           **logged("dispatch_reasons.csv"))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for i, row in enumerate(lines.itertuples(), start=1):
-            z.writestr(f"dispatch_{i:02d}.gpx", team_gpx(str(row.team), row.geometry,
+            z.writestr(gpx_name(i, str(row.team)), team_gpx(str(row.team), row.geometry,
                                                          stops[stops["team"] == row.team]))
     d3.download_button("GPX (zip)", data=buf.getvalue(), file_name="dispatch_gpx.zip",
                        mime="application/zip", key="dispatch_gpx_dl", **logged("dispatch_gpx.zip"))

@@ -129,6 +129,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "dispatch_legend": ("班のルート", "Team routes"),
     "dispatch_teams_table": ("班ごとの予定", "Teams"),
     "dispatch_day_table": ("訪問表", "Visits"),
+    "dispatch_reasons_table": ("割り当てられない理由（件数）", "Why needs wait (counts)"),
     "dispatch_unassigned_table": ("今日割り当てられないニーズと理由",
                                   "Needs not assigned today, and why"),
     "dispatch_make_sheets": ("班票（PDF）を作る", "Make team sheets (PDF)"),

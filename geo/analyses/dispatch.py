@@ -74,9 +74,14 @@ REASONS = {
     "tools": "必要な資機材（車両を含む）を持つ班がない",
     "size": "必要人数を満たす班がない",
     "road": "道路が閉じていて、条件を満たす班が行けない",
-    "time": "希望時間帯に間に合う班がない",
+    "window": "希望時間帯のうちに着ける班がない（時間帯を広げると入れられるかもしれません）",
+    "day": "作業時間が長く、どの班も活動終了までに終えて戻れない（分けるか、翌日に回してください）",
     "capacity": "今日の班の時間内に回りきれない（優先度の低いものから残しました）",
+    "capacity_high": "今日の班の時間内に回りきれない（優先度「高」の依頼だけで班の時間が埋まりました。"
+                     "班を増やすか、翌日に回してください）",
 }
+"""Why a need waits, naming the cause a coordinator can act on: checked in this order
+(the first that no team meets), else the day was full."""
 
 
 @dataclass(frozen=True)
@@ -160,18 +165,19 @@ def _reasons(needs: pd.DataFrame, teams: pd.DataFrame, secs: dict[str, np.ndarra
     tools, size = _compatible(needs, teams)
     n = len(needs)
     road = np.zeros((n, len(teams)), bool)
-    timely = np.zeros((n, len(teams)), bool)
+    arrive = np.zeros((n, len(teams)), bool)
+    finish = np.zeros((n, len(teams)), bool)
     team: Any
     for t, team in enumerate(teams.itertuples()):
         m = secs[team.mode]
         go, back = m[0, 1:], m[1:, 0]
         road[:, t] = (go < UNREACHABLE_S) & (back < UNREACHABLE_S)
         begin = np.maximum(team.start + go, needs["window_start"].to_numpy())
-        timely[:, t] = (begin <= needs["window_end"].to_numpy()) & \
-            (begin + needs["service_s"].to_numpy() + back <= team.end)
+        arrive[:, t] = begin <= needs["window_end"].to_numpy()
+        finish[:, t] = begin + needs["service_s"].to_numpy() + back <= team.end
     out = np.full(n, "", dtype=object)
     ok = tools
-    for key, mask in (("tools", tools), ("size", size), ("road", road), ("time", timely)):
+    for key, mask in (("tools", tools), ("size", size), ("road", road), ("window", arrive), ("day", finish)):
         ok = ok & mask
         out[(out == "") & ~ok.any(axis=1)] = REASONS[key]
     return out
@@ -201,8 +207,9 @@ def _solve(needs: pd.DataFrame, teams: pd.DataFrame, secs: dict[str, np.ndarray]
     need_sk, team_sk = _skills(needs, teams)
     team: Any
     for t, team in enumerate(teams.itertuples()):
-        problem.add_vehicle(vroom.Vehicle(
+        problem.add_vehicle(vroom.Vehicle(  # travel costs person-hours: a big team stays for big work
             t + 1, start=0, end=0, profile=team.mode, skills=team_sk[t],
+            costs=vroom.VehicleCosts(per_hour=3600 * max(int(team.size), 1)),
             time_window=vroom.TimeWindow(int(team.start), int(team.end))))
     for k in np.flatnonzero(candidates):
         row = needs.iloc[k]
@@ -286,7 +293,8 @@ def _read_solution(solved: Any, needs: pd.DataFrame, teams: pd.DataFrame,
     served = {s["need_id"] for s in stops}
     left = needs[~needs["need_id"].isin(served)].copy()
     why = pd.Series(reasons, index=needs.index).loc[left.index]
-    left["reason"] = why.where(why != "", REASONS["capacity"]).to_numpy()
+    full = np.where(left["priority"].to_numpy() >= 3, REASONS["capacity_high"], REASONS["capacity"])
+    left["reason"] = np.where(why.to_numpy() != "", why.to_numpy(), full)
     unassigned = left[["need_id", "work", "people", "priority", "care", "reason"]].sort_values(
         ["priority", "need_id"], ascending=[False, True]).reset_index(drop=True)
     return (pd.DataFrame(stops, columns=STOP_COLUMNS), pd.DataFrame(team_rows), unassigned, order)

@@ -6,10 +6,11 @@
   kintone-style needs app: 受付番号, 対応状況 (派遣予定/未割当), 派遣班, 派遣順, 到着予定,
   未割当の理由;
 * ``dispatch_unassigned.csv`` — needs not served today, with the reason;
+* ``dispatch_reasons.csv`` — how many wait for each reason (and how many of them are 高);
 * ``dispatch_teams.csv`` — per team: vehicle, stops, km, leaving and return times;
 * ``dispatch_sheets.pdf`` — per team an A4 map (its route, stops numbered, closed
   roads and hazard zones) and its stop table;
-* ``dispatch_<n>.gpx`` — per team its route and stops (GPX 1.1).
+* ``dispatch_<n>_<班>.gpx`` — per team its route and stops (GPX 1.1).
 
 Privacy: no output holds an address, a name or a need's coordinates in a table.  A
 要配慮者 household is never drawn: its stop has no marker or waypoint, and a route to or
@@ -45,8 +46,8 @@ from geo.outputs.xml_safe import xml_text
 from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
 
-__all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "kintone_table",
-           "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
+__all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "gpx_name", "kintone_table",
+           "reasons_table", "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
            "write_dispatch_outputs"]
 
 """Metres around a 要配慮者 household within which no route line is drawn."""
@@ -190,6 +191,29 @@ def unassigned_table(plan: DispatchPlan) -> pd.DataFrame:
                          "優先度": u["priority"].map({3: "高", 2: "中", 1: "低"}), "理由": u["reason"]})
 
 
+def reasons_table(plan: DispatchPlan) -> pd.DataFrame:
+    """How many needs wait for each reason, most first, and how many of them are 高: the
+    day's summary beside the row-by-row list."""
+    u = plan.unassigned
+    if not len(u):
+        return pd.DataFrame({"未割当の理由": pd.Series(dtype=str), "件数": pd.Series(dtype=int),
+                             "うち優先度「高」": pd.Series(dtype=int)})
+    high = u["priority"].to_numpy() >= 3
+    out = pd.DataFrame({"未割当の理由": u["reason"], "n": 1, "high": high.astype(int)}).groupby(
+        "未割当の理由", sort=False).sum().reset_index()
+    out = out.rename(columns={"n": "件数", "high": "うち優先度「高」"})
+    return out.sort_values(["件数", "未割当の理由"], ascending=[False, True]).reset_index(drop=True)
+
+
+def gpx_name(number: int, team: str) -> str:
+    """A team's GPX file name: its number and its 班 name (characters a file system or a
+    phone refuses become ``_``)."""
+    import re
+
+    safe = re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", str(team)).strip("._") or "team"
+    return f"dispatch_{number:02d}_{safe[:40]}.gpx"
+
+
 def team_gpx(team: str, line: Any, stops: gpd.GeoDataFrame) -> str:
     """One team's GPX 1.1: its stops as waypoints and its route as track segments."""
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -316,13 +340,14 @@ def write_dispatch_outputs(plan: DispatchPlan, out: Path, *, legs: Mapping[str, 
     written = []
     for name, frame in (("dispatch_day.csv", day_table(plan)), ("dispatch_kintone.csv", kintone_table(plan)),
                         ("dispatch_unassigned.csv", unassigned_table(plan)),
+                        ("dispatch_reasons.csv", reasons_table(plan)),
                         ("dispatch_teams.csv", teams_table(plan))):
         written.append(atomic_write_text(out / name, csv_text(frame), encoding="utf-8-sig"))
     lines, stops = team_lines(plan, legs, crs=crs, networks=networks), team_stops(plan)
     used = plan.teams[plan.teams["stops"] > 0]["team"].tolist()
     for i, team in enumerate(used, start=1):
         line = lines[lines["team"] == team]
-        written.append(atomic_write_text(out / f"dispatch_{i:02d}.gpx", team_gpx(
+        written.append(atomic_write_text(out / gpx_name(i, team), team_gpx(
             team, line.geometry.iloc[0] if len(line) else None, stops[stops["team"] == team])))
     geo = {"type": "FeatureCollection", "features": json.loads(lines.to_json())["features"]
            + json.loads(stops.to_json())["features"]}

@@ -381,9 +381,11 @@ def test_a_prefecture_extract_is_read_once_and_each_municipality_cut_from_it(dem
                                                     'path = "prefecture-latest.osm.pbf"'), "utf-8")
     reads = []
     real = layers.osm_extract._read_ways_now
-    monkeypatch.setattr(layers.osm_extract, "_read_ways_now", lambda *a, **k: reads.append(a) or real(*a, **k))
+    monkeypatch.setattr(layers.osm_extract, "_read_ways_now",
+                        lambda *a, **k: reads.append(a) or real(*a, **k))
     batch = tmp_path / "regions.toml"
-    batch.write_text(f'[batch]\nname = "抽出"\nregion = "{toml}"\nhazard = "flood"\nbuffer_m = 1500\n', "utf-8")
+    batch.write_text(f'[batch]\nname = "抽出"\nregion = "{toml}"\nhazard = "flood"\nbuffer_m = 1500\n',
+                     "utf-8")
     code, out, err = run_cli("batch", batch, "--out", tmp_path / "out")
     assert code == 0, err
     assert json.loads(out)["computed"] == 3 and len(reads) == 1

@@ -258,8 +258,8 @@ def test_each_reason_names_the_cause_a_coordinator_can_act_on(tmp_path, river_to
         {"node": 2, "受付番号": "LATE", "作業内容": "泥出し", "必要人数": 1, "作業時間(分)": 180,
          "希望時間帯": "15:00-17:00"},
         {"node": 8, "受付番号": "EARLY", "作業内容": "見守り", "必要人数": 1, "希望時間帯": "8:00-8:30"},
-        {"node": 1, "受付番号": "H1", "作業内容": "泥出し", "必要人数": 1, "優先度": "高", "作業時間(分)": 300},
-        {"node": 3, "受付番号": "H2", "作業内容": "泥出し", "必要人数": 1, "優先度": "高", "作業時間(分)": 300}]))
+        *[{"node": n, "受付番号": f"H{k}", "作業内容": "泥出し", "必要人数": 1, "優先度": "高",
+           "作業時間(分)": 300} for k, n in ((1, 1), (2, 3))]]))
     teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩", "活動時間": "9:00-17:00"}])
     plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": from_graph(walk, crs=CRS)})
     left = plan.unassigned.set_index("need_id")["reason"]
@@ -323,7 +323,8 @@ def test_outputs_hold_no_name_phone_address_or_care_household_place(tmp_path, de
     assert len(coords) >= 5
     files = sorted(p for p in out.iterdir() if p.is_file())
     assert {p.name for p in files} >= {"dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv",
-                                        "dispatch_unassigned.csv", "dispatch_teams.csv", "dispatch_reasons.csv"}
+                                        "dispatch_unassigned.csv", "dispatch_teams.csv",
+                                        "dispatch_reasons.csv"}
     teams = pd.read_csv(out / "dispatch_teams.csv", encoding="utf-8-sig", dtype=str)
     used = teams[teams["訪問数"].astype(int) > 0]["班"].tolist()
     assert sorted(p.name for p in files if p.suffix == ".gpx") == sorted(

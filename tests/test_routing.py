@@ -107,3 +107,36 @@ def test_drive_profile_uses_drive_times(demo_dir, demo_region):
     assert r.found and r.drive_s and r.drive_s < r.walk_s
     with pytest.raises(LayerError):
         route(from_graph(demo_region.roads, crs=demo_region.crs), a, b, profile="drive")
+
+
+def test_a_hazard_route_shorter_than_the_normal_one_says_why():
+    """By hand: the start and the end lie 10 m from a long loop road (A) and 30 m from a
+    straight one (B). The normal route joins the nearest road, A (about 2,000 m); with A
+    closed the route joins B (about 1,060 m): shorter, and the comparison says why."""
+    from pyproj import Transformer
+
+    from geo.engine.routing import SHORTER_BY_ACCESS
+
+    to_ll = Transformer.from_crs("EPSG:6678", "EPSG:4326", always_xy=True)
+    o = (-30000.0, -60000.0)
+    pts = {1: (0, 10), 2: (0, 500), 3: (1000, 500), 4: (1000, 10), 5: (0, -30), 6: (1000, -30)}
+
+    def graph(with_a: bool) -> nx.MultiDiGraph:
+        g = nx.MultiDiGraph(crs="epsg:4326", network="walk")
+        for k, (x, y) in pts.items():
+            lon, lat = to_ll.transform(o[0] + x, o[1] + y)
+            g.add_node(k, x=lon, y=lat)
+        edges = [(5, 6)] + ([(1, 2), (2, 3), (3, 4)] if with_a else [])
+        for u, v in edges:
+            length = float(np.hypot(pts[u][0] - pts[v][0], pts[u][1] - pts[v][1]))
+            g.add_edge(u, v, length=length, highway="residential")
+            g.add_edge(v, u, length=length, highway="residential")
+        return g
+
+    normal_net = from_graph(graph(True), crs="EPSG:6678")
+    hazard_net = from_graph(graph(False), crs="EPSG:6678")
+    start, end = (o[0], o[1]), (o[0] + 1000.0, o[1])
+    n_r, h_r = route(normal_net, start, end), route(hazard_net, start, end)
+    assert n_r.length_m == pytest.approx(2000, abs=5) and h_r.length_m == pytest.approx(1060, abs=5)
+    c = compare(n_r, h_r, np.zeros(len(normal_net.seg_len), bool))
+    assert c["hazard"]["note"] == SHORTER_BY_ACCESS

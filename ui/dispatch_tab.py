@@ -35,6 +35,7 @@ from layers.needs import read_needs
 from layers.teams import read_teams
 from ui.audit import logged
 from ui.i18n import lang, t
+from ui.state import keep_widget
 
 
 def _demo_files(region: Any) -> tuple[Path, Path] | None:
@@ -49,14 +50,25 @@ def _inputs(region: Any) -> tuple[Any, Any] | None:
     c1, c2 = st.columns(2)
     up_needs = c1.file_uploader(t("dispatch_needs"), type=["csv", "xlsx", "xls"], key="dispatch_needs_file")
     up_teams = c2.file_uploader(t("dispatch_teams"), type=["csv", "xlsx", "xls"], key="dispatch_teams_file")
+    # the day's lists stay with this session (memory only) when the user visits another page
+    kept = ss.setdefault("dispatch_kept_lists", {})
+    for name, up in (("needs", up_needs), ("teams", up_teams)):
+        if up is not None:
+            kept[name] = (up.name, up.getvalue())
     demo = _demo_files(region)
-    if demo is not None and st.checkbox(t("dispatch_use_demo"), key="dispatch_demo", value=ss.get(
-            "dispatch_demo", False)):
+    keep_widget("dispatch_demo")
+    if demo is not None and st.checkbox(t("dispatch_use_demo"), key="dispatch_demo"):
         return demo
-    if up_needs is None or up_teams is None:
+    if "needs" not in kept or "teams" not in kept:
         st.caption(t("dispatch_upload_both"))
         return None
-    return (up_needs.name, up_needs.getvalue()), (up_teams.name, up_teams.getvalue())
+    if up_needs is None or up_teams is None:
+        st.caption(t("dispatch_kept").format(needs=kept["needs"][0], teams=kept["teams"][0]))
+        if st.button(t("dispatch_forget"), key="dispatch_forget"):
+            kept.clear()
+            ss.pop("dispatch_result", None)
+            st.rerun()
+    return kept["needs"], kept["teams"]
 
 
 def dispatch_tab(region: Any, hazard: str) -> None:
@@ -79,10 +91,15 @@ def dispatch_tab(region: Any, hazard: str) -> None:
         return
     c1, c2 = st.columns(2)
     names = sites.set_index(sites["site_id"].astype(str))["name"]
+    keep_widget("dispatch_vc")
+    keep_widget("dispatch_limit")
+    if ss.get("dispatch_vc") not in ("", *ids):
+        ss["dispatch_vc"] = ""
     choice = c1.selectbox(t("dispatch_vc"), ["", *ids], key="dispatch_vc",
                           format_func=lambda i: f"{names.loc[i]}（{i}）" if i else t("dispatch_vc_auto"))
     vc = choice or None
-    limit = c2.number_input(t("dispatch_time_limit"), min_value=1.0, max_value=120.0, value=5.0, step=1.0,
+    ss.setdefault("dispatch_limit", 5.0)
+    limit = c2.number_input(t("dispatch_time_limit"), min_value=1.0, max_value=120.0, step=1.0,
                             key="dispatch_limit")
     key = (str(sources[0]) if isinstance(sources[0], Path) else sources[0][0],
            str(sources[1]) if isinstance(sources[1], Path) else sources[1][0], vc, hazard, float(limit))

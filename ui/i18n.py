@@ -129,6 +129,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "dispatch_legend": ("班のルート", "Team routes"),
     "dispatch_teams_table": ("班ごとの予定", "Teams"),
     "dispatch_day_table": ("訪問表", "Visits"),
+    "dispatch_kept": ("さきほど読み込んだ一覧を使っています: {needs}、{teams}"
+                      "（差し替えるには新しいファイルを選んでください）",
+                      "Using the lists loaded earlier: {needs}, {teams} (choose new files to replace them)"),
+    "dispatch_forget": ("一覧と計画を外す", "Forget the lists and the plan"),
     "dispatch_reasons_table": ("割り当てられない理由（件数）", "Why needs wait (counts)"),
     "dispatch_unassigned_table": ("今日割り当てられないニーズと理由",
                                   "Needs not assigned today, and why"),

@@ -43,6 +43,19 @@ def _load(path: str, mtime: float) -> Region:
     return load_region(path)
 
 
+def keep_widget(key: str) -> None:
+    """Keep a widget's value when the user goes to another page and comes back: Streamlit
+    forgets the state of widgets a page did not draw, so the value (already updated when a
+    run starts) is copied to a plain key and put back before the widget is drawn again.
+    Call it just before the widget, which must then take no ``value``/``index`` of its own."""
+    ss = st.session_state
+    store = f"_kept_{key}"
+    if key not in ss and store in ss:
+        ss[key] = ss[store]
+    if key in ss:
+        ss[store] = ss[key]
+
+
 def open_region(path: Path) -> Region:
     """Load (or reuse) a region from disk; the result must not be mutated."""
     if not path.is_file():

@@ -314,6 +314,23 @@ def compare(normal: Route, hazard: Route, closed: np.ndarray) -> dict[str, Any]:
     if normal.found and hazard.found and normal.length_m:
         h["detour_ratio"] = round(float(hazard.length_m or 0) / normal.length_m, 3)
         h["extra_length_m"] = round(float(hazard.length_m or 0) - normal.length_m, 1)
+        if h["extra_length_m"] < -0.5:
+            h["note"] = _shorter_note(normal, hazard)
     else:
         h["detour_ratio"] = None
     return {"normal": normal.summary(), "hazard": h}
+
+
+SHORTER_BY_COST = ("災害時のルートの方が短いのは、ルートを距離ではなく歩きやすさ（坂・段差・大きな道路の"
+                   "横断など）で選んでいるためです。災害時の道は距離は短くても歩きにくい道です。")
+SHORTER_BY_ACCESS = ("災害時のルートの方が短いのは、出発点か到着点のいちばん近い道路が閉じていて、"
+                     "別の道路から歩き始める（歩き終える）ためです。")
+
+
+def _shorter_note(normal: Route, hazard: Route) -> str:
+    """Why a scenario route came out shorter than the normal one: the normal route is the
+    cheapest by the profile's cost, not the shortest; or the scenario joined the roads
+    elsewhere (on fewer roads the same ends can never give a shorter path)."""
+    if (normal.cost_m or 0) <= (hazard.cost_m or 0) and (normal.cost_m or 0) > (normal.length_m or 0) + 0.5:
+        return SHORTER_BY_COST
+    return SHORTER_BY_ACCESS

@@ -299,6 +299,14 @@ def test_volunteer_dispatch_tab_from_lists_to_team_sheets(app_url, page, tmp_pat
         button.click()
     info.value.save_as(tmp_path / "sheets.pdf")
     assert (tmp_path / "sheets.pdf").read_bytes()[:4] == b"%PDF"
+    page.get_by_text("割り当てられない理由（件数）").first.wait_for(timeout=30_000)
+    # the VC looks at the map and comes back: the lists and the plan are still there
+    _goto_page(page, "地図")
+    _goto_page(page, "災害VC・ルート")
+    page.get_by_role("tab", name="ボランティア派遣").click()
+    box = page.locator('[data-testid="stMetric"]').filter(has_text="割り当てたニーズ").first
+    box.wait_for(timeout=60_000)
+    assert box.locator('[data-testid="stMetricValue"]').inner_text().split("/")[0].strip() == str(assigned)
     _no_exception(page)
     assert page.failed == [], page.failed
 

@@ -39,6 +39,8 @@ if not has_roads(region):
     st.stop()
 
 c1, c2 = st.columns(2)
+state.keep_widget("vc_hazard")  # the VC's morning stays when they look at another page
+state.keep_widget("vc_profile")
 hazard = c1.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="vc_hazard",
                       format_func=tr.hazard)
 profile = c2.radio(t("travel_profile"), ["walk", "elderly", "drive"], horizontal=True,
@@ -109,12 +111,15 @@ with tab_plan:
         rows = []
         for k, label in (("normal", t("normal")), ("hazard", t("hazard_route"))):
             c = result[k]
+            hz = k == "hazard"  # the detour and the closed sections belong to the hazard row only
             rows.append({"": label, t("col_distance_m"): c["length_m"],
-                         t("col_time_min"): None if c["time_s"] is None else round(c["time_s"] / 60, 1),
-                         t("col_detour"): c.get("detour_ratio") if k == "hazard" else None,
-                         t("col_closed_avoided"): c.get("closed_edges_avoided") if k == "hazard" else None,
-                         t("col_reason"): c.get("reason", "")})
+                         t("col_time_min"): "" if c["time_s"] is None else f"{c['time_s'] / 60:.1f}",
+                         t("col_detour"): f"{c['detour_ratio']:.2f}" if hz and c.get("detour_ratio") else "",
+                         t("col_closed_avoided"): str(c.get("closed_edges_avoided") or 0) if hz else "",
+                         t("col_reason"): c.get("reason") or ""})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        if result["hazard"].get("note"):
+            st.caption(result["hazard"]["note"])
     else:
         st.caption(t("no_click"))
 

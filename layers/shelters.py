@@ -58,7 +58,7 @@ from layers.readers import (
 )
 from layers.validate import add_warning, check_ids, optional_int, pick
 
-__all__ = ["COLUMNS", "HAZARDS", "HAZARD_LABELS", "load_shelters", "usable_for"]
+__all__ = ["COLUMNS", "DEFAULT_HAZARD", "HAZARDS", "HAZARD_LABELS", "load_shelters", "usable_for"]
 
 LAYER = "shelters"
 
@@ -85,6 +85,10 @@ HAZARD_LABELS: dict[str, str] = {
     "volcano": "火山現象",
 }
 """Short Japanese labels for the UI."""
+
+DEFAULT_HAZARD = "flood"
+"""The hazard every page, command and report opens on until the user chooses another
+(Akita's most frequent disaster), so the same choices give the same figures everywhere."""
 
 COLUMNS = [
     "shelter_id", "name", "address", "muni_code", "kind", *HAZARDS,

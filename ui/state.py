@@ -27,6 +27,7 @@ from layers.demand import Demand
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
 from layers.region import LAYER_KEYS, Region, attribution_for, empty_region, load_region, read_config
+from layers.shelters import DEFAULT_HAZARD
 from ui.i18n import Tr, t, t_layer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,16 +45,12 @@ def _load(path: str, mtime: float) -> Region:
 
 
 def keep_widget(key: str) -> None:
-    """Keep a widget's value when the user goes to another page and comes back: Streamlit
-    forgets the state of widgets a page did not draw, so the value (already updated when a
-    run starts) is copied to a plain key and put back before the widget is drawn again.
-    Call it just before the widget, which must then take no ``value``/``index`` of its own."""
-    ss = st.session_state
-    store = f"_kept_{key}"
-    if key not in ss and store in ss:
-        ss[key] = ss[store]
-    if key in ss:
-        ss[store] = ss[key]
+    """Keep a widget's value when the user goes to another page and comes back.
+
+    Streamlit forgets the state of widgets a page did not draw; a value the script assigns
+    itself is kept, so :func:`init` (run on every page) assigns each kept widget's value
+    to itself.  Call this just before the widget, which must take no ``value``/``index``."""
+    st.session_state.setdefault("_kept_widgets", set()).add(key)
 
 
 def open_region(path: Path) -> Region:
@@ -95,8 +92,11 @@ def init() -> None:
     ss.setdefault("lang", "ja")
     ss.setdefault("source", start_region())
     ss.setdefault("uploads", [])
-    ss.setdefault("hazard", "flood")
+    ss.setdefault("hazard", DEFAULT_HAZARD)
     ss.setdefault("basemap", "none")
+    for key in ss.get("_kept_widgets", ()):  # see keep_widget
+        if key in ss:
+            ss[key] = ss[key]
     ss.setdefault("selected", None)
 
 

@@ -53,6 +53,7 @@ from layers.crs import STORAGE_CRS
 from layers.demand import Demand
 from layers.errors import ParameterError
 from layers.hazards import in_zones
+from layers.shelters import DEFAULT_HAZARD
 
 if TYPE_CHECKING:
     from layers.region import RegionLike
@@ -365,7 +366,7 @@ def _access_2sfca(units: gpd.GeoDataFrame, people: Demand, shel: gpd.GeoDataFram
 class ShelterOptions:
     """Options of :func:`analyse_shelters`."""
 
-    hazard: str = "flood"
+    hazard: str = DEFAULT_HAZARD
     catchment: float = DEFAULT_CATCHMENT
     shallow_factor: float | None = None
     season: str | None = None

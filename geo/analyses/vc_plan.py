@@ -52,6 +52,7 @@ from layers.crs import STORAGE_CRS
 from layers.demand import Demand, count_column
 from layers.errors import LayerError, ParameterError
 from layers.hazards import in_zones
+from layers.shelters import DEFAULT_HAZARD
 
 if TYPE_CHECKING:
     from layers.region import RegionLike
@@ -429,7 +430,7 @@ def _dispatch(tr: _Travel, plan: pd.DataFrame) -> tuple[gpd.GeoDataFrame, gpd.Ge
 class VCPlanOptions:
     """Options of :func:`analyse_vc_plan` (``p=None``: one per municipality)."""
 
-    hazard: str = "flood"
+    hazard: str = DEFAULT_HAZARD
     p: int | None = None
     shallow_factor: float | None = None
     season: str | None = None

@@ -31,6 +31,7 @@ from geo.engine.profiles import (
     WALK_PROFILES,
 )
 from layers.layer_facts import AREA_KEYS
+from layers.shelters import DEFAULT_HAZARD
 
 __all__ = ["build_parser"]
 
@@ -126,7 +127,8 @@ def _add_map(sub: Any) -> None:
                    help="用紙: A4-landscape / A4-portrait / A3-landscape / A3-portrait")
     p.add_argument("--dpi", type=number(72, 1200, integer=True), default=300,
                    help="PNG の解像度（72〜1200、既定 300）")
-    p.add_argument("--hazard", default="flood", help="避難所を色分けする災害（既定 flood）")
+    p.add_argument("--hazard", default=DEFAULT_HAZARD,
+                   help=f"避難所を色分けする災害（既定 {DEFAULT_HAZARD}）")
     p.set_defaults(func=cmd_map)
 
 
@@ -427,7 +429,8 @@ def _add_report(sub: Any) -> None:
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
     p.add_argument("--format", default="pdf,html", help="pdf,html（既定）/ pdf / html")
-    p.add_argument("--hazard", default="flood", help="避難所と災害VCの章の災害（既定 flood）")
+    p.add_argument("--hazard", default=DEFAULT_HAZARD,
+                   help=f"避難所と災害VCの章の災害（既定 {DEFAULT_HAZARD}）")
     p.add_argument("--sheets", choices=["neighbourhoods", "school_districts"],
                    help="1 区域 1 ページのシートも作る（自治会・校区）")
     p.add_argument("--recommend", type=number(1, 1000, integer=True),
@@ -441,7 +444,7 @@ def _add_export(sub: Any) -> None:
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)
-    p.add_argument("--hazard", default="flood", help="災害シナリオ（既定 flood）")
+    p.add_argument("--hazard", default=DEFAULT_HAZARD, help=f"災害シナリオ（既定 {DEFAULT_HAZARD}）")
     p.add_argument("--cp932", action="store_true", help="古い Excel 向けに Shift_JIS の CSV も書く")
     p.add_argument("--parquet", action="store_true", help="GeoParquet も書く（分析者向け）")
     p.add_argument("--recommend", type=number(1, 1000, integer=True),

@@ -49,7 +49,7 @@ from layers.crs import STORAGE_CRS
 from layers.demand import APPROX_KM2, unit_area_km2
 from layers.layer_facts import LAYERS
 from layers.mesh import MESH_SIZES, mesh_cells
-from layers.shelters import HAZARD_LABELS, HAZARDS
+from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS, HAZARDS
 
 __all__ = [
     "BASEMAPS",
@@ -369,7 +369,7 @@ def region_map(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
     roads: nx.MultiDiGraph | None = None,
-    hazard: str = "flood",
+    hazard: str = DEFAULT_HAZARD,
     basemap: str = "none",
     fictional: bool = False,
     attribution: Sequence[str] = (),

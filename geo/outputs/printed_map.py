@@ -51,7 +51,7 @@ from layers.crs import ensure_metric
 from layers.demand import unit_area_km2
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS
-from layers.shelters import HAZARD_LABELS
+from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
 
 __all__ = ["FORMATS", "PAPERS", "map_bytes", "paper_size", "save_map", "static_map"]
 
@@ -156,7 +156,7 @@ def static_map(
     crs: str,
     title: str,
     roads: nx.MultiDiGraph | None = None,
-    hazard: str = "flood",
+    hazard: str = DEFAULT_HAZARD,
     paper: str = "A4-landscape",
     fictional: bool = False,
     attribution: Sequence[str] = (),

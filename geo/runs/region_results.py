@@ -34,6 +34,7 @@ from geo.engine.routing import Route
 from geo.engine.scenario import Scenario, region_scenario
 from geo.outputs.closed_roads import closed_roads_frame
 from layers.crs import STORAGE_CRS
+from layers.shelters import DEFAULT_HAZARD
 
 if TYPE_CHECKING:
     from layers.region import RegionLike
@@ -134,7 +135,7 @@ def _noop(_f: float, _s: str) -> None:
     return None
 
 
-def analyse_region(region: RegionLike, *, hazard: str = "flood", recommend_p: int | None = None,
+def analyse_region(region: RegionLike, *, hazard: str = DEFAULT_HAZARD, recommend_p: int | None = None,
                    candidates: str = "gap_nodes", progress: Progress | None = None) -> RegionResults:
     """Run every analysis the region's layers allow (see the module docstring), through the
     same entries (:mod:`geo.analyses`) as the single commands and the app pages."""

@@ -203,6 +203,33 @@ def test_export_download_is_a_valid_png(app_url, page, tmp_path):
     _no_exception(page)
 
 
+def test_the_printed_map_says_the_hazard_chosen_on_the_map_page(app_url, page, tmp_path):
+    """地震 chosen on the map page, then the export page's PDF: its legend names 地震 (the
+    choice outlives the page change)."""
+    import pypdf
+
+    page.goto(app_url)
+    _wait_map(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="災害の種類").click()
+    page.get_by_role("option", name="地震").click()
+    _wait_map(page)
+    _goto_page(page, "エクスポート")
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="形式").click()
+    page.get_by_role("option", name="pdf").click()
+    data = _make_and_download(page, "地図画像を作る", "tomoni_map.pdf", tmp_path, timeout=120_000)
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(tmp_path / "tomoni_map.pdf").pages)
+    assert data[:5] == b"%PDF-" and "地震" in text
+    _goto_page(page, "地図")
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="災害の種類")
+    field = box.locator("input").first  # and the map page still shows it
+    for _ in range(60):
+        if field.input_value() == "地震":
+            break
+        page.wait_for_timeout(500)
+    assert field.input_value() == "地震"
+    _no_exception(page)
+
+
 def test_register_upload_shows_only_the_anonymised_density(app_url, page, demo_dir, tmp_path):
     register = demo_dir / "private/vulnerable_records.csv"
     page.goto(app_url)

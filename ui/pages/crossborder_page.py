@@ -12,7 +12,7 @@ from geo.outputs.csv_safe import csv_text
 from geo.outputs.labels import japanese_table, people_text
 from geo.outputs.maps import add_legend, add_lines, region_map
 from layers.boundaries import municipality_names
-from layers.shelters import HAZARD_LABELS
+from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
 from ui import state
 from ui.audit import logged
 from ui.i18n import Tr, lang, t
@@ -27,6 +27,8 @@ if "boundaries" not in layers or not ({"shelters", "places"} & set(layers)):
     st.warning(t("need_shelters"))
     st.stop()
 
+state.keep_widget("cb_hazard")
+st.session_state.setdefault("cb_hazard", DEFAULT_HAZARD)  # the report's default: the same figures
 hazard = st.selectbox(t("scenario_hazard"), ["", *HAZARD_LABELS], key="cb_hazard",
                       format_func=lambda k: tr.hazard(k) if k else tr("no_hazard"))
 key = (state.data_key(), hazard)

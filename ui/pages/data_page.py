@@ -18,7 +18,7 @@ from layers.errors import LayerError
 from layers.geocode import HAND_PLACED, LEVELS, set_point
 from layers.region import Region, read_config
 from layers.region_io import SavedFile, save_region
-from layers.shelters import HAZARD_LABELS
+from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
 from layers.upload import UPLOAD_KEYS, load_uploaded, load_uploaded_register
 from ui import state
 from ui.audit import audit
@@ -276,7 +276,7 @@ if clicked and folder is not None:
             name=region.name,
             base=region.config,
             files=_files_to_save(region),
-            parameters={"hazard": ss.get("hazard", "flood")},
+            parameters={"hazard": ss.get("hazard", DEFAULT_HAZARD)},
             fictional=region.fictional,
             municipalities=ss.get("muni_filter") or (),
         )

@@ -15,7 +15,7 @@ from geo.outputs.printed_map import map_bytes, static_map
 from geo.outputs.report import write_report
 from geo.runs.region_results import analyse_region
 from layers.errors import LayerError
-from layers.shelters import HAZARD_LABELS
+from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
 from ui import state
 from ui.audit import logged
 from ui.i18n import Tr, lang, t
@@ -40,7 +40,7 @@ if st.button(t("make_image"), key="make_image"):
     try:
         fig = static_map(state.layers(), crs=region.crs, title=title,
                          roads=region.roads if "roads" in shown else None,
-                         hazard=ss.get("hazard", "flood"), paper=paper,
+                         hazard=ss.get("hazard", DEFAULT_HAZARD), paper=paper,
                          fictional=region.fictional, attribution=region.attribution(), show=shown,
                          lang=lang())
         progress.progress(0.6, text=t("make_image"))
@@ -55,7 +55,7 @@ if ss.get("export_file"):
 
 st.subheader("HTML")
 if st.button(t("make_html"), key="make_html"):
-    m = region_map(state.layers(), roads=None, hazard=ss.get("hazard", "flood"),
+    m = region_map(state.layers(), roads=None, hazard=ss.get("hazard", DEFAULT_HAZARD),
                    fictional=region.fictional, attribution=region.attribution(), show=shown,
                    lang=lang(), localise_assets=False)
     ss["export_html"] = standalone_html(m).encode("utf-8")

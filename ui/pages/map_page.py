@@ -26,6 +26,8 @@ def _layer_label(key: str, language: str = lang()) -> str:
 
 
 c1, c2, c3 = st.columns([2, 2, 4])
+state.keep_widget("hazard")  # the export page prints what was chosen here
+state.keep_widget("basemap")
 hazard = c1.selectbox(t("hazard"), list(HAZARD_LABELS), format_func=tr.hazard,
                       key="hazard")
 basemap = c2.selectbox(

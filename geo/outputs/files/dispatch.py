@@ -45,6 +45,7 @@ from geo.outputs.printed_map import _rc, static_map
 from geo.outputs.xml_safe import xml_text
 from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
+from layers.shelters import DEFAULT_HAZARD
 
 __all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "gpx_name", "kintone_table",
            "reasons_table", "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
@@ -139,8 +140,8 @@ def dispatch_map(plan: DispatchPlan, lines: gpd.GeoDataFrame, layers: Mapping[st
     from geo.outputs.maps import add_legend, add_lines, add_marks, region_map
 
     shown = {k: layers[k] for k in ("boundaries", "hazards") if k in layers}
-    m = region_map(shown, hazard=plan.hazard or "flood", fictional=fictional, attribution=list(attribution),
-                   lang=lang, layer_control=False)
+    m = region_map(shown, hazard=plan.hazard or DEFAULT_HAZARD, fictional=fictional,
+                   attribution=list(attribution), lang=lang, layer_control=False)
     stops = team_stops(plan)
     legend = []
     for i, team in enumerate(lines["team"].astype(str)):

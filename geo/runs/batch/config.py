@@ -20,6 +20,7 @@ from geo.engine.profiles import (
 from layers.errors import LayerError
 from layers.hazards import hazard_key
 from layers.readers import require_file
+from layers.shelters import DEFAULT_HAZARD
 
 __all__ = ["BatchConfig", "PartitionSpec", "read_batch"]
 
@@ -50,7 +51,7 @@ class PartitionSpec:
     key: str
     region: str
     muni: str
-    hazard: str = "flood"
+    hazard: str = DEFAULT_HAZARD
     buffer_m: float = DEFAULT_BUFFER
     straight_line: bool = False
     max_distance: float = DEFAULT_MAX_DISTANCE
@@ -69,7 +70,7 @@ class BatchConfig:
     region: Path
     """The first (or only) region file."""
     municipalities: list[str] | None
-    hazard: str = "flood"
+    hazard: str = DEFAULT_HAZARD
     buffer_m: float = DEFAULT_BUFFER
     straight_line: bool = False
     max_distance: float = DEFAULT_MAX_DISTANCE
@@ -132,7 +133,7 @@ def read_batch(path: str | Path) -> BatchConfig:
                              fix=f"例: {key} = {default:g}")
         return float(value)
 
-    hazard = hazard_key(str(b.get("hazard", "flood")))
+    hazard = hazard_key(str(b.get("hazard", DEFAULT_HAZARD)))
     if hazard is None:
         raise LayerError("hazard の災害の種類が分かりません。", file=path, column="batch.hazard",
                          fix="flood / landslide / tsunami / earthquake …（洪水 などの日本語も可）")

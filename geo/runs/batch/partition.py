@@ -62,6 +62,7 @@ from layers.atomic import atomic_path
 from layers.boundaries import assign_municipality
 from layers.errors import LayerError
 from layers.layer_facts import id_column
+from layers.shelters import DEFAULT_HAZARD
 
 if TYPE_CHECKING:
     from layers.region import RegionLike
@@ -315,7 +316,7 @@ def compute_partition(layers: PartitionLayers, net: Network | None, *, area: sha
     })
 
 
-def whole_region_units(region_toml: str | Path, *, hazard: str = "flood", straight_line: bool = False,
+def whole_region_units(region_toml: str | Path, *, hazard: str = DEFAULT_HAZARD, straight_line: bool = False,
                        max_distance: float = DEFAULT_MAX_DISTANCE, reach: Reach = AS_COVERAGE
                        ) -> pd.DataFrame:
     """The reference: the same per-unit results from one run over the whole region."""

@@ -31,6 +31,7 @@ __all__ = [
     "STORAGE_CRS",
     "analysis_crs_for",
     "check_in_japan",
+    "crs_label",
     "ensure_metric",
     "normalise_crs",
     "parse_crs",
@@ -75,6 +76,20 @@ _ALIASES = {
     "TOKYO": "EPSG:4301",
     "WGS84": "EPSG:4326",
 }
+
+
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV",
+          "XVI", "XVII", "XVIII", "XIX")
+
+
+def crs_label(crs: str) -> str:
+    """A CRS as a reader knows it: ``EPSG:6678`` → 「平面直角座標系 第X系（JGD2011）」;
+    another CRS keeps its code."""
+    code = str(crs).upper().removeprefix("EPSG:")
+    for number, epsg, _lat, _lon in _ZONES:
+        if code == str(epsg):
+            return f"平面直角座標系 第{_ROMAN[number - 1]}系（JGD2011）"
+    return str(crs)
 
 
 @dataclass(frozen=True)

@@ -221,7 +221,9 @@ def test_vc_page_dispatch_tab_plans_the_demo_day_as_the_command_does(app, demo_d
 def test_crossborder_page(app, demo_dir, tmp_path, run_cli):
     app.switch_page("ui/pages/crossborder_page.py").run()
     assert not app.exception
-    _code, out, _err = run_cli("crossborder", demo_dir / "region.toml", "--out", tmp_path)
+    # the page opens on the default hazard, as the report does (洪水)
+    _code, out, _err = run_cli("crossborder", demo_dir / "region.toml", "--hazard", "flood",
+                               "--out", tmp_path)
     cli = json.loads(out)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["市町村境を越えた方が近い要配慮者"] == f"{cli['cross_any']:,} 人"  # each person once

@@ -131,7 +131,8 @@ def test_the_report_reads_in_plain_japanese(demo_dir, tmp_path, run_cli):
     assert code == 0, err
     html = (tmp_path / "report.html").read_text("utf-8")
     text = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
-    for internal in ("distance_m", "uncovered", "area_layer", "milp", "as_normal", "after:B",
-                     "before:B", "None", "nan"):
+    for internal in ("distance_m", "uncovered", "area_layer", "milp", "MILP", "2SFCA", "EPSG", "as_normal",
+                     "after:B", "before:B", "None", "nan", "empty", "emergency_site", "tomoni",
+                     "--ratios", "_m2"):
         assert not re.search(rf"(?<![\w:]){re.escape(internal)}(?![\w])", text), internal
     assert re.search(r"\d+\.\d %", text)

@@ -81,3 +81,19 @@ def test_no_usable_shelter_means_everyone_unreachable(demo_region, demo_net):
     res = shelter_load(demo_region.layers["vulnerable"], shelters, scen, crs=demo_region.crs)
     assert not res.units["reachable"].any()
     assert any("使える避難所がありません" in n for n in res.notes)
+
+
+def test_no_shelter_designated_for_the_hazard_is_said_to_be_the_datas_designation(demo_region):
+    """The demo's GSI-shaped shelters designate none for 火山現象: the page's 「0 使える」 comes
+    with the note that it is the data's designation, not the map's verdict; for 洪水 the
+    sites not designated are counted the same way."""
+    from geo.analyses import ShelterOptions, analyse_shelters
+
+    volcano = analyse_shelters(demo_region, ShelterOptions(hazard="volcano")).load
+    assert volcano.summary().shelters_usable == 0
+    assert any("データの指定" in n and "火山" in n for n in volcano.notes)
+    status = volcano.shelters["status"]
+    flood = analyse_shelters(demo_region, ShelterOptions(hazard="flood")).load
+    n = int((flood.shelters["status"] == "not_designated").sum())
+    assert (status == "not_designated").all()
+    assert any(f"{n} か所" in x for x in flood.notes) == (n > 0)

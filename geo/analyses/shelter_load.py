@@ -243,7 +243,7 @@ def shelter_load(
         raise ValueError("the scenario was built without these shelters")
     status = scenario.shelter_status.to_numpy()
     usable = status == "usable"
-    notes: list[str] = []
+    notes: list[str] = _designation_notes(status, scenario.label)
     shel = shelters.reset_index(drop=True).assign(status=status)
     units = demand_units(density, crs=crs)
     circ = float(circuity or DEFAULT_CIRCUITY)
@@ -291,6 +291,19 @@ def _unit_rows(units: gpd.GeoDataFrame, cov: CoverageResult | None, reach: _Reac
         unreachable_n=reach.people.count(reach.unit, len(units), reach.shelter < 0))
     out["far"] = out["reachable"] & (out["distance_m"] > catchment)
     return out
+
+
+def _designation_notes(status: np.ndarray, label: str) -> list[str]:
+    """Where "not usable" is the data's designation, not the map's verdict."""
+    none = int((status == "not_designated").sum())
+    if none and none == len(status):
+        return [f"この地域の避難所データには、{label}に指定された避難所がありません。"
+                "「使える避難所 0」「行けない人」は地図の判定ではなく、データの指定によるものです。"
+                "市町村の指定（国土地理院の指定緊急避難場所データ）を確かめてください。"]
+    if none:
+        return [f"避難所 {none} か所は、データ上{label}に指定されていないため使えない扱いです"
+                "（地図の判定ではなく、データの指定です）。"]
+    return []
 
 
 def _welfare(out: gpd.GeoDataFrame, density: gpd.GeoDataFrame, shel: gpd.GeoDataFrame,

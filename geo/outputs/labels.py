@@ -57,7 +57,8 @@ COLUMN_LABELS = {
     "viable_places": "基準以上の居場所", "lost_last_place": "すべて基準割れ",
     "detour_ratio": "迂回率",
     "closed_edges_avoided": "避けた通行止め", "vc_id": "担当VC", "vc_distance_m": "VCまで(m)",
-    "welfare_shelter_id": "福祉避難所", "access_2sfca": "アクセス指標(2SFCA)", "geography": "単位",
+    "welfare_shelter_id": "福祉避難所", "access_2sfca": "アクセス指標（混み具合を考えた近さ）",
+    "geography": "単位",
     "municipality": "市町村", "emergency_sites": "指定緊急避難場所", "shelters": "指定避難所",
     "welfare_shelters": "福祉避難所型（受入対象者あり）", "capacity_stated": "収容人数の記載あり",
     "capacity_total": "収容人数の合計（記載分）", "in_zone": "危険区域内にある指定施設",
@@ -73,7 +74,7 @@ COLUMN_LABELS = {
     "demand_ride": "デマンド交通で届く", "by_walk": "徒歩だけで届く", "by_bus": "徒歩＋バスで届く",
     "only_by_bus": "バスがあって届く", "weekend_lost": "休日に届かない", "winter_lost": "冬に届かない",
 }
-METHOD_JA = {"network": "道路の道のり", "milp": "最適化（MILP）", "greedy": "貪欲法", "trivial": "—",
+METHOD_JA = {"network": "道路の道のり", "milp": "最適化（厳密解）", "greedy": "貪欲法", "trivial": "—",
              "mclp": "最大被覆", "capacitated_mclp": "容量つき最大被覆", "min_sites": "必要最少の箇所数",
              "exact": "全組合せ", "interchange": "交換法"}
 SOURCE_JA = {"gap_nodes": "空白地帯の道路", "gap_units": "空白地帯の中心", "closed_schools": "閉校になる学校"}

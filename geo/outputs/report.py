@@ -47,6 +47,7 @@ from geo.outputs.printed_map import map_bytes, static_map
 from geo.outputs.route_sheet import ROUTE_STYLES, route_frames
 from layers.atomic import atomic_path, atomic_paths
 from layers.boundaries import municipality_names
+from layers.crs import crs_label
 from layers.layer_facts import LAYER_LABELS, LAYERS
 from layers.school_districts import current_period
 from layers.shelters import HAZARD_LABELS
@@ -304,7 +305,7 @@ def _shelter_needs_section(needs: ShelterNeeds | None, hz: str) -> list[str]:
         return []
     t = japanese_table(needs)
     cols = ["名称", "種別", "避難者数", "うち要配慮者", "トイレ（発災当初）", "トイレ（その後）",
-            "うち女性用", "入浴設備", "必要面積_m2", "面積_m2", "面積の根拠", "不足面積_m2"]
+            "うち女性用", "入浴設備", "必要面積（m²）", "面積（m²）", "面積の根拠", "不足面積（m²）"]
     s = needs.summary()
     return [f"<section><h2>{hz}のときの避難所ごとの最低限の必要量（トイレ・面積・入浴）</h2>",
             f"<p>使える避難所 {s.shelters} か所に避難者 {s.evacuees:,} 人: "
@@ -312,7 +313,7 @@ def _shelter_needs_section(needs: ShelterNeeds | None, hz: str) -> list[str]:
             f"入浴設備 {s.baths:,} か所が必要です。面積が足りない避難所は "
             f"{s.area_short} か所（面積が分からない避難所 {s.area_unknown} か所）。</p>",
             table_html(t, columns=cols, limit=40,
-                       note="比率は変えられます（tomoni shelter-needs --ratios）。"),
+                       note="比率は避難所運営の指針などに基づく既定値です。地域の実情に合わせて変えられます。"),
             "".join(f"<p class='note'>{_esc(n)}</p>" for n in needs.notes), "</section>"]
 
 
@@ -374,7 +375,7 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
     parts = [
         '<section class="cover">',
         f"<h1>{_esc(region.name)}<br>地域福祉・防災 分析レポート</h1>{badge}",
-        f"<p>作成日: {_esc(day)}　作成: ともにマップ　解析用座標系: {_esc(region.crs)}</p>",
+        f"<p>作成日: {_esc(day)}　作成: ともにマップ　解析用座標系: {_esc(crs_label(region.crs))}</p>",
         "<h3>使用したデータ</h3>", table_html(_sources(region)),
         "<h3>出典</h3>", "".join(f"<p class='note'>{_esc(a)}</p>" for a in attribution),
         "<h3>概要</h3>", _boxes(_summary_boxes(res)),

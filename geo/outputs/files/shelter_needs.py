@@ -19,9 +19,9 @@ JAPANESE = {"shelter_id": "避難所ID", "name": "名称", "kind": "種別", "ev
             "welfare_evacuees": "うち福祉避難所が必要な要配慮者（推定）",
             "toilets_first": "トイレ（発災当初）",
             "toilets_later": "トイレ（その後）", "toilets_later_female": "うち女性用",
-            "toilets_later_male": "うち男性用", "baths": "入浴設備", "area_needed_m2": "必要面積_m2",
-            "floor_area_m2": "面積_m2", "area_basis": "面積の根拠", "people_fit": "基準の面積で入れる人数",
-            "area_short_m2": "不足面積_m2"}
+            "toilets_later_male": "うち男性用", "baths": "入浴設備", "area_needed_m2": "必要面積（m²）",
+            "floor_area_m2": "面積（m²）", "area_basis": "面積の根拠", "people_fit": "基準の面積で入れる人数",
+            "area_short_m2": "不足面積（m²）"}
 
 
 def japanese_table(needs: ShelterNeeds) -> pd.DataFrame:

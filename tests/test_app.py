@@ -46,6 +46,23 @@ def test_map_page_draws_the_demo_with_local_assets(app):
     assert "tomoni-shelter" in _map_text(args)
 
 
+def test_a_layer_added_after_a_map_visit_is_drawn(app):
+    """The planner hid 自治会 on the map; 居場所 then arrived (as if uploaded after that visit):
+    back on the map, 居場所 is drawn and 自治会 stays hidden."""
+    keys = app.multiselect(key="shown_layers").value
+    assert "places" in keys and "neighbourhoods" in keys
+    app.multiselect(key="shown_layers").set_value([k for k in keys if k != "neighbourhoods"]).run()
+    offered = [k for k in app.session_state["layers_offered"] if k != "places"]
+    app.session_state["layers_offered"] = offered
+    app.session_state["layers_shown"] = [k for k in keys if k not in ("neighbourhoods", "places")]
+    app.switch_page("ui/pages/data_page.py").run()
+    app.switch_page("ui/pages/map_page.py").run()
+    assert not app.exception
+    shown = app.multiselect(key="shown_layers").value
+    assert "places" in shown and "neighbourhoods" not in shown
+    assert "tomoni-place" in _map_text(_component_args(app))
+
+
 def test_english_switch(app):
     app.radio(key="lang").set_value("en").run()
     assert not app.exception

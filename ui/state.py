@@ -256,7 +256,10 @@ def shown_layers() -> list[str]:
     chosen = st.session_state.get("layers_shown")
     if chosen is None:  # roads show from zoom 14 only and weigh megabytes: on when asked
         return [k for k in keys if k != "roads"]
-    return [k for k in chosen if k in keys]
+    # a layer added since the map was last drawn is shown: the choice covers what was offered
+    offered = st.session_state.get("layers_offered", keys)
+    new = [k for k in keys if k not in offered and k != "roads"]
+    return [k for k in keys if k in chosen or k in new]
 
 
 def layer_keys() -> list[str]:

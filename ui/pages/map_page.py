@@ -36,6 +36,7 @@ basemap = c2.selectbox(
 shown = c3.multiselect(t("layers"), keys, default=state.shown_layers(), format_func=_layer_label,
                        key="shown_layers")
 st.session_state["layers_shown"] = shown  # outlives this widget: other pages and the export read it
+st.session_state["layers_offered"] = list(keys)
 
 layers = state.layers()
 # the shelters are a layer of their own: switching the hazard redraws them, not the whole map

@@ -230,6 +230,22 @@ def test_the_printed_map_says_the_hazard_chosen_on_the_map_page(app_url, page, t
     _no_exception(page)
 
 
+def test_a_refused_file_leaves_the_upload_box_with_its_message(app_url, page, tmp_path):
+    """A file that is not a list of places: the message names it and the fix, and the file
+    is no longer in the upload box (the next file is not added to a refused one)."""
+    bad = tmp_path / "サロン一覧.csv"
+    bad.write_bytes(b"\x00\x01\x02 not a table \xff\xfe")
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    page.get_by_text("サロン一覧.csv").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stAlertContentError"]').filter(has_text="サロン一覧.csv").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert page.locator('[data-testid="stFileChipName"]').count() == 0
+    _no_exception(page)
+
+
 def test_register_upload_shows_only_the_anonymised_density(app_url, page, demo_dir, tmp_path):
     register = demo_dir / "private/vulnerable_records.csv"
     page.goto(app_url)

@@ -117,9 +117,9 @@ errors: dict[str, str] = ss.setdefault("_upload_errors", {})
 # a file is imported once, into the layer chosen when it was added: changing the target
 # layer later does not import the files still in the box again
 new_files = [f for f in files or [] if f.file_id not in done]
-in_box = {f.name for f in files or []}
-for name in [n for n in errors if n not in in_box or new_files]:
-    errors.pop(name)  # a new batch answers the old messages; a file taken out takes its message
+if new_files:
+    errors.clear()  # a new batch answers the old messages
+refused = False
 for f in new_files:
     done.add(f.file_id)
     data = f.getvalue()
@@ -133,6 +133,7 @@ for f in new_files:
                                   options=options, geocoder=region.geocoder)
     except LayerError as err:
         errors[f.name] = err.message
+        refused = True
         continue
     errors.pop(f.name, None)
     if layer == "vulnerable":
@@ -144,6 +145,9 @@ for f in new_files:
         ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept, people=people)]
         st.rerun()
     ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, dict(options))]
+if refused:  # a refused file leaves the box (its message stays until the next file)
+    ss["_uploader_gen"] = ss.get("_uploader_gen", 0) + 1
+    st.rerun()
 for name, message in errors.items():
     st.error(f"{t('errors')}: {name}\n\n{message}")
 for i, up in enumerate(state.uploads()):

@@ -27,8 +27,13 @@ def _pdftext(path) -> str:  # type: ignore[no-untyped-def]
 def test_report_pdf_and_html(demo_results, tmp_path, caplog):
     from geo.outputs.report import write_report
 
+    said: list[tuple[float, str]] = []
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
-        paths = write_report(demo_results, tmp_path, formats=("pdf", "html"))
+        paths = write_report(demo_results, tmp_path, formats=("pdf", "html"),
+                             progress=lambda f, label: said.append((f, label)))
+    # the bar moves on while the maps are drawn, and never says 完了 before the end
+    assert said[0][1] == "地図を描いています" and [f for f, _ in said] == sorted(f for f, _ in said)
+    assert not any("完了" in label for _f, label in said)
     assert not [r for r in caplog.records if r.name.startswith("weasyprint")], caplog.text
     pdf = tmp_path / "report.pdf"
     assert {p.name for p in paths} == {"report.pdf", "report.html"}

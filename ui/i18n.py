@@ -158,6 +158,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_recommend": ("新しい居場所の提案（か所、0 で省略）", "Recommended new sites (0 = none)"),
     "report_sheets": ("区域別シート", "Per-area sheets"),
     "no_sheets": ("作らない", "None"),
+    "report_done": ("レポートができました", "The report is ready"),
     "make_report": ("レポートを作る", "Build the report"),
     "page_siting": ("新しい居場所の提案", "Where to open next"),
     "existing_sites": ("今ある場所（残す）", "Existing sites (kept)"),

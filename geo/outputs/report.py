@@ -366,6 +366,8 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
     lay = {k: v for k, v in region.layers.items()}
     day = (date or _dt.date.today()).isoformat()
     attribution = region.attribution()
+    if progress:
+        progress(0.05, "地図を描いています")
     maps = _maps(res, lay)
     if progress:
         progress(0.8, "表を作っています")

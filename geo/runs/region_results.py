@@ -187,7 +187,7 @@ def analyse_region(region: RegionLike, *, hazard: str = DEFAULT_HAZARD, recommen
             years = tuple(sorted({int(y) for y in res.outlook.by_year["year"]}))
             opts = SitingOptions(candidates=candidates, p=recommend_p)
             res.over_time = analyse_siting_over_time(region, opts, years=years)
-    step(1.0, "完了")
+    step(1.0, "分析が終わりました")  # not 完了: a report still draws its maps after this
     return res
 
 

@@ -91,7 +91,7 @@ if st.button(t("make_report"), key="make_report"):
             files = write_report(results, Path(tmp), formats=("pdf", "html"), sheets=rep_sheets or None,
                                  progress=lambda f, s: step(0.6 + f * 0.4, s))
             ss["report_files"] = [(p.name, p.read_bytes()) for p in files]
-        step(1.0, t("loaded"))
+        step(1.0, t("report_done"))
     except LayerError as err:
         st.error(err.message)
 for i, (name, data) in enumerate(ss.get("report_files", [])):

@@ -402,6 +402,10 @@ def test_a_new_real_region_from_the_browser(app, shared_data):
     akita, oga = "05201", "05206"
     pick.set_value([akita, oga]).run()  # … the planner keeps two municipalities
     assert not app.exception
+    assert "秋田市" in pick.options and not any("（05" in o for o in pick.options)  # names, not codes
+    table = next(d.value for d in app.dataframe if "行数" in d.value.columns)
+    shelters_row = table[table["出所"].str.contains("gsi_evacuation_shelters_akita.csv")].iloc[0]
+    assert "選んだ市町村" in str(shelters_row["行数"]) and "（shelters）" not in " ".join(table["レイヤー"])
     app.switch_page("ui/pages/map_page.py").run()
     assert not app.exception
     header = app.header[0].value

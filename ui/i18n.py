@@ -158,6 +158,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "report_recommend": ("新しい居場所の提案（か所、0 で省略）", "Recommended new sites (0 = none)"),
     "report_sheets": ("区域別シート", "Per-area sheets"),
     "no_sheets": ("作らない", "None"),
+    "rows_kept": ("{kept:,}（選んだ市町村。ファイル全体 {total:,}）",
+                  "{kept:,} (chosen municipalities; {total:,} in the file)"),
     "report_done": ("レポートができました", "The report is ready"),
     "make_report": ("レポートを作る", "Build the report"),
     "page_siting": ("新しい居場所の提案", "Where to open next"),

@@ -235,18 +235,29 @@ def summary_rows() -> list[dict[str, Any]]:
         return dict(zip(cols, values, strict=True))
 
     for key, entry in summary["layers"].items():
-        rows.append(row(f"{t_layer(key)}（{key}）", t("origin_config"), entry["rows"], entry["crs"],
+        rows.append(row(t_layer(key), t("origin_config"), entry["rows"], entry["crs"],
                         ", ".join(f"{v:.4f}" for v in entry["bbox"]), " / ".join(entry["warnings"])))
     for up in uploads():
         b = up.frame.total_bounds
-        rows.append(row(f"{t_layer(up.layer)}（{up.layer}）", f"{t('origin_upload')}: {up.filename}",
-                        len(up.frame), "EPSG:4326", ", ".join(f"{v:.4f}" for v in b),
+        rows.append(row(t_layer(up.layer), f"{t('origin_upload')}: {up.filename}",
+                        _kept_rows(up), "EPSG:4326", ", ".join(f"{v:.4f}" for v in b),
                         " / ".join(up.frame.attrs.get("warnings", []))))
     if "roads" in summary:
         r = summary["roads"]
         rows.append(row(t("roads_row"), t("origin_config"), r["nodes"], "EPSG:4326",
                         t("nodes_links").format(nodes=r["nodes"], edges=r["edges"]), ""))
     return rows
+
+
+def _kept_rows(up: Upload) -> str | int:
+    """An upload's rows, and when municipalities are chosen, how many of them are kept."""
+    chosen = st.session_state.get("muni_filter")
+    every = layers(chosen_only=False).get("boundaries")
+    if not chosen or every is None or up.layer == "vulnerable":
+        return len(up.frame)
+    own = {"boundaries": up.frame} if up.layer == "boundaries" else {"boundaries": every, up.layer: up.frame}
+    kept = len(keep_municipalities(own, chosen).get(up.layer, up.frame))
+    return t("rows_kept").format(kept=kept, total=len(up.frame))
 
 
 def shown_layers() -> list[str]:

@@ -75,8 +75,13 @@ if region.fictional and state.uploads():
 every = state.layers(chosen_only=False).get("boundaries")
 if every is not None and len(every) > 1:
     names = municipality_names(every)
+    twice = {n for n in names.values() if list(names.values()).count(n) > 1}  # the code only to tell apart
+
+    def muni_label(c: str) -> str:
+        return f"{names[c]}（{c}）" if names.get(c) in twice or c not in names else names[c]
+
     picked = st.multiselect(t("municipalities"), list(names), default=ss.get("muni_filter") or list(names),
-                            format_func=lambda c: f"{names.get(c, c)}（{c}）", key="muni_pick",
+                            format_func=muni_label, key="muni_pick",
                             help=t("municipalities_help"))
     chosen = None if not picked or len(picked) == len(names) else list(picked)
     if chosen != ss.get("muni_filter"):
@@ -86,7 +91,7 @@ if every is not None and len(every) > 1:
 # ---------------------------------------------------------------- uploads
 st.subheader(t("upload"))
 layer = st.selectbox(t("upload_layer"), list(UPLOAD_KEYS), index=UPLOAD_KEYS.index("shelters"),
-                     format_func=lambda k: f"{tr.layer(k)}（{k}）", key="upload_layer")
+                     format_func=tr.layer, key="upload_layer")
 options: dict[str, object] = {}
 if layer == "vulnerable":
     st.info(t("vulnerable_help"))

@@ -114,6 +114,15 @@ def test_all_25_akita_municipalities_in_straight_line_mode(akita_region, tmp_pat
     m = (tmp_path / "cb" / "vc_matrix.csv").read_text("utf-8-sig").splitlines()
     assert len(m) == 26  # header + 25 municipalities
     assert any("代替指標" in n for n in s["notes"])  # counted by area, and said so
+    import itertools
+
+    import pandas as pd
+
+    pairs = pd.read_csv(tmp_path / "cb" / "crossborder_pairs.csv", encoding="utf-8-sig", dtype=str)
+    key = list(zip(-pd.to_numeric(pairs["people"]), pairs["layer"], pairs["from_muni"], pairs["to_muni"],
+                   strict=True))
+    tied = [a[1:] <= b[1:] for a, b in itertools.pairwise(key) if a[0] == b[0]]
+    assert all(tied)  # equal counts in 市町村 code order (the prefecture's order), not by name
 
 
 def test_area_demand_is_labelled_a_proxy(demo_region):

@@ -367,7 +367,10 @@ def _pairs(who: _Who, layers: list[_Crossing], long: pd.DataFrame) -> pd.DataFra
     if not frames:
         return pd.DataFrame(columns=columns)
     pairs = pd.concat(frames, ignore_index=True)
-    order = np.argsort(-pairs["people"].astype("Int64").to_numpy(float, na_value=0.0), kind="stable")
+    # most people first; ties in 市町村 code order (as the prefecture lists them), not by name
+    order = np.lexsort((pairs["to_muni"].astype(str).to_numpy(), pairs["from_muni"].astype(str).to_numpy(),
+                        pairs["layer"].astype(str).to_numpy(),
+                        -pairs["people"].astype("Int64").to_numpy(float, na_value=0.0)))
     return pairs.iloc[order].reset_index(drop=True)[columns]
 
 
@@ -441,8 +444,8 @@ def _partners(pairs: pd.DataFrame, neigh: dict[str, set[str]], codes: np.ndarray
     partners = pd.DataFrame(partner_rows, columns=["muni_a", "name_a", "muni_b", "name_b",
                                                    "people_across", "vc_distance_km",
                                                    "vc_minutes_estimate", "reason"])
-    partners = partners.sort_values(["people_across", "vc_distance_km"], ascending=[False, True],
-                                    kind="stable").reset_index(drop=True)
+    partners = partners.sort_values(["people_across", "vc_distance_km", "muni_a", "muni_b"],
+                                    ascending=[False, True, True, True], kind="stable").reset_index(drop=True)
     return partners
 
 

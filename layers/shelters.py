@@ -58,7 +58,8 @@ from layers.readers import (
 )
 from layers.validate import add_warning, check_ids, optional_int, pick
 
-__all__ = ["COLUMNS", "DEFAULT_HAZARD", "HAZARDS", "HAZARD_LABELS", "load_shelters", "usable_for"]
+__all__ = ["COLUMNS", "DEFAULT_HAZARD", "HAZARDS", "HAZARD_LABELS", "inherit_flags", "load_shelters",
+           "usable_for"]
 
 LAYER = "shelters"
 
@@ -270,6 +271,17 @@ def _inherit_flags(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         gdf.loc[idx, list(HAZARDS)] = flags.loc[gdf.loc[idx, "address"]].to_numpy()
         gdf.loc[idx, "flags_from"] = "same_address"
     return gdf.drop(columns="same_address")
+
+
+def inherit_flags(shelters: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Shelter layers combined after loading (the app's uploads, one file at a time): each
+    指定避難所 still without flags takes those of an emergency site at the same address, as
+    :func:`load_shelters` does when the files are read together."""
+    if not len(shelters) or "flags_from" not in shelters:
+        return shelters
+    gdf = shelters.copy()
+    gdf["same_address"] = (gdf["flags_from"] == "none").to_numpy()
+    return _inherit_flags(gdf)
 
 
 def usable_for(shelters: gpd.GeoDataFrame, hazard: str) -> pd.Series:

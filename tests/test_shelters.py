@@ -120,3 +120,21 @@ def test_real_tachikawa_geojson(shared_data):
     props = json.loads((d / "gsi_emergency_sites_132021.geojson").read_text("utf-8"))
     floods = sum(f["properties"]["洪水"] == "1" for f in props["features"])
     assert gdf.loc[gdf["kind"] == "emergency_site", "flood"].sum() == floods
+
+
+def test_files_combined_after_loading_draw_like_files_read_together(shared_data):
+    """The real Akita GSI files uploaded one by one and combined (the app's uploads) give
+    each 指定避難所 the flags :func:`load_shelters` gives when it reads both together: a
+    shelter at an emergency site's address is not drawn as 'not designated' over it."""
+    import pandas as pd
+
+    from layers.shelters import HAZARDS, inherit_flags
+
+    d = shared_data / "akita" / "shelters"
+    files = [d / "gsi_emergency_sites_akita.csv", d / "gsi_evacuation_shelters_akita.csv"]
+    together = load_shelters(files).set_index("shelter_id")
+    apart = pd.concat([load_shelters([f]) for f in files], ignore_index=True)
+    combined = inherit_flags(apart).set_index("shelter_id").loc[together.index]
+    assert (together["flags_from"] == "same_address").sum() > 0
+    assert (combined["flags_from"] == together["flags_from"]).all()
+    assert (combined[list(HAZARDS)].to_numpy() == together[list(HAZARDS)].to_numpy()).all()

@@ -27,7 +27,7 @@ from layers.demand import Demand
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
 from layers.region import LAYER_KEYS, Region, attribution_for, empty_region, load_region, read_config
-from layers.shelters import DEFAULT_HAZARD
+from layers.shelters import DEFAULT_HAZARD, inherit_flags
 from ui.i18n import Tr, t, t_layer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,6 +220,8 @@ def layers(*, chosen_only: bool = True) -> dict[str, gpd.GeoDataFrame]:
             out[up.layer] = gpd.GeoDataFrame(combined, crs=out[up.layer].crs)
         else:
             out[up.layer] = up.frame
+    if any(up.layer == "shelters" for up in uploads()) and "shelters" in out:
+        out["shelters"] = inherit_flags(out["shelters"])  # the GSI files, uploaded one by one
     chosen = st.session_state.get("muni_filter")
     return keep_municipalities(out, chosen) if chosen and chosen_only else out
 

@@ -94,6 +94,10 @@ def test_a_public_data_report_is_one_a_planner_can_hand_out(public_toml, tmp_pat
     assert "越境して近い地区（代替指標）" in html
     assert "越境して近い要配慮者" not in html and "要配慮者の分布" not in html
     assert "出典: 出典" not in html
+    # the method page describes what this region has: no roads, no VC sites
+    method = html.split("<h2>方法</h2>", 1)[1]
+    assert "直線距離×迂回率の推定" in method
+    assert "災害VC:" not in method and "道路沿いの距離です" not in method and "通行止め" not in method
 
 
 def test_the_shelters_page_shows_public_tables_without_a_register(public_toml, monkeypatch):

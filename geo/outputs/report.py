@@ -328,30 +328,36 @@ def _shelter_table_section(tables: ShelterTables) -> list[str]:
 
 
 def _method(res: RegionResults) -> str:
+    """The method page: only what this region's report used (no roads, VC or shelters
+    paragraph for a region without them)."""
     dens = res.region.layers.get("vulnerable")
     summ = dens.attrs.get("summary", {}) if dens is not None else {}
+    roads = res.region.config.roads is not None
     lines = [
-        "距離は道路沿いの距離（道路データがない場合は直線距離×迂回率で推定し、"
-        f"「{ESTIMATE_LABEL}」と表示）。各地点はいちばん近い道路まで直線で歩き（道路に出る距離）、"
-        "そこから道路沿いに進むものとします。川・水面・鉄道・高速道路など歩いて渡れない障壁を"
-        "越える道路にはつながず、同じ側でいちばん近い道路を使います。歩行者が通れない道路"
-        "（高速道路など）にはつなぎません。500 m 以内に道路がない地点は到達不可とします。"
-        + _access_note(res),
+        ("距離は道路沿いの距離です。各地点はいちばん近い道路まで直線で歩き（道路に出る距離）、"
+         "そこから道路沿いに進むものとします。川・水面・鉄道・高速道路など歩いて渡れない障壁を"
+         "越える道路にはつながず、同じ側でいちばん近い道路を使います。歩行者が通れない道路"
+         "（高速道路など）にはつなぎません。500 m 以内に道路がない地点は到達不可とします。"
+         + _access_note(res)) if roads else
+        f"この地域には道路データがないため、距離は直線距離×迂回率の推定です（「{ESTIMATE_LABEL}」と表示）。",
         f"歩く速さ: 一般 {SPEEDS_M_PER_MIN['walk']:.0f} m/分、高齢者 {SPEEDS_M_PER_MIN['elderly']:.0f} m/分。"
-        "車は道路の種類ごとの速さ（幹線 50 km/h、生活道路 20 km/h など）。",
+        + ("車は道路の種類ごとの速さ（幹線 50 km/h、生活道路 20 km/h など）。" if roads else ""),
         f"居場所の徒歩圏: {res.coverage.max_distance:.0f} m。" if res.coverage is not None else "",
         f"要配慮者の匿名化: {summ.get('geography', '')}、k = {summ.get('k', '')}。k 人未満の単位は"
         "隣接する単位に合算し、個人の位置・氏名・住所は使いません。表の人数は公開単位の合計です。"
         if summ else "要配慮者の密度はありません。",
         f"災害シナリオ（{HAZARD_LABELS.get(res.hazard, res.hazard)}）: "
-        "国土地理院のデータでこの災害に指定され、"
-        "かつ想定区域の外にある避難所だけを使用可とし、区域にかかる道路は通行止めとします。"
-        "福祉避難所は区域の外にあれば使用可とし、その需要は要介護・障害の全体の割合からの推定です。",
+        "国土地理院のデータでこの災害に指定され、かつ想定区域の外にある避難所だけを使用可とし、"
+        + ("区域にかかる道路は通行止めとします。" if roads else "")
+        + "福祉避難所は区域の外にあれば使用可とし、その需要は要介護・障害の全体の割合からの推定です。"
+        if res.shelters is not None else "",
         "災害VC: 候補地ごとに市町村内の要配慮者までの道のり×人数の合計（人・km）で順位を付け、"
-        "最適な候補地が使えない場合は同じ市町村の次の候補、なければ隣接市町村の候補を代替とします。",
+        "最適な候補地が使えない場合は同じ市町村の次の候補、なければ隣接市町村の候補を代替とします。"
+        if res.vc is not None else "",
         "広域連携: 最寄りの使用可能な避難所・居場所が他の市町村にあり、自分の市町村の最寄りより"
         "近い要配慮者を数えます。要配慮者の密度がない地域では、町字・地区の数を代替指標として数え、"
-        "表と図には「地区（代替指標）」と書きます（人数ではありません）。",
+        "表と図には「地区（代替指標）」と書きます（人数ではありません）。"
+        if res.cross is not None else "",
         "避難所の指定状況: 国土地理院のデータにある指定（施設の種類、災害ごとの指定、受入対象者、"
         "収容人数）をそのまま市町村ごとに数えています。収容人数は記載のある施設だけの合計です。"
         if res.shelter_tables is not None else "",

@@ -141,3 +141,4 @@ def test_the_report_reads_in_plain_japanese(demo_dir, tmp_path, run_cli):
                      "--ratios", "_m2"):
         assert not re.search(rf"(?<![\w:]){re.escape(internal)}(?![\w])", text), internal
     assert re.search(r"\d+\.\d %", text)
+    assert "短縮(m)" not in text or "「—」は" in text  # a column of — is explained

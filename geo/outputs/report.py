@@ -429,7 +429,10 @@ def report_html(res: RegionResults, *, date: _dt.date | None = None,
                   "".join(f"<p class='note'>{_esc(n)}</p>" for n in res.cross.notes),
                   "<h3>相互応援協定の相手の候補</h3>", table_html(partners, municipalities=munis),
                   f"<h3>越境して近い{who}（市町村の組）</h3>",
-                  table_html(pairs, limit=30, municipalities=munis),
+                  table_html(pairs, limit=30, municipalities=munis,
+                             note="短縮(m): 自分の市町村のいちばん近い施設と比べて短くなる道のりの平均"
+                                  "（公開単位の代表点で測った値）。「—」は、人数が少なく公開していない"
+                                  "組など、平均を出せないものです。"),
                   "</section>"]
     if res.recommendation is not None:
         r = res.recommendation

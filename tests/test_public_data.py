@@ -110,3 +110,16 @@ def test_the_shelters_page_shows_public_tables_without_a_register(public_toml, m
     table = at.dataframe[0].value
     assert "市町村" in table.columns and "指定緊急避難場所" in table.columns
     assert table["市町村"].iloc[-1] == "合計" and int(table["指定緊急避難場所"].iloc[-1]) == 2086
+
+
+def test_the_crossborder_page_counts_areas_as_areas(public_toml, monkeypatch):
+    """Without a register, 広域連携 counts 町字 areas as a stand-in: every label on the page
+    says 地区（代替指標）, none says 要配慮者."""
+    monkeypatch.setenv("TOMONI_START_REGION", str(public_toml))
+    monkeypatch.setenv("TOMONI_DATA_ROOT", str(public_toml.parent))
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    at.switch_page("ui/pages/crossborder_page.py").run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric] + [s.value for s in at.subheader]
+    assert any("地区（代替指標）" in x for x in labels)
+    assert not any("要配慮者" in x for x in labels), labels

@@ -150,6 +150,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "travel_profile": ("移動の手段", "Travel mode"),
     "profile_drive": ("車", "Car"),
     "cross_flows": ("市町村境を越えた方が近い要配慮者", "People better served across the border"),
+    "cross_flows_areas": ("市町村境を越えた方が近い地区（代替指標）",
+                          "Areas better served across the border (a stand-in, not people)"),
     "partners": ("相互応援協定の相手の候補", "Suggested partner pairs"),
     "vc_matrix": ("災害VC間の距離（km）", "VC-to-VC distance (km)"),
     "no_hazard": ("なし（平常時）", "None (normal)"),

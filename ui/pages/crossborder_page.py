@@ -36,8 +36,9 @@ res = state.computed("cb", key, lambda: analyse_crossborder(
     state.session_region(), CrossBorderOptions(hazard=hazard or None)),
     labels={"hazard": t("scenario_hazard")})
 s = res.summary()
+flows_label = t("cross_flows_areas") if s.proxy else t("cross_flows")  # areas are never called people
 m1, m2, m3 = st.columns(3)
-m1.metric(t("cross_flows"), f"{people_text(s.cross_any)} {t('unit_areas') if s.proxy else t('unit_people')}")
+m1.metric(flows_label, f"{people_text(s.cross_any)} {t('unit_areas') if s.proxy else t('unit_people')}")
 m2.metric(t("muni_pairs"), f"{s.pairs}")
 m3.metric(t("partners"), f"{len(s.partners)}")
 for note in res.notes:
@@ -56,9 +57,9 @@ if len(flows):
     unit = t("unit_areas") if res.proxy else t("unit_people")
     lines = flows.assign(label=[f"{a} → {b}: {people_text(p)} {unit}" for a, b, p in
                                 zip(flows["from_muni"], flows["to_muni"], flows["people"], strict=True)])
-    add_lines(m, lines, name=t("cross_flows"), color="#8e24aa", weight=widths, tooltip="label",
+    add_lines(m, lines, name=flows_label, color="#8e24aa", weight=widths, tooltip="label",
               class_name="tomoni-flow", arrows=True)  # width: people; arrowhead: towards the nearer side
-    add_legend(m, [("line", "#8e24aa", t("cross_flows"))], t("page_cross"))
+    add_legend(m, [("line", "#8e24aa", flows_label)], t("page_cross"))
 folium.LayerControl(collapsed=True).add_to(m)
 st_folium(m, key="cross_map", height=520, use_container_width=True, returned_objects=[])
 
@@ -66,7 +67,7 @@ st.subheader(t("partners"))
 munis = municipality_names(layers.get("boundaries"))
 partners, pairs = res.display_tables()  # with a proxy: areas, never people
 st.dataframe(japanese_table(partners, municipalities=munis), hide_index=True, width="stretch")
-st.subheader(t("cross_flows"))
+st.subheader(flows_label)
 st.dataframe(japanese_table(pairs, municipalities=munis), hide_index=True, width="stretch")
 st.subheader(t("vc_matrix"))
 st.dataframe(res.vc_matrix.rename(index=munis, columns=munis), width="stretch")

@@ -567,3 +567,20 @@ def test_loose_route_ends_do_not_locate_a_care_household(tmp_path):
     nearest = np.array([np.hypot(*(home_xy - e).T).min() for e in ends])
     assert nearest.min() >= 50 and nearest.max() - nearest.min() > 40, nearest
     assert (np.abs(nearest - np.median(nearest)) < 5).mean() < 0.5  # no one radius to invert
+
+
+def test_the_team_sheet_numbers_every_drawn_stop_above_its_marker(tmp_path, river_town):
+    """The map of a team's sheet carries each drawn stop's number, on top of the markers."""
+    from geo.outputs.files.dispatch import _team_map, team_lines, team_stops
+
+    nodes, walk, _drive = river_town
+    needs = read_needs(_needs_file(tmp_path, nodes, [
+        {"node": n, "受付番号": f"P{n}", "作業内容": "見守り", "必要人数": 1} for n in (2, 6, 8)]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "徒歩", "活動時間": "8:00-18:00"}])
+    net = from_graph(walk, crs=CRS)
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"walk": net})
+    lines = team_lines(plan, {}, crs=CRS, networks={"walk": net})
+    fig, _ = _team_map(plan, "A", lines, team_stops(plan), net=net, crs=CRS, zones=None, closed=None,
+                       fictional=True)
+    numbers = {t.get_text(): t.get_zorder() for t in fig.axes[0].texts}
+    assert {"1", "2", "3"} <= set(numbers) and all(numbers[k] >= 50 for k in ("1", "2", "3"))

@@ -271,8 +271,10 @@ def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd
     ax = fig.axes[0]
     if roads is not None and len(roads):
         ax.add_patch(_one_path(roads))
-    for s in mine.itertuples():
-        ax.annotate(str(s.order), (s.geometry.x, s.geometry.y), fontsize=9, ha="center", va="center")
+    for s in mine.itertuples():  # the number above the marker, on top of everything drawn
+        ax.annotate(str(s.order), (s.geometry.x, s.geometry.y), xytext=(0, 9), textcoords="offset points",
+                    fontsize=9, fontweight="bold", ha="center", va="bottom", zorder=50,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#333333", "lw": 0.6})
     return fig, avoided
 
 

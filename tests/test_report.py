@@ -142,3 +142,22 @@ def test_the_report_reads_in_plain_japanese(demo_dir, tmp_path, run_cli):
         assert not re.search(rf"(?<![\w:]){re.escape(internal)}(?![\w])", text), internal
     assert re.search(r"\d+\.\d %", text)
     assert "短縮(m)" not in text or "「—」は" in text  # a column of — is explained
+
+
+def test_page_numbers_stay_on_one_line_beside_a_long_credit(tmp_path):
+    """A region with many sources (all of Akita) has a footer 160 characters long: the page
+    number beside it stays 「n / m」 on one line."""
+    import re
+
+    from pypdf import PdfReader
+
+    from geo.outputs.report import _page, _pdf
+
+    credits = [f"出典: 国土数値情報（行政区域データ）秋田県{i}市町村 国土交通省" for i in range(12)]
+    body = "".join(f"<section><h2>{i}. 章</h2>" + "<p>本文です。</p>" * 60 + "</section>" for i in range(3))
+    _pdf(_page("長い出典の試験", body, credits), tmp_path / "r.pdf", base=tmp_path)
+    n = len(PdfReader(tmp_path / "r.pdf").pages)
+    text = _pdftext(tmp_path / "r.pdf")
+    lines = text.splitlines()
+    assert n >= 3 and all(any(re.search(rf"(?<!\d){i}\s*/\s*{n}(?!\d)", line) for line in lines)
+                          for i in range(2, n + 1))

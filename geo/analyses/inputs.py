@@ -31,6 +31,7 @@ __all__ = [
     "has_roads",
     "next_weekday",
     "parse_lonlat",
+    "prepare_region",
     "projection_of",
     "projection_years",
     "region_areas",
@@ -198,6 +199,13 @@ def clock_text(seconds: object, *, nearest: bool = False) -> str:
         return ""
     m = round(v / 60.0) if nearest else int(v) // 60
     return f"{m // 60}:{m % 60:02d}"
+
+
+def prepare_region(region: RegionLike) -> None:
+    """Load what every analysis of ``region`` reads first — its road network — into the
+    process's caches (a server warms its start region with it; nothing is written)."""
+    if has_roads(region):
+        region_network(region)
 
 
 def has_roads(region: RegionLike) -> bool:

@@ -54,7 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         env["TOMONI_START_REGION"] = str(read_config(args.region).path.resolve())  # checked now
     app = Path(__file__).resolve().parents[2] / "streamlit_app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), f"--server.address={args.address}",
+    # ui.launch: Streamlit, with the start region loaded while the server comes up
+    cmd = [sys.executable, "-m", "ui.launch", "run", str(app), f"--server.address={args.address}",
            f"--server.port={args.port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
     log.info("starting the app on http://%s:%s", args.address, args.port)
     say(f"ともにマップ: http://{args.address}:{args.port}（Ctrl+C で終了）", err=True)

@@ -51,7 +51,7 @@ def serve_app(demo_dir: Path, log: Path, extra: dict[str, str] | None = None) ->
     env = {**os.environ, "TOMONI_DEMO_DIR": str(demo_dir), **(extra or {})}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+            [sys.executable, "-m", "ui.launch", "run", "streamlit_app.py",  # as tomoni serve starts it
              f"--server.port={port}", "--server.address=127.0.0.1", "--server.headless=true",
              "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

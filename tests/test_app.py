@@ -73,9 +73,10 @@ def test_data_page_summary_table(app):
     app.switch_page("ui/pages/data_page.py").run()
     assert not app.exception
     table = app.dataframe[0].value
-    layers = " ".join(table["レイヤー"])
-    assert "shelters" in layers and "roads" in layers
-    assert int(table.loc[table["レイヤー"].str.contains("shelters"), "行数"].iloc[0]) == 46
+    layers = list(table["レイヤー"])
+    assert "避難所・避難場所" in layers and "道路" in layers  # names a person reads, not internal keys
+    assert not any("（" in x and x.endswith("）") and x[-2].isascii() for x in layers)
+    assert int(table.loc[table["レイヤー"] == "避難所・避難場所", "行数"].iloc[0]) == 46
 
 
 def test_data_page_opens_a_toml_and_reports_errors(app, tmp_path):

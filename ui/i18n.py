@@ -326,7 +326,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_warnings": ("警告", "Warnings"),
     "origin_config": ("地域設定", "Region file"),
     "origin_upload": ("追加", "Added"),
-    "roads_row": ("道路（roads）", "Roads (roads)"),
+    "roads_row": ("道路", "Roads"),
     "nodes_links": ("ノード {nodes} / リンク {edges}", "{nodes} nodes / {edges} links"),
     "upload_density_line": ("{geo}、k={k}、公開 {units} 単位（合算 {merged} 単位）、読込 {read} 件・"
                             "区域内 {inside} 件・区域外 {outside} 件。個人の位置は保持していません。",

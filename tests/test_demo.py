@@ -99,8 +99,9 @@ def test_tomoni_demo_command(tmp_path, run_cli):
     day = doc["analyses"]["dispatch_flood"]
     assert day["needs"] == 120 and day["assigned"] + day["unassigned"] == 120 and day["assigned"] >= 30
     assert day["teams_used"] == 15 and day["solver"] == "vroom" and day["vc"] == "VC02"
-    for name in ("dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv", "dispatch_01.gpx"):
+    for name in ("dispatch_sheets.pdf", "dispatch_day.csv", "dispatch_kintone.csv", "dispatch_reasons.csv"):
         assert (tmp_path / "d" / "results" / "dispatch_flood" / name).exists()
+    assert len(list((tmp_path / "d" / "results" / "dispatch_flood").glob("dispatch_*_*班.gpx"))) == 15
     assert doc["analyses"]["shelter_needs_flood"]["toilets_first"] > 0
     bus = doc["analyses"]["transit"]  # walking + the community bus, the next weekday morning
     assert abs(bus["total"] - 3000) <= MAX_CHANGE * 200 and bus["gained"] > 0  # units' counts summed

@@ -97,11 +97,20 @@ def browser(chromium_path: str):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
-    """A fresh browser page recording every failed request in ``page.failed``."""
+    """A fresh browser page recording every failed request in ``page.failed``: every request
+    to another host, and every failure of the app's own files except a load the browser
+    itself cancelled (``net::ERR_ABORTED``: Streamlit replaced the map's frame while its
+    stylesheet was still loading — nothing a person sees)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     failed: list[str] = []
-    pg.on("requestfailed", lambda r: failed.append(r.url))
+
+    def record(request) -> None:  # type: ignore[no-untyped-def]
+        local = request.url.startswith(("http://127.0.0.1", "http://localhost"))
+        if not (local and "ERR_ABORTED" in (request.failure or "")):
+            failed.append(request.url)
+
+    pg.on("requestfailed", record)
     pg.failed = failed  # type: ignore[attr-defined]
     yield pg
     context.close()

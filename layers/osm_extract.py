@@ -99,16 +99,14 @@ def _oneway(tags: Any, network: str) -> int:
 def _vertices(nodes: Any) -> tuple[list[int], list[float], list[float]]:
     """Node ids and locations of a way's node list: through pyosmium's C accessor when it
     has one (twice as fast as iterating the list's Python wrapper), else by iterating."""
-    get, data = getattr(nodes, "_list", None), getattr(nodes, "_pyosmium_data", None)
+    c_list: Any = getattr(nodes, "_list", None)
+    data = getattr(nodes, "_pyosmium_data", None)
+    items = list(nodes) if c_list is None or data is None else None
     refs: list[int] = []
     lon: list[float] = []
     lat: list[float] = []
-    if get is None or data is None:
-        items = list(nodes)
-        get, data = (lambda _d, i: items[i]), None
-    at = get.get if hasattr(get, "get") else get
     for i in range(len(nodes)):
-        n = at(data, i)
+        n = items[i] if items is not None else c_list.get(data, i)
         loc = n.location
         refs.append(n.ref)
         lon.append(loc.lon)
@@ -301,9 +299,9 @@ def _read_ways_now(path: Path, *, network: str, clip: shapely.Geometry | None) -
                       .with_filter(osmium.filter.IdFilter(got.members))):
                 got.member(w, proc.node_location_storage)
     except (RuntimeError, osmium.InvalidLocationError, ValueError) as exc:
-        raise LayerError("OSM のファイルを読み込めません（途中で切れているか、OSM の形式ではありません）。",
-                         file=path, fix="ダウンロードし直すか、.osm.pbf / .osm / .osm.bz2 の"
-                         "ファイルを指定してください。") from exc
+        from layers.osm_size import unreadable
+
+        raise unreadable(path) from exc
     out = _arrays(got, clip)
     log.info("%s: %d ways, %d nodes (%s)", Path(path).name, out.ways, len(out.node_ids), network)
     return out

@@ -19,7 +19,7 @@ from typing import BinaryIO, NoReturn
 
 from layers.errors import LayerError
 
-__all__ = ["MAX_OSM_RATIO", "check_expansion"]
+__all__ = ["MAX_OSM_RATIO", "check_expansion", "unreadable"]
 
 MAX_OSM_RATIO = 50
 """An OSM file that expands to more than this many times its size (and over 64 MiB) is refused."""
@@ -93,10 +93,16 @@ def _blob_raw_size(f: BinaryIO, datasize: int, path: Path) -> int:
     return plain if plain is not None else datasize
 
 
+def unreadable(path: Path) -> LayerError:
+    """The error for an OSM file that cannot be read (truncated, or not OSM): one message
+    for the size check here and the reader (:mod:`layers.osm_extract`)."""
+    return LayerError("OSM のファイルを読み込めません（途中で切れているか、OSM の形式ではありません）。",
+                      file=path,
+                      fix="ダウンロードし直すか、.osm.pbf / .osm / .osm.bz2 のファイルを指定してください。")
+
+
 def _truncated(path: Path) -> NoReturn:
-    raise LayerError("OSM のファイルを読み込めません（途中で切れているか、OSM の形式ではありません）。",
-                     file=path,
-                     fix="ダウンロードし直すか、.osm.pbf / .osm / .osm.bz2 のファイルを指定してください。")
+    raise unreadable(path)
 
 
 def _varint(buf: bytes, i: int) -> tuple[int, int]:

@@ -496,7 +496,7 @@ path = "{tmp_path}/立川市.json"
                              "--hazard", "flood", "--out", tmp_path / "day")
     assert code == 0, err
     doc = json.loads(out)
-    assert doc["needs"] == 24 and doc["assigned"] >= 12 and doc["vc"] == "TVC1"
+    assert doc["needs"] == 24 and doc["assigned"] >= 10 and doc["vc"] == "TVC1"  # walks into houses timed
     assert (tmp_path / "day" / "dispatch_sheets.pdf").stat().st_size > 10_000
     region = load_region(toml, with_roads=False)
     from layers.needs import read_needs as rn
@@ -584,3 +584,46 @@ def test_the_team_sheet_numbers_every_drawn_stop_above_its_marker(tmp_path, rive
                        fictional=True)
     numbers = {t.get_text(): t.get_zorder() for t in fig.axes[0].texts}
     assert {"1", "2", "3"} <= set(numbers) and all(numbers[k] >= 50 for k in ("1", "2", "3"))
+
+
+def test_the_last_walk_from_the_road_is_timed_on_foot_drawn_dotted_and_said(tmp_path, river_town):
+    """A house 120 m north of the grid's far corner (node 8 at (1000, 1500)); a driving team from
+    the VC at node 0 (0, 500).  By hand: 2,000 m of road at 20 km/h = 360 s, then 120 m on foot
+    at 60 m/min = 120 s, so it arrives 480 s after leaving (driving the 120 m would give 382 s).
+    The sheet's road line ends on the road; the 120 m is a separate dotted walk, said on the
+    sheet, and the map is one page with the stop table under it."""
+    from pypdf import PdfReader
+
+    from geo.analyses.dispatch import leg_routes
+    from geo.outputs.files.dispatch import team_lines, team_walks
+
+    nodes, _walk, drive = river_town
+    house = {**nodes, 99: (1000.0, 1620.0), 98: (500.0, 1620.0)}
+    needs = read_needs(_needs_file(tmp_path, house, [
+        {"node": 99, "受付番号": "W1", "作業内容": "見守り", "必要人数": 1},
+        {"node": 98, "受付番号": "W2", "作業内容": "見守り", "必要人数": 1, "要配慮者": "○"}]))
+    teams = _teams(tmp_path, [{"班名": "A", "人数": 2, "車両": "乗用車", "活動時間": "8:00-18:00"}])
+    net = from_graph(drive, crs=CRS)
+    plan = plan_dispatch(needs, teams, _vc(nodes), crs=CRS, networks={"drive": net})
+    stop = plan.stops.set_index("need_id")
+    assert stop.loc["W1", "walk_m"] == pytest.approx(120.0, abs=0.5)
+    if int(stop.loc["W1", "order"]) == 1:
+        assert stop.loc["W1", "arrive_s"] - 8 * 3600 == pytest.approx(480, abs=2)
+    legs = leg_routes(plan, {"drive": net}, crs=CRS)
+    roads = team_lines(plan, legs, crs=CRS, networks={"drive": net}).to_crs(CRS)
+    walks = team_walks(plan, legs, crs=CRS, networks={"drive": net}).to_crs(CRS)
+    ends = shapely.points(np.asarray([[ORIGIN[0] + 1000.0, ORIGIN[1] + 1620.0]]))
+    assert roads.distance(ends[0]).min() == pytest.approx(120.0, abs=1.0)  # the road line stops on the road
+    pieces = list(walks.geometry.iloc[0].geoms)
+    assert any(p.length == pytest.approx(120.0, abs=1.0) and p.distance(ends[0]) < 1 for p in pieces)
+    care = shapely.Point(ORIGIN[0] + 500.0, ORIGIN[1] + 1620.0)
+    assert all(p.distance(care) > 100 for p in pieces)  # never the walk to a 要配慮者 household
+    files = write_dispatch_outputs(plan, tmp_path / "o", legs=legs, networks={"drive": net}, crs=CRS)
+    pdf = PdfReader(next(p for p in files if p.name == "dispatch_sheets.pdf"))
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text()
+    assert "最長 120 m" in text and "避けていません" in text and "W1" in text and "道路から家まで" in text
+    geo = json.loads((tmp_path / "o" / "dispatch_routes.geojson").read_text(encoding="utf-8"))
+    assert {f["properties"].get("kind") for f in geo["features"]} >= {"道路", "徒歩"}
+    day = pd.read_csv(tmp_path / "o" / "dispatch_day.csv", encoding="utf-8-sig")
+    assert day.set_index("受付番号").loc["W1", "家までの徒歩_m"] == 120

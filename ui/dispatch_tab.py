@@ -26,8 +26,10 @@ from geo.outputs.files.dispatch import (
     team_gpx,
     team_lines,
     team_stops,
+    team_walks,
     teams_table,
     unassigned_table,
+    walk_note,
     write_dispatch_outputs,
 )
 from layers.errors import LayerError, ParameterError
@@ -115,14 +117,15 @@ def dispatch_tab(region: Any, hazard: str) -> None:
             st.error(err.message)
             return
         lines = team_lines(run.plan, run.legs, crs=region.crs, networks=run.networks)
-        ss["dispatch_result"] = (key, run, lines)
+        walks = team_walks(run.plan, run.legs, crs=region.crs, networks=run.networks)
+        ss["dispatch_result"] = (key, run, lines, walks)
     held = ss.get("dispatch_result")
     if not held or held[0] != key:
         return
-    _show(region, held[1], held[2])
+    _show(region, held[1], held[2], held[3])
 
 
-def _show(region: Any, run: Any, lines: Any) -> None:
+def _show(region: Any, run: Any, lines: Any, walks: Any) -> None:
     plan = run.plan
     s = plan.summary()
     m1, m2, m3, m4 = st.columns(4)
@@ -132,8 +135,10 @@ def _show(region: Any, run: Any, lines: Any) -> None:
     m4.metric(t("dispatch_total_km"), f"{s.total_km:,.1f}")
     st.caption(t("dispatch_solver").format(solver=s.solver, time=s.time_s))
     m = dispatch_map(plan, lines, region.layers, title=t("dispatch_legend"), fictional=region.fictional,
-                     attribution=region.attribution(), lang=lang())
+                     attribution=region.attribution(), lang=lang(), walks=walks)
     st_folium(m, key="dispatch_map", height=520, use_container_width=True, returned_objects=[])
+    if note := walk_note(plan.stops["walk_m"]):
+        st.caption(note)
     st.subheader(t("dispatch_teams_table"))
     st.dataframe(teams_table(plan), hide_index=True, width="stretch")
     st.subheader(t("dispatch_day_table"))

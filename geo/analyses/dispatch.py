@@ -14,7 +14,9 @@ maintained binding of the VROOM engine):
 * travel is measured on the **scenario** roads (closed roads never used): walking
   teams on the walk network at :data:`WALK_M_PER_MIN` (carrying tools), driving
   teams on the drive network at :data:`DRIVE_KMH` (debris, 通行規制, traffic in a
-  disaster area; road-class speeds do not hold there).  Both are options.
+  disaster area; road-class speeds do not hold there).  Both are options.  The last
+  metres from the road into a house (and back out) are walked, at walking speed, by every
+  team: the stop's ``walk_m``, counted in its time and drawn apart from the roads.
 
 Why VROOM (measured in ``benchmarks/bench_dispatch.py`` on the issue's instance,
 200 needs × 30 teams on a 200k-node network): it takes skills, priorities and
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
     from layers.region import RegionLike
 
 __all__ = ["DRIVE_KMH", "WALK_M_PER_MIN", "DispatchPlan", "DispatchSummary", "greedy_plan",
-           "plan_dispatch", "travel_matrices"]
+           "on_foot_m", "plan_dispatch", "travel_matrices"]
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +145,30 @@ def travel_matrices(points: np.ndarray, modes: set[str], networks: dict[str, Net
     return out, method
 
 
-def _seconds(metres: np.ndarray, mode: str, walk_m_per_min: float, drive_kmh: float) -> np.ndarray:
-    speed = walk_m_per_min / 60.0 if mode == "walk" else drive_kmh / 3.6
-    secs = np.where(np.isfinite(metres), np.round(metres / speed), UNREACHABLE_S)
+def on_foot_m(net: Network | None, xy: np.ndarray) -> np.ndarray:
+    """Per point, the metres walked between it and its road (the straight access walk of
+    :func:`geo.engine.access.snap`); zeros without a network (the straight-line estimate)."""
+    if net is None:
+        return np.zeros(len(xy))
+    from geo.engine.access import snap
+
+    s = snap(net, xy[:, 0], xy[:, 1])
+    return np.where(s.flagged, 0.0, s.access)
+
+
+def _seconds(metres: np.ndarray, mode: str, walk_m_per_min: float, drive_kmh: float,
+             on_foot: np.ndarray | None = None) -> np.ndarray:
+    """Travel seconds of a (points × points) metres matrix.  A driving team walks the last
+    metres from the road into each house and back (``on_foot`` per point), at walking speed."""
+    walk = walk_m_per_min / 60.0
+    if mode == "walk" or on_foot is None:
+        t = metres / (walk if mode == "walk" else drive_kmh / 3.6)
+    else:
+        foot = on_foot[:, None] + on_foot[None, :]
+        np.fill_diagonal(foot, 0.0)
+        foot = np.minimum(foot, np.where(np.isfinite(metres), metres, np.inf))
+        t = (metres - foot) / (drive_kmh / 3.6) + foot / walk
+    secs = np.where(np.isfinite(t), np.round(t), UNREACHABLE_S)
     return np.minimum(secs, UNREACHABLE_S).astype(np.int64)
 
 
@@ -244,11 +267,13 @@ def plan_dispatch(needs: Needs, teams: Teams, vc: dict[str, Any], *, crs: str,
     lat = np.r_[float(vc["lat"]), nt["lat"].to_numpy(float)]
     x, y = transform_xy(lon, lat, STORAGE_CRS, crs)
     started = time.perf_counter()
-    metres, method = travel_matrices(np.column_stack([x, y]), set(tt["mode"]), networks)
-    secs = {m: _seconds(d, m, walk_m_per_min, drive_kmh) for m, d in metres.items()}
+    xy = np.column_stack([x, y])
+    metres, method = travel_matrices(xy, set(tt["mode"]), networks)
+    foot = {m: on_foot_m(networks.get(m), xy) for m in metres}
+    secs = {m: _seconds(d, m, walk_m_per_min, drive_kmh, foot[m]) for m, d in metres.items()}
     reasons = _reasons(nt, tt, secs)
     solved = _solve(nt, tt, secs, reasons == "", time_limit, threads) if (reasons == "").any() else None
-    plan = _read_solution(solved, nt, tt, metres, reasons)
+    plan = _read_solution(solved, nt, tt, metres, reasons, foot)
     elapsed = time.perf_counter() - started
     notes = []
     if method != "network":
@@ -259,7 +284,7 @@ def plan_dispatch(needs: Needs, teams: Teams, vc: dict[str, Any], *, crs: str,
 
 
 def _read_solution(solved: Any, needs: pd.DataFrame, teams: pd.DataFrame,
-                   metres: dict[str, np.ndarray], reasons: np.ndarray
+                   metres: dict[str, np.ndarray], reasons: np.ndarray, foot: dict[str, np.ndarray]
                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, list[int]]]:
     routes = solved.routes if solved is not None else pd.DataFrame(
         columns=["vehicle_id", "type", "arrival", "service", "waiting_time", "location_index", "id"])
@@ -280,6 +305,7 @@ def _read_solution(solved: Any, needs: pd.DataFrame, teams: pd.DataFrame,
                           "people": int(row["people"]), "tools": "・".join(row["tools"]),
                           "arrive_s": int(job.arrival), "start_s": start,
                           "end_s": start + int(job.service), "leg_m": round(legs[i], 1),
+                          "walk_m": round(float(foot[team.mode][k + 1]), 1),
                           "care": bool(row["care"]), "area": row["area"],
                           "lon": float(row["lon"]), "lat": float(row["lat"])})
         ends = r[r["type"] == "end"]
@@ -301,7 +327,7 @@ def _read_solution(solved: Any, needs: pd.DataFrame, teams: pd.DataFrame,
 
 
 STOP_COLUMNS = ["team", "order", "need_id", "work", "people", "tools", "arrive_s", "start_s", "end_s",
-                "leg_m", "care", "area", "lon", "lat"]
+                "leg_m", "walk_m", "care", "area", "lon", "lat"]
 
 
 # ------------------------------------------------------------------ the baseline

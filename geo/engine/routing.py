@@ -65,6 +65,9 @@ class Route:
     profile: str = "walk"
     steps: list[dict[str, Any]] = field(default_factory=list)
     crs: str = STORAGE_CRS
+    on_foot: tuple[float, float] = (0.0, 0.0)
+    """Metres of the straight walks between the start and its road and between the road and
+    the end (``coords[0]→coords[1]`` and ``coords[-2]→coords[-1]``); 0 when not split."""
 
     @property
     def time_s(self) -> float | None:
@@ -239,7 +242,8 @@ def _build(net: Network, base: Network, profile: str, ends: tuple[Any, Any],
                  length_m=length, cost_m=eff,
                  walk_s=eff / (SPEEDS_M_PER_MIN["walk"] / 60),
                  elderly_s=eff / (SPEEDS_M_PER_MIN["elderly"] / 60), drive_s=drive,
-                 profile=profile, steps=_steps(net, base, pieces), crs=net.crs)
+                 profile=profile, steps=_steps(net, base, pieces), crs=net.crs,
+                 on_foot=(float(acc_s), float(acc_e)))
 
 
 def _name(net: Network, seg: int) -> str:

@@ -47,7 +47,7 @@ from geo.outputs.style import (
     hazard_classes,
 )
 from layers.atomic import atomic_path
-from layers.crs import ensure_metric
+from layers.crs import crs_label, ensure_metric
 from layers.demand import unit_area_km2
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS
@@ -167,6 +167,7 @@ def static_map(
     outlines: tuple[gpd.GeoDataFrame, str] | None = None,
     overlays: Sequence[tuple[gpd.GeoDataFrame, Mapping[str, Any], str | None]] = (),
     extent: tuple[float, float, float, float] | None = None,
+    map_box: tuple[float, float, float, float] | None = None,
 ) -> Figure:
     """Draw the layers as a printable map and return the matplotlib figure.
 
@@ -191,6 +192,10 @@ def static_map(
         legend label or None) — routes, flows, closed roads.
     extent
         (xmin, ymin, xmax, ymax) in ``crs`` to zoom to (default: all layers).
+    map_box
+        (left, bottom, width, height) of the map on the page, in page fractions (default:
+        the paper's layout); the legend goes under it on portrait paper, so a sheet can
+        print a table below (a team's stops).
     """
 
     ensure_metric(crs)
@@ -210,7 +215,7 @@ def static_map(
     with plt.rc_context(_rc()):
         fig = plt.figure(figsize=(width, height))
         portrait = height > width
-        ax = fig.add_axes((0.05, 0.27, 0.90, 0.64) if portrait else (0.04, 0.09, 0.70, 0.82))
+        ax = fig.add_axes(map_box or ((0.05, 0.27, 0.90, 0.64) if portrait else (0.04, 0.09, 0.70, 0.82)))
         c = _Paper(ax=ax, crs=crs, hazard=hazard, hazards=frames.get("hazards"))
         if choropleth is not None:
             _print_choropleth(c, choropleth)
@@ -223,7 +228,8 @@ def static_map(
                 printer(c, frames[key])
         _print_overlays(c, outlines, overlays)
         _decorate(fig, ax, c.handles, title=title, portrait=portrait, lang=lang, fictional=fictional,
-                  attribution=attribution, date=date, crs=crs, extent=extent)
+                  attribution=attribution, date=date, crs=crs, extent=extent,
+                  legend_top=(map_box[1] - 0.02) if map_box else 0.25)
     return fig
 
 
@@ -436,7 +442,7 @@ def _print_overlays(c: _Paper, outlines: tuple[gpd.GeoDataFrame, str] | None,
 
 def _decorate(fig: Figure, ax: Any, handles: list[Any], *, title: str, portrait: bool, lang: str,
               fictional: bool, attribution: Sequence[str], date: _dt.date | None, crs: str,
-              extent: tuple[float, float, float, float] | None) -> None:
+              extent: tuple[float, float, float, float] | None, legend_top: float = 0.25) -> None:
     """Frame, scale bar, north arrow, title, badge, legend and footer."""
     ax.set_aspect("equal")
     ax.margins(0.01)
@@ -458,14 +464,14 @@ def _decorate(fig: Figure, ax: Any, handles: list[Any], *, title: str, portrait:
                  va="center", bbox={"boxstyle": "round,pad=0.4", "facecolor": "#b00020",
                                     "edgecolor": "none"})
     fig.legend(handles=handles, loc="upper left",
-               bbox_to_anchor=(0.05, 0.25) if portrait else (0.76, 0.91), frameon=True,
-               ncol=2 if portrait else 1, fontsize=8.5, title="凡例", title_fontsize=10,
-               borderaxespad=0.0)
+               bbox_to_anchor=(0.05, legend_top) if portrait else (0.76, 0.91), frameon=True,
+               ncol=(3 if legend_top < 0.25 else 2) if portrait else 1, fontsize=8.5, title="凡例",
+               title_fontsize=10, borderaxespad=0.0)
     day = (date or _dt.date.today()).isoformat()
     lines = [*attribution, "架空データ" if fictional and not attribution else ""]
     footer = " ／ ".join(x for x in lines if x)
     fig.text(0.04, 0.045, footer, fontsize=7.5, va="center", wrap=True)
-    fig.text(0.04, 0.02, f"作成日: {day}　座標系: {crs}（平面直角座標系）　作成: ともにマップ",
+    fig.text(0.04, 0.02, f"作成日: {day}　座標系: {crs_label(crs)}　作成: ともにマップ",
              fontsize=7.5, va="center", color="#444")
 
 

@@ -1,15 +1,16 @@
 """What a day's dispatch plan gives the VC: team sheets, GPX, the day table, kintone CSV.
 
 * ``dispatch_day.csv`` — every visit: 班, 順番, 受付番号, 作業, 人数, 資機材, 到着・開始・
-  終了予定, 移動距離, 町字 (UTF-8 with BOM, cells neutralised);
+  終了予定, 移動距離, 家までの徒歩, 町字 (UTF-8 with BOM, cells neutralised);
 * ``dispatch_kintone.csv`` — one row per need, shaped for re-import into the
   kintone-style needs app: 受付番号, 対応状況 (派遣予定/未割当), 派遣班, 派遣順, 到着予定,
   未割当の理由;
 * ``dispatch_unassigned.csv`` — needs not served today, with the reason;
 * ``dispatch_reasons.csv`` — how many wait for each reason (and how many of them are 高);
 * ``dispatch_teams.csv`` — per team: vehicle, stops, km, leaving and return times;
-* ``dispatch_sheets.pdf`` — per team an A4 map (its route, stops numbered, closed
-  roads and hazard zones) and its stop table;
+* ``dispatch_sheets.pdf`` — per team one A4 page: its map (route, stops numbered, the
+  walks from road to house dotted, closed roads and hazard zones) over its stop table
+  (a day of more than :data:`ROWS_ON_MAP_PAGE` stops continues on a table page);
 * ``dispatch_<n>_<班>.gpx`` — per team its route and stops (GPX 1.1).
 
 Privacy: no output holds an address, a name or a need's coordinates in a table.  A
@@ -48,42 +49,69 @@ from layers.crs import STORAGE_CRS, transform_xy
 from layers.shelters import DEFAULT_HAZARD
 
 __all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "gpx_name", "kintone_table",
-           "reasons_table", "team_gpx", "team_lines", "team_stops", "teams_table", "unassigned_table",
-           "write_dispatch_outputs"]
+           "reasons_table", "team_gpx", "team_lines", "team_stops", "team_walks", "teams_table",
+           "unassigned_table", "walk_note", "write_dispatch_outputs"]
 
-"""Metres around a 要配慮者 household within which no route line is drawn."""
 ROWS_PER_PAGE = 30
 CARE_LABEL = "（受付票を参照）"
+WALK_LABEL = "道路から家まで徒歩（直線）"
 
 
 
 
 def team_lines(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str,
                networks: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
-    """Each team's route as one line (EPSG:4326); a leg to or from a 要配慮者 household stops
-    at a road junction at least :data:`HIDDEN_M` before it (:func:`_trimmed`), never at a
-    fixed distance, so the loose ends do not point at the house."""
-    rows, geoms = [], []
+    """Each team's route on the roads as one line (EPSG:4326); a leg to or from a 要配慮者
+    household stops at a road junction at least :data:`HIDDEN_M` before it (:func:`_trimmed`),
+    never at a fixed distance, so the loose ends do not point at the house.  The straight
+    walks between road and house are :func:`team_walks`."""
+    return _team_frame(_team_parts(plan, legs, networks)[0], crs)
+
+
+def team_walks(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str,
+               networks: Mapping[str, Any] | None = None) -> gpd.GeoDataFrame:
+    """Each team's walks on foot between the road and the houses it visits (and the VC), as one
+    line a team (EPSG:4326): straight, so they may cross a hazard zone — drawn dotted, apart
+    from the roads.  Never the walk to a 要配慮者 household."""
+    return _team_frame(_team_parts(plan, legs, networks)[1], crs)
+
+
+def _team_frame(parts: Mapping[str, list[Any]], crs: str) -> gpd.GeoDataFrame:
+    rows = [t for t, p in parts.items() if p]
+    geoms = [shapely.MultiLineString(parts[t]) for t in rows]
+    return gpd.GeoDataFrame({"team": rows}, geometry=geoms, crs=crs).to_crs(STORAGE_CRS)
+
+
+def _team_parts(plan: DispatchPlan, legs: Mapping[str, list[Route]], networks: Mapping[str, Any] | None
+                ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Per team (road pieces, on-foot pieces) of its legs, 要配慮者 ends cut back."""
+    roads: dict[str, list[Any]] = {}
+    walks: dict[str, list[Any]] = {}
     for team, routes in legs.items():
         mode = plan.teams.loc[plan.teams["team"] == team, "mode"]
         net = (networks or {}).get(str(mode.iloc[0])) if len(mode) else None
         junctions = _junctions(net)
         care = plan.stops.loc[plan.stops["team"] == team].sort_values("order")["care"].to_numpy(bool)
-        parts = []
+        roads[team], walks[team] = [], []
         for j, r in enumerate(routes):
             if not (r.found and len(r.coords) >= 2):
                 continue
             coords = np.asarray(r.coords, float)
+            split = len(coords) >= 4 and net is not None
             if j < len(care) and care[j]:  # this leg arrives at a household
                 coords = _trimmed(coords, junctions)
-            if 0 < j <= len(care) and care[j - 1] and len(coords) >= 2:  # it leaves one
-                coords = _trimmed(coords[::-1], junctions)[::-1]
+            elif split:
+                walks[team].append(coords[-2:])
+                coords = coords[:-1]
+            if 0 < j <= len(care) and care[j - 1]:  # it leaves one
+                coords = _trimmed(coords[::-1], junctions)[::-1] if len(coords) >= 2 else coords
+            elif split and len(coords) >= 2:
+                walks[team].append(coords[:2])
+                coords = coords[1:]
             if len(coords) >= 2:
-                parts.append(shapely.LineString(coords))
-        if parts:
-            rows.append(team)
-            geoms.append(shapely.MultiLineString(parts))
-    return gpd.GeoDataFrame({"team": rows}, geometry=geoms, crs=crs).to_crs(STORAGE_CRS)
+                roads[team].append(shapely.LineString(coords))
+        walks[team] = [shapely.LineString(w) for w in walks[team] if np.hypot(*(w[1] - w[0])) >= 1.0]
+    return roads, walks
 
 
 HIDDEN_M = 150.0
@@ -132,7 +160,8 @@ TEAM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
 
 
 def dispatch_map(plan: DispatchPlan, lines: gpd.GeoDataFrame, layers: Mapping[str, Any], *, title: str,
-                 fictional: bool = False, attribution: Sequence[str] = (), lang: str = "ja") -> Any:
+                 fictional: bool = False, attribution: Sequence[str] = (), lang: str = "ja",
+                 walks: gpd.GeoDataFrame | None = None) -> Any:
     """The interactive map of the day: every team's route and its drawable stops (never a
     要配慮者 household), one colour a team, over the boundaries and hazard zones."""
     import folium
@@ -147,6 +176,9 @@ def dispatch_map(plan: DispatchPlan, lines: gpd.GeoDataFrame, layers: Mapping[st
     for i, team in enumerate(lines["team"].astype(str)):
         color = TEAM_COLORS[i % len(TEAM_COLORS)]
         add_lines(m, lines.iloc[[i]], name=team, color=color, weight=4, class_name="tomoni-dispatch-route")
+        if walks is not None and (walks["team"] == team).any():
+            add_lines(m, walks[walks["team"] == team], name=f"{team}（{WALK_LABEL}）", color=color, weight=2,
+                      dash="2 5", class_name="tomoni-dispatch-walk")
         mine = stops[stops["team"] == team]
         mine = mine.assign(label=mine["order"].astype(str) + ". " + mine["need_id"].astype(str))
         add_marks(m, mine, name=team, color=color, label="label", radius=6)
@@ -164,8 +196,8 @@ def day_table(plan: DispatchPlan) -> pd.DataFrame:
         "班": s["team"], "順番": s["order"], "受付番号": s["need_id"], "作業内容": s["work"],
         "必要人数": s["people"], "資機材": s["tools"], "到着予定": s["arrive_s"].map(clock_text),
         "作業開始": s["start_s"].map(clock_text), "作業終了": s["end_s"].map(clock_text),
-        "移動距離_m": s["leg_m"].round(0), "町字": [CARE_LABEL if c else a for a, c in
-                                                zip(s["area"], s["care"], strict=True)]})
+        "移動距離_m": s["leg_m"].round(0).astype(int), "家までの徒歩_m": s["walk_m"].round(0).astype(int),
+        "町字": [CARE_LABEL if c else a for a, c in zip(s["area"], s["care"], strict=True)]})
 
 
 def kintone_table(plan: DispatchPlan) -> pd.DataFrame:
@@ -235,8 +267,10 @@ def team_gpx(team: str, line: Any, stops: gpd.GeoDataFrame) -> str:
 
 def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd.GeoDataFrame, *,
               net: Network | None, crs: str, zones: gpd.GeoDataFrame | None,
-              closed: np.ndarray | None, fictional: bool) -> tuple[Any, int]:
+              closed: np.ndarray | None, fictional: bool,
+              walks: gpd.GeoDataFrame | None = None) -> tuple[Any, int]:
     line = lines[lines["team"] == team].to_crs(crs)
+    walk = walks[walks["team"] == team].to_crs(crs) if walks is not None else line.iloc[:0]
     mine = stops[stops["team"] == team].to_crs(crs)
     vx, vy = transform_xy(np.array([plan.vc["lon"]]), np.array([plan.vc["lat"]]), STORAGE_CRS, crs)
     pieces = [p for geom in line.geometry for p in getattr(geom, "geoms", [geom]) if not p.is_empty]
@@ -260,14 +294,18 @@ def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd
                                  {"color": "#5a1e00", "linewidth": 1.2}, "通行止めの道路"))
     if len(line):
         overlays.append((line, {"color": "#1f5fbf", "linewidth": 2.6}, "ルート"))
+    if len(walk):
+        overlays.append((walk, {"color": "#1f5fbf", "linewidth": 1.6, "linestyle": (0, (1.5, 1.5))},
+                         WALK_LABEL))
     overlays.append((gpd.GeoDataFrame(geometry=shapely.points(vx, vy), crs=crs),
                      {"color": "#2ca02c", "s": 120, "marker": "s", "edgecolor": "black"}, "災害VC"))
     if len(mine):
         overlays.append((mine, {"color": "#ffbf00", "s": 90, "marker": "o", "edgecolor": "black"},
                          "訪問先"))
     layers = {"hazards": zones} if zones is not None and len(zones) else {}
-    fig = static_map(layers, crs=crs, title=f"{team}　派遣ルート", paper="A4-portrait", fictional=fictional,
-                     overlays=overlays, extent=extent, show=list(layers) or None)
+    fig = static_map(layers, crs=crs, title=f"{team}　派遣ルートと訪問表", paper="A4-portrait",
+                     fictional=fictional, overlays=overlays, extent=extent, show=list(layers) or None,
+                     map_box=(0.05, 0.49, 0.90, 0.43))
     ax = fig.axes[0]
     if roads is not None and len(roads):
         ax.add_patch(_one_path(roads))
@@ -288,44 +326,80 @@ def _one_path(lines: np.ndarray) -> PathPatch:
                      zorder=1.5)
 
 
+SHEET_COLUMNS = {"順番": 0.05, "受付番号": 0.10, "作業内容": 0.12, "必要人数": 0.07, "資機材": 0.21,
+                 "到着予定": 0.07, "作業開始": 0.07, "作業終了": 0.07, "家までの徒歩_m": 0.07, "町字": 0.17}
+"""The stop table's columns and their widths (fractions of the table)."""
+SHEET_HEADERS = {"家までの徒歩_m": "徒歩(m)"}
+ROWS_ON_MAP_PAGE = 14
+"""Stops printed under a team's map; a longer day continues on table pages."""
+
+
+def _stop_table(fig: Any, rows: pd.DataFrame, box: tuple[float, float, float, float]) -> None:
+    """The stop rows as a table in ``box`` (page fractions) of ``fig``."""
+    body = [[str(v) for v in r] for r in rows[list(SHEET_COLUMNS)].itertuples(index=False)]
+    if not body:
+        return
+    with plt.rc_context(_rc()):
+        left, top, width, row_h = box
+        h = row_h * (len(body) + 1)
+        ax = fig.add_axes((left, top - h, width, h))
+        ax.axis("off")
+        t = ax.table(cellText=body, colLabels=[SHEET_HEADERS.get(c, c) for c in SHEET_COLUMNS],
+                     loc="upper left", cellLoc="left", colWidths=list(SHEET_COLUMNS.values()))
+        t.auto_set_font_size(False)
+        t.set_fontsize(7.5)
+
+
+def _sheet_footer(fig: Any) -> None:
+    fig.text(0.06, 0.065, "住所・氏名・連絡先は災害VCの受付票で確認してください（この表には載せません）。",
+             fontsize=7, color="#444")
+
+
 def _table_page(team: str, rows: pd.DataFrame, info: str, n: int) -> Any:
+    """A continuation page: the stops that did not fit under the map."""
     with plt.rc_context(_rc()):
         fig = plt.figure(figsize=(210 / 25.4, 297 / 25.4))
-        fig.text(0.06, 0.96, f"{team}　訪問表（{n}）", fontsize=13)
-        fig.text(0.06, 0.935, info, fontsize=8.5)
-        cols = ["順番", "受付番号", "作業内容", "必要人数", "資機材", "到着予定", "作業開始", "作業終了",
-                "町字"]
-        body = [[str(v) for v in r] for r in rows[cols].itertuples(index=False)]
-        if body:
-            h = min(0.86, 0.026 * (len(body) + 1))
-            ax = fig.add_axes((0.04, 0.92 - h, 0.92, h))
-            ax.axis("off")
-            t = ax.table(cellText=body, colLabels=cols, loc="upper left", cellLoc="left",
-                         colWidths=[0.06, 0.11, 0.17, 0.08, 0.16, 0.09, 0.09, 0.09, 0.15])
-            t.auto_set_font_size(False)
-            t.set_fontsize(7.5)
-        fig.text(0.06, 0.02, "住所・氏名・連絡先は災害VCの受付票で確認してください（この表には載せません）。"
-                 "　作成: ともにマップ", fontsize=7, color="#444")
+        fig.text(0.06, 0.96, f"{team}　訪問表（続き {n}）", fontsize=13)
+        fig.text(0.06, 0.945, info, fontsize=8.5, va="top")
+        _stop_table(fig, rows, (0.04, 0.89, 0.92, 0.026))
+        _sheet_footer(fig)
     return fig
+
+
+def walk_note(walk_m: pd.Series) -> str:
+    """The sheet's word on the last walks: the roads are avoided, the straight walk from the
+    road into a house is not (it may cross a hazard zone)."""
+    far = float(walk_m.max()) if len(walk_m) else 0.0
+    if far < 1:
+        return ""
+    return (f"道路から家までは徒歩（点線、直線、最長 {far:.0f} m、時間に含む）。"
+            "この徒歩は通行止めや浸水域を避けていません。現地で安全を確かめてください。")
 
 
 def dispatch_sheets(plan: DispatchPlan, lines: gpd.GeoDataFrame, out: Path, *, networks: Mapping[str, Any],
                     crs: str, zones: gpd.GeoDataFrame | None = None,
-                    closed: Mapping[str, np.ndarray | None] | None = None, fictional: bool = False) -> Path:
-    """One A4 map and one stop table (or more) per team used, as one PDF."""
+                    closed: Mapping[str, np.ndarray | None] | None = None, fictional: bool = False,
+                    walks: gpd.GeoDataFrame | None = None) -> Path:
+    """One A4 page per team used (its map over its stop table; a long day continues on table
+    pages), as one PDF."""
     stops, table = team_stops(plan), day_table(plan)
     with atomic_path(out) as tmp, PdfPages(tmp) as pdf:
         team: Any
         for team in plan.teams[plan.teams["stops"] > 0].itertuples():
             fig, avoided = _team_map(plan, team.team, lines, stops, net=networks.get(team.mode), crs=crs,
-                                     zones=zones, closed=(closed or {}).get(team.mode), fictional=fictional)
-            pdf.savefig(fig)
-            plt.close(fig)
+                                     zones=zones, closed=(closed or {}).get(team.mode), fictional=fictional,
+                                     walks=walks)
             rows = table[table["班"] == team.team]
             leave, back = clock_text(team.leave_s), clock_text(team.back_s)
             info = (f"{team.vehicle}・{team.size} 人　出発 {leave}　帰着 {back}　"
-                    f"{team.km:.1f} km　地図の範囲の通行止め {avoided} 区間を避けたルート")
-            for n, i in enumerate(range(0, max(len(rows), 1), ROWS_PER_PAGE)):
+                    f"{team.km:.1f} km　地図の範囲の通行止め {avoided} 区間を避けたルート"
+                    + "\n" + walk_note(plan.stops[plan.stops["team"] == team.team]["walk_m"]))
+            fig.text(0.05, 0.385, info, fontsize=8, va="top")
+            _stop_table(fig, rows.iloc[:ROWS_ON_MAP_PAGE], (0.04, 0.345, 0.92, 0.018))
+            _sheet_footer(fig)
+            pdf.savefig(fig)
+            plt.close(fig)
+            for n, i in enumerate(range(ROWS_ON_MAP_PAGE, len(rows), ROWS_PER_PAGE)):
                 page = _table_page(team.team, rows.iloc[i:i + ROWS_PER_PAGE], info, n + 1)
                 pdf.savefig(page)
                 plt.close(page)
@@ -347,16 +421,18 @@ def write_dispatch_outputs(plan: DispatchPlan, out: Path, *, legs: Mapping[str, 
                         ("dispatch_teams.csv", teams_table(plan))):
         written.append(atomic_write_text(out / name, csv_text(frame), encoding="utf-8-sig"))
     lines, stops = team_lines(plan, legs, crs=crs, networks=networks), team_stops(plan)
+    walks = team_walks(plan, legs, crs=crs, networks=networks)
     used = plan.teams[plan.teams["stops"] > 0]["team"].tolist()
     for i, team in enumerate(used, start=1):
         line = lines[lines["team"] == team]
         written.append(atomic_write_text(out / gpx_name(i, team), team_gpx(
             team, line.geometry.iloc[0] if len(line) else None, stops[stops["team"] == team])))
-    geo = {"type": "FeatureCollection", "features": json.loads(lines.to_json())["features"]
-           + json.loads(stops.to_json())["features"]}
+    features = [json.loads(f.to_json())["features"] for f in
+                (lines.assign(kind="道路"), walks.assign(kind="徒歩"), stops)]
+    geo = {"type": "FeatureCollection", "features": [x for f in features for x in f]}
     written.append(atomic_write_text(out / "dispatch_routes.geojson", json.dumps(geo, ensure_ascii=False)))
     if sheets and used:
         written.append(dispatch_sheets(plan, lines, out / "dispatch_sheets.pdf", networks=networks, crs=crs,
-                                       zones=zones, closed=closed, fictional=fictional))
+                                       zones=zones, closed=closed, fictional=fictional, walks=walks))
     return written
 

@@ -186,6 +186,14 @@ def test_shelters_page_shows_the_cli_numbers(app, demo_dir, tmp_path, run_cli):
     assert metrics["収容人数を超える避難所"] == str(cli["overloaded"])
     assert metrics["通行止めの道路"] == f"{cli['closed_segments']:,}"
     assert "tomoni-closed" in _component_args(app)["script"]
+    # the shelters' minimum needs: every evacuee, the 要配慮者 apart, as the CLI (and the report)
+    code, out, _err = run_cli("shelter-needs", demo_dir / "region.toml", "--hazard", "flood",
+                              "--out", tmp_path / "sn")
+    needs = json.loads(out)
+    assert metrics["避難者"] == f"{needs['evacuees']:,} 人"
+    assert metrics["うち要配慮者"] == f"{cli['demand_assigned']:,} 人"
+    assert metrics["トイレ（発災当初）"] == f"{needs['toilets_first']:,}"
+    assert any("全住民" in c.value for c in app.caption)
 
 
 def test_vc_route_page_draws_normal_and_hazard_routes(app, demo_dir, tmp_path, run_cli):

@@ -411,7 +411,28 @@ def test_minimum_needs_by_hand():
     assert t.loc["S0", "floor_area_m2"] == 200 and t.loc["S0", "area_short_m2"] == 220
     assert t.loc["S1", "area_basis"] == "面積" and t.loc["S1", "area_short_m2"] == 50  # 1,050 − 1,000
     assert t.loc["S1", "people_fit"] == 285
-    assert t.loc["S2", "area_basis"] == "不明" and t.loc["S2", "toilets_first"] == 0
+    assert "S2" not in t.index  # no one assigned: left out, and said
+    assert any("割り当てられない避難所 1 か所" in n for n in shelter_needs(load, layer).notes)
+
+
+def test_one_building_listed_twice_by_the_gsi_is_one_row():
+    """The GSI lists a 体育館 as 指定緊急避難場所 (…201) and 指定避難所 (…111) at one place; the
+    nearest-shelter rule sends everyone to one record.  One row, the 指定避難所's ID, the
+    people summed (70 + 50 = 120 → 3 toilets at first, by hand); a namesake 2 km away stays apart."""
+    shelters = gpd.GeoDataFrame({
+        "shelter_id": ["E201", "E111", "F111"], "name": ["本町体育館", "本町体育館", "本町体育館"],
+        "kind": ["emergency_site", "shelter", "shelter"], "status": "usable",
+        "capacity": pd.array([None, 100, 100], dtype="Int64"), "demand": [70, 50, 20],
+        "welfare_demand": 0.0},
+        geometry=shapely.points([140.1, 140.1001, 140.125], [39.7, 39.7001, 39.7]), crs="EPSG:4326")
+    load = ShelterLoad(hazard="flood", units=gpd.GeoDataFrame(), shelters=shelters, method="network")
+    needs = shelter_needs(load, pd.DataFrame({"shelter_id": ["E111"], "floor_area_m2": [300.0]}))
+    t = needs.table.set_index("shelter_id")
+    assert list(t.index) == ["E111", "F111"]
+    assert t.loc["E111", "evacuees"] == 120 and t.loc["E111", "toilets_first"] == 3
+    assert t.loc["E111", "kind"] == "指定緊急避難場所・指定避難所"
+    assert t.loc["E111", "area_short_m2"] == 120 * 3.5 - 300
+    assert any("1行にまとめ" in n for n in needs.notes)
 
 
 def test_ratios_table_changes_the_counts(tmp_path):
@@ -434,10 +455,24 @@ def test_shelter_needs_cli_on_the_demo(tmp_path, demo_dir, run_cli):
     assert code == 0, err
     doc = json.loads(out)
     table = pd.read_csv(tmp_path / "sn" / "shelter_needs.csv", encoding="utf-8-sig")
-    # the total and each shelter's evacuees are protected counts of their own (±2 each)
+    # the demo has a projection: every resident evacuates (public counts, rounded per shelter); the
+    # 要配慮者 among them are protected counts of their own
+    evac = pd.to_numeric(table["避難者数"], errors="coerce")
+    assert doc["shelters"] == len(table) and table["避難所ID"].is_unique
+    assert abs(doc["evacuees"] - evac.sum()) <= len(table) and (evac > 0).all()  # whole people a shelter
+    assert (evac >= pd.to_numeric(table["うち要配慮者"], errors="coerce").fillna(0)).all()
+    assert (table["トイレ（発災当初）"] == np.ceil(evac / 50)).all()
+    assert not table["名称"].duplicated().any() or table.groupby("名称")["種別"].nunique().max() == 1
+    assert any("全住民" in n for n in doc["notes"])
+
+
+def test_shelter_needs_without_a_projection_count_the_register_and_say_so(tmp_path, demo_dir, run_cli):
+    code, out, err = run_cli("shelter-needs", demo_dir / "region.toml", "--hazard", "flood",
+                             "--demand", "register", "--out", tmp_path / "sn")
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "sn" / "shelter_needs.csv", encoding="utf-8-sig")
     evac = pd.to_numeric(table["避難者数"], errors="coerce")  # 「5未満」 is planned for as 5
-    assert doc["shelters"] == len(table)
-    assert abs(doc["evacuees"] - evac.sum()) <= MAX_CHANGE * (int((evac > 0).sum()) + 1)
+    assert abs(json.loads(out)["evacuees"] - evac.sum()) <= MAX_CHANGE * (int((evac > 0).sum()) + 1)
     assert (table["トイレ（発災当初）"] == np.ceil(evac.fillna(5) / 50)).all()
 
 

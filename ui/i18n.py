@@ -96,6 +96,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "capacity_bars": ("避難所ごとの割り当て人数と収容人数", "Assigned people vs capacity per shelter"),
     "shelter_table": ("避難所ごとの負荷", "Load per shelter"),
     "welfare": ("福祉避難所（推定需要と収容人数）", "Welfare shelters (estimated demand vs capacity)"),
+    "shelter_needs": ("避難所ごとの最低限の必要量（トイレ・面積・入浴）",
+                      "Minimum needs per shelter (toilets, floor area, baths)"),
+    "needs_evacuees": ("避難者", "Evacuees"),
+    "needs_care": ("うち要配慮者", "of whom needing care"),
+    "needs_toilets_first": ("トイレ（発災当初）", "Toilets (first days)"),
+    "needs_toilets_later": ("トイレ（その後）", "Toilets (later)"),
+    "needs_area_short": ("面積が足りない避難所", "Shelters short of floor area"),
     "need_shelters": ("避難所のレイヤーが必要です。", "Needs a shelters layer."),
     "need_roads": ("道路データがありません。道路のある地域（デモ地域、または道路ファイルを"
                    "指定した地域設定）を開いてください。",

@@ -54,7 +54,7 @@ def _network(region: RegionLike, straight_line: bool = False) -> Network | None:
     return None if straight_line else region_network(region)
 
 
-DEMANDS = ("register", "65+", "75+")
+DEMANDS = ("register", "65+", "75+", "total")
 
 
 def demand_layer(region: RegionLike, *, year: int | None = None,

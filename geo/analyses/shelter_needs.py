@@ -21,6 +21,13 @@ capacity_m2_per_person     2.0      m² a person that a stated 収容人数 assu
 ``項目,値`` (or ``key,value``) rows that change any of them.  Where a shelter's
 floor area is given (``floor_area_m2``) it is used; else it is estimated from its
 capacity (labelled 推定); else the area is left unknown.
+
+Who evacuates (:func:`analyse_shelter_needs`): every resident — the projected total of the
+500 m cells (``[projection]``, the year nearest today) — with the 要配慮者 of the register
+shown apart; a region without a projection counts the 要配慮者 alone and says so.  A
+building the GSI lists twice (as 指定避難所 and as 指定緊急避難場所, same name and place) is
+one row, its evacuees summed; a shelter no one is assigned to is left out (and counted in
+a note).
 """
 
 from __future__ import annotations
@@ -41,12 +48,14 @@ from geo.analyses.shelter_load import (
 )
 from geo.engine.scenario import Scenario
 from geo.summary import Summary
+from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
 
 if TYPE_CHECKING:
     from layers.region import RegionLike
 
-__all__ = ["RATIO_LABELS", "ShelterNeeds", "read_ratios", "shelter_needs"]
+__all__ = ["EVERYONE", "RATIO_LABELS", "ShelterNeeds", "analyse_shelter_needs", "evacuee_demand",
+           "read_ratios", "shelter_needs"]
 
 
 DEFAULT_RATIOS: dict[str, float] = {
@@ -141,50 +150,94 @@ def read_ratios(path: Path) -> dict[str, float]:
 
 
 def shelter_needs(load: ShelterLoad, shelters: pd.DataFrame, *, ratios: dict[str, float] | None = None,
-                  care: ShelterLoad | None = None) -> ShelterNeeds:
-    """Minimum needs of every usable shelter of ``load`` (see module doc).
+                  care: ShelterLoad | None = None, who: str = "要配慮者") -> ShelterNeeds:
+    """Minimum needs of every usable building of ``load`` (see module doc).
 
     ``shelters`` is the shelters layer (for ``floor_area_m2`` where given).  ``care`` is the
     load of the 要配慮者 alone on the same scenario when ``load``'s evacuees are a wider
-    demand (projected 65+): its per-shelter demand is shown apart; without it the evacuees
-    are the 要配慮者 themselves."""
+    demand (everyone, projected 65+): its per-shelter demand is shown apart; without it the
+    evacuees are the 要配慮者 themselves.  ``who`` names the evacuees in the notes."""
     r = {**DEFAULT_RATIOS, **(ratios or {})}
     s = load.shelters[load.shelters["status"] == "usable"]
-    # a shelter's evacuees are a protected count; 「k未満」 is planned for as k people
-    evac = s["demand"].astype("Int64").to_numpy(float, na_value=float(load.k))
-    first = np.ceil(evac / r["toilet_people_first"]).astype(int)
-    later = np.ceil(evac / r["toilet_people_later"]).astype(int)
-    female = np.ceil(later * r["toilet_female_share"]).astype(int)
-    cap = s["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
-    given = np.full(len(s), np.nan)
+    head = _buildings(s)
+    first_row = np.unique(head)
+    b = s.iloc[first_row]
+    evacuees = _summed(s["demand"].astype("Int64").to_numpy(), head)
+    care_n = _summed(_care(s, care), head)
+    # a protected count shown as 「k未満」 is planned for as k people
+    n_unknown = pd.Series(s["demand"].isna().to_numpy()).groupby(head).sum().to_numpy()
+    evac = evacuees.to_numpy(float, na_value=0.0) + load.k * n_unknown
+    cap = b["capacity"].astype("Float64").to_numpy(float, na_value=np.nan)
+    given = np.full(len(b), np.nan)
     if "floor_area_m2" in shelters:
         given = (shelters.set_index(shelters["shelter_id"].astype(str))["floor_area_m2"]
-                 .reindex(s["shelter_id"]).to_numpy(float))
+                 .reindex(b["shelter_id"].astype(str)).to_numpy(float))
     area = np.where(np.isfinite(given), given, cap * r["capacity_m2_per_person"])
     basis = np.where(np.isfinite(given), "面積", np.where(np.isfinite(cap), "収容人数から推定", "不明"))
     need = evac * r["area_m2_per_person"]
-    fits = np.floor(area / r["area_m2_per_person"])
+    later = np.ceil(evac / r["toilet_people_later"]).astype(int)
+    female = np.ceil(later * r["toilet_female_share"]).astype(int)
+    kinds = pd.Series(s["kind"].map(KIND_LABELS).fillna(s["kind"]).to_numpy()).groupby(head).agg(
+        lambda k: "・".join(sorted(set(k))))
     table = pd.DataFrame({
-        "shelter_id": s["shelter_id"].to_numpy(), "name": s["name"].to_numpy(),
-        "kind": s["kind"].map(KIND_LABELS).fillna(s["kind"]).to_numpy(),
-        "evacuees": s["demand"].astype("Int64").to_numpy(), "care_evacuees": _care(s, care),
-        "welfare_evacuees": s["welfare_demand"].to_numpy(float),
-        "toilets_first": first, "toilets_later": later, "toilets_later_female": female,
-        "toilets_later_male": later - female, "baths": np.ceil(evac / r["bath_people"]).astype(int),
+        "shelter_id": b["shelter_id"].to_numpy(), "name": b["name"].to_numpy(), "kind": kinds.to_numpy(),
+        "evacuees": evacuees, "care_evacuees": care_n,
+        "welfare_evacuees": pd.Series(s["welfare_demand"].to_numpy(float)).groupby(head).sum().to_numpy(),
+        "toilets_first": np.ceil(evac / r["toilet_people_first"]).astype(int), "toilets_later": later,
+        "toilets_later_female": female, "toilets_later_male": later - female,
+        "baths": np.ceil(evac / r["bath_people"]).astype(int),
         "area_needed_m2": np.round(need, 1), "floor_area_m2": np.round(area, 1), "area_basis": basis,
-        "people_fit": fits,
+        "people_fit": np.floor(area / r["area_m2_per_person"]),
         "area_short_m2": np.round(np.where(np.isfinite(area), np.maximum(need - area, 0), np.nan), 1)})
-    table = table.assign(_e=evac).sort_values(["_e", "shelter_id"], ascending=[False, True]).drop(
+    empty = evac <= 0
+    table = table.assign(_e=evac)[~empty].sort_values(["_e", "shelter_id"], ascending=[False, True]).drop(
         columns="_e").reset_index(drop=True)
-    notes = [f"比率: {SOURCE}。" + "、".join(f"{RATIO_LABELS[k]} {v:g}" for k, v in r.items()),
-             "避難者数は避難所の割り当て（要配慮者の単位を最寄りの使える避難所へ）で求めた人数です。"]
-    if (basis == "収容人数から推定").any():
+    return ShelterNeeds(hazard=load.hazard, table=table, ratios=r,
+                        notes=_notes(r, who, merged=len(s) - len(b), empty=int(empty.sum()),
+                                     estimated=bool((basis == "収容人数から推定").any()),
+                                     small=bool(s["demand"].isna().any()), k=load.k),
+                        evacuees=load.people.get("assigned", int(np.nansum(evac))))
+
+
+def _notes(r: dict[str, float], who: str, *, merged: int, empty: int, estimated: bool, small: bool,
+           k: int) -> list[str]:
+    notes = [f"比率: {SOURCE}。" + "、".join(f"{RATIO_LABELS[key]} {v:g}" for key, v in r.items()),
+             f"避難者数は{who}を最寄りの使える避難所へ割り当てた人数です。"]
+    if merged:
+        notes.append(f"指定避難所と指定緊急避難場所の両方に載っている同じ建物（{merged} 件）は1行にまとめ、"
+                     "避難者数を合わせました。")
+    if empty:
+        notes.append(f"避難者が割り当てられない避難所 {empty} か所は表に載せていません。")
+    if estimated:
         notes.append(f"面積のない避難所は、収容人数 × {r['capacity_m2_per_person']:g} m² で"
                      "面積を推定しました。")
-    if s["demand"].isna().any():
-        notes.append(f"避難者が{load.k}人未満の避難所は、{load.k}人として必要量を見積もりました。")
-    return ShelterNeeds(hazard=load.hazard, table=table, ratios=r, notes=notes,
-                        evacuees=load.people.get("assigned", int(np.nansum(evac))))
+    if small:
+        notes.append(f"避難者が{k}人未満の避難所は、{k}人として必要量を見積もりました。")
+    return notes
+
+
+SAME_PLACE_M = 50.0
+"""Two usable shelters of one name within these metres are one building."""
+
+
+def _buildings(s: pd.DataFrame) -> np.ndarray:
+    """Per row, the row standing for its building (same name within :data:`SAME_PLACE_M`):
+    the building's 指定避難所 record if it has one, else its first."""
+    if not len(s):
+        return np.zeros(0, np.int64)
+    x, y = transform_xy(s.geometry.x.to_numpy(), s.geometry.y.to_numpy(), STORAGE_CRS, "EPSG:3857")
+    scale = np.cos(np.radians(s.geometry.y.to_numpy()))  # web-mercator metres shrink with latitude
+    names = s["name"].astype(str).to_numpy()
+    near = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) * scale[:, None] <= SAME_PLACE_M
+    same = (names[:, None] == names[None, :]) & near
+    rank = np.where((s["kind"] == "shelter").to_numpy(), 0, len(s)) + np.arange(len(s))
+    return np.where(same, rank[None, :], np.iinfo(np.int64).max).argmin(axis=1).astype(np.int64)
+
+
+def _summed(counts: np.ndarray, head: np.ndarray) -> pd.Series:
+    """Protected counts summed per building: 「k未満」 (``<NA>``) only when every part is."""
+    c = pd.Series(pd.array(counts, dtype="Int64"))
+    return c.groupby(head).sum(min_count=1).astype("Int64").reset_index(drop=True)
 
 
 def _care(s: pd.DataFrame, care: ShelterLoad | None) -> np.ndarray:
@@ -198,16 +251,45 @@ def _care(s: pd.DataFrame, care: ShelterLoad | None) -> np.ndarray:
 KIND_LABELS = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
 
 
+EVERYONE = "total"
+"""The demand of the evacuees when the region has a projection: every resident."""
+
+
+def evacuee_demand(region: RegionLike, demand: str | None = None) -> str:
+    """Who evacuates: ``demand`` when given, else everyone (the projection's total) when the
+    region has ``[projection]``, else the 要配慮者 of the register."""
+    if demand:
+        return demand
+    return EVERYONE if region.config.projection else "register"
+
+
+WHO = {"total": "地域の全住民（将来推計の総人口）", "65+": "65歳以上（将来推計）",
+       "75+": "75歳以上（将来推計）", "register": "要配慮者"}
+
+
 def analyse_shelter_needs(region: RegionLike, options: ShelterOptions | None = None, *,
-                          ratios: dict[str, float] | None = None,
-                          scenario: Scenario | None = None) -> tuple[ShelterRun, ShelterNeeds]:
-    """The shelter load of a hazard and, per usable shelter, its minimum needs; with a
-    projected demand (``65+``), the 要配慮者 of the register are assigned on the same scenario
-    and shown apart."""
+                          ratios: dict[str, float] | None = None, scenario: Scenario | None = None,
+                          care: ShelterLoad | None = None, evacuees: str | None = None
+                          ) -> tuple[ShelterRun, ShelterNeeds]:
+    """The shelter load of a hazard and, per usable shelter, its minimum needs.
+
+    Evacuees are ``evacuees`` (a demand of :data:`geo.analyses.inputs.DEMANDS`) when given,
+    else everyone where the region has a projection (:func:`evacuee_demand`); the 要配慮者 of the register are
+    assigned on the same scenario and shown apart (``care``: that load, already computed).
+    Without a projection the evacuees are the 要配慮者 alone, and a note says what to add."""
     opt = options or ShelterOptions()
-    run = analyse_shelters(region, opt, scenario=scenario)
-    care = None
-    if opt.demand != "register" and region.layers.get("vulnerable") is not None:
+    who = evacuee_demand(region, evacuees)
+    has_register = region.layers.get("vulnerable") is not None
+    if who == "register" and care is not None and scenario is not None:
+        run = ShelterRun(scenario=scenario, load=care)
+    else:
+        run = analyse_shelters(region, dataclasses.replace(opt, demand=who), scenario=scenario)
+    if who != "register" and has_register and care is None:
         care = analyse_shelters(region, dataclasses.replace(opt, demand="register"),
                                 scenario=run.scenario).load
-    return run, shelter_needs(run.load, region.layer("shelters"), ratios=ratios, care=care)
+    needs = shelter_needs(run.load, region.layer("shelters"), ratios=ratios,
+                          care=care if who != "register" else None, who=WHO.get(who, who))
+    if who == "register" and not evacuees:
+        needs.notes.append("全住民の人数がないため、避難者は要配慮者だけで数えています。全住民で見積もるには、"
+                           "データのページで将来推計人口（国土数値情報 500mメッシュ）を加えてください。")
+    return run, needs

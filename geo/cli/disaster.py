@@ -103,8 +103,8 @@ def cmd_shelter_needs(args: argparse.Namespace) -> int:
 
     region = load_region(args.region, with_roads=False)
     ratios = read_ratios(Path(args.ratios)) if args.ratios else None
-    run, needs = analyse_shelter_needs(region, ShelterOptions(hazard=args.hazard, demand=args.demand),
-                                       ratios=ratios)
+    run, needs = analyse_shelter_needs(region, ShelterOptions(hazard=args.hazard), ratios=ratios,
+                                       evacuees=args.demand)
     write_outputs(needs, Path(args.out))
     _report(needs.summary().as_dict(), warn=run.notes, notes=[*run.notes, *needs.notes], out=str(args.out))
     return EXIT_OK

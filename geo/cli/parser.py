@@ -333,7 +333,9 @@ def _add_shelter_needs(sub: Any) -> None:
                        help="避難所ごとの最低限の必要量（トイレ・面積・入浴）を避難者数から求める")
     p.add_argument("region", help="地域設定ファイル（REGION.toml）")
     p.add_argument("--hazard", required=True, help="災害の種類")
-    p.add_argument("--demand", default="register", help="避難者として数える人（既定: 要配慮者の名簿）")
+    p.add_argument("--demand", default=None, choices=["register", "65+", "75+", "total"],
+                   help="避難者として数える人（既定: 将来推計があれば全住民 total、"
+                        "なければ要配慮者の名簿 register）")
     p.add_argument("--ratios", help="比率の表（CSV/Excel: 項目、値）。既定はガイドライン（2024年12月）の比率")
     p.add_argument("--out", required=True, help="出力フォルダ")
     _force(p)

@@ -22,7 +22,7 @@ from geo.analyses.crossborder import CrossBorder, CrossBorderOptions, analyse_cr
 from geo.analyses.outlook import Outlook, OutlookOptions, analyse_outlook
 from geo.analyses.route import RouteOptions, analyse_route
 from geo.analyses.shelter_load import ShelterLoad, ShelterOptions, analyse_shelters
-from geo.analyses.shelter_needs import ShelterNeeds, shelter_needs
+from geo.analyses.shelter_needs import ShelterNeeds, analyse_shelter_needs
 from geo.analyses.shelter_tables import ShelterTables, analyse_shelter_tables
 from geo.analyses.siting import Recommendation, SitingOptions, analyse_siting
 from geo.analyses.siting_over_time import OverTime, analyse_siting_over_time
@@ -160,7 +160,8 @@ def analyse_region(region: RegionLike, *, hazard: str = DEFAULT_HAZARD, recommen
         if dens is not None:
             res.shelters = analyse_shelters(region, ShelterOptions(hazard=hazard),
                                             scenario=res.scenario).load
-            res.shelter_needs = shelter_needs(res.shelters, lay["shelters"])
+            res.shelter_needs = analyse_shelter_needs(region, ShelterOptions(hazard=hazard),
+                                                      scenario=res.scenario, care=res.shelters)[1]
     step(0.5, "災害VCの計画とルート")
     if dens is not None and "vc_sites" in lay:
         run = analyse_vc_plan(region, VCPlanOptions(hazard=hazard))

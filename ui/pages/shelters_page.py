@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analyses import ShelterOptions, analyse_shelter_tables, analyse_shelters
+from geo.analyses import ShelterOptions, analyse_shelter_needs, analyse_shelter_tables, analyse_shelters
 from geo.outputs.closed_roads import closed_roads_frame
 from geo.outputs.csv_safe import csv_text
+from geo.outputs.files.shelter_needs import japanese_table as needs_table
 from geo.outputs.labels import japanese_table, people_text
 from geo.outputs.maps import add_legend, add_lines, region_map
 from layers.shelters import HAZARD_LABELS
@@ -51,6 +52,29 @@ if "vulnerable" not in layers:
     st.info(t("public_only"))
     _public_tables()
     st.stop()
+
+def _needs() -> None:
+    """Toilets, floor area and baths per shelter for every evacuee (the 要配慮者 apart), on the
+    same scenario as the page: the report's chapter, here."""
+    needs = state.computed("sh_needs", key, lambda: analyse_shelter_needs(
+        state.session_region(), ShelterOptions(hazard=hazard, season=season, year=year),
+        scenario=scen, care=res)[1])
+    st.subheader(t("shelter_needs"))
+    n = needs.summary()
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric(t("needs_evacuees"), f"{people_text(n.evacuees)} {t('unit_people')}")
+    c2.metric(t("needs_care"), f"{people_text(res.summary().demand_assigned)} {t('unit_people')}")
+    c3.metric(t("needs_toilets_first"), f"{n.toilets_first:,}")
+    c4.metric(t("needs_toilets_later"), f"{n.toilets_later:,}")
+    c5.metric(t("needs_area_short"), f"{n.area_short}")
+    table = needs_table(needs)
+    st.dataframe(table, hide_index=True, width="stretch", height=260)
+    for note in needs.notes:
+        st.caption(note)
+    st.download_button(f"{t('download')}: shelter_needs_{hazard}.csv",
+                       data=csv_text(table).encode("utf-8-sig"), file_name=f"shelter_needs_{hazard}.csv",
+                       **logged(f"shelter_needs_{hazard}.csv"), mime="text/csv", key="sh_needs_csv")
+
 
 hazard = st.selectbox(t("scenario_hazard"), list(HAZARD_LABELS), key="sh_hazard",
                       format_func=tr.hazard)
@@ -103,6 +127,7 @@ bars = pd.DataFrame({t("bar_assigned"): assigned,
                     index=[f"{n}（{i}）" for n, i in zip(usable["name"], usable["shelter_id"],
                                                         strict=True)]).head(30)
 st.bar_chart(bars, stack=False, horizontal=True, height=max(220, 22 * len(bars)))
+_needs()
 st.subheader(t("welfare"))
 wel = res.shelters[res.shelters["welfare"]]
 st.dataframe(japanese_table(pd.DataFrame(wel.drop(columns="geometry"))[

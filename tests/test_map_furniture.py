@@ -126,3 +126,24 @@ def test_each_layer_kind_is_drawn_on_both_maps(demo_region, key):
     assert labels, f"the printed map of {key} has no legend"
     if key == "barriers":
         assert STYLES["barriers"].label in labels, labels
+
+
+def test_place_names_on_the_prefecture_map_never_overlap(shared_data):
+    """All 25 Akita municipalities (real N03): 八郎潟・五城目・井川・潟上 sit close together.
+    Every printed name's box is measured in the drawn figure; no two overlap, and the four
+    small neighbours are all named."""
+    from geo.outputs.printed_map import static_map
+
+    src = shared_data / "akita" / "boundaries" / "n03_akita_2021_simplified.geojson"
+    n03 = gpd.read_file(src)
+    frame = n03.dissolve(by="N03_007", as_index=False).rename(columns={"N03_004": "name"})
+    fig = static_map({"boundaries": frame[["name", "geometry"]]}, crs="EPSG:6678", title="秋田県",
+                     paper="A4-landscape")
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    names = {t.get_text(): t.get_window_extent(r) for t in fig.axes[0].texts
+             if t.get_text() in set(frame["name"])}
+    boxes = list(names.values())
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert {"八郎潟町", "五城目町", "井川町", "潟上市"} <= set(names)
+    assert len(names) >= 23

@@ -230,6 +230,7 @@ def static_map(
         _decorate(fig, ax, c.handles, title=title, portrait=portrait, lang=lang, fictional=fictional,
                   attribution=attribution, date=date, crs=crs, extent=extent,
                   legend_top=(map_box[1] - 0.02) if map_box else 0.25)
+        _place_labels(fig, ax, c.labels)
     return fig
 
 
@@ -242,6 +243,8 @@ class _Paper:
     hazard: str
     hazards: gpd.GeoDataFrame | None
     handles: list[Any] = field(default_factory=list)
+    labels: list[tuple[float, float, str]] = field(default_factory=list)
+    """Place names to print once the map's extent is final (:func:`_place_labels`)."""
 
 
 def polygon_paths(geoms: np.ndarray) -> list[MplPath]:
@@ -366,10 +369,43 @@ def _print_boundaries(c: _Paper, frame: gpd.GeoDataFrame) -> None:
     st = STYLES["boundaries"]
     frame.boundary.plot(ax=c.ax, color=st.stroke, linewidth=1.4, zorder=6)
     c.handles.append(Line2D([], [], color=st.stroke, linewidth=1.4, label=st.label))
-    for _, row in frame.iterrows():
-        p = row.geometry.representative_point()
-        c.ax.text(p.x, p.y, row["name"], fontsize=9, ha="center", va="center", zorder=21,
-                color="#222", path_effects=[pe.withStroke(linewidth=3, foreground="white")])
+    order = np.argsort(-frame.geometry.area.to_numpy(), kind="stable")  # the largest is named first
+    pts = frame.geometry.representative_point().to_numpy()[order]
+    c.labels.extend((float(p.x), float(p.y), str(n)) for p, n in zip(pts, frame["name"].to_numpy()[order],
+                                                                     strict=True))
+
+
+LABEL_TRIES = ((0, 0), (0, 1.1), (0, -1.1), (1.1, 0), (-1.1, 0), (0.8, 0.9), (-0.8, -0.9))
+"""Where a place name may go, in label heights/widths from its point, before it is made smaller."""
+
+
+def _place_labels(fig: Figure, ax: Any, labels: Sequence[tuple[float, float, str]]) -> None:
+    """Place names that never overlap: each at its point, or beside it, or smaller (7 pt), in
+    the order given (the largest area first); a name that fits nowhere is left out rather than
+    printed over another (八郎潟・五城目・井川・潟上 on a prefecture map)."""
+    if not labels:
+        return
+    ax.apply_aspect()  # the final extent, so the boxes are those printed
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    placed: list[Any] = []
+    inv = ax.transData.inverted()
+    for x, y, name in labels:
+        for size in (9, 7):
+            text = ax.text(x, y, name, fontsize=size, ha="center", va="center", zorder=21, color="#222",
+                           path_effects=[pe.withStroke(linewidth=3, foreground="white")])
+            box = text.get_window_extent(renderer)
+            ok = False
+            for dx, dy in LABEL_TRIES:
+                px, py = ax.transData.transform((x, y)) + np.array([dx * box.width, dy * box.height])
+                text.set_position(tuple(inv.transform((px, py))))
+                box = text.get_window_extent(renderer)
+                if not any(box.overlaps(b) for b in placed):
+                    ok = True
+                    break
+            if ok:
+                placed.append(box.expanded(1.05, 1.1))
+                break
+            text.remove()
 
 
 def _print_places(c: _Paper, frame: gpd.GeoDataFrame) -> None:

@@ -11,10 +11,11 @@ import streamlit as st
 from layers.ledger import ledger_scope
 from ui import state
 from ui.auth import logged_in, require_login
-from ui.i18n import TEXT, t
+from ui.i18n import TEXT, t, widget_words
 
 st.set_page_config(page_title=TEXT["app_name"][0], layout="wide")
 state.init()
+widget_words()
 with st.sidebar:
     st.radio(t("language"), ["ja", "en"], key="lang", horizontal=True,
              format_func=lambda k: TEXT["lang_ja"][0] if k == "ja" else "English")

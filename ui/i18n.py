@@ -5,6 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 TEXT: dict[str, tuple[str, str]] = {
+    "upload_browse": ("ファイルを選ぶ", "Browse files"),
+    "upload_limit": ("1ファイル {mb} MB まで（ここにドラッグしても追加できます）",
+                     "Up to {mb} MB a file (or drag files here)"),
     "app_title": ("ともにマップ", "tomoni-map"),
     "page_map": ("地図", "Map"),
     "page_data": ("データ", "Data"),
@@ -404,3 +407,23 @@ def t_hazard(key: str) -> str:
 def t_layer(key: str) -> str:
     """A layer's label in the current language (from the layer fact table)."""
     return Tr.current().layer(key)
+
+
+def widget_words() -> None:
+    """Streamlit's own words in its upload box (「Upload」「200MB per file」) in the UI's
+    language: its button and limit line are drawn by the browser from our text (CSS), since
+    Streamlit has no setting for them.  Only our fixed strings reach the style sheet."""
+    import json
+
+    mb = int(st.get_option("server.maxUploadSize"))
+    browse = json.dumps(t("upload_browse"), ensure_ascii=False)
+    limit = json.dumps(t("upload_limit").format(mb=mb), ensure_ascii=False)
+    st.html(
+        "<style>"
+        '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p'
+        "{font-size:0;line-height:0}"
+        '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p::after'
+        f"{{content:{browse};font-size:0.875rem;line-height:1.6}}"
+        '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
+        f'[data-testid="stFileUploaderDropzoneInstructions"] span::after{{content:{limit};font-size:0.8rem}}'
+        "</style>")

@@ -80,6 +80,15 @@ def test_upload_of_a_broken_file_shows_a_plain_error(app_url, page, tmp_path):
     page.goto(app_url)
     _wait_map(page)
     _goto_page(page, "データ")
+    # the upload box speaks Japanese: Streamlit's 「Upload」「200MB per file」 are not what is drawn
+    page.locator('[data-testid="stFileUploaderDropzoneInstructions"] span').first.wait_for(timeout=60_000)
+    seen = page.evaluate("""() => [
+        '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p',
+        '[data-testid="stFileUploaderDropzoneInstructions"] span'].map(sel => {
+          const el = document.querySelector(sel);
+          return [getComputedStyle(el).fontSize, getComputedStyle(el, '::after').content]; })""")
+    assert [size for size, _ in seen] == ["0px", "0px"]
+    assert seen[0][1] == '"ファイルを選ぶ"' and "MB まで" in seen[1][1]
     page.locator('input[type="file"]').set_input_files(str(bad))
     msg = page.get_by_text("座標が数値ではない行があります")
     msg.wait_for(timeout=60_000)

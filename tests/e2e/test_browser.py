@@ -528,3 +528,24 @@ def test_upload_bombs_never_take_the_server_down(app_url, browser, tmp_path):
         _no_exception(second)
     finally:
         other.close()
+
+
+def test_the_municipality_picker_appears_as_soon_as_the_boundaries_load(app_url, page, shared_data):
+    """A new region: the N03 file of the whole prefecture goes into 市町村界, and the picker of
+    対象の市町村 shows at once (it used to wait for the next click), with all 25 to choose from."""
+    n03 = shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson"
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.get_by_text("新しい地域", exact=True).click()
+    page.get_by_label("地域の名前").fill("潟上市テスト")
+    page.get_by_label("地域の名前").press("Enter")
+    page.get_by_role("button", name="作る").click()
+    page.get_by_text("地域: 潟上市テスト").last.wait_for(timeout=60_000)
+    _choose_target(page, "市町村界")
+    page.locator('input[type="file"]').set_input_files(str(n03))
+    page.get_by_text(f"追加したファイル: {n03.name}").wait_for(timeout=60_000)
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="対象の市町村")
+    picker.wait_for(timeout=5_000)  # no other action in between
+    assert picker.get_by_text("潟上市").count() == 1 and picker.get_by_text("八郎潟町").count() == 1
+    _no_exception(page)

@@ -153,6 +153,8 @@ for f in new_files:
 if refused:  # a refused file leaves the box (its message stays until the next file)
     ss["_uploader_gen"] = ss.get("_uploader_gen", 0) + 1
     st.rerun()
+if new_files and layer == "boundaries":  # the municipality picker above appears at once, not next run
+    st.rerun()
 for name, message in errors.items():
     st.error(f"{t('errors')}: {name}\n\n{message}")
 for i, up in enumerate(state.uploads()):

@@ -31,11 +31,27 @@ def warm() -> None:
 
         start = os.environ.get("TOMONI_START_REGION")
         toml = Path(start) if start else state.demo_toml()
-        prepare_region(state.open_region(toml))
+        region = state.open_region(toml)
+        prepare_region(region)
+        _warm_map(region)
     except Exception as exc:  # the first visitor gets the real error on the page
         log.warning("warming the app's caches failed (%s): the first visitor will load them", exc)
         return
     log.info("app caches warmed in %.1f s", time.perf_counter() - started)
+
+
+def _warm_map(region: object) -> None:
+    """Build the start map once, so its layers' feature texts are in the process-wide memo
+    (:func:`geo.outputs.map_features.features_json`) before the first visitor asks."""
+    from geo.outputs.maps import crowded, region_map, shelter_layer
+    from layers.shelters import DEFAULT_HAZARD
+
+    lay = dict(getattr(region, "layers", {}))
+    region_map(lay, hazard=DEFAULT_HAZARD, show=list(lay), lang="ja", layer_control=False,
+               shelters_apart=True).get_root().render()
+    if "shelters" in lay:
+        shelter_layer(lay["shelters"], hazards=lay.get("hazards"), hazard=DEFAULT_HAZARD, lang="ja",
+                      small=crowded(lay))
 
 
 def main() -> int:

@@ -39,9 +39,12 @@ st.session_state["layers_shown"] = shown  # outlives this widget: other pages an
 st.session_state["layers_offered"] = list(keys)
 
 layers = state.layers()
+# only the chosen layers go into the page: a layer whose chip is removed is not sent at all (on
+# all of Akita the 町字 areas are 2 MB the browser would parse again on every rerun)
+drawn = {k: v for k, v in layers.items() if k in shown}
 # the shelters are a layer of their own: switching the hazard redraws them, not the whole map
 m = region_map(
-    layers,
+    drawn,
     roads=region.roads if "roads" in shown else None,
     hazard=hazard,
     basemap=basemap,

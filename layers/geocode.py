@@ -36,7 +36,8 @@ import shapely
 
 from layers.errors import LayerError
 
-__all__ = ["LEVELS", "Geocoder", "Match", "fold", "load_geocoder", "read_reference"]
+__all__ = ["LEVELS", "NO_REFERENCE_FIX", "Geocoder", "Match", "fold", "geocoder_with", "load_geocoder",
+           "read_reference", "reference_from_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -495,17 +496,104 @@ def read_reference(paths: Sequence[Path]) -> dict[str, _Municipality]:
 
     out: dict[str, _Municipality] = {}
     for path in paths:
-        data = read_json(Path(path))
-        if not isinstance(data, list) or any(not isinstance(r, dict) for r in data):
-            raise LayerError("町字の参照点のファイルではありません（town・koaza・lat・lng の一覧です）。",
-                             file=path,
-                             fix="japanese-addresses 形式の市町村ごとの JSON を指定してください。")
-        if data and not any("town" in r for r in data):
-            raise LayerError("町字の参照点に town の項目がありません。", file=path, column="town",
-                             fix="japanese-addresses 形式の市町村ごとの JSON を指定してください。")
-        _check_points(Path(path), data)
-        out[_municipality_name(Path(path))] = _municipality(_municipality_name(Path(path)), data)
+        rows = _reference_rows(read_json(Path(path)), Path(path))
+        out[_municipality_name(Path(path))] = _municipality(_municipality_name(Path(path)), rows)
     return out
+
+
+def _reference_rows(data: object, path: Path) -> list[dict[str, object]]:
+    """``data`` checked to be a japanese-addresses list of 町字 points (see :func:`read_reference`)."""
+    if not isinstance(data, list) or any(not isinstance(r, dict) for r in data):
+        raise LayerError("町字の参照点のファイルではありません（town・koaza・lat・lng の一覧です）。",
+                         file=path,
+                         fix="japanese-addresses 形式の市町村ごとの JSON を指定してください。")
+    if data and not any("town" in r for r in data):
+        raise LayerError("町字の参照点に town の項目がありません。", file=path, column="town",
+                         fix="japanese-addresses 形式の市町村ごとの JSON を指定してください。")
+    _check_points(path, data)
+    return data
+
+
+NO_REFERENCE_FIX = ("アプリではデータのページで追加先に「町字の参照点」を選び、"
+                    "市町村の町字 JSON（例: 潟上市.json）を追加してください"
+                    "（コマンドでは地域設定に [geocoder] path = \"machiaza/*.json\" を書き、"
+                    "--region でその地域設定を指定）。または緯度・経度の列を加えてください。")
+"""How to give a region the 町字 points that place addresses: one text for every list that needs it."""
+
+MAX_REFERENCE_BYTES = 32 * 2**20
+"""Largest 町字 JSON accepted (a municipality's file is under 1 MB; 秋田市's is 90 kB)."""
+OUTSIDE_SHARE = 0.5
+"""A 町字 file most of whose points lie outside the region's boundaries is refused."""
+
+
+def reference_from_bytes(filename: str, data: bytes, *, boundaries: gpd.GeoDataFrame | None = None
+                         ) -> dict[str, _Municipality]:
+    """One uploaded 町字 JSON (the same checks as :func:`read_reference`, on bytes): bounded in
+    size, and, with ``boundaries`` (``name``, geometry), refused when most of its points lie
+    outside them — a file of another municipality or prefecture.  Named by its file
+    (``[郡]市町村名.json``) or, when that is no municipality of ``boundaries``, by the one
+    holding most of its points."""
+    import json
+
+    from layers.readers import decode_text
+
+    path = Path(filename)
+    if len(data) > MAX_REFERENCE_BYTES:
+        raise LayerError(f"町字の参照点のファイルが大きすぎます（{len(data) / 2**20:,.0f} MB）。", file=path,
+                         fix=f"市町村ごとのファイル（{MAX_REFERENCE_BYTES // 2**20} MB まで）を"
+                         "選んでください。")
+    try:
+        doc = json.loads(decode_text(data, file=path))
+    except json.JSONDecodeError as exc:
+        raise LayerError("JSON として読めません（町字の参照点は JSON のファイルです）。", file=path,
+                         row=exc.lineno, fix="japanese-addresses 形式の市町村ごとの JSON を選んでください。"
+                         ) from None
+    rows = _reference_rows(doc, path)
+    name = _municipality_name(path)
+    if boundaries is not None and len(boundaries) and "name" in boundaries.columns:
+        name = _placed_name(rows, name, boundaries, path)
+    return {name: _municipality(name, rows)}
+
+
+def _placed_name(rows: list[dict[str, object]], name: str, boundaries: gpd.GeoDataFrame, path: Path) -> str:
+    """The municipality of the uploaded points; refused when most lie outside ``boundaries``."""
+    lat = np.array([_as_float(r.get("lat")) for r in rows], float)
+    lon = np.array([_as_float(r.get("lng", r.get("lon"))) for r in rows], float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    if not ok.any():
+        return name
+    frame = boundaries.to_crs("EPSG:4326")
+    tree = shapely.STRtree(frame.geometry.to_numpy())
+    pi, bi = tree.query(shapely.points(lon[ok], lat[ok]), predicate="within")
+    inside = len(np.unique(pi)) / int(ok.sum())
+    if inside < 1 - OUTSIDE_SHARE:
+        raise LayerError(f"町字の参照点の {100 * (1 - inside):.0f} % が地域の市町村界の外にあります"
+                         "（別の市町村・都道府県のファイルではありませんか）。", file=path,
+                         fix="地域の市町村の町字ファイル（例: 潟上市.json）を選んでください。")
+    names = frame["name"].astype(str).to_numpy()
+    if any(fold(n) == fold(name) or fold(name).endswith(fold(n)) for n in names):
+        return name
+    counts = np.bincount(bi, minlength=len(names))
+    return str(names[int(np.argmax(counts))])
+
+
+def geocoder_with(base: Geocoder | None, extra: dict[str, _Municipality], *,
+                  boundaries: gpd.GeoDataFrame | None = None) -> Geocoder | None:
+    """``base``'s reference points with ``extra`` municipalities added (an uploaded 町字 file
+    replaces the same municipality's); None when there are none."""
+    munis = {**(base._munis if base is not None else {}), **extra}
+    if not munis:
+        return None
+    g = Geocoder(munis)
+    if boundaries is None or not len(boundaries) or "name" not in boundaries.columns:
+        return g
+    areas: dict[str, object] = {}
+    frame = boundaries.to_crs("EPSG:4326")
+    for name, geom in zip(frame["name"].astype(str), frame.geometry, strict=True):
+        ref = g.municipality_of(name)
+        if ref is not None:
+            areas[ref] = geom if ref not in areas else shapely.union(areas[ref], geom)
+    return Geocoder(munis, areas=areas)
 
 
 def _check_points(path: Path, rows: list[dict[str, object]]) -> None:
@@ -623,14 +711,8 @@ def load_geocoder(paths: Sequence[Path], *, blocks: Sequence[Path] = (),
     g = Geocoder(munis)
     for path in blocks:
         read_blocks(Path(path), munis, g._names)
-    if boundaries is not None and len(boundaries) and "name" in boundaries.columns:
-        areas: dict[str, object] = {}
-        frame = boundaries.to_crs("EPSG:4326")
-        for name, geom in zip(frame["name"].astype(str), frame.geometry, strict=True):
-            ref = g.municipality_of(name)
-            if ref is not None:
-                areas[ref] = geom if ref not in areas else shapely.union(areas[ref], geom)
-        g = Geocoder(munis, areas=areas)
+    if boundaries is not None:
+        g = geocoder_with(None, munis, boundaries=boundaries) or g
     log.info("geocoder: %d municipalities, %d 町字", len(munis),
              sum(len(m.towns) for m in munis.values()))
     return g

@@ -27,7 +27,7 @@ import pandas as pd
 
 from layers.crs import check_in_japan, swap_if_needed
 from layers.errors import LayerError
-from layers.geocode import ADDRESS_NAMES, place_table
+from layers.geocode import ADDRESS_NAMES, NO_REFERENCE_FIX, place_table
 from layers.readers import (
     LAT_NAMES,
     LON_NAMES,
@@ -228,8 +228,7 @@ def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None
         if geocoder is None:
             raise LayerError("住所から位置を求めるための町字の参照点がありません。", file=file, row=1,
                              column=addr_c, layer=LAYER,
-                             fix='地域設定（TOML）に [geocoder] path = "machiaza/*.json" を書くか、'
-                                 "緯度・経度の列を加えてください。")
+                             fix=NO_REFERENCE_FIX)
         rows = np.flatnonzero(todo)
         placed = place_table(df.iloc[rows], addr_c, geocoder, remember=False)
         ok = (placed["match_level"] != "").to_numpy()

@@ -503,13 +503,12 @@ def _geocoded_points(df: pd.DataFrame, column: str, geocoder: Geocoder | None, *
                      warnings: list[str]) -> gpd.GeoDataFrame:
     """Points from a table of addresses (no coordinates): every row placed, or an error
     naming the rows that could not be."""
-    from layers.geocode import describe_levels, level_counts, place_table
+    from layers.geocode import NO_REFERENCE_FIX, describe_levels, level_counts, place_table
 
     if geocoder is None:
         raise LayerError(
             "住所の列はありますが、座標（緯度・経度）の列がありません。", file=file, row=1, column=column,
-            fix='住所から位置を求めるには、地域設定（TOML）に [geocoder] path = "machiaza/*.json" '
-                "（町字の参照点のファイル）を書いてください。または緯度・経度の列を加えてください。")
+            fix=NO_REFERENCE_FIX)
     placed = place_table(df, column, geocoder)
     missing = (placed["match_level"] == "").to_numpy()
     if missing.any():

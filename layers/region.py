@@ -44,6 +44,7 @@ from layers.crs import STORAGE_CRS, analysis_crs_for, ensure_metric, parse_crs
 from layers.errors import LayerError
 from layers.layer_facts import FACILITY_KEYS, LAYER_KEYS, LAYER_LABELS, LAYERS
 from layers.osm_extract import DEFAULT_BUFFER_M, road_clip
+from layers.provenance import DATASETS, Source, credits, describe
 from layers.readers import detect_format, require_file
 from layers.roads import graph_summary, load_roads
 from layers.validate import warnings_of
@@ -177,10 +178,17 @@ class Region:
     demand: Demand | None = field(default=None, repr=False)
     """The register's people in memory (:mod:`layers.demand`) when the 要配慮者 layer is a
     register: the analyses count them exactly, through the gate.  Never written."""
+    added: tuple[Source, ...] = ()
+    """Sources of files added in the app this session (not in the region file)."""
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every file this region reads, with where it comes from (:mod:`layers.provenance`)."""
+        return (*config_sources(self.config), *self.added)
 
     @property
     def fictional(self) -> bool:
@@ -209,12 +217,12 @@ class Region:
         return np.array([bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()])
 
     def attribution(self) -> list[str]:
-        """Attribution lines for the data in this region."""
-        if self.config.attribution:
-            return list(self.config.attribution)
-        if self.fictional:
-            return ["架空データ（ともにマップのデモ地域）"]
-        return attribution_for(list(self.layers), roads=self.roads is not None)
+        """Credit lines for the data in this region: the region file's own ``attribution``,
+        then each source's credit with its data date (:func:`layers.provenance.credits`)."""
+        if self.fictional:  # the demo's own data are invented; files added to it are credited
+            own = list(self.config.attribution) or [DATASETS["demo"].credit]
+            return list(dict.fromkeys([*own, *credits(self.added)]))
+        return list(dict.fromkeys([*self.config.attribution, *credits(self.sources)]))
 
     def summary(self) -> dict[str, Any]:
         """The ``tomoni check --json`` document."""
@@ -274,6 +282,9 @@ class RegionLike(Protocol):
     def extent(self) -> np.ndarray: ...
 
     def attribution(self) -> list[str]: ...
+
+    @property
+    def sources(self) -> tuple[Source, ...]: ...
 
 
 
@@ -409,6 +420,20 @@ ATTRIBUTION = {
     "school_districts": "「国土数値情報（小学校区データ）」（国土交通省）を加工して作成",
 }
 """The credit line each public dataset asks for, by the layer it is loaded as."""
+
+
+def config_sources(config: RegionConfig) -> tuple[Source, ...]:
+    """The sources of every file a region file names: layers, 町字 points, roads, timetables,
+    projections (one per file; a register by its kind only)."""
+    fic = config.fictional
+    out = [describe(key, p, fictional=fic) for key, spec in config.layers.items() for p in spec.paths]
+    if config.geocoder is not None:
+        out += [describe("machiaza", p, fictional=fic) for p in config.geocoder.paths]
+    if config.roads is not None:
+        out.append(describe("roads", config.roads.path, fictional=fic))
+    out += [describe("transit", p, fictional=fic) for p in config.transit]
+    out += [describe("projection", p, fictional=fic) for p in config.projection]
+    return tuple(out)
 
 
 def attribution_for(keys: list[str], *, roads: bool = False) -> list[str]:

@@ -182,7 +182,8 @@ def save_region(
     tables, roads = _base_tables(base, placer)
     for f in files:
         stored = placer.place(f.filename, data=f.data)
-        entry = tables.setdefault(f.layer, {"path": []})
+        # 町字 points added in the app place addresses: the region's [geocoder], not a layer
+        entry = tables.setdefault("geocoder" if f.layer == "machiaza" else f.layer, {"path": []})
         paths = entry["path"] if isinstance(entry["path"], list) else [entry["path"]]
         entry["path"] = [*paths, stored]
         for k, v in f.options.items():

@@ -18,7 +18,7 @@ from pyproj import CRS
 from layers.crs import STORAGE_CRS, swap_if_needed, transform_xy
 from layers.errors import LayerError
 from layers.excel import is_excel
-from layers.geocode import ADDRESS_NAMES, place_table
+from layers.geocode import ADDRESS_NAMES, NO_REFERENCE_FIX, place_table
 from layers.ledger import content_id
 from layers.readers import (
     LAT_NAMES,
@@ -390,8 +390,7 @@ def _placed(df: pd.DataFrame, address: str | None, geocoder: Geocoder | None, *,
     if geocoder is None:
         raise LayerError("名簿に緯度・経度の列がなく、住所から位置を求める参照点もありません。", file=file,
                          row=1, column=col, layer=LAYER,
-                         fix='地域設定（TOML）に [geocoder] path = "machiaza/*.json"（町字の参照点）を'
-                             "書いて、--region でその地域設定を指定してください。")
+                         fix=NO_REFERENCE_FIX)
     placed = place_table(df, str(col), geocoder, remember=False)
     level = placed["match_level"].to_numpy()
     fine = np.isin(level, PLACED_FINE)

@@ -22,7 +22,11 @@ if TYPE_CHECKING:
     from layers.demand import Demand
     from layers.geocode import Geocoder
 
-__all__ = ["UPLOAD_KEYS", "load_uploaded", "load_uploaded_register"]
+__all__ = ["REFERENCE_KEY", "UPLOAD_KEYS", "load_uploaded", "load_uploaded_reference",
+           "load_uploaded_register"]
+
+REFERENCE_KEY = "machiaza"
+"""The upload target of 町字 reference points: not a map layer, the region's address placer."""
 
 
 
@@ -43,6 +47,22 @@ def load_uploaded_register(filename: str, data: bytes, *, boundaries: gpd.GeoDat
         filename, data, mesh=int(opts.get("mesh", 500)), k=int(opts.get("k", 5)),
         by=opts.get("by"), boundaries=boundaries, region_areas=opts.get("region_areas"),
         geocoder=geocoder)
+
+
+def load_uploaded_reference(filename: str, data: bytes, *, boundaries: gpd.GeoDataFrame | None = None
+                            ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """An uploaded 町字 reference (japanese-addresses JSON of one municipality): its points as
+    a frame (``town``, ``koaza``, geometry; what the データ page counts) and the municipality
+    it places addresses in (for :func:`layers.geocode.geocoder_with`)."""
+    from layers.geocode import reference_from_bytes
+
+    munis = reference_from_bytes(filename, data, boundaries=boundaries)
+    rows = [(t.name, t.lat, t.lon) for m in munis.values() for t in m.towns.values()]
+    frame = gpd.GeoDataFrame({"town": [r[0] for r in rows], "municipality": next(iter(munis)),
+                              "match_level": "町字"},
+                             geometry=gpd.points_from_xy([r[2] for r in rows], [r[1] for r in rows]),
+                             crs="EPSG:4326")
+    return frame, munis
 
 
 def load_uploaded(

@@ -6,6 +6,16 @@ import streamlit as st
 
 TEXT: dict[str, tuple[str, str]] = {
     "upload_browse": ("ファイルを選ぶ", "Browse files"),
+    "sources": ("データの出典と日付", "Where the data come from"),
+    "roads": ("道路", "Roads"),
+    "projection": ("将来推計人口", "Population projection"),
+    "machiaza_target": ("町字の参照点（住所の位置）", "Town reference points (placing addresses)"),
+    "machiaza_help": ("住所だけの一覧（サロン・名簿・ニーズ票）の位置を求めるための、市町村ごとの町字の代表点"
+                      "（Geolonia japanese-addresses の JSON、例: 潟上市.json）を追加します。",
+                      "Add a municipality's town points (Geolonia japanese-addresses JSON, e.g. 潟上市.json) "
+                      "to place lists that have addresses only."),
+    "machiaza_line": ("{muni} の町字 {n} 件（住所の位置に使います）",
+                      "{n} towns of {muni} (used to place addresses)"),
     "upload_limit": ("1ファイル {mb} MB まで（ここにドラッグしても追加できます）",
                      "Up to {mb} MB a file (or drag files here)"),
     "app_title": ("ともにマップ", "tomoni-map"),

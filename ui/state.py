@@ -26,8 +26,11 @@ from layers.data_root import data_root
 from layers.demand import Demand
 from layers.demo import ensure_demo
 from layers.errors import LayerError, ParameterError
-from layers.region import LAYER_KEYS, Region, attribution_for, empty_region, load_region, read_config
+from layers.geocode import Geocoder, geocoder_with
+from layers.provenance import Source, describe, source_table
+from layers.region import LAYER_KEYS, Region, empty_region, load_region, read_config
 from layers.shelters import DEFAULT_HAZARD, inherit_flags
+from layers.upload import REFERENCE_KEY
 from ui.i18n import Tr, t, t_layer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +80,10 @@ class Upload:
     """Points moved by hand on the map (saved as the edited layer, not the original file)."""
     people: Demand | None = field(default=None, repr=False)
     """An uploaded register's people, in this session's memory only (the analyses count them)."""
+    reference: dict[str, Any] | None = field(default=None, repr=False)
+    """An uploaded 町字 reference: municipality → its points (:func:`layers.geocode.geocoder_with`)."""
+    source: Source | None = None
+    """Where the file comes from (:mod:`layers.provenance`), read when it was added."""
 
 
 def start_region() -> dict[str, Any]:
@@ -142,11 +149,10 @@ def session_region() -> Region:
     if cached is None or cached[0] != key:
         base = current_region()
         lay = layers()
-        credits = [*base.attribution(), *attribution_for([u.layer for u in uploads()])]
-        config = dataclasses.replace(base.config, attribution=tuple(dict.fromkeys(credits)))
         crs = base.crs if base.layers or not lay else analysis_crs_for(list(lay.values()))
-        cached = (key, dataclasses.replace(base, config=config, layers=lay, crs=crs,
-                                           demand=session_people(base, lay)))
+        added = tuple(u.source or describe(u.layer, u.filename, data=u.data) for u in uploads())
+        cached = (key, dataclasses.replace(base, layers=lay, crs=crs, demand=session_people(base, lay),
+                                           geocoder=session_geocoder(base, lay), added=added))
         ss["_session_region"] = cached
     return cached[1]  # type: ignore[no-any-return]
 
@@ -189,6 +195,17 @@ def in_app_words(err: LayerError) -> str:
     return err.message
 
 
+def session_geocoder(base: Region, lay: dict[str, gpd.GeoDataFrame]) -> Geocoder | None:
+    """The region's 町字 points with those added in this session (an uploaded file of a
+    municipality replaces the region's own)."""
+    extra: dict[str, Any] = {}
+    for up in uploads():
+        extra |= up.reference or {}
+    if not extra:
+        return base.geocoder
+    return geocoder_with(base.geocoder, extra, boundaries=lay.get("boundaries"))
+
+
 def session_people(base: Region, lay: dict[str, gpd.GeoDataFrame]) -> Demand | None:
     """The people the session's analyses count: the last uploaded register's, else the
     region's (kept to the chosen municipalities)."""
@@ -212,6 +229,8 @@ def layers(*, chosen_only: bool = True) -> dict[str, gpd.GeoDataFrame]:
     region = current_region()
     out = dict(region.layers)
     for up in uploads():
+        if up.layer == REFERENCE_KEY:  # 町字 points place addresses; they are not a map layer
+            continue
         if up.layer == "vulnerable":
             out["vulnerable"] = up.frame  # an uploaded register replaces the density shown
         elif up.layer in out:
@@ -224,6 +243,15 @@ def layers(*, chosen_only: bool = True) -> dict[str, gpd.GeoDataFrame]:
         out["shelters"] = inherit_flags(out["shelters"])  # the GSI files, uploaded one by one
     chosen = st.session_state.get("muni_filter")
     return keep_municipalities(out, chosen) if chosen and chosen_only else out
+
+
+def source_rows() -> list[dict[str, str]]:
+    """Rows of the データ page's sources table: every file of the session's region, its
+    publisher, the data's own date, retrieval date and licence (:mod:`layers.provenance`)."""
+    labels = {k: t_layer(k) for k in LAYER_KEYS} | {
+        REFERENCE_KEY: t("machiaza_target"), "roads": t("roads"), "transit": t("page_transit"),
+        "projection": t("projection")}
+    return source_table(session_region().sources, labels)
 
 
 def summary_rows() -> list[dict[str, Any]]:

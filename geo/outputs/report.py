@@ -49,6 +49,7 @@ from layers.atomic import atomic_path, atomic_paths
 from layers.boundaries import municipality_names
 from layers.crs import crs_label
 from layers.layer_facts import LAYER_LABELS, LAYERS
+from layers.provenance import source_table
 from layers.school_districts import current_period
 from layers.shelters import HAZARD_LABELS
 
@@ -220,23 +221,15 @@ def _layer_title(region: RegionLike, key: str) -> str:
 
 
 def _sources(region: RegionLike) -> pd.DataFrame:
-    """One row per layer: its file(s), the newest file date, its features."""
-    rows = []
-    for key, spec in region.config.layers.items():
-        paths = [Path(p) for p in spec.paths]
-        dates = [_dt.date.fromtimestamp(p.stat().st_mtime) for p in paths if p.exists()]
-        name = paths[0].name if len(paths) == 1 else f"{paths[0].name} ほか {len(paths) - 1} ファイル"
-        if key == "vulnerable":
-            name = "（名簿：匿名化して密度のみ使用）"
-        rows.append({"レイヤー": _layer_title(region, key), "ファイル": name,
-                     "日付": max(dates).isoformat() if dates else "—",
-                     "件数": len(region.layers[key]) if key in region.layers else 0})
-    roads = region.config.roads
-    if roads is not None:
-        p = Path(roads.path)
-        rows.append({"レイヤー": "道路", "ファイル": p.name,
-                     "日付": _dt.date.fromtimestamp(p.stat().st_mtime).isoformat() if p.exists() else "—",
-                     "件数": ""})
+    """One row per file the region reads (the region file's and those added in the app): its
+    layer, publisher, the data's own date, retrieval date, licence and features
+    (:func:`layers.provenance.source_table`)."""
+    labels = {**{k: _layer_title(region, k) for k in LAYER_LABELS}, "machiaza": "町字の参照点（住所の位置）",
+              "roads": "道路", "transit": "公共交通（時刻表）", "projection": "将来推計人口"}
+    rows = source_table(region.sources, labels)
+    for row, src in zip(rows, region.sources, strict=True):
+        if src.layer == "vulnerable":
+            row["ファイル"] = "（名簿：匿名化して密度のみ使用）"
     return pd.DataFrame(rows)
 
 
@@ -361,6 +354,8 @@ def _method(res: RegionResults) -> str:
         "避難所の指定状況: 国土地理院のデータにある指定（施設の種類、災害ごとの指定、受入対象者、"
         "収容人数）をそのまま市町村ごとに数えています。収容人数は記載のある施設だけの合計です。"
         if res.shelter_tables is not None else "",
+        "データの出典とその日付（データ自体の日付。ファイルに日付がないものは表紙の表に「記載なし」）: "
+        + "／".join(res.region.attribution()),
     ]
     return "".join(f"<p>{_esc(x)}</p>" for x in lines if x)
 

@@ -549,3 +549,56 @@ def test_the_municipality_picker_appears_as_soon_as_the_boundaries_load(app_url,
     picker.wait_for(timeout=5_000)  # no other action in between
     assert picker.get_by_text("潟上市").count() == 1 and picker.get_by_text("八郎潟町").count() == 1
     _no_exception(page)
+
+
+def _upload(page, target: str, path) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_timeout(1500)  # the rerun after the previous file (the picker, the placer) settles
+    _choose_target(page, target)
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_text(f"追加したファイル: {path.name}").wait_for(timeout=60_000)
+
+
+def test_a_new_region_places_an_address_only_salon_list_with_an_uploaded_machiaza_file(
+        app_url, page, shared_data, tmp_path):
+    """潟上市社協 from an empty region, without touching a file: N03, the GSI CSVs (cp932), the
+    町字 points of 潟上市 (target 「町字の参照点」), then a cp932 list of サロン with addresses only
+    — placed, with the placement summary; a 町字 file of another prefecture, a non-JSON file
+    and a huge JSON are refused with a message naming the file."""
+    koto = shared_data / "akita/shelters/gsi_emergency_sites_koto_cp932.csv"
+    salons = tmp_path / "サロン一覧.csv"
+    salons.write_text("名称,住所\nいこいサロン,秋田県潟上市飯田川飯塚字古開1\n"
+                      "ふれあい茶話会,潟上市飯田川飯塚\nみんなの家,潟上市天王\n", encoding="cp932")
+    page.goto(app_url)
+    _wait_map(page)
+    _goto_page(page, "データ")
+    page.get_by_text("新しい地域", exact=True).click()
+    page.get_by_label("地域の名前").fill("潟上市")
+    page.get_by_label("地域の名前").press("Enter")
+    page.get_by_role("button", name="作る").click()
+    page.get_by_text("地域: 潟上市").last.wait_for(timeout=60_000)
+    _upload(page, "市町村界", shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson")
+    _upload(page, "避難所・避難場所", koto)
+    # refused reference files first: another prefecture, not JSON, too big
+    for bad, words in ((shared_data / "tachikawa/machiaza_points.json", "市町村界の外"),
+                       (koto, "JSON として読めません"), (None, "大きすぎます")):
+        if bad is None:
+            bad = tmp_path / "巨大.json"
+            bad.write_bytes(b"[" + b" " * (33 * 2**20) + b"]")
+        _choose_target(page, "町字の参照点（住所の位置）")
+        page.locator('input[type="file"]').set_input_files(str(bad))
+        page.get_by_text(words).first.wait_for(timeout=60_000)
+        assert bad.name in page.locator('[data-testid="stAlert"]').filter(has_text=words).first.inner_text()
+    _upload(page, "町字の参照点（住所の位置）", shared_data / "akita/machiaza/潟上市.json")
+    assert page.get_by_text("潟上市 の町字").count() >= 1
+    _upload(page, "居場所", salons)
+    body = page.locator("body").inner_text()
+    assert "町字" in body and "3 件" in body
+    sources = page.locator('[data-testid="stDataFrame"]').last
+    sources.wait_for(timeout=30_000)
+    _no_exception(page)
+    _goto_page(page, "地図")
+    frame = _wait_map(page)
+    page.wait_for_timeout(1000)
+    assert frame.locator("path.tomoni-place").count() == 3
+    credit = frame.locator(".leaflet-control-attribution").inner_text()
+    assert "Geolonia" in credit and "2021年" in credit and "国土地理院" in credit

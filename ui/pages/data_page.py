@@ -16,10 +16,17 @@ from layers.boundaries import municipality_names
 from layers.data_root import claim_shared, home, inside_data_root, region_files_inside
 from layers.errors import LayerError
 from layers.geocode import HAND_PLACED, LEVELS, set_point
+from layers.provenance import describe
 from layers.region import Region, read_config
 from layers.region_io import SavedFile, save_region
 from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
-from layers.upload import UPLOAD_KEYS, load_uploaded, load_uploaded_register
+from layers.upload import (
+    REFERENCE_KEY,
+    UPLOAD_KEYS,
+    load_uploaded,
+    load_uploaded_reference,
+    load_uploaded_register,
+)
 from ui import state
 from ui.audit import audit
 from ui.clicks import picked_point
@@ -90,10 +97,14 @@ if every is not None and len(every) > 1:
 
 # ---------------------------------------------------------------- uploads
 st.subheader(t("upload"))
-layer = st.selectbox(t("upload_layer"), list(UPLOAD_KEYS), index=UPLOAD_KEYS.index("shelters"),
-                     format_func=tr.layer, key="upload_layer")
+TARGETS = [*UPLOAD_KEYS, REFERENCE_KEY]  # 町字 points: what places the addresses of any list
+layer = st.selectbox(t("upload_layer"), TARGETS, index=TARGETS.index("shelters"),
+                     format_func=lambda k: tr("machiaza_target") if k == REFERENCE_KEY else tr.layer(k),
+                     key="upload_layer")
 options: dict[str, object] = {}
-if layer == "vulnerable":
+if layer == REFERENCE_KEY:
+    st.caption(t("machiaza_help"))
+elif layer == "vulnerable":
     st.info(t("vulnerable_help"))
     c1, c2, c3 = st.columns(3)
     by = c1.selectbox(t("unit"), ["mesh", "neighbourhoods"], key="vul_by",
@@ -128,9 +139,12 @@ refused = False
 for f in new_files:
     done.add(f.file_id)
     data = f.getvalue()
-    people = None
+    people, reference = None, None
     try:
-        if layer == "vulnerable":
+        if layer == REFERENCE_KEY:
+            frame, reference = load_uploaded_reference(f.name, data,
+                                                       boundaries=region.layers.get("boundaries"))
+        elif layer == "vulnerable":
             frame, people = load_uploaded_register(f.name, data, boundaries=region.layers.get("boundaries"),
                                                    options=options, geocoder=region.geocoder)
         else:
@@ -147,13 +161,16 @@ for f in new_files:
         data = b""
         ss["_uploader_gen"] = ss.get("_uploader_gen", 0) + 1
         kept = {"anonymised": True, "kind": "density", "k": int(str(options["k"]))}
-        ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept, people=people)]
+        ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, kept, people=people,
+                                                      source=describe(layer, f.name))]
         st.rerun()
-    ss["uploads"] = [*ss["uploads"], state.Upload(layer, f.name, data, frame, dict(options))]
+    added = state.Upload(layer, f.name, data, frame, dict(options), reference=reference,
+                         source=describe(layer, f.name, data=data))
+    ss["uploads"] = [*ss["uploads"], added]
 if refused:  # a refused file leaves the box (its message stays until the next file)
     ss["_uploader_gen"] = ss.get("_uploader_gen", 0) + 1
     st.rerun()
-if new_files and layer == "boundaries":  # the municipality picker above appears at once, not next run
+if new_files and layer in ("boundaries", REFERENCE_KEY):  # the picker above / placing: at once
     st.rerun()
 for name, message in errors.items():
     st.error(f"{t('errors')}: {name}\n\n{message}")
@@ -166,6 +183,9 @@ for i, up in enumerate(state.uploads()):
             merged=s_.get("units_absorbed"), read=s_.get("records_read"), inside=s_.get("in_region"),
             outside=s_.get("outside_region"))
         c1.success(f"{t('uploaded')}: {up.filename} → {t_layer(up.layer)}: {line}")
+    elif up.layer == REFERENCE_KEY:
+        c1.success(f"{t('uploaded')}: {up.filename} → {t('machiaza_target')}: "
+                   + t("machiaza_line").format(muni="・".join(up.reference or {}), n=len(up.frame)))
     elif not len(up.frame):  # nothing added is not a success
         c1.warning(f"{up.filename} → {t_layer(up.layer)}: {t('upload_empty')}")
     else:
@@ -240,11 +260,15 @@ if ss["source"].get("kind") == "toml" and ss["source"].get("path"):
 # ---------------------------------------------------------------- summary
 st.subheader(t("summary"))
 st.dataframe(pd.DataFrame(state.summary_rows()), hide_index=True, width="stretch")
+st.subheader(t("sources"))  # where each file comes from, with the data's own date
+st.dataframe(pd.DataFrame(state.source_rows()), hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- save
 
 
 def _saved(u: state.Upload) -> SavedFile:
+    if u.layer == REFERENCE_KEY:  # named by its municipality: the geocoder reads the name from the file's
+        return SavedFile(u.layer, f"{next(iter(u.reference or {}), Path(u.filename).stem)}.json", u.data, {})
     if u.edited:  # points moved by hand: the layer as it is now, not the original file
         text = geojson_text(u.frame, properties=[c for c in u.frame.columns if c != "geometry"])
         return SavedFile(u.layer, f"{Path(u.filename).stem}_edited.geojson", text.encode("utf-8"), {})

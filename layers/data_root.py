@@ -49,6 +49,14 @@ def home() -> Path:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def safe_folder(name: str) -> str:
+    """A folder name made from text a person typed (a municipality's name): characters a file
+    system refuses become ``_``; never empty, never a path."""
+    import re
+
+    return re.sub(r'[\\/:*?"<>|\s\x00-\x1f]+', "_", name).strip("._")[:60] or "region"
+
+
 def data_root() -> Path:
     """``TOMONI_DATA_ROOT`` or the project's ``data/`` folder (resolved)."""
     return Path(os.environ.get("TOMONI_DATA_ROOT") or ROOT / "data").expanduser().resolve()

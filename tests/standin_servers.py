@@ -1,5 +1,6 @@
 """Local stand-ins on 127.0.0.1 for what tomoni fetches when online (tests never touch the
-internet): an Overpass API answering from OSM data the tests hold."""
+internet): an Overpass API answering from OSM data the tests hold, and the publishers of the
+base layers (国土数値情報, 国土地理院, Geolonia) serving real files in their own layouts."""
 
 from __future__ import annotations
 
@@ -72,3 +73,66 @@ def overpass_standin(osm: Path) -> Iterator[tuple[str, list[str]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def static_standin(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
+    """A stand-in web server serving ``files`` (URL path → bytes; 404 otherwise): yields (its
+    base URL, the paths asked for)."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urllib.parse.unquote(urllib.parse.urlparse(self.path).path)
+            asked.append(path)
+            body = files.get(path)
+            if body is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def publisher_files(shared: Path) -> dict[str, bytes]:
+    """The real Akita files of ``shared`` in their publishers' download layouts: 国土数値情報
+    N03 (a zip per prefecture, 2021 edition), the GSI's nationwide merged CSVs and update list,
+    Geolonia's japanese-addresses JSON per municipality."""
+    import io
+    import zipfile
+
+    akita = shared / "akita"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("N03-20210101_05_GML/N03-21_05_210101.geojson",
+                   (akita / "boundaries/n03_akita_2021_simplified.geojson").read_bytes())
+        z.writestr("N03-20210101_05_GML/KS-META-N03-21_05_210101.xml", b"<meta/>")
+    history = ("市町村コード,市町村名,初回公開日,データ更新日,,\r\n052116,潟上市,2016/04/01,2025/10/15,,\r\n"
+               "052019,秋田市,2016/04/01,2025/09/30,,\r\n").encode("utf-8-sig")
+    gsi = akita / "shelters"
+    files = {"/ksj/N03/N03-2021/N03-20210101_05_GML.zip": buf.getvalue(),
+             "/gsi/csv/mergeFromCity_1.csv": (gsi / "gsi_evacuation_shelters_akita.csv").read_bytes(),
+             "/gsi/csv/mergeFromCity_2.csv": (gsi / "gsi_emergency_sites_akita.csv").read_bytes(),
+             "/gsi/publicHistoryCSV/publicHistoryListData.csv": history}
+    for f in (akita / "machiaza").glob("*.json"):
+        files[f"/addresses/秋田県/{f.name}"] = f.read_bytes()
+    return files
+
+
+def publisher_urls(base: str) -> dict[str, str]:
+    """The environment pointing tomoni at a :func:`static_standin` of :func:`publisher_files`."""
+    return {"TOMONI_KSJ_URL": f"{base}/ksj", "TOMONI_GSI_URL": f"{base}/gsi",
+            "TOMONI_ADDRESSES_URL": f"{base}/addresses"}

@@ -7,6 +7,17 @@ import streamlit as st
 TEXT: dict[str, tuple[str, str]] = {
     "upload_browse": ("ファイルを選ぶ", "Browse files"),
     "sources": ("データの出典と日付", "Where the data come from"),
+    "fetch_title": ("公開データを取得して作る（インターネット）", "Fetch public data (online)"),
+    "fetch_help": ("市町村を選ぶと、市町村界（国土数値情報 N03）、国土地理院の指定緊急避難場所・指定避難所、"
+                   "町字の参照点（Geolonia）を公開元から取得して、データフォルダに地域を作ります。"
+                   "一度取得すれば、以後はオフラインで使えます。",
+                   "Fetches the boundary (N03), the GSI shelters and the town points (Geolonia) of one "
+                   "municipality into the data folder; afterwards it works offline."),
+    "fetch_pref": ("都道府県", "Prefecture"),
+    "fetch_muni": ("市町村", "Municipality"),
+    "fetch_muni_example": ("例: 潟上市", "e.g. 潟上市"),
+    "fetch_go": ("取得する", "Fetch"),
+    "fetch_running": ("公開データを取得しています…", "Fetching…"),
     "roads": ("道路", "Roads"),
     "projection": ("将来推計人口", "Population projection"),
     "machiaza_target": ("町字の参照点（住所の位置）", "Town reference points (placing addresses)"),

@@ -81,7 +81,7 @@ class Upload:
     people: Demand | None = field(default=None, repr=False)
     """An uploaded register's people, in this session's memory only (the analyses count them)."""
     reference: dict[str, Any] | None = field(default=None, repr=False)
-    """An uploaded 町字 reference: municipality → its points (:func:`layers.geocode.geocoder_with`)."""
+    """An uploaded town reference: municipality → its points (:func:`layers.geocode.geocoder_with`)."""
     source: Source | None = None
     """Where the file comes from (:mod:`layers.provenance`), read when it was added."""
 

@@ -20,6 +20,7 @@ from geo.cli.check import cmd_check
 from geo.cli.data import cmd_anonymize, cmd_export, cmd_geocode, cmd_map, cmd_report
 from geo.cli.demo import cmd_demo
 from geo.cli.disaster import cmd_dispatch, cmd_route, cmd_shelter_needs, cmd_shelters, cmd_vc_plan
+from geo.cli.fetch import cmd_init
 from geo.cli.roads import cmd_roads
 from geo.cli.serve import cmd_serve, cmd_user_add
 from geo.engine.profiles import (
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="進行状況を表示")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _add_init(sub)
     _add_check(sub)
     _add_roads(sub)
     _add_demo(sub)
@@ -72,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_add(sub)
     _add_batch(sub)
     return parser
+
+
+def _add_init(sub: Any) -> None:
+    """``tomoni init``."""
+    p = sub.add_parser("init", help="市町村の公開データ（N03・国土地理院の避難所・町字）を取得して地域を作る"
+                                    "（一度だけ。以後はオフラインで使える）")
+    p.add_argument("municipality", help="市町村名（例: 潟上市、南秋田郡五城目町）か5桁の市町村コード")
+    p.add_argument("--pref", required=True, help="都道府県（例: 秋田県 または 05）")
+    p.add_argument("--out", required=True, help="地域のフォルダ（region.toml とデータを書く）")
+    p.add_argument("--n03-year", type=int, default=None,
+                   help="国土数値情報 N03 の年（既定 2024、または TOMONI_N03_YEAR）")
+    p.add_argument("--roads", action="store_true", help="道路も OpenStreetMap（Overpass）から取得する")
+    p.set_defaults(func=cmd_init)
 
 
 def _add_roads(sub: Any) -> None:

@@ -193,9 +193,7 @@ def static_map(
     extent
         (xmin, ymin, xmax, ymax) in ``crs`` to zoom to (default: all layers).
     map_box
-        (left, bottom, width, height) of the map on the page, in page fractions (default:
-        the paper's layout); the legend goes under it on portrait paper, so a sheet can
-        print a table below (a team's stops).
+        (left, bottom, width, height) of the map in page fractions; the legend goes under it.
     """
 
     ensure_metric(crs)

@@ -13,8 +13,9 @@ from geo.outputs.layer_export import DENSITY_COLUMNS, geojson_text
 from geo.outputs.maps import add_marks, region_map
 from geo.runs.roads import build_roads
 from layers.boundaries import municipality_names
-from layers.data_root import claim_shared, home, inside_data_root, region_files_inside
+from layers.data_root import claim_shared, home, inside_data_root, region_files_inside, safe_folder
 from layers.errors import LayerError
+from layers.fetch import DEFAULT_PREFECTURE, PREFECTURES, fetch_region
 from layers.geocode import HAND_PLACED, LEVELS, set_point
 from layers.provenance import describe
 from layers.region import Region, read_config
@@ -47,6 +48,23 @@ if kind == "demo" and ss["source"].get("kind") != "demo":
     state.start_source({"kind": "demo"})
     st.rerun()
 if kind == "new":
+    with st.expander(t("fetch_title"), expanded=False):
+        st.caption(t("fetch_help"))
+        f1, f2, f3 = st.columns([2, 3, 1])
+        pref = f1.selectbox(t("fetch_pref"), PREFECTURES, index=PREFECTURES.index(DEFAULT_PREFECTURE),
+                            key="fetch_pref")
+        muni = f2.text_input(t("fetch_muni"), key="fetch_muni", placeholder=t("fetch_muni_example"))
+        if f3.button(t("fetch_go"), key="fetch_go", disabled=not muni.strip()) and muni.strip():
+            try:
+                fetch_into = inside_data_root(home() / safe_folder(muni.strip()), what=t("fetch_muni"),
+                                              write=True)
+                with st.spinner(t("fetch_running")):
+                    got = fetch_region(pref, muni.strip(), fetch_into)
+                audit("fetch", municipality=f"{pref} {got.name}")
+                state.start_source({"kind": "toml", "path": str(got.toml)})
+                st.rerun()
+            except LayerError as err:
+                st.error(err.message + (f"　{err.fix}" if err.fix else ""))
     st.caption(t("new_region_help"))
     n1, n2 = st.columns([3, 1])
     new_name = n1.text_input(t("new_region_name"), value=ss["source"].get("name", ""),
@@ -185,7 +203,7 @@ for i, up in enumerate(state.uploads()):
         c1.success(f"{t('uploaded')}: {up.filename} → {t_layer(up.layer)}: {line}")
     elif up.layer == REFERENCE_KEY:
         c1.success(f"{t('uploaded')}: {up.filename} → {t('machiaza_target')}: "
-                   + t("machiaza_line").format(muni="・".join(up.reference or {}), n=len(up.frame)))
+                   + t("machiaza_line").format(muni=next(iter(up.reference or {}), ""), n=len(up.frame)))
     elif not len(up.frame):  # nothing added is not a success
         c1.warning(f"{up.filename} → {t_layer(up.layer)}: {t('upload_empty')}")
     else:

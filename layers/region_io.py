@@ -96,6 +96,19 @@ class _Placer:
         Path(tmp.name).replace(target)
 
 
+def _zipped(folder: Path) -> bytes:
+    """A GTFS feed kept as a folder, as the bytes of a zip of its files."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.iterdir()):
+            if f.is_file():
+                z.write(f, f.name)
+    return buf.getvalue()
+
+
 def _base_tables(base: RegionConfig | None, placer: _Placer
                  ) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
     """The base region's layer tables and roads (and its ``[geocoder]`` files, under the key
@@ -119,6 +132,11 @@ def _base_tables(base: RegionConfig | None, placer: _Placer
                 entry["format" if k == "fmt" else k] = v
         entry.update(spec.options)
         tables[key] = entry
+    if base.transit:  # a feed kept as a folder travels as a zip of it
+        tables["transit"] = {"path": [placer.place(f"{p.name}.zip", data=_zipped(p)) if p.is_dir()
+                                      else placer.place(p.name, src=p) for p in base.transit]}
+    if base.projection:
+        tables["projection"] = {"path": [placer.place(p.name, src=p) for p in base.projection]}
     if base.roads is not None:
         roads = {"path": placer.place(base.roads.path.name, src=base.roads.path),
                  "network": base.roads.network}
@@ -135,7 +153,7 @@ def _toml_lines(name: str, *, fictional: bool, crs: str | None, tables: dict[str
         lines.append("fictional = true")
     if crs:
         lines.append(f"crs = {_toml_value(crs)}")
-    for key in LAYER_KEYS:
+    for key in (*LAYER_KEYS, "transit"):  # [layers.transit]: timetables, not a map layer
         if key not in tables:
             continue
         lines += ["", f"[layers.{key}]"]
@@ -145,8 +163,9 @@ def _toml_lines(name: str, *, fictional: bool, crs: str | None, tables: dict[str
             lines.append(f"{k} = {_toml_value(v)}")
     if roads:
         lines += ["", "[roads]"] + [f"{k} = {_toml_value(v)}" for k, v in roads.items()]
-    if "geocoder" in tables:
-        lines += ["", "[geocoder]"] + [f"{k} = {_toml_value(v)}" for k, v in tables["geocoder"].items()]
+    for table in ("geocoder", "projection"):
+        if table in tables:
+            lines += ["", f"[{table}]"] + [f"{k} = {_toml_value(v)}" for k, v in tables[table].items()]
     if parameters:
         lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in parameters.items()]
     return lines

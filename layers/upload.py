@@ -22,9 +22,11 @@ if TYPE_CHECKING:
     from layers.demand import Demand
     from layers.geocode import Geocoder
 
-__all__ = ["REFERENCE_KEY", "UPLOAD_KEYS", "load_uploaded", "load_uploaded_reference",
-           "load_uploaded_register"]
+__all__ = ["REFERENCE_KEY", "TRANSIT_KEY", "UPLOAD_KEYS", "load_uploaded", "load_uploaded_feed",
+           "load_uploaded_reference", "load_uploaded_register"]
 
+TRANSIT_KEY = "transit"
+"""The upload target of a GTFS-JP feed: timetables for the 公共交通 page, not a map layer."""
 REFERENCE_KEY = "machiaza"
 """The upload target of 町字 reference points: not a map layer, the region's address placer."""
 
@@ -63,6 +65,46 @@ def load_uploaded_reference(filename: str, data: bytes, *, boundaries: gpd.GeoDa
                              geometry=gpd.points_from_xy([r[2] for r in rows], [r[1] for r in rows]),
                              crs="EPSG:4326")
     return frame, munis
+
+
+_FEEDS: list[Path] = []
+
+
+def _feed_folder() -> Path:
+    """This process's folder of uploaded feeds (the analyses read a feed from a file; removed
+    when the process ends)."""
+    import atexit
+    import shutil
+
+    if not _FEEDS:
+        _FEEDS.append(Path(tempfile.mkdtemp(prefix="tomoni-feeds-")))
+        atexit.register(shutil.rmtree, _FEEDS[0], True)
+    return _FEEDS[0]
+
+
+def load_uploaded_feed(filename: str, data: bytes) -> tuple[gpd.GeoDataFrame, Path]:
+    """An uploaded GTFS-JP zip, checked by reading it (:func:`layers.transit.read_feed`): its
+    stops as a frame (what the page counts) and the file the analyses read, kept by content
+    in this process's feed folder.  Errors name the uploaded file."""
+    import hashlib
+
+    from layers.transit import read_feed
+
+    folder = _feed_folder() / hashlib.blake2b(data, digest_size=12).hexdigest()
+    folder.mkdir(exist_ok=True)
+    path = folder / _safe_name(filename)
+    if not path.is_file():
+        path.write_bytes(data)
+    try:
+        feed = read_feed(path)
+    except LayerError as err:
+        path.unlink(missing_ok=True)
+        raise LayerError(err.problem, file=filename, row=err.row, column=err.column, fix=err.fix,
+                         layer=TRANSIT_KEY) from None
+    where = gpd.points_from_xy(feed.stops["lon"], feed.stops["lat"])
+    stops = gpd.GeoDataFrame({"name": feed.stops["stop_name"].astype(str).to_numpy()}, geometry=where,
+                             crs="EPSG:4326")
+    return stops, path
 
 
 def load_uploaded(

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from geo.analyses import projection_years
+from geo.analyses import has_roads, projection_years
 from ui.i18n import Tr, t
 
 
@@ -16,8 +16,13 @@ def season_and_year(prefix: str, region: Any, *, caption: str = "season_caption"
     and the year (None for 今)."""
     tr = Tr.current()
     left, right = st.columns([3, 2])
+    roads = has_roads(region)  # without roads winter would be summer's straight-line estimate again
+    if not roads:
+        st.session_state[f"{prefix}_season"] = "summer"
     season = left.radio(t("season"), ["summer", "winter"], horizontal=True, key=f"{prefix}_season",
-                        format_func=lambda x: tr(f"season_{x}"))
+                        format_func=lambda x: tr(f"season_{x}"), disabled=not roads)
+    if not roads:
+        left.caption(t("season_needs_roads"))
     years = (0, *projection_years(region)[0])
     year = 0
     if len(years) > 1:

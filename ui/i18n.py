@@ -7,6 +7,10 @@ import streamlit as st
 TEXT: dict[str, tuple[str, str]] = {
     "upload_browse": ("ファイルを選ぶ", "Browse files"),
     "sources": ("データの出典と日付", "Where the data come from"),
+    "season_needs_roads": ("冬（除雪・冬期閉鎖）との比較には道路データが必要です。"
+                           "道路がないと冬も夏と同じ直線距離の推定になるため選べません。データのページの「道路（OpenStreetMap）」で作ってください。",
+                           "Winter needs roads: without them winter would equal summer's straight-line "
+                           "estimate. Build the roads on the data page."),
     "fetch_title": ("公開データを取得して作る（インターネット）", "Fetch public data (online)"),
     "fetch_help": ("市町村を選ぶと、市町村界（国土数値情報 N03）、国土地理院の指定緊急避難場所・指定避難所、"
                    "町字の参照点（Geolonia）を公開元から取得して、データフォルダに地域を作ります。"
@@ -212,8 +216,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_coverage": ("カバー率", "Coverage"),
     "page_transit": ("公共交通", "Buses"),
     "transit_none": ("この地域にはバスの時刻表（GTFS）がありません。"
-                     "地域設定に [layers.transit] を書くと使えます。",
-                     "This region has no bus timetable (GTFS): add [layers.transit] to its region file."),
+                     "事業者や市町村が公開している GTFS-JP の zip をここで追加すると使えます。",
+                     "This region has no bus timetable: add a GTFS-JP zip here."),
+    "transit_upload": ("GTFS-JP の zip を追加", "Add a GTFS-JP zip"),
+    "transit_added": ("時刻表を追加しました: {name}（停留所 {stops} か所）",
+                      "Timetable added: {name} ({stops} stops)"),
+    "transit_target": ("公共交通の時刻表（GTFS-JP の zip）", "Bus timetable (GTFS-JP zip)"),
     "transit_to": ("行き先", "Destination"),
     "transit_date": ("時刻表の日", "Timetable date"),
     "transit_window": ("家を出る時間帯", "Leaving home between"),

@@ -30,7 +30,7 @@ from layers.geocode import Geocoder, geocoder_with
 from layers.provenance import Source, describe, source_table
 from layers.region import LAYER_KEYS, Region, empty_region, load_region, read_config
 from layers.shelters import DEFAULT_HAZARD, inherit_flags
-from layers.upload import REFERENCE_KEY
+from layers.upload import REFERENCE_KEY, TRANSIT_KEY, load_uploaded_feed
 from ui.i18n import Tr, t, t_layer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,7 +151,11 @@ def session_region() -> Region:
         lay = layers()
         crs = base.crs if base.layers or not lay else analysis_crs_for(list(lay.values()))
         added = tuple(u.source or describe(u.layer, u.filename, data=u.data) for u in uploads())
-        cached = (key, dataclasses.replace(base, layers=lay, crs=crs, demand=session_people(base, lay),
+        feeds = tuple(Path(u.options["path"]) for u in uploads() if u.layer == TRANSIT_KEY)
+        config = dataclasses.replace(base.config, transit=(*base.config.transit, *feeds)) if feeds \
+            else base.config
+        cached = (key, dataclasses.replace(base, config=config, layers=lay, crs=crs,
+                                           demand=session_people(base, lay),
                                            geocoder=session_geocoder(base, lay), added=added))
         ss["_session_region"] = cached
     return cached[1]  # type: ignore[no-any-return]
@@ -229,7 +233,7 @@ def layers(*, chosen_only: bool = True) -> dict[str, gpd.GeoDataFrame]:
     region = current_region()
     out = dict(region.layers)
     for up in uploads():
-        if up.layer == REFERENCE_KEY:  # 町字 points place addresses; they are not a map layer
+        if up.layer in (REFERENCE_KEY, TRANSIT_KEY):  # they place addresses / hold timetables
             continue
         if up.layer == "vulnerable":
             out["vulnerable"] = up.frame  # an uploaded register replaces the density shown
@@ -243,6 +247,19 @@ def layers(*, chosen_only: bool = True) -> dict[str, gpd.GeoDataFrame]:
         out["shelters"] = inherit_flags(out["shelters"])  # the GSI files, uploaded one by one
     chosen = st.session_state.get("muni_filter")
     return keep_municipalities(out, chosen) if chosen and chosen_only else out
+
+
+def add_feed(name: str, data: bytes) -> str | None:
+    """Add an uploaded GTFS-JP zip to this session's region (the データ and 公共交通 pages);
+    the problem's message when it is refused."""
+    try:
+        stops, path = load_uploaded_feed(name, data)
+    except LayerError as err:
+        return err.message
+    ss = st.session_state
+    ss["uploads"] = [*uploads(), Upload(TRANSIT_KEY, name, data, stops, {"path": str(path)},
+                                        source=describe(TRANSIT_KEY, path))]
+    return None
 
 
 def source_rows() -> list[dict[str, str]]:

@@ -42,3 +42,36 @@ def test_a_region_is_fetched_by_choosing_the_municipality(browser, demo_dir, sha
             credit = frame.locator(".leaflet-control-attribution").inner_text()
             assert "2021年1月1日" in credit and "2025年10月15日" in credit and "Geolonia" in credit
             context.close()
+
+
+def test_a_gtfs_zip_added_on_the_transit_page_is_analysed(browser, demo_dir, tmp_path):
+    """A region without timetables (the demo's files, its [layers.transit] left out): the 公共交通
+    page says so and takes a GTFS-JP zip right there; a broken zip is refused naming the file;
+    the real one is read and the page answers (trips that day, people reached by bus)."""
+    import re
+    import shutil
+
+    root = tmp_path / "data"
+    region = root / "no_bus"
+    shutil.copytree(demo_dir, region)
+    toml = region / "region.toml"
+    toml.write_text(re.sub(r"\[layers\.transit\][^\[]*", "", toml.read_text("utf-8")), "utf-8")
+    feed = region / "gtfs" / "community_bus_gtfs-jp.zip"
+    broken = tmp_path / "壊れた.zip"
+    broken.write_bytes(b"PK\x03\x04 not a zip at all")
+    env = {"TOMONI_DATA_ROOT": str(root), "TOMONI_START_REGION": str(toml)}
+    with serve_app(demo_dir, tmp_path / "server.log", extra=env) as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url)
+        page.frame_locator(MAP_FRAME).locator(".leaflet-container").wait_for(timeout=90_000)
+        _goto_page(page, "公共交通")
+        page.get_by_text("バスの時刻表（GTFS）がありません").wait_for(timeout=60_000)
+        page.locator('input[type="file"]').set_input_files(str(broken))
+        page.locator('[data-testid="stAlert"]').filter(has_text="壊れた.zip").wait_for(timeout=60_000)
+        page.locator('input[type="file"]').set_input_files(str(feed))
+        page.get_by_text("この日の便").wait_for(timeout=120_000)
+        trips = page.locator('[data-testid="stMetric"]').filter(has_text="この日の便")
+        assert int(trips.locator('[data-testid="stMetricValue"]').inner_text().replace(",", "")) > 0
+        _no_exception(page)
+        context.close()

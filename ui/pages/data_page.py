@@ -23,6 +23,7 @@ from layers.region_io import SavedFile, save_region
 from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
 from layers.upload import (
     REFERENCE_KEY,
+    TRANSIT_KEY,
     UPLOAD_KEYS,
     load_uploaded,
     load_uploaded_reference,
@@ -115,9 +116,10 @@ if every is not None and len(every) > 1:
 
 # ---------------------------------------------------------------- uploads
 st.subheader(t("upload"))
-TARGETS = [*UPLOAD_KEYS, REFERENCE_KEY]  # 町字 points: what places the addresses of any list
+TARGETS = [*UPLOAD_KEYS, REFERENCE_KEY, TRANSIT_KEY]  # 町字 points place any list; GTFS: timetables
+TARGET_WORDS = {REFERENCE_KEY: "machiaza_target", TRANSIT_KEY: "transit_target"}
 layer = st.selectbox(t("upload_layer"), TARGETS, index=TARGETS.index("shelters"),
-                     format_func=lambda k: tr("machiaza_target") if k == REFERENCE_KEY else tr.layer(k),
+                     format_func=lambda k: tr(TARGET_WORDS[k]) if k in TARGET_WORDS else tr.layer(k),
                      key="upload_layer")
 options: dict[str, object] = {}
 if layer == REFERENCE_KEY:
@@ -157,6 +159,11 @@ refused = False
 for f in new_files:
     done.add(f.file_id)
     data = f.getvalue()
+    if layer == TRANSIT_KEY:  # a timetable: kept as a file the 公共交通 page reads
+        if problem := state.add_feed(f.name, data):
+            errors[f.name] = problem
+            refused = True
+        continue
     people, reference = None, None
     try:
         if layer == REFERENCE_KEY:
@@ -201,6 +208,8 @@ for i, up in enumerate(state.uploads()):
             merged=s_.get("units_absorbed"), read=s_.get("records_read"), inside=s_.get("in_region"),
             outside=s_.get("outside_region"))
         c1.success(f"{t('uploaded')}: {up.filename} → {t_layer(up.layer)}: {line}")
+    elif up.layer == TRANSIT_KEY:
+        c1.success(t("transit_added").format(name=up.filename, stops=len(up.frame)))
     elif up.layer == REFERENCE_KEY:
         c1.success(f"{t('uploaded')}: {up.filename} → {t('machiaza_target')}: "
                    + t("machiaza_line").format(muni=next(iter(up.reference or {}), ""), n=len(up.frame)))
@@ -285,6 +294,8 @@ st.dataframe(pd.DataFrame(state.source_rows()), hide_index=True, width="stretch"
 
 
 def _saved(u: state.Upload) -> SavedFile:
+    if u.layer == TRANSIT_KEY:  # the feed itself, under [layers.transit]
+        return SavedFile(u.layer, u.filename, u.data, {})
     if u.layer == REFERENCE_KEY:  # named by its municipality: the geocoder reads the name from the file's
         return SavedFile(u.layer, f"{next(iter(u.reference or {}), Path(u.filename).stem)}.json", u.data, {})
     if u.edited:  # points moved by hand: the layer as it is now, not the original file

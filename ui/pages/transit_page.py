@@ -27,6 +27,14 @@ if "vulnerable" not in layers:
     st.stop()
 if not region.config.transit:
     st.info(t("transit_none"))
+    feed = st.file_uploader(t("transit_upload"), type=["zip"], key=f"tr_upload_{ss.get('_tr_gen', 0)}")
+    if feed is not None:
+        problem = state.add_feed(feed.name, feed.getvalue())
+        ss["_tr_gen"] = ss.get("_tr_gen", 0) + 1  # the box empties: the file is kept, or refused
+        ss["_tr_problem"] = (feed.name, problem) if problem else None
+        st.rerun()
+    if ss.get("_tr_problem"):
+        st.error(f"{t('errors')}: {ss['_tr_problem'][0]}\n\n{ss['_tr_problem'][1]}")
     st.stop()
 
 HOURS = [f"{h:02d}:00" for h in range(5, 23)]

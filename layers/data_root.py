@@ -62,6 +62,10 @@ def data_root() -> Path:
     return Path(os.environ.get("TOMONI_DATA_ROOT") or ROOT / "data").expanduser().resolve()
 
 
+class OutsideDataRoot(LayerError):
+    """A path outside the app's data folder (the app may offer to copy a region in)."""
+
+
 def inside_data_root(path: str | Path, *, what: str = "ファイル", write: bool = False) -> Path:
     """``path`` resolved (relative paths are taken from the user's :func:`home`), or a
     :class:`LayerError` when it lies outside what this session may read (``write``: write)."""
@@ -69,7 +73,7 @@ def inside_data_root(path: str | Path, *, what: str = "ファイル", write: boo
     raw = Path(path).expanduser()
     resolved = (raw if raw.is_absolute() else home() / raw).resolve()
     if not _within(resolved, root):
-        raise LayerError(
+        raise OutsideDataRoot(
             f"この{what}はアプリのデータフォルダの外にあります。",
             file=raw.name or str(raw),
             fix=f"データフォルダ（{root}）の中のパスを指定してください。"

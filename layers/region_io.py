@@ -20,7 +20,7 @@ from layers.atomic import atomic_write_bytes, atomic_write_text
 from layers.errors import LayerError
 from layers.region import LAYER_KEYS, RegionConfig
 
-__all__ = ["SavedFile", "save_region"]
+__all__ = ["SavedFile", "copy_region_in", "save_region"]
 
 
 @dataclass(frozen=True)
@@ -169,6 +169,17 @@ def _toml_lines(name: str, *, fictional: bool, crs: str | None, tables: dict[str
     if parameters:
         lines += ["", "[analysis]"] + [f"{k} = {_toml_value(v)}" for k, v in parameters.items()]
     return lines
+
+
+def copy_region_in(toml: Path, folder: Path) -> Path:
+    """A region kept elsewhere copied into ``folder`` (inside the app's data folder): its
+    region file rewritten to the copies of every file it reads (:func:`save_region` with it as
+    the base).  A raw register is not copied (it is added again on the データ page, anonymised)."""
+    from layers.region import read_config
+
+    cfg = read_config(toml)
+    return save_region(folder, name=cfg.name, base=cfg, fictional=cfg.fictional,
+                       municipalities=cfg.municipalities)
 
 
 def save_region(

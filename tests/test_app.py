@@ -556,3 +556,32 @@ def test_data_page_builds_roads_from_an_extract(app, tmp_path, monkeypatch):
     assert not app.exception, app.exception
     assert any("道路を作りました" in s.value for s in app.success)
     assert "buffer = 0" in toml.read_text("utf-8") and 'path = "../grid.osm"' in toml.read_text("utf-8")
+
+
+def test_a_region_kept_outside_the_data_folder_is_copied_in_with_one_click(app, demo_dir, tmp_path,
+                                                                          tmp_path_factory):
+    """Opening a region file outside the data folder is refused (never read in place) and
+    offers to copy it in: one click, and the copy — region file and every file it reads —
+    opens from inside the data folder (the raw register is not copied)."""
+    import shutil
+
+    outside = tmp_path_factory.mktemp("elsewhere") / "council"
+    shutil.copytree(demo_dir, outside)
+    app.switch_page("ui/pages/data_page.py").run()
+    app.radio[0].set_value("toml").run()
+    path_box = next(w for w in app.text_input if w.label == "地域設定ファイルのパス")
+    path_box.input(str(outside / "region.toml")).run()
+    app.button(key="open_toml").click().run()
+    assert any("データフォルダの外" in e.value for e in app.error)
+    app.button(key="copy_in").click().run()
+    assert not app.exception
+    source = app.session_state["source"]
+    copied = Path(source["path"])
+    assert source["kind"] == "toml" and copied.is_file() and tmp_path in copied.parents
+    from layers.region import read_config
+
+    files = read_config(copied).input_files()
+    assert all(tmp_path in Path(f).resolve().parents for f in files)
+    assert not any("vulnerable_records" in Path(f).name for f in files)
+    app.switch_page("ui/pages/map_page.py").run()
+    assert not app.exception and "shelters" in app.session_state["_session_region"][1].layers

@@ -7,6 +7,13 @@ import streamlit as st
 TEXT: dict[str, tuple[str, str]] = {
     "upload_browse": ("ファイルを選ぶ", "Browse files"),
     "sources": ("データの出典と日付", "Where the data come from"),
+    "copy_in_help": ("この地域はアプリのデータフォルダの外にあります。アプリは外のファイルを読みません。"
+                     "地域設定とそれが読むファイルをデータフォルダにコピーして開けます"
+                     "（要配慮者の名簿はコピーしません。開いたあとで追加してください）。",
+                     "This region lies outside the app's data folder, which the app never reads. Copy "
+                     "it and the files it reads in (a register is not copied: add it again)."),
+    "copy_in": ("データフォルダにコピーして開く", "Copy into the data folder and open"),
+    "copy_in_running": ("コピーしています…", "Copying…"),
     "season_needs_roads": ("冬（除雪・冬期閉鎖）との比較には道路データが必要です。"
                            "道路がないと冬も夏と同じ直線距離の推定になるため選べません。データのページの「道路（OpenStreetMap）」で作ってください。",
                            "Winter needs roads: without them winter would equal summer's straight-line "

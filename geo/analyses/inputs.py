@@ -70,7 +70,7 @@ def demand_layer(region: RegionLike, *, year: int | None = None,
     paths = region.config.projection
     if not paths:
         raise ParameterError("将来推計がありません。", parameter="year",
-                             fix='地域設定に [projection] path = "将来推計人口.geojson" を書いてください。')
+                             fix=HOW_TO_ADD["projection"])
     proj = projection_of(file_states(paths))
     when = year if year is not None else _nearest_year(proj.years)
     if demand == "register":
@@ -206,6 +206,18 @@ def prepare_region(region: RegionLike) -> None:
     process's caches (a server warms its start region with it; nothing is written)."""
     if has_roads(region):
         region_network(region)
+
+
+HOW_TO_ADD = {
+    "roads": ("アプリではデータのページの「道路（OpenStreetMap）」で作ってください"
+              "（コマンドでは tomoni roads、地域設定では [roads] path）。"),
+    "transit": ("アプリでは公共交通のページかデータのページで GTFS-JP の zip を追加してください"
+                "（地域設定では [layers.transit] path）。"),
+    "projection": ("国土数値情報の 500m メッシュ別将来推計人口をデータのフォルダに置き、地域設定に "
+                   '[projection] path = "将来推計人口.geojson" を書いてください。'),
+}
+"""How to give a region what an analysis needs and it lacks: one text each, for every entry
+that says so (instead of answering without it)."""
 
 
 def has_roads(region: RegionLike) -> bool:

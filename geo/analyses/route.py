@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo.analyses.coverage import coverage, gaps
+from geo.analyses.inputs import HOW_TO_ADD
 from geo.engine.network import Network
 from geo.engine.routing import Route, compare, route, routes_from
 from geo.engine.scenario import Scenario, region_scenario, scenario_network
@@ -89,7 +90,7 @@ def _route_world(region: RegionLike, opt: RouteOptions, scenario: Scenario | Non
             other, closed, label = seasonal.network, seasonal.closed, season.label
     if base is None:
         raise ParameterError("ルートには道路データが必要です。", parameter="roads",
-                             fix="地域設定に [roads] path = \"道路ファイル\" を追加してください。")
+                             fix=HOW_TO_ADD["roads"])
     return _RouteWorld(base=base, other=other,
                        closed=closed, scenario=scen, key="hazard" if opt.hazard else "winter",
                        label=label, season=season)

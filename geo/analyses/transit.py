@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 
 from geo.analyses.coverage import demand_units, gaps, people_in_units
-from geo.analyses.inputs import demand_layer, file_states, next_weekday, region_areas, register_people
+from geo.analyses.inputs import (
+    HOW_TO_ADD,
+    demand_layer,
+    file_states,
+    next_weekday,
+    region_areas,
+    register_people,
+)
 from geo.analyses.transit_access import (
     DEFAULT_MAX_TRIPS,
     DEFAULT_MAX_WALK_MIN,
@@ -151,7 +158,7 @@ def region_feeds(region: RegionLike) -> list[Feed]:
     paths = region.config.transit
     if not paths:
         raise ParameterError("バスの時刻表（GTFS）がありません。", parameter="transit",
-                             fix='地域設定に [layers.transit] path = ["bus_gtfs.zip"] を書いてください。')
+                             fix=HOW_TO_ADD["transit"])
     return [_feed(Path(p), *file_states([p])[0][1:]) for p in paths]
 
 
@@ -159,7 +166,7 @@ def _walk_network(region: RegionLike, season: Season, profile: str) -> tuple[Net
     net = region_network(region)
     if net is None:
         raise ParameterError("公共交通の計算には道路データが必要です。", parameter="roads",
-                             fix="地域設定に [roads] path（OSM の道路網）を書いてください。")
+                             fix=HOW_TO_ADD["roads"])
     if not season.winter:
         return net, []
     seasonal = region_season(region, season, profile=profile, network=net)

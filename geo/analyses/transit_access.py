@@ -50,7 +50,7 @@ import pandas as pd
 import shapely
 
 from geo.analyses.coverage import nearest_points
-from geo.analyses.inputs import clock_text
+from geo.analyses.inputs import HOW_TO_ADD, clock_text
 from geo.engine.access import pairs_within, snap
 from geo.engine.network import Network
 from geo.engine.transit_search import connections, stop_profiles, window_times
@@ -131,7 +131,7 @@ def transit_day(feeds: Sequence[Feed], day: dt.date, *, crs: str, wait_min: floa
     parts = [_feed_day(feed, day, f"{i + 1}:" if len(feeds) > 1 else "") for i, feed in enumerate(feeds)]
     if not parts:
         raise ParameterError("バスの時刻表（GTFS）がありません。", parameter="transit",
-                             fix='地域設定に [layers.transit] path = ["bus_gtfs.zip"] を書いてください。')
+                             fix=HOW_TO_ADD["transit"])
     st = pd.concat([p[0] for p in parts], ignore_index=True)
     x, y = transform_xy(st["lon"].to_numpy(), st["lat"].to_numpy(), STORAGE_CRS, crs)
     zones = tuple(z for feed in feeds for z in demand_zones(feed, day, wait_min=wait_min))

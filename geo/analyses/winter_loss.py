@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from geo.analyses.coverage import CoverageOptions, CoverageResult, analyse_coverage, by_area
-from geo.analyses.inputs import demand_layer, region_areas
+from geo.analyses.inputs import HOW_TO_ADD, demand_layer, region_areas
 from geo.engine.network_cache import region_network
 from geo.engine.profiles import DEFAULT_ACCESS, DEFAULT_MAX_DISTANCE
 from geo.summary import Summary, optional
@@ -190,7 +190,7 @@ def analyse_winter_loss(region: RegionLike, options: WinterLossOptions | None = 
     opt = options or WinterLossOptions()
     if region_network(region) is None:
         raise ParameterError("冬の比較には道路データが必要です。", parameter="roads",
-                             fix="地域設定に [roads] path（OSM の道路網）を書いてください。")
+                             fix=HOW_TO_ADD["roads"])
     common = CoverageOptions(facilities=opt.facilities, max_distance=opt.max_distance,
                              max_minutes=opt.max_minutes, profile=opt.profile, access=opt.access,
                              season="summer", demand=opt.demand, year=opt.year)

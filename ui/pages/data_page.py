@@ -13,13 +13,20 @@ from geo.outputs.layer_export import DENSITY_COLUMNS, geojson_text
 from geo.outputs.maps import add_marks, region_map
 from geo.runs.roads import build_roads
 from layers.boundaries import municipality_names
-from layers.data_root import claim_shared, home, inside_data_root, region_files_inside, safe_folder
+from layers.data_root import (
+    OutsideDataRoot,
+    claim_shared,
+    home,
+    inside_data_root,
+    region_files_inside,
+    safe_folder,
+)
 from layers.errors import LayerError
 from layers.fetch import DEFAULT_PREFECTURE, PREFECTURES, fetch_region
 from layers.geocode import HAND_PLACED, LEVELS, set_point
 from layers.provenance import describe
 from layers.region import Region, read_config
-from layers.region_io import SavedFile, save_region
+from layers.region_io import SavedFile, copy_region_in, save_region
 from layers.shelters import DEFAULT_HAZARD, HAZARD_LABELS
 from layers.upload import (
     REFERENCE_KEY,
@@ -87,10 +94,32 @@ if kind == "toml":
                 status.update(label=t("loaded"), state="complete")
             state.start_source({"kind": "toml", "path": str(toml)})
             st.rerun()
+        except OutsideDataRoot as err:
+            ss["_outside"] = path  # offered below: copied in with one click, never read in place
+            st.error(err.message)
         except LayerError as err:
             st.error(err.message)
         except OSError:
             st.error(f"{t('cannot_open')}: {Path(path).name}")
+
+if kind == "toml" and ss.get("_outside"):
+    st.info(t("copy_in_help"))
+    if st.button(t("copy_in"), key="copy_in"):
+        try:
+            outside = Path(ss["_outside"]).expanduser()
+            src = outside / "region.toml" if outside.is_dir() else outside
+            copy_to = inside_data_root(home() / safe_folder(src.parent.name or "region"), write=True)
+            with st.spinner(t("copy_in_running")):
+                copied = copy_region_in(src, copy_to)
+                state.open_region(copied)
+            audit("copy_region_in", region=copied.parent.name)
+            ss.pop("_outside", None)
+            state.start_source({"kind": "toml", "path": str(copied)})
+            st.rerun()
+        except LayerError as err:
+            st.error(err.message + (f"　{err.fix}" if err.fix else ""))
+        except OSError:
+            st.error(f"{t('cannot_open')}: {Path(ss['_outside']).name}")
 
 region = state.session_region()
 st.caption(f"{t('region')}: {region.name}" + (f"　【{t('fictional')}】" if region.fictional else ""))

@@ -76,6 +76,8 @@ TEXT: dict[str, tuple[str, str]] = {
                          "Keeps the region's roads (its boundaries + 3 km) from an OSM extract such as "
                          "Geofabrik's tohoku-latest.osm.pbf, built once; later it loads at once."),
     "roads_extract": ("OSM の抽出ファイル", "OSM extract file"),
+    "roads_upload": ("または OSM の抽出ファイルを追加（市町村程度の大きさまで。県全体は上のパスで）",
+                     "Or add an OSM extract file (up to a municipality's size; a prefecture by path above)"),
     "roads_make": ("道路を作る", "Build roads"),
     "roads_download": ("ダウンロードして作る", "Download and build"),
     "roads_building": ("道路を作っています", "Building the roads"),

@@ -12,6 +12,24 @@ from tests.standin_servers import publisher_files, publisher_urls, static_standi
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
 
 
+def _grid_osm(path, lat0: float, lon0: float, n: int = 6, step: float = 0.004):  # type: ignore[no-untyped-def]
+    """A small street grid (n × n nodes, ``step`` degrees apart) as an OSM XML extract."""
+    nodes, ways = [], []
+    for i in range(n):
+        for j in range(n):
+            lat, lon = lat0 + i * step, lon0 + j * step
+            nodes.append(f'<node id="{i * n + j + 1}" lat="{lat:.6f}" lon="{lon:.6f}"/>')
+    k = 1
+    for i in range(n):
+        for refs in ([i * n + j + 1 for j in range(n)], [j * n + i + 1 for j in range(n)]):
+            nds = "".join(f'<nd ref="{r}"/>' for r in refs)
+            ways.append(f'<way id="{k}">{nds}<tag k="highway" v="residential"/></way>')
+            k += 1
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">' + "".join(nodes)
+                    + "".join(ways) + "</osm>", encoding="utf-8")
+    return path
+
+
 def test_a_region_is_fetched_by_choosing_the_municipality(browser, demo_dir, shared_data, tmp_path):
     root = tmp_path / "data"
     root.mkdir()
@@ -34,6 +52,12 @@ def test_a_region_is_fetched_by_choosing_the_municipality(browser, demo_dir, sha
             sources = page.locator('[data-testid="stDataFrame"]').last
             sources.wait_for(timeout=30_000)
             _no_exception(page)
+            # roads offline: an OSM extract added in the upload box of the roads section
+            extract = _grid_osm(tmp_path / "katagami_roads.osm", 39.88, 140.05)
+            box = page.locator('[data-testid="stFileUploader"]').filter(has_text="OSM の抽出ファイルを追加")
+            box.locator('input[type="file"]').set_input_files(str(extract))
+            page.get_by_text("道路を作りました").wait_for(timeout=120_000)
+            assert "[roads]" in (root / "潟上市" / "region.toml").read_text("utf-8")
             _goto_page(page, "地図")
             frame = page.frame_locator(MAP_FRAME)
             frame.locator("path.tomoni-shelter").first.wait_for(timeout=90_000)

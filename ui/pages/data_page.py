@@ -12,6 +12,7 @@ from streamlit_folium import st_folium
 from geo.outputs.layer_export import DENSITY_COLUMNS, geojson_text
 from geo.outputs.maps import add_marks, region_map
 from geo.runs.roads import build_roads
+from layers.atomic import atomic_write_bytes
 from layers.boundaries import municipality_names
 from layers.data_root import (
     OutsideDataRoot,
@@ -303,9 +304,17 @@ if ss["source"].get("kind") == "toml" and ss["source"].get("path"):
     extract = r1.text_input(t("roads_extract"), key="roads_extract", placeholder="tohoku-latest.osm.pbf")
     make = r2.button(t("roads_make"), key="roads_make", disabled=not extract.strip())
     fetch = r3.button(t("roads_download"), key="roads_download")
-    if make or fetch:
+    given = st.file_uploader(t("roads_upload"), type=["pbf", "osm", "bz2"], key="roads_upload")
+    if given is not None and given.file_id == ss.get("_roads_upload_done"):
+        given = None  # built once; the file stays in the box until removed
+    if make or fetch or given is not None:
         try:
             source = None if fetch else inside_data_root(extract.strip(), what=t("roads_extract"))
+            if given is not None:  # kept beside the region, like an extract named in its file
+                ss["_roads_upload_done"] = given.file_id
+                source = Path(ss["source"]["path"]).parent / "roads" / safe_folder(given.name)
+                source.parent.mkdir(exist_ok=True)
+                atomic_write_bytes(source, given.getvalue())
             with st.spinner(t("roads_building")):
                 built = build_roads(Path(ss["source"]["path"]), source=source, download=fetch, write=True)
             st.success(t("roads_built").format(nodes=built.nodes, edges=built.edges, seconds=built.seconds))

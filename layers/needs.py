@@ -27,7 +27,7 @@ import pandas as pd
 
 from layers.crs import check_in_japan, swap_if_needed
 from layers.errors import LayerError
-from layers.geocode import ADDRESS_NAMES, NO_REFERENCE_FIX, place_table
+from layers.geocode import ADDRESS_NAMES, NO_REFERENCE_FIX, describe_levels, level_counts, place_table
 from layers.readers import (
     LAT_NAMES,
     LON_NAMES,
@@ -163,7 +163,7 @@ def read_needs(path: Path | tuple[str, bytes], *, geocoder: Geocoder | None = No
                          fix="地区や優先度で分けて、1 回あたり "
                          f"{MAX_NEEDS:,} 件以下で計画してください。")
     ids = key_column(df, ID_NAMES, file, layer=LAYER, example="N-0001")
-    lon, lat, area, by_address = _places(df, file, geocoder)
+    lon, lat, area, by_address, how = _places(df, file, geocoder)
     work_col = find_column(df, WORK_NAMES)
     work = (df[work_col].astype(str).str.strip() if work_col else pd.Series("作業", index=df.index))
     work = work.where(work != "", "作業")
@@ -179,7 +179,7 @@ def read_needs(path: Path | tuple[str, bytes], *, geocoder: Geocoder | None = No
         "care": _flags(df, CARE_NAMES), "service_s": service.astype(np.int64), "area": area,
         "lon": lon, "lat": lat})
     del df
-    return Needs(table=table, file=file.name, placed_by_address=by_address)
+    return Needs(table=table, file=file.name, placed_by_address=by_address, notes=(how,) if how else ())
 
 
 def key_column(df: pd.DataFrame, names: tuple[str, ...], file: Path, *, layer: str, example: str
@@ -209,8 +209,9 @@ def table_of(path: Path | tuple[str, bytes], *, sheet: str | None, encoding: str
 
 
 def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(lon, lat, 町字, rows placed by address) in EPSG:4326; every row must be placed."""
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, str]:
+    """(lon, lat, 町字, rows placed by address, how finely they were placed) in EPSG:4326;
+    every row must be placed."""
     lat_c, lon_c = find_column(df, LAT_NAMES), find_column(df, LON_NAMES)
     addr_c = find_column(df, ADDRESS_NAMES)
     n = len(df)
@@ -223,7 +224,7 @@ def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None
                          column="住所", layer=LAYER,
                          fix="「住所」列か「緯度」「経度」列を用意してください。")
     todo = ~(np.isfinite(lon) & np.isfinite(lat))
-    by_address = 0
+    by_address, how = 0, ""
     if todo.any() and addr_c is not None:
         if geocoder is None:
             raise LayerError("住所から位置を求めるための町字の参照点がありません。", file=file, row=1,
@@ -236,6 +237,8 @@ def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None
         lat[rows[ok]] = placed["lat"].to_numpy(float)[ok]
         area[rows] = placed["town"].fillna("").astype(str).to_numpy()
         by_address = int(ok.sum())
+        how = describe_levels(level_counts(placed["match_level"].tolist()),
+                              int((placed["warning"] != "").sum()))
     missing = np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat)))
     if len(missing):
         shown = "、".join(str(table_row(df, int(i))) for i in missing[:10])
@@ -250,7 +253,7 @@ def _places(df: pd.DataFrame, file: Path, geocoder: Geocoder | None
         area[blank] = geocoder.nearest_town(lon[blank], lat[blank])
     check_in_japan(lon, lat, file=file, columns=(lon_c or addr_c or "経度", lat_c or addr_c or "緯度"),
                    header_rows=int(df.attrs.get("header_rows", 1)))
-    return lon, lat, area, by_address
+    return lon, lat, area, by_address, how
 
 
 def _positive_ints(df: pd.DataFrame, names: tuple[str, ...], file: Path, *, default: int | None,

@@ -137,6 +137,7 @@ def test_needs_from_excel_and_addresses_placed_offline(tmp_path, demo_region):
     df.to_excel(f, index=False)
     needs = read_needs(f, geocoder=demo_region.geocoder)
     assert needs.placed_by_address == 2 and list(needs.table["area"]) == ["本町", "南台"]
+    assert needs.notes and needs.notes[0].startswith("住所から位置を求めました") and "2 件" in needs.notes[0]
 
 
 def test_needs_by_coordinates_are_labelled_with_the_nearest_town(tmp_path, demo_dir, demo_region):

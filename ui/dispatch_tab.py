@@ -119,9 +119,12 @@ def dispatch_tab(region: Any, hazard: str) -> None:
         lines = team_lines(run.plan, run.legs, crs=region.crs, networks=run.networks)
         walks = team_walks(run.plan, run.legs, crs=region.crs, networks=run.networks)
         ss["dispatch_result"] = (key, run, lines, walks)
+        ss["dispatch_needs_notes"] = list(needs.notes)  # how finely the addresses were placed
     held = ss.get("dispatch_result")
     if not held or held[0] != key:
         return
+    for note in ss.get("dispatch_needs_notes", []):
+        st.caption(note)
     _show(region, held[1], held[2], held[3])
 
 

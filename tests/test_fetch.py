@@ -68,3 +68,15 @@ def test_init_offline_says_what_to_do_instead(tmp_path, run_cli, monkeypatch):
     code, _out, err = run_cli("init", "潟上市", "--pref", "秋田県", "--out", tmp_path / "x")
     assert code == 2 and "ダウンロードできません" in err and "データのページ" in err
     assert not (tmp_path / "x" / "region.toml").exists()
+
+
+def test_the_report_of_a_fetched_region_credits_every_source_with_its_date(tmp_path, publishers, run_cli):
+    out = tmp_path / "潟上市"
+    code, _stdout, err = run_cli("init", "05211", "--pref", "秋田県", "--out", out, "--n03-year", "2021")
+    assert code == 0, err
+    code, _stdout, err = run_cli("report", out / "region.toml", "--out", tmp_path / "rep", "--format", "html")
+    assert code == 0, err
+    html = next((tmp_path / "rep").glob("*.html")).read_text("utf-8")
+    assert "（該当なし）" not in html.split("使用したデータ")[1][:3000]
+    for words in ("2021年1月1日", "2025年10月15日", "Geolonia", "国土地理院", "国土数値情報"):
+        assert words in html, words

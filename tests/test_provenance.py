@@ -105,3 +105,20 @@ def test_a_real_region_credits_every_source_with_its_date(akita_region):
     kinds = {s.dataset for s in region.sources}
     assert {"n03", "gsi_shelters"} <= kinds
     assert all(Path(s.file).name == s.file for s in region.sources)  # names, never full paths
+
+
+def test_files_added_in_the_app_are_listed_on_the_reports_cover(akita_region):
+    """A region made in the browser: the report's 使用したデータ lists the user's own サロン list
+    and register (it said 「（該当なし）」), and the register by its kind only."""
+    import dataclasses
+
+    from geo.outputs.report import _sources
+    from layers.region import load_region
+
+    region = load_region(akita_region, with_roads=False)
+    added = (describe("places", "サロン一覧.csv", data="名称,住所\n".encode("cp932")),
+             describe("vulnerable", "名簿.xlsx", data=b""))
+    table = _sources(dataclasses.replace(region, added=added))
+    mine = table[table["ファイル"].isin(["サロン一覧.csv", "（名簿：匿名化して密度のみ使用）"])]
+    assert len(mine) == 2 and set(mine["提供元"]) == {"利用者のファイル"}
+    assert (table["データの日付"] != "").all()

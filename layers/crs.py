@@ -86,6 +86,8 @@ def crs_label(crs: str) -> str:
     """A CRS as a reader knows it: ``EPSG:6678`` → 「平面直角座標系 第X系（JGD2011）」;
     another CRS keeps its code."""
     code = str(crs).upper().removeprefix("EPSG:")
+    if code in ("4326", "6668"):
+        return "緯度経度（JGD2011/WGS84）"
     for number, epsg, _lat, _lon in _ZONES:
         if code == str(epsg):
             return f"平面直角座標系 第{_ROMAN[number - 1]}系（JGD2011）"

@@ -87,6 +87,8 @@ HAZARD_LABELS: dict[str, str] = {
 }
 """Short Japanese labels for the UI."""
 
+KIND_LABELS: dict[str, str] = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
+"""The two kinds of record, as a person names them."""
 DEFAULT_HAZARD = "flood"
 """The hazard every page, command and report opens on until the user chooses another
 (Akita's most frequent disaster), so the same choices give the same figures everywhere."""

@@ -585,3 +585,22 @@ def test_a_region_kept_outside_the_data_folder_is_copied_in_with_one_click(app, 
     assert not any("vulnerable_records" in Path(f).name for f in files)
     app.switch_page("ui/pages/map_page.py").run()
     assert not app.exception and "shelters" in app.session_state["_session_region"][1].layers
+
+
+@pytest.mark.parametrize("page", ["map_page", "coverage_page", "transit_page", "consolidation_page",
+                                  "siting_page", "shelters_page", "vc_route_page", "crossborder_page",
+                                  "data_page", "export_page"])
+def test_every_page_reads_in_plain_japanese(app, page):
+    """What a person reads on each page of the demo — headings, metrics, notes, every table's
+    headers and cells — holds no internal name (the list the report test reads too)."""
+    from tests.plain_words import internal_words_in
+
+    app.switch_page(f"ui/pages/{page}.py").run()
+    assert not app.exception
+    texts = [f"{getattr(el, 'label', '')} {getattr(el, 'value', '')}"
+             for kind in ("markdown", "caption", "info", "warning", "error", "success", "metric", "subheader",
+                          "header")
+             for el in getattr(app, kind)]
+    for frame in app.dataframe:
+        texts += [" ".join(map(str, frame.value.columns)), frame.value.astype(str).to_string()]
+    assert internal_words_in("\n".join(texts)) == []

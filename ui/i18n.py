@@ -6,6 +6,8 @@ import streamlit as st
 
 TEXT: dict[str, tuple[str, str]] = {
     "upload_browse": ("ファイルを選ぶ", "Browse files"),
+    "select_all": ("すべて選ぶ", "Select all"),
+    "select_matches": ("一致するものをすべて選ぶ", "Select all matches"),
     "sources": ("データの出典と日付", "Where the data come from"),
     "copy_in_help": ("この地域はアプリのデータフォルダの外にあります。アプリは外のファイルを読みません。"
                      "地域設定とそれが読むファイルをデータフォルダにコピーして開けます"
@@ -140,11 +142,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "needs_toilets_first": ("トイレ（発災当初）", "Toilets (first days)"),
     "needs_toilets_later": ("トイレ（その後）", "Toilets (later)"),
     "needs_area_short": ("面積が足りない避難所", "Shelters short of floor area"),
-    "need_shelters": ("避難所のレイヤーが必要です。", "Needs a shelters layer."),
-    "need_roads": ("道路データがありません。道路のある地域（デモ地域、または道路ファイルを"
-                   "指定した地域設定）を開いてください。",
-                   "No roads: open a region with roads (the demo, or a region file that names a "
-                   "road file)."),
+    "need_shelters": ("避難所のレイヤーが必要です。データのページで国土地理院の避難所 CSV を追加するか、"
+                      "新しい地域の「公開データを取得して作る」で取得してください。",
+                      "Needs shelters: add the GSI shelter CSVs on the Data page, or fetch them."),
+    "need_roads": ("道路データがありません。データのページの「道路（OpenStreetMap）」で、OSM の抽出ファイルを"
+                   "追加するかダウンロードして作ってください（地域をフォルダに保存してから）。",
+                   "No roads: build them on the Data page (Roads), from an OSM extract or a download "
+                   "(save the region first)."),
     "vc_plan": ("災害VCの候補地と開設計画", "VC candidates and plan"),
     "vc_tab_plan": ("開設計画・ルート", "VC plan and routes"),
     "vc_tab_dispatch": ("ボランティア派遣", "Volunteer dispatch"),
@@ -448,12 +452,14 @@ def t_layer(key: str) -> str:
 
 
 def widget_words() -> None:
-    """Streamlit's own words in its upload box (「Upload」「200MB per file」) in the UI's
-    language: its button and limit line are drawn by the browser from our text (CSS), since
+    """Streamlit's own words — its upload box (「Upload」「200MB per file」) and a multiselect's
+    「Select all」 — in the UI's language: drawn by the browser from our text (CSS), since
     Streamlit has no setting for them.  Only our fixed strings reach the style sheet."""
     import json
 
     mb = int(st.get_option("server.maxUploadSize"))
+    select_all = json.dumps(t("select_all"), ensure_ascii=False)
+    select_matches = json.dumps(t("select_matches"), ensure_ascii=False)
     browse = json.dumps(t("upload_browse"), ensure_ascii=False)
     limit = json.dumps(t("upload_limit").format(mb=mb), ensure_ascii=False)
     st.html(
@@ -464,4 +470,10 @@ def widget_words() -> None:
         f"{{content:{browse};font-size:0.875rem;line-height:1.6}}"
         '[data-testid="stFileUploaderDropzoneInstructions"] span{font-size:0}'
         f'[data-testid="stFileUploaderDropzoneInstructions"] span::after{{content:{limit};font-size:0.8rem}}'
+        '[role="option"][data-key="__select_all__"] [data-item-hl],'
+        '[role="option"][data-key="__select_matches__"] [data-item-hl]{font-size:0}'
+        '[role="option"][data-key="__select_all__"] [data-item-hl]::after'
+        f"{{content:{select_all};font-size:0.875rem}}"
+        '[role="option"][data-key="__select_matches__"] [data-item-hl]::after'
+        f"{{content:{select_matches};font-size:0.875rem}}"
         "</style>")

@@ -21,7 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from layers.boundaries import keep_municipalities
-from layers.crs import analysis_crs_for
+from layers.crs import analysis_crs_for, crs_label
 from layers.data_root import data_root
 from layers.demand import Demand
 from layers.demo import ensure_demo
@@ -282,16 +282,16 @@ def summary_rows() -> list[dict[str, Any]]:
         return dict(zip(cols, values, strict=True))
 
     for key, entry in summary["layers"].items():
-        rows.append(row(t_layer(key), t("origin_config"), entry["rows"], entry["crs"],
+        rows.append(row(t_layer(key), t("origin_config"), entry["rows"], crs_label(entry["crs"]),
                         ", ".join(f"{v:.4f}" for v in entry["bbox"]), " / ".join(entry["warnings"])))
     for up in uploads():
         b = up.frame.total_bounds
         rows.append(row(t_layer(up.layer), f"{t('origin_upload')}: {up.filename}",
-                        _kept_rows(up), "EPSG:4326", ", ".join(f"{v:.4f}" for v in b),
+                        _kept_rows(up), crs_label("EPSG:4326"), ", ".join(f"{v:.4f}" for v in b),
                         " / ".join(up.frame.attrs.get("warnings", []))))
     if "roads" in summary:
         r = summary["roads"]
-        rows.append(row(t("roads_row"), t("origin_config"), r["nodes"], "EPSG:4326",
+        rows.append(row(t("roads_row"), t("origin_config"), r["nodes"], crs_label("EPSG:4326"),
                         t("nodes_links").format(nodes=r["nodes"], edges=r["edges"]), ""))
     return rows
 

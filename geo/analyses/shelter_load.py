@@ -147,8 +147,8 @@ def _supply(capacity: pd.Series) -> tuple[np.ndarray, str | None]:
         fill = float(known.median())
         return cap.fillna(fill).to_numpy(float), (
             f"収容人数のない避難所 {int(cap.isna().sum())} か所は、他の避難所の中央値 {fill:.0f} 人として"
-            "2SFCA を計算しました。")
-    return np.ones(len(cap)), ("収容人数の記載がないため、2SFCA は避難所 1 か所 = 1 として"
+            "近くの避難所の余裕（収容人数あたりの人数）を計算しました。")
+    return np.ones(len(cap)), ("収容人数の記載がないため、近くの避難所の余裕は避難所 1 か所 = 1 として"
                                "相対値で計算しました。")
 
 

@@ -50,6 +50,7 @@ from geo.engine.scenario import Scenario
 from geo.summary import Summary
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
+from layers.shelters import KIND_LABELS
 
 if TYPE_CHECKING:
     from layers.region import RegionLike
@@ -248,7 +249,6 @@ def _care(s: pd.DataFrame, care: ShelterLoad | None) -> np.ndarray:
     return by_id.reindex(s["shelter_id"].astype(str), fill_value=0).to_numpy()
 
 
-KIND_LABELS = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
 
 
 EVERYONE = "total"

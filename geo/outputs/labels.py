@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from layers.shelters import KIND_LABELS
+
 __all__ = [
     "COLUMN_LABELS",
     "DECISION_JA",
@@ -103,7 +105,8 @@ def _texty(column: pd.Series) -> bool:
 
 
 YES_NO_COLUMNS = frozenset({"newly_lost", "lost_last_place", "below", "by_walk", "by_bus", "only_by_bus",
-                            "weekend_lost", "winter_lost", "demand_ride", "approx"})
+                            "weekend_lost", "winter_lost", "demand_ride", "approx", "overloaded", "welfare",
+                            "welfare_available"})
 """Flags shown as はい / blank."""
 
 
@@ -141,7 +144,7 @@ def display_values(df: pd.DataFrame, *, municipalities: Mapping[str, str] | None
     from layers.layer_facts import label_of
 
     out = pd.DataFrame(df.drop(columns="geometry", errors="ignore")).copy()
-    words = {**STATUS_JA, **DECISION_JA}
+    words = {**STATUS_JA, **DECISION_JA, **KIND_LABELS}
     for col in out.columns:
         if isinstance(out[col].dtype, pd.Int64Dtype):  # a protected count: <NA> is 「k未満」
             out[col] = protected_text(out[col])

@@ -34,6 +34,12 @@ def test_removing_the_density_chip_removes_the_mesh(app_url, page):
     frame = _wait_map(page)
     page.wait_for_timeout(2000)
     assert frame.locator(".tomoni-mesh-tile").count() == 0
+    # the chips' list then offers 「すべて選ぶ」, not Streamlit's own 「Select all」
+    page.locator('[data-testid="stMultiSelect"]').first.locator("input").click()
+    first = page.locator('[role="option"][data-key="__select_all__"] [data-item-hl]')
+    first.wait_for(timeout=10_000)
+    drawn = first.evaluate("el => [getComputedStyle(el).fontSize, getComputedStyle(el, '::after').content]")
+    assert drawn == ["0px", '"すべて選ぶ"']
     _no_exception(page)
 
 

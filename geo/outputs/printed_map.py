@@ -314,7 +314,7 @@ def _print_neighbourhoods(c: _Paper, frame: gpd.GeoDataFrame) -> None:
 def _print_hazards(c: _Paper, frame: gpd.GeoDataFrame) -> None:
     """Draw the hazards layer on the printed map (its legend entries into ``c``)."""
     for htype, r, color, part in hazard_classes(frame):
-        part.plot(ax=c.ax, color=color, alpha=0.55, linewidth=0, zorder=3)
+        _fill(c, part, facecolor=color, edgecolor="none", linewidth=0, alpha=0.55, zorder=3)
         c.handles.append(Patch(facecolor=color, alpha=0.55,
                                label=f"{HAZARD_LABELS.get(htype, htype)}（ランク{r}）"))
 
@@ -467,11 +467,26 @@ def _print_overlays(c: _Paper, outlines: tuple[gpd.GeoDataFrame, str] | None,
                 handles.append(Line2D([], [], marker=style.get("marker", "o"), linestyle="",
                                       color=style.get("color"), label=ov_label))
         else:
-            g.plot(ax=ax, zorder=14, **style)
+            _draw_lines(ax, g.geometry.to_numpy(), style)
             if ov_label:
                 handles.append(Line2D([], [], color=style.get("color"),
                                       linestyle=style.get("linestyle", "-"),
                                       linewidth=style.get("linewidth", 1.5), label=ov_label))
+
+
+def _draw_lines(ax: Any, geoms: np.ndarray, style: Mapping[str, Any]) -> None:
+    """Lines (and polygon outlines) as one collection: geopandas' ``plot`` redrew the whole
+    figure once per call (seconds a sheet)."""
+    from matplotlib.collections import LineCollection
+
+    lines = shapely.get_parts(shapely.boundary(geoms) if shapely.get_type_id(geoms).max(initial=0) >= 3
+                              else geoms)
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    cut = np.flatnonzero(np.diff(idx)) + 1
+    segments = [p for p in np.split(coords, cut) if len(p) >= 2]
+    ax.add_collection(LineCollection(segments, colors=style.get("color"), zorder=14,
+                                     linewidths=style.get("linewidth", 1.5),
+                                     linestyles=style.get("linestyle", "-")), autolim=False)
 
 
 def _decorate(fig: Figure, ax: Any, handles: list[Any], *, title: str, portrait: bool, lang: str,

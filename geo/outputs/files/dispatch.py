@@ -308,7 +308,7 @@ def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd
                      map_box=(0.05, 0.49, 0.90, 0.43))
     ax = fig.axes[0]
     if roads is not None and len(roads):
-        ax.add_patch(_one_path(roads))
+        ax.add_artist(_one_path(roads))  # not add_patch: its limits are the extent, not 150k segments
     for s in mine.itertuples():  # the number above the marker, on top of everything drawn
         ax.annotate(str(s.order), (s.geometry.x, s.geometry.y), xytext=(0, 9), textcoords="offset points",
                     fontsize=9, fontweight="bold", ha="center", va="bottom", zorder=50,

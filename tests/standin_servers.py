@@ -45,6 +45,19 @@ def _answer(elements: list[dict[str, Any]], query: str) -> dict[str, Any]:
 
 
 @contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served on a free port of 127.0.0.1 in a thread: yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
 def overpass_standin(osm: Path) -> Iterator[tuple[str, list[str]]]:
     """A stand-in Overpass endpoint serving ``osm``: yields (its URL, the queries it got)."""
     elements = osm_elements(osm)
@@ -65,14 +78,8 @@ def overpass_standin(osm: Path) -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/interpreter", queries
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as base:
+        yield f"{base}/api/interpreter", queries
 
 
 @contextmanager
@@ -97,14 +104,8 @@ def static_standin(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", asked
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as base:
+        yield base, asked
 
 
 def publisher_files(shared: Path) -> dict[str, bytes]:

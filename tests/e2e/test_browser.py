@@ -530,18 +530,23 @@ def test_upload_bombs_never_take_the_server_down(app_url, browser, tmp_path):
         other.close()
 
 
-def test_the_municipality_picker_appears_as_soon_as_the_boundaries_load(app_url, page, shared_data):
-    """A new region: the N03 file of the whole prefecture goes into 市町村界, and the picker of
-    対象の市町村 shows at once (it used to wait for the next click), with all 25 to choose from."""
-    n03 = shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson"
+def _new_region(page, app_url: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the app and start 新しい地域 ``name`` on the データ page."""
     page.goto(app_url)
     _wait_map(page)
     _goto_page(page, "データ")
     page.get_by_text("新しい地域", exact=True).click()
-    page.get_by_label("地域の名前").fill("潟上市テスト")
+    page.get_by_label("地域の名前").fill(name)
     page.get_by_label("地域の名前").press("Enter")
     page.get_by_role("button", name="作る").click()
-    page.get_by_text("地域: 潟上市テスト").last.wait_for(timeout=60_000)
+    page.get_by_text(f"地域: {name}").last.wait_for(timeout=60_000)
+
+
+def test_the_municipality_picker_appears_as_soon_as_the_boundaries_load(app_url, page, shared_data):
+    """A new region: the N03 file of the whole prefecture goes into 市町村界, and the picker of
+    対象の市町村 shows at once (it used to wait for the next click), with all 25 to choose from."""
+    n03 = shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson"
+    _new_region(page, app_url, "潟上市テスト")
     _choose_target(page, "市町村界")
     page.locator('input[type="file"]').set_input_files(str(n03))
     page.get_by_text(f"追加したファイル: {n03.name}").wait_for(timeout=60_000)
@@ -568,14 +573,7 @@ def test_a_new_region_places_an_address_only_salon_list_with_an_uploaded_machiaz
     salons = tmp_path / "サロン一覧.csv"
     salons.write_text("名称,住所\nいこいサロン,秋田県潟上市飯田川飯塚字古開1\n"
                       "ふれあい茶話会,潟上市飯田川飯塚\nみんなの家,潟上市天王\n", encoding="cp932")
-    page.goto(app_url)
-    _wait_map(page)
-    _goto_page(page, "データ")
-    page.get_by_text("新しい地域", exact=True).click()
-    page.get_by_label("地域の名前").fill("潟上市")
-    page.get_by_label("地域の名前").press("Enter")
-    page.get_by_role("button", name="作る").click()
-    page.get_by_text("地域: 潟上市").last.wait_for(timeout=60_000)
+    _new_region(page, app_url, "潟上市")
     _upload(page, "市町村界", shared_data / "akita/boundaries/n03_akita_2021_simplified.geojson")
     _upload(page, "避難所・避難場所", koto)
     # refused reference files first: another prefecture, not JSON, too big

@@ -22,6 +22,7 @@ from xml.sax.saxutils import quoteattr
 
 from layers.atomic import atomic_path, atomic_write_text
 from layers.errors import LayerError
+from layers.provenance import write_sidecar
 
 __all__ = ["DEFAULT_OVERPASS_URL", "MAX_DOWNLOAD_BYTES", "download_osm", "overpass_url"]
 
@@ -76,8 +77,10 @@ def download_osm(clip: Any, folder: Path, *, url: str | None = None) -> Path:
         raise LayerError(f"道路データをダウンロードできません（{endpoint}）。", file=endpoint,
                          fix=OFFLINE_FIX) from exc
     try:
-        elements = json.loads(raw.read_bytes())["elements"]
-    except (ValueError, KeyError, TypeError) as exc:
+        answer = json.loads(raw.read_bytes())
+        elements = answer["elements"]
+        as_of = str((answer.get("osm3s") or {}).get("timestamp_osm_base") or "")[:10]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise LayerError("道路データの応答が Overpass の形式ではありません。", file=endpoint,
                          fix="接続先（TOMONI_OVERPASS_URL / [roads] overpass）を確かめるか、"
                          + OFFLINE_FIX) from exc
@@ -90,6 +93,7 @@ def download_osm(clip: Any, folder: Path, *, url: str | None = None) -> Path:
     atomic_write_text(folder / "SOURCE.txt", (
         f"source: {endpoint}\nquery bbox (west,south,east,north): {','.join(f'{v:.6f}' for v in bbox)}\n"
         f"retrieved: {today.isoformat()}\nfile: {out.name}\nlicence: {LICENCE}\n"))
+    write_sidecar(out, dataset="osm", url=endpoint, data_date=as_of or today.isoformat(), retrieved=today)
     log.info("downloaded %d OSM elements into %s", len(elements), out)
     return out
 

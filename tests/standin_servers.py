@@ -40,7 +40,8 @@ def _answer(elements: list[dict[str, Any]], query: str) -> dict[str, Any]:
     ways = [el for el in elements if el["type"] == "way" and set(el["nodes"]) & inside
             and (any(k in el["tags"] for k in keys) or el["tags"].get("natural") == "water")]
     used = {r for way in ways for r in way["nodes"]}
-    return {"version": 0.6, "generator": "tomoni stand-in", "elements":
+    return {"version": 0.6, "generator": "tomoni stand-in",
+            "osm3s": {"timestamp_osm_base": "2026-11-30T21:21:02Z"}, "elements":
             [nodes[i] for i in sorted(used)] + ways}
 
 

@@ -242,6 +242,10 @@ def test_tomoni_roads_download_from_a_standin_overpass(grid_osm, tmp_path, run_c
     assert len(saved) == 1 and got["file"] == str(saved[0])
     source = (tmp_path / "r" / "roads" / "SOURCE.txt").read_text("utf-8")
     assert url in source and "ODbL" in source and "retrieved:" in source
+    from layers.provenance import describe
+
+    dated = describe("roads", saved[0])  # the data's own date: Overpass's osm_base timestamp
+    assert dated.data_date == "2026-11-30" and dated.url == url and dated.retrieved
     code, out, _err = run_cli("roads", toml, "--from", grid_osm, "--buffer", "0")
     assert json.loads(out)["nodes"] == got["nodes"]
     assert "roads/osm-" in toml.read_text("utf-8")

@@ -223,16 +223,23 @@ SAME_PLACE_M = 50.0
 
 def _buildings(s: pd.DataFrame) -> np.ndarray:
     """Per row, the row standing for its building (same name within :data:`SAME_PLACE_M`):
-    the building's 指定避難所 record if it has one, else its first."""
-    if not len(s):
+    the building's 指定避難所 record if it has one, else its first.  Pairs from one spatial
+    query (a prefecture's thousands of records, never a square matrix)."""
+    import shapely
+
+    n = len(s)
+    if not n:
         return np.zeros(0, np.int64)
-    x, y = transform_xy(s.geometry.x.to_numpy(), s.geometry.y.to_numpy(), STORAGE_CRS, "EPSG:3857")
-    scale = np.cos(np.radians(s.geometry.y.to_numpy()))  # web-mercator metres shrink with latitude
+    lat = s.geometry.y.to_numpy()
+    x, y = transform_xy(s.geometry.x.to_numpy(), lat, STORAGE_CRS, "EPSG:3857")
+    scale = np.cos(np.radians(lat))  # web-mercator metres shrink with latitude
+    i, j = shapely.STRtree(shapely.points(x, y)).query(shapely.points(x, y), predicate="dwithin",
+                                                         distance=SAME_PLACE_M / float(scale.min()))
     names = s["name"].astype(str).to_numpy()
-    near = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :]) * scale[:, None] <= SAME_PLACE_M
-    same = (names[:, None] == names[None, :]) & near
-    rank = np.where((s["kind"] == "shelter").to_numpy(), 0, len(s)) + np.arange(len(s))
-    return np.where(same, rank[None, :], np.iinfo(np.int64).max).argmin(axis=1).astype(np.int64)
+    same = (names[i] == names[j]) & (np.hypot(x[i] - x[j], y[i] - y[j]) * scale[i] <= SAME_PLACE_M)
+    rank = np.where((s["kind"] == "shelter").to_numpy(), 0, n) + np.arange(n)
+    best = pd.Series(rank[j[same]]).groupby(i[same]).min().reindex(range(n)).to_numpy()
+    return (best % n).astype(np.int64)
 
 
 def _summed(counts: np.ndarray, head: np.ndarray) -> pd.Series:

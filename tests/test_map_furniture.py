@@ -147,3 +147,19 @@ def test_place_names_on_the_prefecture_map_never_overlap(shared_data):
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert {"八郎潟町", "五城目町", "井川町", "潟上市"} <= set(names)
     assert len(names) >= 23
+
+
+def test_place_names_are_placed_on_a_figure_without_a_drawing_backend():
+    """In the app's server thread a figure's canvas is matplotlib's bare base canvas (no
+    renderer): the place names are still measured and placed, side by side."""
+    from matplotlib.figure import Figure
+
+    from geo.outputs.printed_map import _place_labels
+
+    fig = Figure()
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    _place_labels(fig, ax, [(5.0, 5.0, "潟上市"), (5.0, 5.0, "八郎潟町")])
+    assert [t.get_text() for t in ax.texts] == ["潟上市", "八郎潟町"]
+    assert ax.texts[0].get_position() != ax.texts[1].get_position()

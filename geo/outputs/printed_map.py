@@ -30,6 +30,7 @@ import shapely
 matplotlib.use("Agg")
 import matplotlib.patheffects as pe
 import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -384,7 +385,8 @@ def _place_labels(fig: Figure, ax: Any, labels: Sequence[tuple[float, float, str
     if not labels:
         return
     ax.apply_aspect()  # the final extent, so the boxes are those printed
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)  # no GUI backend
+    renderer = canvas.get_renderer()
     placed: list[Any] = []
     inv = ax.transData.inverted()
     for x, y, name in labels:

@@ -280,16 +280,26 @@ def credits(sources: list[Source] | tuple[Source, ...]) -> list[str]:
     return list(dict.fromkeys(s.credit for s in sources if s.credit))
 
 
+REGISTER_FILE = "（名簿：匿名化して密度のみ使用）"
+"""What a table says of a register's file: only its anonymised density is used."""
+
+
 def source_table(sources: list[Source] | tuple[Source, ...], labels: dict[str, str]) -> list[dict[str, str]]:
     """Rows for a person: レイヤー, ファイル, 提供元, データの日付, 取得日, ライセンス (``labels``
-    names the layer keys)."""
-    rows = []
+    names the layer keys).  Files of one layer with the same source and dates are one row
+    (「潟上市.json ほか 24 ファイル」)."""
+    groups: dict[tuple[str, ...], list[Source]] = {}
     for s in sources:
-        rows.append({"レイヤー": labels.get(s.layer, s.layer), "ファイル": s.file,
+        groups.setdefault((s.layer, s.dataset, s.publisher, s.data_date, s.retrieved), []).append(s)
+    rows = []
+    for (layer, _d, _p, date, retrieved), members in groups.items():
+        s = members[0]
+        name = s.file if len(members) == 1 else f"{s.file} ほか {len(members) - 1} ファイル"
+        rows.append({"レイヤー": labels.get(layer, layer),
+                     "ファイル": REGISTER_FILE if layer == "vulnerable" else name,
                      "提供元": s.publisher if not s.user else "利用者のファイル",
-                     "データの日付": date_text(s.data_date) if s.data_date else
-                     ("—" if s.user else "ファイルに記載なし"),
-                     "取得日": s.retrieved or "—", "ライセンス": s.facts.licence})
+                     "データの日付": date_text(date) if date else ("—" if s.user else "ファイルに記載なし"),
+                     "取得日": retrieved or "—", "ライセンス": s.facts.licence})
     return rows
 
 

@@ -226,11 +226,7 @@ def _sources(region: RegionLike) -> pd.DataFrame:
     (:func:`layers.provenance.source_table`)."""
     labels = {**{k: _layer_title(region, k) for k in LAYER_LABELS}, "machiaza": "町字の参照点（住所の位置）",
               "roads": "道路", "transit": "公共交通（時刻表）", "projection": "将来推計人口"}
-    rows = source_table(region.sources, labels)
-    for row, src in zip(rows, region.sources, strict=True):
-        if src.layer == "vulnerable":
-            row["ファイル"] = "（名簿：匿名化して密度のみ使用）"
-    return pd.DataFrame(rows)
+    return pd.DataFrame(source_table(region.sources, labels))
 
 
 def _summary_boxes(res: RegionResults) -> list[tuple[str, str]]:

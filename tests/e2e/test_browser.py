@@ -556,10 +556,18 @@ def test_the_municipality_picker_appears_as_soon_as_the_boundaries_load(app_url,
     _no_exception(page)
 
 
+def _file_input(page):  # type: ignore[no-untyped-def]
+    """The upload box's file input, once the rerun that replaced the box has settled (for a
+    moment the old box and the new one are both on the page)."""
+    boxes = page.locator('input[type="file"]')
+    expect(boxes).to_have_count(1, timeout=30_000)
+    return boxes
+
+
 def _upload(page, target: str, path) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_timeout(1500)  # the rerun after the previous file (the picker, the placer) settles
     _choose_target(page, target)
-    page.locator('input[type="file"]').set_input_files(str(path))
+    _file_input(page).set_input_files(str(path))
     page.get_by_text(f"追加したファイル: {path.name}").wait_for(timeout=60_000)
 
 
@@ -583,7 +591,7 @@ def test_a_new_region_places_an_address_only_salon_list_with_an_uploaded_machiaz
             bad = tmp_path / "巨大.json"
             bad.write_bytes(b"[" + b" " * (33 * 2**20) + b"]")
         _choose_target(page, "町字の参照点（住所の位置）")
-        page.locator('input[type="file"]').set_input_files(str(bad))
+        _file_input(page).set_input_files(str(bad))
         page.get_by_text(words).first.wait_for(timeout=60_000)
         assert bad.name in page.locator('[data-testid="stAlert"]').filter(has_text=words).first.inner_text()
     _upload(page, "町字の参照点（住所の位置）", shared_data / "akita/machiaza/潟上市.json")

@@ -69,7 +69,7 @@ if kind == "new":
                                               write=True)
                 with st.spinner(t("fetch_running")):
                     got = fetch_region(pref, muni.strip(), fetch_into)
-                audit("fetch", municipality=f"{pref} {got.name}")
+                audit("fetch", region=f"{pref} {got.name}")
                 state.start_source({"kind": "toml", "path": str(got.toml)})
                 st.rerun()
             except LayerError as err:

@@ -160,3 +160,12 @@ def test_page_numbers_stay_on_one_line_beside_a_long_credit(tmp_path):
     lines = text.splitlines()
     assert n >= 3 and all(any(re.search(rf"(?<!\d){i}\s*/\s*{n}(?!\d)", line) for line in lines)
                           for i in range(2, n + 1))
+
+
+def test_a_hostile_credit_cannot_leave_the_page_footer():
+    """A credit line can carry a GTFS feed's publisher name (text from outside): in the page
+    footer (a CSS string inside <style>) it cannot close the style and run a script."""
+    from geo.outputs.report import _page
+
+    html = _page("t", "<p>x</p>", ['時刻表: </style><script>alert(1)</script>"\\\n（GTFS-JP）'])
+    assert "<script>alert" not in html and html.count("</style>") == 1

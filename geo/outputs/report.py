@@ -548,7 +548,10 @@ def _numbered(body: str) -> str:
 
 
 def _page(title: str, body: str, attribution: Sequence[str]) -> str:
-    footer = " ／ ".join(attribution)[:160].replace('"', "'").replace("\\", "")
+    # a CSS string inside <style>: no quote, backslash, angle bracket (</style>) or line break
+    # (a credit can carry a GTFS feed's publisher name, text from outside)
+    footer = re.sub(r"[\x00-\x1f\x7f]", " ", " ／ ".join(attribution)[:160])
+    footer = footer.replace('"', "'").replace("\\", "").replace("<", "＜").replace(">", "＞")
     template = Template(TEMPLATE.read_text("utf-8"), autoescape=False)
     return template.render(title=_esc(title), body=body, footer=footer)
 

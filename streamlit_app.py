@@ -11,7 +11,7 @@ import streamlit as st
 from layers.ledger import ledger_scope
 from ui import state
 from ui.auth import logged_in, require_login
-from ui.i18n import TEXT, t, widget_words
+from ui.i18n import TEXT, md_plain, t, widget_words
 
 st.set_page_config(page_title=TEXT["app_name"][0], layout="wide")
 state.init()
@@ -49,9 +49,9 @@ if st.session_state.get("_ready") != source_key:
 
 region = state.session_region()
 with st.sidebar:
-    st.markdown(f"**{t('region')}:** {region.name}")
+    st.markdown(f"**{t('region')}:** {md_plain(region.name)}")
     if region.fictional:
         st.markdown(f":red-background[{t('fictional')}]")
-    st.caption(" / ".join(region.attribution()))
+    st.caption(md_plain(" / ".join(region.attribution())))
 
 nav.run()

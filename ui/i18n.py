@@ -477,3 +477,11 @@ def widget_words() -> None:
         '[role="option"][data-key="__select_matches__"] [data-item-hl]::after'
         f"{{content:{select_matches};font-size:0.875rem}}"
         "</style>")
+
+
+def md_plain(text: str) -> str:
+    """Text from files or people shown through Streamlit's markdown as the text it is: every
+    markdown sign escaped (a link, an image or emphasis cannot be planted in a credit line)."""
+    import re
+
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~:$])", r"\\\1", str(text))

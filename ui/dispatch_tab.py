@@ -24,9 +24,8 @@ from geo.outputs.files.dispatch import (
     kintone_table,
     reasons_table,
     team_gpx,
-    team_lines,
+    team_routes,
     team_stops,
-    team_walks,
     teams_table,
     unassigned_table,
     walk_note,
@@ -116,8 +115,7 @@ def dispatch_tab(region: Any, hazard: str) -> None:
                 err = err.labelled({"vc": t("dispatch_vc"), "time_limit": t("dispatch_time_limit")})
             st.error(err.message)
             return
-        lines = team_lines(run.plan, run.legs, crs=region.crs, networks=run.networks)
-        walks = team_walks(run.plan, run.legs, crs=region.crs, networks=run.networks)
+        lines, walks = team_routes(run.plan, run.legs, crs=region.crs, networks=run.networks)
         ss["dispatch_result"] = (key, run, lines, walks)
         ss["dispatch_needs_notes"] = list(needs.notes)  # how finely the addresses were placed
     held = ss.get("dispatch_result")

@@ -49,8 +49,8 @@ from layers.crs import STORAGE_CRS, transform_xy
 from layers.shelters import DEFAULT_HAZARD
 
 __all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "gpx_name", "kintone_table",
-           "reasons_table", "team_gpx", "team_lines", "team_stops", "team_walks", "teams_table",
-           "unassigned_table", "walk_note", "write_dispatch_outputs"]
+           "reasons_table", "team_gpx", "team_lines", "team_routes", "team_stops", "team_walks",
+           "teams_table", "unassigned_table", "walk_note", "write_dispatch_outputs"]
 
 ROWS_PER_PAGE = 30
 CARE_LABEL = "（受付票を参照）"
@@ -74,6 +74,13 @@ def team_walks(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str,
     line a team (EPSG:4326): straight, so they may cross a hazard zone — drawn dotted, apart
     from the roads.  Never the walk to a 要配慮者 household."""
     return _team_frame(_team_parts(plan, legs, networks)[1], crs)
+
+
+def team_routes(plan: DispatchPlan, legs: Mapping[str, list[Route]], *, crs: str,
+                networks: Mapping[str, Any] | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(:func:`team_lines`, :func:`team_walks`) from one pass over the legs."""
+    roads, walks = _team_parts(plan, legs, networks)
+    return _team_frame(roads, crs), _team_frame(walks, crs)
 
 
 def _team_frame(parts: Mapping[str, list[Any]], crs: str) -> gpd.GeoDataFrame:
@@ -420,8 +427,7 @@ def write_dispatch_outputs(plan: DispatchPlan, out: Path, *, legs: Mapping[str, 
                         ("dispatch_reasons.csv", reasons_table(plan)),
                         ("dispatch_teams.csv", teams_table(plan))):
         written.append(atomic_write_text(out / name, csv_text(frame), encoding="utf-8-sig"))
-    lines, stops = team_lines(plan, legs, crs=crs, networks=networks), team_stops(plan)
-    walks = team_walks(plan, legs, crs=crs, networks=networks)
+    (lines, walks), stops = team_routes(plan, legs, crs=crs, networks=networks), team_stops(plan)
     used = plan.teams[plan.teams["stops"] > 0]["team"].tolist()
     for i, team in enumerate(used, start=1):
         line = lines[lines["team"] == team]

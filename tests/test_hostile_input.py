@@ -590,3 +590,31 @@ def test_each_user_has_a_folder_and_cannot_reach_anothers(tmp_path, monkeypatch)
         assert inside_data_root(tmp_path / "shared" / "公開", write=True) == shared
     finally:
         data_user(None)
+
+
+def test_the_longest_needs_list_with_a_huge_team_is_planned(tmp_path, run_cli, demo_dir):
+    """A list of MAX_NEEDS needs with a team of 1,000 people stopped the solver with an
+    internal error ("too high cost values": a need off the roads stood for 10⁷ s in every
+    line, times the team's size).  Now legs longer than any day are capped before the solver
+    sees them, and the plan is made within its time limit."""
+    import numpy as np
+
+    from layers.needs import MAX_NEEDS
+
+    rng = np.random.default_rng(7)
+    lat, lon = 39.58 + rng.random(MAX_NEEDS) * 0.08, 140.34 + rng.random(MAX_NEEDS) * 0.14
+    rows = "".join(f"N{i:05d},がれき撤去,{a:.6f},{b:.6f},2\n"
+                   for i, (a, b) in enumerate(zip(lat, lon, strict=True)))
+    needs = tmp_path / "needs.csv"
+    needs.write_text("受付番号,作業内容,緯度,経度,必要人数\n" + rows, encoding="utf-8")
+    lines = (demo_dir / "vc_teams.csv").read_text("utf-8-sig").splitlines()
+    first = lines[1].split(",")
+    first[1] = "1000"
+    teams = tmp_path / "teams.csv"
+    teams.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n", encoding="utf-8")
+    code, out, err = run_cli("dispatch", demo_dir / "region.toml", "--needs", needs, "--teams", teams,
+                             "--time-limit", "2", "--out", tmp_path / "o")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["needs"] == MAX_NEEDS and summary["assigned"] > 0
+    assert summary["assigned"] + summary["unassigned"] == MAX_NEEDS

@@ -225,8 +225,9 @@ def _solve(needs: pd.DataFrame, teams: pd.DataFrame, secs: dict[str, np.ndarray]
     import vroom
 
     problem = vroom.Input()
-    for mode, m in secs.items():
-        problem.set_durations_matrix(mode, m)
+    never = int(teams["end"].max()) + 1  # a leg longer than any day is never taken: vroom sums
+    for mode, m in secs.items():         # its lines' costs and refuses huge "no road" values
+        problem.set_durations_matrix(mode, np.minimum(m, never))
     need_sk, team_sk = _skills(needs, teams)
     team: Any
     for t, team in enumerate(teams.itertuples()):

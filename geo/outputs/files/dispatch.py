@@ -318,7 +318,7 @@ def _team_map(plan: DispatchPlan, team: str, lines: gpd.GeoDataFrame, stops: gpd
         ax.add_artist(_one_path(roads))  # not add_patch: its limits are the extent, not 150k segments
     for s in mine.itertuples():  # the number above the marker, on top of everything drawn
         ax.annotate(str(s.order), (s.geometry.x, s.geometry.y), xytext=(0, 9), textcoords="offset points",
-                    fontsize=9, fontweight="bold", ha="center", va="bottom", zorder=50,
+                    fontsize=9.5, ha="center", va="bottom", zorder=50,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#333333", "lw": 0.6})
     return fig, avoided
 

@@ -230,9 +230,16 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
             return people(int(where.sum()))
         return protected_total(int(where.sum()), int(keys[where].sum()), k=k)
 
+    def protected_n(n: int) -> int | str:
+        """A count about the file (rows read, rows without a place) through the same step:
+        the located records' keys, or none for rows that have no key."""
+        if keys is None:
+            return people(n)
+        return protected_total(n, int(keys.sum()) if n == records.n_read else 0, k=k)
+
     summary: dict[str, Any] = {
-        "records_read": people(records.n_read),
-        "unlocated": people(records.n_unlocated),
+        "records_read": protected_n(records.n_read),
+        "unlocated": protected_n(records.n_unlocated),
         "in_region": protected(inside),
         "outside_region": protected(~inside),
         "published_total": people(published),
@@ -245,7 +252,7 @@ def _summarise(out: gpd.GeoDataFrame, records: Records, inside: np.ndarray, *, k
     if records.swapped:
         summary["coordinates_swapped"] = True
     if records.n_estimated:  # placed from addresses at a 大字・町丁目 point only
-        summary["estimated"] = people(records.n_estimated)
+        summary["estimated"] = protected_n(records.n_estimated)
     if records.category is not None:
         cats = np.asarray(records.category, dtype=object).astype(str)
         summary["categories"] = {str(c): protected(inside & (cats == c)) for c in sorted(set(cats[inside]))}

@@ -65,11 +65,12 @@ def test_three_partitions_equal_the_whole_region_run(demo_batch, tmp_path):
     assert sorted(res.done) == ["05901", "05902", "05903"] and not res.failed
     whole = whole_region_units(cfg.region, hazard="flood")
     _same(whole, read_units(tmp_path / "out"))
-    # the merged tables add up to the whole run
+    # the merged tables count people, never a sum of units at their anchors: no shelter
+    # reaches a unit's anchor across the river, yet some of its people nearer a neighbour's
     merged = pd.read_csv(tmp_path / "out" / "summary_by_municipality.csv", encoding="utf-8-sig",
-                         dtype={"muni_code": str})
-    assert int(merged["people"].sum()) == int(whole["count"].sum())
-    assert int(merged["cross_border"].sum()) == int(whole.loc[whole["cross"], "count"].sum())
+                         dtype={"muni_code": str}).set_index("muni_code")
+    assert merged.loc[["05901", "05902", "05903"], "units"].tolist() == \
+        whole.groupby("muni_code").size().loc[["05901", "05902", "05903"]].tolist()
     status = json.loads((tmp_path / "out" / "batch_status.json").read_text("utf-8"))
     assert all(f["verified"] for f in status["facts"].values())
     # the driver cut and shipped each partition: a worker loads the region and its graph only
@@ -305,6 +306,14 @@ def test_batch_per_unit_equals_tomoni_coverage(demo_dir, tmp_path, run_cli, opti
     assert np.allclose(got[reached], want[reached], atol=0.11)  # both rounded to 0.1 m
     assert (units["covered"].to_numpy(bool) == cov["covered"].to_numpy(bool)).all()
     assert 0 < cov["covered"].sum() < len(cov)
+    # per municipality, the people and those covered are the coverage command's own numbers
+    # for its municipalities: the same people, each from their home, through the same gate
+    areas = pd.read_csv(tmp_path / "cov" / "coverage_by_area.csv", encoding="utf-8-sig", dtype=str)
+    areas = areas[areas["area_layer"] == "boundaries"].set_index("area_id")
+    merged = pd.read_csv(tmp_path / "b" / "summary_by_municipality.csv", encoding="utf-8-sig",
+                         dtype=str).set_index("muni_code").loc[areas.index]
+    assert merged["people"].tolist() == areas["total"].tolist()
+    assert merged["covered"].tolist() == areas["covered"].tolist()
 
 
 def test_a_separate_scheduler_and_two_workers_survive_a_killed_worker(demo_batch, tmp_path):

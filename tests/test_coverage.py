@@ -163,11 +163,11 @@ def test_unreachable_units_are_reported_not_zero_or_inf():
 
 
 def test_units_count_in_the_area_holding_them_else_the_nearest_within_1km():
-    from geo.analyses.coverage import _area_of
+    from geo.analyses.coverage import area_of
 
     polys = np.array([shapely.box(0, 0, 100, 100), shapely.box(110, 0, 200, 100),
                       shapely.box(50, 50, 150, 150)], dtype=object)  # the third overlaps both
     points = shapely.points([10, 195, 105, 60, 3000], [10, 10, 20, 60, 3000])
     # inside A; inside B; on the 10 m gap, 5 m from both (the first wins the tie);
     # inside A and the overlapping third (the first holding it); 2.9 km from all
-    assert _area_of(points, polys).tolist() == [0, 1, 0, 0, -1]
+    assert area_of(points, polys).tolist() == [0, 1, 0, 0, -1]

@@ -154,6 +154,67 @@ def test_coverage_counts_each_person_where_they_live(case, tmp_path_factory):
             assert _within(row["uncovered"], int((~covered & inside).sum()))
 
 
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                HealthCheck.function_scoped_fixture])
+@given(case=registers(), seed=st.integers(0, 10_000))
+def test_siting_gains_on_sparse_and_dense_registers(case, seed, tmp_path_factory):
+    """Hypothesis registers (sparse and dense), 8 random candidates, p = 2, no roads: each
+    chosen site's published gain is within the change of the people (from the records) not
+    covered before whom it reaches first among the chosen sites; before and after too."""
+    from geo.analyses import SitingOptions, analyse_siting
+    from layers.region import load_region
+
+    people, places, _sparse = case
+    folder = tmp_path_factory.mktemp("siting")
+    toml = _write_region(folder, people, places)
+    rng = np.random.default_rng(seed)
+    pts = np.round(np.column_stack([rng.uniform(LON0 - 0.1, LON0 + 0.1, 8),
+                                    rng.uniform(LAT0 - 0.08, LAT0 + 0.08, 8)]), 6)
+    (folder / "cands.csv").write_text("place_id,name,lat,lon\n" + "".join(
+        f"C{i},候補{i},{la:.6f},{lo:.6f}\n" for i, (lo, la) in enumerate(pts)), "utf-8")
+    run = analyse_siting(load_region(toml), SitingOptions(candidates=str(folder / "cands.csv"), p=2,
+                                                          max_distance=1000.0))
+    sites = run.recommendation.sites.set_index("candidate_id")
+    before = _true_covered(people, places, 1000.0)
+    chosen = [int(c[1:]) for c in sites.index]
+    px, py = _metric(people[:, 0], people[:, 1])
+    cx, cy = _metric(pts[chosen, 0], pts[chosen, 1])
+    d = np.hypot(px[:, None] - cx[None, :], py[:, None] - cy[None, :]) * CIRCUITY
+    first = np.where((d.min(axis=1) <= 1000.0) & ~before, d.argmin(axis=1), -1) if chosen else \
+        np.full(len(people), -1)  # no candidate reaches anyone new: none is chosen
+    for j, cid in enumerate(sites.index):
+        assert _within(sites.loc[cid, "newly_covered_people"], int((first == j).sum())), cid
+    s = run.recommendation.summary()
+    assert _within(s.covered_before, int(before.sum()))
+    assert _within(s.covered_after, int((before | (first >= 0)).sum()))
+
+
+def test_batch_counts_each_person_where_they_live(tmp_path, run_cli):
+    """The issue's sparse case through ``tomoni batch`` (no roads, circuity 1.3): the people and
+    the covered per municipality are within the change of the records' brute force; counted
+    at the units' anchors (as batch did) they were far off."""
+    rng = np.random.default_rng(32)
+    people = np.round(np.column_stack([rng.uniform(LON0 - 0.12, LON0 + 0.12, 300),
+                                       rng.uniform(LAT0 - 0.09, LAT0 + 0.09, 300)]), 6)
+    places = np.round(np.column_stack([rng.uniform(LON0 - 0.1, LON0 + 0.1, 6),
+                                       rng.uniform(LAT0 - 0.08, LAT0 + 0.08, 6)]), 6)
+    toml = _write_region(tmp_path / "r", people, places)
+    batch = tmp_path / "regions.toml"
+    batch.write_text(f'[batch]\nregion = "{toml}"\nmax_distance = 1000\nstraight_line = true\n'
+                     f"circuity = {CIRCUITY}\n", encoding="utf-8")
+    code, _out, err = run_cli("batch", batch, "--out", tmp_path / "b")
+    assert code == 0, err
+    row = pd.read_csv(tmp_path / "b" / "summary_by_municipality.csv", encoding="utf-8-sig",
+                      dtype={"muni_code": str}).set_index("muni_code").loc["05211"]
+    true = int(_true_covered(people, places, 1000.0).sum())
+    assert _within(int(row["people"]), len(people)) and _within(int(row["covered"]), true), (row, true)
+    from geo.runs.batch.merge import read_units
+
+    units = read_units(tmp_path / "b")
+    anchored = int(units.loc[units["covered"].astype(bool), "count"].sum())
+    assert abs(anchored - true) > 3 * MAX_CHANGE, (anchored, true)  # what the anchors said
+
+
 def test_the_same_people_give_the_same_number_in_every_table(tmp_path):
     """The 自治会 total of the coverage table, the per-自治会 winter-free coverage table at any
     threshold, and the density layer on 自治会 all publish one number for one set of people."""

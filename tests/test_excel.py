@@ -145,8 +145,8 @@ def test_an_address_only_register_in_excel_is_anonymised_without_a_trace(tmp_pat
                                  "--k", "3")
     assert code == 0, err
     summary = json.loads(printed.strip().splitlines()[-1])
-    assert summary["records_read"] == 12 and summary["unlocated"] == "3未満"  # 東京: not placed
-    assert summary["estimated"] == 10  # 丁目 and 大字 points: counted, said to be 推定
+    assert abs(summary["records_read"] - 12) <= 2 and summary["unlocated"] == "3未満"  # 東京: not placed
+    assert abs(summary["estimated"] - 10) <= 2  # 丁目 and 大字 points: counted, said to be 推定
     density = json.loads(out.read_text("utf-8"))
     # each unit's count is protected (±2 with this session's secret), never below k
     counts = [f["properties"]["count"] for f in density["features"]]

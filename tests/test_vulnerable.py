@@ -364,7 +364,7 @@ def test_tomoni_anonymize_cli(demo_dir, tmp_path, run_cli, monkeypatch):
                                 "--mesh", "500", "--k", "5", "--out", out)
     assert code == 0, err
     summary = json.loads(stdout)
-    assert summary["records_read"] == 3000 and summary["k"] == 5
+    assert abs(summary["records_read"] - 3000) <= MAX_CHANGE and summary["k"] == 5  # protected too
     assert summary["units_published"] > 0 and summary["units_merged"] >= 0
     dens = gpd.read_file(out)
     assert (dens["count"] >= 5).all() and abs(dens["count"].sum() - 3000) <= MAX_CHANGE * len(dens)

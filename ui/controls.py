@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from geo.analyses import has_roads, projection_years
 from ui.i18n import Tr, t
 
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
-def season_and_year(prefix: str, region: Any, *, caption: str = "season_caption") -> tuple[str, int | None]:
+
+def season_and_year(prefix: str, region: RegionLike, *,
+                    caption: str = "season_caption") -> tuple[str, int | None]:
     """A 夏/冬 switch and, when the region has a projection, a year slider (今 = the
     register as it is).  Keys ``{prefix}_season`` and ``{prefix}_year``; returns the season
     and the year (None for 今)."""

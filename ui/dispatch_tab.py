@@ -10,7 +10,7 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from streamlit_folium import st_folium
@@ -38,14 +38,17 @@ from ui.audit import logged
 from ui.i18n import lang, t
 from ui.state import keep_widget
 
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
-def _demo_files(region: Any) -> tuple[Path, Path] | None:
+
+def _demo_files(region: RegionLike) -> tuple[Path, Path] | None:
     folder = region.config.path.parent
     needs, teams = folder / "private" / "vc_needs_flood.csv", folder / "vc_teams.csv"
     return (needs, teams) if region.fictional and needs.is_file() and teams.is_file() else None
 
 
-def _inputs(region: Any) -> tuple[Any, Any] | None:
+def _inputs(region: RegionLike) -> tuple[Any, Any] | None:
     """(needs source, teams source) as paths or ``(name, bytes)`` uploads."""
     ss = st.session_state
     c1, c2 = st.columns(2)
@@ -72,7 +75,7 @@ def _inputs(region: Any) -> tuple[Any, Any] | None:
     return kept["needs"], kept["teams"]
 
 
-def dispatch_tab(region: Any, hazard: str) -> None:
+def dispatch_tab(region: RegionLike, hazard: str) -> None:
     """The whole tab (``hazard``: the page's scenario)."""
     ss = st.session_state
     st.caption(t("dispatch_intro"))
@@ -126,7 +129,7 @@ def dispatch_tab(region: Any, hazard: str) -> None:
     _show(region, held[1], held[2], held[3])
 
 
-def _show(region: Any, run: Any, lines: Any, walks: Any) -> None:
+def _show(region: RegionLike, run: Any, lines: Any, walks: Any) -> None:
     plan = run.plan
     s = plan.summary()
     m1, m2, m3, m4 = st.columns(4)
@@ -152,7 +155,7 @@ def _show(region: Any, run: Any, lines: Any, walks: Any) -> None:
     _downloads(region, run, lines, team_stops(plan))
 
 
-def _downloads(region: Any, run: Any, lines: Any, stops: Any) -> None:
+def _downloads(region: RegionLike, run: Any, lines: Any, stops: Any) -> None:
     plan = run.plan
     d1, d2, d3, d4 = st.columns(4)
     d1.download_button("dispatch_day.csv", data=csv_text(day_table(plan)).encode("utf-8-sig"),

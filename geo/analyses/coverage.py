@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ESTIMATE_LABEL",
     "CoverageResult",
+    "area_of",
     "by_area",
     "circuity_of",
     "coverage",
@@ -62,6 +63,7 @@ __all__ = [
     "nearest_points",
     "pairs_near",
     "people_in_units",
+    "shapes_in",
     "travel_od",
 ]
 
@@ -419,7 +421,7 @@ def people_in_units(density: gpd.GeoDataFrame, demand: Demand | None, crs: str
     ``density``; −1 outside every unit)."""
     people = people_of(density, demand, crs)
     px, py = people.xy(crs)
-    unit = _area_of(shapely.points(px, py), shapes_in(density, crs)) if len(density) else \
+    unit = area_of(shapely.points(px, py), shapes_in(density, crs)) if len(density) else \
         np.full(len(px), -1, np.int64)
     return people, unit
 
@@ -434,7 +436,7 @@ def _people_reach(people: Demand, units: gpd.GeoDataFrame, density: gpd.GeoDataF
     dist, which, _, _ = nearest_points(px, py, facilities[0], facilities[1], network=network,
                                        circuity=circuity, max_access=max_access, access=access,
                                        join_radius=join_radius)
-    unit = _area_of(shapely.points(px, py), shapes_in(density, crs)) if len(units) else \
+    unit = area_of(shapely.points(px, py), shapes_in(density, crs)) if len(units) else \
         np.full(len(px), -1, np.int64)
     return PeopleReach(demand=people, unit=unit, distance=dist, facility=which,
                        covered=np.isfinite(dist) & (dist <= limit))
@@ -460,7 +462,7 @@ def by_area(result: CoverageResult, areas: Mapping[str, gpd.GeoDataFrame]) -> pd
         polys = frame.reset_index(drop=True)
         total, cov, unc = _area_counts(result, shapes_in(polys, str(result.units.crs)))
         keep = np.asarray(total.fillna(1).to_numpy(np.int64) > 0) if result.people is not None else \
-            np.bincount(np.maximum(_area_of(result.units.geometry.to_numpy(),
+            np.bincount(np.maximum(area_of(result.units.geometry.to_numpy(),
                                             shapes_in(polys, str(result.units.crs))), 0),
                         minlength=len(polys)).astype(bool)
         t = total.to_numpy(float, na_value=np.nan)
@@ -480,7 +482,7 @@ def _area_counts(result: CoverageResult, polys: np.ndarray
     people = result.people
     if people is None:  # units at their points, their published counts (no register)
         units = result.units
-        where = _area_of(units.geometry.to_numpy(), polys)
+        where = area_of(units.geometry.to_numpy(), polys)
         ok = where >= 0
         count = pd.to_numeric(units["count"], errors="coerce").fillna(0).to_numpy(float)
         cov = units["covered"].to_numpy(bool)
@@ -488,7 +490,7 @@ def _area_counts(result: CoverageResult, polys: np.ndarray
                 for m in (np.ones(len(units), bool), cov, ~cov)]
         return tuple(pd.array(np.round(v).astype(np.int64), dtype="Int64") for v in sums)  # type: ignore[return-value]
     px, py = people.demand.xy(str(result.units.crs))
-    where = _area_of(shapely.points(px, py), polys)
+    where = area_of(shapely.points(px, py), polys)
     d = people.demand
     return d.count(where, n), d.count(where, n, people.covered), d.count(where, n, ~people.covered)
 
@@ -539,7 +541,7 @@ def shapes_in(frame: gpd.GeoDataFrame, crs: str) -> np.ndarray:
     return _remembered("shapes", key, lambda: (np.asarray(frame.to_crs(crs).geometry.to_numpy()),))[0]
 
 
-def _area_of(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
+def area_of(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
     """Row of the polygon holding each point (the first when they overlap), else of the
     nearest within :data:`AREA_SNAP_M` (a point on a gap between polygons or on a shared
     edge), else -1.  Remembered for the same points and polygons."""
@@ -547,7 +549,7 @@ def _area_of(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
 
 
 def _area_of_now(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
-    """:func:`_area_of`: one bulk containment query; the nearest search only for the rest."""
+    """:func:`area_of`: one bulk containment query; the nearest search only for the rest."""
     out = np.full(len(points), -1, np.int64)
     if not len(points) or not len(polys):
         return out

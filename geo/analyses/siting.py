@@ -46,7 +46,7 @@ from scipy.spatial import cKDTree
 from geo.analyses.coverage import (
     CoverageResult,
     PeopleReach,
-    _area_of,
+    area_of,
     by_area,
     coverage,
     demand_units,
@@ -654,7 +654,7 @@ def _covered_now(density: gpd.GeoDataFrame, existing: gpd.GeoDataFrame | None, *
     units = demand_units(density, crs=crs)
     people = people_of(density, demand, crs)
     px, py = people.xy(crs)
-    unit = _area_of(shapely.points(px, py), shapes_in(density, crs))
+    unit = area_of(shapely.points(px, py), shapes_in(density, crs))
     none = np.zeros(len(px), bool)
     reach = PeopleReach(demand=people, unit=unit, distance=np.full(len(px), np.inf),
                         facility=np.full(len(px), -1), covered=none)

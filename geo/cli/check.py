@@ -76,13 +76,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _roads_summary(region: Any) -> dict[str, Any]:
+def _roads_summary(region: RegionLike) -> dict[str, Any]:
     """Nodes, links and barriers of the region's network, from the network cache (an
     extract is read once, by the first command, and never again)."""
     from geo.engine.network_cache import region_network
     from layers.errors import LayerError
 
     spec = region.config.roads
+    if spec is None:
+        return {"nodes": 0, "edges": 0, "network": "", "barriers": 0, "warnings": []}
     try:
         net = region_network(region)
     except LayerError as err:

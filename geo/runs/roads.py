@@ -7,13 +7,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from geo.engine.network_cache import cache_path, load_network
 from geo.summary import Summary, optional
 from layers.errors import LayerError, ParameterError
+
+if TYPE_CHECKING:
+    from layers.region import RegionLike
 
 __all__ = ["RoadsBuild", "build_roads", "set_roads_entry"]
 
@@ -91,7 +94,7 @@ def _extent(net: Any) -> list[float]:
     return [round(float(v), 5) for v in (np.min(lon), np.min(lat), np.max(lon), np.max(lat))]
 
 
-def _download(region: Any, clip: Any, configured: str | None) -> Path:
+def _download(region: RegionLike, clip: Any, configured: str | None) -> Path:
     """The roads around the region downloaded into ``roads/`` beside its file."""
     from layers.osm_download import download_osm
 

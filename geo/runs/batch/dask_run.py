@@ -25,6 +25,7 @@ from geo.runs.batch.partition import (
     run_partition,
     whole_region_units,
 )
+from geo.runs.batch.people import ensure_people
 from layers.atomic import atomic_write_text
 from layers.errors import LayerError, ParameterError
 
@@ -166,7 +167,7 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
         todo = [s for s in specs if not part_path(out, s.key).exists()]
         res.skipped = [s.key for s in specs if part_path(out, s.key).exists()]
         _one_process(todo, out, res, crs)
-        return _finish(res, out, t0)
+        return _finish(res, out, t0, specs)
     todo = []
     for spec in specs:
         if part_path(out, spec.key).exists():
@@ -176,11 +177,11 @@ def run_batch(specs: Sequence[Any], out: str | Path, *, scheduler: str | None = 
     starting = _Starting(scheduler, workers) if client is None and todo else None
     try:
         if todo:
-            _collect(_submit(starting or _Given(client), todo, out, runner), out, res, crs, runner)
+            _collect(_submit(starting or _Given(client), todo, out, runner, specs), out, res, crs, runner)
     finally:
         if starting is not None:
             starting.close()
-    return _finish(res, out, t0)
+    return _finish(res, out, t0, specs)
 
 
 class _Starting:
@@ -227,13 +228,15 @@ class _Given:
         return True
 
 
-def _submit(start: Any, todo: Sequence[Any], out: Path,
-            runner: Callable[[Any], dict[str, Any]]) -> tuple[Any, dict[Any, Any]]:
+def _submit(start: Any, todo: Sequence[Any], out: Path, runner: Callable[[Any], dict[str, Any]],
+            specs: Sequence[Any] = ()) -> tuple[Any, dict[Any, Any]]:
     """Submit every partition, region by region: the driver loads one region (and its
     graph), cuts its partitions, and forgets it before the next region.  Each partition
     is shipped as soon as it is cut once the cluster is up (``start``: ``ready()`` and
-    ``get()`` the client; the first region is cut while it starts).  Dask is imported
-    only then: importing it here would wait for the starting thread's import."""
+    ``get()`` the client; the first region is cut while it starts).  While the workers
+    compute, the driver counts the region's people (:mod:`geo.runs.batch.people`, over all
+    ``specs`` of the region: never shipped).  Dask is imported only then: importing it here
+    would wait for the starting thread's import."""
     futures: dict[Any, Any] = {}
     held: list[Any] = []  # the as_completed queue, made with the client
     waiting: list[tuple[PartitionSpec, PartitionLayers | None]] = []
@@ -266,6 +269,8 @@ def _submit(start: Any, todo: Sequence[Any], out: Path,
                 ship()
         if waiting:
             ship()
+        ensure_people([s for s in specs if getattr(s, "region", None) == getattr(group[0], "region", "")],
+                      out)
         if runner is run_partition:
             forget_region()
     return held[0], futures
@@ -334,8 +339,10 @@ def _inputs_guarded(specs: Sequence[PartitionSpec], out: Path
         raise
 
 
-def _finish(res: BatchResult, out: Path, t0: float) -> BatchResult:
-    """Merge the partition files and write ``batch_status.json``."""
+def _finish(res: BatchResult, out: Path, t0: float, specs: Sequence[Any] = ()) -> BatchResult:
+    """Count the people of any region not counted yet, merge the partition files and write
+    ``batch_status.json``."""
+    ensure_people(specs, out)
     res.seconds = time.perf_counter() - t0
     merge(out)
     status = {**res.summary(), "facts": res.facts, "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -41,29 +41,38 @@ def _unit_table(parts: Sequence[Path], columns: Sequence[str] | None = None) -> 
 
 
 def merge(out: str | Path) -> dict[str, pd.DataFrame]:
-    """The merged tables from the partition files (UTF-8 with BOM CSV, atomic)."""
+    """The merged tables (UTF-8 with BOM CSV, atomic): the units per municipality from the
+    partition files; every count of people from the people tables
+    (:mod:`geo.runs.batch.people`: each person from their home, through the gate)."""
+    from geo.runs.batch.people import read_people
+
     out = Path(out)
     parts = sorted(out.glob("partitions/muni=*/units.parquet"))
     if not parts:
         return {}
-    u = _unit_table(parts, ["unit_id", "muni_code", "count", "covered", "shelter_id",
-                            "shelter_reachable", "cross", "nearest_muni"]).to_pandas()
+    u = _unit_table(parts, ["unit_id", "muni_code"]).to_pandas()
     if not len(u):
         return {}
-    u = u.assign(covered_n=np.where(u["covered"], u["count"], 0),
-                 unreachable_n=np.where(u["shelter_reachable"], 0, u["count"]),
-                 cross_n=np.where(u["cross"], u["count"], 0))
-    by_muni = u.groupby("muni_code").agg(
-        units=("unit_id", "count"), people=("count", "sum"), covered=("covered_n", "sum"),
-        no_shelter=("unreachable_n", "sum"), cross_border=("cross_n", "sum")).reset_index()
-    by_muni["rate"] = (by_muni["covered"] / by_muni["people"]).round(4)
-    load = u[u["shelter_reachable"]].groupby("shelter_id")["count"].sum().reset_index(name="demand")
-    pairs = u[u["cross"]].groupby(["muni_code", "nearest_muni"])["count"].sum() \
-        .reset_index(name="people").rename(columns={"muni_code": "from_muni", "nearest_muni": "to_muni"})
+    people = read_people(out)
+    units = u.groupby("muni_code").agg(units=("unit_id", "count")).reset_index()
+    counted = people["by_muni"] if len(people["by_muni"]) else pd.DataFrame(
+        {"muni_code": pd.Series(dtype=str), **{c: pd.array([], dtype="Int64") for c in PEOPLE_COLUMNS}})
+    by_muni = units.merge(counted.drop_duplicates("muni_code"), on="muni_code", how="left")
+    c = by_muni["covered"].to_numpy(float, na_value=np.nan)
+    t = by_muni["people"].to_numpy(float, na_value=np.nan)
+    by_muni["rate"] = np.round(np.divide(c, t, out=np.full(len(t), np.nan), where=t > 0), 4)
+    mine = set(units["muni_code"].astype(str))
+    load, pairs = people["load"], people["pairs"]
+    if len(pairs):
+        pairs = pairs[pairs["from_muni"].isin(mine)].reset_index(drop=True)
     tables = {"summary_by_municipality": by_muni, "shelter_load": load, "crossborder_pairs": pairs}
-    for name, t in tables.items():
-        atomic_write_text(out / f"{name}.csv", csv_text(t), encoding="utf-8-sig")
+    for name, t_ in tables.items():
+        atomic_write_text(out / f"{name}.csv", csv_text(t_), encoding="utf-8-sig")
     return tables
+
+
+PEOPLE_COLUMNS = ("people", "covered", "no_shelter", "cross_border")
+"""The counts of people per municipality (protected; :mod:`geo.runs.batch.people`)."""
 
 
 def part_path(out: Path, key: str) -> Path:

@@ -66,26 +66,30 @@ def test_below_k_is_never_a_number_and_numbers_stay_close(people):
         assert value >= 5 and abs(int(value) - len(ids)) <= MAX_CHANGE
 
 
-def test_removing_one_person_is_not_seen_as_a_difference_of_one():
-    """An outsider differencing this month's release against last month's, cell by cell,
-    where exactly one person left each cell: the published differences spread over several
-    values and are mostly not −1, as they do where nobody left but the same number of people
-    were replaced — the two cannot be told apart."""
-    rng = np.random.default_rng(7)
+@settings(max_examples=12, deadline=None, derandomize=True)  # the same 12 registers in every run
+@given(seed=st.integers(0, 2**32 - 1), secret=st.binary(min_size=32, max_size=32))
+def test_removing_one_person_is_not_seen_as_a_difference_of_one(seed, secret):
+    """Property, for any register and any council secret: an outsider differencing this
+    month's release against last month's, cell by cell, where exactly one person left each
+    cell, sees differences spread over several values and mostly not −1, just as where nobody
+    left but one person was replaced — the two cannot be told apart."""
+    rng = np.random.default_rng(seed)
     left, swapped = [], []
-    for cell in range(2000):
+    for cell in range(1500):
         n = int(rng.integers(8, 40))
-        ids = [f"C{cell}-{i}" for i in range(n)]
-        before = _publish(ids, np.zeros(n, np.int64), 1)[0]
-        after_leave = _publish(ids[1:], np.zeros(n - 1, np.int64), 1)[0]
-        after_swap = _publish([*ids[1:], f"C{cell}-new"], np.zeros(n, np.int64), 1)[0]
+        ids = [f"C{seed}-{cell}-{i}" for i in range(n)]
+        gone = int(rng.integers(0, n))
+        rest = ids[:gone] + ids[gone + 1:]
+        before = _publish(ids, np.zeros(n, np.int64), 1, secret=secret)[0]
+        after_leave = _publish(rest, np.zeros(n - 1, np.int64), 1, secret=secret)[0]
+        after_swap = _publish([*rest, f"C{seed}-{cell}-new"], np.zeros(n, np.int64), 1, secret=secret)[0]
         left.append(int(after_leave) - int(before))
         swapped.append(int(after_swap) - int(before))
     left_a, swapped_a = np.array(left), np.array(swapped)
     assert len(set(left)) >= 5 and (left_a == -1).mean() < 0.5
     # the differences one departure leaves look like those of no change in size, shifted by one
     for d in range(-3, 4):
-        assert (left_a == d - 1).mean() == pytest.approx((swapped_a == d).mean(), abs=0.05)
+        assert (left_a == d - 1).mean() == pytest.approx((swapped_a == d).mean(), abs=0.07)
 
 
 def test_a_repeated_query_cannot_be_averaged():

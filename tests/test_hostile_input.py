@@ -141,6 +141,15 @@ def test_numeric_options_are_checked_before_anything_runs(args, demo_dir, tmp_pa
     assert "argument --" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("extra", [[], ["--years", "2025,2035"]])
+def test_year_weights_without_their_objective_are_refused(extra, demo_dir, tmp_path, run_cli):
+    """--weights without --years and --objective sum was silently ignored."""
+    code, _, err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "places",
+                           "--weights", "1,2", *extra, "--out", tmp_path / "x")
+    assert code == 2 and "--weights" in err and "--objective sum" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
 def test_more_sites_than_candidates_is_refused(demo_dir, tmp_path, run_cli):
     code, _, err = run_cli("recommend", demo_dir / "region.toml", "--candidates", "places", "--p",
                            "1000", "--out", tmp_path / "rec")

@@ -156,6 +156,10 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from geo.outputs.files.siting import write_outputs
     from layers.region import load_region
 
+    if args.weights and (not args.years or args.objective != "sum"):
+        raise ParameterError("--weights は --years と --objective sum のときの年ごとの重みです。",
+                             parameter="weights",
+                             fix="例: --years 2025,2035,2050 --objective sum --weights 1,1,2")
     region = load_region(args.region, with_roads=False)
     options = SitingOptions(
         candidates=args.candidates, facilities=args.facilities, p=args.p,

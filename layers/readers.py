@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import unicodedata
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -313,14 +314,19 @@ def parse_table(
         first = text.splitlines()[0] if text else ""
         sep = "\t" if first.count("\t") > first.count(",") else ","
     try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            header=0,
-        )
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                header=0,
+                index_col=False,  # a row longer than the header is never taken as an index
+            )
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in said):
+            _refuse_long_rows(text, sep, file=path)
     except pd.errors.ParserError as exc:
         # pandas says "Expected 5 fields in line 12, saw 7": keep only the line number
         line = _line_from_parser_error(str(exc))
@@ -353,6 +359,22 @@ def parse_table(
     df.attrs["header_rows"] = header_rows
     df.attrs["source_rows"] = np.asarray(df.index, dtype=np.int64)
     return df.reset_index(drop=True)
+
+
+def _refuse_long_rows(text: str, sep: str, *, file: str | Path | None) -> None:
+    """A row with more cells than the header is an error naming it, unless its extra cells
+    are empty (a trailing comma, as spreadsheets write)."""
+    import csv
+
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows, []))
+    for number, row in enumerate(rows, start=2):
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            raise LayerError(
+                f"見出し行より列の多い行があります（見出し {width} 列、この行 {len(row)} 列）。",
+                file=file, row=number,
+                fix="その行の区切り文字（カンマ）や引用符を確認するか、見出し行に列名を足してください。",
+            )
 
 
 def _line_from_parser_error(msg: str) -> int | None:

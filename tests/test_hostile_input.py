@@ -627,3 +627,17 @@ def test_the_longest_needs_list_with_a_huge_team_is_planned(tmp_path, run_cli, d
     summary = json.loads(out)
     assert summary["needs"] == MAX_NEEDS and summary["assigned"] > 0
     assert summary["assigned"] + summary["unassigned"] == MAX_NEEDS
+
+
+def test_a_row_longer_than_the_header_is_named_not_taken_as_an_index(tmp_path, run_cli):
+    """A 居場所 row with two cells more than the header was read with its first cells as a
+    pandas index, and the region file was blamed (「設定値の型が違います」).  Now the row is
+    named; trailing empty cells (a spreadsheet's trailing comma) are still read."""
+    places = tmp_path / "p.csv"
+    places.write_text("名称,緯度,経度\nB,39.61,140.41,余分,余分\nA,39.6,140.4\n", encoding="utf-8")
+    code, _, err = run_cli("check", _region(tmp_path, '[layers.places]\npath = "p.csv"\n'))
+    _plain_failure(code, err)
+    assert "p.csv" in err and "2行目" in err and "見出し行より列の多い行" in err
+    places.write_text("名称,緯度,経度\nA,39.6,140.4,\nB,39.61,140.41,\n", encoding="utf-8")
+    code, _out, err = run_cli("check", _region(tmp_path, '[layers.places]\npath = "p.csv"\n'))
+    assert code == 0, err

@@ -641,3 +641,30 @@ def test_a_row_longer_than_the_header_is_named_not_taken_as_an_index(tmp_path, r
     places.write_text("名称,緯度,経度\nA,39.6,140.4,\nB,39.61,140.41,\n", encoding="utf-8")
     code, _out, err = run_cli("check", _region(tmp_path, '[layers.places]\npath = "p.csv"\n'))
     assert code == 0, err
+
+
+@pytest.mark.parametrize(("header", "values", "why"), [
+    ("備考", ["1938/04/02生", "昭和13年4月2日", "S9.12.1"], "生年月日"),
+    ("連絡先", ["090-1234-5678", "080 1111 2222", "07012345678"], "携帯電話"),
+    ("よみ", ["ヤマモト ミツ", "さとう はなこ", "クドウ ショウイチ"], "氏名"),
+])
+def test_personal_columns_are_recognised_by_what_they_hold(tmp_path, run_cli, header, values, why):
+    """Birthdays, mobile numbers and names written as their reading were recognised only under
+    a header that said so: under 備考 or 連絡先 a register went out through geocode and onto
+    the map.  Now the contents decide, naming the column and the rule; a 居場所 list's own
+    dates (開催日, 設立) and landlines stay readable."""
+    rows = "".join(f"サロン{i},{v},潟上市天王{i + 1}\n" for i, v in enumerate(values))
+    listing = tmp_path / "private" / "list.csv"
+    listing.parent.mkdir()
+    listing.write_text(f"名称,{header},住所\n" + rows, encoding="utf-8")
+    ref = tmp_path / "ref" / "潟上市.json"
+    ref.parent.mkdir()
+    ref.write_text('[{"town": "天王", "koaza": "", "lat": 39.86, "lng": 140.05}]', "utf-8")
+    code, out, err = run_cli("geocode", listing, "--reference", ref, "--out", tmp_path / "o.csv")
+    assert code == 2 and out == "" and header in err and why in err, err
+    assert not (tmp_path / "o.csv").exists()
+    fine = tmp_path / "fine.csv"
+    fine.write_text("名称,開催日,設立,電話,住所\nサロン0,2026/12/10,1985/4/1,018-123-4567,潟上市天王1\n"
+                    "サロン1,2027/1/5,1990/5/1,0185-22-1111,潟上市天王2\n", encoding="utf-8")
+    code, _out, err = run_cli("geocode", fine, "--reference", ref, "--out", tmp_path / "f.csv")
+    assert code == 0, err

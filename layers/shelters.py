@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from layers.geocode import Geocoder
 
 from layers.errors import LayerError
+from layers.hazard_kinds import DEFAULT_HAZARD, HAZARD_LABELS, HAZARDS
 from layers.readers import (
     TABLE_FORMATS,
     detect_format,
@@ -63,36 +64,8 @@ __all__ = ["COLUMNS", "DEFAULT_HAZARD", "HAZARDS", "HAZARD_LABELS", "inherit_fla
 
 LAYER = "shelters"
 
-HAZARDS: dict[str, str] = {
-    "flood": "洪水",
-    "landslide": "崖崩れ、土石流及び地滑り",
-    "storm_surge": "高潮",
-    "earthquake": "地震",
-    "tsunami": "津波",
-    "fire": "大規模な火事",
-    "inland_flood": "内水氾濫",
-    "volcano": "火山現象",
-}
-"""Canonical hazard keys and the GSI column for each."""
-
-HAZARD_LABELS: dict[str, str] = {
-    "flood": "洪水",
-    "landslide": "土砂災害",
-    "storm_surge": "高潮",
-    "earthquake": "地震",
-    "tsunami": "津波",
-    "fire": "大規模な火事",
-    "inland_flood": "内水氾濫",
-    "volcano": "火山現象",
-}
-"""Short Japanese labels for the UI."""
-
 KIND_LABELS: dict[str, str] = {"shelter": "指定避難所", "emergency_site": "指定緊急避難場所"}
 """The two kinds of record, as a person names them."""
-DEFAULT_HAZARD = "flood"
-"""The hazard every page, command and report opens on until the user chooses another
-(Akita's most frequent disaster), so the same choices give the same figures everywhere."""
-
 COLUMNS = [
     "shelter_id", "name", "address", "muni_code", "kind", *HAZARDS,
     "flags_from", "welfare", "accepts", "capacity", "source", "geometry",

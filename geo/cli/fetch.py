@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 from geo.cli.args import EXIT_OK, say
-from layers.fetch import fetch_region
 
 __all__ = ["cmd_init"]
 
@@ -16,6 +15,8 @@ __all__ = ["cmd_init"]
 def cmd_init(args: argparse.Namespace) -> int:
     """:func:`layers.fetch.fetch_region` (and, with ``--roads``, :func:`geo.runs.roads.build_roads`
     downloading the roads); prints what was stored and what was reused."""
+    from layers.fetch import fetch_region  # here, not at the top: `tomoni --help` stays light
+
     got = fetch_region(args.pref, args.municipality, Path(args.out), year=args.n03_year)
     doc = {"region": str(got.toml), "code": got.code, "name": got.name,
            "files": {k: p.name for k, p in got.files.items()}, "reused": got.reused}

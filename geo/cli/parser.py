@@ -31,8 +31,8 @@ from geo.engine.profiles import (
     ROUTE_PROFILES,
     WALK_PROFILES,
 )
+from layers.hazard_kinds import DEFAULT_HAZARD
 from layers.layer_facts import AREA_KEYS
-from layers.shelters import DEFAULT_HAZARD
 
 __all__ = ["build_parser"]
 

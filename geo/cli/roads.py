@@ -7,13 +7,14 @@ import argparse
 import json
 
 from geo.cli.args import EXIT_OK, say
-from geo.runs.roads import build_roads
 
 __all__ = ["cmd_roads"]
 
 
 def cmd_roads(args: argparse.Namespace) -> int:
     """:func:`geo.runs.roads.build_roads` with the command's options; prints its summary."""
+    from geo.runs.roads import build_roads  # here, not at the top: `tomoni --help` stays light
+
     built = build_roads(args.region, source=args.source, download=args.download, network=args.network,
                         buffer=args.buffer, write=args.write, rebuild=args.rebuild)
     say(json.dumps(built.as_dict(), ensure_ascii=False, indent=2))

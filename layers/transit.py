@@ -189,6 +189,8 @@ def read_feed(path: Path) -> Feed:
     stops = _stops(t["stops.txt"], f"{path.name}/stops.txt")  # type: ignore[arg-type]
     fixed, flex_rows = _split_flex(t["stop_times.txt"], f"{path.name}/stop_times.txt")  # type: ignore[arg-type]
     stop_times = _stop_times(fixed, stops, f"{path.name}/stop_times.txt")
+    if t["frequencies.txt"] is not None and len(t["frequencies.txt"]):  # a bomb refused at once, at
+        _frequencies(stop_times, t["frequencies.txt"])                # upload, not on the first day
     flex = _flex_zones(files["locations.geojson"], path) if "locations.geojson" in files else None
     return Feed(name=path.name, stops=stops, routes=t["routes.txt"], trips=t["trips.txt"],  # type: ignore[arg-type]
                 stop_times=stop_times, calendar=t["calendar.txt"], calendar_dates=t["calendar_dates.txt"],
@@ -401,9 +403,10 @@ def day_trips(feed: Feed, day: dt.date) -> DayTrips:
     return DayTrips(date=day, events=events[["trip_id", "route_id", "stop_id", "seq", "arr_s", "dep_s"]])
 
 
-def _expand_frequencies(st: pd.DataFrame, freq: pd.DataFrame | None) -> pd.DataFrame:
-    if freq is None or not len(freq):
-        return st
+def _frequencies(st: pd.DataFrame, freq: pd.DataFrame) -> pd.DataFrame:
+    """``frequencies.txt`` parsed (``start``, ``end``, ``headway`` in seconds) and checked: a
+    row that cannot be read, or an expansion past :data:`MAX_DAY_EVENTS` for the trips of
+    ``st``, is an error naming the row (at reading, every trip counted; on a day, its own)."""
     f = freq.assign(trip_id=freq["trip_id"].str.strip(), start=parse_gtfs_time(freq["start_time"]),
                     end=parse_gtfs_time(freq["end_time"]), headway=parse_numbers(freq["headway_secs"])[1])
     bad = np.flatnonzero((f["start"] < 0) | (f["end"] < 0) | ~(f["headway"] > 0))
@@ -412,6 +415,13 @@ def _expand_frequencies(st: pd.DataFrame, freq: pd.DataFrame | None) -> pd.DataF
                          row=table_row(freq, int(bad[0])), layer=LAYER,
                          fix="start_time・end_time は時:分:秒、headway_secs は正の秒数で書いてください。")
     _check_expansion(st, f, freq)
+    return f
+
+
+def _expand_frequencies(st: pd.DataFrame, freq: pd.DataFrame | None) -> pd.DataFrame:
+    if freq is None or not len(freq):
+        return st
+    f = _frequencies(st, freq)
     templated = st["trip_id"].isin(f["trip_id"])
     copies = [st[~templated]]
     row: Any

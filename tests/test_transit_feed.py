@@ -7,9 +7,12 @@ departures); 土休日 H1; Monday 2027-01-11 (成人の日) runs 土休日 by ca
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 import json
 
+import pandas as pd
 import pytest
 
 from layers.errors import LayerError
@@ -200,13 +203,18 @@ path = ["bus.zip"]
 
 def test_a_frequency_that_would_expand_to_billions_of_stops_is_refused_at_once(tmp_path):
     """A 1-second headway until 999:00:00 ran past 300 s with memory growing; the expansion
-    is counted before any trip is copied, and refused naming the row and the column."""
+    is counted before any trip is copied, and refused naming the row and the column — when the
+    feed is read (an upload is refused at once), and on a day of a feed read before."""
     import time
 
     files = feed_files()
     files["frequencies.txt"] = files["frequencies.txt"].decode("utf-8").replace(
         "11:00:00,1800", "999:00:00,1").encode("utf-8")
-    feed = read_feed(write_feed(tmp_path / "fast.zip", files))
+    with pytest.raises(LayerError) as err:
+        read_feed(write_feed(tmp_path / "fast.zip", files))
+    assert err.value.column == "headway_secs" and err.value.row == 2
+    good = read_feed(write_feed(tmp_path / "good.zip", feed_files()))
+    feed = dataclasses.replace(good, frequencies=pd.read_csv(io.BytesIO(files["frequencies.txt"]), dtype=str))
     t0 = time.perf_counter()
     with pytest.raises(LayerError) as err:
         day_trips(feed, dt.date(2027, 1, 14))

@@ -7,6 +7,7 @@ import pytest
 
 from tests.e2e.conftest import serve_app
 from tests.e2e.test_browser import MAP_FRAME, _goto_page, _no_exception, _wait_map
+from tests.gtfs_jp import feed_files, write_feed
 from tests.standin_servers import publisher_files, publisher_urls, static_standin
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
@@ -52,9 +53,17 @@ def test_a_region_is_fetched_by_choosing_the_municipality(browser, demo_dir, sha
             sources = page.locator('[data-testid="stDataFrame"]').last
             sources.wait_for(timeout=30_000)
             _no_exception(page)
-            # roads offline: an OSM extract added in the upload box of the roads section
-            extract = _grid_osm(tmp_path / "katagami_roads.osm", 39.88, 140.05)
+            # roads offline: an OSM extract added in the upload box of the roads section; a
+            # decompression bomb first (100 MB of zeros in 80 KB) is a plain error, not a crash
+            import bz2
+
+            bomb = tmp_path / "bomb.osm.bz2"
+            bomb.write_bytes(bz2.compress(b"\0" * (100 << 20), 1))
             box = page.locator('[data-testid="stFileUploader"]').filter(has_text="OSM の抽出ファイルを追加")
+            box.locator('input[type="file"]').set_input_files(str(bomb))
+            page.locator('[data-testid="stAlert"]').filter(has_text="大きすぎ").wait_for(timeout=120_000)
+            _no_exception(page)
+            extract = _grid_osm(tmp_path / "katagami_roads.osm", 39.88, 140.05)
             box.locator('input[type="file"]').set_input_files(str(extract))
             page.get_by_text("道路を作りました").wait_for(timeout=120_000)
             assert "[roads]" in (root / "潟上市" / "region.toml").read_text("utf-8")
@@ -93,6 +102,14 @@ def test_a_gtfs_zip_added_on_the_transit_page_is_analysed(browser, demo_dir, tmp
         page.get_by_text("バスの時刻表（GTFS）がありません").wait_for(timeout=60_000)
         page.locator('input[type="file"]').set_input_files(str(broken))
         page.locator('[data-testid="stAlert"]').filter(has_text="壊れた.zip").wait_for(timeout=60_000)
+        # a 1-second headway until 999:00:00 (billions of stop events) is refused at upload
+        files = feed_files()
+        files["frequencies.txt"] = files["frequencies.txt"].replace(b"11:00:00,1800", b"999:00:00,1")
+        fast = write_feed(tmp_path / "毎秒.zip", files)
+        page.locator('input[type="file"]').set_input_files(str(fast))
+        page.locator('[data-testid="stAlert"]').filter(has_text="毎秒.zip").filter(
+            has_text="多くなりすぎ").wait_for(timeout=60_000)
+        _no_exception(page)
         page.locator('input[type="file"]').set_input_files(str(feed))
         page.get_by_text("この日の便").wait_for(timeout=120_000)
         trips = page.locator('[data-testid="stMetric"]').filter(has_text="この日の便")

@@ -308,6 +308,7 @@ if ss["source"].get("kind") == "toml" and ss["source"].get("path"):
     if given is not None and given.file_id == ss.get("_roads_upload_done"):
         given = None  # built once; the file stays in the box until removed
     if make or fetch or given is not None:
+        source = None
         try:
             source = None if fetch else inside_data_root(extract.strip(), what=t("roads_extract"))
             if given is not None:  # kept beside the region, like an extract named in its file
@@ -320,6 +321,8 @@ if ss["source"].get("kind") == "toml" and ss["source"].get("path"):
             st.success(t("roads_built").format(nodes=built.nodes, edges=built.edges, seconds=built.seconds))
             st.caption(built.credit)
         except LayerError as err:
+            if given is not None and source is not None:
+                source.unlink(missing_ok=True)  # a refused upload is not kept beside the region
             st.error(err.message + (f"　{err.fix}" if err.fix else ""))
 
 # ---------------------------------------------------------------- summary

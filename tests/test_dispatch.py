@@ -603,6 +603,13 @@ def test_loose_route_ends_do_not_locate_a_care_household(tmp_path):
     nearest = np.array([np.hypot(*(home_xy - e).T).min() for e in ends])
     assert nearest.min() >= 50 and nearest.max() - nearest.min() > 40, nearest
     assert (np.abs(nearest - np.median(nearest)) < 5).mean() < 0.5  # no one radius to invert
+    # nor does the day table say how far on past the cut end the house lies: a leg to or from a
+    # household is given to 100 m, and its walk from the road not at all
+    from geo.outputs.files.dispatch import day_table
+
+    table = day_table(plan)
+    assert (table["移動距離_m"] % 100 == 0).all() and (table["家までの徒歩_m"] == "").all()
+    assert (np.abs(table["移動距離_m"] - plan.stops["leg_m"].to_numpy()) <= 50).all()
 
 
 def test_the_team_sheet_numbers_every_drawn_stop_above_its_marker(tmp_path, river_town):

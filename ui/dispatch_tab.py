@@ -141,7 +141,7 @@ def _show(region: RegionLike, run: Any, lines: Any, walks: Any) -> None:
     m = dispatch_map(plan, lines, region.layers, title=t("dispatch_legend"), fictional=region.fictional,
                      attribution=region.attribution(), lang=lang(), walks=walks)
     st_folium(m, key="dispatch_map", height=520, use_container_width=True, returned_objects=[])
-    if note := walk_note(plan.stops["walk_m"]):
+    if note := walk_note(plan.stops.loc[~plan.stops["care"], "walk_m"]):
         st.caption(note)
     st.subheader(t("dispatch_teams_table"))
     st.dataframe(teams_table(plan), hide_index=True, width="stretch")

@@ -197,14 +197,26 @@ def dispatch_map(plan: DispatchPlan, lines: gpd.GeoDataFrame, layers: Mapping[st
 
 
 def day_table(plan: DispatchPlan) -> pd.DataFrame:
-    """Every visit in team order (Japanese headers, no coordinates)."""
+    """Every visit in team order (Japanese headers, no coordinates).  A leg to or from a
+    要配慮者 household gives its distance to :data:`CARE_LEG_ROUND_M` and no walk: with the
+    drawn route's cut end, exact metres would say how far on the roads the house lies."""
     s = plan.stops
+    care = s["care"].to_numpy(bool)
+    after = s.groupby("team", sort=False)["care"].shift(1, fill_value=False).to_numpy(bool)
+    exact = s["leg_m"].round(0).astype(int).to_numpy()
+    rough = (np.round(s["leg_m"].to_numpy(float) / CARE_LEG_ROUND_M) * CARE_LEG_ROUND_M).astype(int)
+    walk = s["walk_m"].round(0).astype(int).to_numpy().astype(object)
+    walk[care] = ""
     return pd.DataFrame({
         "班": s["team"], "順番": s["order"], "受付番号": s["need_id"], "作業内容": s["work"],
         "必要人数": s["people"], "資機材": s["tools"], "到着予定": s["arrive_s"].map(clock_text),
         "作業開始": s["start_s"].map(clock_text), "作業終了": s["end_s"].map(clock_text),
-        "移動距離_m": s["leg_m"].round(0).astype(int), "家までの徒歩_m": s["walk_m"].round(0).astype(int),
+        "移動距離_m": np.where(care | after, rough, exact), "家までの徒歩_m": walk,
         "町字": [CARE_LABEL if c else a for a, c in zip(s["area"], s["care"], strict=True)]})
+
+
+CARE_LEG_ROUND_M = 100
+"""Metres a leg to or from a 要配慮者 household is rounded to in the tables."""
 
 
 def kintone_table(plan: DispatchPlan) -> pd.DataFrame:
@@ -400,7 +412,8 @@ def dispatch_sheets(plan: DispatchPlan, lines: gpd.GeoDataFrame, out: Path, *, n
             leave, back = clock_text(team.leave_s), clock_text(team.back_s)
             info = (f"{team.vehicle}・{team.size} 人　出発 {leave}　帰着 {back}　"
                     f"{team.km:.1f} km　地図の範囲の通行止め {avoided} 区間を避けたルート"
-                    + "\n" + walk_note(plan.stops[plan.stops["team"] == team.team]["walk_m"]))
+                    + "\n" + walk_note(plan.stops[(plan.stops["team"] == team.team)
+                                                    & ~plan.stops["care"]]["walk_m"]))
             fig.text(0.05, 0.385, info, fontsize=8, va="top")
             _stop_table(fig, rows.iloc[:ROWS_ON_MAP_PAGE], (0.04, 0.345, 0.92, 0.018))
             _sheet_footer(fig)

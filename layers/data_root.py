@@ -19,7 +19,7 @@ from pathlib import Path
 from layers.errors import LayerError
 
 __all__ = ["SHARED", "claim_shared", "data_root", "data_user", "home", "inside_data_root",
-           "region_files_inside"]
+           "may_read_outside", "region_files_inside"]
 
 SHARED = "shared"
 """The folder of the data root where users share regions with each other."""
@@ -31,6 +31,13 @@ _USER: contextvars.ContextVar[str | None] = contextvars.ContextVar("tomoni_data_
 def data_user(user: str | None) -> None:
     """Put the current thread (an app session's run) in ``user``'s home (None: no login)."""
     _USER.set(user)
+
+
+def may_read_outside() -> bool:
+    """Whether this session may copy a region in from outside the data folder: only the app on
+    one's own machine (no login).  A shared deployment never reads a server path outside its
+    data folder, whoever asks."""
+    return _USER.get() is None
 
 
 def _tag(user: str) -> str:

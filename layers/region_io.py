@@ -175,8 +175,12 @@ def copy_region_in(toml: Path, folder: Path) -> Path:
     """A region kept elsewhere copied into ``folder`` (inside the app's data folder): its
     region file rewritten to the copies of every file it reads (:func:`save_region` with it as
     the base).  A raw register is not copied (it is added again on the データ page, anonymised)."""
+    from layers.data_root import may_read_outside
     from layers.region import read_config
 
+    if not may_read_outside():
+        raise LayerError("共有の利用では、データフォルダの外の地域は読み込めません。", file=Path(toml).name,
+                         fix="地域のファイルを管理者に渡し、データフォルダ（共有フォルダ）に置いてもらってください。")
     cfg = read_config(toml)
     return save_region(folder, name=cfg.name, base=cfg, fictional=cfg.fictional,
                        municipalities=cfg.municipalities)

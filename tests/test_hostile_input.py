@@ -668,3 +668,27 @@ def test_personal_columns_are_recognised_by_what_they_hold(tmp_path, run_cli, he
                     "サロン1,2027/1/5,1990/5/1,0185-22-1111,潟上市天王2\n", encoding="utf-8")
     code, _out, err = run_cli("geocode", fine, "--reference", ref, "--out", tmp_path / "f.csv")
     assert code == 0, err
+
+
+def test_a_shared_server_never_copies_in_a_region_from_outside_its_data_folder(tmp_path, monkeypatch,
+                                                                              demo_dir):
+    """The one-click copy of a region kept outside the data folder (for the app on one's own
+    machine) let a logged-in user of a shared server read any region file on the server and the
+    files it names.  With a login it is refused; without one it still copies."""
+    from layers.data_root import data_user, home, may_read_outside
+    from layers.errors import LayerError
+    from layers.region_io import copy_region_in
+
+    monkeypatch.setenv("TOMONI_DATA_ROOT", str(tmp_path / "data"))
+    try:
+        data_user("tanaka")
+        assert not may_read_outside()
+        with pytest.raises(LayerError, match="データフォルダの外"):
+            copy_region_in(demo_dir / "region.toml", home() / "copied")
+        assert not (home() / "copied").exists()
+        data_user(None)
+        assert may_read_outside()
+        copied = copy_region_in(demo_dir / "region.toml", home() / "copied")
+        assert copied.is_file() and tmp_path / "data" in copied.parents
+    finally:
+        data_user(None)

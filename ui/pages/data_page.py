@@ -19,6 +19,7 @@ from layers.data_root import (
     claim_shared,
     home,
     inside_data_root,
+    may_read_outside,
     region_files_inside,
     safe_folder,
 )
@@ -96,7 +97,8 @@ if kind == "toml":
             state.start_source({"kind": "toml", "path": str(toml)})
             st.rerun()
         except OutsideDataRoot as err:
-            ss["_outside"] = path  # offered below: copied in with one click, never read in place
+            if may_read_outside():  # on one's own machine only; a shared server never reads outside
+                ss["_outside"] = path  # offered below: copied in with one click, never read in place
             st.error(err.message)
         except LayerError as err:
             st.error(err.message)

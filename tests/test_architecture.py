@@ -290,3 +290,15 @@ def test_tomoni_help_imports_nothing_heavy():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                           check=True, timeout=120)
     assert done.stdout.strip() == "", f"tomoni --help imported: {done.stdout.strip()}"
+
+
+def test_the_pages_never_hand_a_scenario_to_an_analysis():
+    """Pages pass a hazard name (and a run they were given); the scenario behind it is geo's
+    (memoised per region and hazard), never an object a page holds and passes on."""
+    found = []
+    for path in [*(ROOT / "ui").rglob("*.py"), ROOT / "streamlit_app.py"]:
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call):
+                found += [f"{path.relative_to(ROOT)}:{node.lineno}" for kw in node.keywords
+                          if kw.arg in ("scenario", "network", "networks")]
+    assert not found, found

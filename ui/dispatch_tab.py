@@ -23,13 +23,13 @@ from geo.outputs.files.dispatch import (
     gpx_name,
     kintone_table,
     reasons_table,
+    run_routes,
     team_gpx,
-    team_routes,
     team_stops,
     teams_table,
     unassigned_table,
     walk_note,
-    write_dispatch_outputs,
+    write_run_outputs,
 )
 from layers.errors import LayerError, ParameterError
 from layers.needs import read_needs
@@ -118,7 +118,7 @@ def dispatch_tab(region: RegionLike, hazard: str) -> None:
                 err = err.labelled({"vc": t("dispatch_vc"), "time_limit": t("dispatch_time_limit")})
             st.error(err.message)
             return
-        lines, walks = team_routes(run.plan, run.legs, crs=region.crs, networks=run.networks)
+        lines, walks = run_routes(run, crs=region.crs)
         ss["dispatch_result"] = (key, run, lines, walks)
         ss["dispatch_needs_notes"] = list(needs.notes)  # how finely the addresses were placed
     held = ss.get("dispatch_result")
@@ -177,8 +177,7 @@ def _downloads(region: RegionLike, run: Any, lines: Any, stops: Any) -> None:
                        mime="application/zip", key="dispatch_gpx_dl", **logged("dispatch_gpx.zip"))
     if d4.button(t("dispatch_make_sheets"), key="dispatch_sheets_make"):
         with tempfile.TemporaryDirectory(prefix="tomoni-dispatch-") as tmp:
-            write_dispatch_outputs(plan, Path(tmp), legs=run.legs, networks=run.networks, crs=region.crs,
-                                   zones=run.zones, closed=run.closed, fictional=region.fictional)
+            write_run_outputs(run, Path(tmp), crs=region.crs, fictional=region.fictional)
             st.session_state["dispatch_sheets"] = (id(run), (Path(tmp) / "dispatch_sheets.pdf").read_bytes())
     sheets = st.session_state.get("dispatch_sheets")
     if sheets and sheets[0] == id(run):

@@ -46,7 +46,6 @@ from geo.analyses.shelter_load import (
     ShelterRun,
     analyse_shelters,
 )
-from geo.engine.scenario import Scenario
 from geo.summary import Summary
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.errors import LayerError
@@ -275,27 +274,30 @@ WHO = {"total": "地域の全住民（将来推計の総人口）", "65+": "65�
 
 
 def analyse_shelter_needs(region: RegionLike, options: ShelterOptions | None = None, *,
-                          ratios: dict[str, float] | None = None, scenario: Scenario | None = None,
-                          care: ShelterLoad | None = None, evacuees: str | None = None
-                          ) -> tuple[ShelterRun, ShelterNeeds]:
+                          ratios: dict[str, float] | None = None, care: ShelterRun | None = None,
+                          evacuees: str | None = None) -> tuple[ShelterRun, ShelterNeeds]:
     """The shelter load of a hazard and, per usable shelter, its minimum needs.
 
     Evacuees are ``evacuees`` (a demand of :data:`geo.analyses.inputs.DEMANDS`) when given,
-    else everyone where the region has a projection (:func:`evacuee_demand`); the 要配慮者 of the register are
-    assigned on the same scenario and shown apart (``care``: that load, already computed).
-    Without a projection the evacuees are the 要配慮者 alone, and a note says what to add."""
+    else everyone where the region has a projection (:func:`evacuee_demand`); the 要配慮者 of
+    the register are assigned on the same scenario and shown apart (``care``: their run of
+    :func:`analyse_shelters` for the same options, already computed — a page passes its
+    run, never a scenario).  Without a projection the evacuees are the 要配慮者 alone, and
+    a note says what to add."""
     opt = options or ShelterOptions()
     who = evacuee_demand(region, evacuees)
     has_register = region.layers.get("vulnerable") is not None
-    if who == "register" and care is not None and scenario is not None:
-        run = ShelterRun(scenario=scenario, load=care)
+    scenario = care.scenario if care is not None else None
+    if who == "register" and care is not None:
+        run = care
     else:
         run = analyse_shelters(region, dataclasses.replace(opt, demand=who), scenario=scenario)
-    if who != "register" and has_register and care is None:
-        care = analyse_shelters(region, dataclasses.replace(opt, demand="register"),
+    load = care.load if care is not None else None
+    if who != "register" and has_register and load is None:
+        load = analyse_shelters(region, dataclasses.replace(opt, demand="register"),
                                 scenario=run.scenario).load
     needs = shelter_needs(run.load, region.layer("shelters"), ratios=ratios,
-                          care=care if who != "register" else None, who=WHO.get(who, who))
+                          care=load if who != "register" else None, who=WHO.get(who, who))
     if who == "register" and not evacuees:
         needs.notes.append("全住民の人数がないため、避難者は要配慮者だけで数えています。全住民で見積もるには、"
                            "データのページで将来推計人口（国土数値情報 500mメッシュ）を加えてください。")

@@ -117,7 +117,7 @@ def _demo_analyses(region: RegionLike, out: Path) -> dict[str, Any]:
 def _demo_dispatch(region: RegionLike, out: Path) -> dict[str, Any]:
     """The demo VC's day after the flood: its needs and teams lists, as ``tomoni dispatch``."""
     from geo.analyses.dispatch import DispatchOptions, analyse_dispatch
-    from geo.outputs.files.dispatch import write_dispatch_outputs
+    from geo.outputs.files.dispatch import write_run_outputs
     from layers.needs import read_needs
     from layers.teams import read_teams
 
@@ -127,8 +127,7 @@ def _demo_dispatch(region: RegionLike, out: Path) -> dict[str, Any]:
         return {}
     run = analyse_dispatch(region, read_needs(needs_file, geocoder=region.geocoder), read_teams(teams_file),
                            DispatchOptions(hazard="flood", vc="VC02"))
-    write_dispatch_outputs(run.plan, out, legs=run.legs, networks=run.networks, crs=region.crs,
-                           zones=run.zones, closed=run.closed, fictional=True)
+    write_run_outputs(run, out, crs=region.crs, fictional=True)
     summary = run.summary()
     del summary["time_s"]  # the demo's results are the same on every run
     return {"dispatch_flood": summary}

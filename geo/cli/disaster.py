@@ -78,7 +78,7 @@ def cmd_vc_plan(args: argparse.Namespace) -> int:
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
     from geo.analyses.dispatch import DispatchOptions, analyse_dispatch
-    from geo.outputs.files.dispatch import write_dispatch_outputs
+    from geo.outputs.files.dispatch import write_run_outputs
     from layers.needs import read_needs
     from layers.region import load_region
     from layers.teams import read_teams
@@ -89,8 +89,7 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     run = analyse_dispatch(region, needs, teams, DispatchOptions(
         vc=args.vc, hazard=args.hazard, time_limit=args.time_limit, drive_kmh=args.drive_kmh,
         walk_m_per_min=args.walk_speed))
-    write_dispatch_outputs(run.plan, Path(args.out), legs=run.legs, networks=run.networks, crs=region.crs,
-                           zones=run.zones, closed=run.closed, fictional=region.fictional)
+    write_run_outputs(run, Path(args.out), crs=region.crs, fictional=region.fictional)
     _report(run.summary(), warn=run.plan.notes, notes=run.plan.notes, out=str(args.out))
     return EXIT_OK
 

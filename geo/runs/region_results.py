@@ -158,10 +158,9 @@ def analyse_region(region: RegionLike, *, hazard: str = DEFAULT_HAZARD, recommen
         res.shelter_tables = analyse_shelter_tables(region)
         res.scenario = region_scenario(region, hazard)
         if dens is not None:
-            res.shelters = analyse_shelters(region, ShelterOptions(hazard=hazard),
-                                            scenario=res.scenario).load
-            res.shelter_needs = analyse_shelter_needs(region, ShelterOptions(hazard=hazard),
-                                                      scenario=res.scenario, care=res.shelters)[1]
+            care = analyse_shelters(region, ShelterOptions(hazard=hazard), scenario=res.scenario)
+            res.shelters = care.load
+            res.shelter_needs = analyse_shelter_needs(region, ShelterOptions(hazard=hazard), care=care)[1]
     step(0.5, "災害VCの計画とルート")
     if dens is not None and "vc_sites" in lay:
         run = analyse_vc_plan(region, VCPlanOptions(hazard=hazard))

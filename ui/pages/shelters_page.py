@@ -57,8 +57,7 @@ def _needs() -> None:
     """Toilets, floor area and baths per shelter for every evacuee (the 要配慮者 apart), on the
     same scenario as the page: the report's chapter, here."""
     needs = state.computed("sh_needs", key, lambda: analyse_shelter_needs(
-        state.session_region(), ShelterOptions(hazard=hazard, season=season, year=year),
-        scenario=scen, care=res)[1])
+        state.session_region(), ShelterOptions(hazard=hazard, season=season, year=year), care=run)[1])
     st.subheader(t("shelter_needs"))
     n = needs.summary()
     c1, c2, c3, c4, c5 = st.columns(5)

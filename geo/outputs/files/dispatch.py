@@ -37,7 +37,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
-from geo.analyses.dispatch import DispatchPlan
+from geo.analyses.dispatch import DispatchPlan, DispatchRun
 from geo.analyses.inputs import clock_text
 from geo.engine.network import Network, segment_lines
 from geo.engine.routing import Route
@@ -48,9 +48,26 @@ from layers.atomic import atomic_path, atomic_write_text
 from layers.crs import STORAGE_CRS, transform_xy
 from layers.shelters import DEFAULT_HAZARD
 
-__all__ = ["HIDDEN_M", "day_table", "dispatch_map", "dispatch_sheets", "gpx_name", "kintone_table",
-           "reasons_table", "team_gpx", "team_lines", "team_routes", "team_stops", "team_walks",
-           "teams_table", "unassigned_table", "walk_note", "write_dispatch_outputs"]
+__all__ = [
+    "HIDDEN_M",
+    "day_table",
+    "dispatch_map",
+    "dispatch_sheets",
+    "gpx_name",
+    "kintone_table",
+    "reasons_table",
+    "run_routes",
+    "team_gpx",
+    "team_lines",
+    "team_routes",
+    "team_stops",
+    "team_walks",
+    "teams_table",
+    "unassigned_table",
+    "walk_note",
+    "write_dispatch_outputs",
+    "write_run_outputs",
+]
 
 ROWS_PER_PAGE = 30
 CARE_LABEL = "（受付票を参照）"
@@ -424,6 +441,19 @@ def dispatch_sheets(plan: DispatchPlan, lines: gpd.GeoDataFrame, out: Path, *, n
                 pdf.savefig(page)
                 plt.close(page)
     return out
+
+
+def run_routes(run: DispatchRun, *, crs: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """:func:`team_routes` of a run: its legs on the networks it used (a page hands over the
+    run, never a network)."""
+    return team_routes(run.plan, run.legs, crs=crs, networks=run.networks)
+
+
+def write_run_outputs(run: DispatchRun, out: Path, *, crs: str, fictional: bool = False,
+                      sheets: bool = True) -> list[Path]:
+    """:func:`write_dispatch_outputs` of a run (its legs, networks, zones and closures)."""
+    return write_dispatch_outputs(run.plan, out, legs=run.legs, networks=run.networks, crs=crs,
+                                  zones=run.zones, closed=run.closed, fictional=fictional, sheets=sheets)
 
 
 def write_dispatch_outputs(plan: DispatchPlan, out: Path, *, legs: Mapping[str, list[Route]],

@@ -63,6 +63,7 @@ __all__ = [
     "nearest_points",
     "pairs_near",
     "people_in_units",
+    "people_of",
     "shapes_in",
     "travel_od",
 ]

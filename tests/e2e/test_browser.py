@@ -592,7 +592,7 @@ def test_a_new_region_places_an_address_only_salon_list_with_an_uploaded_machiaz
             bad.write_bytes(b"[" + b" " * (33 * 2**20) + b"]")
         _choose_target(page, "町字の参照点（住所の位置）")
         _file_input(page).set_input_files(str(bad))
-        page.get_by_text(words).first.wait_for(timeout=60_000)
+        page.get_by_text(words).first.wait_for(timeout=120_000)
         assert bad.name in page.locator('[data-testid="stAlert"]').filter(has_text=words).first.inner_text()
     _upload(page, "町字の参照点（住所の位置）", shared_data / "akita/machiaza/潟上市.json")
     assert page.get_by_text("潟上市 の町字").count() >= 1

@@ -7,7 +7,7 @@ each shelter's load.  Counted from anchors they were 1.5–2.5× off on sparse r
 (a territory's people all at one point), so they are counted here instead:
 
 * every person of the region — the register's people in memory, or the density spread
-  over its units' outlines (:func:`geo.analyses.coverage.people_in_units`) — is measured
+  over its units' outlines (:func:`geo.analyses.coverage.people_of`) — is measured
   with the partitions' own kernel (:func:`~geo.runs.batch.partition.compute_partition`)
   over the whole region, **in the driver process**: a record is never shipped to a
   worker, nor written;
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analyses.coverage import area_of, people_in_units, shapes_in
+from geo.analyses.coverage import area_of, people_of, shapes_in
 from geo.analyses.inputs import register_people
 from geo.runs.batch.config import PartitionSpec
 from geo.runs.batch.partition import _region, compute_partition, partition_layers, region_layers
@@ -103,7 +103,7 @@ def people_tables(spec: PartitionSpec, munis: set[str]) -> dict[str, pd.DataFram
     region = _region(spec.region)
     crs = region.crs
     shared = region_layers(region)
-    people, _unit = people_in_units(shared.density, register_people(region), crs)
+    people = people_of(shared.density, register_people(region), crs)
     px, py = people.xy(crs)
     bounds = region.layers["boundaries"].reset_index(drop=True)
     codes = bounds["code"].astype(str).to_numpy(object)

@@ -119,15 +119,15 @@ def people_tables(spec: PartitionSpec, munis: set[str]) -> dict[str, pd.DataFram
                              reach=spec.reach)
     log.info("batch: %d people measured from their homes in the driver", len(mine))
 
-    def spread(column: str, empty: object) -> np.ndarray:
+    def every_person(column: str, empty: object) -> np.ndarray:
         """A result column for every person (``empty`` for those not counted)."""
         full = np.full(len(home), empty, dtype=object if isinstance(empty, str) else bool)
         full[mine] = rows[column].to_numpy()
         return full
 
-    return _protected(people, home, codes, {c: spread(c, False) for c in ("covered", "shelter_reachable",
-                                                                           "cross")}
-                      | {c: spread(c, "") for c in ("shelter_id", "nearest_muni")})
+    flags = {c: every_person(c, False) for c in ("covered", "shelter_reachable", "cross")}
+    names = {c: every_person(c, "") for c in ("shelter_id", "nearest_muni")}
+    return _protected(people, home, codes, flags | names)
 
 
 def _protected(people: Any, home: np.ndarray, codes: np.ndarray, rows: dict[str, np.ndarray]

@@ -21,17 +21,8 @@ HAZARDS: dict[str, str] = {
 }
 """Canonical hazard keys and the GSI column for each."""
 
-HAZARD_LABELS: dict[str, str] = {
-    "flood": "洪水",
-    "landslide": "土砂災害",
-    "storm_surge": "高潮",
-    "earthquake": "地震",
-    "tsunami": "津波",
-    "fire": "大規模な火事",
-    "inland_flood": "内水氾濫",
-    "volcano": "火山現象",
-}
-"""Short Japanese labels for the UI."""
+HAZARD_LABELS: dict[str, str] = {**HAZARDS, "landslide": "土砂災害"}
+"""Short Japanese labels for the UI: the GSI column names, the landslide one shortened."""
 
 DEFAULT_HAZARD = "flood"
 """The hazard every page, command and report opens on until the user chooses another

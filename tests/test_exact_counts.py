@@ -213,6 +213,13 @@ def test_batch_counts_each_person_where_they_live(tmp_path, run_cli):
     units = read_units(tmp_path / "b")
     anchored = int(units.loc[units["covered"].astype(bool), "count"].sum())
     assert abs(anchored - true) > 3 * MAX_CHANGE, (anchored, true)  # what the anchors said
+    # a damaged people file (edited by hand) is made again on the next run, not a traceback
+    before = (tmp_path / "b" / "summary_by_municipality.csv").read_bytes()
+    for damaged in (tmp_path / "b" / "people").glob("*.json"):
+        damaged.write_text("{not json", encoding="utf-8")
+    code, _out, err = run_cli("batch", batch, "--out", tmp_path / "b")
+    assert code == 0 and "Traceback" not in err, err
+    assert (tmp_path / "b" / "summary_by_municipality.csv").read_bytes() == before
 
 
 def test_the_same_people_give_the_same_number_in_every_table(tmp_path):

@@ -66,8 +66,8 @@ def ensure_people(specs: Sequence[Any], out: Path) -> None:
             groups.setdefault(group, (spec, set()))[1].add(spec.muni)
     for spec, munis in groups.values():
         target = out / "people" / f"{people_key(spec, sorted(munis))}.json"
-        if target.exists():
-            continue
+        if _readable(target):
+            continue  # a damaged file (edited by hand) is made again: it holds only what this makes
         tables = people_tables(spec, munis)
         target.parent.mkdir(parents=True, exist_ok=True)
         doc = {name: json.loads(frame.to_json(orient="records", force_ascii=False))
@@ -75,11 +75,22 @@ def ensure_people(specs: Sequence[Any], out: Path) -> None:
         atomic_write_text(target, json.dumps(doc, ensure_ascii=False), encoding="utf-8")
 
 
+def _readable(path: Path) -> bool:
+    """Whether ``path`` is a people file this module wrote (an object holding the tables)."""
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and all(isinstance(doc.get(name), list) for name in TABLES)
+
+
 def read_people(out: Path) -> dict[str, pd.DataFrame]:
     """Every region's people tables in ``out``, one frame per table (counts as ``Int64``,
     「k未満」 as ``<NA>``); empty frames when none was written."""
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in TABLES}
     for path in sorted((out / "people").glob("*.json")):
+        if not _readable(path):
+            continue
         doc = json.loads(path.read_text("utf-8"))
         for name in TABLES:
             parts[name].append(pd.DataFrame(doc.get(name, [])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow
@@ -564,9 +565,26 @@ def _file_input(page):  # type: ignore[no-untyped-def]
     return boxes
 
 
+def _settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app has no run going and none asked for (Streamlit marks its root with
+    the script's state), twice over a moment: a run may ask for the next one as it ends."""
+    idle = ("() => document.querySelector('[data-testid=\"stApp\"]')"
+            "?.getAttribute('data-test-script-state') === 'notRunning'")
+    for _ in range(2):
+        page.wait_for_function(idle, timeout=120_000)
+        page.wait_for_timeout(500)
+
+
+def _alerts(page) -> str:  # type: ignore[no-untyped-def]
+    """What the page's messages say (for a failure's report)."""
+    return " | ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+
+
 def _upload(page, target: str, path) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_timeout(1500)  # the rerun after the previous file (the picker, the placer) settles
+    _settled(page)
     _choose_target(page, target)
+    _settled(page)
     _file_input(page).set_input_files(str(path))
     page.get_by_text(f"追加したファイル: {path.name}").wait_for(timeout=60_000)
 
@@ -590,9 +608,15 @@ def test_a_new_region_places_an_address_only_salon_list_with_an_uploaded_machiaz
         if bad is None:
             bad = tmp_path / "巨大.json"
             bad.write_bytes(b"[" + b" " * (33 * 2**20) + b"]")
+        _settled(page)  # a file chosen while the last one's run ends must not be lost
         _choose_target(page, "町字の参照点（住所の位置）")
+        _settled(page)
         _file_input(page).set_input_files(str(bad))
-        page.get_by_text(words).first.wait_for(timeout=120_000)
+        try:
+            page.get_by_text(words).first.wait_for(timeout=120_000)
+        except PlaywrightTimeout:
+            raise AssertionError(f"{bad.name}: no message with {words!r}; the page says: {_alerts(page)}"
+                                 ) from None
         assert bad.name in page.locator('[data-testid="stAlert"]').filter(has_text=words).first.inner_text()
     _upload(page, "町字の参照点（住所の位置）", shared_data / "akita/machiaza/潟上市.json")
     assert page.get_by_text("潟上市 の町字").count() >= 1

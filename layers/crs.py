@@ -27,12 +27,14 @@ from pyproj.exceptions import ProjError
 from layers.errors import LayerError, spreadsheet_row
 
 __all__ = [
+    "EARTH_RADIUS_M",
     "JAPAN_BOUNDS",
     "STORAGE_CRS",
     "analysis_crs_for",
     "check_in_japan",
     "crs_label",
     "ensure_metric",
+    "great_circle_m",
     "normalise_crs",
     "parse_crs",
     "plane_rectangular_zone",
@@ -331,3 +333,15 @@ def lonlat_columns_to_points(
 ) -> gpd.GeoDataFrame:
     """Build a point GeoDataFrame in the storage CRS from lon/lat arrays."""
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=STORAGE_CRS)
+
+
+EARTH_RADIUS_M = 6_371_009.0
+"""The mean Earth radius osmnx measures edge lengths with (great-circle distance)."""
+
+
+def great_circle_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Metres along the great circle between two arrays of points (haversine, as osmnx)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 
     from layers.registers import Records
 
-__all__ = ["APPROX_KM2", "SPREAD_POINTS", "Demand", "count_column", "from_records", "identities", "spread",
-           "unit_area_km2"]
+__all__ = ["APPROX_KM2", "SPREAD_POINTS", "Demand", "PerPerson", "count_column", "from_records", "identities",
+           "spread", "unit_area_km2"]
 
 APPROX_KM2 = 10.0
 """A published unit larger than this (km²) is marked 概数 (approximate) wherever it is shown:
@@ -48,6 +48,16 @@ SPREAD_SPACING_M = 100.0
 """The spread grid's spacing (until :data:`SPREAD_POINTS` is reached): the points depend on
 the unit's shape only, never on its count, so a count scaled by a projection moves every
 answer in proportion."""
+
+
+class PerPerson:
+    """Base of every in-memory holder of a result for each person (a distance, a shelter, a
+    time): such a holder is never pickled, so it never reaches a file, a cache or a worker."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("要配慮者ごとの結果は保存できません。")
 
 
 @dataclass(frozen=True, repr=False, eq=False)

@@ -35,7 +35,7 @@ import shapely
 from shapely.geometry import LineString, Point, Polygon, box
 
 from layers.atomic import atomic_write_bytes, atomic_write_text
-from layers.crs import STORAGE_CRS, transform_xy
+from layers.crs import STORAGE_CRS, great_circle_m, transform_xy
 
 __all__ = ["DEMO_CRS", "DEMO_NAME", "SEED", "ensure_demo", "generate_demo"]
 
@@ -321,15 +321,6 @@ def _villages(
     return out
 
 
-def _haversine(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    r = 6_371_009.0
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dl = np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * r * np.arcsin(np.sqrt(a))
-
-
 def _build_graphs(
     xs: np.ndarray, ys: np.ndarray, edges: list[tuple[int, int, str, str, bool, bool]]
 ) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph]:
@@ -353,7 +344,7 @@ def _build_graphs(
         for k, (u, v, highway, name, bridge, foot) in enumerate(edges):
             if foot and network == "drive":
                 continue
-            length = float(np.round(_haversine(lon[u], lat[u], lon[v], lat[v]), 3))
+            length = float(np.round(great_circle_m(lon[u], lat[u], lon[v], lat[v]), 3))
             attrs: dict[str, object] = {
                 "osmid": int(900_000_000 + k),
                 "highway": highway,

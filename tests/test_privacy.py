@@ -1,6 +1,9 @@
-"""The leak scanner itself: it must find what it is meant to find."""
+"""The leak scanner itself: it must find what it is meant to find; and what holds people in
+memory can never be pickled."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.leakscan import Sensitive, scan_bytes, sensitive_from_records
 
@@ -56,3 +59,27 @@ def test_finds_a_coordinate_inside_a_compressed_geoparquet(tmp_path):
     safe = many.assign(geometry=gpd.points_from_xy([140.5] * 2000, [39.5] * 2000))
     safe.to_parquet(tmp_path / "safe.parquet", compression="zstd")
     assert not scan_paths([tmp_path / "safe.parquet"], s, rule="pairs")
+
+
+def test_no_result_per_person_can_be_pickled():
+    """Every in-memory holder of a result per person (a distance, a shelter, a time, a crossing)
+    refuses pickling, so none reaches a file, a cache or a Dask worker; the people themselves
+    (``Demand``) too.  The holders are found by their base, and the known six must be among them."""
+    import importlib
+    import pickle
+    import pkgutil
+
+    import geo.analyses
+    from layers.demand import Demand, PerPerson
+
+    for mod in pkgutil.iter_modules(geo.analyses.__path__):
+        importlib.import_module(f"geo.analyses.{mod.name}")
+    holders = {c.__name__: c for c in _subclasses(PerPerson)}
+    assert {"PeopleReach", "_People", "PeopleTransit", "_Who", "_Crossing", "_Reach"} <= set(holders)
+    for cls in [*holders.values(), Demand]:
+        with pytest.raises(TypeError):
+            pickle.dumps(cls.__new__(cls))
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for s in cls.__subclasses__() for c in (s, *_subclasses(s))]

@@ -28,7 +28,7 @@ from geo.engine.network_cache import region_network
 from geo.engine.profiles import DEFAULT_CIRCUITY, DEFAULT_MAX_DISTANCE
 from geo.summary import Summary
 from layers.crs import STORAGE_CRS
-from layers.demand import Demand
+from layers.demand import Demand, PerPerson
 from layers.errors import ParameterError
 from layers.school_districts import before_after
 
@@ -175,16 +175,13 @@ def consolidation(
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class _People:
+class _People(PerPerson):
     """Each person's way to school before and after (in memory only)."""
 
     demand: Demand
     before: np.ndarray
     after: np.ndarray
     threshold: float
-
-    def __reduce__(self) -> Any:
-        raise TypeError("要配慮者ごとの結果は保存できません。")
 
     @property
     def pushed(self) -> np.ndarray:

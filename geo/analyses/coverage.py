@@ -17,7 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +44,7 @@ from geo.engine.season import Season, SeasonNetwork, parse_season, region_season
 from geo.summary import Summary, optional
 from layers.anonymise import K_DEFAULT
 from layers.crs import STORAGE_CRS, transform_xy
-from layers.demand import APPROX_KM2, Demand, spread, unit_area_km2
+from layers.demand import APPROX_KM2, Demand, PerPerson, spread, unit_area_km2
 from layers.errors import LayerError, ParameterError
 from layers.layer_facts import LAYERS, id_column
 from layers.school_districts import current_period
@@ -78,7 +78,7 @@ AREA_SNAP_M = 1000.0
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class PeopleReach:
+class PeopleReach(PerPerson):
     """Each person's distance to their nearest facility, in memory only (never written): what
     every count of a coverage run is made of, through :meth:`layers.demand.Demand.count`."""
 
@@ -92,9 +92,6 @@ class PeopleReach:
 
     def __repr__(self) -> str:
         return f"PeopleReach(points={len(self.distance)})"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("要配慮者ごとの結果は保存できません。")
 
 
 @dataclass

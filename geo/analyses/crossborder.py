@@ -47,7 +47,7 @@ from geo.engine.scenario import Scenario, parse_hazard, region_scenario
 from geo.summary import Summary
 from layers.boundaries import NEIGHBOUR_GAP, assign_municipality, neighbours
 from layers.crs import STORAGE_CRS
-from layers.demand import Demand
+from layers.demand import Demand, PerPerson
 from layers.errors import LayerError
 from layers.hazards import in_zones
 from layers.layer_facts import id_column
@@ -254,7 +254,7 @@ ESTIMATED_VC = "市町村の代表点（推定）"
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class _Who:
+class _Who(PerPerson):
     """The people counted (in memory only): their points, municipality and unit.  For the
     stand-in, each area is one "person" at its unit's point (weight 1, no key)."""
 
@@ -262,9 +262,6 @@ class _Who:
     xy: np.ndarray
     muni: np.ndarray
     unit: np.ndarray
-
-    def __reduce__(self) -> Any:
-        raise TypeError("要配慮者ごとの結果は保存できません。")
 
     @classmethod
     def of(cls, density: gpd.GeoDataFrame, units: gpd.GeoDataFrame, umuni: np.ndarray,
@@ -282,16 +279,13 @@ class _Who:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class _Crossing:
+class _Crossing(PerPerson):
     """Per person of :class:`_Who`, for one layer: better served across the border and where
     to (in memory only)."""
 
     layer: str
     cross: np.ndarray
     to: np.ndarray
-
-    def __reduce__(self) -> Any:
-        raise TypeError("要配慮者ごとの結果は保存できません。")
 
 
 def _own_and_all(xy: np.ndarray, muni: np.ndarray, fxy: np.ndarray, fmuni: np.ndarray, *,

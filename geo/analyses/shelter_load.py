@@ -50,7 +50,7 @@ from geo.engine.season import Season, parse_season
 from geo.summary import Summary, optional
 from layers.anonymise import K_DEFAULT
 from layers.crs import STORAGE_CRS
-from layers.demand import Demand
+from layers.demand import Demand, PerPerson
 from layers.errors import ParameterError
 from layers.hazards import in_zones
 from layers.shelters import DEFAULT_HAZARD
@@ -167,15 +167,12 @@ def _capacity_first(shelters: gpd.GeoDataFrame, rows: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class _Reach:
+class _Reach(PerPerson):
     """Each person's shelter (row of the shelters, −1 none) and unit, in memory only."""
 
     people: Demand
     unit: np.ndarray
     shelter: np.ndarray
-
-    def __reduce__(self) -> Any:
-        raise TypeError("要配慮者ごとの結果は保存できません。")
 
 
 def _nearest(density: gpd.GeoDataFrame, shel: gpd.GeoDataFrame, rows: np.ndarray, scenario: Scenario,

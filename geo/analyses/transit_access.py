@@ -42,7 +42,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -55,7 +54,7 @@ from geo.engine.access import pairs_within, snap
 from geo.engine.network import Network
 from geo.engine.transit_search import connections, stop_profiles, window_times
 from layers.crs import STORAGE_CRS, transform_xy
-from layers.demand import Demand
+from layers.demand import Demand, PerPerson
 from layers.errors import ParameterError
 from layers.layer_facts import id_column
 from layers.transit import DayTrips, DemandZone, Feed, day_trips, demand_zones
@@ -213,7 +212,7 @@ class TransitTimes:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class PeopleTransit:
+class PeopleTransit(PerPerson):
     """Each person's result (in memory only, never written): their unit, whether walking
     only / the best way reaches a destination in time, and the (person, stop) pairs within
     the access walk.  Counts leave through ``demand.count`` only."""
@@ -226,9 +225,6 @@ class PeopleTransit:
     access_stop: np.ndarray
     median_min: np.ndarray
     """Minutes at the median departure minute (NaN: not reached)."""
-
-    def __reduce__(self) -> Any:
-        raise TypeError("要配慮者ごとの結果は保存できません。")
 
     @property
     def gained(self) -> np.ndarray:

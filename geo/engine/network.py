@@ -38,7 +38,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from geo.engine.profiles import DRIVE_KMH, SPEEDS_M_PER_MIN
-from layers.crs import STORAGE_CRS, ensure_metric, transform_xy
+from layers.crs import STORAGE_CRS, ensure_metric, great_circle_m, transform_xy
 from layers.osm_extract import WayArrays
 
 __all__ = [
@@ -249,16 +249,6 @@ def from_graph(graph: nx.MultiDiGraph, *, crs: str, barriers: Any = None) -> Net
                         barriers=_pack_barriers(barriers, crs))
 
 
-EARTH_RADIUS_M = 6_371_009.0
-"""The mean Earth radius osmnx measures edge lengths with (great-circle distance)."""
-
-
-def great_circle_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Metres along the great circle between two arrays of points (haversine, as osmnx)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def from_ways(ways: WayArrays, *, crs: str, barriers: Any = None) -> Network:

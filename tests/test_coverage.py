@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.analyses.coverage import ESTIMATE_LABEL, by_area, coverage, gaps
+from geo.analyses.coverage import ESTIMATE_LABEL, by_area, coverage, gaps, nearest_straight
 from geo.engine.network import from_graph
 from layers.cellkey import MAX_CHANGE
 from tests import reference_access as ref
@@ -171,3 +171,44 @@ def test_units_count_in_the_area_holding_them_else_the_nearest_within_1km():
     # inside A; inside B; on the 10 m gap, 5 m from both (the first wins the tie);
     # inside A and the overlapping third (the first holding it); 2.9 km from all
     assert area_of(points, polys).tolist() == [0, 1, 0, 0, -1]
+
+
+def _brute_nearest(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Every point against every facility, by hand: the first listed of the nearest."""
+    d = np.hypot(ux[:, None] - fx[None, :], uy[:, None] - fy[None, :])
+    d = np.where(np.isnan(d), np.inf, d)
+    best = d.min(axis=1)
+    which = np.where(np.isfinite(best), np.argmax(d == best[:, None], axis=1), -1)
+    return best, which
+
+
+def test_the_straight_line_nearest_is_the_first_listed_of_the_equidistant():
+    """The straight-line kernel (a k-d tree over distinct places) against every pair by hand,
+    on grids where ties are everywhere: facilities at one address, a point in the middle of
+    a ring of 8 places (more ties than the tree's candidates), and places or people without
+    coordinates."""
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        size = int(rng.integers(1, 6))
+        fx = rng.integers(0, 2 * size, int(rng.integers(1, 30))).astype(float) * 100
+        fy = rng.integers(0, 2 * size, len(fx)).astype(float) * 100
+        ux = rng.integers(0, 4 * size, int(rng.integers(1, 150))).astype(float) * 50
+        uy = rng.integers(0, 4 * size, len(ux)).astype(float) * 50
+        if trial % 5 == 0:
+            fx[0] = np.nan
+        if trial % 7 == 0:
+            ux[-1] = np.nan
+        dist, which = nearest_straight(ux, uy, fx, fy)
+        best, first = _brute_nearest(ux, uy, fx, fy)
+        assert np.array_equal(which, first), trial
+        assert np.array_equal(dist, best), trial
+    # twelve places at exactly 5 m (3-4-5 triangles), more than the tree's candidates, after a far one
+    ring = np.array([(10, 0), (5, 0), (0, 5), (-5, 0), (0, -5), (3, 4), (4, 3), (-3, 4), (-4, 3),
+                     (3, -4), (4, -3), (-3, -4), (-4, -3)], float) * 100
+    for seed in range(20):
+        listed = np.r_[0, 1 + np.random.default_rng(seed).permutation(12)]
+        dist, which = nearest_straight(np.zeros(1), np.zeros(1), ring[listed, 0], ring[listed, 1])
+        assert which[0] == 1 and dist[0] == 500.0, seed
+    five = np.zeros(5)
+    assert nearest_straight(np.ones(1), np.ones(1), five, five)[1][0] == 0

@@ -265,16 +265,59 @@ def nearest_points(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarra
                                                   max_access=max_access, access=access,
                                                   join_radius=join_radius)
         return dist, which, used, int(fsnap.flagged.sum())
-    factor = float(circuity or DEFAULT_CIRCUITY)
-    tree = shapely.STRtree(shapely.points(fx, fy))
-    idx, straight = tree.query_nearest(shapely.points(ux, uy), return_distance=True, all_matches=True)
-    order = np.lexsort((idx[1], idx[0]))
-    first = order[np.r_[True, idx[0][order][1:] != idx[0][order][:-1]]] if len(order) else order
-    which = np.full(n, -1)
-    which[idx[0][first]] = idx[1][first]
-    dist = np.full(n, np.inf)
-    dist[idx[0][first]] = straight[first] * factor
-    return dist, which, np.zeros(n), 0
+    straight, which = nearest_straight(np.asarray(ux, float), np.asarray(uy, float),
+                                       np.asarray(fx, float), np.asarray(fy, float))
+    return straight * float(circuity or DEFAULT_CIRCUITY), which, np.zeros(n), 0
+
+
+TIE_CANDIDATES = 4
+"""Nearest facility places a k-d tree proposes for each point in :func:`nearest_straight`;
+when all of them are equidistant (more ties than candidates), that point is measured again
+against every place."""
+
+
+def nearest_straight(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Straight-line metres to, and index of, the nearest of the facilities ``fx, fy`` for
+    each point (inf and −1 for a point or facilities without coordinates).
+
+    A k-d tree (compiled) over the distinct places proposes candidates; their distances are
+    measured again with :func:`numpy.hypot`, and of equidistant facilities — at one address
+    or at one distance — the first listed wins, so any subset keeping it gives the same answer.
+    """
+    from scipy.spatial import cKDTree
+
+    dist, which = np.full(len(ux), np.inf), np.full(len(ux), -1, np.int64)
+    fok = np.flatnonzero(np.isfinite(fx) & np.isfinite(fy))
+    pok = np.flatnonzero(np.isfinite(ux) & np.isfinite(uy))
+    if not len(fok) or not len(pok):
+        return dist, which
+    # each distinct place once, named by the first facility listed there
+    xy, first = np.unique(np.column_stack([fx[fok], fy[fok]]), axis=0, return_index=True)
+    first = fok[first]
+    px, py = ux[pok], uy[pok]
+    k = min(TIE_CANDIDATES, len(xy))
+    cand = np.asarray(cKDTree(xy).query(np.column_stack([px, py]), k=k)[1], np.int64).reshape(-1, k)
+    d = np.hypot(px[:, None] - xy[cand, 0], py[:, None] - xy[cand, 1])
+    tied = d == d.min(axis=1, keepdims=True)
+    pick = np.where(tied, first[cand], np.iinfo(np.int64).max).min(axis=1)
+    if k < len(xy):
+        _nearest_among_all(px, py, xy, first, np.flatnonzero(tied.all(axis=1)), pick)
+    which[pok] = pick
+    dist[pok] = np.hypot(px - fx[pick], py - fy[pick])
+    return dist, which
+
+
+def _nearest_among_all(px: np.ndarray, py: np.ndarray, xy: np.ndarray, first: np.ndarray,
+                       rows: np.ndarray, pick: np.ndarray) -> None:
+    """``pick`` for ``rows`` (whose candidates were all equidistant) measured against every
+    place, in blocks of bounded memory: the first listed of the nearest."""
+    step = max(1, 2**22 // len(xy))
+    for s in range(0, len(rows), step):
+        r = rows[s:s + step]
+        d = np.hypot(px[r, None] - xy[None, :, 0], py[r, None] - xy[None, :, 1])
+        nearest = d == d.min(axis=1, keepdims=True)
+        pick[r] = np.where(nearest, first[None, :], np.iinfo(np.int64).max).min(axis=1)
 
 
 def pairs_near(ux: np.ndarray, uy: np.ndarray, fx: np.ndarray, fy: np.ndarray, *,

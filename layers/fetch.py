@@ -17,6 +17,12 @@ there is reused, so the region works offline afterwards.  The base URLs are
 :data:`DEFAULT_URLS`, each replaceable by an environment variable (:data:`URL_ENV`); the tests
 serve the real files from a stand-in server on 127.0.0.1.  Downloads are streamed with a size
 cap, and a zip's members are checked before one is read.
+
+A prefecture's N03 zip and the GSI's nationwide files are the same for every municipality:
+they are kept once in the cache folder (``downloads/``, with their URL and retrieval date) and
+reused by the next municipality fetched within :data:`SHARED_FRESH_DAYS`; an older copy is
+downloaded again, and still used, with a warning naming its date, when the publisher cannot
+be reached.
 """
 
 from __future__ import annotations
@@ -56,6 +62,9 @@ N03_YEAR = 2024
 MAX_BYTES = 400 * 2**20
 """Largest download accepted (GSI's nationwide CSVs are about 17 MB; N03 of a prefecture tens)."""
 TIMEOUT_S = 120
+SHARED_FRESH_DAYS = 7
+"""A kept prefecture- or nation-wide download younger than this is reused without asking the
+publisher (the GSI updates its lists every few days; N03 once a year)."""
 
 PREFECTURES = ("北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県",
                "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県",
@@ -107,6 +116,42 @@ def _get(url: str) -> bytes:
         raise LayerError("公開データをダウンロードできません。", file=url, fix=OFFLINE_FIX) from exc
 
 
+def _get_shared(url: str) -> tuple[bytes, dt.date]:
+    """The bytes at ``url`` (a file every municipality shares) and the day they were retrieved:
+    kept in the cache folder and reused while fresh; a stale copy stands in when the publisher
+    cannot be reached."""
+    import hashlib
+    import json
+
+    from layers.cache import cache_folder, keep_within_limit
+
+    folder = cache_folder() / "downloads"
+    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+    data_path, meta_path = folder / f"{key}.bin", folder / f"{key}.json"
+    retrieved = None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("url") == url and data_path.is_file():
+            retrieved = dt.date.fromisoformat(str(meta["retrieved"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        retrieved = None  # none kept (or a damaged note): downloaded again
+    if retrieved is not None and (dt.date.today() - retrieved).days < SHARED_FRESH_DAYS:
+        log.info("reusing %s retrieved %s", url, retrieved)
+        return data_path.read_bytes(), retrieved
+    try:
+        data = _get(url)
+    except LayerError:
+        if retrieved is None:
+            raise
+        log.warning("%s cannot be reached: using the copy retrieved %s", url, retrieved)
+        return data_path.read_bytes(), retrieved
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(data_path, data)
+    atomic_write_text(meta_path, json.dumps({"url": url, "retrieved": dt.date.today().isoformat()}))
+    keep_within_limit()
+    return data, dt.date.today()
+
+
 def _pref(pref: str) -> tuple[str, str]:
     """(two-digit code, name) of a prefecture given by either."""
     p = pref.strip()
@@ -118,10 +163,10 @@ def _pref(pref: str) -> tuple[str, str]:
     raise LayerError(f"都道府県が分かりません: {pref[:20]}", column="pref", fix="例: 秋田県 または 05")
 
 
-def _n03(urls: dict[str, str], pref_code: str, year: int) -> tuple[str, str, bytes]:
-    """(URL, GeoJSON member name, its bytes) of a prefecture's N03."""
+def _n03(urls: dict[str, str], pref_code: str, year: int) -> tuple[str, str, bytes, dt.date]:
+    """(URL, GeoJSON member name, its bytes, the day retrieved) of a prefecture's N03."""
     url = f"{urls['ksj']}/N03/N03-{year}/N03-{year}0101_{pref_code}_GML.zip"
-    raw = _get(url)
+    raw, retrieved = _get_shared(url)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             members = [i for i in z.infolist() if i.filename.lower().endswith(".geojson")]
@@ -130,7 +175,7 @@ def _n03(urls: dict[str, str], pref_code: str, year: int) -> tuple[str, str, byt
             m = members[0]
             if m.file_size > MAX_BYTES or m.file_size > 200 * max(len(raw), 1 << 20):
                 raise LayerError("N03 の zip を展開すると大きすぎます。", file=url, fix=OFFLINE_FIX)
-            return url, Path(m.filename).name, z.read(m)
+            return url, Path(m.filename).name, z.read(m), retrieved
     except zipfile.BadZipFile as exc:
         raise LayerError("N03 の zip が壊れています。", file=url, fix=OFFLINE_FIX) from exc
 
@@ -175,7 +220,7 @@ def _gsi_date(urls: dict[str, str], code: str) -> str:
 
     url = f"{urls['gsi']}/publicHistoryCSV/publicHistoryListData.csv"
     try:
-        text = decode_text(_get(url), file=Path("publicHistoryListData.csv"))
+        text = decode_text(_get_shared(url)[0], file=Path("publicHistoryListData.csv"))
     except LayerError:
         return ""
     for row in csv.reader(io.StringIO(text)):
@@ -190,9 +235,10 @@ def _check_digit(code: str) -> str:
     return str((11 - total % 11) % 10)
 
 
-def _store(path: Path, data: bytes, *, dataset: str, url: str, data_date: str) -> Path:
+def _store(path: Path, data: bytes, *, dataset: str, url: str, data_date: str,
+           retrieved: dt.date | None = None) -> Path:
     atomic_write_bytes(path, data)
-    write_sidecar(path, dataset=dataset, url=url, data_date=data_date, retrieved=dt.date.today())
+    write_sidecar(path, dataset=dataset, url=url, data_date=data_date, retrieved=retrieved or dt.date.today())
     return path
 
 
@@ -212,12 +258,12 @@ def fetch_region(pref: str, municipality: str, out: Path, *, urls: dict[str, str
         done.append(boundary.name)
         n03 = gpd.read_file(boundary)
     else:
-        url, member, data = _n03(u, pref_code, year)
+        url, member, data, got = _n03(u, pref_code, year)
         every = gpd.read_file(io.BytesIO(data))
         n03 = _municipality(every, municipality, url)
         boundary = out / f"{Path(member).stem}_{n03['N03_007'].iloc[0]}.geojson"
         _store(boundary, n03.to_json(ensure_ascii=False).encode("utf-8"), dataset="n03", url=url,
-               data_date="")
+               data_date="", retrieved=got)
     code = str(n03["N03_007"].iloc[0])
     muni = str(n03["N03_004"].iloc[0])
     gun = str(n03["N03_003"].iloc[0]) if "N03_003" in n03 and n03["N03_003"].notna().any() else ""
@@ -230,8 +276,9 @@ def fetch_region(pref: str, municipality: str, out: Path, *, urls: dict[str, str
         else:
             url = f"{u['gsi']}/csv/mergeFromCity_{number}.csv"
             gsi_date = gsi_date or _gsi_date(u, code)
-            _store(path, _gsi_rows(_get(url), pref_name + muni, url), dataset="gsi_shelters", url=url,
-                   data_date=gsi_date)
+            raw, got = _get_shared(url)
+            _store(path, _gsi_rows(raw, pref_name + muni, url), dataset="gsi_shelters", url=url,
+                   data_date=gsi_date, retrieved=got)
         files[kind] = path
     towns = out / f"{gun}{muni}.json"
     if towns.is_file():

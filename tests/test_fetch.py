@@ -8,7 +8,9 @@ japanese-addresses JSON).  References are the shared files themselves, counted w
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 
 import pandas as pd
 import pytest
@@ -16,6 +18,13 @@ import pytest
 from tests.standin_servers import publisher_files, publisher_urls, static_standin
 
 pytestmark = pytest.mark.shared_data
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Each test keeps its downloads in its own cache folder (what it asks is its own)."""
+    monkeypatch.setenv("TOMONI_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 @pytest.fixture
@@ -80,3 +89,56 @@ def test_the_report_of_a_fetched_region_credits_every_source_with_its_date(tmp_p
     assert "（該当なし）" not in html.split("使用したデータ")[1][:3000]
     for words in ("2021年1月1日", "2025年10月15日", "Geolonia", "国土地理院", "国土数値情報"):
         assert words in html, words
+
+
+def _gsi_rows_of(shared_data, place: str) -> int:  # type: ignore[no-untyped-def]
+    gsi = shared_data / "akita/shelters"
+    return sum(int((pd.read_csv(gsi / f, encoding="utf-8-sig")["都道府県名及び市町村名"] == place).sum())
+               for f in ("gsi_emergency_sites_akita.csv", "gsi_evacuation_shelters_akita.csv"))
+
+
+def test_a_second_municipality_reuses_the_prefecture_files_and_a_stale_copy_stands_in_offline(
+        tmp_path, shared_data, own_cache, run_cli, monkeypatch, caplog):
+    """A council fetching its neighbours: the N03 zip and the GSI's nationwide CSVs are asked
+    once; the next municipality asks only its own 町字 file.  A week later they are asked
+    again; when the publisher cannot give them, the kept copy is used with a warning, and the
+    region's sources say the day it was really retrieved."""
+    files = publisher_files(shared_data)
+    shared = {"/ksj/N03/N03-2021/N03-20210101_05_GML.zip", "/gsi/csv/mergeFromCity_1.csv",
+              "/gsi/csv/mergeFromCity_2.csv", "/gsi/publicHistoryCSV/publicHistoryListData.csv"}
+    from layers.region import load_region
+
+    with static_standin(files) as (base, asked):
+        for k, v in publisher_urls(base).items():
+            monkeypatch.setenv(k, v)
+
+        def init(muni: str) -> object:
+            code, _out, err = run_cli("init", muni, "--pref", "秋田県", "--out", tmp_path / muni,
+                                      "--n03-year", "2021")
+            assert code == 0, err
+            return load_region(tmp_path / muni / "region.toml", with_roads=False)
+
+        init("潟上市")
+        assert shared <= set(asked)
+        asked.clear()
+        oga = init("男鹿市")
+        assert asked == ["/addresses/秋田県/男鹿市.json"]
+        assert len(oga.layers["shelters"]) == _gsi_rows_of(shared_data, "秋田県男鹿市") > 0
+        # eight days on: asked again, and given
+        old = (dt.date.today() - dt.timedelta(days=8)).isoformat()
+        for note in (own_cache / "downloads").glob("*.json"):
+            note.write_text(json.dumps({**json.loads(note.read_text("utf-8")), "retrieved": old}), "utf-8")
+        asked.clear()
+        init("五城目町")
+        assert shared <= set(asked)
+        # a week on again, and the publisher cannot give them: the kept copies stand in
+        for note in (own_cache / "downloads").glob("*.json"):
+            note.write_text(json.dumps({**json.loads(note.read_text("utf-8")), "retrieved": old}), "utf-8")
+        for path in shared:
+            files.pop(path)
+        with caplog.at_level(logging.WARNING, logger="layers.fetch"):
+            akita = init("秋田市")
+        assert len(akita.layers["shelters"]) == _gsi_rows_of(shared_data, "秋田県秋田市") > 0
+        assert any(old in r.getMessage() for r in caplog.records)
+        dated = {s.dataset: s for s in akita.sources}
+        assert str(dated["gsi_shelters"].retrieved) == old and str(dated["n03"].retrieved) == old

@@ -128,27 +128,30 @@ def _get_shared(url: str) -> tuple[bytes, dt.date]:
     folder = cache_folder() / "downloads"
     key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
     data_path, meta_path = folder / f"{key}.bin", folder / f"{key}.json"
-    retrieved = None
+    kept: tuple[bytes, dt.date] | None = None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("url") == url and data_path.is_file():
-            retrieved = dt.date.fromisoformat(str(meta["retrieved"]))
+        if meta.get("url") == url:
+            kept = data_path.read_bytes(), dt.date.fromisoformat(str(meta["retrieved"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        retrieved = None  # none kept (or a damaged note): downloaded again
-    if retrieved is not None and (dt.date.today() - retrieved).days < SHARED_FRESH_DAYS:
-        log.info("reusing %s retrieved %s", url, retrieved)
-        return data_path.read_bytes(), retrieved
+        kept = None  # none kept (or a damaged note): downloaded again
+    if kept is not None and (dt.date.today() - kept[1]).days < SHARED_FRESH_DAYS:
+        log.info("reusing %s retrieved %s", url, kept[1])
+        return kept
     try:
         data = _get(url)
     except LayerError:
-        if retrieved is None:
+        if kept is None:
             raise
-        log.warning("%s cannot be reached: using the copy retrieved %s", url, retrieved)
-        return data_path.read_bytes(), retrieved
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(data_path, data)
-    atomic_write_text(meta_path, json.dumps({"url": url, "retrieved": dt.date.today().isoformat()}))
-    keep_within_limit()
+        log.warning("%s cannot be reached: using the copy retrieved %s", url, kept[1])
+        return kept
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(data_path, data)
+        atomic_write_text(meta_path, json.dumps({"url": url, "retrieved": dt.date.today().isoformat()}))
+        keep_within_limit()
+    except OSError as exc:  # a cache folder that cannot be written: the next fetch downloads again
+        log.warning("the download could not be kept in %s: %s", folder, exc.strerror or exc)
     return data, dt.date.today()
 
 

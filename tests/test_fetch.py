@@ -142,3 +142,18 @@ def test_a_second_municipality_reuses_the_prefecture_files_and_a_stale_copy_stan
         assert any(old in r.getMessage() for r in caplog.records)
         dated = {s.dataset: s for s in akita.sources}
         assert str(dated["gsi_shelters"].retrieved) == old and str(dated["n03"].retrieved) == old
+
+
+def test_a_cache_folder_that_cannot_be_written_only_means_downloading_again(tmp_path, publishers, run_cli,
+                                                                            monkeypatch):
+    """The cache path runs through a file (as a read-only or broken cache would): the region is
+    still made, with a warning, and the next municipality asks for the shared files again."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", "utf-8")
+    monkeypatch.setenv("TOMONI_CACHE_DIR", str(blocker / "cache"))
+    for muni in ("潟上市", "男鹿市"):
+        publishers.clear()
+        code, _out, err = run_cli("init", muni, "--pref", "秋田県", "--out", tmp_path / muni,
+                                  "--n03-year", "2021")
+        assert code == 0, err
+        assert "/gsi/csv/mergeFromCity_1.csv" in publishers

@@ -116,25 +116,24 @@ def _get(url: str) -> bytes:
         raise LayerError("公開データをダウンロードできません。", file=url, fix=OFFLINE_FIX) from exc
 
 
-def _get_shared(url: str) -> tuple[bytes, dt.date]:
+def _get_shared(url: str, dataset: str) -> tuple[bytes, dt.date]:
     """The bytes at ``url`` (a file every municipality shares) and the day they were retrieved:
     kept in the cache folder and reused while fresh; a stale copy stands in when the publisher
     cannot be reached."""
     import hashlib
-    import json
 
     from layers.cache import cache_folder, keep_within_limit
+    from layers.provenance import read_sidecar
 
     folder = cache_folder() / "downloads"
-    key = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
-    data_path, meta_path = folder / f"{key}.bin", folder / f"{key}.json"
+    data_path = folder / f"{hashlib.sha256(url.encode('utf-8')).hexdigest()[:24]}.bin"
     kept: tuple[bytes, dt.date] | None = None
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = read_sidecar(data_path)  # the same record of source and date as a region's files
         if meta.get("url") == url:
-            kept = data_path.read_bytes(), dt.date.fromisoformat(str(meta["retrieved"]))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        kept = None  # none kept (or a damaged note): downloaded again
+            kept = data_path.read_bytes(), dt.date.fromisoformat(meta["retrieved"])
+    except (OSError, ValueError, KeyError):
+        kept = None  # none kept (or a damaged record): downloaded again
     if kept is not None and (dt.date.today() - kept[1]).days < SHARED_FRESH_DAYS:
         log.info("reusing %s retrieved %s", url, kept[1])
         return kept
@@ -147,8 +146,7 @@ def _get_shared(url: str) -> tuple[bytes, dt.date]:
         return kept
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(data_path, data)
-        atomic_write_text(meta_path, json.dumps({"url": url, "retrieved": dt.date.today().isoformat()}))
+        _store(data_path, data, dataset=dataset, url=url, data_date="")
         keep_within_limit()
     except OSError as exc:  # a cache folder that cannot be written: the next fetch downloads again
         log.warning("the download could not be kept in %s: %s", folder, exc.strerror or exc)
@@ -169,7 +167,7 @@ def _pref(pref: str) -> tuple[str, str]:
 def _n03(urls: dict[str, str], pref_code: str, year: int) -> tuple[str, str, bytes, dt.date]:
     """(URL, GeoJSON member name, its bytes, the day retrieved) of a prefecture's N03."""
     url = f"{urls['ksj']}/N03/N03-{year}/N03-{year}0101_{pref_code}_GML.zip"
-    raw, retrieved = _get_shared(url)
+    raw, retrieved = _get_shared(url, "n03")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             members = [i for i in z.infolist() if i.filename.lower().endswith(".geojson")]
@@ -223,7 +221,7 @@ def _gsi_date(urls: dict[str, str], code: str) -> str:
 
     url = f"{urls['gsi']}/publicHistoryCSV/publicHistoryListData.csv"
     try:
-        text = decode_text(_get_shared(url)[0], file=Path("publicHistoryListData.csv"))
+        text = decode_text(_get_shared(url, "gsi_shelters")[0], file=Path("publicHistoryListData.csv"))
     except LayerError:
         return ""
     for row in csv.reader(io.StringIO(text)):
@@ -279,7 +277,7 @@ def fetch_region(pref: str, municipality: str, out: Path, *, urls: dict[str, str
         else:
             url = f"{u['gsi']}/csv/mergeFromCity_{number}.csv"
             gsi_date = gsi_date or _gsi_date(u, code)
-            raw, got = _get_shared(url)
+            raw, got = _get_shared(url, "gsi_shelters")
             _store(path, _gsi_rows(raw, pref_name + muni, url), dataset="gsi_shelters", url=url,
                    data_date=gsi_date, retrieved=got)
         files[kind] = path

@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DATASETS", "Dataset", "Source", "credits", "date_text", "describe", "sidecar_of", "source_table",
-           "write_sidecar"]
+__all__ = ["DATASETS", "Dataset", "Source", "credits", "date_text", "describe", "read_sidecar", "sidecar_of",
+           "source_table", "write_sidecar"]
 
 SIDECAR_SUFFIX = ".source.json"
 SNIFF_BYTES = 65_536
@@ -143,7 +143,8 @@ def write_sidecar(path: Path, *, dataset: str, url: str, data_date: str = "",
     return atomic_write_text(sidecar_of(path), json.dumps(doc, ensure_ascii=False, indent=1))
 
 
-def _read_sidecar(path: Path) -> dict[str, str]:
+def read_sidecar(path: Path) -> dict[str, str]:
+    """What :func:`write_sidecar` recorded beside ``path`` (empty when none, or damaged)."""
     side = sidecar_of(path)
     try:
         doc = json.loads(side.read_text("utf-8")) if side.is_file() and side.stat().st_size < 65_536 else {}
@@ -254,7 +255,7 @@ def describe(layer: str, path: Path | str, *, data: bytes | None = None, fiction
     name of an upload whose bytes are ``data``)."""
     p = Path(path)
     on_disk = p if data is None and p.exists() else None
-    side = _read_sidecar(p) if on_disk is not None else {}
+    side = read_sidecar(p) if on_disk is not None else {}
     if fictional:
         return Source(layer=layer, file=p.name, dataset="demo")
     if layer == "vulnerable":  # a register: its layer kind only, nothing read from it
